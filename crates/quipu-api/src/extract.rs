@@ -1,0 +1,86 @@
+//! Extractors that parse the edges of a request into checked values, and
+//! reject with problem+json instead of axum's plain-text defaults.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use quipu_core::Principal;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// JSON body extractor whose rejections are problem documents.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<T>::from_request(request, state).await?;
+        Ok(Self(value))
+    }
+}
+
+/// The authenticated caller, from `Authorization: Bearer <session token or API key>`.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send Authorization: Bearer <token or API key>",
+            )
+        })?;
+        Ok(Self(state.services.authenticate(token).await?))
+    }
+}
+
+/// The bearer credential of a request, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// The `Idempotency-Key` header: required on every request that moves money.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub String);
+
+/// Longest key accepted; UUIDs and ULIDs fit with room to spare.
+const MAX_KEY_LEN: usize = 64;
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let invalid = |detail: &str| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "idempotency_key_required", detail.to_owned());
+        let value = parts
+            .headers
+            .get("idempotency-key")
+            .ok_or_else(|| invalid("send an Idempotency-Key header (e.g. a UUID) with every request that moves money"))?;
+        let key = value.to_str().map_err(|_| invalid("the Idempotency-Key must be ASCII"))?;
+        let valid = !key.is_empty()
+            && key.len() <= MAX_KEY_LEN
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        if valid {
+            Ok(Self(key.to_owned()))
+        } else {
+            Err(invalid("the Idempotency-Key is 1 to 64 characters of letters, digits, '-', '_', '.', ':'"))
+        }
+    }
+}

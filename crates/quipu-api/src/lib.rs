@@ -1,0 +1,114 @@
+//! Quipu's HTTP API: JSON under `/api/v1`, problem+json errors, an OpenAPI
+//! document, health, readiness and Prometheus metrics.
+//!
+//! Thin by design: a handler parses the request, calls one `quipu-core`
+//! service with the authenticated [`quipu_core::Principal`], and shapes the
+//! answer. Authorization and rules live in the services, not here.
+
+pub mod extract;
+pub mod handlers;
+pub mod idempotency;
+pub mod openapi;
+pub mod problem;
+pub mod requests;
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use quipu_core::Services;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+/// Largest request body: every Quipu request is a small JSON object.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Longest a request may take before the client gets 408 and should retry with the same key.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Arc<Services>,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// Installs the process-wide Prometheus recorder once and returns its handle.
+pub fn metrics_recorder() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+            let sizes = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0];
+            PrometheusBuilder::new()
+                .set_buckets(&buckets)
+                .and_then(|b| b.set_buckets_for_metric(metrics_exporter_prometheus::Matcher::Full("quipu_ledger_batch_size".into()), &sizes))
+                .and_then(PrometheusBuilder::install_recorder)
+                .map_err(|error| tracing::warn!(%error, "metrics recorder not installed"))
+                .ok()
+        })
+        .clone()
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/openapi.json", get(|| async { axum::Json(openapi::ApiDoc::openapi()) }))
+        .route("/auth/register", post(handlers::register))
+        .route("/auth/login", post(handlers::login))
+        .route("/auth/logout", post(handlers::logout))
+        .route("/me", get(handlers::me))
+        .route("/me/funding-sources", get(handlers::funding_sources).post(handlers::add_funding_source))
+        .route("/accounts/{id}", get(handlers::account))
+        .route("/accounts/{id}/transactions", get(handlers::history))
+        .route("/accounts/{id}/statement.csv", get(handlers::statement))
+        .route("/transactions/{id}/receipt", get(handlers::receipt))
+        .route("/transfers/p2p", post(handlers::p2p))
+        .route("/agent/cash-in", post(handlers::cash_in))
+        .route("/agent/cash-out", post(handlers::cash_out))
+        .route("/operator/agents", post(handlers::create_agent))
+        .route("/operator/merchants", post(handlers::create_merchant))
+        .route("/operator/issuance", post(handlers::issue))
+        .route("/operator/redemption", post(handlers::redeem))
+        .route("/operator/accounts/{id}/freeze", post(handlers::freeze))
+        .route("/operator/accounts/{id}/unfreeze", post(handlers::unfreeze))
+        .route("/operator/ledger/verify", get(handlers::verify))
+        .route("/merchant", get(handlers::merchant))
+        .route("/merchant/cashiers", post(handlers::add_cashier))
+        .route("/merchant/api-keys", post(handlers::create_api_key));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz))
+        .route("/metrics", get(handlers::metrics))
+        .fallback(problem::fallback)
+        .method_not_allowed_fallback(|| async {
+            problem::ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(middleware::from_fn(record_request))
+        // Logs method, path and status; never headers or bodies (tokens, PINs).
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Counts requests and their latency per route template (never per raw path,
+/// which would put ids into metric labels).
+async fn record_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("quipu_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("quipu_http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,39 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::handlers;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Quipu API", description = "Payments, wallets and agents for cash-first places. Errors are RFC 9457 problem documents."),
+    paths(
+        handlers::register, handlers::login, handlers::logout, handlers::me, handlers::add_funding_source, handlers::funding_sources,
+        handlers::account, handlers::history, handlers::statement, handlers::receipt, handlers::p2p,
+        handlers::cash_in, handlers::cash_out,
+        handlers::create_agent, handlers::create_merchant, handlers::issue, handlers::redeem, handlers::freeze, handlers::unfreeze, handlers::verify,
+        handlers::merchant, handlers::add_cashier, handlers::create_api_key,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some("A session token from /auth/login, or a merchant API key"))
+                        .build(),
+                ),
+            );
+        }
+    }
+}

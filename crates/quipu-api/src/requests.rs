@@ -1,0 +1,127 @@
+//! Request bodies. Unknown fields are refused (a typo is an error, not a
+//! silently ignored field); amounts are decimal strings, never JSON numbers;
+//! PINs are never serialised, so they never reach an idempotency fingerprint.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// International format, e.g. "+250788123456".
+    pub phone: String,
+    pub full_name: String,
+    /// 8 to 128 characters.
+    pub password: String,
+    /// Payment PIN, 4 to 6 digits.
+    pub pin: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub phone: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundingSourceRequest {
+    pub bank_name: String,
+    pub account_number: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct P2pRequest {
+    pub to_phone: String,
+    /// Decimal string, e.g. "12.50".
+    pub amount: String,
+    /// ISO 4217 code; the network's default currency if absent.
+    pub currency: Option<String>,
+    #[serde(skip_serializing)]
+    pub pin: String,
+    /// Shown to both sides; at most 100 characters.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CashInRequest {
+    pub customer_phone: String,
+    pub amount: String,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CashOutRequest {
+    pub customer_phone: String,
+    pub amount: String,
+    pub currency: Option<String>,
+    /// The customer types their PIN on the agent's device.
+    #[serde(skip_serializing)]
+    pub customer_pin: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgentRequest {
+    pub phone: String,
+    pub full_name: String,
+    pub password: String,
+    pub pin: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMerchantRequest {
+    pub name: String,
+    pub owner_phone: String,
+    pub owner_full_name: String,
+    pub owner_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCashierRequest {
+    pub phone: String,
+    pub full_name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FloatRequest {
+    pub agent_id: uuid::Uuid,
+    pub amount: String,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// RFC 3339, inclusive.
+    pub from: Option<String>,
+    /// RFC 3339, exclusive.
+    pub to: Option<String>,
+    /// Comma-separated kinds: issuance, redemption, cash_in, cash_out, p2p, payment, refund, fee, adjustment, expiry.
+    pub kind: Option<String>,
+    /// 1 to 200; default 50.
+    pub limit: Option<u32>,
+}
+
+impl From<HistoryParams> for quipu_core::wallet::HistoryFilter {
+    fn from(params: HistoryParams) -> Self {
+        Self {
+            cursor: params.cursor,
+            from: params.from,
+            to: params.to,
+            kinds: params.kind,
+            limit: params.limit,
+        }
+    }
+}

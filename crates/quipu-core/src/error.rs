@@ -1,0 +1,117 @@
+//! Service errors: a kind (which the HTTP layer maps to a status), a stable
+//! machine-readable code, and a sentence for people.
+
+use quipu_domain::identity::IdentityError;
+use quipu_domain::ledger::TransferError;
+use quipu_domain::money::MoneyError;
+use quipu_store::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request is malformed or a value is out of range.
+    Invalid,
+    /// No valid credentials.
+    Unauthenticated,
+    /// Valid credentials, not allowed (including someone else's resource).
+    Forbidden,
+    NotFound,
+    /// Clashes with existing state (duplicate phone, reused idempotency key).
+    Conflict,
+    /// Well-formed, but a business rule refuses it (insufficient funds, limits).
+    Rejected,
+    /// A secret is locked after too many wrong tries.
+    Locked,
+    /// The service cannot answer now (database down, shutting down).
+    Unavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {detail}")]
+pub struct CoreError {
+    pub kind: ErrorKind,
+    pub code: &'static str,
+    pub detail: String,
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;
+
+impl CoreError {
+    pub fn new(kind: ErrorKind, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, code, detail)
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(ErrorKind::Forbidden, "forbidden", "you are not allowed to do this")
+    }
+
+    /// Someone else's resource looks exactly like a missing one: no existence oracle.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorKind::NotFound, "not_found", format!("{what} not found"))
+    }
+
+    pub fn unauthenticated(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthenticated, code, detail)
+    }
+}
+
+impl From<StoreError> for CoreError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(what) => CoreError::new(ErrorKind::Conflict, "conflict", what),
+            StoreError::Unsupported(what) => CoreError::new(ErrorKind::Invalid, "unsupported", what),
+            other => {
+                // The cause goes to the log; the caller learns only that it may retry.
+                tracing::error!(error = %other, "storage failure");
+                CoreError::new(ErrorKind::Unavailable, "storage_unavailable", "storage is unavailable; retry with the same idempotency key")
+            }
+        }
+    }
+}
+
+impl From<MoneyError> for CoreError {
+    fn from(error: MoneyError) -> Self {
+        let code = match error {
+            MoneyError::UnknownCurrency => "unknown_currency",
+            MoneyError::Overflow => "amount_overflow",
+            MoneyError::TooManyDecimals { .. } => "too_many_decimals",
+            MoneyError::NotPositive => "amount_not_positive",
+            MoneyError::Malformed(_) => "invalid_amount",
+        };
+        CoreError::invalid(code, error.to_string())
+    }
+}
+
+impl From<IdentityError> for CoreError {
+    fn from(error: IdentityError) -> Self {
+        let code = match error {
+            IdentityError::MalformedPhone => "invalid_phone",
+            IdentityError::MalformedPin => "invalid_pin_format",
+            IdentityError::WeakPassword => "invalid_password",
+            IdentityError::MalformedName => "invalid_name",
+            IdentityError::MalformedAccountNumber => "invalid_account_number",
+        };
+        CoreError::invalid(code, error.to_string())
+    }
+}
+
+impl From<TransferError> for CoreError {
+    fn from(error: TransferError) -> Self {
+        let kind = match error {
+            TransferError::IdempotencyConflict => ErrorKind::Conflict,
+            TransferError::DebitAccountNotFound | TransferError::CreditAccountNotFound | TransferError::PendingNotFound => ErrorKind::NotFound,
+            TransferError::ReferenceTooLong | TransferError::TimeoutTooLong | TransferError::ChainLength | TransferError::AmountNotPositive => {
+                ErrorKind::Invalid
+            }
+            _ => ErrorKind::Rejected,
+        };
+        CoreError::new(kind, error.code(), error.to_string())
+    }
+}

@@ -1,0 +1,180 @@
+//! Quipu's application services.
+//!
+//! This crate owns the flows (register, log in, cash in, send money, …),
+//! who may do what, and the one ledger writer per process. It talks to
+//! storage only through `dyn Store` and knows nothing about HTTP: the API
+//! crate turns requests into calls here and [`CoreError`]s into responses.
+
+pub mod access;
+pub mod clock;
+pub mod error;
+pub mod secrets;
+pub mod views;
+pub mod wallet;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use quipu_domain::Timestamp;
+use quipu_domain::ledger::{Account, AccountFlags, AccountKind, TransferId};
+use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
+use quipu_store::{AccountOwner, OwnedAccount, Store};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+pub use crate::access::Principal;
+pub use crate::clock::{Clock, OffsetClock, SystemClock};
+pub use crate::error::{CoreError, CoreResult, ErrorKind};
+pub use crate::secrets::HashCost;
+pub use crate::writer::{LedgerWriter, WriterLimits};
+
+/// Everything an operator can tune, with the defaults a small network wants.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub currencies: CurrencySet,
+    pub hash_cost: HashCost,
+    /// Wrong PINs before the PIN locks.
+    pub pin_max_attempts: u32,
+    pub pin_lock_seconds: i64,
+    /// Wrong passwords before login locks for that phone number.
+    pub login_max_attempts: u32,
+    pub login_lock_seconds: i64,
+    pub session_ttl_seconds: i64,
+    /// Largest single customer transfer (P2P, cash-in, cash-out) per currency; absent means no limit.
+    pub transfer_limits: HashMap<CurrencyCode, Amount>,
+    pub writer: WriterLimits,
+    /// How often expired holds are voided.
+    pub hold_sweep_interval: Duration,
+}
+
+impl Settings {
+    pub fn new(currencies: CurrencySet) -> Self {
+        Self {
+            currencies,
+            hash_cost: HashCost::default(),
+            pin_max_attempts: 5,
+            pin_lock_seconds: 15 * 60,
+            login_max_attempts: 10,
+            login_lock_seconds: 15 * 60,
+            session_ttl_seconds: 7 * 24 * 3600,
+            transfer_limits: HashMap::new(),
+            writer: WriterLimits::default(),
+            hold_sweep_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The services, shared by every request handler.
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub ledger: LedgerWriter,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+    hasher: secrets::SecretHasher,
+}
+
+/// The background tasks; stop them with [`Background::shutdown`] after the
+/// HTTP server has finished its in-flight requests.
+pub struct Background {
+    stop: watch::Sender<bool>,
+    writer: JoinHandle<()>,
+    sweeper: JoinHandle<()>,
+}
+
+impl Background {
+    /// Stops the sweeper, then lets the writer commit what is queued and stop.
+    /// Nothing acknowledged is lost: acknowledgement only ever follows a commit.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.sweeper.await;
+        let _ = self.writer.await;
+    }
+}
+
+impl Services {
+    /// Starts the ledger writer and hold sweeper and makes sure the system
+    /// accounts (issuance, fee income) exist for every enabled currency.
+    pub async fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> CoreResult<(Arc<Self>, Background)> {
+        let hasher = secrets::SecretHasher::new(settings.hash_cost)?;
+        let (stop, stop_signal) = watch::channel(false);
+        let (ledger, writer) = LedgerWriter::spawn(store.clone(), clock.clone(), settings.writer, stop_signal.clone());
+        let services = Arc::new(Self {
+            store,
+            ledger,
+            clock,
+            settings,
+            hasher,
+        });
+        for currency in services.settings.currencies.iter() {
+            for kind in [AccountKind::Issuance, AccountKind::FeeIncome] {
+                services.ensure_account(AccountOwner::System, kind, currency.code).await?;
+            }
+        }
+        let sweeper = tokio::spawn(sweep_expired_holds(services.clone(), stop_signal));
+        Ok((services, Background { stop, writer, sweeper }))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The owner's account of a kind in a currency, created on first use.
+    pub async fn ensure_account(&self, owner: AccountOwner, kind: AccountKind, currency: CurrencyCode) -> CoreResult<Account> {
+        let existing = self.store.accounts_of(owner).await?;
+        if let Some(account) = existing.into_iter().find(|a| a.kind == kind && a.currency == currency) {
+            return Ok(account);
+        }
+        let template = new_account(owner, kind, currency, self.now());
+        Ok(self.store.ensure_account(&template).await?)
+    }
+
+    /// Runs every ledger invariant check.
+    pub async fn verify_ledger(&self) -> CoreResult<quipu_domain::verify::Report> {
+        let facts = self.store.ledger_facts().await?;
+        Ok(quipu_domain::verify::verify(&facts))
+    }
+}
+
+/// A fresh account value with the kind's default flags.
+pub fn new_account(owner: AccountOwner, kind: AccountKind, currency: CurrencyCode, now: Timestamp) -> OwnedAccount {
+    OwnedAccount {
+        account: Account {
+            id: quipu_domain::ledger::AccountId(Uuid::now_v7()),
+            currency,
+            kind,
+            flags: kind.default_flags().with(AccountFlags::NONE),
+            balances: Default::default(),
+            created_at: now,
+        },
+        owner,
+    }
+}
+
+/// Voids holds whose deadline passed. Ids are derived from the hold's id, so
+/// two processes sweeping the same hold write one transfer between them.
+async fn sweep_expired_holds(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    const PAGE: u32 = 500;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(services.settings.hold_sweep_interval) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(error) = sweep_once(&services, PAGE).await {
+            tracing::warn!(%error, "expiring holds failed; will retry");
+        }
+    }
+}
+
+/// One pass of the sweeper; public so tests can run it on demand.
+pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
+    let expired = services.store.expired_holds(services.now(), limit).await?;
+    for pending_id in &expired {
+        let id = TransferId(secrets::derived_id("quipu.expire", &[pending_id.0.as_bytes()]));
+        services.ledger.expire(id, *pending_id).await?;
+    }
+    Ok(expired.len())
+}
+pub use quipu_store as store;

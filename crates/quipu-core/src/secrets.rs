@@ -1,0 +1,112 @@
+//! Secrets: Argon2id for passwords and PINs, random bearer tokens and API
+//! keys stored as SHA-256, constant-time comparison.
+//!
+//! Argon2 is deliberately slow, so hashing runs on the blocking pool and
+//! never stalls the async workers that carry other requests.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::{CoreError, CoreResult, ErrorKind};
+
+/// Argon2id cost. The defaults follow OWASP's minimum (19 MiB, 2 passes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+impl Default for HashCost {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+        }
+    }
+}
+
+fn internal(detail: &str) -> CoreError {
+    tracing::error!(detail, "secret hashing failed");
+    CoreError::new(ErrorKind::Unavailable, "internal_error", "an internal error occurred")
+}
+
+#[derive(Clone)]
+pub struct SecretHasher {
+    cost: HashCost,
+    /// Verified against when a login names no user, so timing does not reveal which phones exist.
+    decoy: String,
+}
+
+impl SecretHasher {
+    pub fn new(cost: HashCost) -> CoreResult<Self> {
+        let decoy = hash_now(cost, "decoy password nobody has")?;
+        Ok(Self { cost, decoy })
+    }
+
+    pub async fn hash(&self, secret: &str) -> CoreResult<String> {
+        let cost = self.cost;
+        let secret = secret.to_owned();
+        tokio::task::spawn_blocking(move || hash_now(cost, &secret))
+            .await
+            .map_err(|_| internal("hashing task failed"))?
+    }
+
+    pub async fn verify(&self, secret: &str, phc: Option<&str>) -> CoreResult<bool> {
+        let secret = secret.to_owned();
+        let (phc, real) = match phc {
+            Some(phc) => (phc.to_owned(), true),
+            None => (self.decoy.clone(), false),
+        };
+        let matches = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&phc)
+                .map(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
+                .unwrap_or(false)
+        })
+        .await
+        .map_err(|_| internal("verification task failed"))?;
+        Ok(matches && real)
+    }
+}
+
+fn hash_now(cost: HashCost, secret: &str) -> CoreResult<String> {
+    let params = Params::new(cost.memory_kib, cost.iterations, 1, None).map_err(|_| internal("bad argon2 parameters"))?;
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|_| internal("argon2 refused to hash"))
+}
+
+/// `n` random bytes as lowercase hex.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buffer);
+    hex::encode(buffer)
+}
+
+pub fn sha256(data: &[u8]) -> Vec<u8> {
+    Sha256::digest(data).to_vec()
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// A deterministic id from a namespace and parts (UUIDv8, RFC 9562): used
+/// where a retry must map to the same ledger transfer, e.g. an idempotency key.
+pub fn derived_id(namespace: &str, parts: &[&[u8]]) -> uuid::Uuid {
+    let mut hasher = Sha256::new();
+    hasher.update(namespace.as_bytes());
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+    uuid::Uuid::new_v8(bytes)
+}

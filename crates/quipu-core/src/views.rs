@@ -1,0 +1,241 @@
+//! What the services return: plain serialisable views, described for the
+//! OpenAPI document. Amounts are decimal strings plus minor units, never floats.
+
+use quipu_domain::Timestamp;
+use quipu_domain::ledger::{Account, Transfer};
+use quipu_domain::money::{Amount, Currency, CurrencyCode};
+use quipu_store::{FundingSourceRecord, UserRecord};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+/// Formats a ledger timestamp as RFC 3339 UTC.
+pub fn rfc3339(timestamp: Timestamp) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(timestamp.0) * 1000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| timestamp.0.to_string())
+}
+
+/// Parses RFC 3339 into a ledger timestamp.
+pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+    let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    i64::try_from(parsed.unix_timestamp_nanos() / 1000).ok().map(Timestamp)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MoneyView {
+    /// Decimal string with the currency's number of decimals, e.g. "12.50".
+    #[schema(example = "12.50")]
+    pub amount: String,
+    /// The same amount in minor units.
+    #[schema(example = 1250)]
+    pub minor_units: i64,
+    #[schema(example = "USD")]
+    pub currency: String,
+}
+
+impl MoneyView {
+    pub fn new(amount: Amount, code: CurrencyCode) -> Self {
+        // Every stored currency is a known ISO currency; fall back to minor units if not.
+        let text = Currency::from_code(code.as_str()).map_or_else(|_| amount.0.to_string(), |c| c.format_amount(amount));
+        Self {
+            amount: text,
+            minor_units: amount.0,
+            currency: code.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: uuid::Uuid,
+    /// customer, merchant_owner, cashier, agent, courier, operator or auditor.
+    pub role: String,
+    pub phone: String,
+    pub full_name: String,
+    pub merchant_id: Option<uuid::Uuid>,
+}
+
+impl From<&UserRecord> for UserView {
+    fn from(user: &UserRecord) -> Self {
+        Self {
+            id: user.id.0,
+            role: user.role.as_str().to_owned(),
+            phone: user.phone.clone(),
+            full_name: user.full_name.clone(),
+            merchant_id: user.merchant_id.map(|m| m.0),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountView {
+    pub id: uuid::Uuid,
+    /// customer_wallet, merchant, agent_float, card, fee_income, issuance or settlement.
+    pub kind: String,
+    pub currency: String,
+    /// Posted credits minus posted debits.
+    pub balance: MoneyView,
+    /// Balance less funds reserved by open holds: what can be spent now.
+    pub available: MoneyView,
+    pub debits_posted: i64,
+    pub credits_posted: i64,
+    pub debits_pending: i64,
+    pub credits_pending: i64,
+    pub flags: Vec<String>,
+}
+
+impl From<&Account> for AccountView {
+    fn from(account: &Account) -> Self {
+        let b = account.balances;
+        Self {
+            id: account.id.0,
+            kind: account.kind.as_str().to_owned(),
+            currency: account.currency.to_string(),
+            balance: MoneyView::new(Amount(b.credit_balance().unwrap_or(0)), account.currency),
+            available: MoneyView::new(Amount(b.available().unwrap_or(0)), account.currency),
+            debits_posted: b.debits_posted,
+            credits_posted: b.credits_posted,
+            debits_pending: b.debits_pending,
+            credits_pending: b.credits_pending,
+            flags: account.flags.names().into_iter().map(str::to_owned).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TransferView {
+    pub id: uuid::Uuid,
+    /// issuance, redemption, cash_in, cash_out, p2p, payment, refund, fee, adjustment or expiry.
+    pub code: String,
+    /// posted, pending, post_pending or void_pending.
+    pub kind: String,
+    pub amount: MoneyView,
+    pub debit_account_id: uuid::Uuid,
+    pub credit_account_id: uuid::Uuid,
+    pub reference: String,
+    /// When the ledger committed it (RFC 3339).
+    pub timestamp: String,
+    pub pending_id: Option<uuid::Uuid>,
+    pub expires_at: Option<String>,
+}
+
+impl From<&Transfer> for TransferView {
+    fn from(t: &Transfer) -> Self {
+        Self {
+            id: t.id.0,
+            code: t.code.as_str().to_owned(),
+            kind: t.kind.as_str().to_owned(),
+            amount: MoneyView::new(t.amount, t.currency),
+            debit_account_id: t.debit_account_id.0,
+            credit_account_id: t.credit_account_id.0,
+            reference: t.reference.clone(),
+            timestamp: rfc3339(t.timestamp),
+            pending_id: t.pending_id.map(|id| id.0),
+            expires_at: t.expires_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    /// "debit" (money left the account) or "credit" (money arrived).
+    pub direction: String,
+    pub transfer: TransferView,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryPage {
+    pub entries: Vec<HistoryEntry>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartyView {
+    /// customer, merchant, agent or network.
+    pub kind: String,
+    pub name: String,
+    /// Masked phone number of a person, if the party is one.
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReceiptView {
+    pub transaction_id: uuid::Uuid,
+    pub code: String,
+    pub kind: String,
+    pub amount: MoneyView,
+    pub from: PartyView,
+    pub to: PartyView,
+    /// From the viewer's side: "sent", "received" (or "both" for own-account moves).
+    pub direction: String,
+    pub reference: String,
+    pub timestamp: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionView {
+    /// Bearer token; shown once, stored by the server only as a hash.
+    pub token: String,
+    pub expires_at: String,
+    pub user: UserView,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FundingSourceView {
+    pub id: uuid::Uuid,
+    pub bank_name: String,
+    /// Always masked, e.g. "••••7890".
+    pub account_number: String,
+    pub created_at: String,
+}
+
+impl From<&FundingSourceRecord> for FundingSourceView {
+    fn from(source: &FundingSourceRecord) -> Self {
+        Self {
+            id: source.id,
+            bank_name: source.bank_name.clone(),
+            account_number: quipu_domain::identity::mask_tail(&source.account_number, 4),
+            created_at: rfc3339(source.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProfileView {
+    pub user: UserView,
+    pub accounts: Vec<AccountView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MerchantView {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub owner: UserView,
+    pub accounts: Vec<AccountView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgentView {
+    pub user: UserView,
+    pub accounts: Vec<AccountView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: uuid::Uuid,
+    /// The public part, shown in lists and logs.
+    pub prefix: String,
+    /// The whole key. Shown once, never stored in the clear.
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VerifyView {
+    pub clean: bool,
+    pub accounts_checked: usize,
+    pub violations: Vec<String>,
+}

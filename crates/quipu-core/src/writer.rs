@@ -1,0 +1,150 @@
+//! The ledger writer: one task per process that batches concurrent commands
+//! into one database transaction (group commit).
+//!
+//! Why: a durable commit costs an fsync. Paying it once per batch instead of
+//! once per transfer is what lets a small machine carry many payments. Each
+//! caller is answered only after its batch's transaction committed, so an
+//! acknowledged transfer is on disk. The planner decides each chain on its
+//! own, so one failing command never fails its batch-mates.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use quipu_domain::ledger::{Chain, ChainResult, TransferCommand, TransferError, TransferOp};
+use quipu_store::Store;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::error::{CoreError, CoreResult, ErrorKind};
+
+/// Bounds for the writer: a limit on everything.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterLimits {
+    /// Most chains committed in one transaction.
+    pub max_batch: usize,
+    /// Most chains waiting; beyond it callers wait for room (backpressure).
+    pub queue: usize,
+}
+
+impl Default for WriterLimits {
+    fn default() -> Self {
+        Self { max_batch: 512, queue: 8192 }
+    }
+}
+
+struct Job {
+    chain: Chain,
+    reply: oneshot::Sender<CoreResult<ChainResult>>,
+}
+
+/// A handle to submit chains. Cloning is cheap; when the last clone is
+/// dropped the writer drains its queue, commits, and stops.
+#[derive(Clone)]
+pub struct LedgerWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl LedgerWriter {
+    /// Starts the writer task. When `stop` turns true the writer stops taking
+    /// new chains, commits everything already queued, and ends.
+    pub fn spawn(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limits: WriterLimits, stop: watch::Receiver<bool>) -> (Self, JoinHandle<()>) {
+        let (jobs, receiver) = mpsc::channel(limits.queue.max(1));
+        let task = tokio::spawn(run(store, clock, receiver, stop, limits.max_batch.max(1)));
+        (Self { jobs }, task)
+    }
+
+    /// Commits one chain and returns its outcome once it is durable.
+    pub async fn submit(&self, chain: Chain) -> CoreResult<ChainResult> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job { chain, reply }).await.map_err(|_| shutting_down())?;
+        answer.await.map_err(|_| shutting_down())?
+    }
+
+    /// Commits one transfer; a refusal becomes the matching service error.
+    pub async fn submit_one(&self, command: TransferCommand) -> CoreResult<quipu_domain::ledger::Transfer> {
+        match self.submit(vec![command]).await? {
+            Ok(mut outcomes) => outcomes
+                .pop()
+                .map(|outcome| outcome.transfer)
+                .ok_or_else(|| CoreError::new(ErrorKind::Unavailable, "ledger_error", "the ledger returned no outcome")),
+            Err(rejection) => Err(CoreError::from(rejection.error)),
+        }
+    }
+
+    /// Convenience for the expiry sweeper and tests.
+    pub async fn expire(&self, id: quipu_domain::ledger::TransferId, pending_id: quipu_domain::ledger::TransferId) -> CoreResult<()> {
+        let command = TransferCommand {
+            id,
+            op: TransferOp::Expire { pending_id },
+            code: quipu_domain::ledger::TransferCode::Expiry,
+            reference: String::new(),
+        };
+        match self.submit(vec![command]).await? {
+            Ok(_) => Ok(()),
+            // Another process, or an earlier sweep, settled it first: nothing to do.
+            Err(rejection)
+                if matches!(
+                    rejection.error,
+                    TransferError::PendingAlreadyPosted | TransferError::PendingAlreadyVoided | TransferError::PendingNotExpired
+                ) =>
+            {
+                Ok(())
+            }
+            Err(rejection) => Err(CoreError::from(rejection.error)),
+        }
+    }
+}
+
+fn shutting_down() -> CoreError {
+    CoreError::new(ErrorKind::Unavailable, "shutting_down", "the ledger writer is stopping; retry with the same idempotency key")
+}
+
+async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut receiver: mpsc::Receiver<Job>, mut stop: watch::Receiver<bool>, max_batch: usize) {
+    let mut jobs: Vec<Job> = Vec::with_capacity(max_batch);
+    let mut stopping = false;
+    loop {
+        // recv_many waits for at least one job, then takes what is already queued.
+        // It is cancel-safe, so losing the race to `stop` drops nothing.
+        let received = if stopping {
+            receiver.recv_many(&mut jobs, max_batch).await
+        } else {
+            tokio::select! {
+                received = receiver.recv_many(&mut jobs, max_batch) => received,
+                _ = stop.changed() => {
+                    // No new chains from here on; the queued ones still commit.
+                    receiver.close();
+                    stopping = true;
+                    continue;
+                }
+            }
+        };
+        if received == 0 {
+            break;
+        }
+        let (chains, replies): (Vec<Chain>, Vec<_>) = jobs.drain(..).map(|job| (job.chain, job.reply)).unzip();
+        let started = Instant::now();
+        let outcome = store.commit_batch(&chains, clock.now()).await;
+        metrics::histogram!("quipu_ledger_batch_size").record(chains.len() as f64);
+        metrics::histogram!("quipu_ledger_commit_seconds").record(started.elapsed().as_secs_f64());
+        match outcome {
+            Ok(results) => {
+                metrics::counter!("quipu_ledger_chains_total").increment(chains.len() as u64);
+                for (reply, result) in replies.into_iter().zip(results) {
+                    // A caller that gave up (timeout, disconnect) is fine: its chain is committed
+                    // and a retry with the same id returns it.
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, chains = chains.len(), "ledger batch failed; nothing of it was written");
+                metrics::counter!("quipu_ledger_batch_failures_total").increment(1);
+                let error = CoreError::from(error);
+                for reply in replies {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+    tracing::info!("ledger writer drained and stopped");
+}

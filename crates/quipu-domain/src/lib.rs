@@ -1,0 +1,16 @@
+//! Quipu's pure domain: money, the double-entry ledger rules, the ledger
+//! invariants and the identity value types.
+//!
+//! Nothing in this crate performs I/O or reads the clock: time is passed in
+//! as a [`Timestamp`], storage hands in the state it loaded, and the caller
+//! persists what the rules decided. That keeps every rule testable in
+//! microseconds and identical across storage backends.
+
+pub mod identity;
+pub mod ledger;
+pub mod money;
+pub mod time;
+pub mod verify;
+
+pub use money::{Amount, Currency, CurrencyCode, MoneyError};
+pub use time::Timestamp;

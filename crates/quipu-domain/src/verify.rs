@@ -1,0 +1,177 @@
+//! The ledger invariants, checked against what storage reports.
+//!
+//! Storage derives balances from the immutable transfers and the holds table
+//! with plain aggregate queries; this module compares them with the stored
+//! account balances. Run by `quipu ledger verify` and after every test.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use crate::ledger::{Account, AccountId, Balances, TransferId};
+use crate::money::CurrencyCode;
+
+/// What storage derived, independently of the stored balances.
+#[derive(Debug, Default, Clone)]
+pub struct LedgerFacts {
+    pub accounts: Vec<Account>,
+    /// Per account: balances recomputed from transfers alone (posted from
+    /// posted and post-pending transfers; pending from pending transfers that
+    /// nothing has settled yet).
+    pub from_transfers: HashMap<AccountId, Balances>,
+    /// Per account: (debits, credits) of holds in state `open`.
+    pub open_holds: HashMap<AccountId, (i64, i64)>,
+    /// Transfers whose currency differs from one of their accounts' (at most a few reported).
+    pub currency_mismatches: Vec<TransferId>,
+    /// Transfers that share a timestamp with another (timestamps must be strictly increasing).
+    pub duplicate_timestamps: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    CurrencyUnbalanced {
+        currency: CurrencyCode,
+        debits: i128,
+        credits: i128,
+        which: &'static str,
+    },
+    BalanceMismatch {
+        account: AccountId,
+        stored: Balances,
+        derived: Balances,
+    },
+    HoldMismatch {
+        account: AccountId,
+        pending_debits: i64,
+        pending_credits: i64,
+        open_hold_debits: i64,
+        open_hold_credits: i64,
+    },
+    FlagViolated {
+        account: AccountId,
+        flag: &'static str,
+    },
+    CurrencyMismatch {
+        transfer: TransferId,
+    },
+    DuplicateTimestamps {
+        count: u64,
+    },
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::CurrencyUnbalanced { currency, debits, credits, which } => {
+                write!(f, "{currency}: total {which} debits {debits} != total {which} credits {credits}")
+            }
+            Violation::BalanceMismatch { account, stored, derived } => {
+                write!(f, "account {account}: stored balances {stored:?} != balances derived from transfers {derived:?}")
+            }
+            Violation::HoldMismatch {
+                account,
+                pending_debits,
+                pending_credits,
+                open_hold_debits,
+                open_hold_credits,
+            } => write!(
+                f,
+                "account {account}: pending debits/credits {pending_debits}/{pending_credits} != open holds {open_hold_debits}/{open_hold_credits}"
+            ),
+            Violation::FlagViolated { account, flag } => write!(f, "account {account}: violates {flag}"),
+            Violation::CurrencyMismatch { transfer } => {
+                write!(f, "transfer {transfer}: currency differs from its accounts'")
+            }
+            Violation::DuplicateTimestamps { count } => {
+                write!(f, "{count} transfers share a timestamp; timestamps must be strictly increasing")
+            }
+        }
+    }
+}
+
+/// A verification's findings; empty means every invariant holds.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub accounts_checked: usize,
+    pub violations: Vec<Violation>,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+pub fn verify(facts: &LedgerFacts) -> Report {
+    let mut violations = Vec::new();
+    let mut totals: BTreeMap<CurrencyCode, [i128; 4]> = BTreeMap::new();
+    for account in &facts.accounts {
+        let b = account.balances;
+        let total = totals.entry(account.currency).or_insert([0; 4]);
+        for (slot, value) in total
+            .iter_mut()
+            .zip([b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending])
+        {
+            *slot += i128::from(value);
+        }
+        let derived = facts.from_transfers.get(&account.id).copied().unwrap_or_default();
+        if derived != b {
+            violations.push(Violation::BalanceMismatch {
+                account: account.id,
+                stored: b,
+                derived,
+            });
+        }
+        let (hold_debits, hold_credits) = facts.open_holds.get(&account.id).copied().unwrap_or_default();
+        if (hold_debits, hold_credits) != (b.debits_pending, b.credits_pending) {
+            violations.push(Violation::HoldMismatch {
+                account: account.id,
+                pending_debits: b.debits_pending,
+                pending_credits: b.credits_pending,
+                open_hold_debits: hold_debits,
+                open_hold_credits: hold_credits,
+            });
+        }
+        if let Some(error) = b.violation(account.flags) {
+            violations.push(Violation::FlagViolated {
+                account: account.id,
+                flag: match error {
+                    crate::ledger::TransferError::ExceedsDebits => "credits_must_not_exceed_debits",
+                    _ => "debits_must_not_exceed_credits",
+                },
+            });
+        }
+    }
+    for (currency, [debits_posted, credits_posted, debits_pending, credits_pending]) in totals {
+        if debits_posted != credits_posted {
+            violations.push(Violation::CurrencyUnbalanced {
+                currency,
+                debits: debits_posted,
+                credits: credits_posted,
+                which: "posted",
+            });
+        }
+        if debits_pending != credits_pending {
+            violations.push(Violation::CurrencyUnbalanced {
+                currency,
+                debits: debits_pending,
+                credits: credits_pending,
+                which: "pending",
+            });
+        }
+    }
+    violations.extend(
+        facts
+            .currency_mismatches
+            .iter()
+            .map(|&transfer| Violation::CurrencyMismatch { transfer }),
+    );
+    if facts.duplicate_timestamps > 0 {
+        violations.push(Violation::DuplicateTimestamps {
+            count: facts.duplicate_timestamps,
+        });
+    }
+    Report {
+        accounts_checked: facts.accounts.len(),
+        violations,
+    }
+}

@@ -1,0 +1,330 @@
+//! The one storage trait. `quipu-store-sqlite` and `quipu-store-postgres`
+//! implement it; everything above (services, HTTP) sees only `dyn Store`.
+//!
+//! Implementations own SQL, transactions, locking and durability. They must
+//! not decide business rules: the ledger batch is planned by
+//! [`quipu_domain::ledger::plan_batch`], and a backend only loads what it
+//! needs, calls the planner, and writes the plan in the same transaction.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use quipu_domain::Timestamp;
+use quipu_domain::identity::{MerchantId, Role, UserId};
+use quipu_domain::ledger::{Account, AccountFlags, AccountId, AccountKind, Chain, ChainResult, Transfer, TransferCode, TransferId};
+use quipu_domain::money::CurrencyCode;
+use quipu_domain::verify::LedgerFacts;
+use uuid::Uuid;
+
+pub mod rows;
+pub mod sql;
+
+/// Most rows one history page may return.
+pub const MAX_PAGE: u32 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness constraint refused the write (duplicate phone number, api key prefix, …).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The operation does not exist on this backend (e.g. SQLite file backup on PostgreSQL).
+    #[error("unsupported on this backend: {0}")]
+    Unsupported(&'static str),
+    /// A stored value failed to parse back into a domain type: the database was edited by hand or is corrupt.
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt { table: &'static str, detail: String },
+    #[error("database error while {context}: {source}")]
+    Database {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Who an account belongs to; one account per (owner, kind, currency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccountOwner {
+    User(UserId),
+    Merchant(MerchantId),
+    /// The operator's own books: issuance, fee income, settlement.
+    System,
+}
+
+impl AccountOwner {
+    pub fn kind_str(self) -> &'static str {
+        match self {
+            AccountOwner::User(_) => "user",
+            AccountOwner::Merchant(_) => "merchant",
+            AccountOwner::System => "system",
+        }
+    }
+
+    pub fn id(self) -> Uuid {
+        match self {
+            AccountOwner::User(id) => id.0,
+            AccountOwner::Merchant(id) => id.0,
+            AccountOwner::System => Uuid::nil(),
+        }
+    }
+
+    pub fn from_parts(kind: &str, id: Uuid) -> Option<Self> {
+        match kind {
+            "user" => Some(AccountOwner::User(UserId(id))),
+            "merchant" => Some(AccountOwner::Merchant(MerchantId(id))),
+            "system" => Some(AccountOwner::System),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedAccount {
+    pub account: Account,
+    pub owner: AccountOwner,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub role: Role,
+    /// E.164, unique across the network; the login name.
+    pub phone: String,
+    pub full_name: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Argon2id PHC string; customers and agents have one.
+    pub pin_hash: Option<String>,
+    /// For merchant owners and cashiers.
+    pub merchant_id: Option<MerchantId>,
+    pub pin_failed_attempts: u32,
+    pub pin_locked_until: Option<Timestamp>,
+    pub login_failed_attempts: u32,
+    pub login_locked_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord").field("id", &self.id).field("role", &self.role).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantRecord {
+    pub id: MerchantId,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// A login session. Only the SHA-256 of the token is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: Vec<u8>,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A merchant API key: the prefix is public, only the secret's SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: Uuid,
+    pub merchant_id: MerchantId,
+    pub prefix: String,
+    pub secret_hash: Vec<u8>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A customer's funding source. The full number is kept for payouts and
+/// never leaves the service layer unmasked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FundingSourceRecord {
+    pub id: Uuid,
+    pub user_id: UserId,
+    pub bank_name: String,
+    pub account_number: String,
+    pub created_at: Timestamp,
+}
+
+/// The first response to an idempotent request, replayed on retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// Whose key space this is: the user or merchant making the request.
+    pub scope: Uuid,
+    pub key: String,
+    /// SHA-256 of method, path and body: the same key with another request is refused.
+    pub request_hash: Vec<u8>,
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+/// Everything created together when someone joins: users, maybe a merchant, their accounts.
+#[derive(Debug, Clone, Default)]
+pub struct Enrollment {
+    pub merchant: Option<MerchantRecord>,
+    pub users: Vec<UserRecord>,
+    pub accounts: Vec<OwnedAccount>,
+}
+
+/// Which failure counter a wrong secret bumps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    Pin,
+    Password,
+}
+
+/// After a wrong secret: how many failures are counted now, and the lock if one started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureState {
+    pub failed_attempts: u32,
+    pub locked_until: Option<Timestamp>,
+}
+
+/// A page of an account's history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub account: AccountId,
+    /// Only transfers strictly older than this ledger timestamp (the cursor).
+    pub before: Option<Timestamp>,
+    /// Inclusive lower bound.
+    pub from: Option<Timestamp>,
+    /// Exclusive upper bound.
+    pub to: Option<Timestamp>,
+    /// Empty means every code.
+    pub codes: Vec<TransferCode>,
+    /// At most [`MAX_PAGE`].
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// "sqlite" or "postgres", for logs and `/readyz`.
+    fn backend_name(&self) -> &'static str;
+
+    /// Cheap round-trip to the database, for readiness.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ---- ledger -----------------------------------------------------------
+
+    /// Plans and commits a batch of chains in ONE transaction, durably, then
+    /// answers each chain. Loads with [`quipu_domain::ledger::BatchKeys`],
+    /// locks accounts in ascending id order, plans with
+    /// [`quipu_domain::ledger::plan_batch`], writes the plan.
+    /// An `Err` means nothing of the batch was written.
+    async fn commit_batch(&self, chains: &[Chain], now: Timestamp) -> StoreResult<Vec<ChainResult>>;
+
+    async fn account(&self, id: AccountId) -> StoreResult<Option<OwnedAccount>>;
+
+    /// An owner's accounts, at most 100.
+    async fn accounts_of(&self, owner: AccountOwner) -> StoreResult<Vec<Account>>;
+
+    /// Returns the owner's account of this kind and currency, creating `template` if there is none.
+    async fn ensure_account(&self, template: &OwnedAccount) -> StoreResult<Account>;
+
+    /// Sets and clears flags (freeze, close) under the row lock; balances untouched.
+    async fn update_account_flags(&self, id: AccountId, set: AccountFlags, clear: AccountFlags) -> StoreResult<Option<Account>>;
+
+    async fn transfer(&self, id: TransferId) -> StoreResult<Option<Transfer>>;
+
+    async fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<Transfer>>;
+
+    /// Ids of open holds whose deadline is at or before `now`, oldest first.
+    async fn expired_holds(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<TransferId>>;
+
+    /// Independent derivations for `quipu ledger verify`.
+    async fn ledger_facts(&self) -> StoreResult<LedgerFacts>;
+
+    /// The system account of a kind in a currency, if it exists.
+    async fn system_account(&self, kind: AccountKind, currency: CurrencyCode) -> StoreResult<Option<Account>>;
+
+    // ---- identity ---------------------------------------------------------
+
+    /// Writes users, merchant and accounts in one transaction; a duplicate phone is `Conflict`.
+    async fn enroll(&self, enrollment: &Enrollment) -> StoreResult<()>;
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
+
+    async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>>;
+
+    /// Staff of a merchant, at most 200.
+    async fn merchant_staff(&self, merchant: MerchantId) -> StoreResult<Vec<UserRecord>>;
+
+    /// Atomically counts a wrong secret; on reaching `max_attempts` the
+    /// counter resets and the secret locks until `lock_until`.
+    async fn record_secret_failure(
+        &self,
+        user: UserId,
+        kind: SecretKind,
+        max_attempts: u32,
+        lock_until: Timestamp,
+    ) -> StoreResult<FailureState>;
+
+    /// Clears the failure counter and any lock after a correct secret.
+    async fn clear_secret_failures(&self, user: UserId, kind: SecretKind) -> StoreResult<()>;
+
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
+
+    async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
+
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+
+    async fn merchant(&self, id: MerchantId) -> StoreResult<Option<MerchantRecord>>;
+
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>>;
+
+    async fn insert_funding_source(&self, source: &FundingSourceRecord) -> StoreResult<()>;
+
+    /// A user's funding sources, at most 20.
+    async fn funding_sources(&self, user: UserId) -> StoreResult<Vec<FundingSourceRecord>>;
+
+    // ---- idempotency ------------------------------------------------------
+
+    async fn idempotency_record(&self, scope: Uuid, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+
+    /// Stores the record unless one exists for (scope, key); returns whichever is stored.
+    async fn save_idempotency_record(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord>;
+
+    // ---- operations -------------------------------------------------------
+
+    /// A consistent online copy of the database at `destination` (which must not exist).
+    async fn backup(&self, destination: &Path) -> StoreResult<()>;
+}
+
+/// Wraps a driver error with what we were doing.
+pub fn db_error<E: std::error::Error + Send + Sync + 'static>(context: &'static str) -> impl FnOnce(E) -> StoreError {
+    move |source| StoreError::Database {
+        context,
+        source: Box::new(source),
+    }
+}
+
+/// Builds a `Corrupt` error.
+pub fn corrupt(table: &'static str, detail: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        detail: detail.into(),
+    }
+}
+
+/// Folds the three aggregate queries of a verification into `facts`.
+pub fn assemble_facts(facts: &mut LedgerFacts, posted: Vec<rows::SumsRow>, pending: Vec<rows::SumsRow>, holds: Vec<rows::SumsRow>) {
+    for row in posted {
+        let entry = facts.from_transfers.entry(AccountId(row.account_id)).or_default();
+        entry.debits_posted = row.debits;
+        entry.credits_posted = row.credits;
+    }
+    for row in pending {
+        let entry = facts.from_transfers.entry(AccountId(row.account_id)).or_default();
+        entry.debits_pending = row.debits;
+        entry.credits_pending = row.credits;
+    }
+    for row in holds {
+        facts.open_holds.insert(AccountId(row.account_id), (row.debits, row.credits));
+    }
+}
