@@ -1,6 +1,6 @@
 //! Request handlers: parse, call one service, shape the answer. Nothing else.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quipu_core::views::{
@@ -11,7 +11,7 @@ use quipu_core::wallet::AmountInput;
 use quipu_domain::identity::Role;
 
 use crate::AppState;
-use crate::extract::{ApiJson, Caller, IdempotencyKey, bearer};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
 use crate::idempotency;
 use crate::problem::{ApiError, Problem};
 use crate::requests::*;
@@ -111,7 +111,7 @@ pub async fn funding_sources(State(state): State<AppState>, Caller(caller): Call
 /// One account's balances.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "wallet", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountView), (status = 404, body = Problem)))]
-pub async fn account(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<uuid::Uuid>) -> ApiResult<axum::Json<AccountView>> {
+pub async fn account(State(state): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<uuid::Uuid>) -> ApiResult<axum::Json<AccountView>> {
     Ok(axum::Json(state.services.account_view(&caller, id).await?))
 }
 
@@ -121,11 +121,22 @@ pub async fn account(State(state): State<AppState>, Caller(caller): Caller, Path
 pub async fn history(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<uuid::Uuid>,
-    query: Result<Query<HistoryParams>, axum::extract::rejection::QueryRejection>,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<axum::Json<HistoryPage>> {
-    let Query(params) = query?;
     Ok(axum::Json(state.services.history(&caller, id, &params.into()).await?))
+}
+
+/// The caller's own transactions: a customer's wallet, an agent's float or a merchant's account, in the default currency.
+#[utoipa::path(get, path = "/api/v1/me/transactions", tag = "wallet", security(("bearer" = [])),
+    params(HistoryParams), responses((status = 200, body = HistoryPage), (status = 401, body = Problem)))]
+pub async fn my_history(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(params): ApiQuery<HistoryParams>,
+) -> ApiResult<axum::Json<HistoryPage>> {
+    let account = state.services.primary_account(&caller).await?;
+    Ok(axum::Json(state.services.history(&caller, account, &params.into()).await?))
 }
 
 /// An account's statement as CSV (same filters as the history, no cursor).
@@ -134,10 +145,9 @@ pub async fn history(
 pub async fn statement(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<uuid::Uuid>,
-    query: Result<Query<HistoryParams>, axum::extract::rejection::QueryRejection>,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Response> {
-    let Query(params) = query?;
     let csv = state.services.statement_csv(&caller, id, &params.into()).await?;
     let mut response = csv.into_response();
     let headers = response.headers_mut();
@@ -149,7 +159,7 @@ pub async fn statement(
 /// The receipt of one transaction, for either side of it.
 #[utoipa::path(get, path = "/api/v1/transactions/{id}/receipt", tag = "wallet", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = ReceiptView), (status = 404, body = Problem)))]
-pub async fn receipt(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<uuid::Uuid>) -> ApiResult<axum::Json<ReceiptView>> {
+pub async fn receipt(State(state): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<uuid::Uuid>) -> ApiResult<axum::Json<ReceiptView>> {
     Ok(axum::Json(state.services.receipt(&caller, id).await?))
 }
 
@@ -241,14 +251,14 @@ pub async fn redeem(State(state): State<AppState>, Caller(caller): Caller, key: 
 /// The operator freezes an account: no money moves in or out until unfrozen.
 #[utoipa::path(post, path = "/api/v1/operator/accounts/{id}/freeze", tag = "operator", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountView), (status = 403, body = Problem)))]
-pub async fn freeze(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<uuid::Uuid>) -> ApiResult<axum::Json<AccountView>> {
+pub async fn freeze(State(state): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<uuid::Uuid>) -> ApiResult<axum::Json<AccountView>> {
     Ok(axum::Json(state.services.set_frozen(&caller, id, true).await?))
 }
 
 /// The operator unfreezes an account.
 #[utoipa::path(post, path = "/api/v1/operator/accounts/{id}/unfreeze", tag = "operator", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountView), (status = 403, body = Problem)))]
-pub async fn unfreeze(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<uuid::Uuid>) -> ApiResult<axum::Json<AccountView>> {
+pub async fn unfreeze(State(state): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<uuid::Uuid>) -> ApiResult<axum::Json<AccountView>> {
     Ok(axum::Json(state.services.set_frozen(&caller, id, false).await?))
 }
 

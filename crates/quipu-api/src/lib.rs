@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(handlers::logout))
         .route("/me", get(handlers::me))
         .route("/me/funding-sources", get(handlers::funding_sources).post(handlers::add_funding_source))
+        .route("/me/transactions", get(handlers::my_history))
         .route("/accounts/{id}", get(handlers::account))
         .route("/accounts/{id}/transactions", get(handlers::history))
         .route("/accounts/{id}/statement.csv", get(handlers::statement))

@@ -227,6 +227,19 @@ impl Services {
         })
     }
 
+    /// The caller's main account: a customer's wallet, an agent's float, a
+    /// merchant's account, each in the default currency.
+    pub async fn primary_account(&self, principal: &Principal) -> CoreResult<uuid::Uuid> {
+        let currency = self.settings.currencies.default_currency().code;
+        let (owner, kind) = match (principal.merchant(), principal.role(), principal.user_id()) {
+            (Some(merchant), _, _) => (AccountOwner::Merchant(merchant), AccountKind::Merchant),
+            (None, Some(Role::Customer), Some(user)) => (AccountOwner::User(user), AccountKind::CustomerWallet),
+            (None, Some(Role::Agent), Some(user)) => (AccountOwner::User(user), AccountKind::AgentFloat),
+            _ => return Err(CoreError::not_found("account")),
+        };
+        Ok(self.ensure_account(owner, kind, currency).await?.id.0)
+    }
+
     /// A CSV statement for a date range, for spreadsheets and accountants.
     pub async fn statement_csv(&self, principal: &Principal, account_id: uuid::Uuid, filter: &HistoryFilter) -> CoreResult<String> {
         let owned = self.viewable_account(principal, account_id).await?;

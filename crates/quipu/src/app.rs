@@ -1,0 +1,124 @@
+//! Opening storage and running the HTTP server with a graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use quipu_api::{AppState, metrics_recorder, router};
+use quipu_core::{Background, Clock, Services, Settings};
+use quipu_store::Store;
+use quipu_store_postgres::PostgresStore;
+use quipu_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::Fallible;
+use crate::config::StorageConfig;
+
+/// The SQLite file inside a data directory.
+pub const SQLITE_FILE: &str = "quipu.sqlite3";
+/// SQLite read connections; reads run beside the single writer.
+const SQLITE_READERS: u32 = 8;
+
+/// Resolves the data directory: the default one is created on first start;
+/// one the operator named must exist, so a typo never scatters money into a
+/// fresh empty database.
+pub fn prepare_data_dir(data_dir: &Path, explicit: bool) -> Fallible<PathBuf> {
+    if data_dir.is_dir() {
+        return Ok(data_dir.join(SQLITE_FILE));
+    }
+    if data_dir.exists() {
+        return Err(format!("data directory {} is not a directory", data_dir.display()).into());
+    }
+    if explicit {
+        return Err(format!(
+            "data directory {} does not exist; create it first (an explicitly given path is never created)",
+            data_dir.display()
+        )
+        .into());
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
+    Ok(data_dir.join(SQLITE_FILE))
+}
+
+pub async fn open_store(storage: &StorageConfig) -> Fallible<Arc<dyn Store>> {
+    Ok(match storage {
+        StorageConfig::Sqlite { data_dir, explicit } => {
+            let file = prepare_data_dir(data_dir, *explicit)?;
+            Arc::new(SqliteStore::open(&file, SQLITE_READERS).await?)
+        }
+        StorageConfig::Postgres { url, max_connections } => Arc::new(PostgresStore::connect(url, *max_connections).await?),
+    })
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub services: Arc<Services>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+    background: Background,
+}
+
+impl Server {
+    /// Starts the services and serves HTTP on `listener`.
+    pub async fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings, listener: TcpListener) -> Fallible<Self> {
+        let addr = listener.local_addr()?;
+        let (services, background) = Services::start(store, clock, settings).await?;
+        let app = router(AppState {
+            services: services.clone(),
+            metrics: metrics_recorder(),
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        tracing::info!(%addr, backend = services.store.backend_name(), "quipu is listening");
+        Ok(Self {
+            addr,
+            services,
+            stop,
+            task,
+            background,
+        })
+    }
+
+    /// Graceful shutdown: stop accepting, finish in-flight requests (each
+    /// waits for its batch to be durable), then drain the ledger writer.
+    pub async fn stop(self) -> Fallible<()> {
+        let _ = self.stop.send(());
+        let served = self.task.await;
+        self.background.shutdown().await;
+        served??;
+        tracing::info!("quipu stopped; every acknowledged transfer is committed");
+        Ok(())
+    }
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,179 @@
+//! Configuration: built-in defaults, then a TOML file, then environment
+//! variables and flags (clap reads both; a flag beats its variable).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use quipu_core::{HashCost, Settings, WriterLimits};
+use quipu_domain::money::CurrencySet;
+use serde::Deserialize;
+
+use crate::Fallible;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./quipu-data";
+
+/// The configuration file. Every key is optional; see README.md.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub database_max_connections: Option<u32>,
+    /// ISO 4217 codes; the first is the network's default.
+    pub currencies: Option<Vec<String>>,
+    /// "text" (default) or "json".
+    pub log_format: Option<String>,
+    #[serde(default)]
+    pub security: SecurityConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    #[serde(default)]
+    pub ledger: LedgerConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    pub pin_max_attempts: Option<u32>,
+    pub pin_lock_seconds: Option<i64>,
+    pub login_max_attempts: Option<u32>,
+    pub login_lock_seconds: Option<i64>,
+    pub session_ttl_seconds: Option<i64>,
+    pub argon2_memory_kib: Option<u32>,
+    pub argon2_iterations: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest single customer transfer per currency, as decimal strings: `{ USD = "1000.00" }`.
+    #[serde(default)]
+    pub per_transfer: HashMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    pub max_batch: Option<usize>,
+    pub queue: Option<usize>,
+    pub hold_sweep_seconds: Option<u64>,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// `explicit` when the operator named the directory: then it must already exist.
+    Sqlite { data_dir: PathBuf, explicit: bool },
+    Postgres { url: String, max_connections: u32 },
+}
+
+/// Values given on the command line or in the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub currencies: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub storage: StorageConfig,
+    pub settings: Settings,
+    pub json_logs: bool,
+}
+
+impl Config {
+    pub fn load(overrides: &Overrides) -> Fallible<Self> {
+        let file = match &overrides.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        resolve(file, overrides)
+    }
+}
+
+fn read_file(path: &Path) -> Fallible<FileConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display()).into())
+}
+
+pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
+    let listen_text = overrides.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let listen: SocketAddr = listen_text
+        .parse()
+        .map_err(|_| format!("listen address {listen_text:?} is not host:port"))?;
+    let codes: Vec<String> = match &overrides.currencies {
+        Some(list) => list.split(',').map(|c| c.trim().to_owned()).collect(),
+        None => file.currencies.unwrap_or_else(|| vec!["USD".to_owned()]),
+    };
+    let currencies = CurrencySet::from_codes(&codes).map_err(|_| format!("currencies {codes:?}: unknown or empty ISO 4217 code list"))?;
+    let storage = match overrides.database_url.clone().or(file.database_url) {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => StorageConfig::Postgres {
+            url,
+            max_connections: file.database_max_connections.unwrap_or(16),
+        },
+        Some(_) => return Err("database URL must start with postgres:// (SQLite is configured with --data-dir)".into()),
+        None => match overrides.data_dir.clone().or(file.data_dir) {
+            Some(data_dir) => StorageConfig::Sqlite { data_dir, explicit: true },
+            None => StorageConfig::Sqlite {
+                data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+                explicit: false,
+            },
+        },
+    };
+    let mut settings = Settings::new(currencies);
+    let security = file.security;
+    settings.pin_max_attempts = positive(security.pin_max_attempts, settings.pin_max_attempts, "pin_max_attempts")?;
+    settings.pin_lock_seconds = security.pin_lock_seconds.unwrap_or(settings.pin_lock_seconds);
+    settings.login_max_attempts = positive(security.login_max_attempts, settings.login_max_attempts, "login_max_attempts")?;
+    settings.login_lock_seconds = security.login_lock_seconds.unwrap_or(settings.login_lock_seconds);
+    settings.session_ttl_seconds = security.session_ttl_seconds.unwrap_or(settings.session_ttl_seconds);
+    settings.hash_cost = HashCost {
+        memory_kib: security.argon2_memory_kib.unwrap_or(settings.hash_cost.memory_kib),
+        iterations: security.argon2_iterations.unwrap_or(settings.hash_cost.iterations),
+    };
+    for (code, amount) in file.limits.per_transfer {
+        let currency = settings
+            .currencies
+            .get(&code)
+            .map_err(|_| format!("limits.per_transfer: {code} is not an enabled currency"))?;
+        let limit = currency
+            .parse_amount(&amount)
+            .and_then(|a| a.ensure_positive())
+            .map_err(|e| format!("limits.per_transfer.{code}: {e}"))?;
+        settings.transfer_limits.insert(currency.code, limit);
+    }
+    settings.writer = WriterLimits {
+        max_batch: file.ledger.max_batch.unwrap_or(settings.writer.max_batch).clamp(1, 4096),
+        queue: file.ledger.queue.unwrap_or(settings.writer.queue).clamp(1, 1 << 20),
+    };
+    if let Some(seconds) = file.ledger.hold_sweep_seconds {
+        settings.hold_sweep_interval = Duration::from_secs(seconds.max(1));
+    }
+    let json_logs = match file.log_format.as_deref() {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(other) => return Err(format!("log_format {other:?}: use \"text\" or \"json\"").into()),
+    };
+    Ok(Config {
+        listen,
+        storage,
+        settings,
+        json_logs,
+    })
+}
+
+fn positive(value: Option<u32>, default: u32, name: &str) -> Fallible<u32> {
+    match value {
+        Some(0) => Err(format!("security.{name} must be at least 1").into()),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    }
+}

@@ -1,0 +1,175 @@
+//! `quipu demo`: a fresh data directory seeded with a small network, so a
+//! newcomer can try every flow a minute after cloning.
+
+use std::path::Path;
+
+use quipu_core::wallet::AmountInput;
+use quipu_core::{Principal, Services};
+use quipu_domain::identity::Role;
+use quipu_domain::ledger::TransferId;
+
+use crate::Fallible;
+
+/// Marks a directory as made by `quipu demo`, so it may be wiped and re-seeded.
+const MARKER: &str = ".quipu-demo";
+
+pub struct DemoLogin {
+    pub role: &'static str,
+    pub name: &'static str,
+    pub phone: &'static str,
+    pub password: &'static str,
+    pub pin: Option<&'static str>,
+}
+
+pub const OPERATOR: DemoLogin = DemoLogin {
+    role: "operator",
+    name: "Olga Operator",
+    phone: "+15550100001",
+    password: "operator-pass",
+    pin: None,
+};
+pub const AGENT: DemoLogin = DemoLogin {
+    role: "agent",
+    name: "Ade Agent",
+    phone: "+15550100002",
+    password: "agent-pass",
+    pin: Some("2468"),
+};
+pub const MERCHANTS: [(&str, DemoLogin); 3] = [
+    (
+        "Mama Rosa's Groceries",
+        DemoLogin {
+            role: "merchant owner",
+            name: "Rosa Mbeki",
+            phone: "+15550100011",
+            password: "merchant-pass",
+            pin: None,
+        },
+    ),
+    (
+        "Farmacia Central",
+        DemoLogin {
+            role: "merchant owner",
+            name: "Luis Ortega",
+            phone: "+15550100012",
+            password: "merchant-pass",
+            pin: None,
+        },
+    ),
+    (
+        "Warung Sari",
+        DemoLogin {
+            role: "merchant owner",
+            name: "Sari Dewi",
+            phone: "+15550100013",
+            password: "merchant-pass",
+            pin: None,
+        },
+    ),
+];
+pub const CUSTOMERS: [(DemoLogin, &str); 3] = [
+    (
+        DemoLogin {
+            role: "customer",
+            name: "Amina Diallo",
+            phone: "+15550100021",
+            password: "customer-pass",
+            pin: Some("1234"),
+        },
+        "250.00",
+    ),
+    (
+        DemoLogin {
+            role: "customer",
+            name: "Bruno Silva",
+            phone: "+15550100022",
+            password: "customer-pass",
+            pin: Some("1234"),
+        },
+        "120.00",
+    ),
+    (
+        DemoLogin {
+            role: "customer",
+            name: "Chen Wei",
+            phone: "+15550100023",
+            password: "customer-pass",
+            pin: Some("1234"),
+        },
+        "75.50",
+    ),
+];
+const AGENT_FLOAT: &str = "10000.00";
+
+/// Empties a directory made by an earlier demo, or creates it; refuses any other directory.
+pub fn fresh_directory(dir: &Path) -> Fallible<()> {
+    if dir.exists() {
+        if !dir.join(MARKER).is_file() {
+            return Err(format!("{} exists and was not made by `quipu demo`; choose another --data-dir", dir.display()).into());
+        }
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(MARKER), "made by quipu demo; deleted and re-seeded by the next `quipu demo`\n")?;
+    Ok(())
+}
+
+fn user_principal(id: quipu_domain::identity::UserId, role: Role) -> Principal {
+    Principal::User {
+        id,
+        role,
+        merchant_id: None,
+    }
+}
+
+fn new_id() -> TransferId {
+    TransferId(uuid::Uuid::now_v7())
+}
+
+fn amount(text: &str) -> AmountInput<'_> {
+    AmountInput { amount: text, currency: None }
+}
+
+/// Seeds the operator, an agent with float, merchants and customers with balances.
+pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLogin)>> {
+    let mut logins: Vec<(String, &'static DemoLogin)> = Vec::new();
+    let operator = services.create_staff(Role::Operator, OPERATOR.phone, OPERATOR.name, OPERATOR.password).await?;
+    let operator = user_principal(quipu_domain::identity::UserId(operator.id), Role::Operator);
+    logins.push((String::new(), &OPERATOR));
+    let agent = services
+        .create_agent(&operator, AGENT.phone, AGENT.name, AGENT.password, AGENT.pin.unwrap_or("0000"))
+        .await?;
+    let agent_id = agent.user.id;
+    services.issue(&operator, new_id(), agent_id, amount(AGENT_FLOAT)).await?;
+    logins.push((format!("float {AGENT_FLOAT}"), &AGENT));
+    for (business, owner) in &MERCHANTS {
+        services.create_merchant(&operator, business, owner.phone, owner.name, owner.password).await?;
+        logins.push(((*business).to_owned(), owner));
+    }
+    let agent = user_principal(quipu_domain::identity::UserId(agent_id), Role::Agent);
+    for (customer, balance) in &CUSTOMERS {
+        services
+            .register_customer(customer.phone, customer.name, customer.password, customer.pin.unwrap_or("0000"))
+            .await?;
+        services.cash_in(&agent, new_id(), customer.phone, amount(balance)).await?;
+        logins.push((format!("balance {balance}"), customer));
+    }
+    Ok(logins)
+}
+
+pub fn print_logins(addr: std::net::SocketAddr, logins: &[(String, &'static DemoLogin)]) {
+    println!("Quipu demo network is ready at http://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json)\n");
+    println!("{:<16} {:<14} {:<16} {:<6} {}", "role", "phone", "password", "pin", "notes");
+    for (note, login) in logins {
+        println!(
+            "{:<16} {:<14} {:<16} {:<6} {} {}",
+            login.role,
+            login.phone,
+            login.password,
+            login.pin.unwrap_or("-"),
+            login.name,
+            if note.is_empty() { String::new() } else { format!("({note})") }
+        );
+    }
+    println!("\nThese are demo credentials: never reuse them on a real network. Ctrl-C stops the server.");
+}

@@ -1,0 +1,10 @@
+//! The `quipu` binary's library half: configuration, opening storage,
+//! running the server, seeding the demo. `main.rs` is only the CLI; tests
+//! drive these functions directly and the binary as a process.
+
+pub mod app;
+pub mod config;
+pub mod demo;
+
+/// Errors at the binary's edge are reported to a person and end the process.
+pub type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;

@@ -1,0 +1,222 @@
+//! `quipu`: one binary for the whole network.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use quipu::Fallible;
+use quipu::app::{Server, open_store, shutdown_signal};
+use quipu::config::{Config, Overrides, StorageConfig};
+use quipu_core::{Services, SystemClock};
+use quipu_domain::identity::Role;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "quipu", version, about = "Quipu: a self-hostable QR payment network and local marketplace")]
+struct Cli {
+    /// TOML configuration file (see README.md).
+    #[arg(long, env = "QUIPU_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// SQLite data directory; must exist if given (default ./quipu-data, created on first start).
+    #[arg(long, env = "QUIPU_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…) instead of SQLite.
+    #[arg(long, env = "QUIPU_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Enabled ISO 4217 currencies, comma-separated; the first is the default (default USD).
+    #[arg(long, env = "QUIPU_CURRENCIES", global = true)]
+    currencies: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (default 127.0.0.1:8080).
+    Serve {
+        #[arg(long, env = "QUIPU_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Seed a fresh demo network in ./quipu-demo (or --data-dir), print its logins, and serve it.
+    Demo {
+        #[arg(long, env = "QUIPU_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Ledger maintenance.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Write a consistent online copy of the SQLite database to DESTINATION (a new file).
+    Backup { destination: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check every ledger invariant; exits non-zero with a report on any violation.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an operator. The password comes from QUIPU_ADMIN_PASSWORD or one line of stdin.
+    CreateOperator {
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Create an auditor (read-only staff). Password as for create-operator.
+    CreateAuditor {
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("quipu: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("quipu: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(json: bool) {
+    let filter = EnvFilter::try_from_env("QUIPU_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> Fallible<ExitCode> {
+    let listen = match &cli.command {
+        Command::Serve { listen } | Command::Demo { listen } => listen.clone(),
+        _ => None,
+    };
+    let demo = matches!(cli.command, Command::Demo { .. });
+    let overrides = Overrides {
+        config: cli.config,
+        data_dir: cli.data_dir,
+        database_url: cli.database_url,
+        listen,
+        currencies: cli.currencies,
+    };
+    let mut config = Config::load(&overrides)?;
+    init_logs(config.json_logs);
+    match cli.command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Demo { .. } => {
+            let dir = match (&overrides.data_dir, demo) {
+                (Some(dir), _) => dir.clone(),
+                _ => PathBuf::from("./quipu-demo"),
+            };
+            quipu::demo::fresh_directory(&dir)?;
+            config.storage = StorageConfig::Sqlite { data_dir: dir, explicit: true };
+            run_demo(config).await
+        }
+        Command::Ledger {
+            command: LedgerCommand::Verify,
+        } => verify(&config).await,
+        Command::Admin { command } => admin(config, command).await,
+        Command::Backup { destination } => backup(&config, &destination).await,
+    }
+}
+
+async fn serve(config: Config) -> Fallible<ExitCode> {
+    let store = open_store(&config.storage).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let server = Server::start(store, Arc::new(SystemClock), config.settings, listener).await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    server.stop().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_demo(config: Config) -> Fallible<ExitCode> {
+    let store = open_store(&config.storage).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let server = Server::start(store, Arc::new(SystemClock), config.settings, listener).await?;
+    let logins = quipu::demo::seed(&server.services).await?;
+    quipu::demo::print_logins(server.addr, &logins);
+    shutdown_signal().await;
+    server.stop().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn verify(config: &Config) -> Fallible<ExitCode> {
+    let store = open_store(&config.storage).await?;
+    let facts = store.ledger_facts().await?;
+    let report = quipu_domain::verify::verify(&facts);
+    if report.is_clean() {
+        println!("ledger verify: clean ({} accounts checked)", report.accounts_checked);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "ledger verify: {} violation(s) in {} accounts:",
+        report.violations.len(),
+        report.accounts_checked
+    );
+    for violation in &report.violations {
+        println!("  - {violation}");
+    }
+    Ok(ExitCode::FAILURE)
+}
+
+async fn admin(config: Config, command: AdminCommand) -> Fallible<ExitCode> {
+    let (role, phone, name) = match command {
+        AdminCommand::CreateOperator { phone, name } => (Role::Operator, phone, name),
+        AdminCommand::CreateAuditor { phone, name } => (Role::Auditor, phone, name),
+    };
+    let password = match std::env::var("QUIPU_ADMIN_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => {
+            eprintln!("password (one line on stdin):");
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let store = open_store(&config.storage).await?;
+    let (services, background) = Services::start(store, Arc::new(SystemClock), config.settings).await?;
+    let created = services.create_staff(role, &phone, &name, &password).await;
+    background.shutdown().await;
+    let user = created?;
+    println!("created {} {} ({})", user.role, user.full_name, user.phone);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(config: &Config, destination: &std::path::Path) -> Fallible<ExitCode> {
+    if destination.exists() {
+        return Err(format!("{} exists; a backup never overwrites", destination.display()).into());
+    }
+    let store = open_store(&config.storage).await?;
+    store.backup(destination).await?;
+    println!("backup written to {}", destination.display());
+    Ok(ExitCode::SUCCESS)
+}

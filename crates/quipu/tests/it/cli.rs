@@ -1,0 +1,196 @@
+//! The `quipu` binary as a person runs it: verify, backup, data directories,
+//! configuration errors, and a graceful shutdown that loses nothing.
+
+use std::sync::Arc;
+
+use quipu_core::wallet::AmountInput;
+use quipu_core::{Principal, Services, SystemClock};
+use quipu_domain::identity::{Role, UserId};
+use quipu_domain::ledger::TransferId;
+use serde_json::json;
+
+use crate::concurrency::{free_port, test_config};
+use crate::harness::{Storage, backends, run_quipu, test_settings};
+
+/// Seeds an agent and a funded customer straight through the services.
+async fn seed(services: &Services) {
+    let operator = services.create_staff(Role::Operator, "+15559990001", "Op", "staff-password").await.unwrap();
+    let operator = Principal::User {
+        id: UserId(operator.id),
+        role: Role::Operator,
+        merchant_id: None,
+    };
+    let agent = services.create_agent(&operator, "+15550010001", "Agent", "agent-password", "9999").await.unwrap();
+    let amount = AmountInput { amount: "100.00", currency: None };
+    services.issue(&operator, TransferId(uuid::Uuid::now_v7()), agent.user.id, amount).await.unwrap();
+    services.register_customer("+15550010002", "Customer", "customer-password", "1234").await.unwrap();
+    let agent = Principal::User {
+        id: UserId(agent.user.id),
+        role: Role::Agent,
+        merchant_id: None,
+    };
+    let amount = AmountInput { amount: "40.00", currency: None };
+    services.cash_in(&agent, TransferId(uuid::Uuid::now_v7()), "+15550010002", amount).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
+    for backend in backends() {
+        let storage = Storage::new(backend).await;
+        let (services, background) = Services::start(storage.store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
+        seed(&services).await;
+        background.shutdown().await;
+        let verify = [storage.cli_args(), vec!["ledger".into(), "verify".into()]].concat();
+        let (clean, stdout, stderr) = run_quipu(&verify, &[]);
+        assert!(clean, "{stdout}{stderr}");
+
+        // Someone edits a balance behind the ledger's back.
+        let tamper = "UPDATE accounts SET credits_posted = credits_posted + 1 WHERE kind = 'customer_wallet'";
+        match (&storage.sqlite_dir, &storage.postgres) {
+            (Some(dir), _) => {
+                let url = format!("sqlite://{}", dir.path().join(quipu::app::SQLITE_FILE).display());
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                sqlx::query(tamper).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            (_, Some(pg)) => {
+                let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
+                sqlx::query(tamper).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            _ => unreachable!(),
+        }
+        let (clean, stdout, _) = run_quipu(&verify, &[]);
+        assert!(!clean, "verify must fail after tampering");
+        assert!(stdout.contains("violation"), "{stdout}");
+        assert!(stdout.contains("derived from transfers"), "{stdout}");
+        assert!(stdout.contains("total posted debits"), "{stdout}");
+        // Put it back, so this test too ends on a clean ledger.
+        let repair = "UPDATE accounts SET credits_posted = credits_posted - 1 WHERE kind = 'customer_wallet'";
+        match (&storage.sqlite_dir, &storage.postgres) {
+            (Some(dir), _) => {
+                let url = format!("sqlite://{}", dir.path().join(quipu::app::SQLITE_FILE).display());
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                sqlx::query(repair).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            (_, Some(pg)) => {
+                let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
+                sqlx::query(repair).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            _ => unreachable!(),
+        }
+        storage.assert_ledger_clean().await;
+        storage.dispose().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_makes_a_consistent_copy_and_data_dirs_are_never_guessed() {
+    let storage = Storage::new(crate::harness::Backend::Sqlite).await;
+    let (services, background) = Services::start(storage.store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
+    seed(&services).await;
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copy = copy_dir.path().join(quipu::app::SQLITE_FILE);
+    // Online: the services are still running.
+    let (ok, stdout, stderr) = run_quipu(&[storage.cli_args(), vec!["backup".into(), copy.display().to_string()]].concat(), &[]);
+    assert!(ok, "{stdout}{stderr}");
+    let (ok, _, stderr) = run_quipu(&[storage.cli_args(), vec!["backup".into(), copy.display().to_string()]].concat(), &[]);
+    assert!(!ok && stderr.contains("never overwrites"), "{stderr}");
+    background.shutdown().await;
+    let (clean, stdout, stderr) = run_quipu(&["--data-dir".into(), copy_dir.path().display().to_string(), "ledger".into(), "verify".into()], &[]);
+    assert!(clean, "{stdout}{stderr}");
+    let original = storage.store.ledger_facts().await.unwrap();
+    let restored = quipu_store_sqlite::SqliteStore::open(&copy, 1).await.unwrap();
+    let restored = quipu_store::Store::ledger_facts(&restored).await.unwrap();
+    assert_eq!(original.accounts, restored.accounts, "the copy holds the same balances");
+
+    let missing = copy_dir.path().join("no-such-dir");
+    let (ok, _, stderr) = run_quipu(&["--data-dir".into(), missing.display().to_string(), "ledger".into(), "verify".into()], &[]);
+    assert!(!ok && stderr.contains("does not exist"), "{stderr}");
+    assert!(!missing.exists(), "an explicitly given directory is never created");
+
+    let bad_config = copy_dir.path().join("bad.toml");
+    std::fs::write(&bad_config, "listen = \"127.0.0.1:1\"\nunknown_key = 1\n").unwrap();
+    let (ok, _, stderr) = run_quipu(&["--config".into(), bad_config.display().to_string(), "ledger".into(), "verify".into()], &[]);
+    assert!(!ok && stderr.contains("unknown_key"), "{stderr}");
+    let (ok, _, stderr) = run_quipu(&["--currencies".into(), "USD,ZZZ".into(), "ledger".into(), "verify".into()], &[]);
+    assert!(!ok && stderr.contains("currencies"), "{stderr}");
+    storage.assert_ledger_clean().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let args = vec!["--config".to_owned(), test_config(dir.path()), "--data-dir".to_owned(), data.display().to_string()];
+    {
+        let store = Arc::new(quipu_store_sqlite::SqliteStore::open(&data.join(quipu::app::SQLITE_FILE), 2).await.unwrap());
+        let (services, background) = Services::start(store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
+        seed(&services).await;
+        services.register_customer("+15550010003", "Second", "customer-password", "1234").await.unwrap();
+        background.shutdown().await;
+        store.close().await;
+    }
+    let port = free_port();
+    let mut child = std::process::Command::new(crate::harness::quipu_binary())
+        .args(&args)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("QUIPU_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let api = format!("http://127.0.0.1:{port}/api/v1");
+    let client = reqwest::Client::new();
+    let mut token = None;
+    for _ in 0..300 {
+        if let Ok(response) = client
+            .post(format!("{api}/auth/login"))
+            .json(&json!({"phone": "+15550010002", "password": "customer-password"}))
+            .send()
+            .await
+        {
+            let body: serde_json::Value = response.json().await.unwrap();
+            token = body["token"].as_str().map(str::to_owned);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let token = token.expect("server up");
+    let mut tasks = Vec::new();
+    for n in 0..60 {
+        let (client, api, token) = (client.clone(), api.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(n * 3)).await;
+            let response = client
+                .post(format!("{api}/transfers/p2p"))
+                .bearer_auth(token)
+                .header("idempotency-key", format!("shutdown-{n}"))
+                .json(&json!({"to_phone": "+15550010003", "amount": "0.10", "pin": "1234"}))
+                .send()
+                .await;
+            match response {
+                Ok(response) if response.status() == 201 => response.json::<serde_json::Value>().await.ok().and_then(|b| b["id"].as_str().map(str::to_owned)),
+                _ => None,
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        if let Some(id) = task.await.unwrap() {
+            acknowledged.push(id);
+        }
+    }
+    assert!(child.wait().unwrap().success(), "graceful exit");
+    let store = quipu_store_sqlite::SqliteStore::open(&data.join(quipu::app::SQLITE_FILE), 1).await.unwrap();
+    for id in &acknowledged {
+        let id = TransferId(id.parse().unwrap());
+        assert!(quipu_store::Store::transfer(&store, id).await.unwrap().is_some(), "acknowledged transfer {id} was lost");
+    }
+    let facts = quipu_store::Store::ledger_facts(&store).await.unwrap();
+    assert!(quipu_domain::verify::verify(&facts).is_clean());
+    eprintln!("{} of 60 transfers were acknowledged before shutdown; all are on disk", acknowledged.len());
+}

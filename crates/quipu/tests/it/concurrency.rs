@@ -1,0 +1,263 @@
+//! Many clients moving money at once over HTTP; afterwards `quipu ledger
+//! verify` is clean and not a cent was created or lost. On PostgreSQL the
+//! same runs against two `quipu serve` processes sharing one database.
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde_json::json;
+
+use crate::harness::{Backend, PgDatabase, Person, TestApp, backends, postgres_url, run_quipu, test_settings};
+
+const CUSTOMERS: usize = 10;
+const CLIENTS: usize = 12;
+const TRANSFERS_PER_CLIENT: usize = 25;
+const START_BALANCE: i64 = 100_00;
+
+/// Random P2P transfers from `CLIENTS` concurrent clients spread over `apis`;
+/// one in five is retried with the same key. Returns how many succeeded.
+async fn random_transfers(client: &reqwest::Client, apis: &[String], customers: &[Person]) -> usize {
+    let mut tasks = Vec::new();
+    for worker in 0..CLIENTS {
+        let client = client.clone();
+        let apis = apis.to_vec();
+        let customers = customers.to_vec();
+        tasks.push(tokio::spawn(async move {
+            let mut succeeded = 0;
+            for n in 0..TRANSFERS_PER_CLIENT {
+                let (from, to, cents, api, retry) = {
+                    let mut rng = rand::thread_rng();
+                    let from = rng.gen_range(0..customers.len());
+                    let to = (from + rng.gen_range(1..customers.len())) % customers.len();
+                    (from, to, rng.gen_range(1..3_000), apis[rng.gen_range(0..apis.len())].clone(), rng.gen_bool(0.2))
+                };
+                let body = json!({
+                    "to_phone": customers[to].phone,
+                    "amount": format!("{}.{:02}", cents / 100, cents % 100),
+                    "pin": "1234"
+                });
+                let key = format!("load-{worker}-{n}");
+                for _ in 0..if retry { 2 } else { 1 } {
+                    let response = client
+                        .post(format!("{api}/transfers/p2p"))
+                        .bearer_auth(&customers[from].token)
+                        .header("idempotency-key", &key)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = response.status().as_u16();
+                    let replayed = response.headers().contains_key("idempotent-replayed");
+                    assert!(status == 201 || status == 422, "unexpected {status}: {}", response.text().await.unwrap());
+                    if status == 201 && !replayed {
+                        succeeded += 1;
+                    }
+                }
+            }
+            succeeded
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    total
+}
+
+async fn total_balance(app_client: &reqwest::Client, api: &str, people: &[Person]) -> i64 {
+    let mut total = 0;
+    for person in people {
+        let body: serde_json::Value = app_client
+            .get(format!("{api}/accounts/{}", person.account))
+            .bearer_auth(&person.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        total += body["balance"]["minor_units"].as_i64().unwrap();
+    }
+    total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_clients_keep_the_books_balanced() {
+    for backend in backends() {
+        let app = TestApp::start(backend, test_settings()).await;
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550008001", "5000.00").await;
+        let mut customers = Vec::new();
+        for n in 0..CUSTOMERS {
+            let person = app.customer(&format!("+1555001{n:04}")).await;
+            app.cash_in(&agent, &person.phone, "100.00").await;
+            customers.push(person);
+        }
+        let before = total_balance(&app.client, &app.api, &customers).await;
+        assert_eq!(before, START_BALANCE * CUSTOMERS as i64);
+        let succeeded = random_transfers(&app.client, std::slice::from_ref(&app.api), &customers).await;
+        assert!(succeeded > 0, "some transfers must succeed");
+        assert_eq!(total_balance(&app.client, &app.api, &customers).await, before, "money is neither created nor lost");
+        let (clean, stdout, stderr) = run_quipu(&[app.storage.cli_args(), vec!["ledger".into(), "verify".into()]].concat(), &[]);
+        assert!(clean, "quipu ledger verify on {backend:?}: {stdout}{stderr}");
+        assert!(stdout.contains("clean"), "{stdout}");
+        app.finish().await;
+    }
+}
+
+/// A `quipu serve` process, stopped with SIGTERM on drop.
+struct Process {
+    child: std::process::Child,
+    api: String,
+}
+
+impl Process {
+    fn serve(args: &[String], port: u16) -> Self {
+        let child = std::process::Command::new(crate::harness::quipu_binary())
+            .args(args)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("QUIPU_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Self {
+            child,
+            api: format!("http://127.0.0.1:{port}/api/v1"),
+        }
+    }
+
+    async fn wait_ready(&self, client: &reqwest::Client) {
+        let ready = self.api.replace("/api/v1", "/readyz");
+        for _ in 0..300 {
+            if client.get(&ready).send().await.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("quipu serve did not become ready");
+    }
+
+    /// Graceful stop: SIGTERM, then wait for a clean exit.
+    fn terminate(mut self) -> bool {
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        self.child.wait().map(|status| status.success()).unwrap_or(false)
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A config file with cheap password hashing, for processes started by tests.
+pub fn test_config(dir: &std::path::Path) -> String {
+    let path = dir.join("quipu.toml");
+    std::fs::write(&path, "currencies = [\"USD\"]\n[security]\nargon2_memory_kib = 64\nargon2_iterations = 1\n").unwrap();
+    path.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_one_postgres() {
+    if postgres_url().is_none() {
+        assert!(!backends().contains(&Backend::Postgres));
+        return;
+    }
+    let database = PgDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = vec!["--config".to_owned(), test_config(dir.path()), "--database-url".to_owned(), database.url.clone()];
+    let (created, _, stderr) = run_quipu(
+        &[args.clone(), vec!["admin".into(), "create-operator".into(), "--phone".into(), "+15559990001".into(), "--name".into(), "Op".into()]].concat(),
+        &[("QUIPU_ADMIN_PASSWORD", "staff-password")],
+    );
+    assert!(created, "{stderr}");
+    let (a, b) = (Process::serve(&args, free_port()), Process::serve(&args, free_port()));
+    let client = reqwest::Client::new();
+    a.wait_ready(&client).await;
+    b.wait_ready(&client).await;
+
+    let post = |api: &str, token: Option<&str>, key: Option<&str>, body: serde_json::Value| {
+        let mut request = client.post(api).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        request
+    };
+    let login = async |api: &str, phone: &str, password: &str| -> String {
+        let body: serde_json::Value = post(&format!("{api}/auth/login"), None, None, json!({"phone": phone, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    };
+    let operator = login(&a.api, "+15559990001", "staff-password").await;
+    let agent: serde_json::Value = post(
+        &format!("{}/operator/agents", b.api),
+        Some(&operator),
+        None,
+        json!({"phone": "+15550009001", "full_name": "Agent", "password": "agent-password", "pin": "9999"}),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let issued = post(
+        &format!("{}/operator/issuance", a.api),
+        Some(&operator),
+        Some("float"),
+        json!({"agent_id": agent["user"]["id"], "amount": "5000.00"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(issued.status(), 201);
+    let agent_token = login(&b.api, "+15550009001", "agent-password").await;
+    let mut customers = Vec::new();
+    for n in 0..CUSTOMERS {
+        let api = if n % 2 == 0 { &a.api } else { &b.api };
+        let phone = format!("+1555002{n:04}");
+        let registered: serde_json::Value = post(
+            &format!("{api}/auth/register"),
+            None,
+            None,
+            json!({"phone": phone, "full_name": "Customer", "password": "customer-password", "pin": "1234"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let cash_in = post(
+            &format!("{api}/agent/cash-in"),
+            Some(&agent_token),
+            Some(&format!("in-{n}")),
+            json!({"customer_phone": phone, "amount": "100.00"}),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(cash_in.status(), 201);
+        customers.push(Person {
+            token: login(api, &phone, "customer-password").await,
+            id: registered["user"]["id"].as_str().unwrap().to_owned(),
+            account: registered["accounts"][0]["id"].as_str().unwrap().to_owned(),
+            phone,
+        });
+    }
+    let before = total_balance(&client, &a.api, &customers).await;
+    let succeeded = random_transfers(&client, &[a.api.clone(), b.api.clone()], &customers).await;
+    assert!(succeeded > 0);
+    assert_eq!(total_balance(&client, &b.api, &customers).await, before, "money is neither created nor lost");
+    assert!(a.terminate(), "process A exits cleanly on SIGTERM");
+    assert!(b.terminate(), "process B exits cleanly on SIGTERM");
+    let (clean, stdout, stderr) = run_quipu(&[args, vec!["ledger".into(), "verify".into()]].concat(), &[]);
+    assert!(clean, "{stdout}{stderr}");
+    database.drop_database().await;
+}

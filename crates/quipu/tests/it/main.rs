@@ -1,0 +1,12 @@
+//! Quipu's behavioural suite: one test binary, every story run on SQLite and
+//! (when `QUIPU_TEST_POSTGRES_URL` is set) PostgreSQL, each ending with the
+//! ledger invariant check.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod authorization;
+mod bad_input;
+mod cli;
+mod concurrency;
+mod harness;
+mod ledger_model;
+mod wallet_flows;
