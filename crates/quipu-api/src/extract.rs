@@ -48,13 +48,7 @@ impl FromRequestParts<AppState> for Caller {
 
 /// The bearer credential of a request, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
 /// The `Idempotency-Key` header: required on every request that moves money.
@@ -68,11 +62,12 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let invalid = |detail: &str| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "idempotency_key_required", detail.to_owned());
-        let value = parts
-            .headers
-            .get("idempotency-key")
-            .ok_or_else(|| invalid("send an Idempotency-Key header (e.g. a UUID) with every request that moves money"))?;
+        let invalid = |detail: &str| {
+            ApiError::new(axum::http::StatusCode::BAD_REQUEST, "idempotency_key_required", detail.to_owned())
+        };
+        let value = parts.headers.get("idempotency-key").ok_or_else(|| {
+            invalid("send an Idempotency-Key header (e.g. a UUID) with every request that moves money")
+        })?;
         let key = value.to_str().map_err(|_| invalid("the Idempotency-Key must be ASCII"))?;
         let valid = !key.is_empty()
             && key.len() <= MAX_KEY_LEN

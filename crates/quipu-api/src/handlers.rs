@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quipu_core::views::{
-    AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, ProfileView, ReceiptView, SessionView, TransferView, UserView,
-    VerifyView,
+    AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, ProfileView, ReceiptView,
+    SessionView, TransferView, UserView, VerifyView,
 };
 use quipu_core::wallet::AmountInput;
 use quipu_domain::identity::Role;
@@ -23,10 +23,7 @@ fn created<T: serde::Serialize>(value: T) -> (StatusCode, axum::Json<T>) {
 }
 
 fn amount<'a>(amount: &'a str, currency: &'a Option<String>) -> AmountInput<'a> {
-    AmountInput {
-        amount,
-        currency: currency.as_deref(),
-    }
+    AmountInput { amount, currency: currency.as_deref() }
 }
 
 /// Liveness: the process answers.
@@ -48,34 +45,39 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let body = state.metrics.as_ref().map(|handle| handle.render()).unwrap_or_default();
     let mut response = body.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     response
 }
 
 /// Sign up as a customer.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "identity", request_body = RegisterRequest,
     responses((status = 201, body = ProfileView), (status = 400, body = Problem), (status = 409, body = Problem)))]
-pub async fn register(State(state): State<AppState>, ApiJson(body): ApiJson<RegisterRequest>) -> ApiResult<impl IntoResponse> {
-    let profile = state
-        .services
-        .register_customer(&body.phone, &body.full_name, &body.password, &body.pin)
-        .await?;
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let profile = state.services.register_customer(&body.phone, &body.full_name, &body.password, &body.pin).await?;
     Ok(created(profile))
 }
 
 /// Log in with phone and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginRequest,
     responses((status = 200, body = SessionView), (status = 401, body = Problem), (status = 423, body = Problem)))]
-pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<axum::Json<SessionView>> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<axum::Json<SessionView>> {
     Ok(axum::Json(state.services.login(&body.phone, &body.password).await?))
 }
 
 /// End the current session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
-pub async fn logout(State(state): State<AppState>, Caller(_): Caller, request: axum::extract::Request) -> ApiResult<StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    Caller(_): Caller,
+    request: axum::extract::Request,
+) -> ApiResult<StatusCode> {
     let (parts, _) = request.into_parts();
     if let Some(token) = bearer(&parts) {
         state.services.logout(token).await?;
@@ -104,14 +106,21 @@ pub async fn add_funding_source(
 /// The caller's funding sources, masked.
 #[utoipa::path(get, path = "/api/v1/me/funding-sources", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = [FundingSourceView])))]
-pub async fn funding_sources(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<Vec<FundingSourceView>>> {
+pub async fn funding_sources(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<Vec<FundingSourceView>>> {
     Ok(axum::Json(state.services.funding_sources(&caller).await?))
 }
 
 /// One account's balances.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "wallet", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountView), (status = 404, body = Problem)))]
-pub async fn account(State(state): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<uuid::Uuid>) -> ApiResult<axum::Json<AccountView>> {
+pub async fn account(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<AccountView>> {
     Ok(axum::Json(state.services.account_view(&caller, id).await?))
 }
 
@@ -159,7 +168,11 @@ pub async fn statement(
 /// The receipt of one transaction, for either side of it.
 #[utoipa::path(get, path = "/api/v1/transactions/{id}/receipt", tag = "wallet", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = ReceiptView), (status = 404, body = Problem)))]
-pub async fn receipt(State(state): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<uuid::Uuid>) -> ApiResult<axum::Json<ReceiptView>> {
+pub async fn receipt(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<ReceiptView>> {
     Ok(axum::Json(state.services.receipt(&caller, id).await?))
 }
 
@@ -167,11 +180,21 @@ pub async fn receipt(State(state): State<AppState>, Caller(caller): Caller, ApiP
 #[utoipa::path(post, path = "/api/v1/transfers/p2p", tag = "wallet", security(("bearer" = [])), request_body = P2pRequest,
     params(("Idempotency-Key" = String, Header, description = "Unique per intended transfer; a retry with the same key returns the first response")),
     responses((status = 201, body = TransferView), (status = 403, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
-pub async fn p2p(State(state): State<AppState>, Caller(caller): Caller, key: IdempotencyKey, ApiJson(body): ApiJson<P2pRequest>) -> ApiResult<Response> {
+pub async fn p2p(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    ApiJson(body): ApiJson<P2pRequest>,
+) -> ApiResult<Response> {
     idempotency::once(&state, &caller, &key, "p2p", &body, |id| {
-        state
-            .services
-            .send_p2p(&caller, id, &body.to_phone, &body.pin, body.note.as_deref(), amount(&body.amount, &body.currency))
+        state.services.send_p2p(
+            &caller,
+            id,
+            &body.to_phone,
+            &body.pin,
+            body.note.as_deref(),
+            amount(&body.amount, &body.currency),
+        )
     })
     .await
 }
@@ -180,7 +203,12 @@ pub async fn p2p(State(state): State<AppState>, Caller(caller): Caller, key: Ide
 #[utoipa::path(post, path = "/api/v1/agent/cash-in", tag = "agent", security(("bearer" = [])), request_body = CashInRequest,
     params(("Idempotency-Key" = String, Header)),
     responses((status = 201, body = TransferView), (status = 422, body = Problem)))]
-pub async fn cash_in(State(state): State<AppState>, Caller(caller): Caller, key: IdempotencyKey, ApiJson(body): ApiJson<CashInRequest>) -> ApiResult<Response> {
+pub async fn cash_in(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    ApiJson(body): ApiJson<CashInRequest>,
+) -> ApiResult<Response> {
     idempotency::once(&state, &caller, &key, "cash_in", &body, |id| {
         state.services.cash_in(&caller, id, &body.customer_phone, amount(&body.amount, &body.currency))
     })
@@ -191,11 +219,20 @@ pub async fn cash_in(State(state): State<AppState>, Caller(caller): Caller, key:
 #[utoipa::path(post, path = "/api/v1/agent/cash-out", tag = "agent", security(("bearer" = [])), request_body = CashOutRequest,
     params(("Idempotency-Key" = String, Header)),
     responses((status = 201, body = TransferView), (status = 403, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
-pub async fn cash_out(State(state): State<AppState>, Caller(caller): Caller, key: IdempotencyKey, ApiJson(body): ApiJson<CashOutRequest>) -> ApiResult<Response> {
+pub async fn cash_out(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    ApiJson(body): ApiJson<CashOutRequest>,
+) -> ApiResult<Response> {
     idempotency::once(&state, &caller, &key, "cash_out", &body, |id| {
-        state
-            .services
-            .cash_out(&caller, id, &body.customer_phone, &body.customer_pin, amount(&body.amount, &body.currency))
+        state.services.cash_out(
+            &caller,
+            id,
+            &body.customer_phone,
+            &body.customer_pin,
+            amount(&body.amount, &body.currency),
+        )
     })
     .await
 }
@@ -203,13 +240,12 @@ pub async fn cash_out(State(state): State<AppState>, Caller(caller): Caller, key
 /// The operator signs up an agent.
 #[utoipa::path(post, path = "/api/v1/operator/agents", tag = "operator", security(("bearer" = [])), request_body = CreateAgentRequest,
     responses((status = 201, body = AgentView), (status = 403, body = Problem), (status = 409, body = Problem)))]
-pub async fn create_agent(State(state): State<AppState>, Caller(caller): Caller, ApiJson(body): ApiJson<CreateAgentRequest>) -> ApiResult<impl IntoResponse> {
-    Ok(created(
-        state
-            .services
-            .create_agent(&caller, &body.phone, &body.full_name, &body.password, &body.pin)
-            .await?,
-    ))
+pub async fn create_agent(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<CreateAgentRequest>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(created(state.services.create_agent(&caller, &body.phone, &body.full_name, &body.password, &body.pin).await?))
 }
 
 /// The operator signs up a merchant and its owner.
@@ -231,7 +267,12 @@ pub async fn create_merchant(
 /// The operator issues e-money into an agent's float against deposited cash.
 #[utoipa::path(post, path = "/api/v1/operator/issuance", tag = "operator", security(("bearer" = [])), request_body = FloatRequest,
     params(("Idempotency-Key" = String, Header)), responses((status = 201, body = TransferView), (status = 403, body = Problem)))]
-pub async fn issue(State(state): State<AppState>, Caller(caller): Caller, key: IdempotencyKey, ApiJson(body): ApiJson<FloatRequest>) -> ApiResult<Response> {
+pub async fn issue(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    ApiJson(body): ApiJson<FloatRequest>,
+) -> ApiResult<Response> {
     idempotency::once(&state, &caller, &key, "issuance", &body, |id| {
         state.services.issue(&caller, id, body.agent_id, amount(&body.amount, &body.currency))
     })
@@ -241,7 +282,12 @@ pub async fn issue(State(state): State<AppState>, Caller(caller): Caller, key: I
 /// The operator redeems e-money from an agent's float.
 #[utoipa::path(post, path = "/api/v1/operator/redemption", tag = "operator", security(("bearer" = [])), request_body = FloatRequest,
     params(("Idempotency-Key" = String, Header)), responses((status = 201, body = TransferView), (status = 422, body = Problem)))]
-pub async fn redeem(State(state): State<AppState>, Caller(caller): Caller, key: IdempotencyKey, ApiJson(body): ApiJson<FloatRequest>) -> ApiResult<Response> {
+pub async fn redeem(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    ApiJson(body): ApiJson<FloatRequest>,
+) -> ApiResult<Response> {
     idempotency::once(&state, &caller, &key, "redemption", &body, |id| {
         state.services.redeem(&caller, id, body.agent_id, amount(&body.amount, &body.currency))
     })
@@ -251,14 +297,22 @@ pub async fn redeem(State(state): State<AppState>, Caller(caller): Caller, key: 
 /// The operator freezes an account: no money moves in or out until unfrozen.
 #[utoipa::path(post, path = "/api/v1/operator/accounts/{id}/freeze", tag = "operator", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountView), (status = 403, body = Problem)))]
-pub async fn freeze(State(state): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<uuid::Uuid>) -> ApiResult<axum::Json<AccountView>> {
+pub async fn freeze(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<AccountView>> {
     Ok(axum::Json(state.services.set_frozen(&caller, id, true).await?))
 }
 
 /// The operator unfreezes an account.
 #[utoipa::path(post, path = "/api/v1/operator/accounts/{id}/unfreeze", tag = "operator", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountView), (status = 403, body = Problem)))]
-pub async fn unfreeze(State(state): State<AppState>, Caller(caller): Caller, ApiPath(id): ApiPath<uuid::Uuid>) -> ApiResult<axum::Json<AccountView>> {
+pub async fn unfreeze(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<AccountView>> {
     Ok(axum::Json(state.services.set_frozen(&caller, id, false).await?))
 }
 
@@ -287,7 +341,11 @@ pub async fn merchant(State(state): State<AppState>, Caller(caller): Caller) -> 
 /// A merchant owner adds a cashier.
 #[utoipa::path(post, path = "/api/v1/merchant/cashiers", tag = "merchant", security(("bearer" = [])), request_body = CreateCashierRequest,
     responses((status = 201, body = UserView), (status = 403, body = Problem), (status = 409, body = Problem)))]
-pub async fn add_cashier(State(state): State<AppState>, Caller(caller): Caller, ApiJson(body): ApiJson<CreateCashierRequest>) -> ApiResult<impl IntoResponse> {
+pub async fn add_cashier(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<CreateCashierRequest>,
+) -> ApiResult<impl IntoResponse> {
     Ok(created(state.services.add_cashier(&caller, &body.phone, &body.full_name, &body.password).await?))
 }
 

@@ -25,7 +25,14 @@ use crate::problem::ApiError;
 ///
 /// `request` is the parsed body with secrets (PINs) skipped from
 /// serialisation: its fingerprint is stored, and a PIN must never be.
-pub async fn once<R, T, F, Fut>(state: &AppState, caller: &Principal, key: &IdempotencyKey, route: &str, request: &R, operation: F) -> Result<Response, ApiError>
+pub async fn once<R, T, F, Fut>(
+    state: &AppState,
+    caller: &Principal,
+    key: &IdempotencyKey,
+    route: &str,
+    request: &R,
+    operation: F,
+) -> Result<Response, ApiError>
 where
     R: Serialize,
     T: Serialize,
@@ -34,14 +41,16 @@ where
 {
     let store = &state.services.store;
     let scope = caller.scope();
-    let fingerprint = serde_json::to_vec(request).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "unserialisable request"))?;
+    let fingerprint = serde_json::to_vec(request)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "unserialisable request"))?;
     let request_hash = sha256(&[route.as_bytes(), b"\n", &fingerprint].concat());
     if let Some(record) = store.idempotency_record(scope, &key.0).await.map_err(quipu_core::CoreError::from)? {
         return replay(record, &request_hash);
     }
     let transfer_id = TransferId(derived_id("quipu.idempotency", &[scope.as_bytes(), key.0.as_bytes()]));
     let body = operation(transfer_id).await?;
-    let body = serde_json::to_vec(&body).map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "internal_error", "unserialisable response"))?;
+    let body = serde_json::to_vec(&body)
+        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "internal_error", "unserialisable response"))?;
     let record = new_record(scope, key, request_hash.clone(), body, state.services.now());
     let stored = store.save_idempotency_record(&record).await.map_err(quipu_core::CoreError::from)?;
     let mut response = replay(stored, &request_hash)?;
@@ -50,7 +59,13 @@ where
     Ok(response)
 }
 
-fn new_record(scope: uuid::Uuid, key: &IdempotencyKey, request_hash: Vec<u8>, body: Vec<u8>, now: quipu_domain::Timestamp) -> IdempotencyRecord {
+fn new_record(
+    scope: uuid::Uuid,
+    key: &IdempotencyKey,
+    request_hash: Vec<u8>,
+    body: Vec<u8>,
+    now: quipu_domain::Timestamp,
+) -> IdempotencyRecord {
     IdempotencyRecord {
         scope,
         key: key.0.clone(),

@@ -116,12 +116,6 @@ pub struct HistoryParams {
 
 impl From<HistoryParams> for quipu_core::wallet::HistoryFilter {
     fn from(params: HistoryParams) -> Self {
-        Self {
-            cursor: params.cursor,
-            from: params.from,
-            to: params.to,
-            kinds: params.kind,
-            limit: params.limit,
-        }
+        Self { cursor: params.cursor, from: params.from, to: params.to, kinds: params.kind, limit: params.limit }
     }
 }

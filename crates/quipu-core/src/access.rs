@@ -6,15 +6,18 @@
 
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{BankAccountNumber, DisplayName, MerchantId, Password, PhoneNumber, Pin, Role, UserId};
-use quipu_domain::ledger::{AccountKind, AccountFlags};
+use quipu_domain::ledger::{AccountFlags, AccountKind};
 use quipu_store::{
-    AccountOwner, ApiKeyRecord, Enrollment, FundingSourceRecord, MerchantRecord, OwnedAccount, SecretKind, SessionRecord, UserRecord,
+    AccountOwner, ApiKeyRecord, Enrollment, FundingSourceRecord, MerchantRecord, OwnedAccount, SecretKind,
+    SessionRecord, UserRecord,
 };
 use uuid::Uuid;
 
 use crate::error::{CoreError, CoreResult, ErrorKind};
 use crate::secrets::{constant_time_eq, random_hex, sha256};
-use crate::views::{AccountView, AgentView, ApiKeyView, FundingSourceView, MerchantView, ProfileView, SessionView, UserView, rfc3339};
+use crate::views::{
+    AccountView, AgentView, ApiKeyView, FundingSourceView, MerchantView, ProfileView, SessionView, UserView, rfc3339,
+};
 use crate::{Services, new_account};
 
 const SESSION_PREFIX: &str = "qps_";
@@ -31,7 +34,10 @@ pub enum Principal {
         merchant_id: Option<MerchantId>,
     },
     /// A merchant's server calling with an API key.
-    MerchantKey { merchant_id: MerchantId, key_id: Uuid },
+    MerchantKey {
+        merchant_id: MerchantId,
+        key_id: Uuid,
+    },
 }
 
 impl Principal {
@@ -60,11 +66,7 @@ impl Principal {
     /// The merchant whose staff or key this is.
     pub fn merchant(&self) -> Option<MerchantId> {
         match self {
-            Principal::User {
-                role: Role::MerchantOwner | Role::Cashier,
-                merchant_id,
-                ..
-            } => *merchant_id,
+            Principal::User { role: Role::MerchantOwner | Role::Cashier, merchant_id, .. } => *merchant_id,
             Principal::MerchantKey { merchant_id, .. } => Some(*merchant_id),
             Principal::User { .. } => None,
         }
@@ -86,13 +88,10 @@ impl Principal {
         match (self, account.owner) {
             (Principal::User { id, .. }, AccountOwner::User(owner)) if *id == owner => true,
             (_, AccountOwner::Merchant(owner)) if self.merchant() == Some(owner) => true,
-            (
-                Principal::User {
-                    role: Role::Operator | Role::Auditor,
-                    ..
-                },
-                _,
-            ) => account.owner == AccountOwner::System || matches!(account.account.kind, AccountKind::AgentFloat | AccountKind::Merchant),
+            (Principal::User { role: Role::Operator | Role::Auditor, .. }, _) => {
+                account.owner == AccountOwner::System
+                    || matches!(account.account.kind, AccountKind::AgentFloat | AccountKind::Merchant)
+            }
             _ => false,
         }
     }
@@ -103,7 +102,14 @@ fn locked(code: &'static str, until: Timestamp) -> CoreError {
 }
 
 impl Services {
-    fn user_record(&self, role: Role, phone: PhoneNumber, name: DisplayName, password_hash: String, pin_hash: Option<String>) -> UserRecord {
+    fn user_record(
+        &self,
+        role: Role,
+        phone: PhoneNumber,
+        name: DisplayName,
+        password_hash: String,
+        pin_hash: Option<String>,
+    ) -> UserRecord {
         UserRecord {
             id: UserId(Uuid::now_v7()),
             role,
@@ -120,7 +126,14 @@ impl Services {
         }
     }
 
-    async fn new_user(&self, role: Role, phone: &str, name: &str, password: &str, pin: Option<&str>) -> CoreResult<UserRecord> {
+    async fn new_user(
+        &self,
+        role: Role,
+        phone: &str,
+        name: &str,
+        password: &str,
+        pin: Option<&str>,
+    ) -> CoreResult<UserRecord> {
         let phone = PhoneNumber::parse(phone)?;
         let name = DisplayName::parse(name)?;
         let password = Password::parse(password)?;
@@ -153,16 +166,17 @@ impl Services {
     }
 
     /// A customer signs up: a user with a password and payment PIN, and a wallet in the default currency.
-    pub async fn register_customer(&self, phone: &str, full_name: &str, password: &str, pin: &str) -> CoreResult<ProfileView> {
+    pub async fn register_customer(
+        &self,
+        phone: &str,
+        full_name: &str,
+        password: &str,
+        pin: &str,
+    ) -> CoreResult<ProfileView> {
         let user = self.new_user(Role::Customer, phone, full_name, password, Some(pin)).await?;
         let accounts = self.accounts_for(AccountOwner::User(user.id), AccountKind::CustomerWallet, false);
         let view = profile(&user, &accounts);
-        self.enroll(Enrollment {
-            merchant: None,
-            users: vec![user],
-            accounts,
-        })
-        .await?;
+        self.enroll(Enrollment { merchant: None, users: vec![user], accounts }).await?;
         Ok(view)
     }
 
@@ -173,16 +187,19 @@ impl Services {
         }
         let user = self.new_user(role, phone, full_name, password, None).await?;
         let view = UserView::from(&user);
-        self.enroll(Enrollment {
-            users: vec![user],
-            ..Enrollment::default()
-        })
-        .await?;
+        self.enroll(Enrollment { users: vec![user], ..Enrollment::default() }).await?;
         Ok(view)
     }
 
     /// An operator signs up an agent, with a float account in every enabled currency.
-    pub async fn create_agent(&self, principal: &Principal, phone: &str, full_name: &str, password: &str, pin: &str) -> CoreResult<AgentView> {
+    pub async fn create_agent(
+        &self,
+        principal: &Principal,
+        phone: &str,
+        full_name: &str,
+        password: &str,
+        pin: &str,
+    ) -> CoreResult<AgentView> {
         principal.require(Role::Operator)?;
         let user = self.new_user(Role::Agent, phone, full_name, password, Some(pin)).await?;
         let accounts = self.accounts_for(AccountOwner::User(user.id), AccountKind::AgentFloat, true);
@@ -190,12 +207,7 @@ impl Services {
             user: UserView::from(&user),
             accounts: accounts.iter().map(|a| AccountView::from(&a.account)).collect(),
         };
-        self.enroll(Enrollment {
-            merchant: None,
-            users: vec![user],
-            accounts,
-        })
-        .await?;
+        self.enroll(Enrollment { merchant: None, users: vec![user], accounts }).await?;
         Ok(view)
     }
 
@@ -224,27 +236,24 @@ impl Services {
             owner: UserView::from(&owner),
             accounts: accounts.iter().map(|a| AccountView::from(&a.account)).collect(),
         };
-        self.enroll(Enrollment {
-            merchant: Some(merchant),
-            users: vec![owner],
-            accounts,
-        })
-        .await?;
+        self.enroll(Enrollment { merchant: Some(merchant), users: vec![owner], accounts }).await?;
         Ok(view)
     }
 
     /// A merchant owner adds a cashier to their own merchant.
-    pub async fn add_cashier(&self, principal: &Principal, phone: &str, full_name: &str, password: &str) -> CoreResult<UserView> {
+    pub async fn add_cashier(
+        &self,
+        principal: &Principal,
+        phone: &str,
+        full_name: &str,
+        password: &str,
+    ) -> CoreResult<UserView> {
         principal.require(Role::MerchantOwner)?;
         let merchant_id = principal.merchant().ok_or_else(CoreError::forbidden)?;
         let mut cashier = self.new_user(Role::Cashier, phone, full_name, password, None).await?;
         cashier.merchant_id = Some(merchant_id);
         let view = UserView::from(&cashier);
-        self.enroll(Enrollment {
-            users: vec![cashier],
-            ..Enrollment::default()
-        })
-        .await?;
+        self.enroll(Enrollment { users: vec![cashier], ..Enrollment::default() }).await?;
         Ok(view)
     }
 
@@ -280,11 +289,7 @@ impl Services {
             revoked_at: None,
         };
         self.store.insert_api_key(&record).await?;
-        Ok(ApiKeyView {
-            id: record.id,
-            key: format!("{prefix}.{secret}"),
-            prefix,
-        })
+        Ok(ApiKeyView { id: record.id, key: format!("{prefix}.{secret}"), prefix })
     }
 
     /// Logs in with phone and password; repeated failures lock the login for a while.
@@ -320,11 +325,7 @@ impl Services {
             expires_at: now.plus_seconds(self.settings.session_ttl_seconds),
         };
         self.store.insert_session(&session).await?;
-        Ok(SessionView {
-            token,
-            expires_at: rfc3339(session.expires_at),
-            user: UserView::from(&user),
-        })
+        Ok(SessionView { token, expires_at: rfc3339(session.expires_at), user: UserView::from(&user) })
     }
 
     pub async fn logout(&self, token: &str) -> CoreResult<()> {
@@ -347,11 +348,7 @@ impl Services {
             return Err(CoreError::unauthenticated("session_expired", "the session has expired; log in again"));
         }
         let user = self.store.user(session.user_id).await?.ok_or_else(invalid)?;
-        Ok(Principal::User {
-            id: user.id,
-            role: user.role,
-            merchant_id: user.merchant_id,
-        })
+        Ok(Principal::User { id: user.id, role: user.role, merchant_id: user.merchant_id })
     }
 
     async fn authenticate_api_key(&self, key: &str) -> CoreResult<Principal> {
@@ -364,10 +361,7 @@ impl Services {
         if record.revoked_at.is_some() || !constant_time_eq(&sha256(secret.as_bytes()), &record.secret_hash) {
             return Err(invalid());
         }
-        Ok(Principal::MerchantKey {
-            merchant_id: record.merchant_id,
-            key_id: record.id,
-        })
+        Ok(Principal::MerchantKey { merchant_id: record.merchant_id, key_id: record.id })
     }
 
     /// Checks a user's payment PIN, counting wrong tries and locking after too many.
@@ -412,14 +406,16 @@ impl Services {
     pub async fn profile(&self, principal: &Principal) -> CoreResult<ProfileView> {
         let user = self.current_user(principal).await?;
         let accounts = self.store.accounts_of(AccountOwner::User(user.id)).await?;
-        Ok(ProfileView {
-            user: UserView::from(&user),
-            accounts: accounts.iter().map(AccountView::from).collect(),
-        })
+        Ok(ProfileView { user: UserView::from(&user), accounts: accounts.iter().map(AccountView::from).collect() })
     }
 
     /// A customer records a bank account as a funding source; it is shown masked from then on.
-    pub async fn add_funding_source(&self, principal: &Principal, bank_name: &str, account_number: &str) -> CoreResult<FundingSourceView> {
+    pub async fn add_funding_source(
+        &self,
+        principal: &Principal,
+        bank_name: &str,
+        account_number: &str,
+    ) -> CoreResult<FundingSourceView> {
         let user_id = principal.require(Role::Customer)?;
         let bank = DisplayName::parse(bank_name)?;
         let number = BankAccountNumber::parse(account_number)?;
@@ -444,7 +440,12 @@ impl Services {
     }
 
     /// An operator freezes or unfreezes an account; a frozen account moves no money.
-    pub async fn set_frozen(&self, principal: &Principal, account_id: uuid::Uuid, frozen: bool) -> CoreResult<AccountView> {
+    pub async fn set_frozen(
+        &self,
+        principal: &Principal,
+        account_id: uuid::Uuid,
+        frozen: bool,
+    ) -> CoreResult<AccountView> {
         principal.require(Role::Operator)?;
         let id = quipu_domain::ledger::AccountId(account_id);
         let (set, clear) = if frozen {
@@ -452,11 +453,8 @@ impl Services {
         } else {
             (AccountFlags::NONE, AccountFlags::FROZEN)
         };
-        let account = self
-            .store
-            .update_account_flags(id, set, clear)
-            .await?
-            .ok_or_else(|| CoreError::not_found("account"))?;
+        let account =
+            self.store.update_account_flags(id, set, clear).await?.ok_or_else(|| CoreError::not_found("account"))?;
         tracing::info!(account = %account.id, frozen, "account flags changed by operator");
         Ok(AccountView::from(&account))
     }

@@ -32,8 +32,7 @@ pub struct OffsetClock {
 
 impl OffsetClock {
     pub fn advance_seconds(&self, seconds: i64) {
-        self.offset_micros
-            .fetch_add(seconds.saturating_mul(Timestamp::MICROS_PER_SECOND), Ordering::SeqCst);
+        self.offset_micros.fetch_add(seconds.saturating_mul(Timestamp::MICROS_PER_SECOND), Ordering::SeqCst);
     }
 }
 

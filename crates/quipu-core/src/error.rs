@@ -37,11 +37,7 @@ pub type CoreResult<T> = Result<T, CoreError>;
 
 impl CoreError {
     pub fn new(kind: ErrorKind, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            kind,
-            code,
-            detail: detail.into(),
-        }
+        Self { kind, code, detail: detail.into() }
     }
 
     pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
@@ -70,7 +66,11 @@ impl From<StoreError> for CoreError {
             other => {
                 // The cause goes to the log; the caller learns only that it may retry.
                 tracing::error!(error = %other, "storage failure");
-                CoreError::new(ErrorKind::Unavailable, "storage_unavailable", "storage is unavailable; retry with the same idempotency key")
+                CoreError::new(
+                    ErrorKind::Unavailable,
+                    "storage_unavailable",
+                    "storage is unavailable; retry with the same idempotency key",
+                )
             }
         }
     }
@@ -106,10 +106,13 @@ impl From<TransferError> for CoreError {
     fn from(error: TransferError) -> Self {
         let kind = match error {
             TransferError::IdempotencyConflict => ErrorKind::Conflict,
-            TransferError::DebitAccountNotFound | TransferError::CreditAccountNotFound | TransferError::PendingNotFound => ErrorKind::NotFound,
-            TransferError::ReferenceTooLong | TransferError::TimeoutTooLong | TransferError::ChainLength | TransferError::AmountNotPositive => {
-                ErrorKind::Invalid
-            }
+            TransferError::DebitAccountNotFound
+            | TransferError::CreditAccountNotFound
+            | TransferError::PendingNotFound => ErrorKind::NotFound,
+            TransferError::ReferenceTooLong
+            | TransferError::TimeoutTooLong
+            | TransferError::ChainLength
+            | TransferError::AmountNotPositive => ErrorKind::Invalid,
             _ => ErrorKind::Rejected,
         };
         CoreError::new(kind, error.code(), error.to_string())

@@ -97,17 +97,15 @@ impl Background {
 impl Services {
     /// Starts the ledger writer and hold sweeper and makes sure the system
     /// accounts (issuance, fee income) exist for every enabled currency.
-    pub async fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> CoreResult<(Arc<Self>, Background)> {
+    pub async fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> CoreResult<(Arc<Self>, Background)> {
         let hasher = secrets::SecretHasher::new(settings.hash_cost)?;
         let (stop, stop_signal) = watch::channel(false);
         let (ledger, writer) = LedgerWriter::spawn(store.clone(), clock.clone(), settings.writer, stop_signal.clone());
-        let services = Arc::new(Self {
-            store,
-            ledger,
-            clock,
-            settings,
-            hasher,
-        });
+        let services = Arc::new(Self { store, ledger, clock, settings, hasher });
         for currency in services.settings.currencies.iter() {
             for kind in [AccountKind::Issuance, AccountKind::FeeIncome] {
                 services.ensure_account(AccountOwner::System, kind, currency.code).await?;
@@ -122,7 +120,12 @@ impl Services {
     }
 
     /// The owner's account of a kind in a currency, created on first use.
-    pub async fn ensure_account(&self, owner: AccountOwner, kind: AccountKind, currency: CurrencyCode) -> CoreResult<Account> {
+    pub async fn ensure_account(
+        &self,
+        owner: AccountOwner,
+        kind: AccountKind,
+        currency: CurrencyCode,
+    ) -> CoreResult<Account> {
         let existing = self.store.accounts_of(owner).await?;
         if let Some(account) = existing.into_iter().find(|a| a.kind == kind && a.currency == currency) {
             return Ok(account);

@@ -22,10 +22,7 @@ pub struct HashCost {
 
 impl Default for HashCost {
     fn default() -> Self {
-        Self {
-            memory_kib: 19 * 1024,
-            iterations: 2,
-        }
+        Self { memory_kib: 19 * 1024, iterations: 2 }
     }
 }
 
@@ -73,7 +70,8 @@ impl SecretHasher {
 }
 
 fn hash_now(cost: HashCost, secret: &str) -> CoreResult<String> {
-    let params = Params::new(cost.memory_kib, cost.iterations, 1, None).map_err(|_| internal("bad argon2 parameters"))?;
+    let params =
+        Params::new(cost.memory_kib, cost.iterations, 1, None).map_err(|_| internal("bad argon2 parameters"))?;
     let salt = SaltString::generate(&mut OsRng);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password(secret.as_bytes(), &salt)

@@ -39,12 +39,9 @@ pub struct MoneyView {
 impl MoneyView {
     pub fn new(amount: Amount, code: CurrencyCode) -> Self {
         // Every stored currency is a known ISO currency; fall back to minor units if not.
-        let text = Currency::from_code(code.as_str()).map_or_else(|_| amount.0.to_string(), |c| c.format_amount(amount));
-        Self {
-            amount: text,
-            minor_units: amount.0,
-            currency: code.to_string(),
-        }
+        let text =
+            Currency::from_code(code.as_str()).map_or_else(|_| amount.0.to_string(), |c| c.format_amount(amount));
+        Self { amount: text, minor_units: amount.0, currency: code.to_string() }
     }
 }
 

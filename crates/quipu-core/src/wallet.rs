@@ -11,10 +11,10 @@ use quipu_domain::ledger::{AccountId, AccountKind, Transfer, TransferCode, Trans
 use quipu_domain::money::{Amount, Currency};
 use quipu_store::{AccountOwner, HistoryQuery, OwnedAccount, UserRecord};
 
+use crate::Services;
 use crate::access::Principal;
 use crate::error::{CoreError, CoreResult, ErrorKind};
 use crate::views::{AccountView, HistoryEntry, HistoryPage, MoneyView, PartyView, ReceiptView, TransferView, rfc3339};
-use crate::Services;
 
 /// Default and largest history page.
 pub const DEFAULT_PAGE: u32 = 50;
@@ -56,7 +56,11 @@ impl Services {
             Some(limit) if amount > *limit => Err(CoreError::new(
                 ErrorKind::Rejected,
                 "limit_exceeded",
-                format!("per-transfer limit exceeded: at most {} {} per transfer", currency.format_amount(*limit), currency.code),
+                format!(
+                    "per-transfer limit exceeded: at most {} {} per transfer",
+                    currency.format_amount(*limit),
+                    currency.code
+                ),
             )),
             _ => Ok(()),
         }
@@ -66,7 +70,11 @@ impl Services {
         let phone = PhoneNumber::parse(phone)?;
         match self.store.user_by_phone(phone.as_str()).await? {
             Some(user) if user.role == role => Ok(user),
-            _ => Err(CoreError::new(ErrorKind::NotFound, "recipient_not_found", format!("no {what} with this phone number"))),
+            _ => Err(CoreError::new(
+                ErrorKind::NotFound,
+                "recipient_not_found",
+                format!("no {what} with this phone number"),
+            )),
         }
     }
 
@@ -82,12 +90,7 @@ impl Services {
             .ledger
             .submit_one(TransferCommand {
                 id,
-                op: TransferOp::Posted {
-                    debit,
-                    credit,
-                    amount,
-                    currency: currency.code,
-                },
+                op: TransferOp::Posted { debit, credit, amount, currency: currency.code },
                 code,
                 reference,
             })
@@ -115,7 +118,13 @@ impl Services {
     }
 
     /// The operator issues e-money into an agent's float against cash the agent deposited.
-    pub async fn issue(&self, principal: &Principal, id: TransferId, agent_id: uuid::Uuid, amount: AmountInput<'_>) -> CoreResult<TransferView> {
+    pub async fn issue(
+        &self,
+        principal: &Principal,
+        id: TransferId,
+        agent_id: uuid::Uuid,
+        amount: AmountInput<'_>,
+    ) -> CoreResult<TransferView> {
         principal.require(Role::Operator)?;
         let money = self.parse_amount(amount)?;
         let agent = self.agent(agent_id).await?;
@@ -125,7 +134,13 @@ impl Services {
     }
 
     /// The operator redeems e-money from an agent's float (the agent withdraws cash).
-    pub async fn redeem(&self, principal: &Principal, id: TransferId, agent_id: uuid::Uuid, amount: AmountInput<'_>) -> CoreResult<TransferView> {
+    pub async fn redeem(
+        &self,
+        principal: &Principal,
+        id: TransferId,
+        agent_id: uuid::Uuid,
+        amount: AmountInput<'_>,
+    ) -> CoreResult<TransferView> {
         principal.require(Role::Operator)?;
         let money = self.parse_amount(amount)?;
         let agent = self.agent(agent_id).await?;
@@ -135,7 +150,13 @@ impl Services {
     }
 
     /// An agent takes cash from a customer and credits their wallet from the float.
-    pub async fn cash_in(&self, principal: &Principal, id: TransferId, customer_phone: &str, amount: AmountInput<'_>) -> CoreResult<TransferView> {
+    pub async fn cash_in(
+        &self,
+        principal: &Principal,
+        id: TransferId,
+        customer_phone: &str,
+        amount: AmountInput<'_>,
+    ) -> CoreResult<TransferView> {
         let agent = principal.require(Role::Agent)?;
         let money = self.parse_amount(amount)?;
         self.check_limit(money.0, money.1)?;
@@ -207,7 +228,12 @@ impl Services {
     }
 
     /// A page of an account's history, newest first.
-    pub async fn history(&self, principal: &Principal, account_id: uuid::Uuid, filter: &HistoryFilter) -> CoreResult<HistoryPage> {
+    pub async fn history(
+        &self,
+        principal: &Principal,
+        account_id: uuid::Uuid,
+        filter: &HistoryFilter,
+    ) -> CoreResult<HistoryPage> {
         let owned = self.viewable_account(principal, account_id).await?;
         let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit > MAX_HISTORY_PAGE {
@@ -221,10 +247,7 @@ impl Services {
         } else {
             None
         };
-        Ok(HistoryPage {
-            entries: transfers.iter().map(|t| history_entry(owned.account.id, t)).collect(),
-            next_cursor,
-        })
+        Ok(HistoryPage { entries: transfers.iter().map(|t| history_entry(owned.account.id, t)).collect(), next_cursor })
     }
 
     /// The caller's main account: a customer's wallet, an agent's float, a
@@ -241,7 +264,12 @@ impl Services {
     }
 
     /// A CSV statement for a date range, for spreadsheets and accountants.
-    pub async fn statement_csv(&self, principal: &Principal, account_id: uuid::Uuid, filter: &HistoryFilter) -> CoreResult<String> {
+    pub async fn statement_csv(
+        &self,
+        principal: &Principal,
+        account_id: uuid::Uuid,
+        filter: &HistoryFilter,
+    ) -> CoreResult<String> {
         let owned = self.viewable_account(principal, account_id).await?;
         let mut query = history_query(owned.account.id, filter)?;
         query.limit = quipu_store::MAX_PAGE;
@@ -251,7 +279,11 @@ impl Services {
             let page = self.store.history(&query).await?;
             for transfer in &page {
                 let entry = history_entry(owned.account.id, transfer);
-                let signed = if entry.direction == "debit" { format!("-{}", entry.transfer.amount.amount) } else { entry.transfer.amount.amount.clone() };
+                let signed = if entry.direction == "debit" {
+                    format!("-{}", entry.transfer.amount.amount)
+                } else {
+                    entry.transfer.amount.amount.clone()
+                };
                 csv.push_str(&format!(
                     "{},{},{},{},{},{},{}\r\n",
                     entry.transfer.timestamp,
@@ -265,10 +297,15 @@ impl Services {
             }
             rows += page.len();
             if rows > MAX_STATEMENT_ROWS {
-                return Err(CoreError::invalid("statement_too_large", "more than 10000 rows; choose a shorter date range"));
+                return Err(CoreError::invalid(
+                    "statement_too_large",
+                    "more than 10000 rows; choose a shorter date range",
+                ));
             }
             match page.last() {
-                Some(last) if page.len() == usize::try_from(query.limit).unwrap_or(usize::MAX) => query.before = Some(last.timestamp),
+                Some(last) if page.len() == usize::try_from(query.limit).unwrap_or(usize::MAX) => {
+                    query.before = Some(last.timestamp)
+                }
                 _ => break,
             }
         }
@@ -277,7 +314,8 @@ impl Services {
 
     /// A receipt, visible to both sides of the transfer and no one else.
     pub async fn receipt(&self, principal: &Principal, transfer_id: uuid::Uuid) -> CoreResult<ReceiptView> {
-        let transfer = self.store.transfer(TransferId(transfer_id)).await?.ok_or_else(|| CoreError::not_found("transaction"))?;
+        let transfer =
+            self.store.transfer(TransferId(transfer_id)).await?.ok_or_else(|| CoreError::not_found("transaction"))?;
         let debit = self.store.account(transfer.debit_account_id).await?;
         let credit = self.store.account(transfer.credit_account_id).await?;
         let sees = |account: &Option<OwnedAccount>| account.as_ref().is_some_and(|a| principal.can_view(a));
@@ -301,11 +339,7 @@ impl Services {
     }
 
     async fn party(&self, account: Option<&OwnedAccount>) -> CoreResult<PartyView> {
-        let unknown = || PartyView {
-            kind: "unknown".into(),
-            name: String::new(),
-            phone: None,
-        };
+        let unknown = || PartyView { kind: "unknown".into(), name: String::new(), phone: None };
         let Some(account) = account else { return Ok(unknown()) };
         Ok(match account.owner {
             AccountOwner::User(id) => match self.store.user(id).await? {
@@ -317,18 +351,10 @@ impl Services {
                 None => unknown(),
             },
             AccountOwner::Merchant(id) => match self.store.merchant(id).await? {
-                Some(merchant) => PartyView {
-                    kind: "merchant".into(),
-                    name: merchant.name,
-                    phone: None,
-                },
+                Some(merchant) => PartyView { kind: "merchant".into(), name: merchant.name, phone: None },
                 None => unknown(),
             },
-            AccountOwner::System => PartyView {
-                kind: "network".into(),
-                name: "Quipu network".into(),
-                phone: None,
-            },
+            AccountOwner::System => PartyView { kind: "network".into(), name: "Quipu network".into(), phone: None },
         })
     }
 }
@@ -336,20 +362,30 @@ impl Services {
 fn history_query(account: AccountId, filter: &HistoryFilter) -> CoreResult<HistoryQuery> {
     let time = |text: &Option<String>, name: &str| -> CoreResult<Option<Timestamp>> {
         text.as_deref()
-            .map(|t| crate::views::parse_rfc3339(t).ok_or_else(|| CoreError::invalid("invalid_date", format!("{name} must be an RFC 3339 date-time"))))
+            .map(|t| {
+                crate::views::parse_rfc3339(t)
+                    .ok_or_else(|| CoreError::invalid("invalid_date", format!("{name} must be an RFC 3339 date-time")))
+            })
             .transpose()
     };
     let before = filter
         .cursor
         .as_deref()
-        .map(|c| c.parse::<i64>().map(Timestamp).map_err(|_| CoreError::invalid("invalid_cursor", "the cursor is not one this server issued")))
+        .map(|c| {
+            c.parse::<i64>()
+                .map(Timestamp)
+                .map_err(|_| CoreError::invalid("invalid_cursor", "the cursor is not one this server issued"))
+        })
         .transpose()?;
     let codes = match filter.kinds.as_deref() {
         None | Some("") => Vec::new(),
         Some(list) => list
             .split(',')
             .take(TransferCode::ALL.len())
-            .map(|code| TransferCode::parse(code.trim()).ok_or_else(|| CoreError::invalid("invalid_kind", format!("unknown transaction kind {code:?}"))))
+            .map(|code| {
+                TransferCode::parse(code.trim())
+                    .ok_or_else(|| CoreError::invalid("invalid_kind", format!("unknown transaction kind {code:?}")))
+            })
             .collect::<CoreResult<Vec<_>>>()?,
     };
     Ok(HistoryQuery {
@@ -372,9 +408,5 @@ fn history_entry(account: AccountId, transfer: &Transfer) -> HistoryEntry {
 /// Quotes a CSV field, and defuses spreadsheet formulas in user-written text.
 fn csv_field(text: &str) -> String {
     let defused = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
-    if defused.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
-    }
+    if defused.contains([',', '"', '\n', '\r']) { format!("\"{}\"", defused.replace('"', "\"\"")) } else { defused }
 }

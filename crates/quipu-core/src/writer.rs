@@ -48,7 +48,12 @@ pub struct LedgerWriter {
 impl LedgerWriter {
     /// Starts the writer task. When `stop` turns true the writer stops taking
     /// new chains, commits everything already queued, and ends.
-    pub fn spawn(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limits: WriterLimits, stop: watch::Receiver<bool>) -> (Self, JoinHandle<()>) {
+    pub fn spawn(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        limits: WriterLimits,
+        stop: watch::Receiver<bool>,
+    ) -> (Self, JoinHandle<()>) {
         let (jobs, receiver) = mpsc::channel(limits.queue.max(1));
         let task = tokio::spawn(run(store, clock, receiver, stop, limits.max_batch.max(1)));
         (Self { jobs }, task)
@@ -64,16 +69,19 @@ impl LedgerWriter {
     /// Commits one transfer; a refusal becomes the matching service error.
     pub async fn submit_one(&self, command: TransferCommand) -> CoreResult<quipu_domain::ledger::Transfer> {
         match self.submit(vec![command]).await? {
-            Ok(mut outcomes) => outcomes
-                .pop()
-                .map(|outcome| outcome.transfer)
-                .ok_or_else(|| CoreError::new(ErrorKind::Unavailable, "ledger_error", "the ledger returned no outcome")),
+            Ok(mut outcomes) => outcomes.pop().map(|outcome| outcome.transfer).ok_or_else(|| {
+                CoreError::new(ErrorKind::Unavailable, "ledger_error", "the ledger returned no outcome")
+            }),
             Err(rejection) => Err(CoreError::from(rejection.error)),
         }
     }
 
     /// Convenience for the expiry sweeper and tests.
-    pub async fn expire(&self, id: quipu_domain::ledger::TransferId, pending_id: quipu_domain::ledger::TransferId) -> CoreResult<()> {
+    pub async fn expire(
+        &self,
+        id: quipu_domain::ledger::TransferId,
+        pending_id: quipu_domain::ledger::TransferId,
+    ) -> CoreResult<()> {
         let command = TransferCommand {
             id,
             op: TransferOp::Expire { pending_id },
@@ -86,7 +94,9 @@ impl LedgerWriter {
             Err(rejection)
                 if matches!(
                     rejection.error,
-                    TransferError::PendingAlreadyPosted | TransferError::PendingAlreadyVoided | TransferError::PendingNotExpired
+                    TransferError::PendingAlreadyPosted
+                        | TransferError::PendingAlreadyVoided
+                        | TransferError::PendingNotExpired
                 ) =>
             {
                 Ok(())
@@ -97,10 +107,20 @@ impl LedgerWriter {
 }
 
 fn shutting_down() -> CoreError {
-    CoreError::new(ErrorKind::Unavailable, "shutting_down", "the ledger writer is stopping; retry with the same idempotency key")
+    CoreError::new(
+        ErrorKind::Unavailable,
+        "shutting_down",
+        "the ledger writer is stopping; retry with the same idempotency key",
+    )
 }
 
-async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut receiver: mpsc::Receiver<Job>, mut stop: watch::Receiver<bool>, max_batch: usize) {
+async fn run(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    mut receiver: mpsc::Receiver<Job>,
+    mut stop: watch::Receiver<bool>,
+    max_batch: usize,
+) {
     let mut jobs: Vec<Job> = Vec::with_capacity(max_batch);
     let mut stopping = false;
     loop {

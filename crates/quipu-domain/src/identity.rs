@@ -116,11 +116,7 @@ pub struct Password(String);
 impl Password {
     pub fn parse(text: &str) -> Result<Self, IdentityError> {
         let length = text.chars().count();
-        if (8..=128).contains(&length) {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(IdentityError::WeakPassword)
-        }
+        if (8..=128).contains(&length) { Ok(Self(text.to_owned())) } else { Err(IdentityError::WeakPassword) }
     }
 
     pub fn expose(&self) -> &str {

@@ -178,10 +178,7 @@ impl AccountFlags {
     }
 
     pub fn from_bits(bits: i64) -> Option<AccountFlags> {
-        u32::try_from(bits)
-            .ok()
-            .filter(|b| b & !Self::KNOWN == 0)
-            .map(AccountFlags)
+        u32::try_from(bits).ok().filter(|b| b & !Self::KNOWN == 0).map(AccountFlags)
     }
 
     pub fn names(self) -> Vec<&'static str> {
@@ -250,12 +247,7 @@ pub struct Account {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferOp {
     /// Move money now.
-    Posted {
-        debit: AccountId,
-        credit: AccountId,
-        amount: Amount,
-        currency: CurrencyCode,
-    },
+    Posted { debit: AccountId, credit: AccountId, amount: Amount, currency: CurrencyCode },
     /// Reserve money; post or void it later. Without a timeout it waits until told.
     Pending {
         debit: AccountId,
@@ -265,10 +257,7 @@ pub enum TransferOp {
         timeout_seconds: Option<u32>,
     },
     /// Settle a hold, in full (`None`) or for less.
-    Post {
-        pending_id: TransferId,
-        amount: Option<Amount>,
-    },
+    Post { pending_id: TransferId, amount: Option<Amount> },
     /// Release a hold.
     Void { pending_id: TransferId },
     /// Release a hold whose deadline has passed; issued by the expiry sweeper.
@@ -481,32 +470,15 @@ pub struct BatchPlan {
 
 /// Decides a batch of chains in order against `view`, without I/O.
 pub fn plan_batch(view: LedgerView, chains: &[Chain], now: Timestamp) -> BatchPlan {
-    let mut planner = Planner {
-        view,
-        now,
-        new_transfers: Vec::new(),
-        dirty_accounts: BTreeSet::new(),
-        dirty_holds: BTreeSet::new(),
-    };
+    let mut planner =
+        Planner { view, now, new_transfers: Vec::new(), dirty_accounts: BTreeSet::new(), dirty_holds: BTreeSet::new() };
     let results = chains.iter().map(|chain| planner.apply_chain(chain)).collect();
-    let Planner {
-        view,
-        new_transfers,
-        dirty_accounts,
-        dirty_holds,
-        ..
-    } = planner;
+    let Planner { view, new_transfers, dirty_accounts, dirty_holds, .. } = planner;
     BatchPlan {
         results,
         new_transfers,
-        holds: dirty_holds
-            .iter()
-            .filter_map(|id| view.holds.get(id).cloned())
-            .collect(),
-        accounts: dirty_accounts
-            .iter()
-            .filter_map(|id| view.accounts.get(id).cloned())
-            .collect(),
+        holds: dirty_holds.iter().filter_map(|id| view.holds.get(id).cloned()).collect(),
+        accounts: dirty_accounts.iter().filter_map(|id| view.accounts.get(id).cloned()).collect(),
         last_timestamp: view.last_timestamp,
     }
 }
@@ -532,10 +504,7 @@ struct Checkpoint {
 impl Planner {
     fn apply_chain(&mut self, chain: &Chain) -> ChainResult {
         if chain.is_empty() || chain.len() > MAX_CHAIN_LEN {
-            return Err(ChainRejection {
-                index: 0,
-                error: TransferError::ChainLength,
-            });
+            return Err(ChainRejection { index: 0, error: TransferError::ChainLength });
         }
         let mut checkpoint = Checkpoint {
             accounts: HashMap::new(),
@@ -576,49 +545,40 @@ impl Planner {
         self.dirty_holds = checkpoint.dirty_holds;
     }
 
-    fn apply_one(&mut self, command: &TransferCommand, checkpoint: &mut Checkpoint) -> Result<TransferOutcome, TransferError> {
+    fn apply_one(
+        &mut self,
+        command: &TransferCommand,
+        checkpoint: &mut Checkpoint,
+    ) -> Result<TransferOutcome, TransferError> {
         if command.reference.len() > MAX_REFERENCE_LEN {
             return Err(TransferError::ReferenceTooLong);
         }
         if let Some(existing) = self.view.transfers.get(&command.id) {
             return if same_fields(command, existing) {
-                Ok(TransferOutcome {
-                    transfer: existing.clone(),
-                    replayed: true,
-                })
+                Ok(TransferOutcome { transfer: existing.clone(), replayed: true })
             } else {
                 Err(TransferError::IdempotencyConflict)
             };
         }
         let transfer = match &command.op {
-            TransferOp::Posted {
-                debit,
-                credit,
-                amount,
-                currency,
-            } => self.move_funds(command, checkpoint, (*debit, *credit, *amount, *currency), None)?,
-            TransferOp::Pending {
-                debit,
-                credit,
-                amount,
-                currency,
-                timeout_seconds,
-            } => {
+            TransferOp::Posted { debit, credit, amount, currency } => {
+                self.move_funds(command, checkpoint, (*debit, *credit, *amount, *currency), None)?
+            }
+            TransferOp::Pending { debit, credit, amount, currency, timeout_seconds } => {
                 if timeout_seconds.is_some_and(|t| t > MAX_PENDING_TIMEOUT_SECONDS) {
                     return Err(TransferError::TimeoutTooLong);
                 }
                 self.move_funds(command, checkpoint, (*debit, *credit, *amount, *currency), Some(*timeout_seconds))?
             }
-            TransferOp::Post { pending_id, amount } => self.settle(command, checkpoint, *pending_id, Settle::Post(*amount))?,
+            TransferOp::Post { pending_id, amount } => {
+                self.settle(command, checkpoint, *pending_id, Settle::Post(*amount))?
+            }
             TransferOp::Void { pending_id } => self.settle(command, checkpoint, *pending_id, Settle::Void)?,
             TransferOp::Expire { pending_id } => self.settle(command, checkpoint, *pending_id, Settle::Expire)?,
         };
         self.view.transfers.insert(transfer.id, transfer.clone());
         self.new_transfers.push(transfer.clone());
-        Ok(TransferOutcome {
-            transfer,
-            replayed: false,
-        })
+        Ok(TransferOutcome { transfer, replayed: false })
     }
 
     /// A posted or pending transfer between two accounts.
@@ -658,9 +618,7 @@ impl Planner {
         }
         check_flags(&debit, &credit)?;
         let timestamp = self.next_timestamp();
-        let expires_at = pending_timeout
-            .flatten()
-            .map(|seconds| timestamp.plus_seconds(i64::from(seconds)));
+        let expires_at = pending_timeout.flatten().map(|seconds| timestamp.plus_seconds(i64::from(seconds)));
         let transfer = Transfer {
             id: command.id,
             debit_account_id: debit_id,
@@ -694,7 +652,13 @@ impl Planner {
     }
 
     /// Posting, voiding or expiring a hold.
-    fn settle(&mut self, command: &TransferCommand, checkpoint: &mut Checkpoint, pending_id: TransferId, how: Settle) -> Result<Transfer, TransferError> {
+    fn settle(
+        &mut self,
+        command: &TransferCommand,
+        checkpoint: &mut Checkpoint,
+        pending_id: TransferId,
+        how: Settle,
+    ) -> Result<Transfer, TransferError> {
         let hold = self.view.holds.get(&pending_id).cloned().ok_or(TransferError::PendingNotFound)?;
         match hold.state {
             HoldState::Open => {}
@@ -718,8 +682,10 @@ impl Planner {
             Settle::Expire if !expired => return Err(TransferError::PendingNotExpired),
             Settle::Expire => (Amount::ZERO, HoldState::Expired),
         };
-        let mut debit = self.view.accounts.get(&hold.debit_account_id).cloned().ok_or(TransferError::DebitAccountNotFound)?;
-        let mut credit = self.view.accounts.get(&hold.credit_account_id).cloned().ok_or(TransferError::CreditAccountNotFound)?;
+        let mut debit =
+            self.view.accounts.get(&hold.debit_account_id).cloned().ok_or(TransferError::DebitAccountNotFound)?;
+        let mut credit =
+            self.view.accounts.get(&hold.credit_account_id).cloned().ok_or(TransferError::CreditAccountNotFound)?;
         if state == HoldState::Posted {
             // Releasing a reservation is always allowed; moving money is not, out of a frozen or closed account.
             for account in [&debit, &credit] {
@@ -795,11 +761,7 @@ fn sub(a: i64, b: i64) -> Result<i64, TransferError> {
 }
 
 fn check_flags(debit: &Account, credit: &Account) -> Result<(), TransferError> {
-    match debit
-        .balances
-        .violation(debit.flags)
-        .or_else(|| credit.balances.violation(credit.flags))
-    {
+    match debit.balances.violation(debit.flags).or_else(|| credit.balances.violation(credit.flags)) {
         Some(error) => Err(error),
         None => Ok(()),
     }
@@ -818,13 +780,7 @@ fn same_fields(command: &TransferCommand, stored: &Transfer) -> bool {
                 && stored.amount == *amount
                 && stored.currency == *currency
         }
-        TransferOp::Pending {
-            debit,
-            credit,
-            amount,
-            currency,
-            timeout_seconds,
-        } => {
+        TransferOp::Pending { debit, credit, amount, currency, timeout_seconds } => {
             let expected_expiry = timeout_seconds.map(|seconds| stored.timestamp.plus_seconds(i64::from(seconds)));
             stored.kind == TransferKind::Pending
                 && stored.debit_account_id == *debit

@@ -28,9 +28,7 @@ pub struct CurrencyCode([u8; 3]);
 impl CurrencyCode {
     pub fn parse(text: &str) -> Result<Self, MoneyError> {
         match text.as_bytes() {
-            [a, b, c] if [a, b, c].iter().all(|byte| byte.is_ascii_uppercase()) => {
-                Ok(Self([*a, *b, *c]))
-            }
+            [a, b, c] if [a, b, c].iter().all(|byte| byte.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
             _ => Err(MoneyError::UnknownCurrency),
         }
     }
@@ -142,11 +140,7 @@ impl Currency {
         ISO_4217
             .iter()
             .find(|(alpha, _, _)| *alpha == code.as_str())
-            .map(|&(_, numeric, exponent)| Currency {
-                code,
-                numeric,
-                exponent,
-            })
+            .map(|&(_, numeric, exponent)| Currency { code, numeric, exponent })
             .ok_or(MoneyError::UnknownCurrency)
     }
 
@@ -182,10 +176,7 @@ impl Currency {
             return Err(MoneyError::Malformed("expected digits after the decimal point"));
         }
         if fraction.len() > usize::from(self.exponent) {
-            return Err(MoneyError::TooManyDecimals {
-                currency: self.code,
-                exponent: self.exponent,
-            });
+            return Err(MoneyError::TooManyDecimals { currency: self.code, exponent: self.exponent });
         }
         let mut minor: i64 = 0;
         let padding = usize::from(self.exponent) - fraction.len();
@@ -208,12 +199,7 @@ impl Currency {
             return format!("{sign}{magnitude}");
         }
         let scale = 10u64.pow(exponent);
-        format!(
-            "{sign}{}.{:0width$}",
-            magnitude / scale,
-            magnitude % scale,
-            width = exponent as usize
-        )
+        format!("{sign}{}.{:0width$}", magnitude / scale, magnitude % scale, width = exponent as usize)
     }
 }
 
@@ -267,21 +253,13 @@ impl CurrencySet {
 
     pub fn default_currency(&self) -> Currency {
         // from_codes guarantees at least one element.
-        self.currencies.first().copied().unwrap_or(Currency {
-            code: CurrencyCode(*b"USD"),
-            numeric: 840,
-            exponent: 2,
-        })
+        self.currencies.first().copied().unwrap_or(Currency { code: CurrencyCode(*b"USD"), numeric: 840, exponent: 2 })
     }
 
     /// Finds an enabled currency; a known ISO code the operator did not enable is still unknown here.
     pub fn get(&self, code: &str) -> Result<Currency, MoneyError> {
         let code = CurrencyCode::parse(code)?;
-        self.currencies
-            .iter()
-            .find(|c| c.code == code)
-            .copied()
-            .ok_or(MoneyError::UnknownCurrency)
+        self.currencies.iter().find(|c| c.code == code).copied().ok_or(MoneyError::UnknownCurrency)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Currency> {

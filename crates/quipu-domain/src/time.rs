@@ -23,10 +23,7 @@ impl Timestamp {
 
     /// `self + seconds`, saturating: a far-future deadline is still a deadline.
     pub fn plus_seconds(self, seconds: i64) -> Self {
-        Self(
-            self.0
-                .saturating_add(seconds.saturating_mul(Self::MICROS_PER_SECOND)),
-        )
+        Self(self.0.saturating_add(seconds.saturating_mul(Self::MICROS_PER_SECOND)))
     }
 
     /// The next representable instant; used to keep ledger timestamps strictly increasing.

@@ -65,7 +65,10 @@ impl fmt::Display for Violation {
                 write!(f, "{currency}: total {which} debits {debits} != total {which} credits {credits}")
             }
             Violation::BalanceMismatch { account, stored, derived } => {
-                write!(f, "account {account}: stored balances {stored:?} != balances derived from transfers {derived:?}")
+                write!(
+                    f,
+                    "account {account}: stored balances {stored:?} != balances derived from transfers {derived:?}"
+                )
             }
             Violation::HoldMismatch {
                 account,
@@ -107,19 +110,14 @@ pub fn verify(facts: &LedgerFacts) -> Report {
     for account in &facts.accounts {
         let b = account.balances;
         let total = totals.entry(account.currency).or_insert([0; 4]);
-        for (slot, value) in total
-            .iter_mut()
-            .zip([b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending])
+        for (slot, value) in
+            total.iter_mut().zip([b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending])
         {
             *slot += i128::from(value);
         }
         let derived = facts.from_transfers.get(&account.id).copied().unwrap_or_default();
         if derived != b {
-            violations.push(Violation::BalanceMismatch {
-                account: account.id,
-                stored: b,
-                derived,
-            });
+            violations.push(Violation::BalanceMismatch { account: account.id, stored: b, derived });
         }
         let (hold_debits, hold_credits) = facts.open_holds.get(&account.id).copied().unwrap_or_default();
         if (hold_debits, hold_credits) != (b.debits_pending, b.credits_pending) {
@@ -159,19 +157,9 @@ pub fn verify(facts: &LedgerFacts) -> Report {
             });
         }
     }
-    violations.extend(
-        facts
-            .currency_mismatches
-            .iter()
-            .map(|&transfer| Violation::CurrencyMismatch { transfer }),
-    );
+    violations.extend(facts.currency_mismatches.iter().map(|&transfer| Violation::CurrencyMismatch { transfer }));
     if facts.duplicate_timestamps > 0 {
-        violations.push(Violation::DuplicateTimestamps {
-            count: facts.duplicate_timestamps,
-        });
+        violations.push(Violation::DuplicateTimestamps { count: facts.duplicate_timestamps });
     }
-    Report {
-        accounts_checked: facts.accounts.len(),
-        violations,
-    }
+    Report { accounts_checked: facts.accounts.len(), violations }
 }

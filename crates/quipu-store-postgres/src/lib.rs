@@ -16,19 +16,19 @@ use async_trait::async_trait;
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{
-    Account, AccountFlags, AccountId, AccountKind, BatchKeys, Chain, ChainResult, Hold, LedgerView,
-    Transfer, TransferId, plan_batch,
+    Account, AccountFlags, AccountId, AccountKind, BatchKeys, Chain, ChainResult, Hold, LedgerView, Transfer,
+    TransferId, plan_batch,
 };
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
 use quipu_store::rows::{
-    AccountRow, ApiKeyRow, FundingSourceRow, HoldRow, IdempotencyRow, MerchantRow, SessionRow,
-    SumsRow, TransferRow, UserRow,
+    AccountRow, ApiKeyRow, FundingSourceRow, HoldRow, IdempotencyRow, MerchantRow, SessionRow, SumsRow, TransferRow,
+    UserRow,
 };
 use quipu_store::{
-    AccountOwner, ApiKeyRecord, Enrollment, FailureState, FundingSourceRecord, HistoryQuery,
-    IdempotencyRecord, MAX_PAGE, MerchantRecord, OwnedAccount, SecretKind, SessionRecord, Store,
-    StoreError, StoreResult, UserRecord, db_error, sql,
+    AccountOwner, ApiKeyRecord, Enrollment, FailureState, FundingSourceRecord, HistoryQuery, IdempotencyRecord,
+    MAX_PAGE, MerchantRecord, OwnedAccount, SecretKind, SessionRecord, Store, StoreError, StoreResult, UserRecord,
+    db_error, sql,
 };
 use sqlx::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -57,19 +57,13 @@ impl PostgresStore {
             // committed, whatever the server's default: after a batch takes the
             // clock lock, each statement sees what the previous writer committed.
             // (sqlx passes these as `-c key=value` unescaped, hence the `\ `.)
-            .options([
-                ("synchronous_commit", "on"),
-                ("default_transaction_isolation", r"read\ committed"),
-            ]);
+            .options([("synchronous_commit", "on"), ("default_transaction_isolation", r"read\ committed")]);
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .connect_with(options)
             .await
             .map_err(db_error("connecting to postgres"))?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(db_error("running postgres migrations"))?;
+        MIGRATOR.run(&pool).await.map_err(db_error("running postgres migrations"))?;
         Ok(Self { pool })
     }
 
@@ -78,10 +72,7 @@ impl PostgresStore {
     }
 }
 
-fn conflict_on_unique(
-    context: &'static str,
-    what: &'static str,
-) -> impl FnOnce(sqlx::Error) -> StoreError {
+fn conflict_on_unique(context: &'static str, what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
         _ => db_error(context)(error),
@@ -96,11 +87,7 @@ where
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as::<_, T>(select)
-        .bind(ids)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error("loading a batch's rows"))
+    sqlx::query_as::<_, T>(select).bind(ids).fetch_all(&mut *conn).await.map_err(db_error("loading a batch's rows"))
 }
 
 /// Locks the clock, then loads the batch's transfers and holds, then locks its accounts in ascending id order.
@@ -113,10 +100,7 @@ async fn load_view(conn: &mut PgConnection, chains: &[Chain]) -> StoreResult<Led
     let transfer_ids: Vec<Uuid> = keys.transfer_ids.iter().map(|id| id.0).collect();
     let transfers = fetch_any::<TransferRow>(
         conn,
-        &format!(
-            "SELECT {} FROM transfers WHERE id = ANY($1)",
-            sql::TRANSFER_COLUMNS
-        ),
+        &format!("SELECT {} FROM transfers WHERE id = ANY($1)", sql::TRANSFER_COLUMNS),
         &transfer_ids,
     )
     .await?
@@ -125,38 +109,24 @@ async fn load_view(conn: &mut PgConnection, chains: &[Chain]) -> StoreResult<Led
     .collect::<StoreResult<HashMap<_, _>>>()?;
     let holds = fetch_any::<HoldRow>(
         conn,
-        &format!(
-            "SELECT {} FROM holds WHERE pending_id = ANY($1)",
-            sql::HOLD_COLUMNS
-        ),
+        &format!("SELECT {} FROM holds WHERE pending_id = ANY($1)", sql::HOLD_COLUMNS),
         &transfer_ids,
     )
     .await?
     .into_iter()
     .map(|row| row.into_hold().map(|h| (h.pending_id, h)))
     .collect::<StoreResult<HashMap<_, _>>>()?;
-    let account_ids: Vec<Uuid> = LedgerView::account_ids_to_lock(&keys, &holds)
-        .into_iter()
-        .map(|id| id.0)
-        .collect();
+    let account_ids: Vec<Uuid> = LedgerView::account_ids_to_lock(&keys, &holds).into_iter().map(|id| id.0).collect();
     let accounts = fetch_any::<AccountRow>(
         conn,
-        &format!(
-            "SELECT {} FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-            sql::ACCOUNT_COLUMNS
-        ),
+        &format!("SELECT {} FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE", sql::ACCOUNT_COLUMNS),
         &account_ids,
     )
     .await?
     .into_iter()
     .map(|row| row.into_account().map(|a| (a.id, a)))
     .collect::<StoreResult<HashMap<_, _>>>()?;
-    Ok(LedgerView {
-        accounts,
-        transfers,
-        holds,
-        last_timestamp: Timestamp(last_timestamp),
-    })
+    Ok(LedgerView { accounts, transfers, holds, last_timestamp: Timestamp(last_timestamp) })
 }
 
 async fn insert_transfer(conn: &mut PgConnection, t: &Transfer) -> StoreResult<()> {
@@ -206,11 +176,7 @@ async fn update_balances(conn: &mut PgConnection, a: &Account) -> StoreResult<()
     Ok(())
 }
 
-async fn insert_account(
-    conn: &mut PgConnection,
-    statement: &str,
-    owned: &OwnedAccount,
-) -> Result<u64, sqlx::Error> {
+async fn insert_account(conn: &mut PgConnection, statement: &str, owned: &OwnedAccount) -> Result<u64, sqlx::Error> {
     let a = &owned.account;
     sqlx::query(statement)
         .bind(a.id.0)
@@ -255,23 +221,12 @@ impl Store for PostgresStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db_error("pinging postgres"))?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_error("pinging postgres"))?;
         Ok(())
     }
 
-    async fn commit_batch(
-        &self,
-        chains: &[Chain],
-        now: Timestamp,
-    ) -> StoreResult<Vec<ChainResult>> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db_error("starting a ledger batch"))?;
+    async fn commit_batch(&self, chains: &[Chain], now: Timestamp) -> StoreResult<Vec<ChainResult>> {
+        let mut tx = self.pool.begin().await.map_err(db_error("starting a ledger batch"))?;
         let view = load_view(&mut tx, chains).await?;
         let plan = plan_batch(view, chains, now);
         for transfer in &plan.new_transfers {
@@ -290,9 +245,7 @@ impl Store for PostgresStore {
                 .await
                 .map_err(db_error("advancing the ledger clock"))?;
         }
-        tx.commit()
-            .await
-            .map_err(db_error("committing a ledger batch"))?;
+        tx.commit().await.map_err(db_error("committing a ledger batch"))?;
         Ok(plan.results)
     }
 
@@ -316,11 +269,7 @@ impl Store for PostgresStore {
     }
 
     async fn ensure_account(&self, template: &OwnedAccount) -> StoreResult<Account> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+        let mut conn = self.pool.acquire().await.map_err(db_error("acquiring a connection"))?;
         insert_account(&mut conn, sql::INSERT_ACCOUNT_IF_ABSENT, template)
             .await
             .map_err(db_error("creating an account"))?;
@@ -341,17 +290,12 @@ impl Store for PostgresStore {
         set: AccountFlags,
         clear: AccountFlags,
     ) -> StoreResult<Option<Account>> {
-        let mut tx = self
-            .pool
-            .begin()
+        let mut tx = self.pool.begin().await.map_err(db_error("starting a flag update"))?;
+        let row: Option<AccountRow> = sqlx::query_as(&format!("{} FOR UPDATE", sql::SELECT_ACCOUNT))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(db_error("starting a flag update"))?;
-        let row: Option<AccountRow> =
-            sqlx::query_as(&format!("{} FOR UPDATE", sql::SELECT_ACCOUNT))
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error("loading an account"))?;
+            .map_err(db_error("loading an account"))?;
         let Some(row) = row else { return Ok(None) };
         let mut account = row.into_account()?;
         account.flags = account.flags.with(set).without(clear);
@@ -361,9 +305,7 @@ impl Store for PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error("updating account flags"))?;
-        tx.commit()
-            .await
-            .map_err(db_error("committing a flag update"))?;
+        tx.commit().await.map_err(db_error("committing a flag update"))?;
         Ok(Some(account))
     }
 
@@ -381,11 +323,7 @@ impl Store for PostgresStore {
             String::new()
         } else {
             // Codes come from a closed enum, never from input text.
-            let list: Vec<String> = query
-                .codes
-                .iter()
-                .map(|c| format!("'{}'", c.as_str()))
-                .collect();
+            let list: Vec<String> = query.codes.iter().map(|c| format!("'{}'", c.as_str())).collect();
             format!(" AND code IN ({})", list.join(", "))
         };
         let rows: Vec<TransferRow> = sqlx::query_as(&sql::history_sql(&code_filter))
@@ -412,39 +350,20 @@ impl Store for PostgresStore {
 
     async fn ledger_facts(&self) -> StoreResult<LedgerFacts> {
         // One read-only repeatable-read transaction, so every query sees the same snapshot.
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db_error("starting verification"))?;
-        sqlx::query(SET_SNAPSHOT)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error("taking a verification snapshot"))?;
-        let accounts: Vec<AccountRow> = sqlx::query_as(sql::SELECT_ALL_ACCOUNTS)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_error("loading accounts"))?;
-        let accounts = accounts
-            .into_iter()
-            .map(AccountRow::into_account)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let mut facts = LedgerFacts {
-            accounts,
-            ..LedgerFacts::default()
-        };
-        let posted: Vec<SumsRow> = sqlx::query_as(sql::POSTED_SUMS)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_error("summing posted"))?;
+        let mut tx = self.pool.begin().await.map_err(db_error("starting verification"))?;
+        sqlx::query(SET_SNAPSHOT).execute(&mut *tx).await.map_err(db_error("taking a verification snapshot"))?;
+        let accounts: Vec<AccountRow> =
+            sqlx::query_as(sql::SELECT_ALL_ACCOUNTS).fetch_all(&mut *tx).await.map_err(db_error("loading accounts"))?;
+        let accounts = accounts.into_iter().map(AccountRow::into_account).collect::<StoreResult<Vec<_>>>()?;
+        let mut facts = LedgerFacts { accounts, ..LedgerFacts::default() };
+        let posted: Vec<SumsRow> =
+            sqlx::query_as(sql::POSTED_SUMS).fetch_all(&mut *tx).await.map_err(db_error("summing posted"))?;
         let pending: Vec<SumsRow> = sqlx::query_as(sql::UNSETTLED_PENDING_SUMS)
             .fetch_all(&mut *tx)
             .await
             .map_err(db_error("summing pending"))?;
-        let holds: Vec<SumsRow> = sqlx::query_as(sql::OPEN_HOLD_SUMS)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_error("summing holds"))?;
+        let holds: Vec<SumsRow> =
+            sqlx::query_as(sql::OPEN_HOLD_SUMS).fetch_all(&mut *tx).await.map_err(db_error("summing holds"))?;
         let mismatches: Vec<Uuid> = sqlx::query_scalar(sql::CURRENCY_MISMATCHES)
             .fetch_all(&mut *tx)
             .await
@@ -453,20 +372,14 @@ impl Store for PostgresStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error("checking timestamps"))?;
-        tx.rollback()
-            .await
-            .map_err(db_error("ending verification"))?;
+        tx.rollback().await.map_err(db_error("ending verification"))?;
         quipu_store::assemble_facts(&mut facts, posted, pending, holds);
         facts.currency_mismatches = mismatches.into_iter().map(TransferId).collect();
         facts.duplicate_timestamps = u64::try_from(duplicates).unwrap_or(0);
         Ok(facts)
     }
 
-    async fn system_account(
-        &self,
-        kind: AccountKind,
-        currency: CurrencyCode,
-    ) -> StoreResult<Option<Account>> {
+    async fn system_account(&self, kind: AccountKind, currency: CurrencyCode) -> StoreResult<Option<Account>> {
         let row: Option<AccountRow> = sqlx::query_as(sql::SELECT_ACCOUNT_BY_OWNER_KIND)
             .bind(AccountOwner::System.kind_str())
             .bind(AccountOwner::System.id())
@@ -479,11 +392,7 @@ impl Store for PostgresStore {
     }
 
     async fn enroll(&self, enrollment: &Enrollment) -> StoreResult<()> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db_error("starting an enrollment"))?;
+        let mut tx = self.pool.begin().await.map_err(db_error("starting an enrollment"))?;
         if let Some(merchant) = &enrollment.merchant {
             sqlx::query(sql::INSERT_MERCHANT)
                 .bind(merchant.id.0)
@@ -491,27 +400,19 @@ impl Store for PostgresStore {
                 .bind(merchant.created_at.0)
                 .execute(&mut *tx)
                 .await
-                .map_err(conflict_on_unique(
-                    "inserting a merchant",
-                    "merchant exists",
-                ))?;
+                .map_err(conflict_on_unique("inserting a merchant", "merchant exists"))?;
         }
         for user in &enrollment.users {
             insert_user(&mut tx, user)
                 .await
-                .map_err(conflict_on_unique(
-                    "inserting a user",
-                    "phone number already registered",
-                ))?;
+                .map_err(conflict_on_unique("inserting a user", "phone number already registered"))?;
         }
         for account in &enrollment.accounts {
             insert_account(&mut tx, sql::INSERT_ACCOUNT, account)
                 .await
                 .map_err(conflict_on_unique("inserting an account", "account exists"))?;
         }
-        tx.commit()
-            .await
-            .map_err(db_error("committing an enrollment"))?;
+        tx.commit().await.map_err(db_error("committing an enrollment"))?;
         Ok(())
     }
 
@@ -571,11 +472,7 @@ impl Store for PostgresStore {
             SecretKind::Pin => sql::CLEAR_PIN_FAILURES,
             SecretKind::Password => sql::CLEAR_LOGIN_FAILURES,
         };
-        sqlx::query(statement)
-            .bind(user.0)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error("clearing failed secrets"))?;
+        sqlx::query(statement).bind(user.0).execute(&self.pool).await.map_err(db_error("clearing failed secrets"))?;
         Ok(())
     }
 
@@ -628,10 +525,7 @@ impl Store for PostgresStore {
             .bind(key.revoked_at.map(|t| t.0))
             .execute(&self.pool)
             .await
-            .map_err(conflict_on_unique(
-                "inserting an api key",
-                "api key prefix exists",
-            ))?;
+            .map_err(conflict_on_unique("inserting an api key", "api key prefix exists"))?;
         Ok(())
     }
 
@@ -666,11 +560,7 @@ impl Store for PostgresStore {
         Ok(rows.into_iter().map(FundingSourceRecord::from).collect())
     }
 
-    async fn idempotency_record(
-        &self,
-        scope: Uuid,
-        key: &str,
-    ) -> StoreResult<Option<IdempotencyRecord>> {
+    async fn idempotency_record(&self, scope: Uuid, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         let row: Option<IdempotencyRow> = sqlx::query_as(sql::SELECT_IDEMPOTENCY)
             .bind(scope)
             .bind(key)
@@ -680,15 +570,8 @@ impl Store for PostgresStore {
         row.map(IdempotencyRow::into_record).transpose()
     }
 
-    async fn save_idempotency_record(
-        &self,
-        record: &IdempotencyRecord,
-    ) -> StoreResult<IdempotencyRecord> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn save_idempotency_record(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord> {
+        let mut conn = self.pool.acquire().await.map_err(db_error("acquiring a connection"))?;
         sqlx::query(sql::INSERT_IDEMPOTENCY)
             .bind(record.scope)
             .bind(&record.key)
@@ -709,8 +592,6 @@ impl Store for PostgresStore {
     }
 
     async fn backup(&self, _destination: &Path) -> StoreResult<()> {
-        Err(StoreError::Unsupported(
-            "use pg_dump for PostgreSQL backups",
-        ))
+        Err(StoreError::Unsupported("use pg_dump for PostgreSQL backups"))
     }
 }

@@ -1,9 +1,4 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! Smoke test against a real PostgreSQL. Skipped unless `QUIPU_TEST_POSTGRES_URL`
 //! names an admin connection (one allowed to create and drop databases), e.g.
 //! `postgres://postgres:postgres@127.0.0.1:5432/postgres`.
@@ -11,8 +6,8 @@
 use quipu_domain::Timestamp;
 use quipu_domain::identity::UserId;
 use quipu_domain::ledger::{
-    Account, AccountId, AccountKind, Balances, TransferCode, TransferCommand, TransferError,
-    TransferId, TransferKind, TransferOp,
+    Account, AccountId, AccountKind, Balances, TransferCode, TransferCommand, TransferError, TransferId, TransferKind,
+    TransferOp,
 };
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_store::{AccountOwner, Enrollment, HistoryQuery, OwnedAccount, Store, StoreError};
@@ -35,12 +30,7 @@ fn account(kind: AccountKind, currency: CurrencyCode, now: Timestamp) -> Account
 }
 
 fn command(op: TransferOp, code: TransferCode) -> TransferCommand {
-    TransferCommand {
-        id: TransferId(Uuid::now_v7()),
-        op,
-        code,
-        reference: "smoke".to_owned(),
-    }
+    TransferCommand { id: TransferId(Uuid::now_v7()), op, code, reference: "smoke".to_owned() }
 }
 
 /// A fresh database, dropped again by [`TempDatabase::drop_now`].
@@ -53,33 +43,19 @@ struct TempDatabase {
 impl TempDatabase {
     async fn create(admin_url: &str) -> Self {
         let name = format!("quipu_smoke_{}", Uuid::now_v7().simple());
-        let mut admin = PgConnection::connect(admin_url)
-            .await
-            .expect("connect as admin");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
+        let mut admin = PgConnection::connect(admin_url).await.expect("connect as admin");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
         admin.close().await.expect("close admin connection");
         let url = url_for_database(admin_url, &name);
-        Self {
-            admin_url: admin_url.to_owned(),
-            name,
-            url,
-        }
+        Self { admin_url: admin_url.to_owned(), name, url }
     }
 
     async fn drop_now(self) {
-        let mut admin = PgConnection::connect(&self.admin_url)
+        let mut admin = PgConnection::connect(&self.admin_url).await.expect("connect as admin");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .execute(&mut admin)
             .await
-            .expect("connect as admin");
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut admin)
-        .await
-        .expect("drop database");
+            .expect("drop database");
         admin.close().await.expect("close admin connection");
     }
 }
@@ -141,36 +117,22 @@ async fn run(url: String) -> Result<(), StoreError> {
             merchant: None,
             users: Vec::new(),
             accounts: vec![
-                OwnedAccount {
-                    account: wallet.clone(),
-                    owner: AccountOwner::User(user),
-                },
-                OwnedAccount {
-                    account: issuance.clone(),
-                    owner: AccountOwner::System,
-                },
+                OwnedAccount { account: wallet.clone(), owner: AccountOwner::User(user) },
+                OwnedAccount { account: issuance.clone(), owner: AccountOwner::System },
             ],
         })
         .await?;
     // The same account again is a conflict.
     let again = store
         .enroll(&Enrollment {
-            accounts: vec![OwnedAccount {
-                account: issuance.clone(),
-                owner: AccountOwner::System,
-            }],
+            accounts: vec![OwnedAccount { account: issuance.clone(), owner: AccountOwner::System }],
             ..Enrollment::default()
         })
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 
     let issue = command(
-        TransferOp::Posted {
-            debit: issuance.id,
-            credit: wallet.id,
-            amount: Amount(500),
-            currency: usd,
-        },
+        TransferOp::Posted { debit: issuance.id, credit: wallet.id, amount: Amount(500), currency: usd },
         TransferCode::Issuance,
     );
     let reserve = command(
@@ -183,28 +145,13 @@ async fn run(url: String) -> Result<(), StoreError> {
         },
         TransferCode::Issuance,
     );
-    let post = command(
-        TransferOp::Post {
-            pending_id: reserve.id,
-            amount: None,
-        },
-        TransferCode::Issuance,
-    );
+    let post = command(TransferOp::Post { pending_id: reserve.id, amount: None }, TransferCode::Issuance);
     let too_much = command(
-        TransferOp::Posted {
-            debit: wallet.id,
-            credit: issuance.id,
-            amount: Amount(10_000),
-            currency: usd,
-        },
+        TransferOp::Posted { debit: wallet.id, credit: issuance.id, amount: Amount(10_000), currency: usd },
         TransferCode::Redemption,
     );
-    let chains = vec![
-        vec![issue.clone()],
-        vec![reserve.clone(), post.clone()],
-        vec![issue.clone()],
-        vec![too_much.clone()],
-    ];
+    let chains =
+        vec![vec![issue.clone()], vec![reserve.clone(), post.clone()], vec![issue.clone()], vec![too_much.clone()]];
     let results = store.commit_batch(&chains, now).await?;
     assert_eq!(results.len(), 4);
     let first = results[0].as_ref().expect("issue commits");
@@ -218,10 +165,7 @@ async fn run(url: String) -> Result<(), StoreError> {
     assert!(replay[0].replayed);
     assert_eq!(replay[0].transfer, first[0].transfer);
     let refused = results[3].as_ref().expect_err("too much is refused");
-    assert_eq!(
-        (refused.index, refused.error),
-        (0, TransferError::InsufficientFunds)
-    );
+    assert_eq!((refused.index, refused.error), (0, TransferError::InsufficientFunds));
     // Timestamps strictly increase.
     assert!(first[0].transfer.timestamp < two_phase[0].transfer.timestamp);
     assert!(two_phase[0].transfer.timestamp < two_phase[1].transfer.timestamp);
@@ -238,19 +182,12 @@ async fn run(url: String) -> Result<(), StoreError> {
         },
         TransferCode::Redemption,
     );
-    let results = store
-        .commit_batch(&[vec![issue.clone()], vec![hold.clone()]], later)
-        .await?;
+    let results = store.commit_batch(&[vec![issue.clone()], vec![hold.clone()]], later).await?;
     let replay = results[0].as_ref().expect("replay answers");
     assert!(replay[0].replayed);
     assert_eq!(replay[0].transfer, first[0].transfer);
     assert!(results[1].is_ok());
-    let void = command(
-        TransferOp::Void {
-            pending_id: hold.id,
-        },
-        TransferCode::Redemption,
-    );
+    let void = command(TransferOp::Void { pending_id: hold.id }, TransferCode::Redemption);
     let results = store.commit_batch(&[vec![void.clone()]], later).await?;
     let voided = results[0].as_ref().expect("void commits");
     assert_eq!(voided[0].transfer.kind, TransferKind::VoidPending);
@@ -261,30 +198,13 @@ async fn run(url: String) -> Result<(), StoreError> {
     assert_eq!(stored_wallet.owner, AccountOwner::User(user));
     assert_eq!(stored_wallet.account.balances.credits_posted, 600);
     assert_eq!(stored_wallet.account.balances.debits_pending, 0);
-    assert_eq!(
-        store.transfer(issue.id).await?.expect("stored"),
-        first[0].transfer
-    );
+    assert_eq!(store.transfer(issue.id).await?.expect("stored"), first[0].transfer);
     let history = store
-        .history(&HistoryQuery {
-            account: wallet.id,
-            before: None,
-            from: None,
-            to: None,
-            codes: Vec::new(),
-            limit: 10,
-        })
+        .history(&HistoryQuery { account: wallet.id, before: None, from: None, to: None, codes: Vec::new(), limit: 10 })
         .await?;
     assert_eq!(history.len(), 5);
     assert!(history.windows(2).all(|w| w[0].timestamp > w[1].timestamp));
-    assert_eq!(
-        store
-            .system_account(AccountKind::Issuance, usd)
-            .await?
-            .expect("issuance")
-            .id,
-        issuance.id
-    );
+    assert_eq!(store.system_account(AccountKind::Issuance, usd).await?.expect("issuance").id, issuance.id);
 
     let facts = store.ledger_facts().await?;
     let report = quipu_domain::verify::verify(&facts);
@@ -292,10 +212,7 @@ async fn run(url: String) -> Result<(), StoreError> {
     assert_eq!(facts.accounts.len(), 2);
     assert!(!facts.from_transfers.is_empty());
 
-    assert!(matches!(
-        store.backup(std::path::Path::new("/tmp/nowhere")).await,
-        Err(StoreError::Unsupported(_))
-    ));
+    assert!(matches!(store.backup(std::path::Path::new("/tmp/nowhere")).await, Err(StoreError::Unsupported(_))));
     store.close().await;
     Ok(())
 }
@@ -312,43 +229,24 @@ async fn concurrent(url: String) -> Result<(), StoreError> {
     const TASKS: usize = 8;
     const BATCHES: usize = 20;
     // Both "processes" start at once and race to run the migrations.
-    let (first, second) = tokio::join!(
-        PostgresStore::connect(&url, 4),
-        PostgresStore::connect(&url, 4)
-    );
+    let (first, second) = tokio::join!(PostgresStore::connect(&url, 4), PostgresStore::connect(&url, 4));
     let (first, second) = (std::sync::Arc::new(first?), std::sync::Arc::new(second?));
     let usd = CurrencyCode::parse("USD").unwrap();
     let now = Timestamp(1_700_000_000_000_000);
     let issuance = account(AccountKind::Issuance, usd, now);
-    let wallets: Vec<Account> = (0..3)
-        .map(|_| account(AccountKind::CustomerWallet, usd, now))
-        .collect();
-    let mut accounts = vec![OwnedAccount {
-        account: issuance.clone(),
-        owner: AccountOwner::System,
-    }];
-    accounts.extend(wallets.iter().map(|wallet| OwnedAccount {
-        account: wallet.clone(),
-        owner: AccountOwner::User(UserId(Uuid::now_v7())),
-    }));
-    first
-        .enroll(&Enrollment {
-            accounts,
-            ..Enrollment::default()
-        })
-        .await?;
+    let wallets: Vec<Account> = (0..3).map(|_| account(AccountKind::CustomerWallet, usd, now)).collect();
+    let mut accounts = vec![OwnedAccount { account: issuance.clone(), owner: AccountOwner::System }];
+    accounts.extend(
+        wallets
+            .iter()
+            .map(|wallet| OwnedAccount { account: wallet.clone(), owner: AccountOwner::User(UserId(Uuid::now_v7())) }),
+    );
+    first.enroll(&Enrollment { accounts, ..Enrollment::default() }).await?;
 
     let mut tasks = Vec::new();
     for task in 0..TASKS {
-        let store = if task % 2 == 0 {
-            first.clone()
-        } else {
-            second.clone()
-        };
-        let (issuance, wallets) = (
-            issuance.id,
-            wallets.iter().map(|w| w.id).collect::<Vec<_>>(),
-        );
+        let store = if task % 2 == 0 { first.clone() } else { second.clone() };
+        let (issuance, wallets) = (issuance.id, wallets.iter().map(|w| w.id).collect::<Vec<_>>());
         tasks.push(tokio::spawn(async move {
             for batch in 0..BATCHES {
                 let wallet = wallets[(task + batch) % wallets.len()];
@@ -364,20 +262,12 @@ async fn concurrent(url: String) -> Result<(), StoreError> {
                     TransferCode::Issuance,
                 );
                 let post = command(
-                    TransferOp::Post {
-                        pending_id: reserve.id,
-                        amount: Some(Amount(1)),
-                    },
+                    TransferOp::Post { pending_id: reserve.id, amount: Some(Amount(1)) },
                     TransferCode::Issuance,
                 );
                 let chains = vec![
                     vec![command(
-                        TransferOp::Posted {
-                            debit: issuance,
-                            credit: wallet,
-                            amount: Amount(3),
-                            currency: usd,
-                        },
+                        TransferOp::Posted { debit: issuance, credit: wallet, amount: Amount(3), currency: usd },
                         TransferCode::Issuance,
                     )],
                     vec![reserve],
@@ -404,12 +294,7 @@ async fn concurrent(url: String) -> Result<(), StoreError> {
     }
 
     let expected = i64::try_from(TASKS * BATCHES).unwrap();
-    let issued = first
-        .account(issuance.id)
-        .await?
-        .expect("issuance")
-        .account
-        .balances;
+    let issued = first.account(issuance.id).await?.expect("issuance").account.balances;
     assert_eq!(issued.debits_posted, expected * 4);
     assert_eq!(issued.debits_pending, 0);
     let facts = second.ledger_facts().await?;

@@ -15,16 +15,19 @@ use async_trait::async_trait;
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{
-    Account, AccountFlags, AccountId, AccountKind, BatchKeys, Chain, ChainResult, Hold, LedgerView, Transfer, TransferId, plan_batch,
+    Account, AccountFlags, AccountId, AccountKind, BatchKeys, Chain, ChainResult, Hold, LedgerView, Transfer,
+    TransferId, plan_batch,
 };
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
 use quipu_store::rows::{
-    AccountRow, ApiKeyRow, FundingSourceRow, HoldRow, IdempotencyRow, MerchantRow, SessionRow, SumsRow, TransferRow, UserRow,
+    AccountRow, ApiKeyRow, FundingSourceRow, HoldRow, IdempotencyRow, MerchantRow, SessionRow, SumsRow, TransferRow,
+    UserRow,
 };
 use quipu_store::{
-    AccountOwner, ApiKeyRecord, Enrollment, FailureState, FundingSourceRecord, HistoryQuery, IdempotencyRecord, MAX_PAGE,
-    MerchantRecord, OwnedAccount, SecretKind, SessionRecord, Store, StoreError, StoreResult, UserRecord, db_error, sql,
+    AccountOwner, ApiKeyRecord, Enrollment, FailureState, FundingSourceRecord, HistoryQuery, IdempotencyRecord,
+    MAX_PAGE, MerchantRecord, OwnedAccount, SecretKind, SessionRecord, Store, StoreError, StoreResult, UserRecord,
+    db_error, sql,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -91,11 +94,8 @@ where
             list.push_bind(*id);
         }
         builder.push(")");
-        let mut fetched = builder
-            .build_query_as::<T>()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error("loading a batch's rows"))?;
+        let mut fetched =
+            builder.build_query_as::<T>().fetch_all(&mut *conn).await.map_err(db_error("loading a batch's rows"))?;
         rows.append(&mut fetched);
     }
     Ok(rows)
@@ -104,32 +104,30 @@ where
 async fn load_view(conn: &mut SqliteConnection, chains: &[Chain]) -> StoreResult<LedgerView> {
     let keys = BatchKeys::of(chains);
     let transfer_ids: Vec<Uuid> = keys.transfer_ids.iter().map(|id| id.0).collect();
-    let transfers = fetch_in::<TransferRow>(conn, &format!("SELECT {} FROM transfers", sql::TRANSFER_COLUMNS), "id", &transfer_ids)
-        .await?
-        .into_iter()
-        .map(|row| row.into_transfer().map(|t| (t.id, t)))
-        .collect::<StoreResult<HashMap<_, _>>>()?;
-    let holds = fetch_in::<HoldRow>(conn, &format!("SELECT {} FROM holds", sql::HOLD_COLUMNS), "pending_id", &transfer_ids)
-        .await?
-        .into_iter()
-        .map(|row| row.into_hold().map(|h| (h.pending_id, h)))
-        .collect::<StoreResult<HashMap<_, _>>>()?;
+    let transfers =
+        fetch_in::<TransferRow>(conn, &format!("SELECT {} FROM transfers", sql::TRANSFER_COLUMNS), "id", &transfer_ids)
+            .await?
+            .into_iter()
+            .map(|row| row.into_transfer().map(|t| (t.id, t)))
+            .collect::<StoreResult<HashMap<_, _>>>()?;
+    let holds =
+        fetch_in::<HoldRow>(conn, &format!("SELECT {} FROM holds", sql::HOLD_COLUMNS), "pending_id", &transfer_ids)
+            .await?
+            .into_iter()
+            .map(|row| row.into_hold().map(|h| (h.pending_id, h)))
+            .collect::<StoreResult<HashMap<_, _>>>()?;
     let account_ids: Vec<Uuid> = LedgerView::account_ids_to_lock(&keys, &holds).into_iter().map(|id| id.0).collect();
-    let accounts = fetch_in::<AccountRow>(conn, &format!("SELECT {} FROM accounts", sql::ACCOUNT_COLUMNS), "id", &account_ids)
-        .await?
-        .into_iter()
-        .map(|row| row.into_account().map(|a| (a.id, a)))
-        .collect::<StoreResult<HashMap<_, _>>>()?;
+    let accounts =
+        fetch_in::<AccountRow>(conn, &format!("SELECT {} FROM accounts", sql::ACCOUNT_COLUMNS), "id", &account_ids)
+            .await?
+            .into_iter()
+            .map(|row| row.into_account().map(|a| (a.id, a)))
+            .collect::<StoreResult<HashMap<_, _>>>()?;
     let last_timestamp: i64 = sqlx::query_scalar(sql::SELECT_LAST_TIMESTAMP)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_error("reading the ledger clock"))?;
-    Ok(LedgerView {
-        accounts,
-        transfers,
-        holds,
-        last_timestamp: Timestamp(last_timestamp),
-    })
+    Ok(LedgerView { accounts, transfers, holds, last_timestamp: Timestamp(last_timestamp) })
 }
 
 async fn insert_transfer(conn: &mut SqliteConnection, t: &Transfer) -> StoreResult<()> {
@@ -179,7 +177,11 @@ async fn update_balances(conn: &mut SqliteConnection, a: &Account) -> StoreResul
     Ok(())
 }
 
-async fn insert_account(conn: &mut SqliteConnection, statement: &str, owned: &OwnedAccount) -> Result<u64, sqlx::Error> {
+async fn insert_account(
+    conn: &mut SqliteConnection,
+    statement: &str,
+    owned: &OwnedAccount,
+) -> Result<u64, sqlx::Error> {
     let a = &owned.account;
     sqlx::query(statement)
         .bind(a.id.0)
@@ -224,10 +226,7 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.reader)
-            .await
-            .map_err(db_error("pinging sqlite"))?;
+        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(db_error("pinging sqlite"))?;
         Ok(())
     }
 
@@ -290,7 +289,12 @@ impl Store for SqliteStore {
         row.into_account()
     }
 
-    async fn update_account_flags(&self, id: AccountId, set: AccountFlags, clear: AccountFlags) -> StoreResult<Option<Account>> {
+    async fn update_account_flags(
+        &self,
+        id: AccountId,
+        set: AccountFlags,
+        clear: AccountFlags,
+    ) -> StoreResult<Option<Account>> {
         let mut tx = self.writer.begin().await.map_err(db_error("starting a flag update"))?;
         let row: Option<AccountRow> = sqlx::query_as(sql::SELECT_ACCOUNT)
             .bind(id.0)
@@ -352,21 +356,18 @@ impl Store for SqliteStore {
     async fn ledger_facts(&self) -> StoreResult<LedgerFacts> {
         // One read transaction, so every query sees the same snapshot.
         let mut tx = self.reader.begin().await.map_err(db_error("starting verification"))?;
-        let accounts: Vec<AccountRow> = sqlx::query_as(sql::SELECT_ALL_ACCOUNTS)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_error("loading accounts"))?;
+        let accounts: Vec<AccountRow> =
+            sqlx::query_as(sql::SELECT_ALL_ACCOUNTS).fetch_all(&mut *tx).await.map_err(db_error("loading accounts"))?;
         let accounts = accounts.into_iter().map(AccountRow::into_account).collect::<StoreResult<Vec<_>>>()?;
-        let mut facts = LedgerFacts {
-            accounts,
-            ..LedgerFacts::default()
-        };
-        let posted: Vec<SumsRow> = sqlx::query_as(sql::POSTED_SUMS).fetch_all(&mut *tx).await.map_err(db_error("summing posted"))?;
+        let mut facts = LedgerFacts { accounts, ..LedgerFacts::default() };
+        let posted: Vec<SumsRow> =
+            sqlx::query_as(sql::POSTED_SUMS).fetch_all(&mut *tx).await.map_err(db_error("summing posted"))?;
         let pending: Vec<SumsRow> = sqlx::query_as(sql::UNSETTLED_PENDING_SUMS)
             .fetch_all(&mut *tx)
             .await
             .map_err(db_error("summing pending"))?;
-        let holds: Vec<SumsRow> = sqlx::query_as(sql::OPEN_HOLD_SUMS).fetch_all(&mut *tx).await.map_err(db_error("summing holds"))?;
+        let holds: Vec<SumsRow> =
+            sqlx::query_as(sql::OPEN_HOLD_SUMS).fetch_all(&mut *tx).await.map_err(db_error("summing holds"))?;
         let mismatches: Vec<Uuid> = sqlx::query_scalar(sql::CURRENCY_MISMATCHES)
             .fetch_all(&mut *tx)
             .await
@@ -446,7 +447,13 @@ impl Store for SqliteStore {
         rows.into_iter().map(UserRow::into_record).collect()
     }
 
-    async fn record_secret_failure(&self, user: UserId, kind: SecretKind, max_attempts: u32, lock_until: Timestamp) -> StoreResult<FailureState> {
+    async fn record_secret_failure(
+        &self,
+        user: UserId,
+        kind: SecretKind,
+        max_attempts: u32,
+        lock_until: Timestamp,
+    ) -> StoreResult<FailureState> {
         let statement = match kind {
             SecretKind::Pin => sql::RECORD_PIN_FAILURE,
             SecretKind::Password => sql::RECORD_LOGIN_FAILURE,
@@ -469,11 +476,7 @@ impl Store for SqliteStore {
             SecretKind::Pin => sql::CLEAR_PIN_FAILURES,
             SecretKind::Password => sql::CLEAR_LOGIN_FAILURES,
         };
-        sqlx::query(statement)
-            .bind(user.0)
-            .execute(&self.writer)
-            .await
-            .map_err(db_error("clearing failed secrets"))?;
+        sqlx::query(statement).bind(user.0).execute(&self.writer).await.map_err(db_error("clearing failed secrets"))?;
         Ok(())
     }
 
@@ -593,15 +596,9 @@ impl Store for SqliteStore {
     }
 
     async fn backup(&self, destination: &Path) -> StoreResult<()> {
-        let target = destination
-            .to_str()
-            .ok_or(StoreError::Unsupported("backup paths must be UTF-8"))?;
+        let target = destination.to_str().ok_or(StoreError::Unsupported("backup paths must be UTF-8"))?;
         // VACUUM INTO writes a consistent, compacted copy while readers and the writer carry on.
-        sqlx::query("VACUUM INTO $1")
-            .bind(target)
-            .execute(&self.reader)
-            .await
-            .map_err(db_error("writing a backup"))?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.reader).await.map_err(db_error("writing a backup"))?;
         Ok(())
     }
 }

@@ -11,7 +11,9 @@ use std::path::Path;
 use async_trait::async_trait;
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, Role, UserId};
-use quipu_domain::ledger::{Account, AccountFlags, AccountId, AccountKind, Chain, ChainResult, Transfer, TransferCode, TransferId};
+use quipu_domain::ledger::{
+    Account, AccountFlags, AccountId, AccountKind, Chain, ChainResult, Transfer, TransferCode, TransferId,
+};
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
 use uuid::Uuid;
@@ -226,7 +228,12 @@ pub trait Store: Send + Sync + 'static {
     async fn ensure_account(&self, template: &OwnedAccount) -> StoreResult<Account>;
 
     /// Sets and clears flags (freeze, close) under the row lock; balances untouched.
-    async fn update_account_flags(&self, id: AccountId, set: AccountFlags, clear: AccountFlags) -> StoreResult<Option<Account>>;
+    async fn update_account_flags(
+        &self,
+        id: AccountId,
+        set: AccountFlags,
+        clear: AccountFlags,
+    ) -> StoreResult<Option<Account>>;
 
     async fn transfer(&self, id: TransferId) -> StoreResult<Option<Transfer>>;
 
@@ -298,22 +305,21 @@ pub trait Store: Send + Sync + 'static {
 
 /// Wraps a driver error with what we were doing.
 pub fn db_error<E: std::error::Error + Send + Sync + 'static>(context: &'static str) -> impl FnOnce(E) -> StoreError {
-    move |source| StoreError::Database {
-        context,
-        source: Box::new(source),
-    }
+    move |source| StoreError::Database { context, source: Box::new(source) }
 }
 
 /// Builds a `Corrupt` error.
 pub fn corrupt(table: &'static str, detail: impl Into<String>) -> StoreError {
-    StoreError::Corrupt {
-        table,
-        detail: detail.into(),
-    }
+    StoreError::Corrupt { table, detail: detail.into() }
 }
 
 /// Folds the three aggregate queries of a verification into `facts`.
-pub fn assemble_facts(facts: &mut LedgerFacts, posted: Vec<rows::SumsRow>, pending: Vec<rows::SumsRow>, holds: Vec<rows::SumsRow>) {
+pub fn assemble_facts(
+    facts: &mut LedgerFacts,
+    posted: Vec<rows::SumsRow>,
+    pending: Vec<rows::SumsRow>,
+    holds: Vec<rows::SumsRow>,
+) {
     for row in posted {
         let entry = facts.from_transfers.entry(AccountId(row.account_id)).or_default();
         entry.debits_posted = row.debits;

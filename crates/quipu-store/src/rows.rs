@@ -5,14 +5,15 @@
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, Role, UserId};
 use quipu_domain::ledger::{
-    Account, AccountFlags, AccountId, AccountKind, Balances, Hold, HoldState, Transfer, TransferCode, TransferId, TransferKind,
+    Account, AccountFlags, AccountId, AccountKind, Balances, Hold, HoldState, Transfer, TransferCode, TransferId,
+    TransferKind,
 };
 use quipu_domain::money::{Amount, CurrencyCode};
 use uuid::Uuid;
 
 use crate::{
-    AccountOwner, ApiKeyRecord, FundingSourceRecord, IdempotencyRecord, MerchantRecord, OwnedAccount, SessionRecord, StoreResult,
-    UserRecord, corrupt,
+    AccountOwner, ApiKeyRecord, FundingSourceRecord, IdempotencyRecord, MerchantRecord, OwnedAccount, SessionRecord,
+    StoreResult, UserRecord, corrupt,
 };
 
 fn currency(table: &'static str, text: &str) -> StoreResult<CurrencyCode> {
@@ -42,10 +43,7 @@ impl AccountRow {
     pub fn into_owned(self) -> StoreResult<OwnedAccount> {
         let owner = AccountOwner::from_parts(&self.owner_kind, self.owner_id)
             .ok_or_else(|| corrupt("accounts", format!("owner kind {:?}", self.owner_kind)))?;
-        Ok(OwnedAccount {
-            account: self.into_account()?,
-            owner,
-        })
+        Ok(OwnedAccount { account: self.into_account()?, owner })
     }
 
     pub fn into_account(self) -> StoreResult<Account> {
@@ -53,7 +51,8 @@ impl AccountRow {
             id: AccountId(self.id),
             currency: currency("accounts", &self.currency)?,
             kind: AccountKind::parse(&self.kind).ok_or_else(|| corrupt("accounts", format!("kind {:?}", self.kind)))?,
-            flags: AccountFlags::from_bits(self.flags).ok_or_else(|| corrupt("accounts", format!("flags {}", self.flags)))?,
+            flags: AccountFlags::from_bits(self.flags)
+                .ok_or_else(|| corrupt("accounts", format!("flags {}", self.flags)))?,
             balances: Balances {
                 debits_posted: self.debits_posted,
                 credits_posted: self.credits_posted,
@@ -88,9 +87,11 @@ impl TransferRow {
             credit_account_id: AccountId(self.credit_account_id),
             amount: Amount(self.amount),
             currency: currency("transfers", &self.currency)?,
-            code: TransferCode::parse(&self.code).ok_or_else(|| corrupt("transfers", format!("code {:?}", self.code)))?,
+            code: TransferCode::parse(&self.code)
+                .ok_or_else(|| corrupt("transfers", format!("code {:?}", self.code)))?,
             reference: self.reference,
-            kind: TransferKind::parse(&self.kind).ok_or_else(|| corrupt("transfers", format!("kind {:?}", self.kind)))?,
+            kind: TransferKind::parse(&self.kind)
+                .ok_or_else(|| corrupt("transfers", format!("kind {:?}", self.kind)))?,
             pending_id: self.pending_id.map(TransferId),
             expires_at: self.expires_at.map(Timestamp),
             timestamp: Timestamp(self.timestamp),
@@ -167,11 +168,7 @@ pub struct MerchantRow {
 
 impl From<MerchantRow> for MerchantRecord {
     fn from(row: MerchantRow) -> Self {
-        MerchantRecord {
-            id: MerchantId(row.id),
-            name: row.name,
-            created_at: Timestamp(row.created_at),
-        }
+        MerchantRecord { id: MerchantId(row.id), name: row.name, created_at: Timestamp(row.created_at) }
     }
 }
 
@@ -254,7 +251,8 @@ impl IdempotencyRow {
             scope: self.scope,
             key: self.key,
             request_hash: self.request_hash,
-            status: u16::try_from(self.status).map_err(|_| corrupt("idempotency", format!("status {}", self.status)))?,
+            status: u16::try_from(self.status)
+                .map_err(|_| corrupt("idempotency", format!("status {}", self.status)))?,
             body: self.body,
             created_at: Timestamp(self.created_at),
         })

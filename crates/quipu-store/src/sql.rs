@@ -3,8 +3,7 @@
 //! backend crates.
 
 pub const ACCOUNT_COLUMNS: &str = "id, currency, kind, flags, debits_posted, credits_posted, debits_pending, credits_pending, owner_kind, owner_id, created_at";
-pub const TRANSFER_COLUMNS: &str =
-    "id, debit_account_id, credit_account_id, amount, currency, code, reference, kind, pending_id, expires_at, timestamp";
+pub const TRANSFER_COLUMNS: &str = "id, debit_account_id, credit_account_id, amount, currency, code, reference, kind, pending_id, expires_at, timestamp";
 pub const HOLD_COLUMNS: &str = "pending_id, debit_account_id, credit_account_id, amount, currency, expires_at, state";
 pub const USER_COLUMNS: &str = "id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at";
 
@@ -14,14 +13,12 @@ pub const SELECT_ACCOUNT_BY_OWNER_KIND: &str = "SELECT id, currency, kind, flags
 pub const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, currency, kind, flags, debits_posted, credits_posted, debits_pending, credits_pending, owner_kind, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 pub const INSERT_ACCOUNT_IF_ABSENT: &str = "INSERT INTO accounts (id, currency, kind, flags, debits_posted, credits_posted, debits_pending, credits_pending, owner_kind, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (owner_kind, owner_id, kind, currency) DO NOTHING";
 pub const UPDATE_ACCOUNT_FLAGS: &str = "UPDATE accounts SET flags = $2 WHERE id = $1";
-pub const UPDATE_ACCOUNT_BALANCES: &str =
-    "UPDATE accounts SET debits_posted = $2, credits_posted = $3, debits_pending = $4, credits_pending = $5 WHERE id = $1";
+pub const UPDATE_ACCOUNT_BALANCES: &str = "UPDATE accounts SET debits_posted = $2, credits_posted = $3, debits_pending = $4, credits_pending = $5 WHERE id = $1";
 
 pub const SELECT_TRANSFER: &str = "SELECT id, debit_account_id, credit_account_id, amount, currency, code, reference, kind, pending_id, expires_at, timestamp FROM transfers WHERE id = $1";
 pub const INSERT_TRANSFER: &str = "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, code, reference, kind, pending_id, expires_at, timestamp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 pub const UPSERT_HOLD: &str = "INSERT INTO holds (pending_id, debit_account_id, credit_account_id, amount, currency, expires_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (pending_id) DO UPDATE SET state = excluded.state";
-pub const SELECT_EXPIRED_HOLDS: &str =
-    "SELECT pending_id FROM holds WHERE state = 'open' AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2";
+pub const SELECT_EXPIRED_HOLDS: &str = "SELECT pending_id FROM holds WHERE state = 'open' AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2";
 pub const SELECT_LAST_TIMESTAMP: &str = "SELECT last_timestamp FROM ledger_clock WHERE id = 1";
 pub const UPDATE_LAST_TIMESTAMP: &str = "UPDATE ledger_clock SET last_timestamp = $1 WHERE id = 1";
 
@@ -48,14 +45,16 @@ pub const POSTED_SUMS: &str = "SELECT account_id, CAST(SUM(debits) AS BIGINT) AS
     SELECT credit_account_id AS account_id, 0 AS debits, amount AS credits FROM transfers WHERE kind IN ('posted', 'post_pending')
 ) AS sides GROUP BY account_id";
 /// Pending as derived from transfers alone: pending transfers nothing has settled.
-pub const UNSETTLED_PENDING_SUMS: &str = "SELECT account_id, CAST(SUM(debits) AS BIGINT) AS debits, CAST(SUM(credits) AS BIGINT) AS credits FROM (
+pub const UNSETTLED_PENDING_SUMS: &str =
+    "SELECT account_id, CAST(SUM(debits) AS BIGINT) AS debits, CAST(SUM(credits) AS BIGINT) AS credits FROM (
     SELECT p.debit_account_id AS account_id, p.amount AS debits, 0 AS credits FROM transfers p
         WHERE p.kind = 'pending' AND NOT EXISTS (SELECT 1 FROM transfers s WHERE s.pending_id = p.id)
     UNION ALL
     SELECT p.credit_account_id AS account_id, 0 AS debits, p.amount AS credits FROM transfers p
         WHERE p.kind = 'pending' AND NOT EXISTS (SELECT 1 FROM transfers s WHERE s.pending_id = p.id)
 ) AS sides GROUP BY account_id";
-pub const OPEN_HOLD_SUMS: &str = "SELECT account_id, CAST(SUM(debits) AS BIGINT) AS debits, CAST(SUM(credits) AS BIGINT) AS credits FROM (
+pub const OPEN_HOLD_SUMS: &str =
+    "SELECT account_id, CAST(SUM(debits) AS BIGINT) AS debits, CAST(SUM(credits) AS BIGINT) AS credits FROM (
     SELECT debit_account_id AS account_id, amount AS debits, 0 AS credits FROM holds WHERE state = 'open'
     UNION ALL
     SELECT credit_account_id AS account_id, 0 AS debits, amount AS credits FROM holds WHERE state = 'open'
@@ -81,17 +80,19 @@ pub const RECORD_LOGIN_FAILURE: &str = "UPDATE users SET
     login_failed_attempts = CASE WHEN login_failed_attempts + 1 >= $2 THEN 0 ELSE login_failed_attempts + 1 END
     WHERE id = $1 RETURNING login_failed_attempts, login_locked_until";
 pub const CLEAR_PIN_FAILURES: &str = "UPDATE users SET pin_failed_attempts = 0, pin_locked_until = NULL WHERE id = $1";
-pub const CLEAR_LOGIN_FAILURES: &str = "UPDATE users SET login_failed_attempts = 0, login_locked_until = NULL WHERE id = $1";
+pub const CLEAR_LOGIN_FAILURES: &str =
+    "UPDATE users SET login_failed_attempts = 0, login_locked_until = NULL WHERE id = $1";
 
 pub const INSERT_MERCHANT: &str = "INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)";
 pub const SELECT_MERCHANT: &str = "SELECT id, name, created_at FROM merchants WHERE id = $1";
 
-pub const INSERT_SESSION: &str = "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
-pub const SELECT_SESSION: &str = "SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = $1";
+pub const INSERT_SESSION: &str =
+    "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+pub const SELECT_SESSION: &str =
+    "SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = $1";
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
 
-pub const INSERT_API_KEY: &str =
-    "INSERT INTO api_keys (id, merchant_id, prefix, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)";
+pub const INSERT_API_KEY: &str = "INSERT INTO api_keys (id, merchant_id, prefix, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)";
 pub const SELECT_API_KEY_BY_PREFIX: &str =
     "SELECT id, merchant_id, prefix, secret_hash, created_at, revoked_at FROM api_keys WHERE prefix = $1";
 

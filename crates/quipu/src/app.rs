@@ -38,7 +38,8 @@ pub fn prepare_data_dir(data_dir: &Path, explicit: bool) -> Fallible<PathBuf> {
         )
         .into());
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
     Ok(data_dir.join(SQLITE_FILE))
 }
 
@@ -48,7 +49,9 @@ pub async fn open_store(storage: &StorageConfig) -> Fallible<Arc<dyn Store>> {
             let file = prepare_data_dir(data_dir, *explicit)?;
             Arc::new(SqliteStore::open(&file, SQLITE_READERS).await?)
         }
-        StorageConfig::Postgres { url, max_connections } => Arc::new(PostgresStore::connect(url, *max_connections).await?),
+        StorageConfig::Postgres { url, max_connections } => {
+            Arc::new(PostgresStore::connect(url, *max_connections).await?)
+        }
     })
 }
 
@@ -63,13 +66,15 @@ pub struct Server {
 
 impl Server {
     /// Starts the services and serves HTTP on `listener`.
-    pub async fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings, listener: TcpListener) -> Fallible<Self> {
+    pub async fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        listener: TcpListener,
+    ) -> Fallible<Self> {
         let addr = listener.local_addr()?;
         let (services, background) = Services::start(store, clock, settings).await?;
-        let app = router(AppState {
-            services: services.clone(),
-            metrics: metrics_recorder(),
-        });
+        let app = router(AppState { services: services.clone(), metrics: metrics_recorder() });
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -79,13 +84,7 @@ impl Server {
                 .await
         });
         tracing::info!(%addr, backend = services.store.backend_name(), "quipu is listening");
-        Ok(Self {
-            addr,
-            services,
-            stop,
-            task,
-            background,
-        })
+        Ok(Self { addr, services, stop, task, background })
     }
 
     /// Graceful shutdown: stop accepting, finish in-flight requests (each

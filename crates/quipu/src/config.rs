@@ -67,8 +67,14 @@ pub struct LedgerConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorageConfig {
     /// `explicit` when the operator named the directory: then it must already exist.
-    Sqlite { data_dir: PathBuf, explicit: bool },
-    Postgres { url: String, max_connections: u32 },
+    Sqlite {
+        data_dir: PathBuf,
+        explicit: bool,
+    },
+    Postgres {
+        url: String,
+        max_connections: u32,
+    },
 }
 
 /// Values given on the command line or in the environment.
@@ -106,33 +112,30 @@ fn read_file(path: &Path) -> Fallible<FileConfig> {
 
 pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
     let listen_text = overrides.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-    let listen: SocketAddr = listen_text
-        .parse()
-        .map_err(|_| format!("listen address {listen_text:?} is not host:port"))?;
+    let listen: SocketAddr =
+        listen_text.parse().map_err(|_| format!("listen address {listen_text:?} is not host:port"))?;
     let codes: Vec<String> = match &overrides.currencies {
         Some(list) => list.split(',').map(|c| c.trim().to_owned()).collect(),
         None => file.currencies.unwrap_or_else(|| vec!["USD".to_owned()]),
     };
-    let currencies = CurrencySet::from_codes(&codes).map_err(|_| format!("currencies {codes:?}: unknown or empty ISO 4217 code list"))?;
+    let currencies = CurrencySet::from_codes(&codes)
+        .map_err(|_| format!("currencies {codes:?}: unknown or empty ISO 4217 code list"))?;
     let storage = match overrides.database_url.clone().or(file.database_url) {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => StorageConfig::Postgres {
-            url,
-            max_connections: file.database_max_connections.unwrap_or(16),
-        },
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            StorageConfig::Postgres { url, max_connections: file.database_max_connections.unwrap_or(16) }
+        }
         Some(_) => return Err("database URL must start with postgres:// (SQLite is configured with --data-dir)".into()),
         None => match overrides.data_dir.clone().or(file.data_dir) {
             Some(data_dir) => StorageConfig::Sqlite { data_dir, explicit: true },
-            None => StorageConfig::Sqlite {
-                data_dir: PathBuf::from(DEFAULT_DATA_DIR),
-                explicit: false,
-            },
+            None => StorageConfig::Sqlite { data_dir: PathBuf::from(DEFAULT_DATA_DIR), explicit: false },
         },
     };
     let mut settings = Settings::new(currencies);
     let security = file.security;
     settings.pin_max_attempts = positive(security.pin_max_attempts, settings.pin_max_attempts, "pin_max_attempts")?;
     settings.pin_lock_seconds = security.pin_lock_seconds.unwrap_or(settings.pin_lock_seconds);
-    settings.login_max_attempts = positive(security.login_max_attempts, settings.login_max_attempts, "login_max_attempts")?;
+    settings.login_max_attempts =
+        positive(security.login_max_attempts, settings.login_max_attempts, "login_max_attempts")?;
     settings.login_lock_seconds = security.login_lock_seconds.unwrap_or(settings.login_lock_seconds);
     settings.session_ttl_seconds = security.session_ttl_seconds.unwrap_or(settings.session_ttl_seconds);
     settings.hash_cost = HashCost {
@@ -162,12 +165,7 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         Some("json") => true,
         Some(other) => return Err(format!("log_format {other:?}: use \"text\" or \"json\"").into()),
     };
-    Ok(Config {
-        listen,
-        storage,
-        settings,
-        json_logs,
-    })
+    Ok(Config { listen, storage, settings, json_logs })
 }
 
 fn positive(value: Option<u32>, default: u32, name: &str) -> Fallible<u32> {

@@ -21,20 +21,10 @@ pub struct DemoLogin {
     pub pin: Option<&'static str>,
 }
 
-pub const OPERATOR: DemoLogin = DemoLogin {
-    role: "operator",
-    name: "Olga Operator",
-    phone: "+15550100001",
-    password: "operator-pass",
-    pin: None,
-};
-pub const AGENT: DemoLogin = DemoLogin {
-    role: "agent",
-    name: "Ade Agent",
-    phone: "+15550100002",
-    password: "agent-pass",
-    pin: Some("2468"),
-};
+pub const OPERATOR: DemoLogin =
+    DemoLogin { role: "operator", name: "Olga Operator", phone: "+15550100001", password: "operator-pass", pin: None };
+pub const AGENT: DemoLogin =
+    DemoLogin { role: "agent", name: "Ade Agent", phone: "+15550100002", password: "agent-pass", pin: Some("2468") };
 pub const MERCHANTS: [(&str, DemoLogin); 3] = [
     (
         "Mama Rosa's Groceries",
@@ -105,7 +95,11 @@ const AGENT_FLOAT: &str = "10000.00";
 pub fn fresh_directory(dir: &Path) -> Fallible<()> {
     if dir.exists() {
         if !dir.join(MARKER).is_file() {
-            return Err(format!("{} exists and was not made by `quipu demo`; choose another --data-dir", dir.display()).into());
+            return Err(format!(
+                "{} exists and was not made by `quipu demo`; choose another --data-dir",
+                dir.display()
+            )
+            .into());
         }
         std::fs::remove_dir_all(dir)?;
     }
@@ -115,11 +109,7 @@ pub fn fresh_directory(dir: &Path) -> Fallible<()> {
 }
 
 fn user_principal(id: quipu_domain::identity::UserId, role: Role) -> Principal {
-    Principal::User {
-        id,
-        role,
-        merchant_id: None,
-    }
+    Principal::User { id, role, merchant_id: None }
 }
 
 fn new_id() -> TransferId {
@@ -136,9 +126,8 @@ pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLog
     let operator = services.create_staff(Role::Operator, OPERATOR.phone, OPERATOR.name, OPERATOR.password).await?;
     let operator = user_principal(quipu_domain::identity::UserId(operator.id), Role::Operator);
     logins.push((String::new(), &OPERATOR));
-    let agent = services
-        .create_agent(&operator, AGENT.phone, AGENT.name, AGENT.password, AGENT.pin.unwrap_or("0000"))
-        .await?;
+    let agent =
+        services.create_agent(&operator, AGENT.phone, AGENT.name, AGENT.password, AGENT.pin.unwrap_or("0000")).await?;
     let agent_id = agent.user.id;
     services.issue(&operator, new_id(), agent_id, amount(AGENT_FLOAT)).await?;
     logins.push((format!("float {AGENT_FLOAT}"), &AGENT));
@@ -159,7 +148,7 @@ pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLog
 
 pub fn print_logins(addr: std::net::SocketAddr, logins: &[(String, &'static DemoLogin)]) {
     println!("Quipu demo network is ready at http://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json)\n");
-    println!("{:<16} {:<14} {:<16} {:<6} {}", "role", "phone", "password", "pin", "notes");
+    println!("{:<16} {:<14} {:<16} {:<6} notes", "role", "phone", "password", "pin");
     for (note, login) in logins {
         println!(
             "{:<16} {:<14} {:<16} {:<6} {} {}",

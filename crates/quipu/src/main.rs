@@ -136,9 +136,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             config.storage = StorageConfig::Sqlite { data_dir: dir, explicit: true };
             run_demo(config).await
         }
-        Command::Ledger {
-            command: LedgerCommand::Verify,
-        } => verify(&config).await,
+        Command::Ledger { command: LedgerCommand::Verify } => verify(&config).await,
         Command::Admin { command } => admin(config, command).await,
         Command::Backup { destination } => backup(&config, &destination).await,
     }
@@ -177,11 +175,7 @@ async fn verify(config: &Config) -> Fallible<ExitCode> {
         println!("ledger verify: clean ({} accounts checked)", report.accounts_checked);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "ledger verify: {} violation(s) in {} accounts:",
-        report.violations.len(),
-        report.accounts_checked
-    );
+    println!("ledger verify: {} violation(s) in {} accounts:", report.violations.len(), report.accounts_checked);
     for violation in &report.violations {
         println!("  - {violation}");
     }

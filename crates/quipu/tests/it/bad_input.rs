@@ -24,8 +24,16 @@ async fn malformed_requests_are_refused_and_nothing_moves() {
             (p2p(json!("1e3")), 400, "invalid_amount"),
             (p2p(json!(12.5)), 400, "invalid_body"),
             (p2p(json!("")), 400, "invalid_amount"),
-            (json!({"to_phone": bruno.phone, "amount": "1.00", "currency": "XYZ", "pin": "1234"}), 400, "unknown_currency"),
-            (json!({"to_phone": bruno.phone, "amount": "1.00", "currency": "GBP", "pin": "1234"}), 400, "unknown_currency"),
+            (
+                json!({"to_phone": bruno.phone, "amount": "1.00", "currency": "XYZ", "pin": "1234"}),
+                400,
+                "unknown_currency",
+            ),
+            (
+                json!({"to_phone": bruno.phone, "amount": "1.00", "currency": "GBP", "pin": "1234"}),
+                400,
+                "unknown_currency",
+            ),
             (json!({"to_phone": bruno.phone, "amount": "1.00"}), 400, "invalid_body"),
             (json!({"to_phone": bruno.phone, "amount": "1.00", "pin": "1234", "extra": 1}), 400, "invalid_body"),
             (json!({"to_phone": "not a phone", "amount": "1.00", "pin": "1234"}), 400, "invalid_phone"),
@@ -35,7 +43,8 @@ async fn malformed_requests_are_refused_and_nothing_moves() {
             (p2p(json!("20.01")), 422, "insufficient_funds"),
         ];
         for (index, (body, status, code)) in cases.into_iter().enumerate() {
-            let (got, problem) = app.post_key("/transfers/p2p", &amina.token, &format!("bad-{index}"), body.clone()).await;
+            let (got, problem) =
+                app.post_key("/transfers/p2p", &amina.token, &format!("bad-{index}"), body.clone()).await;
             assert_eq!((got, problem["code"].as_str().unwrap()), (status, code), "case {index}: {body} -> {problem}");
         }
 
@@ -80,11 +89,14 @@ async fn malformed_requests_are_refused_and_nothing_moves() {
         assert_eq!(status, 405);
         let (status, problem) = app.get("/accounts/not-a-uuid", &amina.token).await;
         assert_eq!((status, problem["code"].as_str().unwrap()), (400, "invalid_path"));
-        let (status, problem) = app.get(&format!("/accounts/{}/transactions?limit=0", amina.account), &amina.token).await;
+        let (status, problem) =
+            app.get(&format!("/accounts/{}/transactions?limit=0", amina.account), &amina.token).await;
         assert_eq!((status, problem["code"].as_str().unwrap()), (400, "invalid_limit"));
-        let (status, problem) = app.get(&format!("/accounts/{}/transactions?from=yesterday", amina.account), &amina.token).await;
+        let (status, problem) =
+            app.get(&format!("/accounts/{}/transactions?from=yesterday", amina.account), &amina.token).await;
         assert_eq!((status, problem["code"].as_str().unwrap()), (400, "invalid_date"));
-        let (status, problem) = app.get(&format!("/accounts/{}/transactions?kind=bribe", amina.account), &amina.token).await;
+        let (status, problem) =
+            app.get(&format!("/accounts/{}/transactions?kind=bribe", amina.account), &amina.token).await;
         assert_eq!((status, problem["code"].as_str().unwrap()), (400, "invalid_kind"));
 
         assert_eq!(app.balance(&amina).await, 2000, "nothing moved");
@@ -129,7 +141,8 @@ async fn wrong_pins_lock_and_locked_pins_refuse_even_the_right_one() {
         app.cash_in(&agent, &amina.phone, "20.00").await;
         let send = |pin: &str| json!({"to_phone": bruno.phone, "amount": "1.00", "pin": pin});
         for attempt in 1..=4 {
-            let (status, problem) = app.post_key("/transfers/p2p", &amina.token, &format!("wrong-{attempt}"), send("0000")).await;
+            let (status, problem) =
+                app.post_key("/transfers/p2p", &amina.token, &format!("wrong-{attempt}"), send("0000")).await;
             assert_eq!((status, problem["code"].as_str().unwrap()), (403, "wrong_pin"), "{problem}");
         }
         let (status, problem) = app.post_key("/transfers/p2p", &amina.token, "wrong-5", send("0000")).await;
@@ -164,7 +177,8 @@ async fn frozen_accounts_limits_sessions_and_login_lockout() {
         let bruno = app.customer("+15550004302").await;
         app.cash_in(&agent, &amina.phone, "20.00").await;
 
-        let (status, frozen) = app.post(&format!("/operator/accounts/{}/freeze", amina.account), Some(&operator), json!({})).await;
+        let (status, frozen) =
+            app.post(&format!("/operator/accounts/{}/freeze", amina.account), Some(&operator), json!({})).await;
         assert_eq!(status, 200, "{frozen}");
         assert!(frozen["flags"].as_array().unwrap().contains(&json!("frozen")));
         let send = json!({"to_phone": bruno.phone, "amount": "1.00", "pin": "1234"});
@@ -172,10 +186,16 @@ async fn frozen_accounts_limits_sessions_and_login_lockout() {
         assert_eq!((status, problem["code"].as_str().unwrap()), (422, "account_frozen"));
         // Money cannot arrive in a frozen account either.
         let (status, problem) = app
-            .post_key("/agent/cash-in", &agent.token, "frozen-in", json!({"customer_phone": amina.phone, "amount": "1.00"}))
+            .post_key(
+                "/agent/cash-in",
+                &agent.token,
+                "frozen-in",
+                json!({"customer_phone": amina.phone, "amount": "1.00"}),
+            )
             .await;
         assert_eq!((status, problem["code"].as_str().unwrap()), (422, "account_frozen"));
-        let (status, _) = app.post(&format!("/operator/accounts/{}/unfreeze", amina.account), Some(&operator), json!({})).await;
+        let (status, _) =
+            app.post(&format!("/operator/accounts/{}/unfreeze", amina.account), Some(&operator), json!({})).await;
         assert_eq!(status, 200);
         let (status, _) = app.post_key("/transfers/p2p", &amina.token, "frozen-1", send).await;
         assert_eq!(status, 201, "the same key works once unfrozen: failures are not stored");
@@ -197,15 +217,23 @@ async fn frozen_accounts_limits_sessions_and_login_lockout() {
 
         // Login lockout after ten wrong passwords; the right one is refused while locked.
         for _ in 0..9 {
-            let (status, problem) = app.post("/auth/login", None, json!({"phone": amina.phone, "password": "wrong-password"})).await;
+            let (status, problem) =
+                app.post("/auth/login", None, json!({"phone": amina.phone, "password": "wrong-password"})).await;
             assert_eq!((status, problem["code"].as_str().unwrap()), (401, "invalid_credentials"));
         }
-        let (status, problem) = app.post("/auth/login", None, json!({"phone": amina.phone, "password": "wrong-password"})).await;
+        let (status, problem) =
+            app.post("/auth/login", None, json!({"phone": amina.phone, "password": "wrong-password"})).await;
         assert_eq!((status, problem["code"].as_str().unwrap()), (423, "login_locked"));
-        let (status, _) = app.post("/auth/login", None, json!({"phone": amina.phone, "password": "customer-password"})).await;
+        let (status, _) =
+            app.post("/auth/login", None, json!({"phone": amina.phone, "password": "customer-password"})).await;
         assert_eq!(status, 423);
-        let (status, problem) = app.post("/auth/login", None, json!({"phone": "+15550009999", "password": "whatever-pw"})).await;
-        assert_eq!((status, problem["code"].as_str().unwrap()), (401, "invalid_credentials"), "unknown phones look like wrong passwords");
+        let (status, problem) =
+            app.post("/auth/login", None, json!({"phone": "+15550009999", "password": "whatever-pw"})).await;
+        assert_eq!(
+            (status, problem["code"].as_str().unwrap()),
+            (401, "invalid_credentials"),
+            "unknown phones look like wrong passwords"
+        );
     })
     .await;
 }

@@ -15,20 +15,12 @@ use crate::harness::{Storage, backends, run_quipu, test_settings};
 /// Seeds an agent and a funded customer straight through the services.
 async fn seed(services: &Services) {
     let operator = services.create_staff(Role::Operator, "+15559990001", "Op", "staff-password").await.unwrap();
-    let operator = Principal::User {
-        id: UserId(operator.id),
-        role: Role::Operator,
-        merchant_id: None,
-    };
+    let operator = Principal::User { id: UserId(operator.id), role: Role::Operator, merchant_id: None };
     let agent = services.create_agent(&operator, "+15550010001", "Agent", "agent-password", "9999").await.unwrap();
     let amount = AmountInput { amount: "100.00", currency: None };
     services.issue(&operator, TransferId(uuid::Uuid::now_v7()), agent.user.id, amount).await.unwrap();
     services.register_customer("+15550010002", "Customer", "customer-password", "1234").await.unwrap();
-    let agent = Principal::User {
-        id: UserId(agent.user.id),
-        role: Role::Agent,
-        merchant_id: None,
-    };
+    let agent = Principal::User { id: UserId(agent.user.id), role: Role::Agent, merchant_id: None };
     let amount = AmountInput { amount: "40.00", currency: None };
     services.cash_in(&agent, TransferId(uuid::Uuid::now_v7()), "+15550010002", amount).await.unwrap();
 }
@@ -37,7 +29,8 @@ async fn seed(services: &Services) {
 async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
     for backend in backends() {
         let storage = Storage::new(backend).await;
-        let (services, background) = Services::start(storage.store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
+        let (services, background) =
+            Services::start(storage.store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
         seed(&services).await;
         background.shutdown().await;
         let verify = [storage.cli_args(), vec!["ledger".into(), "verify".into()]].concat();
@@ -89,17 +82,21 @@ async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_makes_a_consistent_copy_and_data_dirs_are_never_guessed() {
     let storage = Storage::new(crate::harness::Backend::Sqlite).await;
-    let (services, background) = Services::start(storage.store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
+    let (services, background) =
+        Services::start(storage.store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
     seed(&services).await;
     let copy_dir = tempfile::tempdir().unwrap();
     let copy = copy_dir.path().join(quipu::app::SQLITE_FILE);
     // Online: the services are still running.
-    let (ok, stdout, stderr) = run_quipu(&[storage.cli_args(), vec!["backup".into(), copy.display().to_string()]].concat(), &[]);
+    let (ok, stdout, stderr) =
+        run_quipu(&[storage.cli_args(), vec!["backup".into(), copy.display().to_string()]].concat(), &[]);
     assert!(ok, "{stdout}{stderr}");
-    let (ok, _, stderr) = run_quipu(&[storage.cli_args(), vec!["backup".into(), copy.display().to_string()]].concat(), &[]);
+    let (ok, _, stderr) =
+        run_quipu(&[storage.cli_args(), vec!["backup".into(), copy.display().to_string()]].concat(), &[]);
     assert!(!ok && stderr.contains("never overwrites"), "{stderr}");
     background.shutdown().await;
-    let (clean, stdout, stderr) = run_quipu(&["--data-dir".into(), copy_dir.path().display().to_string(), "ledger".into(), "verify".into()], &[]);
+    let (clean, stdout, stderr) =
+        run_quipu(&["--data-dir".into(), copy_dir.path().display().to_string(), "ledger".into(), "verify".into()], &[]);
     assert!(clean, "{stdout}{stderr}");
     let original = storage.store.ledger_facts().await.unwrap();
     let restored = quipu_store_sqlite::SqliteStore::open(&copy, 1).await.unwrap();
@@ -107,13 +104,15 @@ async fn backup_makes_a_consistent_copy_and_data_dirs_are_never_guessed() {
     assert_eq!(original.accounts, restored.accounts, "the copy holds the same balances");
 
     let missing = copy_dir.path().join("no-such-dir");
-    let (ok, _, stderr) = run_quipu(&["--data-dir".into(), missing.display().to_string(), "ledger".into(), "verify".into()], &[]);
+    let (ok, _, stderr) =
+        run_quipu(&["--data-dir".into(), missing.display().to_string(), "ledger".into(), "verify".into()], &[]);
     assert!(!ok && stderr.contains("does not exist"), "{stderr}");
     assert!(!missing.exists(), "an explicitly given directory is never created");
 
     let bad_config = copy_dir.path().join("bad.toml");
     std::fs::write(&bad_config, "listen = \"127.0.0.1:1\"\nunknown_key = 1\n").unwrap();
-    let (ok, _, stderr) = run_quipu(&["--config".into(), bad_config.display().to_string(), "ledger".into(), "verify".into()], &[]);
+    let (ok, _, stderr) =
+        run_quipu(&["--config".into(), bad_config.display().to_string(), "ledger".into(), "verify".into()], &[]);
     assert!(!ok && stderr.contains("unknown_key"), "{stderr}");
     let (ok, _, stderr) = run_quipu(&["--currencies".into(), "USD,ZZZ".into(), "ledger".into(), "verify".into()], &[]);
     assert!(!ok && stderr.contains("currencies"), "{stderr}");
@@ -125,10 +124,13 @@ async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let args = vec!["--config".to_owned(), test_config(dir.path()), "--data-dir".to_owned(), data.display().to_string()];
+    let args =
+        vec!["--config".to_owned(), test_config(dir.path()), "--data-dir".to_owned(), data.display().to_string()];
     {
-        let store = Arc::new(quipu_store_sqlite::SqliteStore::open(&data.join(quipu::app::SQLITE_FILE), 2).await.unwrap());
-        let (services, background) = Services::start(store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
+        let store =
+            Arc::new(quipu_store_sqlite::SqliteStore::open(&data.join(quipu::app::SQLITE_FILE), 2).await.unwrap());
+        let (services, background) =
+            Services::start(store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
         seed(&services).await;
         services.register_customer("+15550010003", "Second", "customer-password", "1234").await.unwrap();
         background.shutdown().await;
@@ -171,7 +173,9 @@ async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
                 .send()
                 .await;
             match response {
-                Ok(response) if response.status() == 201 => response.json::<serde_json::Value>().await.ok().and_then(|b| b["id"].as_str().map(str::to_owned)),
+                Ok(response) if response.status() == 201 => {
+                    response.json::<serde_json::Value>().await.ok().and_then(|b| b["id"].as_str().map(str::to_owned))
+                }
                 _ => None,
             }
         }));
@@ -188,7 +192,10 @@ async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
     let store = quipu_store_sqlite::SqliteStore::open(&data.join(quipu::app::SQLITE_FILE), 1).await.unwrap();
     for id in &acknowledged {
         let id = TransferId(id.parse().unwrap());
-        assert!(quipu_store::Store::transfer(&store, id).await.unwrap().is_some(), "acknowledged transfer {id} was lost");
+        assert!(
+            quipu_store::Store::transfer(&store, id).await.unwrap().is_some(),
+            "acknowledged transfer {id} was lost"
+        );
     }
     let facts = quipu_store::Store::ledger_facts(&store).await.unwrap();
     assert!(quipu_domain::verify::verify(&facts).is_clean());

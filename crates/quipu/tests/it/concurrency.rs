@@ -7,12 +7,12 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::json;
 
-use crate::harness::{Backend, PgDatabase, Person, TestApp, backends, postgres_url, run_quipu, test_settings};
+use crate::harness::{Backend, Person, PgDatabase, TestApp, backends, postgres_url, run_quipu, test_settings};
 
 const CUSTOMERS: usize = 10;
 const CLIENTS: usize = 12;
 const TRANSFERS_PER_CLIENT: usize = 25;
-const START_BALANCE: i64 = 100_00;
+const START_BALANCE: i64 = 10_000;
 
 /// Random P2P transfers from `CLIENTS` concurrent clients spread over `apis`;
 /// one in five is retried with the same key. Returns how many succeeded.
@@ -98,7 +98,8 @@ async fn concurrent_clients_keep_the_books_balanced() {
         let succeeded = random_transfers(&app.client, std::slice::from_ref(&app.api), &customers).await;
         assert!(succeeded > 0, "some transfers must succeed");
         assert_eq!(total_balance(&app.client, &app.api, &customers).await, before, "money is neither created nor lost");
-        let (clean, stdout, stderr) = run_quipu(&[app.storage.cli_args(), vec!["ledger".into(), "verify".into()]].concat(), &[]);
+        let (clean, stdout, stderr) =
+            run_quipu(&[app.storage.cli_args(), vec!["ledger".into(), "verify".into()]].concat(), &[]);
         assert!(clean, "quipu ledger verify on {backend:?}: {stdout}{stderr}");
         assert!(stdout.contains("clean"), "{stdout}");
         app.finish().await;
@@ -120,10 +121,7 @@ impl Process {
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        Self {
-            child,
-            api: format!("http://127.0.0.1:{port}/api/v1"),
-        }
+        Self { child, api: format!("http://127.0.0.1:{port}/api/v1") }
     }
 
     async fn wait_ready(&self, client: &reqwest::Client) {
@@ -151,7 +149,8 @@ pub fn free_port() -> u16 {
 /// A config file with cheap password hashing, for processes started by tests.
 pub fn test_config(dir: &std::path::Path) -> String {
     let path = dir.join("quipu.toml");
-    std::fs::write(&path, "currencies = [\"USD\"]\n[security]\nargon2_memory_kib = 64\nargon2_iterations = 1\n").unwrap();
+    std::fs::write(&path, "currencies = [\"USD\"]\n[security]\nargon2_memory_kib = 64\nargon2_iterations = 1\n")
+        .unwrap();
     path.display().to_string()
 }
 
@@ -165,7 +164,18 @@ async fn two_processes_share_one_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let args = vec!["--config".to_owned(), test_config(dir.path()), "--database-url".to_owned(), database.url.clone()];
     let (created, _, stderr) = run_quipu(
-        &[args.clone(), vec!["admin".into(), "create-operator".into(), "--phone".into(), "+15559990001".into(), "--name".into(), "Op".into()]].concat(),
+        &[
+            args.clone(),
+            vec![
+                "admin".into(),
+                "create-operator".into(),
+                "--phone".into(),
+                "+15559990001".into(),
+                "--name".into(),
+                "Op".into(),
+            ],
+        ]
+        .concat(),
         &[("QUIPU_ADMIN_PASSWORD", "staff-password")],
     );
     assert!(created, "{stderr}");
@@ -185,13 +195,14 @@ async fn two_processes_share_one_postgres() {
         request
     };
     let login = async |api: &str, phone: &str, password: &str| -> String {
-        let body: serde_json::Value = post(&format!("{api}/auth/login"), None, None, json!({"phone": phone, "password": password}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: serde_json::Value =
+            post(&format!("{api}/auth/login"), None, None, json!({"phone": phone, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
         body["token"].as_str().unwrap().to_owned()
     };
     let operator = login(&a.api, "+15559990001", "staff-password").await;

@@ -45,10 +45,7 @@ pub fn postgres_url() -> Option<String> {
 /// rules themselves are the production ones.
 pub fn test_settings() -> Settings {
     let mut settings = Settings::new(CurrencySet::from_codes(&["USD", "EUR", "KWD"]).unwrap());
-    settings.hash_cost = HashCost {
-        memory_kib: 64,
-        iterations: 1,
-    };
+    settings.hash_cost = HashCost { memory_kib: 64, iterations: 1 };
     settings.hold_sweep_interval = std::time::Duration::from_secs(3600);
     settings
 }
@@ -68,16 +65,13 @@ impl PgDatabase {
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
         admin.close().await.ok();
         let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
-        Self {
-            url: format!("{base}/{name}"),
-            admin_url,
-            name,
-        }
+        Self { url: format!("{base}/{name}"), admin_url, name }
     }
 
     pub async fn drop_database(&self) {
         if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin).await;
+            let _ =
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin).await;
         }
     }
 }
@@ -96,22 +90,12 @@ impl Storage {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let store = SqliteStore::open(&dir.path().join(quipu::app::SQLITE_FILE), 4).await.unwrap();
-                Self {
-                    backend,
-                    store: Arc::new(store),
-                    sqlite_dir: Some(dir),
-                    postgres: None,
-                }
+                Self { backend, store: Arc::new(store), sqlite_dir: Some(dir), postgres: None }
             }
             Backend::Postgres => {
                 let database = PgDatabase::create().await;
                 let store = PostgresStore::connect(&database.url, 8).await.unwrap();
-                Self {
-                    backend,
-                    store: Arc::new(store),
-                    sqlite_dir: None,
-                    postgres: Some(database),
-                }
+                Self { backend, store: Arc::new(store), sqlite_dir: None, postgres: Some(database) }
             }
         }
     }
@@ -184,7 +168,14 @@ impl TestApp {
         self.storage.dispose().await;
     }
 
-    pub async fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>, key: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self.client.request(method, format!("{}{path}", self.api));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -278,12 +269,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, 201, "issue float: {body}");
-        Person {
-            token: self.login(phone, "agent-password").await,
-            id,
-            account,
-            phone: phone.to_owned(),
-        }
+        Person { token: self.login(phone, "agent-password").await, id, account, phone: phone.to_owned() }
     }
 
     /// An agent's cash-in to a customer, asserting success.
@@ -332,4 +318,3 @@ pub fn run_quipu(args: &[String], env: &[(&str, &str)]) -> (bool, String, String
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
-

@@ -11,7 +11,9 @@ use proptest::prelude::*;
 use quipu_core::{OffsetClock, Services};
 use quipu_domain::Timestamp;
 use quipu_domain::identity::UserId;
-use quipu_domain::ledger::{AccountFlags, AccountId, AccountKind, ChainResult, TransferCode, TransferCommand, TransferId, TransferOp};
+use quipu_domain::ledger::{
+    AccountFlags, AccountId, AccountKind, ChainResult, TransferCode, TransferCommand, TransferId, TransferOp,
+};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_store::{AccountOwner, Enrollment, OwnedAccount};
 
@@ -125,7 +127,8 @@ impl Model {
             return if existing == command { Ok(true) } else { Err("idempotency_conflict") };
         }
         match &command.op {
-            TransferOp::Posted { debit, credit, amount, currency } | TransferOp::Pending { debit, credit, amount, currency, .. } => {
+            TransferOp::Posted { debit, credit, amount, currency }
+            | TransferOp::Pending { debit, credit, amount, currency, .. } => {
                 let pending = matches!(command.op, TransferOp::Pending { .. });
                 if amount.0 <= 0 {
                     return Err("amount_not_positive");
@@ -241,10 +244,14 @@ fn check_flags(world: &World, balances: &[Balances], d: usize, c: usize) -> Resu
     for i in [d, c] {
         let b = balances[i];
         let flags = world.flags[i];
-        if flags.contains(AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS) && b.debits_posted + b.debits_pending > b.credits_posted {
+        if flags.contains(AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS)
+            && b.debits_posted + b.debits_pending > b.credits_posted
+        {
             return Err("insufficient_funds");
         }
-        if flags.contains(AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS) && b.credits_posted + b.credits_pending > b.debits_posted {
+        if flags.contains(AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS)
+            && b.credits_posted + b.credits_pending > b.debits_posted
+        {
             return Err("exceeds_debits");
         }
     }
@@ -281,20 +288,13 @@ impl Case {
                     timeout_seconds: timeout.then_some(HOLD_TIMEOUT_SECONDS),
                 }
             }
-            Cmd::Post { hold: index, amount } => TransferOp::Post {
-                pending_id: hold(index, &self.pendings),
-                amount: amount.map(Amount),
-            },
-            Cmd::Void { hold: index } => TransferOp::Void {
-                pending_id: hold(index, &self.pendings),
-            },
+            Cmd::Post { hold: index, amount } => {
+                TransferOp::Post { pending_id: hold(index, &self.pendings), amount: amount.map(Amount) }
+            }
+            Cmd::Void { hold: index } => TransferOp::Void { pending_id: hold(index, &self.pendings) },
         };
-        let command = TransferCommand {
-            id,
-            op,
-            code: TransferCode::Payment,
-            reference: format!("model:{}", self.history.len()),
-        };
+        let command =
+            TransferCommand { id, op, code: TransferCode::Payment, reference: format!("model:{}", self.history.len()) };
         self.history.push(command.clone());
         command
     }
@@ -330,10 +330,7 @@ async fn run_case(backend: Backend, steps: Vec<Step>) {
         flags: enrollment.accounts.iter().map(|a| a.account.flags).collect(),
     };
     let mut case = Case {
-        model: Model {
-            balances: vec![Balances::default(); ACCOUNTS.len()],
-            ..Model::default()
-        },
+        model: Model { balances: vec![Balances::default(); ACCOUNTS.len()], ..Model::default() },
         world,
         history: Vec::new(),
         pendings: Vec::new(),
@@ -392,7 +389,11 @@ async fn run_case(backend: Backend, steps: Vec<Step>) {
                 // order the model must accept every committed command.
                 created.sort_by_key(|(timestamp, _)| *timestamp);
                 for (_, command) in created {
-                    assert_eq!(case.model.apply_chain(&case.world, &[command.clone()]), Ok(vec![false]), "concurrent {command:?}");
+                    assert_eq!(
+                        case.model.apply_chain(&case.world, std::slice::from_ref(&command)),
+                        Ok(vec![false]),
+                        "concurrent {command:?}"
+                    );
                 }
             }
         }
@@ -414,12 +415,7 @@ async fn run_case(backend: Backend, steps: Vec<Step>) {
 }
 
 fn run(backend: Backend, cases: u32) {
-    let config = ProptestConfig {
-        cases,
-        max_shrink_iters: 64,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
+    let config = ProptestConfig { cases, max_shrink_iters: 64, failure_persistence: None, ..ProptestConfig::default() };
     proptest!(config, |(steps in prop::collection::vec(step(), 1..40))| {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         runtime.block_on(run_case(backend, steps));

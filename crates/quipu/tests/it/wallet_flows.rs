@@ -45,20 +45,26 @@ async fn register_cash_in_p2p_history_receipt_statement() {
         let (_, first) = app.get(&format!("/accounts/{}/transactions?limit=1", amina.account), &amina.token).await;
         assert_eq!(first["entries"].as_array().unwrap().len(), 1);
         let cursor = first["next_cursor"].as_str().unwrap();
-        let (_, second) = app
-            .get(&format!("/accounts/{}/transactions?limit=1&cursor={cursor}", amina.account), &amina.token)
-            .await;
+        let (_, second) =
+            app.get(&format!("/accounts/{}/transactions?limit=1&cursor={cursor}", amina.account), &amina.token).await;
         assert_eq!(second["entries"][0]["transfer"]["code"], "cash_in");
         let (_, last) = app
-            .get(&format!("/accounts/{}/transactions?limit=1&cursor={}", amina.account, second["next_cursor"].as_str().unwrap()), &amina.token)
+            .get(
+                &format!(
+                    "/accounts/{}/transactions?limit=1&cursor={}",
+                    amina.account,
+                    second["next_cursor"].as_str().unwrap()
+                ),
+                &amina.token,
+            )
             .await;
         assert!(last["entries"].as_array().unwrap().is_empty());
         assert!(last["next_cursor"].is_null());
-        let (_, only_cash_in) = app.get(&format!("/accounts/{}/transactions?kind=cash_in", amina.account), &amina.token).await;
+        let (_, only_cash_in) =
+            app.get(&format!("/accounts/{}/transactions?kind=cash_in", amina.account), &amina.token).await;
         assert_eq!(only_cash_in["entries"].as_array().unwrap().len(), 1);
-        let (_, future) = app
-            .get(&format!("/accounts/{}/transactions?from=2999-01-01T00:00:00Z", amina.account), &amina.token)
-            .await;
+        let (_, future) =
+            app.get(&format!("/accounts/{}/transactions?from=2999-01-01T00:00:00Z", amina.account), &amina.token).await;
         assert!(future["entries"].as_array().unwrap().is_empty());
 
         // A receipt for both sides.
@@ -171,7 +177,12 @@ async fn idempotency_keys_replay_and_refuse_reuse() {
 
         // Same key, different request: refused, nothing moves.
         let (status, problem) = app
-            .post_key("/transfers/p2p", &amina.token, "same-key", json!({"to_phone": bruno.phone, "amount": "11.00", "pin": "1234"}))
+            .post_key(
+                "/transfers/p2p",
+                &amina.token,
+                "same-key",
+                json!({"to_phone": bruno.phone, "amount": "11.00", "pin": "1234"}),
+            )
             .await;
         assert_eq!(status, 422);
         assert_eq!(problem["code"], "idempotency_key_reused");
@@ -184,7 +195,14 @@ async fn idempotency_keys_replay_and_refuse_reuse() {
             let token = amina.token.clone();
             let body = json!({"to_phone": bruno.phone, "amount": "5.00", "pin": "1234"});
             handles.push(tokio::spawn(async move {
-                let response = client.post(url).bearer_auth(token).header("idempotency-key", "burst").json(&body).send().await.unwrap();
+                let response = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("idempotency-key", "burst")
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
                 let status = response.status().as_u16();
                 (status, response.json::<serde_json::Value>().await.unwrap())
             }));
@@ -216,9 +234,15 @@ async fn service_endpoints_answer() {
         let base = app.base();
         assert_eq!(app.client.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
         assert_eq!(app.client.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
-        let doc: serde_json::Value = app.client.get(format!("{}/openapi.json", app.api)).send().await.unwrap().json().await.unwrap();
+        let doc: serde_json::Value =
+            app.client.get(format!("{}/openapi.json", app.api)).send().await.unwrap().json().await.unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "OpenAPI 3.1: {}", doc["openapi"]);
-        for path in ["/api/v1/transfers/p2p", "/api/v1/agent/cash-in", "/api/v1/auth/register", "/api/v1/accounts/{id}/transactions"] {
+        for path in [
+            "/api/v1/transfers/p2p",
+            "/api/v1/agent/cash-in",
+            "/api/v1/auth/register",
+            "/api/v1/accounts/{id}/transactions",
+        ] {
             assert!(doc["paths"][path].is_object(), "{path} documented");
         }
         // A request first, so the metrics have something to say.
