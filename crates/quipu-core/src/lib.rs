@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use quipu_domain::Timestamp;
-use quipu_domain::ledger::{Account, AccountFlags, AccountKind, TransferId};
+use quipu_domain::ledger::{Account, AccountKind, TransferId};
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
 use quipu_store::{AccountOwner, OwnedAccount, Store};
 use tokio::sync::watch;
@@ -148,7 +148,7 @@ pub fn new_account(owner: AccountOwner, kind: AccountKind, currency: CurrencyCod
             id: quipu_domain::ledger::AccountId(Uuid::now_v7()),
             currency,
             kind,
-            flags: kind.default_flags().with(AccountFlags::NONE),
+            flags: kind.default_flags(),
             balances: Default::default(),
             created_at: now,
         },

@@ -125,12 +125,7 @@ impl Services {
         agent_id: uuid::Uuid,
         amount: AmountInput<'_>,
     ) -> CoreResult<TransferView> {
-        principal.require(Role::Operator)?;
-        let money = self.parse_amount(amount)?;
-        let agent = self.agent(agent_id).await?;
-        let float = self.float_of(agent.id, money.0).await?;
-        let issuance = self.issuance(money.0).await?;
-        self.move_money(id, (issuance, float), money, TransferCode::Issuance, format!("agent:{}", agent.id)).await
+        self.move_float(principal, id, agent_id, amount, TransferCode::Issuance).await
     }
 
     /// The operator redeems e-money from an agent's float (the agent withdraws cash).
@@ -141,12 +136,25 @@ impl Services {
         agent_id: uuid::Uuid,
         amount: AmountInput<'_>,
     ) -> CoreResult<TransferView> {
+        self.move_float(principal, id, agent_id, amount, TransferCode::Redemption).await
+    }
+
+    /// Issuance debits the issuance account and credits the float; redemption is the mirror image.
+    async fn move_float(
+        &self,
+        principal: &Principal,
+        id: TransferId,
+        agent_id: uuid::Uuid,
+        amount: AmountInput<'_>,
+        code: TransferCode,
+    ) -> CoreResult<TransferView> {
         principal.require(Role::Operator)?;
         let money = self.parse_amount(amount)?;
         let agent = self.agent(agent_id).await?;
         let float = self.float_of(agent.id, money.0).await?;
         let issuance = self.issuance(money.0).await?;
-        self.move_money(id, (float, issuance), money, TransferCode::Redemption, format!("agent:{}", agent.id)).await
+        let accounts = if code == TransferCode::Issuance { (issuance, float) } else { (float, issuance) };
+        self.move_money(id, accounts, money, code, format!("agent:{}", agent.id)).await
     }
 
     /// An agent takes cash from a customer and credits their wallet from the float.
