@@ -799,3 +799,186 @@ fn same_fields(command: &TransferCommand, stored: &Transfer) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USD: CurrencyCode = match CurrencyCode::parse_const(*b"USD") {
+        Some(code) => code,
+        None => unreachable!(),
+    };
+
+    fn account(n: u128, kind: AccountKind) -> Account {
+        Account {
+            id: AccountId(Uuid::from_u128(n)),
+            currency: USD,
+            kind,
+            flags: kind.default_flags(),
+            balances: Balances::default(),
+            created_at: Timestamp(0),
+        }
+    }
+
+    /// Issuance (1), two wallets (2, 3).
+    fn view() -> LedgerView {
+        let mut view = LedgerView::default();
+        for account in [
+            account(1, AccountKind::Issuance),
+            account(2, AccountKind::CustomerWallet),
+            account(3, AccountKind::CustomerWallet),
+        ] {
+            view.accounts.insert(account.id, account);
+        }
+        view
+    }
+
+    fn id(n: u128) -> AccountId {
+        AccountId(Uuid::from_u128(n))
+    }
+
+    fn command(n: u128, op: TransferOp) -> TransferCommand {
+        TransferCommand {
+            id: TransferId(Uuid::from_u128(1000 + n)),
+            op,
+            code: TransferCode::P2p,
+            reference: String::new(),
+        }
+    }
+
+    fn posted(n: u128, debit: u128, credit: u128, amount: i64) -> TransferCommand {
+        command(n, TransferOp::Posted { debit: id(debit), credit: id(credit), amount: Amount(amount), currency: USD })
+    }
+
+    fn balances(plan: &BatchPlan, account: u128) -> Balances {
+        plan.accounts.iter().find(|a| a.id == id(account)).map(|a| a.balances).unwrap_or_default()
+    }
+
+    #[test]
+    fn one_failing_chain_never_fails_its_batch_mates() {
+        let chains = vec![vec![posted(1, 1, 2, 100)], vec![posted(2, 2, 3, 500)], vec![posted(3, 2, 3, 40)]];
+        let plan = plan_batch(view(), &chains, Timestamp(10));
+        assert!(plan.results[0].is_ok());
+        assert_eq!(plan.results[1], Err(ChainRejection { index: 0, error: TransferError::InsufficientFunds }));
+        assert!(plan.results[2].is_ok());
+        assert_eq!(balances(&plan, 2).credit_balance(), Some(60));
+        assert_eq!(plan.new_transfers.len(), 2);
+    }
+
+    #[test]
+    fn a_linked_chain_commits_or_fails_as_one() {
+        let chain = vec![posted(1, 1, 2, 100), posted(2, 2, 3, 30), posted(3, 2, 3, 500)];
+        let plan = plan_batch(view(), &[chain], Timestamp(10));
+        assert_eq!(plan.results[0], Err(ChainRejection { index: 2, error: TransferError::InsufficientFunds }));
+        assert!(plan.new_transfers.is_empty() && plan.accounts.is_empty() && plan.holds.is_empty());
+        assert_eq!(plan.last_timestamp, Timestamp(0), "a rolled-back chain consumes no timestamps");
+    }
+
+    #[test]
+    fn timestamps_strictly_increase_even_when_the_clock_does_not() {
+        let mut view = view();
+        view.last_timestamp = Timestamp(50);
+        let chains = vec![vec![posted(1, 1, 2, 1)], vec![posted(2, 1, 2, 1)]];
+        let plan = plan_batch(view, &chains, Timestamp(10));
+        let stamps: Vec<_> = plan.new_transfers.iter().map(|t| t.timestamp.0).collect();
+        assert_eq!(stamps, vec![51, 52]);
+    }
+
+    #[test]
+    fn holds_reserve_then_post_for_less_or_void() {
+        let hold = command(
+            1,
+            TransferOp::Pending {
+                debit: id(1),
+                credit: id(2),
+                amount: Amount(100),
+                currency: USD,
+                timeout_seconds: Some(60),
+            },
+        );
+        let pending_id = hold.id;
+        let post = command(2, TransferOp::Post { pending_id, amount: Some(Amount(70)) });
+        let plan = plan_batch(view(), &[vec![hold.clone()], vec![post]], Timestamp(10));
+        assert!(plan.results.iter().all(Result::is_ok), "{:?}", plan.results);
+        assert_eq!(balances(&plan, 2), Balances { credits_posted: 70, ..Balances::default() });
+        assert_eq!(plan.holds[0].state, HoldState::Posted);
+
+        let void = command(3, TransferOp::Void { pending_id });
+        let early_expiry = command(4, TransferOp::Expire { pending_id });
+        let plan = plan_batch(
+            view(),
+            &[vec![hold.clone()], vec![early_expiry], vec![void.clone()], vec![void]],
+            Timestamp(10),
+        );
+        assert_eq!(plan.results[1], Err(ChainRejection { index: 0, error: TransferError::PendingNotExpired }));
+        assert!(plan.results[2].is_ok());
+        assert_eq!(plan.results[3].as_ref().map(|o| o[0].replayed), Ok(true), "the same void again is a replay");
+        assert_eq!(balances(&plan, 2), Balances::default());
+    }
+
+    #[test]
+    fn expired_holds_cannot_be_posted() {
+        let hold = command(
+            1,
+            TransferOp::Pending {
+                debit: id(1),
+                credit: id(2),
+                amount: Amount(5),
+                currency: USD,
+                timeout_seconds: Some(1),
+            },
+        );
+        let first = plan_batch(view(), &[vec![hold.clone()]], Timestamp(10));
+        let mut later = view();
+        later.holds = first.holds.iter().map(|h| (h.pending_id, h.clone())).collect();
+        later.accounts = first.accounts.iter().map(|a| (a.id, a.clone())).collect();
+        later.last_timestamp = first.last_timestamp;
+        let post = command(2, TransferOp::Post { pending_id: hold.id, amount: None });
+        let plan = plan_batch(later, &[vec![post]], Timestamp(10 + 2 * Timestamp::MICROS_PER_SECOND));
+        assert_eq!(plan.results[0], Err(ChainRejection { index: 0, error: TransferError::PendingExpired }));
+    }
+
+    #[test]
+    fn replays_return_the_original_and_conflicts_are_refused() {
+        let first = plan_batch(view(), &[vec![posted(1, 1, 2, 100)]], Timestamp(10));
+        let mut again = view();
+        again.transfers = first.new_transfers.iter().map(|t| (t.id, t.clone())).collect();
+        let plan = plan_batch(again, &[vec![posted(1, 1, 2, 100)], vec![posted(1, 1, 2, 101)]], Timestamp(20));
+        let replay = plan.results[0].as_ref().map(|o| (o[0].replayed, o[0].transfer.timestamp));
+        assert_eq!(replay, Ok((true, Timestamp(10))));
+        assert_eq!(plan.results[1], Err(ChainRejection { index: 0, error: TransferError::IdempotencyConflict }));
+        assert!(plan.new_transfers.is_empty());
+    }
+
+    #[test]
+    fn issuance_cannot_be_credited_beyond_what_was_issued() {
+        let plan = plan_batch(
+            view(),
+            &[vec![posted(1, 1, 2, 100)], vec![posted(2, 2, 1, 100)], vec![posted(3, 3, 1, 1)]],
+            Timestamp(1),
+        );
+        assert!(plan.results[0].is_ok() && plan.results[1].is_ok());
+        assert_eq!(plan.results[2], Err(ChainRejection { index: 0, error: TransferError::InsufficientFunds }));
+        let frozen = {
+            let mut view = view();
+            if let Some(a) = view.accounts.get_mut(&id(2)) {
+                a.flags = a.flags.with(AccountFlags::FROZEN);
+            }
+            view
+        };
+        let plan = plan_batch(
+            frozen,
+            &[vec![posted(4, 1, 2, 1)], vec![posted(5, 1, 1, 1)], vec![posted(6, 1, 9, 1)]],
+            Timestamp(1),
+        );
+        let errors: Vec<_> = plan.results.iter().map(|r| r.as_ref().err().map(|e| e.error)).collect();
+        assert_eq!(
+            errors,
+            vec![
+                Some(TransferError::AccountFrozen),
+                Some(TransferError::SameAccount),
+                Some(TransferError::CreditAccountNotFound)
+            ]
+        );
+    }
+}

@@ -33,6 +33,15 @@ impl CurrencyCode {
         }
     }
 
+    /// For constants: `None` unless the bytes are three ASCII uppercase letters.
+    pub const fn parse_const(bytes: [u8; 3]) -> Option<Self> {
+        if bytes[0].is_ascii_uppercase() && bytes[1].is_ascii_uppercase() && bytes[2].is_ascii_uppercase() {
+            Some(Self(bytes))
+        } else {
+            None
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII uppercase bytes are ever stored, so this cannot fail.
         std::str::from_utf8(&self.0).unwrap_or("???")
