@@ -31,8 +31,11 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers.
+/// Readiness: the ledger writer runs and the database answers.
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    if !state.services.ledger.is_running() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "ledger writer stopped").into_response();
+    }
     match state.services.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(error) => {

@@ -296,27 +296,17 @@ impl Services {
     pub async fn login(&self, phone: &str, password: &str) -> CoreResult<SessionView> {
         let bad_credentials = || CoreError::unauthenticated("invalid_credentials", "wrong phone number or password");
         let phone = PhoneNumber::parse(phone).map_err(|_| bad_credentials())?;
-        let user = self.store.user_by_phone(phone.as_str()).await?;
-        let now = self.now();
-        if let Some(until) = user.as_ref().and_then(|u| u.login_locked_until).filter(|until| *until > now) {
-            return Err(locked("login_locked", until));
-        }
-        let matches = self.hasher.verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
-        let Some(user) = user else { return Err(bad_credentials()) };
-        if !matches {
-            let lock_until = now.plus_seconds(self.settings.login_lock_seconds);
-            let state = self
-                .store
-                .record_secret_failure(user.id, SecretKind::Password, self.settings.login_max_attempts, lock_until)
-                .await?;
-            if let Some(until) = state.locked_until.filter(|until| *until > now) {
-                return Err(locked("login_locked", until));
-            }
+        let Some(user) = self.store.user_by_phone(phone.as_str()).await? else {
+            // Same work as for a real user, so timing does not reveal which phones exist.
+            self.hasher.verify(password, None).await?;
             return Err(bad_credentials());
+        };
+        match self.check_secret(&user, SecretKind::Password, password, &user.password_hash).await? {
+            SecretCheck::Correct => {}
+            SecretCheck::Wrong { .. } => return Err(bad_credentials()),
+            SecretCheck::Locked(until) => return Err(locked("login_locked", until)),
         }
-        if user.login_failed_attempts > 0 || user.login_locked_until.is_some() {
-            self.store.clear_secret_failures(user.id, SecretKind::Password).await?;
-        }
+        let now = self.now();
         let token = format!("{SESSION_PREFIX}{}", random_hex(32));
         let session = SessionRecord {
             token_hash: sha256(token.as_bytes()),
@@ -366,36 +356,54 @@ impl Services {
 
     /// Checks a user's payment PIN, counting wrong tries and locking after too many.
     pub async fn check_pin(&self, user: &UserRecord, pin: &str) -> CoreResult<()> {
-        let now = self.now();
-        if let Some(until) = user.pin_locked_until.filter(|until| *until > now) {
-            return Err(locked("pin_locked", until));
-        }
         let pin = Pin::parse(pin)?;
         let Some(hash) = user.pin_hash.as_deref() else {
             return Err(CoreError::new(ErrorKind::Rejected, "pin_not_set", "this user has no payment PIN"));
         };
-        if self.hasher.verify(pin.expose(), Some(hash)).await? {
-            if user.pin_failed_attempts > 0 || user.pin_locked_until.is_some() {
-                self.store.clear_secret_failures(user.id, SecretKind::Pin).await?;
-            }
-            return Ok(());
-        }
-        let lock_until = now.plus_seconds(self.settings.pin_lock_seconds);
-        let state = self
-            .store
-            .record_secret_failure(user.id, SecretKind::Pin, self.settings.pin_max_attempts, lock_until)
-            .await?;
-        match state.locked_until.filter(|until| *until > now) {
-            Some(until) => Err(locked("pin_locked", until)),
-            None => Err(CoreError::new(
+        match self.check_secret(user, SecretKind::Pin, pin.expose(), hash).await? {
+            SecretCheck::Correct => Ok(()),
+            SecretCheck::Locked(until) => Err(locked("pin_locked", until)),
+            SecretCheck::Wrong { attempts_left } => Err(CoreError::new(
                 ErrorKind::Forbidden,
                 "wrong_pin",
-                format!(
-                    "wrong PIN; {} attempts left before it locks",
-                    self.settings.pin_max_attempts.saturating_sub(state.failed_attempts)
-                ),
+                format!("wrong PIN; {attempts_left} attempts left before it locks"),
             )),
         }
+    }
+
+    /// Verifies a password or PIN under its attempt limit. The attempt is
+    /// booked in the database before Argon2 runs, so parallel guesses cannot
+    /// outrun the lock; a correct secret clears the count.
+    async fn check_secret(
+        &self,
+        user: &UserRecord,
+        kind: SecretKind,
+        secret: &str,
+        hash: &str,
+    ) -> CoreResult<SecretCheck> {
+        let now = self.now();
+        let (max_attempts, lock_seconds) = match kind {
+            SecretKind::Pin => (self.settings.pin_max_attempts, self.settings.pin_lock_seconds),
+            SecretKind::Password => (self.settings.login_max_attempts, self.settings.login_lock_seconds),
+        };
+        let lock_until = now.plus_seconds(lock_seconds);
+        let Some(booked) = self.store.reserve_secret_attempt(user.id, kind, max_attempts, lock_until, now).await?
+        else {
+            let current = self.store.user(user.id).await?;
+            let until = current.and_then(|u| match kind {
+                SecretKind::Pin => u.pin_locked_until,
+                SecretKind::Password => u.login_locked_until,
+            });
+            return Ok(SecretCheck::Locked(until.unwrap_or(lock_until)));
+        };
+        if self.hasher.verify(secret, Some(hash)).await? {
+            self.store.clear_secret_failures(user.id, kind).await?;
+            return Ok(SecretCheck::Correct);
+        }
+        Ok(match booked.locked_until {
+            Some(until) => SecretCheck::Locked(until),
+            None => SecretCheck::Wrong { attempts_left: max_attempts.saturating_sub(booked.failed_attempts) },
+        })
     }
 
     pub async fn current_user(&self, principal: &Principal) -> CoreResult<UserRecord> {
@@ -458,6 +466,13 @@ impl Services {
         tracing::info!(account = %account.id, frozen, "account flags changed by operator");
         Ok(AccountView::from(&account))
     }
+}
+
+/// The outcome of checking a secret under its attempt limit.
+enum SecretCheck {
+    Correct,
+    Wrong { attempts_left: u32 },
+    Locked(Timestamp),
 }
 
 fn duplicate_phone() -> CoreError {

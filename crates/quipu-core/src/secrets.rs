@@ -4,14 +4,21 @@
 //! Argon2 is deliberately slow, so hashing runs on the blocking pool and
 //! never stalls the async workers that carry other requests.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{CoreError, CoreResult, ErrorKind};
+
+/// How long a caller waits for a hashing slot before being told the server is busy.
+const SLOT_WAIT: Duration = Duration::from_secs(5);
 
 /// Argon2id cost. The defaults follow OWASP's minimum (19 MiB, 2 passes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +41,9 @@ fn internal(detail: &str) -> CoreError {
 #[derive(Clone)]
 pub struct SecretHasher {
     cost: HashCost,
+    /// At most this many hashes run at once: each takes `memory_kib` of RAM,
+    /// and unauthenticated logins must not be able to exhaust memory.
+    slots: Arc<Semaphore>,
     /// Verified against when a login names no user, so timing does not reveal which phones exist.
     decoy: String,
 }
@@ -41,15 +51,32 @@ pub struct SecretHasher {
 impl SecretHasher {
     pub fn new(cost: HashCost) -> CoreResult<Self> {
         let decoy = hash_now(cost, "decoy password nobody has")?;
-        Ok(Self { cost, decoy })
+        let parallel = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Self { cost, slots: Arc::new(Semaphore::new(parallel)), decoy })
+    }
+
+    /// Waits briefly for a hashing slot; under a flood, callers are told to come back later.
+    async fn slot(&self) -> CoreResult<OwnedSemaphorePermit> {
+        match tokio::time::timeout(SLOT_WAIT, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(CoreError::new(
+                ErrorKind::Unavailable,
+                "server_busy",
+                "too many sign-ins at once; try again shortly",
+            )),
+        }
     }
 
     pub async fn hash(&self, secret: &str) -> CoreResult<String> {
         let cost = self.cost;
         let secret = secret.to_owned();
-        tokio::task::spawn_blocking(move || hash_now(cost, &secret))
-            .await
-            .map_err(|_| internal("hashing task failed"))?
+        let permit = self.slot().await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash_now(cost, &secret)
+        })
+        .await
+        .map_err(|_| internal("hashing task failed"))?
     }
 
     pub async fn verify(&self, secret: &str, phc: Option<&str>) -> CoreResult<bool> {
@@ -58,7 +85,10 @@ impl SecretHasher {
             Some(phc) => (phc.to_owned(), true),
             None => (self.decoy.clone(), false),
         };
+        let permit = self.slot().await?;
         let matches = tokio::task::spawn_blocking(move || {
+            // Held until the hash is done, even if the request was abandoned meanwhile.
+            let _permit = permit;
             PasswordHash::new(&phc)
                 .map(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
                 .unwrap_or(false)

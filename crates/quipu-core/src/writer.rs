@@ -59,6 +59,11 @@ impl LedgerWriter {
         (Self { jobs }, task)
     }
 
+    /// Whether the writer task still takes chains; false once it stopped or died.
+    pub fn is_running(&self) -> bool {
+        !self.jobs.is_closed()
+    }
+
     /// Commits one chain and returns its outcome once it is durable.
     pub async fn submit(&self, chain: Chain) -> CoreResult<ChainResult> {
         let (reply, answer) = oneshot::channel();

@@ -22,6 +22,10 @@ pub struct LedgerFacts {
     pub open_holds: HashMap<AccountId, (i64, i64)>,
     /// Transfers whose currency differs from one of their accounts' (at most a few reported).
     pub currency_mismatches: Vec<TransferId>,
+    /// Settlements that do not match the hold they settle (at most a few reported).
+    pub settlement_mismatches: Vec<TransferId>,
+    /// Pending transfers whose hold record disagrees with them or their settlement (at most a few reported).
+    pub hold_record_mismatches: Vec<TransferId>,
     /// Transfers that share a timestamp with another (timestamps must be strictly increasing).
     pub duplicate_timestamps: u64,
 }
@@ -53,6 +57,12 @@ pub enum Violation {
     CurrencyMismatch {
         transfer: TransferId,
     },
+    SettlementMismatch {
+        transfer: TransferId,
+    },
+    HoldRecordMismatch {
+        pending: TransferId,
+    },
     DuplicateTimestamps {
         count: u64,
     },
@@ -83,6 +93,12 @@ impl fmt::Display for Violation {
             Violation::FlagViolated { account, flag } => write!(f, "account {account}: violates {flag}"),
             Violation::CurrencyMismatch { transfer } => {
                 write!(f, "transfer {transfer}: currency differs from its accounts'")
+            }
+            Violation::SettlementMismatch { transfer } => {
+                write!(f, "transfer {transfer}: does not match the hold it settles")
+            }
+            Violation::HoldRecordMismatch { pending } => {
+                write!(f, "hold {pending}: its record disagrees with its pending transfer or settlement")
             }
             Violation::DuplicateTimestamps { count } => {
                 write!(f, "{count} transfers share a timestamp; timestamps must be strictly increasing")
@@ -158,6 +174,8 @@ pub fn verify(facts: &LedgerFacts) -> Report {
         }
     }
     violations.extend(facts.currency_mismatches.iter().map(|&transfer| Violation::CurrencyMismatch { transfer }));
+    violations.extend(facts.settlement_mismatches.iter().map(|&transfer| Violation::SettlementMismatch { transfer }));
+    violations.extend(facts.hold_record_mismatches.iter().map(|&pending| Violation::HoldRecordMismatch { pending }));
     if facts.duplicate_timestamps > 0 {
         violations.push(Violation::DuplicateTimestamps { count: facts.duplicate_timestamps });
     }

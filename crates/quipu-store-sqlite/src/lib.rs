@@ -372,6 +372,14 @@ impl Store for SqliteStore {
             .fetch_all(&mut *tx)
             .await
             .map_err(db_error("checking currencies"))?;
+        let settlements: Vec<Uuid> = sqlx::query_scalar(sql::SETTLEMENT_MISMATCHES)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error("checking settlements"))?;
+        let hold_records: Vec<Uuid> = sqlx::query_scalar(sql::HOLD_RECORD_MISMATCHES)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error("checking holds"))?;
         let duplicates: i64 = sqlx::query_scalar(sql::DUPLICATE_TIMESTAMPS)
             .fetch_one(&mut *tx)
             .await
@@ -379,6 +387,8 @@ impl Store for SqliteStore {
         tx.rollback().await.map_err(db_error("ending verification"))?;
         quipu_store::assemble_facts(&mut facts, posted, pending, holds);
         facts.currency_mismatches = mismatches.into_iter().map(TransferId).collect();
+        facts.settlement_mismatches = settlements.into_iter().map(TransferId).collect();
+        facts.hold_record_mismatches = hold_records.into_iter().map(TransferId).collect();
         facts.duplicate_timestamps = u64::try_from(duplicates).unwrap_or(0);
         Ok(facts)
     }
@@ -447,28 +457,30 @@ impl Store for SqliteStore {
         rows.into_iter().map(UserRow::into_record).collect()
     }
 
-    async fn record_secret_failure(
+    async fn reserve_secret_attempt(
         &self,
         user: UserId,
         kind: SecretKind,
         max_attempts: u32,
         lock_until: Timestamp,
-    ) -> StoreResult<FailureState> {
+        now: Timestamp,
+    ) -> StoreResult<Option<FailureState>> {
         let statement = match kind {
-            SecretKind::Pin => sql::RECORD_PIN_FAILURE,
-            SecretKind::Password => sql::RECORD_LOGIN_FAILURE,
+            SecretKind::Pin => sql::reserve_pin_attempt(),
+            SecretKind::Password => sql::reserve_login_attempt(),
         };
-        let (attempts, locked_until): (i64, Option<i64>) = sqlx::query_as(statement)
+        let row: Option<(i64, Option<i64>)> = sqlx::query_as(&statement)
             .bind(user.0)
             .bind(i64::from(max_attempts))
             .bind(lock_until.0)
-            .fetch_one(&self.writer)
+            .bind(now.0)
+            .fetch_optional(&self.writer)
             .await
-            .map_err(db_error("counting a failed secret"))?;
-        Ok(FailureState {
+            .map_err(db_error("booking an attempt at a secret"))?;
+        Ok(row.map(|(attempts, locked_until)| FailureState {
             failed_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             locked_until: locked_until.map(Timestamp),
-        })
+        }))
     }
 
     async fn clear_secret_failures(&self, user: UserId, kind: SecretKind) -> StoreResult<()> {

@@ -179,7 +179,7 @@ pub enum SecretKind {
     Password,
 }
 
-/// After a wrong secret: how many failures are counted now, and the lock if one started.
+/// After booking an attempt: how many are counted since the last success, and the lock if this one started it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureState {
     pub failed_attempts: u32,
@@ -260,15 +260,17 @@ pub trait Store: Send + Sync + 'static {
     /// Staff of a merchant, at most 200.
     async fn merchant_staff(&self, merchant: MerchantId) -> StoreResult<Vec<UserRecord>>;
 
-    /// Atomically counts a wrong secret; on reaching `max_attempts` the
-    /// counter resets and the secret locks until `lock_until`.
-    async fn record_secret_failure(
+    /// Books one attempt at a secret before it is verified (see
+    /// [`sql::reserve_pin_attempt`]). `None` means the secret is locked and
+    /// must not be checked at all.
+    async fn reserve_secret_attempt(
         &self,
         user: UserId,
         kind: SecretKind,
         max_attempts: u32,
         lock_until: Timestamp,
-    ) -> StoreResult<FailureState>;
+        now: Timestamp,
+    ) -> StoreResult<Option<FailureState>>;
 
     /// Clears the failure counter and any lock after a correct secret.
     async fn clear_secret_failures(&self, user: UserId, kind: SecretKind) -> StoreResult<()>;

@@ -63,6 +63,36 @@ pub const CURRENCY_MISMATCHES: &str = "SELECT t.id FROM transfers t
     JOIN accounts d ON d.id = t.debit_account_id
     JOIN accounts c ON c.id = t.credit_account_id
     WHERE t.currency <> d.currency OR t.currency <> c.currency LIMIT 20";
+/// Settlements (post/void) that do not match the hold they settle: no such
+/// pending transfer, other accounts or currency, a post above the hold, a
+/// void for another amount.
+pub const SETTLEMENT_MISMATCHES: &str = "SELECT s.id FROM transfers s
+    LEFT JOIN transfers p ON p.id = s.pending_id
+    WHERE (s.kind IN ('post_pending', 'void_pending') OR s.pending_id IS NOT NULL)
+      AND (s.pending_id IS NULL OR p.id IS NULL OR p.kind <> 'pending'
+        OR s.kind NOT IN ('post_pending', 'void_pending')
+        OR s.debit_account_id <> p.debit_account_id OR s.credit_account_id <> p.credit_account_id
+        OR s.currency <> p.currency
+        OR (s.kind = 'post_pending' AND s.amount > p.amount)
+        OR (s.kind = 'void_pending' AND s.amount <> p.amount))
+    LIMIT 20";
+/// Pending transfers whose hold row disagrees with them or with their
+/// settlement (open exactly when unsettled, posted exactly when posted), and
+/// hold rows without a pending transfer.
+pub const HOLD_RECORD_MISMATCHES: &str = "SELECT id FROM (
+    SELECT p.id AS id FROM transfers p
+        LEFT JOIN holds h ON h.pending_id = p.id
+        LEFT JOIN transfers s ON s.pending_id = p.id
+        WHERE p.kind = 'pending' AND (h.pending_id IS NULL
+            OR h.debit_account_id <> p.debit_account_id OR h.credit_account_id <> p.credit_account_id
+            OR h.amount <> p.amount OR h.currency <> p.currency OR h.expires_at IS DISTINCT FROM p.expires_at
+            OR (h.state = 'open') <> (s.id IS NULL)
+            OR (h.state = 'posted') <> COALESCE(s.kind = 'post_pending', FALSE))
+    UNION ALL
+    SELECT h.pending_id AS id FROM holds h
+        LEFT JOIN transfers p ON p.id = h.pending_id
+        WHERE p.id IS NULL OR p.kind <> 'pending'
+) AS bad LIMIT 20";
 pub const DUPLICATE_TIMESTAMPS: &str = "SELECT CAST(COUNT(*) - COUNT(DISTINCT timestamp) AS BIGINT) FROM transfers";
 pub const SELECT_ALL_ACCOUNTS: &str = "SELECT id, currency, kind, flags, debits_posted, credits_posted, debits_pending, credits_pending, owner_kind, owner_id, created_at FROM accounts ORDER BY id";
 
@@ -70,15 +100,28 @@ pub const INSERT_USER: &str = "INSERT INTO users (id, role, phone, full_name, pa
 pub const SELECT_USER: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE id = $1";
 pub const SELECT_USER_BY_PHONE: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE phone = $1";
 pub const SELECT_MERCHANT_STAFF: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE merchant_id = $1 ORDER BY created_at LIMIT 200";
-/// $1 user, $2 max attempts, $3 lock until. Counts one failure; at the limit, locks and resets.
-pub const RECORD_PIN_FAILURE: &str = "UPDATE users SET
-    pin_locked_until = CASE WHEN pin_failed_attempts + 1 >= $2 THEN $3 ELSE pin_locked_until END,
-    pin_failed_attempts = CASE WHEN pin_failed_attempts + 1 >= $2 THEN 0 ELSE pin_failed_attempts + 1 END
-    WHERE id = $1 RETURNING pin_failed_attempts, pin_locked_until";
-pub const RECORD_LOGIN_FAILURE: &str = "UPDATE users SET
-    login_locked_until = CASE WHEN login_failed_attempts + 1 >= $2 THEN $3 ELSE login_locked_until END,
-    login_failed_attempts = CASE WHEN login_failed_attempts + 1 >= $2 THEN 0 ELSE login_failed_attempts + 1 END
-    WHERE id = $1 RETURNING login_failed_attempts, login_locked_until";
+/// Books one attempt at a secret BEFORE it is checked, atomically, so a
+/// burst of parallel guesses gets no more tries than one guess after another.
+/// $1 user, $2 max attempts, $3 lock until, $4 now. No row comes back while
+/// the secret is locked. An expired lock starts the count afresh; the attempt
+/// that reaches the maximum locks. A correct secret then clears both.
+/// (Every right-hand side sees the row's old values, on SQLite and PostgreSQL alike.)
+fn reserve_attempt(counter: &str, lock: &str) -> String {
+    let previous = format!("(CASE WHEN {lock} IS NOT NULL THEN 0 ELSE {counter} END)");
+    format!(
+        "UPDATE users SET {counter} = {previous} + 1, {lock} = CASE WHEN {previous} + 1 >= $2 THEN $3 ELSE NULL END \
+         WHERE id = $1 AND ({lock} IS NULL OR {lock} <= $4) RETURNING {counter}, {lock}"
+    )
+}
+
+pub fn reserve_pin_attempt() -> String {
+    reserve_attempt("pin_failed_attempts", "pin_locked_until")
+}
+
+pub fn reserve_login_attempt() -> String {
+    reserve_attempt("login_failed_attempts", "login_locked_until")
+}
+
 pub const CLEAR_PIN_FAILURES: &str = "UPDATE users SET pin_failed_attempts = 0, pin_locked_until = NULL WHERE id = $1";
 pub const CLEAR_LOGIN_FAILURES: &str =
     "UPDATE users SET login_failed_attempts = 0, login_locked_until = NULL WHERE id = $1";

@@ -133,11 +133,13 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
     let mut settings = Settings::new(currencies);
     let security = file.security;
     settings.pin_max_attempts = positive(security.pin_max_attempts, settings.pin_max_attempts, "pin_max_attempts")?;
-    settings.pin_lock_seconds = security.pin_lock_seconds.unwrap_or(settings.pin_lock_seconds);
+    settings.pin_lock_seconds = seconds(security.pin_lock_seconds, settings.pin_lock_seconds, "pin_lock_seconds")?;
     settings.login_max_attempts =
         positive(security.login_max_attempts, settings.login_max_attempts, "login_max_attempts")?;
-    settings.login_lock_seconds = security.login_lock_seconds.unwrap_or(settings.login_lock_seconds);
-    settings.session_ttl_seconds = security.session_ttl_seconds.unwrap_or(settings.session_ttl_seconds);
+    settings.login_lock_seconds =
+        seconds(security.login_lock_seconds, settings.login_lock_seconds, "login_lock_seconds")?;
+    settings.session_ttl_seconds =
+        seconds(security.session_ttl_seconds, settings.session_ttl_seconds, "session_ttl_seconds")?;
     settings.hash_cost = HashCost {
         memory_kib: security.argon2_memory_kib.unwrap_or(settings.hash_cost.memory_kib),
         iterations: security.argon2_iterations.unwrap_or(settings.hash_cost.iterations),
@@ -166,6 +168,15 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         Some(other) => return Err(format!("log_format {other:?}: use \"text\" or \"json\"").into()),
     };
     Ok(Config { listen, storage, settings, json_logs })
+}
+
+/// A duration in seconds that must be at least one: a lock of zero seconds is no lock.
+fn seconds(value: Option<i64>, default: i64, name: &str) -> Fallible<i64> {
+    match value {
+        Some(v) if v < 1 => Err(format!("security.{name} must be at least 1").into()),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    }
 }
 
 fn positive(value: Option<u32>, default: u32, name: &str) -> Fallible<u32> {

@@ -169,6 +169,53 @@ async fn wrong_pins_lock_and_locked_pins_refuse_even_the_right_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_parallel_guesses_gets_no_more_tries_than_one_at_a_time() {
+    on_each_backend(async |app| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550003005", "100.00").await;
+        let amina = app.customer("+15550004501").await;
+        app.cash_in(&agent, &amina.phone, "20.00").await;
+        let mut tasks = Vec::new();
+        for n in 0..16 {
+            let (client, api, token, phone) =
+                (app.client.clone(), app.api.clone(), agent.token.clone(), amina.phone.clone());
+            tasks.push(tokio::spawn(async move {
+                let response = client
+                    .post(format!("{api}/agent/cash-out"))
+                    .bearer_auth(token)
+                    .header("idempotency-key", format!("guess-{n}"))
+                    .json(
+                        &json!({"customer_phone": phone, "amount": "1.00", "customer_pin": format!("{:04}", 5000 + n)}),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                response.json::<serde_json::Value>().await.unwrap()["code"].as_str().unwrap().to_owned()
+            }));
+        }
+        let mut codes = Vec::new();
+        for task in tasks {
+            codes.push(task.await.unwrap());
+        }
+        let wrong = codes.iter().filter(|c| *c == "wrong_pin").count();
+        let locked = codes.iter().filter(|c| *c == "pin_locked").count();
+        assert_eq!(wrong + locked, 16, "{codes:?}");
+        assert!(wrong <= 4, "at most four wrong answers before the lock, got {wrong}: {codes:?}");
+        let (status, _) = app
+            .post_key(
+                "/agent/cash-out",
+                &agent.token,
+                "right-after-burst",
+                json!({"customer_phone": amina.phone, "amount": "1.00", "customer_pin": "1234"}),
+            )
+            .await;
+        assert_eq!(status, 423, "the right PIN is refused while locked");
+        assert_eq!(app.balance(&amina).await, 2000);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frozen_accounts_limits_sessions_and_login_lockout() {
     on_each_backend(async |app| {
         let operator = app.operator().await;

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use quipu_core::wallet::AmountInput;
 use quipu_core::{Principal, Services, SystemClock};
 use quipu_domain::identity::{Role, UserId};
-use quipu_domain::ledger::TransferId;
+use quipu_domain::ledger::{AccountKind, TransferCode, TransferCommand, TransferId, TransferOp};
+use quipu_domain::money::Amount;
+use quipu_store::AccountOwner;
 use serde_json::json;
 
 use crate::concurrency::{free_port, test_config};
@@ -25,6 +27,24 @@ async fn seed(services: &Services) {
     services.cash_in(&agent, TransferId(uuid::Uuid::now_v7()), "+15550010002", amount).await.unwrap();
 }
 
+/// Runs one statement directly against a test's database, behind the ledger's back.
+async fn tamper(storage: &Storage, statement: &str) {
+    match (&storage.sqlite_dir, &storage.postgres) {
+        (Some(dir), _) => {
+            let url = format!("sqlite://{}", dir.path().join(quipu::app::SQLITE_FILE).display());
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            sqlx::query(statement).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        (_, Some(pg)) => {
+            let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
+            sqlx::query(statement).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        _ => unreachable!(),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
     for backend in backends() {
@@ -32,47 +52,50 @@ async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
         let (services, background) =
             Services::start(storage.store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
         seed(&services).await;
+        // A hold from the customer's wallet, so hold records exist to tamper with.
+        let customer = services.store.user_by_phone("+15550010002").await.unwrap().unwrap();
+        let wallet = services.store.accounts_of(AccountOwner::User(customer.id)).await.unwrap()[0].clone();
+        let fees = services.store.system_account(AccountKind::FeeIncome, wallet.currency).await.unwrap().unwrap();
+        let hold = TransferCommand {
+            id: TransferId(uuid::Uuid::now_v7()),
+            op: TransferOp::Pending {
+                debit: wallet.id,
+                credit: fees.id,
+                amount: Amount(500),
+                currency: wallet.currency,
+                timeout_seconds: None,
+            },
+            code: TransferCode::Payment,
+            reference: "order:1".into(),
+        };
+        services.ledger.submit_one(hold).await.unwrap();
         background.shutdown().await;
         let verify = [storage.cli_args(), vec!["ledger".into(), "verify".into()]].concat();
         let (clean, stdout, stderr) = run_quipu(&verify, &[]);
         assert!(clean, "{stdout}{stderr}");
 
-        // Someone edits a balance behind the ledger's back.
-        let tamper = "UPDATE accounts SET credits_posted = credits_posted + 1 WHERE kind = 'customer_wallet'";
-        match (&storage.sqlite_dir, &storage.postgres) {
-            (Some(dir), _) => {
-                let url = format!("sqlite://{}", dir.path().join(quipu::app::SQLITE_FILE).display());
-                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-                sqlx::query(tamper).execute(&pool).await.unwrap();
-                pool.close().await;
+        let cases = [
+            (
+                "UPDATE accounts SET credits_posted = credits_posted + 1 WHERE kind = 'customer_wallet'",
+                "UPDATE accounts SET credits_posted = credits_posted - 1 WHERE kind = 'customer_wallet'",
+                &["derived from transfers", "total posted debits"][..],
+            ),
+            (
+                "UPDATE holds SET state = 'voided'",
+                "UPDATE holds SET state = 'open'",
+                &["its record disagrees", "open holds"][..],
+            ),
+            ("UPDATE holds SET amount = 400", "UPDATE holds SET amount = 500", &["its record disagrees"][..]),
+        ];
+        for (change, repair, expected) in cases {
+            tamper(&storage, change).await;
+            let (clean, stdout, _) = run_quipu(&verify, &[]);
+            assert!(!clean, "verify must fail after: {change}");
+            for text in expected {
+                assert!(stdout.contains(text), "after {change}, expected {text:?} in: {stdout}");
             }
-            (_, Some(pg)) => {
-                let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
-                sqlx::query(tamper).execute(&pool).await.unwrap();
-                pool.close().await;
-            }
-            _ => unreachable!(),
-        }
-        let (clean, stdout, _) = run_quipu(&verify, &[]);
-        assert!(!clean, "verify must fail after tampering");
-        assert!(stdout.contains("violation"), "{stdout}");
-        assert!(stdout.contains("derived from transfers"), "{stdout}");
-        assert!(stdout.contains("total posted debits"), "{stdout}");
-        // Put it back, so this test too ends on a clean ledger.
-        let repair = "UPDATE accounts SET credits_posted = credits_posted - 1 WHERE kind = 'customer_wallet'";
-        match (&storage.sqlite_dir, &storage.postgres) {
-            (Some(dir), _) => {
-                let url = format!("sqlite://{}", dir.path().join(quipu::app::SQLITE_FILE).display());
-                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-                sqlx::query(repair).execute(&pool).await.unwrap();
-                pool.close().await;
-            }
-            (_, Some(pg)) => {
-                let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
-                sqlx::query(repair).execute(&pool).await.unwrap();
-                pool.close().await;
-            }
-            _ => unreachable!(),
+            // Put it back, so this test too ends on a clean ledger.
+            tamper(&storage, repair).await;
         }
         storage.assert_ledger_clean().await;
         storage.dispose().await;
