@@ -5,8 +5,16 @@
 //! writes at most one transfer. The first successful response is stored and
 //! replayed byte for byte; the same key with a different request is refused.
 //! Failures are not stored: nothing moved, so a retry simply runs again.
+//!
+//! Within one process, a retry that arrives while the first attempt is still
+//! running waits for it and then replays its answer, instead of checking the
+//! PIN a second time (a storm of retries must not lock a person's PIN). This
+//! is a courtesy, not a safety net: across processes the derived transfer id
+//! still guarantees one transfer.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -41,6 +49,7 @@ where
 {
     let store = &state.services.store;
     let scope = caller.scope();
+    let _turn = state.in_flight.wait_turn(scope, &key.0).await;
     let fingerprint = serde_json::to_vec(request)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "unserialisable request"))?;
     let request_hash = sha256(&[route.as_bytes(), b"\n", &fingerprint].concat());
@@ -90,4 +99,38 @@ fn replay(record: IdempotencyRecord, request_hash: &[u8]) -> Result<Response, Ap
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     Ok(response)
+}
+
+type KeyLock = Arc<tokio::sync::Mutex<()>>;
+
+/// The idempotency keys being worked on in this process; one turn per key at a time.
+#[derive(Default)]
+pub struct InFlight {
+    keys: Mutex<HashMap<(uuid::Uuid, String), KeyLock>>,
+}
+
+/// Holds a key's turn; gives the key up when dropped.
+pub struct Turn<'a> {
+    in_flight: &'a InFlight,
+    entry: (uuid::Uuid, String),
+    guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl InFlight {
+    pub async fn wait_turn(&self, scope: uuid::Uuid, key: &str) -> Turn<'_> {
+        let entry = (scope, key.to_owned());
+        let lock = self.keys.lock().unwrap_or_else(PoisonError::into_inner).entry(entry.clone()).or_default().clone();
+        let guard = lock.lock_owned().await;
+        Turn { in_flight: self, entry, guard }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut keys = self.in_flight.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        // Only the map and this turn hold the lock: nobody is waiting, so the key can go.
+        if Arc::strong_count(tokio::sync::OwnedMutexGuard::mutex(&self.guard)) <= 2 {
+            keys.remove(&self.entry);
+        }
+    }
 }

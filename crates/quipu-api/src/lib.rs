@@ -36,6 +36,14 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub services: Arc<Services>,
     pub metrics: Option<PrometheusHandle>,
+    /// Requests currently running, by (caller, Idempotency-Key).
+    pub in_flight: Arc<idempotency::InFlight>,
+}
+
+impl AppState {
+    pub fn new(services: Arc<Services>, metrics: Option<PrometheusHandle>) -> Self {
+        Self { services, metrics, in_flight: Arc::default() }
+    }
 }
 
 /// Installs the process-wide Prometheus recorder once and returns its handle.

@@ -46,8 +46,11 @@ pub struct Settings {
     /// Largest single customer transfer (P2P, cash-in, cash-out) per currency; absent means no limit.
     pub transfer_limits: HashMap<CurrencyCode, Amount>,
     pub writer: WriterLimits,
-    /// How often expired holds are voided.
+    /// How often housekeeping runs: expired holds voided, stale rows purged.
     pub hold_sweep_interval: Duration,
+    /// How long a stored idempotent response is replayed. Past it a retry runs
+    /// again, and the ledger still answers with the original transfer.
+    pub idempotency_retention_seconds: i64,
 }
 
 impl Settings {
@@ -63,6 +66,7 @@ impl Settings {
             transfer_limits: HashMap::new(),
             writer: WriterLimits::default(),
             hold_sweep_interval: Duration::from_secs(5),
+            idempotency_retention_seconds: 7 * 24 * 3600,
         }
     }
 }
@@ -171,13 +175,17 @@ async fn sweep_expired_holds(services: Arc<Services>, mut stop: watch::Receiver<
     }
 }
 
-/// One pass of the sweeper; public so tests can run it on demand.
+/// One pass of housekeeping; public so tests can run it on demand. Returns
+/// how many holds it expired.
 pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
-    let expired = services.store.expired_holds(services.now(), limit).await?;
+    let now = services.now();
+    let expired = services.store.expired_holds(now, limit).await?;
     for pending_id in &expired {
         let id = TransferId(secrets::derived_id("quipu.expire", &[pending_id.0.as_bytes()]));
         services.ledger.expire(id, *pending_id).await?;
     }
+    let retention = now.plus_seconds(-services.settings.idempotency_retention_seconds);
+    services.store.purge_stale(retention, now, limit).await?;
     Ok(expired.len())
 }
 pub use quipu_store as store;

@@ -603,6 +603,27 @@ impl Store for PostgresStore {
         row.into_record()
     }
 
+    async fn purge_stale(
+        &self,
+        idempotency_before: Timestamp,
+        sessions_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        let mut purged = 0;
+        for (statement, cutoff) in
+            [(sql::PURGE_IDEMPOTENCY, idempotency_before), (sql::PURGE_SESSIONS, sessions_before)]
+        {
+            purged += sqlx::query(statement)
+                .bind(cutoff.0)
+                .bind(i64::from(limit))
+                .execute(&self.pool)
+                .await
+                .map_err(db_error("purging stale rows"))?
+                .rows_affected();
+        }
+        Ok(purged)
+    }
+
     async fn backup(&self, _destination: &Path) -> StoreResult<()> {
         Err(StoreError::Unsupported("use pg_dump for PostgreSQL backups"))
     }

@@ -607,6 +607,27 @@ impl Store for SqliteStore {
         row.into_record()
     }
 
+    async fn purge_stale(
+        &self,
+        idempotency_before: Timestamp,
+        sessions_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        let mut purged = 0;
+        for (statement, cutoff) in
+            [(sql::PURGE_IDEMPOTENCY, idempotency_before), (sql::PURGE_SESSIONS, sessions_before)]
+        {
+            purged += sqlx::query(statement)
+                .bind(cutoff.0)
+                .bind(i64::from(limit))
+                .execute(&self.writer)
+                .await
+                .map_err(db_error("purging stale rows"))?
+                .rows_affected();
+        }
+        Ok(purged)
+    }
+
     async fn backup(&self, destination: &Path) -> StoreResult<()> {
         let target = destination.to_str().ok_or(StoreError::Unsupported("backup paths must be UTF-8"))?;
         // VACUUM INTO writes a consistent, compacted copy while readers and the writer carry on.

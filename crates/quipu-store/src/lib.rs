@@ -301,6 +301,16 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- operations -------------------------------------------------------
 
+    /// Deletes up to `limit` idempotency records created before
+    /// `idempotency_before` and up to `limit` sessions expired before
+    /// `sessions_before`; returns how many rows went.
+    async fn purge_stale(
+        &self,
+        idempotency_before: Timestamp,
+        sessions_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64>;
+
     /// A consistent online copy of the database at `destination` (which must not exist).
     async fn backup(&self, destination: &Path) -> StoreResult<()>;
 }

@@ -146,3 +146,9 @@ pub const SELECT_FUNDING_SOURCES: &str = "SELECT id, user_id, bank_name, account
 pub const SELECT_IDEMPOTENCY: &str =
     "SELECT scope, key, request_hash, status, body, created_at FROM idempotency WHERE scope = $1 AND key = $2";
 pub const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING";
+
+/// $1 cutoff, $2 batch size. Row-value `IN`, because PostgreSQL has no `DELETE … LIMIT`.
+pub const PURGE_IDEMPOTENCY: &str = "DELETE FROM idempotency WHERE (scope, key) IN
+    (SELECT scope, key FROM idempotency WHERE created_at < $1 LIMIT $2)";
+pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE token_hash IN
+    (SELECT token_hash FROM sessions WHERE expires_at < $1 LIMIT $2)";

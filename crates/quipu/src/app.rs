@@ -74,7 +74,7 @@ impl Server {
     ) -> Fallible<Self> {
         let addr = listener.local_addr()?;
         let (services, background) = Services::start(store, clock, settings).await?;
-        let app = router(AppState { services: services.clone(), metrics: metrics_recorder() });
+        let app = router(AppState::new(services.clone(), metrics_recorder()));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)

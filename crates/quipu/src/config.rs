@@ -61,6 +61,7 @@ pub struct LedgerConfig {
     pub max_batch: Option<usize>,
     pub queue: Option<usize>,
     pub hold_sweep_seconds: Option<u64>,
+    pub idempotency_retention_hours: Option<i64>,
 }
 
 /// Where the data lives.
@@ -159,6 +160,12 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         max_batch: file.ledger.max_batch.unwrap_or(settings.writer.max_batch).clamp(1, 4096),
         queue: file.ledger.queue.unwrap_or(settings.writer.queue).clamp(1, 1 << 20),
     };
+    if let Some(hours) = file.ledger.idempotency_retention_hours {
+        if hours < 1 {
+            return Err("ledger.idempotency_retention_hours must be at least 1".into());
+        }
+        settings.idempotency_retention_seconds = hours.saturating_mul(3600);
+    }
     if let Some(seconds) = file.ledger.hold_sweep_seconds {
         settings.hold_sweep_interval = Duration::from_secs(seconds.max(1));
     }

@@ -224,6 +224,27 @@ async fn idempotency_keys_replay_and_refuse_reuse() {
         app.cash_in(&agent, &amina.phone, "60.00").await;
         let (status, _) = app.post_key("/transfers/p2p", &amina.token, "big", big).await;
         assert_eq!(status, 201);
+
+        // Past the retention the stored response is purged; a late retry runs
+        // again and the ledger answers with the original transfer.
+        app.clock.advance_seconds(8 * 24 * 3600);
+        quipu_core::sweep_once(&app.services, 1000).await.unwrap();
+        let amina_token = app.login(&amina.phone, "customer-password").await;
+        let response = app
+            .client
+            .post(format!("{}/transfers/p2p", app.api))
+            .bearer_auth(&amina_token)
+            .header("idempotency-key", "same-key")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        assert!(!response.headers().contains_key("idempotent-replayed"), "the stored response was purged");
+        let late: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(late["id"], first.1["id"], "the same transfer, not a new one");
+        let amina = crate::harness::Person { token: amina_token, ..amina };
+        assert_eq!(app.balance(&amina).await, 8500 - 5000, "money moved once");
     })
     .await;
 }
