@@ -10,6 +10,7 @@ pub mod handlers;
 pub mod idempotency;
 pub mod openapi;
 pub mod problem;
+pub mod rate_limit;
 pub mod requests;
 
 use std::sync::{Arc, OnceLock};
@@ -38,11 +39,12 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Requests currently running, by (caller, Idempotency-Key).
     pub in_flight: Arc<idempotency::InFlight>,
+    pub rate_limiter: Arc<rate_limit::RateLimiter>,
 }
 
 impl AppState {
     pub fn new(services: Arc<Services>, metrics: Option<PrometheusHandle>) -> Self {
-        Self { services, metrics, in_flight: Arc::default() }
+        Self { services, metrics, in_flight: Arc::default(), rate_limiter: Arc::default() }
     }
 }
 
@@ -69,10 +71,13 @@ pub fn metrics_recorder() -> Option<PrometheusHandle> {
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/openapi.json", get(|| async { axum::Json(openapi::ApiDoc::openapi()) }))
+    let unauthenticated = Router::new()
         .route("/auth/register", post(handlers::register))
         .route("/auth/login", post(handlers::login))
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit_by_address));
+    let api = Router::new()
+        .merge(unauthenticated)
+        .route("/openapi.json", get(|| async { axum::Json(openapi::ApiDoc::openapi()) }))
         .route("/auth/logout", post(handlers::logout))
         .route("/me", get(handlers::me))
         .route("/me/funding-sources", get(handlers::funding_sources).post(handlers::add_funding_source))

@@ -23,7 +23,7 @@ use crate::{Services, new_account};
 const SESSION_PREFIX: &str = "qps_";
 const API_KEY_PREFIX: &str = "qpk_";
 /// Most funding sources a customer may register.
-const MAX_FUNDING_SOURCES: usize = 10;
+const MAX_FUNDING_SOURCES: u32 = 10;
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -427,9 +427,6 @@ impl Services {
         let user_id = principal.require(Role::Customer)?;
         let bank = DisplayName::parse(bank_name)?;
         let number = BankAccountNumber::parse(account_number)?;
-        if self.store.funding_sources(user_id).await?.len() >= MAX_FUNDING_SOURCES {
-            return Err(CoreError::new(ErrorKind::Rejected, "limit_exceeded", "at most 10 funding sources"));
-        }
         let record = FundingSourceRecord {
             id: Uuid::now_v7(),
             user_id,
@@ -437,7 +434,9 @@ impl Services {
             account_number: number.expose().to_owned(),
             created_at: self.now(),
         };
-        self.store.insert_funding_source(&record).await?;
+        if !self.store.insert_funding_source(&record, MAX_FUNDING_SOURCES).await? {
+            return Err(CoreError::new(ErrorKind::Rejected, "limit_exceeded", "at most 10 funding sources"));
+        }
         Ok(FundingSourceView::from(&record))
     }
 

@@ -43,6 +43,10 @@ pub struct Settings {
     pub login_max_attempts: u32,
     pub login_lock_seconds: i64,
     pub session_ttl_seconds: i64,
+    /// Logins and registrations per client address per minute; 0 turns the limit off.
+    pub auth_requests_per_minute: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy you run).
+    pub trust_forwarded_for: bool,
     /// Largest single customer transfer (P2P, cash-in, cash-out) per currency; absent means no limit.
     pub transfer_limits: HashMap<CurrencyCode, Amount>,
     pub writer: WriterLimits,
@@ -63,6 +67,8 @@ impl Settings {
             login_max_attempts: 10,
             login_lock_seconds: 15 * 60,
             session_ttl_seconds: 7 * 24 * 3600,
+            auth_requests_per_minute: 30,
+            trust_forwarded_for: false,
             transfer_limits: HashMap::new(),
             writer: WriterLimits::default(),
             hold_sweep_interval: Duration::from_secs(5),

@@ -554,17 +554,19 @@ impl Store for SqliteStore {
         Ok(row.map(ApiKeyRecord::from))
     }
 
-    async fn insert_funding_source(&self, source: &FundingSourceRecord) -> StoreResult<()> {
-        sqlx::query(sql::INSERT_FUNDING_SOURCE)
+    async fn insert_funding_source(&self, source: &FundingSourceRecord, max: u32) -> StoreResult<bool> {
+        let inserted = sqlx::query(sql::INSERT_FUNDING_SOURCE)
             .bind(source.id)
             .bind(source.user_id.0)
             .bind(&source.bank_name)
             .bind(&source.account_number)
             .bind(source.created_at.0)
+            .bind(i64::from(max))
             .execute(&self.writer)
             .await
-            .map_err(db_error("inserting a funding source"))?;
-        Ok(())
+            .map_err(db_error("inserting a funding source"))?
+            .rows_affected();
+        Ok(inserted == 1)
     }
 
     async fn funding_sources(&self, user: UserId) -> StoreResult<Vec<FundingSourceRecord>> {

@@ -287,7 +287,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>>;
 
-    async fn insert_funding_source(&self, source: &FundingSourceRecord) -> StoreResult<()>;
+    /// Adds a funding source unless the user has `max` already; `false` then.
+    async fn insert_funding_source(&self, source: &FundingSourceRecord, max: u32) -> StoreResult<bool>;
 
     /// A user's funding sources, at most 20.
     async fn funding_sources(&self, user: UserId) -> StoreResult<Vec<FundingSourceRecord>>;

@@ -139,8 +139,12 @@ pub const INSERT_API_KEY: &str = "INSERT INTO api_keys (id, merchant_id, prefix,
 pub const SELECT_API_KEY_BY_PREFIX: &str =
     "SELECT id, merchant_id, prefix, secret_hash, created_at, revoked_at FROM api_keys WHERE prefix = $1";
 
+/// Inserts unless the user already has $6 funding sources; the count and the
+/// insert are one statement, so parallel requests cannot overshoot on SQLite
+/// (one writer) and can only race within one statement on PostgreSQL.
 pub const INSERT_FUNDING_SOURCE: &str =
-    "INSERT INTO funding_sources (id, user_id, bank_name, account_number, created_at) VALUES ($1, $2, $3, $4, $5)";
+    "INSERT INTO funding_sources (id, user_id, bank_name, account_number, created_at)
+    SELECT $1, $2, $3, $4, $5 WHERE (SELECT COUNT(*) FROM funding_sources WHERE user_id = $2) < $6";
 pub const SELECT_FUNDING_SOURCES: &str = "SELECT id, user_id, bank_name, account_number, created_at FROM funding_sources WHERE user_id = $1 ORDER BY created_at LIMIT 20";
 
 pub const SELECT_IDEMPOTENCY: &str =

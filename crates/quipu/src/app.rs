@@ -77,7 +77,8 @@ impl Server {
         let app = router(AppState::new(services.clone(), metrics_recorder()));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
+            // Peer addresses feed the per-address limit on login and registration.
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
                 })

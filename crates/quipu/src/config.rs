@@ -45,6 +45,8 @@ pub struct SecurityConfig {
     pub session_ttl_seconds: Option<i64>,
     pub argon2_memory_kib: Option<u32>,
     pub argon2_iterations: Option<u32>,
+    pub auth_requests_per_minute: Option<u32>,
+    pub trust_forwarded_for: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -145,6 +147,8 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         memory_kib: security.argon2_memory_kib.unwrap_or(settings.hash_cost.memory_kib),
         iterations: security.argon2_iterations.unwrap_or(settings.hash_cost.iterations),
     };
+    settings.auth_requests_per_minute = security.auth_requests_per_minute.unwrap_or(settings.auth_requests_per_minute);
+    settings.trust_forwarded_for = security.trust_forwarded_for.unwrap_or(settings.trust_forwarded_for);
     for (code, amount) in file.limits.per_transfer {
         let currency = settings
             .currencies

@@ -304,3 +304,24 @@ async fn per_transfer_limits_name_the_limit() {
         app.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_are_limited_per_address() {
+    let mut settings = crate::harness::test_settings();
+    settings.auth_requests_per_minute = 5;
+    let app = crate::harness::TestApp::start(crate::harness::Backend::Sqlite, settings).await;
+    let login = json!({"phone": "+15550004601", "password": "not-the-password"});
+    for _ in 0..5 {
+        let (status, _) = app.post("/auth/login", None, login.clone()).await;
+        assert_eq!(status, 401);
+    }
+    let response = app.client.post(format!("{}/auth/login", app.api)).json(&login).send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "rate_limited");
+    app.clock.advance_seconds(60);
+    let (status, _) = app.post("/auth/login", None, login).await;
+    assert_eq!(status, 401, "the bucket refills");
+    app.finish().await;
+}

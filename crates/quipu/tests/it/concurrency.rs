@@ -149,7 +149,7 @@ pub fn free_port() -> u16 {
 /// A config file with cheap password hashing, for processes started by tests.
 pub fn test_config(dir: &std::path::Path) -> String {
     let path = dir.join("quipu.toml");
-    std::fs::write(&path, "currencies = [\"USD\"]\n[security]\nargon2_memory_kib = 64\nargon2_iterations = 1\n")
+    std::fs::write(&path, "currencies = [\"USD\"]\n[security]\nargon2_memory_kib = 64\nargon2_iterations = 1\nauth_requests_per_minute = 0\n")
         .unwrap();
     path.display().to_string()
 }

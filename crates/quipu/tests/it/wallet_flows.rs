@@ -140,6 +140,14 @@ async fn cash_out_issuance_redemption_and_funding_sources() {
         let (_, list) = app.get("/me/funding-sources", &customer.token).await;
         assert_eq!(list[0]["account_number"], "••••7890");
         assert!(!list.to_string().contains("34567890"));
+        for n in 1..10 {
+            let body = json!({"bank_name": "Banco Popular", "account_number": format!("99{n:08}")});
+            let (status, _) = app.post("/me/funding-sources", Some(&customer.token), body).await;
+            assert_eq!(status, 201);
+        }
+        let body = json!({"bank_name": "One Too Many", "account_number": "1234567890"});
+        let (status, problem) = app.post("/me/funding-sources", Some(&customer.token), body).await;
+        assert_eq!((status, problem["code"].as_str().unwrap()), (422, "limit_exceeded"));
 
         let (status, verify) = app.get("/operator/ledger/verify", &operator).await;
         assert_eq!(status, 200);
