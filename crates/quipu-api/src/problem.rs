@@ -44,6 +44,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::Locked => StatusCode::LOCKED,
+        ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }

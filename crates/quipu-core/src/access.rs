@@ -305,6 +305,7 @@ impl Services {
             SecretCheck::Correct => {}
             SecretCheck::Wrong { .. } => return Err(bad_credentials()),
             SecretCheck::Locked(until) => return Err(locked("login_locked", until)),
+            SecretCheck::Busy => return Err(busy()),
         }
         let now = self.now();
         let token = format!("{SESSION_PREFIX}{}", random_hex(32));
@@ -363,6 +364,7 @@ impl Services {
         match self.check_secret(user, SecretKind::Pin, pin.expose(), hash).await? {
             SecretCheck::Correct => Ok(()),
             SecretCheck::Locked(until) => Err(locked("pin_locked", until)),
+            SecretCheck::Busy => Err(busy()),
             SecretCheck::Wrong { attempts_left } => Err(CoreError::new(
                 ErrorKind::Forbidden,
                 "wrong_pin",
@@ -386,23 +388,27 @@ impl Services {
             SecretKind::Pin => (self.settings.pin_max_attempts, self.settings.pin_lock_seconds),
             SecretKind::Password => (self.settings.login_max_attempts, self.settings.login_lock_seconds),
         };
-        let lock_until = now.plus_seconds(lock_seconds);
-        let Some(booked) = self.store.reserve_secret_attempt(user.id, kind, max_attempts, lock_until, now).await?
-        else {
+        if self.store.book_secret_attempt(user.id, kind, max_attempts, now).await?.is_none() {
             let current = self.store.user(user.id).await?;
             let until = current.and_then(|u| match kind {
                 SecretKind::Pin => u.pin_locked_until,
                 SecretKind::Password => u.login_locked_until,
             });
-            return Ok(SecretCheck::Locked(until.unwrap_or(lock_until)));
-        };
+            // Not locked, yet no try left to book: the remaining tries are all being checked right now.
+            return Ok(match until.filter(|until| *until > now) {
+                Some(until) => SecretCheck::Locked(until),
+                None => SecretCheck::Busy,
+            });
+        }
         if self.hasher.verify(secret, Some(hash)).await? {
-            self.store.clear_secret_failures(user.id, kind).await?;
+            self.store.clear_secret_attempts(user.id, kind).await?;
             return Ok(SecretCheck::Correct);
         }
-        Ok(match booked.locked_until {
+        let lock_until = now.plus_seconds(lock_seconds);
+        let state = self.store.fail_secret_attempt(user.id, kind, max_attempts, lock_until).await?;
+        Ok(match state.locked_until.filter(|until| *until > now) {
             Some(until) => SecretCheck::Locked(until),
-            None => SecretCheck::Wrong { attempts_left: max_attempts.saturating_sub(booked.failed_attempts) },
+            None => SecretCheck::Wrong { attempts_left: max_attempts.saturating_sub(state.failed_attempts) },
         })
     }
 
@@ -470,8 +476,20 @@ impl Services {
 /// The outcome of checking a secret under its attempt limit.
 enum SecretCheck {
     Correct,
-    Wrong { attempts_left: u32 },
+    Wrong {
+        attempts_left: u32,
+    },
     Locked(Timestamp),
+    /// Every remaining try is being checked by other requests at this moment.
+    Busy,
+}
+
+fn busy() -> CoreError {
+    CoreError::new(
+        ErrorKind::Throttled,
+        "too_many_attempts_in_progress",
+        "other attempts are being checked; retry in a moment",
+    )
 }
 
 fn duplicate_phone() -> CoreError {

@@ -21,6 +21,8 @@ pub enum ErrorKind {
     Rejected,
     /// A secret is locked after too many wrong tries.
     Locked,
+    /// Too much at once from one caller or for one person; retry shortly.
+    Throttled,
     /// The service cannot answer now (database down, shutting down).
     Unavailable,
 }

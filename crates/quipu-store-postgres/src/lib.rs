@@ -453,38 +453,49 @@ impl Store for PostgresStore {
         rows.into_iter().map(UserRow::into_record).collect()
     }
 
-    async fn reserve_secret_attempt(
+    async fn book_secret_attempt(
+        &self,
+        user: UserId,
+        kind: SecretKind,
+        max_attempts: u32,
+        now: Timestamp,
+    ) -> StoreResult<Option<u32>> {
+        let count: Option<i64> = sqlx::query_scalar(&sql::book_attempt(kind))
+            .bind(user.0)
+            .bind(i64::from(max_attempts))
+            .bind(now.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error("booking an attempt at a secret"))?;
+        Ok(count.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    async fn fail_secret_attempt(
         &self,
         user: UserId,
         kind: SecretKind,
         max_attempts: u32,
         lock_until: Timestamp,
-        now: Timestamp,
-    ) -> StoreResult<Option<FailureState>> {
-        let statement = match kind {
-            SecretKind::Pin => sql::reserve_pin_attempt(),
-            SecretKind::Password => sql::reserve_login_attempt(),
-        };
-        let row: Option<(i64, Option<i64>)> = sqlx::query_as(&statement)
+    ) -> StoreResult<FailureState> {
+        let (attempts, locked_until): (i64, Option<i64>) = sqlx::query_as(&sql::fail_attempt(kind))
             .bind(user.0)
             .bind(i64::from(max_attempts))
             .bind(lock_until.0)
-            .bind(now.0)
-            .fetch_optional(&self.pool)
+            .fetch_one(&self.pool)
             .await
-            .map_err(db_error("booking an attempt at a secret"))?;
-        Ok(row.map(|(attempts, locked_until)| FailureState {
+            .map_err(db_error("recording a wrong secret"))?;
+        Ok(FailureState {
             failed_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             locked_until: locked_until.map(Timestamp),
-        }))
+        })
     }
 
-    async fn clear_secret_failures(&self, user: UserId, kind: SecretKind) -> StoreResult<()> {
-        let statement = match kind {
-            SecretKind::Pin => sql::CLEAR_PIN_FAILURES,
-            SecretKind::Password => sql::CLEAR_LOGIN_FAILURES,
-        };
-        sqlx::query(statement).bind(user.0).execute(&self.pool).await.map_err(db_error("clearing failed secrets"))?;
+    async fn clear_secret_attempts(&self, user: UserId, kind: SecretKind) -> StoreResult<()> {
+        sqlx::query(&sql::clear_attempts(kind))
+            .bind(user.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error("clearing attempts at a secret"))?;
         Ok(())
     }
 

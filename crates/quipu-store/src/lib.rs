@@ -179,7 +179,7 @@ pub enum SecretKind {
     Password,
 }
 
-/// After booking an attempt: how many are counted since the last success, and the lock if this one started it.
+/// After a wrong secret: how many attempts count since the last success, and the lock if there is one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureState {
     pub failed_attempts: u32,
@@ -261,19 +261,27 @@ pub trait Store: Send + Sync + 'static {
     async fn merchant_staff(&self, merchant: MerchantId) -> StoreResult<Vec<UserRecord>>;
 
     /// Books one attempt at a secret before it is verified (see
-    /// [`sql::reserve_pin_attempt`]). `None` means the secret is locked and
-    /// must not be checked at all.
-    async fn reserve_secret_attempt(
+    /// [`sql::book_attempt`]); returns the count including it. `None`: the
+    /// secret is locked or every remaining try is in flight; do not verify.
+    async fn book_secret_attempt(
+        &self,
+        user: UserId,
+        kind: SecretKind,
+        max_attempts: u32,
+        now: Timestamp,
+    ) -> StoreResult<Option<u32>>;
+
+    /// Records that a booked attempt was wrong; locks until `lock_until` once the count reached `max_attempts`.
+    async fn fail_secret_attempt(
         &self,
         user: UserId,
         kind: SecretKind,
         max_attempts: u32,
         lock_until: Timestamp,
-        now: Timestamp,
-    ) -> StoreResult<Option<FailureState>>;
+    ) -> StoreResult<FailureState>;
 
-    /// Clears the failure counter and any lock after a correct secret.
-    async fn clear_secret_failures(&self, user: UserId, kind: SecretKind) -> StoreResult<()>;
+    /// Clears the count and any lock after a correct secret.
+    async fn clear_secret_attempts(&self, user: UserId, kind: SecretKind) -> StoreResult<()>;
 
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
 

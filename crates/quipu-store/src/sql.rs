@@ -100,31 +100,43 @@ pub const INSERT_USER: &str = "INSERT INTO users (id, role, phone, full_name, pa
 pub const SELECT_USER: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE id = $1";
 pub const SELECT_USER_BY_PHONE: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE phone = $1";
 pub const SELECT_MERCHANT_STAFF: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE merchant_id = $1 ORDER BY created_at LIMIT 200";
-/// Books one attempt at a secret BEFORE it is checked, atomically, so a
-/// burst of parallel guesses gets no more tries than one guess after another.
-/// $1 user, $2 max attempts, $3 lock until, $4 now. No row comes back while
-/// the secret is locked. An expired lock starts the count afresh; the attempt
-/// that reaches the maximum locks. A correct secret then clears both.
+/// The columns that count attempts at a secret and lock it.
+pub fn secret_columns(kind: crate::SecretKind) -> (&'static str, &'static str) {
+    match kind {
+        crate::SecretKind::Pin => ("pin_failed_attempts", "pin_locked_until"),
+        crate::SecretKind::Password => ("login_failed_attempts", "login_locked_until"),
+    }
+}
+
+/// Books one attempt at a secret BEFORE it is checked, atomically, so a burst
+/// of parallel guesses gets no more tries than guesses one after another.
+/// The counter holds failures plus attempts still being checked; no row comes
+/// back while the secret is locked, or while every remaining try is in
+/// flight. An expired lock starts the count afresh. $1 user, $2 max, $3 now.
 /// (Every right-hand side sees the row's old values, on SQLite and PostgreSQL alike.)
-fn reserve_attempt(counter: &str, lock: &str) -> String {
+pub fn book_attempt(kind: crate::SecretKind) -> String {
+    let (counter, lock) = secret_columns(kind);
     let previous = format!("(CASE WHEN {lock} IS NOT NULL THEN 0 ELSE {counter} END)");
     format!(
-        "UPDATE users SET {counter} = {previous} + 1, {lock} = CASE WHEN {previous} + 1 >= $2 THEN $3 ELSE NULL END \
-         WHERE id = $1 AND ({lock} IS NULL OR {lock} <= $4) RETURNING {counter}, {lock}"
+        "UPDATE users SET {counter} = {previous} + 1, {lock} = NULL \
+         WHERE id = $1 AND ({lock} IS NULL OR {lock} <= $3) AND {previous} < $2 RETURNING {counter}"
     )
 }
 
-pub fn reserve_pin_attempt() -> String {
-    reserve_attempt("pin_failed_attempts", "pin_locked_until")
+/// A booked attempt was wrong: it stays counted, and the secret locks once
+/// the count reached the maximum. $1 user, $2 max, $3 lock until.
+pub fn fail_attempt(kind: crate::SecretKind) -> String {
+    let (counter, lock) = secret_columns(kind);
+    format!(
+        "UPDATE users SET {lock} = CASE WHEN {counter} >= $2 THEN $3 ELSE {lock} END WHERE id = $1 RETURNING {counter}, {lock}"
+    )
 }
 
-pub fn reserve_login_attempt() -> String {
-    reserve_attempt("login_failed_attempts", "login_locked_until")
+/// A correct secret clears the count and any lock.
+pub fn clear_attempts(kind: crate::SecretKind) -> String {
+    let (counter, lock) = secret_columns(kind);
+    format!("UPDATE users SET {counter} = 0, {lock} = NULL WHERE id = $1")
 }
-
-pub const CLEAR_PIN_FAILURES: &str = "UPDATE users SET pin_failed_attempts = 0, pin_locked_until = NULL WHERE id = $1";
-pub const CLEAR_LOGIN_FAILURES: &str =
-    "UPDATE users SET login_failed_attempts = 0, login_locked_until = NULL WHERE id = $1";
 
 pub const INSERT_MERCHANT: &str = "INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)";
 pub const SELECT_MERCHANT: &str = "SELECT id, name, created_at FROM merchants WHERE id = $1";

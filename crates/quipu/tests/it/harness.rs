@@ -125,9 +125,16 @@ impl Storage {
     }
 }
 
-pub struct TestApp {
+/// A client for one Quipu server's API, in-process or a separate `quipu serve`.
+pub struct Api {
+    /// `http://host:port/api/v1`
     pub api: String,
     pub client: reqwest::Client,
+}
+
+/// A server started in this process, with its storage, clock and services.
+pub struct TestApp {
+    http: Api,
     pub services: Arc<Services>,
     pub clock: Arc<OffsetClock>,
     pub storage: Storage,
@@ -149,18 +156,7 @@ impl TestApp {
         let clock = Arc::new(OffsetClock::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = Server::start(storage.store.clone(), clock.clone(), settings, listener).await.unwrap();
-        Self {
-            api: format!("http://{}/api/v1", server.addr),
-            client: reqwest::Client::new(),
-            services: server.services.clone(),
-            clock,
-            storage,
-            server,
-        }
-    }
-
-    pub fn base(&self) -> String {
-        self.api.trim_end_matches("/api/v1").to_owned()
+        Self { http: Api::new(server.addr), services: server.services.clone(), clock, storage, server }
     }
 
     /// Stops the server gracefully, checks every ledger invariant, cleans up.
@@ -170,6 +166,26 @@ impl TestApp {
         self.storage.dispose().await;
     }
 
+    pub async fn operator(&self) -> String {
+        self.staff(Role::Operator, "+15559990001").await
+    }
+
+    pub async fn staff(&self, role: Role, phone: &str) -> String {
+        self.services.create_staff(role, phone, "Staff Member", "staff-password").await.unwrap();
+        self.login(phone, "staff-password").await
+    }
+}
+
+impl Api {
+    pub fn new(addr: std::net::SocketAddr) -> Self {
+        Self { api: format!("http://{addr}/api/v1"), client: reqwest::Client::new() }
+    }
+
+    pub fn base(&self) -> String {
+        self.api.trim_end_matches("/api/v1").to_owned()
+    }
+
+    /// Sends a request; an error answer must be a well-formed problem document.
     pub async fn request(
         &self,
         method: reqwest::Method,
@@ -221,15 +237,6 @@ impl TestApp {
         let (status, body) = self.post("/auth/login", None, json!({"phone": phone, "password": password})).await;
         assert_eq!(status, 200, "login {phone}: {body}");
         body["token"].as_str().unwrap().to_owned()
-    }
-
-    pub async fn operator(&self) -> String {
-        self.staff(Role::Operator, "+15559990001").await
-    }
-
-    pub async fn staff(&self, role: Role, phone: &str) -> String {
-        self.services.create_staff(role, phone, "Staff Member", "staff-password").await.unwrap();
-        self.login(phone, "staff-password").await
     }
 
     pub async fn customer(&self, phone: &str) -> Person {
@@ -289,6 +296,14 @@ impl TestApp {
         let (status, body) = self.get(&format!("/accounts/{}", person.account), &person.token).await;
         assert_eq!(status, 200, "balance: {body}");
         body["balance"]["minor_units"].as_i64().unwrap()
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.http
     }
 }
 
