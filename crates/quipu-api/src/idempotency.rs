@@ -103,34 +103,26 @@ fn replay(record: IdempotencyRecord, request_hash: &[u8]) -> Result<Response, Ap
 
 type KeyLock = Arc<tokio::sync::Mutex<()>>;
 
+/// Keys remembered before idle ones are swept out of the map.
+const SWEEP_ABOVE: usize = 4096;
+
 /// The idempotency keys being worked on in this process; one turn per key at a time.
 #[derive(Default)]
 pub struct InFlight {
     keys: Mutex<HashMap<(uuid::Uuid, String), KeyLock>>,
 }
 
-/// Holds a key's turn; gives the key up when dropped.
-pub struct Turn<'a> {
-    in_flight: &'a InFlight,
-    entry: (uuid::Uuid, String),
-    guard: tokio::sync::OwnedMutexGuard<()>,
-}
-
 impl InFlight {
-    pub async fn wait_turn(&self, scope: uuid::Uuid, key: &str) -> Turn<'_> {
-        let entry = (scope, key.to_owned());
-        let lock = self.keys.lock().unwrap_or_else(PoisonError::into_inner).entry(entry.clone()).or_default().clone();
-        let guard = lock.lock_owned().await;
-        Turn { in_flight: self, entry, guard }
-    }
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        let mut keys = self.in_flight.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        // Only the map and this turn hold the lock: nobody is waiting, so the key can go.
-        if Arc::strong_count(tokio::sync::OwnedMutexGuard::mutex(&self.guard)) <= 2 {
-            keys.remove(&self.entry);
-        }
+    /// Waits until no other request with this key runs in this process.
+    pub async fn wait_turn(&self, scope: uuid::Uuid, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+            if keys.len() >= SWEEP_ABOVE {
+                // A key only the map still refers to is idle: nobody holds or awaits its turn.
+                keys.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
+            keys.entry((scope, key.to_owned())).or_default().clone()
+        };
+        lock.lock_owned().await
     }
 }

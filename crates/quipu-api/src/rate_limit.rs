@@ -30,19 +30,33 @@ pub struct RateLimiter {
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
 }
 
+/// The key a client is limited under: its IPv4 address, or its IPv6 /64 (one
+/// host is handed a whole /64 and could otherwise rotate through it).
+fn client_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+    }
+}
+
+/// Where clients are counted when the table is full of busy clients: together, never for free.
+const OVERFLOW: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+
 impl RateLimiter {
     /// Takes one token for `address`; `Err(seconds)` says when to come back.
     pub fn take(&self, address: IpAddr, per_minute: u32, now: Timestamp) -> Result<(), u64> {
         let capacity = f64::from(per_minute.max(1));
         let per_micro = capacity / 60_000_000.0;
+        let mut key = client_key(address);
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&address) {
+        if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&key) {
+            // Forget clients whose bucket refilled: they look exactly like new ones.
             buckets.retain(|_, b| refill(*b, capacity, per_micro, now).tokens < capacity);
             if buckets.len() >= MAX_TRACKED {
-                buckets.clear();
+                key = OVERFLOW;
             }
         }
-        let bucket = buckets.entry(address).or_insert(Bucket { tokens: capacity, updated: now });
+        let bucket = buckets.entry(key).or_insert(Bucket { tokens: capacity, updated: now });
         *bucket = refill(*bucket, capacity, per_micro, now);
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -56,23 +70,26 @@ impl RateLimiter {
 
 fn refill(bucket: Bucket, capacity: f64, per_micro: f64, now: Timestamp) -> Bucket {
     let elapsed = now.0.saturating_sub(bucket.updated.0).max(0) as f64;
-    Bucket { tokens: (bucket.tokens + elapsed * per_micro).min(capacity), updated: now }
+    // A clock that steps back refills nothing and moves nothing back.
+    Bucket { tokens: (bucket.tokens + elapsed * per_micro).min(capacity), updated: bucket.updated.max(now) }
 }
 
-/// The client's address: the peer, or, behind a trusted proxy, the address
-/// the proxy appended last to `X-Forwarded-For` (earlier entries are the
-/// client's own claims).
+/// The client's address: the peer, or, behind a trusted proxy, the last
+/// entry of `X-Forwarded-For`, the one the proxy itself appended. Earlier
+/// entries are the client's own claims and never count; if the last entry is
+/// not a plain address, the peer is used. Trust the header only when every
+/// request reaches Quipu through your proxy (e.g. Quipu listens on loopback).
 fn client_address(peer: Option<SocketAddr>, headers: &HeaderMap, trust_forwarded_for: bool) -> Option<IpAddr> {
     if trust_forwarded_for {
-        let forwarded = headers
+        let last = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-            .next_back();
-        if forwarded.is_some() {
-            return forwarded;
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|entry| entry.trim().parse::<IpAddr>().ok());
+        if last.is_some() {
+            return last;
         }
     }
     peer.map(|p| p.ip())
@@ -130,5 +147,21 @@ mod tests {
         let peer = Some(SocketAddr::from(([10, 0, 0, 1], 443)));
         assert_eq!(client_address(peer, &headers, true), Some([203, 0, 113, 9].into()));
         assert_eq!(client_address(peer, &headers, false), Some([10, 0, 0, 1].into()));
+        headers.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 203.0.113.9:4711"));
+        assert_eq!(
+            client_address(peer, &headers, true),
+            Some([10, 0, 0, 1].into()),
+            "never an earlier, forgeable entry"
+        );
+    }
+
+    #[test]
+    fn an_ipv6_host_cannot_rotate_through_its_prefix() {
+        let limiter = RateLimiter::default();
+        let now = Timestamp(0);
+        let first: IpAddr = "2001:db8:1:2::1".parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        let sibling: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        assert_eq!(limiter.take(first, 1, now), Ok(()));
+        assert!(limiter.take(sibling, 1, now).is_err());
     }
 }

@@ -8,8 +8,8 @@ use quipu_domain::Timestamp;
 use quipu_domain::identity::{BankAccountNumber, DisplayName, MerchantId, Password, PhoneNumber, Pin, Role, UserId};
 use quipu_domain::ledger::{AccountFlags, AccountKind};
 use quipu_store::{
-    AccountOwner, ApiKeyRecord, Enrollment, FundingSourceRecord, MerchantRecord, OwnedAccount, SecretKind,
-    SessionRecord, UserRecord,
+    AccountOwner, ApiKeyRecord, CheckOutcome, Enrollment, FundingSourceRecord, MerchantRecord, OwnedAccount,
+    SecretKind, SessionRecord, UserRecord,
 };
 use uuid::Uuid;
 
@@ -22,6 +22,8 @@ use crate::{Services, new_account};
 
 const SESSION_PREFIX: &str = "qps_";
 const API_KEY_PREFIX: &str = "qpk_";
+/// How long one check of a secret may hold its claim; longer than a hashing slot wait plus a hash.
+const CHECK_CLAIM_SECONDS: i64 = 30;
 /// Most funding sources a customer may register.
 const MAX_FUNDING_SOURCES: u32 = 10;
 
@@ -373,9 +375,13 @@ impl Services {
         }
     }
 
-    /// Verifies a password or PIN under its attempt limit. The attempt is
-    /// booked in the database before Argon2 runs, so parallel guesses cannot
-    /// outrun the lock; a correct secret clears the count.
+    /// Verifies a password or PIN under its attempt limit.
+    ///
+    /// One check per person and secret at a time: the check is claimed in the
+    /// database before Argon2 runs (the claim lapses by itself after
+    /// `CHECK_CLAIM_SECONDS` if a process dies), so parallel guesses are
+    /// counted exactly like guesses one after another. The check runs in its
+    /// own task: a client that hangs up cannot leave it half-counted.
     async fn check_secret(
         &self,
         user: &UserRecord,
@@ -388,28 +394,38 @@ impl Services {
             SecretKind::Pin => (self.settings.pin_max_attempts, self.settings.pin_lock_seconds),
             SecretKind::Password => (self.settings.login_max_attempts, self.settings.login_lock_seconds),
         };
-        if self.store.book_secret_attempt(user.id, kind, max_attempts, now).await?.is_none() {
+        let claim_until = now.plus_seconds(CHECK_CLAIM_SECONDS);
+        if self.store.claim_secret_check(user.id, kind, now, claim_until).await?.is_none() {
             let current = self.store.user(user.id).await?;
             let until = current.and_then(|u| match kind {
                 SecretKind::Pin => u.pin_locked_until,
                 SecretKind::Password => u.login_locked_until,
             });
-            // Not locked, yet no try left to book: the remaining tries are all being checked right now.
             return Ok(match until.filter(|until| *until > now) {
                 Some(until) => SecretCheck::Locked(until),
                 None => SecretCheck::Busy,
             });
         }
-        if self.hasher.verify(secret, Some(hash)).await? {
-            self.store.clear_secret_attempts(user.id, kind).await?;
-            return Ok(SecretCheck::Correct);
-        }
+        let (store, hasher, user_id) = (self.store.clone(), self.hasher.clone(), user.id);
+        let (secret, hash) = (secret.to_owned(), hash.to_owned());
         let lock_until = now.plus_seconds(lock_seconds);
-        let state = self.store.fail_secret_attempt(user.id, kind, max_attempts, lock_until).await?;
-        Ok(match state.locked_until.filter(|until| *until > now) {
-            Some(until) => SecretCheck::Locked(until),
-            None => SecretCheck::Wrong { attempts_left: max_attempts.saturating_sub(state.failed_attempts) },
-        })
+        let check = tokio::spawn(async move {
+            let outcome = match hasher.verify(&secret, Some(&hash)).await {
+                Ok(true) => CheckOutcome::Right,
+                Ok(false) => CheckOutcome::Wrong { max_attempts, lock_until },
+                Err(error) => {
+                    store.finish_secret_check(user_id, kind, CheckOutcome::Abandoned).await?;
+                    return Err(error);
+                }
+            };
+            let state = store.finish_secret_check(user_id, kind, outcome).await?;
+            Ok(match (outcome, state.locked_until) {
+                (CheckOutcome::Right, _) => SecretCheck::Correct,
+                (_, Some(until)) => SecretCheck::Locked(until),
+                _ => SecretCheck::Wrong { attempts_left: max_attempts.saturating_sub(state.failed_attempts) },
+            })
+        });
+        check.await.map_err(|_| CoreError::new(ErrorKind::Unavailable, "internal_error", "the secret check failed"))?
     }
 
     pub async fn current_user(&self, principal: &Principal) -> CoreResult<UserRecord> {
@@ -480,16 +496,12 @@ enum SecretCheck {
         attempts_left: u32,
     },
     Locked(Timestamp),
-    /// Every remaining try is being checked by other requests at this moment.
+    /// Another check of the same secret is running right now.
     Busy,
 }
 
 fn busy() -> CoreError {
-    CoreError::new(
-        ErrorKind::Throttled,
-        "too_many_attempts_in_progress",
-        "other attempts are being checked; retry in a moment",
-    )
+    CoreError::new(ErrorKind::Throttled, "check_in_progress", "another attempt is being checked; retry in a moment")
 }
 
 fn duplicate_phone() -> CoreError {

@@ -25,9 +25,9 @@ use quipu_store::rows::{
     UserRow,
 };
 use quipu_store::{
-    AccountOwner, ApiKeyRecord, Enrollment, FailureState, FundingSourceRecord, HistoryQuery, IdempotencyRecord,
-    MAX_PAGE, MerchantRecord, OwnedAccount, SecretKind, SessionRecord, Store, StoreError, StoreResult, UserRecord,
-    db_error, sql,
+    AccountOwner, ApiKeyRecord, CheckOutcome, Enrollment, FailureState, FundingSourceRecord, HistoryQuery,
+    IdempotencyRecord, MAX_PAGE, MerchantRecord, OwnedAccount, SecretKind, SessionRecord, Store, StoreError,
+    StoreResult, UserRecord, db_error, sql,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -457,50 +457,50 @@ impl Store for SqliteStore {
         rows.into_iter().map(UserRow::into_record).collect()
     }
 
-    async fn book_secret_attempt(
+    async fn claim_secret_check(
         &self,
         user: UserId,
         kind: SecretKind,
-        max_attempts: u32,
         now: Timestamp,
+        claim_until: Timestamp,
     ) -> StoreResult<Option<u32>> {
-        let count: Option<i64> = sqlx::query_scalar(&sql::book_attempt(kind))
+        let count: Option<i64> = sqlx::query_scalar(&sql::claim_check(kind))
             .bind(user.0)
-            .bind(i64::from(max_attempts))
             .bind(now.0)
+            .bind(claim_until.0)
             .fetch_optional(&self.writer)
             .await
-            .map_err(db_error("booking an attempt at a secret"))?;
+            .map_err(db_error("claiming a secret check"))?;
         Ok(count.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
     }
 
-    async fn fail_secret_attempt(
+    async fn finish_secret_check(
         &self,
         user: UserId,
         kind: SecretKind,
-        max_attempts: u32,
-        lock_until: Timestamp,
+        outcome: CheckOutcome,
     ) -> StoreResult<FailureState> {
-        let (attempts, locked_until): (i64, Option<i64>) = sqlx::query_as(&sql::fail_attempt(kind))
+        let CheckOutcome::Wrong { max_attempts, lock_until } = outcome else {
+            let statement =
+                if outcome == CheckOutcome::Right { sql::record_right(kind) } else { sql::release_check(kind) };
+            sqlx::query(&statement)
+                .bind(user.0)
+                .execute(&self.writer)
+                .await
+                .map_err(db_error("finishing a secret check"))?;
+            return Ok(FailureState { failed_attempts: 0, locked_until: None });
+        };
+        let (attempts, locked_until): (i64, Option<i64>) = sqlx::query_as(&sql::record_wrong(kind))
             .bind(user.0)
             .bind(i64::from(max_attempts))
             .bind(lock_until.0)
             .fetch_one(&self.writer)
             .await
-            .map_err(db_error("recording a wrong secret"))?;
+            .map_err(db_error("counting a wrong secret"))?;
         Ok(FailureState {
             failed_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             locked_until: locked_until.map(Timestamp),
         })
-    }
-
-    async fn clear_secret_attempts(&self, user: UserId, kind: SecretKind) -> StoreResult<()> {
-        sqlx::query(&sql::clear_attempts(kind))
-            .bind(user.0)
-            .execute(&self.writer)
-            .await
-            .map_err(db_error("clearing attempts at a secret"))?;
-        Ok(())
     }
 
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {

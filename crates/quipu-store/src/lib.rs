@@ -179,7 +179,19 @@ pub enum SecretKind {
     Password,
 }
 
-/// After a wrong secret: how many attempts count since the last success, and the lock if there is one.
+/// How a claimed check of a secret ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckOutcome {
+    Right,
+    Wrong {
+        max_attempts: u32,
+        lock_until: Timestamp,
+    },
+    /// The check could not run to the end; nothing is counted.
+    Abandoned,
+}
+
+/// After a check: how many wrong attempts count since the last right one, and the lock if there is one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureState {
     pub failed_attempts: u32,
@@ -260,28 +272,26 @@ pub trait Store: Send + Sync + 'static {
     /// Staff of a merchant, at most 200.
     async fn merchant_staff(&self, merchant: MerchantId) -> StoreResult<Vec<UserRecord>>;
 
-    /// Books one attempt at a secret before it is verified (see
-    /// [`sql::book_attempt`]); returns the count including it. `None`: the
-    /// secret is locked or every remaining try is in flight; do not verify.
-    async fn book_secret_attempt(
+    /// Claims the one check of a user's secret until `claim_until` (see
+    /// [`sql::claim_check`]); returns the wrong attempts counted so far.
+    /// `None`: locked, or another check holds the claim; do not verify.
+    async fn claim_secret_check(
         &self,
         user: UserId,
         kind: SecretKind,
-        max_attempts: u32,
         now: Timestamp,
+        claim_until: Timestamp,
     ) -> StoreResult<Option<u32>>;
 
-    /// Records that a booked attempt was wrong; locks until `lock_until` once the count reached `max_attempts`.
-    async fn fail_secret_attempt(
+    /// Ends a claimed check: `Right` clears the count, `Wrong` counts one and
+    /// locks until `lock_until` at `max_attempts` (and returns the new state),
+    /// `Abandoned` only releases the claim.
+    async fn finish_secret_check(
         &self,
         user: UserId,
         kind: SecretKind,
-        max_attempts: u32,
-        lock_until: Timestamp,
+        outcome: CheckOutcome,
     ) -> StoreResult<FailureState>;
-
-    /// Clears the count and any lock after a correct secret.
-    async fn clear_secret_attempts(&self, user: UserId, kind: SecretKind) -> StoreResult<()>;
 
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
 

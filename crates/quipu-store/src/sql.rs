@@ -100,42 +100,51 @@ pub const INSERT_USER: &str = "INSERT INTO users (id, role, phone, full_name, pa
 pub const SELECT_USER: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE id = $1";
 pub const SELECT_USER_BY_PHONE: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE phone = $1";
 pub const SELECT_MERCHANT_STAFF: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE merchant_id = $1 ORDER BY created_at LIMIT 200";
-/// The columns that count attempts at a secret and lock it.
-pub fn secret_columns(kind: crate::SecretKind) -> (&'static str, &'static str) {
+/// The columns that count wrong attempts at a secret, lock it, and claim its check.
+fn secret_columns(kind: crate::SecretKind) -> (&'static str, &'static str, &'static str) {
     match kind {
-        crate::SecretKind::Pin => ("pin_failed_attempts", "pin_locked_until"),
-        crate::SecretKind::Password => ("login_failed_attempts", "login_locked_until"),
+        crate::SecretKind::Pin => ("pin_failed_attempts", "pin_locked_until", "pin_checking_until"),
+        crate::SecretKind::Password => ("login_failed_attempts", "login_locked_until", "login_checking_until"),
     }
 }
 
-/// Books one attempt at a secret BEFORE it is checked, atomically, so a burst
-/// of parallel guesses gets no more tries than guesses one after another.
-/// The counter holds failures plus attempts still being checked; no row comes
-/// back while the secret is locked, or while every remaining try is in
-/// flight. An expired lock starts the count afresh. $1 user, $2 max, $3 now.
-/// (Every right-hand side sees the row's old values, on SQLite and PostgreSQL alike.)
-pub fn book_attempt(kind: crate::SecretKind) -> String {
-    let (counter, lock) = secret_columns(kind);
-    let previous = format!("(CASE WHEN {lock} IS NOT NULL THEN 0 ELSE {counter} END)");
+/// Claims the right to check a person's secret: one check at a time, so a
+/// burst of parallel guesses is counted exactly like guesses one after
+/// another. No row comes back while the secret is locked or another check
+/// holds the claim. An expired lock is lifted and the count starts afresh.
+/// $1 user, $2 now, $3 claim until. (Right-hand sides see the old row, on
+/// SQLite and PostgreSQL alike.)
+pub fn claim_check(kind: crate::SecretKind) -> String {
+    let (failures, lock, checking) = secret_columns(kind);
     format!(
-        "UPDATE users SET {counter} = {previous} + 1, {lock} = NULL \
-         WHERE id = $1 AND ({lock} IS NULL OR {lock} <= $3) AND {previous} < $2 RETURNING {counter}"
+        "UPDATE users SET {checking} = $3, \
+         {failures} = CASE WHEN {lock} IS NOT NULL THEN 0 ELSE {failures} END, {lock} = NULL \
+         WHERE id = $1 AND ({lock} IS NULL OR {lock} <= $2) AND ({checking} IS NULL OR {checking} <= $2) \
+         RETURNING {failures}"
     )
 }
 
-/// A booked attempt was wrong: it stays counted, and the secret locks once
-/// the count reached the maximum. $1 user, $2 max, $3 lock until.
-pub fn fail_attempt(kind: crate::SecretKind) -> String {
-    let (counter, lock) = secret_columns(kind);
+/// The claimed check found a wrong secret: count it, lock at the limit, release the claim.
+/// $1 user, $2 max, $3 lock until.
+pub fn record_wrong(kind: crate::SecretKind) -> String {
+    let (failures, lock, checking) = secret_columns(kind);
     format!(
-        "UPDATE users SET {lock} = CASE WHEN {counter} >= $2 THEN $3 ELSE {lock} END WHERE id = $1 RETURNING {counter}, {lock}"
+        "UPDATE users SET {failures} = {failures} + 1, \
+         {lock} = CASE WHEN {failures} + 1 >= $2 THEN $3 ELSE NULL END, {checking} = NULL \
+         WHERE id = $1 RETURNING {failures}, {lock}"
     )
 }
 
-/// A correct secret clears the count and any lock.
-pub fn clear_attempts(kind: crate::SecretKind) -> String {
-    let (counter, lock) = secret_columns(kind);
-    format!("UPDATE users SET {counter} = 0, {lock} = NULL WHERE id = $1")
+/// The claimed check found the right secret: clear the count and release the claim. $1 user.
+pub fn record_right(kind: crate::SecretKind) -> String {
+    let (failures, lock, checking) = secret_columns(kind);
+    format!("UPDATE users SET {failures} = 0, {lock} = NULL, {checking} = NULL WHERE id = $1")
+}
+
+/// The check could not finish (server busy, database error): release the claim, count nothing. $1 user.
+pub fn release_check(kind: crate::SecretKind) -> String {
+    let (_, _, checking) = secret_columns(kind);
+    format!("UPDATE users SET {checking} = NULL WHERE id = $1")
 }
 
 pub const INSERT_MERCHANT: &str = "INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)";
