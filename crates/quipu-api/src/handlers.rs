@@ -358,3 +358,15 @@ pub async fn add_cashier(
 pub async fn create_api_key(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<impl IntoResponse> {
     Ok(created(state.services.create_api_key(&caller).await?))
 }
+
+/// A merchant owner revokes an API key; requests with it fail from then on.
+#[utoipa::path(delete, path = "/api/v1/merchant/api-keys/{id}", tag = "merchant", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<StatusCode> {
+    state.services.revoke_api_key(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

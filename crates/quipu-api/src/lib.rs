@@ -21,7 +21,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use quipu_core::Services;
 use tower_http::timeout::TimeoutLayer;
@@ -98,7 +98,8 @@ pub fn router(state: AppState) -> Router {
         .route("/operator/ledger/verify", get(handlers::verify))
         .route("/merchant", get(handlers::merchant))
         .route("/merchant/cashiers", post(handlers::add_cashier))
-        .route("/merchant/api-keys", post(handlers::create_api_key));
+        .route("/merchant/api-keys", post(handlers::create_api_key))
+        .route("/merchant/api-keys/{id}", delete(handlers::revoke_api_key));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(handlers::healthz))

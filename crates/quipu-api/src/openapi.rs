@@ -13,7 +13,7 @@ use crate::handlers;
         handlers::my_history, handlers::account, handlers::history, handlers::statement, handlers::receipt, handlers::p2p,
         handlers::cash_in, handlers::cash_out,
         handlers::create_agent, handlers::create_merchant, handlers::issue, handlers::redeem, handlers::freeze, handlers::unfreeze, handlers::verify,
-        handlers::merchant, handlers::add_cashier, handlers::create_api_key,
+        handlers::merchant, handlers::add_cashier, handlers::create_api_key, handlers::revoke_api_key,
     ),
     modifiers(&BearerAuth),
     tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"))

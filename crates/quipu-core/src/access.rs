@@ -294,6 +294,18 @@ impl Services {
         Ok(ApiKeyView { id: record.id, key: format!("{prefix}.{secret}"), prefix })
     }
 
+    /// A merchant owner revokes one of the merchant's API keys; it stops working at once.
+    pub async fn revoke_api_key(&self, principal: &Principal, key_id: Uuid) -> CoreResult<()> {
+        principal.require(Role::MerchantOwner)?;
+        let merchant_id = principal.merchant().ok_or_else(CoreError::forbidden)?;
+        if self.store.revoke_api_key(key_id, merchant_id, self.now()).await? {
+            tracing::info!(key = %key_id, merchant = %merchant_id, "api key revoked");
+            Ok(())
+        } else {
+            Err(CoreError::not_found("api key"))
+        }
+    }
+
     /// Logs in with phone and password; repeated failures lock the login for a while.
     pub async fn login(&self, phone: &str, password: &str) -> CoreResult<SessionView> {
         let bad_credentials = || CoreError::unauthenticated("invalid_credentials", "wrong phone number or password");

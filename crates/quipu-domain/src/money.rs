@@ -221,10 +221,6 @@ pub struct Amount(pub i64);
 impl Amount {
     pub const ZERO: Amount = Amount(0);
 
-    pub fn minor_units(self) -> i64 {
-        self.0
-    }
-
     pub fn checked_add(self, other: Amount) -> Result<Amount, MoneyError> {
         self.0.checked_add(other.0).map(Amount).ok_or(MoneyError::Overflow)
     }

@@ -13,14 +13,6 @@ pub struct Timestamp(pub i64);
 impl Timestamp {
     pub const MICROS_PER_SECOND: i64 = 1_000_000;
 
-    pub fn from_micros(micros: i64) -> Self {
-        Self(micros)
-    }
-
-    pub fn as_micros(self) -> i64 {
-        self.0
-    }
-
     /// `self + seconds`, saturating: a far-future deadline is still a deadline.
     pub fn plus_seconds(self, seconds: i64) -> Self {
         Self(self.0.saturating_add(seconds.saturating_mul(Self::MICROS_PER_SECOND)))

@@ -561,6 +561,18 @@ impl Store for PostgresStore {
         Ok(row.map(ApiKeyRecord::from))
     }
 
+    async fn revoke_api_key(&self, id: Uuid, merchant: MerchantId, now: Timestamp) -> StoreResult<bool> {
+        let revoked = sqlx::query(sql::REVOKE_API_KEY)
+            .bind(id)
+            .bind(merchant.0)
+            .bind(now.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error("revoking an api key"))?
+            .rows_affected();
+        Ok(revoked == 1)
+    }
+
     async fn insert_funding_source(&self, source: &FundingSourceRecord, max: u32) -> StoreResult<bool> {
         let inserted = sqlx::query(sql::INSERT_FUNDING_SOURCE)
             .bind(source.id)

@@ -305,6 +305,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>>;
 
+    /// Revokes a merchant's own live key; `false` if there was none to revoke.
+    async fn revoke_api_key(&self, id: Uuid, merchant: MerchantId, now: Timestamp) -> StoreResult<bool>;
+
     /// Adds a funding source unless the user has `max` already; `false` then.
     async fn insert_funding_source(&self, source: &FundingSourceRecord, max: u32) -> StoreResult<bool>;
 

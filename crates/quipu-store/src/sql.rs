@@ -157,6 +157,9 @@ pub const SELECT_SESSION: &str =
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
 
 pub const INSERT_API_KEY: &str = "INSERT INTO api_keys (id, merchant_id, prefix, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)";
+/// $1 key, $2 merchant (a merchant revokes only its own keys), $3 now.
+pub const REVOKE_API_KEY: &str =
+    "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND merchant_id = $2 AND revoked_at IS NULL";
 pub const SELECT_API_KEY_BY_PREFIX: &str =
     "SELECT id, merchant_id, prefix, secret_hash, created_at, revoked_at FROM api_keys WHERE prefix = $1";
 

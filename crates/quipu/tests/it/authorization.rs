@@ -130,6 +130,19 @@ async fn every_resource_refuses_other_users() {
         let (status, _) = app.get("/me/funding-sources", &agent.token).await;
         assert_eq!(status, 403);
 
+        // Only the owning merchant's owner revokes a key; a revoked key stops working at once.
+        let key_id = key["id"].as_str().unwrap();
+        for token in [&other_owner, &cashier, &amina.token] {
+            let (status, _) = app.request(reqwest::Method::DELETE, &format!("/merchant/api-keys/{key_id}"), Some(token), None, None).await;
+            assert!(status == 404 || status == 403, "{status}");
+        }
+        let (status, _) = app.request(reqwest::Method::DELETE, &format!("/merchant/api-keys/{key_id}"), Some(&owner), None, None).await;
+        assert_eq!(status, 204);
+        let (status, problem) = app.get("/merchant", &api_key).await;
+        assert_eq!((status, problem["code"].as_str().unwrap()), (401, "invalid_api_key"));
+        let (status, _) = app.request(reqwest::Method::DELETE, &format!("/merchant/api-keys/{key_id}"), Some(&owner), None, None).await;
+        assert_eq!(status, 404, "already revoked");
+
         assert_eq!(app.balance(&amina).await, 2500, "no refused action moved money");
     })
     .await;
