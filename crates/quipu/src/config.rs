@@ -197,3 +197,41 @@ fn positive(value: Option<u32>, default: u32, name: &str) -> Fallible<u32> {
         None => Ok(default),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The configuration README.md documents is the configuration this code reads.
+    #[test]
+    fn the_readme_example_is_a_valid_configuration() {
+        let readme = include_str!("../../../README.md");
+        let example = readme
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("README.md has a ```toml block");
+        let file: FileConfig = toml::from_str(example).expect("README's example parses");
+        let config = resolve(file, &Overrides::default()).expect("README's example resolves");
+        assert_eq!(config.settings.pin_max_attempts, 5);
+        assert_eq!(config.settings.writer.max_batch, 512);
+        assert_eq!(config.settings.transfer_limits.len(), 1);
+        assert!(!config.json_logs);
+    }
+
+    #[test]
+    fn explicit_directories_and_bad_values_are_reported() {
+        let named = Overrides { data_dir: Some("/srv/quipu".into()), ..Overrides::default() };
+        let config = resolve(FileConfig::default(), &named).expect("resolves");
+        assert_eq!(config.storage, StorageConfig::Sqlite { data_dir: "/srv/quipu".into(), explicit: true });
+        let default = resolve(FileConfig::default(), &Overrides::default()).expect("resolves");
+        assert_eq!(default.storage, StorageConfig::Sqlite { data_dir: DEFAULT_DATA_DIR.into(), explicit: false });
+        assert_eq!(default.listen.to_string(), DEFAULT_LISTEN);
+        let mysql = Overrides { database_url: Some("mysql://x".into()), ..Overrides::default() };
+        assert!(resolve(FileConfig::default(), &mysql).is_err());
+        let zero_lock: FileConfig = toml::from_str("[security]\npin_lock_seconds = 0\n").expect("parses");
+        assert!(resolve(zero_lock, &Overrides::default()).is_err());
+        let bad_limit: FileConfig = toml::from_str("[limits.per_transfer]\nEUR = \"10\"\n").expect("parses");
+        assert!(resolve(bad_limit, &Overrides::default()).is_err(), "EUR is not enabled");
+    }
+}
