@@ -1,0 +1,268 @@
+//! The payment-code library against the reference vectors (shared/reference/qr-formats.md),
+//! and generated payloads: round trips, and hostile input that must never panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use proptest::prelude::*;
+use quipu_codes::cpm::{self, CpmError, CpmPayload, Tlv, TlvValue};
+use quipu_codes::mpm::{self, DataObject, MpmError, Payload, Value};
+
+const EMV_EXAMPLE: &str = "00020101021229300012D156000000000510A93FO3230Q31280012D15600000001030812345678520441115802CN5914BEST TRANSPORT6007BEIJING64200002ZH0104最佳运输0202北京540523.7253031565502016233030412340603***0708A60086670902ME91320016A0112233449988770708123456786304A13A";
+const PIX: &str = "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D";
+const PROMPTPAY: &str = "00020101021129370016A000000677010111011300668012345675802TH530376463046197";
+const STALE_CRC: &str = "00020101021226270012hk.com.hkicl0207999999952040000530334454031235802HK5902NA6002HK630484E1";
+const BROKEN_TEMPLATE: &str = "00020126360014BR.GOV.BCB.PIX0114+5511943214321520400005303986540566.665802BR5907EMPRESA6008BRASILIA62080503***6304170E";
+const CPM_EXAMPLE: &str = "hQVDUFYwMWEaTwegAAAAVVVVVw8SNFZ4kBI0WNGRIgESNF8=";
+
+fn text(id: &str, value: &str) -> DataObject {
+    DataObject { id: id.into(), value: Value::Text(value.into()) }
+}
+
+fn template(id: &str, children: Vec<DataObject>) -> DataObject {
+    DataObject { id: id.into(), value: Value::Template(children) }
+}
+
+#[test]
+fn emvco_example_decodes_field_by_field() {
+    assert_eq!(EMV_EXAMPLE.chars().count(), 248);
+    assert_eq!(EMV_EXAMPLE.len(), 260);
+    let payload = mpm::decode(EMV_EXAMPLE).unwrap();
+    let expected = vec![
+        text("00", "01"),
+        text("01", "12"),
+        template("29", vec![text("00", "D15600000000"), text("05", "A93FO3230Q")]),
+        template("31", vec![text("00", "D15600000001"), text("03", "12345678")]),
+        text("52", "4111"),
+        text("58", "CN"),
+        text("59", "BEST TRANSPORT"),
+        text("60", "BEIJING"),
+        template("64", vec![text("00", "ZH"), text("01", "最佳运输"), text("02", "北京")]),
+        text("54", "23.72"),
+        text("53", "156"),
+        text("55", "01"),
+        template("62", vec![text("03", "1234"), text("06", "***"), text("07", "A6008667"), text("09", "ME")]),
+        template("91", vec![text("00", "A011223344998877"), text("07", "12345678")]),
+        text("63", "A13A"),
+    ];
+    assert_eq!(payload.objects, expected);
+    assert_eq!(payload.nested_text("64", "01"), Some("最佳运输"));
+    assert!(payload.merchant_account("D15600000001").is_some());
+}
+
+#[test]
+fn national_schemes_decode_despite_missing_objects() {
+    let pix = mpm::decode(PIX).unwrap();
+    assert_eq!(pix.text("59"), Some("Fulano de Tal"));
+    assert_eq!(pix.text("53"), Some("986"));
+    assert_eq!(pix.nested_text("62", "05"), Some("***"));
+    let account = pix.merchant_account("br.gov.bcb.pix").unwrap();
+    assert_eq!(account[1], text("01", "123e4567-e12b-12d1-a456-426655440000"));
+
+    let promptpay = mpm::decode(PROMPTPAY).unwrap();
+    assert_eq!(promptpay.text("01"), Some("11"));
+    assert_eq!(promptpay.nested_text("29", "01"), Some("0066801234567"));
+    assert_eq!((promptpay.text("52"), promptpay.text("59"), promptpay.text("60")), (None, None, None));
+    // Tolerant reading is not strict writing: Quipu would never issue this.
+    assert!(matches!(mpm::encode_strict(&promptpay), Err(MpmError::Invalid { .. })));
+}
+
+#[test]
+fn invalid_vectors_are_refused_for_the_right_reason() {
+    assert_eq!(mpm::decode(STALE_CRC), Err(MpmError::CrcMismatch { stated: "84E1".into(), computed: "D1A3".into() }));
+    // 62 claims 08 characters for a 7-character value, so its content ends in a stray character.
+    // Its CRC is right, which proves nothing.
+    assert_eq!(mpm::decode(BROKEN_TEMPLATE), Err(MpmError::Leftover { path: "62".into(), chars: 1 }));
+}
+
+#[test]
+fn decode_then_encode_is_byte_for_byte() {
+    for vector in [EMV_EXAMPLE, PIX, PROMPTPAY] {
+        assert_eq!(mpm::encode(&mpm::decode(vector).unwrap()).unwrap(), vector);
+    }
+    // Without a CRC object the writer computes it; a stale one is refused.
+    let mut payload = mpm::decode(PIX).unwrap();
+    payload.objects.pop();
+    assert_eq!(mpm::encode(&payload).unwrap(), PIX);
+    payload.objects.push(text("63", "0000"));
+    assert!(matches!(mpm::encode(&payload), Err(MpmError::CrcMismatch { .. })));
+}
+
+#[test]
+fn lower_case_crcs_are_read_and_kept() {
+    let lower = format!("{}{}", &PIX[..PIX.len() - 4], PIX[PIX.len() - 4..].to_lowercase());
+    let payload = mpm::decode(&lower).unwrap();
+    assert_eq!(mpm::encode(&payload).unwrap(), lower);
+}
+
+#[test]
+fn hostile_mpm_structures_are_refused() {
+    type Expect = fn(&MpmError) -> bool;
+    let cases: [(&str, Expect); 8] = [
+        ("", |e| *e == MpmError::Empty),
+        ("0002016304", |e| matches!(e, MpmError::Overrun { .. })),
+        ("00020163", |e| matches!(e, MpmError::Leftover { .. })),
+        ("000201", |e| *e == MpmError::CrcNotLast),
+        ("5204000000020163041234", |e| *e == MpmError::FormatIndicatorNotFirst),
+        ("0002010002016304ABCD", |e| matches!(e, MpmError::DuplicateId { .. })),
+        ("000201AB04xxxx", |e| matches!(e, MpmError::MalformedHeader { .. })),
+        ("00020162000000", |e| matches!(e, MpmError::ZeroLength { .. })),
+    ];
+    for (input, expected) in cases {
+        let error = mpm::decode(input).unwrap_err();
+        assert!(expected(&error), "{input:?} gave {error:?}");
+    }
+    let huge = format!("000201{}", "9".repeat(5000));
+    assert!(matches!(mpm::decode(&huge), Err(MpmError::TooLong { .. })));
+    // A template whose content overruns inside it.
+    let inner = "0002012605001X06304";
+    assert!(mpm::decode(inner).is_err());
+}
+
+#[test]
+fn strict_writing_checks_known_fields() {
+    let quipu = Payload {
+        objects: vec![
+            text("00", "01"),
+            text("01", "12"),
+            template("26", vec![text("00", "org.quipu"), text("01", "0190f2c4a1b27c3d")]),
+            text("52", "5411"),
+            text("53", "840"),
+            text("54", "12.50"),
+            text("58", "US"),
+            text("59", "Mama Rosa's Groceries"),
+            text("60", "Springfield"),
+            template("62", vec![text("05", "sale-42")]),
+        ],
+    };
+    let written = mpm::encode_strict(&quipu).unwrap();
+    let read = mpm::decode(&written).unwrap();
+    assert_eq!(read.text("54"), Some("12.50"));
+    for (id, bad) in [
+        ("52", "541"),
+        ("53", "USD"),
+        ("54", "0.00"),
+        ("54", "1.2.3"),
+        ("58", "usa"),
+        ("59", "A name that is far too long for EMV"),
+    ] {
+        let mut broken = quipu.clone();
+        broken.objects.iter_mut().find(|o| o.id == id).unwrap().value = Value::Text(bad.into());
+        assert!(mpm::encode_strict(&broken).is_err(), "{id}={bad:?} must be refused");
+    }
+}
+
+#[test]
+fn cpm_example_decodes_exactly_and_round_trips() {
+    let payload = cpm::decode(CPM_EXAMPLE).unwrap();
+    let expected = CpmPayload {
+        objects: vec![
+            Tlv { tag: "85".into(), value: TlvValue::Hex("4350563031".into()) },
+            Tlv {
+                tag: "61".into(),
+                value: TlvValue::Children(vec![
+                    Tlv { tag: "4F".into(), value: TlvValue::Hex("A0000000555555".into()) },
+                    Tlv { tag: "57".into(), value: TlvValue::Hex("1234567890123458D191220112345F".into()) },
+                ]),
+            },
+        ],
+    };
+    assert_eq!(payload, expected);
+    assert_eq!(cpm::encode(&payload).unwrap(), CPM_EXAMPLE);
+    // PAN 1234567890123458, expiry 1912, service code 201 live in the track-2 data.
+    let track2 = payload.hex("57").unwrap();
+    assert!(track2.starts_with("1234567890123458D1912201"));
+}
+
+#[test]
+fn hostile_cpm_payloads_are_refused() {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    assert_eq!(cpm::decode("not base64!"), Err(CpmError::NotBase64));
+    assert!(matches!(cpm::decode(&b64(&[0x85, 0x05, 0x43])), Err(CpmError::Overrun { .. })));
+    assert!(matches!(cpm::decode(&b64(&[0x85, 0x81, 0x05])), Err(CpmError::Malformed { .. })), "non-minimal length");
+    assert!(matches!(cpm::decode(&b64(&[0x9F])), Err(CpmError::Malformed { .. })));
+    assert!(matches!(cpm::decode(&b64(&[0x85, 0x05, 0x43, 0x50, 0x56, 0x30, 0x31])), Err(CpmError::NotCpm(_))));
+    let mut deep = vec![0x85, 0x05, 0x43, 0x50, 0x56, 0x30, 0x31];
+    let mut nested: Vec<u8> = vec![];
+    for _ in 0..10 {
+        let mut outer = vec![0x61, nested.len() as u8];
+        outer.extend(nested);
+        nested = outer;
+    }
+    deep.extend(nested);
+    assert!(cpm::decode(&b64(&deep)).is_err(), "deep nesting is refused, not recursed into");
+    assert!(matches!(cpm::decode(&"A".repeat(4000)), Err(CpmError::TooLong(_))));
+}
+
+fn leaf_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ -~]{1,30}",
+        "[a-zA-Z0-9 ]{1,10}",
+        prop::collection::vec(prop::char::range('\u{4e00}', '\u{9fa5}'), 1..12).prop_map(|c| c.into_iter().collect()),
+    ]
+}
+
+fn unique_ids(ids: Vec<u8>) -> Vec<u8> {
+    let mut seen = std::collections::BTreeSet::new();
+    ids.into_iter().filter(|id| seen.insert(*id)).collect()
+}
+
+/// Random but well-formed payload trees: ids unique per level, templates where templates belong.
+fn payload() -> impl Strategy<Value = Payload> {
+    let leaf_children = prop::collection::vec((0u8..100, leaf_text()), 1..4).prop_map(|children| {
+        let ids = unique_ids(children.iter().map(|(id, _)| *id).collect());
+        ids.into_iter()
+            .filter_map(|id| children.iter().find(|(i, _)| *i == id).map(|(_, t)| text(&format!("{id:02}"), t)))
+            .collect::<Vec<_>>()
+    });
+    let root = prop::collection::vec((1u8..63, leaf_text(), leaf_children), 0..8);
+    root.prop_map(|entries| {
+        let mut objects = vec![text("00", "01")];
+        let ids = unique_ids(entries.iter().map(|(id, _, _)| *id).collect());
+        for id in ids {
+            let Some((_, leaf, children)) = entries.iter().find(|(i, _, _)| *i == id) else { continue };
+            let key = format!("{id:02}");
+            let is_template = (26..=51).contains(&id) || id == 62;
+            objects.push(if is_template { template(&key, children.clone()) } else { text(&key, leaf) });
+        }
+        Payload { objects }
+    })
+    .prop_filter("every value fits in 99 characters", |p| mpm::encode(p).is_ok())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_mpm_payloads_round_trip(payload in payload()) {
+        let written = mpm::encode(&payload).unwrap();
+        let mut read = mpm::decode(&written).unwrap();
+        prop_assert_eq!(read.objects.pop().map(|o| o.id), Some("63".to_owned()));
+        prop_assert_eq!(&read, &payload);
+        prop_assert_eq!(mpm::encode(&mpm::decode(&written).unwrap()).unwrap(), written);
+    }
+
+    #[test]
+    fn any_text_is_read_without_panicking(input in "\\PC{0,300}") {
+        let _ = mpm::decode(&input);
+        let _ = cpm::decode(&input);
+    }
+
+    #[test]
+    fn mutated_valid_payloads_are_read_without_panicking(cut in 0usize..248, insert in "\\PC{0,3}") {
+        let mut chars: Vec<char> = EMV_EXAMPLE.chars().collect();
+        chars.splice(cut..cut, insert.chars());
+        let mutated: String = chars.into_iter().collect();
+        if mutated != EMV_EXAMPLE {
+            prop_assert!(mpm::decode(&mutated).is_err(), "a changed payload must not verify");
+        }
+    }
+
+    #[test]
+    fn any_bytes_are_read_as_cpm_without_panicking(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        use base64::Engine;
+        let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        if let Ok(payload) = cpm::decode(&text) {
+            prop_assert_eq!(cpm::encode(&payload).unwrap(), text);
+        }
+    }
+}
