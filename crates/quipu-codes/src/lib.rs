@@ -3,6 +3,9 @@
 //! - [`mpm`]: EMVCo merchant-presented QR payloads (the shop shows, the phone scans).
 //! - [`cpm`]: EMVCo consumer-presented QR payloads (the phone shows, the till scans).
 //! - [`crc`]: CRC-16/CCITT-FALSE, the checksum MPM payloads end with.
+//! - [`numeric`]: Quipu's 20-digit one-time payment code, and its CPM wrapping.
+//! - [`scan`]: recognising which of these a scanner read.
+//! - [`render`]: QR codes and Code 128 barcodes as SVG or PNG bytes.
 //!
 //! Everything a camera reads is hostile: decoders are bounded, never panic,
 //! and say exactly what is wrong. Readers are strict about structure and
@@ -12,3 +15,6 @@
 pub mod cpm;
 pub mod crc;
 pub mod mpm;
+pub mod numeric;
+pub mod render;
+pub mod scan;

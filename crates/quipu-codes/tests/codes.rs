@@ -5,6 +5,8 @@
 use proptest::prelude::*;
 use quipu_codes::cpm::{self, CpmError, CpmPayload, Tlv, TlvValue};
 use quipu_codes::mpm::{self, DataObject, MpmError, Payload, Value};
+use quipu_codes::numeric::{self, CodeError, PaymentCode};
+use quipu_codes::scan::{self, ScanError, Scanned};
 
 const EMV_EXAMPLE: &str = "00020101021229300012D156000000000510A93FO3230Q31280012D15600000001030812345678520441115802CN5914BEST TRANSPORT6007BEIJING64200002ZH0104最佳运输0202北京540523.7253031565502016233030412340603***0708A60086670902ME91320016A0112233449988770708123456786304A13A";
 const PIX: &str = "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D";
@@ -229,6 +231,99 @@ fn payload() -> impl Strategy<Value = Payload> {
     .prop_filter("every value fits in 99 characters", |p| mpm::encode(p).is_ok())
 }
 
+/// The secret of docs/payment-codes.md's test vectors: the 32 ASCII bytes of RFC 6238's SHA-256 seed.
+const VECTOR_SECRET: &[u8] = b"12345678901234567890123456789012";
+
+/// (unix seconds, slot, one-time value, code), computed independently with Python's hmac module.
+const CODE_VECTORS: [(i64, u8, u32, &str); 6] = [
+    (59, 0, 43_261_395, "84123456780432613953"),
+    (1_111_111_109, 0, 65_927_763, "84123456780659277631"),
+    (1_234_567_890, 3, 13_270_795, "84123456783132707950"),
+    (2_000_000_000, 9, 57_694_654, "84123456789576946541"),
+    (20_000_000_000, 0, 59_569_150, "84123456780595691507"),
+    (1_795_000_000, 1, 42_732_801, "84123456781427328011"),
+];
+
+#[test]
+fn payment_codes_match_the_documented_vectors() {
+    for (seconds, slot, value, digits) in CODE_VECTORS {
+        let code = numeric::generate(VECTOR_SECRET, 12_345_678, seconds, slot).unwrap();
+        assert_eq!(code.one_time_value, value, "at {seconds}s slot {slot}");
+        assert_eq!(code.to_digits().unwrap(), digits);
+        assert_eq!(PaymentCode::parse(digits).unwrap(), code);
+        let step = numeric::step_at(seconds).unwrap();
+        assert_eq!(numeric::verify(VECTOR_SECRET, &code, seconds, 1), Some(step));
+    }
+}
+
+#[test]
+fn a_code_verifies_only_near_its_own_step_and_with_its_own_secret() {
+    let code = numeric::generate(VECTOR_SECRET, 7, 6_000, 0).unwrap();
+    assert_eq!(numeric::verify(VECTOR_SECRET, &code, 6_000 + 60, 1), Some(100), "one step late is within skew");
+    assert_eq!(numeric::verify(VECTOR_SECRET, &code, 6_000 - 60, 1), Some(100), "one step early too");
+    assert_eq!(numeric::verify(VECTOR_SECRET, &code, 6_000 + 120, 1), None, "two steps late has expired");
+    assert_eq!(numeric::verify(b"another device's secret", &code, 6_000, 1), None);
+    let other_slot = PaymentCode { slot: 1, ..code };
+    assert_eq!(numeric::verify(VECTOR_SECRET, &other_slot, 6_000, 1), None, "the slot is part of the MAC");
+    assert_eq!(numeric::verify(VECTOR_SECRET, &code, -1, 1), None);
+}
+
+#[test]
+fn malformed_codes_are_refused_for_the_right_reason() {
+    let good = "84123456780432613953";
+    assert_eq!(PaymentCode::parse(&good[..19]), Err(CodeError::WrongLength(19)));
+    assert_eq!(PaymentCode::parse("8412345678043261395x"), Err(CodeError::NotDigits));
+    assert_eq!(PaymentCode::parse("8412345678043261395٣"), Err(CodeError::WrongLength(20)), "20 chars, 21 bytes");
+    assert_eq!(PaymentCode::parse("85123456780432613953"), Err(CodeError::WrongPrefix));
+    for position in 0..19 {
+        let mut bytes = good.as_bytes().to_vec();
+        bytes[position] = if bytes[position] == b'9' { b'0' } else { bytes[position] + 1 };
+        let typo = String::from_utf8(bytes).unwrap();
+        let refused = PaymentCode::parse(&typo);
+        assert!(matches!(refused, Err(CodeError::CheckDigit | CodeError::WrongPrefix)), "{typo}: {refused:?}");
+    }
+    let code = PaymentCode::parse(good).unwrap();
+    assert_eq!(PaymentCode { slot: 10, ..code }.to_digits(), Err(CodeError::OutOfRange("slot")));
+    assert_eq!(PaymentCode { device_ref: 100_000_000, ..code }.to_digits(), Err(CodeError::OutOfRange("device_ref")));
+}
+
+#[test]
+fn luhn_matches_known_card_numbers() {
+    assert!(numeric::luhn_valid("4111111111111111"));
+    assert!(numeric::luhn_valid("79927398713"));
+    assert!(!numeric::luhn_valid("79927398710"));
+    assert!(!numeric::luhn_valid("7"));
+    assert!(!numeric::luhn_valid("4111-1111"));
+}
+
+#[test]
+fn the_code_travels_inside_a_cpm_payload_with_quipus_aid() {
+    let code = PaymentCode::parse("84123456783132707950").unwrap();
+    let payload = numeric::to_cpm(&code).unwrap();
+    assert_eq!(payload, "hQVDUFYwMWEeTwfwUVVJUFUBUAVRVUlQVWMMwQqEEjRWeDEycHlQ", "docs/payment-codes.md's example");
+    let Scanned::Cpm(tree) = scan::scan(&payload).unwrap() else { panic!("a CPM payload") };
+    assert_eq!(tree.hex("4F"), Some(numeric::QUIPU_AID_HEX));
+    assert_eq!(numeric::from_cpm(&tree), Some(Ok(code)));
+    assert_eq!(Scanned::Cpm(tree).payment_code(), Some(Ok(code)));
+    let foreign = cpm::decode(CPM_EXAMPLE).unwrap();
+    assert_eq!(numeric::from_cpm(&foreign), None, "another scheme's AID is not a Quipu code");
+}
+
+#[test]
+fn scanning_recognises_each_format_and_round_trips_through_json() {
+    for payload in [EMV_EXAMPLE, PIX, PROMPTPAY, CPM_EXAMPLE, "84123456780432613953"] {
+        let scanned = scan::scan(payload).unwrap();
+        let json = serde_json::to_string(&scanned).unwrap();
+        let back: Scanned = serde_json::from_str(&json).unwrap();
+        assert_eq!(scan::encode(&back).unwrap(), payload, "{json}");
+    }
+    assert!(matches!(scan::scan("84123456780432613950"), Err(ScanError::Code(CodeError::CheckDigit))));
+    assert!(matches!(scan::scan(STALE_CRC), Err(ScanError::Mpm(_))));
+    assert!(matches!(scan::scan("hQVDUFYwMWE="), Err(ScanError::Cpm(_))));
+    assert!(matches!(scan::scan("https://example.com/pay"), Err(ScanError::Unrecognised)));
+    assert!(matches!(scan::scan(""), Err(ScanError::Unrecognised)));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -254,6 +349,28 @@ proptest! {
         let mutated: String = chars.into_iter().collect();
         if mutated != EMV_EXAMPLE {
             prop_assert!(mpm::decode(&mutated).is_err(), "a changed payload must not verify");
+        }
+    }
+
+    #[test]
+    fn generated_codes_verify_and_round_trip(
+        secret in prop::collection::vec(any::<u8>(), 1..64),
+        device_ref in 0u32..=numeric::MAX_DEVICE_REF,
+        seconds in 0i64..10_000_000_000,
+        slot in 0u8..=numeric::MAX_SLOT,
+    ) {
+        let code = numeric::generate(&secret, device_ref, seconds, slot).unwrap();
+        let digits = code.to_digits().unwrap();
+        prop_assert_eq!(digits.len(), 20);
+        prop_assert_eq!(PaymentCode::parse(&digits).unwrap(), code);
+        prop_assert!(numeric::verify(&secret, &code, seconds, 1).is_some());
+        prop_assert_eq!(numeric::from_cpm(&cpm::decode(&numeric::to_cpm(&code).unwrap()).unwrap()), Some(Ok(code)));
+    }
+
+    #[test]
+    fn any_text_is_scanned_without_panicking(input in "[0-9]{0,24}|\\PC{0,64}") {
+        if let Ok(scanned) = scan::scan(&input) {
+            prop_assert_eq!(scan::encode(&scanned).unwrap(), input);
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod config;
 pub mod demo;
+pub mod qr;
 
 /// Errors at the binary's edge are reported to a person and end the process.
 pub type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;

@@ -56,6 +56,33 @@ enum Command {
     },
     /// Write a consistent online copy of the SQLite database to DESTINATION (a new file).
     Backup { destination: PathBuf },
+    /// Read, write and draw payment codes: EMV merchant QR, EMV consumer QR, Quipu numeric codes.
+    Qr {
+        #[command(subcommand)]
+        command: QrCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum QrCommand {
+    /// Print a payload's tree as JSON, in payload order; exits non-zero with the reason if it is corrupt.
+    Decode {
+        /// The payload as scanned, or - to read one line of stdin.
+        payload: String,
+    },
+    /// Read a tree (the JSON `qr decode` prints) on stdin and write its payload, byte for byte.
+    Encode,
+    /// Draw a payload as a QR symbol (or a Code 128 barcode) into a new .png or .svg file.
+    Render {
+        /// The payload, or - to read one line of stdin.
+        payload: String,
+        /// The image to write; its extension picks PNG or SVG.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// A Code 128 barcode for laser scanners instead of a QR symbol.
+        #[arg(long)]
+        barcode: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -139,7 +166,21 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         Command::Ledger { command: LedgerCommand::Verify } => verify(&config).await,
         Command::Admin { command } => admin(config, command).await,
         Command::Backup { destination } => backup(&config, &destination).await,
+        Command::Qr { command } => qr(command),
     }
+}
+
+/// The payment-code tools touch no database.
+fn qr(command: QrCommand) -> Fallible<ExitCode> {
+    match command {
+        QrCommand::Decode { payload } => println!("{}", quipu::qr::decode(&quipu::qr::payload_argument(&payload)?)?),
+        QrCommand::Encode => quipu::qr::print_payload(&quipu::qr::encode(&quipu::qr::read_stdin_bounded()?)?)?,
+        QrCommand::Render { payload, output, barcode } => {
+            quipu::qr::render(&quipu::qr::payload_argument(&payload)?, &output, barcode)?;
+            eprintln!("wrote {}", output.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(config: Config) -> Fallible<ExitCode> {

@@ -9,4 +9,5 @@ mod cli;
 mod concurrency;
 mod harness;
 mod ledger_model;
+mod qr_cli;
 mod wallet_flows;
