@@ -9,6 +9,7 @@ pub mod extract;
 pub mod handlers;
 pub mod idempotency;
 pub mod openapi;
+pub mod payments;
 pub mod problem;
 pub mod rate_limit;
 pub mod requests;
@@ -21,7 +22,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use quipu_core::Services;
 use tower_http::timeout::TimeoutLayer;
@@ -99,7 +100,19 @@ pub fn router(state: AppState) -> Router {
         .route("/merchant", get(handlers::merchant))
         .route("/merchant/cashiers", post(handlers::add_cashier))
         .route("/merchant/api-keys", post(handlers::create_api_key))
-        .route("/merchant/api-keys/{id}", delete(handlers::revoke_api_key));
+        .route("/merchant/api-keys/{id}", delete(handlers::revoke_api_key))
+        .route("/me/devices", get(payments::devices).post(payments::enroll_device))
+        .route("/me/devices/{id}/pause", post(payments::pause_device))
+        .route("/me/devices/{id}/resume", post(payments::resume_device))
+        .route("/me/devices/{id}/revoke", post(payments::revoke_device))
+        .route("/merchant/charges", post(payments::charge))
+        .route("/merchant/payments", get(payments::merchant_payments))
+        .route("/merchant/payments/{id}/refunds", post(payments::refund))
+        .route("/merchant/refund-policy", put(payments::set_refund_policy))
+        .route("/payments/{id}", get(payments::payment))
+        .route("/payments/{id}/approve", post(payments::approve))
+        .route("/payments/{id}/cancel", post(payments::cancel))
+        .route("/operator/merchants/{id}/fee", put(payments::set_fee));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(handlers::healthz))

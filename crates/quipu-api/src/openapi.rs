@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers;
+use crate::{handlers, payments};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,9 +14,12 @@ use crate::handlers;
         handlers::cash_in, handlers::cash_out,
         handlers::create_agent, handlers::create_merchant, handlers::issue, handlers::redeem, handlers::freeze, handlers::unfreeze, handlers::verify,
         handlers::merchant, handlers::add_cashier, handlers::create_api_key, handlers::revoke_api_key,
+        payments::enroll_device, payments::devices, payments::pause_device, payments::resume_device, payments::revoke_device,
+        payments::charge, payments::merchant_payments, payments::payment, payments::approve, payments::cancel,
+        payments::refund, payments::set_fee, payments::set_refund_policy,
     ),
     modifiers(&BearerAuth),
-    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"))
+    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"))
 )]
 pub struct ApiDoc;
 

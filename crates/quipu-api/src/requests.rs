@@ -119,3 +119,63 @@ impl From<HistoryParams> for quipu_core::wallet::HistoryFilter {
         Self { cursor: params.cursor, from: params.from, to: params.to, kinds: params.kind, limit: params.limit }
     }
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollDeviceRequest {
+    /// What the customer calls the device, e.g. "my phone".
+    pub label: String,
+    pub pin: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChargeRequest {
+    /// The customer's payment code as scanned or typed: 20 digits starting 84, or its EMV CPM payload.
+    pub code: String,
+    /// Decimal string, e.g. "12.50".
+    pub amount: String,
+    /// ISO 4217 code; the network's default currency if absent.
+    pub currency: Option<String>,
+    /// The till's own reference (receipt number), at most 64 characters.
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    pub pin: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Decimal string; absent refunds everything not yet refunded.
+    pub amount: Option<String>,
+    /// Must be the payment's currency if given.
+    pub currency: Option<String>,
+    /// Shown to the customer; at most 100 characters.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantFeeRequest {
+    /// The fee on each payment in basis points: 150 is 1.5%. At most 1000.
+    pub fee_bps: u32,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundPolicyRequest {
+    pub cashiers_may_refund: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 200; default 50.
+    pub limit: Option<u32>,
+}

@@ -228,6 +228,8 @@ impl Services {
             id: MerchantId(Uuid::now_v7()),
             name: business.as_str().to_owned(),
             created_at: self.now(),
+            fee_bps: 0,
+            cashiers_may_refund: false,
         };
         let mut owner = self.new_user(Role::MerchantOwner, owner_phone, owner_name, owner_password, None).await?;
         owner.merchant_id = Some(merchant.id);

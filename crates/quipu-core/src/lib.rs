@@ -8,6 +8,7 @@
 pub mod access;
 pub mod clock;
 pub mod error;
+pub mod payments;
 pub mod secrets;
 pub mod views;
 pub mod wallet;
@@ -55,6 +56,38 @@ pub struct Settings {
     /// How long a stored idempotent response is replayed. Past it a retry runs
     /// again, and the ledger still answers with the original transfer.
     pub idempotency_retention_seconds: i64,
+    pub payments: PaymentSettings,
+}
+
+/// In-store payment rules an operator tunes.
+#[derive(Debug, Clone)]
+pub struct PaymentSettings {
+    /// Payment-code charges above this amount (per currency) wait for the
+    /// customer's PIN; at or below it they complete at once. A currency
+    /// without an entry uses 20 major units (e.g. 20.00 USD).
+    pub approval_thresholds: HashMap<CurrencyCode, Amount>,
+    /// How long a payment may wait for approval before it lapses.
+    pub approval_seconds: i64,
+    /// Time steps either side of now in which a code is accepted (clock skew).
+    pub code_skew_steps: u64,
+    /// Devices a customer may have enrolled (not revoked) at once.
+    pub max_devices: u32,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self { approval_thresholds: HashMap::new(), approval_seconds: 120, code_skew_steps: 1, max_devices: 5 }
+    }
+}
+
+impl PaymentSettings {
+    /// The largest amount that completes without the customer's PIN.
+    pub fn approval_threshold(&self, currency: quipu_domain::money::Currency) -> Option<Amount> {
+        match self.approval_thresholds.get(&currency.code) {
+            Some(limit) => Some(*limit),
+            None => 10i64.checked_pow(u32::from(currency.exponent)).and_then(|unit| unit.checked_mul(20)).map(Amount),
+        }
+    }
 }
 
 impl Settings {
@@ -73,6 +106,7 @@ impl Settings {
             writer: WriterLimits::default(),
             hold_sweep_interval: Duration::from_secs(5),
             idempotency_retention_seconds: 7 * 24 * 3600,
+            payments: PaymentSettings::default(),
         }
     }
 }

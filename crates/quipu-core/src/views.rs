@@ -236,3 +236,74 @@ pub struct VerifyView {
     pub accounts_checked: usize,
     pub violations: Vec<String>,
 }
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeviceView {
+    pub id: uuid::Uuid,
+    pub label: String,
+    /// The eight digits after the 84 prefix in this device's payment codes.
+    pub device_ref: String,
+    /// active, paused or revoked.
+    pub status: String,
+    pub created_at: String,
+}
+
+impl From<&quipu_store::payments::DeviceRecord> for DeviceView {
+    fn from(device: &quipu_store::payments::DeviceRecord) -> Self {
+        Self {
+            id: device.id,
+            label: device.label.clone(),
+            device_ref: format!("{:08}", device.device_ref),
+            status: device.status.as_str().to_owned(),
+            created_at: rfc3339(device.created_at),
+        }
+    }
+}
+
+/// A newly enrolled device and its secret: shown once, kept on the device.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnrolledDeviceView {
+    pub device: DeviceView,
+    /// The 32-byte device secret, hex. The app derives its payment codes from it.
+    pub secret_hex: String,
+    pub algorithm: String,
+    pub step_seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: uuid::Uuid,
+    /// processing, awaiting_approval, completed, failed, partially_refunded or refunded.
+    pub status: String,
+    /// Why a payment failed: insufficient_funds, account_frozen, cancelled, expired, …
+    pub failure_code: Option<String>,
+    /// payment_code, merchant_qr or card.
+    pub method: String,
+    pub amount: MoneyView,
+    /// The merchant's fee on this payment.
+    pub fee: MoneyView,
+    pub refunded: MoneyView,
+    pub merchant_id: uuid::Uuid,
+    pub merchant_name: String,
+    pub reference: String,
+    pub created_at: String,
+    /// For a payment awaiting approval: when it lapses.
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentPage {
+    pub payments: Vec<PaymentView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefundView {
+    pub id: uuid::Uuid,
+    pub payment_id: uuid::Uuid,
+    pub amount: MoneyView,
+    /// pending or completed.
+    pub status: String,
+    pub reason: String,
+    pub created_at: String,
+}

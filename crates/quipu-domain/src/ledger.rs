@@ -83,6 +83,8 @@ macro_rules! string_enum {
     };
 }
 
+pub(crate) use string_enum;
+
 string_enum!(
     /// What an account is for. Drives default flags and who may see it.
     AccountKind {

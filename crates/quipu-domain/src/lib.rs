@@ -1,5 +1,5 @@
 //! Quipu's pure domain: money, the double-entry ledger rules, the ledger
-//! invariants and the identity value types.
+//! invariants, in-store payment rules and the identity value types.
 //!
 //! Nothing in this crate performs I/O or reads the clock: time is passed in
 //! as a [`Timestamp`], storage hands in the state it loaded, and the caller
@@ -9,6 +9,7 @@
 pub mod identity;
 pub mod ledger;
 pub mod money;
+pub mod payment;
 pub mod time;
 pub mod verify;
 

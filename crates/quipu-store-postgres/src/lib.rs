@@ -214,6 +214,8 @@ async fn insert_user(conn: &mut PgConnection, u: &UserRecord) -> Result<(), sqlx
         .map(|_| ())
 }
 
+quipu_store::payment_store_methods!(PostgresStore, pool, pool);
+
 #[async_trait]
 impl Store for PostgresStore {
     fn backend_name(&self) -> &'static str {
@@ -408,6 +410,8 @@ impl Store for PostgresStore {
                 .bind(merchant.id.0)
                 .bind(&merchant.name)
                 .bind(merchant.created_at.0)
+                .bind(i64::from(merchant.fee_bps))
+                .bind(i64::from(merchant.cashiers_may_refund))
                 .execute(&mut *tx)
                 .await
                 .map_err(conflict_on_unique("inserting a merchant", "merchant exists"))?;
@@ -535,7 +539,7 @@ impl Store for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error("loading a merchant"))?;
-        Ok(row.map(MerchantRecord::from))
+        row.map(MerchantRow::into_record).transpose()
     }
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {

@@ -219,6 +219,8 @@ async fn insert_user(conn: &mut SqliteConnection, u: &UserRecord) -> Result<(), 
         .map(|_| ())
 }
 
+quipu_store::payment_store_methods!(SqliteStore, writer, reader);
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend_name(&self) -> &'static str {
@@ -412,6 +414,8 @@ impl Store for SqliteStore {
                 .bind(merchant.id.0)
                 .bind(&merchant.name)
                 .bind(merchant.created_at.0)
+                .bind(i64::from(merchant.fee_bps))
+                .bind(i64::from(merchant.cashiers_may_refund))
                 .execute(&mut *tx)
                 .await
                 .map_err(conflict_on_unique("inserting a merchant", "merchant exists"))?;
@@ -539,7 +543,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.reader)
             .await
             .map_err(db_error("loading a merchant"))?;
-        Ok(row.map(MerchantRecord::from))
+        row.map(MerchantRow::into_record).transpose()
     }
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {

@@ -8,7 +8,6 @@
 
 use std::path::Path;
 
-use async_trait::async_trait;
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, Role, UserId};
 use quipu_domain::ledger::{
@@ -18,8 +17,12 @@ use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
 use uuid::Uuid;
 
+pub mod payments;
 pub mod rows;
 pub mod sql;
+
+/// For [`payment_store_methods!`], so backends need not name async-trait themselves.
+pub use async_trait::async_trait;
 
 /// Most rows one history page may return.
 pub const MAX_PAGE: u32 = 500;
@@ -118,6 +121,10 @@ pub struct MerchantRecord {
     pub id: MerchantId,
     pub name: String,
     pub created_at: Timestamp,
+    /// The operator's fee on each payment, in basis points.
+    pub fee_bps: u32,
+    /// Whether the merchant's cashiers may refund, or only the owner (and API keys).
+    pub cashiers_may_refund: bool,
 }
 
 /// A login session. Only the SHA-256 of the token is stored.
@@ -215,7 +222,7 @@ pub struct HistoryQuery {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: payments::PaymentStore + Send + Sync + 'static {
     /// "sqlite" or "postgres", for logs and `/readyz`.
     fn backend_name(&self) -> &'static str;
 

@@ -164,11 +164,19 @@ pub struct MerchantRow {
     pub id: Uuid,
     pub name: String,
     pub created_at: i64,
+    pub fee_bps: i64,
+    pub cashiers_may_refund: i64,
 }
 
-impl From<MerchantRow> for MerchantRecord {
-    fn from(row: MerchantRow) -> Self {
-        MerchantRecord { id: MerchantId(row.id), name: row.name, created_at: Timestamp(row.created_at) }
+impl MerchantRow {
+    pub fn into_record(self) -> StoreResult<MerchantRecord> {
+        Ok(MerchantRecord {
+            id: MerchantId(self.id),
+            name: self.name,
+            created_at: Timestamp(self.created_at),
+            fee_bps: count("merchants", self.fee_bps)?,
+            cashiers_may_refund: self.cashiers_may_refund != 0,
+        })
     }
 }
 

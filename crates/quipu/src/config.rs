@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use quipu_core::{HashCost, Settings, WriterLimits};
-use quipu_domain::money::CurrencySet;
+use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
 use serde::Deserialize;
 
 use crate::Fallible;
@@ -33,6 +33,19 @@ pub struct FileConfig {
     pub limits: LimitsConfig,
     #[serde(default)]
     pub ledger: LedgerConfig,
+    #[serde(default)]
+    pub payments: PaymentsConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentsConfig {
+    /// Payment-code charges above these amounts wait for the customer's PIN: `{ USD = "20.00" }`.
+    #[serde(default)]
+    pub approval_threshold: HashMap<String, String>,
+    pub approval_seconds: Option<i64>,
+    pub code_skew_steps: Option<u64>,
+    pub max_devices: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -149,17 +162,14 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
     };
     settings.auth_requests_per_minute = security.auth_requests_per_minute.unwrap_or(settings.auth_requests_per_minute);
     settings.trust_forwarded_for = security.trust_forwarded_for.unwrap_or(settings.trust_forwarded_for);
-    for (code, amount) in file.limits.per_transfer {
-        let currency = settings
-            .currencies
-            .get(&code)
-            .map_err(|_| format!("limits.per_transfer: {code} is not an enabled currency"))?;
-        let limit = currency
-            .parse_amount(&amount)
-            .and_then(|a| a.ensure_positive())
-            .map_err(|e| format!("limits.per_transfer.{code}: {e}"))?;
-        settings.transfer_limits.insert(currency.code, limit);
-    }
+    settings.transfer_limits = amounts_by_currency(&settings, file.limits.per_transfer, "limits.per_transfer")?;
+    let payments = file.payments;
+    settings.payments.approval_thresholds =
+        amounts_by_currency(&settings, payments.approval_threshold, "payments.approval_threshold")?;
+    settings.payments.approval_seconds =
+        seconds(payments.approval_seconds, settings.payments.approval_seconds, "payments.approval_seconds")?;
+    settings.payments.code_skew_steps = payments.code_skew_steps.unwrap_or(settings.payments.code_skew_steps).min(5);
+    settings.payments.max_devices = payments.max_devices.unwrap_or(settings.payments.max_devices).clamp(1, 50);
     settings.writer = WriterLimits {
         max_batch: file.ledger.max_batch.unwrap_or(settings.writer.max_batch).clamp(1, 4096),
         queue: file.ledger.queue.unwrap_or(settings.writer.queue).clamp(1, 1 << 20),
@@ -179,6 +189,25 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         Some(other) => return Err(format!("log_format {other:?}: use \"text\" or \"json\"").into()),
     };
     Ok(Config { listen, storage, settings, json_logs })
+}
+
+/// A table of positive amounts keyed by enabled currency codes.
+fn amounts_by_currency(
+    settings: &Settings,
+    table: HashMap<String, String>,
+    name: &str,
+) -> Fallible<HashMap<CurrencyCode, Amount>> {
+    let mut amounts = HashMap::new();
+    for (code, amount) in table {
+        let currency =
+            settings.currencies.get(&code).map_err(|_| format!("{name}: {code} is not an enabled currency"))?;
+        let limit = currency
+            .parse_amount(&amount)
+            .and_then(|a| a.ensure_positive())
+            .map_err(|e| format!("{name}.{code}: {e}"))?;
+        amounts.insert(currency.code, limit);
+    }
+    Ok(amounts)
 }
 
 /// A duration in seconds that must be at least one: a lock of zero seconds is no lock.
@@ -216,6 +245,8 @@ mod tests {
         assert_eq!(config.settings.pin_max_attempts, 5);
         assert_eq!(config.settings.writer.max_batch, 512);
         assert_eq!(config.settings.transfer_limits.len(), 1);
+        assert_eq!(config.settings.payments.approval_thresholds.len(), 1);
+        assert_eq!(config.settings.payments.approval_seconds, 120);
         assert!(!config.json_logs);
     }
 

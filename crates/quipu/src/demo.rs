@@ -120,6 +120,9 @@ fn amount(text: &str) -> AmountInput<'_> {
     AmountInput { amount: text, currency: None }
 }
 
+/// The fee every demo merchant pays on a payment: 1.5%.
+const DEMO_FEE_BPS: u32 = 150;
+
 /// Seeds the operator, an agent with float, merchants and customers with balances.
 pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLogin)>> {
     let mut logins: Vec<(String, &'static DemoLogin)> = Vec::new();
@@ -132,8 +135,9 @@ pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLog
     services.issue(&operator, new_id(), agent_id, amount(AGENT_FLOAT)).await?;
     logins.push((format!("float {AGENT_FLOAT}"), &AGENT));
     for (business, owner) in &MERCHANTS {
-        services.create_merchant(&operator, business, owner.phone, owner.name, owner.password).await?;
-        logins.push(((*business).to_owned(), owner));
+        let merchant = services.create_merchant(&operator, business, owner.phone, owner.name, owner.password).await?;
+        services.set_merchant_fee(&operator, merchant.id, DEMO_FEE_BPS).await?;
+        logins.push((format!("{business}, fee 1.5%"), owner));
     }
     let agent = user_principal(quipu_domain::identity::UserId(agent_id), Role::Agent);
     for (customer, balance) in &CUSTOMERS {

@@ -72,6 +72,18 @@ enum QrCommand {
     },
     /// Read a tree (the JSON `qr decode` prints) on stdin and write its payload, byte for byte.
     Encode,
+    /// Print the payment code a device shows now, as a customer's app would: for testing tills and integrations.
+    Code {
+        /// The device secret, hex, as enrolment returned it.
+        #[arg(long, env = "QUIPU_DEVICE_SECRET", hide_env_values = true)]
+        secret: String,
+        /// The device reference, as enrolment returned it.
+        #[arg(long)]
+        device_ref: u32,
+        /// 0-9: a fresh code within the same minute uses the next slot.
+        #[arg(long, default_value_t = 0)]
+        slot: u8,
+    },
     /// Draw a payload as a QR symbol (or a Code 128 barcode) into a new .png or .svg file.
     Render {
         /// The payload, or - to read one line of stdin.
@@ -175,6 +187,9 @@ fn qr(command: QrCommand) -> Fallible<ExitCode> {
     match command {
         QrCommand::Decode { payload } => println!("{}", quipu::qr::decode(&quipu::qr::payload_argument(&payload)?)?),
         QrCommand::Encode => quipu::qr::print_payload(&quipu::qr::encode(&quipu::qr::read_stdin_bounded()?)?)?,
+        QrCommand::Code { secret, device_ref, slot } => {
+            println!("{}", quipu::qr::current_code(&secret, device_ref, slot)?)
+        }
         QrCommand::Render { payload, output, barcode } => {
             quipu::qr::render(&quipu::qr::payload_argument(&payload)?, &output, barcode)?;
             eprintln!("wrote {}", output.display());

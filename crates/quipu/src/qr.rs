@@ -39,6 +39,14 @@ pub fn render(payload: &str, output: &Path, barcode: bool) -> Fallible<()> {
     Ok(())
 }
 
+/// The payment code a device with this secret shows now, in a slot.
+pub fn current_code(secret_hex: &str, device_ref: u32, slot: u8) -> Fallible<String> {
+    let secret = hex::decode(secret_hex.trim()).map_err(|_| "the secret must be hex, as enrolment returned it")?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let code = quipu_codes::numeric::generate(&secret, device_ref, i64::try_from(now)?, slot)?;
+    Ok(code.to_digits()?)
+}
+
 /// The payload argument, or one line of stdin when it is `-`.
 pub fn payload_argument(argument: &str) -> Fallible<String> {
     if argument != "-" {

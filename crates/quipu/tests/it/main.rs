@@ -9,5 +9,6 @@ mod cli;
 mod concurrency;
 mod harness;
 mod ledger_model;
+mod payments;
 mod qr_cli;
 mod wallet_flows;

@@ -1,0 +1,180 @@
+//! Handlers for in-store payments: devices, till charges, approvals, refunds.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use quipu_core::payments::DeviceAction;
+use quipu_core::views::{DeviceView, EnrolledDeviceView, PaymentPage, PaymentView};
+use quipu_core::wallet::AmountInput;
+
+use crate::AppState;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
+use crate::idempotency;
+use crate::problem::{ApiError, Problem};
+use crate::requests::{
+    ApproveRequest, ChargeRequest, EnrollDeviceRequest, MerchantFeeRequest, PageParams, RefundPolicyRequest,
+    RefundRequest,
+};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Enrol a device for payment codes, confirmed by PIN. The secret in the answer is shown once.
+#[utoipa::path(post, path = "/api/v1/me/devices", tag = "payments", security(("bearer" = [])), request_body = EnrollDeviceRequest,
+    responses((status = 201, body = EnrolledDeviceView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn enroll_device(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<EnrollDeviceRequest>,
+) -> ApiResult<(StatusCode, axum::Json<EnrolledDeviceView>)> {
+    Ok((StatusCode::CREATED, axum::Json(state.services.enroll_device(&caller, &body.label, &body.pin).await?)))
+}
+
+/// The caller's enrolled devices.
+#[utoipa::path(get, path = "/api/v1/me/devices", tag = "payments", security(("bearer" = [])),
+    responses((status = 200, body = Vec<DeviceView>)))]
+pub async fn devices(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<Vec<DeviceView>>> {
+    Ok(axum::Json(state.services.devices(&caller).await?))
+}
+
+/// Pause payment codes from a device (they are refused until resumed).
+#[utoipa::path(post, path = "/api/v1/me/devices/{id}/pause", tag = "payments", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = DeviceView), (status = 404, body = Problem)))]
+pub async fn pause_device(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<DeviceView>> {
+    Ok(axum::Json(state.services.change_device(&caller, id, DeviceAction::Pause).await?))
+}
+
+/// Resume payment codes from a paused device.
+#[utoipa::path(post, path = "/api/v1/me/devices/{id}/resume", tag = "payments", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = DeviceView), (status = 404, body = Problem)))]
+pub async fn resume_device(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<DeviceView>> {
+    Ok(axum::Json(state.services.change_device(&caller, id, DeviceAction::Resume).await?))
+}
+
+/// Revoke a device for good (a lost phone).
+#[utoipa::path(post, path = "/api/v1/me/devices/{id}/revoke", tag = "payments", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = DeviceView), (status = 404, body = Problem)))]
+pub async fn revoke_device(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<DeviceView>> {
+    Ok(axum::Json(state.services.change_device(&caller, id, DeviceAction::Revoke).await?))
+}
+
+/// A till charges a customer's payment code. At or below the approval
+/// threshold the answer is `completed`; above it, `awaiting_approval` until
+/// the customer approves with their PIN.
+#[utoipa::path(post, path = "/api/v1/merchant/charges", tag = "payments", security(("bearer" = [])), request_body = ChargeRequest,
+    params(("Idempotency-Key" = String, Header, description = "One per sale; a retry with the same key returns the first answer")),
+    responses((status = 201, body = PaymentView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn charge(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    ApiJson(body): ApiJson<ChargeRequest>,
+) -> ApiResult<Response> {
+    idempotency::once(&state, &caller, &key, "charge", &body, |id| {
+        let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+        state.services.charge_code(&caller, id.0, &body.code, amount, body.reference.as_deref())
+    })
+    .await
+}
+
+/// The merchant's payments, newest first.
+#[utoipa::path(get, path = "/api/v1/merchant/payments", tag = "payments", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, body = PaymentPage), (status = 403, body = Problem)))]
+pub async fn merchant_payments(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<PaymentPage>> {
+    Ok(axum::Json(state.services.merchant_payments(&caller, params.cursor.as_deref(), params.limit).await?))
+}
+
+/// One payment, for its customer or its merchant. A till polls it to learn an approval's outcome.
+#[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "payments", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = PaymentView), (status = 404, body = Problem)))]
+pub async fn payment(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<PaymentView>> {
+    Ok(axum::Json(state.services.payment_view(&caller, id).await?))
+}
+
+/// The customer approves a payment awaiting approval, with their PIN.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/approve", tag = "payments", security(("bearer" = [])), request_body = ApproveRequest,
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = PaymentView), (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<ApproveRequest>,
+) -> ApiResult<axum::Json<PaymentView>> {
+    Ok(axum::Json(state.services.approve_payment(&caller, id, &body.pin).await?))
+}
+
+/// The customer or the merchant cancels a payment awaiting approval.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/cancel", tag = "payments", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = PaymentView), (status = 409, body = Problem)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<PaymentView>> {
+    Ok(axum::Json(state.services.cancel_payment(&caller, id).await?))
+}
+
+/// Refund a payment in full (no amount) or in part; several partial refunds up to the amount paid.
+#[utoipa::path(post, path = "/api/v1/merchant/payments/{id}/refunds", tag = "payments", security(("bearer" = [])),
+    request_body = RefundRequest, params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 201, body = quipu_core::views::RefundView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn refund(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<RefundRequest>,
+) -> ApiResult<Response> {
+    let route = format!("refund:{id}");
+    idempotency::once(&state, &caller, &key, &route, &body, |refund_id| {
+        let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
+        state.services.refund(&caller, refund_id.0, id, amount, body.reason.as_deref())
+    })
+    .await
+}
+
+/// The operator sets a merchant's fee rate.
+#[utoipa::path(put, path = "/api/v1/operator/merchants/{id}/fee", tag = "operator", security(("bearer" = [])),
+    request_body = MerchantFeeRequest, params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn set_fee(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<MerchantFeeRequest>,
+) -> ApiResult<StatusCode> {
+    state.services.set_merchant_fee(&caller, id, body.fee_bps).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The merchant's owner allows (or stops) cashiers refunding.
+#[utoipa::path(put, path = "/api/v1/merchant/refund-policy", tag = "merchant", security(("bearer" = [])),
+    request_body = RefundPolicyRequest, responses((status = 204), (status = 403, body = Problem)))]
+pub async fn set_refund_policy(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<RefundPolicyRequest>,
+) -> ApiResult<StatusCode> {
+    state.services.set_cashier_refunds(&caller, body.cashiers_may_refund).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,651 @@
+//! In-store payments: customers' devices and their one-time payment codes,
+//! a till charging a code, approval with PIN above a threshold, refunds.
+//!
+//! A payment is a record plus linked ledger transfers whose ids derive from
+//! the payment's id: customer → merchant for the amount, merchant → fee
+//! income for the fee. The record is written first (status `processing`),
+//! then the transfers, then the status; a retry with the same idempotency
+//! key resumes wherever a crash left it, because every step is idempotent.
+
+use quipu_codes::numeric::{self, PaymentCode};
+use quipu_codes::scan;
+use quipu_domain::Timestamp;
+use quipu_domain::identity::{DisplayName, MerchantId, Role};
+use quipu_domain::ledger::{AccountKind, ChainRejection, TransferCode, TransferCommand, TransferId, TransferOp};
+use quipu_domain::money::{Amount, Currency};
+use quipu_domain::payment::{self as rules, DeviceStatus, PaymentMethod, PaymentStatus, RefundStatus};
+use quipu_store::AccountOwner;
+use quipu_store::payments::{DeviceRecord, PaymentInsert, PaymentRecord, RefundClaim, RefundRecord};
+use uuid::Uuid;
+
+use crate::Services;
+use crate::access::Principal;
+use crate::error::{CoreError, CoreResult, ErrorKind};
+use crate::secrets::derived_id;
+use crate::views::{DeviceView, EnrolledDeviceView, MoneyView, PaymentPage, PaymentView, RefundView, rfc3339};
+use crate::wallet::AmountInput;
+
+/// Attempts at drawing an unused device reference before giving up.
+const DEVICE_REF_DRAWS: u32 = 8;
+/// How far back a code is recognised as expired rather than forged: 30 minutes of steps.
+const EXPIRED_CODE_STEPS: u64 = 30;
+/// Longest reference a till may attach to a payment.
+const MAX_REFERENCE_CHARS: usize = 64;
+
+/// What a customer does to an enrolled device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceAction {
+    Pause,
+    Resume,
+    Revoke,
+}
+
+/// The ledger transfer ids of a payment, derived so every retry names the same ones.
+fn payment_transfer(payment: Uuid, leg: &str) -> TransferId {
+    TransferId(derived_id("quipu.payment", &[payment.as_bytes(), leg.as_bytes()]))
+}
+
+fn refund_transfer(refund: Uuid, leg: &str) -> TransferId {
+    TransferId(derived_id("quipu.refund", &[refund.as_bytes(), leg.as_bytes()]))
+}
+
+impl Services {
+    /// Enrols a customer's device, confirmed by PIN. The secret is shown once.
+    pub async fn enroll_device(&self, principal: &Principal, label: &str, pin: &str) -> CoreResult<EnrolledDeviceView> {
+        principal.require(Role::Customer)?;
+        let label = DisplayName::parse(label.trim())
+            .map_err(|_| CoreError::invalid("invalid_label", "a device label is 1 to 100 printable characters"))?;
+        let customer = self.current_user(principal).await?;
+        self.check_pin(&customer, pin).await?;
+        let secret: [u8; numeric::SECRET_BYTES] = rand::random();
+        let now = self.now();
+        for _ in 0..DEVICE_REF_DRAWS {
+            let device = DeviceRecord {
+                id: Uuid::now_v7(),
+                user_id: customer.id,
+                device_ref: rand::Rng::gen_range(&mut rand::thread_rng(), 1..=numeric::MAX_DEVICE_REF),
+                label: label.as_str().to_owned(),
+                secret: secret.to_vec(),
+                status: DeviceStatus::Active,
+                created_at: now,
+                updated_at: now,
+            };
+            match self.store.insert_device(&device, self.settings.payments.max_devices).await {
+                Ok(true) => {
+                    return Ok(EnrolledDeviceView {
+                        device: DeviceView::from(&device),
+                        secret_hex: hex::encode(secret),
+                        algorithm: "quipu-code-v1: docs/payment-codes.md".into(),
+                        step_seconds: numeric::STEP_SECONDS,
+                    });
+                }
+                Ok(false) => {
+                    return Err(CoreError::new(
+                        ErrorKind::Rejected,
+                        "too_many_devices",
+                        format!("at most {} devices; revoke one first", self.settings.payments.max_devices),
+                    ));
+                }
+                Err(quipu_store::StoreError::Conflict(_)) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(CoreError::new(ErrorKind::Unavailable, "device_ref_exhausted", "no free device reference; try again"))
+    }
+
+    pub async fn devices(&self, principal: &Principal) -> CoreResult<Vec<DeviceView>> {
+        let customer = principal.require(Role::Customer)?;
+        Ok(self.store.devices_of(customer).await?.iter().map(DeviceView::from).collect())
+    }
+
+    /// Pauses, resumes or revokes one of the caller's devices. Revoking is final.
+    pub async fn change_device(&self, principal: &Principal, id: Uuid, action: DeviceAction) -> CoreResult<DeviceView> {
+        let customer = principal.require(Role::Customer)?;
+        let status = match action {
+            DeviceAction::Pause => DeviceStatus::Paused,
+            DeviceAction::Resume => DeviceStatus::Active,
+            DeviceAction::Revoke => DeviceStatus::Revoked,
+        };
+        if !self.store.set_device_status(id, customer, status, self.now()).await? {
+            return Err(CoreError::not_found("device"));
+        }
+        let devices = self.store.devices_of(customer).await?;
+        devices.iter().find(|d| d.id == id).map(DeviceView::from).ok_or_else(|| CoreError::not_found("device"))
+    }
+
+    /// A till charges a customer's payment code. Below the approval threshold
+    /// the payment completes at once; above it, the amount is held and the
+    /// customer approves with their PIN before it expires.
+    pub async fn charge_code(
+        &self,
+        principal: &Principal,
+        payment_id: Uuid,
+        scanned: &str,
+        amount: AmountInput<'_>,
+        reference: Option<&str>,
+    ) -> CoreResult<PaymentView> {
+        let merchant_id = principal.merchant().ok_or_else(CoreError::forbidden)?;
+        if let Some(existing) = self.store.payment(payment_id).await? {
+            return self.resume_payment(existing).await;
+        }
+        let (currency, amount) = self.parse_payment_amount(amount)?;
+        let reference = payment_reference(reference)?;
+        let code = parse_code(scanned)?;
+        let now = self.now();
+        let (device, step) = self.verify_code(&code, now).await?;
+        let merchant = self.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
+        let needs_approval = self.settings.payments.approval_threshold(currency).is_some_and(|limit| amount > limit);
+        let payment = PaymentRecord {
+            id: payment_id,
+            merchant_id,
+            customer_id: device.user_id,
+            method: PaymentMethod::PaymentCode,
+            device_id: Some(device.id),
+            code_step: i64::try_from(step).ok(),
+            code_slot: Some(i64::from(code.slot)),
+            amount,
+            fee: rules::fee_for(amount, merchant.fee_bps)?,
+            currency: currency.code,
+            refunded: Amount::ZERO,
+            status: PaymentStatus::Processing,
+            failure_code: None,
+            reference,
+            created_by: principal.scope(),
+            created_at: now,
+            expires_at: needs_approval.then(|| now.plus_seconds(self.settings.payments.approval_seconds)),
+            updated_at: now,
+        };
+        match self.store.insert_payment(&payment).await? {
+            PaymentInsert::Inserted => self.resume_payment(payment).await,
+            PaymentInsert::Exists(existing) => self.resume_payment(*existing).await,
+            PaymentInsert::CodeUsed => Err(CoreError::new(
+                ErrorKind::Conflict,
+                "payment_code_used",
+                "this payment code has already been used; ask the customer for a fresh one",
+            )),
+        }
+    }
+
+    /// The customer approves a payment awaiting approval, with their PIN.
+    pub async fn approve_payment(&self, principal: &Principal, id: Uuid, pin: &str) -> CoreResult<PaymentView> {
+        let customer = principal.require(Role::Customer)?;
+        let payment = self.awaiting_payment(id, |p| p.customer_id == customer).await?;
+        let user = self.current_user(principal).await?;
+        self.check_pin(&user, pin).await?;
+        let accounts = self.payment_accounts(&payment).await?;
+        let post = TransferCommand {
+            id: payment_transfer(payment.id, "post"),
+            op: TransferOp::Post { pending_id: payment_transfer(payment.id, "hold"), amount: None },
+            code: TransferCode::Payment,
+            reference: payment_ledger_reference(&payment),
+        };
+        let chain = [Some(post), self.fee_leg(&payment, &accounts)].into_iter().flatten().collect();
+        match self.ledger.submit(chain).await? {
+            Ok(_) => self.move_payment(&payment, PaymentStatus::Completed, None).await,
+            Err(rejection) => {
+                let error = self.fail_awaiting(&payment, &rejection).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// The customer, or the merchant's staff, cancels a payment awaiting approval; the hold is released.
+    pub async fn cancel_payment(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentView> {
+        let merchant = principal.merchant();
+        let customer = principal.user_id().filter(|_| principal.role() == Some(Role::Customer));
+        let payment =
+            self.awaiting_payment(id, |p| Some(p.customer_id) == customer || Some(p.merchant_id) == merchant).await?;
+        self.release_hold(&payment, "cancelled").await
+    }
+
+    /// A payment, as its customer or its merchant sees it.
+    pub async fn payment_view(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentView> {
+        let payment = self.visible_payment(principal, id).await?;
+        let payment = self.lapse_if_expired(payment).await?;
+        self.view_of(&payment).await
+    }
+
+    /// A merchant's payments, newest first; `cursor` continues a previous page.
+    pub async fn merchant_payments(
+        &self,
+        principal: &Principal,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> CoreResult<PaymentPage> {
+        let merchant = principal.merchant().ok_or_else(CoreError::forbidden)?;
+        let limit = limit.unwrap_or(50);
+        if limit == 0 || limit > quipu_store::payments::MAX_PAYMENT_PAGE {
+            return Err(CoreError::invalid("invalid_limit", "limit must be between 1 and 200"));
+        }
+        let before = match cursor {
+            Some(text) => Timestamp(
+                text.parse().map_err(|_| CoreError::invalid("invalid_cursor", "the cursor is not one we issued"))?,
+            ),
+            None => Timestamp(i64::MAX),
+        };
+        let payments = self.store.merchant_payments(merchant, before, limit).await?;
+        let next_cursor = (payments.len() == usize::try_from(limit).unwrap_or(usize::MAX))
+            .then(|| payments.last().map(|p| p.created_at.0.to_string()))
+            .flatten();
+        let mut views = Vec::with_capacity(payments.len());
+        for payment in payments {
+            views.push(self.view_of(&payment).await?);
+        }
+        Ok(PaymentPage { payments: views, next_cursor })
+    }
+
+    /// Gives money back to the customer: the whole remaining amount, or part.
+    /// Idempotent on `refund_id`; concurrent refunds never exceed what was paid.
+    pub async fn refund(
+        &self,
+        principal: &Principal,
+        refund_id: Uuid,
+        payment_id: Uuid,
+        amount: Option<AmountInput<'_>>,
+        reason: Option<&str>,
+    ) -> CoreResult<RefundView> {
+        let merchant_id = principal.merchant().ok_or_else(CoreError::forbidden)?;
+        let merchant = self.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
+        if principal.role() == Some(Role::Cashier) && !merchant.cashiers_may_refund {
+            return Err(CoreError::new(
+                ErrorKind::Forbidden,
+                "refund_not_allowed",
+                "only the merchant's owner may refund; the owner can allow cashiers to",
+            ));
+        }
+        let payment = match self.store.payment(payment_id).await? {
+            Some(payment) if payment.merchant_id == merchant_id => payment,
+            _ => return Err(CoreError::not_found("payment")),
+        };
+        let currency = self.settings.currencies.get(payment.currency.as_str())?;
+        let requested = match amount {
+            Some(input) => {
+                if input.currency.is_some_and(|c| c != payment.currency.as_str()) {
+                    return Err(CoreError::invalid("currency_mismatch", "a refund is in the payment's currency"));
+                }
+                currency.parse_amount(input.amount)?.ensure_positive()?
+            }
+            None => payment.amount.checked_sub(payment.refunded)?,
+        };
+        if !payment.status.is_refundable() || requested <= Amount::ZERO {
+            return Err(not_refundable(payment.status));
+        }
+        let reason = match reason.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(text) => DisplayName::parse(text)
+                .map_err(|_| CoreError::invalid("invalid_reason", "a reason is at most 100 printable characters"))?
+                .as_str()
+                .to_owned(),
+            None => String::new(),
+        };
+        let refund = RefundRecord {
+            id: refund_id,
+            payment_id,
+            amount: requested,
+            refunded_before: Amount::ZERO,
+            status: RefundStatus::Pending,
+            reason,
+            created_by: principal.scope(),
+            created_at: self.now(),
+        };
+        let claimed = match self.store.claim_refund(&refund, self.now()).await? {
+            RefundClaim::Claimed(claimed) => claimed,
+            RefundClaim::Exists(existing) if existing.payment_id == payment_id => existing,
+            RefundClaim::Exists(_) | RefundClaim::PaymentNotFound => return Err(CoreError::not_found("payment")),
+            RefundClaim::Exceeds { refundable } => {
+                return Err(CoreError::new(
+                    ErrorKind::Rejected,
+                    "refund_exceeds_payment",
+                    format!("at most {} {} is left to refund", currency.format_amount(refundable), currency.code),
+                ));
+            }
+            RefundClaim::NotRefundable(status) => return Err(not_refundable(status)),
+        };
+        self.settle_refund(&payment, claimed).await
+    }
+
+    async fn settle_refund(&self, payment: &PaymentRecord, refund: RefundRecord) -> CoreResult<RefundView> {
+        if refund.status != RefundStatus::Pending {
+            return refund_result(&refund, payment);
+        }
+        let accounts = self.payment_accounts(payment).await?;
+        let fee_back = rules::fee_returned(payment.amount, payment.fee, refund.refunded_before, refund.amount)?;
+        let reference = format!("refund:{}", payment.id);
+        // The fee comes back first, so a merchant can always refund everything it was paid.
+        let fee_leg = (fee_back > Amount::ZERO).then(|| TransferCommand {
+            id: refund_transfer(refund.id, "fee"),
+            op: TransferOp::Posted {
+                debit: accounts.fee_income,
+                credit: accounts.merchant,
+                amount: fee_back,
+                currency: payment.currency,
+            },
+            code: TransferCode::Fee,
+            reference: reference.clone(),
+        });
+        let refund_leg = TransferCommand {
+            id: refund_transfer(refund.id, "refund"),
+            op: TransferOp::Posted {
+                debit: accounts.merchant,
+                credit: accounts.customer,
+                amount: refund.amount,
+                currency: payment.currency,
+            },
+            code: TransferCode::Refund,
+            reference,
+        };
+        let chain = [fee_leg, Some(refund_leg)].into_iter().flatten().collect();
+        let outcome = self.ledger.submit(chain).await?;
+        self.store.finish_refund(&refund, outcome.is_ok(), self.now()).await?;
+        match outcome {
+            Ok(_) => refund_result(&RefundRecord { status: RefundStatus::Completed, ..refund }, payment),
+            Err(rejection) => Err(CoreError::from(rejection.error)),
+        }
+    }
+
+    /// Takes a payment from wherever it stands to its next resting state.
+    async fn resume_payment(&self, payment: PaymentRecord) -> CoreResult<PaymentView> {
+        match payment.status {
+            PaymentStatus::Processing => {}
+            PaymentStatus::Failed => {
+                return Err(CoreError::new(
+                    ErrorKind::Rejected,
+                    "payment_failed",
+                    format!("this payment failed: {}", payment.failure_code.as_deref().unwrap_or("unknown")),
+                ));
+            }
+            _ => {
+                let payment = self.lapse_if_expired(payment).await?;
+                return self.view_of(&payment).await;
+            }
+        }
+        let accounts = self.payment_accounts(&payment).await?;
+        let reference = payment_ledger_reference(&payment);
+        let (chain, resting) = match payment.expires_at {
+            None => {
+                let pay = TransferCommand {
+                    id: payment_transfer(payment.id, "pay"),
+                    op: TransferOp::Posted {
+                        debit: accounts.customer,
+                        credit: accounts.merchant,
+                        amount: payment.amount,
+                        currency: payment.currency,
+                    },
+                    code: TransferCode::Payment,
+                    reference,
+                };
+                let chain: Vec<TransferCommand> =
+                    [Some(pay), self.fee_leg(&payment, &accounts)].into_iter().flatten().collect();
+                (chain, PaymentStatus::Completed)
+            }
+            Some(expires_at) => {
+                let seconds = (expires_at.0.saturating_sub(self.now().0) / Timestamp::MICROS_PER_SECOND).max(1);
+                let hold = TransferCommand {
+                    id: payment_transfer(payment.id, "hold"),
+                    op: TransferOp::Pending {
+                        debit: accounts.customer,
+                        credit: accounts.merchant,
+                        amount: payment.amount,
+                        currency: payment.currency,
+                        timeout_seconds: Some(u32::try_from(seconds).unwrap_or(u32::MAX)),
+                    },
+                    code: TransferCode::Payment,
+                    reference,
+                };
+                (vec![hold], PaymentStatus::AwaitingApproval)
+            }
+        };
+        match self.ledger.submit(chain).await? {
+            Ok(_) => self.move_payment(&payment, resting, None).await,
+            Err(rejection) => {
+                let error = CoreError::from(rejection.error);
+                self.store
+                    .set_payment_status(
+                        payment.id,
+                        PaymentStatus::Processing,
+                        PaymentStatus::Failed,
+                        Some(error.code),
+                        self.now(),
+                    )
+                    .await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// The fee transfer, merchant → fee income, if the merchant pays a fee.
+    fn fee_leg(&self, payment: &PaymentRecord, accounts: &PaymentAccounts) -> Option<TransferCommand> {
+        (payment.fee > Amount::ZERO).then(|| TransferCommand {
+            id: payment_transfer(payment.id, "fee"),
+            op: TransferOp::Posted {
+                debit: accounts.merchant,
+                credit: accounts.fee_income,
+                amount: payment.fee,
+                currency: payment.currency,
+            },
+            code: TransferCode::Fee,
+            reference: payment_ledger_reference(payment),
+        })
+    }
+
+    async fn move_payment(
+        &self,
+        payment: &PaymentRecord,
+        to: PaymentStatus,
+        failure: Option<&str>,
+    ) -> CoreResult<PaymentView> {
+        self.store.set_payment_status(payment.id, payment.status, to, failure, self.now()).await?;
+        let current = self.store.payment(payment.id).await?.ok_or_else(|| CoreError::not_found("payment"))?;
+        self.view_of(&current).await
+    }
+
+    /// A payment awaiting approval that `allowed` accepts; expired ones are lapsed first.
+    async fn awaiting_payment(&self, id: Uuid, allowed: impl Fn(&PaymentRecord) -> bool) -> CoreResult<PaymentRecord> {
+        let payment = match self.store.payment(id).await? {
+            Some(payment) if allowed(&payment) => payment,
+            _ => return Err(CoreError::not_found("payment")),
+        };
+        let payment = self.lapse_if_expired(payment).await?;
+        if payment.status != PaymentStatus::AwaitingApproval {
+            let detail = match payment.failure_code.as_deref() {
+                Some(code) => format!("this payment is {} ({code})", payment.status.as_str()),
+                None => format!("this payment is {}", payment.status.as_str()),
+            };
+            return Err(CoreError::new(ErrorKind::Conflict, "payment_not_awaiting_approval", detail));
+        }
+        Ok(payment)
+    }
+
+    /// A payment awaiting approval past its deadline fails as expired; its hold is released.
+    async fn lapse_if_expired(&self, payment: PaymentRecord) -> CoreResult<PaymentRecord> {
+        let expired = payment.status == PaymentStatus::AwaitingApproval
+            && payment.expires_at.is_some_and(|deadline| deadline <= self.now());
+        if !expired {
+            return Ok(payment);
+        }
+        self.release_hold(&payment, "expired").await?;
+        self.store.payment(payment.id).await?.ok_or_else(|| CoreError::not_found("payment"))
+    }
+
+    async fn release_hold(&self, payment: &PaymentRecord, why: &'static str) -> CoreResult<PaymentView> {
+        let void = TransferCommand {
+            id: payment_transfer(payment.id, "void"),
+            op: TransferOp::Void { pending_id: payment_transfer(payment.id, "hold") },
+            code: TransferCode::Payment,
+            reference: payment_ledger_reference(payment),
+        };
+        match self.ledger.submit(vec![void]).await? {
+            Ok(_) => {}
+            // The expiry sweeper released it first: the money is back either way.
+            Err(rejection) if is_already_released(&rejection) => {}
+            Err(rejection) => return Err(CoreError::from(rejection.error)),
+        }
+        self.move_payment(payment, PaymentStatus::Failed, Some(why)).await
+    }
+
+    async fn fail_awaiting(&self, payment: &PaymentRecord, rejection: &ChainRejection) -> CoreResult<CoreError> {
+        let error = CoreError::from(rejection.error);
+        if is_already_released(rejection) {
+            self.move_payment(payment, PaymentStatus::Failed, Some("expired")).await?;
+            return Ok(CoreError::new(ErrorKind::Conflict, "payment_expired", "the approval window has passed"));
+        }
+        Ok(error)
+    }
+
+    async fn visible_payment(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentRecord> {
+        let payment = self.store.payment(id).await?.ok_or_else(|| CoreError::not_found("payment"))?;
+        let is_customer = principal.role() == Some(Role::Customer) && principal.user_id() == Some(payment.customer_id);
+        let is_merchant = principal.merchant() == Some(payment.merchant_id);
+        if is_customer || is_merchant { Ok(payment) } else { Err(CoreError::not_found("payment")) }
+    }
+
+    async fn verify_code(&self, code: &PaymentCode, now: Timestamp) -> CoreResult<(DeviceRecord, u64)> {
+        let invalid = || {
+            CoreError::new(
+                ErrorKind::Rejected,
+                "invalid_payment_code",
+                "this payment code is not valid; ask the customer to show a fresh one",
+            )
+        };
+        let device = self.store.device_by_ref(code.device_ref).await?.ok_or_else(invalid)?;
+        let seconds = now.0 / Timestamp::MICROS_PER_SECOND;
+        match numeric::verify(&device.secret, code, seconds, self.settings.payments.code_skew_steps) {
+            Some(step) => match device.status {
+                DeviceStatus::Active => Ok((device, step)),
+                DeviceStatus::Paused => Err(CoreError::new(
+                    ErrorKind::Rejected,
+                    "payment_codes_paused",
+                    "the customer has paused payment codes on this device",
+                )),
+                DeviceStatus::Revoked => Err(invalid()),
+            },
+            None => {
+                let earlier = seconds
+                    .saturating_sub(i64::try_from(EXPIRED_CODE_STEPS * numeric::STEP_SECONDS).unwrap_or(i64::MAX) / 2);
+                if numeric::verify(&device.secret, code, earlier, EXPIRED_CODE_STEPS / 2).is_some() {
+                    Err(CoreError::new(
+                        ErrorKind::Rejected,
+                        "payment_code_expired",
+                        "this payment code has expired; ask the customer to show a fresh one",
+                    ))
+                } else {
+                    Err(invalid())
+                }
+            }
+        }
+    }
+
+    fn parse_payment_amount(&self, input: AmountInput<'_>) -> CoreResult<(Currency, Amount)> {
+        let currency = match input.currency {
+            Some(code) => self.settings.currencies.get(code)?,
+            None => self.settings.currencies.default_currency(),
+        };
+        Ok((currency, currency.parse_amount(input.amount)?.ensure_positive()?))
+    }
+
+    async fn payment_accounts(&self, payment: &PaymentRecord) -> CoreResult<PaymentAccounts> {
+        let owner = AccountOwner::User(payment.customer_id);
+        Ok(PaymentAccounts {
+            customer: self.ensure_account(owner, AccountKind::CustomerWallet, payment.currency).await?.id,
+            merchant: self
+                .ensure_account(AccountOwner::Merchant(payment.merchant_id), AccountKind::Merchant, payment.currency)
+                .await?
+                .id,
+            fee_income: self.ensure_account(AccountOwner::System, AccountKind::FeeIncome, payment.currency).await?.id,
+        })
+    }
+
+    async fn view_of(&self, payment: &PaymentRecord) -> CoreResult<PaymentView> {
+        let merchant = self.store.merchant(payment.merchant_id).await?;
+        Ok(PaymentView {
+            id: payment.id,
+            status: payment.status.as_str().to_owned(),
+            failure_code: payment.failure_code.clone(),
+            method: payment.method.as_str().to_owned(),
+            amount: MoneyView::new(payment.amount, payment.currency),
+            fee: MoneyView::new(payment.fee, payment.currency),
+            refunded: MoneyView::new(payment.refunded, payment.currency),
+            merchant_id: payment.merchant_id.0,
+            merchant_name: merchant.map(|m| m.name).unwrap_or_default(),
+            reference: payment.reference.clone(),
+            created_at: rfc3339(payment.created_at),
+            expires_at: payment.expires_at.map(rfc3339),
+        })
+    }
+
+    /// Sets a merchant's fee rate (operators only).
+    pub async fn set_merchant_fee(&self, principal: &Principal, merchant: Uuid, fee_bps: u32) -> CoreResult<()> {
+        principal.require(Role::Operator)?;
+        if fee_bps > rules::MAX_FEE_BPS {
+            return Err(CoreError::invalid("invalid_fee", "a fee is at most 1000 basis points (10%)"));
+        }
+        if !self.store.set_merchant_terms(MerchantId(merchant), Some(fee_bps), None).await? {
+            return Err(CoreError::not_found("merchant"));
+        }
+        Ok(())
+    }
+
+    /// The merchant's owner lets cashiers refund, or stops them.
+    pub async fn set_cashier_refunds(&self, principal: &Principal, allowed: bool) -> CoreResult<()> {
+        principal.require(Role::MerchantOwner)?;
+        let merchant = principal.merchant().ok_or_else(CoreError::forbidden)?;
+        self.store.set_merchant_terms(merchant, None, Some(allowed)).await?;
+        Ok(())
+    }
+}
+
+struct PaymentAccounts {
+    customer: quipu_domain::ledger::AccountId,
+    merchant: quipu_domain::ledger::AccountId,
+    fee_income: quipu_domain::ledger::AccountId,
+}
+
+/// Reads a scanned or typed code: the 20 digits (spaces and dashes a cashier typed are dropped) or a CPM payload.
+fn parse_code(scanned: &str) -> CoreResult<PaymentCode> {
+    let trimmed = scanned.trim();
+    let digits: String = trimmed.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let text = if digits.bytes().all(|b| b.is_ascii_digit()) { digits.as_str() } else { trimmed };
+    let refused = |detail: String| CoreError::invalid("unreadable_payment_code", detail);
+    let scanned = scan::scan(text).map_err(|e| refused(e.to_string()))?;
+    match scanned.payment_code() {
+        Some(Ok(code)) => Ok(code),
+        Some(Err(error)) => Err(refused(error.to_string())),
+        None => Err(refused("this is not a Quipu payment code".into())),
+    }
+}
+
+fn payment_reference(reference: Option<&str>) -> CoreResult<String> {
+    let text = reference.map(str::trim).unwrap_or("");
+    if text.chars().count() > MAX_REFERENCE_CHARS || text.chars().any(char::is_control) {
+        return Err(CoreError::invalid("invalid_reference", "a reference is at most 64 printable characters"));
+    }
+    Ok(text.to_owned())
+}
+
+fn payment_ledger_reference(payment: &PaymentRecord) -> String {
+    format!("payment:{}", payment.id)
+}
+
+fn is_already_released(rejection: &ChainRejection) -> bool {
+    matches!(
+        rejection.error,
+        quipu_domain::ledger::TransferError::PendingAlreadyVoided | quipu_domain::ledger::TransferError::PendingExpired
+    )
+}
+
+fn not_refundable(status: PaymentStatus) -> CoreError {
+    CoreError::new(ErrorKind::Rejected, "not_refundable", format!("a {} payment cannot be refunded", status.as_str()))
+}
+
+fn refund_result(refund: &RefundRecord, payment: &PaymentRecord) -> CoreResult<RefundView> {
+    match refund.status {
+        RefundStatus::Failed => Err(CoreError::new(ErrorKind::Rejected, "refund_failed", "this refund failed")),
+        _ => Ok(RefundView {
+            id: refund.id,
+            payment_id: refund.payment_id,
+            amount: MoneyView::new(refund.amount, payment.currency),
+            status: refund.status.as_str().to_owned(),
+            reason: refund.reason.clone(),
+            created_at: rfc3339(refund.created_at),
+        }),
+    }
+}

@@ -1,0 +1,598 @@
+//! Storage for in-store payments: enrolled devices, payments, refunds.
+//!
+//! The SQL is the same on both backends, so the method bodies are too:
+//! [`payment_store_methods!`] writes them once, and each backend expands it
+//! inside its `impl Store`, naming the pool it writes with and the pool it
+//! reads with. Only sqlx's concrete database type differs, and the compiler
+//! infers it from the pool.
+
+use quipu_domain::Timestamp;
+use quipu_domain::identity::{MerchantId, UserId};
+use quipu_domain::money::{Amount, CurrencyCode};
+use quipu_domain::payment::{DeviceStatus, PaymentMethod, PaymentStatus, RefundStatus};
+use uuid::Uuid;
+
+use crate::{StoreResult, corrupt};
+
+/// Most payments one page lists.
+pub const MAX_PAYMENT_PAGE: u32 = 200;
+/// Most refunds one payment may have; partial refunds beyond it are refused.
+pub const MAX_REFUNDS_PER_PAYMENT: u32 = 100;
+
+/// A customer's enrolled device. The secret is what the device derives its
+/// payment codes from; the server needs it in the clear to check them (as
+/// with TOTP), so it never leaves the service layer after enrolment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: Uuid,
+    pub user_id: UserId,
+    pub device_ref: u32,
+    pub label: String,
+    pub secret: Vec<u8>,
+    pub status: DeviceStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl std::fmt::Debug for DeviceRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceRecord").field("id", &self.id).field("status", &self.status).finish_non_exhaustive()
+    }
+}
+
+/// One payment at a merchant. Its ledger transfers have ids derived from
+/// the payment id, so the payment and its money can always be matched up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub id: Uuid,
+    pub merchant_id: MerchantId,
+    pub customer_id: UserId,
+    pub method: PaymentMethod,
+    /// For payment-code payments: the code's device, step and slot; each pays at most once.
+    pub device_id: Option<Uuid>,
+    pub code_step: Option<i64>,
+    pub code_slot: Option<i64>,
+    pub amount: Amount,
+    pub fee: Amount,
+    pub currency: CurrencyCode,
+    pub refunded: Amount,
+    pub status: PaymentStatus,
+    pub failure_code: Option<String>,
+    pub reference: String,
+    /// The merchant staff member or API key that took the payment.
+    pub created_by: Uuid,
+    pub created_at: Timestamp,
+    /// For payments awaiting approval: when the request lapses.
+    pub expires_at: Option<Timestamp>,
+    pub updated_at: Timestamp,
+}
+
+/// A refund, claimed against its payment before its transfers commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRecord {
+    pub id: Uuid,
+    pub payment_id: Uuid,
+    pub amount: Amount,
+    /// How much of the payment had been refunded before this one: it fixes the fee share given back.
+    pub refunded_before: Amount,
+    pub status: RefundStatus,
+    pub reason: String,
+    pub created_by: Uuid,
+    pub created_at: Timestamp,
+}
+
+/// What inserting a payment found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentInsert {
+    Inserted,
+    /// A payment with this id exists: the same request, retried.
+    Exists(Box<PaymentRecord>),
+    /// Another payment already used this payment code.
+    CodeUsed,
+}
+
+/// What claiming a refund found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundClaim {
+    Claimed(RefundRecord),
+    /// A refund with this id exists: the same request, retried.
+    Exists(RefundRecord),
+    /// More than is left to refund; `refundable` is what is left.
+    Exceeds {
+        refundable: Amount,
+    },
+    /// The payment is not in a state that can be refunded, or has too many refunds.
+    NotRefundable(PaymentStatus),
+    PaymentNotFound,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct DeviceRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub device_ref: i64,
+    pub label: String,
+    pub secret: Vec<u8>,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl DeviceRow {
+    pub fn into_record(self) -> StoreResult<DeviceRecord> {
+        Ok(DeviceRecord {
+            id: self.id,
+            user_id: UserId(self.user_id),
+            device_ref: u32::try_from(self.device_ref)
+                .map_err(|_| corrupt("devices", format!("device_ref {}", self.device_ref)))?,
+            label: self.label,
+            secret: self.secret,
+            status: DeviceStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("devices", format!("status {:?}", self.status)))?,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub id: Uuid,
+    pub merchant_id: Uuid,
+    pub customer_id: Uuid,
+    pub method: String,
+    pub device_id: Option<Uuid>,
+    pub code_step: Option<i64>,
+    pub code_slot: Option<i64>,
+    pub amount: i64,
+    pub fee: i64,
+    pub currency: String,
+    pub refunded: i64,
+    pub status: String,
+    pub failure_code: Option<String>,
+    pub reference: String,
+    pub created_by: Uuid,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+impl PaymentRow {
+    pub fn into_record(self) -> StoreResult<PaymentRecord> {
+        Ok(PaymentRecord {
+            id: self.id,
+            merchant_id: MerchantId(self.merchant_id),
+            customer_id: UserId(self.customer_id),
+            method: PaymentMethod::parse(&self.method)
+                .ok_or_else(|| corrupt("payments", format!("method {:?}", self.method)))?,
+            device_id: self.device_id,
+            code_step: self.code_step,
+            code_slot: self.code_slot,
+            amount: Amount(self.amount),
+            fee: Amount(self.fee),
+            currency: CurrencyCode::parse(&self.currency)
+                .map_err(|_| corrupt("payments", format!("currency {:?}", self.currency)))?,
+            refunded: Amount(self.refunded),
+            status: PaymentStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("payments", format!("status {:?}", self.status)))?,
+            failure_code: self.failure_code,
+            reference: self.reference,
+            created_by: self.created_by,
+            created_at: Timestamp(self.created_at),
+            expires_at: self.expires_at.map(Timestamp),
+            updated_at: Timestamp(self.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct RefundRow {
+    pub id: Uuid,
+    pub payment_id: Uuid,
+    pub amount: i64,
+    pub refunded_before: i64,
+    pub status: String,
+    pub reason: String,
+    pub created_by: Uuid,
+    pub created_at: i64,
+}
+
+impl RefundRow {
+    pub fn into_record(self) -> StoreResult<RefundRecord> {
+        Ok(RefundRecord {
+            id: self.id,
+            payment_id: self.payment_id,
+            amount: Amount(self.amount),
+            refunded_before: Amount(self.refunded_before),
+            status: RefundStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("refunds", format!("status {:?}", self.status)))?,
+            reason: self.reason,
+            created_by: self.created_by,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+pub mod sql {
+    pub const INSERT_DEVICE: &str = "INSERT INTO devices (id, user_id, device_ref, label, secret, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    pub const SELECT_DEVICE_BY_REF: &str = "SELECT id, user_id, device_ref, label, secret, status, created_at, updated_at FROM devices WHERE device_ref = $1";
+    pub const SELECT_DEVICES_OF: &str = "SELECT id, user_id, device_ref, label, secret, status, created_at, updated_at FROM devices WHERE user_id = $1 ORDER BY created_at LIMIT 100";
+    /// Revoked is final: a revoked device never comes back.
+    pub const UPDATE_DEVICE_STATUS: &str =
+        "UPDATE devices SET status = $3, updated_at = $4 WHERE id = $1 AND user_id = $2 AND status <> 'revoked'";
+    pub const COUNT_LIVE_DEVICES: &str = "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND status <> 'revoked'";
+
+    pub const INSERT_PAYMENT: &str = "INSERT INTO payments (id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING";
+    pub const SELECT_PAYMENT: &str = "SELECT id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at FROM payments WHERE id = $1";
+    pub const SELECT_MERCHANT_PAYMENTS: &str = "SELECT id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at FROM payments WHERE merchant_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3";
+    /// A compare-and-set: a payment moves only from the state the caller saw.
+    pub const UPDATE_PAYMENT_STATUS: &str =
+        "UPDATE payments SET status = $3, failure_code = $4, updated_at = $5 WHERE id = $1 AND status = $2";
+
+    pub const INSERT_REFUND: &str = "INSERT INTO refunds (id, payment_id, amount, refunded_before, status, reason, created_by, created_at) VALUES ($1, $2, $3, 0, 'pending', $4, $5, $6) ON CONFLICT DO NOTHING";
+    pub const SELECT_REFUND: &str = "SELECT id, payment_id, amount, refunded_before, status, reason, created_by, created_at FROM refunds WHERE id = $1";
+    pub const SELECT_REFUNDS_OF: &str = "SELECT id, payment_id, amount, refunded_before, status, reason, created_by, created_at FROM refunds WHERE payment_id = $1 ORDER BY created_at LIMIT 100";
+    pub const COUNT_REFUNDS_OF: &str = "SELECT COUNT(*) FROM refunds WHERE payment_id = $1";
+    /// Claims a refund against what is left; the row lock (PostgreSQL) or the
+    /// single writer (SQLite) makes concurrent claims see each other.
+    pub const CLAIM_REFUND_AMOUNT: &str = "UPDATE payments SET refunded = refunded + $2, status = CASE WHEN refunded + $2 = amount THEN 'refunded' ELSE 'partially_refunded' END, updated_at = $3 WHERE id = $1 AND status IN ('completed', 'partially_refunded') AND refunded + $2 <= amount RETURNING refunded - $2";
+    pub const SET_REFUNDED_BEFORE: &str = "UPDATE refunds SET refunded_before = $2 WHERE id = $1";
+    pub const FINISH_REFUND: &str = "UPDATE refunds SET status = $2 WHERE id = $1 AND status = 'pending'";
+    /// A refund whose transfers the ledger refused gives its claim back.
+    pub const RELEASE_REFUND_AMOUNT: &str = "UPDATE payments SET refunded = refunded - $2, status = CASE WHEN refunded - $2 = 0 THEN 'completed' ELSE 'partially_refunded' END, updated_at = $3 WHERE id = $1";
+
+    pub const UPDATE_MERCHANT_TERMS: &str = "UPDATE merchants SET fee_bps = COALESCE($2, fee_bps), cashiers_may_refund = COALESCE($3, cashiers_may_refund) WHERE id = $1";
+}
+
+/// Payment storage. A supertrait of [`crate::Store`]; both backends implement
+/// it by expanding [`payment_store_methods!`].
+#[async_trait::async_trait]
+pub trait PaymentStore: Send + Sync {
+    /// Inserts a device unless its owner already has `max_live` devices that are not revoked (then `false`).
+    /// A device reference in use is `StoreError::Conflict`: the caller draws another.
+    async fn insert_device(&self, device: &DeviceRecord, max_live: u32) -> StoreResult<bool>;
+    async fn device_by_ref(&self, device_ref: u32) -> StoreResult<Option<DeviceRecord>>;
+    async fn devices_of(&self, user: UserId) -> StoreResult<Vec<DeviceRecord>>;
+    /// Pauses, resumes or revokes one of the user's devices; `false` if it is not theirs or already revoked.
+    async fn set_device_status(
+        &self,
+        id: Uuid,
+        user: UserId,
+        status: DeviceStatus,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    async fn insert_payment(&self, payment: &PaymentRecord) -> StoreResult<PaymentInsert>;
+    async fn payment(&self, id: Uuid) -> StoreResult<Option<PaymentRecord>>;
+    /// Moves a payment from `from` to `to`; `false` if it was no longer in `from`.
+    async fn set_payment_status(
+        &self,
+        id: Uuid,
+        from: PaymentStatus,
+        to: PaymentStatus,
+        failure_code: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// A merchant's payments created before `before`, newest first, at most [`MAX_PAYMENT_PAGE`].
+    async fn merchant_payments(
+        &self,
+        merchant: MerchantId,
+        before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<PaymentRecord>>;
+    /// Records a pending refund and claims its amount against the payment, in one transaction.
+    async fn claim_refund(&self, refund: &RefundRecord, now: Timestamp) -> StoreResult<RefundClaim>;
+    /// Marks a pending refund completed, or failed (giving its claim back).
+    async fn finish_refund(&self, refund: &RefundRecord, succeeded: bool, now: Timestamp) -> StoreResult<()>;
+    async fn refunds_of(&self, payment: Uuid) -> StoreResult<Vec<RefundRecord>>;
+    /// Sets a merchant's fee rate and whether cashiers may refund; `None` leaves a term as it is.
+    async fn set_merchant_terms(
+        &self,
+        merchant: MerchantId,
+        fee_bps: Option<u32>,
+        cashiers_may_refund: Option<bool>,
+    ) -> StoreResult<bool>;
+}
+
+/// Implements [`PaymentStore`] for a backend: `payment_store_methods!(SqliteStore, writer, reader)`
+/// names the type, the pool it writes with and the pool it reads with. The
+/// backend's `db_error` and `conflict_on_unique` map sqlx errors.
+#[macro_export]
+macro_rules! payment_store_methods {
+    ($store:ty, $writer:ident, $reader:ident) => {
+        #[$crate::async_trait]
+        impl $crate::payments::PaymentStore for $store {
+            async fn insert_device(
+                &self,
+                device: &$crate::payments::DeviceRecord,
+                max_live: u32,
+            ) -> $crate::StoreResult<bool> {
+                use $crate::payments::sql;
+                let mut tx = self.$writer.begin().await.map_err(db_error("starting a transaction"))?;
+                let live: i64 = sqlx::query_scalar(sql::COUNT_LIVE_DEVICES)
+                    .bind(device.user_id.0)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_error("counting devices"))?;
+                if live >= i64::from(max_live) {
+                    return Ok(false);
+                }
+                sqlx::query(sql::INSERT_DEVICE)
+                    .bind(device.id)
+                    .bind(device.user_id.0)
+                    .bind(i64::from(device.device_ref))
+                    .bind(&device.label)
+                    .bind(&device.secret)
+                    .bind(device.status.as_str())
+                    .bind(device.created_at.0)
+                    .bind(device.updated_at.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(conflict_on_unique("enrolling a device", "device reference in use"))?;
+                tx.commit().await.map_err(db_error("committing a device"))?;
+                Ok(true)
+            }
+
+            async fn device_by_ref(
+                &self,
+                device_ref: u32,
+            ) -> $crate::StoreResult<Option<$crate::payments::DeviceRecord>> {
+                let row: Option<$crate::payments::DeviceRow> =
+                    sqlx::query_as($crate::payments::sql::SELECT_DEVICE_BY_REF)
+                        .bind(i64::from(device_ref))
+                        .fetch_optional(&self.$reader)
+                        .await
+                        .map_err(db_error("loading a device"))?;
+                row.map($crate::payments::DeviceRow::into_record).transpose()
+            }
+
+            async fn devices_of(
+                &self,
+                user: quipu_domain::identity::UserId,
+            ) -> $crate::StoreResult<Vec<$crate::payments::DeviceRecord>> {
+                let rows: Vec<$crate::payments::DeviceRow> = sqlx::query_as($crate::payments::sql::SELECT_DEVICES_OF)
+                    .bind(user.0)
+                    .fetch_all(&self.$reader)
+                    .await
+                    .map_err(db_error("listing devices"))?;
+                rows.into_iter().map($crate::payments::DeviceRow::into_record).collect()
+            }
+
+            async fn set_device_status(
+                &self,
+                id: uuid::Uuid,
+                user: quipu_domain::identity::UserId,
+                status: quipu_domain::payment::DeviceStatus,
+                now: quipu_domain::Timestamp,
+            ) -> $crate::StoreResult<bool> {
+                let done = sqlx::query($crate::payments::sql::UPDATE_DEVICE_STATUS)
+                    .bind(id)
+                    .bind(user.0)
+                    .bind(status.as_str())
+                    .bind(now.0)
+                    .execute(&self.$writer)
+                    .await
+                    .map_err(db_error("updating a device"))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_payment(
+                &self,
+                p: &$crate::payments::PaymentRecord,
+            ) -> $crate::StoreResult<$crate::payments::PaymentInsert> {
+                use $crate::payments::{PaymentInsert, PaymentRow, sql};
+                let mut conn = self.$writer.acquire().await.map_err(db_error("acquiring the writer"))?;
+                let inserted = sqlx::query(sql::INSERT_PAYMENT)
+                    .bind(p.id)
+                    .bind(p.merchant_id.0)
+                    .bind(p.customer_id.0)
+                    .bind(p.method.as_str())
+                    .bind(p.device_id)
+                    .bind(p.code_step)
+                    .bind(p.code_slot)
+                    .bind(p.amount.0)
+                    .bind(p.fee.0)
+                    .bind(p.currency.as_str())
+                    .bind(p.refunded.0)
+                    .bind(p.status.as_str())
+                    .bind(p.failure_code.as_deref())
+                    .bind(&p.reference)
+                    .bind(p.created_by)
+                    .bind(p.created_at.0)
+                    .bind(p.expires_at.map(|t| t.0))
+                    .bind(p.updated_at.0)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_error("inserting a payment"))?;
+                if inserted.rows_affected() == 1 {
+                    return Ok(PaymentInsert::Inserted);
+                }
+                let existing: Option<PaymentRow> = sqlx::query_as(sql::SELECT_PAYMENT)
+                    .bind(p.id)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db_error("loading a payment"))?;
+                match existing {
+                    Some(row) => Ok(PaymentInsert::Exists(Box::new(row.into_record()?))),
+                    None => Ok(PaymentInsert::CodeUsed),
+                }
+            }
+
+            async fn payment(&self, id: uuid::Uuid) -> $crate::StoreResult<Option<$crate::payments::PaymentRecord>> {
+                let row: Option<$crate::payments::PaymentRow> = sqlx::query_as($crate::payments::sql::SELECT_PAYMENT)
+                    .bind(id)
+                    .fetch_optional(&self.$reader)
+                    .await
+                    .map_err(db_error("loading a payment"))?;
+                row.map($crate::payments::PaymentRow::into_record).transpose()
+            }
+
+            async fn set_payment_status(
+                &self,
+                id: uuid::Uuid,
+                from: quipu_domain::payment::PaymentStatus,
+                to: quipu_domain::payment::PaymentStatus,
+                failure_code: Option<&str>,
+                now: quipu_domain::Timestamp,
+            ) -> $crate::StoreResult<bool> {
+                let done = sqlx::query($crate::payments::sql::UPDATE_PAYMENT_STATUS)
+                    .bind(id)
+                    .bind(from.as_str())
+                    .bind(to.as_str())
+                    .bind(failure_code)
+                    .bind(now.0)
+                    .execute(&self.$writer)
+                    .await
+                    .map_err(db_error("updating a payment"))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn merchant_payments(
+                &self,
+                merchant: quipu_domain::identity::MerchantId,
+                before: quipu_domain::Timestamp,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<$crate::payments::PaymentRecord>> {
+                let rows: Vec<$crate::payments::PaymentRow> =
+                    sqlx::query_as($crate::payments::sql::SELECT_MERCHANT_PAYMENTS)
+                        .bind(merchant.0)
+                        .bind(before.0)
+                        .bind(i64::from(limit.min($crate::payments::MAX_PAYMENT_PAGE)))
+                        .fetch_all(&self.$reader)
+                        .await
+                        .map_err(db_error("listing payments"))?;
+                rows.into_iter().map($crate::payments::PaymentRow::into_record).collect()
+            }
+
+            async fn claim_refund(
+                &self,
+                refund: &$crate::payments::RefundRecord,
+                now: quipu_domain::Timestamp,
+            ) -> $crate::StoreResult<$crate::payments::RefundClaim> {
+                use $crate::payments::{PaymentRow, RefundClaim, RefundRow, sql};
+                let mut tx = self.$writer.begin().await.map_err(db_error("starting a transaction"))?;
+                let inserted = sqlx::query(sql::INSERT_REFUND)
+                    .bind(refund.id)
+                    .bind(refund.payment_id)
+                    .bind(refund.amount.0)
+                    .bind(&refund.reason)
+                    .bind(refund.created_by)
+                    .bind(refund.created_at.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error("inserting a refund"))?;
+                if inserted.rows_affected() == 0 {
+                    let row: RefundRow = sqlx::query_as(sql::SELECT_REFUND)
+                        .bind(refund.id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db_error("loading a refund"))?;
+                    return Ok(RefundClaim::Exists(row.into_record()?));
+                }
+                let refunds: i64 = sqlx::query_scalar(sql::COUNT_REFUNDS_OF)
+                    .bind(refund.payment_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_error("counting refunds"))?;
+                let before: Option<i64> = if refunds > i64::from($crate::payments::MAX_REFUNDS_PER_PAYMENT) {
+                    None
+                } else {
+                    sqlx::query_scalar(sql::CLAIM_REFUND_AMOUNT)
+                        .bind(refund.payment_id)
+                        .bind(refund.amount.0)
+                        .bind(now.0)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_error("claiming a refund"))?
+                };
+                let Some(before) = before else {
+                    let payment: Option<PaymentRow> = sqlx::query_as(sql::SELECT_PAYMENT)
+                        .bind(refund.payment_id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_error("loading a payment"))?;
+                    drop(tx);
+                    return Ok(match payment.map(PaymentRow::into_record).transpose()? {
+                        None => RefundClaim::PaymentNotFound,
+                        Some(p)
+                            if p.status.is_refundable()
+                                && refunds <= i64::from($crate::payments::MAX_REFUNDS_PER_PAYMENT) =>
+                        {
+                            RefundClaim::Exceeds {
+                                refundable: quipu_domain::money::Amount(p.amount.0.saturating_sub(p.refunded.0)),
+                            }
+                        }
+                        Some(p) => RefundClaim::NotRefundable(p.status),
+                    });
+                };
+                sqlx::query(sql::SET_REFUNDED_BEFORE)
+                    .bind(refund.id)
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error("recording a refund"))?;
+                tx.commit().await.map_err(db_error("committing a refund"))?;
+                Ok(RefundClaim::Claimed($crate::payments::RefundRecord {
+                    refunded_before: quipu_domain::money::Amount(before),
+                    ..refund.clone()
+                }))
+            }
+
+            async fn finish_refund(
+                &self,
+                refund: &$crate::payments::RefundRecord,
+                succeeded: bool,
+                now: quipu_domain::Timestamp,
+            ) -> $crate::StoreResult<()> {
+                use quipu_domain::payment::RefundStatus;
+                use $crate::payments::sql;
+                let mut tx = self.$writer.begin().await.map_err(db_error("starting a transaction"))?;
+                let status = if succeeded { RefundStatus::Completed } else { RefundStatus::Failed };
+                let finished = sqlx::query(sql::FINISH_REFUND)
+                    .bind(refund.id)
+                    .bind(status.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error("finishing a refund"))?;
+                if finished.rows_affected() == 1 && !succeeded {
+                    sqlx::query(sql::RELEASE_REFUND_AMOUNT)
+                        .bind(refund.payment_id)
+                        .bind(refund.amount.0)
+                        .bind(now.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error("releasing a refund claim"))?;
+                }
+                tx.commit().await.map_err(db_error("committing a refund"))?;
+                Ok(())
+            }
+
+            async fn refunds_of(
+                &self,
+                payment: uuid::Uuid,
+            ) -> $crate::StoreResult<Vec<$crate::payments::RefundRecord>> {
+                let rows: Vec<$crate::payments::RefundRow> = sqlx::query_as($crate::payments::sql::SELECT_REFUNDS_OF)
+                    .bind(payment)
+                    .fetch_all(&self.$reader)
+                    .await
+                    .map_err(db_error("listing refunds"))?;
+                rows.into_iter().map($crate::payments::RefundRow::into_record).collect()
+            }
+
+            async fn set_merchant_terms(
+                &self,
+                merchant: quipu_domain::identity::MerchantId,
+                fee_bps: Option<u32>,
+                cashiers_may_refund: Option<bool>,
+            ) -> $crate::StoreResult<bool> {
+                let done = sqlx::query($crate::payments::sql::UPDATE_MERCHANT_TERMS)
+                    .bind(merchant.0)
+                    .bind(fee_bps.map(i64::from))
+                    .bind(cashiers_may_refund.map(i64::from))
+                    .execute(&self.$writer)
+                    .await
+                    .map_err(db_error("updating merchant terms"))?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}

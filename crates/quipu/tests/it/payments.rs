@@ -1,0 +1,353 @@
+//! In-store payments over real HTTP, on every backend: a customer's payment
+//! code charged at a till below and above the PIN threshold, approvals,
+//! cancellations and lapses, hostile codes, and refunds.
+
+use quipu_codes::numeric::{self, PaymentCode};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::harness::{Api, Person, TestApp, on_each_backend};
+
+/// A shop: its owner's token and a cashier's token.
+struct Shop {
+    owner: String,
+    cashier: String,
+}
+
+/// A customer's enrolled phone: what the app keeps.
+struct Phone {
+    id: String,
+    secret: Vec<u8>,
+    device_ref: u32,
+}
+
+async fn shop(app: &TestApp, operator: &str, name: &str, phone_suffix: u32, fee_bps: u32) -> Shop {
+    let owner_phone = format!("+1555070{phone_suffix:04}");
+    let (status, merchant) = app
+        .post(
+            "/operator/merchants",
+            Some(operator),
+            json!({"name": name, "owner_phone": owner_phone, "owner_full_name": "Owner", "owner_password": "owner-password"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{merchant}");
+    let id = merchant["id"].as_str().unwrap().to_owned();
+    let (status, body) = app
+        .request(
+            Method::PUT,
+            &format!("/operator/merchants/{id}/fee"),
+            Some(operator),
+            None,
+            Some(json!({"fee_bps": fee_bps})),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let owner = app.login(&owner_phone, "owner-password").await;
+    let cashier_phone = format!("+1555071{phone_suffix:04}");
+    let (status, body) = app
+        .post(
+            "/merchant/cashiers",
+            Some(&owner),
+            json!({"phone": cashier_phone, "full_name": "Cashier", "password": "cashier-password"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let cashier = app.login(&cashier_phone, "cashier-password").await;
+    Shop { owner, cashier }
+}
+
+async fn enroll(app: &TestApp, customer: &Person) -> Phone {
+    let (status, body) =
+        app.post("/me/devices", Some(&customer.token), json!({"label": "my phone", "pin": "1234"})).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["step_seconds"], 60);
+    Phone {
+        id: body["device"]["id"].as_str().unwrap().to_owned(),
+        secret: hex::decode(body["secret_hex"].as_str().unwrap()).unwrap(),
+        device_ref: body["device"]["device_ref"].as_str().unwrap().parse().unwrap(),
+    }
+}
+
+impl Phone {
+    /// The code the app shows now (by the server's clock, which tests move), in a slot.
+    fn code(&self, app: &TestApp, slot: u8) -> String {
+        self.code_at(app, 0, slot)
+    }
+
+    fn code_at(&self, app: &TestApp, seconds_from_now: i64, slot: u8) -> String {
+        let now = app.clock_now_seconds() + seconds_from_now;
+        numeric::generate(&self.secret, self.device_ref, now, slot).unwrap().to_digits().unwrap()
+    }
+}
+
+impl TestApp {
+    fn clock_now_seconds(&self) -> i64 {
+        use quipu_core::clock::Clock;
+        self.clock.now().0 / 1_000_000
+    }
+}
+
+async fn charge(app: &TestApp, till: &str, key: &str, code: &str, amount: &str) -> (u16, Value) {
+    app.post_key("/merchant/charges", till, key, json!({"code": code, "amount": amount, "reference": "receipt 7"}))
+        .await
+}
+
+async fn merchant_balance(app: &TestApp, owner: &str) -> i64 {
+    let (status, merchant) = app.get("/merchant", owner).await;
+    assert_eq!(status, 200, "{merchant}");
+    merchant["accounts"][0]["balance"]["minor_units"].as_i64().unwrap()
+}
+
+/// The customer's spendable balance: posted credits less posted and pending debits.
+async fn available(app: &TestApp, person: &Person) -> i64 {
+    let (status, body) = app.get(&format!("/accounts/{}", person.account), &person.token).await;
+    assert_eq!(status, 200, "{body}");
+    body["available"]["minor_units"].as_i64().unwrap_or_else(|| panic!("no available balance in {body}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_codes_pay_at_a_till_below_and_above_the_pin_threshold() {
+    on_each_backend(async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550080001", "500.00").await;
+        let amina = app.customer("+15550080002").await;
+        app.cash_in(&agent, &amina.phone, "100.00").await;
+        let shop = shop(app, &operator, "Corner Shop", 1, 150).await;
+        let phone = enroll(app, &amina).await;
+
+        // Below the threshold (20.00 by default): completed at once, fee 1.5%.
+        let code = phone.code(app, 0);
+        let (status, paid) = charge(app, &shop.cashier, "sale-1", &code, "12.00").await;
+        assert_eq!(status, 201, "{paid}");
+        assert_eq!(paid["status"], "completed");
+        assert_eq!(paid["fee"]["amount"], "0.18");
+        assert_eq!(app.balance(&amina).await, 88_00);
+        assert_eq!(merchant_balance(app, &shop.owner).await, 11_82);
+        // The till's retry gets the same answer; the same code under a new key is refused.
+        let (status, again) = charge(app, &shop.cashier, "sale-1", &code, "12.00").await;
+        assert_eq!((status, &again), (201, &paid));
+        let (status, reused) = charge(app, &shop.cashier, "sale-2", &code, "12.00").await;
+        assert_eq!((status, reused["code"].as_str()), (409, Some("payment_code_used")), "{reused}");
+        assert_eq!(app.balance(&amina).await, 88_00, "nothing moved");
+
+        // Above the threshold: held, then approved with the customer's PIN.
+        let (status, waiting) = charge(app, &shop.cashier, "sale-3", &phone.code(app, 1), "30.00").await;
+        assert_eq!(status, 201, "{waiting}");
+        assert_eq!(waiting["status"], "awaiting_approval");
+        assert!(waiting["expires_at"].is_string());
+        let payment = waiting["id"].as_str().unwrap();
+        assert_eq!(available(app, &amina).await, 58_00, "the amount is held");
+        let (status, wrong) =
+            app.post(&format!("/payments/{payment}/approve"), Some(&amina.token), json!({"pin": "9999"})).await;
+        assert_eq!((status, wrong["code"].as_str()), (403, Some("wrong_pin")));
+        let (status, _) =
+            app.post(&format!("/payments/{payment}/approve"), Some(&shop.owner), json!({"pin": "1234"})).await;
+        assert_eq!(status, 403, "only the customer approves");
+        let (status, approved) =
+            app.post(&format!("/payments/{payment}/approve"), Some(&amina.token), json!({"pin": "1234"})).await;
+        assert_eq!(status, 200, "{approved}");
+        assert_eq!(approved["status"], "completed");
+        // The till learns the outcome.
+        let (status, seen) = app.get(&format!("/payments/{payment}"), &shop.cashier).await;
+        assert_eq!((status, seen["status"].as_str()), (200, Some("completed")));
+        assert_eq!(app.balance(&amina).await, 58_00);
+        assert_eq!(merchant_balance(app, &shop.owner).await, 11_82 + 29_55);
+
+        // Cancelled by the customer: the hold goes back.
+        let (_, waiting) = charge(app, &shop.cashier, "sale-4", &phone.code(app, 2), "25.00").await;
+        let payment = waiting["id"].as_str().unwrap();
+        let (status, cancelled) = app.post(&format!("/payments/{payment}/cancel"), Some(&amina.token), json!({})).await;
+        assert_eq!(status, 200, "{cancelled}");
+        assert_eq!(
+            (cancelled["status"].as_str(), cancelled["failure_code"].as_str()),
+            (Some("failed"), Some("cancelled"))
+        );
+        assert_eq!(available(app, &amina).await, 58_00);
+
+        // Not approved in time: it lapses, and a late approval is refused.
+        let (_, waiting) = charge(app, &shop.cashier, "sale-5", &phone.code(app, 3), "25.00").await;
+        let payment = waiting["id"].as_str().unwrap().to_owned();
+        app.clock.advance_seconds(121);
+        let (status, lapsed) = app.get(&format!("/payments/{payment}"), &shop.cashier).await;
+        assert_eq!(status, 200);
+        assert_eq!((lapsed["status"].as_str(), lapsed["failure_code"].as_str()), (Some("failed"), Some("expired")));
+        let (status, late) =
+            app.post(&format!("/payments/{payment}/approve"), Some(&amina.token), json!({"pin": "1234"})).await;
+        assert_eq!((status, late["code"].as_str()), (409, Some("payment_not_awaiting_approval")), "{late}");
+        assert_eq!(available(app, &amina).await, 58_00);
+
+        // The same code as an EMV CPM payload, for EMV terminals.
+        let cpm = numeric::to_cpm(&PaymentCode::parse(&phone.code(app, 5)).unwrap()).unwrap();
+        let (status, paid) = charge(app, &shop.cashier, "sale-6", &cpm, "1.00").await;
+        assert_eq!((status, paid["status"].as_str()), (201, Some("completed")), "{paid}");
+
+        // A payment is the customer's and the merchant's business only.
+        let other = shop_other(app, &operator).await;
+        let (status, _) = app.get(&format!("/payments/{}", paid["id"].as_str().unwrap()), &other).await;
+        assert_eq!(status, 404);
+        let (status, page) = app.get("/merchant/payments?limit=2", &shop.owner).await;
+        assert_eq!(status, 200);
+        assert_eq!(page["payments"].as_array().unwrap().len(), 2);
+        assert!(page["next_cursor"].is_string());
+        let (status, page) = app.get("/merchant/payments", &other).await;
+        assert_eq!((status, page["payments"].as_array().map(Vec::len)), (200, Some(0)));
+    })
+    .await;
+}
+
+async fn shop_other(app: &TestApp, operator: &str) -> String {
+    shop(app, operator, "Other Shop", 2, 0).await.owner
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_codes_are_refused_and_nothing_moves() {
+    on_each_backend(async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550081001", "500.00").await;
+        let amina = app.customer("+15550081002").await;
+        app.cash_in(&agent, &amina.phone, "50.00").await;
+        let shop = shop(app, &operator, "Pharmacy", 3, 100).await;
+        let phone = enroll(app, &amina).await;
+
+        let expired = phone.code_at(app, -300, 0);
+        let forged = {
+            let mut code = PaymentCode::parse(&phone.code(app, 0)).unwrap();
+            code.one_time_value = (code.one_time_value + 1) % 100_000_000;
+            code.to_digits().unwrap()
+        };
+        let mut typo = phone.code(app, 0).into_bytes();
+        typo[12] = if typo[12] == b'9' { b'0' } else { typo[12] + 1 };
+        let typo = String::from_utf8(typo).unwrap();
+        let cases: Vec<(String, &str, u16, &str)> = vec![
+            (expired, "5.00", 422, "payment_code_expired"),
+            (forged, "5.00", 422, "invalid_payment_code"),
+            (typo, "5.00", 400, "unreadable_payment_code"),
+            ("00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D".into(), "5.00", 400, "unreadable_payment_code"),
+            ("8412345678".into(), "5.00", 400, "unreadable_payment_code"),
+            (phone.code(app, 1), "0", 400, "amount_not_positive"),
+            (phone.code(app, 1), "-5.00", 400, "amount_not_positive"),
+            (phone.code(app, 1), "5,00", 400, "invalid_amount"),
+            (phone.code(app, 1), "5.001", 400, "too_many_decimals"),
+            (phone.code(app, 1), "5000.00", 422, "insufficient_funds"),
+        ];
+        for (index, (code, amount, status, problem)) in cases.iter().enumerate() {
+            let (got, body) = charge(app, &shop.cashier, &format!("bad-{index}"), code, amount).await;
+            assert_eq!((got, body["code"].as_str()), (*status, Some(*problem)), "case {index}: {body}");
+        }
+        // A huge payload is refused before anything is parsed.
+        let (status, _) = charge(app, &shop.cashier, "huge", &"8".repeat(20_000), "5.00").await;
+        assert_eq!(status, 413);
+
+        // Paused and revoked devices.
+        let (status, paused) = app.post(&format!("/me/devices/{}/pause", phone.id), Some(&amina.token), json!({})).await;
+        assert_eq!((status, paused["status"].as_str()), (200, Some("paused")));
+        let (status, body) = charge(app, &shop.cashier, "paused", &phone.code(app, 2), "5.00").await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("payment_codes_paused")), "{body}");
+        let (status, _) = app.post(&format!("/me/devices/{}/resume", phone.id), Some(&amina.token), json!({})).await;
+        assert_eq!(status, 200);
+        let (status, body) = charge(app, &shop.cashier, "resumed", &phone.code(app, 3), "5.00").await;
+        assert_eq!((status, body["status"].as_str()), (201, Some("completed")), "{body}");
+        let (status, _) = app.post(&format!("/me/devices/{}/revoke", phone.id), Some(&amina.token), json!({})).await;
+        assert_eq!(status, 200);
+        let (status, body) = charge(app, &shop.cashier, "revoked", &phone.code(app, 4), "5.00").await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("invalid_payment_code")), "{body}");
+        let (status, _) = app.post(&format!("/me/devices/{}/resume", phone.id), Some(&amina.token), json!({})).await;
+        assert_eq!(status, 404, "revoking is final");
+        let (status, devices) = app.get("/me/devices", &amina.token).await;
+        assert_eq!((status, devices[0]["status"].as_str()), (200, Some("revoked")));
+        assert!(devices[0].get("secret_hex").is_none(), "the secret is shown once");
+
+        // Frozen wallets pay nothing.
+        let phone = enroll(app, &amina).await;
+        let (status, _) = app.post(&format!("/operator/accounts/{}/freeze", amina.account), Some(&operator), json!({})).await;
+        assert_eq!(status, 200);
+        let (status, body) = charge(app, &shop.cashier, "frozen", &phone.code(app, 0), "5.00").await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("account_frozen")), "{body}");
+        // Only merchants charge; customers cannot enrol for someone else.
+        let (status, _) = charge(app, &amina.token, "not-a-till", &phone.code(app, 1), "5.00").await;
+        assert_eq!(status, 403);
+        let (status, _) = app.post("/me/devices", Some(&shop.owner), json!({"label": "x", "pin": "1234"})).await;
+        assert_eq!(status, 403);
+
+        assert_eq!(app.balance(&amina).await, 45_00, "only the one good charge moved money");
+        assert_eq!(merchant_balance(app, &shop.owner).await, 4_95);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_full_and_partial_never_exceed_what_was_paid() {
+    on_each_backend(async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550082001", "500.00").await;
+        let amina = app.customer("+15550082002").await;
+        app.cash_in(&agent, &amina.phone, "100.00").await;
+        let shop = shop(app, &operator, "Supermarket", 4, 150).await;
+        let other = shop_other(app, &operator).await;
+        let phone = enroll(app, &amina).await;
+        let (_, paid) = charge(app, &shop.cashier, "sale-1", &phone.code(app, 0), "10.01").await;
+        let payment = paid["id"].as_str().unwrap();
+        let refunds = format!("/merchant/payments/{payment}/refunds");
+
+        // Cashiers refund only when the owner allows it; other merchants never.
+        let (status, body) = app.post_key(&refunds, &shop.cashier, "r-0", json!({"amount": "1.00"})).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("refund_not_allowed")));
+        let (status, _) = app.post_key(&refunds, &other, "r-0", json!({"amount": "1.00"})).await;
+        assert_eq!(status, 404);
+        let (status, _) = app
+            .request(
+                Method::PUT,
+                "/merchant/refund-policy",
+                Some(&shop.owner),
+                None,
+                Some(json!({"cashiers_may_refund": true})),
+            )
+            .await;
+        assert_eq!(status, 204);
+
+        let (status, first) =
+            app.post_key(&refunds, &shop.cashier, "r-1", json!({"amount": "4.00", "reason": "broken jar"})).await;
+        assert_eq!(status, 201, "{first}");
+        assert_eq!(first["status"], "completed");
+        let (status, again) =
+            app.post_key(&refunds, &shop.cashier, "r-1", json!({"amount": "4.00", "reason": "broken jar"})).await;
+        assert_eq!((status, &again), (201, &first), "a retried refund is replayed, not repeated");
+        let (status, over) = app.post_key(&refunds, &shop.owner, "r-2", json!({"amount": "6.02"})).await;
+        assert_eq!((status, over["code"].as_str()), (422, Some("refund_exceeds_payment")), "{over}");
+        let (status, body) = app.post_key(&refunds, &shop.owner, "r-3", json!({"amount": "0"})).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("amount_not_positive")));
+        let (status, body) = app.get(&format!("/payments/{payment}"), &amina.token).await;
+        assert_eq!(
+            (status, body["status"].as_str(), body["refunded"]["amount"].as_str()),
+            (200, Some("partially_refunded"), Some("4.00"))
+        );
+
+        // The rest, with no amount: everything not yet refunded.
+        let (status, rest) = app.post_key(&refunds, &shop.owner, "r-4", json!({})).await;
+        assert_eq!((status, rest["amount"]["amount"].as_str()), (201, Some("6.01")), "{rest}");
+        let (status, again) = app.post_key(&refunds, &shop.owner, "r-5", json!({})).await;
+        assert_eq!((status, again["code"].as_str()), (422, Some("not_refundable")), "a second full refund: {again}");
+        let (_, body) = app.get(&format!("/payments/{payment}"), &shop.owner).await;
+        assert_eq!(body["status"], "refunded");
+
+        // The customer has everything back, and the merchant's fee came back too.
+        assert_eq!(app.balance(&amina).await, 10_000);
+        assert_eq!(merchant_balance(app, &shop.owner).await, 0);
+
+        // Parallel partial refunds of one payment never exceed it.
+        let (_, paid) = charge(app, &shop.cashier, "sale-2", &phone.code(app, 1), "10.00").await;
+        let refunds = format!("/merchant/payments/{}/refunds", paid["id"].as_str().unwrap());
+        let mut attempts = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let api = Api { api: app.api.clone(), client: app.client.clone() };
+            let (refunds, owner) = (refunds.clone(), shop.owner.clone());
+            attempts.spawn(async move {
+                api.post_key(&refunds, &owner, &format!("p-{i}"), json!({"amount": "3.00"})).await.0
+            });
+        }
+        let statuses = attempts.join_all().await;
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 3, "{statuses:?}");
+        assert_eq!(app.balance(&amina).await, 99_00);
+    })
+    .await;
+}
