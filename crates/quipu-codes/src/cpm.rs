@@ -58,7 +58,7 @@ pub fn decode(text: &str) -> Result<CpmPayload, CpmError> {
     if text.len() > MAX_PAYLOAD_CHARS {
         return Err(CpmError::TooLong(text.len()));
     }
-    let bytes = STANDARD.decode(text.trim()).map_err(|_| CpmError::NotBase64)?;
+    let bytes = STANDARD.decode(text).map_err(|_| CpmError::NotBase64)?;
     let objects = parse(&bytes, 0, 0)?;
     check_frame(&objects)?;
     Ok(CpmPayload { objects })
