@@ -206,7 +206,7 @@ fn well_formed_tag(tag: &[u8]) -> bool {
     }
 }
 
-fn hex_upper(bytes: &[u8]) -> String {
+pub(crate) fn hex_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 

@@ -182,7 +182,7 @@ pub fn to_cpm(code: &PaymentCode) -> Result<String, CodeError> {
                 tag: "61".into(),
                 value: TlvValue::Children(vec![
                     Tlv { tag: "4F".into(), value: TlvValue::Hex(QUIPU_AID_HEX.into()) },
-                    Tlv { tag: "50".into(), value: TlvValue::Hex(hex_of_ascii("QUIPU")) },
+                    Tlv { tag: "50".into(), value: TlvValue::Hex(cpm::hex_upper(b"QUIPU")) },
                     Tlv {
                         tag: "63".into(),
                         value: TlvValue::Children(vec![Tlv { tag: CODE_TAG.into(), value: TlvValue::Hex(digits) }]),
@@ -204,8 +204,4 @@ pub fn from_cpm(payload: &CpmPayload) -> Option<Result<PaymentCode, CodeError>> 
         Some(bcd) => PaymentCode::parse(bcd),
         None => Err(CodeError::WrongLength(0)),
     })
-}
-
-fn hex_of_ascii(text: &str) -> String {
-    text.bytes().map(|b| format!("{b:02X}")).collect()
 }

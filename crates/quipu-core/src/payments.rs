@@ -12,7 +12,7 @@ use quipu_codes::scan;
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{DisplayName, MerchantId, Role};
 use quipu_domain::ledger::{AccountKind, ChainRejection, TransferCode, TransferCommand, TransferId, TransferOp};
-use quipu_domain::money::{Amount, Currency};
+use quipu_domain::money::Amount;
 use quipu_domain::payment::{self as rules, DeviceStatus, PaymentMethod, PaymentStatus, RefundStatus};
 use quipu_store::AccountOwner;
 use quipu_store::payments::{DeviceRecord, PaymentInsert, PaymentRecord, RefundClaim, RefundRecord};
@@ -125,10 +125,11 @@ impl Services {
         reference: Option<&str>,
     ) -> CoreResult<PaymentView> {
         let merchant_id = principal.merchant().ok_or_else(CoreError::forbidden)?;
+        // A retry answers from the payment it names, even once its code has expired.
         if let Some(existing) = self.store.payment(payment_id).await? {
             return self.resume_payment(existing).await;
         }
-        let (currency, amount) = self.parse_payment_amount(amount)?;
+        let (currency, amount) = self.parse_amount(amount)?;
         let reference = payment_reference(reference)?;
         let code = parse_code(scanned)?;
         let now = self.now();
@@ -182,10 +183,12 @@ impl Services {
         let chain = [Some(post), self.fee_leg(&payment, &accounts)].into_iter().flatten().collect();
         match self.ledger.submit(chain).await? {
             Ok(_) => self.move_payment(&payment, PaymentStatus::Completed, None).await,
-            Err(rejection) => {
-                let error = self.fail_awaiting(&payment, &rejection).await?;
-                Err(error)
+            // The expiry sweeper released the hold between our check and the post.
+            Err(rejection) if is_already_released(&rejection) => {
+                self.move_payment(&payment, PaymentStatus::Failed, Some("expired")).await?;
+                Err(CoreError::new(ErrorKind::Conflict, "payment_expired", "the approval window has passed"))
             }
+            Err(rejection) => Err(CoreError::from(rejection.error)),
         }
     }
 
@@ -227,11 +230,8 @@ impl Services {
         let next_cursor = (payments.len() == usize::try_from(limit).unwrap_or(usize::MAX))
             .then(|| payments.last().map(|p| p.created_at.0.to_string()))
             .flatten();
-        let mut views = Vec::with_capacity(payments.len());
-        for payment in payments {
-            views.push(self.view_of(&payment).await?);
-        }
-        Ok(PaymentPage { payments: views, next_cursor })
+        let name = self.store.merchant(merchant).await?.map(|m| m.name).unwrap_or_default();
+        Ok(PaymentPage { payments: payments.iter().map(|p| payment_view(p, &name)).collect(), next_cursor })
     }
 
     /// Gives money back to the customer: the whole remaining amount, or part.
@@ -482,15 +482,6 @@ impl Services {
         self.move_payment(payment, PaymentStatus::Failed, Some(why)).await
     }
 
-    async fn fail_awaiting(&self, payment: &PaymentRecord, rejection: &ChainRejection) -> CoreResult<CoreError> {
-        let error = CoreError::from(rejection.error);
-        if is_already_released(rejection) {
-            self.move_payment(payment, PaymentStatus::Failed, Some("expired")).await?;
-            return Ok(CoreError::new(ErrorKind::Conflict, "payment_expired", "the approval window has passed"));
-        }
-        Ok(error)
-    }
-
     async fn visible_payment(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentRecord> {
         let payment = self.store.payment(id).await?.ok_or_else(|| CoreError::not_found("payment"))?;
         let is_customer = principal.role() == Some(Role::Customer) && principal.user_id() == Some(payment.customer_id);
@@ -534,14 +525,6 @@ impl Services {
         }
     }
 
-    fn parse_payment_amount(&self, input: AmountInput<'_>) -> CoreResult<(Currency, Amount)> {
-        let currency = match input.currency {
-            Some(code) => self.settings.currencies.get(code)?,
-            None => self.settings.currencies.default_currency(),
-        };
-        Ok((currency, currency.parse_amount(input.amount)?.ensure_positive()?))
-    }
-
     async fn payment_accounts(&self, payment: &PaymentRecord) -> CoreResult<PaymentAccounts> {
         let owner = AccountOwner::User(payment.customer_id);
         Ok(PaymentAccounts {
@@ -555,21 +538,8 @@ impl Services {
     }
 
     async fn view_of(&self, payment: &PaymentRecord) -> CoreResult<PaymentView> {
-        let merchant = self.store.merchant(payment.merchant_id).await?;
-        Ok(PaymentView {
-            id: payment.id,
-            status: payment.status.as_str().to_owned(),
-            failure_code: payment.failure_code.clone(),
-            method: payment.method.as_str().to_owned(),
-            amount: MoneyView::new(payment.amount, payment.currency),
-            fee: MoneyView::new(payment.fee, payment.currency),
-            refunded: MoneyView::new(payment.refunded, payment.currency),
-            merchant_id: payment.merchant_id.0,
-            merchant_name: merchant.map(|m| m.name).unwrap_or_default(),
-            reference: payment.reference.clone(),
-            created_at: rfc3339(payment.created_at),
-            expires_at: payment.expires_at.map(rfc3339),
-        })
+        let name = self.store.merchant(payment.merchant_id).await?.map(|m| m.name).unwrap_or_default();
+        Ok(payment_view(payment, &name))
     }
 
     /// Sets a merchant's fee rate (operators only).
@@ -610,6 +580,23 @@ fn parse_code(scanned: &str) -> CoreResult<PaymentCode> {
         Some(Ok(code)) => Ok(code),
         Some(Err(error)) => Err(refused(error.to_string())),
         None => Err(refused("this is not a Quipu payment code".into())),
+    }
+}
+
+fn payment_view(payment: &PaymentRecord, merchant_name: &str) -> PaymentView {
+    PaymentView {
+        id: payment.id,
+        status: payment.status.as_str().to_owned(),
+        failure_code: payment.failure_code.clone(),
+        method: payment.method.as_str().to_owned(),
+        amount: MoneyView::new(payment.amount, payment.currency),
+        fee: MoneyView::new(payment.fee, payment.currency),
+        refunded: MoneyView::new(payment.refunded, payment.currency),
+        merchant_id: payment.merchant_id.0,
+        merchant_name: merchant_name.to_owned(),
+        reference: payment.reference.clone(),
+        created_at: rfc3339(payment.created_at),
+        expires_at: payment.expires_at.map(rfc3339),
     }
 }
 

@@ -42,7 +42,7 @@ pub struct HistoryFilter {
 }
 
 impl Services {
-    fn parse_amount(&self, input: AmountInput<'_>) -> CoreResult<(Currency, Amount)> {
+    pub(crate) fn parse_amount(&self, input: AmountInput<'_>) -> CoreResult<(Currency, Amount)> {
         let currency = match input.currency {
             Some(code) => self.settings.currencies.get(code)?,
             None => self.settings.currencies.default_currency(),
