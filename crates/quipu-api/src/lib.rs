@@ -8,6 +8,7 @@
 pub mod extract;
 pub mod handlers;
 pub mod idempotency;
+pub mod merchant_qr;
 pub mod openapi;
 pub mod payments;
 pub mod problem;
@@ -112,7 +113,13 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/{id}", get(payments::payment))
         .route("/payments/{id}/approve", post(payments::approve))
         .route("/payments/{id}/cancel", post(payments::cancel))
-        .route("/operator/merchants/{id}/fee", put(payments::set_fee));
+        .route("/operator/merchants/{id}/fee", put(payments::set_fee))
+        .route("/merchant/profile", put(merchant_qr::set_profile))
+        .route("/merchant/qr", get(merchant_qr::merchant_qr))
+        .route("/merchant/payment-requests", post(merchant_qr::create_payment_request))
+        .route("/merchant/payment-requests/{id}", get(merchant_qr::payment_request))
+        .route("/me/scan", post(merchant_qr::scan))
+        .route("/me/payments", post(merchant_qr::pay));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(handlers::healthz))

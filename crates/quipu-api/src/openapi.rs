@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{handlers, payments};
+use crate::{handlers, merchant_qr, payments};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,9 +17,11 @@ use crate::{handlers, payments};
         payments::enroll_device, payments::devices, payments::pause_device, payments::resume_device, payments::revoke_device,
         payments::charge, payments::merchant_payments, payments::payment, payments::approve, payments::cancel,
         payments::refund, payments::set_fee, payments::set_refund_policy,
+        merchant_qr::merchant_qr, merchant_qr::create_payment_request, merchant_qr::payment_request, merchant_qr::scan,
+        merchant_qr::pay, merchant_qr::set_profile,
     ),
     modifiers(&BearerAuth),
-    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"))
+    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"))
 )]
 pub struct ApiDoc;
 

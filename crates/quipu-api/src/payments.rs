@@ -83,7 +83,7 @@ pub async fn charge(
 ) -> ApiResult<Response> {
     idempotency::once(&state, &caller, &key, "charge", &body, |id| {
         let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-        state.services.charge_code(&caller, id.0, &body.code, amount, body.reference.as_deref())
+        state.services.charge_code(&caller, id.0, &body.code, amount, body.reference.as_deref(), body.till.as_deref())
     })
     .await
 }

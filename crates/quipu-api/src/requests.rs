@@ -139,6 +139,8 @@ pub struct ChargeRequest {
     pub currency: Option<String>,
     /// The till's own reference (receipt number), at most 64 characters.
     pub reference: Option<String>,
+    /// Which till took it (at most 16 letters, digits, spaces, - or _), for its live events.
+    pub till: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -178,4 +180,64 @@ pub struct PageParams {
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
     pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MerchantQrParams {
+    /// A till's label, printed into the QR so payments show which till took them.
+    pub till: Option<String>,
+    /// ISO 4217 code; the network's default currency if absent.
+    pub currency: Option<String>,
+    /// json (default: the payload), png or svg.
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QrImageParams {
+    /// json (default: the request), png or svg.
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequestRequest {
+    /// Decimal string, e.g. "12.50".
+    pub amount: String,
+    /// ISO 4217 code; the network's default currency if absent.
+    pub currency: Option<String>,
+    /// Printed into the QR and shown to the customer: at most 25 printable ASCII characters.
+    pub reference: Option<String>,
+    pub till: Option<String>,
+    /// How long the QR stays payable: 30 to 3600 seconds; 300 if absent.
+    pub expires_in_seconds: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanRequest {
+    /// Exactly what the camera read.
+    pub payload: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayQrRequest {
+    /// Exactly what the camera read from the merchant's QR.
+    pub payload: String,
+    /// What the customer typed, for a static QR; a dynamic QR's amount is fixed (if given, it must match).
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    #[serde(skip_serializing)]
+    pub pin: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantProfileRequest {
+    /// Where the merchant trades; its QR shows the first 15 Latin characters.
+    pub city: String,
+    /// ISO 18245 merchant category code, four digits (5411 groceries, 5912 pharmacies, 5812 restaurants).
+    pub category_code: String,
 }

@@ -14,6 +14,7 @@ use quipu_store::{
 use uuid::Uuid;
 
 use crate::error::{CoreError, CoreResult, ErrorKind};
+use crate::merchant_qr::DEFAULT_CATEGORY_CODE;
 use crate::secrets::{constant_time_eq, random_hex, sha256};
 use crate::views::{
     AccountView, AgentView, ApiKeyView, FundingSourceView, MerchantView, ProfileView, SessionView, UserView, rfc3339,
@@ -230,6 +231,8 @@ impl Services {
             created_at: self.now(),
             fee_bps: 0,
             cashiers_may_refund: false,
+            city: String::new(),
+            category_code: DEFAULT_CATEGORY_CODE.to_owned(),
         };
         let mut owner = self.new_user(Role::MerchantOwner, owner_phone, owner_name, owner_password, None).await?;
         owner.merchant_id = Some(merchant.id);

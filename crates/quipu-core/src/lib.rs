@@ -8,6 +8,7 @@
 pub mod access;
 pub mod clock;
 pub mod error;
+pub mod merchant_qr;
 pub mod payments;
 pub mod secrets;
 pub mod views;
@@ -72,22 +73,46 @@ pub struct PaymentSettings {
     pub code_skew_steps: u64,
     /// Devices a customer may have enrolled (not revoked) at once.
     pub max_devices: u32,
+    /// Largest payment through a static merchant QR (per currency): the
+    /// customer types the amount, so a mistyped 1000 for 10.00 is capped.
+    /// A currency without an entry uses 100 major units.
+    pub static_qr_caps: HashMap<CurrencyCode, Amount>,
+    /// How long a dynamic QR (payment request) stays payable, by default and at most.
+    pub request_seconds: i64,
+    pub max_request_seconds: i64,
+    /// ISO 3166-1 alpha-2 country the network's merchant QRs name (EMV object 58).
+    pub country: String,
 }
 
 impl Default for PaymentSettings {
     fn default() -> Self {
-        Self { approval_thresholds: HashMap::new(), approval_seconds: 120, code_skew_steps: 1, max_devices: 5 }
+        Self {
+            approval_thresholds: HashMap::new(),
+            approval_seconds: 120,
+            code_skew_steps: 1,
+            max_devices: 5,
+            static_qr_caps: HashMap::new(),
+            request_seconds: 300,
+            max_request_seconds: 3600,
+            country: "ZZ".into(),
+        }
     }
 }
 
 impl PaymentSettings {
     /// The largest amount that completes without the customer's PIN.
     pub fn approval_threshold(&self, currency: quipu_domain::money::Currency) -> Option<Amount> {
-        match self.approval_thresholds.get(&currency.code) {
-            Some(limit) => Some(*limit),
-            None => 10i64.checked_pow(u32::from(currency.exponent)).and_then(|unit| unit.checked_mul(20)).map(Amount),
-        }
+        self.approval_thresholds.get(&currency.code).copied().or_else(|| major_units(currency, 20))
     }
+
+    /// The largest payment one scan of a static merchant QR may make.
+    pub fn static_qr_cap(&self, currency: quipu_domain::money::Currency) -> Option<Amount> {
+        self.static_qr_caps.get(&currency.code).copied().or_else(|| major_units(currency, 100))
+    }
+}
+
+fn major_units(currency: quipu_domain::money::Currency, units: i64) -> Option<Amount> {
+    10i64.checked_pow(u32::from(currency.exponent)).and_then(|unit| unit.checked_mul(units)).map(Amount)
 }
 
 impl Settings {

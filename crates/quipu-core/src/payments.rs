@@ -123,6 +123,7 @@ impl Services {
         scanned: &str,
         amount: AmountInput<'_>,
         reference: Option<&str>,
+        till: Option<&str>,
     ) -> CoreResult<PaymentView> {
         let merchant_id = principal.merchant().ok_or_else(CoreError::forbidden)?;
         // A retry answers from the payment it names, even once its code has expired.
@@ -131,6 +132,7 @@ impl Services {
         }
         let (currency, amount) = self.parse_amount(amount)?;
         let reference = payment_reference(reference)?;
+        let till = crate::merchant_qr::till_label(till)?;
         let code = parse_code(scanned)?;
         let now = self.now();
         let (device, step) = self.verify_code(&code, now).await?;
@@ -155,11 +157,13 @@ impl Services {
             created_at: now,
             expires_at: needs_approval.then(|| now.plus_seconds(self.settings.payments.approval_seconds)),
             updated_at: now,
+            till,
+            request_id: None,
         };
         match self.store.insert_payment(&payment).await? {
             PaymentInsert::Inserted => self.resume_payment(payment).await,
             PaymentInsert::Exists(existing) => self.resume_payment(*existing).await,
-            PaymentInsert::CodeUsed => Err(CoreError::new(
+            PaymentInsert::Taken => Err(CoreError::new(
                 ErrorKind::Conflict,
                 "payment_code_used",
                 "this payment code has already been used; ask the customer for a fresh one",
@@ -343,7 +347,7 @@ impl Services {
     }
 
     /// Takes a payment from wherever it stands to its next resting state.
-    async fn resume_payment(&self, payment: PaymentRecord) -> CoreResult<PaymentView> {
+    pub(crate) async fn resume_payment(&self, payment: PaymentRecord) -> CoreResult<PaymentView> {
         match payment.status {
             PaymentStatus::Processing => {}
             PaymentStatus::Failed => {
@@ -537,7 +541,7 @@ impl Services {
         })
     }
 
-    async fn view_of(&self, payment: &PaymentRecord) -> CoreResult<PaymentView> {
+    pub(crate) async fn view_of(&self, payment: &PaymentRecord) -> CoreResult<PaymentView> {
         let name = self.store.merchant(payment.merchant_id).await?.map(|m| m.name).unwrap_or_default();
         Ok(payment_view(payment, &name))
     }
@@ -583,7 +587,7 @@ fn parse_code(scanned: &str) -> CoreResult<PaymentCode> {
     }
 }
 
-fn payment_view(payment: &PaymentRecord, merchant_name: &str) -> PaymentView {
+pub(crate) fn payment_view(payment: &PaymentRecord, merchant_name: &str) -> PaymentView {
     PaymentView {
         id: payment.id,
         status: payment.status.as_str().to_owned(),
@@ -595,12 +599,14 @@ fn payment_view(payment: &PaymentRecord, merchant_name: &str) -> PaymentView {
         merchant_id: payment.merchant_id.0,
         merchant_name: merchant_name.to_owned(),
         reference: payment.reference.clone(),
+        till: payment.till.clone(),
+        request_id: payment.request_id,
         created_at: rfc3339(payment.created_at),
         expires_at: payment.expires_at.map(rfc3339),
     }
 }
 
-fn payment_reference(reference: Option<&str>) -> CoreResult<String> {
+pub(crate) fn payment_reference(reference: Option<&str>) -> CoreResult<String> {
     let text = reference.map(str::trim).unwrap_or("");
     if text.chars().count() > MAX_REFERENCE_CHARS || text.chars().any(char::is_control) {
         return Err(CoreError::invalid("invalid_reference", "a reference is at most 64 printable characters"));

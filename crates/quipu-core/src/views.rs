@@ -286,6 +286,10 @@ pub struct PaymentView {
     pub merchant_id: uuid::Uuid,
     pub merchant_name: String,
     pub reference: String,
+    /// The till it was taken at; empty when the merchant does not name tills.
+    pub till: String,
+    /// For a dynamic-QR payment: the payment request it paid.
+    pub request_id: Option<uuid::Uuid>,
     pub created_at: String,
     /// For a payment awaiting approval: when it lapses.
     pub expires_at: Option<String>,
@@ -306,4 +310,52 @@ pub struct RefundView {
     pub status: String,
     pub reason: String,
     pub created_at: String,
+}
+
+/// A merchant's static QR: customers scan it and type the amount.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MerchantQrView {
+    /// The EMV merchant-presented payload to print as a QR code.
+    pub payload: String,
+    pub merchant_id: uuid::Uuid,
+    pub till: String,
+}
+
+/// A request for one payment, shown at the till as a dynamic QR.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentRequestView {
+    pub id: uuid::Uuid,
+    /// open, processing, paid or expired. A failed attempt leaves it open.
+    pub status: String,
+    /// The EMV merchant-presented payload to show as a QR code.
+    pub payload: String,
+    pub amount: MoneyView,
+    pub reference: String,
+    pub till: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// The payment, once a customer has paid.
+    pub payment: Option<PaymentView>,
+}
+
+/// What a customer's app shows after scanning a merchant's QR, before the customer confirms with their PIN.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScannedMerchantView {
+    /// static (the customer types the amount) or dynamic (one sale, amount fixed).
+    pub kind: String,
+    pub merchant_id: uuid::Uuid,
+    /// The name Quipu has registered for the merchant, not whatever the QR says.
+    pub merchant_name: String,
+    pub city: String,
+    pub till: String,
+    /// The sale's amount (dynamic QR), or the amount printed on a static QR.
+    pub amount: Option<MoneyView>,
+    pub currency: String,
+    pub reference: String,
+    /// The largest amount a static QR may pay in one go.
+    pub max_amount: Option<MoneyView>,
+    pub request_id: Option<uuid::Uuid>,
+    /// For a dynamic QR: open, processing, paid or expired.
+    pub request_status: Option<String>,
+    pub expires_at: Option<String>,
 }

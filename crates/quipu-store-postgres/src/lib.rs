@@ -412,6 +412,8 @@ impl Store for PostgresStore {
                 .bind(merchant.created_at.0)
                 .bind(i64::from(merchant.fee_bps))
                 .bind(i64::from(merchant.cashiers_may_refund))
+                .bind(&merchant.city)
+                .bind(&merchant.category_code)
                 .execute(&mut *tx)
                 .await
                 .map_err(conflict_on_unique("inserting a merchant", "merchant exists"))?;

@@ -125,6 +125,10 @@ pub struct MerchantRecord {
     pub fee_bps: u32,
     /// Whether the merchant's cashiers may refund, or only the owner (and API keys).
     pub cashiers_may_refund: bool,
+    /// Where the merchant trades, as its QR shows it (at most 15 characters; empty until set).
+    pub city: String,
+    /// ISO 18245 merchant category code, four digits (5999: miscellaneous retail).
+    pub category_code: String,
 }
 
 /// A login session. Only the SHA-256 of the token is stored.

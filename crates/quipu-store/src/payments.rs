@@ -65,6 +65,25 @@ pub struct PaymentRecord {
     /// For payments awaiting approval: when the request lapses.
     pub expires_at: Option<Timestamp>,
     pub updated_at: Timestamp,
+    /// The till the payment was taken at, if the merchant names its tills.
+    pub till: String,
+    /// For a dynamic merchant QR: the payment request it paid.
+    pub request_id: Option<Uuid>,
+}
+
+/// A merchant's request for one payment, shown as a dynamic QR: amount and
+/// reference fixed, paid at most once, before it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRequestRecord {
+    pub id: Uuid,
+    pub merchant_id: MerchantId,
+    pub till: String,
+    pub amount: Amount,
+    pub currency: CurrencyCode,
+    pub reference: String,
+    pub created_by: Uuid,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 /// A refund, claimed against its payment before its transfers commit.
@@ -87,8 +106,8 @@ pub enum PaymentInsert {
     Inserted,
     /// A payment with this id exists: the same request, retried.
     Exists(Box<PaymentRecord>),
-    /// Another payment already used this payment code.
-    CodeUsed,
+    /// Another payment already used this payment code, or paid this payment request.
+    Taken,
 }
 
 /// What claiming a refund found.
@@ -155,6 +174,8 @@ pub struct PaymentRow {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub updated_at: i64,
+    pub till: String,
+    pub request_id: Option<Uuid>,
 }
 
 impl PaymentRow {
@@ -181,6 +202,38 @@ impl PaymentRow {
             created_at: Timestamp(self.created_at),
             expires_at: self.expires_at.map(Timestamp),
             updated_at: Timestamp(self.updated_at),
+            till: self.till,
+            request_id: self.request_id,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PaymentRequestRow {
+    pub id: Uuid,
+    pub merchant_id: Uuid,
+    pub till: String,
+    pub amount: i64,
+    pub currency: String,
+    pub reference: String,
+    pub created_by: Uuid,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl PaymentRequestRow {
+    pub fn into_record(self) -> StoreResult<PaymentRequestRecord> {
+        Ok(PaymentRequestRecord {
+            id: self.id,
+            merchant_id: MerchantId(self.merchant_id),
+            till: self.till,
+            amount: Amount(self.amount),
+            currency: CurrencyCode::parse(&self.currency)
+                .map_err(|_| corrupt("payment_requests", format!("currency {:?}", self.currency)))?,
+            reference: self.reference,
+            created_by: self.created_by,
+            created_at: Timestamp(self.created_at),
+            expires_at: Timestamp(self.expires_at),
         })
     }
 }
@@ -222,9 +275,11 @@ pub mod sql {
         "UPDATE devices SET status = $3, updated_at = $4 WHERE id = $1 AND user_id = $2 AND status <> 'revoked'";
     pub const COUNT_LIVE_DEVICES: &str = "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND status <> 'revoked'";
 
-    pub const INSERT_PAYMENT: &str = "INSERT INTO payments (id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING";
-    pub const SELECT_PAYMENT: &str = "SELECT id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at FROM payments WHERE id = $1";
-    pub const SELECT_MERCHANT_PAYMENTS: &str = "SELECT id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at FROM payments WHERE merchant_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3";
+    pub const INSERT_PAYMENT: &str = "INSERT INTO payments (id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING";
+    pub const SELECT_PAYMENT: &str = "SELECT id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id FROM payments WHERE id = $1";
+    pub const SELECT_MERCHANT_PAYMENTS: &str = "SELECT id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id FROM payments WHERE merchant_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3";
+    /// The payment of a request that has not failed: at most one, by the partial unique index.
+    pub const SELECT_REQUEST_PAYMENT: &str = "SELECT id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id FROM payments WHERE request_id = $1 AND status <> 'failed'";
     /// A compare-and-set: a payment moves only from the state the caller saw.
     pub const UPDATE_PAYMENT_STATUS: &str =
         "UPDATE payments SET status = $3, failure_code = $4, updated_at = $5 WHERE id = $1 AND status = $2";
@@ -241,6 +296,10 @@ pub mod sql {
     /// A refund whose transfers the ledger refused gives its claim back.
     pub const RELEASE_REFUND_AMOUNT: &str = "UPDATE payments SET refunded = refunded - $2, status = CASE WHEN refunded - $2 = 0 THEN 'completed' ELSE 'partially_refunded' END, updated_at = $3 WHERE id = $1";
 
+    pub const INSERT_PAYMENT_REQUEST: &str = "INSERT INTO payment_requests (id, merchant_id, till, amount, currency, reference, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
+    pub const SELECT_PAYMENT_REQUEST: &str = "SELECT id, merchant_id, till, amount, currency, reference, created_by, created_at, expires_at FROM payment_requests WHERE id = $1";
+
+    pub const UPDATE_MERCHANT_PROFILE: &str = "UPDATE merchants SET city = $2, category_code = $3 WHERE id = $1";
     pub const UPDATE_MERCHANT_TERMS: &str = "UPDATE merchants SET fee_bps = COALESCE($2, fee_bps), cashiers_may_refund = COALESCE($3, cashiers_may_refund) WHERE id = $1";
 }
 
@@ -284,6 +343,13 @@ pub trait PaymentStore: Send + Sync {
     /// Marks a pending refund completed, or failed (giving its claim back).
     async fn finish_refund(&self, refund: &RefundRecord, succeeded: bool, now: Timestamp) -> StoreResult<()>;
     async fn refunds_of(&self, payment: Uuid) -> StoreResult<Vec<RefundRecord>>;
+    /// Stores a payment request; if one with its id exists (a retry), returns that one instead.
+    async fn insert_payment_request(&self, request: &PaymentRequestRecord) -> StoreResult<PaymentRequestRecord>;
+    async fn payment_request(&self, id: Uuid) -> StoreResult<Option<PaymentRequestRecord>>;
+    /// The payment that paid (or is paying) a request: any of its payments that has not failed.
+    async fn request_payment(&self, request: Uuid) -> StoreResult<Option<PaymentRecord>>;
+    /// Sets the city and category code a merchant's QR shows; `false` if there is no such merchant.
+    async fn set_merchant_profile(&self, merchant: MerchantId, city: &str, category_code: &str) -> StoreResult<bool>;
     /// Sets a merchant's fee rate and whether cashiers may refund; `None` leaves a term as it is.
     async fn set_merchant_terms(
         &self,
@@ -400,6 +466,8 @@ macro_rules! payment_store_methods {
                     .bind(p.created_at.0)
                     .bind(p.expires_at.map(|t| t.0))
                     .bind(p.updated_at.0)
+                    .bind(&p.till)
+                    .bind(p.request_id)
                     .execute(&mut *conn)
                     .await
                     .map_err(db_error("inserting a payment"))?;
@@ -413,7 +481,7 @@ macro_rules! payment_store_methods {
                     .map_err(db_error("loading a payment"))?;
                 match existing {
                     Some(row) => Ok(PaymentInsert::Exists(Box::new(row.into_record()?))),
-                    None => Ok(PaymentInsert::CodeUsed),
+                    None => Ok(PaymentInsert::Taken),
                 }
             }
 
@@ -576,6 +644,75 @@ macro_rules! payment_store_methods {
                     .await
                     .map_err(db_error("listing refunds"))?;
                 rows.into_iter().map($crate::payments::RefundRow::into_record).collect()
+            }
+
+            async fn insert_payment_request(
+                &self,
+                r: &$crate::payments::PaymentRequestRecord,
+            ) -> $crate::StoreResult<$crate::payments::PaymentRequestRecord> {
+                use $crate::payments::{PaymentRequestRow, sql};
+                let mut conn = self.$writer.acquire().await.map_err(db_error("acquiring the writer"))?;
+                sqlx::query(sql::INSERT_PAYMENT_REQUEST)
+                    .bind(r.id)
+                    .bind(r.merchant_id.0)
+                    .bind(&r.till)
+                    .bind(r.amount.0)
+                    .bind(r.currency.as_str())
+                    .bind(&r.reference)
+                    .bind(r.created_by)
+                    .bind(r.created_at.0)
+                    .bind(r.expires_at.0)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_error("inserting a payment request"))?;
+                let row: PaymentRequestRow = sqlx::query_as(sql::SELECT_PAYMENT_REQUEST)
+                    .bind(r.id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_error("loading a payment request"))?;
+                row.into_record()
+            }
+
+            async fn payment_request(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::StoreResult<Option<$crate::payments::PaymentRequestRecord>> {
+                let row: Option<$crate::payments::PaymentRequestRow> =
+                    sqlx::query_as($crate::payments::sql::SELECT_PAYMENT_REQUEST)
+                        .bind(id)
+                        .fetch_optional(&self.$reader)
+                        .await
+                        .map_err(db_error("loading a payment request"))?;
+                row.map($crate::payments::PaymentRequestRow::into_record).transpose()
+            }
+
+            async fn request_payment(
+                &self,
+                request: uuid::Uuid,
+            ) -> $crate::StoreResult<Option<$crate::payments::PaymentRecord>> {
+                let row: Option<$crate::payments::PaymentRow> =
+                    sqlx::query_as($crate::payments::sql::SELECT_REQUEST_PAYMENT)
+                        .bind(request)
+                        .fetch_optional(&self.$reader)
+                        .await
+                        .map_err(db_error("loading a request's payment"))?;
+                row.map($crate::payments::PaymentRow::into_record).transpose()
+            }
+
+            async fn set_merchant_profile(
+                &self,
+                merchant: quipu_domain::identity::MerchantId,
+                city: &str,
+                category_code: &str,
+            ) -> $crate::StoreResult<bool> {
+                let done = sqlx::query($crate::payments::sql::UPDATE_MERCHANT_PROFILE)
+                    .bind(merchant.0)
+                    .bind(city)
+                    .bind(category_code)
+                    .execute(&self.$writer)
+                    .await
+                    .map_err(db_error("updating a merchant profile"))?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn set_merchant_terms(

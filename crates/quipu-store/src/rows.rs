@@ -166,6 +166,8 @@ pub struct MerchantRow {
     pub created_at: i64,
     pub fee_bps: i64,
     pub cashiers_may_refund: i64,
+    pub city: String,
+    pub category_code: String,
 }
 
 impl MerchantRow {
@@ -176,6 +178,8 @@ impl MerchantRow {
             created_at: Timestamp(self.created_at),
             fee_bps: count("merchants", self.fee_bps)?,
             cashiers_may_refund: self.cashiers_may_refund != 0,
+            city: self.city,
+            category_code: self.category_code,
         })
     }
 }

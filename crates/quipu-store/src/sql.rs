@@ -147,10 +147,9 @@ pub fn release_check(kind: crate::SecretKind) -> String {
     format!("UPDATE users SET {checking} = NULL WHERE id = $1")
 }
 
-pub const INSERT_MERCHANT: &str =
-    "INSERT INTO merchants (id, name, created_at, fee_bps, cashiers_may_refund) VALUES ($1, $2, $3, $4, $5)";
+pub const INSERT_MERCHANT: &str = "INSERT INTO merchants (id, name, created_at, fee_bps, cashiers_may_refund, city, category_code) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 pub const SELECT_MERCHANT: &str =
-    "SELECT id, name, created_at, fee_bps, cashiers_may_refund FROM merchants WHERE id = $1";
+    "SELECT id, name, created_at, fee_bps, cashiers_may_refund, city, category_code FROM merchants WHERE id = $1";
 
 pub const INSERT_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";

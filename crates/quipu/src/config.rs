@@ -46,6 +46,13 @@ pub struct PaymentsConfig {
     pub approval_seconds: Option<i64>,
     pub code_skew_steps: Option<u64>,
     pub max_devices: Option<u32>,
+    /// Largest payment through a static merchant QR: `{ USD = "100.00" }`.
+    #[serde(default)]
+    pub static_qr_cap: HashMap<String, String>,
+    /// How long a dynamic QR stays payable unless the till asks otherwise (30 to 3600).
+    pub request_seconds: Option<i64>,
+    /// ISO 3166-1 alpha-2 country merchant QRs name, e.g. "PE".
+    pub country: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,14 +155,16 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
     };
     let mut settings = Settings::new(currencies);
     let security = file.security;
-    settings.pin_max_attempts = positive(security.pin_max_attempts, settings.pin_max_attempts, "pin_max_attempts")?;
-    settings.pin_lock_seconds = seconds(security.pin_lock_seconds, settings.pin_lock_seconds, "pin_lock_seconds")?;
+    settings.pin_max_attempts =
+        positive(security.pin_max_attempts, settings.pin_max_attempts, "security.pin_max_attempts")?;
+    settings.pin_lock_seconds =
+        seconds(security.pin_lock_seconds, settings.pin_lock_seconds, "security.pin_lock_seconds")?;
     settings.login_max_attempts =
-        positive(security.login_max_attempts, settings.login_max_attempts, "login_max_attempts")?;
+        positive(security.login_max_attempts, settings.login_max_attempts, "security.login_max_attempts")?;
     settings.login_lock_seconds =
-        seconds(security.login_lock_seconds, settings.login_lock_seconds, "login_lock_seconds")?;
+        seconds(security.login_lock_seconds, settings.login_lock_seconds, "security.login_lock_seconds")?;
     settings.session_ttl_seconds =
-        seconds(security.session_ttl_seconds, settings.session_ttl_seconds, "session_ttl_seconds")?;
+        seconds(security.session_ttl_seconds, settings.session_ttl_seconds, "security.session_ttl_seconds")?;
     settings.hash_cost = HashCost {
         memory_kib: security.argon2_memory_kib.unwrap_or(settings.hash_cost.memory_kib),
         iterations: security.argon2_iterations.unwrap_or(settings.hash_cost.iterations),
@@ -170,6 +179,18 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         seconds(payments.approval_seconds, settings.payments.approval_seconds, "payments.approval_seconds")?;
     settings.payments.code_skew_steps = payments.code_skew_steps.unwrap_or(settings.payments.code_skew_steps).min(5);
     settings.payments.max_devices = payments.max_devices.unwrap_or(settings.payments.max_devices).clamp(1, 50);
+    settings.payments.static_qr_caps =
+        amounts_by_currency(&settings, payments.static_qr_cap, "payments.static_qr_cap")?;
+    settings.payments.request_seconds = payments.request_seconds.unwrap_or(settings.payments.request_seconds);
+    if !(30..=settings.payments.max_request_seconds).contains(&settings.payments.request_seconds) {
+        return Err("payments.request_seconds must be between 30 and 3600".into());
+    }
+    if let Some(country) = payments.country {
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(format!("payments.country {country:?}: use an ISO 3166 alpha-2 code such as \"PE\"").into());
+        }
+        settings.payments.country = country;
+    }
     settings.writer = WriterLimits {
         max_batch: file.ledger.max_batch.unwrap_or(settings.writer.max_batch).clamp(1, 4096),
         queue: file.ledger.queue.unwrap_or(settings.writer.queue).clamp(1, 1 << 20),
@@ -213,7 +234,7 @@ fn amounts_by_currency(
 /// A duration in seconds that must be at least one: a lock of zero seconds is no lock.
 fn seconds(value: Option<i64>, default: i64, name: &str) -> Fallible<i64> {
     match value {
-        Some(v) if v < 1 => Err(format!("security.{name} must be at least 1").into()),
+        Some(v) if v < 1 => Err(format!("{name} must be at least 1").into()),
         Some(v) => Ok(v),
         None => Ok(default),
     }
@@ -221,7 +242,7 @@ fn seconds(value: Option<i64>, default: i64, name: &str) -> Fallible<i64> {
 
 fn positive(value: Option<u32>, default: u32, name: &str) -> Fallible<u32> {
     match value {
-        Some(0) => Err(format!("security.{name} must be at least 1").into()),
+        Some(0) => Err(format!("{name} must be at least 1").into()),
         Some(v) => Ok(v),
         None => Ok(default),
     }

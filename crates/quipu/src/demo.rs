@@ -123,6 +123,15 @@ fn amount(text: &str) -> AmountInput<'_> {
 /// The fee every demo merchant pays on a payment: 1.5%.
 const DEMO_FEE_BPS: u32 = 150;
 
+/// Where each demo merchant trades and its ISO 18245 category, for its QR.
+fn demo_profile(business: &str) -> (&'static str, &'static str) {
+    match business {
+        "Farmacia Central" => ("Cusco", "5912"),
+        "Warung Sari" => ("Yogyakarta", "5812"),
+        _ => ("Lima", "5411"),
+    }
+}
+
 /// Seeds the operator, an agent with float, merchants and customers with balances.
 pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLogin)>> {
     let mut logins: Vec<(String, &'static DemoLogin)> = Vec::new();
@@ -137,6 +146,13 @@ pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLog
     for (business, owner) in &MERCHANTS {
         let merchant = services.create_merchant(&operator, business, owner.phone, owner.name, owner.password).await?;
         services.set_merchant_fee(&operator, merchant.id, DEMO_FEE_BPS).await?;
+        let owner_principal = Principal::User {
+            id: quipu_domain::identity::UserId(merchant.owner.id),
+            role: Role::MerchantOwner,
+            merchant_id: Some(quipu_domain::identity::MerchantId(merchant.id)),
+        };
+        let (city, category) = demo_profile(business);
+        services.set_merchant_profile(&owner_principal, city, category).await?;
         logins.push((format!("{business}, fee 1.5%"), owner));
     }
     let agent = user_principal(quipu_domain::identity::UserId(agent_id), Role::Agent);

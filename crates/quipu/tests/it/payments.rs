@@ -8,20 +8,21 @@ use serde_json::{Value, json};
 
 use crate::harness::{Api, Person, TestApp, on_each_backend};
 
-/// A shop: its owner's token and a cashier's token.
-struct Shop {
-    owner: String,
-    cashier: String,
+/// A shop: its id, its owner's token and a cashier's token.
+pub struct Shop {
+    pub id: String,
+    pub owner: String,
+    pub cashier: String,
 }
 
 /// A customer's enrolled phone: what the app keeps.
-struct Phone {
+pub struct Phone {
     id: String,
     secret: Vec<u8>,
     device_ref: u32,
 }
 
-async fn shop(app: &TestApp, operator: &str, name: &str, phone_suffix: u32, fee_bps: u32) -> Shop {
+pub async fn shop(app: &TestApp, operator: &str, name: &str, phone_suffix: u32, fee_bps: u32) -> Shop {
     let owner_phone = format!("+1555070{phone_suffix:04}");
     let (status, merchant) = app
         .post(
@@ -53,10 +54,10 @@ async fn shop(app: &TestApp, operator: &str, name: &str, phone_suffix: u32, fee_
         .await;
     assert_eq!(status, 201, "{body}");
     let cashier = app.login(&cashier_phone, "cashier-password").await;
-    Shop { owner, cashier }
+    Shop { id, owner, cashier }
 }
 
-async fn enroll(app: &TestApp, customer: &Person) -> Phone {
+pub async fn enroll(app: &TestApp, customer: &Person) -> Phone {
     let (status, body) =
         app.post("/me/devices", Some(&customer.token), json!({"label": "my phone", "pin": "1234"})).await;
     assert_eq!(status, 201, "{body}");
@@ -70,7 +71,7 @@ async fn enroll(app: &TestApp, customer: &Person) -> Phone {
 
 impl Phone {
     /// The code the app shows now (by the server's clock, which tests move), in a slot.
-    fn code(&self, app: &TestApp, slot: u8) -> String {
+    pub fn code(&self, app: &TestApp, slot: u8) -> String {
         self.code_at(app, 0, slot)
     }
 
@@ -92,7 +93,7 @@ async fn charge(app: &TestApp, till: &str, key: &str, code: &str, amount: &str) 
         .await
 }
 
-async fn merchant_balance(app: &TestApp, owner: &str) -> i64 {
+pub async fn merchant_balance(app: &TestApp, owner: &str) -> i64 {
     let (status, merchant) = app.get("/merchant", owner).await;
     assert_eq!(status, 200, "{merchant}");
     merchant["accounts"][0]["balance"]["minor_units"].as_i64().unwrap()

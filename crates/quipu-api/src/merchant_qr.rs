@@ -1,0 +1,127 @@
+//! Handlers for merchant-presented QR: a merchant's static QR, per-sale
+//! payment requests (dynamic QR), and the customer's scan-and-pay.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use quipu_codes::render::{self, ImageFormat};
+use quipu_core::views::{MerchantQrView, PaymentRequestView, PaymentView, ScannedMerchantView};
+use quipu_core::wallet::AmountInput;
+use serde::Serialize;
+
+use crate::AppState;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
+use crate::idempotency;
+use crate::problem::{ApiError, Problem};
+use crate::requests::{
+    MerchantProfileRequest, MerchantQrParams, PayQrRequest, PaymentRequestRequest, QrImageParams, ScanRequest,
+};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The merchant's static QR (for the shop, or one till): the customer scans it and types the amount.
+/// `format=png|svg` answers with the image to print.
+#[utoipa::path(get, path = "/api/v1/merchant/qr", tag = "merchant QR", security(("bearer" = [])), params(MerchantQrParams),
+    responses((status = 200, body = MerchantQrView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn merchant_qr(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(params): ApiQuery<MerchantQrParams>,
+) -> ApiResult<Response> {
+    let view = state.services.merchant_qr(&caller, params.till.as_deref(), params.currency.as_deref()).await?;
+    let payload = view.payload.clone();
+    qr_answer(&payload, params.format.as_deref(), view)
+}
+
+/// A till asks for one payment: the answer holds the dynamic QR (amount and reference inside, paid once, expiring).
+#[utoipa::path(post, path = "/api/v1/merchant/payment-requests", tag = "merchant QR", security(("bearer" = [])),
+    request_body = PaymentRequestRequest, params(("Idempotency-Key" = String, Header)),
+    responses((status = 201, body = PaymentRequestView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_payment_request(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    ApiJson(body): ApiJson<PaymentRequestRequest>,
+) -> ApiResult<Response> {
+    idempotency::once(&state, &caller, &key, "payment-request", &body, |id| {
+        let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+        state.services.create_payment_request(
+            &caller,
+            id.0,
+            amount,
+            body.reference.as_deref(),
+            body.till.as_deref(),
+            body.expires_in_seconds,
+        )
+    })
+    .await
+}
+
+/// A payment request and, once paid, its payment. `format=png|svg` answers with its QR image.
+#[utoipa::path(get, path = "/api/v1/merchant/payment-requests/{id}", tag = "merchant QR", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), QrImageParams),
+    responses((status = 200, body = PaymentRequestView), (status = 404, body = Problem)))]
+pub async fn payment_request(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiQuery(params): ApiQuery<QrImageParams>,
+) -> ApiResult<Response> {
+    let view = state.services.payment_request_view(&caller, id).await?;
+    let payload = view.payload.clone();
+    qr_answer(&payload, params.format.as_deref(), view)
+}
+
+/// The customer's app sends a scanned merchant QR and learns whom and what it would pay.
+/// Another scheme's QR is refused with `not_a_quipu_merchant`.
+#[utoipa::path(post, path = "/api/v1/me/scan", tag = "merchant QR", security(("bearer" = [])), request_body = ScanRequest,
+    responses((status = 200, body = ScannedMerchantView), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn scan(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<ScanRequest>,
+) -> ApiResult<axum::Json<ScannedMerchantView>> {
+    Ok(axum::Json(state.services.read_merchant_qr(&caller, &body.payload).await?))
+}
+
+/// The customer pays a merchant's QR with their PIN.
+#[utoipa::path(post, path = "/api/v1/me/payments", tag = "merchant QR", security(("bearer" = [])), request_body = PayQrRequest,
+    params(("Idempotency-Key" = String, Header)),
+    responses((status = 201, body = PaymentView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn pay(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    key: IdempotencyKey,
+    ApiJson(body): ApiJson<PayQrRequest>,
+) -> ApiResult<Response> {
+    idempotency::once(&state, &caller, &key, "pay-qr", &body, |id| {
+        let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
+        state.services.pay_merchant_qr(&caller, id.0, &body.payload, amount, &body.pin)
+    })
+    .await
+}
+
+/// The merchant's owner sets the city and category code its QRs carry.
+#[utoipa::path(put, path = "/api/v1/merchant/profile", tag = "merchant", security(("bearer" = [])),
+    request_body = MerchantProfileRequest, responses((status = 204), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn set_profile(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<MerchantProfileRequest>,
+) -> ApiResult<StatusCode> {
+    state.services.set_merchant_profile(&caller, &body.city, &body.category_code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The view as JSON, or the payload drawn as a PNG or SVG QR code.
+fn qr_answer(payload: &str, format: Option<&str>, view: impl Serialize) -> ApiResult<Response> {
+    let (image, content_type) = match format.unwrap_or("json") {
+        "json" => return Ok(axum::Json(view).into_response()),
+        "png" => (ImageFormat::Png, "image/png"),
+        "svg" => (ImageFormat::Svg, "image/svg+xml"),
+        _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_format", "format is json, png or svg")),
+    };
+    let bytes = render::qr(payload, image)
+        .map_err(|error| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "qr_not_drawable", error.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], bytes).into_response())
+}
