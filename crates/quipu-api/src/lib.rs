@@ -5,6 +5,7 @@
 //! service with the authenticated [`quipu_core::Principal`], and shapes the
 //! answer. Authorization and rules live in the services, not here.
 
+pub mod events;
 pub mod extract;
 pub mod handlers;
 pub mod idempotency;
@@ -34,6 +35,8 @@ use utoipa::OpenApi;
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Longest a request may take before the client gets 408 and should retry with the same key.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Live event streams one process serves at once; each holds a connection open.
+pub const MAX_EVENT_STREAMS: usize = 1000;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -42,11 +45,21 @@ pub struct AppState {
     /// Requests currently running, by (caller, Idempotency-Key).
     pub in_flight: Arc<idempotency::InFlight>,
     pub rate_limiter: Arc<rate_limit::RateLimiter>,
+    pub event_streams: Arc<tokio::sync::Semaphore>,
+    /// Set when the server starts shutting down: live streams end, so the graceful shutdown is not held open.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
     pub fn new(services: Arc<Services>, metrics: Option<PrometheusHandle>) -> Self {
-        Self { services, metrics, in_flight: Arc::default(), rate_limiter: Arc::default() }
+        Self {
+            services,
+            metrics,
+            in_flight: Arc::default(),
+            rate_limiter: Arc::default(),
+            event_streams: Arc::new(tokio::sync::Semaphore::new(MAX_EVENT_STREAMS)),
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
     }
 }
 
@@ -119,7 +132,12 @@ pub fn router(state: AppState) -> Router {
         .route("/merchant/payment-requests", post(merchant_qr::create_payment_request))
         .route("/merchant/payment-requests/{id}", get(merchant_qr::payment_request))
         .route("/me/scan", post(merchant_qr::scan))
-        .route("/me/payments", post(merchant_qr::pay));
+        .route("/me/payments", post(merchant_qr::pay))
+        .route("/merchant/events", get(events::events))
+        .route("/merchant/webhooks", get(events::webhooks).post(events::create_webhook))
+        .route("/merchant/webhooks/{id}", delete(events::delete_webhook))
+        .route("/merchant/webhooks/{id}/deliveries", get(events::deliveries))
+        .route("/merchant/webhooks/{id}/deliveries/{event_id}/redeliver", post(events::redeliver));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(handlers::healthz))

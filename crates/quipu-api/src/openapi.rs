@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{handlers, merchant_qr, payments};
+use crate::{events, handlers, merchant_qr, payments};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,9 +19,10 @@ use crate::{handlers, merchant_qr, payments};
         payments::refund, payments::set_fee, payments::set_refund_policy,
         merchant_qr::merchant_qr, merchant_qr::create_payment_request, merchant_qr::payment_request, merchant_qr::scan,
         merchant_qr::pay, merchant_qr::set_profile,
+        events::events, events::create_webhook, events::webhooks, events::delete_webhook, events::deliveries, events::redeliver,
     ),
     modifiers(&BearerAuth),
-    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"))
+    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"))
 )]
 pub struct ApiDoc;
 

@@ -241,3 +241,22 @@ pub struct MerchantProfileRequest {
     /// ISO 18245 merchant category code, four digits (5411 groceries, 5912 pharmacies, 5812 restaurants).
     pub category_code: String,
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventStreamParams {
+    /// Only this till's events (its label); all of the merchant's if absent.
+    pub till: Option<String>,
+    /// Resume after this event id, for clients that cannot send `Last-Event-ID`.
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhookRequest {
+    /// An https URL on the public internet, at most 500 characters.
+    pub url: String,
+    /// Event types to receive: payment.awaiting_approval, payment.completed, payment.failed,
+    /// refund.completed; absent or `["*"]` for all.
+    pub events: Option<Vec<String>>,
+}

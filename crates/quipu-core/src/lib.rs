@@ -8,11 +8,13 @@
 pub mod access;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod merchant_qr;
 pub mod payments;
 pub mod secrets;
 pub mod views;
 pub mod wallet;
+pub mod webhooks;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -58,6 +60,9 @@ pub struct Settings {
     /// again, and the ledger still answers with the original transfer.
     pub idempotency_retention_seconds: i64,
     pub payments: PaymentSettings,
+    pub webhooks: webhooks::WebhookSettings,
+    /// How often a till's live stream looks for events written by other processes.
+    pub event_poll_interval: Duration,
 }
 
 /// In-store payment rules an operator tunes.
@@ -132,6 +137,8 @@ impl Settings {
             hold_sweep_interval: Duration::from_secs(5),
             idempotency_retention_seconds: 7 * 24 * 3600,
             payments: PaymentSettings::default(),
+            webhooks: webhooks::WebhookSettings::default(),
+            event_poll_interval: Duration::from_secs(1),
         }
     }
 }
@@ -143,6 +150,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
     hasher: secrets::SecretHasher,
+    /// Woken whenever this process writes a merchant event: live streams and the webhook sender listen.
+    pub(crate) events_written: tokio::sync::Notify,
 }
 
 /// The background tasks; stop them with [`Background::shutdown`] after the
@@ -151,6 +160,7 @@ pub struct Background {
     stop: watch::Sender<bool>,
     writer: JoinHandle<()>,
     sweeper: JoinHandle<()>,
+    webhooks: JoinHandle<()>,
 }
 
 impl Background {
@@ -159,12 +169,14 @@ impl Background {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.sweeper.await;
+        // An attempt cut short here is retried after its lease lapses.
+        let _ = self.webhooks.await;
         let _ = self.writer.await;
     }
 }
 
 impl Services {
-    /// Starts the ledger writer and hold sweeper and makes sure the system
+    /// Starts the ledger writer, hold sweeper and webhook sender, and makes sure the system
     /// accounts (issuance, fee income) exist for every enabled currency.
     pub async fn start(
         store: Arc<dyn Store>,
@@ -174,14 +186,16 @@ impl Services {
         let hasher = secrets::SecretHasher::new(settings.hash_cost)?;
         let (stop, stop_signal) = watch::channel(false);
         let (ledger, writer) = LedgerWriter::spawn(store.clone(), clock.clone(), settings.writer, stop_signal.clone());
-        let services = Arc::new(Self { store, ledger, clock, settings, hasher });
+        let events_written = tokio::sync::Notify::new();
+        let services = Arc::new(Self { store, ledger, clock, settings, hasher, events_written });
         for currency in services.settings.currencies.iter() {
             for kind in [AccountKind::Issuance, AccountKind::FeeIncome] {
                 services.ensure_account(AccountOwner::System, kind, currency.code).await?;
             }
         }
-        let sweeper = tokio::spawn(sweep_expired_holds(services.clone(), stop_signal));
-        Ok((services, Background { stop, writer, sweeper }))
+        let sweeper = tokio::spawn(sweep_expired_holds(services.clone(), stop_signal.clone()));
+        let webhooks = tokio::spawn(webhooks::send_webhooks(services.clone(), stop_signal));
+        Ok((services, Background { stop, writer, sweeper, webhooks }))
     }
 
     pub fn now(&self) -> Timestamp {

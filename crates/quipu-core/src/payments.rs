@@ -339,9 +339,14 @@ impl Services {
         };
         let chain = [fee_leg, Some(refund_leg)].into_iter().flatten().collect();
         let outcome = self.ledger.submit(chain).await?;
-        self.store.finish_refund(&refund, outcome.is_ok(), self.now()).await?;
+        let completed = RefundRecord { status: RefundStatus::Completed, ..refund.clone() };
+        let view = refund_result(&completed, payment)?;
+        let now = self.now();
+        let event = crate::events::new_event("refund.completed", payment.merchant_id, &payment.till, &view, now)?;
+        self.store.finish_refund(&refund, outcome.is_ok(), now, outcome.is_ok().then_some(&event)).await?;
+        self.events_written.notify_waiters();
         match outcome {
-            Ok(_) => refund_result(&RefundRecord { status: RefundStatus::Completed, ..refund }, payment),
+            Ok(_) => Ok(view),
             Err(rejection) => Err(CoreError::from(rejection.error)),
         }
     }
@@ -402,15 +407,7 @@ impl Services {
             Ok(_) => self.move_payment(&payment, resting, None).await,
             Err(rejection) => {
                 let error = CoreError::from(rejection.error);
-                self.store
-                    .set_payment_status(
-                        payment.id,
-                        PaymentStatus::Processing,
-                        PaymentStatus::Failed,
-                        Some(error.code),
-                        self.now(),
-                    )
-                    .await?;
+                self.move_payment(&payment, PaymentStatus::Failed, Some(error.code)).await?;
                 Err(error)
             }
         }
@@ -437,9 +434,16 @@ impl Services {
         to: PaymentStatus,
         failure: Option<&str>,
     ) -> CoreResult<PaymentView> {
-        self.store.set_payment_status(payment.id, payment.status, to, failure, self.now()).await?;
+        let now = self.now();
+        let name = self.merchant_name(payment.merchant_id).await?;
+        let moved =
+            PaymentRecord { status: to, failure_code: failure.map(str::to_owned), updated_at: now, ..payment.clone() };
+        let event = crate::events::payment_event(&moved, &name, now)?;
+        if self.store.set_payment_status(payment.id, payment.status, to, failure, now, event.as_ref()).await? {
+            self.events_written.notify_waiters();
+        }
         let current = self.store.payment(payment.id).await?.ok_or_else(|| CoreError::not_found("payment"))?;
-        self.view_of(&current).await
+        Ok(payment_view(&current, &name))
     }
 
     /// A payment awaiting approval that `allowed` accepts; expired ones are lapsed first.
@@ -542,8 +546,11 @@ impl Services {
     }
 
     pub(crate) async fn view_of(&self, payment: &PaymentRecord) -> CoreResult<PaymentView> {
-        let name = self.store.merchant(payment.merchant_id).await?.map(|m| m.name).unwrap_or_default();
-        Ok(payment_view(payment, &name))
+        Ok(payment_view(payment, &self.merchant_name(payment.merchant_id).await?))
+    }
+
+    async fn merchant_name(&self, merchant: MerchantId) -> CoreResult<String> {
+        Ok(self.store.merchant(merchant).await?.map(|m| m.name).unwrap_or_default())
     }
 
     /// Sets a merchant's fee rate (operators only).

@@ -359,3 +359,49 @@ pub struct ScannedMerchantView {
     pub request_status: Option<String>,
     pub expires_at: Option<String>,
 }
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookView {
+    pub id: uuid::Uuid,
+    pub url: String,
+    /// Event types it receives; `*` for all.
+    pub events: Vec<String>,
+    pub created_at: String,
+    pub disabled_at: Option<String>,
+}
+
+/// A new webhook endpoint and its signing secret, shown this once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookCreatedView {
+    pub endpoint: WebhookView,
+    /// Keys the HMAC-SHA256 in each delivery's `Quipu-Signature` header (see README).
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub attempt: u32,
+    pub at: String,
+    /// The endpoint's HTTP status, if it answered.
+    pub status_code: Option<u16>,
+    /// Why the attempt failed; empty when it succeeded.
+    pub error: String,
+    pub duration_ms: u32,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub event_id: uuid::Uuid,
+    pub event_type: String,
+    /// pending, delivered or failed (attempts exhausted, or the endpoint was deleted).
+    pub status: String,
+    pub next_attempt_at: Option<String>,
+    pub delivered_at: Option<String>,
+    pub attempts: Vec<AttemptView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<DeliveryView>,
+    pub next_cursor: Option<String>,
+}

@@ -215,6 +215,14 @@ async fn insert_user(conn: &mut PgConnection, u: &UserRecord) -> Result<(), sqlx
 }
 
 quipu_store::payment_store_methods!(PostgresStore, pool, pool);
+// Concurrent transactions take seqs in one order and may commit in another; this lock makes the two agree.
+quipu_store::event_store_methods!(
+    PostgresStore,
+    pool,
+    pool,
+    sqlx::PgConnection,
+    "SELECT pg_advisory_xact_lock(7077070)"
+);
 
 #[async_trait]
 impl Store for PostgresStore {

@@ -220,6 +220,8 @@ async fn insert_user(conn: &mut SqliteConnection, u: &UserRecord) -> Result<(), 
 }
 
 quipu_store::payment_store_methods!(SqliteStore, writer, reader);
+// SQLite has one writer, so events already commit in seq order.
+quipu_store::event_store_methods!(SqliteStore, writer, reader, sqlx::SqliteConnection, "SELECT 1");
 
 #[async_trait]
 impl Store for SqliteStore {

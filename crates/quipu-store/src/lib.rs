@@ -17,6 +17,7 @@ use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
 use uuid::Uuid;
 
+pub mod events;
 pub mod payments;
 pub mod rows;
 pub mod sql;
@@ -226,7 +227,7 @@ pub struct HistoryQuery {
 }
 
 #[async_trait]
-pub trait Store: payments::PaymentStore + Send + Sync + 'static {
+pub trait Store: payments::PaymentStore + events::EventStore + Send + Sync + 'static {
     /// "sqlite" or "postgres", for logs and `/readyz`.
     fn backend_name(&self) -> &'static str;
 

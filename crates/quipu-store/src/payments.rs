@@ -12,6 +12,7 @@ use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::payment::{DeviceStatus, PaymentMethod, PaymentStatus, RefundStatus};
 use uuid::Uuid;
 
+use crate::events::EventRecord;
 use crate::{StoreResult, corrupt};
 
 /// Most payments one page lists.
@@ -322,7 +323,8 @@ pub trait PaymentStore: Send + Sync {
     ) -> StoreResult<bool>;
     async fn insert_payment(&self, payment: &PaymentRecord) -> StoreResult<PaymentInsert>;
     async fn payment(&self, id: Uuid) -> StoreResult<Option<PaymentRecord>>;
-    /// Moves a payment from `from` to `to`; `false` if it was no longer in `from`.
+    /// Moves a payment from `from` to `to`, writing `event` in the same
+    /// transaction if it moved; `false` if it was no longer in `from`.
     async fn set_payment_status(
         &self,
         id: Uuid,
@@ -330,6 +332,7 @@ pub trait PaymentStore: Send + Sync {
         to: PaymentStatus,
         failure_code: Option<&str>,
         now: Timestamp,
+        event: Option<&EventRecord>,
     ) -> StoreResult<bool>;
     /// A merchant's payments created before `before`, newest first, at most [`MAX_PAYMENT_PAGE`].
     async fn merchant_payments(
@@ -340,8 +343,14 @@ pub trait PaymentStore: Send + Sync {
     ) -> StoreResult<Vec<PaymentRecord>>;
     /// Records a pending refund and claims its amount against the payment, in one transaction.
     async fn claim_refund(&self, refund: &RefundRecord, now: Timestamp) -> StoreResult<RefundClaim>;
-    /// Marks a pending refund completed, or failed (giving its claim back).
-    async fn finish_refund(&self, refund: &RefundRecord, succeeded: bool, now: Timestamp) -> StoreResult<()>;
+    /// Marks a pending refund completed (writing `event` with it), or failed (giving its claim back).
+    async fn finish_refund(
+        &self,
+        refund: &RefundRecord,
+        succeeded: bool,
+        now: Timestamp,
+        event: Option<&EventRecord>,
+    ) -> StoreResult<()>;
     async fn refunds_of(&self, payment: Uuid) -> StoreResult<Vec<RefundRecord>>;
     /// Stores a payment request; if one with its id exists (a retry), returns that one instead.
     async fn insert_payment_request(&self, request: &PaymentRequestRecord) -> StoreResult<PaymentRequestRecord>;
@@ -361,7 +370,8 @@ pub trait PaymentStore: Send + Sync {
 
 /// Implements [`PaymentStore`] for a backend: `payment_store_methods!(SqliteStore, writer, reader)`
 /// names the type, the pool it writes with and the pool it reads with. The
-/// backend's `db_error` and `conflict_on_unique` map sqlx errors.
+/// backend's `db_error` and `conflict_on_unique` map sqlx errors, and the
+/// `insert_event_in` that [`crate::event_store_methods!`] defines writes events.
 #[macro_export]
 macro_rules! payment_store_methods {
     ($store:ty, $writer:ident, $reader:ident) => {
@@ -501,17 +511,26 @@ macro_rules! payment_store_methods {
                 to: quipu_domain::payment::PaymentStatus,
                 failure_code: Option<&str>,
                 now: quipu_domain::Timestamp,
+                event: Option<&$crate::events::EventRecord>,
             ) -> $crate::StoreResult<bool> {
+                let mut tx = self.$writer.begin().await.map_err(db_error("starting a transaction"))?;
                 let done = sqlx::query($crate::payments::sql::UPDATE_PAYMENT_STATUS)
                     .bind(id)
                     .bind(from.as_str())
                     .bind(to.as_str())
                     .bind(failure_code)
                     .bind(now.0)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await
                     .map_err(db_error("updating a payment"))?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                if let Some(event) = event {
+                    insert_event_in(&mut tx, event).await?;
+                }
+                tx.commit().await.map_err(db_error("committing a payment"))?;
+                Ok(true)
             }
 
             async fn merchant_payments(
@@ -610,6 +629,7 @@ macro_rules! payment_store_methods {
                 refund: &$crate::payments::RefundRecord,
                 succeeded: bool,
                 now: quipu_domain::Timestamp,
+                event: Option<&$crate::events::EventRecord>,
             ) -> $crate::StoreResult<()> {
                 use quipu_domain::payment::RefundStatus;
                 use $crate::payments::sql;
@@ -629,6 +649,9 @@ macro_rules! payment_store_methods {
                         .execute(&mut *tx)
                         .await
                         .map_err(db_error("releasing a refund claim"))?;
+                }
+                if let (1, true, Some(event)) = (finished.rows_affected(), succeeded, event) {
+                    insert_event_in(&mut tx, event).await?;
                 }
                 tx.commit().await.map_err(db_error("committing a refund"))?;
                 Ok(())

@@ -60,6 +60,7 @@ pub struct Server {
     pub addr: SocketAddr,
     pub services: Arc<Services>,
     stop: oneshot::Sender<()>,
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
     task: JoinHandle<std::io::Result<()>>,
     background: Background,
 }
@@ -74,7 +75,9 @@ impl Server {
     ) -> Fallible<Self> {
         let addr = listener.local_addr()?;
         let (services, background) = Services::start(store, clock, settings).await?;
-        let app = router(AppState::new(services.clone(), metrics_recorder()));
+        let state = AppState::new(services.clone(), metrics_recorder());
+        let closing = state.closing.clone();
+        let app = router(state);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             // Peer addresses feed the per-address limit on login and registration.
@@ -85,12 +88,14 @@ impl Server {
                 .await
         });
         tracing::info!(%addr, backend = services.store.backend_name(), "quipu is listening");
-        Ok(Self { addr, services, stop, task, background })
+        Ok(Self { addr, services, stop, closing, task, background })
     }
 
     /// Graceful shutdown: stop accepting, finish in-flight requests (each
     /// waits for its batch to be durable), then drain the ledger writer.
     pub async fn stop(self) -> Fallible<()> {
+        // Live event streams never finish by themselves: end them first.
+        self.closing.send_replace(true);
         let _ = self.stop.send(());
         let served = self.task.await;
         self.background.shutdown().await;

@@ -35,6 +35,18 @@ pub struct FileConfig {
     pub ledger: LedgerConfig,
     #[serde(default)]
     pub payments: PaymentsConfig,
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    pub max_endpoints: Option<u32>,
+    pub max_attempts: Option<u32>,
+    pub timeout_seconds: Option<u64>,
+    /// Only for development: lets endpoints be plain http and on private addresses.
+    pub allow_private_targets: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -191,6 +203,16 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         }
         settings.payments.country = country;
     }
+    let webhooks = file.webhooks;
+    settings.webhooks.max_endpoints =
+        positive(webhooks.max_endpoints, settings.webhooks.max_endpoints, "webhooks.max_endpoints")?.min(50);
+    settings.webhooks.max_attempts =
+        positive(webhooks.max_attempts, settings.webhooks.max_attempts, "webhooks.max_attempts")?.min(30);
+    if let Some(seconds) = webhooks.timeout_seconds {
+        settings.webhooks.timeout = Duration::from_secs(seconds.clamp(1, 60));
+    }
+    settings.webhooks.allow_private_targets =
+        webhooks.allow_private_targets.unwrap_or(settings.webhooks.allow_private_targets);
     settings.writer = WriterLimits {
         max_batch: file.ledger.max_batch.unwrap_or(settings.writer.max_batch).clamp(1, 4096),
         queue: file.ledger.queue.unwrap_or(settings.writer.queue).clamp(1, 1 << 20),

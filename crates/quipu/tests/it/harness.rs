@@ -49,6 +49,10 @@ pub fn test_settings() -> Settings {
     settings.hold_sweep_interval = std::time::Duration::from_secs(3600);
     // Tests log many people in from one address; `logins_are_limited_per_address` tests the limit.
     settings.auth_requests_per_minute = 0;
+    // Webhook receivers in tests listen on loopback; live streams and the sender poll often.
+    settings.webhooks.allow_private_targets = true;
+    settings.webhooks.poll_interval = std::time::Duration::from_millis(50);
+    settings.event_poll_interval = std::time::Duration::from_millis(50);
     settings
 }
 
@@ -157,6 +161,16 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = Server::start(storage.store.clone(), clock.clone(), settings, listener).await.unwrap();
         Self { http: Api::new(server.addr), services: server.services.clone(), clock, storage, server }
+    }
+
+    /// Stops the server and starts a fresh one on the same storage and clock, as a process restart would.
+    pub async fn restart(&mut self, settings: Settings) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = Server::start(self.storage.store.clone(), self.clock.clone(), settings, listener).await.unwrap();
+        let old = std::mem::replace(&mut self.server, server);
+        old.stop().await.unwrap();
+        self.http = Api::new(self.server.addr);
+        self.services = self.server.services.clone();
     }
 
     /// Stops the server gracefully, checks every ledger invariant, cleans up.

@@ -9,6 +9,7 @@ mod cli;
 mod concurrency;
 mod harness;
 mod ledger_model;
+mod merchant_events;
 mod merchant_qr;
 mod payments;
 mod qr_cli;

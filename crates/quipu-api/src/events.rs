@@ -1,0 +1,156 @@
+//! Handlers for merchant integration: a till's live event stream
+//! (Server-Sent Events) and webhook endpoints with their deliveries.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use quipu_core::Services;
+use quipu_core::events::EventCursor;
+use quipu_core::store::events::EventRecord;
+use quipu_core::views::{DeliveryPage, DeliveryView, WebhookCreatedView, WebhookView};
+use tokio::sync::{OwnedSemaphorePermit, watch};
+
+use crate::AppState;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::problem::{ApiError, Problem};
+use crate::requests::{CreateWebhookRequest, EventStreamParams, PageParams};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Live events for a merchant's tills: `payment.completed`, `payment.failed`,
+/// `payment.awaiting_approval`, `refund.completed`. Each SSE message's `id`
+/// is the event's sequence number; a till that reconnects sends it back as
+/// `Last-Event-ID` and receives what it missed.
+#[utoipa::path(get, path = "/api/v1/merchant/events", tag = "merchant integration", security(("bearer" = [])),
+    params(EventStreamParams, ("Last-Event-ID" = Option<String>, Header, description = "The last event id seen, to resume")),
+    responses((status = 200, content_type = "text/event-stream", description = "An endless stream of events"),
+        (status = 403, body = Problem), (status = 503, body = Problem)))]
+pub async fn events(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<EventStreamParams>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(params.after);
+    let after = match resume {
+        Some(text) => Some(text.trim().parse::<i64>().map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_event_id", "Last-Event-ID is an event's number")
+        })?),
+        None => None,
+    };
+    let cursor = state.services.open_event_stream(&caller, after, params.till.as_deref()).await?;
+    let permit = state.event_streams.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_streams", "too many live streams; retry shortly")
+    })?;
+    let stream = EventStream {
+        services: state.services.clone(),
+        cursor,
+        pending: VecDeque::new(),
+        closing: state.closing.subscribe(),
+        _permit: permit,
+    };
+    Ok(Sse::new(futures_util::stream::unfold(stream, EventStream::next)).keep_alive(KeepAlive::default()))
+}
+
+/// One till's stream; it ends when the server shuts down or the store fails
+/// (the till reconnects with `Last-Event-ID` and loses nothing).
+struct EventStream {
+    services: Arc<Services>,
+    cursor: EventCursor,
+    pending: VecDeque<EventRecord>,
+    closing: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl EventStream {
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+        loop {
+            if *self.closing.borrow() {
+                return None;
+            }
+            if let Some(event) = self.pending.pop_front() {
+                let message = Event::default().id(event.seq.to_string()).event(event.kind).data(event.body);
+                return Some((Ok(message), self));
+            }
+            match self.services.next_events(&mut self.cursor).await {
+                Ok(events) if !events.is_empty() => self.pending.extend(events),
+                Ok(_) => {
+                    tokio::select! {
+                        () = self.services.wait_for_events() => {}
+                        _ = self.closing.changed() => return None,
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "event stream ended");
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Subscribe an HTTPS endpoint to events. The signing secret in the answer is shown once.
+#[utoipa::path(post, path = "/api/v1/merchant/webhooks", tag = "merchant integration", security(("bearer" = [])),
+    request_body = CreateWebhookRequest,
+    responses((status = 201, body = WebhookCreatedView), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<CreateWebhookRequest>,
+) -> ApiResult<(StatusCode, axum::Json<WebhookCreatedView>)> {
+    let events = body.events.unwrap_or_default();
+    let created = state.services.create_webhook(&caller, &body.url, &events).await?;
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+/// The merchant's webhook endpoints.
+#[utoipa::path(get, path = "/api/v1/merchant/webhooks", tag = "merchant integration", security(("bearer" = [])),
+    responses((status = 200, body = Vec<WebhookView>), (status = 403, body = Problem)))]
+pub async fn webhooks(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<Vec<WebhookView>>> {
+    Ok(axum::Json(state.services.webhooks(&caller).await?))
+}
+
+/// Stop sending to an endpoint, for good.
+#[utoipa::path(delete, path = "/api/v1/merchant/webhooks/{id}", tag = "merchant integration", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<StatusCode> {
+    state.services.delete_webhook(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An endpoint's deliveries, newest first, with every attempt.
+#[utoipa::path(get, path = "/api/v1/merchant/webhooks/{id}/deliveries", tag = "merchant integration", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = DeliveryPage), (status = 403, body = Problem)))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<DeliveryPage>> {
+    let page = state.services.webhook_deliveries(&caller, id, params.cursor.as_deref(), params.limit).await?;
+    Ok(axum::Json(page))
+}
+
+/// Send one delivery again, now.
+#[utoipa::path(post, path = "/api/v1/merchant/webhooks/{id}/deliveries/{event_id}/redeliver", tag = "merchant integration",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("event_id" = uuid::Uuid, Path)),
+    responses((status = 200, body = DeliveryView), (status = 404, body = Problem)))]
+pub async fn redeliver(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((id, event_id)): ApiPath<(uuid::Uuid, uuid::Uuid)>,
+) -> ApiResult<axum::Json<DeliveryView>> {
+    Ok(axum::Json(state.services.redeliver(&caller, id, event_id).await?))
+}

@@ -1,0 +1,447 @@
+//! Webhooks: merchants' endpoints, and the sender that works through the
+//! outbox of deliveries.
+//!
+//! Each delivery is a POST of the event's JSON with the header
+//! `Quipu-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`,
+//! keyed by the endpoint's secret string as given to the merchant. A failed
+//! delivery is retried with exponential backoff (30 s, 1 min, 2 min, … capped
+//! at 6 h) until `max_attempts`; deliveries and their backoff live in the
+//! store, so a restart picks up where the last process stopped. Several
+//! processes may send: a delivery is leased by compare-and-set before it is
+//! sent, so each attempt is made once.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use quipu_domain::Timestamp;
+use quipu_domain::identity::{MerchantId, Role};
+use quipu_store::events::{AttemptRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, WebhookEndpointRecord};
+use sha2::Sha256;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::Services;
+use crate::access::Principal;
+use crate::error::{CoreError, CoreResult, ErrorKind};
+use crate::events::EVENT_KINDS;
+use crate::secrets::random_hex;
+use crate::views::{AttemptView, DeliveryPage, DeliveryView, WebhookCreatedView, WebhookView, rfc3339};
+
+/// The signature header a receiver checks.
+pub const SIGNATURE_HEADER: &str = "Quipu-Signature";
+/// Longest endpoint URL accepted.
+const MAX_URL_CHARS: usize = 500;
+/// Deliveries one pass of the sender takes on.
+const SEND_BATCH: u32 = 32;
+/// How long a sender owns a delivery: longer than any send can take.
+const LEASE_SECONDS: i64 = 60;
+/// The first retry's delay; each later one doubles, up to `MAX_BACKOFF_SECONDS`.
+const FIRST_BACKOFF_SECONDS: i64 = 30;
+const MAX_BACKOFF_SECONDS: i64 = 6 * 3600;
+/// Longest error text kept per attempt.
+const MAX_ERROR_CHARS: usize = 200;
+
+/// What an operator tunes about webhooks.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Live endpoints per merchant.
+    pub max_endpoints: u32,
+    /// Attempts per delivery before it is given up (about a day and a half at the default 12).
+    pub max_attempts: u32,
+    /// How long one delivery may take.
+    pub timeout: Duration,
+    /// How often the sender looks for due deliveries written by other processes.
+    pub poll_interval: Duration,
+    /// Lets endpoints use plain HTTP and private, loopback or link-local
+    /// addresses. Off in production: a merchant must not make Quipu call
+    /// into the operator's own network.
+    pub allow_private_targets: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            max_endpoints: 5,
+            max_attempts: 12,
+            timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(2),
+            allow_private_targets: false,
+        }
+    }
+}
+
+/// The `Quipu-Signature` value for `body` sent at `unix_seconds`.
+pub fn signature(secret: &[u8], unix_seconds: i64, body: &str) -> CoreResult<String> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret)
+        .map_err(|_| CoreError::invalid("invalid_webhook_secret", "a webhook secret cannot be empty"))?;
+    mac.update(unix_seconds.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    Ok(format!("t={unix_seconds},v1={}", hex::encode(mac.finalize().into_bytes())))
+}
+
+/// Delay before retrying after `attempts` failed attempts.
+fn backoff_seconds(attempts: u32) -> i64 {
+    let doublings = attempts.saturating_sub(1).min(20);
+    FIRST_BACKOFF_SECONDS.saturating_mul(1i64 << doublings).min(MAX_BACKOFF_SECONDS)
+}
+
+impl Services {
+    /// Subscribes a merchant endpoint to events. The secret is shown once.
+    pub async fn create_webhook(
+        &self,
+        principal: &Principal,
+        url: &str,
+        events: &[String],
+    ) -> CoreResult<WebhookCreatedView> {
+        let merchant = merchant_admin(principal)?;
+        let url = self.checked_url(url)?;
+        let events = event_filter(events)?;
+        let secret = format!("whsec_{}", random_hex(24));
+        let endpoint = WebhookEndpointRecord {
+            id: Uuid::now_v7(),
+            merchant_id: merchant,
+            url,
+            secret: secret.clone().into_bytes(),
+            events,
+            created_at: self.now(),
+            disabled_at: None,
+        };
+        if !self.store.insert_webhook_endpoint(&endpoint, self.settings.webhooks.max_endpoints).await? {
+            return Err(CoreError::new(
+                ErrorKind::Rejected,
+                "too_many_webhooks",
+                format!("at most {} webhook endpoints; delete one first", self.settings.webhooks.max_endpoints),
+            ));
+        }
+        Ok(WebhookCreatedView { endpoint: webhook_view(&endpoint), secret })
+    }
+
+    pub async fn webhooks(&self, principal: &Principal) -> CoreResult<Vec<WebhookView>> {
+        let merchant = merchant_admin(principal)?;
+        Ok(self.store.webhook_endpoints(merchant).await?.iter().map(webhook_view).collect())
+    }
+
+    /// Turns an endpoint off for good; its waiting deliveries are abandoned.
+    pub async fn delete_webhook(&self, principal: &Principal, id: Uuid) -> CoreResult<()> {
+        let merchant = merchant_admin(principal)?;
+        if !self.store.disable_webhook_endpoint(id, merchant, self.now()).await? {
+            return Err(CoreError::not_found("webhook endpoint"));
+        }
+        Ok(())
+    }
+
+    /// An endpoint's deliveries, newest first, each with its attempts.
+    pub async fn webhook_deliveries(
+        &self,
+        principal: &Principal,
+        endpoint: Uuid,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> CoreResult<DeliveryPage> {
+        let merchant = merchant_admin(principal)?;
+        let limit = limit.unwrap_or(20);
+        if limit == 0 || limit > quipu_store::events::MAX_DELIVERY_PAGE {
+            return Err(CoreError::invalid("invalid_limit", "limit must be between 1 and 100"));
+        }
+        let before = match cursor {
+            Some(text) => Timestamp(
+                text.parse().map_err(|_| CoreError::invalid("invalid_cursor", "the cursor is not one we issued"))?,
+            ),
+            None => Timestamp(i64::MAX),
+        };
+        let records = self.store.deliveries(endpoint, merchant, before, limit).await?;
+        let next_cursor = (records.len() == usize::try_from(limit).unwrap_or(usize::MAX))
+            .then(|| records.last().map(|d| d.created_at.0.to_string()))
+            .flatten();
+        let mut deliveries = Vec::with_capacity(records.len());
+        for record in &records {
+            deliveries.push(self.delivery_view(record).await?);
+        }
+        Ok(DeliveryPage { deliveries, next_cursor })
+    }
+
+    /// Sends one delivery again, now, whatever became of it.
+    pub async fn redeliver(&self, principal: &Principal, endpoint: Uuid, event: Uuid) -> CoreResult<DeliveryView> {
+        let merchant = merchant_admin(principal)?;
+        if !self.store.redeliver(endpoint, event, merchant, self.now()).await? {
+            return Err(CoreError::not_found("delivery"));
+        }
+        self.events_written.notify_waiters();
+        let record =
+            self.store.delivery(endpoint, event, merchant).await?.ok_or_else(|| CoreError::not_found("delivery"))?;
+        self.delivery_view(&record).await
+    }
+
+    async fn delivery_view(&self, record: &DeliveryRecord) -> CoreResult<DeliveryView> {
+        let attempts = self.store.delivery_attempts(record.endpoint_id, record.event_id).await?;
+        Ok(DeliveryView {
+            event_id: record.event_id,
+            event_type: record.event_kind.clone(),
+            status: record.status.clone(),
+            next_attempt_at: (record.status == "pending").then(|| rfc3339(record.next_attempt_at)),
+            delivered_at: record.delivered_at.map(rfc3339),
+            attempts: attempts
+                .into_iter()
+                .map(|a| AttemptView {
+                    attempt: a.attempt,
+                    at: rfc3339(a.at),
+                    status_code: a.status_code,
+                    error: a.error,
+                    duration_ms: a.duration_ms,
+                })
+                .collect(),
+        })
+    }
+
+    fn checked_url(&self, url: &str) -> CoreResult<String> {
+        let invalid = |detail: &str| CoreError::invalid("invalid_webhook_url", detail.to_owned());
+        let url = url.trim();
+        if url.chars().count() > MAX_URL_CHARS {
+            return Err(invalid("a webhook URL is at most 500 characters"));
+        }
+        let parsed = reqwest::Url::parse(url).map_err(|_| invalid("not a URL"))?;
+        let private_ok = self.settings.webhooks.allow_private_targets;
+        match parsed.scheme() {
+            "https" => {}
+            "http" if private_ok => {}
+            _ => return Err(invalid("a webhook URL must use https")),
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(invalid("a webhook URL carries no credentials; verify the signature instead"));
+        }
+        let host = parsed.host_str().ok_or_else(|| invalid("a webhook URL needs a host"))?;
+        let literal = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok();
+        let private = literal.is_some_and(|ip| !is_public(ip)) || host.eq_ignore_ascii_case("localhost");
+        if private && !private_ok {
+            return Err(invalid("a webhook URL cannot point at a private address"));
+        }
+        Ok(parsed.to_string())
+    }
+}
+
+/// Owners and API keys manage webhooks; cashiers do not.
+fn merchant_admin(principal: &Principal) -> CoreResult<MerchantId> {
+    match (principal.merchant(), principal.role()) {
+        (Some(merchant), Some(Role::MerchantOwner) | None) => Ok(merchant),
+        _ => Err(CoreError::forbidden()),
+    }
+}
+
+fn event_filter(events: &[String]) -> CoreResult<Vec<String>> {
+    if events.is_empty() || events.iter().any(|e| e == "*") {
+        return Ok(vec!["*".to_owned()]);
+    }
+    let mut kinds = Vec::new();
+    for event in events {
+        if !EVENT_KINDS.contains(&event.as_str()) {
+            return Err(CoreError::invalid(
+                "unknown_event",
+                format!("{event:?} is not an event; use one of {}", EVENT_KINDS.join(", ")),
+            ));
+        }
+        if !kinds.contains(event) {
+            kinds.push(event.clone());
+        }
+    }
+    Ok(kinds)
+}
+
+fn webhook_view(endpoint: &WebhookEndpointRecord) -> WebhookView {
+    WebhookView {
+        id: endpoint.id,
+        url: endpoint.url.clone(),
+        events: endpoint.events.clone(),
+        created_at: rfc3339(endpoint.created_at),
+        disabled_at: endpoint.disabled_at.map(rfc3339),
+    }
+}
+
+/// Whether an address is on the public internet (not loopback, private, link-local, …).
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                // 100.64.0.0/10, carrier-grade NAT: shared, not public.
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xC0) == 64))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80)
+            }
+        },
+    }
+}
+
+/// Sends due deliveries until `stop`; woken early when this process writes an event.
+pub(crate) async fn send_webhooks(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    let client = match webhook_client(&services.settings.webhooks) {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "webhook sender not started");
+            return;
+        }
+    };
+    loop {
+        match deliver_due(&services, &client).await {
+            // A full batch: there may be more waiting.
+            Ok(sent) if sent >= SEND_BATCH as usize => continue,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "sending webhooks failed; will retry"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(services.settings.webhooks.poll_interval) => {}
+            _ = services.events_written.notified() => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// The HTTP client deliveries use: no redirects (a redirect could lead into a private network), bounded time.
+pub fn webhook_client(settings: &WebhookSettings) -> CoreResult<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(settings.timeout)
+        .user_agent(concat!("Quipu-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|error| CoreError::new(ErrorKind::Unavailable, "webhook_client", error.to_string()))
+}
+
+/// One pass: leases and sends every delivery due now. Public so tests can run it on demand.
+pub async fn deliver_due(services: &Services, client: &reqwest::Client) -> CoreResult<usize> {
+    let now = services.now();
+    let due = services.store.due_deliveries(now, SEND_BATCH).await?;
+    let mut sent = 0;
+    for delivery in &due {
+        if !services.store.lease_delivery(delivery, now, now.plus_seconds(LEASE_SECONDS)).await? {
+            continue;
+        }
+        let attempt = send_one(services, client, delivery).await;
+        let outcome = match (&attempt.status_code, attempt.error.is_empty()) {
+            (Some(200..=299), true) => DeliveryOutcome::Delivered,
+            _ if attempt.attempt >= services.settings.webhooks.max_attempts => DeliveryOutcome::GaveUp,
+            _ => DeliveryOutcome::RetryAt(attempt.at.plus_seconds(backoff_seconds(attempt.attempt))),
+        };
+        services.store.record_attempt(delivery, &attempt, outcome).await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+async fn send_one(services: &Services, client: &reqwest::Client, delivery: &DueDelivery) -> AttemptRecord {
+    let at = services.now();
+    let started = Instant::now();
+    let result = post_signed(services, client, delivery, at).await;
+    let duration_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+    let (status_code, error) = match result {
+        Ok(status) if (200..=299).contains(&status) => (Some(status), String::new()),
+        Ok(status) => (Some(status), format!("the endpoint answered {status}")),
+        Err(error) => (None, error.chars().take(MAX_ERROR_CHARS).collect()),
+    };
+    AttemptRecord { attempt: delivery.attempts.saturating_add(1), at, status_code, error, duration_ms }
+}
+
+async fn post_signed(
+    services: &Services,
+    client: &reqwest::Client,
+    delivery: &DueDelivery,
+    at: Timestamp,
+) -> Result<u16, String> {
+    let url = reqwest::Url::parse(&delivery.url).map_err(|_| "the stored URL does not parse".to_owned())?;
+    if !services.settings.webhooks.allow_private_targets {
+        refuse_private_resolution(&url).await?;
+    }
+    let unix = at.0 / Timestamp::MICROS_PER_SECOND;
+    let signature = signature(&delivery.secret, unix, &delivery.body).map_err(|e| e.detail)?;
+    let response = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, signature)
+        .header("Quipu-Event-Id", delivery.event_id.to_string())
+        .header("Quipu-Event-Type", &delivery.event_kind)
+        .body(delivery.body.clone())
+        .send()
+        .await
+        .map_err(|error| format!("sending failed: {}", without_url(&error)))?;
+    Ok(response.status().as_u16())
+}
+
+/// Refuses a host that resolves to a private address (checked again at every send, as DNS can change).
+async fn refuse_private_resolution(url: &reqwest::Url) -> Result<(), String> {
+    let host = url.host_str().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']');
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addresses =
+        tokio::net::lookup_host((host, port)).await.map_err(|error| format!("cannot resolve the host: {error}"))?;
+    for address in addresses {
+        if !is_public(address.ip()) {
+            return Err("refused: the host resolves to a private address".to_owned());
+        }
+    }
+    Ok(())
+}
+
+/// A reqwest error's text without the URL (which may carry a merchant's path secrets).
+fn without_url(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_request() {
+        "request error"
+    } else {
+        "error"
+    };
+    kind.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_match_an_independent_hmac() {
+        // echo -n '1700000000.{"a":1}' | openssl dgst -sha256 -hmac whsec_test
+        let signed = signature(b"whsec_test", 1_700_000_000, r#"{"a":1}"#).unwrap();
+        assert_eq!(signed, "t=1700000000,v1=38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789");
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!([1, 2, 3, 4].map(backoff_seconds), [30, 60, 120, 240]);
+        assert_eq!(backoff_seconds(40), 6 * 3600);
+    }
+
+    #[test]
+    fn private_addresses_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "2606:4700::1111"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}
