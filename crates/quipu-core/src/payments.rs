@@ -22,7 +22,10 @@ use crate::Services;
 use crate::access::Principal;
 use crate::error::{CoreError, CoreResult, ErrorKind};
 use crate::secrets::derived_id;
-use crate::views::{DeviceView, EnrolledDeviceView, MoneyView, PaymentPage, PaymentView, RefundView, rfc3339};
+use crate::views::{
+    DeviceView, EnrolledDeviceView, MoneyView, PaymentPage, PaymentView, RefundView, cursor_before, next_cursor,
+    page_limit, rfc3339,
+};
 use crate::wallet::AmountInput;
 
 /// Attempts at drawing an unused device reference before giving up.
@@ -220,20 +223,9 @@ impl Services {
         limit: Option<u32>,
     ) -> CoreResult<PaymentPage> {
         let merchant = principal.merchant().ok_or_else(CoreError::forbidden)?;
-        let limit = limit.unwrap_or(50);
-        if limit == 0 || limit > quipu_store::payments::MAX_PAYMENT_PAGE {
-            return Err(CoreError::invalid("invalid_limit", "limit must be between 1 and 200"));
-        }
-        let before = match cursor {
-            Some(text) => Timestamp(
-                text.parse().map_err(|_| CoreError::invalid("invalid_cursor", "the cursor is not one we issued"))?,
-            ),
-            None => Timestamp(i64::MAX),
-        };
-        let payments = self.store.merchant_payments(merchant, before, limit).await?;
-        let next_cursor = (payments.len() == usize::try_from(limit).unwrap_or(usize::MAX))
-            .then(|| payments.last().map(|p| p.created_at.0.to_string()))
-            .flatten();
+        let limit = page_limit(limit, 50, quipu_store::payments::MAX_PAYMENT_PAGE)?;
+        let payments = self.store.merchant_payments(merchant, cursor_before(cursor)?, limit).await?;
+        let next_cursor = next_cursor(&payments, limit, |p| p.created_at);
         let name = self.store.merchant(merchant).await?.map(|m| m.name).unwrap_or_default();
         Ok(PaymentPage { payments: payments.iter().map(|p| payment_view(p, &name)).collect(), next_cursor })
     }

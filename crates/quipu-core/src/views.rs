@@ -18,6 +18,31 @@ pub fn rfc3339(timestamp: Timestamp) -> String {
         .unwrap_or_else(|| timestamp.0.to_string())
 }
 
+/// Reads back a page cursor we issued (the last item's time, in microseconds); none starts at the newest.
+pub(crate) fn cursor_before(cursor: Option<&str>) -> crate::CoreResult<Timestamp> {
+    match cursor {
+        Some(text) => text
+            .parse()
+            .map(Timestamp)
+            .map_err(|_| crate::CoreError::invalid("invalid_cursor", "the cursor is not one we issued")),
+        None => Ok(Timestamp(i64::MAX)),
+    }
+}
+
+/// A page size the caller asked for, `default` if none, refused outside 1..=`max`.
+pub(crate) fn page_limit(limit: Option<u32>, default: u32, max: u32) -> crate::CoreResult<u32> {
+    match limit.unwrap_or(default) {
+        limit @ 1.. if limit <= max => Ok(limit),
+        _ => Err(crate::CoreError::invalid("invalid_limit", format!("limit must be between 1 and {max}"))),
+    }
+}
+
+/// The cursor for the page after `items`, if `items` filled a page of `limit`.
+pub(crate) fn next_cursor<T>(items: &[T], limit: u32, time: impl Fn(&T) -> Timestamp) -> Option<String> {
+    let full = items.len() == usize::try_from(limit).unwrap_or(usize::MAX);
+    items.last().filter(|_| full).map(|last| time(last).0.to_string())
+}
+
 /// Parses RFC 3339 into a ledger timestamp.
 pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
     let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;

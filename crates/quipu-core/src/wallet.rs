@@ -250,11 +250,7 @@ impl Services {
         let mut query = history_query(owned.account.id, filter)?;
         query.limit = limit;
         let transfers = self.store.history(&query).await?;
-        let next_cursor = if transfers.len() == usize::try_from(limit).unwrap_or(usize::MAX) {
-            transfers.last().map(|t| t.timestamp.0.to_string())
-        } else {
-            None
-        };
+        let next_cursor = crate::views::next_cursor(&transfers, limit, |t| t.timestamp);
         Ok(HistoryPage { entries: transfers.iter().map(|t| history_entry(owned.account.id, t)).collect(), next_cursor })
     }
 

@@ -27,7 +27,10 @@ use crate::access::Principal;
 use crate::error::{CoreError, CoreResult, ErrorKind};
 use crate::events::EVENT_KINDS;
 use crate::secrets::random_hex;
-use crate::views::{AttemptView, DeliveryPage, DeliveryView, WebhookCreatedView, WebhookView, rfc3339};
+use crate::views::{
+    AttemptView, DeliveryPage, DeliveryView, WebhookCreatedView, WebhookView, cursor_before, next_cursor, page_limit,
+    rfc3339,
+};
 
 /// The signature header a receiver checks.
 pub const SIGNATURE_HEADER: &str = "Quipu-Signature";
@@ -142,20 +145,9 @@ impl Services {
         limit: Option<u32>,
     ) -> CoreResult<DeliveryPage> {
         let merchant = merchant_admin(principal)?;
-        let limit = limit.unwrap_or(20);
-        if limit == 0 || limit > quipu_store::events::MAX_DELIVERY_PAGE {
-            return Err(CoreError::invalid("invalid_limit", "limit must be between 1 and 100"));
-        }
-        let before = match cursor {
-            Some(text) => Timestamp(
-                text.parse().map_err(|_| CoreError::invalid("invalid_cursor", "the cursor is not one we issued"))?,
-            ),
-            None => Timestamp(i64::MAX),
-        };
-        let records = self.store.deliveries(endpoint, merchant, before, limit).await?;
-        let next_cursor = (records.len() == usize::try_from(limit).unwrap_or(usize::MAX))
-            .then(|| records.last().map(|d| d.created_at.0.to_string()))
-            .flatten();
+        let limit = page_limit(limit, 20, quipu_store::events::MAX_DELIVERY_PAGE)?;
+        let records = self.store.deliveries(endpoint, merchant, cursor_before(cursor)?, limit).await?;
+        let next_cursor = next_cursor(&records, limit, |d| d.created_at);
         let mut deliveries = Vec::with_capacity(records.len());
         for record in &records {
             deliveries.push(self.delivery_view(record).await?);
