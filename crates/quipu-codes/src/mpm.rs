@@ -239,6 +239,28 @@ fn write_level(objects: &[DataObject], level: Level, parent: &str) -> Result<Str
     Ok(out)
 }
 
+impl DataObject {
+    /// The value, if it is text.
+    pub fn text(&self) -> Option<&str> {
+        match &self.value {
+            Value::Text(text) => Some(text),
+            Value::Template(_) => None,
+        }
+    }
+
+    /// The text of the child `id`, if this is a template holding one.
+    pub fn child_text(&self, id: &str) -> Option<&str> {
+        match &self.value {
+            Value::Template(children) => children.iter().find(|o| o.id == id)?.text(),
+            Value::Text(_) => None,
+        }
+    }
+
+    fn is_merchant_account(&self) -> bool {
+        self.id.parse::<u8>().is_ok_and(|id| (26..=51).contains(&id))
+    }
+}
+
 impl Payload {
     /// The root object with this id.
     pub fn get(&self, id: &str) -> Option<&DataObject> {
@@ -247,35 +269,28 @@ impl Payload {
 
     /// The text of a root object.
     pub fn text(&self, id: &str) -> Option<&str> {
-        match self.get(id)?.value {
-            Value::Text(ref text) => Some(text),
-            Value::Template(_) => None,
-        }
+        self.get(id)?.text()
     }
 
     /// The text of an object inside a root template, e.g. `("62", "05")`.
     pub fn nested_text(&self, template: &str, id: &str) -> Option<&str> {
-        match &self.get(template)?.value {
-            Value::Template(children) => children.iter().find(|o| o.id == id).and_then(|o| match &o.value {
-                Value::Text(text) => Some(text.as_str()),
-                Value::Template(_) => None,
-            }),
-            Value::Text(_) => None,
-        }
+        self.get(template)?.child_text(id)
     }
 
-    /// The merchant account template (26–51) whose globally unique identifier (sub-id 00) is `gui`.
+    /// The globally unique identifiers (sub-id 00) of the merchant account templates (26–51), in payload order.
+    pub fn merchant_account_guis(&self) -> impl Iterator<Item = &str> {
+        self.objects.iter().filter(|o| o.is_merchant_account()).filter_map(|o| o.child_text("00"))
+    }
+
+    /// The objects of the merchant account template (26–51) whose globally unique identifier is `gui`.
     pub fn merchant_account(&self, gui: &str) -> Option<&[DataObject]> {
-        self.objects.iter().find_map(|o| {
-            let id: u8 = o.id.parse().ok()?;
-            match &o.value {
-                Value::Template(children) if (26..=51).contains(&id) => children
-                    .iter()
-                    .any(|c| c.id == "00" && matches!(&c.value, Value::Text(t) if t.eq_ignore_ascii_case(gui)))
-                    .then_some(children.as_slice()),
-                _ => None,
-            }
-        })
+        self.objects
+            .iter()
+            .filter(|o| o.is_merchant_account() && o.child_text("00").is_some_and(|t| t.eq_ignore_ascii_case(gui)))
+            .find_map(|o| match &o.value {
+                Value::Template(children) => Some(children.as_slice()),
+                Value::Text(_) => None,
+            })
     }
 }
 

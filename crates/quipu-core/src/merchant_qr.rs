@@ -158,7 +158,7 @@ impl Services {
                 Some(money(sale.request.amount)),
                 sale.request.reference.clone(),
                 Some(sale.request.id),
-                Some(self.request_status(sale).to_owned()),
+                Some(self.request_status(&sale.request, sale.payment.as_ref()).to_owned()),
                 Some(rfc3339(sale.request.expires_at)),
             ),
             None => (resolved.printed_amount.map(money), String::new(), None, None, None),
@@ -205,7 +205,7 @@ impl Services {
         let resolved = self.resolve_qr(scanned).await?;
         let amount = self.qr_amount(&resolved, amount)?;
         if let Some(sale) = &resolved.sale {
-            match self.request_status(sale) {
+            match self.request_status(&sale.request, sale.payment.as_ref()) {
                 "open" => {}
                 "expired" => {
                     return Err(CoreError::new(
@@ -359,11 +359,11 @@ impl Services {
         }
     }
 
-    fn request_status(&self, sale: &Sale) -> &'static str {
-        match &sale.payment {
+    fn request_status(&self, request: &PaymentRequestRecord, payment: Option<&PaymentRecord>) -> &'static str {
+        match payment {
             Some(payment) if payment.status == PaymentStatus::Processing => "processing",
             Some(_) => "paid",
-            None if sale.request.expires_at <= self.now() => "expired",
+            None if request.expires_at <= self.now() => "expired",
             None => "open",
         }
     }
@@ -376,9 +376,7 @@ impl Services {
         let currency = self.settings.currencies.get(request.currency.as_str())?;
         let payload = self.qr_payload(merchant, currency, &request.till, Some(&request))?;
         let payment = self.store.request_payment(request.id).await?;
-        let sale = Sale { request, payment };
-        let status = self.request_status(&sale).to_owned();
-        let Sale { request, payment } = sale;
+        let status = self.request_status(&request, payment.as_ref()).to_owned();
         Ok(PaymentRequestView {
             id: request.id,
             status,
@@ -465,12 +463,7 @@ fn read_target(scanned: &str) -> CoreResult<QrTarget> {
     let Some(account) = payload.merchant_account(QUIPU_GUI) else {
         return Err(not_quipu(&payload));
     };
-    let field = |id: &str| {
-        account.iter().find(|o| o.id == id).and_then(|o| match &o.value {
-            Value::Text(text) => Some(text.as_str()),
-            Value::Template(_) => None,
-        })
-    };
+    let field = |id: &str| account.iter().find(|o| o.id == id).and_then(DataObject::text);
     let merchant_id = field(ACCOUNT_MERCHANT)
         .and_then(|text| Uuid::try_parse(text).ok())
         .ok_or_else(|| unreadable("the QR's merchant id is missing or malformed"))?;
@@ -490,19 +483,7 @@ fn read_target(scanned: &str) -> CoreResult<QrTarget> {
 
 /// Another scheme's QR: it decodes, but Quipu cannot pay it.
 fn not_quipu(payload: &Payload) -> CoreError {
-    let guis: Vec<&str> = payload
-        .objects
-        .iter()
-        .filter(|o| o.id.parse::<u8>().is_ok_and(|id| (26..=51).contains(&id)))
-        .filter_map(|o| match &o.value {
-            Value::Template(children) => children.iter().find(|c| c.id == "00").and_then(|c| match &c.value {
-                Value::Text(gui) => Some(gui.as_str()),
-                Value::Template(_) => None,
-            }),
-            Value::Text(_) => None,
-        })
-        .collect();
-    let scheme = guis.iter().find_map(|gui| {
+    let scheme = payload.merchant_account_guis().find_map(|gui| {
         OTHER_SCHEMES
             .iter()
             .find(|(prefix, _)| gui.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)))
