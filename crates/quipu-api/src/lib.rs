@@ -5,6 +5,7 @@
 //! service with the authenticated [`quipu_core::Principal`], and shapes the
 //! answer. Authorization and rules live in the services, not here.
 
+pub mod cards;
 pub mod events;
 pub mod extract;
 pub mod handlers;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
     let unauthenticated = Router::new()
         .route("/auth/register", post(handlers::register))
         .route("/auth/login", post(handlers::login))
+        .route("/cards/balance", post(cards::balance))
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit_by_address));
     let api = Router::new()
         .merge(unauthenticated)
@@ -137,7 +139,16 @@ pub fn router(state: AppState) -> Router {
         .route("/merchant/webhooks", get(events::webhooks).post(events::create_webhook))
         .route("/merchant/webhooks/{id}", delete(events::delete_webhook))
         .route("/merchant/webhooks/{id}/deliveries", get(events::deliveries))
-        .route("/merchant/webhooks/{id}/deliveries/{event_id}/redeliver", post(events::redeliver));
+        .route("/merchant/webhooks/{id}/deliveries/{event_id}/redeliver", post(events::redeliver))
+        .route("/agent/cards", post(cards::issue))
+        .route("/agent/cards/top-up", post(cards::top_up))
+        .route("/agent/cards/block", post(cards::block))
+        .route("/agent/cards/unblock", post(cards::unblock))
+        .route("/agent/cards/replace", post(cards::replace))
+        .route("/merchant/card-payments", post(cards::pay))
+        .route("/me/cards", get(cards::my_cards))
+        .route("/me/cards/{id}/block", post(cards::block_mine))
+        .route("/me/cards/{id}/unblock", post(cards::unblock_mine));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(handlers::healthz))

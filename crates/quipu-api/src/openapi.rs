@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{events, handlers, merchant_qr, payments};
+use crate::{cards, events, handlers, merchant_qr, payments};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,9 +20,11 @@ use crate::{events, handlers, merchant_qr, payments};
         merchant_qr::merchant_qr, merchant_qr::create_payment_request, merchant_qr::payment_request, merchant_qr::scan,
         merchant_qr::pay, merchant_qr::set_profile,
         events::events, events::create_webhook, events::webhooks, events::delete_webhook, events::deliveries, events::redeliver,
+        cards::issue, cards::top_up, cards::block, cards::unblock, cards::replace, cards::balance, cards::pay, cards::my_cards,
+        cards::block_mine, cards::unblock_mine,
     ),
     modifiers(&BearerAuth),
-    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"))
+    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"))
 )]
 pub struct ApiDoc;
 

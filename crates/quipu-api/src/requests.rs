@@ -260,3 +260,68 @@ pub struct CreateWebhookRequest {
     /// refund.completed; absent or `["*"]` for all.
     pub events: Option<Vec<String>>,
 }
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueCardRequest {
+    /// ISO 4217 code of the card's balance; the network's default currency if absent.
+    pub currency: Option<String>,
+    /// Links the card to this customer (they see it in the app and can block it); absent for an anonymous card.
+    pub holder_phone: Option<String>,
+    /// The PIN the holder chooses, 4 to 6 digits, typed on the agent's device.
+    #[serde(skip_serializing)]
+    pub pin: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardTopUpRequest {
+    /// The 16-digit card number; spaces and dashes are ignored.
+    pub number: String,
+    pub amount: String,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardNumberRequest {
+    pub number: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardBalanceRequest {
+    pub number: String,
+    pub pin: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceCardRequest {
+    /// The number of the card being replaced.
+    pub number: String,
+    /// The PIN the holder chooses for the new card.
+    #[serde(skip_serializing)]
+    pub pin: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardPaymentRequest {
+    /// The card number, typed or scanned from the card's QR or barcode.
+    pub number: String,
+    /// The holder types it on the till's PIN pad.
+    #[serde(skip_serializing)]
+    pub pin: String,
+    pub amount: String,
+    pub currency: Option<String>,
+    pub reference: Option<String>,
+    pub till: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnblockCardRequest {
+    /// The customer's own account PIN.
+    pub pin: String,
+}

@@ -320,7 +320,7 @@ impl Services {
             self.hasher.verify(password, None).await?;
             return Err(bad_credentials());
         };
-        match self.check_secret(&user, SecretKind::Password, password, &user.password_hash).await? {
+        match self.check_secret(user.id.0, SecretKind::Password, password, &user.password_hash).await? {
             SecretCheck::Correct => {}
             SecretCheck::Wrong { .. } => return Err(bad_credentials()),
             SecretCheck::Locked(until) => return Err(locked("login_locked", until)),
@@ -380,28 +380,19 @@ impl Services {
         let Some(hash) = user.pin_hash.as_deref() else {
             return Err(CoreError::new(ErrorKind::Rejected, "pin_not_set", "this user has no payment PIN"));
         };
-        match self.check_secret(user, SecretKind::Pin, pin.expose(), hash).await? {
-            SecretCheck::Correct => Ok(()),
-            SecretCheck::Locked(until) => Err(locked("pin_locked", until)),
-            SecretCheck::Busy => Err(busy()),
-            SecretCheck::Wrong { attempts_left } => Err(CoreError::new(
-                ErrorKind::Forbidden,
-                "wrong_pin",
-                format!("wrong PIN; {attempts_left} attempts left before it locks"),
-            )),
-        }
+        pin_outcome(self.check_secret(user.id.0, SecretKind::Pin, pin.expose(), hash).await?)
     }
 
     /// Verifies a password or PIN under its attempt limit.
     ///
-    /// One check per person and secret at a time: the check is claimed in the
-    /// database before Argon2 runs (the claim lapses by itself after
-    /// `CHECK_CLAIM_SECONDS` if a process dies), so parallel guesses are
+    /// One check per owner (user or card) and secret at a time: the check is
+    /// claimed in the database before Argon2 runs (the claim lapses by itself
+    /// after `CHECK_CLAIM_SECONDS` if a process dies), so parallel guesses are
     /// counted exactly like guesses one after another. The check runs in its
     /// own task: a client that hangs up cannot leave it half-counted.
-    async fn check_secret(
+    pub(crate) async fn check_secret(
         &self,
-        user: &UserRecord,
+        owner: Uuid,
         kind: SecretKind,
         secret: &str,
         hash: &str,
@@ -410,20 +401,21 @@ impl Services {
         let (max_attempts, lock_seconds) = match kind {
             SecretKind::Pin => (self.settings.pin_max_attempts, self.settings.pin_lock_seconds),
             SecretKind::Password => (self.settings.login_max_attempts, self.settings.login_lock_seconds),
+            SecretKind::CardPin => (self.settings.pin_max_attempts, self.settings.card_pin_lock_seconds),
         };
         let claim_until = now.plus_seconds(CHECK_CLAIM_SECONDS);
-        if self.store.claim_secret_check(user.id, kind, now, claim_until).await?.is_none() {
-            let current = self.store.user(user.id).await?;
-            let until = current.and_then(|u| match kind {
-                SecretKind::Pin => u.pin_locked_until,
-                SecretKind::Password => u.login_locked_until,
-            });
+        if self.store.claim_secret_check(owner, kind, now, claim_until).await?.is_none() {
+            let until = match kind {
+                SecretKind::Pin => self.store.user(UserId(owner)).await?.and_then(|u| u.pin_locked_until),
+                SecretKind::Password => self.store.user(UserId(owner)).await?.and_then(|u| u.login_locked_until),
+                SecretKind::CardPin => self.store.card(owner).await?.and_then(|c| c.pin_locked_until),
+            };
             return Ok(match until.filter(|until| *until > now) {
                 Some(until) => SecretCheck::Locked(until),
                 None => SecretCheck::Busy,
             });
         }
-        let (store, hasher, user_id) = (self.store.clone(), self.hasher.clone(), user.id);
+        let (store, hasher) = (self.store.clone(), self.hasher.clone());
         let (secret, hash) = (secret.to_owned(), hash.to_owned());
         let lock_until = now.plus_seconds(lock_seconds);
         let check = tokio::spawn(async move {
@@ -431,11 +423,11 @@ impl Services {
                 Ok(true) => CheckOutcome::Right,
                 Ok(false) => CheckOutcome::Wrong { max_attempts, lock_until },
                 Err(error) => {
-                    store.finish_secret_check(user_id, kind, CheckOutcome::Abandoned).await?;
+                    store.finish_secret_check(owner, kind, CheckOutcome::Abandoned).await?;
                     return Err(error);
                 }
             };
-            let state = store.finish_secret_check(user_id, kind, outcome).await?;
+            let state = store.finish_secret_check(owner, kind, outcome).await?;
             Ok(match (outcome, state.locked_until) {
                 (CheckOutcome::Right, _) => SecretCheck::Correct,
                 (_, Some(until)) => SecretCheck::Locked(until),
@@ -506,8 +498,22 @@ impl Services {
     }
 }
 
+/// A PIN check's outcome as the caller sees it: wrong tries say how many are left.
+pub(crate) fn pin_outcome(check: SecretCheck) -> CoreResult<()> {
+    match check {
+        SecretCheck::Correct => Ok(()),
+        SecretCheck::Locked(until) => Err(locked("pin_locked", until)),
+        SecretCheck::Busy => Err(busy()),
+        SecretCheck::Wrong { attempts_left } => Err(CoreError::new(
+            ErrorKind::Forbidden,
+            "wrong_pin",
+            format!("wrong PIN; {attempts_left} attempts left before it locks"),
+        )),
+    }
+}
+
 /// The outcome of checking a secret under its attempt limit.
-enum SecretCheck {
+pub(crate) enum SecretCheck {
     Correct,
     Wrong {
         attempts_left: u32,

@@ -6,6 +6,7 @@
 //! crate turns requests into calls here and [`CoreError`]s into responses.
 
 pub mod access;
+pub mod cards;
 pub mod clock;
 pub mod error;
 pub mod events;
@@ -43,6 +44,9 @@ pub struct Settings {
     /// Wrong PINs before the PIN locks.
     pub pin_max_attempts: u32,
     pub pin_lock_seconds: i64,
+    /// How long a prepaid card's PIN stays locked after `pin_max_attempts`
+    /// wrong tries. Longer than a person's: whoever holds a card may guess.
+    pub card_pin_lock_seconds: i64,
     /// Wrong passwords before login locks for that phone number.
     pub login_max_attempts: u32,
     pub login_lock_seconds: i64,
@@ -87,6 +91,8 @@ pub struct PaymentSettings {
     pub max_request_seconds: i64,
     /// ISO 3166-1 alpha-2 country the network's merchant QRs name (EMV object 58).
     pub country: String,
+    /// The six digits every prepaid card number this network issues starts with.
+    pub card_prefix: String,
 }
 
 impl Default for PaymentSettings {
@@ -100,6 +106,7 @@ impl Default for PaymentSettings {
             request_seconds: 300,
             max_request_seconds: 3600,
             country: "ZZ".into(),
+            card_prefix: "990001".into(),
         }
     }
 }
@@ -127,6 +134,7 @@ impl Settings {
             hash_cost: HashCost::default(),
             pin_max_attempts: 5,
             pin_lock_seconds: 15 * 60,
+            card_pin_lock_seconds: 24 * 3600,
             login_max_attempts: 10,
             login_lock_seconds: 15 * 60,
             session_ttl_seconds: 7 * 24 * 3600,

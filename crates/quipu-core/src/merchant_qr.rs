@@ -197,7 +197,7 @@ impl Services {
     ) -> CoreResult<PaymentView> {
         let customer = principal.require(Role::Customer)?;
         if let Some(existing) = self.store.payment(payment_id).await? {
-            if existing.customer_id != customer {
+            if existing.customer_id != Some(customer) {
                 return Err(CoreError::not_found("payment"));
             }
             return self.resume_payment(existing).await;
@@ -223,7 +223,7 @@ impl Services {
         let payment = PaymentRecord {
             id: payment_id,
             merchant_id: resolved.merchant.id,
-            customer_id: customer,
+            customer_id: Some(customer),
             method: PaymentMethod::MerchantQr,
             device_id: None,
             code_step: None,
@@ -241,10 +241,14 @@ impl Services {
             updated_at: now,
             till: resolved.till,
             request_id: resolved.sale.map(|s| s.request.id),
+            card_id: None,
+            card_number: None,
         };
         match self.store.insert_payment(&payment).await? {
             PaymentInsert::Inserted => self.resume_payment(payment).await,
-            PaymentInsert::Exists(existing) if existing.customer_id == customer => self.resume_payment(*existing).await,
+            PaymentInsert::Exists(existing) if existing.customer_id == Some(customer) => {
+                self.resume_payment(*existing).await
+            }
             PaymentInsert::Exists(_) => Err(CoreError::not_found("payment")),
             PaymentInsert::Taken => Err(request_used()),
         }

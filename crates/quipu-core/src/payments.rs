@@ -10,6 +10,7 @@
 use quipu_codes::numeric::{self, PaymentCode};
 use quipu_codes::scan;
 use quipu_domain::Timestamp;
+use quipu_domain::card::CardNumber;
 use quipu_domain::identity::{DisplayName, MerchantId, Role};
 use quipu_domain::ledger::{AccountKind, ChainRejection, TransferCode, TransferCommand, TransferId, TransferOp};
 use quipu_domain::money::Amount;
@@ -144,7 +145,7 @@ impl Services {
         let payment = PaymentRecord {
             id: payment_id,
             merchant_id,
-            customer_id: device.user_id,
+            customer_id: Some(device.user_id),
             method: PaymentMethod::PaymentCode,
             device_id: Some(device.id),
             code_step: i64::try_from(step).ok(),
@@ -162,6 +163,8 @@ impl Services {
             updated_at: now,
             till,
             request_id: None,
+            card_id: None,
+            card_number: None,
         };
         match self.store.insert_payment(&payment).await? {
             PaymentInsert::Inserted => self.resume_payment(payment).await,
@@ -177,7 +180,7 @@ impl Services {
     /// The customer approves a payment awaiting approval, with their PIN.
     pub async fn approve_payment(&self, principal: &Principal, id: Uuid, pin: &str) -> CoreResult<PaymentView> {
         let customer = principal.require(Role::Customer)?;
-        let payment = self.awaiting_payment(id, |p| p.customer_id == customer).await?;
+        let payment = self.awaiting_payment(id, |p| p.customer_id == Some(customer)).await?;
         let user = self.current_user(principal).await?;
         self.check_pin(&user, pin).await?;
         let accounts = self.payment_accounts(&payment).await?;
@@ -203,8 +206,11 @@ impl Services {
     pub async fn cancel_payment(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentView> {
         let merchant = principal.merchant();
         let customer = principal.user_id().filter(|_| principal.role() == Some(Role::Customer));
-        let payment =
-            self.awaiting_payment(id, |p| Some(p.customer_id) == customer || Some(p.merchant_id) == merchant).await?;
+        let payment = self
+            .awaiting_payment(id, |p| {
+                customer.is_some() && p.customer_id == customer || Some(p.merchant_id) == merchant
+            })
+            .await?;
         self.release_hold(&payment, "cancelled").await
     }
 
@@ -484,7 +490,7 @@ impl Services {
 
     async fn visible_payment(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentRecord> {
         let payment = self.store.payment(id).await?.ok_or_else(|| CoreError::not_found("payment"))?;
-        let is_customer = principal.role() == Some(Role::Customer) && principal.user_id() == Some(payment.customer_id);
+        let is_customer = principal.role() == Some(Role::Customer) && principal.user_id() == payment.customer_id;
         let is_merchant = principal.merchant() == Some(payment.merchant_id);
         if is_customer || is_merchant { Ok(payment) } else { Err(CoreError::not_found("payment")) }
     }
@@ -526,9 +532,18 @@ impl Services {
     }
 
     async fn payment_accounts(&self, payment: &PaymentRecord) -> CoreResult<PaymentAccounts> {
-        let owner = AccountOwner::User(payment.customer_id);
+        // A card pays from (and is refunded to) wherever its money lives now, even after a replacement.
+        let customer = match (payment.card_id, payment.customer_id) {
+            (Some(card), _) => self.live_card_account(card).await?,
+            (None, Some(customer)) => {
+                self.ensure_account(AccountOwner::User(customer), AccountKind::CustomerWallet, payment.currency)
+                    .await?
+                    .id
+            }
+            (None, None) => return Err(CoreError::from(quipu_store::corrupt("payments", "a payment with no payer"))),
+        };
         Ok(PaymentAccounts {
-            customer: self.ensure_account(owner, AccountKind::CustomerWallet, payment.currency).await?.id,
+            customer,
             merchant: self
                 .ensure_account(AccountOwner::Merchant(payment.merchant_id), AccountKind::Merchant, payment.currency)
                 .await?
@@ -600,6 +615,7 @@ pub(crate) fn payment_view(payment: &PaymentRecord, merchant_name: &str) -> Paym
         reference: payment.reference.clone(),
         till: payment.till.clone(),
         request_id: payment.request_id,
+        card: payment.card_number.as_ref().map(CardNumber::masked),
         created_at: rfc3339(payment.created_at),
         expires_at: payment.expires_at.map(rfc3339),
     }

@@ -315,6 +315,8 @@ pub struct PaymentView {
     pub till: String,
     /// For a dynamic-QR payment: the payment request it paid.
     pub request_id: Option<uuid::Uuid>,
+    /// For a card payment: the card's number, masked (990001******4325).
+    pub card: Option<String>,
     pub created_at: String,
     /// For a payment awaiting approval: when it lapses.
     pub expires_at: Option<String>,
@@ -429,4 +431,42 @@ pub struct DeliveryView {
 pub struct DeliveryPage {
     pub deliveries: Vec<DeliveryView>,
     pub next_cursor: Option<String>,
+}
+
+/// A prepaid card.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardView {
+    pub id: uuid::Uuid,
+    /// The full 16 digits for the card's linked holder and on the answer to
+    /// issuing it; masked for everyone else.
+    #[schema(example = "990001******4325")]
+    pub number: String,
+    pub last4: String,
+    /// active, blocked or replaced.
+    pub status: String,
+    pub currency: String,
+    /// Whether the card is linked to a customer's account.
+    pub linked: bool,
+    /// For a replaced card: the card its balance moved to.
+    pub replaced_by: Option<uuid::Uuid>,
+    /// What can be spent now; only for the holder (signed in, or with the PIN).
+    pub balance: Option<MoneyView>,
+    /// When a PIN locked by too many wrong tries unlocks.
+    pub pin_locked_until: Option<String>,
+    pub created_at: String,
+}
+
+/// A card top-up at an agent: the card (masked) and the transfer from the agent's float.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardTopUpView {
+    pub card: CardView,
+    pub transfer: TransferView,
+}
+
+/// A replacement: the retired card (masked), the new one, and the balance moved across.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardReplacedView {
+    pub old_card: CardView,
+    pub card: CardView,
+    pub moved: MoneyView,
 }

@@ -51,7 +51,7 @@ impl Services {
         Ok((currency, amount))
     }
 
-    fn check_limit(&self, currency: Currency, amount: Amount) -> CoreResult<()> {
+    pub(crate) fn check_limit(&self, currency: Currency, amount: Amount) -> CoreResult<()> {
         match self.settings.transfer_limits.get(&currency.code) {
             Some(limit) if amount > *limit => Err(CoreError::new(
                 ErrorKind::Rejected,
@@ -66,7 +66,7 @@ impl Services {
         }
     }
 
-    async fn user_with_role(&self, phone: &str, role: Role, what: &'static str) -> CoreResult<UserRecord> {
+    pub(crate) async fn user_with_role(&self, phone: &str, role: Role, what: &'static str) -> CoreResult<UserRecord> {
         let phone = PhoneNumber::parse(phone)?;
         match self.store.user_by_phone(phone.as_str()).await? {
             Some(user) if user.role == role => Ok(user),
@@ -78,7 +78,7 @@ impl Services {
         }
     }
 
-    async fn move_money(
+    pub(crate) async fn move_money(
         &self,
         id: TransferId,
         (debit, credit): (AccountId, AccountId),
@@ -98,7 +98,7 @@ impl Services {
         Ok(TransferView::from(&transfer))
     }
 
-    async fn float_of(&self, agent: UserId, currency: Currency) -> CoreResult<AccountId> {
+    pub(crate) async fn float_of(&self, agent: UserId, currency: Currency) -> CoreResult<AccountId> {
         Ok(self.ensure_account(AccountOwner::User(agent), AccountKind::AgentFloat, currency.code).await?.id)
     }
 
@@ -356,6 +356,10 @@ impl Services {
             },
             AccountOwner::Merchant(id) => match self.store.merchant(id).await? {
                 Some(merchant) => PartyView { kind: "merchant".into(), name: merchant.name, phone: None },
+                None => unknown(),
+            },
+            AccountOwner::Card(id) => match self.store.card(id).await? {
+                Some(card) => PartyView { kind: "card".into(), name: card.number.masked(), phone: None },
                 None => unknown(),
             },
             AccountOwner::System => PartyView { kind: "network".into(), name: "Quipu network".into(), phone: None },

@@ -111,6 +111,7 @@ string_enum!(
         Fee => "fee",
         Adjustment => "adjustment",
         Expiry => "expiry",
+        CardReplacement => "card_replacement",
     }
 );
 

@@ -1,11 +1,13 @@
 //! Quipu's pure domain: money, the double-entry ledger rules, the ledger
-//! invariants, in-store payment rules and the identity value types.
+//! invariants, in-store payment rules, prepaid card numbers and the identity
+//! value types.
 //!
 //! Nothing in this crate performs I/O or reads the clock: time is passed in
 //! as a [`Timestamp`], storage hands in the state it loaded, and the caller
 //! persists what the rules decided. That keeps every rule testable in
 //! microseconds and identical across storage backends.
 
+pub mod card;
 pub mod identity;
 pub mod ledger;
 pub mod money;

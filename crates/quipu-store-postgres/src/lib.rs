@@ -215,6 +215,8 @@ async fn insert_user(conn: &mut PgConnection, u: &UserRecord) -> Result<(), sqlx
 }
 
 quipu_store::payment_store_methods!(PostgresStore, pool, pool);
+quipu_store::card_store_methods!(PostgresStore, pool, pool, sqlx::PgConnection);
+
 // Concurrent transactions take seqs in one order and may commit in another; this lock makes the two agree.
 quipu_store::event_store_methods!(
     PostgresStore,
@@ -469,13 +471,13 @@ impl Store for PostgresStore {
 
     async fn claim_secret_check(
         &self,
-        user: UserId,
+        owner: Uuid,
         kind: SecretKind,
         now: Timestamp,
         claim_until: Timestamp,
     ) -> StoreResult<Option<u32>> {
         let count: Option<i64> = sqlx::query_scalar(&sql::claim_check(kind))
-            .bind(user.0)
+            .bind(owner)
             .bind(now.0)
             .bind(claim_until.0)
             .fetch_optional(&self.pool)
@@ -486,7 +488,7 @@ impl Store for PostgresStore {
 
     async fn finish_secret_check(
         &self,
-        user: UserId,
+        owner: Uuid,
         kind: SecretKind,
         outcome: CheckOutcome,
     ) -> StoreResult<FailureState> {
@@ -494,14 +496,14 @@ impl Store for PostgresStore {
             let statement =
                 if outcome == CheckOutcome::Right { sql::record_right(kind) } else { sql::release_check(kind) };
             sqlx::query(&statement)
-                .bind(user.0)
+                .bind(owner)
                 .execute(&self.pool)
                 .await
                 .map_err(db_error("finishing a secret check"))?;
             return Ok(FailureState { failed_attempts: 0, locked_until: None });
         };
         let (attempts, locked_until): (i64, Option<i64>) = sqlx::query_as(&sql::record_wrong(kind))
-            .bind(user.0)
+            .bind(owner)
             .bind(i64::from(max_attempts))
             .bind(lock_until.0)
             .fetch_one(&self.pool)

@@ -30,7 +30,7 @@ use quipu_store::{
     StoreResult, UserRecord, db_error, sql,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
 /// Keeps each `IN (…)` list far below SQLite's bound-parameter limit.
@@ -54,12 +54,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        migrate(&options).await?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await
             .map_err(db_error("opening the sqlite writer"))?;
-        MIGRATOR.run(&writer).await.map_err(db_error("running sqlite migrations"))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(read_connections.max(1))
             .connect_with(options.read_only(true))
@@ -72,6 +72,26 @@ impl SqliteStore {
         self.reader.close().await;
         self.writer.close().await;
     }
+}
+
+/// Runs the migrations on a connection of their own with foreign keys off,
+/// as SQLite's procedure for rebuilding a table requires (a rebuild drops a
+/// table others refer to), then checks every foreign key still holds.
+async fn migrate(options: &SqliteConnectOptions) -> StoreResult<()> {
+    let mut conn = SqliteConnection::connect_with(&options.clone().foreign_keys(false))
+        .await
+        .map_err(db_error("opening the sqlite migration connection"))?;
+    MIGRATOR.run(&mut conn).await.map_err(db_error("running sqlite migrations"))?;
+    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check LIMIT 20")
+        .fetch_all(&mut conn)
+        .await
+        .map_err(db_error("checking foreign keys after migrations"))?;
+    if !broken.is_empty() {
+        let tables: Vec<String> = broken.into_iter().map(|(table,)| table).collect();
+        return Err(quipu_store::corrupt("foreign keys", format!("broken references in {}", tables.join(", "))));
+    }
+    conn.close().await.map_err(db_error("closing the sqlite migration connection"))?;
+    Ok(())
 }
 
 fn conflict_on_unique(context: &'static str, what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -220,6 +240,7 @@ async fn insert_user(conn: &mut SqliteConnection, u: &UserRecord) -> Result<(), 
 }
 
 quipu_store::payment_store_methods!(SqliteStore, writer, reader);
+quipu_store::card_store_methods!(SqliteStore, writer, reader, sqlx::SqliteConnection);
 // SQLite has one writer, so events already commit in seq order.
 quipu_store::event_store_methods!(SqliteStore, writer, reader, sqlx::SqliteConnection, "SELECT 1");
 
@@ -467,13 +488,13 @@ impl Store for SqliteStore {
 
     async fn claim_secret_check(
         &self,
-        user: UserId,
+        owner: Uuid,
         kind: SecretKind,
         now: Timestamp,
         claim_until: Timestamp,
     ) -> StoreResult<Option<u32>> {
         let count: Option<i64> = sqlx::query_scalar(&sql::claim_check(kind))
-            .bind(user.0)
+            .bind(owner)
             .bind(now.0)
             .bind(claim_until.0)
             .fetch_optional(&self.writer)
@@ -484,7 +505,7 @@ impl Store for SqliteStore {
 
     async fn finish_secret_check(
         &self,
-        user: UserId,
+        owner: Uuid,
         kind: SecretKind,
         outcome: CheckOutcome,
     ) -> StoreResult<FailureState> {
@@ -492,14 +513,14 @@ impl Store for SqliteStore {
             let statement =
                 if outcome == CheckOutcome::Right { sql::record_right(kind) } else { sql::release_check(kind) };
             sqlx::query(&statement)
-                .bind(user.0)
+                .bind(owner)
                 .execute(&self.writer)
                 .await
                 .map_err(db_error("finishing a secret check"))?;
             return Ok(FailureState { failed_attempts: 0, locked_until: None });
         };
         let (attempts, locked_until): (i64, Option<i64>) = sqlx::query_as(&sql::record_wrong(kind))
-            .bind(user.0)
+            .bind(owner)
             .bind(i64::from(max_attempts))
             .bind(lock_until.0)
             .fetch_one(&self.writer)
@@ -666,5 +687,49 @@ impl Store for SqliteStore {
         // VACUUM INTO writes a consistent, compacted copy while readers and the writer carry on.
         sqlx::query("VACUUM INTO $1").bind(target).execute(&self.reader).await.map_err(db_error("writing a backup"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use quipu_store::payments::PaymentStore;
+
+    use super::*;
+
+    /// Migration 0007 rebuilds `payments`, which refunds refer to: a database
+    /// with payments and refunds written under 0006 must come through whole.
+    #[tokio::test]
+    async fn rebuilding_payments_keeps_existing_payments_and_their_refunds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("quipu.db");
+        let options = SqliteConnectOptions::from_str("sqlite://").unwrap().filename(&path).create_if_missing(true);
+        let mut conn = SqliteConnection::connect_with(&options.foreign_keys(true)).await.unwrap();
+        let mut before_cards = sqlx::migrate!("./migrations");
+        before_cards.migrations = before_cards.migrations.iter().filter(|m| m.version < 7).cloned().collect();
+        before_cards.run(&mut conn).await.unwrap();
+        let (merchant, customer, payment) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        for statement in [
+            "INSERT INTO merchants (id, name, created_at) VALUES ($1, 'Shop', 1)",
+            "INSERT INTO users (id, role, phone, full_name, password_hash, created_at) VALUES ($2, 'customer', '+15550000001', 'C', 'x', 1)",
+            "INSERT INTO payments (id, merchant_id, customer_id, method, amount, fee, currency, refunded, status, reference, created_by, created_at, updated_at) VALUES ($3, $1, $2, 'payment_code', 500, 5, 'USD', 100, 'partially_refunded', 'r', $1, 1, 1)",
+            "INSERT INTO refunds (id, payment_id, amount, refunded_before, status, reason, created_by, created_at) VALUES ($1, $3, 100, 0, 'completed', '', $1, 2)",
+        ] {
+            sqlx::query(statement).bind(merchant).bind(customer).bind(payment).execute(&mut conn).await.unwrap();
+        }
+        conn.close().await.unwrap();
+
+        let store = SqliteStore::open(&path, 1).await.unwrap();
+        let migrated = store.payment(payment).await.unwrap().unwrap();
+        assert_eq!(migrated.customer_id, Some(UserId(customer)));
+        assert_eq!((migrated.amount.0, migrated.refunded.0, migrated.card_id), (500, 100, None));
+        assert_eq!(store.refunds_of(payment).await.unwrap().len(), 1);
+        let orphan = sqlx::query("INSERT INTO refunds (id, payment_id, amount, refunded_before, status, reason, created_by, created_at) VALUES ($1, $1, 1, 0, 'pending', '', $1, 3)")
+            .bind(Uuid::now_v7())
+            .execute(&store.writer)
+            .await;
+        assert!(orphan.is_err(), "refunds still refer to payments after the rebuild");
+        store.close().await;
     }
 }

@@ -17,6 +17,7 @@ use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
 use uuid::Uuid;
 
+pub mod cards;
 pub mod events;
 pub mod payments;
 pub mod rows;
@@ -54,6 +55,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub enum AccountOwner {
     User(UserId),
     Merchant(MerchantId),
+    /// A prepaid card's own stored value: the card is the owner, whoever holds it.
+    Card(Uuid),
     /// The operator's own books: issuance, fee income, settlement.
     System,
 }
@@ -63,6 +66,7 @@ impl AccountOwner {
         match self {
             AccountOwner::User(_) => "user",
             AccountOwner::Merchant(_) => "merchant",
+            AccountOwner::Card(_) => "card",
             AccountOwner::System => "system",
         }
     }
@@ -71,6 +75,7 @@ impl AccountOwner {
         match self {
             AccountOwner::User(id) => id.0,
             AccountOwner::Merchant(id) => id.0,
+            AccountOwner::Card(id) => id,
             AccountOwner::System => Uuid::nil(),
         }
     }
@@ -79,6 +84,7 @@ impl AccountOwner {
         match kind {
             "user" => Some(AccountOwner::User(UserId(id))),
             "merchant" => Some(AccountOwner::Merchant(MerchantId(id))),
+            "card" => Some(AccountOwner::Card(id)),
             "system" => Some(AccountOwner::System),
             _ => None,
         }
@@ -187,8 +193,12 @@ pub struct Enrollment {
 /// Which failure counter a wrong secret bumps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
+    /// A user's payment PIN.
     Pin,
+    /// A user's login password.
     Password,
+    /// A prepaid card's PIN: counted on the card, whoever is holding it.
+    CardPin,
 }
 
 /// How a claimed check of a secret ended.
@@ -227,7 +237,7 @@ pub struct HistoryQuery {
 }
 
 #[async_trait]
-pub trait Store: payments::PaymentStore + events::EventStore + Send + Sync + 'static {
+pub trait Store: payments::PaymentStore + events::EventStore + cards::CardStore + Send + Sync + 'static {
     /// "sqlite" or "postgres", for logs and `/readyz`.
     fn backend_name(&self) -> &'static str;
 
@@ -284,12 +294,12 @@ pub trait Store: payments::PaymentStore + events::EventStore + Send + Sync + 'st
     /// Staff of a merchant, at most 200.
     async fn merchant_staff(&self, merchant: MerchantId) -> StoreResult<Vec<UserRecord>>;
 
-    /// Claims the one check of a user's secret until `claim_until` (see
-    /// [`sql::claim_check`]); returns the wrong attempts counted so far.
+    /// Claims the one check of a user's or card's secret until `claim_until`
+    /// (see [`sql::claim_check`]); returns the wrong attempts counted so far.
     /// `None`: locked, or another check holds the claim; do not verify.
     async fn claim_secret_check(
         &self,
-        user: UserId,
+        owner: Uuid,
         kind: SecretKind,
         now: Timestamp,
         claim_until: Timestamp,
@@ -300,7 +310,7 @@ pub trait Store: payments::PaymentStore + events::EventStore + Send + Sync + 'st
     /// `Abandoned` only releases the claim.
     async fn finish_secret_check(
         &self,
-        user: UserId,
+        owner: Uuid,
         kind: SecretKind,
         outcome: CheckOutcome,
     ) -> StoreResult<FailureState>;

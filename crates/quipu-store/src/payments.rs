@@ -7,6 +7,7 @@
 //! infers it from the pool.
 
 use quipu_domain::Timestamp;
+use quipu_domain::card::CardNumber;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::payment::{DeviceStatus, PaymentMethod, PaymentStatus, RefundStatus};
@@ -47,7 +48,8 @@ impl std::fmt::Debug for DeviceRecord {
 pub struct PaymentRecord {
     pub id: Uuid,
     pub merchant_id: MerchantId,
-    pub customer_id: UserId,
+    /// The paying customer: the wallet's owner, or a linked card's holder. An unlinked card pays for no one.
+    pub customer_id: Option<UserId>,
     pub method: PaymentMethod,
     /// For payment-code payments: the code's device, step and slot; each pays at most once.
     pub device_id: Option<Uuid>,
@@ -70,6 +72,9 @@ pub struct PaymentRecord {
     pub till: String,
     /// For a dynamic merchant QR: the payment request it paid.
     pub request_id: Option<Uuid>,
+    /// For a card payment: the card that paid, and its number (read with the payment, never written by it).
+    pub card_id: Option<Uuid>,
+    pub card_number: Option<CardNumber>,
 }
 
 /// A merchant's request for one payment, shown as a dynamic QR: amount and
@@ -159,7 +164,7 @@ impl DeviceRow {
 pub struct PaymentRow {
     pub id: Uuid,
     pub merchant_id: Uuid,
-    pub customer_id: Uuid,
+    pub customer_id: Option<Uuid>,
     pub method: String,
     pub device_id: Option<Uuid>,
     pub code_step: Option<i64>,
@@ -177,6 +182,8 @@ pub struct PaymentRow {
     pub updated_at: i64,
     pub till: String,
     pub request_id: Option<Uuid>,
+    pub card_id: Option<Uuid>,
+    pub card_number: Option<String>,
 }
 
 impl PaymentRow {
@@ -184,7 +191,7 @@ impl PaymentRow {
         Ok(PaymentRecord {
             id: self.id,
             merchant_id: MerchantId(self.merchant_id),
-            customer_id: UserId(self.customer_id),
+            customer_id: self.customer_id.map(UserId),
             method: PaymentMethod::parse(&self.method)
                 .ok_or_else(|| corrupt("payments", format!("method {:?}", self.method)))?,
             device_id: self.device_id,
@@ -205,6 +212,11 @@ impl PaymentRow {
             updated_at: Timestamp(self.updated_at),
             till: self.till,
             request_id: self.request_id,
+            card_id: self.card_id,
+            card_number: self
+                .card_number
+                .map(|n| CardNumber::parse(&n).map_err(|_| corrupt("cards", format!("number of payment {}", self.id))))
+                .transpose()?,
         })
     }
 }
@@ -268,6 +280,13 @@ impl RefundRow {
 }
 
 pub mod sql {
+    /// A payment's columns, and its card's number (for the masked form views show).
+    macro_rules! payment_columns {
+        () => {
+            "id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id, card_id, (SELECT number FROM cards WHERE cards.id = payments.card_id) AS card_number"
+        };
+    }
+
     pub const INSERT_DEVICE: &str = "INSERT INTO devices (id, user_id, device_ref, label, secret, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     pub const SELECT_DEVICE_BY_REF: &str = "SELECT id, user_id, device_ref, label, secret, status, created_at, updated_at FROM devices WHERE device_ref = $1";
     pub const SELECT_DEVICES_OF: &str = "SELECT id, user_id, device_ref, label, secret, status, created_at, updated_at FROM devices WHERE user_id = $1 ORDER BY created_at LIMIT 100";
@@ -276,11 +295,16 @@ pub mod sql {
         "UPDATE devices SET status = $3, updated_at = $4 WHERE id = $1 AND user_id = $2 AND status <> 'revoked'";
     pub const COUNT_LIVE_DEVICES: &str = "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND status <> 'revoked'";
 
-    pub const INSERT_PAYMENT: &str = "INSERT INTO payments (id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING";
-    pub const SELECT_PAYMENT: &str = "SELECT id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id FROM payments WHERE id = $1";
-    pub const SELECT_MERCHANT_PAYMENTS: &str = "SELECT id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id FROM payments WHERE merchant_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3";
+    pub const INSERT_PAYMENT: &str = "INSERT INTO payments (id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id, card_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT DO NOTHING";
+    pub const SELECT_PAYMENT: &str = concat!("SELECT ", payment_columns!(), " FROM payments WHERE id = $1");
+    pub const SELECT_MERCHANT_PAYMENTS: &str = concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE merchant_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3"
+    );
     /// The payment of a request that has not failed: at most one, by the partial unique index.
-    pub const SELECT_REQUEST_PAYMENT: &str = "SELECT id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id FROM payments WHERE request_id = $1 AND status <> 'failed'";
+    pub const SELECT_REQUEST_PAYMENT: &str =
+        concat!("SELECT ", payment_columns!(), " FROM payments WHERE request_id = $1 AND status <> 'failed'");
     /// A compare-and-set: a payment moves only from the state the caller saw.
     pub const UPDATE_PAYMENT_STATUS: &str =
         "UPDATE payments SET status = $3, failure_code = $4, updated_at = $5 WHERE id = $1 AND status = $2";
@@ -460,7 +484,7 @@ macro_rules! payment_store_methods {
                 let inserted = sqlx::query(sql::INSERT_PAYMENT)
                     .bind(p.id)
                     .bind(p.merchant_id.0)
-                    .bind(p.customer_id.0)
+                    .bind(p.customer_id.map(|c| c.0))
                     .bind(p.method.as_str())
                     .bind(p.device_id)
                     .bind(p.code_step)
@@ -478,6 +502,7 @@ macro_rules! payment_store_methods {
                     .bind(p.updated_at.0)
                     .bind(&p.till)
                     .bind(p.request_id)
+                    .bind(p.card_id)
                     .execute(&mut *conn)
                     .await
                     .map_err(db_error("inserting a payment"))?;

@@ -100,24 +100,25 @@ pub const INSERT_USER: &str = "INSERT INTO users (id, role, phone, full_name, pa
 pub const SELECT_USER: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE id = $1";
 pub const SELECT_USER_BY_PHONE: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE phone = $1";
 pub const SELECT_MERCHANT_STAFF: &str = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE merchant_id = $1 ORDER BY created_at LIMIT 200";
-/// The columns that count wrong attempts at a secret, lock it, and claim its check.
-fn secret_columns(kind: crate::SecretKind) -> (&'static str, &'static str, &'static str) {
+/// The table and columns that count wrong attempts at a secret, lock it, and claim its check.
+fn secret_columns(kind: crate::SecretKind) -> (&'static str, &'static str, &'static str, &'static str) {
     match kind {
-        crate::SecretKind::Pin => ("pin_failed_attempts", "pin_locked_until", "pin_checking_until"),
-        crate::SecretKind::Password => ("login_failed_attempts", "login_locked_until", "login_checking_until"),
+        crate::SecretKind::Pin => ("users", "pin_failed_attempts", "pin_locked_until", "pin_checking_until"),
+        crate::SecretKind::Password => ("users", "login_failed_attempts", "login_locked_until", "login_checking_until"),
+        crate::SecretKind::CardPin => ("cards", "pin_failed_attempts", "pin_locked_until", "pin_checking_until"),
     }
 }
 
-/// Claims the right to check a person's secret: one check at a time, so a
-/// burst of parallel guesses is counted exactly like guesses one after
-/// another. No row comes back while the secret is locked or another check
-/// holds the claim. An expired lock is lifted and the count starts afresh.
-/// $1 user, $2 now, $3 claim until. (Right-hand sides see the old row, on
-/// SQLite and PostgreSQL alike.)
+/// Claims the right to check a secret: one check at a time, so a burst of
+/// parallel guesses is counted exactly like guesses one after another. No
+/// row comes back while the secret is locked or another check holds the
+/// claim. An expired lock is lifted and the count starts afresh.
+/// $1 owner (user or card), $2 now, $3 claim until. (Right-hand sides see
+/// the old row, on SQLite and PostgreSQL alike.)
 pub fn claim_check(kind: crate::SecretKind) -> String {
-    let (failures, lock, checking) = secret_columns(kind);
+    let (table, failures, lock, checking) = secret_columns(kind);
     format!(
-        "UPDATE users SET {checking} = $3, \
+        "UPDATE {table} SET {checking} = $3, \
          {failures} = CASE WHEN {lock} IS NOT NULL THEN 0 ELSE {failures} END, {lock} = NULL \
          WHERE id = $1 AND ({lock} IS NULL OR {lock} <= $2) AND ({checking} IS NULL OR {checking} <= $2) \
          RETURNING {failures}"
@@ -125,26 +126,26 @@ pub fn claim_check(kind: crate::SecretKind) -> String {
 }
 
 /// The claimed check found a wrong secret: count it, lock at the limit, release the claim.
-/// $1 user, $2 max, $3 lock until.
+/// $1 owner, $2 max, $3 lock until.
 pub fn record_wrong(kind: crate::SecretKind) -> String {
-    let (failures, lock, checking) = secret_columns(kind);
+    let (table, failures, lock, checking) = secret_columns(kind);
     format!(
-        "UPDATE users SET {failures} = {failures} + 1, \
+        "UPDATE {table} SET {failures} = {failures} + 1, \
          {lock} = CASE WHEN {failures} + 1 >= $2 THEN $3 ELSE NULL END, {checking} = NULL \
          WHERE id = $1 RETURNING {failures}, {lock}"
     )
 }
 
-/// The claimed check found the right secret: clear the count and release the claim. $1 user.
+/// The claimed check found the right secret: clear the count and release the claim. $1 owner.
 pub fn record_right(kind: crate::SecretKind) -> String {
-    let (failures, lock, checking) = secret_columns(kind);
-    format!("UPDATE users SET {failures} = 0, {lock} = NULL, {checking} = NULL WHERE id = $1")
+    let (table, failures, lock, checking) = secret_columns(kind);
+    format!("UPDATE {table} SET {failures} = 0, {lock} = NULL, {checking} = NULL WHERE id = $1")
 }
 
-/// The check could not finish (server busy, database error): release the claim, count nothing. $1 user.
+/// The check could not finish (server busy, database error): release the claim, count nothing. $1 owner.
 pub fn release_check(kind: crate::SecretKind) -> String {
-    let (_, _, checking) = secret_columns(kind);
-    format!("UPDATE users SET {checking} = NULL WHERE id = $1")
+    let (table, _, _, checking) = secret_columns(kind);
+    format!("UPDATE {table} SET {checking} = NULL WHERE id = $1")
 }
 
 pub const INSERT_MERCHANT: &str = "INSERT INTO merchants (id, name, created_at, fee_bps, cashiers_may_refund, city, category_code) VALUES ($1, $2, $3, $4, $5, $6, $7)";

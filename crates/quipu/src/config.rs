@@ -65,6 +65,8 @@ pub struct PaymentsConfig {
     pub request_seconds: Option<i64>,
     /// ISO 3166-1 alpha-2 country merchant QRs name, e.g. "PE".
     pub country: Option<String>,
+    /// The six digits every prepaid card number starts with.
+    pub card_prefix: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +74,7 @@ pub struct PaymentsConfig {
 pub struct SecurityConfig {
     pub pin_max_attempts: Option<u32>,
     pub pin_lock_seconds: Option<i64>,
+    pub card_pin_lock_seconds: Option<i64>,
     pub login_max_attempts: Option<u32>,
     pub login_lock_seconds: Option<i64>,
     pub session_ttl_seconds: Option<i64>,
@@ -171,6 +174,8 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         positive(security.pin_max_attempts, settings.pin_max_attempts, "security.pin_max_attempts")?;
     settings.pin_lock_seconds =
         seconds(security.pin_lock_seconds, settings.pin_lock_seconds, "security.pin_lock_seconds")?;
+    settings.card_pin_lock_seconds =
+        seconds(security.card_pin_lock_seconds, settings.card_pin_lock_seconds, "security.card_pin_lock_seconds")?;
     settings.login_max_attempts =
         positive(security.login_max_attempts, settings.login_max_attempts, "security.login_max_attempts")?;
     settings.login_lock_seconds =
@@ -202,6 +207,12 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
             return Err(format!("payments.country {country:?}: use an ISO 3166 alpha-2 code such as \"PE\"").into());
         }
         settings.payments.country = country;
+    }
+    if let Some(prefix) = payments.card_prefix {
+        if prefix.len() != 6 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("payments.card_prefix {prefix:?}: use six digits such as \"990001\"").into());
+        }
+        settings.payments.card_prefix = prefix;
     }
     let webhooks = file.webhooks;
     settings.webhooks.max_endpoints =
