@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod payments;
 pub mod problem;
 pub mod rate_limit;
+pub mod receipts;
 pub mod requests;
 
 use std::sync::{Arc, OnceLock};
@@ -148,7 +149,11 @@ pub fn router(state: AppState) -> Router {
         .route("/merchant/card-payments", post(cards::pay))
         .route("/me/cards", get(cards::my_cards))
         .route("/me/cards/{id}/block", post(cards::block_mine))
-        .route("/me/cards/{id}/unblock", post(cards::unblock_mine));
+        .route("/me/cards/{id}/unblock", post(cards::unblock_mine))
+        .route("/payments/{id}/receipt", get(receipts::receipt))
+        .route("/payments/{id}/receipt.html", get(receipts::receipt_html))
+        .route("/merchant/summary", get(receipts::summary))
+        .route("/operator/customers/{id}/tier", put(receipts::set_tier));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(handlers::healthz))

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{cards, events, handlers, merchant_qr, payments};
+use crate::{cards, events, handlers, merchant_qr, payments, receipts};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,7 @@ use crate::{cards, events, handlers, merchant_qr, payments};
         events::events, events::create_webhook, events::webhooks, events::delete_webhook, events::deliveries, events::redeliver,
         cards::issue, cards::top_up, cards::block, cards::unblock, cards::replace, cards::balance, cards::pay, cards::my_cards,
         cards::block_mine, cards::unblock_mine,
+        receipts::receipt, receipts::receipt_html, receipts::summary, receipts::set_tier,
     ),
     modifiers(&BearerAuth),
     tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"))

@@ -325,3 +325,20 @@ pub struct UnblockCardRequest {
     /// The customer's own account PIN.
     pub pin: String,
 }
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryParams {
+    /// YYYY-MM-DD; today by default.
+    pub date: Option<String>,
+    /// The merchant's UTC offset in minutes (Lima: -300), -720 to 840; 0 by default.
+    pub utc_offset_minutes: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerTierRequest {
+    /// basic or verified.
+    pub tier: String,
+}

@@ -107,6 +107,7 @@ impl Services {
         ensure_currency(&card, money.0)?;
         let float = self.float_of(agent, money.0).await?;
         let account = self.card_account(&card).await?;
+        self.check_balance_limit(card.customer_id, account, money.0, money.1).await?;
         let reference = format!("card {}", card.number.masked());
         let transfer = self.move_money(id, (float, account), money, TransferCode::CashIn, reference).await?;
         Ok(CardTopUpView { card: self.card_view(&card, Reveal::Masked, false).await?, transfer })
@@ -146,6 +147,7 @@ impl Services {
         let card = self.card_by_number(number).await?;
         ensure_usable(&card)?;
         ensure_currency(&card, currency)?;
+        self.check_payment_limits(card.customer_id, Some(card.id), currency, amount).await?;
         self.check_card_pin(&card, pin).await?;
         let merchant = self.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
         let now = self.now();

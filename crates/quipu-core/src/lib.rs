@@ -10,8 +10,10 @@ pub mod cards;
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod limits;
 pub mod merchant_qr;
 pub mod payments;
+pub mod receipts;
 pub mod secrets;
 pub mod views;
 pub mod wallet;
@@ -24,6 +26,7 @@ use std::time::Duration;
 
 use quipu_domain::Timestamp;
 use quipu_domain::ledger::{Account, AccountKind, TransferId};
+use quipu_domain::limits::{CustomerTier, TierLimits};
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
 use quipu_store::{AccountOwner, OwnedAccount, Store};
 use tokio::sync::watch;
@@ -64,6 +67,9 @@ pub struct Settings {
     /// again, and the ledger still answers with the original transfer.
     pub idempotency_retention_seconds: i64,
     pub payments: PaymentSettings,
+    /// Payment and balance limits per customer tier and currency. A pair
+    /// without an entry uses [`Settings::tier_limits`]'s defaults.
+    pub tier_limits: HashMap<(CustomerTier, CurrencyCode), TierLimits>,
     pub webhooks: webhooks::WebhookSettings,
     /// How often a till's live stream looks for events written by other processes.
     pub event_poll_interval: Duration,
@@ -123,6 +129,25 @@ impl PaymentSettings {
     }
 }
 
+impl Settings {
+    /// A tier's limits in a currency: as configured, else (in major units) basic 500 per payment,
+    /// 1 000 a day, 2 000 held; verified ten times that.
+    pub fn tier_limits(&self, tier: CustomerTier, currency: quipu_domain::money::Currency) -> TierLimits {
+        if let Some(limits) = self.tier_limits.get(&(tier, currency.code)) {
+            return *limits;
+        }
+        let scale = match tier {
+            CustomerTier::Basic => 1,
+            CustomerTier::Verified => 10,
+        };
+        TierLimits {
+            per_payment: major_units(currency, 500 * scale),
+            per_day: major_units(currency, 1_000 * scale),
+            max_balance: major_units(currency, 2_000 * scale),
+        }
+    }
+}
+
 fn major_units(currency: quipu_domain::money::Currency, units: i64) -> Option<Amount> {
     10i64.checked_pow(u32::from(currency.exponent)).and_then(|unit| unit.checked_mul(units)).map(Amount)
 }
@@ -145,6 +170,7 @@ impl Settings {
             hold_sweep_interval: Duration::from_secs(5),
             idempotency_retention_seconds: 7 * 24 * 3600,
             payments: PaymentSettings::default(),
+            tier_limits: HashMap::new(),
             webhooks: webhooks::WebhookSettings::default(),
             event_poll_interval: Duration::from_secs(1),
         }

@@ -217,6 +217,7 @@ impl Services {
                 _ => return Err(request_used()),
             }
         }
+        self.check_payment_limits(Some(customer), None, resolved.currency, amount).await?;
         let user = self.current_user(principal).await?;
         self.check_pin(&user, pin).await?;
         let now = self.now();

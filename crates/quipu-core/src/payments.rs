@@ -140,6 +140,7 @@ impl Services {
         let code = parse_code(scanned)?;
         let now = self.now();
         let (device, step) = self.verify_code(&code, now).await?;
+        self.check_payment_limits(Some(device.user_id), None, currency, amount).await?;
         let merchant = self.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
         let needs_approval = self.settings.payments.approval_threshold(currency).is_some_and(|limit| amount > limit);
         let payment = PaymentRecord {
@@ -488,7 +489,7 @@ impl Services {
         self.move_payment(payment, PaymentStatus::Failed, Some(why)).await
     }
 
-    async fn visible_payment(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentRecord> {
+    pub(crate) async fn visible_payment(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentRecord> {
         let payment = self.store.payment(id).await?.ok_or_else(|| CoreError::not_found("payment"))?;
         let is_customer = principal.role() == Some(Role::Customer) && principal.user_id() == payment.customer_id;
         let is_merchant = principal.merchant() == Some(payment.merchant_id);

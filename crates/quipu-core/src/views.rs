@@ -470,3 +470,43 @@ pub struct CardReplacedView {
     pub card: CardView,
     pub moved: MoneyView,
 }
+
+/// A payment's receipt, for its customer or its merchant (JSON, or printed as HTML).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentReceiptView {
+    pub payment: PaymentView,
+    pub merchant_city: String,
+    /// "payment code", "merchant QR" or "card 990001******1234".
+    pub paid_with: String,
+    /// Completed refunds, oldest first.
+    pub refunds: Vec<RefundView>,
+    /// What the customer paid in the end: the amount less refunds.
+    pub net: MoneyView,
+    pub printed_at: String,
+}
+
+/// A merchant's day, per currency.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MerchantSummaryView {
+    /// The day, YYYY-MM-DD, at `utc_offset_minutes`.
+    pub date: String,
+    pub utc_offset_minutes: i32,
+    pub from: String,
+    pub to: String,
+    pub currencies: Vec<SummaryLineView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SummaryLineView {
+    pub currency: String,
+    /// Payments completed that day (including those since refunded).
+    pub payments: i64,
+    pub gross: MoneyView,
+    pub fees: MoneyView,
+    /// Refunds made that day, whichever day their payment was.
+    pub refunds: MoneyView,
+    /// The part of the fee those refunds gave back to the merchant.
+    pub fees_returned: MoneyView,
+    /// What reached the merchant's account: gross − fees − refunds + fees returned.
+    pub net: MoneyView,
+}

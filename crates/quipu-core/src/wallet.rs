@@ -171,6 +171,7 @@ impl Services {
         let customer = self.user_with_role(customer_phone, Role::Customer, "customer").await?;
         let float = self.float_of(agent, money.0).await?;
         let wallet = self.wallet_of(customer.id, money.0).await?;
+        self.check_balance_limit(Some(customer.id), wallet, money.0, money.1).await?;
         self.move_money(id, (float, wallet), money, TransferCode::CashIn, format!("agent:{agent}")).await
     }
 
@@ -218,9 +219,10 @@ impl Services {
         if recipient.id == sender.id {
             return Err(CoreError::invalid("same_account", "you cannot send money to yourself"));
         }
+        let to = self.wallet_of(recipient.id, money.0).await?;
+        self.check_balance_limit(Some(recipient.id), to, money.0, money.1).await?;
         self.check_pin(&sender, pin).await?;
         let from = self.wallet_of(sender.id, money.0).await?;
-        let to = self.wallet_of(recipient.id, money.0).await?;
         self.move_money(id, (from, to), money, TransferCode::P2p, note).await
     }
 

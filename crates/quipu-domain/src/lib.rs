@@ -10,6 +10,7 @@
 pub mod card;
 pub mod identity;
 pub mod ledger;
+pub mod limits;
 pub mod money;
 pub mod payment;
 pub mod time;

@@ -9,6 +9,7 @@
 use quipu_domain::Timestamp;
 use quipu_domain::card::CardNumber;
 use quipu_domain::identity::{MerchantId, UserId};
+use quipu_domain::limits::CustomerTier;
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::payment::{DeviceStatus, PaymentMethod, PaymentStatus, RefundStatus};
 use uuid::Uuid;
@@ -105,6 +106,28 @@ pub struct RefundRecord {
     pub created_by: Uuid,
     pub created_at: Timestamp,
 }
+
+/// A merchant's completed payments in one currency over a period (refunded ones included).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PaymentTotalsRow {
+    pub currency: String,
+    pub count: i64,
+    pub gross: i64,
+    pub fees: i64,
+}
+
+/// A completed refund with what its fee share is computed from.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SummaryRefundRow {
+    pub currency: String,
+    pub amount: i64,
+    pub refunded_before: i64,
+    pub paid: i64,
+    pub fee: i64,
+}
+
+/// Most refunds one merchant summary adds up; a busier day is refused rather than miscounted.
+pub const MAX_SUMMARY_REFUNDS: u32 = 10_000;
 
 /// What inserting a payment found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,6 +347,13 @@ pub mod sql {
     pub const INSERT_PAYMENT_REQUEST: &str = "INSERT INTO payment_requests (id, merchant_id, till, amount, currency, reference, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
     pub const SELECT_PAYMENT_REQUEST: &str = "SELECT id, merchant_id, till, amount, currency, reference, created_by, created_at, expires_at FROM payment_requests WHERE id = $1";
 
+    pub const SELECT_CUSTOMER_TIER: &str = "SELECT tier FROM customer_tiers WHERE user_id = $1";
+    pub const UPSERT_CUSTOMER_TIER: &str = "INSERT INTO customer_tiers (user_id, tier, updated_by, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, updated_by = excluded.updated_by, updated_at = excluded.updated_at";
+    /// What a payer (a customer, a card, or a linked card's customer) has paid since $4, failed payments aside.
+    pub const PAYER_SPENT_SINCE: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE (customer_id = $1 OR card_id = $2) AND currency = $3 AND created_at >= $4 AND status <> 'failed'";
+    pub const MERCHANT_PAYMENT_TOTALS: &str = "SELECT currency, CAST(COUNT(*) AS BIGINT) AS count, CAST(SUM(amount) AS BIGINT) AS gross, CAST(SUM(fee) AS BIGINT) AS fees FROM payments WHERE merchant_id = $1 AND created_at >= $2 AND created_at < $3 AND status IN ('completed', 'partially_refunded', 'refunded') GROUP BY currency ORDER BY currency";
+    pub const MERCHANT_REFUNDS_BETWEEN: &str = "SELECT p.currency AS currency, r.amount AS amount, r.refunded_before AS refunded_before, p.amount AS paid, p.fee AS fee FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.merchant_id = $1 AND r.status = 'completed' AND r.created_at >= $2 AND r.created_at < $3 LIMIT $4";
+
     pub const UPDATE_MERCHANT_PROFILE: &str = "UPDATE merchants SET city = $2, category_code = $3 WHERE id = $1";
     pub const UPDATE_MERCHANT_TERMS: &str = "UPDATE merchants SET fee_bps = COALESCE($2, fee_bps), cashiers_may_refund = COALESCE($3, cashiers_may_refund) WHERE id = $1";
 }
@@ -390,6 +420,38 @@ pub trait PaymentStore: Send + Sync {
         fee_bps: Option<u32>,
         cashiers_may_refund: Option<bool>,
     ) -> StoreResult<bool>;
+    /// A customer's tier, if the operator set one.
+    async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>>;
+    async fn set_customer_tier(
+        &self,
+        customer: UserId,
+        tier: CustomerTier,
+        by: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// What a payer paid in `currency` since `since`: a customer's payments (wallet and linked cards) or a card's.
+    async fn payer_spent_since(
+        &self,
+        customer: Option<UserId>,
+        card: Option<Uuid>,
+        currency: CurrencyCode,
+        since: Timestamp,
+    ) -> StoreResult<Amount>;
+    /// A merchant's completed payments created in [`from`, `to`), per currency.
+    async fn merchant_payment_totals(
+        &self,
+        merchant: MerchantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<PaymentTotalsRow>>;
+    /// A merchant's completed refunds made in [`from`, `to`), at most `limit`.
+    async fn merchant_refunds_between(
+        &self,
+        merchant: MerchantId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<SummaryRefundRow>>;
 }
 
 /// Implements [`PaymentStore`] for a backend: `payment_store_methods!(SqliteStore, writer, reader)`
@@ -777,6 +839,89 @@ macro_rules! payment_store_methods {
                     .await
                     .map_err(db_error("updating merchant terms"))?;
                 Ok(done.rows_affected() == 1)
+            }
+            async fn customer_tier(
+                &self,
+                customer: quipu_domain::identity::UserId,
+            ) -> $crate::StoreResult<Option<quipu_domain::limits::CustomerTier>> {
+                let tier: Option<String> = sqlx::query_scalar($crate::payments::sql::SELECT_CUSTOMER_TIER)
+                    .bind(customer.0)
+                    .fetch_optional(&self.$reader)
+                    .await
+                    .map_err(db_error("loading a customer tier"))?;
+                tier.map(|t| {
+                    quipu_domain::limits::CustomerTier::parse(&t)
+                        .ok_or_else(|| $crate::corrupt("customer_tiers", format!("tier {t:?}")))
+                })
+                .transpose()
+            }
+
+            async fn set_customer_tier(
+                &self,
+                customer: quipu_domain::identity::UserId,
+                tier: quipu_domain::limits::CustomerTier,
+                by: uuid::Uuid,
+                now: quipu_domain::Timestamp,
+            ) -> $crate::StoreResult<()> {
+                sqlx::query($crate::payments::sql::UPSERT_CUSTOMER_TIER)
+                    .bind(customer.0)
+                    .bind(tier.as_str())
+                    .bind(by)
+                    .bind(now.0)
+                    .execute(&self.$writer)
+                    .await
+                    .map_err(db_error("setting a customer tier"))?;
+                Ok(())
+            }
+
+            async fn payer_spent_since(
+                &self,
+                customer: Option<quipu_domain::identity::UserId>,
+                card: Option<uuid::Uuid>,
+                currency: quipu_domain::money::CurrencyCode,
+                since: quipu_domain::Timestamp,
+            ) -> $crate::StoreResult<quipu_domain::money::Amount> {
+                let spent: i64 = sqlx::query_scalar($crate::payments::sql::PAYER_SPENT_SINCE)
+                    .bind(customer.map(|c| c.0))
+                    .bind(card)
+                    .bind(currency.as_str())
+                    .bind(since.0)
+                    .fetch_one(&self.$reader)
+                    .await
+                    .map_err(db_error("adding up a payer's payments"))?;
+                Ok(quipu_domain::money::Amount(spent))
+            }
+
+            async fn merchant_payment_totals(
+                &self,
+                merchant: quipu_domain::identity::MerchantId,
+                from: quipu_domain::Timestamp,
+                to: quipu_domain::Timestamp,
+            ) -> $crate::StoreResult<Vec<$crate::payments::PaymentTotalsRow>> {
+                sqlx::query_as($crate::payments::sql::MERCHANT_PAYMENT_TOTALS)
+                    .bind(merchant.0)
+                    .bind(from.0)
+                    .bind(to.0)
+                    .fetch_all(&self.$reader)
+                    .await
+                    .map_err(db_error("adding up a merchant's payments"))
+            }
+
+            async fn merchant_refunds_between(
+                &self,
+                merchant: quipu_domain::identity::MerchantId,
+                from: quipu_domain::Timestamp,
+                to: quipu_domain::Timestamp,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<$crate::payments::SummaryRefundRow>> {
+                sqlx::query_as($crate::payments::sql::MERCHANT_REFUNDS_BETWEEN)
+                    .bind(merchant.0)
+                    .bind(from.0)
+                    .bind(to.0)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.$reader)
+                    .await
+                    .map_err(db_error("listing a merchant's refunds"))
             }
         }
     };

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use quipu_core::{HashCost, Settings, WriterLimits};
+use quipu_domain::limits::CustomerTier;
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
 use serde::Deserialize;
 
@@ -37,6 +38,21 @@ pub struct FileConfig {
     pub payments: PaymentsConfig,
     #[serde(default)]
     pub webhooks: WebhooksConfig,
+    /// Limits per customer tier: `[tiers.basic]`, `[tiers.verified]`.
+    #[serde(default)]
+    pub tiers: HashMap<String, TierConfig>,
+}
+
+/// One tier's limits, each a table of amounts by currency: `per_payment = { USD = "500.00" }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierConfig {
+    #[serde(default)]
+    pub per_payment: HashMap<String, String>,
+    #[serde(default)]
+    pub per_day: HashMap<String, String>,
+    #[serde(default)]
+    pub max_balance: HashMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -237,12 +253,36 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
     if let Some(seconds) = file.ledger.hold_sweep_seconds {
         settings.hold_sweep_interval = Duration::from_secs(seconds.max(1));
     }
+    for (name, tier) in file.tiers {
+        resolve_tier(&mut settings, &name, tier)?;
+    }
     let json_logs = match file.log_format.as_deref() {
         None | Some("text") => false,
         Some("json") => true,
         Some(other) => return Err(format!("log_format {other:?}: use \"text\" or \"json\"").into()),
     };
     Ok(Config { listen, storage, settings, json_logs })
+}
+
+/// Overrides a tier's default limits in the currencies its tables name.
+fn resolve_tier(settings: &mut Settings, name: &str, tier: TierConfig) -> Fallible<()> {
+    let level = CustomerTier::parse(name).ok_or_else(|| format!("tiers.{name}: the tiers are basic and verified"))?;
+    let per_payment = amounts_by_currency(settings, tier.per_payment, &format!("tiers.{name}.per_payment"))?;
+    let per_day = amounts_by_currency(settings, tier.per_day, &format!("tiers.{name}.per_day"))?;
+    let max_balance = amounts_by_currency(settings, tier.max_balance, &format!("tiers.{name}.max_balance"))?;
+    let mut codes: Vec<CurrencyCode> =
+        per_payment.keys().chain(per_day.keys()).chain(max_balance.keys()).copied().collect();
+    codes.sort_unstable_by_key(|code| code.to_string());
+    codes.dedup();
+    for code in codes {
+        let currency = settings.currencies.get(&code.to_string()).map_err(|e| format!("tiers.{name}: {e}"))?;
+        let mut limits = settings.tier_limits(level, currency);
+        limits.per_payment = per_payment.get(&code).copied().or(limits.per_payment);
+        limits.per_day = per_day.get(&code).copied().or(limits.per_day);
+        limits.max_balance = max_balance.get(&code).copied().or(limits.max_balance);
+        settings.tier_limits.insert((level, code), limits);
+    }
+    Ok(())
 }
 
 /// A table of positive amounts keyed by enabled currency codes.
@@ -301,6 +341,11 @@ mod tests {
         assert_eq!(config.settings.transfer_limits.len(), 1);
         assert_eq!(config.settings.payments.approval_thresholds.len(), 1);
         assert_eq!(config.settings.payments.approval_seconds, 120);
+        let usd = config.settings.currencies.get("USD").expect("USD");
+        let verified = config.settings.tier_limits(CustomerTier::Verified, usd);
+        assert_eq!(verified.per_payment, Some(Amount(500_000)));
+        assert_eq!(verified.per_day, Some(Amount(1_000_000)), "unset limits keep their defaults");
+        assert_eq!(config.settings.card_pin_lock_seconds, 86_400);
         assert!(!config.json_logs);
     }
 

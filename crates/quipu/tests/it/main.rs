@@ -14,4 +14,5 @@ mod merchant_events;
 mod merchant_qr;
 mod payments;
 mod qr_cli;
+mod receipts;
 mod wallet_flows;

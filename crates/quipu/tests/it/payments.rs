@@ -229,7 +229,8 @@ async fn hostile_codes_are_refused_and_nothing_moves() {
             (phone.code(app, 1), "-5.00", 400, "amount_not_positive"),
             (phone.code(app, 1), "5,00", 400, "invalid_amount"),
             (phone.code(app, 1), "5.001", 400, "too_many_decimals"),
-            (phone.code(app, 1), "5000.00", 422, "insufficient_funds"),
+            (phone.code(app, 1), "400.00", 422, "insufficient_funds"),
+            (phone.code(app, 1), "5000.00", 422, "payment_limit"),
         ];
         for (index, (code, amount, status, problem)) in cases.iter().enumerate() {
             let (got, body) = charge(app, &shop.cashier, &format!("bad-{index}"), code, amount).await;

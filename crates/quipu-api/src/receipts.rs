@@ -1,0 +1,134 @@
+//! Handlers for receipts (JSON and a printable page), a merchant's daily
+//! summary, and customer tiers.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use quipu_core::views::{MerchantSummaryView, PaymentReceiptView};
+
+use crate::AppState;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::problem::{ApiError, Problem};
+use crate::requests::{CustomerTierRequest, SummaryParams};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// A payment's receipt, for its customer or its merchant.
+#[utoipa::path(get, path = "/api/v1/payments/{id}/receipt", tag = "payments", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = PaymentReceiptView), (status = 404, body = Problem)))]
+pub async fn receipt(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<PaymentReceiptView>> {
+    Ok(axum::Json(state.services.payment_receipt(&caller, id).await?))
+}
+
+/// The same receipt as a printable HTML page (a till's receipt printer, or the customer's browser).
+#[utoipa::path(get, path = "/api/v1/payments/{id}/receipt.html", tag = "payments", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, content_type = "text/html"), (status = 404, body = Problem)))]
+pub async fn receipt_html(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<Response> {
+    let receipt = state.services.payment_receipt(&caller, id).await?;
+    let mut response = (StatusCode::OK, receipt_page(&receipt)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    // The page loads nothing and runs nothing: names and references are the merchant's own text.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    Ok(response)
+}
+
+/// The merchant's day: count, gross, fees, refunds and net per currency.
+#[utoipa::path(get, path = "/api/v1/merchant/summary", tag = "merchant", security(("bearer" = [])), params(SummaryParams),
+    responses((status = 200, body = MerchantSummaryView), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn summary(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(params): ApiQuery<SummaryParams>,
+) -> ApiResult<axum::Json<MerchantSummaryView>> {
+    Ok(axum::Json(state.services.merchant_summary(&caller, params.date.as_deref(), params.utc_offset_minutes).await?))
+}
+
+/// The operator moves a customer to a tier; each tier has its own payment and balance limits.
+#[utoipa::path(put, path = "/api/v1/operator/customers/{id}/tier", tag = "operator", security(("bearer" = [])),
+    request_body = CustomerTierRequest, params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn set_tier(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<CustomerTierRequest>,
+) -> ApiResult<StatusCode> {
+    state.services.set_customer_tier(&caller, id, &body.tier).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A narrow receipt, as a till printer or a phone shows it.
+fn receipt_page(r: &PaymentReceiptView) -> String {
+    let p = &r.payment;
+    let mut rows = vec![
+        ("Date", p.created_at.clone()),
+        ("Receipt", p.id.to_string()),
+        ("Paid with", r.paid_with.clone()),
+        ("Status", p.status.replace('_', " ")),
+    ];
+    for (label, value) in [("Till", &p.till), ("Reference", &p.reference)] {
+        if !value.is_empty() {
+            rows.push((label, value.clone()));
+        }
+    }
+    rows.push(("Amount", format!("{} {}", p.amount.amount, p.amount.currency)));
+    for refund in &r.refunds {
+        rows.push(("Refund", format!("−{} {} ({})", refund.amount.amount, refund.amount.currency, refund.created_at)));
+    }
+    rows.push(("Total", format!("{} {}", r.net.amount, r.net.currency)));
+    let body: String =
+        rows.iter().map(|(label, value)| format!("<tr><th>{label}</th><td>{}</td></tr>\n", escape(value))).collect();
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Receipt {id}</title>\n\
+         <meta name=\"viewport\" content=\"width=device-width\">\n\
+         <style>body{{font:14px monospace;max-width:32em;margin:1em auto}}h1{{font-size:1.2em;text-align:center}}\
+         p{{text-align:center;margin:0}}table{{width:100%;margin-top:1em}}th{{text-align:left;font-weight:normal}}\
+         td{{text-align:right}}@media print{{body{{margin:0}}}}</style></head>\n\
+         <body><h1>{merchant}</h1><p>{city}</p>\n<table>\n{body}</table>\n<p>Printed {printed}</p></body></html>\n",
+        id = p.id,
+        merchant = escape(&p.merchant_name),
+        city = escape(&r.merchant_city),
+        printed = escape(&r.printed_at),
+    )
+}
+
+/// Escapes text for an HTML element or quoted attribute.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn markup_in_a_name_is_shown_not_run() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"co\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;co&quot;"
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! Customer tiers and the limits they carry: per payment, per rolling 24
+//! hours of payments, and the most a wallet or card may hold. The rules are
+//! `quipu_domain::limits`; this looks up the tier, what was spent and what
+//! is held, and names the limit hit in the error.
+//!
+//! A limit is a risk control, not a ledger invariant: two payments checked
+//! at the same instant may together pass a daily limit by one payment.
+
+use quipu_domain::identity::{Role, UserId};
+use quipu_domain::ledger::AccountId;
+use quipu_domain::limits::{CustomerTier, LimitHit};
+use quipu_domain::money::{Amount, Currency};
+use uuid::Uuid;
+
+use crate::Services;
+use crate::access::Principal;
+use crate::error::{CoreError, CoreResult, ErrorKind};
+
+/// The window a daily limit counts over.
+const DAY_SECONDS: i64 = 24 * 3600;
+
+impl Services {
+    /// The operator moves a customer to a tier (after checking their identity documents, say).
+    pub async fn set_customer_tier(&self, principal: &Principal, customer: Uuid, tier: &str) -> CoreResult<()> {
+        let operator = principal.require(Role::Operator)?;
+        let tier = CustomerTier::parse(tier)
+            .ok_or_else(|| CoreError::invalid("invalid_tier", "a tier is \"basic\" or \"verified\""))?;
+        match self.store.user(UserId(customer)).await? {
+            Some(user) if user.role == Role::Customer => {}
+            _ => return Err(CoreError::not_found("customer")),
+        }
+        self.store.set_customer_tier(UserId(customer), tier, operator.0, self.now()).await?;
+        tracing::info!(%customer, tier = tier.as_str(), by = %operator, "customer tier changed");
+        Ok(())
+    }
+
+    async fn tier_of(&self, customer: Option<UserId>) -> CoreResult<CustomerTier> {
+        Ok(match customer {
+            Some(customer) => self.store.customer_tier(customer).await?.unwrap_or(CustomerTier::Basic),
+            None => CustomerTier::Basic,
+        })
+    }
+
+    /// Refuses a payment above the payer's tier limits. An unlinked card is on the basic tier.
+    pub(crate) async fn check_payment_limits(
+        &self,
+        customer: Option<UserId>,
+        card: Option<Uuid>,
+        currency: Currency,
+        amount: Amount,
+    ) -> CoreResult<()> {
+        let tier = self.tier_of(customer).await?;
+        let since = self.now().plus_seconds(-DAY_SECONDS);
+        let spent = self.store.payer_spent_since(customer, card, currency.code, since).await?;
+        self.settings
+            .tier_limits(tier, currency)
+            .check_payment(amount, spent)
+            .map_err(|hit| limit_error(hit, tier, currency))
+    }
+
+    /// Refuses a credit that would take a wallet or card above its tier's maximum balance.
+    pub(crate) async fn check_balance_limit(
+        &self,
+        customer: Option<UserId>,
+        account: AccountId,
+        currency: Currency,
+        amount: Amount,
+    ) -> CoreResult<()> {
+        let tier = self.tier_of(customer).await?;
+        let held = match self.store.account(account).await? {
+            Some(owned) => Amount(owned.account.balances.credit_balance().unwrap_or(0)),
+            None => Amount::ZERO,
+        };
+        self.settings
+            .tier_limits(tier, currency)
+            .check_credit(amount, held)
+            .map_err(|hit| limit_error(hit, tier, currency))
+    }
+}
+
+fn limit_error(hit: LimitHit, tier: CustomerTier, currency: Currency) -> CoreError {
+    let money = |amount: Amount| format!("{} {}", currency.format_amount(amount), currency.code);
+    let detail = match hit {
+        LimitHit::PerPayment { limit } => format!("the {tier} tier pays at most {} per payment", money(limit)),
+        LimitHit::PerDay { limit, spent } => {
+            format!("the {tier} tier pays at most {} in 24 hours; {} already paid", money(limit), money(spent))
+        }
+        // What is held now stays unsaid: the sender of a transfer must not learn the recipient's balance.
+        LimitHit::MaxBalance { limit, .. } => {
+            format!("the {tier} tier holds at most {}; this would take the balance above it", money(limit))
+        }
+    };
+    CoreError::new(ErrorKind::Rejected, hit.code(), detail)
+}

@@ -1,0 +1,197 @@
+//! What a payment leaves on paper: a receipt for either side of it, and a
+//! merchant's summary of a day (count, gross, fees, refunds, net).
+
+use quipu_domain::Timestamp;
+use quipu_domain::money::{Amount, CurrencyCode};
+use quipu_domain::payment::{self as rules, PaymentMethod};
+use quipu_store::payments::{MAX_SUMMARY_REFUNDS, PaymentTotalsRow, SummaryRefundRow};
+use time::{Date, Month, OffsetDateTime, UtcOffset};
+use uuid::Uuid;
+
+use crate::Services;
+use crate::access::Principal;
+use crate::error::{CoreError, CoreResult, ErrorKind};
+use crate::payments::payment_view;
+use crate::views::{MerchantSummaryView, MoneyView, PaymentReceiptView, RefundView, SummaryLineView, rfc3339};
+
+/// Widest UTC offsets on Earth, in minutes.
+const MIN_OFFSET_MINUTES: i32 = -12 * 60;
+const MAX_OFFSET_MINUTES: i32 = 14 * 60;
+const DAY_SECONDS: i64 = 24 * 3600;
+
+impl Services {
+    /// A payment's receipt, for its customer or its merchant.
+    pub async fn payment_receipt(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentReceiptView> {
+        let payment = self.visible_payment(principal, id).await?;
+        let merchant =
+            self.store.merchant(payment.merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
+        let refunds = self.store.refunds_of(payment.id).await?;
+        let paid_with = match (payment.method, payment.card_number.as_ref()) {
+            (PaymentMethod::Card, Some(number)) => format!("card {}", number.masked()),
+            (PaymentMethod::Card, None) => "card".to_owned(),
+            (PaymentMethod::PaymentCode, _) => "payment code".to_owned(),
+            (PaymentMethod::MerchantQr, _) => "merchant QR".to_owned(),
+        };
+        Ok(PaymentReceiptView {
+            net: MoneyView::new(payment.amount.checked_sub(payment.refunded)?, payment.currency),
+            refunds: refunds
+                .iter()
+                .filter(|r| r.status == quipu_domain::payment::RefundStatus::Completed)
+                .map(|r| RefundView {
+                    id: r.id,
+                    payment_id: r.payment_id,
+                    amount: MoneyView::new(r.amount, payment.currency),
+                    status: r.status.as_str().to_owned(),
+                    reason: r.reason.clone(),
+                    created_at: rfc3339(r.created_at),
+                })
+                .collect(),
+            payment: payment_view(&payment, &merchant.name),
+            merchant_city: merchant.city,
+            paid_with,
+            printed_at: rfc3339(self.now()),
+        })
+    }
+
+    /// A merchant's day: payments completed that day (count, gross, fees) and
+    /// refunds made that day (with the fee share they gave back), per
+    /// currency. `date` is `YYYY-MM-DD` (today by default) in the merchant's
+    /// UTC offset.
+    pub async fn merchant_summary(
+        &self,
+        principal: &Principal,
+        date: Option<&str>,
+        utc_offset_minutes: Option<i32>,
+    ) -> CoreResult<MerchantSummaryView> {
+        let merchant = principal.merchant().ok_or_else(CoreError::forbidden)?;
+        let offset_minutes = utc_offset_minutes.unwrap_or(0);
+        let (day, from, to) = day_window(date, offset_minutes, self.now())?;
+        let totals = self.store.merchant_payment_totals(merchant, from, to).await?;
+        let refunds = self.store.merchant_refunds_between(merchant, from, to, MAX_SUMMARY_REFUNDS + 1).await?;
+        if refunds.len() > usize::try_from(MAX_SUMMARY_REFUNDS).unwrap_or(usize::MAX) {
+            return Err(CoreError::new(
+                ErrorKind::Rejected,
+                "summary_too_large",
+                format!("more than {MAX_SUMMARY_REFUNDS} refunds that day; export the payments instead"),
+            ));
+        }
+        Ok(MerchantSummaryView {
+            date: day,
+            utc_offset_minutes: offset_minutes,
+            from: rfc3339(from),
+            to: rfc3339(to),
+            currencies: summary_lines(&totals, &refunds)?,
+        })
+    }
+}
+
+/// Adds up each currency: net is what reached the merchant's account, gross less fees less refunds
+/// plus the fee share refunds gave back.
+fn summary_lines(totals: &[PaymentTotalsRow], refunds: &[SummaryRefundRow]) -> CoreResult<Vec<SummaryLineView>> {
+    let mut currencies: Vec<&str> =
+        totals.iter().map(|t| t.currency.as_str()).chain(refunds.iter().map(|r| r.currency.as_str())).collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    let mut lines = Vec::with_capacity(currencies.len());
+    for code in currencies {
+        let currency = CurrencyCode::parse(code).map_err(|_| corrupt_currency(code))?;
+        let (mut count, mut gross, mut fees) = (0, Amount::ZERO, Amount::ZERO);
+        for t in totals.iter().filter(|t| t.currency == code) {
+            count += t.count;
+            gross = gross.checked_add(Amount(t.gross))?;
+            fees = fees.checked_add(Amount(t.fees))?;
+        }
+        let (mut refunded, mut fees_returned) = (Amount::ZERO, Amount::ZERO);
+        for r in refunds.iter().filter(|r| r.currency == code) {
+            refunded = refunded.checked_add(Amount(r.amount))?;
+            let share =
+                rules::fee_returned(Amount(r.paid), Amount(r.fee), Amount(r.refunded_before), Amount(r.amount))?;
+            fees_returned = fees_returned.checked_add(share)?;
+        }
+        let net = gross.checked_sub(fees)?.checked_sub(refunded)?.checked_add(fees_returned)?;
+        lines.push(SummaryLineView {
+            currency: code.to_owned(),
+            payments: count,
+            gross: MoneyView::new(gross, currency),
+            fees: MoneyView::new(fees, currency),
+            refunds: MoneyView::new(refunded, currency),
+            fees_returned: MoneyView::new(fees_returned, currency),
+            net: MoneyView::new(net, currency),
+        });
+    }
+    Ok(lines)
+}
+
+fn corrupt_currency(code: &str) -> CoreError {
+    CoreError::from(quipu_store::corrupt("payments", format!("currency {code:?}")))
+}
+
+/// The day `date` (or today) at a fixed UTC offset, as `[from, to)` in ledger time.
+fn day_window(date: Option<&str>, offset_minutes: i32, now: Timestamp) -> CoreResult<(String, Timestamp, Timestamp)> {
+    if !(MIN_OFFSET_MINUTES..=MAX_OFFSET_MINUTES).contains(&offset_minutes) {
+        return Err(CoreError::invalid("invalid_utc_offset", "utc_offset_minutes is between -720 and 840"));
+    }
+    let offset = UtcOffset::from_whole_seconds(offset_minutes * 60)
+        .map_err(|_| CoreError::invalid("invalid_utc_offset", "utc_offset_minutes is between -720 and 840"))?;
+    let day = match date {
+        Some(text) => parse_date(text)?,
+        None => OffsetDateTime::from_unix_timestamp_nanos(i128::from(now.0) * 1000)
+            .map_err(|_| CoreError::invalid("invalid_date", "the clock is out of range"))?
+            .to_offset(offset)
+            .date(),
+    };
+    let start = day.midnight().assume_offset(offset).unix_timestamp();
+    let from = Timestamp(start.saturating_mul(Timestamp::MICROS_PER_SECOND));
+    Ok((day.to_string(), from, from.plus_seconds(DAY_SECONDS)))
+}
+
+fn parse_date(text: &str) -> CoreResult<Date> {
+    let invalid = || CoreError::invalid("invalid_date", "a date is YYYY-MM-DD, e.g. 2026-11-22");
+    let mut parts = text.splitn(3, '-');
+    let mut next = || parts.next().ok_or_else(invalid);
+    let (year, month, day) = (next()?, next()?, next()?);
+    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return Err(invalid());
+    }
+    let year: i32 = year.parse().map_err(|_| invalid())?;
+    let month: u8 = month.parse().map_err(|_| invalid())?;
+    let day: u8 = day.parse().map_err(|_| invalid())?;
+    Date::from_calendar_date(year, Month::try_from(month).map_err(|_| invalid())?, day).map_err(|_| invalid())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_day_runs_from_local_midnight_to_midnight() {
+        let noon_utc = Timestamp(1_795_348_800 * Timestamp::MICROS_PER_SECOND); // 2026-11-22T12:00:00Z
+        let (day, from, to) = day_window(None, -300, noon_utc).unwrap();
+        assert_eq!((day.as_str(), rfc3339(from).as_str()), ("2026-11-22", "2026-11-22T05:00:00Z"));
+        assert_eq!(to.0 - from.0, DAY_SECONDS * Timestamp::MICROS_PER_SECOND);
+        let (day, from, _) = day_window(Some("2026-02-28"), 0, noon_utc).unwrap();
+        assert_eq!((day.as_str(), rfc3339(from).as_str()), ("2026-02-28", "2026-02-28T00:00:00Z"));
+        for bad in ["2026-02-30", "26-02-01", "2026-2-01", "2026-02-01x", "", "yesterday"] {
+            assert!(day_window(Some(bad), 0, noon_utc).is_err(), "{bad}");
+        }
+        assert!(day_window(None, 841, noon_utc).is_err());
+    }
+
+    #[test]
+    fn net_is_gross_less_fees_and_refunds_plus_the_fee_refunds_gave_back() {
+        let totals = [PaymentTotalsRow { currency: "USD".into(), count: 2, gross: 3000, fees: 45 }];
+        let refunds = [
+            SummaryRefundRow { currency: "USD".into(), amount: 500, refunded_before: 0, paid: 1000, fee: 15 },
+            SummaryRefundRow { currency: "EUR".into(), amount: 200, refunded_before: 0, paid: 200, fee: 2 },
+        ];
+        let lines = summary_lines(&totals, &refunds).unwrap();
+        assert_eq!(lines.iter().map(|l| l.currency.as_str()).collect::<Vec<_>>(), ["EUR", "USD"]);
+        assert_eq!(
+            (lines[1].payments, lines[1].fees_returned.minor_units, lines[1].net.minor_units),
+            (2, 7, 3000 - 45 - 500 + 7)
+        );
+        assert_eq!((lines[0].payments, lines[0].net.minor_units), (0, -198));
+    }
+}

@@ -1,0 +1,107 @@
+//! Customer tiers and their limits: the most one payment may be, the most a
+//! payer may pay in a rolling 24 hours, the most a wallet or card may hold.
+//! Pure rules; the services look up what was spent and what is held.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::string_enum;
+use crate::money::Amount;
+
+string_enum!(
+    /// How far the operator has verified a customer (know-your-customer).
+    /// Unverified customers and anonymous cards are `Basic`.
+    CustomerTier {
+        Basic => "basic",
+        Verified => "verified",
+    }
+);
+
+/// One tier's limits in one currency; `None` means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TierLimits {
+    pub per_payment: Option<Amount>,
+    pub per_day: Option<Amount>,
+    pub max_balance: Option<Amount>,
+}
+
+/// Which limit a movement would break, and the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitHit {
+    PerPayment {
+        limit: Amount,
+    },
+    /// `spent` is what the payer already paid in the last 24 hours.
+    PerDay {
+        limit: Amount,
+        spent: Amount,
+    },
+    /// `balance` is what the wallet or card holds now.
+    MaxBalance {
+        limit: Amount,
+        balance: Amount,
+    },
+}
+
+impl LimitHit {
+    /// A stable error code naming the limit.
+    pub fn code(self) -> &'static str {
+        match self {
+            LimitHit::PerPayment { .. } => "payment_limit",
+            LimitHit::PerDay { .. } => "daily_limit",
+            LimitHit::MaxBalance { .. } => "balance_limit",
+        }
+    }
+}
+
+impl TierLimits {
+    /// Whether a payer who already paid `spent_today` may pay `amount` more.
+    pub fn check_payment(&self, amount: Amount, spent_today: Amount) -> Result<(), LimitHit> {
+        if let Some(limit) = self.per_payment.filter(|limit| amount > *limit) {
+            return Err(LimitHit::PerPayment { limit });
+        }
+        if let Some(limit) = self.per_day {
+            let after = spent_today.checked_add(amount).unwrap_or(Amount(i64::MAX));
+            if after > limit {
+                return Err(LimitHit::PerDay { limit, spent: spent_today });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a wallet or card holding `balance` may receive `amount` more.
+    pub fn check_credit(&self, amount: Amount, balance: Amount) -> Result<(), LimitHit> {
+        match self.max_balance {
+            Some(limit) if balance.checked_add(amount).unwrap_or(Amount(i64::MAX)) > limit => {
+                Err(LimitHit::MaxBalance { limit, balance })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: TierLimits =
+        TierLimits { per_payment: Some(Amount(100)), per_day: Some(Amount(250)), max_balance: Some(Amount(1000)) };
+
+    #[test]
+    fn each_limit_is_named_when_hit_and_the_edges_are_allowed() {
+        assert_eq!(LIMITS.check_payment(Amount(100), Amount(150)), Ok(()));
+        assert_eq!(LIMITS.check_payment(Amount(101), Amount(0)), Err(LimitHit::PerPayment { limit: Amount(100) }));
+        assert_eq!(
+            LIMITS.check_payment(Amount(100), Amount(151)),
+            Err(LimitHit::PerDay { limit: Amount(250), spent: Amount(151) })
+        );
+        assert_eq!(LIMITS.check_credit(Amount(400), Amount(600)), Ok(()));
+        assert_eq!(
+            LIMITS.check_credit(Amount(401), Amount(600)),
+            Err(LimitHit::MaxBalance { limit: Amount(1000), balance: Amount(600) })
+        );
+        assert_eq!(LIMITS.check_credit(Amount(i64::MAX), Amount(1)).map_err(LimitHit::code), Err("balance_limit"));
+        assert_eq!(TierLimits::default().check_payment(Amount(i64::MAX), Amount(i64::MAX)), Ok(()));
+    }
+}
