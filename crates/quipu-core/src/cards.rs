@@ -15,7 +15,7 @@ use quipu_domain::ledger::{
     AccountFlags, AccountId, AccountKind, TransferCode, TransferCommand, TransferId, TransferOp,
 };
 use quipu_domain::money::{Amount, Currency};
-use quipu_domain::payment::{self as rules, PaymentMethod, PaymentStatus};
+use quipu_domain::payment::PaymentMethod;
 use quipu_store::cards::{CardInsert, CardRecord};
 use quipu_store::payments::{PaymentInsert, PaymentRecord};
 use quipu_store::{AccountOwner, SecretKind, StoreError};
@@ -150,30 +150,13 @@ impl Services {
         self.check_payment_limits(card.customer_id, Some(card.id), currency, amount).await?;
         self.check_card_pin(&card, pin).await?;
         let merchant = self.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
-        let now = self.now();
         let payment = PaymentRecord {
-            id: payment_id,
-            merchant_id,
             customer_id: card.customer_id,
-            method: PaymentMethod::Card,
-            device_id: None,
-            code_step: None,
-            code_slot: None,
-            amount,
-            fee: rules::fee_for(amount, merchant.fee_bps)?,
-            currency: currency.code,
-            refunded: Amount::ZERO,
-            status: PaymentStatus::Processing,
-            failure_code: None,
             reference,
-            created_by: principal.scope(),
-            created_at: now,
-            expires_at: None,
-            updated_at: now,
             till,
-            request_id: None,
             card_id: Some(card.id),
             card_number: Some(card.number.clone()),
+            ..self.new_payment(payment_id, &merchant, PaymentMethod::Card, (currency, amount), principal.scope())?
         };
         match self.store.insert_payment(&payment).await? {
             PaymentInsert::Inserted => self.resume_payment(payment).await,

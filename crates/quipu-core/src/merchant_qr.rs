@@ -13,7 +13,7 @@ use quipu_codes::mpm::{self, DataObject, Payload, Value};
 use quipu_codes::scan::{self, Scanned};
 use quipu_domain::identity::{MerchantId, Role};
 use quipu_domain::money::{Amount, Currency};
-use quipu_domain::payment::{self as rules, PaymentMethod, PaymentStatus};
+use quipu_domain::payment::{PaymentMethod, PaymentStatus};
 use quipu_store::MerchantRecord;
 use quipu_store::payments::{PaymentInsert, PaymentRecord, PaymentRequestRecord};
 use uuid::Uuid;
@@ -220,30 +220,18 @@ impl Services {
         self.check_payment_limits(Some(customer), None, resolved.currency, amount).await?;
         let user = self.current_user(principal).await?;
         self.check_pin(&user, pin).await?;
-        let now = self.now();
         let payment = PaymentRecord {
-            id: payment_id,
-            merchant_id: resolved.merchant.id,
             customer_id: Some(customer),
-            method: PaymentMethod::MerchantQr,
-            device_id: None,
-            code_step: None,
-            code_slot: None,
-            amount,
-            fee: rules::fee_for(amount, resolved.merchant.fee_bps)?,
-            currency: resolved.currency.code,
-            refunded: Amount::ZERO,
-            status: PaymentStatus::Processing,
-            failure_code: None,
             reference: resolved.sale.as_ref().map(|s| s.request.reference.clone()).unwrap_or_default(),
-            created_by: customer.0,
-            created_at: now,
-            expires_at: None,
-            updated_at: now,
-            till: resolved.till,
-            request_id: resolved.sale.map(|s| s.request.id),
-            card_id: None,
-            card_number: None,
+            till: resolved.till.clone(),
+            request_id: resolved.sale.as_ref().map(|s| s.request.id),
+            ..self.new_payment(
+                payment_id,
+                &resolved.merchant,
+                PaymentMethod::MerchantQr,
+                (resolved.currency, amount),
+                customer.0,
+            )?
         };
         match self.store.insert_payment(&payment).await? {
             PaymentInsert::Inserted => self.resume_payment(payment).await,

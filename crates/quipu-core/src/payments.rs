@@ -13,10 +13,10 @@ use quipu_domain::Timestamp;
 use quipu_domain::card::CardNumber;
 use quipu_domain::identity::{DisplayName, MerchantId, Role};
 use quipu_domain::ledger::{AccountKind, ChainRejection, TransferCode, TransferCommand, TransferId, TransferOp};
-use quipu_domain::money::Amount;
+use quipu_domain::money::{Amount, Currency};
 use quipu_domain::payment::{self as rules, DeviceStatus, PaymentMethod, PaymentStatus, RefundStatus};
-use quipu_store::AccountOwner;
 use quipu_store::payments::{DeviceRecord, PaymentInsert, PaymentRecord, RefundClaim, RefundRecord};
+use quipu_store::{AccountOwner, MerchantRecord};
 use uuid::Uuid;
 
 use crate::Services;
@@ -144,28 +144,20 @@ impl Services {
         let merchant = self.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
         let needs_approval = self.settings.payments.approval_threshold(currency).is_some_and(|limit| amount > limit);
         let payment = PaymentRecord {
-            id: payment_id,
-            merchant_id,
             customer_id: Some(device.user_id),
-            method: PaymentMethod::PaymentCode,
             device_id: Some(device.id),
             code_step: i64::try_from(step).ok(),
             code_slot: Some(i64::from(code.slot)),
-            amount,
-            fee: rules::fee_for(amount, merchant.fee_bps)?,
-            currency: currency.code,
-            refunded: Amount::ZERO,
-            status: PaymentStatus::Processing,
-            failure_code: None,
             reference,
-            created_by: principal.scope(),
-            created_at: now,
             expires_at: needs_approval.then(|| now.plus_seconds(self.settings.payments.approval_seconds)),
-            updated_at: now,
             till,
-            request_id: None,
-            card_id: None,
-            card_number: None,
+            ..self.new_payment(
+                payment_id,
+                &merchant,
+                PaymentMethod::PaymentCode,
+                (currency, amount),
+                principal.scope(),
+            )?
         };
         match self.store.insert_payment(&payment).await? {
             PaymentInsert::Inserted => self.resume_payment(payment).await,
@@ -176,6 +168,43 @@ impl Services {
                 "this payment code has already been used; ask the customer for a fresh one",
             )),
         }
+    }
+
+    /// A payment about to move money: `processing`, the merchant's fee on it, nothing refunded, and no
+    /// payer, code, request or card yet; each way of paying fills in what it adds.
+    pub(crate) fn new_payment(
+        &self,
+        id: Uuid,
+        merchant: &MerchantRecord,
+        method: PaymentMethod,
+        (currency, amount): (Currency, Amount),
+        created_by: Uuid,
+    ) -> CoreResult<PaymentRecord> {
+        let now = self.now();
+        Ok(PaymentRecord {
+            id,
+            merchant_id: merchant.id,
+            customer_id: None,
+            method,
+            device_id: None,
+            code_step: None,
+            code_slot: None,
+            amount,
+            fee: rules::fee_for(amount, merchant.fee_bps)?,
+            currency: currency.code,
+            refunded: Amount::ZERO,
+            status: PaymentStatus::Processing,
+            failure_code: None,
+            reference: String::new(),
+            created_by,
+            created_at: now,
+            expires_at: None,
+            updated_at: now,
+            till: String::new(),
+            request_id: None,
+            card_id: None,
+            card_number: None,
+        })
     }
 
     /// The customer approves a payment awaiting approval, with their PIN.

@@ -67,35 +67,15 @@ async fn story(app: &TestApp) {
 
     // A day later the window has moved on; a verified customer has the verified tier's limits.
     app.clock.advance_seconds(24 * 3600 + 1);
-    let (status, body) = app
-        .request(
-            Method::PUT,
-            &format!("/operator/customers/{}/tier", dana.id),
-            Some(&operator),
-            None,
-            Some(json!({"tier": "gold"})),
-        )
-        .await;
+    let tier = |token: &str, tier: &str| {
+        let (path, body) = (format!("/operator/customers/{}/tier", dana.id), json!({"tier": tier}));
+        let token = token.to_owned();
+        async move { app.request(Method::PUT, &path, Some(&token), None, Some(body)).await }
+    };
+    let (status, body) = tier(&operator, "gold").await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_tier")), "{body}");
-    let (status, _) = app
-        .request(
-            Method::PUT,
-            &format!("/operator/customers/{}/tier", dana.id),
-            Some(&shop.owner),
-            None,
-            Some(json!({"tier": "verified"})),
-        )
-        .await;
-    assert_eq!(status, 403);
-    let (status, body) = app
-        .request(
-            Method::PUT,
-            &format!("/operator/customers/{}/tier", dana.id),
-            Some(&operator),
-            None,
-            Some(json!({"tier": "verified"})),
-        )
-        .await;
+    assert_eq!(tier(&shop.owner, "verified").await.0, 403);
+    let (status, body) = tier(&operator, "verified").await;
     assert_eq!(status, 204, "{body}");
     let (status, body) = charge("c-5", 1, "18.00").await;
     assert_eq!(status, 201, "verified limits are higher: {body}");
