@@ -288,6 +288,11 @@ async fn sweep_expired_holds(services: Arc<Services>, mut stop: watch::Receiver<
     }
 }
 
+/// How long a payment may stay `processing` (or a refund `pending`) before
+/// housekeeping finishes it: past the 30 s request timeout, so a request still
+/// running is normally left to finish its own work.
+const INTERRUPTED_AFTER_SECONDS: i64 = 60;
+
 /// One pass of housekeeping; public so tests can run it on demand. Returns
 /// how many holds it expired.
 pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
@@ -299,6 +304,7 @@ pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
     }
     let retention = now.plus_seconds(-services.settings.idempotency_retention_seconds);
     services.store.purge_stale(retention, now, limit).await?;
+    services.finish_interrupted(INTERRUPTED_AFTER_SECONDS, limit).await?;
     Ok(expired.len())
 }
 pub use quipu_store as store;

@@ -340,6 +340,11 @@ impl Services {
             return refund_result(&refund, payment);
         }
         let accounts = self.payment_accounts(payment).await?;
+        // A card's refund goes where its money lives now, which a replacement may have moved.
+        let payer = match payment.card_id {
+            Some(card) => self.live_card_account(card).await?,
+            None => accounts.customer,
+        };
         let fee_back = rules::fee_returned(payment.amount, payment.fee, refund.refunded_before, refund.amount)?;
         let reference = format!("refund:{}", payment.id);
         // The fee comes back first, so a merchant can always refund everything it was paid.
@@ -358,15 +363,19 @@ impl Services {
             id: refund_transfer(refund.id, "refund"),
             op: TransferOp::Posted {
                 debit: accounts.merchant,
-                credit: accounts.customer,
+                credit: payer,
                 amount: refund.amount,
                 currency: payment.currency,
             },
             code: TransferCode::Refund,
             reference,
         };
-        let chain = [fee_leg, Some(refund_leg)].into_iter().flatten().collect();
-        let outcome = self.ledger.submit(chain).await?;
+        // A retry after the chain committed (the card may since have been replaced, changing `payer`)
+        // must see the money moved, not refuse a transfer it already made.
+        let outcome = match self.store.transfer(refund_leg.id).await? {
+            Some(_) => Ok(Vec::new()),
+            None => self.ledger.submit([fee_leg, Some(refund_leg)].into_iter().flatten().collect()).await?,
+        };
         let completed = RefundRecord { status: RefundStatus::Completed, ..refund.clone() };
         let view = refund_result(&completed, payment)?;
         let now = self.now();
@@ -377,6 +386,36 @@ impl Services {
             Ok(_) => Ok(view),
             Err(rejection) => Err(CoreError::from(rejection.error)),
         }
+    }
+
+    /// Housekeeping: fails approvals nobody gave in time (so the till hears
+    /// `payment.failed` without asking), and finishes payments and refunds
+    /// whose request was cut off (a crash, a timeout, a client that never
+    /// retried) at least `after_seconds` ago. Every step is idempotent, so
+    /// one still running elsewhere is unharmed. Returns how many it found.
+    pub(crate) async fn finish_interrupted(&self, after_seconds: i64, limit: u32) -> CoreResult<usize> {
+        let lapsed = self.store.lapsed_approvals(self.now(), limit).await?;
+        let before = self.now().plus_seconds(-after_seconds);
+        let payments = self.store.stuck_payments(before, limit).await?;
+        let refunds = self.store.stuck_refunds(before, limit).await?;
+        let found = lapsed.len() + payments.len() + refunds.len();
+        for payment in lapsed {
+            self.lapse_if_expired(payment).await?;
+        }
+        for payment in payments {
+            let id = payment.id;
+            // A refusal (insufficient funds, say) is a resting state too: the payment is now `failed`.
+            if let Err(error) = self.resume_payment(payment).await {
+                tracing::info!(payment = %id, code = error.code, "interrupted payment finished as failed");
+            }
+        }
+        for refund in refunds {
+            let Some(payment) = self.store.payment(refund.payment_id).await? else { continue };
+            if let Err(error) = self.settle_refund(&payment, refund).await {
+                tracing::info!(payment = %payment.id, code = error.code, "interrupted refund finished as failed");
+            }
+        }
+        Ok(found)
     }
 
     /// Takes a payment from wherever it stands to its next resting state.
@@ -562,9 +601,11 @@ impl Services {
     }
 
     async fn payment_accounts(&self, payment: &PaymentRecord) -> CoreResult<PaymentAccounts> {
-        // A card pays from (and is refunded to) wherever its money lives now, even after a replacement.
+        // A card pays from its own account; refunds follow its money (see `settle_refund`).
         let customer = match (payment.card_id, payment.customer_id) {
-            (Some(card), _) => self.live_card_account(card).await?,
+            (Some(card), _) => {
+                self.ensure_account(AccountOwner::Card(card), AccountKind::Card, payment.currency).await?.id
+            }
             (None, Some(customer)) => {
                 self.ensure_account(AccountOwner::User(customer), AccountKind::CustomerWallet, payment.currency)
                     .await?

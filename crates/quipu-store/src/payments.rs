@@ -328,6 +328,16 @@ pub mod sql {
     /// The payment of a request that has not failed: at most one, by the partial unique index.
     pub const SELECT_REQUEST_PAYMENT: &str =
         concat!("SELECT ", payment_columns!(), " FROM payments WHERE request_id = $1 AND status <> 'failed'");
+    pub const SELECT_STUCK_PAYMENTS: &str = concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE status = 'processing' AND updated_at < $1 ORDER BY updated_at LIMIT $2"
+    );
+    pub const SELECT_LAPSED_APPROVALS: &str = concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE status = 'awaiting_approval' AND expires_at <= $1 ORDER BY expires_at LIMIT $2"
+    );
     /// A compare-and-set: a payment moves only from the state the caller saw.
     pub const UPDATE_PAYMENT_STATUS: &str =
         "UPDATE payments SET status = $3, failure_code = $4, updated_at = $5 WHERE id = $1 AND status = $2";
@@ -335,6 +345,7 @@ pub mod sql {
     pub const INSERT_REFUND: &str = "INSERT INTO refunds (id, payment_id, amount, refunded_before, status, reason, created_by, created_at) VALUES ($1, $2, $3, 0, 'pending', $4, $5, $6) ON CONFLICT DO NOTHING";
     pub const SELECT_REFUND: &str = "SELECT id, payment_id, amount, refunded_before, status, reason, created_by, created_at FROM refunds WHERE id = $1";
     pub const SELECT_REFUNDS_OF: &str = "SELECT id, payment_id, amount, refunded_before, status, reason, created_by, created_at FROM refunds WHERE payment_id = $1 ORDER BY created_at LIMIT 100";
+    pub const SELECT_STUCK_REFUNDS: &str = "SELECT id, payment_id, amount, refunded_before, status, reason, created_by, created_at FROM refunds WHERE status = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2";
     pub const COUNT_REFUNDS_OF: &str = "SELECT COUNT(*) FROM refunds WHERE payment_id = $1";
     /// Claims a refund against what is left; the row lock (PostgreSQL) or the
     /// single writer (SQLite) makes concurrent claims see each other.
@@ -420,6 +431,12 @@ pub trait PaymentStore: Send + Sync {
         fee_bps: Option<u32>,
         cashiers_may_refund: Option<bool>,
     ) -> StoreResult<bool>;
+    /// Payments still `processing` (their request was cut off) last touched before `before`, oldest first.
+    async fn stuck_payments(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<PaymentRecord>>;
+    /// Payments awaiting approval whose deadline is at or before `now`, oldest first.
+    async fn lapsed_approvals(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PaymentRecord>>;
+    /// Refunds still `pending` created before `before`, oldest first.
+    async fn stuck_refunds(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<RefundRecord>>;
     /// A customer's tier, if the operator set one.
     async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>>;
     async fn set_customer_tier(
@@ -840,6 +857,51 @@ macro_rules! payment_store_methods {
                     .map_err(db_error("updating merchant terms"))?;
                 Ok(done.rows_affected() == 1)
             }
+            async fn stuck_payments(
+                &self,
+                before: quipu_domain::Timestamp,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<$crate::payments::PaymentRecord>> {
+                let rows: Vec<$crate::payments::PaymentRow> =
+                    sqlx::query_as($crate::payments::sql::SELECT_STUCK_PAYMENTS)
+                        .bind(before.0)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.$reader)
+                        .await
+                        .map_err(db_error("listing unfinished payments"))?;
+                rows.into_iter().map($crate::payments::PaymentRow::into_record).collect()
+            }
+
+            async fn lapsed_approvals(
+                &self,
+                now: quipu_domain::Timestamp,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<$crate::payments::PaymentRecord>> {
+                let rows: Vec<$crate::payments::PaymentRow> =
+                    sqlx::query_as($crate::payments::sql::SELECT_LAPSED_APPROVALS)
+                        .bind(now.0)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.$reader)
+                        .await
+                        .map_err(db_error("listing lapsed approvals"))?;
+                rows.into_iter().map($crate::payments::PaymentRow::into_record).collect()
+            }
+
+            async fn stuck_refunds(
+                &self,
+                before: quipu_domain::Timestamp,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<$crate::payments::RefundRecord>> {
+                let rows: Vec<$crate::payments::RefundRow> =
+                    sqlx::query_as($crate::payments::sql::SELECT_STUCK_REFUNDS)
+                        .bind(before.0)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.$reader)
+                        .await
+                        .map_err(db_error("listing unfinished refunds"))?;
+                rows.into_iter().map($crate::payments::RefundRow::into_record).collect()
+            }
+
             async fn customer_tier(
                 &self,
                 customer: quipu_domain::identity::UserId,

@@ -353,3 +353,89 @@ async fn refunds_full_and_partial_never_exceed_what_was_paid() {
     })
     .await;
 }
+
+/// A payment and a refund whose requests were cut off mid-way (written as a
+/// crash leaves them), and an approval nobody gave: housekeeping finishes all
+/// three, and the money matches what the records say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn housekeeping_finishes_interrupted_payments_and_refunds_and_lapses_approvals() {
+    use quipu_core::store::payments::{PaymentRecord, RefundClaim, RefundRecord};
+    use quipu_domain::identity::{MerchantId, UserId};
+    use quipu_domain::money::{Amount, CurrencyCode};
+    use quipu_domain::payment::{PaymentMethod, PaymentStatus, RefundStatus};
+
+    on_each_backend(async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550820001", "500.00").await;
+        let customer = app.customer("+15550820002").await;
+        app.cash_in(&agent, &customer.phone, "100.00").await;
+        let shop = shop(app, &operator, "Bodega Norte", 82, 0).await;
+        let store = &app.services.store;
+        use quipu_core::clock::Clock;
+        let now = app.clock.now();
+
+        // The till's request died after the record was written, before any transfer.
+        let id = uuid::Uuid::now_v7();
+        let record = PaymentRecord {
+            id,
+            merchant_id: MerchantId(shop.id.parse().unwrap()),
+            customer_id: Some(UserId(customer.id.parse().unwrap())),
+            method: PaymentMethod::MerchantQr,
+            device_id: None,
+            code_step: None,
+            code_slot: None,
+            amount: Amount(700),
+            fee: Amount(0),
+            currency: CurrencyCode::parse("USD").unwrap(),
+            refunded: Amount(0),
+            status: PaymentStatus::Processing,
+            failure_code: None,
+            reference: String::new(),
+            created_by: uuid::Uuid::now_v7(),
+            created_at: now,
+            expires_at: None,
+            updated_at: now,
+            till: String::new(),
+            request_id: None,
+            card_id: None,
+            card_number: None,
+        };
+        store.insert_payment(&record).await.unwrap();
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        assert_eq!(store.payment(id).await.unwrap().unwrap().status, PaymentStatus::Processing, "too fresh to touch");
+        app.clock.advance_seconds(61);
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        let (_, payment) = app.get(&format!("/payments/{id}"), &customer.token).await;
+        assert_eq!(payment["status"], "completed", "{payment}");
+        assert_eq!(app.balance(&customer).await, 9300);
+
+        // A refund claimed, then cut off before its transfers.
+        let refund = RefundRecord {
+            id: uuid::Uuid::now_v7(),
+            payment_id: id,
+            amount: Amount(200),
+            refunded_before: Amount(0),
+            status: RefundStatus::Pending,
+            reason: String::new(),
+            created_by: uuid::Uuid::now_v7(),
+            created_at: app.clock.now(),
+        };
+        assert!(matches!(store.claim_refund(&refund, app.clock.now()).await.unwrap(), RefundClaim::Claimed(_)));
+        app.clock.advance_seconds(61);
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        assert_eq!(store.refunds_of(id).await.unwrap()[0].status, RefundStatus::Completed);
+        assert_eq!(app.balance(&customer).await, 9500);
+
+        // An approval nobody gave: the payment fails as expired without anyone asking, the hold goes back.
+        let phone = enroll(app, &customer).await;
+        let (status, waiting) = charge(app, &shop.cashier, "big", &phone.code(app, 0), "25.00").await;
+        assert_eq!((status, waiting["status"].as_str()), (201, Some("awaiting_approval")), "{waiting}");
+        assert_eq!(available(app, &customer).await, 7000);
+        app.clock.advance_seconds(121);
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        let lapsed = store.payment(waiting["id"].as_str().unwrap().parse().unwrap()).await.unwrap().unwrap();
+        assert_eq!((lapsed.status, lapsed.failure_code.as_deref()), (PaymentStatus::Failed, Some("expired")));
+        assert_eq!(available(app, &customer).await, 9500);
+    })
+    .await;
+}
