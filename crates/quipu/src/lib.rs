@@ -3,6 +3,7 @@
 //! drive these functions directly and the binary as a process.
 
 pub mod app;
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod qr;

@@ -61,6 +61,38 @@ enum Command {
         #[command(subcommand)]
         command: QrCommand,
     },
+    /// Benchmark the ledger engine on fresh databases (SQLite, and PostgreSQL with --database-url,
+    /// where it creates and drops its own databases); prints a table and writes JSON. See BENCHMARKS.md.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Payments per batched run (each is two transfers: the payment and its fee).
+    #[arg(long, default_value_t = 200_000)]
+    payments: usize,
+    /// Payments per naive run (one transaction each).
+    #[arg(long, default_value_t = 5_000)]
+    naive_payments: usize,
+    #[arg(long, default_value_t = 10_000)]
+    customers: usize,
+    #[arg(long, default_value_t = 1_000)]
+    merchants: usize,
+    /// Clients submitting at once.
+    #[arg(long, default_value_t = 1_024)]
+    concurrency: usize,
+    /// Most chains committed in one transaction.
+    #[arg(long, default_value_t = 512)]
+    max_batch: usize,
+    /// A small run for CI: every scenario, a few thousand payments.
+    #[arg(long)]
+    smoke: bool,
+    /// Where to write the JSON report.
+    #[arg(long, default_value = "bench-results.json")]
+    json: PathBuf,
+    /// Where the SQLite databases are made (and removed after each scenario).
+    #[arg(long, default_value = ".")]
+    scratch: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -179,6 +211,34 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         Command::Admin { command } => admin(config, command).await,
         Command::Backup { destination } => backup(&config, &destination).await,
         Command::Qr { command } => qr(command),
+        Command::Bench(args) => bench(args, overrides.database_url).await,
+    }
+}
+
+/// Runs every benchmark scenario; fails if any run leaves the ledger inconsistent.
+async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCode> {
+    let options = if args.smoke {
+        quipu::bench::BenchOptions::smoke(postgres_url)
+    } else {
+        quipu::bench::BenchOptions {
+            payments: args.payments,
+            naive_payments: args.naive_payments,
+            customers: args.customers,
+            merchants: args.merchants,
+            concurrency: args.concurrency,
+            max_batch: args.max_batch,
+            postgres_url,
+        }
+    };
+    let report = quipu::bench::run(&options, &args.scratch).await?;
+    println!("{}", quipu::bench::table(&report));
+    std::fs::write(&args.json, serde_json::to_vec_pretty(&report)?)?;
+    eprintln!("wrote {}", args.json.display());
+    if report.results.iter().all(|r| r.ledger_clean) {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("quipu bench: a run left the ledger inconsistent");
+        Ok(ExitCode::FAILURE)
     }
 }
 
