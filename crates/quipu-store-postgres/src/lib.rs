@@ -129,25 +129,6 @@ async fn load_view(conn: &mut PgConnection, chains: &[Chain]) -> StoreResult<Led
     Ok(LedgerView { accounts, transfers, holds, last_timestamp: Timestamp(last_timestamp) })
 }
 
-async fn insert_transfer(conn: &mut PgConnection, t: &Transfer) -> StoreResult<()> {
-    sqlx::query(sql::INSERT_TRANSFER)
-        .bind(t.id.0)
-        .bind(t.debit_account_id.0)
-        .bind(t.credit_account_id.0)
-        .bind(t.amount.0)
-        .bind(t.currency.as_str())
-        .bind(t.code.as_str())
-        .bind(&t.reference)
-        .bind(t.kind.as_str())
-        .bind(t.pending_id.map(|id| id.0))
-        .bind(t.expires_at.map(|ts| ts.0))
-        .bind(t.timestamp.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error("inserting a transfer"))?;
-    Ok(())
-}
-
 async fn upsert_hold(conn: &mut PgConnection, h: &Hold) -> StoreResult<()> {
     sqlx::query(sql::UPSERT_HOLD)
         .bind(h.pending_id.0)
@@ -160,19 +141,6 @@ async fn upsert_hold(conn: &mut PgConnection, h: &Hold) -> StoreResult<()> {
         .execute(&mut *conn)
         .await
         .map_err(db_error("writing a hold"))?;
-    Ok(())
-}
-
-async fn update_balances(conn: &mut PgConnection, a: &Account) -> StoreResult<()> {
-    sqlx::query(sql::UPDATE_ACCOUNT_BALANCES)
-        .bind(a.id.0)
-        .bind(a.balances.debits_posted)
-        .bind(a.balances.credits_posted)
-        .bind(a.balances.debits_pending)
-        .bind(a.balances.credits_pending)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error("updating balances"))?;
     Ok(())
 }
 
@@ -214,6 +182,7 @@ async fn insert_user(conn: &mut PgConnection, u: &UserRecord) -> Result<(), sqlx
         .map(|_| ())
 }
 
+quipu_store::ledger_batch_writes!(sqlx::Postgres, sqlx::PgConnection);
 quipu_store::payment_store_methods!(PostgresStore, pool, pool);
 quipu_store::card_store_methods!(PostgresStore, pool, pool, sqlx::PgConnection);
 
@@ -241,15 +210,11 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await.map_err(db_error("starting a ledger batch"))?;
         let view = load_view(&mut tx, chains).await?;
         let plan = plan_batch(view, chains, now);
-        for transfer in &plan.new_transfers {
-            insert_transfer(&mut tx, transfer).await?;
-        }
+        insert_transfers(&mut tx, &plan.new_transfers).await?;
         for hold in &plan.holds {
             upsert_hold(&mut tx, hold).await?;
         }
-        for account in &plan.accounts {
-            update_balances(&mut tx, account).await?;
-        }
+        update_balances(&mut tx, &plan.accounts).await?;
         if !plan.new_transfers.is_empty() {
             sqlx::query(sql::UPDATE_LAST_TIMESTAMP)
                 .bind(plan.last_timestamp.0)

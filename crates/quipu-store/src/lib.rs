@@ -17,6 +17,7 @@ use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
 use uuid::Uuid;
 
+pub mod batch;
 pub mod cards;
 pub mod events;
 pub mod payments;

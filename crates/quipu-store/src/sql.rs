@@ -13,10 +13,8 @@ pub const SELECT_ACCOUNT_BY_OWNER_KIND: &str = "SELECT id, currency, kind, flags
 pub const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, currency, kind, flags, debits_posted, credits_posted, debits_pending, credits_pending, owner_kind, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 pub const INSERT_ACCOUNT_IF_ABSENT: &str = "INSERT INTO accounts (id, currency, kind, flags, debits_posted, credits_posted, debits_pending, credits_pending, owner_kind, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (owner_kind, owner_id, kind, currency) DO NOTHING";
 pub const UPDATE_ACCOUNT_FLAGS: &str = "UPDATE accounts SET flags = $2 WHERE id = $1";
-pub const UPDATE_ACCOUNT_BALANCES: &str = "UPDATE accounts SET debits_posted = $2, credits_posted = $3, debits_pending = $4, credits_pending = $5 WHERE id = $1";
 
 pub const SELECT_TRANSFER: &str = "SELECT id, debit_account_id, credit_account_id, amount, currency, code, reference, kind, pending_id, expires_at, timestamp FROM transfers WHERE id = $1";
-pub const INSERT_TRANSFER: &str = "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, code, reference, kind, pending_id, expires_at, timestamp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 pub const UPSERT_HOLD: &str = "INSERT INTO holds (pending_id, debit_account_id, credit_account_id, amount, currency, expires_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (pending_id) DO UPDATE SET state = excluded.state";
 pub const SELECT_EXPIRED_HOLDS: &str = "SELECT pending_id FROM holds WHERE state = 'open' AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2";
 pub const SELECT_LAST_TIMESTAMP: &str = "SELECT last_timestamp FROM ledger_clock WHERE id = 1";
