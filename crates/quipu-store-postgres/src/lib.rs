@@ -26,9 +26,8 @@ use quipu_store::rows::{
     UserRow,
 };
 use quipu_store::{
-    AccountOwner, ApiKeyRecord, CheckOutcome, Enrollment, FailureState, FundingSourceRecord, HistoryQuery,
-    IdempotencyRecord, MAX_PAGE, MerchantRecord, OwnedAccount, SecretKind, SessionRecord, Store, StoreError,
-    StoreResult, UserRecord, db_error, sql,
+    AccountOwner, ApiKeyRecord, Enrollment, FundingSourceRecord, HistoryQuery, IdempotencyRecord, MAX_PAGE,
+    MerchantRecord, OwnedAccount, SessionRecord, Store, StoreError, StoreResult, UserRecord, db_error, sql,
 };
 use sqlx::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -184,6 +183,7 @@ async fn insert_user(conn: &mut PgConnection, u: &UserRecord) -> Result<(), sqlx
 
 quipu_store::ledger_batch_writes!(sqlx::Postgres, sqlx::PgConnection);
 quipu_store::payment_store_methods!(PostgresStore, pool, pool);
+quipu_store::shared_store_methods!(PostgresStore, pool);
 quipu_store::card_store_methods!(PostgresStore, pool, pool, sqlx::PgConnection);
 
 // Concurrent transactions take seqs in one order and may commit in another; this lock makes the two agree.
@@ -434,52 +434,6 @@ impl Store for PostgresStore {
         rows.into_iter().map(UserRow::into_record).collect()
     }
 
-    async fn claim_secret_check(
-        &self,
-        owner: Uuid,
-        kind: SecretKind,
-        now: Timestamp,
-        claim_until: Timestamp,
-    ) -> StoreResult<Option<u32>> {
-        let count: Option<i64> = sqlx::query_scalar(&sql::claim_check(kind))
-            .bind(owner)
-            .bind(now.0)
-            .bind(claim_until.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error("claiming a secret check"))?;
-        Ok(count.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
-    }
-
-    async fn finish_secret_check(
-        &self,
-        owner: Uuid,
-        kind: SecretKind,
-        outcome: CheckOutcome,
-    ) -> StoreResult<FailureState> {
-        let CheckOutcome::Wrong { max_attempts, lock_until } = outcome else {
-            let statement =
-                if outcome == CheckOutcome::Right { sql::record_right(kind) } else { sql::release_check(kind) };
-            sqlx::query(&statement)
-                .bind(owner)
-                .execute(&self.pool)
-                .await
-                .map_err(db_error("finishing a secret check"))?;
-            return Ok(FailureState { failed_attempts: 0, locked_until: None });
-        };
-        let (attempts, locked_until): (i64, Option<i64>) = sqlx::query_as(&sql::record_wrong(kind))
-            .bind(owner)
-            .bind(i64::from(max_attempts))
-            .bind(lock_until.0)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_error("counting a wrong secret"))?;
-        Ok(FailureState {
-            failed_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-            locked_until: locked_until.map(Timestamp),
-        })
-    }
-
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {
         sqlx::query(sql::INSERT_SESSION)
             .bind(&session.token_hash)
@@ -607,27 +561,6 @@ impl Store for PostgresStore {
             .await
             .map_err(db_error("reloading an idempotency record"))?;
         row.into_record()
-    }
-
-    async fn purge_stale(
-        &self,
-        idempotency_before: Timestamp,
-        sessions_before: Timestamp,
-        limit: u32,
-    ) -> StoreResult<u64> {
-        let mut purged = 0;
-        for (statement, cutoff) in
-            [(sql::PURGE_IDEMPOTENCY, idempotency_before), (sql::PURGE_SESSIONS, sessions_before)]
-        {
-            purged += sqlx::query(statement)
-                .bind(cutoff.0)
-                .bind(i64::from(limit))
-                .execute(&self.pool)
-                .await
-                .map_err(db_error("purging stale rows"))?
-                .rows_affected();
-        }
-        Ok(purged)
     }
 
     async fn backup(&self, _destination: &Path) -> StoreResult<()> {

@@ -25,9 +25,8 @@ use quipu_store::rows::{
     UserRow,
 };
 use quipu_store::{
-    AccountOwner, ApiKeyRecord, CheckOutcome, Enrollment, FailureState, FundingSourceRecord, HistoryQuery,
-    IdempotencyRecord, MAX_PAGE, MerchantRecord, OwnedAccount, SecretKind, SessionRecord, Store, StoreError,
-    StoreResult, UserRecord, db_error, sql,
+    AccountOwner, ApiKeyRecord, Enrollment, FundingSourceRecord, HistoryQuery, IdempotencyRecord, MAX_PAGE,
+    MerchantRecord, OwnedAccount, SessionRecord, Store, StoreError, StoreResult, UserRecord, db_error, sql,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -209,6 +208,7 @@ async fn insert_user(conn: &mut SqliteConnection, u: &UserRecord) -> Result<(), 
 
 quipu_store::ledger_batch_writes!(sqlx::Sqlite, sqlx::SqliteConnection);
 quipu_store::payment_store_methods!(SqliteStore, writer, reader);
+quipu_store::shared_store_methods!(SqliteStore, writer);
 quipu_store::card_store_methods!(SqliteStore, writer, reader, sqlx::SqliteConnection);
 // SQLite has one writer, so events already commit in seq order.
 quipu_store::event_store_methods!(SqliteStore, writer, reader, sqlx::SqliteConnection, "SELECT 1");
@@ -451,52 +451,6 @@ impl Store for SqliteStore {
         rows.into_iter().map(UserRow::into_record).collect()
     }
 
-    async fn claim_secret_check(
-        &self,
-        owner: Uuid,
-        kind: SecretKind,
-        now: Timestamp,
-        claim_until: Timestamp,
-    ) -> StoreResult<Option<u32>> {
-        let count: Option<i64> = sqlx::query_scalar(&sql::claim_check(kind))
-            .bind(owner)
-            .bind(now.0)
-            .bind(claim_until.0)
-            .fetch_optional(&self.writer)
-            .await
-            .map_err(db_error("claiming a secret check"))?;
-        Ok(count.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
-    }
-
-    async fn finish_secret_check(
-        &self,
-        owner: Uuid,
-        kind: SecretKind,
-        outcome: CheckOutcome,
-    ) -> StoreResult<FailureState> {
-        let CheckOutcome::Wrong { max_attempts, lock_until } = outcome else {
-            let statement =
-                if outcome == CheckOutcome::Right { sql::record_right(kind) } else { sql::release_check(kind) };
-            sqlx::query(&statement)
-                .bind(owner)
-                .execute(&self.writer)
-                .await
-                .map_err(db_error("finishing a secret check"))?;
-            return Ok(FailureState { failed_attempts: 0, locked_until: None });
-        };
-        let (attempts, locked_until): (i64, Option<i64>) = sqlx::query_as(&sql::record_wrong(kind))
-            .bind(owner)
-            .bind(i64::from(max_attempts))
-            .bind(lock_until.0)
-            .fetch_one(&self.writer)
-            .await
-            .map_err(db_error("counting a wrong secret"))?;
-        Ok(FailureState {
-            failed_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-            locked_until: locked_until.map(Timestamp),
-        })
-    }
-
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {
         sqlx::query(sql::INSERT_SESSION)
             .bind(&session.token_hash)
@@ -624,27 +578,6 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error("reloading an idempotency record"))?;
         row.into_record()
-    }
-
-    async fn purge_stale(
-        &self,
-        idempotency_before: Timestamp,
-        sessions_before: Timestamp,
-        limit: u32,
-    ) -> StoreResult<u64> {
-        let mut purged = 0;
-        for (statement, cutoff) in
-            [(sql::PURGE_IDEMPOTENCY, idempotency_before), (sql::PURGE_SESSIONS, sessions_before)]
-        {
-            purged += sqlx::query(statement)
-                .bind(cutoff.0)
-                .bind(i64::from(limit))
-                .execute(&self.writer)
-                .await
-                .map_err(db_error("purging stale rows"))?
-                .rows_affected();
-        }
-        Ok(purged)
     }
 
     async fn backup(&self, destination: &Path) -> StoreResult<()> {

@@ -237,8 +237,47 @@ pub struct HistoryQuery {
     pub limit: u32,
 }
 
+/// `Store` methods whose SQL and Rust are the same on both backends: the
+/// claimed check of a secret and the purge of stale rows. A supertrait of
+/// [`Store`]; both backends implement it by expanding [`shared_store_methods!`].
 #[async_trait]
-pub trait Store: payments::PaymentStore + events::EventStore + cards::CardStore + Send + Sync + 'static {
+pub trait SharedStore: Send + Sync {
+    /// Claims the one check of a user's or card's secret until `claim_until`
+    /// (see [`sql::claim_check`]); returns the wrong attempts counted so far.
+    /// `None`: locked, or another check holds the claim; do not verify.
+    async fn claim_secret_check(
+        &self,
+        owner: Uuid,
+        kind: SecretKind,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> StoreResult<Option<u32>>;
+
+    /// Ends a claimed check: `Right` clears the count, `Wrong` counts one and
+    /// locks until `lock_until` at `max_attempts` (and returns the new state),
+    /// `Abandoned` only releases the claim.
+    async fn finish_secret_check(
+        &self,
+        owner: Uuid,
+        kind: SecretKind,
+        outcome: CheckOutcome,
+    ) -> StoreResult<FailureState>;
+
+    /// Deletes up to `limit` idempotency records created before
+    /// `idempotency_before` and up to `limit` sessions expired before
+    /// `sessions_before`; returns how many rows went.
+    async fn purge_stale(
+        &self,
+        idempotency_before: Timestamp,
+        sessions_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait Store:
+    payments::PaymentStore + events::EventStore + cards::CardStore + SharedStore + Send + Sync + 'static
+{
     /// "sqlite" or "postgres", for logs and `/readyz`.
     fn backend_name(&self) -> &'static str;
 
@@ -295,27 +334,6 @@ pub trait Store: payments::PaymentStore + events::EventStore + cards::CardStore 
     /// Staff of a merchant, at most 200.
     async fn merchant_staff(&self, merchant: MerchantId) -> StoreResult<Vec<UserRecord>>;
 
-    /// Claims the one check of a user's or card's secret until `claim_until`
-    /// (see [`sql::claim_check`]); returns the wrong attempts counted so far.
-    /// `None`: locked, or another check holds the claim; do not verify.
-    async fn claim_secret_check(
-        &self,
-        owner: Uuid,
-        kind: SecretKind,
-        now: Timestamp,
-        claim_until: Timestamp,
-    ) -> StoreResult<Option<u32>>;
-
-    /// Ends a claimed check: `Right` clears the count, `Wrong` counts one and
-    /// locks until `lock_until` at `max_attempts` (and returns the new state),
-    /// `Abandoned` only releases the claim.
-    async fn finish_secret_check(
-        &self,
-        owner: Uuid,
-        kind: SecretKind,
-        outcome: CheckOutcome,
-    ) -> StoreResult<FailureState>;
-
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
 
     async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
@@ -346,18 +364,88 @@ pub trait Store: payments::PaymentStore + events::EventStore + cards::CardStore 
 
     // ---- operations -------------------------------------------------------
 
-    /// Deletes up to `limit` idempotency records created before
-    /// `idempotency_before` and up to `limit` sessions expired before
-    /// `sessions_before`; returns how many rows went.
-    async fn purge_stale(
-        &self,
-        idempotency_before: Timestamp,
-        sessions_before: Timestamp,
-        limit: u32,
-    ) -> StoreResult<u64>;
-
     /// A consistent online copy of the database at `destination` (which must not exist).
     async fn backup(&self, destination: &Path) -> StoreResult<()>;
+}
+
+/// Implements [`SharedStore`] for a backend: `shared_store_methods!(SqliteStore, writer)`.
+#[macro_export]
+macro_rules! shared_store_methods {
+    ($store:ty, $writer:ident) => {
+        #[$crate::async_trait]
+        impl $crate::SharedStore for $store {
+            async fn claim_secret_check(
+                &self,
+                owner: uuid::Uuid,
+                kind: $crate::SecretKind,
+                now: quipu_domain::Timestamp,
+                claim_until: quipu_domain::Timestamp,
+            ) -> $crate::StoreResult<Option<u32>> {
+                let count: Option<i64> = sqlx::query_scalar(&$crate::sql::claim_check(kind))
+                    .bind(owner)
+                    .bind(now.0)
+                    .bind(claim_until.0)
+                    .fetch_optional(&self.$writer)
+                    .await
+                    .map_err($crate::db_error("claiming a secret check"))?;
+                Ok(count.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+            }
+
+            async fn finish_secret_check(
+                &self,
+                owner: uuid::Uuid,
+                kind: $crate::SecretKind,
+                outcome: $crate::CheckOutcome,
+            ) -> $crate::StoreResult<$crate::FailureState> {
+                let $crate::CheckOutcome::Wrong { max_attempts, lock_until } = outcome else {
+                    let statement = if outcome == $crate::CheckOutcome::Right {
+                        $crate::sql::record_right(kind)
+                    } else {
+                        $crate::sql::release_check(kind)
+                    };
+                    sqlx::query(&statement)
+                        .bind(owner)
+                        .execute(&self.$writer)
+                        .await
+                        .map_err($crate::db_error("finishing a secret check"))?;
+                    return Ok($crate::FailureState { failed_attempts: 0, locked_until: None });
+                };
+                let (attempts, locked_until): (i64, Option<i64>) = sqlx::query_as(&$crate::sql::record_wrong(kind))
+                    .bind(owner)
+                    .bind(i64::from(max_attempts))
+                    .bind(lock_until.0)
+                    .fetch_one(&self.$writer)
+                    .await
+                    .map_err($crate::db_error("counting a wrong secret"))?;
+                Ok($crate::FailureState {
+                    failed_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    locked_until: locked_until.map(quipu_domain::Timestamp),
+                })
+            }
+
+            async fn purge_stale(
+                &self,
+                idempotency_before: quipu_domain::Timestamp,
+                sessions_before: quipu_domain::Timestamp,
+                limit: u32,
+            ) -> $crate::StoreResult<u64> {
+                let mut purged = 0;
+                for (statement, cutoff) in [
+                    ($crate::sql::PURGE_IDEMPOTENCY, idempotency_before),
+                    ($crate::sql::PURGE_SESSIONS, sessions_before),
+                ] {
+                    purged += sqlx::query(statement)
+                        .bind(cutoff.0)
+                        .bind(i64::from(limit))
+                        .execute(&self.$writer)
+                        .await
+                        .map_err($crate::db_error("purging stale rows"))?
+                        .rows_affected();
+                }
+                Ok(purged)
+            }
+        }
+    };
 }
 
 /// Wraps a driver error with what we were doing.
