@@ -83,8 +83,27 @@ pub fn metrics_recorder() -> Option<PrometheusHandle> {
                 .and_then(PrometheusBuilder::install_recorder)
                 .map_err(|error| tracing::warn!(%error, "metrics recorder not installed"))
                 .ok()
+                .inspect(spawn_upkeep)
         })
         .clone()
+}
+
+/// How often recorded histogram samples are folded into their buckets.
+const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// `install_recorder` leaves upkeep to the caller: until it runs, every histogram sample is kept,
+/// so a server nobody scrapes would grow without bound (about 20 MiB per 5 000 payments).
+fn spawn_upkeep(handle: &PrometheusHandle) {
+    let handle = handle.clone();
+    let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+        loop {
+            std::thread::sleep(METRICS_UPKEEP_INTERVAL);
+            handle.run_upkeep();
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "metrics upkeep not started; histograms grow until /metrics is scraped");
+    }
 }
 
 pub fn router(state: AppState) -> Router {

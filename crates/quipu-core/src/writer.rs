@@ -21,7 +21,10 @@ use crate::error::{CoreError, CoreResult, ErrorKind};
 /// Bounds for the writer: a limit on everything.
 #[derive(Debug, Clone, Copy)]
 pub struct WriterLimits {
-    /// Most chains committed in one transaction.
+    /// Most chains committed in one transaction. The writer takes whatever is
+    /// queued up to this, so batches are small when load is light (a lone
+    /// payment commits at once) and grow with load, where a bigger batch costs
+    /// less per payment (one fsync, and each index page written once).
     pub max_batch: usize,
     /// Most chains waiting; beyond it callers wait for room (backpressure).
     pub queue: usize,
@@ -29,7 +32,7 @@ pub struct WriterLimits {
 
 impl Default for WriterLimits {
     fn default() -> Self {
-        Self { max_batch: 512, queue: 8192 }
+        Self { max_batch: 4096, queue: 16_384 }
     }
 }
 

@@ -405,8 +405,10 @@ pub type ChainResult = Result<Vec<TransferOutcome>, ChainRejection>;
 /// What storage must load before planning a batch.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct BatchKeys {
-    /// Ids of the commands themselves (for idempotency) and of holds they settle.
+    /// Ids of the commands themselves: one already stored is replayed or refused (idempotency).
     pub transfer_ids: BTreeSet<TransferId>,
+    /// Holds the commands settle (post, void, expire).
+    pub pending_ids: BTreeSet<TransferId>,
     /// Accounts named directly by commands. Accounts of referenced holds come
     /// from the loaded holds; see [`LedgerView::account_ids_to_lock`].
     pub account_ids: BTreeSet<AccountId>,
@@ -425,7 +427,7 @@ impl BatchKeys {
                 TransferOp::Post { pending_id, .. }
                 | TransferOp::Void { pending_id }
                 | TransferOp::Expire { pending_id } => {
-                    keys.transfer_ids.insert(*pending_id);
+                    keys.pending_ids.insert(*pending_id);
                 }
             }
         }
@@ -437,9 +439,11 @@ impl BatchKeys {
 #[derive(Debug, Default, Clone)]
 pub struct LedgerView {
     pub accounts: HashMap<AccountId, Account>,
-    /// Existing transfers among the batch's transfer ids.
+    /// Stored transfers among the batch's command ids. Storage may leave this
+    /// empty on a first attempt if it then refuses to write a command id that
+    /// turns out to be stored, and plans again with them loaded.
     pub transfers: HashMap<TransferId, Transfer>,
-    /// Existing holds among the batch's transfer ids.
+    /// Stored holds among the batch's pending ids.
     pub holds: HashMap<TransferId, Hold>,
     /// The newest timestamp in the ledger; new ones are strictly greater.
     pub last_timestamp: Timestamp,
@@ -494,14 +498,16 @@ struct Planner {
     dirty_holds: BTreeSet<TransferId>,
 }
 
-/// Enough to undo a chain that failed half-way.
+/// Enough to undo a chain that failed half-way. It records only what the
+/// chain changed, so taking one costs nothing however large the batch is.
 struct Checkpoint {
     accounts: HashMap<AccountId, Account>,
     holds: HashMap<TransferId, Option<Hold>>,
     new_transfers_len: usize,
     last_timestamp: Timestamp,
-    dirty_accounts: BTreeSet<AccountId>,
-    dirty_holds: BTreeSet<TransferId>,
+    /// Accounts and holds this chain made dirty for the first time in the batch.
+    newly_dirty_accounts: Vec<AccountId>,
+    newly_dirty_holds: Vec<TransferId>,
 }
 
 impl Planner {
@@ -514,8 +520,8 @@ impl Planner {
             holds: HashMap::new(),
             new_transfers_len: self.new_transfers.len(),
             last_timestamp: self.view.last_timestamp,
-            dirty_accounts: self.dirty_accounts.clone(),
-            dirty_holds: self.dirty_holds.clone(),
+            newly_dirty_accounts: Vec::new(),
+            newly_dirty_holds: Vec::new(),
         };
         let mut outcomes = Vec::with_capacity(chain.len());
         for (index, command) in chain.iter().enumerate() {
@@ -544,8 +550,12 @@ impl Planner {
             self.view.transfers.remove(&transfer.id);
         }
         self.view.last_timestamp = checkpoint.last_timestamp;
-        self.dirty_accounts = checkpoint.dirty_accounts;
-        self.dirty_holds = checkpoint.dirty_holds;
+        for id in checkpoint.newly_dirty_accounts {
+            self.dirty_accounts.remove(&id);
+        }
+        for id in checkpoint.newly_dirty_holds {
+            self.dirty_holds.remove(&id);
+        }
     }
 
     fn apply_one(
@@ -738,14 +748,18 @@ impl Planner {
         if let Some(previous) = self.view.accounts.insert(id, account) {
             checkpoint.accounts.entry(id).or_insert(previous);
         }
-        self.dirty_accounts.insert(id);
+        if self.dirty_accounts.insert(id) {
+            checkpoint.newly_dirty_accounts.push(id);
+        }
     }
 
     fn put_hold(&mut self, checkpoint: &mut Checkpoint, hold: Hold) {
         let id = hold.pending_id;
         let previous = self.view.holds.insert(id, hold);
         checkpoint.holds.entry(id).or_insert(previous);
-        self.dirty_holds.insert(id);
+        if self.dirty_holds.insert(id) {
+            checkpoint.newly_dirty_holds.push(id);
+        }
     }
 }
 

@@ -21,6 +21,7 @@ use quipu_domain::ledger::{
 };
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
+use quipu_store::batch::{Lookup, refused_command_ids};
 use quipu_store::rows::{
     AccountRow, ApiKeyRow, FundingSourceRow, HoldRow, IdempotencyRow, MerchantRow, SessionRow, SumsRow, TransferRow,
     UserRow,
@@ -89,27 +90,31 @@ where
     sqlx::query_as::<_, T>(select).bind(ids).fetch_all(&mut *conn).await.map_err(db_error("loading a batch's rows"))
 }
 
-/// Locks the clock, then loads the batch's transfers and holds, then locks its accounts in ascending id order.
-async fn load_view(conn: &mut PgConnection, chains: &[Chain]) -> StoreResult<LedgerView> {
+/// Locks the clock, then loads the batch's holds (and, on a second attempt, its stored transfers), then
+/// locks its accounts in ascending id order.
+async fn load_view(conn: &mut PgConnection, chains: &[Chain], lookup: Lookup) -> StoreResult<LedgerView> {
     let last_timestamp: i64 = sqlx::query_scalar(LOCK_LEDGER_CLOCK)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_error("locking the ledger clock"))?;
     let keys = BatchKeys::of(chains);
-    let transfer_ids: Vec<Uuid> = keys.transfer_ids.iter().map(|id| id.0).collect();
-    let transfers = fetch_any::<TransferRow>(
-        conn,
-        &format!("SELECT {} FROM transfers WHERE id = ANY($1)", sql::TRANSFER_COLUMNS),
-        &transfer_ids,
-    )
-    .await?
-    .into_iter()
-    .map(|row| row.into_transfer().map(|t| (t.id, t)))
-    .collect::<StoreResult<HashMap<_, _>>>()?;
+    let transfers = match lookup {
+        Lookup::AssumeNew => HashMap::new(),
+        Lookup::LoadStored => {
+            let transfer_ids: Vec<Uuid> = keys.transfer_ids.iter().map(|id| id.0).collect();
+            let select = format!("SELECT {} FROM transfers WHERE id = ANY($1)", sql::TRANSFER_COLUMNS);
+            fetch_any::<TransferRow>(conn, &select, &transfer_ids)
+                .await?
+                .into_iter()
+                .map(|row| row.into_transfer().map(|t| (t.id, t)))
+                .collect::<StoreResult<HashMap<_, _>>>()?
+        }
+    };
+    let pending_ids: Vec<Uuid> = keys.pending_ids.iter().map(|id| id.0).collect();
     let holds = fetch_any::<HoldRow>(
         conn,
         &format!("SELECT {} FROM holds WHERE pending_id = ANY($1)", sql::HOLD_COLUMNS),
-        &transfer_ids,
+        &pending_ids,
     )
     .await?
     .into_iter()
@@ -126,6 +131,59 @@ async fn load_view(conn: &mut PgConnection, chains: &[Chain]) -> StoreResult<Led
     .map(|row| row.into_account().map(|a| (a.id, a)))
     .collect::<StoreResult<HashMap<_, _>>>()?;
     Ok(LedgerView { accounts, transfers, holds, last_timestamp: Timestamp(last_timestamp) })
+}
+
+/// Every column of a batch's transfers bound as an array: one statement text however many rows.
+const INSERT_TRANSFERS_UNNEST: &str = "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, \
+     currency, code, reference, kind, pending_id, expires_at, timestamp) \
+     SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int8[], $5::text[], $6::text[], $7::text[], \
+     $8::text[], $9::uuid[], $10::int8[], $11::int8[]) ON CONFLICT (id) DO NOTHING";
+
+const UPDATE_BALANCES_UNNEST: &str = "UPDATE accounts SET debits_posted = v.debits_posted, \
+     credits_posted = v.credits_posted, debits_pending = v.debits_pending, credits_pending = v.credits_pending \
+     FROM UNNEST($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::int8[]) \
+     AS v(id, debits_posted, credits_posted, debits_pending, credits_pending) WHERE accounts.id = v.id";
+
+/// Inserts a batch's new transfers in one statement; returns how many were
+/// new. Fewer than given means a command id was already stored.
+async fn insert_transfers(conn: &mut PgConnection, transfers: &[Transfer]) -> StoreResult<u64> {
+    if transfers.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query(INSERT_TRANSFERS_UNNEST)
+        .bind(transfers.iter().map(|t| t.id.0).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|t| t.debit_account_id.0).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|t| t.credit_account_id.0).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|t| t.amount.0).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|t| t.currency.as_str()).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|t| t.code.as_str()).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|t| t.reference.as_str()).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|t| t.kind.as_str()).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|t| t.pending_id.map(|id| id.0)).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|t| t.expires_at.map(|ts| ts.0)).collect::<Vec<_>>())
+        .bind(transfers.iter().map(|t| t.timestamp.0).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("inserting transfers"))?;
+    Ok(done.rows_affected())
+}
+
+/// Writes a batch's new balances in one statement, each account once.
+async fn update_balances(conn: &mut PgConnection, accounts: &[Account]) -> StoreResult<()> {
+    if accounts.is_empty() {
+        return Ok(());
+    }
+    let balance = |f: fn(&Account) -> i64| accounts.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(UPDATE_BALANCES_UNNEST)
+        .bind(accounts.iter().map(|a| a.id.0).collect::<Vec<_>>())
+        .bind(balance(|a| a.balances.debits_posted))
+        .bind(balance(|a| a.balances.credits_posted))
+        .bind(balance(|a| a.balances.debits_pending))
+        .bind(balance(|a| a.balances.credits_pending))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("updating balances"))?;
+    Ok(())
 }
 
 async fn upsert_hold(conn: &mut PgConnection, h: &Hold) -> StoreResult<()> {
@@ -181,7 +239,49 @@ async fn insert_user(conn: &mut PgConnection, u: &UserRecord) -> Result<(), sqlx
         .map(|_| ())
 }
 
-quipu_store::ledger_batch_writes!(sqlx::Postgres, sqlx::PgConnection);
+impl PostgresStore {
+    /// One try at a ledger batch in one transaction. `None` when a command id
+    /// assumed new was already stored: nothing is written, and the caller
+    /// tries again with [`Lookup::LoadStored`].
+    async fn attempt_batch(
+        &self,
+        chains: &[Chain],
+        now: Timestamp,
+        lookup: Lookup,
+    ) -> StoreResult<Option<Vec<ChainResult>>> {
+        let mut tx = self.pool.begin().await.map_err(db_error("starting a ledger batch"))?;
+        let view = load_view(&mut tx, chains, lookup).await?;
+        let plan = plan_batch(view, chains, now);
+        if lookup == Lookup::AssumeNew {
+            let refused = refused_command_ids(chains, &plan.results);
+            let stored: Vec<(Uuid,)> =
+                fetch_any(&mut tx, "SELECT id FROM transfers WHERE id = ANY($1)", &refused).await?;
+            if !stored.is_empty() {
+                tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
+                return Ok(None);
+            }
+        }
+        let inserted = insert_transfers(&mut tx, &plan.new_transfers).await?;
+        if usize::try_from(inserted).ok() != Some(plan.new_transfers.len()) {
+            tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
+            return Ok(None);
+        }
+        for hold in &plan.holds {
+            upsert_hold(&mut tx, hold).await?;
+        }
+        update_balances(&mut tx, &plan.accounts).await?;
+        if !plan.new_transfers.is_empty() {
+            sqlx::query(sql::UPDATE_LAST_TIMESTAMP)
+                .bind(plan.last_timestamp.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error("advancing the ledger clock"))?;
+        }
+        tx.commit().await.map_err(db_error("committing a ledger batch"))?;
+        Ok(Some(plan.results))
+    }
+}
+
 quipu_store::payment_store_methods!(PostgresStore, pool, pool);
 quipu_store::shared_store_methods!(PostgresStore, pool);
 quipu_store::card_store_methods!(PostgresStore, pool, pool, sqlx::PgConnection);
@@ -207,23 +307,14 @@ impl Store for PostgresStore {
     }
 
     async fn commit_batch(&self, chains: &[Chain], now: Timestamp) -> StoreResult<Vec<ChainResult>> {
-        let mut tx = self.pool.begin().await.map_err(db_error("starting a ledger batch"))?;
-        let view = load_view(&mut tx, chains).await?;
-        let plan = plan_batch(view, chains, now);
-        insert_transfers(&mut tx, &plan.new_transfers).await?;
-        for hold in &plan.holds {
-            upsert_hold(&mut tx, hold).await?;
+        // See quipu_store::batch: the first attempt reads no transfer ids.
+        if let Some(results) = self.attempt_batch(chains, now, Lookup::AssumeNew).await? {
+            return Ok(results);
         }
-        update_balances(&mut tx, &plan.accounts).await?;
-        if !plan.new_transfers.is_empty() {
-            sqlx::query(sql::UPDATE_LAST_TIMESTAMP)
-                .bind(plan.last_timestamp.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error("advancing the ledger clock"))?;
-        }
-        tx.commit().await.map_err(db_error("committing a ledger batch"))?;
-        Ok(plan.results)
+        // Batches serialize on the clock lock, so nothing wrote between the two attempts.
+        self.attempt_batch(chains, now, Lookup::LoadStored)
+            .await?
+            .ok_or(StoreError::Conflict("a transfer id was stored during its own batch"))
     }
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<OwnedAccount>> {
@@ -345,6 +436,10 @@ impl Store for PostgresStore {
             .fetch_all(&mut *tx)
             .await
             .map_err(db_error("checking currencies"))?;
+        let unknown_accounts: Vec<Uuid> = sqlx::query_scalar(sql::UNKNOWN_ACCOUNT_TRANSFERS)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error("checking transfers' accounts"))?;
         let settlements: Vec<Uuid> = sqlx::query_scalar(sql::SETTLEMENT_MISMATCHES)
             .fetch_all(&mut *tx)
             .await
@@ -360,6 +455,7 @@ impl Store for PostgresStore {
         tx.rollback().await.map_err(db_error("ending verification"))?;
         quipu_store::assemble_facts(&mut facts, posted, pending, holds);
         facts.currency_mismatches = mismatches.into_iter().map(TransferId).collect();
+        facts.unknown_account_transfers = unknown_accounts.into_iter().map(TransferId).collect();
         facts.settlement_mismatches = settlements.into_iter().map(TransferId).collect();
         facts.hold_record_mismatches = hold_records.into_iter().map(TransferId).collect();
         facts.duplicate_timestamps = u64::try_from(duplicates).unwrap_or(0);

@@ -20,6 +20,7 @@ use quipu_domain::ledger::{
 };
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
+use quipu_store::batch::{Lookup, refused_command_ids, statement_chunks};
 use quipu_store::rows::{
     AccountRow, ApiKeyRow, FundingSourceRow, HoldRow, IdempotencyRow, MerchantRow, SessionRow, SumsRow, TransferRow,
     UserRow,
@@ -34,6 +35,11 @@ use uuid::Uuid;
 
 /// Keeps each `IN (…)` list far below SQLite's bound-parameter limit.
 const IN_LIST_CHUNK: usize = 500;
+
+/// The writer's page cache, in KiB (negative `cache_size` is KiB): a batch
+/// touches index pages all over the transfers and accounts trees, and SQLite's
+/// 2 MiB default sends most of those reads to the OS.
+const WRITER_CACHE_KIB: &str = "-65536";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -56,7 +62,7 @@ impl SqliteStore {
         migrate(&options).await?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE_KIB))
             .await
             .map_err(db_error("opening the sqlite writer"))?;
         let reader = SqlitePoolOptions::new()
@@ -120,17 +126,23 @@ where
     Ok(rows)
 }
 
-async fn load_view(conn: &mut SqliteConnection, chains: &[Chain]) -> StoreResult<LedgerView> {
+async fn load_view(conn: &mut SqliteConnection, chains: &[Chain], lookup: Lookup) -> StoreResult<LedgerView> {
     let keys = BatchKeys::of(chains);
-    let transfer_ids: Vec<Uuid> = keys.transfer_ids.iter().map(|id| id.0).collect();
-    let transfers =
-        fetch_in::<TransferRow>(conn, &format!("SELECT {} FROM transfers", sql::TRANSFER_COLUMNS), "id", &transfer_ids)
-            .await?
-            .into_iter()
-            .map(|row| row.into_transfer().map(|t| (t.id, t)))
-            .collect::<StoreResult<HashMap<_, _>>>()?;
+    let transfers = match lookup {
+        Lookup::AssumeNew => HashMap::new(),
+        Lookup::LoadStored => {
+            let transfer_ids: Vec<Uuid> = keys.transfer_ids.iter().map(|id| id.0).collect();
+            let select = format!("SELECT {} FROM transfers", sql::TRANSFER_COLUMNS);
+            fetch_in::<TransferRow>(conn, &select, "id", &transfer_ids)
+                .await?
+                .into_iter()
+                .map(|row| row.into_transfer().map(|t| (t.id, t)))
+                .collect::<StoreResult<HashMap<_, _>>>()?
+        }
+    };
+    let pending_ids: Vec<Uuid> = keys.pending_ids.iter().map(|id| id.0).collect();
     let holds =
-        fetch_in::<HoldRow>(conn, &format!("SELECT {} FROM holds", sql::HOLD_COLUMNS), "pending_id", &transfer_ids)
+        fetch_in::<HoldRow>(conn, &format!("SELECT {} FROM holds", sql::HOLD_COLUMNS), "pending_id", &pending_ids)
             .await?
             .into_iter()
             .map(|row| row.into_hold().map(|h| (h.pending_id, h)))
@@ -147,6 +159,53 @@ async fn load_view(conn: &mut SqliteConnection, chains: &[Chain]) -> StoreResult
         .await
         .map_err(db_error("reading the ledger clock"))?;
     Ok(LedgerView { accounts, transfers, holds, last_timestamp: Timestamp(last_timestamp) })
+}
+
+/// Inserts a batch's new transfers, many rows per statement; returns how many
+/// were new. One fewer than given means a command id was already stored.
+async fn insert_transfers(conn: &mut SqliteConnection, transfers: &[Transfer]) -> StoreResult<u64> {
+    let mut inserted = 0;
+    for chunk in statement_chunks(transfers) {
+        let mut builder = QueryBuilder::<Sqlite>::new(format!("INSERT INTO transfers ({}) ", sql::TRANSFER_COLUMNS));
+        builder.push_values(chunk, |mut row, t| {
+            row.push_bind(t.id.0)
+                .push_bind(t.debit_account_id.0)
+                .push_bind(t.credit_account_id.0)
+                .push_bind(t.amount.0)
+                .push_bind(t.currency.as_str())
+                .push_bind(t.code.as_str())
+                .push_bind(&t.reference)
+                .push_bind(t.kind.as_str())
+                .push_bind(t.pending_id.map(|id| id.0))
+                .push_bind(t.expires_at.map(|ts| ts.0))
+                .push_bind(t.timestamp.0);
+        });
+        builder.push(" ON CONFLICT (id) DO NOTHING");
+        let done = builder.build().execute(&mut *conn).await.map_err(db_error("inserting transfers"))?;
+        inserted += done.rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// Writes a batch's new balances, many accounts per statement.
+async fn update_balances(conn: &mut SqliteConnection, accounts: &[Account]) -> StoreResult<()> {
+    for chunk in statement_chunks(accounts) {
+        // A VALUES list's columns are column1, column2, … in SQLite.
+        let mut builder = QueryBuilder::<Sqlite>::new(
+            "UPDATE accounts SET debits_posted = v.column2, credits_posted = v.column3, \
+             debits_pending = v.column4, credits_pending = v.column5 FROM (",
+        );
+        builder.push_values(chunk, |mut row, a| {
+            row.push_bind(a.id.0)
+                .push_bind(a.balances.debits_posted)
+                .push_bind(a.balances.credits_posted)
+                .push_bind(a.balances.debits_pending)
+                .push_bind(a.balances.credits_pending);
+        });
+        builder.push(") AS v WHERE accounts.id = v.column1");
+        builder.build().execute(&mut *conn).await.map_err(db_error("updating balances"))?;
+    }
+    Ok(())
 }
 
 async fn upsert_hold(conn: &mut SqliteConnection, h: &Hold) -> StoreResult<()> {
@@ -206,7 +265,48 @@ async fn insert_user(conn: &mut SqliteConnection, u: &UserRecord) -> Result<(), 
         .map(|_| ())
 }
 
-quipu_store::ledger_batch_writes!(sqlx::Sqlite, sqlx::SqliteConnection);
+impl SqliteStore {
+    /// One try at a ledger batch in one transaction. `None` when a command id
+    /// assumed new was already stored: nothing is written, and the caller
+    /// tries again with [`Lookup::LoadStored`].
+    async fn attempt_batch(
+        &self,
+        chains: &[Chain],
+        now: Timestamp,
+        lookup: Lookup,
+    ) -> StoreResult<Option<Vec<ChainResult>>> {
+        let mut tx = self.writer.begin().await.map_err(db_error("starting a ledger batch"))?;
+        let view = load_view(&mut tx, chains, lookup).await?;
+        let plan = plan_batch(view, chains, now);
+        if lookup == Lookup::AssumeNew {
+            let refused = refused_command_ids(chains, &plan.results);
+            let stored: Vec<(Uuid,)> = fetch_in(&mut tx, "SELECT id FROM transfers", "id", &refused).await?;
+            if !stored.is_empty() {
+                tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
+                return Ok(None);
+            }
+        }
+        let inserted = insert_transfers(&mut tx, &plan.new_transfers).await?;
+        if usize::try_from(inserted).ok() != Some(plan.new_transfers.len()) {
+            tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
+            return Ok(None);
+        }
+        for hold in &plan.holds {
+            upsert_hold(&mut tx, hold).await?;
+        }
+        update_balances(&mut tx, &plan.accounts).await?;
+        if !plan.new_transfers.is_empty() {
+            sqlx::query(sql::UPDATE_LAST_TIMESTAMP)
+                .bind(plan.last_timestamp.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error("advancing the ledger clock"))?;
+        }
+        tx.commit().await.map_err(db_error("committing a ledger batch"))?;
+        Ok(Some(plan.results))
+    }
+}
+
 quipu_store::payment_store_methods!(SqliteStore, writer, reader);
 quipu_store::shared_store_methods!(SqliteStore, writer);
 quipu_store::card_store_methods!(SqliteStore, writer, reader, sqlx::SqliteConnection);
@@ -225,23 +325,14 @@ impl Store for SqliteStore {
     }
 
     async fn commit_batch(&self, chains: &[Chain], now: Timestamp) -> StoreResult<Vec<ChainResult>> {
-        let mut tx = self.writer.begin().await.map_err(db_error("starting a ledger batch"))?;
-        let view = load_view(&mut tx, chains).await?;
-        let plan = plan_batch(view, chains, now);
-        insert_transfers(&mut tx, &plan.new_transfers).await?;
-        for hold in &plan.holds {
-            upsert_hold(&mut tx, hold).await?;
+        // See quipu_store::batch: the first attempt reads no transfer ids.
+        if let Some(results) = self.attempt_batch(chains, now, Lookup::AssumeNew).await? {
+            return Ok(results);
         }
-        update_balances(&mut tx, &plan.accounts).await?;
-        if !plan.new_transfers.is_empty() {
-            sqlx::query(sql::UPDATE_LAST_TIMESTAMP)
-                .bind(plan.last_timestamp.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error("advancing the ledger clock"))?;
-        }
-        tx.commit().await.map_err(db_error("committing a ledger batch"))?;
-        Ok(plan.results)
+        // The single writer connection means nothing wrote between the two attempts.
+        self.attempt_batch(chains, now, Lookup::LoadStored)
+            .await?
+            .ok_or(StoreError::Conflict("a transfer id was stored during its own batch"))
     }
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<OwnedAccount>> {
@@ -362,6 +453,10 @@ impl Store for SqliteStore {
             .fetch_all(&mut *tx)
             .await
             .map_err(db_error("checking currencies"))?;
+        let unknown_accounts: Vec<Uuid> = sqlx::query_scalar(sql::UNKNOWN_ACCOUNT_TRANSFERS)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error("checking transfers' accounts"))?;
         let settlements: Vec<Uuid> = sqlx::query_scalar(sql::SETTLEMENT_MISMATCHES)
             .fetch_all(&mut *tx)
             .await
@@ -377,6 +472,7 @@ impl Store for SqliteStore {
         tx.rollback().await.map_err(db_error("ending verification"))?;
         quipu_store::assemble_facts(&mut facts, posted, pending, holds);
         facts.currency_mismatches = mismatches.into_iter().map(TransferId).collect();
+        facts.unknown_account_transfers = unknown_accounts.into_iter().map(TransferId).collect();
         facts.settlement_mismatches = settlements.into_iter().map(TransferId).collect();
         facts.hold_record_mismatches = hold_records.into_iter().map(TransferId).collect();
         facts.duplicate_timestamps = u64::try_from(duplicates).unwrap_or(0);

@@ -1,72 +1,93 @@
-//! Writing a planned ledger batch in a few statements instead of one per row.
+//! What both backends share about writing a planned ledger batch.
 //!
-//! A batch of 512 payments is about 1 000 transfers and as many account
-//! balances. One statement per row costs a driver round trip each (on
-//! SQLite, a hop to sqlx's worker thread and back), which dominated the
-//! commit (BENCHMARKS.md). [`ledger_batch_writes!`] defines, for a backend,
-//! multi-row `INSERT` of transfers and one `UPDATE … FROM (VALUES …)` of
-//! balances per chunk. Every account appears once in a plan, so a hot
-//! merchant is written once per batch however many payments it took.
+//! A batch of thousands of payments must not cost a statement per row (on
+//! SQLite every statement is a hop to sqlx's worker thread and back), nor a
+//! read per transfer to learn whether its id is already stored. So:
+//!
+//! - **Idempotency without a read.** The first attempt at a batch assumes
+//!   every command id is new ([`Lookup::AssumeNew`]) and inserts with
+//!   `ON CONFLICT (id) DO NOTHING`: the primary-key probe the insert makes
+//!   anyway tells whether an id was stored. If one was (a retry of a
+//!   committed payment), the attempt rolls back and the batch is planned again
+//!   with the stored transfers loaded ([`Lookup::LoadStored`]), which replays
+//!   or refuses them exactly as before. A chain the planner refused inserts
+//!   nothing, so its ids are looked up instead ([`refused_command_ids`]): a
+//!   stored id must be answered as a replay or a conflict, never with
+//!   whatever refusal planning it as new happened to meet. Retries and
+//!   refusals are rare, so the reads are paid rarely.
+//! - **Few statements, all prepared once.** SQLite writes multi-row
+//!   statements whose row counts come from [`statement_chunks`], a handful of
+//!   fixed sizes, so every statement text recurs and stays in sqlx's prepared
+//!   statement cache; PostgreSQL binds whole columns as arrays (`UNNEST`), one
+//!   statement text whatever the batch size.
+//! - **Each account once.** A plan holds each account once, so a hot merchant
+//!   is one row of one `UPDATE` per batch however many payments it took.
 
-/// Rows per statement: far below SQLite's 32 766 and PostgreSQL's 65 535 bound parameters.
-pub const ROWS_PER_STATEMENT: usize = 1_000;
+use quipu_domain::ledger::{Chain, ChainResult};
+use uuid::Uuid;
 
-/// `UPDATE accounts … FROM (VALUES (id, debits_posted, credits_posted, debits_pending, credits_pending), …)`:
-/// a VALUES list's columns are `column1…` on both backends.
-pub const UPDATE_BALANCES_FROM_VALUES: &str = "UPDATE accounts SET debits_posted = v.column2, credits_posted = v.column3, debits_pending = v.column4, credits_pending = v.column5 FROM (";
-pub const UPDATE_BALANCES_TAIL: &str = ") AS v WHERE accounts.id = v.column1";
+/// Whether an attempt at a ledger batch loads the stored transfers its commands name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Plan as if every command id were new; the insert detects one that was not.
+    AssumeNew,
+    /// Load the stored transfers first; used after [`Lookup::AssumeNew`] met a stored id.
+    LoadStored,
+}
 
-/// Defines `insert_transfers` and `update_balances` for a backend:
-/// `ledger_batch_writes!(sqlx::Sqlite, sqlx::SqliteConnection)`.
-#[macro_export]
-macro_rules! ledger_batch_writes {
-    ($db:ty, $conn:ty) => {
-        /// Inserts a batch's new transfers, many rows per statement.
-        async fn insert_transfers(
-            conn: &mut $conn,
-            transfers: &[quipu_domain::ledger::Transfer],
-        ) -> $crate::StoreResult<()> {
-            for chunk in transfers.chunks($crate::batch::ROWS_PER_STATEMENT) {
-                let mut builder = sqlx::QueryBuilder::<$db>::new(format!(
-                    "INSERT INTO transfers ({}) ",
-                    $crate::sql::TRANSFER_COLUMNS
-                ));
-                builder.push_values(chunk, |mut row, t| {
-                    row.push_bind(t.id.0)
-                        .push_bind(t.debit_account_id.0)
-                        .push_bind(t.credit_account_id.0)
-                        .push_bind(t.amount.0)
-                        .push_bind(t.currency.as_str())
-                        .push_bind(t.code.as_str())
-                        .push_bind(&t.reference)
-                        .push_bind(t.kind.as_str())
-                        .push_bind(t.pending_id.map(|id| id.0))
-                        .push_bind(t.expires_at.map(|ts| ts.0))
-                        .push_bind(t.timestamp.0);
-                });
-                builder.build().execute(&mut *conn).await.map_err($crate::db_error("inserting transfers"))?;
-            }
-            Ok(())
+/// The command ids of every chain the plan refused: on a [`Lookup::AssumeNew`]
+/// attempt, if any of them is stored, the attempt must be made again with
+/// [`Lookup::LoadStored`].
+pub fn refused_command_ids(chains: &[Chain], results: &[ChainResult]) -> Vec<Uuid> {
+    chains
+        .iter()
+        .zip(results)
+        .filter(|(_, result)| result.is_err())
+        .flat_map(|(chain, _)| chain.iter().map(|command| command.id.0))
+        .collect()
+}
+
+/// The most rows in one multi-row statement: a power of two, so the pieces
+/// [`statement_chunks`] cuts are powers of two too. 512 rows of 11 columns
+/// stay far below SQLite's 32 766 bound parameters.
+pub const ROWS_PER_STATEMENT: usize = 512;
+
+/// Cuts `rows` into full chunks of [`ROWS_PER_STATEMENT`] and the remainder
+/// into powers of two (binary decomposition), so a multi-row statement only
+/// ever has one of ten row counts and its text is prepared once per connection
+/// rather than once per batch.
+pub fn statement_chunks<T>(rows: &[T]) -> Vec<&[T]> {
+    let mut chunks = Vec::with_capacity(rows.len() / ROWS_PER_STATEMENT + 10);
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let size = if rest.len() >= ROWS_PER_STATEMENT {
+            ROWS_PER_STATEMENT
+        } else {
+            // The largest power of two not above what is left.
+            1 << rest.len().ilog2()
+        };
+        let (chunk, tail) = rest.split_at(size.min(rest.len()));
+        chunks.push(chunk);
+        rest = tail;
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_every_row_once_in_a_few_fixed_sizes() {
+        for len in [0, 1, 2, 3, 511, 512, 513, 1000, 1024, 8191] {
+            let rows: Vec<usize> = (0..len).collect();
+            let chunks = statement_chunks(&rows);
+            let flattened: Vec<usize> = chunks.iter().flat_map(|chunk| chunk.iter().copied()).collect();
+            assert_eq!(flattened, rows, "every row once, in order, for {len}");
+            assert!(chunks.iter().all(|chunk| chunk.len().is_power_of_two() && chunk.len() <= ROWS_PER_STATEMENT));
         }
-
-        /// Writes a batch's new balances, many accounts per statement.
-        async fn update_balances(
-            conn: &mut $conn,
-            accounts: &[quipu_domain::ledger::Account],
-        ) -> $crate::StoreResult<()> {
-            for chunk in accounts.chunks($crate::batch::ROWS_PER_STATEMENT) {
-                let mut builder = sqlx::QueryBuilder::<$db>::new($crate::batch::UPDATE_BALANCES_FROM_VALUES);
-                builder.push_values(chunk, |mut row, a| {
-                    row.push_bind(a.id.0)
-                        .push_bind(a.balances.debits_posted)
-                        .push_bind(a.balances.credits_posted)
-                        .push_bind(a.balances.debits_pending)
-                        .push_bind(a.balances.credits_pending);
-                });
-                builder.push($crate::batch::UPDATE_BALANCES_TAIL);
-                builder.build().execute(&mut *conn).await.map_err($crate::db_error("updating balances"))?;
-            }
-            Ok(())
-        }
-    };
+        let rows: Vec<u8> = vec![0; 1000];
+        let sizes: Vec<usize> = statement_chunks(&rows).iter().map(|chunk| chunk.len()).collect();
+        assert_eq!(sizes, vec![512, 256, 128, 64, 32, 8]);
+    }
 }

@@ -61,6 +61,11 @@ pub const CURRENCY_MISMATCHES: &str = "SELECT t.id FROM transfers t
     JOIN accounts d ON d.id = t.debit_account_id
     JOIN accounts c ON c.id = t.credit_account_id
     WHERE t.currency <> d.currency OR t.currency <> c.currency LIMIT 20";
+/// Transfers whose debit or credit account does not exist.
+pub const UNKNOWN_ACCOUNT_TRANSFERS: &str = "SELECT t.id FROM transfers t
+    LEFT JOIN accounts d ON d.id = t.debit_account_id
+    LEFT JOIN accounts c ON c.id = t.credit_account_id
+    WHERE d.id IS NULL OR c.id IS NULL LIMIT 20";
 /// Settlements (post/void) that do not match the hold they settle: no such
 /// pending transfer, other accounts or currency, a post above the hold, a
 /// void for another amount.

@@ -43,6 +43,8 @@ pub struct BenchOptions {
     pub max_batch: usize,
     /// Also run on PostgreSQL: a server where the bench may create and drop databases.
     pub postgres_url: Option<String>,
+    /// The end-to-end scenario over HTTP; `None` skips it.
+    pub http: Option<crate::bench_http::HttpOptions>,
 }
 
 impl BenchOptions {
@@ -56,6 +58,7 @@ impl BenchOptions {
             concurrency: 64,
             max_batch: 512,
             postgres_url,
+            http: Some(crate::bench_http::HttpOptions::smoke()),
         }
     }
 }
@@ -122,6 +125,15 @@ pub struct BenchReport {
     pub max_batch: usize,
     pub results: Vec<ScenarioResult>,
     pub ratios: Vec<Ratio>,
+    /// End to end over HTTP, after the ledger scenarios.
+    pub http: Vec<crate::bench_http::HttpScenarioResult>,
+}
+
+impl BenchReport {
+    /// Every run left the ledger consistent, and every HTTP run's answers match what the store holds.
+    pub fn all_clean(&self) -> bool {
+        self.results.iter().all(|r| r.ledger_clean) && self.http.iter().all(|r| r.ledger_clean && r.counts_match)
+    }
 }
 
 /// Runs every scenario: each backend × workload × mode, on a fresh database.
@@ -144,6 +156,10 @@ pub async fn run(options: &BenchOptions, scratch: &Path) -> Fallible<BenchReport
         }
     }
     let ratios = ratios(&results);
+    let http = match &options.http {
+        Some(http) => crate::bench_http::run(http, options, scratch).await?,
+        None => Vec::new(),
+    };
     Ok(BenchReport {
         cores: std::thread::available_parallelism().map_or(1, usize::from),
         payments: options.payments,
@@ -154,6 +170,7 @@ pub async fn run(options: &BenchOptions, scratch: &Path) -> Fallible<BenchReport
         max_batch: options.max_batch,
         results,
         ratios,
+        http,
     })
 }
 
@@ -169,6 +186,10 @@ pub fn table(report: &BenchReport) -> String {
     out.push_str("\n| backend | workload | batched ÷ naive |\n|---|---|---|\n");
     for ratio in &report.ratios {
         out.push_str(&format!("| {} | {:?} | {:.1}× |\n", ratio.backend, ratio.workload, ratio.batched_over_naive));
+    }
+    if !report.http.is_empty() {
+        out.push('\n');
+        out.push_str(&crate::bench_http::table(&report.http));
     }
     out
 }
@@ -209,31 +230,48 @@ fn ratios(results: &[ScenarioResult]) -> Vec<Ratio> {
 }
 
 /// A fresh database for one scenario: a SQLite file in a new directory, or a new PostgreSQL database.
-struct BenchDatabase {
-    backend: &'static str,
-    store: Arc<dyn Store>,
+pub(crate) struct BenchDatabase {
+    pub(crate) backend: &'static str,
+    pub(crate) store: Arc<dyn Store>,
     sqlite_dir: Option<std::path::PathBuf>,
     postgres: Option<(String, String)>,
 }
 
+/// Connection pool sizes of a bench database.
+pub(crate) struct Pools {
+    pub(crate) sqlite_readers: u32,
+    pub(crate) postgres_connections: u32,
+}
+
 impl BenchDatabase {
     async fn create(backend: &'static str, options: &BenchOptions, scratch: &Path) -> Fallible<Self> {
+        let connections = u32::try_from(options.concurrency.clamp(4, 32)).unwrap_or(32);
+        let pools = Pools { sqlite_readers: 4, postgres_connections: connections };
+        Self::create_with(backend, options.postgres_url.as_deref(), scratch, &pools).await
+    }
+
+    pub(crate) async fn create_with(
+        backend: &'static str,
+        postgres_url: Option<&str>,
+        scratch: &Path,
+        pools: &Pools,
+    ) -> Fallible<Self> {
         let name = format!("quipu_bench_{}", Uuid::now_v7().simple());
-        match (backend, options.postgres_url.as_deref()) {
+        match (backend, postgres_url) {
             ("postgres", Some(admin_url)) => {
                 let mut admin = sqlx::PgConnection::connect(admin_url).await?;
                 sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
                 admin.close().await?;
                 let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
                 let url = format!("{base}/{name}");
-                let connections = u32::try_from(options.concurrency.clamp(4, 32)).unwrap_or(32);
-                let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url, connections).await?);
+                let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url, pools.postgres_connections).await?);
                 Ok(Self { backend, store, sqlite_dir: None, postgres: Some((admin_url.to_owned(), name)) })
             }
             _ => {
                 let dir = scratch.join(&name);
                 std::fs::create_dir_all(&dir)?;
-                let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join(crate::app::SQLITE_FILE), 4).await?);
+                let file = dir.join(crate::app::SQLITE_FILE);
+                let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&file, pools.sqlite_readers).await?);
                 Ok(Self { backend: "sqlite", store, sqlite_dir: Some(dir), postgres: None })
             }
         }
@@ -260,7 +298,7 @@ impl BenchDatabase {
         }
     }
 
-    async fn dispose(self) {
+    pub(crate) async fn dispose(self) {
         drop(self.store);
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
@@ -406,13 +444,13 @@ fn payment_chains(book: &Book, workload: Workload, count: usize) -> Vec<Chain> {
             let amount = Amount(rng.gen_range(100..=5_000));
             let fee = Amount(amount.0 * 150 / 10_000);
             let pay = TransferCommand {
-                id: TransferId(Uuid::now_v7()),
+                id: next_id(&mut rng),
                 op: TransferOp::Posted { debit: customer, credit: merchant, amount, currency: book.currency },
                 code: TransferCode::Payment,
                 reference: String::new(),
             };
             let fee_leg = (fee > Amount::ZERO).then(|| TransferCommand {
-                id: TransferId(Uuid::now_v7()),
+                id: next_id(&mut rng),
                 op: TransferOp::Posted {
                     debit: merchant,
                     credit: book.fee_income,
@@ -425,6 +463,14 @@ fn payment_chains(book: &Book, workload: Workload, count: usize) -> Vec<Chain> {
             [Some(pay), fee_leg].into_iter().flatten().collect()
         })
         .collect()
+}
+
+/// A transfer id as production makes them: derived from a payment id by
+/// SHA-256, so as random as it gets for the primary-key index (time-ordered
+/// ids would flatter the benchmark).
+fn next_id(rng: &mut StdRng) -> TransferId {
+    let seed: [u8; 16] = rng.r#gen();
+    TransferId(quipu_core::secrets::derived_id("quipu.bench", &[&seed]))
 }
 
 /// The account at `index`; the book always has the accounts the workload draws from.
@@ -472,9 +518,14 @@ fn percentiles(mut latencies: Vec<Duration>) -> Percentiles {
 }
 
 /// The process's high-water resident memory (Linux), in MiB.
-fn peak_rss_mib() -> Option<f64> {
+pub(crate) fn peak_rss_mib() -> Option<f64> {
+    status_mib("VmHWM:")
+}
+
+/// A memory figure of this process from /proc/self/status (Linux), in MiB: `VmHWM:` (peak resident), `VmRSS:` (now).
+pub(crate) fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }

@@ -15,6 +15,9 @@ use crate::Fallible;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./quipu-data";
+/// The most payments one ledger transaction may hold, whatever the file says:
+/// TigerBeetle's batch bound, and memory for a batch stays in the tens of MiB.
+const MAX_BATCH_CEILING: usize = 8190;
 
 /// The configuration file. Every key is optional; see README.md.
 #[derive(Debug, Default, Deserialize)]
@@ -241,7 +244,7 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
     settings.webhooks.allow_private_targets =
         webhooks.allow_private_targets.unwrap_or(settings.webhooks.allow_private_targets);
     settings.writer = WriterLimits {
-        max_batch: file.ledger.max_batch.unwrap_or(settings.writer.max_batch).clamp(1, 4096),
+        max_batch: file.ledger.max_batch.unwrap_or(settings.writer.max_batch).clamp(1, MAX_BATCH_CEILING),
         queue: file.ledger.queue.unwrap_or(settings.writer.queue).clamp(1, 1 << 20),
     };
     if let Some(hours) = file.ledger.idempotency_retention_hours {
@@ -337,7 +340,7 @@ mod tests {
         let file: FileConfig = toml::from_str(example).expect("README's example parses");
         let config = resolve(file, &Overrides::default()).expect("README's example resolves");
         assert_eq!(config.settings.pin_max_attempts, 5);
-        assert_eq!(config.settings.writer.max_batch, 512);
+        assert_eq!(config.settings.writer.max_batch, 4096);
         assert_eq!(config.settings.transfer_limits.len(), 1);
         assert_eq!(config.settings.payments.approval_thresholds.len(), 1);
         assert_eq!(config.settings.payments.approval_seconds, 120);

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_http;
 pub mod config;
 pub mod demo;
 pub mod qr;

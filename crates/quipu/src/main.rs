@@ -61,8 +61,9 @@ enum Command {
         #[command(subcommand)]
         command: QrCommand,
     },
-    /// Benchmark the ledger engine on fresh databases (SQLite, and PostgreSQL with --database-url,
-    /// where it creates and drops its own databases); prints a table and writes JSON. See BENCHMARKS.md.
+    /// Benchmark the ledger engine, then a real server end to end over loopback HTTP, on fresh databases
+    /// (SQLite, and PostgreSQL with --database-url, where it creates and drops its own databases);
+    /// prints tables and writes JSON. See BENCHMARKS.md.
     Bench(BenchArgs),
 }
 
@@ -78,11 +79,11 @@ struct BenchArgs {
     customers: usize,
     #[arg(long, default_value_t = 1_000)]
     merchants: usize,
-    /// Clients submitting at once.
-    #[arg(long, default_value_t = 1_024)]
+    /// Clients submitting at once: enough that the writer's batches can fill.
+    #[arg(long, default_value_t = 8_192)]
     concurrency: usize,
-    /// Most chains committed in one transaction.
-    #[arg(long, default_value_t = 512)]
+    /// Most payments committed in one transaction (the server's default).
+    #[arg(long, default_value_t = quipu_core::WriterLimits::default().max_batch)]
     max_batch: usize,
     /// A small run for CI: every scenario, a few thousand payments.
     #[arg(long)]
@@ -93,6 +94,21 @@ struct BenchArgs {
     /// Where the SQLite databases are made (and removed after each scenario).
     #[arg(long, default_value = ".")]
     scratch: PathBuf,
+    /// Payment-code charges per second offered over HTTP (open loop), one run per rate.
+    #[arg(long, value_delimiter = ',', default_value = "250,500,1000,2000")]
+    http_rates: Vec<f64>,
+    /// P2P transfers per second offered over HTTP; each checks a PIN with Argon2id, so they are few.
+    #[arg(long, value_delimiter = ',', default_value = "10,40")]
+    http_p2p_rates: Vec<f64>,
+    /// Seconds each HTTP run offers requests for.
+    #[arg(long, default_value_t = 10.0)]
+    http_seconds: f64,
+    /// Most HTTP requests outstanding at once; one due beyond it is dropped and counted.
+    #[arg(long, default_value_t = 4_096)]
+    http_max_outstanding: usize,
+    /// Skip the end-to-end HTTP scenario.
+    #[arg(long)]
+    no_http: bool,
 }
 
 #[derive(Subcommand)]
@@ -215,9 +231,9 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
     }
 }
 
-/// Runs every benchmark scenario; fails if any run leaves the ledger inconsistent.
+/// Runs every benchmark scenario; fails if any run leaves the ledger inconsistent, or an HTTP run miscounts.
 async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCode> {
-    let options = if args.smoke {
+    let mut options = if args.smoke {
         quipu::bench::BenchOptions::smoke(postgres_url)
     } else {
         quipu::bench::BenchOptions {
@@ -228,16 +244,28 @@ async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCo
             concurrency: args.concurrency,
             max_batch: args.max_batch,
             postgres_url,
+            http: Some(quipu::bench_http::HttpOptions {
+                charge_rates: args.http_rates,
+                p2p_rates: args.http_p2p_rates,
+                seconds: args.http_seconds,
+                max_outstanding: args.http_max_outstanding,
+            }),
         }
     };
+    if args.no_http {
+        options.http = None;
+    }
+    if let Some(http) = &options.http {
+        http.validate()?;
+    }
     let report = quipu::bench::run(&options, &args.scratch).await?;
     println!("{}", quipu::bench::table(&report));
     std::fs::write(&args.json, serde_json::to_vec_pretty(&report)?)?;
     eprintln!("wrote {}", args.json.display());
-    if report.results.iter().all(|r| r.ledger_clean) {
+    if report.all_clean() {
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("quipu bench: a run left the ledger inconsistent");
+        eprintln!("quipu bench: a run left the ledger inconsistent, or an HTTP run's answers disagree with the store");
         Ok(ExitCode::FAILURE)
     }
 }

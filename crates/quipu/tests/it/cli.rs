@@ -87,11 +87,31 @@ async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
             ),
             ("UPDATE holds SET amount = 400", "UPDATE holds SET amount = 500", &["its record disagrees"][..]),
         ];
-        for (change, repair, expected) in cases {
+        let mut cases: Vec<(String, String, &[&str])> = cases
+            .into_iter()
+            .map(|(change, repair, expected)| (change.to_owned(), repair.to_owned(), expected))
+            .collect();
+        if backend == crate::harness::Backend::Postgres {
+            // No foreign key guards transfers' accounts on PostgreSQL (migration 0009); verify does.
+            let nowhere = "00000000-0000-0000-0000-000000000001";
+            cases.push((
+                format!(
+                    "UPDATE transfers SET credit_account_id = '{nowhere}' WHERE credit_account_id = '{}'",
+                    fees.id.0
+                ),
+                format!(
+                    "UPDATE transfers SET credit_account_id = '{}' WHERE credit_account_id = '{nowhere}'",
+                    fees.id.0
+                ),
+                &["names an account that does not exist"][..],
+            ));
+        }
+        for (change, repair, expected) in &cases {
+            let (change, repair) = (change.as_str(), repair.as_str());
             tamper(&storage, change).await;
             let (clean, stdout, _) = run_quipu(&verify, &[]);
             assert!(!clean, "verify must fail after: {change}");
-            for text in expected {
+            for text in expected.iter() {
                 assert!(stdout.contains(text), "after {change}, expected {text:?} in: {stdout}");
             }
             // Put it back, so this test too ends on a clean ledger.

@@ -5,6 +5,7 @@
 
 mod authorization;
 mod bad_input;
+mod bench_http;
 mod cards;
 mod cli;
 mod concurrency;
