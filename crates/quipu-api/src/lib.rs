@@ -22,10 +22,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use quipu_core::Services;
@@ -186,12 +186,30 @@ pub fn router(state: AppState) -> Router {
                 "this endpoint does not take that method",
             )
         })
+        .layer(middleware::from_fn_with_state(state.clone(), durable_answers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::from_fn(record_request))
         // Logs method, path and status; never headers or bodies (tokens, PINs).
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Answers a request that may have written only once what it wrote is
+/// durable: writes commit without waiting for the disk, and the ledger
+/// writer's barrier makes them durable together with the next batch (see
+/// `Store::sync`), so a request costs no fsync of its own. Reads (GET, HEAD)
+/// write nothing and are answered at once.
+async fn durable_answers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let response = next.run(request).await;
+    if !writes {
+        return response;
+    }
+    match state.services.ledger.durable().await {
+        Ok(()) => response,
+        Err(error) => problem::ApiError::from(error).into_response(),
+    }
 }
 
 /// Counts requests and their latency per route template (never per raw path,

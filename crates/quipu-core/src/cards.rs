@@ -321,7 +321,7 @@ impl Services {
 
     /// The card's own ledger account, created with the card.
     async fn card_account(&self, card: &CardRecord) -> CoreResult<AccountId> {
-        Ok(self.ensure_account(AccountOwner::Card(card.id), AccountKind::Card, card.currency).await?.id)
+        self.ensure_account(AccountOwner::Card(card.id), AccountKind::Card, card.currency).await
     }
 
     /// Where a card's money lives now: the card itself, or the card that

@@ -108,9 +108,15 @@ impl Services {
     }
 
     /// The next events for a stream, oldest first; advances the cursor.
+    ///
+    /// Events commit without waiting for the disk (see `Store::sync`), so a
+    /// stream may read one that is not yet durable; it waits for the
+    /// durability barrier before handing any out, so a till never hears of a
+    /// payment a crash could take back.
     pub async fn next_events(&self, cursor: &mut EventCursor) -> CoreResult<Vec<EventRecord>> {
         let events = self.store.events_after(cursor.merchant, cursor.after, &cursor.till, MAX_EVENT_PAGE).await?;
         if let Some(last) = events.last() {
+            self.ledger.durable().await?;
             cursor.after = last.seq;
         }
         Ok(events)

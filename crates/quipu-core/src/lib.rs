@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use quipu_domain::Timestamp;
-use quipu_domain::ledger::{Account, AccountKind, TransferId};
+use quipu_domain::ledger::{Account, AccountId, AccountKind, TransferId};
 use quipu_domain::limits::{CustomerTier, TierLimits};
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
 use quipu_store::{AccountOwner, OwnedAccount, Store};
@@ -186,11 +186,38 @@ pub struct Services {
     hasher: secrets::SecretHasher,
     /// Woken whenever this process writes a merchant event: live streams and the webhook sender listen.
     pub(crate) events_written: tokio::sync::Notify,
+    /// Account ids by (owner, kind, currency); see [`Services::ensure_account`].
+    account_ids: AccountIds,
+}
+
+/// Account ids already looked up. Bounded: past [`AccountIds::MAX`] entries
+/// it starts again empty (a lookup costs one indexed read), so memory stays
+/// flat however many accounts the network has.
+#[derive(Default)]
+struct AccountIds {
+    ids: std::sync::Mutex<HashMap<(AccountOwner, AccountKind, CurrencyCode), AccountId>>,
+}
+
+impl AccountIds {
+    const MAX: usize = 200_000;
+
+    fn get(&self, key: &(AccountOwner, AccountKind, CurrencyCode)) -> Option<AccountId> {
+        self.ids.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).copied()
+    }
+
+    fn insert(&self, key: (AccountOwner, AccountKind, CurrencyCode), id: AccountId) {
+        let mut ids = self.ids.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if ids.len() >= Self::MAX {
+            ids.clear();
+        }
+        ids.insert(key, id);
+    }
 }
 
 /// The background tasks; stop them with [`Background::shutdown`] after the
 /// HTTP server has finished its in-flight requests.
 pub struct Background {
+    store: Arc<dyn Store>,
     stop: watch::Sender<bool>,
     writer: JoinHandle<()>,
     sweeper: JoinHandle<()>,
@@ -198,14 +225,19 @@ pub struct Background {
 }
 
 impl Background {
-    /// Stops the sweeper, then lets the writer commit what is queued and stop.
-    /// Nothing acknowledged is lost: acknowledgement only ever follows a commit.
+    /// Stops the sweeper, then lets the writer commit what is queued and stop,
+    /// then makes the last writes durable. Nothing acknowledged is lost:
+    /// acknowledgement only ever follows a durable commit.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.sweeper.await;
         // An attempt cut short here is retried after its lease lapses.
         let _ = self.webhooks.await;
         let _ = self.writer.await;
+        // Writes since the writer's last commit (a webhook's last attempt, say) answered nobody yet.
+        if let Err(error) = self.store.sync().await {
+            tracing::warn!(%error, "the last writes before stopping may not be durable");
+        }
     }
 }
 
@@ -221,7 +253,15 @@ impl Services {
         let (stop, stop_signal) = watch::channel(false);
         let (ledger, writer) = LedgerWriter::spawn(store.clone(), clock.clone(), settings.writer, stop_signal.clone());
         let events_written = tokio::sync::Notify::new();
-        let services = Arc::new(Self { store, ledger, clock, settings, hasher, events_written });
+        let services = Arc::new(Self {
+            store,
+            ledger,
+            clock,
+            settings,
+            hasher,
+            events_written,
+            account_ids: AccountIds::default(),
+        });
         for currency in services.settings.currencies.iter() {
             for kind in [AccountKind::Issuance, AccountKind::FeeIncome] {
                 services.ensure_account(AccountOwner::System, kind, currency.code).await?;
@@ -229,26 +269,37 @@ impl Services {
         }
         let sweeper = tokio::spawn(sweep_expired_holds(services.clone(), stop_signal.clone()));
         let webhooks = tokio::spawn(webhooks::send_webhooks(services.clone(), stop_signal));
-        Ok((services, Background { stop, writer, sweeper, webhooks }))
+        let store = services.store.clone();
+        Ok((services, Background { store, stop, writer, sweeper, webhooks }))
     }
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
-    /// The owner's account of a kind in a currency, created on first use.
+    /// The id of the owner's account of a kind in a currency, created on first use.
+    ///
+    /// Remembered once known: an account is never deleted and never changes
+    /// owner, kind or currency (one per triple, by a unique key), so the id
+    /// holds for every process sharing the database, and a payment costs no
+    /// lookups for its wallet, merchant and fee accounts.
     pub async fn ensure_account(
         &self,
         owner: AccountOwner,
         kind: AccountKind,
         currency: CurrencyCode,
-    ) -> CoreResult<Account> {
-        let existing = self.store.accounts_of(owner).await?;
-        if let Some(account) = existing.into_iter().find(|a| a.kind == kind && a.currency == currency) {
-            return Ok(account);
+    ) -> CoreResult<AccountId> {
+        let key = (owner, kind, currency);
+        if let Some(id) = self.account_ids.get(&key) {
+            return Ok(id);
         }
-        let template = new_account(owner, kind, currency, self.now());
-        Ok(self.store.ensure_account(&template).await?)
+        let existing = self.store.accounts_of(owner).await?;
+        let id = match existing.into_iter().find(|a| a.kind == kind && a.currency == currency) {
+            Some(account) => account.id,
+            None => self.store.ensure_account(&new_account(owner, kind, currency, self.now())).await?.id,
+        };
+        self.account_ids.insert(key, id);
+        Ok(id)
     }
 
     /// Runs every ledger invariant check.

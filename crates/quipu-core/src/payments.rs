@@ -508,7 +508,9 @@ impl Services {
         let event = crate::events::payment_event(&moved, &name, now)?;
         if self.store.set_payment_status(payment.id, payment.status, to, failure, now, event.as_ref()).await? {
             self.events_written.notify_waiters();
+            return Ok(payment_view(&moved, &name));
         }
+        // Someone else moved it first (a retry in another process, housekeeping): show what they left.
         let current = self.store.payment(payment.id).await?.ok_or_else(|| CoreError::not_found("payment"))?;
         Ok(payment_view(&current, &name))
     }
@@ -604,12 +606,10 @@ impl Services {
         // A card pays from its own account; refunds follow its money (see `settle_refund`).
         let customer = match (payment.card_id, payment.customer_id) {
             (Some(card), _) => {
-                self.ensure_account(AccountOwner::Card(card), AccountKind::Card, payment.currency).await?.id
+                self.ensure_account(AccountOwner::Card(card), AccountKind::Card, payment.currency).await?
             }
             (None, Some(customer)) => {
-                self.ensure_account(AccountOwner::User(customer), AccountKind::CustomerWallet, payment.currency)
-                    .await?
-                    .id
+                self.ensure_account(AccountOwner::User(customer), AccountKind::CustomerWallet, payment.currency).await?
             }
             (None, None) => return Err(CoreError::from(quipu_store::corrupt("payments", "a payment with no payer"))),
         };
@@ -617,9 +617,8 @@ impl Services {
             customer,
             merchant: self
                 .ensure_account(AccountOwner::Merchant(payment.merchant_id), AccountKind::Merchant, payment.currency)
-                .await?
-                .id,
-            fee_income: self.ensure_account(AccountOwner::System, AccountKind::FeeIncome, payment.currency).await?.id,
+                .await?,
+            fee_income: self.ensure_account(AccountOwner::System, AccountKind::FeeIncome, payment.currency).await?,
         })
     }
 

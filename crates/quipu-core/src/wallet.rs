@@ -99,15 +99,15 @@ impl Services {
     }
 
     pub(crate) async fn float_of(&self, agent: UserId, currency: Currency) -> CoreResult<AccountId> {
-        Ok(self.ensure_account(AccountOwner::User(agent), AccountKind::AgentFloat, currency.code).await?.id)
+        self.ensure_account(AccountOwner::User(agent), AccountKind::AgentFloat, currency.code).await
     }
 
     async fn wallet_of(&self, customer: UserId, currency: Currency) -> CoreResult<AccountId> {
-        Ok(self.ensure_account(AccountOwner::User(customer), AccountKind::CustomerWallet, currency.code).await?.id)
+        self.ensure_account(AccountOwner::User(customer), AccountKind::CustomerWallet, currency.code).await
     }
 
     async fn issuance(&self, currency: Currency) -> CoreResult<AccountId> {
-        Ok(self.ensure_account(AccountOwner::System, AccountKind::Issuance, currency.code).await?.id)
+        self.ensure_account(AccountOwner::System, AccountKind::Issuance, currency.code).await
     }
 
     async fn agent(&self, agent_id: uuid::Uuid) -> CoreResult<UserRecord> {
@@ -266,7 +266,7 @@ impl Services {
             (None, Some(Role::Agent), Some(user)) => (AccountOwner::User(user), AccountKind::AgentFloat),
             _ => return Err(CoreError::not_found("account")),
         };
-        Ok(self.ensure_account(owner, kind, currency).await?.id.0)
+        Ok(self.ensure_account(owner, kind, currency).await?.0)
     }
 
     /// A CSV statement for a date range, for spreadsheets and accountants.

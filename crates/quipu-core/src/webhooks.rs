@@ -317,6 +317,11 @@ pub fn webhook_client(settings: &WebhookSettings) -> CoreResult<reqwest::Client>
 pub async fn deliver_due(services: &Services, client: &reqwest::Client) -> CoreResult<usize> {
     let now = services.now();
     let due = services.store.due_deliveries(now, SEND_BATCH).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    // Events commit without waiting for the disk: send none a crash could take back (see `Store::sync`).
+    services.ledger.durable().await?;
     let mut sent = 0;
     for delivery in &due {
         if !services.store.lease_delivery(delivery, now, now.plus_seconds(LEASE_SECONDS)).await? {

@@ -6,6 +6,15 @@
 //! caller is answered only after its batch's transaction committed, so an
 //! acknowledged transfer is on disk. The planner decides each chain on its
 //! own, so one failing command never fails its batch-mates.
+//!
+//! The writer is also the process's **durability barrier**. Every other write
+//! (a payment record, its status and event, an idempotency record, a
+//! session) commits without waiting for the disk, and whoever is about to
+//! let a write be seen outside the process (an HTTP answer, a live event, a
+//! webhook) first calls [`LedgerWriter::durable`]: it rides on the next batch,
+//! whose durable commit makes every write committed before it durable too
+//! (see `Store::sync`). So a request costs no fsync of its own, and under
+//! load thousands of requests share one.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,9 +45,11 @@ impl Default for WriterLimits {
     }
 }
 
-struct Job {
-    chain: Chain,
-    reply: oneshot::Sender<CoreResult<ChainResult>>,
+enum Job {
+    /// A chain to plan and commit.
+    Chain { chain: Chain, reply: oneshot::Sender<CoreResult<ChainResult>> },
+    /// Answered once a commit that began after it was asked for is durable.
+    Barrier { reply: oneshot::Sender<CoreResult<()>> },
 }
 
 /// A handle to submit chains. Cloning is cheap; when the last clone is
@@ -70,7 +81,16 @@ impl LedgerWriter {
     /// Commits one chain and returns its outcome once it is durable.
     pub async fn submit(&self, chain: Chain) -> CoreResult<ChainResult> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { chain, reply }).await.map_err(|_| shutting_down())?;
+        self.jobs.send(Job::Chain { chain, reply }).await.map_err(|_| shutting_down())?;
+        answer.await.map_err(|_| shutting_down())?
+    }
+
+    /// Returns once every write this process committed before the call is
+    /// durable. It shares the next batch's commit, or makes one (`Store::sync`)
+    /// if no chain is waiting.
+    pub async fn durable(&self) -> CoreResult<()> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::Barrier { reply }).await.map_err(|_| shutting_down())?;
         answer.await.map_err(|_| shutting_down())?
     }
 
@@ -114,6 +134,60 @@ impl LedgerWriter {
     }
 }
 
+/// Commits the chains among `jobs` as one batch (or syncs, if there are
+/// none) and answers every job.
+async fn commit(store: &dyn Store, clock: &dyn Clock, jobs: &mut Vec<Job>) {
+    let mut chains = Vec::with_capacity(jobs.len());
+    let mut replies = Vec::with_capacity(jobs.len());
+    let mut barriers = Vec::new();
+    for job in jobs.drain(..) {
+        match job {
+            Job::Chain { chain, reply } => {
+                chains.push(chain);
+                replies.push(reply);
+            }
+            Job::Barrier { reply } => barriers.push(reply),
+        }
+    }
+    if chains.is_empty() {
+        let synced = store.sync().await.map_err(CoreError::from);
+        metrics::counter!("quipu_ledger_syncs_total").increment(1);
+        answer_barriers(barriers, &synced);
+        return;
+    }
+    let started = Instant::now();
+    let outcome = store.commit_batch(&chains, clock.now()).await;
+    metrics::histogram!("quipu_ledger_batch_size").record(chains.len() as f64);
+    metrics::histogram!("quipu_ledger_commit_seconds").record(started.elapsed().as_secs_f64());
+    match outcome {
+        Ok(results) => {
+            // The batch's durable commit made every write before it durable too.
+            answer_barriers(barriers, &Ok(()));
+            metrics::counter!("quipu_ledger_chains_total").increment(chains.len() as u64);
+            for (reply, result) in replies.into_iter().zip(results) {
+                // A caller that gave up (timeout, disconnect) is fine: its chain is committed
+                // and a retry with the same id returns it.
+                let _ = reply.send(Ok(result));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, chains = chains.len(), "ledger batch failed; nothing of it was written");
+            metrics::counter!("quipu_ledger_batch_failures_total").increment(1);
+            let error = CoreError::from(error);
+            answer_barriers(barriers, &Err(error.clone()));
+            for reply in replies {
+                let _ = reply.send(Err(error.clone()));
+            }
+        }
+    }
+}
+
+fn answer_barriers(barriers: Vec<oneshot::Sender<CoreResult<()>>>, outcome: &CoreResult<()>) {
+    for reply in barriers {
+        let _ = reply.send(outcome.clone());
+    }
+}
+
 fn shutting_down() -> CoreError {
     CoreError::new(
         ErrorKind::Unavailable,
@@ -150,29 +224,7 @@ async fn run(
         if received == 0 {
             break;
         }
-        let (chains, replies): (Vec<Chain>, Vec<_>) = jobs.drain(..).map(|job| (job.chain, job.reply)).unzip();
-        let started = Instant::now();
-        let outcome = store.commit_batch(&chains, clock.now()).await;
-        metrics::histogram!("quipu_ledger_batch_size").record(chains.len() as f64);
-        metrics::histogram!("quipu_ledger_commit_seconds").record(started.elapsed().as_secs_f64());
-        match outcome {
-            Ok(results) => {
-                metrics::counter!("quipu_ledger_chains_total").increment(chains.len() as u64);
-                for (reply, result) in replies.into_iter().zip(results) {
-                    // A caller that gave up (timeout, disconnect) is fine: its chain is committed
-                    // and a retry with the same id returns it.
-                    let _ = reply.send(Ok(result));
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, chains = chains.len(), "ledger batch failed; nothing of it was written");
-                metrics::counter!("quipu_ledger_batch_failures_total").increment(1);
-                let error = CoreError::from(error);
-                for reply in replies {
-                    let _ = reply.send(Err(error.clone()));
-                }
-            }
-        }
+        commit(store.as_ref(), clock.as_ref(), &mut jobs).await;
     }
     tracing::info!("ledger writer drained and stopped");
 }

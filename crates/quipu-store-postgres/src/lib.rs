@@ -1,7 +1,10 @@
 //! Quipu's PostgreSQL backend.
 //!
-//! Every connection runs with `synchronous_commit=on`, so a commit is
-//! durable before it is acknowledged. Several Quipu processes may share one
+//! Ledger batches and [`Store::sync`] commit with `synchronous_commit=on`
+//! (the commit waits for the WAL flush, which covers every commit before it);
+//! every other transaction commits with `synchronous_commit=off`, without
+//! waiting, and is acknowledged only after one of those (see `Store::sync`).
+//! Several Quipu processes may share one
 //! database: ledger writers serialize on the single `ledger_clock` row
 //! (`SELECT … FOR UPDATE`, always locked first), then lock the batch's
 //! accounts in ascending id order, so concurrent batches never deadlock and
@@ -40,6 +43,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// batches across processes and hands out the clock under the lock.
 const LOCK_LEDGER_CLOCK: &str = "SELECT last_timestamp FROM ledger_clock WHERE id = 1 FOR UPDATE";
 
+/// This transaction's commit waits for its WAL to be flushed, and with it every commit before.
+const DURABLE_COMMIT: &str = "SET LOCAL synchronous_commit = on";
+
 /// Takes `ledger_facts`' queries to one read-only snapshot.
 const SET_SNAPSHOT: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
@@ -53,12 +59,15 @@ impl PostgresStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(db_error("parsing postgres options"))?
-            // Durable before acknowledged, whatever the server's default. Read
-            // committed, whatever the server's default: after a batch takes the
-            // clock lock, each statement sees what the previous writer committed.
-            // (sqlx passes these as `-c key=value` unescaped, hence the `\ `.)
-            .options([("synchronous_commit", "on"), ("default_transaction_isolation", r"read\ committed")]);
+            // Commits do not wait for the disk unless they say so (ledger batches and syncs do; see
+            // Store::sync), whatever the server's default. Read committed, whatever the server's
+            // default: after a batch takes the clock lock, each statement sees what the previous
+            // writer committed. (sqlx passes these as `-c key=value` unescaped, hence the `\ `.)
+            .options([("synchronous_commit", "off"), ("default_transaction_isolation", r"read\ committed")]);
+        // No ping before each use: it is a round trip per statement. A connection the server
+        // dropped fails its next statement instead, which the caller sees as retryable.
         let pool = PgPoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(max_connections.max(1))
             .connect_with(options)
             .await
@@ -250,6 +259,7 @@ impl PostgresStore {
         lookup: Lookup,
     ) -> StoreResult<Option<Vec<ChainResult>>> {
         let mut tx = self.pool.begin().await.map_err(db_error("starting a ledger batch"))?;
+        sqlx::query(DURABLE_COMMIT).execute(&mut *tx).await.map_err(db_error("making a ledger batch durable"))?;
         let view = load_view(&mut tx, chains, lookup).await?;
         let plan = plan_batch(view, chains, now);
         if lookup == Lookup::AssumeNew {
@@ -270,13 +280,13 @@ impl PostgresStore {
             upsert_hold(&mut tx, hold).await?;
         }
         update_balances(&mut tx, &plan.accounts).await?;
-        if !plan.new_transfers.is_empty() {
-            sqlx::query(sql::UPDATE_LAST_TIMESTAMP)
-                .bind(plan.last_timestamp.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error("advancing the ledger clock"))?;
-        }
+        // Always a change, even for a batch that moved nothing: it is also the durability barrier,
+        // and a transaction that wrote nothing would not wait for the flush.
+        sqlx::query(sql::UPDATE_LEDGER_CLOCK)
+            .bind(plan.last_timestamp.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error("advancing the ledger clock"))?;
         tx.commit().await.map_err(db_error("committing a ledger batch"))?;
         Ok(Some(plan.results))
     }
@@ -315,6 +325,14 @@ impl Store for PostgresStore {
         self.attempt_batch(chains, now, Lookup::LoadStored)
             .await?
             .ok_or(StoreError::Conflict("a transfer id was stored during its own batch"))
+    }
+
+    async fn sync(&self) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error("starting a sync"))?;
+        sqlx::query(DURABLE_COMMIT).execute(&mut *tx).await.map_err(db_error("making a sync durable"))?;
+        sqlx::query(sql::COUNT_DURABLE_COMMIT).execute(&mut *tx).await.map_err(db_error("making writes durable"))?;
+        tx.commit().await.map_err(db_error("committing a sync"))?;
+        Ok(())
     }
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<OwnedAccount>> {

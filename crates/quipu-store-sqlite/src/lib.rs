@@ -1,7 +1,10 @@
 //! Quipu's embedded SQLite backend.
 //!
-//! One file in WAL mode with `synchronous=FULL`, so a commit is on disk
-//! before it is acknowledged. Writes go through a pool of exactly one
+//! One file in WAL mode. Ledger batches and [`Store::sync`] commit with
+//! `synchronous=FULL` (the WAL is fsynced, and with it every commit before);
+//! every other write commits with `synchronous=NORMAL`, without waiting for
+//! the disk, and is acknowledged only after one of those (see `Store::sync`).
+//! Writes go through a pool of exactly one
 //! connection: SQLite allows one writer anyway, and a single connection
 //! means a transaction never meets `SQLITE_BUSY` half-way. Reads use a
 //! separate pool and see committed snapshots.
@@ -60,12 +63,16 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         migrate(&options).await?;
+        // No ping before each use: the database is in this process, and a ping is one more hop to
+        // the connection's worker thread per statement.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE_KIB))
+            .test_before_acquire(false)
+            .connect_with(options.clone().synchronous(SqliteSynchronous::Normal).pragma("cache_size", WRITER_CACHE_KIB))
             .await
             .map_err(db_error("opening the sqlite writer"))?;
         let reader = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(read_connections.max(1))
             .connect_with(options.read_only(true))
             .await
@@ -275,36 +282,59 @@ impl SqliteStore {
         now: Timestamp,
         lookup: Lookup,
     ) -> StoreResult<Option<Vec<ChainResult>>> {
-        let mut tx = self.writer.begin().await.map_err(db_error("starting a ledger batch"))?;
-        let view = load_view(&mut tx, chains, lookup).await?;
-        let plan = plan_batch(view, chains, now);
-        if lookup == Lookup::AssumeNew {
-            let refused = refused_command_ids(chains, &plan.results);
-            let stored: Vec<(Uuid,)> = fetch_in(&mut tx, "SELECT id FROM transfers", "id", &refused).await?;
-            if !stored.is_empty() {
-                tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
-                return Ok(None);
-            }
-        }
-        let inserted = insert_transfers(&mut tx, &plan.new_transfers).await?;
-        if usize::try_from(inserted).ok() != Some(plan.new_transfers.len()) {
+        let mut conn = self.writer.acquire().await.map_err(db_error("acquiring the writer"))?;
+        set_synchronous(&mut conn, true).await?;
+        let attempt = attempt_batch_on(&mut conn, chains, now, lookup).await;
+        // Left at FULL, the connection would only be slower.
+        let _ = set_synchronous(&mut conn, false).await;
+        attempt
+    }
+}
+
+/// Sets whether the writer's commits wait for the disk (FULL) or not (NORMAL); SQLite allows it only
+/// between transactions.
+async fn set_synchronous(conn: &mut SqliteConnection, durable: bool) -> StoreResult<()> {
+    let statement = if durable { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
+    sqlx::query(statement).execute(&mut *conn).await.map_err(db_error("setting synchronous"))?;
+    Ok(())
+}
+
+/// [`SqliteStore::attempt_batch`] on the writer connection, which is set to commit durably.
+async fn attempt_batch_on(
+    conn: &mut SqliteConnection,
+    chains: &[Chain],
+    now: Timestamp,
+    lookup: Lookup,
+) -> StoreResult<Option<Vec<ChainResult>>> {
+    let mut tx = conn.begin().await.map_err(db_error("starting a ledger batch"))?;
+    let view = load_view(&mut tx, chains, lookup).await?;
+    let plan = plan_batch(view, chains, now);
+    if lookup == Lookup::AssumeNew {
+        let refused = refused_command_ids(chains, &plan.results);
+        let stored: Vec<(Uuid,)> = fetch_in(&mut tx, "SELECT id FROM transfers", "id", &refused).await?;
+        if !stored.is_empty() {
             tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
             return Ok(None);
         }
-        for hold in &plan.holds {
-            upsert_hold(&mut tx, hold).await?;
-        }
-        update_balances(&mut tx, &plan.accounts).await?;
-        if !plan.new_transfers.is_empty() {
-            sqlx::query(sql::UPDATE_LAST_TIMESTAMP)
-                .bind(plan.last_timestamp.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error("advancing the ledger clock"))?;
-        }
-        tx.commit().await.map_err(db_error("committing a ledger batch"))?;
-        Ok(Some(plan.results))
     }
+    let inserted = insert_transfers(&mut tx, &plan.new_transfers).await?;
+    if usize::try_from(inserted).ok() != Some(plan.new_transfers.len()) {
+        tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
+        return Ok(None);
+    }
+    for hold in &plan.holds {
+        upsert_hold(&mut tx, hold).await?;
+    }
+    update_balances(&mut tx, &plan.accounts).await?;
+    // Always a change, even for a batch that moved nothing: a commit that changes no page writes
+    // nothing to the WAL, so it would not fsync, and the batch is also the durability barrier.
+    sqlx::query(sql::UPDATE_LEDGER_CLOCK)
+        .bind(plan.last_timestamp.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error("advancing the ledger clock"))?;
+    tx.commit().await.map_err(db_error("committing a ledger batch"))?;
+    Ok(Some(plan.results))
 }
 
 quipu_store::payment_store_methods!(SqliteStore, writer, reader);
@@ -333,6 +363,19 @@ impl Store for SqliteStore {
         self.attempt_batch(chains, now, Lookup::LoadStored)
             .await?
             .ok_or(StoreError::Conflict("a transfer id was stored during its own batch"))
+    }
+
+    async fn sync(&self) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await.map_err(db_error("acquiring the writer"))?;
+        set_synchronous(&mut conn, true).await?;
+        // A real change, so the commit writes a WAL frame and fsyncs the WAL (see attempt_batch_on).
+        let synced = sqlx::query(sql::COUNT_DURABLE_COMMIT)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+            .map_err(db_error("making writes durable"));
+        let _ = set_synchronous(&mut conn, false).await;
+        synced
     }
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<OwnedAccount>> {

@@ -290,8 +290,23 @@ pub trait Store:
     /// answers each chain. Loads with [`quipu_domain::ledger::BatchKeys`],
     /// locks accounts in ascending id order, plans with
     /// [`quipu_domain::ledger::plan_batch`], writes the plan.
-    /// An `Err` means nothing of the batch was written.
+    /// An `Err` means nothing of the batch was written. Like [`Store::sync`],
+    /// a committed batch also makes durable every write committed before it.
     async fn commit_batch(&self, chains: &[Chain], now: Timestamp) -> StoreResult<Vec<ChainResult>>;
+
+    /// Makes every write committed before this call durable.
+    ///
+    /// Only ledger batches wait for the disk when they commit; every other
+    /// write commits without (SQLite `synchronous=NORMAL`, PostgreSQL
+    /// `synchronous_commit=off`). That is safe because both logs are
+    /// sequential: a durable commit flushes every commit before it, and a
+    /// crash loses at most a suffix of undurable commits, never one from the
+    /// middle. So a write is acknowledged only after a durable commit that
+    /// began after it (the ledger writer's barrier), and what a crash loses
+    /// is a state the system already recovers from: a payment still
+    /// `processing` is finished by housekeeping, a lost idempotency record
+    /// is rebuilt by the retry.
+    async fn sync(&self) -> StoreResult<()>;
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<OwnedAccount>>;
 

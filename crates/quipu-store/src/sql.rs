@@ -18,7 +18,12 @@ pub const SELECT_TRANSFER: &str = "SELECT id, debit_account_id, credit_account_i
 pub const UPSERT_HOLD: &str = "INSERT INTO holds (pending_id, debit_account_id, credit_account_id, amount, currency, expires_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (pending_id) DO UPDATE SET state = excluded.state";
 pub const SELECT_EXPIRED_HOLDS: &str = "SELECT pending_id FROM holds WHERE state = 'open' AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2";
 pub const SELECT_LAST_TIMESTAMP: &str = "SELECT last_timestamp FROM ledger_clock WHERE id = 1";
-pub const UPDATE_LAST_TIMESTAMP: &str = "UPDATE ledger_clock SET last_timestamp = $1 WHERE id = 1";
+/// Every durable commit changes the clock row (`durable_commits` counts them), so even a batch
+/// that moved nothing writes to the log and waits for the disk: it is also the durability barrier.
+pub const UPDATE_LEDGER_CLOCK: &str =
+    "UPDATE ledger_clock SET last_timestamp = $1, durable_commits = durable_commits + 1 WHERE id = 1";
+/// `Store::sync`'s change: the clock row counts one more durable commit.
+pub const COUNT_DURABLE_COMMIT: &str = "UPDATE ledger_clock SET durable_commits = durable_commits + 1 WHERE id = 1";
 
 /// History: a `UNION ALL` of the two indexed sides, so each side walks its
 /// (account, timestamp) index backwards instead of scanning on `OR`.

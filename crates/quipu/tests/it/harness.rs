@@ -122,6 +122,28 @@ impl Storage {
         assert!(report.is_clean(), "ledger invariants violated on {:?}: {:#?}", self.backend, report.violations);
     }
 
+    /// How many durable commits (ledger batches and syncs) the database has seen, read behind the
+    /// store's back.
+    pub async fn durable_commits(&self) -> i64 {
+        const COUNT: &str = "SELECT durable_commits FROM ledger_clock WHERE id = 1";
+        match (&self.sqlite_dir, &self.postgres) {
+            (Some(dir), _) => {
+                let url = format!("sqlite://{}?mode=ro", dir.path().join(quipu::app::SQLITE_FILE).display());
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                let count = sqlx::query_scalar(COUNT).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                count
+            }
+            (_, Some(pg)) => {
+                let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
+                let count = sqlx::query_scalar(COUNT).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                count
+            }
+            _ => unreachable!(),
+        }
+    }
+
     pub async fn dispose(self) {
         if let Some(pg) = &self.postgres {
             pg.drop_database().await;
