@@ -20,11 +20,11 @@ use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{
     Account, AccountFlags, AccountId, AccountKind, BatchKeys, Chain, ChainResult, Hold, LedgerView, Transfer,
-    TransferId, plan_batch,
+    TransferId,
 };
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
-use quipu_store::batch::{Lookup, refused_command_ids};
+use quipu_store::batch::Lookup;
 use quipu_store::rows::{
     AccountRow, ApiKeyRow, FundingSourceRow, HoldRow, IdempotencyRow, MerchantRow, SessionRow, SumsRow, TransferRow,
     UserRow,
@@ -248,6 +248,12 @@ async fn insert_user(conn: &mut PgConnection, u: &UserRecord) -> Result<(), sqlx
         .map(|_| ())
 }
 
+quipu_store::ledger_batch_write!(PgConnection);
+
+async fn stored_transfer_ids(conn: &mut PgConnection, ids: &[Uuid]) -> StoreResult<Vec<(Uuid,)>> {
+    fetch_any(conn, "SELECT id FROM transfers WHERE id = ANY($1)", ids).await
+}
+
 impl PostgresStore {
     /// One try at a ledger batch in one transaction. `None` when a command id
     /// assumed new was already stored: nothing is written, and the caller
@@ -260,35 +266,12 @@ impl PostgresStore {
     ) -> StoreResult<Option<Vec<ChainResult>>> {
         let mut tx = self.pool.begin().await.map_err(db_error("starting a ledger batch"))?;
         sqlx::query(DURABLE_COMMIT).execute(&mut *tx).await.map_err(db_error("making a ledger batch durable"))?;
-        let view = load_view(&mut tx, chains, lookup).await?;
-        let plan = plan_batch(view, chains, now);
-        if lookup == Lookup::AssumeNew {
-            let refused = refused_command_ids(chains, &plan.results);
-            let stored: Vec<(Uuid,)> =
-                fetch_any(&mut tx, "SELECT id FROM transfers WHERE id = ANY($1)", &refused).await?;
-            if !stored.is_empty() {
-                tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
-                return Ok(None);
-            }
+        let written = write_batch(&mut tx, chains, now, lookup).await?;
+        match written {
+            Some(_) => tx.commit().await.map_err(db_error("committing a ledger batch"))?,
+            None => tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?,
         }
-        let inserted = insert_transfers(&mut tx, &plan.new_transfers).await?;
-        if usize::try_from(inserted).ok() != Some(plan.new_transfers.len()) {
-            tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
-            return Ok(None);
-        }
-        for hold in &plan.holds {
-            upsert_hold(&mut tx, hold).await?;
-        }
-        update_balances(&mut tx, &plan.accounts).await?;
-        // Always a change, even for a batch that moved nothing: it is also the durability barrier,
-        // and a transaction that wrote nothing would not wait for the flush.
-        sqlx::query(sql::UPDATE_LEDGER_CLOCK)
-            .bind(plan.last_timestamp.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error("advancing the ledger clock"))?;
-        tx.commit().await.map_err(db_error("committing a ledger batch"))?;
-        Ok(Some(plan.results))
+        Ok(written)
     }
 }
 

@@ -19,11 +19,11 @@ use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{
     Account, AccountFlags, AccountId, AccountKind, BatchKeys, Chain, ChainResult, Hold, LedgerView, Transfer,
-    TransferId, plan_batch,
+    TransferId,
 };
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
-use quipu_store::batch::{Lookup, refused_command_ids, statement_chunks};
+use quipu_store::batch::{Lookup, statement_chunks};
 use quipu_store::rows::{
     AccountRow, ApiKeyRow, FundingSourceRow, HoldRow, IdempotencyRow, MerchantRow, SessionRow, SumsRow, TransferRow,
     UserRow,
@@ -307,34 +307,18 @@ async fn attempt_batch_on(
     lookup: Lookup,
 ) -> StoreResult<Option<Vec<ChainResult>>> {
     let mut tx = conn.begin().await.map_err(db_error("starting a ledger batch"))?;
-    let view = load_view(&mut tx, chains, lookup).await?;
-    let plan = plan_batch(view, chains, now);
-    if lookup == Lookup::AssumeNew {
-        let refused = refused_command_ids(chains, &plan.results);
-        let stored: Vec<(Uuid,)> = fetch_in(&mut tx, "SELECT id FROM transfers", "id", &refused).await?;
-        if !stored.is_empty() {
-            tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
-            return Ok(None);
-        }
+    let written = write_batch(&mut tx, chains, now, lookup).await?;
+    match written {
+        Some(_) => tx.commit().await.map_err(db_error("committing a ledger batch"))?,
+        None => tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?,
     }
-    let inserted = insert_transfers(&mut tx, &plan.new_transfers).await?;
-    if usize::try_from(inserted).ok() != Some(plan.new_transfers.len()) {
-        tx.rollback().await.map_err(db_error("rolling back a ledger batch"))?;
-        return Ok(None);
-    }
-    for hold in &plan.holds {
-        upsert_hold(&mut tx, hold).await?;
-    }
-    update_balances(&mut tx, &plan.accounts).await?;
-    // Always a change, even for a batch that moved nothing: a commit that changes no page writes
-    // nothing to the WAL, so it would not fsync, and the batch is also the durability barrier.
-    sqlx::query(sql::UPDATE_LEDGER_CLOCK)
-        .bind(plan.last_timestamp.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error("advancing the ledger clock"))?;
-    tx.commit().await.map_err(db_error("committing a ledger batch"))?;
-    Ok(Some(plan.results))
+    Ok(written)
+}
+
+quipu_store::ledger_batch_write!(SqliteConnection);
+
+async fn stored_transfer_ids(conn: &mut SqliteConnection, ids: &[Uuid]) -> StoreResult<Vec<(Uuid,)>> {
+    fetch_in(conn, "SELECT id FROM transfers", "id", ids).await
 }
 
 quipu_store::payment_store_methods!(SqliteStore, writer, reader);

@@ -47,6 +47,50 @@ pub fn refused_command_ids(chains: &[Chain], results: &[ChainResult]) -> Vec<Uui
         .collect()
 }
 
+/// Defines, for a backend, `write_batch(conn, chains, now, lookup)`: plans a
+/// batch against what the backend loads and writes the plan, inside the
+/// caller's transaction, then answers each chain; `None` when a command id
+/// assumed new turned out to be stored, and the caller must roll back (see
+/// [`Lookup`]). The backend defines, in scope where this is expanded:
+/// `load_view`, `stored_transfer_ids`, `insert_transfers`, `upsert_hold` and
+/// `update_balances`. `ledger_batch_write!(sqlx::SqliteConnection)`.
+#[macro_export]
+macro_rules! ledger_batch_write {
+    ($conn:ty) => {
+        async fn write_batch(
+            conn: &mut $conn,
+            chains: &[quipu_domain::ledger::Chain],
+            now: quipu_domain::Timestamp,
+            lookup: $crate::batch::Lookup,
+        ) -> $crate::StoreResult<Option<Vec<quipu_domain::ledger::ChainResult>>> {
+            let view = load_view(conn, chains, lookup).await?;
+            let plan = quipu_domain::ledger::plan_batch(view, chains, now);
+            if lookup == $crate::batch::Lookup::AssumeNew {
+                let refused = $crate::batch::refused_command_ids(chains, &plan.results);
+                if !stored_transfer_ids(conn, &refused).await?.is_empty() {
+                    return Ok(None);
+                }
+            }
+            let inserted = insert_transfers(conn, &plan.new_transfers).await?;
+            if usize::try_from(inserted).ok() != Some(plan.new_transfers.len()) {
+                return Ok(None);
+            }
+            for hold in &plan.holds {
+                upsert_hold(conn, hold).await?;
+            }
+            update_balances(conn, &plan.accounts).await?;
+            // Always a change, even for a batch that moved nothing: it is also the durability
+            // barrier, and a commit that changed nothing would not wait for the disk.
+            sqlx::query($crate::sql::UPDATE_LEDGER_CLOCK)
+                .bind(plan.last_timestamp.0)
+                .execute(&mut *conn)
+                .await
+                .map_err($crate::db_error("advancing the ledger clock"))?;
+            Ok(Some(plan.results))
+        }
+    };
+}
+
 /// The most rows in one multi-row statement: a power of two, so the pieces
 /// [`statement_chunks`] cuts are powers of two too. 512 rows of 11 columns
 /// stay far below SQLite's 32 766 bound parameters.
