@@ -233,8 +233,21 @@ fn ratios(results: &[ScenarioResult]) -> Vec<Ratio> {
 pub(crate) struct BenchDatabase {
     pub(crate) backend: &'static str,
     pub(crate) store: Arc<dyn Store>,
+    /// The same store, typed, so the bench can close its connections before a `quipu serve` process takes over.
+    connections: Connections,
     sqlite_dir: Option<std::path::PathBuf>,
     postgres: Option<(String, String)>,
+}
+
+enum Connections {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PostgresStore>),
+}
+
+/// The URL of database `name` on the server `admin_url` names.
+fn database_url(admin_url: &str, name: &str) -> String {
+    let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
+    format!("{base}/{name}")
 }
 
 /// Connection pool sizes of a bench database.
@@ -262,19 +275,65 @@ impl BenchDatabase {
                 let mut admin = sqlx::PgConnection::connect(admin_url).await?;
                 sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
                 admin.close().await?;
-                let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
-                let url = format!("{base}/{name}");
-                let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url, pools.postgres_connections).await?);
-                Ok(Self { backend, store, sqlite_dir: None, postgres: Some((admin_url.to_owned(), name)) })
+                let store = Arc::new(
+                    PostgresStore::connect(&database_url(admin_url, &name), pools.postgres_connections).await?,
+                );
+                Ok(Self {
+                    backend,
+                    store: store.clone(),
+                    connections: Connections::Postgres(store),
+                    sqlite_dir: None,
+                    postgres: Some((admin_url.to_owned(), name)),
+                })
             }
             _ => {
                 let dir = scratch.join(&name);
                 std::fs::create_dir_all(&dir)?;
-                let file = dir.join(crate::app::SQLITE_FILE);
-                let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&file, pools.sqlite_readers).await?);
-                Ok(Self { backend: "sqlite", store, sqlite_dir: Some(dir), postgres: None })
+                let store =
+                    Arc::new(SqliteStore::open(&dir.join(crate::app::SQLITE_FILE), pools.sqlite_readers).await?);
+                Ok(Self {
+                    backend: "sqlite",
+                    store: store.clone(),
+                    connections: Connections::Sqlite(store),
+                    sqlite_dir: Some(dir),
+                    postgres: None,
+                })
             }
         }
+    }
+
+    /// The SQLite data directory (what `quipu serve --data-dir` takes), if this is SQLite.
+    pub(crate) fn sqlite_dir(&self) -> Option<&Path> {
+        self.sqlite_dir.as_deref()
+    }
+
+    /// The PostgreSQL database's URL, if this is PostgreSQL.
+    pub(crate) fn postgres_url(&self) -> Option<String> {
+        self.postgres.as_ref().map(|(admin_url, name)| database_url(admin_url, name))
+    }
+
+    /// Closes the bench's own connections; `store` fails every call until [`Self::reopen`].
+    /// On SQLite this leaves a server's single writer the database's only writer.
+    pub(crate) async fn close(&self) {
+        match &self.connections {
+            Connections::Sqlite(store) => store.close().await,
+            Connections::Postgres(store) => store.close().await,
+        }
+    }
+
+    /// Opens the bench's connections again, after [`Self::close`].
+    pub(crate) async fn reopen(&mut self, pools: &Pools) -> Fallible<()> {
+        self.close().await;
+        if let Some(dir) = &self.sqlite_dir {
+            let store = Arc::new(SqliteStore::open(&dir.join(crate::app::SQLITE_FILE), pools.sqlite_readers).await?);
+            self.store = store.clone();
+            self.connections = Connections::Sqlite(store);
+        } else if let Some(url) = self.postgres_url() {
+            let store = Arc::new(PostgresStore::connect(&url, pools.postgres_connections).await?);
+            self.store = store.clone();
+            self.connections = Connections::Postgres(store);
+        }
+        Ok(())
     }
 
     /// Bytes the database takes now.
@@ -299,6 +358,7 @@ impl BenchDatabase {
     }
 
     pub(crate) async fn dispose(self) {
+        self.close().await;
         drop(self.store);
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
@@ -524,7 +584,12 @@ pub(crate) fn peak_rss_mib() -> Option<f64> {
 
 /// A memory figure of this process from /proc/self/status (Linux), in MiB: `VmHWM:` (peak resident), `VmRSS:` (now).
 pub(crate) fn status_mib(field: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    process_status_mib("self", field)
+}
+
+/// The same figure of process `pid` ("self" for this one), from /proc/<pid>/status (Linux), in MiB.
+pub(crate) fn process_status_mib(pid: &str, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|line| line.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)

@@ -1,6 +1,6 @@
-//! `quipu bench`, end to end: a real Quipu server in this process, driven
-//! over loopback HTTP by an open-loop load generator, with real
-//! authentication, on a fresh database per backend.
+//! `quipu bench`, end to end: a real `quipu serve` process, driven over
+//! loopback HTTP by an open-loop load generator in the bench's process, with
+//! real authentication, on a fresh database per backend.
 //!
 //! Two kinds of request, each run at fixed arrival rates, one run per rate:
 //! - **charge**: a till (a cashier's session) charges a customer's one-time
@@ -15,8 +15,8 @@
 //! due time, not from when it was sent: a server (or generator) that falls
 //! behind shows it as latency, instead of silently slowing the offered load
 //! (coordinated omission). The generator runs on a runtime and OS thread of
-//! its own, so it competes with the server for the cores as a separate
-//! process would, not inside the server's scheduler. Latencies include up to
+//! its own in the bench's process; the server is another process, so each
+//! has its own scheduler and they share only the cores. Latencies include up to
 //! about 1 ms of timer granularity. Everything is bounded: a run offers
 //! `rate × seconds` requests (at most [`MAX_REQUESTS_PER_RUN`]); at most
 //! `max_outstanding` are in flight, and one due while the cap is reached is
@@ -35,32 +35,42 @@
 //! float to every wallet. Every measured request is then a real HTTP request
 //! that the server authenticates and serves through its production path.
 //!
-//! **Settings: production defaults, with no deviation.** `Settings::new`
-//! with USD. None has to be relaxed: charges and transfers are 1.00 to 4.99,
+//! **Settings: production defaults, with no deviation.** The server is the
+//! `quipu serve` binary started with only `--data-dir` (SQLite) or the
+//! database URL (PostgreSQL, through `QUIPU_DATABASE_URL` so the password
+//! stays out of the process list) and `--listen`, and no `QUIPU_*` variable
+//! of the bench's environment, so it runs on `quipu serve`'s defaults:
+//! `Settings::new` with USD, which seeding uses too. None has to be relaxed: charges and transfers are 1.00 to 4.99,
 //! below the 20.00 PIN-approval threshold and the basic tier's 500.00 per
 //! payment; every wallet holds 1 000.00, under the basic tier's 2 000.00
 //! balance limit (so P2P credits fit), and a run spends a small part of it
 //! (each device pays at most ten times per 60-second step it is used in), far
 //! from the 1 000.00 daily limit; nobody logs in over HTTP, so the per-address
-//! login limit never applies. Storage pools are `quipu serve`'s: 8 SQLite
-//! readers, 16 PostgreSQL connections.
+//! login limit never applies. Storage pools are `quipu serve`'s own (8 SQLite
+//! readers, 16 PostgreSQL connections). The bench closes its own connections
+//! before the server starts, so on SQLite the server's writer is the only one.
 //!
-//! **Memory**: the peak RSS is the whole process's during the run, server and
-//! generator (its connections' buffers count too). The high-water mark is
-//! reset as each run starts, so the peak also holds what earlier runs left
-//! allocated; the RSS at the start is reported beside it.
+//! **Memory**: `peak_rss_mib` and `start_rss_mib` are the server process's
+//! alone, not the bench's: its high-water resident memory (`VmHWM`) read just
+//! before it is stopped, and its resident memory (`VmRSS`) once it is ready.
+//! Each run has a fresh process, so the peak is that run's; the load
+//! generator and the earlier scenarios count in neither.
 //!
-//! **After each run** the server stops gracefully (in-flight requests finish,
-//! the ledger writer drains), every ledger invariant is checked, and the
-//! store is asked what the run left: completed payments (count and gross) or
-//! P2P transfers (count and sum), which must equal the 201s the generator
+//! **After each run** the server stops gracefully on SIGTERM (in-flight
+//! requests finish, the ledger writer drains) and must exit cleanly; then the
+//! bench reopens the database, checks every ledger invariant, and asks the
+//! store what the run left: completed payments (count and gross) or P2P
+//! transfers (count and sum), which must equal the 201s the generator
 //! counted. Each run starts a fresh server on the backend's database; runs
 //! of one backend share it, and payment codes are never handed out twice.
+//! The server's output goes to a log file in the scratch directory, removed
+//! when the run ends well and kept (and quoted in the error) when it does not.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -77,15 +87,13 @@ use quipu_store::payments::DeviceRecord;
 use quipu_store::{AccountOwner, Enrollment, HistoryQuery, MerchantRecord, SessionRecord, Store, UserRecord};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
-use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::Fallible;
-use crate::app::Server;
-use crate::bench::{BenchDatabase, BenchOptions, Percentiles, Pools, peak_rss_mib, status_mib};
+use crate::bench::{BenchDatabase, BenchOptions, Percentiles, Pools, process_status_mib};
 
 /// Most requests one run offers, whatever rate × seconds says.
 pub const MAX_REQUESTS_PER_RUN: usize = 1_000_000;
@@ -94,8 +102,14 @@ const MAX_SECONDS: f64 = 600.0;
 const MAX_OUTSTANDING: usize = 16_384;
 /// Past the server's 30 s request timeout, so a slow request ends in the server's 408, not the client's.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(40);
-/// `quipu serve`'s pools: `SQLITE_READERS` in app.rs, the default `database_max_connections` in config.rs.
-const SERVE_POOLS: Pools = Pools { sqlite_readers: 8, postgres_connections: 16 };
+/// The bench's own pools, for seeding and the checks after each run; the server has its own.
+const BENCH_POOLS: Pools = Pools { sqlite_readers: 8, postgres_connections: 16 };
+/// How long a fresh `quipu serve` may take to answer `/readyz` (it runs migrations first).
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a server may take to stop on SIGTERM: past the 30 s request timeout, so in-flight requests can end.
+const STOP_TIMEOUT: Duration = Duration::from_secs(60);
+/// Lines of the server's log quoted in an error.
+const LOG_TAIL_LINES: usize = 30;
 /// What every wallet starts with (1 000.00): half the basic tier's balance limit.
 const FUNDING: Amount = Amount(100_000);
 /// Amounts are 1.00 to 4.99: below the PIN-approval threshold (20.00) and every tier limit.
@@ -122,12 +136,21 @@ pub struct HttpOptions {
     pub seconds: f64,
     /// Most requests in flight; one due beyond it is dropped and counted.
     pub max_outstanding: usize,
+    /// The `quipu` binary to run as the server; `None` is this process's own executable, which is
+    /// `quipu` under `quipu bench` (a test names `CARGO_BIN_EXE_quipu`, its own executable being the test's).
+    pub server_binary: Option<PathBuf>,
 }
 
 impl HttpOptions {
     /// Small enough for CI (a couple of seconds per backend), and still every kind of request.
     pub fn smoke() -> Self {
-        Self { charge_rates: vec![200.0], p2p_rates: vec![4.0], seconds: 1.5, max_outstanding: 1_024 }
+        Self {
+            charge_rates: vec![200.0],
+            p2p_rates: vec![4.0],
+            seconds: 1.5,
+            max_outstanding: 1_024,
+            server_binary: None,
+        }
     }
 
     /// Refuses shapes that are unbounded or meaningless.
@@ -180,9 +203,9 @@ pub struct HttpScenarioResult {
     pub errors: BTreeMap<String, u64>,
     /// Due while `max_outstanding` requests were in flight, so never sent.
     pub dropped: u64,
-    /// The process's (server and generator) peak resident memory during the run, in MiB.
+    /// The server process's peak resident memory (`VmHWM`) over the run, read just before it is stopped, in MiB.
     pub peak_rss_mib: Option<f64>,
-    /// Its resident memory as the run started: what earlier runs left allocated, which the peak includes.
+    /// The server process's resident memory (`VmRSS`) once it was ready, before any load, in MiB.
     pub start_rss_mib: Option<f64>,
     /// Every ledger invariant held after the run.
     pub ledger_clean: bool,
@@ -199,15 +222,20 @@ pub struct HttpScenarioResult {
 /// Runs every rate of both kinds on each backend (SQLite; PostgreSQL with a URL), each backend on a fresh database.
 pub async fn run(http: &HttpOptions, options: &BenchOptions, scratch: &Path) -> Fallible<Vec<HttpScenarioResult>> {
     http.validate()?;
+    let binary = match &http.server_binary {
+        Some(binary) => binary.clone(),
+        None => std::env::current_exe().map_err(|e| format!("cannot find the quipu binary to serve: {e}"))?,
+    };
     let mut backends = vec!["sqlite"];
     if options.postgres_url.is_some() {
         backends.push("postgres");
     }
     let mut results = Vec::new();
     for backend in backends {
-        let database =
-            BenchDatabase::create_with(backend, options.postgres_url.as_deref(), scratch, &SERVE_POOLS).await?;
-        let runs = backend_runs(&database, http, options, &mut results).await;
+        let mut database =
+            BenchDatabase::create_with(backend, options.postgres_url.as_deref(), scratch, &BENCH_POOLS).await?;
+        let serve = Serve { binary: &binary, scratch };
+        let runs = backend_runs(&mut database, &serve, http, options, &mut results).await;
         database.dispose().await;
         runs?;
     }
@@ -216,7 +244,8 @@ pub async fn run(http: &HttpOptions, options: &BenchOptions, scratch: &Path) -> 
 
 /// Seeds the backend's database once, then runs every rate on it.
 async fn backend_runs(
-    database: &BenchDatabase,
+    database: &mut BenchDatabase,
+    serve: &Serve<'_>,
     http: &HttpOptions,
     options: &BenchOptions,
     results: &mut Vec<HttpScenarioResult>,
@@ -236,7 +265,7 @@ async fn backend_runs(
     );
     let runs = http.charge_rates.iter().map(|rate| (HttpKind::Charge, *rate));
     for (kind, rate) in runs.chain(http.p2p_rates.iter().map(|rate| (HttpKind::P2p, *rate))) {
-        let result = run_once(database, &network, &settings, kind, rate, http).await?;
+        let result = run_once(database, serve, &network, kind, rate, http).await?;
         eprintln!("{}", row(&result));
         results.push(result);
     }
@@ -665,21 +694,21 @@ fn decimal(minor: i64) -> String {
     format!("{}.{:02}", minor / 100, minor % 100)
 }
 
-/// One run on a fresh server over the backend's database; the server is stopped before the checks.
+/// One run on a fresh `quipu serve` process over the backend's database; the server is stopped before the checks.
 async fn run_once(
-    database: &BenchDatabase,
+    database: &mut BenchDatabase,
+    serve: &Serve<'_>,
     network: &Network,
-    settings: &Settings,
     kind: HttpKind,
     rate: f64,
     http: &HttpOptions,
 ) -> Fallible<HttpScenarioResult> {
-    let store = database.store.clone();
-    reset_peak_rss();
-    let start_rss = status_mib("VmRSS:");
+    // The server's writer must be the database's only writer (SQLite), and its pool gets every connection it asks for.
+    database.close().await;
     let from = SystemClock.now();
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let server = Server::start(store.clone(), Arc::new(SystemClock), settings.clone(), listener).await?;
+    let log = serve.scratch.join(format!("quipu-bench-serve-{}-{kind:?}-{rate}.log", database.backend));
+    let server = ServeProcess::start(serve.binary, database, log).await?;
+    let start_rss = server.status_mib("VmRSS:");
     let path = match kind {
         HttpKind::Charge => "/merchant/charges",
         HttpKind::P2p => "/transfers/p2p",
@@ -692,10 +721,13 @@ async fn run_once(
         }
         Err(error) => Err(error),
     };
+    // Read before SIGTERM: once the process is gone, so is its /proc entry.
+    let peak_rss = server.status_mib("VmHWM:");
     // Stopped however the load went: in-flight requests finish and the ledger writer drains.
     let stopped = server.stop().await;
     let (measured, ()) = (measured?, stopped?);
-    let peak_rss = peak_rss_mib();
+    database.reopen(&BENCH_POOLS).await?;
+    let store = database.store.clone();
     let to = SystemClock.now().next();
     let ledger_clean = quipu_domain::verify::verify(&store.ledger_facts().await?).is_clean();
     let (stored, stored_minor_units) = match kind {
@@ -735,11 +767,115 @@ fn loopback_url(addr: SocketAddr, path: &str) -> Fallible<String> {
     Ok(format!("http://{addr}/api/v1{path}"))
 }
 
-/// Lets the next `peak_rss_mib` report this run's peak rather than an earlier
-/// scenario's (Linux: writing 5 to clear_refs resets the high-water mark).
-/// Where that is refused, the figure is the process's peak so far.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// What every run's server is started from.
+struct Serve<'a> {
+    binary: &'a Path,
+    /// Where the servers' logs go.
+    scratch: &'a Path,
+}
+
+/// A running `quipu serve` process. Dropping it kills the process (SIGKILL), so no
+/// error path leaves one behind; [`ServeProcess::stop`] is the graceful way.
+struct ServeProcess {
+    child: tokio::process::Child,
+    pid: u32,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl ServeProcess {
+    /// Starts `binary serve` on the database and waits until it answers `/readyz`.
+    async fn start(binary: &Path, database: &BenchDatabase, log: PathBuf) -> Fallible<Self> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+        let output = std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+        let mut command = tokio::process::Command::new(binary);
+        // Nothing in the bench's environment may change the server's settings from `quipu serve`'s defaults.
+        for (key, _) in std::env::vars_os() {
+            if key.as_encoded_bytes().starts_with(b"QUIPU_") {
+                command.env_remove(key);
+            }
+        }
+        if let Some(dir) = database.sqlite_dir() {
+            command.arg("--data-dir").arg(dir);
+        }
+        if let Some(url) = database.postgres_url() {
+            // The variable rather than `--database-url`: it keeps the password out of the process list.
+            command.env("QUIPU_DATABASE_URL", url);
+        }
+        command
+            .arg("serve")
+            .arg("--listen")
+            .arg(addr.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(output.try_clone()?))
+            .stderr(Stdio::from(output))
+            .kill_on_drop(true);
+        let child = command.spawn().map_err(|e| format!("cannot start {} serve: {e}", binary.display()))?;
+        let pid = child.id().ok_or("quipu serve exited as it started")?;
+        let mut server = Self { child, pid, addr, log };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&mut self) -> Fallible<()> {
+        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build()?;
+        let url = format!("http://{}/readyz", self.addr);
+        let deadline = Instant::now().checked_add(READY_TIMEOUT).ok_or("readiness deadline overflows")?;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Err(self.failure(&format!("exited before it was ready ({status})")));
+            }
+            if client.get(&url).send().await.is_ok_and(|response| response.status() == reqwest::StatusCode::OK) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(self.failure(&format!("was not ready within {} s", READY_TIMEOUT.as_secs())));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A memory figure of the server process, from its /proc status.
+    fn status_mib(&self, field: &str) -> Option<f64> {
+        process_status_mib(&self.pid.to_string(), field)
+    }
+
+    /// Graceful stop, as an operator's service manager does it: SIGTERM, then a clean exit.
+    async fn stop(mut self) -> Fallible<()> {
+        // The child is not reaped before the wait below, so its pid cannot have been reused.
+        let signalled = tokio::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await;
+        if !signalled.as_ref().is_ok_and(|status| status.success()) {
+            return Err(self.failure(&format!("could not be sent SIGTERM ({signalled:?})")));
+        }
+        match tokio::time::timeout(STOP_TIMEOUT, self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => {
+                let _ = std::fs::remove_file(&self.log);
+                Ok(())
+            }
+            Ok(Ok(status)) => Err(self.failure(&format!("exited with {status} on SIGTERM"))),
+            Ok(Err(error)) => Err(self.failure(&format!("could not be waited for: {error}"))),
+            Err(_) => Err(self.failure(&format!("did not stop within {} s of SIGTERM", STOP_TIMEOUT.as_secs()))),
+        }
+    }
+
+    /// An error naming what went wrong, with the end of the server's log (kept on disk).
+    fn failure(&self, what: &str) -> Box<dyn std::error::Error + Send + Sync> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines.get(lines.len().saturating_sub(LOG_TAIL_LINES)..).unwrap_or_default().join("\n");
+        format!("quipu serve on {} {what}; its log ({}) ends:\n{tail}", self.addr, self.log.display()).into()
+    }
+}
+
+/// A port on 127.0.0.1 free just now; the server binds it a moment later (and says so if it was taken).
+fn free_port() -> Fallible<u16> {
+    Ok(std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
 }
 
 struct Plan {
@@ -988,7 +1124,13 @@ mod tests {
 
     #[test]
     fn shapes_are_bounded_and_amounts_stay_below_the_approval_threshold() {
-        let http = HttpOptions { charge_rates: vec![1_000.0], p2p_rates: vec![5.0], seconds: 2.0, max_outstanding: 8 };
+        let http = HttpOptions {
+            charge_rates: vec![1_000.0],
+            p2p_rates: vec![5.0],
+            seconds: 2.0,
+            max_outstanding: 8,
+            server_binary: None,
+        };
         assert!(http.validate().is_ok());
         assert_eq!(http.count(1_000.0), 2_000);
         assert!(HttpOptions { seconds: 0.0, ..http.clone() }.validate().is_err());

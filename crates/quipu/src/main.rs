@@ -249,6 +249,8 @@ async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCo
                 p2p_rates: args.http_p2p_rates,
                 seconds: args.http_seconds,
                 max_outstanding: args.http_max_outstanding,
+                // This very binary serves: `quipu bench` runs as `quipu`.
+                server_binary: None,
             }),
         }
     };

@@ -5,13 +5,20 @@
 use quipu::bench::BenchOptions;
 use quipu::bench_http::{HttpKind, HttpOptions};
 
-use crate::harness::{Backend, backends, postgres_url};
+use crate::harness::{Backend, backends, postgres_url, quipu_binary};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_http_request_is_answered_and_matches_the_store() {
     let postgres = backends().contains(&Backend::Postgres).then(postgres_url).flatten();
     let scratch = tempfile::tempdir().unwrap();
-    let http = HttpOptions { charge_rates: vec![20.0], p2p_rates: vec![2.0], seconds: 1.0, max_outstanding: 64 };
+    // The test's own executable is not `quipu`: every run's server is the built binary.
+    let http = HttpOptions {
+        charge_rates: vec![20.0],
+        p2p_rates: vec![2.0],
+        seconds: 1.0,
+        max_outstanding: 64,
+        server_binary: Some(quipu_binary()),
+    };
     let options = BenchOptions {
         payments: 0,
         naive_payments: 0,
