@@ -28,6 +28,19 @@ const CHECK_CLAIM_SECONDS: i64 = 30;
 /// Most funding sources a customer may register.
 const MAX_FUNDING_SOURCES: u32 = 10;
 
+/// A fresh session for `user`: the bearer token, shown once to its owner, and
+/// the record to store, which holds only the token's SHA-256.
+pub fn new_session(user: UserId, now: Timestamp, ttl_seconds: i64) -> (String, SessionRecord) {
+    let token = format!("{SESSION_PREFIX}{}", random_hex(32));
+    let session = SessionRecord {
+        token_hash: sha256(token.as_bytes()),
+        user_id: user,
+        created_at: now,
+        expires_at: now.plus_seconds(ttl_seconds),
+    };
+    (token, session)
+}
+
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -326,14 +339,7 @@ impl Services {
             SecretCheck::Locked(until) => return Err(locked("login_locked", until)),
             SecretCheck::Busy => return Err(busy()),
         }
-        let now = self.now();
-        let token = format!("{SESSION_PREFIX}{}", random_hex(32));
-        let session = SessionRecord {
-            token_hash: sha256(token.as_bytes()),
-            user_id: user.id,
-            created_at: now,
-            expires_at: now.plus_seconds(self.settings.session_ttl_seconds),
-        };
+        let (token, session) = new_session(user.id, self.now(), self.settings.session_ttl_seconds);
         self.store.insert_session(&session).await?;
         Ok(SessionView { token, expires_at: rfc3339(session.expires_at), user: UserView::from(&user) })
     }

@@ -24,7 +24,7 @@ use quipu_domain::ledger::{
 };
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
-use quipu_store::batch::Lookup;
+use quipu_store::batch::{Lookup, commit_in_attempts};
 use quipu_store::rows::{
     AccountRow, ApiKeyRow, FundingSourceRow, HoldRow, IdempotencyRow, MerchantRow, SessionRow, SumsRow, TransferRow,
     UserRow,
@@ -301,21 +301,7 @@ impl Store for PostgresStore {
 
     async fn commit_batch(&self, chains: &[Chain], now: Timestamp) -> StoreResult<Vec<ChainResult>> {
         // See quipu_store::batch: the first attempt reads no transfer ids.
-        if let Some(results) = self.attempt_batch(chains, now, Lookup::AssumeNew).await? {
-            return Ok(results);
-        }
-        // Batches serialize on the clock lock, so nothing wrote between the two attempts.
-        self.attempt_batch(chains, now, Lookup::LoadStored)
-            .await?
-            .ok_or(StoreError::Conflict("a transfer id was stored during its own batch"))
-    }
-
-    async fn sync(&self) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db_error("starting a sync"))?;
-        sqlx::query(DURABLE_COMMIT).execute(&mut *tx).await.map_err(db_error("making a sync durable"))?;
-        sqlx::query(sql::COUNT_DURABLE_COMMIT).execute(&mut *tx).await.map_err(db_error("making writes durable"))?;
-        tx.commit().await.map_err(db_error("committing a sync"))?;
-        Ok(())
+        commit_in_attempts(|lookup| self.attempt_batch(chains, now, lookup)).await
     }
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<OwnedAccount>> {

@@ -23,7 +23,7 @@ use quipu_domain::ledger::{
 };
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
-use quipu_store::batch::{Lookup, statement_chunks};
+use quipu_store::batch::{Lookup, commit_in_attempts, statement_chunks};
 use quipu_store::rows::{
     AccountRow, ApiKeyRow, FundingSourceRow, HoldRow, IdempotencyRow, MerchantRow, SessionRow, SumsRow, TransferRow,
     UserRow,
@@ -340,26 +340,7 @@ impl Store for SqliteStore {
 
     async fn commit_batch(&self, chains: &[Chain], now: Timestamp) -> StoreResult<Vec<ChainResult>> {
         // See quipu_store::batch: the first attempt reads no transfer ids.
-        if let Some(results) = self.attempt_batch(chains, now, Lookup::AssumeNew).await? {
-            return Ok(results);
-        }
-        // The single writer connection means nothing wrote between the two attempts.
-        self.attempt_batch(chains, now, Lookup::LoadStored)
-            .await?
-            .ok_or(StoreError::Conflict("a transfer id was stored during its own batch"))
-    }
-
-    async fn sync(&self) -> StoreResult<()> {
-        let mut conn = self.writer.acquire().await.map_err(db_error("acquiring the writer"))?;
-        set_synchronous(&mut conn, true).await?;
-        // A real change, so the commit writes a WAL frame and fsyncs the WAL (see attempt_batch_on).
-        let synced = sqlx::query(sql::COUNT_DURABLE_COMMIT)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ())
-            .map_err(db_error("making writes durable"));
-        let _ = set_synchronous(&mut conn, false).await;
-        synced
+        commit_in_attempts(|lookup| self.attempt_batch(chains, now, lookup)).await
     }
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<OwnedAccount>> {

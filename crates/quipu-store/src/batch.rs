@@ -23,8 +23,12 @@
 //! - **Each account once.** A plan holds each account once, so a hot merchant
 //!   is one row of one `UPDATE` per batch however many payments it took.
 
+use std::future::Future;
+
 use quipu_domain::ledger::{Chain, ChainResult};
 use uuid::Uuid;
+
+use crate::{StoreError, StoreResult};
 
 /// Whether an attempt at a ledger batch loads the stored transfers its commands name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +37,22 @@ pub enum Lookup {
     AssumeNew,
     /// Load the stored transfers first; used after [`Lookup::AssumeNew`] met a stored id.
     LoadStored,
+}
+
+/// A ledger batch in at most two attempts, each in a transaction of its own:
+/// first assuming every command id is new, then, if one was not, with the
+/// stored transfers loaded. Nothing else writes transfers between the two
+/// (SQLite has one writer connection; PostgreSQL batches serialize on the
+/// clock lock), so a second miss means the database changed under the batch.
+pub async fn commit_in_attempts<F, Fut>(attempt: F) -> StoreResult<Vec<ChainResult>>
+where
+    F: Fn(Lookup) -> Fut,
+    Fut: Future<Output = StoreResult<Option<Vec<ChainResult>>>>,
+{
+    if let Some(results) = attempt(Lookup::AssumeNew).await? {
+        return Ok(results);
+    }
+    attempt(Lookup::LoadStored).await?.ok_or(StoreError::Conflict("a transfer id was stored during its own batch"))
 }
 
 /// The command ids of every chain the plan refused: on a [`Lookup::AssumeNew`]

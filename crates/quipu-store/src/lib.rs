@@ -306,7 +306,13 @@ pub trait Store:
     /// is a state the system already recovers from: a payment still
     /// `processing` is finished by housekeeping, a lost idempotency record
     /// is rebuilt by the retry.
-    async fn sync(&self) -> StoreResult<()>;
+    ///
+    /// It is an empty ledger batch: every batch changes the clock row, so
+    /// even one that moves nothing writes to the log and waits for the disk.
+    async fn sync(&self) -> StoreResult<()> {
+        // An empty batch plans nothing, so its clock is never read.
+        self.commit_batch(&[], Timestamp(0)).await.map(|_| ())
+    }
 
     async fn account(&self, id: AccountId) -> StoreResult<Option<OwnedAccount>>;
 

@@ -22,8 +22,6 @@ pub const SELECT_LAST_TIMESTAMP: &str = "SELECT last_timestamp FROM ledger_clock
 /// that moved nothing writes to the log and waits for the disk: it is also the durability barrier.
 pub const UPDATE_LEDGER_CLOCK: &str =
     "UPDATE ledger_clock SET last_timestamp = $1, durable_commits = durable_commits + 1 WHERE id = 1";
-/// `Store::sync`'s change: the clock row counts one more durable commit.
-pub const COUNT_DURABLE_COMMIT: &str = "UPDATE ledger_clock SET durable_commits = durable_commits + 1 WHERE id = 1";
 
 /// History: a `UNION ALL` of the two indexed sides, so each side walks its
 /// (account, timestamp) index backwards instead of scanning on `OR`.

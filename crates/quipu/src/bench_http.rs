@@ -76,15 +76,15 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use quipu_codes::numeric;
-use quipu_core::secrets::{SecretHasher, random_hex, sha256};
+use quipu_core::secrets::SecretHasher;
 use quipu_core::{Clock, LedgerWriter, Settings, SystemClock, WriterLimits, new_account};
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, Role, UserId};
 use quipu_domain::ledger::{AccountId, AccountKind, TransferCode, TransferCommand, TransferId, TransferOp};
-use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
+use quipu_domain::money::{Amount, Currency, CurrencyCode, CurrencySet};
 use quipu_domain::payment::DeviceStatus;
 use quipu_store::payments::DeviceRecord;
-use quipu_store::{AccountOwner, Enrollment, HistoryQuery, MerchantRecord, SessionRecord, Store, UserRecord};
+use quipu_store::{AccountOwner, Enrollment, HistoryQuery, MerchantRecord, Store, UserRecord};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
 use tokio::sync::{Semaphore, oneshot, watch};
@@ -112,6 +112,15 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 const LOG_TAIL_LINES: usize = 30;
 /// What every wallet starts with (1 000.00): half the basic tier's balance limit.
 const FUNDING: Amount = Amount(100_000);
+/// The bench's one currency. A wrong code would fail the build, not a run: this is evaluated at compile time.
+const USD: Currency = Currency {
+    code: match CurrencyCode::parse_const(*b"USD") {
+        Some(code) => code,
+        None => unreachable!(),
+    },
+    numeric: 840,
+    exponent: 2,
+};
 /// Amounts are 1.00 to 4.99: below the PIN-approval threshold (20.00) and every tier limit.
 const MIN_AMOUNT: i64 = 100;
 const AMOUNT_STEPS: usize = 400;
@@ -369,7 +378,7 @@ async fn enroll_customers(
     hashes: &Hashes,
     now: Timestamp,
 ) -> Fallible<Vec<Customer>> {
-    let currency = usd()?;
+    let currency = USD.code;
     let mut customers = Vec::with_capacity(count);
     let mut enrollment = Enrollment::default();
     for index in 0..count {
@@ -396,7 +405,7 @@ async fn open_tills(
     hashes: &Hashes,
     now: Timestamp,
 ) -> Fallible<Vec<Till>> {
-    let currency = usd()?;
+    let currency = USD.code;
     let mut cashiers = Vec::with_capacity(count);
     for index in 0..count {
         let merchant = MerchantRecord {
@@ -427,21 +436,14 @@ async fn open_tills(
 
 /// A session as login makes one: a random token, stored as its SHA-256. Returns the Authorization header.
 async fn open_session(store: Arc<dyn Store>, user: UserId, ttl_seconds: i64, now: Timestamp) -> Fallible<HeaderValue> {
-    // The `qps_` prefix is what `Services::authenticate` takes for a session token.
-    let token = format!("qps_{}", random_hex(32));
-    let session = SessionRecord {
-        token_hash: sha256(token.as_bytes()),
-        user_id: user,
-        created_at: now,
-        expires_at: now.plus_seconds(ttl_seconds),
-    };
+    let (token, session) = quipu_core::access::new_session(user, now, ttl_seconds);
     store.insert_session(&session).await?;
     Ok(HeaderValue::from_str(&format!("Bearer {token}"))?)
 }
 
 /// Issues e-money into an agent's float, then cashes in [`FUNDING`] to every wallet, through the ledger writer.
 async fn fund(store: &Arc<dyn Store>, customers: &[Customer], hashes: &Hashes, now: Timestamp) -> Fallible<()> {
-    let currency = usd()?;
+    let currency = USD.code;
     let agent = user(Role::Agent, "+25560000000".into(), hashes, None, now);
     let float = new_account(AccountOwner::User(agent.id), AccountKind::AgentFloat, currency, now);
     let agent_id = agent.id;
@@ -552,10 +554,6 @@ where
         done.push(finished??);
     }
     Ok(done)
-}
-
-fn usd() -> Fallible<CurrencyCode> {
-    Ok(CurrencyCode::parse("USD")?)
 }
 
 /// Hands out payment codes as customers' apps do: each (device, step, slot) once.
@@ -690,8 +688,9 @@ fn amount_for(index: usize) -> i64 {
     MIN_AMOUNT + i64::try_from(index % AMOUNT_STEPS).unwrap_or(0)
 }
 
+/// `amount` minor units of USD as the API takes them: `1.05`.
 fn decimal(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor % 100)
+    USD.format_amount(Amount(minor))
 }
 
 /// One run on a fresh `quipu serve` process over the backend's database; the server is stopped before the checks.
