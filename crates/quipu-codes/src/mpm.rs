@@ -74,12 +74,26 @@ enum Level {
     Leaf,
 }
 
+/// What an object at a given id holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Text,
+    Template,
+    /// Nested objects when the value parses as such, otherwise a plain value.
+    TemplateOrText,
+}
+
 impl Level {
-    fn is_template(self, id: u8) -> bool {
-        match self {
-            Level::Root => matches!(id, 26..=51 | 62 | 64 | 80..=99),
-            Level::AdditionalData => matches!(id, 50..=99),
-            Level::Leaf => false,
+    /// EMV calls root 80–99 (unreserved) and 62's 50–99 (payment-system specific) templates, but
+    /// their content belongs to whoever uses them, and real schemes put plain values there (a
+    /// wallet's message in 81), so the reader takes either. The ids EMV itself defines stay
+    /// strict: 26–51 (merchant accounts: Quipu's 26 and other schemes' GUIs are read from their
+    /// sub-id 00, and a broken account template must be refused, not read as text), 62 and 64.
+    fn slot(self, id: u8) -> Slot {
+        match (self, id) {
+            (Level::Root, 26..=51 | 62 | 64) => Slot::Template,
+            (Level::Root, 80..=99) | (Level::AdditionalData, 50..=99) => Slot::TemplateOrText,
+            _ => Slot::Text,
         }
     }
 
@@ -167,10 +181,15 @@ fn parse_level(chars: &[char], level: Level, parent: &str) -> Result<Vec<DataObj
         if std::mem::replace(slot, true) {
             return Err(MpmError::DuplicateId { path });
         }
-        let value = if level.is_template(id) {
-            Value::Template(parse_level(value, level.child(id), &path)?)
-        } else {
-            Value::Text(value.iter().collect())
+        let value = match level.slot(id) {
+            Slot::Text => Value::Text(value.iter().collect()),
+            Slot::Template => Value::Template(parse_level(value, level.child(id), &path)?),
+            // Text that happens to parse reads as a template; either way it writes back the same
+            // characters. One extra pass at most: these children are leaves.
+            Slot::TemplateOrText => match parse_level(value, level.child(id), &path) {
+                Ok(children) => Value::Template(children),
+                Err(_) => Value::Text(value.iter().collect()),
+            },
         };
         objects.push(DataObject { id: id_text, value });
         offset = end;
@@ -179,10 +198,16 @@ fn parse_level(chars: &[char], level: Level, parent: &str) -> Result<Vec<DataObj
 }
 
 /// Writes a payload tree back exactly as given, checking its structure: ids,
-/// lengths, templates where templates belong, `00` first. A `63` object, if
-/// present, must be last and hold the right CRC (in either case, kept as
-/// written); without one, the CRC is computed and appended.
+/// lengths, templates where templates belong (text or a template where the
+/// reader takes either), `00` first. A `63` object, if present, must be last
+/// and hold the right CRC (in either case, kept as written); without one, the
+/// CRC is computed and appended.
 pub fn encode(payload: &Payload) -> Result<String, MpmError> {
+    write(payload, false)
+}
+
+/// `strict` refuses plain values where EMV says template: Quipu writes what the spec says.
+fn write(payload: &Payload, strict: bool) -> Result<String, MpmError> {
     if payload.objects.first().map(|o| o.id.as_str()) != Some("00") {
         return Err(MpmError::FormatIndicatorNotFirst);
     }
@@ -196,7 +221,7 @@ pub fn encode(payload: &Payload) -> Result<String, MpmError> {
     if body.iter().any(|o| o.id == "63") {
         return Err(MpmError::CrcNotLast);
     }
-    let mut text = write_level(body, Level::Root, "")?;
+    let mut text = write_level(body, Level::Root, "", strict)?;
     text.push_str("6304");
     let computed = crc_hex(text.as_bytes());
     match stated_crc {
@@ -207,7 +232,7 @@ pub fn encode(payload: &Payload) -> Result<String, MpmError> {
     Ok(text)
 }
 
-fn write_level(objects: &[DataObject], level: Level, parent: &str) -> Result<String, MpmError> {
+fn write_level(objects: &[DataObject], level: Level, parent: &str, strict: bool) -> Result<String, MpmError> {
     let mut out = String::new();
     let mut seen = [false; 100];
     for object in objects {
@@ -220,11 +245,14 @@ fn write_level(objects: &[DataObject], level: Level, parent: &str) -> Result<Str
         if std::mem::replace(slot, true) {
             return Err(MpmError::DuplicateId { path });
         }
-        let value = match (&object.value, level.is_template(id)) {
-            (Value::Text(text), false) => text.clone(),
-            (Value::Template(children), true) => write_level(children, level.child(id), &path)?,
-            (Value::Text(_), true) => return Err(MpmError::Invalid { path, reason: "this id holds a template" }),
-            (Value::Template(_), false) => {
+        let value = match (&object.value, level.slot(id)) {
+            (Value::Text(text), Slot::Text) => text.clone(),
+            (Value::Text(text), Slot::TemplateOrText) if !strict => text.clone(),
+            (Value::Template(children), Slot::Template | Slot::TemplateOrText) => {
+                write_level(children, level.child(id), &path, strict)?
+            }
+            (Value::Text(_), _) => return Err(MpmError::Invalid { path, reason: "this id holds a template" }),
+            (Value::Template(_), Slot::Text) => {
                 return Err(MpmError::Invalid { path, reason: "this id holds text, not a template" });
             }
         };
@@ -295,7 +323,8 @@ impl Payload {
 }
 
 /// Writes a payload Quipu issues: [`encode`], after checking every known
-/// field against the EMVCo formats and that the mandatory ones are present.
+/// field against the EMVCo formats and that the mandatory ones are present,
+/// and with templates wherever EMV says template (80–99, 62's 50–99 included).
 pub fn encode_strict(payload: &Payload) -> Result<String, MpmError> {
     let invalid = |path: &str, reason: &'static str| MpmError::Invalid { path: path.to_owned(), reason };
     if payload.text("00") != Some("01") {
@@ -324,7 +353,7 @@ pub fn encode_strict(payload: &Payload) -> Result<String, MpmError> {
             }
         }
     }
-    encode(payload)
+    write(payload, true)
 }
 
 struct Rule {
