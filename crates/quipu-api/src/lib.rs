@@ -198,7 +198,7 @@ pub fn router(state: AppState) -> Router {
 /// Answers a request that may have written only once what it wrote is
 /// durable: writes commit without waiting for the disk, and the ledger
 /// writer's barrier makes them durable together with the next batch (see
-/// `Store::sync`), so a request costs no fsync of its own. Reads (GET, HEAD)
+/// `LedgerStore::sync`), so a request costs no fsync of its own. Reads (GET, HEAD)
 /// write nothing and are answered at once.
 async fn durable_answers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);

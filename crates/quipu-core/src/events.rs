@@ -109,7 +109,7 @@ impl Services {
 
     /// The next events for a stream, oldest first; advances the cursor.
     ///
-    /// Events commit without waiting for the disk (see `Store::sync`), so a
+    /// Events commit without waiting for the disk (see `LedgerStore::sync`), so a
     /// stream may read one that is not yet durable; it waits for the
     /// durability barrier before handing any out, so a till never hears of a
     /// payment a crash could take back.

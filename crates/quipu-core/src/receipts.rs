@@ -4,7 +4,7 @@
 use quipu_domain::Timestamp;
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::payment::{self as rules, PaymentMethod};
-use quipu_store::payments::{MAX_SUMMARY_REFUNDS, PaymentTotalsRow, SummaryRefundRow};
+use quipu_store::payments::{MAX_SUMMARY_REFUNDS, PaymentTotals, SummaryRefund};
 use time::{Date, Month, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
@@ -87,31 +87,29 @@ impl Services {
 
 /// Adds up each currency: net is what reached the merchant's account, gross less fees less refunds
 /// plus the fee share refunds gave back.
-fn summary_lines(totals: &[PaymentTotalsRow], refunds: &[SummaryRefundRow]) -> CoreResult<Vec<SummaryLineView>> {
-    let mut currencies: Vec<&str> =
-        totals.iter().map(|t| t.currency.as_str()).chain(refunds.iter().map(|r| r.currency.as_str())).collect();
-    currencies.sort_unstable();
+fn summary_lines(totals: &[PaymentTotals], refunds: &[SummaryRefund]) -> CoreResult<Vec<SummaryLineView>> {
+    let mut currencies: Vec<CurrencyCode> =
+        totals.iter().map(|t| t.currency).chain(refunds.iter().map(|r| r.currency)).collect();
+    currencies.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
     currencies.dedup();
     let mut lines = Vec::with_capacity(currencies.len());
-    for code in currencies {
-        let currency = CurrencyCode::parse(code).map_err(|_| corrupt_currency(code))?;
-        let (mut count, mut gross, mut fees) = (0, Amount::ZERO, Amount::ZERO);
-        for t in totals.iter().filter(|t| t.currency == code) {
-            count += t.count;
-            gross = gross.checked_add(Amount(t.gross))?;
-            fees = fees.checked_add(Amount(t.fees))?;
+    for currency in currencies {
+        let (mut count, mut gross, mut fees) = (0u64, Amount::ZERO, Amount::ZERO);
+        for t in totals.iter().filter(|t| t.currency == currency) {
+            count = count.saturating_add(t.count);
+            gross = gross.checked_add(t.gross)?;
+            fees = fees.checked_add(t.fees)?;
         }
         let (mut refunded, mut fees_returned) = (Amount::ZERO, Amount::ZERO);
-        for r in refunds.iter().filter(|r| r.currency == code) {
-            refunded = refunded.checked_add(Amount(r.amount))?;
-            let share =
-                rules::fee_returned(Amount(r.paid), Amount(r.fee), Amount(r.refunded_before), Amount(r.amount))?;
-            fees_returned = fees_returned.checked_add(share)?;
+        for r in refunds.iter().filter(|r| r.currency == currency) {
+            refunded = refunded.checked_add(r.amount)?;
+            fees_returned =
+                fees_returned.checked_add(rules::fee_returned(r.paid, r.fee, r.refunded_before, r.amount)?)?;
         }
         let net = gross.checked_sub(fees)?.checked_sub(refunded)?.checked_add(fees_returned)?;
         lines.push(SummaryLineView {
-            currency: code.to_owned(),
-            payments: count,
+            currency: currency.to_string(),
+            payments: i64::try_from(count).unwrap_or(i64::MAX),
             gross: MoneyView::new(gross, currency),
             fees: MoneyView::new(fees, currency),
             refunds: MoneyView::new(refunded, currency),
@@ -120,10 +118,6 @@ fn summary_lines(totals: &[PaymentTotalsRow], refunds: &[SummaryRefundRow]) -> C
         });
     }
     Ok(lines)
-}
-
-fn corrupt_currency(code: &str) -> CoreError {
-    CoreError::from(quipu_store::corrupt("payments", format!("currency {code:?}")))
 }
 
 /// The day `date` (or today) at a fixed UTC offset, as `[from, to)` in ledger time.
@@ -181,11 +175,16 @@ mod tests {
 
     #[test]
     fn net_is_gross_less_fees_and_refunds_plus_the_fee_refunds_gave_back() {
-        let totals = [PaymentTotalsRow { currency: "USD".into(), count: 2, gross: 3000, fees: 45 }];
-        let refunds = [
-            SummaryRefundRow { currency: "USD".into(), amount: 500, refunded_before: 0, paid: 1000, fee: 15 },
-            SummaryRefundRow { currency: "EUR".into(), amount: 200, refunded_before: 0, paid: 200, fee: 2 },
-        ];
+        let code = |text: &str| CurrencyCode::parse(text).unwrap();
+        let totals = [PaymentTotals { currency: code("USD"), count: 2, gross: Amount(3000), fees: Amount(45) }];
+        let refund = |currency, amount, paid, fee| SummaryRefund {
+            currency: code(currency),
+            amount: Amount(amount),
+            refunded_before: Amount(0),
+            paid: Amount(paid),
+            fee: Amount(fee),
+        };
+        let refunds = [refund("USD", 500, 1000, 15), refund("EUR", 200, 200, 2)];
         let lines = summary_lines(&totals, &refunds).unwrap();
         assert_eq!(lines.iter().map(|l| l.currency.as_str()).collect::<Vec<_>>(), ["EUR", "USD"]);
         assert_eq!(

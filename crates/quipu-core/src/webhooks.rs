@@ -320,7 +320,7 @@ pub async fn deliver_due(services: &Services, client: &reqwest::Client) -> CoreR
     if due.is_empty() {
         return Ok(0);
     }
-    // Events commit without waiting for the disk: send none a crash could take back (see `Store::sync`).
+    // Events commit without waiting for the disk: send none a crash could take back (see `LedgerStore::sync`).
     services.ledger.durable().await?;
     let mut sent = 0;
     for delivery in &due {

@@ -13,7 +13,7 @@
 //! let a write be seen outside the process (an HTTP answer, a live event, a
 //! webhook) first calls [`LedgerWriter::durable`]: it rides on the next batch,
 //! whose durable commit makes every write committed before it durable too
-//! (see `Store::sync`). So a request costs no fsync of its own, and under
+//! (see `LedgerStore::sync`). So a request costs no fsync of its own, and under
 //! load thousands of requests share one.
 
 use std::sync::Arc;
@@ -86,7 +86,7 @@ impl LedgerWriter {
     }
 
     /// Returns once every write this process committed before the call is
-    /// durable. It shares the next batch's commit, or makes one (`Store::sync`)
+    /// durable. It shares the next batch's commit, or makes one (`LedgerStore::sync`)
     /// if no chain is waiting.
     pub async fn durable(&self) -> CoreResult<()> {
         let (reply, answer) = oneshot::channel();

@@ -26,6 +26,11 @@ string_enum!(
     }
 );
 
+impl CardStatus {
+    /// Replaced is final: a replaced card's money lives on its replacement.
+    pub const FINAL: CardStatus = CardStatus::Replaced;
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CardNumberError {
     #[error("a card number is 16 digits")]

@@ -180,6 +180,11 @@ impl AccountFlags {
         AccountFlags(self.0 & !other.0)
     }
 
+    /// The flags as stored.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
     pub fn from_bits(bits: i64) -> Option<AccountFlags> {
         u32::try_from(bits).ok().filter(|b| b & !Self::KNOWN == 0).map(AccountFlags)
     }

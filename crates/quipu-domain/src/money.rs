@@ -221,6 +221,16 @@ pub struct Amount(pub i64);
 impl Amount {
     pub const ZERO: Amount = Amount(0);
 
+    /// An amount of `minor` units (cents, fils, won): any i64, so balances and stored values read back as they are.
+    pub const fn from_minor(minor: i64) -> Amount {
+        Amount(minor)
+    }
+
+    /// The count of minor units.
+    pub const fn minor(self) -> i64 {
+        self.0
+    }
+
     pub fn checked_add(self, other: Amount) -> Result<Amount, MoneyError> {
         self.0.checked_add(other.0).map(Amount).ok_or(MoneyError::Overflow)
     }

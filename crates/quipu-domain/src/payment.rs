@@ -59,6 +59,73 @@ impl PaymentStatus {
     pub fn is_refundable(self) -> bool {
         matches!(self, PaymentStatus::Completed | PaymentStatus::PartiallyRefunded)
     }
+
+    /// The states of a payment whose money reached the merchant (refunded ones included): what a
+    /// merchant's summary adds up.
+    pub const SETTLED: [PaymentStatus; 3] =
+        [PaymentStatus::Completed, PaymentStatus::PartiallyRefunded, PaymentStatus::Refunded];
+}
+
+impl DeviceStatus {
+    /// Revoked is final: a revoked device never comes back.
+    pub const FINAL: DeviceStatus = DeviceStatus::Revoked;
+}
+
+/// Most refunds one payment may have; partial refunds beyond it are refused.
+pub const MAX_REFUNDS_PER_PAYMENT: u32 = 100;
+
+/// A payment as a refund sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefundTarget {
+    pub status: PaymentStatus,
+    /// What the customer paid.
+    pub amount: Amount,
+    /// What went back to the customer so far (claimed refunds included).
+    pub refunded: Amount,
+    /// Refunds the payment has, the one being claimed included.
+    pub refunds: u32,
+}
+
+/// The payment once a refund has claimed its amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefundClaimed {
+    pub status: PaymentStatus,
+    pub refunded: Amount,
+    /// What had been refunded before this refund: it fixes the fee share the refund gives back.
+    pub refunded_before: Amount,
+}
+
+/// Why a refund cannot be claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundRefused {
+    /// The payment is in a state that cannot be refunded, or has too many refunds.
+    NotRefundable(PaymentStatus),
+    /// More than is left to refund; `refundable` is what is left.
+    Exceeds { refundable: Amount },
+}
+
+/// Claims `amount` of a payment for a refund: only a completed (or partly refunded) payment, never
+/// more than is left, at most [`MAX_REFUNDS_PER_PAYMENT`] refunds. Refunding what is left makes
+/// the payment `refunded`.
+pub fn claim_refund(payment: RefundTarget, amount: Amount) -> Result<RefundClaimed, RefundRefused> {
+    if !payment.status.is_refundable() || payment.refunds > MAX_REFUNDS_PER_PAYMENT {
+        return Err(RefundRefused::NotRefundable(payment.status));
+    }
+    let left = payment.amount.checked_sub(payment.refunded).unwrap_or(Amount::ZERO);
+    let refunded = payment.refunded.checked_add(amount).ok().filter(|after| *after <= payment.amount);
+    let Some(refunded) = refunded.filter(|_| amount > Amount::ZERO) else {
+        return Err(RefundRefused::Exceeds { refundable: left.max(Amount::ZERO) });
+    };
+    let status = if refunded == payment.amount { PaymentStatus::Refunded } else { PaymentStatus::PartiallyRefunded };
+    Ok(RefundClaimed { status, refunded, refunded_before: payment.refunded })
+}
+
+/// Gives a claimed refund's amount back to its payment when the ledger refused the refund's
+/// transfers: what is still refunded, and the state that leaves the payment in.
+pub fn release_refund(refunded: Amount, released: Amount) -> (PaymentStatus, Amount) {
+    let left = refunded.checked_sub(released).unwrap_or(Amount::ZERO).max(Amount::ZERO);
+    let status = if left == Amount::ZERO { PaymentStatus::Completed } else { PaymentStatus::PartiallyRefunded };
+    (status, left)
 }
 
 /// The merchant's fee on a payment, rounded down to the minor unit: the
@@ -95,6 +162,45 @@ mod tests {
         assert_eq!(fee_for(Amount(99), 150), Ok(Amount(1)));
         assert_eq!(fee_for(Amount(66), 150), Ok(Amount(0)));
         assert_eq!(fee_for(Amount(i64::MAX), MAX_FEE_BPS), Ok(Amount(i64::MAX / 10)));
+    }
+
+    #[test]
+    fn refunds_claim_what_is_left_and_no_more() {
+        let paid =
+            RefundTarget { status: PaymentStatus::Completed, amount: Amount(1_000), refunded: Amount(0), refunds: 1 };
+        let part = claim_refund(paid, Amount(400)).unwrap();
+        assert_eq!(
+            part,
+            RefundClaimed {
+                status: PaymentStatus::PartiallyRefunded,
+                refunded: Amount(400),
+                refunded_before: Amount(0)
+            }
+        );
+        let rest = RefundTarget { status: part.status, refunded: part.refunded, refunds: 2, ..paid };
+        assert_eq!(claim_refund(rest, Amount(601)), Err(RefundRefused::Exceeds { refundable: Amount(600) }));
+        let all = claim_refund(rest, Amount(600)).unwrap();
+        assert_eq!(
+            (all.status, all.refunded, all.refunded_before),
+            (PaymentStatus::Refunded, Amount(1_000), Amount(400))
+        );
+        let done = RefundTarget { status: all.status, refunded: all.refunded, refunds: 3, ..paid };
+        assert_eq!(claim_refund(done, Amount(1)), Err(RefundRefused::NotRefundable(PaymentStatus::Refunded)));
+        for status in [PaymentStatus::Processing, PaymentStatus::AwaitingApproval, PaymentStatus::Failed] {
+            assert_eq!(
+                claim_refund(RefundTarget { status, ..paid }, Amount(1)),
+                Err(RefundRefused::NotRefundable(status))
+            );
+        }
+        let crowded = RefundTarget { refunds: MAX_REFUNDS_PER_PAYMENT + 1, ..paid };
+        assert_eq!(claim_refund(crowded, Amount(1)), Err(RefundRefused::NotRefundable(PaymentStatus::Completed)));
+        assert!(claim_refund(paid, Amount(i64::MAX)).is_err(), "no overflow past the amount");
+    }
+
+    #[test]
+    fn a_released_refund_gives_its_claim_back() {
+        assert_eq!(release_refund(Amount(400), Amount(400)), (PaymentStatus::Completed, Amount(0)));
+        assert_eq!(release_refund(Amount(1_000), Amount(400)), (PaymentStatus::PartiallyRefunded, Amount(600)));
     }
 
     #[test]

@@ -10,8 +10,9 @@ use quipu_domain::ledger::{
     TransferOp,
 };
 use quipu_domain::money::{Amount, CurrencyCode};
-use quipu_store::{AccountOwner, Enrollment, HistoryQuery, OwnedAccount, Store, StoreError};
-use quipu_store_postgres::PostgresStore;
+use quipu_store::{
+    AccountOwner, Enrollment, HistoryQuery, IdentityStore, LedgerStore, OperationsStore, OwnedAccount, StoreError,
+};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 use uuid::Uuid;
@@ -100,9 +101,9 @@ async fn ledger_round_trip() {
 
 async fn run(url: String) -> Result<(), StoreError> {
     let url = url.as_str();
-    let store = PostgresStore::connect(url, 4).await?;
+    let store = quipu_store_postgres::connect(url, 4).await?;
     // A second connect runs the (already applied) migrations again, like a second process starting.
-    let second = PostgresStore::connect(url, 1).await?;
+    let second = quipu_store_postgres::connect(url, 1).await?;
     second.close().await;
     assert_eq!(store.backend_name(), "postgres");
     store.ping().await?;
@@ -229,7 +230,7 @@ async fn concurrent(url: String) -> Result<(), StoreError> {
     const TASKS: usize = 8;
     const BATCHES: usize = 20;
     // Both "processes" start at once and race to run the migrations.
-    let (first, second) = tokio::join!(PostgresStore::connect(&url, 4), PostgresStore::connect(&url, 4));
+    let (first, second) = tokio::join!(quipu_store_postgres::connect(&url, 4), quipu_store_postgres::connect(&url, 4));
     let (first, second) = (std::sync::Arc::new(first?), std::sync::Arc::new(second?));
     let usd = CurrencyCode::parse("USD").unwrap();
     let now = Timestamp(1_700_000_000_000_000);

@@ -16,10 +16,11 @@
 //!   whatever refusal planning it as new happened to meet. Retries and
 //!   refusals are rare, so the reads are paid rarely.
 //! - **Few statements, all prepared once.** SQLite writes multi-row
-//!   statements whose row counts come from [`statement_chunks`], a handful of
-//!   fixed sizes, so every statement text recurs and stays in sqlx's prepared
-//!   statement cache; PostgreSQL binds whole columns as arrays (`UNNEST`), one
-//!   statement text whatever the batch size.
+//!   statements in a handful of fixed row counts, so every statement text
+//!   recurs and stays in sqlx's prepared statement cache; PostgreSQL binds
+//!   whole columns as arrays (`UNNEST`), one statement text whatever the
+//!   batch size. That is the backends' business (`quipu-store-sql`'s
+//!   `Backend`); planning and the rest of the write are shared.
 //! - **Each account once.** A plan holds each account once, so a hot merchant
 //!   is one row of one `UPDATE` per batch however many payments it took.
 
@@ -65,93 +66,4 @@ pub fn refused_command_ids(chains: &[Chain], results: &[ChainResult]) -> Vec<Uui
         .filter(|(_, result)| result.is_err())
         .flat_map(|(chain, _)| chain.iter().map(|command| command.id.0))
         .collect()
-}
-
-/// Defines, for a backend, `write_batch(conn, chains, now, lookup)`: plans a
-/// batch against what the backend loads and writes the plan, inside the
-/// caller's transaction, then answers each chain; `None` when a command id
-/// assumed new turned out to be stored, and the caller must roll back (see
-/// [`Lookup`]). The backend defines, in scope where this is expanded:
-/// `load_view`, `stored_transfer_ids`, `insert_transfers`, `upsert_hold` and
-/// `update_balances`. `ledger_batch_write!(sqlx::SqliteConnection)`.
-#[macro_export]
-macro_rules! ledger_batch_write {
-    ($conn:ty) => {
-        async fn write_batch(
-            conn: &mut $conn,
-            chains: &[quipu_domain::ledger::Chain],
-            now: quipu_domain::Timestamp,
-            lookup: $crate::batch::Lookup,
-        ) -> $crate::StoreResult<Option<Vec<quipu_domain::ledger::ChainResult>>> {
-            let view = load_view(conn, chains, lookup).await?;
-            let plan = quipu_domain::ledger::plan_batch(view, chains, now);
-            if lookup == $crate::batch::Lookup::AssumeNew {
-                let refused = $crate::batch::refused_command_ids(chains, &plan.results);
-                if !stored_transfer_ids(conn, &refused).await?.is_empty() {
-                    return Ok(None);
-                }
-            }
-            let inserted = insert_transfers(conn, &plan.new_transfers).await?;
-            if usize::try_from(inserted).ok() != Some(plan.new_transfers.len()) {
-                return Ok(None);
-            }
-            for hold in &plan.holds {
-                upsert_hold(conn, hold).await?;
-            }
-            update_balances(conn, &plan.accounts).await?;
-            // Always a change, even for a batch that moved nothing: it is also the durability
-            // barrier, and a commit that changed nothing would not wait for the disk.
-            sqlx::query($crate::sql::UPDATE_LEDGER_CLOCK)
-                .bind(plan.last_timestamp.0)
-                .execute(&mut *conn)
-                .await
-                .map_err($crate::db_error("advancing the ledger clock"))?;
-            Ok(Some(plan.results))
-        }
-    };
-}
-
-/// The most rows in one multi-row statement: a power of two, so the pieces
-/// [`statement_chunks`] cuts are powers of two too. 512 rows of 11 columns
-/// stay far below SQLite's 32 766 bound parameters.
-pub const ROWS_PER_STATEMENT: usize = 512;
-
-/// Cuts `rows` into full chunks of [`ROWS_PER_STATEMENT`] and the remainder
-/// into powers of two (binary decomposition), so a multi-row statement only
-/// ever has one of ten row counts and its text is prepared once per connection
-/// rather than once per batch.
-pub fn statement_chunks<T>(rows: &[T]) -> Vec<&[T]> {
-    let mut chunks = Vec::with_capacity(rows.len() / ROWS_PER_STATEMENT + 10);
-    let mut rest = rows;
-    while !rest.is_empty() {
-        let size = if rest.len() >= ROWS_PER_STATEMENT {
-            ROWS_PER_STATEMENT
-        } else {
-            // The largest power of two not above what is left.
-            1 << rest.len().ilog2()
-        };
-        let (chunk, tail) = rest.split_at(size.min(rest.len()));
-        chunks.push(chunk);
-        rest = tail;
-    }
-    chunks
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_cover_every_row_once_in_a_few_fixed_sizes() {
-        for len in [0, 1, 2, 3, 511, 512, 513, 1000, 1024, 8191] {
-            let rows: Vec<usize> = (0..len).collect();
-            let chunks = statement_chunks(&rows);
-            let flattened: Vec<usize> = chunks.iter().flat_map(|chunk| chunk.iter().copied()).collect();
-            assert_eq!(flattened, rows, "every row once, in order, for {len}");
-            assert!(chunks.iter().all(|chunk| chunk.len().is_power_of_two() && chunk.len() <= ROWS_PER_STATEMENT));
-        }
-        let rows: Vec<u8> = vec![0; 1000];
-        let sizes: Vec<usize> = statement_chunks(&rows).iter().map(|chunk| chunk.len()).collect();
-        assert_eq!(sizes, vec![512, 256, 128, 64, 32, 8]);
-    }
 }

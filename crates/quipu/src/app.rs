@@ -7,8 +7,6 @@ use std::sync::Arc;
 use quipu_api::{AppState, metrics_recorder, router};
 use quipu_core::{Background, Clock, Services, Settings};
 use quipu_store::Store;
-use quipu_store_postgres::PostgresStore;
-use quipu_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -47,10 +45,10 @@ pub async fn open_store(storage: &StorageConfig) -> Fallible<Arc<dyn Store>> {
     Ok(match storage {
         StorageConfig::Sqlite { data_dir, explicit } => {
             let file = prepare_data_dir(data_dir, *explicit)?;
-            Arc::new(SqliteStore::open(&file, SQLITE_READERS).await?)
+            Arc::new(quipu_store_sqlite::open(&file, SQLITE_READERS).await?)
         }
         StorageConfig::Postgres { url, max_connections } => {
-            Arc::new(PostgresStore::connect(url, *max_connections).await?)
+            Arc::new(quipu_store_postgres::connect(url, *max_connections).await?)
         }
     })
 }

@@ -276,7 +276,7 @@ impl BenchDatabase {
                 sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
                 admin.close().await?;
                 let store = Arc::new(
-                    PostgresStore::connect(&database_url(admin_url, &name), pools.postgres_connections).await?,
+                    quipu_store_postgres::connect(&database_url(admin_url, &name), pools.postgres_connections).await?,
                 );
                 Ok(Self {
                     backend,
@@ -290,7 +290,7 @@ impl BenchDatabase {
                 let dir = scratch.join(&name);
                 std::fs::create_dir_all(&dir)?;
                 let store =
-                    Arc::new(SqliteStore::open(&dir.join(crate::app::SQLITE_FILE), pools.sqlite_readers).await?);
+                    Arc::new(quipu_store_sqlite::open(&dir.join(crate::app::SQLITE_FILE), pools.sqlite_readers).await?);
                 Ok(Self {
                     backend: "sqlite",
                     store: store.clone(),
@@ -325,11 +325,12 @@ impl BenchDatabase {
     pub(crate) async fn reopen(&mut self, pools: &Pools) -> Fallible<()> {
         self.close().await;
         if let Some(dir) = &self.sqlite_dir {
-            let store = Arc::new(SqliteStore::open(&dir.join(crate::app::SQLITE_FILE), pools.sqlite_readers).await?);
+            let store =
+                Arc::new(quipu_store_sqlite::open(&dir.join(crate::app::SQLITE_FILE), pools.sqlite_readers).await?);
             self.store = store.clone();
             self.connections = Connections::Sqlite(store);
         } else if let Some(url) = self.postgres_url() {
-            let store = Arc::new(PostgresStore::connect(&url, pools.postgres_connections).await?);
+            let store = Arc::new(quipu_store_postgres::connect(&url, pools.postgres_connections).await?);
             self.store = store.clone();
             self.connections = Connections::Postgres(store);
         }

@@ -655,8 +655,8 @@ impl Network {
         let (mut count, mut gross) = (0u64, 0i64);
         for till in &self.tills {
             for totals in store.merchant_payment_totals(till.merchant, from, to).await? {
-                count += u64::try_from(totals.count)?;
-                gross += totals.gross;
+                count += totals.count;
+                gross += totals.gross.minor();
             }
         }
         Ok((count, gross))

@@ -142,8 +142,8 @@ async fn backup_makes_a_consistent_copy_and_data_dirs_are_never_guessed() {
         run_quipu(&["--data-dir".into(), copy_dir.path().display().to_string(), "ledger".into(), "verify".into()], &[]);
     assert!(clean, "{stdout}{stderr}");
     let original = storage.store.ledger_facts().await.unwrap();
-    let restored = quipu_store_sqlite::SqliteStore::open(&copy, 1).await.unwrap();
-    let restored = quipu_store::Store::ledger_facts(&restored).await.unwrap();
+    let restored = quipu_store_sqlite::open(&copy, 1).await.unwrap();
+    let restored = quipu_store::LedgerStore::ledger_facts(&restored).await.unwrap();
     assert_eq!(original.accounts, restored.accounts, "the copy holds the same balances");
 
     let missing = copy_dir.path().join("no-such-dir");
@@ -170,8 +170,7 @@ async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
     let args =
         vec!["--config".to_owned(), test_config(dir.path()), "--data-dir".to_owned(), data.display().to_string()];
     {
-        let store =
-            Arc::new(quipu_store_sqlite::SqliteStore::open(&data.join(quipu::app::SQLITE_FILE), 2).await.unwrap());
+        let store = Arc::new(quipu_store_sqlite::open(&data.join(quipu::app::SQLITE_FILE), 2).await.unwrap());
         let (services, background) =
             Services::start(store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
         seed(&services).await;
@@ -232,15 +231,15 @@ async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
         }
     }
     assert!(child.wait().unwrap().success(), "graceful exit");
-    let store = quipu_store_sqlite::SqliteStore::open(&data.join(quipu::app::SQLITE_FILE), 1).await.unwrap();
+    let store = quipu_store_sqlite::open(&data.join(quipu::app::SQLITE_FILE), 1).await.unwrap();
     for id in &acknowledged {
         let id = TransferId(id.parse().unwrap());
         assert!(
-            quipu_store::Store::transfer(&store, id).await.unwrap().is_some(),
+            quipu_store::LedgerStore::transfer(&store, id).await.unwrap().is_some(),
             "acknowledged transfer {id} was lost"
         );
     }
-    let facts = quipu_store::Store::ledger_facts(&store).await.unwrap();
+    let facts = quipu_store::LedgerStore::ledger_facts(&store).await.unwrap();
     assert!(quipu_domain::verify::verify(&facts).is_clean());
     eprintln!("{} of 60 transfers were acknowledged before shutdown; all are on disk", acknowledged.len());
 }

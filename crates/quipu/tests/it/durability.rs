@@ -1,6 +1,6 @@
 //! Writes commit without waiting for the disk; whatever may have written is
 //! answered only after a durable commit that began after it (the ledger
-//! writer's barrier, `Store::sync`). A durable commit is counted on the
+//! writer's barrier, `LedgerStore::sync`). A durable commit is counted on the
 //! ledger clock row, which these tests read behind the store's back.
 
 use serde_json::json;

@@ -11,8 +11,6 @@ use quipu_core::{HashCost, OffsetClock, Services, Settings};
 use quipu_domain::identity::Role;
 use quipu_domain::money::CurrencySet;
 use quipu_store::Store;
-use quipu_store_postgres::PostgresStore;
-use quipu_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
@@ -95,12 +93,12 @@ impl Storage {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
-                let store = SqliteStore::open(&dir.path().join(quipu::app::SQLITE_FILE), 4).await.unwrap();
+                let store = quipu_store_sqlite::open(&dir.path().join(quipu::app::SQLITE_FILE), 4).await.unwrap();
                 Self { backend, store: Arc::new(store), sqlite_dir: Some(dir), postgres: None }
             }
             Backend::Postgres => {
                 let database = PgDatabase::create().await;
-                let store = PostgresStore::connect(&database.url, 8).await.unwrap();
+                let store = quipu_store_postgres::connect(&database.url, 8).await.unwrap();
                 Self { backend, store: Arc::new(store), sqlite_dir: None, postgres: Some(database) }
             }
         }

@@ -17,4 +17,5 @@ mod merchant_qr;
 mod payments;
 mod qr_cli;
 mod receipts;
+mod storage;
 mod wallet_flows;

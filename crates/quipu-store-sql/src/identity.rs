@@ -1,0 +1,295 @@
+//! [`IdentityStore`] for every backend: users, sessions, API keys, funding
+//! sources, claimed secret checks, customer tiers.
+
+use quipu_domain::Timestamp;
+use quipu_domain::identity::{MerchantId, UserId};
+use quipu_domain::limits::CustomerTier;
+use quipu_store::{
+    ApiKeyRecord, CheckOutcome, Enrollment, FailureState, FundingSourceRecord, IdentityStore, SecretKind,
+    SessionRecord, StoreResult, UserRecord, async_trait, corrupt, db_error,
+};
+use uuid::Uuid;
+
+use crate::driver::{
+    Columns, FromColumns, Scalar, Statement, execute, execute_unique, fetch_all, fetch_one, fetch_optional,
+};
+use crate::{Backend, SqlStore};
+
+pub(crate) mod sql {
+    crate::sql_statements! {
+        INSERT_USER = "INSERT INTO users (id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        SELECT_USER = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE id = $1";
+        SELECT_USER_BY_PHONE = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE phone = $1";
+        SELECT_MERCHANT_STAFF = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE merchant_id = $1 ORDER BY created_at LIMIT 200";
+
+        INSERT_SESSION = "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+        SELECT_SESSION = "SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = $1";
+        DELETE_SESSION = "DELETE FROM sessions WHERE token_hash = $1";
+
+        INSERT_API_KEY = "INSERT INTO api_keys (id, merchant_id, prefix, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        /// $1 key, $2 merchant (a merchant revokes only its own keys), $3 now.
+        REVOKE_API_KEY = "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND merchant_id = $2 AND revoked_at IS NULL";
+        SELECT_API_KEY_BY_PREFIX = "SELECT id, merchant_id, prefix, secret_hash, created_at, revoked_at FROM api_keys WHERE prefix = $1";
+
+        /// Inserts unless the user already has $6 funding sources; the count and the
+        /// insert are one statement, so parallel requests cannot overshoot on SQLite
+        /// (one writer) and can only race within one statement on PostgreSQL.
+        INSERT_FUNDING_SOURCE = "INSERT INTO funding_sources (id, user_id, bank_name, account_number, created_at)
+    SELECT $1, $2, $3, $4, $5 WHERE (SELECT COUNT(*) FROM funding_sources WHERE user_id = $2) < $6";
+        SELECT_FUNDING_SOURCES = "SELECT id, user_id, bank_name, account_number, created_at FROM funding_sources WHERE user_id = $1 ORDER BY created_at LIMIT 20";
+
+        SELECT_CUSTOMER_TIER = "SELECT tier FROM customer_tiers WHERE user_id = $1";
+        UPSERT_CUSTOMER_TIER = "INSERT INTO customer_tiers (user_id, tier, updated_by, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, updated_by = excluded.updated_by, updated_at = excluded.updated_at";
+    }
+}
+
+const SECRET_KINDS: [SecretKind; 3] = [SecretKind::Pin, SecretKind::Password, SecretKind::CardPin];
+
+pub(crate) fn generated_statements() -> Vec<(String, String)> {
+    SECRET_KINDS
+        .iter()
+        .flat_map(|kind| {
+            [
+                (format!("identity::claim_check({kind:?})"), claim_check(*kind)),
+                (format!("identity::record_wrong({kind:?})"), record_wrong(*kind)),
+                (format!("identity::record_right({kind:?})"), record_right(*kind)),
+                (format!("identity::release_check({kind:?})"), release_check(*kind)),
+            ]
+        })
+        .collect()
+}
+
+/// The table and columns that count wrong attempts at a secret, lock it, and claim its check.
+fn secret_columns(kind: SecretKind) -> (&'static str, &'static str, &'static str, &'static str) {
+    match kind {
+        SecretKind::Pin => ("users", "pin_failed_attempts", "pin_locked_until", "pin_checking_until"),
+        SecretKind::Password => ("users", "login_failed_attempts", "login_locked_until", "login_checking_until"),
+        SecretKind::CardPin => ("cards", "pin_failed_attempts", "pin_locked_until", "pin_checking_until"),
+    }
+}
+
+/// Claims the right to check a secret: one check at a time, so a burst of
+/// parallel guesses is counted exactly like guesses one after another. No
+/// row comes back while the secret is locked or another check holds the
+/// claim. An expired lock is lifted and the count starts afresh.
+/// $1 owner (user or card), $2 now, $3 claim until. (Right-hand sides see
+/// the old row, on SQLite and PostgreSQL alike.)
+fn claim_check(kind: SecretKind) -> String {
+    let (table, failures, lock, checking) = secret_columns(kind);
+    format!(
+        "UPDATE {table} SET {checking} = $3, \
+         {failures} = CASE WHEN {lock} IS NOT NULL THEN 0 ELSE {failures} END, {lock} = NULL \
+         WHERE id = $1 AND ({lock} IS NULL OR {lock} <= $2) AND ({checking} IS NULL OR {checking} <= $2) \
+         RETURNING {failures}"
+    )
+}
+
+/// The claimed check found a wrong secret: count it, lock at the limit, release the claim.
+/// $1 owner, $2 max, $3 lock until.
+fn record_wrong(kind: SecretKind) -> String {
+    let (table, failures, lock, checking) = secret_columns(kind);
+    format!(
+        "UPDATE {table} SET {failures} = {failures} + 1, \
+         {lock} = CASE WHEN {failures} + 1 >= $2 THEN CAST($3 AS BIGINT) ELSE NULL END, {checking} = NULL \
+         WHERE id = $1 RETURNING {failures}, {lock}"
+    )
+}
+
+/// The claimed check found the right secret: clear the count and release the claim. $1 owner.
+fn record_right(kind: SecretKind) -> String {
+    let (table, failures, lock, checking) = secret_columns(kind);
+    format!("UPDATE {table} SET {failures} = 0, {lock} = NULL, {checking} = NULL WHERE id = $1")
+}
+
+/// The check could not finish (server busy, database error): release the claim, count nothing. $1 owner.
+fn release_check(kind: SecretKind) -> String {
+    let (table, _, _, checking) = secret_columns(kind);
+    format!("UPDATE {table} SET {checking} = NULL WHERE id = $1")
+}
+
+/// What [`record_wrong`] returns: the count, and the lock if it locked.
+struct WrongAttempt(FailureState);
+
+impl FromColumns for WrongAttempt {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        let attempts = row.opt_int_at(0)?.unwrap_or(0);
+        Ok(WrongAttempt(FailureState {
+            failed_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            locked_until: row.opt_int_at(1)?.map(Timestamp),
+        }))
+    }
+}
+
+/// A tier name read back.
+struct Tier(CustomerTier);
+
+impl FromColumns for Tier {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        let text = row.text("tier")?;
+        CustomerTier::parse(&text).map(Tier).ok_or_else(|| corrupt("customer_tiers", format!("tier {text:?}")))
+    }
+}
+
+fn user_insert(u: &UserRecord) -> Statement<'_> {
+    Statement::new(sql::INSERT_USER)
+        .bind(u.id)
+        .bind(u.role.as_str())
+        .bind(&u.phone)
+        .bind(&u.full_name)
+        .bind(&u.password_hash)
+        .bind(u.pin_hash.as_deref())
+        .bind(u.merchant_id.map(|m| m.0))
+        .bind(u.pin_failed_attempts)
+        .bind(u.pin_locked_until)
+        .bind(u.login_failed_attempts)
+        .bind(u.login_locked_until)
+        .bind(u.created_at)
+}
+
+#[async_trait]
+impl<B: Backend> IdentityStore for SqlStore<B> {
+    async fn enroll(&self, enrollment: &Enrollment) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        if let Some(merchant) = &enrollment.merchant {
+            let insert = crate::merchants::merchant_insert(merchant);
+            execute_unique::<B::Db>(&mut tx, "inserting a merchant", "merchant exists", insert).await?;
+        }
+        for user in &enrollment.users {
+            let insert = user_insert(user);
+            execute_unique::<B::Db>(&mut tx, "inserting a user", "phone number already registered", insert).await?;
+        }
+        crate::ledger::insert_accounts::<B>(&mut tx, &enrollment.accounts).await?;
+        tx.commit().await.map_err(db_error("committing an enrollment"))
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "loading a user", Statement::new(sql::SELECT_USER).bind(id)).await
+    }
+
+    async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>> {
+        let statement = Statement::new(sql::SELECT_USER_BY_PHONE).bind(phone);
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "loading a user by phone", statement).await
+    }
+
+    async fn merchant_staff(&self, merchant: MerchantId) -> StoreResult<Vec<UserRecord>> {
+        let statement = Statement::new(sql::SELECT_MERCHANT_STAFF).bind(merchant);
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "loading merchant staff", statement).await
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        let statement = Statement::new(sql::INSERT_SESSION)
+            .bind(&session.token_hash)
+            .bind(session.user_id)
+            .bind(session.created_at)
+            .bind(session.expires_at);
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(&mut conn, "inserting a session", statement).await.map(|_| ())
+    }
+
+    async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
+        let statement = Statement::new(sql::SELECT_SESSION).bind(token_hash);
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "loading a session", statement).await
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
+        let statement = Statement::new(sql::DELETE_SESSION).bind(token_hash);
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(&mut conn, "deleting a session", statement).await.map(|_| ())
+    }
+
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+        let statement = Statement::new(sql::INSERT_API_KEY)
+            .bind(key.id)
+            .bind(key.merchant_id)
+            .bind(&key.prefix)
+            .bind(&key.secret_hash)
+            .bind(key.created_at)
+            .bind(key.revoked_at);
+        let mut conn = self.writer().await?;
+        execute_unique::<B::Db>(&mut conn, "inserting an api key", "api key prefix exists", statement).await.map(|_| ())
+    }
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let statement = Statement::new(sql::SELECT_API_KEY_BY_PREFIX).bind(prefix);
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "loading an api key", statement).await
+    }
+
+    async fn revoke_api_key(&self, id: Uuid, merchant: MerchantId, now: Timestamp) -> StoreResult<bool> {
+        let statement = Statement::new(sql::REVOKE_API_KEY).bind(id).bind(merchant).bind(now);
+        let mut conn = self.writer().await?;
+        Ok(execute::<B::Db>(&mut conn, "revoking an api key", statement).await? == 1)
+    }
+
+    async fn insert_funding_source(&self, source: &FundingSourceRecord, max: u32) -> StoreResult<bool> {
+        let statement = Statement::new(sql::INSERT_FUNDING_SOURCE)
+            .bind(source.id)
+            .bind(source.user_id)
+            .bind(&source.bank_name)
+            .bind(&source.account_number)
+            .bind(source.created_at)
+            .bind(max);
+        let mut conn = self.writer().await?;
+        Ok(execute::<B::Db>(&mut conn, "inserting a funding source", statement).await? == 1)
+    }
+
+    async fn funding_sources(&self, user: UserId) -> StoreResult<Vec<FundingSourceRecord>> {
+        let statement = Statement::new(sql::SELECT_FUNDING_SOURCES).bind(user);
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "loading funding sources", statement).await
+    }
+
+    async fn claim_secret_check(
+        &self,
+        owner: Uuid,
+        kind: SecretKind,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> StoreResult<Option<u32>> {
+        let statement = Statement::new(claim_check(kind)).bind(owner).bind(now).bind(claim_until);
+        let mut conn = self.writer().await?;
+        let count: Option<Scalar<i64>> =
+            fetch_optional::<B::Db, _>(&mut conn, "claiming a secret check", statement).await?;
+        Ok(count.map(|Scalar(n)| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    async fn finish_secret_check(
+        &self,
+        owner: Uuid,
+        kind: SecretKind,
+        outcome: CheckOutcome,
+    ) -> StoreResult<FailureState> {
+        let mut conn = self.writer().await?;
+        let CheckOutcome::Wrong { max_attempts, lock_until } = outcome else {
+            let statement = if outcome == CheckOutcome::Right { record_right(kind) } else { release_check(kind) };
+            execute::<B::Db>(&mut conn, "finishing a secret check", Statement::new(statement).bind(owner)).await?;
+            return Ok(FailureState { failed_attempts: 0, locked_until: None });
+        };
+        let statement = Statement::new(record_wrong(kind)).bind(owner).bind(max_attempts).bind(lock_until);
+        let WrongAttempt(state) = fetch_one::<B::Db, _>(&mut conn, "counting a wrong secret", statement).await?;
+        Ok(state)
+    }
+
+    async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>> {
+        let statement = Statement::new(sql::SELECT_CUSTOMER_TIER).bind(customer);
+        let mut conn = self.reader().await?;
+        let tier: Option<Tier> = fetch_optional::<B::Db, _>(&mut conn, "loading a customer tier", statement).await?;
+        Ok(tier.map(|Tier(tier)| tier))
+    }
+
+    async fn set_customer_tier(
+        &self,
+        customer: UserId,
+        tier: CustomerTier,
+        by: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let statement = Statement::new(sql::UPSERT_CUSTOMER_TIER).bind(customer).bind(tier.as_str()).bind(by).bind(now);
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(&mut conn, "setting a customer tier", statement).await.map(|_| ())
+    }
+}

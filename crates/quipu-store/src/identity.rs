@@ -1,0 +1,171 @@
+//! People and their credentials: users, sessions, API keys, funding
+//! sources, the claimed checks of their secrets, and customer tiers.
+
+use quipu_domain::Timestamp;
+use quipu_domain::identity::{MerchantId, Role, UserId};
+use quipu_domain::limits::CustomerTier;
+use uuid::Uuid;
+
+use crate::StoreResult;
+use crate::ledger::OwnedAccount;
+use crate::merchants::MerchantRecord;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub role: Role,
+    /// E.164, unique across the network; the login name.
+    pub phone: String,
+    pub full_name: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Argon2id PHC string; customers and agents have one.
+    pub pin_hash: Option<String>,
+    /// For merchant owners and cashiers.
+    pub merchant_id: Option<MerchantId>,
+    pub pin_failed_attempts: u32,
+    pub pin_locked_until: Option<Timestamp>,
+    pub login_failed_attempts: u32,
+    pub login_locked_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord").field("id", &self.id).field("role", &self.role).finish_non_exhaustive()
+    }
+}
+
+/// A login session. Only the SHA-256 of the token is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: Vec<u8>,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A merchant API key: the prefix is public, only the secret's SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: Uuid,
+    pub merchant_id: MerchantId,
+    pub prefix: String,
+    pub secret_hash: Vec<u8>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A customer's funding source. The full number is kept for payouts and
+/// never leaves the service layer unmasked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FundingSourceRecord {
+    pub id: Uuid,
+    pub user_id: UserId,
+    pub bank_name: String,
+    pub account_number: String,
+    pub created_at: Timestamp,
+}
+
+/// Everything created together when someone joins: users, maybe a merchant, their accounts.
+#[derive(Debug, Clone, Default)]
+pub struct Enrollment {
+    pub merchant: Option<MerchantRecord>,
+    pub users: Vec<UserRecord>,
+    pub accounts: Vec<OwnedAccount>,
+}
+
+/// Which failure counter a wrong secret bumps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// A user's payment PIN.
+    Pin,
+    /// A user's login password.
+    Password,
+    /// A prepaid card's PIN: counted on the card, whoever is holding it.
+    CardPin,
+}
+
+/// How a claimed check of a secret ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckOutcome {
+    Right,
+    Wrong {
+        max_attempts: u32,
+        lock_until: Timestamp,
+    },
+    /// The check could not run to the end; nothing is counted.
+    Abandoned,
+}
+
+/// After a check: how many wrong attempts count since the last right one, and the lock if there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureState {
+    pub failed_attempts: u32,
+    pub locked_until: Option<Timestamp>,
+}
+
+#[async_trait::async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// Writes users, merchant and accounts in one transaction; a duplicate phone is `Conflict`.
+    async fn enroll(&self, enrollment: &Enrollment) -> StoreResult<()>;
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
+
+    async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>>;
+
+    /// Staff of a merchant, at most 200.
+    async fn merchant_staff(&self, merchant: MerchantId) -> StoreResult<Vec<UserRecord>>;
+
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
+
+    async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
+
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>>;
+
+    /// Revokes a merchant's own live key; `false` if there was none to revoke.
+    async fn revoke_api_key(&self, id: Uuid, merchant: MerchantId, now: Timestamp) -> StoreResult<bool>;
+
+    /// Adds a funding source unless the user has `max` already; `false` then.
+    async fn insert_funding_source(&self, source: &FundingSourceRecord, max: u32) -> StoreResult<bool>;
+
+    /// A user's funding sources, at most 20.
+    async fn funding_sources(&self, user: UserId) -> StoreResult<Vec<FundingSourceRecord>>;
+
+    /// Claims the one check of a user's or card's secret until `claim_until`:
+    /// one check at a time, so a burst of parallel guesses is counted exactly
+    /// like guesses one after another; returns the wrong attempts counted so
+    /// far. `None`: locked, or another check holds the claim; do not verify.
+    async fn claim_secret_check(
+        &self,
+        owner: Uuid,
+        kind: SecretKind,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> StoreResult<Option<u32>>;
+
+    /// Ends a claimed check: `Right` clears the count, `Wrong` counts one and
+    /// locks until `lock_until` at `max_attempts` (and returns the new state),
+    /// `Abandoned` only releases the claim.
+    async fn finish_secret_check(
+        &self,
+        owner: Uuid,
+        kind: SecretKind,
+        outcome: CheckOutcome,
+    ) -> StoreResult<FailureState>;
+
+    /// A customer's tier, if the operator set one.
+    async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>>;
+
+    async fn set_customer_tier(
+        &self,
+        customer: UserId,
+        tier: CustomerTier,
+        by: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+}
