@@ -3,17 +3,20 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use quipu_core::views::{CardReplacedView, CardTopUpView, CardView, PaymentView};
-use quipu_core::wallet::AmountInput;
+use quipu_domain::card::{CardId, CardNumber};
+use quipu_domain::identity::Pin;
+use quipu_domain::payment::PaymentId;
 
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath, Caller, IdempotencyKey};
+use crate::handlers::amount;
 use crate::idempotency;
 use crate::problem::{ApiError, Problem};
 use crate::requests::{
     CardBalanceRequest, CardNumberRequest, CardPaymentRequest, CardTopUpRequest, IssueCardRequest, ReplaceCardRequest,
     UnblockCardRequest,
 };
+use crate::views::{CardReplacedView, CardTopUpView, CardView, PaymentView};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -28,8 +31,12 @@ pub async fn issue(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<IssueCardRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "issue-card", &body, |id| {
-        state.services.issue_card(&caller, id.0, body.currency.as_deref(), body.holder_phone.as_deref(), &body.pin)
+    let (state, caller, body) = (&state, &caller, &body);
+    let (holder, pin) = <(_, _)>::try_from(body)?;
+    idempotency::once(state, caller, &key, "issue-card", body, |id| async move {
+        let cards = &state.services.cards;
+        let card = cards.issue_card(caller, CardId(id.0), body.currency.as_deref(), holder.as_ref(), &pin).await?;
+        Ok(CardView::from(&card))
     })
     .await
 }
@@ -44,9 +51,12 @@ pub async fn top_up(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<CardTopUpRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "card-top-up", &body, |id| {
-        let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-        state.services.top_up_card(&caller, id, &body.number, amount)
+    let (state, caller, body) = (&state, &caller, &body);
+    let number = CardNumber::try_from(body)?;
+    idempotency::once(state, caller, &key, "card-top-up", body, |id| async move {
+        let top_up =
+            state.services.cards.top_up_card(caller, id, &number, amount(&body.amount, &body.currency)).await?;
+        Ok(CardTopUpView::from(&top_up))
     })
     .await
 }
@@ -59,7 +69,8 @@ pub async fn block(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<CardNumberRequest>,
 ) -> ApiResult<axum::Json<CardView>> {
-    Ok(axum::Json(state.services.set_card_blocked(&caller, &body.number, true).await?))
+    let card = state.services.cards.set_card_blocked(&caller, &CardNumber::try_from(&body)?, true).await?;
+    Ok(axum::Json(CardView::from(&card)))
 }
 
 /// An agent or operator unblocks a card by its number.
@@ -70,7 +81,8 @@ pub async fn unblock(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<CardNumberRequest>,
 ) -> ApiResult<axum::Json<CardView>> {
-    Ok(axum::Json(state.services.set_card_blocked(&caller, &body.number, false).await?))
+    let card = state.services.cards.set_card_blocked(&caller, &CardNumber::try_from(&body)?, false).await?;
+    Ok(axum::Json(CardView::from(&card)))
 }
 
 /// An agent or operator replaces a card: a new number and PIN, the old card retired, its balance moved across.
@@ -83,8 +95,11 @@ pub async fn replace(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<ReplaceCardRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "replace-card", &body, |id| {
-        state.services.replace_card(&caller, id.0, &body.number, &body.pin)
+    let (state, caller, body) = (&state, &caller, &body);
+    let (number, pin) = <(_, _)>::try_from(body)?;
+    idempotency::once(state, caller, &key, "replace-card", body, |id| async move {
+        let replaced = state.services.cards.replace_card(caller, CardId(id.0), &number, &pin).await?;
+        Ok(CardReplacedView::from(&replaced))
     })
     .await
 }
@@ -96,7 +111,8 @@ pub async fn balance(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CardBalanceRequest>,
 ) -> ApiResult<axum::Json<CardView>> {
-    Ok(axum::Json(state.services.card_balance(&body.number, &body.pin).await?))
+    let (number, pin) = <(_, _)>::try_from(&body)?;
+    Ok(axum::Json(CardView::from(&state.services.cards.card_balance(&number, &pin).await?)))
 }
 
 /// A till takes a card payment with the number and the holder's PIN; it completes at once.
@@ -109,10 +125,13 @@ pub async fn pay(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<CardPaymentRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "card-payment", &body, |id| {
-        let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-        let (reference, till) = (body.reference.as_deref(), body.till.as_deref());
-        state.services.pay_with_card(&caller, id.0, &body.number, &body.pin, amount, reference, till)
+    let (state, caller, body) = (&state, &caller, &body);
+    let (number, pin, reference, till) = <(_, _, _, _)>::try_from(body)?;
+    idempotency::once(state, caller, &key, "card-payment", body, |id| async move {
+        let amount = amount(&body.amount, &body.currency);
+        let cards = &state.services.cards;
+        let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
+        Ok(PaymentView::from(&payment))
     })
     .await
 }
@@ -121,7 +140,7 @@ pub async fn pay(
 #[utoipa::path(get, path = "/api/v1/me/cards", tag = "cards", security(("bearer" = [])),
     responses((status = 200, body = Vec<CardView>), (status = 403, body = Problem)))]
 pub async fn my_cards(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<Vec<CardView>>> {
-    Ok(axum::Json(state.services.my_cards(&caller).await?))
+    Ok(axum::Json(state.services.cards.my_cards(&caller).await?.iter().map(CardView::from).collect()))
 }
 
 /// The holder blocks their own card at once, no PIN needed.
@@ -132,7 +151,7 @@ pub async fn block_mine(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<CardView>> {
-    Ok(axum::Json(state.services.set_my_card_blocked(&caller, id, true, None).await?))
+    Ok(axum::Json(CardView::from(&state.services.cards.block_my_card(&caller, CardId(id)).await?)))
 }
 
 /// The holder unblocks their own card with their account PIN.
@@ -145,5 +164,6 @@ pub async fn unblock_mine(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(body): ApiJson<UnblockCardRequest>,
 ) -> ApiResult<axum::Json<CardView>> {
-    Ok(axum::Json(state.services.set_my_card_blocked(&caller, id, false, Some(&body.pin)).await?))
+    let pin = Pin::try_from(&body)?;
+    Ok(axum::Json(CardView::from(&state.services.cards.unblock_my_card(&caller, CardId(id), &pin).await?)))
 }

@@ -12,13 +12,14 @@ use futures_util::Stream;
 use quipu_core::Services;
 use quipu_core::events::EventCursor;
 use quipu_core::store::events::EventRecord;
-use quipu_core::views::{DeliveryPage, DeliveryView, WebhookCreatedView, WebhookView};
+use quipu_domain::payment::TillLabel;
 use tokio::sync::{OwnedSemaphorePermit, watch};
 
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::problem::{ApiError, Problem};
 use crate::requests::{CreateWebhookRequest, EventStreamParams, PageParams};
+use crate::views::{DeliveryPage, DeliveryView, WebhookCreatedView, WebhookView};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -43,7 +44,8 @@ pub async fn events(
         })?),
         None => None,
     };
-    let cursor = state.services.open_event_stream(&caller, after, params.till.as_deref()).await?;
+    let till = TillLabel::parse(params.till.as_deref()).map_err(quipu_core::CoreError::from)?;
+    let cursor = state.services.events.open_stream(&caller, after, till).await?;
     let permit = state.event_streams.clone().try_acquire_owned().map_err(|_| {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_streams", "too many live streams; retry shortly")
     })?;
@@ -77,11 +79,11 @@ impl EventStream {
                 let message = Event::default().id(event.seq.to_string()).event(event.kind).data(event.body);
                 return Some((Ok(message), self));
             }
-            match self.services.next_events(&mut self.cursor).await {
+            match self.services.events.next_events(&mut self.cursor).await {
                 Ok(events) if !events.is_empty() => self.pending.extend(events),
                 Ok(_) => {
                     tokio::select! {
-                        () = self.services.wait_for_events() => {}
+                        () = self.services.events.wait_for_events() => {}
                         _ = self.closing.changed() => return None,
                     }
                 }
@@ -104,8 +106,8 @@ pub async fn create_webhook(
     ApiJson(body): ApiJson<CreateWebhookRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<WebhookCreatedView>)> {
     let events = body.events.unwrap_or_default();
-    let created = state.services.create_webhook(&caller, &body.url, &events).await?;
-    Ok((StatusCode::CREATED, axum::Json(created)))
+    let created = state.services.events.create_webhook(&caller, &body.url, &events).await?;
+    Ok((StatusCode::CREATED, axum::Json(WebhookCreatedView::from(&created))))
 }
 
 /// The merchant's webhook endpoints.
@@ -115,7 +117,7 @@ pub async fn webhooks(
     State(state): State<AppState>,
     Caller(caller): Caller,
 ) -> ApiResult<axum::Json<Vec<WebhookView>>> {
-    Ok(axum::Json(state.services.webhooks(&caller).await?))
+    Ok(axum::Json(state.services.events.webhooks(&caller).await?.iter().map(WebhookView::from).collect()))
 }
 
 /// Stop sending to an endpoint, for good.
@@ -126,7 +128,7 @@ pub async fn delete_webhook(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<StatusCode> {
-    state.services.delete_webhook(&caller, id).await?;
+    state.services.events.delete_webhook(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -139,8 +141,8 @@ pub async fn deliveries(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<DeliveryPage>> {
-    let page = state.services.webhook_deliveries(&caller, id, params.cursor.as_deref(), params.limit).await?;
-    Ok(axum::Json(page))
+    let page = state.services.events.deliveries(&caller, id, params.cursor.as_deref(), params.limit).await?;
+    Ok(axum::Json(DeliveryPage::from(&page)))
 }
 
 /// Send one delivery again, now.
@@ -152,5 +154,5 @@ pub async fn redeliver(
     Caller(caller): Caller,
     ApiPath((id, event_id)): ApiPath<(uuid::Uuid, uuid::Uuid)>,
 ) -> ApiResult<axum::Json<DeliveryView>> {
-    Ok(axum::Json(state.services.redeliver(&caller, id, event_id).await?))
+    Ok(axum::Json(DeliveryView::from(&state.services.events.redeliver(&caller, id, event_id).await?)))
 }

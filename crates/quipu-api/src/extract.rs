@@ -42,7 +42,7 @@ impl FromRequestParts<AppState> for Caller {
                 "send Authorization: Bearer <token or API key>",
             )
         })?;
-        Ok(Self(state.services.authenticate(token).await?))
+        Ok(Self(state.services.kernel.authenticate(token).await?))
     }
 }
 

@@ -3,26 +3,30 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quipu_core::views::{
-    AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, ProfileView, ReceiptView,
-    SessionView, TransferView, UserView, VerifyView,
-};
-use quipu_core::wallet::AmountInput;
-use quipu_domain::identity::Role;
+use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
+use quipu_core::kernel::access::Credentials;
+use quipu_core::wallet::HistoryFilter;
+use quipu_domain::identity::UserId;
+use quipu_domain::ledger::{AccountId, TransferId};
+use quipu_domain::money::AmountInput;
 
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
 use crate::idempotency;
 use crate::problem::{ApiError, Problem};
 use crate::requests::*;
+use crate::views::{
+    AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, ProfileView, ReceiptView,
+    SessionView, TransferView, UserView, VerifyView,
+};
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn created<T: serde::Serialize>(value: T) -> (StatusCode, axum::Json<T>) {
+pub(crate) fn created<T: serde::Serialize>(value: T) -> (StatusCode, axum::Json<T>) {
     (StatusCode::CREATED, axum::Json(value))
 }
 
-fn amount<'a>(amount: &'a str, currency: &'a Option<String>) -> AmountInput<'a> {
+pub(crate) fn amount<'a>(amount: &'a str, currency: &'a Option<String>) -> AmountInput<'a> {
     AmountInput { amount, currency: currency.as_deref() }
 }
 
@@ -33,10 +37,10 @@ pub async fn healthz() -> &'static str {
 
 /// Readiness: the ledger writer runs and the database answers.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if !state.services.ledger.is_running() {
+    if !state.services.kernel.ledger.is_running() {
         return (StatusCode::SERVICE_UNAVAILABLE, "ledger writer stopped").into_response();
     }
-    match state.services.store.ping().await {
+    match state.services.kernel.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
@@ -59,8 +63,8 @@ pub async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let profile = state.services.register_customer(&body.phone, &body.full_name, &body.password, &body.pin).await?;
-    Ok(created(profile))
+    let profile = state.services.identity.register_customer(&Registration::try_from(&body)?).await?;
+    Ok(created(ProfileView::from(&profile)))
 }
 
 /// Log in with phone and password; returns a bearer token.
@@ -70,7 +74,8 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<axum::Json<SessionView>> {
-    Ok(axum::Json(state.services.login(&body.phone, &body.password).await?))
+    let session = state.services.kernel.login(&Credentials::try_from(&body)?).await?;
+    Ok(axum::Json(SessionView::from(&session)))
 }
 
 /// End the current session.
@@ -83,7 +88,7 @@ pub async fn logout(
 ) -> ApiResult<StatusCode> {
     let (parts, _) = request.into_parts();
     if let Some(token) = bearer(&parts) {
-        state.services.logout(token).await?;
+        state.services.kernel.logout(token).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -92,7 +97,7 @@ pub async fn logout(
 #[utoipa::path(get, path = "/api/v1/me", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = ProfileView), (status = 401, body = Problem)))]
 pub async fn me(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<ProfileView>> {
-    Ok(axum::Json(state.services.profile(&caller).await?))
+    Ok(axum::Json(ProfileView::from(&state.services.identity.profile(&caller).await?)))
 }
 
 /// Add a bank account as a funding source (shown masked from then on).
@@ -103,7 +108,9 @@ pub async fn add_funding_source(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<FundingSourceRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(created(state.services.add_funding_source(&caller, &body.bank_name, &body.account_number).await?))
+    let (bank, number) = <(_, _)>::try_from(&body)?;
+    let source = state.services.identity.add_funding_source(&caller, &bank, &number).await?;
+    Ok(created(FundingSourceView::from(&source)))
 }
 
 /// The caller's funding sources, masked.
@@ -113,7 +120,8 @@ pub async fn funding_sources(
     State(state): State<AppState>,
     Caller(caller): Caller,
 ) -> ApiResult<axum::Json<Vec<FundingSourceView>>> {
-    Ok(axum::Json(state.services.funding_sources(&caller).await?))
+    let sources = state.services.identity.funding_sources(&caller).await?;
+    Ok(axum::Json(sources.iter().map(FundingSourceView::from).collect()))
 }
 
 /// One account's balances.
@@ -124,7 +132,7 @@ pub async fn account(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<AccountView>> {
-    Ok(axum::Json(state.services.account_view(&caller, id).await?))
+    Ok(axum::Json(AccountView::from(&state.services.wallet.account(&caller, AccountId(id)).await?)))
 }
 
 /// An account's transactions, newest first, with cursor pagination.
@@ -136,7 +144,8 @@ pub async fn history(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<axum::Json<HistoryPage>> {
-    Ok(axum::Json(state.services.history(&caller, id, &params.into()).await?))
+    let page = state.services.wallet.history(&caller, AccountId(id), &HistoryFilter::try_from(&params)?).await?;
+    Ok(axum::Json(HistoryPage::from(&page)))
 }
 
 /// The caller's own transactions: a customer's wallet, an agent's float or a merchant's account, in the default currency.
@@ -147,8 +156,9 @@ pub async fn my_history(
     Caller(caller): Caller,
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<axum::Json<HistoryPage>> {
-    let account = state.services.primary_account(&caller).await?;
-    Ok(axum::Json(state.services.history(&caller, account, &params.into()).await?))
+    let filter = HistoryFilter::try_from(&params)?;
+    let account = state.services.wallet.primary_account(&caller).await?;
+    Ok(axum::Json(HistoryPage::from(&state.services.wallet.history(&caller, account, &filter).await?)))
 }
 
 /// An account's statement as CSV (same filters as the history, no cursor).
@@ -160,7 +170,7 @@ pub async fn statement(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Response> {
-    let csv = state.services.statement_csv(&caller, id, &params.into()).await?;
+    let csv = state.services.wallet.statement_csv(&caller, AccountId(id), &HistoryFilter::try_from(&params)?).await?;
     let mut response = csv.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
@@ -176,7 +186,7 @@ pub async fn receipt(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<ReceiptView>> {
-    Ok(axum::Json(state.services.receipt(&caller, id).await?))
+    Ok(axum::Json(ReceiptView::from(&state.services.wallet.receipt(&caller, TransferId(id)).await?)))
 }
 
 /// Send money to another customer by phone number, confirmed by PIN.
@@ -189,15 +199,12 @@ pub async fn p2p(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<P2pRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "p2p", &body, |id| {
-        state.services.send_p2p(
-            &caller,
-            id,
-            &body.to_phone,
-            &body.pin,
-            body.note.as_deref(),
-            amount(&body.amount, &body.currency),
-        )
+    let (state, caller, body) = (&state, &caller, &body);
+    let (to, pin, note) = <(_, _, _)>::try_from(body)?;
+    idempotency::once(state, caller, &key, "p2p", body, |id| async move {
+        let amount = amount(&body.amount, &body.currency);
+        let transfer = state.services.wallet.send_p2p(caller, id, &to, &pin, note.as_ref(), amount).await?;
+        Ok(TransferView::from(&transfer))
     })
     .await
 }
@@ -212,8 +219,12 @@ pub async fn cash_in(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<CashInRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "cash_in", &body, |id| {
-        state.services.cash_in(&caller, id, &body.customer_phone, amount(&body.amount, &body.currency))
+    let (state, caller, body) = (&state, &caller, &body);
+    let customer =
+        quipu_domain::identity::PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
+    idempotency::once(state, caller, &key, "cash_in", body, |id| async move {
+        let amount = amount(&body.amount, &body.currency);
+        Ok(TransferView::from(&state.services.wallet.cash_in(caller, id, &customer, amount).await?))
     })
     .await
 }
@@ -228,14 +239,11 @@ pub async fn cash_out(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<CashOutRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "cash_out", &body, |id| {
-        state.services.cash_out(
-            &caller,
-            id,
-            &body.customer_phone,
-            &body.customer_pin,
-            amount(&body.amount, &body.currency),
-        )
+    let (state, caller, body) = (&state, &caller, &body);
+    let (customer, pin) = <(_, _)>::try_from(body)?;
+    idempotency::once(state, caller, &key, "cash_out", body, |id| async move {
+        let amount = amount(&body.amount, &body.currency);
+        Ok(TransferView::from(&state.services.wallet.cash_out(caller, id, &customer, &pin, amount).await?))
     })
     .await
 }
@@ -248,7 +256,8 @@ pub async fn create_agent(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<CreateAgentRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(created(state.services.create_agent(&caller, &body.phone, &body.full_name, &body.password, &body.pin).await?))
+    let agent = state.services.identity.create_agent(&caller, &NewAgent::try_from(&body)?).await?;
+    Ok(created(AgentView::from(&agent)))
 }
 
 /// The operator signs up a merchant and its owner.
@@ -259,12 +268,8 @@ pub async fn create_merchant(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<CreateMerchantRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(created(
-        state
-            .services
-            .create_merchant(&caller, &body.name, &body.owner_phone, &body.owner_full_name, &body.owner_password)
-            .await?,
-    ))
+    let merchant = state.services.identity.create_merchant(&caller, &NewMerchant::try_from(&body)?).await?;
+    Ok(created(MerchantView::from(&merchant)))
 }
 
 /// The operator issues e-money into an agent's float against deposited cash.
@@ -276,8 +281,10 @@ pub async fn issue(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<FloatRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "issuance", &body, |id| {
-        state.services.issue(&caller, id, body.agent_id, amount(&body.amount, &body.currency))
+    let (state, caller, body) = (&state, &caller, &body);
+    idempotency::once(state, caller, &key, "issuance", body, |id| async move {
+        let amount = amount(&body.amount, &body.currency);
+        Ok(TransferView::from(&state.services.wallet.issue(caller, id, UserId(body.agent_id), amount).await?))
     })
     .await
 }
@@ -291,8 +298,10 @@ pub async fn redeem(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<FloatRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "redemption", &body, |id| {
-        state.services.redeem(&caller, id, body.agent_id, amount(&body.amount, &body.currency))
+    let (state, caller, body) = (&state, &caller, &body);
+    idempotency::once(state, caller, &key, "redemption", body, |id| async move {
+        let amount = amount(&body.amount, &body.currency);
+        Ok(TransferView::from(&state.services.wallet.redeem(caller, id, UserId(body.agent_id), amount).await?))
     })
     .await
 }
@@ -305,7 +314,7 @@ pub async fn freeze(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<AccountView>> {
-    Ok(axum::Json(state.services.set_frozen(&caller, id, true).await?))
+    Ok(axum::Json(AccountView::from(&state.services.identity.set_frozen(&caller, AccountId(id), true).await?)))
 }
 
 /// The operator unfreezes an account.
@@ -316,29 +325,21 @@ pub async fn unfreeze(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<AccountView>> {
-    Ok(axum::Json(state.services.set_frozen(&caller, id, false).await?))
+    Ok(axum::Json(AccountView::from(&state.services.identity.set_frozen(&caller, AccountId(id), false).await?)))
 }
 
 /// Operators and auditors check every ledger invariant.
 #[utoipa::path(get, path = "/api/v1/operator/ledger/verify", tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = VerifyView), (status = 403, body = Problem)))]
 pub async fn verify(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<VerifyView>> {
-    if !matches!(caller.role(), Some(Role::Operator | Role::Auditor)) {
-        return Err(quipu_core::CoreError::forbidden().into());
-    }
-    let report = state.services.verify_ledger().await?;
-    Ok(axum::Json(VerifyView {
-        clean: report.is_clean(),
-        accounts_checked: report.accounts_checked,
-        violations: report.violations.iter().map(ToString::to_string).collect(),
-    }))
+    Ok(axum::Json(VerifyView::from(&state.services.kernel.verify_ledger(&caller).await?)))
 }
 
 /// The caller's merchant: name, owner and accounts.
 #[utoipa::path(get, path = "/api/v1/merchant", tag = "merchant", security(("bearer" = [])),
     responses((status = 200, body = MerchantView), (status = 403, body = Problem)))]
 pub async fn merchant(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<MerchantView>> {
-    Ok(axum::Json(state.services.merchant_view(&caller).await?))
+    Ok(axum::Json(MerchantView::from(&state.services.identity.merchant(&caller).await?)))
 }
 
 /// A merchant owner adds a cashier.
@@ -349,14 +350,15 @@ pub async fn add_cashier(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<CreateCashierRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(created(state.services.add_cashier(&caller, &body.phone, &body.full_name, &body.password).await?))
+    let cashier = state.services.identity.add_cashier(&caller, &NewLogin::try_from(&body)?).await?;
+    Ok(created(UserView::from(&cashier)))
 }
 
 /// A merchant owner creates an API key for server-to-server calls (shown once).
 #[utoipa::path(post, path = "/api/v1/merchant/api-keys", tag = "merchant", security(("bearer" = [])),
     responses((status = 201, body = ApiKeyView), (status = 403, body = Problem)))]
 pub async fn create_api_key(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<impl IntoResponse> {
-    Ok(created(state.services.create_api_key(&caller).await?))
+    Ok(created(ApiKeyView::from(&state.services.identity.create_api_key(&caller).await?)))
 }
 
 /// A merchant owner revokes an API key; requests with it fail from then on.
@@ -367,6 +369,6 @@ pub async fn revoke_api_key(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<StatusCode> {
-    state.services.revoke_api_key(&caller, id).await?;
+    state.services.identity.revoke_api_key(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use quipu_core::secrets::{derived_id, sha256};
+use quipu_core::kernel::secrets::{derived_id, sha256};
 use quipu_core::store::IdempotencyRecord;
 use quipu_core::{CoreResult, Principal};
 use quipu_domain::ledger::TransferId;
@@ -47,7 +47,7 @@ where
     F: FnOnce(TransferId) -> Fut,
     Fut: Future<Output = CoreResult<T>>,
 {
-    let store = &state.services.store;
+    let store = &state.services.kernel.store;
     let scope = caller.scope();
     let _turn = state.in_flight.wait_turn(scope, &key.0).await;
     let fingerprint = serde_json::to_vec(request)
@@ -60,7 +60,7 @@ where
     let body = operation(transfer_id).await?;
     let body = serde_json::to_vec(&body)
         .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "internal_error", "unserialisable response"))?;
-    let record = new_record(scope, key, request_hash.clone(), body, state.services.now());
+    let record = new_record(scope, key, request_hash.clone(), body, state.services.kernel.now());
     let stored = store.save_idempotency_record(&record).await.map_err(quipu_core::CoreError::from)?;
     let mut response = replay(stored, &request_hash)?;
     // This response is the original, not a replay.

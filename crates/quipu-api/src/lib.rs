@@ -17,6 +17,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod receipts;
 pub mod requests;
+pub mod views;
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -40,9 +41,38 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Live event streams one process serves at once; each holds a connection open.
 pub const MAX_EVENT_STREAMS: usize = 1000;
 
+/// What only the HTTP layer tunes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Logins and registrations (and card balance checks) per client address per minute; 0 turns the limit off.
+    pub auth_requests_per_minute: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy you run).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self { auth_requests_per_minute: 30, trust_forwarded_for: false }
+    }
+}
+
+/// What a payment's and a refund's events carry: exactly what the API shows for them.
+pub struct JsonDocuments;
+
+impl quipu_core::PaymentDocuments for JsonDocuments {
+    fn payment(&self, payment: &quipu_core::payments::Payment) -> serde_json::Value {
+        serde_json::to_value(views::PaymentView::from(payment)).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn refund(&self, refund: &quipu_core::payments::Refund) -> serde_json::Value {
+        serde_json::to_value(views::RefundView::from(refund)).unwrap_or(serde_json::Value::Null)
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub services: Arc<Services>,
+    pub http: HttpSettings,
     pub metrics: Option<PrometheusHandle>,
     /// Requests currently running, by (caller, Idempotency-Key).
     pub in_flight: Arc<idempotency::InFlight>,
@@ -53,9 +83,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(services: Arc<Services>, metrics: Option<PrometheusHandle>) -> Self {
+    pub fn new(services: Arc<Services>, http: HttpSettings, metrics: Option<PrometheusHandle>) -> Self {
         Self {
             services,
+            http,
             metrics,
             in_flight: Arc::default(),
             rate_limiter: Arc::default(),
@@ -206,7 +237,7 @@ async fn durable_answers(State(state): State<AppState>, request: Request, next: 
     if !writes {
         return response;
     }
-    match state.services.ledger.durable().await {
+    match state.services.kernel.ledger.durable().await {
         Ok(()) => response,
         Err(error) => problem::ApiError::from(error).into_response(),
     }

@@ -5,17 +5,21 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quipu_codes::render::{self, ImageFormat};
-use quipu_core::views::{MerchantQrView, PaymentRequestView, PaymentView, ScannedMerchantView};
-use quipu_core::wallet::AmountInput;
+use quipu_domain::identity::Pin;
+use quipu_domain::merchant::CategoryCode;
+use quipu_domain::money::AmountInput;
+use quipu_domain::payment::{PaymentId, PaymentRequestId, TillLabel};
 use serde::Serialize;
 
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
+use crate::handlers::amount;
 use crate::idempotency;
 use crate::problem::{ApiError, Problem};
 use crate::requests::{
     MerchantProfileRequest, MerchantQrParams, PayQrRequest, PaymentRequestRequest, QrImageParams, ScanRequest,
 };
+use crate::views::{MerchantQrView, PaymentRequestView, PaymentView, ScannedMerchantView};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -28,9 +32,9 @@ pub async fn merchant_qr(
     Caller(caller): Caller,
     ApiQuery(params): ApiQuery<MerchantQrParams>,
 ) -> ApiResult<Response> {
-    let view = state.services.merchant_qr(&caller, params.till.as_deref(), params.currency.as_deref()).await?;
-    let payload = view.payload.clone();
-    qr_answer(&payload, params.format.as_deref(), view)
+    let till = TillLabel::parse(params.till.as_deref()).map_err(quipu_core::CoreError::from)?;
+    let qr = state.services.merchant_qr.merchant_qr(&caller, till, params.currency.as_deref()).await?;
+    qr_answer(&qr.payload, params.format.as_deref(), MerchantQrView::from(&qr))
 }
 
 /// A till asks for one payment: the answer holds the dynamic QR (amount and reference inside, paid once, expiring).
@@ -43,16 +47,14 @@ pub async fn create_payment_request(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<PaymentRequestRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "payment-request", &body, |id| {
-        let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-        state.services.create_payment_request(
-            &caller,
-            id.0,
-            amount,
-            body.reference.as_deref(),
-            body.till.as_deref(),
-            body.expires_in_seconds,
-        )
+    let (state, caller, body) = (&state, &caller, &body);
+    let (reference, till) = <(_, _)>::try_from(body)?;
+    idempotency::once(state, caller, &key, "payment-request", body, |id| async move {
+        let amount = amount(&body.amount, &body.currency);
+        let id = PaymentRequestId(id.0);
+        let qrs = &state.services.merchant_qr;
+        let request = qrs.create_payment_request(caller, id, amount, reference, till, body.expires_in_seconds).await?;
+        Ok(PaymentRequestView::from(&request))
     })
     .await
 }
@@ -67,9 +69,8 @@ pub async fn payment_request(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiQuery(params): ApiQuery<QrImageParams>,
 ) -> ApiResult<Response> {
-    let view = state.services.payment_request_view(&caller, id).await?;
-    let payload = view.payload.clone();
-    qr_answer(&payload, params.format.as_deref(), view)
+    let request = state.services.merchant_qr.payment_request(&caller, PaymentRequestId(id)).await?;
+    qr_answer(&request.payload, params.format.as_deref(), PaymentRequestView::from(&request))
 }
 
 /// The customer's app sends a scanned merchant QR and learns whom and what it would pay.
@@ -81,7 +82,8 @@ pub async fn scan(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<ScanRequest>,
 ) -> ApiResult<axum::Json<ScannedMerchantView>> {
-    Ok(axum::Json(state.services.read_merchant_qr(&caller, &body.payload).await?))
+    let scanned = state.services.merchant_qr.read_merchant_qr(&caller, &body.payload).await?;
+    Ok(axum::Json(ScannedMerchantView::from(&scanned)))
 }
 
 /// The customer pays a merchant's QR with their PIN.
@@ -94,9 +96,13 @@ pub async fn pay(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<PayQrRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "pay-qr", &body, |id| {
+    let (state, caller, body) = (&state, &caller, &body);
+    let pin = Pin::try_from(body)?;
+    idempotency::once(state, caller, &key, "pay-qr", body, |id| async move {
         let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
-        state.services.pay_merchant_qr(&caller, id.0, &body.payload, amount, &body.pin)
+        let qrs = &state.services.merchant_qr;
+        let payment = qrs.pay_merchant_qr(caller, PaymentId(id.0), &body.payload, amount, &pin).await?;
+        Ok(PaymentView::from(&payment))
     })
     .await
 }
@@ -109,7 +115,8 @@ pub async fn set_profile(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<MerchantProfileRequest>,
 ) -> ApiResult<StatusCode> {
-    state.services.set_merchant_profile(&caller, &body.city, &body.category_code).await?;
+    let category = CategoryCode::try_from(&body)?;
+    state.services.merchant_qr.set_merchant_profile(&caller, &body.city, &category).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,17 +4,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use quipu_core::payments::DeviceAction;
-use quipu_core::views::{DeviceView, EnrolledDeviceView, PaymentPage, PaymentView};
-use quipu_core::wallet::AmountInput;
+use quipu_domain::identity::MerchantId;
+use quipu_domain::payment::{DeviceId, PaymentId, RefundId};
 
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
+use crate::handlers::amount;
 use crate::idempotency;
 use crate::problem::{ApiError, Problem};
 use crate::requests::{
     ApproveRequest, ChargeRequest, EnrollDeviceRequest, MerchantFeeRequest, PageParams, RefundPolicyRequest,
     RefundRequest,
 };
+use crate::views::{DeviceView, EnrolledDeviceView, PaymentPage, PaymentView, RefundView};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -26,14 +28,16 @@ pub async fn enroll_device(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<EnrollDeviceRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<EnrolledDeviceView>)> {
-    Ok((StatusCode::CREATED, axum::Json(state.services.enroll_device(&caller, &body.label, &body.pin).await?)))
+    let (label, pin) = <(_, _)>::try_from(&body)?;
+    let enrolled = state.services.payments.enroll_device(&caller, &label, &pin).await?;
+    Ok((StatusCode::CREATED, axum::Json(EnrolledDeviceView::from(&enrolled))))
 }
 
 /// The caller's enrolled devices.
 #[utoipa::path(get, path = "/api/v1/me/devices", tag = "payments", security(("bearer" = [])),
     responses((status = 200, body = Vec<DeviceView>)))]
 pub async fn devices(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<Vec<DeviceView>>> {
-    Ok(axum::Json(state.services.devices(&caller).await?))
+    Ok(axum::Json(state.services.payments.devices(&caller).await?.iter().map(DeviceView::from).collect()))
 }
 
 /// Pause payment codes from a device (they are refused until resumed).
@@ -44,7 +48,7 @@ pub async fn pause_device(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<DeviceView>> {
-    Ok(axum::Json(state.services.change_device(&caller, id, DeviceAction::Pause).await?))
+    change_device(&state, &caller, id, DeviceAction::Pause).await
 }
 
 /// Resume payment codes from a paused device.
@@ -55,7 +59,7 @@ pub async fn resume_device(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<DeviceView>> {
-    Ok(axum::Json(state.services.change_device(&caller, id, DeviceAction::Resume).await?))
+    change_device(&state, &caller, id, DeviceAction::Resume).await
 }
 
 /// Revoke a device for good (a lost phone).
@@ -66,7 +70,7 @@ pub async fn revoke_device(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<DeviceView>> {
-    Ok(axum::Json(state.services.change_device(&caller, id, DeviceAction::Revoke).await?))
+    change_device(&state, &caller, id, DeviceAction::Revoke).await
 }
 
 /// A till charges a customer's payment code. At or below the approval
@@ -81,9 +85,13 @@ pub async fn charge(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<ChargeRequest>,
 ) -> ApiResult<Response> {
-    idempotency::once(&state, &caller, &key, "charge", &body, |id| {
-        let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-        state.services.charge_code(&caller, id.0, &body.code, amount, body.reference.as_deref(), body.till.as_deref())
+    let (state, caller, body) = (&state, &caller, &body);
+    let (reference, till) = <(_, _)>::try_from(body)?;
+    idempotency::once(state, caller, &key, "charge", body, |id| async move {
+        let amount = amount(&body.amount, &body.currency);
+        let payments = &state.services.payments;
+        let payment = payments.charge_code(caller, PaymentId(id.0), &body.code, amount, reference, till).await?;
+        Ok(PaymentView::from(&payment))
     })
     .await
 }
@@ -96,7 +104,8 @@ pub async fn merchant_payments(
     Caller(caller): Caller,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<PaymentPage>> {
-    Ok(axum::Json(state.services.merchant_payments(&caller, params.cursor.as_deref(), params.limit).await?))
+    let page = state.services.payments.merchant_payments(&caller, params.cursor.as_deref(), params.limit).await?;
+    Ok(axum::Json(PaymentPage::from(&page)))
 }
 
 /// One payment, for its customer or its merchant. A till polls it to learn an approval's outcome.
@@ -107,7 +116,7 @@ pub async fn payment(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<PaymentView>> {
-    Ok(axum::Json(state.services.payment_view(&caller, id).await?))
+    Ok(axum::Json(PaymentView::from(&state.services.payments.payment(&caller, PaymentId(id)).await?)))
 }
 
 /// The customer approves a payment awaiting approval, with their PIN.
@@ -120,7 +129,8 @@ pub async fn approve(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(body): ApiJson<ApproveRequest>,
 ) -> ApiResult<axum::Json<PaymentView>> {
-    Ok(axum::Json(state.services.approve_payment(&caller, id, &body.pin).await?))
+    let pin = quipu_domain::identity::Pin::try_from(&body)?;
+    Ok(axum::Json(PaymentView::from(&state.services.payments.approve_payment(&caller, PaymentId(id), &pin).await?)))
 }
 
 /// The customer or the merchant cancels a payment awaiting approval.
@@ -131,13 +141,13 @@ pub async fn cancel(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<PaymentView>> {
-    Ok(axum::Json(state.services.cancel_payment(&caller, id).await?))
+    Ok(axum::Json(PaymentView::from(&state.services.payments.cancel_payment(&caller, PaymentId(id)).await?)))
 }
 
 /// Refund a payment in full (no amount) or in part; several partial refunds up to the amount paid.
 #[utoipa::path(post, path = "/api/v1/merchant/payments/{id}/refunds", tag = "payments", security(("bearer" = [])),
     request_body = RefundRequest, params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = String, Header)),
-    responses((status = 201, body = quipu_core::views::RefundView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = RefundView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn refund(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -145,10 +155,17 @@ pub async fn refund(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(body): ApiJson<RefundRequest>,
 ) -> ApiResult<Response> {
+    let (state, caller, body) = (&state, &caller, &body);
     let route = format!("refund:{id}");
-    idempotency::once(&state, &caller, &key, &route, &body, |refund_id| {
-        let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
-        state.services.refund(&caller, refund_id.0, id, amount, body.reason.as_deref())
+    let reason = Option::try_from(body)?;
+    idempotency::once(state, caller, &key, &route, body, |refund_id| async move {
+        let amount = body
+            .amount
+            .as_deref()
+            .map(|amount| quipu_domain::money::AmountInput { amount, currency: body.currency.as_deref() });
+        let payments = &state.services.payments;
+        let refund = payments.refund(caller, RefundId(refund_id.0), PaymentId(id), amount, reason.as_ref()).await?;
+        Ok(RefundView::from(&refund))
     })
     .await
 }
@@ -163,7 +180,7 @@ pub async fn set_fee(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(body): ApiJson<MerchantFeeRequest>,
 ) -> ApiResult<StatusCode> {
-    state.services.set_merchant_fee(&caller, id, body.fee_bps).await?;
+    state.services.payments.set_merchant_fee(&caller, MerchantId(id), body.fee_bps).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -175,6 +192,16 @@ pub async fn set_refund_policy(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<RefundPolicyRequest>,
 ) -> ApiResult<StatusCode> {
-    state.services.set_cashier_refunds(&caller, body.cashiers_may_refund).await?;
+    state.services.payments.set_cashier_refunds(&caller, body.cashiers_may_refund).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn change_device(
+    state: &AppState,
+    caller: &quipu_core::Principal,
+    id: uuid::Uuid,
+    action: DeviceAction,
+) -> ApiResult<axum::Json<DeviceView>> {
+    let device = state.services.payments.change_device(caller, DeviceId(id), action).await?;
+    Ok(axum::Json(DeviceView::from(&device)))
 }

@@ -4,12 +4,15 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quipu_core::views::{MerchantSummaryView, PaymentReceiptView};
+use quipu_domain::identity::UserId;
+use quipu_domain::limits::CustomerTier;
+use quipu_domain::payment::PaymentId;
 
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::problem::{ApiError, Problem};
 use crate::requests::{CustomerTierRequest, SummaryParams};
+use crate::views::{MerchantSummaryView, PaymentReceiptView};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -21,7 +24,7 @@ pub async fn receipt(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<PaymentReceiptView>> {
-    Ok(axum::Json(state.services.payment_receipt(&caller, id).await?))
+    Ok(axum::Json(PaymentReceiptView::from(&state.services.payments.payment_receipt(&caller, PaymentId(id)).await?)))
 }
 
 /// The same receipt as a printable HTML page (a till's receipt printer, or the customer's browser).
@@ -32,8 +35,8 @@ pub async fn receipt_html(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<Response> {
-    let receipt = state.services.payment_receipt(&caller, id).await?;
-    let mut response = (StatusCode::OK, receipt_page(&receipt)).into_response();
+    let receipt = state.services.payments.payment_receipt(&caller, PaymentId(id)).await?;
+    let mut response = (StatusCode::OK, receipt_page(&PaymentReceiptView::from(&receipt))).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     // The page loads nothing and runs nothing: names and references are the merchant's own text.
@@ -52,7 +55,9 @@ pub async fn summary(
     Caller(caller): Caller,
     ApiQuery(params): ApiQuery<SummaryParams>,
 ) -> ApiResult<axum::Json<MerchantSummaryView>> {
-    Ok(axum::Json(state.services.merchant_summary(&caller, params.date.as_deref(), params.utc_offset_minutes).await?))
+    let payments = &state.services.payments;
+    let summary = payments.merchant_summary(&caller, params.date.as_deref(), params.utc_offset_minutes).await?;
+    Ok(axum::Json(MerchantSummaryView::from(&summary)))
 }
 
 /// The operator moves a customer to a tier; each tier has its own payment and balance limits.
@@ -65,7 +70,7 @@ pub async fn set_tier(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(body): ApiJson<CustomerTierRequest>,
 ) -> ApiResult<StatusCode> {
-    state.services.set_customer_tier(&caller, id, &body.tier).await?;
+    state.services.identity.set_customer_tier(&caller, UserId(id), CustomerTier::try_from(&body)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

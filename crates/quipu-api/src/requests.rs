@@ -1,9 +1,36 @@
-//! Request bodies. Unknown fields are refused (a typo is an error, not a
-//! silently ignored field); amounts are decimal strings, never JSON numbers;
-//! PINs are never serialised, so they never reach an idempotency fingerprint.
+//! Request bodies, and how each becomes the domain values the services take
+//! (`TryFrom`): phone numbers, PINs, passwords, labels and references are
+//! parsed here, at the edge, so a service never sees an unchecked string.
+//! Unknown fields are refused (a typo is an error, not a silently ignored
+//! field); amounts are decimal strings, never JSON numbers; PINs and
+//! passwords are `SecretText` (never Debug-printed) and never serialised, so
+//! they never reach an idempotency fingerprint.
 
+use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
+use quipu_core::kernel::access::{Credentials, bad_credentials};
+use quipu_core::wallet::HistoryFilter;
+use quipu_core::{CoreError, CoreResult};
+use quipu_domain::card::CardNumber;
+use quipu_domain::identity::{BankAccountNumber, DisplayName, Password, PhoneNumber, Pin, SecretText};
+use quipu_domain::limits::CustomerTier;
+use quipu_domain::merchant::CategoryCode;
+use quipu_domain::payment::{PaymentReference, QrReference, TillLabel};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+/// A PIN as typed, checked for form.
+fn pin(text: &SecretText) -> CoreResult<Pin> {
+    Ok(Pin::parse(text.expose())?)
+}
+
+/// A login: a phone number, a display name and a password, checked in that order.
+fn login(phone: &str, full_name: &str, password: &SecretText) -> CoreResult<NewLogin> {
+    Ok(NewLogin {
+        phone: PhoneNumber::parse(phone)?,
+        full_name: DisplayName::parse(full_name)?,
+        password: Password::parse(password.expose())?,
+    })
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -12,16 +39,38 @@ pub struct RegisterRequest {
     pub phone: String,
     pub full_name: String,
     /// 8 to 128 characters.
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: SecretText,
     /// Payment PIN, 4 to 6 digits.
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
+}
+
+impl TryFrom<&RegisterRequest> for Registration {
+    type Error = CoreError;
+
+    fn try_from(body: &RegisterRequest) -> CoreResult<Self> {
+        let NewLogin { phone, full_name, password } = login(&body.phone, &body.full_name, &body.password)?;
+        Ok(Self { phone, full_name, password, pin: pin(&body.pin)? })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub phone: String,
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: SecretText,
+}
+
+impl TryFrom<&LoginRequest> for Credentials {
+    type Error = CoreError;
+
+    /// A phone number that does not parse is a wrong login, not a malformed request.
+    fn try_from(body: &LoginRequest) -> CoreResult<Self> {
+        let phone = PhoneNumber::parse(&body.phone).map_err(|_| bad_credentials())?;
+        Ok(Self { phone, password: body.password.clone() })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -29,6 +78,14 @@ pub struct LoginRequest {
 pub struct FundingSourceRequest {
     pub bank_name: String,
     pub account_number: String,
+}
+
+impl TryFrom<&FundingSourceRequest> for (DisplayName, BankAccountNumber) {
+    type Error = CoreError;
+
+    fn try_from(body: &FundingSourceRequest) -> CoreResult<Self> {
+        Ok((DisplayName::parse(&body.bank_name)?, BankAccountNumber::parse(&body.account_number)?))
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -40,9 +97,26 @@ pub struct P2pRequest {
     /// ISO 4217 code; the network's default currency if absent.
     pub currency: Option<String>,
     #[serde(skip_serializing)]
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
     /// Shown to both sides; at most 100 characters.
     pub note: Option<String>,
+}
+
+/// The recipient, the sender's PIN and the note of a transfer.
+impl TryFrom<&P2pRequest> for (PhoneNumber, Pin, Option<DisplayName>) {
+    type Error = CoreError;
+
+    fn try_from(body: &P2pRequest) -> CoreResult<Self> {
+        let note = match body.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(text) => Some(
+                DisplayName::parse(text)
+                    .map_err(|_| CoreError::invalid("invalid_note", "a note is at most 100 printable characters"))?,
+            ),
+            None => None,
+        };
+        Ok((PhoneNumber::parse(&body.to_phone)?, pin(&body.pin)?, note))
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -61,7 +135,16 @@ pub struct CashOutRequest {
     pub currency: Option<String>,
     /// The customer types their PIN on the agent's device.
     #[serde(skip_serializing)]
-    pub customer_pin: String,
+    #[schema(value_type = String)]
+    pub customer_pin: SecretText,
+}
+
+impl TryFrom<&CashOutRequest> for (PhoneNumber, Pin) {
+    type Error = CoreError;
+
+    fn try_from(body: &CashOutRequest) -> CoreResult<Self> {
+        Ok((PhoneNumber::parse(&body.customer_phone)?, pin(&body.customer_pin)?))
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,8 +152,18 @@ pub struct CashOutRequest {
 pub struct CreateAgentRequest {
     pub phone: String,
     pub full_name: String,
-    pub password: String,
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub password: SecretText,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
+}
+
+impl TryFrom<&CreateAgentRequest> for NewAgent {
+    type Error = CoreError;
+
+    fn try_from(body: &CreateAgentRequest) -> CoreResult<Self> {
+        Ok(Self { login: login(&body.phone, &body.full_name, &body.password)?, pin: pin(&body.pin)? })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -79,7 +172,17 @@ pub struct CreateMerchantRequest {
     pub name: String,
     pub owner_phone: String,
     pub owner_full_name: String,
-    pub owner_password: String,
+    #[schema(value_type = String)]
+    pub owner_password: SecretText,
+}
+
+impl TryFrom<&CreateMerchantRequest> for NewMerchant {
+    type Error = CoreError;
+
+    fn try_from(body: &CreateMerchantRequest) -> CoreResult<Self> {
+        let name = DisplayName::parse(&body.name)?;
+        Ok(Self { name, owner: login(&body.owner_phone, &body.owner_full_name, &body.owner_password)? })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,7 +190,16 @@ pub struct CreateMerchantRequest {
 pub struct CreateCashierRequest {
     pub phone: String,
     pub full_name: String,
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: SecretText,
+}
+
+impl TryFrom<&CreateCashierRequest> for NewLogin {
+    type Error = CoreError;
+
+    fn try_from(body: &CreateCashierRequest) -> CoreResult<Self> {
+        login(&body.phone, &body.full_name, &body.password)
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -114,9 +226,17 @@ pub struct HistoryParams {
     pub limit: Option<u32>,
 }
 
-impl From<HistoryParams> for quipu_core::wallet::HistoryFilter {
-    fn from(params: HistoryParams) -> Self {
-        Self { cursor: params.cursor, from: params.from, to: params.to, kinds: params.kind, limit: params.limit }
+impl TryFrom<&HistoryParams> for HistoryFilter {
+    type Error = CoreError;
+
+    fn try_from(params: &HistoryParams) -> CoreResult<Self> {
+        HistoryFilter::parse(
+            params.cursor.as_deref(),
+            params.from.as_deref(),
+            params.to.as_deref(),
+            params.kind.as_deref(),
+            params.limit,
+        )
     }
 }
 
@@ -125,7 +245,16 @@ impl From<HistoryParams> for quipu_core::wallet::HistoryFilter {
 pub struct EnrollDeviceRequest {
     /// What the customer calls the device, e.g. "my phone".
     pub label: String,
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
+}
+
+impl TryFrom<&EnrollDeviceRequest> for (DisplayName, Pin) {
+    type Error = CoreError;
+
+    fn try_from(body: &EnrollDeviceRequest) -> CoreResult<Self> {
+        Ok((quipu_core::payments::parse_label(&body.label)?, pin(&body.pin)?))
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -143,10 +272,27 @@ pub struct ChargeRequest {
     pub till: Option<String>,
 }
 
+impl TryFrom<&ChargeRequest> for (PaymentReference, TillLabel) {
+    type Error = CoreError;
+
+    fn try_from(body: &ChargeRequest) -> CoreResult<Self> {
+        Ok((PaymentReference::parse(body.reference.as_deref())?, TillLabel::parse(body.till.as_deref())?))
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveRequest {
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
+}
+
+impl TryFrom<&ApproveRequest> for Pin {
+    type Error = CoreError;
+
+    fn try_from(body: &ApproveRequest) -> CoreResult<Self> {
+        pin(&body.pin)
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -158,6 +304,14 @@ pub struct RefundRequest {
     pub currency: Option<String>,
     /// Shown to the customer; at most 100 characters.
     pub reason: Option<String>,
+}
+
+impl TryFrom<&RefundRequest> for Option<DisplayName> {
+    type Error = CoreError;
+
+    fn try_from(body: &RefundRequest) -> CoreResult<Self> {
+        quipu_core::payments::parse_reason(body.reason.as_deref())
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -214,6 +368,14 @@ pub struct PaymentRequestRequest {
     pub expires_in_seconds: Option<i64>,
 }
 
+impl TryFrom<&PaymentRequestRequest> for (QrReference, TillLabel) {
+    type Error = CoreError;
+
+    fn try_from(body: &PaymentRequestRequest) -> CoreResult<Self> {
+        Ok((QrReference::parse(body.reference.as_deref())?, TillLabel::parse(body.till.as_deref())?))
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanRequest {
@@ -230,7 +392,16 @@ pub struct PayQrRequest {
     pub amount: Option<String>,
     pub currency: Option<String>,
     #[serde(skip_serializing)]
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
+}
+
+impl TryFrom<&PayQrRequest> for Pin {
+    type Error = CoreError;
+
+    fn try_from(body: &PayQrRequest) -> CoreResult<Self> {
+        pin(&body.pin)
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -240,6 +411,14 @@ pub struct MerchantProfileRequest {
     pub city: String,
     /// ISO 18245 merchant category code, four digits (5411 groceries, 5912 pharmacies, 5812 restaurants).
     pub category_code: String,
+}
+
+impl TryFrom<&MerchantProfileRequest> for CategoryCode {
+    type Error = CoreError;
+
+    fn try_from(body: &MerchantProfileRequest) -> CoreResult<Self> {
+        Ok(CategoryCode::parse(&body.category_code)?)
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -270,7 +449,21 @@ pub struct IssueCardRequest {
     pub holder_phone: Option<String>,
     /// The PIN the holder chooses, 4 to 6 digits, typed on the agent's device.
     #[serde(skip_serializing)]
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
+}
+
+/// The holder, if the card is linked, and the PIN they chose.
+impl TryFrom<&IssueCardRequest> for (Option<PhoneNumber>, Pin) {
+    type Error = CoreError;
+
+    fn try_from(body: &IssueCardRequest) -> CoreResult<Self> {
+        let holder = match body.holder_phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(phone) => Some(PhoneNumber::parse(phone)?),
+            None => None,
+        };
+        Ok((holder, pin(&body.pin)?))
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -282,17 +475,42 @@ pub struct CardTopUpRequest {
     pub currency: Option<String>,
 }
 
+impl TryFrom<&CardTopUpRequest> for CardNumber {
+    type Error = CoreError;
+
+    fn try_from(body: &CardTopUpRequest) -> CoreResult<Self> {
+        Ok(CardNumber::parse(&body.number)?)
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardNumberRequest {
     pub number: String,
 }
 
+impl TryFrom<&CardNumberRequest> for CardNumber {
+    type Error = CoreError;
+
+    fn try_from(body: &CardNumberRequest) -> CoreResult<Self> {
+        Ok(CardNumber::parse(&body.number)?)
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardBalanceRequest {
     pub number: String,
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
+}
+
+impl TryFrom<&CardBalanceRequest> for (CardNumber, Pin) {
+    type Error = CoreError;
+
+    fn try_from(body: &CardBalanceRequest) -> CoreResult<Self> {
+        Ok((CardNumber::parse(&body.number)?, pin(&body.pin)?))
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -302,7 +520,16 @@ pub struct ReplaceCardRequest {
     pub number: String,
     /// The PIN the holder chooses for the new card.
     #[serde(skip_serializing)]
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
+}
+
+impl TryFrom<&ReplaceCardRequest> for (CardNumber, Pin) {
+    type Error = CoreError;
+
+    fn try_from(body: &ReplaceCardRequest) -> CoreResult<Self> {
+        Ok((CardNumber::parse(&body.number)?, pin(&body.pin)?))
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -312,18 +539,39 @@ pub struct CardPaymentRequest {
     pub number: String,
     /// The holder types it on the till's PIN pad.
     #[serde(skip_serializing)]
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
     pub amount: String,
     pub currency: Option<String>,
     pub reference: Option<String>,
     pub till: Option<String>,
 }
 
+/// The card, its PIN, the till's reference and the till.
+impl TryFrom<&CardPaymentRequest> for (CardNumber, Pin, PaymentReference, TillLabel) {
+    type Error = CoreError;
+
+    fn try_from(body: &CardPaymentRequest) -> CoreResult<Self> {
+        let reference = PaymentReference::parse(body.reference.as_deref())?;
+        let till = TillLabel::parse(body.till.as_deref())?;
+        Ok((CardNumber::parse(&body.number)?, pin(&body.pin)?, reference, till))
+    }
+}
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnblockCardRequest {
     /// The customer's own account PIN.
-    pub pin: String,
+    #[schema(value_type = String)]
+    pub pin: SecretText,
+}
+
+impl TryFrom<&UnblockCardRequest> for Pin {
+    type Error = CoreError;
+
+    fn try_from(body: &UnblockCardRequest) -> CoreResult<Self> {
+        pin(&body.pin)
+    }
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -341,4 +589,13 @@ pub struct SummaryParams {
 pub struct CustomerTierRequest {
     /// basic or verified.
     pub tier: String,
+}
+
+impl TryFrom<&CustomerTierRequest> for CustomerTier {
+    type Error = CoreError;
+
+    fn try_from(body: &CustomerTierRequest) -> CoreResult<Self> {
+        CustomerTier::parse(&body.tier)
+            .ok_or_else(|| CoreError::invalid("invalid_tier", "a tier is \"basic\" or \"verified\""))
+    }
 }

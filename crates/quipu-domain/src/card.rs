@@ -4,9 +4,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
-use crate::ledger::string_enum;
+use crate::ledger::{id_type, string_enum};
 
 /// Digits in a card number, check digit included.
 pub const CARD_DIGITS: usize = 16;
@@ -14,6 +12,11 @@ pub const CARD_DIGITS: usize = 16;
 pub const PREFIX_DIGITS: usize = 6;
 /// Digits drawn at random between the prefix and the check digit.
 pub const RANDOM_DIGITS: usize = CARD_DIGITS - PREFIX_DIGITS - 1;
+
+id_type!(
+    /// A prepaid card's id; the card also owns a ledger account of its own.
+    CardId
+);
 
 string_enum!(
     /// Where a card stands. A blocked card (lost, stolen) pays nothing and is

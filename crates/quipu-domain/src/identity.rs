@@ -85,6 +85,28 @@ impl PhoneNumber {
     }
 }
 
+/// A secret as it arrives (a PIN, a password), before it is checked for form:
+/// never Debug-printed, so a request that holds one can be logged.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretText(•••)")
+    }
+}
+
 /// A payment PIN: 4 to 6 ASCII digits. Never logged, never Debug-printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pin(String);

@@ -11,6 +11,7 @@ pub mod card;
 pub mod identity;
 pub mod ledger;
 pub mod limits;
+pub mod merchant;
 pub mod money;
 pub mod payment;
 pub mod time;

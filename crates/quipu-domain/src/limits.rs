@@ -2,10 +2,6 @@
 //! payer may pay in a rolling 24 hours, the most a wallet or card may hold.
 //! Pure rules; the services look up what was spent and what is held.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
 use crate::ledger::string_enum;
 use crate::money::Amount;
 

@@ -244,6 +244,15 @@ impl Amount {
     }
 }
 
+/// An amount as a person typed it, in a currency they named (or the network's default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmountInput<'a> {
+    /// A decimal string, e.g. "12.50".
+    pub amount: &'a str,
+    /// An ISO 4217 code; `None` means the network's default currency.
+    pub currency: Option<&'a str>,
+}
+
 /// The set of currencies an operator enabled; the first one is the network's default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrencySet {
@@ -279,6 +288,21 @@ impl CurrencySet {
 
     pub fn iter(&self) -> impl Iterator<Item = &Currency> {
         self.currencies.iter()
+    }
+
+    /// The currency named, or the default if none is.
+    pub fn get_or_default(&self, code: Option<&str>) -> Result<Currency, MoneyError> {
+        match code {
+            Some(code) => self.get(code),
+            None => Ok(self.default_currency()),
+        }
+    }
+
+    /// A positive amount, parsed by its currency's exponent.
+    pub fn positive_amount(&self, input: AmountInput<'_>) -> Result<(Currency, Amount), MoneyError> {
+        let currency = self.get_or_default(input.currency)?;
+        let amount = currency.parse_amount(input.amount)?.ensure_positive()?;
+        Ok((currency, amount))
     }
 }
 

@@ -1,12 +1,109 @@
 //! In-store payments: their states, the merchant fee, and how a refund
 //! shares it. Pure rules; the services move the money through the ledger.
 
-use std::fmt;
+use serde::Serialize;
 
-use serde::{Deserialize, Serialize};
-
-use crate::ledger::string_enum;
+use crate::ledger::{id_type, string_enum};
 use crate::money::{Amount, MoneyError};
+
+id_type!(
+    /// A payment's id. It derives from the caller and the request's idempotency key, so a retried
+    /// request names the same payment, and the payment's ledger transfers derive from it.
+    PaymentId
+);
+id_type!(
+    /// An enrolled device's id, a UUIDv7.
+    DeviceId
+);
+id_type!(
+    /// A refund's id; like a payment's, it derives from the request's idempotency key.
+    RefundId
+);
+id_type!(
+    /// A payment request's id (a dynamic QR for one sale); it travels in the QR.
+    PaymentRequestId
+);
+
+/// Longest label of a till: it travels in the QR (EMV object 62.07).
+pub const MAX_TILL_CHARS: usize = 16;
+/// Longest reference a till may attach to a payment.
+pub const MAX_REFERENCE_CHARS: usize = 64;
+/// Longest reference of a sale in a QR (EMV object 62.05).
+pub const MAX_QR_REFERENCE_CHARS: usize = 25;
+
+/// Why a piece of a payment's text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentTextError {
+    #[error("a till label is at most 16 letters, digits, spaces, - or _")]
+    Till,
+    #[error("a reference is at most 64 printable characters")]
+    Reference,
+    #[error("a QR's reference is at most 25 printable ASCII characters")]
+    QrReference,
+}
+
+/// A till's label: up to 16 letters, digits, spaces, '-' or '_'. Empty means the whole shop.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TillLabel(String);
+
+impl TillLabel {
+    pub fn parse(text: Option<&str>) -> Result<Self, PaymentTextError> {
+        let text = text.map(str::trim).unwrap_or("");
+        let plain = text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_'));
+        if text.chars().count() > MAX_TILL_CHARS || !plain {
+            return Err(PaymentTextError::Till);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The whole shop, no till in particular.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A till's own reference for a payment (a receipt number): at most 64 printable characters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct PaymentReference(String);
+
+impl PaymentReference {
+    pub fn parse(text: Option<&str>) -> Result<Self, PaymentTextError> {
+        let text = text.map(str::trim).unwrap_or("");
+        if text.chars().count() > MAX_REFERENCE_CHARS || text.chars().any(char::is_control) {
+            return Err(PaymentTextError::Reference);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A sale's reference as its QR carries it: at most 25 printable ASCII characters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct QrReference(String);
+
+impl QrReference {
+    pub fn parse(text: Option<&str>) -> Result<Self, PaymentTextError> {
+        let text = text.map(str::trim).unwrap_or("");
+        if text.len() > MAX_QR_REFERENCE_CHARS || !text.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
+            return Err(PaymentTextError::QrReference);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Basis points in a whole: a fee of 150 bps is 1.5%.
 pub const BPS_PER_WHOLE: i64 = 10_000;
@@ -162,6 +259,27 @@ mod tests {
         assert_eq!(fee_for(Amount(99), 150), Ok(Amount(1)));
         assert_eq!(fee_for(Amount(66), 150), Ok(Amount(0)));
         assert_eq!(fee_for(Amount(i64::MAX), MAX_FEE_BPS), Ok(Amount(i64::MAX / 10)));
+    }
+
+    #[test]
+    fn till_labels_are_short_and_plain() {
+        assert_eq!(TillLabel::parse(Some(" Till 2 ")).map(|t| t.as_str().to_owned()), Ok("Till 2".to_owned()));
+        assert_eq!(TillLabel::parse(Some("Till*2")), Err(PaymentTextError::Till));
+        assert_eq!(TillLabel::parse(Some("a-very-long-till-label")), Err(PaymentTextError::Till));
+        assert_eq!(TillLabel::parse(None), Ok(TillLabel::none()));
+    }
+
+    #[test]
+    fn references_are_bounded_and_printable() {
+        assert_eq!(
+            PaymentReference::parse(Some(" receipt 42 ")).map(|r| r.as_str().to_owned()),
+            Ok("receipt 42".into())
+        );
+        assert!(PaymentReference::parse(Some(&"x".repeat(65))).is_err());
+        assert!(PaymentReference::parse(Some("a\u{7}b")).is_err());
+        assert!(QrReference::parse(Some("Order 17")).is_ok());
+        assert!(QrReference::parse(Some("Pedido nº 17")).is_err(), "ASCII only in a QR");
+        assert!(QrReference::parse(Some(&"x".repeat(26))).is_err());
     }
 
     #[test]

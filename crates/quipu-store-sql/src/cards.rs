@@ -2,12 +2,11 @@
 //! domain's ([`CardStatus::FINAL`]); the SQL compares and sets.
 
 use quipu_domain::Timestamp;
-use quipu_domain::card::{CardNumber, CardStatus};
+use quipu_domain::card::{CardId, CardNumber, CardStatus};
 use quipu_domain::identity::UserId;
 use quipu_store::cards::{CardInsert, CardRecord, CardStore, MAX_CARDS_LISTED};
 use quipu_store::{StoreError, StoreResult, async_trait, db_error};
 use sqlx::Database;
-use uuid::Uuid;
 
 use crate::driver::{Statement, execute, fetch_all, fetch_optional};
 use crate::{Backend, SqlStore};
@@ -55,7 +54,7 @@ impl<B: Backend> CardStore for SqlStore<B> {
         insert_card::<B>(&mut conn, card).await
     }
 
-    async fn card(&self, id: Uuid) -> StoreResult<Option<CardRecord>> {
+    async fn card(&self, id: CardId) -> StoreResult<Option<CardRecord>> {
         let mut conn = self.reader().await?;
         fetch_optional::<B::Db, _>(&mut conn, "loading a card", Statement::new(sql::SELECT_CARD).bind(id)).await
     }
@@ -72,7 +71,7 @@ impl<B: Backend> CardStore for SqlStore<B> {
         fetch_all::<B::Db, _>(&mut conn, "listing cards", statement).await
     }
 
-    async fn set_card_status(&self, id: Uuid, from: CardStatus, to: CardStatus, now: Timestamp) -> StoreResult<bool> {
+    async fn set_card_status(&self, id: CardId, from: CardStatus, to: CardStatus, now: Timestamp) -> StoreResult<bool> {
         let statement = Statement::new(sql::UPDATE_CARD_STATUS)
             .bind(id)
             .bind(from.as_str())
@@ -83,7 +82,7 @@ impl<B: Backend> CardStore for SqlStore<B> {
         Ok(execute::<B::Db>(&mut conn, "updating a card", statement).await? == 1)
     }
 
-    async fn replace_card(&self, old: Uuid, replacement: &CardRecord, now: Timestamp) -> StoreResult<bool> {
+    async fn replace_card(&self, old: CardId, replacement: &CardRecord, now: Timestamp) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         match insert_card::<B>(&mut tx, replacement).await? {
             CardInsert::Inserted => {}

@@ -2,14 +2,16 @@
 //! not parse into its domain type is `StoreError::Corrupt`, never a panic.
 
 use quipu_domain::Timestamp;
-use quipu_domain::card::{CardNumber, CardStatus};
+use quipu_domain::card::{CardId, CardNumber, CardStatus};
 use quipu_domain::identity::{MerchantId, Role, UserId};
 use quipu_domain::ledger::{
     Account, AccountFlags, AccountId, AccountKind, Balances, Hold, HoldState, Transfer, TransferCode, TransferId,
     TransferKind,
 };
 use quipu_domain::money::{Amount, CurrencyCode};
-use quipu_domain::payment::{DeviceStatus, PaymentMethod, PaymentStatus, RefundStatus};
+use quipu_domain::payment::{
+    DeviceId, DeviceStatus, PaymentId, PaymentMethod, PaymentRequestId, PaymentStatus, RefundId, RefundStatus,
+};
 use quipu_store::cards::CardRecord;
 use quipu_store::events::{AttemptRecord, DeliveryRecord, DueDelivery, EventRecord, WebhookEndpointRecord};
 use quipu_store::payments::{
@@ -214,7 +216,7 @@ impl FromColumns for IdempotencyRecord {
 impl FromColumns for DeviceRecord {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
         Ok(DeviceRecord {
-            id: row.uuid("id")?,
+            id: DeviceId(row.uuid("id")?),
             user_id: UserId(row.uuid("user_id")?),
             device_ref: count("devices", row, "device_ref")?,
             label: row.text("label")?,
@@ -228,7 +230,7 @@ impl FromColumns for DeviceRecord {
 
 impl FromColumns for PaymentRecord {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
-        let id = row.uuid("id")?;
+        let id = PaymentId(row.uuid("id")?);
         let card_number = match row.opt_text("card_number")? {
             Some(number) => {
                 Some(CardNumber::parse(&number).map_err(|_| corrupt("cards", format!("number of payment {id}")))?)
@@ -240,7 +242,7 @@ impl FromColumns for PaymentRecord {
             merchant_id: MerchantId(row.uuid("merchant_id")?),
             customer_id: row.opt_uuid("customer_id")?.map(UserId),
             method: named("payments", row, "method", PaymentMethod::parse)?,
-            device_id: row.opt_uuid("device_id")?,
+            device_id: row.opt_uuid("device_id")?.map(DeviceId),
             code_step: row.opt_int("code_step")?,
             code_slot: row.opt_int("code_slot")?,
             amount: amount(row, "amount")?,
@@ -255,8 +257,8 @@ impl FromColumns for PaymentRecord {
             expires_at: opt_time(row, "expires_at")?,
             updated_at: time(row, "updated_at")?,
             till: row.text("till")?,
-            request_id: row.opt_uuid("request_id")?,
-            card_id: row.opt_uuid("card_id")?,
+            request_id: row.opt_uuid("request_id")?.map(PaymentRequestId),
+            card_id: row.opt_uuid("card_id")?.map(CardId),
             card_number,
         })
     }
@@ -265,7 +267,7 @@ impl FromColumns for PaymentRecord {
 impl FromColumns for PaymentRequestRecord {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
         Ok(PaymentRequestRecord {
-            id: row.uuid("id")?,
+            id: PaymentRequestId(row.uuid("id")?),
             merchant_id: MerchantId(row.uuid("merchant_id")?),
             till: row.text("till")?,
             amount: amount(row, "amount")?,
@@ -281,8 +283,8 @@ impl FromColumns for PaymentRequestRecord {
 impl FromColumns for RefundRecord {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
         Ok(RefundRecord {
-            id: row.uuid("id")?,
-            payment_id: row.uuid("payment_id")?,
+            id: RefundId(row.uuid("id")?),
+            payment_id: PaymentId(row.uuid("payment_id")?),
             amount: amount(row, "amount")?,
             refunded_before: amount(row, "refunded_before")?,
             status: named("refunds", row, "status", RefundStatus::parse)?,
@@ -318,7 +320,7 @@ impl FromColumns for SummaryRefund {
 
 impl FromColumns for CardRecord {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
-        let id = row.uuid("id")?;
+        let id = CardId(row.uuid("id")?);
         let number = row.text("number")?;
         Ok(CardRecord {
             id,
@@ -327,7 +329,7 @@ impl FromColumns for CardRecord {
             customer_id: row.opt_uuid("customer_id")?.map(UserId),
             pin_hash: row.text("pin_hash")?,
             status: named("cards", row, "status", CardStatus::parse)?,
-            replaced_by: row.opt_uuid("replaced_by")?,
+            replaced_by: row.opt_uuid("replaced_by")?.map(CardId),
             issued_by: row.uuid("issued_by")?,
             pin_failed_attempts: count("cards", row, "pin_failed_attempts")?,
             pin_locked_until: opt_time(row, "pin_locked_until")?,

@@ -11,9 +11,11 @@ use std::borrow::Cow;
 use std::future::Future;
 
 use quipu_domain::Timestamp;
+use quipu_domain::card::CardId;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{AccountId, TransferId};
 use quipu_domain::money::{Amount, CurrencyCode};
+use quipu_domain::payment::{DeviceId, PaymentId, PaymentRequestId, RefundId};
 use quipu_store::{StoreError, StoreResult, corrupt, db_error};
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, Type};
 use uuid::Uuid;
@@ -153,6 +155,25 @@ impl From<AccountId> for Param<'_> {
         Param::Uuid(Some(value.0))
     }
 }
+
+/// Typed ids bind as their UUIDs.
+macro_rules! uuid_params {
+    ($($id:ty),+) => {$(
+        impl From<$id> for Param<'_> {
+            fn from(value: $id) -> Self {
+                Param::Uuid(Some(value.0))
+            }
+        }
+
+        impl From<Option<$id>> for Param<'_> {
+            fn from(value: Option<$id>) -> Self {
+                Param::Uuid(value.map(|id| id.0))
+            }
+        }
+    )+};
+}
+
+uuid_params!(CardId, DeviceId, PaymentId, PaymentRequestId, RefundId);
 
 impl From<TransferId> for Param<'_> {
     fn from(value: TransferId) -> Self {

@@ -8,9 +8,12 @@
 //! states bound as parameters.
 
 use quipu_domain::Timestamp;
+use quipu_domain::card::CardId;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::money::{Amount, CurrencyCode};
-use quipu_domain::payment::{self as rules, DeviceStatus, PaymentStatus, RefundStatus, RefundTarget};
+use quipu_domain::payment::{
+    self as rules, DeviceId, DeviceStatus, PaymentId, PaymentRequestId, PaymentStatus, RefundStatus, RefundTarget,
+};
 use quipu_store::events::EventRecord;
 use quipu_store::payments::{
     DeviceRecord, MAX_PAYMENT_PAGE, PaymentInsert, PaymentRecord, PaymentRequestRecord, PaymentStore, PaymentTotals,
@@ -18,7 +21,6 @@ use quipu_store::payments::{
 };
 use quipu_store::{StoreError, StoreResult, async_trait, db_error};
 use sqlx::Database;
-use uuid::Uuid;
 
 use crate::driver::{Scalar, Statement, execute, execute_unique, fetch_all, fetch_one, fetch_optional};
 use crate::{Backend, Dialect, SqlStore};
@@ -115,7 +117,7 @@ fn payment_insert(p: &PaymentRecord) -> Statement<'_> {
 }
 
 /// Loads a payment for a change in this transaction (locked on PostgreSQL).
-async fn payment_for_update<B: Backend>(conn: &mut Conn<B>, id: Uuid) -> StoreResult<Option<PaymentRecord>> {
+async fn payment_for_update<B: Backend>(conn: &mut Conn<B>, id: PaymentId) -> StoreResult<Option<PaymentRecord>> {
     let statement = Statement::new(locked_payment(&B::DIALECT)).bind(id);
     fetch_optional::<B::Db, _>(conn, "loading a payment", statement).await
 }
@@ -178,7 +180,7 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
 
     async fn set_device_status(
         &self,
-        id: Uuid,
+        id: DeviceId,
         user: UserId,
         status: DeviceStatus,
         now: Timestamp,
@@ -205,14 +207,14 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
         }
     }
 
-    async fn payment(&self, id: Uuid) -> StoreResult<Option<PaymentRecord>> {
+    async fn payment(&self, id: PaymentId) -> StoreResult<Option<PaymentRecord>> {
         let mut conn = self.reader().await?;
         fetch_optional::<B::Db, _>(&mut conn, "loading a payment", Statement::new(sql::SELECT_PAYMENT).bind(id)).await
     }
 
     async fn set_payment_status(
         &self,
-        id: Uuid,
+        id: PaymentId,
         from: PaymentStatus,
         to: PaymentStatus,
         failure_code: Option<&str>,
@@ -314,7 +316,7 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
         tx.commit().await.map_err(db_error("committing a refund"))
     }
 
-    async fn refunds_of(&self, payment: Uuid) -> StoreResult<Vec<RefundRecord>> {
+    async fn refunds_of(&self, payment: PaymentId) -> StoreResult<Vec<RefundRecord>> {
         let mut conn = self.reader().await?;
         fetch_all::<B::Db, _>(&mut conn, "listing refunds", Statement::new(sql::SELECT_REFUNDS_OF).bind(payment)).await
     }
@@ -336,13 +338,13 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
         fetch_one::<B::Db, _>(&mut conn, "loading a payment request", select).await
     }
 
-    async fn payment_request(&self, id: Uuid) -> StoreResult<Option<PaymentRequestRecord>> {
+    async fn payment_request(&self, id: PaymentRequestId) -> StoreResult<Option<PaymentRequestRecord>> {
         let statement = Statement::new(sql::SELECT_PAYMENT_REQUEST).bind(id);
         let mut conn = self.reader().await?;
         fetch_optional::<B::Db, _>(&mut conn, "loading a payment request", statement).await
     }
 
-    async fn request_payment(&self, request: Uuid) -> StoreResult<Option<PaymentRecord>> {
+    async fn request_payment(&self, request: PaymentRequestId) -> StoreResult<Option<PaymentRecord>> {
         let statement = Statement::new(sql::SELECT_REQUEST_PAYMENT).bind(request);
         let mut conn = self.reader().await?;
         fetch_optional::<B::Db, _>(&mut conn, "loading a request's payment", statement).await
@@ -369,7 +371,7 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
     async fn payer_spent_since(
         &self,
         customer: Option<UserId>,
-        card: Option<Uuid>,
+        card: Option<CardId>,
         currency: CurrencyCode,
         since: Timestamp,
     ) -> StoreResult<Amount> {

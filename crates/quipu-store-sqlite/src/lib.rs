@@ -267,10 +267,10 @@ mod tests {
         conn.close().await.unwrap();
 
         let store = open(&path, 1).await.unwrap();
-        let migrated = store.payment(payment).await.unwrap().unwrap();
+        let migrated = store.payment(quipu_domain::payment::PaymentId(payment)).await.unwrap().unwrap();
         assert_eq!(migrated.customer_id, Some(UserId(customer)));
-        assert_eq!((migrated.amount.0, migrated.refunded.0, migrated.card_id), (500, 100, None));
-        assert_eq!(store.refunds_of(payment).await.unwrap().len(), 1);
+        assert_eq!((migrated.amount.minor(), migrated.refunded.minor(), migrated.card_id), (500, 100, None));
+        assert_eq!(store.refunds_of(quipu_domain::payment::PaymentId(payment)).await.unwrap().len(), 1);
         let orphan = sqlx::query("INSERT INTO refunds (id, payment_id, amount, refunded_before, status, reason, created_by, created_at) VALUES ($1, $1, 1, 0, 'pending', '', $1, 3)")
             .bind(Uuid::now_v7())
             .execute(store.writer_pool())

@@ -2,7 +2,7 @@
 //! card's own ledger account.
 
 use quipu_domain::Timestamp;
-use quipu_domain::card::{CardNumber, CardStatus};
+use quipu_domain::card::{CardId, CardNumber, CardStatus};
 use quipu_domain::identity::UserId;
 use quipu_domain::money::CurrencyCode;
 use uuid::Uuid;
@@ -15,7 +15,7 @@ pub const MAX_CARDS_LISTED: u32 = 50;
 /// A prepaid card. The PIN is an Argon2id hash; `Debug` shows neither it nor the full number.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CardRecord {
-    pub id: Uuid,
+    pub id: CardId,
     pub number: CardNumber,
     pub currency: CurrencyCode,
     /// The customer the card is linked to, if any: they see it in the app and may block it.
@@ -23,7 +23,7 @@ pub struct CardRecord {
     pub pin_hash: String,
     pub status: CardStatus,
     /// For a replaced card: the card its balance moved to.
-    pub replaced_by: Option<Uuid>,
+    pub replaced_by: Option<CardId>,
     /// The agent or operator who issued it.
     pub issued_by: Uuid,
     pub pin_failed_attempts: u32,
@@ -56,15 +56,15 @@ pub enum CardInsert {
 pub trait CardStore: Send + Sync {
     /// Stores a new card; a retry with the same id finds it, a number in use says so.
     async fn insert_card(&self, card: &CardRecord) -> StoreResult<CardInsert>;
-    async fn card(&self, id: Uuid) -> StoreResult<Option<CardRecord>>;
+    async fn card(&self, id: CardId) -> StoreResult<Option<CardRecord>>;
     async fn card_by_number(&self, number: &CardNumber) -> StoreResult<Option<CardRecord>>;
     /// A customer's linked cards, newest first, at most [`MAX_CARDS_LISTED`].
     async fn cards_of(&self, customer: UserId) -> StoreResult<Vec<CardRecord>>;
     /// Moves a card from `from` to `to`; `false` if it was no longer in `from`, or is in its final
     /// state ([`CardStatus::FINAL`]).
-    async fn set_card_status(&self, id: Uuid, from: CardStatus, to: CardStatus, now: Timestamp) -> StoreResult<bool>;
+    async fn set_card_status(&self, id: CardId, from: CardStatus, to: CardStatus, now: Timestamp) -> StoreResult<bool>;
     /// In one transaction: stores `replacement` and retires `old` in its
     /// favour. `false` (nothing written) if `old` was already replaced (final) or the
     /// replacement's id exists (a retry); a number in use is `StoreError::Conflict`.
-    async fn replace_card(&self, old: Uuid, replacement: &CardRecord, now: Timestamp) -> StoreResult<bool>;
+    async fn replace_card(&self, old: CardId, replacement: &CardRecord, now: Timestamp) -> StoreResult<bool>;
 }

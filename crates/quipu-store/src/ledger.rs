@@ -2,6 +2,7 @@
 //! `quipu ledger verify` checks.
 
 use quipu_domain::Timestamp;
+use quipu_domain::card::CardId;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{
     Account, AccountFlags, AccountId, AccountKind, Chain, ChainResult, Transfer, TransferCode, TransferId,
@@ -21,7 +22,7 @@ pub enum AccountOwner {
     User(UserId),
     Merchant(MerchantId),
     /// A prepaid card's own stored value: the card is the owner, whoever holds it.
-    Card(Uuid),
+    Card(CardId),
     /// The operator's own books: issuance, fee income, settlement.
     System,
 }
@@ -40,7 +41,7 @@ impl AccountOwner {
         match self {
             AccountOwner::User(id) => id.0,
             AccountOwner::Merchant(id) => id.0,
-            AccountOwner::Card(id) => id,
+            AccountOwner::Card(id) => id.0,
             AccountOwner::System => Uuid::nil(),
         }
     }
@@ -49,7 +50,7 @@ impl AccountOwner {
         match kind {
             "user" => Some(AccountOwner::User(UserId(id))),
             "merchant" => Some(AccountOwner::Merchant(MerchantId(id))),
-            "card" => Some(AccountOwner::Card(id)),
+            "card" => Some(AccountOwner::Card(CardId(id))),
             "system" => Some(AccountOwner::System),
             _ => None,
         }
@@ -60,6 +61,23 @@ impl AccountOwner {
 pub struct OwnedAccount {
     pub account: Account,
     pub owner: AccountOwner,
+}
+
+impl OwnedAccount {
+    /// A new account, empty, with its kind's default flags.
+    pub fn new(id: AccountId, owner: AccountOwner, kind: AccountKind, currency: CurrencyCode, now: Timestamp) -> Self {
+        Self {
+            account: Account {
+                id,
+                currency,
+                kind,
+                flags: kind.default_flags(),
+                balances: Default::default(),
+                created_at: now,
+            },
+            owner,
+        }
+    }
 }
 
 /// A page of an account's history, newest first.

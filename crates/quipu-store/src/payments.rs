@@ -2,10 +2,13 @@
 //! requests (dynamic QRs), refunds, and the sums limits and summaries need.
 
 use quipu_domain::Timestamp;
+use quipu_domain::card::CardId;
 use quipu_domain::card::CardNumber;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::money::{Amount, CurrencyCode};
-use quipu_domain::payment::{DeviceStatus, PaymentMethod, PaymentStatus, RefundStatus};
+use quipu_domain::payment::{
+    DeviceId, DeviceStatus, PaymentId, PaymentMethod, PaymentRequestId, PaymentStatus, RefundId, RefundStatus,
+};
 use uuid::Uuid;
 
 use crate::StoreResult;
@@ -19,7 +22,7 @@ pub const MAX_PAYMENT_PAGE: u32 = 200;
 /// with TOTP), so it never leaves the service layer after enrolment.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DeviceRecord {
-    pub id: Uuid,
+    pub id: DeviceId,
     pub user_id: UserId,
     pub device_ref: u32,
     pub label: String,
@@ -39,13 +42,13 @@ impl std::fmt::Debug for DeviceRecord {
 /// the payment id, so the payment and its money can always be matched up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRecord {
-    pub id: Uuid,
+    pub id: PaymentId,
     pub merchant_id: MerchantId,
     /// The paying customer: the wallet's owner, or a linked card's holder. An unlinked card pays for no one.
     pub customer_id: Option<UserId>,
     pub method: PaymentMethod,
     /// For payment-code payments: the code's device, step and slot; each pays at most once.
-    pub device_id: Option<Uuid>,
+    pub device_id: Option<DeviceId>,
     pub code_step: Option<i64>,
     pub code_slot: Option<i64>,
     pub amount: Amount,
@@ -64,9 +67,9 @@ pub struct PaymentRecord {
     /// The till the payment was taken at, if the merchant names its tills.
     pub till: String,
     /// For a dynamic merchant QR: the payment request it paid.
-    pub request_id: Option<Uuid>,
+    pub request_id: Option<PaymentRequestId>,
     /// For a card payment: the card that paid, and its number (read with the payment, never written by it).
-    pub card_id: Option<Uuid>,
+    pub card_id: Option<CardId>,
     pub card_number: Option<CardNumber>,
 }
 
@@ -74,7 +77,7 @@ pub struct PaymentRecord {
 /// reference fixed, paid at most once, before it expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRequestRecord {
-    pub id: Uuid,
+    pub id: PaymentRequestId,
     pub merchant_id: MerchantId,
     pub till: String,
     pub amount: Amount,
@@ -88,8 +91,8 @@ pub struct PaymentRequestRecord {
 /// A refund, claimed against its payment before its transfers commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundRecord {
-    pub id: Uuid,
-    pub payment_id: Uuid,
+    pub id: RefundId,
+    pub payment_id: PaymentId,
     pub amount: Amount,
     /// How much of the payment had been refunded before this one: it fixes the fee share given back.
     pub refunded_before: Amount,
@@ -158,18 +161,18 @@ pub trait PaymentStore: Send + Sync {
     /// final state ([`DeviceStatus::FINAL`]).
     async fn set_device_status(
         &self,
-        id: Uuid,
+        id: DeviceId,
         user: UserId,
         status: DeviceStatus,
         now: Timestamp,
     ) -> StoreResult<bool>;
     async fn insert_payment(&self, payment: &PaymentRecord) -> StoreResult<PaymentInsert>;
-    async fn payment(&self, id: Uuid) -> StoreResult<Option<PaymentRecord>>;
+    async fn payment(&self, id: PaymentId) -> StoreResult<Option<PaymentRecord>>;
     /// Moves a payment from `from` to `to`, writing `event` in the same
     /// transaction if it moved; `false` if it was no longer in `from`.
     async fn set_payment_status(
         &self,
-        id: Uuid,
+        id: PaymentId,
         from: PaymentStatus,
         to: PaymentStatus,
         failure_code: Option<&str>,
@@ -195,12 +198,12 @@ pub trait PaymentStore: Send + Sync {
         now: Timestamp,
         event: Option<&EventRecord>,
     ) -> StoreResult<()>;
-    async fn refunds_of(&self, payment: Uuid) -> StoreResult<Vec<RefundRecord>>;
+    async fn refunds_of(&self, payment: PaymentId) -> StoreResult<Vec<RefundRecord>>;
     /// Stores a payment request; if one with its id exists (a retry), returns that one instead.
     async fn insert_payment_request(&self, request: &PaymentRequestRecord) -> StoreResult<PaymentRequestRecord>;
-    async fn payment_request(&self, id: Uuid) -> StoreResult<Option<PaymentRequestRecord>>;
+    async fn payment_request(&self, id: PaymentRequestId) -> StoreResult<Option<PaymentRequestRecord>>;
     /// The payment that paid (or is paying) a request: any of its payments that has not failed.
-    async fn request_payment(&self, request: Uuid) -> StoreResult<Option<PaymentRecord>>;
+    async fn request_payment(&self, request: PaymentRequestId) -> StoreResult<Option<PaymentRecord>>;
     /// Payments still `processing` (their request was cut off) last touched before `before`, oldest first.
     async fn stuck_payments(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<PaymentRecord>>;
     /// Payments awaiting approval whose deadline is at or before `now`, oldest first.
@@ -211,7 +214,7 @@ pub trait PaymentStore: Send + Sync {
     async fn payer_spent_since(
         &self,
         customer: Option<UserId>,
-        card: Option<Uuid>,
+        card: Option<CardId>,
         currency: CurrencyCode,
         since: Timestamp,
     ) -> StoreResult<Amount>;

@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use quipu_api::{AppState, metrics_recorder, router};
-use quipu_core::{Background, Clock, Services, Settings};
+use quipu_api::{AppState, HttpSettings, metrics_recorder, router};
+use quipu_core::{Background, Clock, OsRandom, Random, Services, Settings, SystemClock};
 use quipu_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -53,6 +53,22 @@ pub async fn open_store(storage: &StorageConfig) -> Fallible<Arc<dyn Store>> {
     })
 }
 
+/// What a server runs with: time and randomness (injected, so a test can move the clock), and
+/// what the operator tuned.
+pub struct Setup {
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub settings: Settings,
+    pub http: HttpSettings,
+}
+
+impl Setup {
+    /// The real clock and the operating system's randomness.
+    pub fn production(settings: Settings, http: HttpSettings) -> Self {
+        Self { clock: Arc::new(SystemClock), random: Arc::new(OsRandom), settings, http }
+    }
+}
+
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
@@ -65,15 +81,12 @@ pub struct Server {
 
 impl Server {
     /// Starts the services and serves HTTP on `listener`.
-    pub async fn start(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        settings: Settings,
-        listener: TcpListener,
-    ) -> Fallible<Self> {
+    pub async fn start(store: Arc<dyn Store>, setup: Setup, listener: TcpListener) -> Fallible<Self> {
         let addr = listener.local_addr()?;
-        let (services, background) = Services::start(store, clock, settings).await?;
-        let state = AppState::new(services.clone(), metrics_recorder());
+        let documents = Arc::new(quipu_api::JsonDocuments);
+        let (services, background) =
+            Services::start(store, setup.clock, setup.random, setup.settings, documents).await?;
+        let state = AppState::new(services.clone(), setup.http, metrics_recorder());
         let closing = state.closing.clone();
         let app = router(state);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -85,7 +98,7 @@ impl Server {
                 })
                 .await
         });
-        tracing::info!(%addr, backend = services.store.backend_name(), "quipu is listening");
+        tracing::info!(%addr, backend = services.kernel.store.backend_name(), "quipu is listening");
         Ok(Self { addr, services, stop, closing, task, background })
     }
 

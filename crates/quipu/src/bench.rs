@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use quipu_core::{Clock, LedgerWriter, SystemClock, WriterLimits, new_account};
+use quipu_core::{Clock, LedgerWriter, SystemClock, WriterLimits};
 use quipu_domain::ledger::{AccountId, AccountKind, Chain, TransferCode, TransferCommand, TransferId, TransferOp};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_store::{AccountOwner, Enrollment, Store};
@@ -531,7 +531,7 @@ fn payment_chains(book: &Book, workload: Workload, count: usize) -> Vec<Chain> {
 /// ids would flatter the benchmark).
 fn next_id(rng: &mut StdRng) -> TransferId {
     let seed: [u8; 16] = rng.r#gen();
-    TransferId(quipu_core::secrets::derived_id("quipu.bench", &[&seed]))
+    TransferId(quipu_core::kernel::secrets::derived_id("quipu.bench", &[&seed]))
 }
 
 /// The account at `index`; the book always has the accounts the workload draws from.
@@ -594,4 +594,14 @@ pub(crate) fn process_status_mib(pid: &str, field: &str) -> Option<f64> {
     let line = status.lines().find(|line| line.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// A fresh account for the benchmark's network, with a new id.
+pub(crate) fn new_account(
+    owner: AccountOwner,
+    kind: AccountKind,
+    currency: quipu_domain::money::CurrencyCode,
+    now: quipu_domain::Timestamp,
+) -> quipu_store::OwnedAccount {
+    quipu_store::OwnedAccount::new(quipu_domain::ledger::AccountId(Uuid::now_v7()), owner, kind, currency, now)
 }

@@ -76,8 +76,10 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use quipu_codes::numeric;
-use quipu_core::secrets::SecretHasher;
-use quipu_core::{Clock, LedgerWriter, Settings, SystemClock, WriterLimits, new_account};
+use quipu_core::kernel::secrets::SecretHasher;
+use quipu_core::{Clock, LedgerWriter, OsRandom, Settings, SystemClock, WriterLimits};
+
+use crate::bench::new_account;
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, Role, UserId};
 use quipu_domain::ledger::{AccountId, AccountKind, TransferCode, TransferCommand, TransferId, TransferOp};
@@ -333,7 +335,7 @@ struct DeviceKey {
 
 async fn seed(store: &Arc<dyn Store>, settings: &Settings, shape: &Shape) -> Fallible<Network> {
     let now = SystemClock.now();
-    let hasher = SecretHasher::new(settings.hash_cost)?;
+    let hasher = SecretHasher::new(settings.hash_cost, Arc::new(OsRandom))?;
     let hashes = Hashes { password: hasher.hash(PASSWORD).await?, pin: hasher.hash(PIN).await? };
     let customers = enroll_customers(store, shape.customers, &hashes, now).await?;
     let tills = open_tills(store, settings, shape.merchants, &hashes, now).await?;
@@ -436,7 +438,7 @@ async fn open_tills(
 
 /// A session as login makes one: a random token, stored as its SHA-256. Returns the Authorization header.
 async fn open_session(store: Arc<dyn Store>, user: UserId, ttl_seconds: i64, now: Timestamp) -> Fallible<HeaderValue> {
-    let (token, session) = quipu_core::access::new_session(user, now, ttl_seconds);
+    let (token, session) = quipu_core::kernel::access::new_session(&OsRandom, user, now, ttl_seconds);
     store.insert_session(&session).await?;
     Ok(HeaderValue::from_str(&format!("Bearer {token}"))?)
 }
@@ -509,7 +511,7 @@ async fn enroll_devices<'a>(
     let devices = owners
         .zip(1..=numeric::MAX_DEVICE_REF)
         .map(|(owner, device_ref)| DeviceRecord {
-            id: Uuid::now_v7(),
+            id: quipu_domain::payment::DeviceId(Uuid::now_v7()),
             user_id: owner.id,
             device_ref,
             label: "bench phone".into(),

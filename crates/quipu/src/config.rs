@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use quipu_api::HttpSettings;
 use quipu_core::{HashCost, Settings, WriterLimits};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
@@ -149,6 +150,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub storage: StorageConfig,
     pub settings: Settings,
+    pub http: HttpSettings,
     pub json_logs: bool,
 }
 
@@ -205,8 +207,11 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         memory_kib: security.argon2_memory_kib.unwrap_or(settings.hash_cost.memory_kib),
         iterations: security.argon2_iterations.unwrap_or(settings.hash_cost.iterations),
     };
-    settings.auth_requests_per_minute = security.auth_requests_per_minute.unwrap_or(settings.auth_requests_per_minute);
-    settings.trust_forwarded_for = security.trust_forwarded_for.unwrap_or(settings.trust_forwarded_for);
+    let defaults = HttpSettings::default();
+    let http = HttpSettings {
+        auth_requests_per_minute: security.auth_requests_per_minute.unwrap_or(defaults.auth_requests_per_minute),
+        trust_forwarded_for: security.trust_forwarded_for.unwrap_or(defaults.trust_forwarded_for),
+    };
     settings.transfer_limits = amounts_by_currency(&settings, file.limits.per_transfer, "limits.per_transfer")?;
     let payments = file.payments;
     settings.payments.approval_thresholds =
@@ -264,7 +269,7 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         Some("json") => true,
         Some(other) => return Err(format!("log_format {other:?}: use \"text\" or \"json\"").into()),
     };
-    Ok(Config { listen, storage, settings, json_logs })
+    Ok(Config { listen, storage, settings, http, json_logs })
 }
 
 /// Overrides a tier's default limits in the currencies its tables name.

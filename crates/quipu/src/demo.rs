@@ -3,10 +3,12 @@
 
 use std::path::Path;
 
-use quipu_core::wallet::AmountInput;
+use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
 use quipu_core::{Principal, Services};
-use quipu_domain::identity::Role;
+use quipu_domain::identity::{DisplayName, Password, PhoneNumber, Pin, Role};
 use quipu_domain::ledger::TransferId;
+use quipu_domain::merchant::CategoryCode;
+use quipu_domain::money::AmountInput;
 
 use crate::Fallible;
 
@@ -112,8 +114,20 @@ fn user_principal(id: quipu_domain::identity::UserId, role: Role) -> Principal {
     Principal::User { id, role, merchant_id: None }
 }
 
-fn new_id() -> TransferId {
-    TransferId(uuid::Uuid::now_v7())
+fn new_id(services: &Services) -> TransferId {
+    TransferId(services.kernel.new_id())
+}
+
+fn login(demo: &DemoLogin) -> Fallible<NewLogin> {
+    Ok(NewLogin {
+        phone: PhoneNumber::parse(demo.phone)?,
+        full_name: DisplayName::parse(demo.name)?,
+        password: Password::parse(demo.password)?,
+    })
+}
+
+fn pin(demo: &DemoLogin) -> Fallible<Pin> {
+    Ok(Pin::parse(demo.pin.unwrap_or("0000"))?)
 }
 
 fn amount(text: &str) -> AmountInput<'_> {
@@ -135,32 +149,30 @@ fn demo_profile(business: &str) -> (&'static str, &'static str) {
 /// Seeds the operator, an agent with float, merchants and customers with balances.
 pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLogin)>> {
     let mut logins: Vec<(String, &'static DemoLogin)> = Vec::new();
-    let operator = services.create_staff(Role::Operator, OPERATOR.phone, OPERATOR.name, OPERATOR.password).await?;
-    let operator = user_principal(quipu_domain::identity::UserId(operator.id), Role::Operator);
+    let operator = services.identity.create_staff(Role::Operator, &login(&OPERATOR)?).await?;
+    let operator = user_principal(operator.id, Role::Operator);
     logins.push((String::new(), &OPERATOR));
     let agent =
-        services.create_agent(&operator, AGENT.phone, AGENT.name, AGENT.password, AGENT.pin.unwrap_or("0000")).await?;
+        services.identity.create_agent(&operator, &NewAgent { login: login(&AGENT)?, pin: pin(&AGENT)? }).await?;
     let agent_id = agent.user.id;
-    services.issue(&operator, new_id(), agent_id, amount(AGENT_FLOAT)).await?;
+    services.wallet.issue(&operator, new_id(services), agent_id, amount(AGENT_FLOAT)).await?;
     logins.push((format!("float {AGENT_FLOAT}"), &AGENT));
     for (business, owner) in &MERCHANTS {
-        let merchant = services.create_merchant(&operator, business, owner.phone, owner.name, owner.password).await?;
-        services.set_merchant_fee(&operator, merchant.id, DEMO_FEE_BPS).await?;
-        let owner_principal = Principal::User {
-            id: quipu_domain::identity::UserId(merchant.owner.id),
-            role: Role::MerchantOwner,
-            merchant_id: Some(quipu_domain::identity::MerchantId(merchant.id)),
-        };
+        let merchant = NewMerchant { name: DisplayName::parse(business)?, owner: login(owner)? };
+        let merchant = services.identity.create_merchant(&operator, &merchant).await?;
+        services.payments.set_merchant_fee(&operator, merchant.id, DEMO_FEE_BPS).await?;
+        let owner_principal =
+            Principal::User { id: merchant.owner.id, role: Role::MerchantOwner, merchant_id: Some(merchant.id) };
         let (city, category) = demo_profile(business);
-        services.set_merchant_profile(&owner_principal, city, category).await?;
+        services.merchant_qr.set_merchant_profile(&owner_principal, city, &CategoryCode::parse(category)?).await?;
         logins.push((format!("{business}, fee 1.5%"), owner));
     }
-    let agent = user_principal(quipu_domain::identity::UserId(agent_id), Role::Agent);
+    let agent = user_principal(agent_id, Role::Agent);
     for (customer, balance) in &CUSTOMERS {
-        services
-            .register_customer(customer.phone, customer.name, customer.password, customer.pin.unwrap_or("0000"))
-            .await?;
-        services.cash_in(&agent, new_id(), customer.phone, amount(balance)).await?;
+        let NewLogin { phone, full_name, password } = login(customer)?;
+        let registration = Registration { phone: phone.clone(), full_name, password, pin: pin(customer)? };
+        services.identity.register_customer(&registration).await?;
+        services.wallet.cash_in(&agent, new_id(services), &phone, amount(balance)).await?;
         logins.push((format!("balance {balance}"), customer));
     }
     Ok(logins)

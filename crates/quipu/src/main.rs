@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use quipu::Fallible;
-use quipu::app::{Server, open_store, shutdown_signal};
+use quipu::app::{Server, Setup, open_store, shutdown_signal};
 use quipu::config::{Config, Overrides, StorageConfig};
-use quipu_core::{Services, SystemClock};
-use quipu_domain::identity::Role;
+use quipu_core::Services;
+use quipu_core::identity::NewLogin;
+use quipu_domain::identity::{DisplayName, Password, PhoneNumber, Role};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -293,7 +294,7 @@ async fn serve(config: Config) -> Fallible<ExitCode> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let server = Server::start(store, Arc::new(SystemClock), config.settings, listener).await?;
+    let server = Server::start(store, Setup::production(config.settings, config.http), listener).await?;
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     server.stop().await?;
@@ -305,7 +306,7 @@ async fn run_demo(config: Config) -> Fallible<ExitCode> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let server = Server::start(store, Arc::new(SystemClock), config.settings, listener).await?;
+    let server = Server::start(store, Setup::production(config.settings, config.http), listener).await?;
     let logins = quipu::demo::seed(&server.services).await?;
     quipu::demo::print_logins(server.addr, &logins);
     shutdown_signal().await;
@@ -342,12 +343,19 @@ async fn admin(config: Config, command: AdminCommand) -> Fallible<ExitCode> {
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
+    let login = NewLogin {
+        phone: PhoneNumber::parse(&phone)?,
+        full_name: DisplayName::parse(&name)?,
+        password: Password::parse(&password)?,
+    };
     let store = open_store(&config.storage).await?;
-    let (services, background) = Services::start(store, Arc::new(SystemClock), config.settings).await?;
-    let created = services.create_staff(role, &phone, &name, &password).await;
+    let documents = Arc::new(quipu_api::JsonDocuments);
+    let setup = Setup::production(config.settings, config.http);
+    let (services, background) = Services::start(store, setup.clock, setup.random, setup.settings, documents).await?;
+    let created = services.identity.create_staff(role, &login).await;
     background.shutdown().await;
     let user = created?;
-    println!("created {} {} ({})", user.role, user.full_name, user.phone);
+    println!("created {} {} ({})", user.role.as_str(), user.full_name, user.phone);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -297,11 +297,10 @@ async fn frozen_accounts_limits_sessions_and_login_lockout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_transfer_limits_name_the_limit() {
-    for backend in crate::harness::backends() {
-        let mut settings = crate::harness::test_settings();
-        let usd = quipu_domain::money::Currency::from_code("USD").unwrap();
-        settings.transfer_limits.insert(usd.code, usd.parse_amount("25.00").unwrap());
-        let app = crate::harness::TestApp::start(backend, settings).await;
+    let mut config = crate::harness::test_config();
+    let usd = quipu_domain::money::Currency::from_code("USD").unwrap();
+    config.settings.transfer_limits.insert(usd.code, usd.parse_amount("25.00").unwrap());
+    crate::harness::on_each_backend_with(config, async |app| {
         let operator = app.operator().await;
         let agent = app.agent(&operator, "+15550003004", "100.00").await;
         let amina = app.customer("+15550004401").await;
@@ -311,15 +310,15 @@ async fn per_transfer_limits_name_the_limit() {
         assert_eq!((status, problem["code"].as_str().unwrap()), (422, "limit_exceeded"));
         assert!(problem["detail"].as_str().unwrap().contains("25.00 USD"), "{problem}");
         app.cash_in(&agent, &amina.phone, "25.00").await;
-        app.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_are_limited_per_address() {
-    let mut settings = crate::harness::test_settings();
-    settings.auth_requests_per_minute = 5;
-    let app = crate::harness::TestApp::start(crate::harness::Backend::Sqlite, settings).await;
+    let mut config = crate::harness::test_config();
+    config.http.auth_requests_per_minute = 5;
+    let app = crate::harness::TestApp::start(crate::harness::Backend::Sqlite, config).await;
     let login = json!({"phone": "+15550004601", "password": "not-the-password"});
     for _ in 0..5 {
         let (status, _) = app.post("/auth/login", None, login.clone()).await;

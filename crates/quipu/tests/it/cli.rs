@@ -3,28 +3,43 @@
 
 use std::sync::Arc;
 
-use quipu_core::wallet::AmountInput;
+use quipu_core::identity::{NewAgent, Registration};
 use quipu_core::{Principal, Services, SystemClock};
-use quipu_domain::identity::{Role, UserId};
+use quipu_domain::identity::{PhoneNumber, Pin, Role};
 use quipu_domain::ledger::{AccountKind, TransferCode, TransferCommand, TransferId, TransferOp};
-use quipu_domain::money::Amount;
+use quipu_domain::money::{Amount, AmountInput};
 use quipu_store::AccountOwner;
 use serde_json::json;
 
-use crate::concurrency::{free_port, test_config};
-use crate::harness::{Storage, backends, run_quipu, test_settings};
+use crate::concurrency::{config_file, free_port};
+use crate::harness::{Storage, backends, login, run_quipu, start_services};
+
+/// Registers a customer straight through the services.
+async fn register(services: &Services, phone: &str, name: &str) {
+    let login = login(phone, name, "customer-password");
+    let registration = Registration {
+        phone: login.phone,
+        full_name: login.full_name,
+        password: login.password,
+        pin: Pin::parse("1234").unwrap(),
+    };
+    services.identity.register_customer(&registration).await.unwrap();
+}
 
 /// Seeds an agent and a funded customer straight through the services.
 async fn seed(services: &Services) {
-    let operator = services.create_staff(Role::Operator, "+15559990001", "Op", "staff-password").await.unwrap();
-    let operator = Principal::User { id: UserId(operator.id), role: Role::Operator, merchant_id: None };
-    let agent = services.create_agent(&operator, "+15550010001", "Agent", "agent-password", "9999").await.unwrap();
+    let operator =
+        services.identity.create_staff(Role::Operator, &login("+15559990001", "Op", "staff-password")).await.unwrap();
+    let operator = Principal::User { id: operator.id, role: Role::Operator, merchant_id: None };
+    let agent = NewAgent { login: login("+15550010001", "Agent", "agent-password"), pin: Pin::parse("9999").unwrap() };
+    let agent = services.identity.create_agent(&operator, &agent).await.unwrap();
     let amount = AmountInput { amount: "100.00", currency: None };
-    services.issue(&operator, TransferId(uuid::Uuid::now_v7()), agent.user.id, amount).await.unwrap();
-    services.register_customer("+15550010002", "Customer", "customer-password", "1234").await.unwrap();
-    let agent = Principal::User { id: UserId(agent.user.id), role: Role::Agent, merchant_id: None };
+    services.wallet.issue(&operator, TransferId(uuid::Uuid::now_v7()), agent.user.id, amount).await.unwrap();
+    register(services, "+15550010002", "Customer").await;
+    let agent = Principal::User { id: agent.user.id, role: Role::Agent, merchant_id: None };
     let amount = AmountInput { amount: "40.00", currency: None };
-    services.cash_in(&agent, TransferId(uuid::Uuid::now_v7()), "+15550010002", amount).await.unwrap();
+    let customer = PhoneNumber::parse("+15550010002").unwrap();
+    services.wallet.cash_in(&agent, TransferId(uuid::Uuid::now_v7()), &customer, amount).await.unwrap();
 }
 
 /// Runs one statement directly against a test's database, behind the ledger's back.
@@ -49,26 +64,26 @@ async fn tamper(storage: &Storage, statement: &str) {
 async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
     for backend in backends() {
         let storage = Storage::new(backend).await;
-        let (services, background) =
-            Services::start(storage.store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
+        let (services, background) = start_services(storage.store.clone(), Arc::new(SystemClock)).await;
         seed(&services).await;
         // A hold from the customer's wallet, so hold records exist to tamper with.
-        let customer = services.store.user_by_phone("+15550010002").await.unwrap().unwrap();
-        let wallet = services.store.accounts_of(AccountOwner::User(customer.id)).await.unwrap()[0].clone();
-        let fees = services.store.system_account(AccountKind::FeeIncome, wallet.currency).await.unwrap().unwrap();
+        let customer = services.kernel.store.user_by_phone("+15550010002").await.unwrap().unwrap();
+        let wallet = services.kernel.store.accounts_of(AccountOwner::User(customer.id)).await.unwrap()[0].clone();
+        let fees =
+            services.kernel.store.system_account(AccountKind::FeeIncome, wallet.currency).await.unwrap().unwrap();
         let hold = TransferCommand {
             id: TransferId(uuid::Uuid::now_v7()),
             op: TransferOp::Pending {
                 debit: wallet.id,
                 credit: fees.id,
-                amount: Amount(500),
+                amount: Amount::from_minor(500),
                 currency: wallet.currency,
                 timeout_seconds: None,
             },
             code: TransferCode::Payment,
             reference: "order:1".into(),
         };
-        services.ledger.submit_one(hold).await.unwrap();
+        services.kernel.ledger.submit_one(hold).await.unwrap();
         background.shutdown().await;
         let verify = [storage.cli_args(), vec!["ledger".into(), "verify".into()]].concat();
         let (clean, stdout, stderr) = run_quipu(&verify, &[]);
@@ -125,8 +140,7 @@ async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_makes_a_consistent_copy_and_data_dirs_are_never_guessed() {
     let storage = Storage::new(crate::harness::Backend::Sqlite).await;
-    let (services, background) =
-        Services::start(storage.store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
+    let (services, background) = start_services(storage.store.clone(), Arc::new(SystemClock)).await;
     seed(&services).await;
     let copy_dir = tempfile::tempdir().unwrap();
     let copy = copy_dir.path().join(quipu::app::SQLITE_FILE);
@@ -168,13 +182,12 @@ async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
     let args =
-        vec!["--config".to_owned(), test_config(dir.path()), "--data-dir".to_owned(), data.display().to_string()];
+        vec!["--config".to_owned(), config_file(dir.path()), "--data-dir".to_owned(), data.display().to_string()];
     {
         let store = Arc::new(quipu_store_sqlite::open(&data.join(quipu::app::SQLITE_FILE), 2).await.unwrap());
-        let (services, background) =
-            Services::start(store.clone(), Arc::new(SystemClock), test_settings()).await.unwrap();
+        let (services, background) = start_services(store.clone(), Arc::new(SystemClock)).await;
         seed(&services).await;
-        services.register_customer("+15550010003", "Second", "customer-password", "1234").await.unwrap();
+        register(&services, "+15550010003", "Second").await;
         background.shutdown().await;
         store.close().await;
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::json;
 
-use crate::harness::{Api, Backend, Person, PgDatabase, TestApp, backends, postgres_url, run_quipu, test_settings};
+use crate::harness::{Api, Backend, Person, PgDatabase, TestApp, backends, postgres_url, run_quipu};
 
 const CUSTOMERS: usize = 10;
 const CLIENTS: usize = 12;
@@ -91,7 +91,7 @@ async fn total_balance(app_client: &reqwest::Client, api: &str, people: &[Person
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_clients_keep_the_books_balanced() {
     for backend in backends() {
-        let app = TestApp::start(backend, test_settings()).await;
+        let app = TestApp::start(backend, crate::harness::test_config()).await;
         let operator = app.operator().await;
         let agent = app.agent(&operator, "+15550008001", "5000.00").await;
         let mut customers = Vec::new();
@@ -160,7 +160,7 @@ pub fn free_port() -> u16 {
 }
 
 /// A config file with cheap password hashing, for processes started by tests.
-pub fn test_config(dir: &std::path::Path) -> String {
+pub fn config_file(dir: &std::path::Path) -> String {
     let path = dir.join("quipu.toml");
     std::fs::write(&path, "currencies = [\"USD\"]\n[security]\nargon2_memory_kib = 64\nargon2_iterations = 1\nauth_requests_per_minute = 0\n")
         .unwrap();
@@ -175,7 +175,7 @@ async fn two_processes_share_one_postgres() {
     }
     let database = PgDatabase::create().await;
     let dir = tempfile::tempdir().unwrap();
-    let args = vec!["--config".to_owned(), test_config(dir.path()), "--database-url".to_owned(), database.url.clone()];
+    let args = vec!["--config".to_owned(), config_file(dir.path()), "--database-url".to_owned(), database.url.clone()];
     let (created, _, stderr) = run_quipu(
         &[
             args.clone(),

@@ -37,7 +37,7 @@ async fn writes_are_answered_only_after_a_durable_commit() {
 
         // The barrier itself: with nothing queued it makes a durable commit of its own.
         let idle = app.storage.durable_commits().await;
-        app.services.ledger.durable().await.unwrap();
+        app.services.kernel.ledger.durable().await.unwrap();
         assert_eq!(app.storage.durable_commits().await, idle + 1);
     })
     .await;

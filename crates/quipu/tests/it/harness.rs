@@ -6,9 +6,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use quipu::app::Server;
-use quipu_core::{HashCost, OffsetClock, Services, Settings};
-use quipu_domain::identity::Role;
+use quipu::app::{Server, Setup};
+use quipu_api::HttpSettings;
+use quipu_core::identity::NewLogin;
+use quipu_core::{Background, Clock, HashCost, OffsetClock, OsRandom, Services, Settings};
+use quipu_domain::identity::{DisplayName, Password, PhoneNumber, Role};
 use quipu_domain::money::CurrencySet;
 use quipu_store::Store;
 use serde_json::{Value, json};
@@ -39,19 +41,48 @@ pub fn postgres_url() -> Option<String> {
     std::env::var("QUIPU_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
 }
 
+/// What a test server runs with.
+#[derive(Clone)]
+pub struct TestConfig {
+    pub settings: Settings,
+    pub http: HttpSettings,
+}
+
 /// Settings for tests: cheap Argon2 so hundreds of logins stay fast; the
 /// rules themselves are the production ones.
 pub fn test_settings() -> Settings {
     let mut settings = Settings::new(CurrencySet::from_codes(&["USD", "EUR", "KWD"]).unwrap());
     settings.hash_cost = HashCost { memory_kib: 64, iterations: 1 };
     settings.hold_sweep_interval = std::time::Duration::from_secs(3600);
-    // Tests log many people in from one address; `logins_are_limited_per_address` tests the limit.
-    settings.auth_requests_per_minute = 0;
     // Webhook receivers in tests listen on loopback; live streams and the sender poll often.
     settings.webhooks.allow_private_targets = true;
     settings.webhooks.poll_interval = std::time::Duration::from_millis(50);
     settings.event_poll_interval = std::time::Duration::from_millis(50);
     settings
+}
+
+/// Test settings, and no limit on logins per address: tests log many people in from one address
+/// (`logins_are_limited_per_address` tests the limit).
+pub fn test_config() -> TestConfig {
+    TestConfig {
+        settings: test_settings(),
+        http: HttpSettings { auth_requests_per_minute: 0, ..HttpSettings::default() },
+    }
+}
+
+/// The services alone, without HTTP, on `store`: for stories that seed through them directly.
+pub async fn start_services(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> (Arc<Services>, Background) {
+    let documents = Arc::new(quipu_api::JsonDocuments);
+    Services::start(store, clock, Arc::new(OsRandom), test_settings(), documents).await.unwrap()
+}
+
+/// A login's domain values, for stories that call the services directly.
+pub fn login(phone: &str, name: &str, password: &str) -> NewLogin {
+    NewLogin {
+        phone: PhoneNumber::parse(phone).unwrap(),
+        full_name: DisplayName::parse(name).unwrap(),
+        password: Password::parse(password).unwrap(),
+    }
 }
 
 /// A PostgreSQL database made for one test and dropped after it.
@@ -167,26 +198,35 @@ pub struct TestApp {
 
 /// Runs `story` against a fresh server on every backend, then checks the ledger.
 pub async fn on_each_backend(story: impl AsyncFn(&TestApp)) {
+    on_each_backend_with(test_config(), story).await;
+}
+
+/// Like [`on_each_backend`], with the settings a story needs.
+pub async fn on_each_backend_with(config: TestConfig, story: impl AsyncFn(&TestApp)) {
     for backend in backends() {
-        let app = TestApp::start(backend, test_settings()).await;
+        let app = TestApp::start(backend, config.clone()).await;
         story(&app).await;
         app.finish().await;
     }
 }
 
+fn setup(clock: &Arc<OffsetClock>, config: TestConfig) -> Setup {
+    Setup { clock: clock.clone(), random: Arc::new(OsRandom), settings: config.settings, http: config.http }
+}
+
 impl TestApp {
-    pub async fn start(backend: Backend, settings: Settings) -> Self {
+    pub async fn start(backend: Backend, config: TestConfig) -> Self {
         let storage = Storage::new(backend).await;
         let clock = Arc::new(OffsetClock::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = Server::start(storage.store.clone(), clock.clone(), settings, listener).await.unwrap();
+        let server = Server::start(storage.store.clone(), setup(&clock, config), listener).await.unwrap();
         Self { http: Api::new(server.addr), services: server.services.clone(), clock, storage, server }
     }
 
     /// Stops the server and starts a fresh one on the same storage and clock, as a process restart would.
-    pub async fn restart(&mut self, settings: Settings) {
+    pub async fn restart(&mut self, config: TestConfig) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = Server::start(self.storage.store.clone(), self.clock.clone(), settings, listener).await.unwrap();
+        let server = Server::start(self.storage.store.clone(), setup(&self.clock, config), listener).await.unwrap();
         let old = std::mem::replace(&mut self.server, server);
         old.stop().await.unwrap();
         self.http = Api::new(self.server.addr);
@@ -205,7 +245,7 @@ impl TestApp {
     }
 
     pub async fn staff(&self, role: Role, phone: &str) -> String {
-        self.services.create_staff(role, phone, "Staff Member", "staff-password").await.unwrap();
+        self.services.identity.create_staff(role, &login(phone, "Staff Member", "staff-password")).await.unwrap();
         self.login(phone, "staff-password").await
     }
 }

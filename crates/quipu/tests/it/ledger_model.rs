@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use quipu_core::{OffsetClock, Services};
+use quipu_core::OffsetClock;
 use quipu_domain::Timestamp;
 use quipu_domain::identity::UserId;
 use quipu_domain::ledger::{
@@ -17,7 +17,7 @@ use quipu_domain::ledger::{
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_store::{AccountOwner, Enrollment, OwnedAccount};
 
-use crate::harness::{Backend, Storage, backends, test_settings};
+use crate::harness::{Backend, Storage, backends, start_services};
 
 /// (kind, currency, extra flags) of the accounts every case starts with.
 const ACCOUNTS: [(AccountKind, &str, AccountFlags); 8] = [
@@ -310,11 +310,12 @@ fn error_code(result: &ChainResult) -> Result<Vec<bool>, (usize, &'static str)> 
 async fn run_case(backend: Backend, steps: Vec<Step>) {
     let storage = Storage::new(backend).await;
     let clock = Arc::new(OffsetClock::default());
-    let (services, background) = Services::start(storage.store.clone(), clock.clone(), test_settings()).await.unwrap();
+    let (services, background) = start_services(storage.store.clone(), clock.clone()).await;
     let now = Timestamp(0);
     let mut enrollment = Enrollment::default();
     for (kind, currency, extra) in ACCOUNTS {
-        let mut owned: OwnedAccount = quipu_core::new_account(
+        let mut owned = OwnedAccount::new(
+            quipu_domain::ledger::AccountId(uuid::Uuid::now_v7()),
             AccountOwner::User(UserId(uuid::Uuid::now_v7())),
             kind,
             CurrencyCode::parse(currency).unwrap(),
@@ -340,13 +341,13 @@ async fn run_case(backend: Backend, steps: Vec<Step>) {
         match step {
             Step::Single(cmd) => {
                 let command = case.command(&cmd);
-                let got = services.ledger.submit(vec![command.clone()]).await.unwrap();
+                let got = services.kernel.ledger.submit(vec![command.clone()]).await.unwrap();
                 let expected = case.model.apply_chain(&case.world, &[command]);
                 assert_eq!(error_code(&got), expected, "single {cmd:?}");
             }
             Step::Linked(cmds) => {
                 let chain: Vec<TransferCommand> = cmds.iter().map(|c| case.command(c)).collect();
-                let got = services.ledger.submit(chain.clone()).await.unwrap();
+                let got = services.kernel.ledger.submit(chain.clone()).await.unwrap();
                 let expected = case.model.apply_chain(&case.world, &chain);
                 // The failing index and reason agree, and a failed chain leaves nothing behind.
                 assert_eq!(error_code(&got), expected, "linked {cmds:?}");
@@ -356,13 +357,13 @@ async fn run_case(backend: Backend, steps: Vec<Step>) {
             }
             Step::Replay(index) => {
                 let command = case.history[index % case.history.len()].clone();
-                let got = services.ledger.submit(vec![command.clone()]).await.unwrap();
+                let got = services.kernel.ledger.submit(vec![command.clone()]).await.unwrap();
                 assert_eq!(error_code(&got), case.model.apply_chain(&case.world, &[command]), "replay");
             }
             Step::Conflict(index) => {
                 let mut command = case.history[index % case.history.len()].clone();
                 command.code = TransferCode::Adjustment;
-                let got = services.ledger.submit(vec![command.clone()]).await.unwrap();
+                let got = services.kernel.ledger.submit(vec![command.clone()]).await.unwrap();
                 assert_eq!(error_code(&got), case.model.apply_chain(&case.world, &[command]), "conflicting replay");
             }
             Step::Expire => {
@@ -375,7 +376,8 @@ async fn run_case(backend: Backend, steps: Vec<Step>) {
                 let mut tasks = Vec::new();
                 for command in commands.clone() {
                     let services = services.clone();
-                    tasks.push(tokio::spawn(async move { services.ledger.submit(vec![command]).await.unwrap() }));
+                    tasks
+                        .push(tokio::spawn(async move { services.kernel.ledger.submit(vec![command]).await.unwrap() }));
                 }
                 let mut created = Vec::new();
                 for (command, task) in commands.iter().zip(tasks) {

@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::harness::{TestApp, backends, on_each_backend, test_settings};
+use crate::harness::{TestApp, backends, on_each_backend, test_config};
 use crate::payments::{Phone, enroll, shop};
 
 /// Long enough for any event to arrive on a loaded CI machine; only a hang trips it.
@@ -193,7 +193,7 @@ async fn deliveries(app: &TestApp, owner: &str, endpoint: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_are_signed_retried_across_a_restart_and_redelivered() {
     for backend in backends() {
-        let mut app = TestApp::start(backend, test_settings()).await;
+        let mut app = TestApp::start(backend, test_config()).await;
         let operator = app.operator().await;
         let agent = app.agent(&operator, "+15550096001", "500.00").await;
         let amina = app.customer("+15550096002").await;
@@ -247,7 +247,7 @@ async fn webhooks_are_signed_retried_across_a_restart_and_redelivered() {
         assert!(listed[0]["next_attempt_at"].is_string());
 
         // The server restarts; the receiver recovers; 30 s later (by Quipu's clock) the retry lands.
-        app.restart(test_settings()).await;
+        app.restart(test_config()).await;
         receiver.answer.store(200, Ordering::SeqCst);
         app.clock.advance_seconds(31);
         let sent = receiver.wait_for(2).await;

@@ -83,7 +83,7 @@ impl Phone {
 
 impl TestApp {
     fn clock_now_seconds(&self) -> i64 {
-        use quipu_core::clock::Clock;
+        use quipu_core::Clock;
         self.clock.now().0 / 1_000_000
     }
 }
@@ -370,12 +370,12 @@ async fn housekeeping_finishes_interrupted_payments_and_refunds_and_lapses_appro
         let customer = app.customer("+15550820002").await;
         app.cash_in(&agent, &customer.phone, "100.00").await;
         let shop = shop(app, &operator, "Bodega Norte", 82, 0).await;
-        let store = &app.services.store;
-        use quipu_core::clock::Clock;
+        let store = &app.services.kernel.store;
+        use quipu_core::Clock;
         let now = app.clock.now();
 
         // The till's request died after the record was written, before any transfer.
-        let id = uuid::Uuid::now_v7();
+        let id = quipu_domain::payment::PaymentId(uuid::Uuid::now_v7());
         let record = PaymentRecord {
             id,
             merchant_id: MerchantId(shop.id.parse().unwrap()),
@@ -384,10 +384,10 @@ async fn housekeeping_finishes_interrupted_payments_and_refunds_and_lapses_appro
             device_id: None,
             code_step: None,
             code_slot: None,
-            amount: Amount(700),
-            fee: Amount(0),
+            amount: Amount::from_minor(700),
+            fee: Amount::ZERO,
             currency: CurrencyCode::parse("USD").unwrap(),
-            refunded: Amount(0),
+            refunded: Amount::ZERO,
             status: PaymentStatus::Processing,
             failure_code: None,
             reference: String::new(),
@@ -411,10 +411,10 @@ async fn housekeeping_finishes_interrupted_payments_and_refunds_and_lapses_appro
 
         // A refund claimed, then cut off before its transfers.
         let refund = RefundRecord {
-            id: uuid::Uuid::now_v7(),
+            id: quipu_domain::payment::RefundId(uuid::Uuid::now_v7()),
             payment_id: id,
-            amount: Amount(200),
-            refunded_before: Amount(0),
+            amount: Amount::from_minor(200),
+            refunded_before: Amount::ZERO,
             status: RefundStatus::Pending,
             reason: String::new(),
             created_by: uuid::Uuid::now_v7(),
@@ -433,7 +433,8 @@ async fn housekeeping_finishes_interrupted_payments_and_refunds_and_lapses_appro
         assert_eq!(available(app, &customer).await, 7000);
         app.clock.advance_seconds(121);
         quipu_core::sweep_once(&app.services, 100).await.unwrap();
-        let lapsed = store.payment(waiting["id"].as_str().unwrap().parse().unwrap()).await.unwrap().unwrap();
+        let waiting_id = quipu_domain::payment::PaymentId(waiting["id"].as_str().unwrap().parse().unwrap());
+        let lapsed = store.payment(waiting_id).await.unwrap().unwrap();
         assert_eq!((lapsed.status, lapsed.failure_code.as_deref()), (PaymentStatus::Failed, Some("expired")));
         assert_eq!(available(app, &customer).await, 9500);
     })

@@ -6,24 +6,20 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::{TestApp, backends, test_settings};
+use crate::harness::{TestApp, on_each_backend_with, test_config};
 use crate::payments::{enroll, merchant_balance, shop};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tier_limits_name_the_limit_and_receipts_and_the_day_add_up() {
-    for backend in backends() {
-        let mut settings = test_settings();
-        let usd = settings.currencies.get("USD").unwrap();
-        let basic = quipu_domain::limits::TierLimits {
-            per_payment: Some(usd.parse_amount("15.00").unwrap()),
-            per_day: Some(usd.parse_amount("25.00").unwrap()),
-            max_balance: Some(usd.parse_amount("100.00").unwrap()),
-        };
-        settings.tier_limits.insert((quipu_domain::limits::CustomerTier::Basic, usd.code), basic);
-        let app = TestApp::start(backend, settings).await;
-        story(&app).await;
-        app.finish().await;
-    }
+    let mut config = test_config();
+    let usd = config.settings.currencies.get("USD").unwrap();
+    let basic = quipu_domain::limits::TierLimits {
+        per_payment: Some(usd.parse_amount("15.00").unwrap()),
+        per_day: Some(usd.parse_amount("25.00").unwrap()),
+        max_balance: Some(usd.parse_amount("100.00").unwrap()),
+    };
+    config.settings.tier_limits.insert((quipu_domain::limits::CustomerTier::Basic, usd.code), basic);
+    on_each_backend_with(config, story).await;
 }
 
 async fn story(app: &TestApp) {

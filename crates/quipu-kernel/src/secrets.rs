@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use rand::RngCore;
-use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{CoreError, CoreResult, ErrorKind};
+use crate::random::{Random, bytes};
 
 /// How long a caller waits for a hashing slot before being told the server is busy.
 const SLOT_WAIT: Duration = Duration::from_secs(5);
@@ -41,6 +40,7 @@ fn internal(detail: &str) -> CoreError {
 #[derive(Clone)]
 pub struct SecretHasher {
     cost: HashCost,
+    random: Arc<dyn Random>,
     /// At most this many hashes run at once: each takes `memory_kib` of RAM,
     /// and unauthenticated logins must not be able to exhaust memory.
     slots: Arc<Semaphore>,
@@ -49,10 +49,10 @@ pub struct SecretHasher {
 }
 
 impl SecretHasher {
-    pub fn new(cost: HashCost) -> CoreResult<Self> {
-        let decoy = hash_now(cost, "decoy password nobody has")?;
+    pub fn new(cost: HashCost, random: Arc<dyn Random>) -> CoreResult<Self> {
+        let decoy = hash_now(cost, "decoy password nobody has", &bytes::<16>(random.as_ref()))?;
         let parallel = std::thread::available_parallelism().map_or(2, usize::from);
-        Ok(Self { cost, slots: Arc::new(Semaphore::new(parallel)), decoy })
+        Ok(Self { cost, random, slots: Arc::new(Semaphore::new(parallel)), decoy })
     }
 
     /// Waits briefly for a hashing slot; under a flood, callers are told to come back later.
@@ -70,10 +70,11 @@ impl SecretHasher {
     pub async fn hash(&self, secret: &str) -> CoreResult<String> {
         let cost = self.cost;
         let secret = secret.to_owned();
+        let salt = bytes::<16>(self.random.as_ref());
         let permit = self.slot().await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            hash_now(cost, &secret)
+            hash_now(cost, &secret, &salt)
         })
         .await
         .map_err(|_| internal("hashing task failed"))?
@@ -99,21 +100,14 @@ impl SecretHasher {
     }
 }
 
-fn hash_now(cost: HashCost, secret: &str) -> CoreResult<String> {
+fn hash_now(cost: HashCost, secret: &str, salt: &[u8; 16]) -> CoreResult<String> {
     let params =
         Params::new(cost.memory_kib, cost.iterations, 1, None).map_err(|_| internal("bad argon2 parameters"))?;
-    let salt = SaltString::generate(&mut OsRng);
+    let salt = SaltString::encode_b64(salt).map_err(|_| internal("bad salt"))?;
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password(secret.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|_| internal("argon2 refused to hash"))
-}
-
-/// `n` random bytes as lowercase hex.
-pub fn random_hex(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buffer);
-    hex::encode(buffer)
 }
 
 pub fn sha256(data: &[u8]) -> Vec<u8> {

@@ -3,53 +3,78 @@
 
 use quipu_domain::Timestamp;
 use quipu_domain::money::{Amount, CurrencyCode};
-use quipu_domain::payment::{self as rules, PaymentMethod};
-use quipu_store::payments::{MAX_SUMMARY_REFUNDS, PaymentTotals, SummaryRefund};
+use quipu_domain::payment::{self as rules, PaymentId, PaymentMethod, RefundStatus};
+use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
+use quipu_store::payments::{MAX_SUMMARY_REFUNDS, PaymentTotals, RefundRecord, SummaryRefund};
 use time::{Date, Month, OffsetDateTime, UtcOffset};
-use uuid::Uuid;
 
-use crate::Services;
-use crate::access::Principal;
-use crate::error::{CoreError, CoreResult, ErrorKind};
-use crate::payments::payment_view;
-use crate::views::{MerchantSummaryView, MoneyView, PaymentReceiptView, RefundView, SummaryLineView, rfc3339};
+use crate::{Payment, Payments};
 
 /// Widest UTC offsets on Earth, in minutes.
 const MIN_OFFSET_MINUTES: i32 = -12 * 60;
 const MAX_OFFSET_MINUTES: i32 = 14 * 60;
 const DAY_SECONDS: i64 = 24 * 3600;
 
-impl Services {
+/// A payment's receipt, for its customer or its merchant.
+#[derive(Debug, Clone)]
+pub struct PaymentReceipt {
+    pub payment: Payment,
+    pub merchant_city: String,
+    /// "payment code", "merchant QR" or "card 990001******1234".
+    pub paid_with: String,
+    /// Completed refunds, oldest first.
+    pub refunds: Vec<RefundRecord>,
+    /// What the customer paid in the end: the amount less refunds.
+    pub net: Amount,
+    pub printed_at: Timestamp,
+}
+
+/// A merchant's day, per currency.
+#[derive(Debug, Clone)]
+pub struct MerchantSummary {
+    /// The day, YYYY-MM-DD, at `utc_offset_minutes`.
+    pub date: String,
+    pub utc_offset_minutes: i32,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub lines: Vec<SummaryLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryLine {
+    pub currency: CurrencyCode,
+    /// Payments completed that day (including those since refunded).
+    pub payments: u64,
+    pub gross: Amount,
+    pub fees: Amount,
+    /// Refunds made that day, whichever day their payment was.
+    pub refunds: Amount,
+    /// The part of the fee those refunds gave back to the merchant.
+    pub fees_returned: Amount,
+    /// What reached the merchant's account: gross − fees − refunds + fees returned.
+    pub net: Amount,
+}
+
+impl Payments {
     /// A payment's receipt, for its customer or its merchant.
-    pub async fn payment_receipt(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentReceiptView> {
+    pub async fn payment_receipt(&self, principal: &Principal, id: PaymentId) -> CoreResult<PaymentReceipt> {
         let payment = self.visible_payment(principal, id).await?;
-        let merchant =
-            self.store.merchant(payment.merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
-        let refunds = self.store.refunds_of(payment.id).await?;
+        let store = &self.kernel.store;
+        let merchant = store.merchant(payment.merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
+        let refunds = store.refunds_of(payment.id).await?;
         let paid_with = match (payment.method, payment.card_number.as_ref()) {
             (PaymentMethod::Card, Some(number)) => format!("card {}", number.masked()),
             (PaymentMethod::Card, None) => "card".to_owned(),
             (PaymentMethod::PaymentCode, _) => "payment code".to_owned(),
             (PaymentMethod::MerchantQr, _) => "merchant QR".to_owned(),
         };
-        Ok(PaymentReceiptView {
-            net: MoneyView::new(payment.amount.checked_sub(payment.refunded)?, payment.currency),
-            refunds: refunds
-                .iter()
-                .filter(|r| r.status == quipu_domain::payment::RefundStatus::Completed)
-                .map(|r| RefundView {
-                    id: r.id,
-                    payment_id: r.payment_id,
-                    amount: MoneyView::new(r.amount, payment.currency),
-                    status: r.status.as_str().to_owned(),
-                    reason: r.reason.clone(),
-                    created_at: rfc3339(r.created_at),
-                })
-                .collect(),
-            payment: payment_view(&payment, &merchant.name),
+        Ok(PaymentReceipt {
+            net: payment.amount.checked_sub(payment.refunded)?,
+            refunds: refunds.into_iter().filter(|r| r.status == RefundStatus::Completed).collect(),
+            payment: Payment { record: payment, merchant_name: merchant.name },
             merchant_city: merchant.city,
             paid_with,
-            printed_at: rfc3339(self.now()),
+            printed_at: self.kernel.now(),
         })
     }
 
@@ -62,12 +87,13 @@ impl Services {
         principal: &Principal,
         date: Option<&str>,
         utc_offset_minutes: Option<i32>,
-    ) -> CoreResult<MerchantSummaryView> {
-        let merchant = principal.merchant().ok_or_else(CoreError::forbidden)?;
+    ) -> CoreResult<MerchantSummary> {
+        let merchant = principal.require_merchant()?;
         let offset_minutes = utc_offset_minutes.unwrap_or(0);
-        let (day, from, to) = day_window(date, offset_minutes, self.now())?;
-        let totals = self.store.merchant_payment_totals(merchant, from, to).await?;
-        let refunds = self.store.merchant_refunds_between(merchant, from, to, MAX_SUMMARY_REFUNDS + 1).await?;
+        let (day, from, to) = day_window(date, offset_minutes, self.kernel.now())?;
+        let store = &self.kernel.store;
+        let totals = store.merchant_payment_totals(merchant, from, to).await?;
+        let refunds = store.merchant_refunds_between(merchant, from, to, MAX_SUMMARY_REFUNDS + 1).await?;
         if refunds.len() > usize::try_from(MAX_SUMMARY_REFUNDS).unwrap_or(usize::MAX) {
             return Err(CoreError::new(
                 ErrorKind::Rejected,
@@ -75,28 +101,28 @@ impl Services {
                 format!("more than {MAX_SUMMARY_REFUNDS} refunds that day; export the payments instead"),
             ));
         }
-        Ok(MerchantSummaryView {
+        Ok(MerchantSummary {
             date: day,
             utc_offset_minutes: offset_minutes,
-            from: rfc3339(from),
-            to: rfc3339(to),
-            currencies: summary_lines(&totals, &refunds)?,
+            from,
+            to,
+            lines: summary_lines(&totals, &refunds)?,
         })
     }
 }
 
 /// Adds up each currency: net is what reached the merchant's account, gross less fees less refunds
 /// plus the fee share refunds gave back.
-fn summary_lines(totals: &[PaymentTotals], refunds: &[SummaryRefund]) -> CoreResult<Vec<SummaryLineView>> {
+fn summary_lines(totals: &[PaymentTotals], refunds: &[SummaryRefund]) -> CoreResult<Vec<SummaryLine>> {
     let mut currencies: Vec<CurrencyCode> =
         totals.iter().map(|t| t.currency).chain(refunds.iter().map(|r| r.currency)).collect();
     currencies.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
     currencies.dedup();
     let mut lines = Vec::with_capacity(currencies.len());
     for currency in currencies {
-        let (mut count, mut gross, mut fees) = (0u64, Amount::ZERO, Amount::ZERO);
+        let (mut payments, mut gross, mut fees) = (0u64, Amount::ZERO, Amount::ZERO);
         for t in totals.iter().filter(|t| t.currency == currency) {
-            count = count.saturating_add(t.count);
+            payments = payments.saturating_add(t.count);
             gross = gross.checked_add(t.gross)?;
             fees = fees.checked_add(t.fees)?;
         }
@@ -107,15 +133,7 @@ fn summary_lines(totals: &[PaymentTotals], refunds: &[SummaryRefund]) -> CoreRes
                 fees_returned.checked_add(rules::fee_returned(r.paid, r.fee, r.refunded_before, r.amount)?)?;
         }
         let net = gross.checked_sub(fees)?.checked_sub(refunded)?.checked_add(fees_returned)?;
-        lines.push(SummaryLineView {
-            currency: currency.to_string(),
-            payments: i64::try_from(count).unwrap_or(i64::MAX),
-            gross: MoneyView::new(gross, currency),
-            fees: MoneyView::new(fees, currency),
-            refunds: MoneyView::new(refunded, currency),
-            fees_returned: MoneyView::new(fees_returned, currency),
-            net: MoneyView::new(net, currency),
-        });
+        lines.push(SummaryLine { currency, payments, gross, fees, refunds: refunded, fees_returned, net });
     }
     Ok(lines)
 }
@@ -157,6 +175,8 @@ fn parse_date(text: &str) -> CoreResult<Date> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use quipu_kernel::text::rfc3339;
+
     use super::*;
 
     #[test]
@@ -176,21 +196,26 @@ mod tests {
     #[test]
     fn net_is_gross_less_fees_and_refunds_plus_the_fee_refunds_gave_back() {
         let code = |text: &str| CurrencyCode::parse(text).unwrap();
-        let totals = [PaymentTotals { currency: code("USD"), count: 2, gross: Amount(3000), fees: Amount(45) }];
+        let totals = [PaymentTotals {
+            currency: code("USD"),
+            count: 2,
+            gross: Amount::from_minor(3000),
+            fees: Amount::from_minor(45),
+        }];
         let refund = |currency, amount, paid, fee| SummaryRefund {
             currency: code(currency),
-            amount: Amount(amount),
-            refunded_before: Amount(0),
-            paid: Amount(paid),
-            fee: Amount(fee),
+            amount: Amount::from_minor(amount),
+            refunded_before: Amount::from_minor(0),
+            paid: Amount::from_minor(paid),
+            fee: Amount::from_minor(fee),
         };
         let refunds = [refund("USD", 500, 1000, 15), refund("EUR", 200, 200, 2)];
         let lines = summary_lines(&totals, &refunds).unwrap();
         assert_eq!(lines.iter().map(|l| l.currency.as_str()).collect::<Vec<_>>(), ["EUR", "USD"]);
         assert_eq!(
-            (lines[1].payments, lines[1].fees_returned.minor_units, lines[1].net.minor_units),
+            (lines[1].payments, lines[1].fees_returned.minor(), lines[1].net.minor()),
             (2, 7, 3000 - 45 - 500 + 7)
         );
-        assert_eq!((lines[0].payments, lines[0].net.minor_units), (0, -198));
+        assert_eq!((lines[0].payments, lines[0].net.minor()), (0, -198));
     }
 }

@@ -1,53 +1,23 @@
-//! What the services return: plain serialisable views, described for the
-//! OpenAPI document. Amounts are decimal strings plus minor units, never floats.
+//! The JSON answers, described for the OpenAPI document, each built from
+//! what a service returned. Amounts are decimal strings plus minor units,
+//! never floats; times are RFC 3339 in UTC.
 
-use quipu_domain::Timestamp;
+use quipu_core::cards::{Card, CardReplaced, CardTopUp};
+use quipu_core::events::{Delivery, DeliveryPage as Deliveries, Webhook, WebhookCreated};
+use quipu_core::identity::{FundingSource, Merchant, NewApiKey, Profile};
+use quipu_core::kernel::access::{Session, User};
+use quipu_core::kernel::text::rfc3339;
+use quipu_core::merchant_qr::{MerchantQr, PaymentRequest, ScannedMerchant};
+use quipu_core::payments::{
+    Device, EnrolledDevice, MerchantSummary, Payment, PaymentPage as Payments, PaymentReceipt, Refund, SummaryLine,
+};
+use quipu_core::wallet::{HistoryEntry as Entry, HistoryPage as History, Party, Receipt};
 use quipu_domain::ledger::{Account, Transfer};
 use quipu_domain::money::{Amount, Currency, CurrencyCode};
-use quipu_store::{FundingSourceRecord, UserRecord};
+use quipu_domain::verify::Report;
+use quipu_store::payments::RefundRecord;
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
-
-/// Formats a ledger timestamp as RFC 3339 UTC.
-pub fn rfc3339(timestamp: Timestamp) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(timestamp.0) * 1000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| timestamp.0.to_string())
-}
-
-/// Reads back a page cursor we issued (the last item's time, in microseconds); none starts at the newest.
-pub(crate) fn cursor_before(cursor: Option<&str>) -> crate::CoreResult<Timestamp> {
-    match cursor {
-        Some(text) => text
-            .parse()
-            .map(Timestamp)
-            .map_err(|_| crate::CoreError::invalid("invalid_cursor", "the cursor is not one we issued")),
-        None => Ok(Timestamp(i64::MAX)),
-    }
-}
-
-/// A page size the caller asked for, `default` if none, refused outside 1..=`max`.
-pub(crate) fn page_limit(limit: Option<u32>, default: u32, max: u32) -> crate::CoreResult<u32> {
-    match limit.unwrap_or(default) {
-        limit @ 1.. if limit <= max => Ok(limit),
-        _ => Err(crate::CoreError::invalid("invalid_limit", format!("limit must be between 1 and {max}"))),
-    }
-}
-
-/// The cursor for the page after `items`, if `items` filled a page of `limit`.
-pub(crate) fn next_cursor<T>(items: &[T], limit: u32, time: impl Fn(&T) -> Timestamp) -> Option<String> {
-    let full = items.len() == usize::try_from(limit).unwrap_or(usize::MAX);
-    items.last().filter(|_| full).map(|last| time(last).0.to_string())
-}
-
-/// Parses RFC 3339 into a ledger timestamp.
-pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
-    let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-    i64::try_from(parsed.unix_timestamp_nanos() / 1000).ok().map(Timestamp)
-}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MoneyView {
@@ -65,8 +35,8 @@ impl MoneyView {
     pub fn new(amount: Amount, code: CurrencyCode) -> Self {
         // Every stored currency is a known ISO currency; fall back to minor units if not.
         let text =
-            Currency::from_code(code.as_str()).map_or_else(|_| amount.0.to_string(), |c| c.format_amount(amount));
-        Self { amount: text, minor_units: amount.0, currency: code.to_string() }
+            Currency::from_code(code.as_str()).map_or_else(|_| amount.minor().to_string(), |c| c.format_amount(amount));
+        Self { amount: text, minor_units: amount.minor(), currency: code.to_string() }
     }
 }
 
@@ -80,8 +50,8 @@ pub struct UserView {
     pub merchant_id: Option<uuid::Uuid>,
 }
 
-impl From<&UserRecord> for UserView {
-    fn from(user: &UserRecord) -> Self {
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
         Self {
             id: user.id.0,
             role: user.role.as_str().to_owned(),
@@ -116,8 +86,8 @@ impl From<&Account> for AccountView {
             id: account.id.0,
             kind: account.kind.as_str().to_owned(),
             currency: account.currency.to_string(),
-            balance: MoneyView::new(Amount(b.credit_balance().unwrap_or(0)), account.currency),
-            available: MoneyView::new(Amount(b.available().unwrap_or(0)), account.currency),
+            balance: MoneyView::new(Amount::from_minor(b.credit_balance().unwrap_or(0)), account.currency),
+            available: MoneyView::new(Amount::from_minor(b.available().unwrap_or(0)), account.currency),
             debits_posted: b.debits_posted,
             credits_posted: b.credits_posted,
             debits_pending: b.debits_pending,
@@ -215,12 +185,12 @@ pub struct FundingSourceView {
     pub created_at: String,
 }
 
-impl From<&FundingSourceRecord> for FundingSourceView {
-    fn from(source: &FundingSourceRecord) -> Self {
+impl From<&FundingSource> for FundingSourceView {
+    fn from(source: &FundingSource) -> Self {
         Self {
             id: source.id,
             bank_name: source.bank_name.clone(),
-            account_number: quipu_domain::identity::mask_tail(&source.account_number, 4),
+            account_number: source.account_number.clone(),
             created_at: rfc3339(source.created_at),
         }
     }
@@ -273,10 +243,10 @@ pub struct DeviceView {
     pub created_at: String,
 }
 
-impl From<&quipu_store::payments::DeviceRecord> for DeviceView {
-    fn from(device: &quipu_store::payments::DeviceRecord) -> Self {
+impl From<&Device> for DeviceView {
+    fn from(device: &Device) -> Self {
         Self {
-            id: device.id,
+            id: device.id.0,
             label: device.label.clone(),
             device_ref: format!("{:08}", device.device_ref),
             status: device.status.as_str().to_owned(),
@@ -509,4 +479,315 @@ pub struct SummaryLineView {
     pub fees_returned: MoneyView,
     /// What reached the merchant's account: gross − fees − refunds + fees returned.
     pub net: MoneyView,
+}
+
+impl From<&Entry> for HistoryEntry {
+    fn from(entry: &Entry) -> Self {
+        Self { direction: entry.direction.as_str().to_owned(), transfer: TransferView::from(&entry.transfer) }
+    }
+}
+
+impl From<&History> for HistoryPage {
+    fn from(page: &History) -> Self {
+        Self { entries: page.entries.iter().map(HistoryEntry::from).collect(), next_cursor: page.next_cursor.clone() }
+    }
+}
+
+impl From<&Party> for PartyView {
+    fn from(party: &Party) -> Self {
+        Self { kind: party.kind.to_owned(), name: party.name.clone(), phone: party.phone.clone() }
+    }
+}
+
+impl From<&Receipt> for ReceiptView {
+    fn from(receipt: &Receipt) -> Self {
+        let t = &receipt.transfer;
+        Self {
+            transaction_id: t.id.0,
+            code: t.code.as_str().to_owned(),
+            kind: t.kind.as_str().to_owned(),
+            amount: MoneyView::new(t.amount, t.currency),
+            from: PartyView::from(&receipt.from),
+            to: PartyView::from(&receipt.to),
+            direction: receipt.direction.to_owned(),
+            reference: t.reference.clone(),
+            timestamp: rfc3339(t.timestamp),
+        }
+    }
+}
+
+impl From<&Session> for SessionView {
+    fn from(session: &Session) -> Self {
+        Self {
+            token: session.token.clone(),
+            expires_at: rfc3339(session.expires_at),
+            user: UserView::from(&session.user),
+        }
+    }
+}
+
+impl From<&Profile> for ProfileView {
+    fn from(profile: &Profile) -> Self {
+        Self { user: UserView::from(&profile.user), accounts: profile.accounts.iter().map(AccountView::from).collect() }
+    }
+}
+
+impl From<&Profile> for AgentView {
+    fn from(agent: &Profile) -> Self {
+        Self { user: UserView::from(&agent.user), accounts: agent.accounts.iter().map(AccountView::from).collect() }
+    }
+}
+
+impl From<&Merchant> for MerchantView {
+    fn from(merchant: &Merchant) -> Self {
+        Self {
+            id: merchant.id.0,
+            name: merchant.name.clone(),
+            owner: UserView::from(&merchant.owner),
+            accounts: merchant.accounts.iter().map(AccountView::from).collect(),
+        }
+    }
+}
+
+impl From<&NewApiKey> for ApiKeyView {
+    fn from(key: &NewApiKey) -> Self {
+        Self { id: key.id, prefix: key.prefix.clone(), key: key.key.clone() }
+    }
+}
+
+impl From<&Report> for VerifyView {
+    fn from(report: &Report) -> Self {
+        Self {
+            clean: report.is_clean(),
+            accounts_checked: report.accounts_checked,
+            violations: report.violations.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+impl From<&EnrolledDevice> for EnrolledDeviceView {
+    fn from(enrolled: &EnrolledDevice) -> Self {
+        Self {
+            device: DeviceView::from(&enrolled.device),
+            secret_hex: enrolled.secret_hex.clone(),
+            algorithm: "quipu-code-v1: docs/payment-codes.md".into(),
+            step_seconds: quipu_codes::numeric::STEP_SECONDS,
+        }
+    }
+}
+
+impl From<&Payment> for PaymentView {
+    fn from(payment: &Payment) -> Self {
+        let p = &payment.record;
+        Self {
+            id: p.id.0,
+            status: p.status.as_str().to_owned(),
+            failure_code: p.failure_code.clone(),
+            method: p.method.as_str().to_owned(),
+            amount: MoneyView::new(p.amount, p.currency),
+            fee: MoneyView::new(p.fee, p.currency),
+            refunded: MoneyView::new(p.refunded, p.currency),
+            merchant_id: p.merchant_id.0,
+            merchant_name: payment.merchant_name.clone(),
+            reference: p.reference.clone(),
+            till: p.till.clone(),
+            request_id: p.request_id.map(|id| id.0),
+            card: p.card_number.as_ref().map(quipu_domain::card::CardNumber::masked),
+            created_at: rfc3339(p.created_at),
+            expires_at: p.expires_at.map(rfc3339),
+        }
+    }
+}
+
+impl From<&Payments> for PaymentPage {
+    fn from(page: &Payments) -> Self {
+        Self { payments: page.payments.iter().map(PaymentView::from).collect(), next_cursor: page.next_cursor.clone() }
+    }
+}
+
+impl RefundView {
+    fn of(refund: &RefundRecord, currency: CurrencyCode) -> Self {
+        Self {
+            id: refund.id.0,
+            payment_id: refund.payment_id.0,
+            amount: MoneyView::new(refund.amount, currency),
+            status: refund.status.as_str().to_owned(),
+            reason: refund.reason.clone(),
+            created_at: rfc3339(refund.created_at),
+        }
+    }
+}
+
+impl From<&Refund> for RefundView {
+    fn from(refund: &Refund) -> Self {
+        Self::of(&refund.record, refund.currency)
+    }
+}
+
+impl From<&MerchantQr> for MerchantQrView {
+    fn from(qr: &MerchantQr) -> Self {
+        Self { payload: qr.payload.clone(), merchant_id: qr.merchant_id.0, till: qr.till.as_str().to_owned() }
+    }
+}
+
+impl From<&PaymentRequest> for PaymentRequestView {
+    fn from(request: &PaymentRequest) -> Self {
+        let r = &request.record;
+        Self {
+            id: r.id.0,
+            status: request.status.as_str().to_owned(),
+            payload: request.payload.clone(),
+            amount: MoneyView::new(r.amount, r.currency),
+            reference: r.reference.clone(),
+            till: r.till.clone(),
+            created_at: rfc3339(r.created_at),
+            expires_at: rfc3339(r.expires_at),
+            payment: request.payment.as_ref().map(PaymentView::from),
+        }
+    }
+}
+
+impl From<&ScannedMerchant> for ScannedMerchantView {
+    fn from(scanned: &ScannedMerchant) -> Self {
+        let money = |amount: Amount| MoneyView::new(amount, scanned.currency.code);
+        Self {
+            kind: if scanned.dynamic { "dynamic" } else { "static" }.to_owned(),
+            merchant_id: scanned.merchant_id.0,
+            merchant_name: scanned.merchant_name.clone(),
+            city: scanned.city.clone(),
+            till: scanned.till.as_str().to_owned(),
+            amount: scanned.amount.map(money),
+            currency: scanned.currency.code.as_str().to_owned(),
+            reference: scanned.reference.clone(),
+            max_amount: scanned.max_amount.map(money),
+            request_id: scanned.request_id.map(|id| id.0),
+            request_status: scanned.request_status.map(|status| status.as_str().to_owned()),
+            expires_at: scanned.expires_at.map(rfc3339),
+        }
+    }
+}
+
+impl From<&Webhook> for WebhookView {
+    fn from(endpoint: &Webhook) -> Self {
+        Self {
+            id: endpoint.id,
+            url: endpoint.url.clone(),
+            events: endpoint.events.clone(),
+            created_at: rfc3339(endpoint.created_at),
+            disabled_at: endpoint.disabled_at.map(rfc3339),
+        }
+    }
+}
+
+impl From<&WebhookCreated> for WebhookCreatedView {
+    fn from(created: &WebhookCreated) -> Self {
+        Self { endpoint: WebhookView::from(&created.endpoint), secret: created.secret.clone() }
+    }
+}
+
+impl From<&Delivery> for DeliveryView {
+    fn from(delivery: &Delivery) -> Self {
+        let record = &delivery.record;
+        Self {
+            event_id: record.event_id,
+            event_type: record.event_kind.clone(),
+            status: record.status.clone(),
+            next_attempt_at: (record.status == "pending").then(|| rfc3339(record.next_attempt_at)),
+            delivered_at: record.delivered_at.map(rfc3339),
+            attempts: delivery
+                .attempts
+                .iter()
+                .map(|a| AttemptView {
+                    attempt: a.attempt,
+                    at: rfc3339(a.at),
+                    status_code: a.status_code,
+                    error: a.error.clone(),
+                    duration_ms: a.duration_ms,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&Deliveries> for DeliveryPage {
+    fn from(page: &Deliveries) -> Self {
+        Self {
+            deliveries: page.deliveries.iter().map(DeliveryView::from).collect(),
+            next_cursor: page.next_cursor.clone(),
+        }
+    }
+}
+
+impl From<&Card> for CardView {
+    fn from(card: &Card) -> Self {
+        Self {
+            id: card.id.0,
+            number: card.number.clone(),
+            last4: card.last4.clone(),
+            status: card.status.as_str().to_owned(),
+            currency: card.currency.to_string(),
+            linked: card.linked,
+            replaced_by: card.replaced_by.map(|id| id.0),
+            balance: card.balance.map(|amount| MoneyView::new(amount, card.currency)),
+            pin_locked_until: card.pin_locked_until.map(rfc3339),
+            created_at: rfc3339(card.created_at),
+        }
+    }
+}
+
+impl From<&CardTopUp> for CardTopUpView {
+    fn from(top_up: &CardTopUp) -> Self {
+        Self { card: CardView::from(&top_up.card), transfer: TransferView::from(&top_up.transfer) }
+    }
+}
+
+impl From<&CardReplaced> for CardReplacedView {
+    fn from(replaced: &CardReplaced) -> Self {
+        Self {
+            old_card: CardView::from(&replaced.old_card),
+            card: CardView::from(&replaced.card),
+            moved: MoneyView::new(replaced.moved, replaced.old_card.currency),
+        }
+    }
+}
+
+impl From<&PaymentReceipt> for PaymentReceiptView {
+    fn from(receipt: &PaymentReceipt) -> Self {
+        let currency = receipt.payment.record.currency;
+        Self {
+            payment: PaymentView::from(&receipt.payment),
+            merchant_city: receipt.merchant_city.clone(),
+            paid_with: receipt.paid_with.clone(),
+            refunds: receipt.refunds.iter().map(|refund| RefundView::of(refund, currency)).collect(),
+            net: MoneyView::new(receipt.net, currency),
+            printed_at: rfc3339(receipt.printed_at),
+        }
+    }
+}
+
+impl From<&SummaryLine> for SummaryLineView {
+    fn from(line: &SummaryLine) -> Self {
+        let money = |amount: Amount| MoneyView::new(amount, line.currency);
+        Self {
+            currency: line.currency.to_string(),
+            payments: i64::try_from(line.payments).unwrap_or(i64::MAX),
+            gross: money(line.gross),
+            fees: money(line.fees),
+            refunds: money(line.refunds),
+            fees_returned: money(line.fees_returned),
+            net: money(line.net),
+        }
+    }
+}
+
+impl From<&MerchantSummary> for MerchantSummaryView {
+    fn from(summary: &MerchantSummary) -> Self {
+        Self {
+            date: summary.date.clone(),
+            utc_offset_minutes: summary.utc_offset_minutes,
+            from: rfc3339(summary.from),
+            to: rfc3339(summary.to),
+            currencies: summary.lines.iter().map(SummaryLineView::from).collect(),
+        }
+    }
 }

@@ -6,35 +6,21 @@
 //! A limit is a risk control, not a ledger invariant: two payments checked
 //! at the same instant may together pass a daily limit by one payment.
 
-use quipu_domain::identity::{Role, UserId};
+use quipu_domain::card::CardId;
+use quipu_domain::identity::UserId;
 use quipu_domain::ledger::AccountId;
 use quipu_domain::limits::{CustomerTier, LimitHit};
 use quipu_domain::money::{Amount, Currency};
-use uuid::Uuid;
 
-use crate::Services;
-use crate::access::Principal;
+use crate::Kernel;
 use crate::error::{CoreError, CoreResult, ErrorKind};
 
 /// The window a daily limit counts over.
 const DAY_SECONDS: i64 = 24 * 3600;
 
-impl Services {
-    /// The operator moves a customer to a tier (after checking their identity documents, say).
-    pub async fn set_customer_tier(&self, principal: &Principal, customer: Uuid, tier: &str) -> CoreResult<()> {
-        let operator = principal.require(Role::Operator)?;
-        let tier = CustomerTier::parse(tier)
-            .ok_or_else(|| CoreError::invalid("invalid_tier", "a tier is \"basic\" or \"verified\""))?;
-        match self.store.user(UserId(customer)).await? {
-            Some(user) if user.role == Role::Customer => {}
-            _ => return Err(CoreError::not_found("customer")),
-        }
-        self.store.set_customer_tier(UserId(customer), tier, operator.0, self.now()).await?;
-        tracing::info!(%customer, tier = tier.as_str(), by = %operator, "customer tier changed");
-        Ok(())
-    }
-
-    async fn tier_of(&self, customer: Option<UserId>) -> CoreResult<CustomerTier> {
+impl Kernel {
+    /// A customer's tier; none set is basic, as is an unlinked card.
+    pub async fn tier_of(&self, customer: Option<UserId>) -> CoreResult<CustomerTier> {
         Ok(match customer {
             Some(customer) => self.store.customer_tier(customer).await?.unwrap_or(CustomerTier::Basic),
             None => CustomerTier::Basic,
@@ -42,10 +28,10 @@ impl Services {
     }
 
     /// Refuses a payment above the payer's tier limits. An unlinked card is on the basic tier.
-    pub(crate) async fn check_payment_limits(
+    pub async fn check_payment_limits(
         &self,
         customer: Option<UserId>,
-        card: Option<Uuid>,
+        card: Option<CardId>,
         currency: Currency,
         amount: Amount,
     ) -> CoreResult<()> {
@@ -59,7 +45,7 @@ impl Services {
     }
 
     /// Refuses a credit that would take a wallet or card above its tier's maximum balance.
-    pub(crate) async fn check_balance_limit(
+    pub async fn check_balance_limit(
         &self,
         customer: Option<UserId>,
         account: AccountId,
@@ -68,7 +54,7 @@ impl Services {
     ) -> CoreResult<()> {
         let tier = self.tier_of(customer).await?;
         let held = match self.store.account(account).await? {
-            Some(owned) => Amount(owned.account.balances.credit_balance().unwrap_or(0)),
+            Some(owned) => Amount::from_minor(owned.account.balances.credit_balance().unwrap_or(0)),
             None => Amount::ZERO,
         };
         self.settings

@@ -9,20 +9,20 @@
 //! merchant, never at a made-up name or amount: the registered name is shown
 //! and a dynamic QR whose printed amount differs from its request is refused.
 
+use std::sync::Arc;
+
 use quipu_codes::mpm::{self, DataObject, Payload, Value};
 use quipu_codes::scan::{self, Scanned};
-use quipu_domain::identity::{MerchantId, Role};
-use quipu_domain::money::{Amount, Currency};
-use quipu_domain::payment::{PaymentMethod, PaymentStatus};
+use quipu_domain::Timestamp;
+use quipu_domain::identity::{MerchantId, Pin, Role};
+use quipu_domain::merchant::CategoryCode;
+use quipu_domain::money::{Amount, AmountInput, Currency};
+use quipu_domain::payment::{PaymentId, PaymentRequestId, PaymentStatus, QrReference, TillLabel};
+use quipu_kernel::{CoreError, CoreResult, ErrorKind, Kernel, Principal};
+use quipu_payments::{Charge, Payer, Payment, Payments};
 use quipu_store::MerchantRecord;
-use quipu_store::payments::{PaymentInsert, PaymentRecord, PaymentRequestRecord};
+use quipu_store::payments::{PaymentRecord, PaymentRequestRecord};
 use uuid::Uuid;
-
-use crate::Services;
-use crate::access::Principal;
-use crate::error::{CoreError, CoreResult, ErrorKind};
-use crate::views::{MerchantQrView, MoneyView, PaymentRequestView, PaymentView, ScannedMerchantView, rfc3339};
-use crate::wallet::AmountInput;
 
 /// Quipu's globally unique identifier (a reverse domain name) in its merchant account template.
 pub const QUIPU_GUI: &str = "org.quipu";
@@ -32,15 +32,9 @@ const ACCOUNT_GUI: &str = "00";
 const ACCOUNT_MERCHANT: &str = "01";
 const ACCOUNT_TILL: &str = "02";
 const ACCOUNT_REQUEST: &str = "03";
-/// ISO 18245 "miscellaneous and specialty retail", until the merchant says otherwise.
-pub(crate) const DEFAULT_CATEGORY_CODE: &str = "5999";
 /// EMV's limits for the merchant name (59) and city (60).
 const MAX_NAME_CHARS: usize = 25;
 const MAX_CITY_CHARS: usize = 15;
-/// Till labels travel in the QR (EMV object 62.07), so they stay short and plain.
-const MAX_TILL_CHARS: usize = 16;
-/// A sale's reference travels as EMV object 62.05: at most 25 printable ASCII characters.
-const MAX_QR_REFERENCE_CHARS: usize = 25;
 /// Shortest life of a payment request: long enough to scan and type a PIN on a slow phone.
 const MIN_REQUEST_SECONDS: i64 = 30;
 
@@ -57,8 +51,8 @@ const OTHER_SCHEMES: &[(&str, &str)] = &[
 /// What a scanned Quipu QR names. Nothing here is trusted until checked against the store.
 struct QrTarget {
     merchant_id: MerchantId,
-    till: String,
-    request_id: Option<Uuid>,
+    till: TillLabel,
+    request_id: Option<PaymentRequestId>,
     printed_amount: Option<String>,
     currency_numeric: Option<String>,
 }
@@ -66,7 +60,7 @@ struct QrTarget {
 /// A scanned QR checked against Quipu's records.
 struct ResolvedQr {
     merchant: MerchantRecord,
-    till: String,
+    till: TillLabel,
     currency: Currency,
     printed_amount: Option<Amount>,
     sale: Option<Sale>,
@@ -78,108 +72,171 @@ struct Sale {
     payment: Option<PaymentRecord>,
 }
 
-impl Services {
+/// Where a payment request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestStatus {
+    /// Payable: not yet paid, not expired. A failed attempt leaves it open.
+    Open,
+    /// A customer's payment is going through.
+    Processing,
+    Paid,
+    Expired,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Open => "open",
+            RequestStatus::Processing => "processing",
+            RequestStatus::Paid => "paid",
+            RequestStatus::Expired => "expired",
+        }
+    }
+}
+
+/// A merchant's static QR: customers scan it and type the amount.
+#[derive(Debug, Clone)]
+pub struct MerchantQr {
+    /// The EMV merchant-presented payload to print as a QR code.
+    pub payload: String,
+    pub merchant_id: MerchantId,
+    pub till: TillLabel,
+}
+
+/// A request for one payment, shown at the till as a dynamic QR.
+#[derive(Debug, Clone)]
+pub struct PaymentRequest {
+    pub record: PaymentRequestRecord,
+    pub status: RequestStatus,
+    /// The EMV merchant-presented payload to show as a QR code.
+    pub payload: String,
+    /// The payment, once a customer has paid.
+    pub payment: Option<Payment>,
+}
+
+/// What a customer's app shows after scanning a merchant's QR, before the customer confirms with their PIN.
+#[derive(Debug, Clone)]
+pub struct ScannedMerchant {
+    /// A dynamic QR (one sale, amount fixed) or a static one (the customer types the amount).
+    pub dynamic: bool,
+    pub merchant_id: MerchantId,
+    /// The name Quipu has registered for the merchant, not whatever the QR says.
+    pub merchant_name: String,
+    pub city: String,
+    pub till: TillLabel,
+    /// The sale's amount (dynamic QR), or the amount printed on a static QR.
+    pub amount: Option<Amount>,
+    pub currency: Currency,
+    pub reference: String,
+    /// The largest amount a static QR may pay in one go.
+    pub max_amount: Option<Amount>,
+    pub request_id: Option<PaymentRequestId>,
+    pub request_status: Option<RequestStatus>,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Clone)]
+pub struct MerchantQrs {
+    kernel: Arc<Kernel>,
+    payments: Payments,
+}
+
+impl MerchantQrs {
+    pub fn new(kernel: Arc<Kernel>, payments: Payments) -> Self {
+        Self { kernel, payments }
+    }
+
     /// The merchant's static QR, for the whole shop or one till.
     pub async fn merchant_qr(
         &self,
         principal: &Principal,
-        till: Option<&str>,
+        till: TillLabel,
         currency: Option<&str>,
-    ) -> CoreResult<MerchantQrView> {
-        let merchant_id = principal.merchant().ok_or_else(CoreError::forbidden)?;
-        let merchant = self.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
-        let currency = match currency {
-            Some(code) => self.settings.currencies.get(code)?,
-            None => self.settings.currencies.default_currency(),
-        };
-        let till = till_label(till)?;
+    ) -> CoreResult<MerchantQr> {
+        let merchant = self.own_merchant(principal).await?;
+        let currency = self.kernel.settings.currencies.get_or_default(currency)?;
         let payload = self.qr_payload(&merchant, currency, &till, None)?;
-        Ok(MerchantQrView { payload, merchant_id: merchant_id.0, till })
+        Ok(MerchantQr { payload, merchant_id: merchant.id, till })
     }
 
     /// A till asks for one payment: the answer carries the dynamic QR to show.
     pub async fn create_payment_request(
         &self,
         principal: &Principal,
-        id: Uuid,
+        id: PaymentRequestId,
         amount: AmountInput<'_>,
-        reference: Option<&str>,
-        till: Option<&str>,
+        reference: QrReference,
+        till: TillLabel,
         expires_in_seconds: Option<i64>,
-    ) -> CoreResult<PaymentRequestView> {
-        let merchant_id = principal.merchant().ok_or_else(CoreError::forbidden)?;
-        let merchant = self.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
-        let (currency, amount) = self.parse_amount(amount)?;
-        let reference = qr_reference(reference)?;
-        let till = till_label(till)?;
+    ) -> CoreResult<PaymentRequest> {
+        let merchant = self.own_merchant(principal).await?;
+        let (currency, amount) = self.kernel.parse_amount(amount)?;
         let lifetime = self.request_lifetime(expires_in_seconds)?;
-        let now = self.now();
+        let now = self.kernel.now();
         let request = PaymentRequestRecord {
             id,
-            merchant_id,
-            till,
+            merchant_id: merchant.id,
+            till: till.as_str().to_owned(),
             amount,
             currency: currency.code,
-            reference,
+            reference: reference.as_str().to_owned(),
             created_by: principal.scope(),
             created_at: now,
             expires_at: now.plus_seconds(lifetime),
         };
         // Check the QR can be written before storing a request nobody could pay.
-        self.qr_payload(&merchant, currency, &request.till, Some(&request))?;
-        let stored = self.store.insert_payment_request(&request).await?;
-        if stored.merchant_id != merchant_id {
+        self.qr_payload(&merchant, currency, &till, Some(&request))?;
+        let stored = self.kernel.store.insert_payment_request(&request).await?;
+        if stored.merchant_id != merchant.id {
             return Err(CoreError::not_found("payment request"));
         }
-        self.request_view(&merchant, stored).await
+        self.request(&merchant, stored).await
     }
 
     /// A payment request as its merchant sees it: a till polls this (or
     /// listens to its events) to learn when the customer has paid.
-    pub async fn payment_request_view(&self, principal: &Principal, id: Uuid) -> CoreResult<PaymentRequestView> {
-        let merchant_id = principal.merchant().ok_or_else(CoreError::forbidden)?;
-        let request = match self.store.payment_request(id).await? {
+    pub async fn payment_request(&self, principal: &Principal, id: PaymentRequestId) -> CoreResult<PaymentRequest> {
+        let merchant_id = principal.require_merchant()?;
+        let request = match self.kernel.store.payment_request(id).await? {
             Some(request) if request.merchant_id == merchant_id => request,
             _ => return Err(CoreError::not_found("payment request")),
         };
-        let merchant = self.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
-        self.request_view(&merchant, request).await
+        let merchant = self.own_merchant(principal).await?;
+        self.request(&merchant, request).await
     }
 
     /// The customer's app sends what it scanned; the answer says whom and what
     /// the customer would pay, before they confirm with their PIN.
-    pub async fn read_merchant_qr(&self, principal: &Principal, scanned: &str) -> CoreResult<ScannedMerchantView> {
+    pub async fn read_merchant_qr(&self, principal: &Principal, scanned: &str) -> CoreResult<ScannedMerchant> {
         principal.require(Role::Customer)?;
         let resolved = self.resolve_qr(scanned).await?;
         let currency = resolved.currency;
-        let money = |amount: Amount| MoneyView::new(amount, currency.code);
-        let (amount, reference, request_id, status, expires_at) = match &resolved.sale {
+        let (amount, reference, request_id, request_status, expires_at) = match &resolved.sale {
             Some(sale) => (
-                Some(money(sale.request.amount)),
+                Some(sale.request.amount),
                 sale.request.reference.clone(),
                 Some(sale.request.id),
-                Some(self.request_status(&sale.request, sale.payment.as_ref()).to_owned()),
-                Some(rfc3339(sale.request.expires_at)),
+                Some(self.request_status(&sale.request, sale.payment.as_ref())),
+                Some(sale.request.expires_at),
             ),
-            None => (resolved.printed_amount.map(money), String::new(), None, None, None),
+            None => (resolved.printed_amount, String::new(), None, None, None),
         };
-        Ok(ScannedMerchantView {
-            kind: if resolved.sale.is_some() { "dynamic" } else { "static" }.to_owned(),
-            merchant_id: resolved.merchant.id.0,
+        Ok(ScannedMerchant {
+            dynamic: resolved.sale.is_some(),
+            merchant_id: resolved.merchant.id,
             merchant_name: resolved.merchant.name.clone(),
             city: resolved.merchant.city.clone(),
             till: resolved.till.clone(),
             amount,
-            currency: currency.code.as_str().to_owned(),
+            currency,
             reference,
             max_amount: resolved
                 .sale
                 .is_none()
-                .then(|| self.settings.payments.static_qr_cap(currency))
-                .flatten()
-                .map(money),
+                .then(|| self.kernel.settings.payments.static_qr_cap(currency))
+                .flatten(),
             request_id,
-            request_status: status,
+            request_status,
             expires_at,
         })
     }
@@ -190,85 +247,85 @@ impl Services {
     pub async fn pay_merchant_qr(
         &self,
         principal: &Principal,
-        payment_id: Uuid,
+        id: PaymentId,
         scanned: &str,
         amount: Option<AmountInput<'_>>,
-        pin: &str,
-    ) -> CoreResult<PaymentView> {
+        pin: &Pin,
+    ) -> CoreResult<Payment> {
         let customer = principal.require(Role::Customer)?;
-        if let Some(existing) = self.store.payment(payment_id).await? {
-            if existing.customer_id != Some(customer) {
-                return Err(CoreError::not_found("payment"));
-            }
-            return self.resume_payment(existing).await;
+        if let Some(existing) = self.payments.retried(id, |p| p.customer_id == Some(customer)).await? {
+            return Ok(existing);
         }
         let resolved = self.resolve_qr(scanned).await?;
         let amount = self.qr_amount(&resolved, amount)?;
         if let Some(sale) = &resolved.sale {
             match self.request_status(&sale.request, sale.payment.as_ref()) {
-                "open" => {}
-                "expired" => {
+                RequestStatus::Open => {}
+                RequestStatus::Expired => {
                     return Err(CoreError::new(
                         ErrorKind::Rejected,
                         "payment_request_expired",
                         "this QR has expired; ask the till for a new one",
                     ));
                 }
-                _ => return Err(request_used()),
+                RequestStatus::Processing | RequestStatus::Paid => return Err(quipu_payments::request_used()),
             }
         }
-        self.check_payment_limits(Some(customer), None, resolved.currency, amount).await?;
-        let user = self.current_user(principal).await?;
-        self.check_pin(&user, pin).await?;
-        let payment = PaymentRecord {
-            customer_id: Some(customer),
-            reference: resolved.sale.as_ref().map(|s| s.request.reference.clone()).unwrap_or_default(),
-            till: resolved.till.clone(),
-            request_id: resolved.sale.as_ref().map(|s| s.request.id),
-            ..self.new_payment(
-                payment_id,
-                &resolved.merchant,
-                PaymentMethod::MerchantQr,
-                (resolved.currency, amount),
-                customer.0,
-            )?
+        let payer = Payer::Qr {
+            customer: self.kernel.current_user(principal).await?,
+            pin: pin.clone(),
+            request: resolved.sale.as_ref().map(|s| s.request.id),
         };
-        match self.store.insert_payment(&payment).await? {
-            PaymentInsert::Inserted => self.resume_payment(payment).await,
-            PaymentInsert::Exists(existing) if existing.customer_id == Some(customer) => {
-                self.resume_payment(*existing).await
-            }
-            PaymentInsert::Exists(_) => Err(CoreError::not_found("payment")),
-            PaymentInsert::Taken => Err(request_used()),
-        }
+        let charge = Charge {
+            id,
+            reference: resolved.sale.as_ref().map(|s| s.request.reference.clone()).unwrap_or_default(),
+            till: resolved.till,
+            money: (resolved.currency, amount),
+            merchant: resolved.merchant,
+            payer,
+            created_by: customer.0,
+        };
+        self.payments.charge(charge).await
     }
 
     /// The merchant's owner sets the city and category code its QRs show.
-    pub async fn set_merchant_profile(&self, principal: &Principal, city: &str, category_code: &str) -> CoreResult<()> {
+    pub async fn set_merchant_profile(
+        &self,
+        principal: &Principal,
+        city: &str,
+        category_code: &CategoryCode,
+    ) -> CoreResult<()> {
         principal.require(Role::MerchantOwner)?;
-        let merchant = principal.merchant().ok_or_else(CoreError::forbidden)?;
+        let merchant = principal.require_merchant()?;
         let city = city.trim();
         if city.is_empty() || emv_text(city, MAX_CITY_CHARS).is_empty() || city.chars().count() > 60 {
             return Err(CoreError::invalid("invalid_city", "a city is 1 to 60 characters, with some Latin letters"));
         }
-        if category_code.len() != 4 || !category_code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(CoreError::invalid("invalid_category_code", "a category code is four digits (ISO 18245)"));
-        }
-        self.store.set_merchant_profile(merchant, city, category_code).await?;
+        self.kernel.store.set_merchant_profile(merchant, city, category_code.as_str()).await?;
         Ok(())
+    }
+
+    async fn own_merchant(&self, principal: &Principal) -> CoreResult<MerchantRecord> {
+        let merchant_id = principal.require_merchant()?;
+        self.kernel.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))
     }
 
     async fn resolve_qr(&self, scanned: &str) -> CoreResult<ResolvedQr> {
         let target = read_target(scanned)?;
         let currency = match target.currency_numeric.as_deref() {
-            Some(numeric) => {
-                self.settings.currencies.iter().find(|c| format!("{:03}", c.numeric) == numeric).copied().ok_or_else(
-                    || CoreError::invalid("unsupported_currency", format!("currency {numeric} is not used here")),
-                )?
-            }
+            Some(numeric) => self
+                .kernel
+                .settings
+                .currencies
+                .iter()
+                .find(|c| format!("{:03}", c.numeric) == numeric)
+                .copied()
+                .ok_or_else(|| {
+                    CoreError::invalid("unsupported_currency", format!("currency {numeric} is not used here"))
+                })?,
             None => return Err(unreadable("the QR names no currency (53)")),
         };
-        let merchant = self.store.merchant(target.merchant_id).await?.ok_or_else(|| {
+        let merchant = self.kernel.store.merchant(target.merchant_id).await?.ok_or_else(|| {
             CoreError::new(ErrorKind::Rejected, "unknown_merchant", "this QR names a merchant Quipu does not know")
         })?;
         let printed_amount = match target.printed_amount.as_deref() {
@@ -278,7 +335,7 @@ impl Services {
         let sale = match target.request_id {
             None => None,
             Some(id) => {
-                let request = match self.store.payment_request(id).await? {
+                let request = match self.kernel.store.payment_request(id).await? {
                     Some(request) if request.merchant_id == merchant.id => request,
                     _ => {
                         return Err(CoreError::new(
@@ -295,7 +352,7 @@ impl Services {
                         "the amount on this QR is not what the merchant asked for; do not pay it, ask for a new QR",
                     ));
                 }
-                let payment = self.store.request_payment(id).await?;
+                let payment = self.kernel.store.request_payment(id).await?;
                 Some(Sale { request, payment })
             }
         };
@@ -325,7 +382,7 @@ impl Services {
             (Some(amount), _) | (None, Some(amount)) => amount,
             (None, None) => return Err(CoreError::invalid("amount_required", "type the amount to pay")),
         };
-        let cap = self.settings.payments.static_qr_cap(currency);
+        let cap = self.kernel.settings.payments.static_qr_cap(currency);
         match cap {
             Some(cap) if resolved.sale.is_none() && amount > cap => Err(CoreError::new(
                 ErrorKind::Rejected,
@@ -341,9 +398,9 @@ impl Services {
     }
 
     fn request_lifetime(&self, asked: Option<i64>) -> CoreResult<i64> {
-        let max = self.settings.payments.max_request_seconds;
+        let max = self.kernel.settings.payments.max_request_seconds;
         match asked {
-            None => Ok(self.settings.payments.request_seconds),
+            None => Ok(self.kernel.settings.payments.request_seconds),
             Some(seconds) if (MIN_REQUEST_SECONDS..=max).contains(&seconds) => Ok(seconds),
             Some(_) => Err(CoreError::invalid(
                 "invalid_expiry",
@@ -352,35 +409,23 @@ impl Services {
         }
     }
 
-    fn request_status(&self, request: &PaymentRequestRecord, payment: Option<&PaymentRecord>) -> &'static str {
+    fn request_status(&self, request: &PaymentRequestRecord, payment: Option<&PaymentRecord>) -> RequestStatus {
         match payment {
-            Some(payment) if payment.status == PaymentStatus::Processing => "processing",
-            Some(_) => "paid",
-            None if request.expires_at <= self.now() => "expired",
-            None => "open",
+            Some(payment) if payment.status == PaymentStatus::Processing => RequestStatus::Processing,
+            Some(_) => RequestStatus::Paid,
+            None if request.expires_at <= self.kernel.now() => RequestStatus::Expired,
+            None => RequestStatus::Open,
         }
     }
 
-    async fn request_view(
-        &self,
-        merchant: &MerchantRecord,
-        request: PaymentRequestRecord,
-    ) -> CoreResult<PaymentRequestView> {
-        let currency = self.settings.currencies.get(request.currency.as_str())?;
-        let payload = self.qr_payload(merchant, currency, &request.till, Some(&request))?;
-        let payment = self.store.request_payment(request.id).await?;
-        let status = self.request_status(&request, payment.as_ref()).to_owned();
-        Ok(PaymentRequestView {
-            id: request.id,
-            status,
-            payload,
-            amount: MoneyView::new(request.amount, request.currency),
-            reference: request.reference,
-            till: request.till,
-            created_at: rfc3339(request.created_at),
-            expires_at: rfc3339(request.expires_at),
-            payment: payment.map(|p| crate::payments::payment_view(&p, &merchant.name)),
-        })
+    async fn request(&self, merchant: &MerchantRecord, request: PaymentRequestRecord) -> CoreResult<PaymentRequest> {
+        let currency = self.kernel.settings.currencies.get(request.currency.as_str())?;
+        let till = TillLabel::parse(Some(&request.till))?;
+        let payload = self.qr_payload(merchant, currency, &till, Some(&request))?;
+        let payment = self.kernel.store.request_payment(request.id).await?;
+        let status = self.request_status(&request, payment.as_ref());
+        let payment = payment.map(|record| Payment { record, merchant_name: merchant.name.clone() });
+        Ok(PaymentRequest { record: request, status, payload, payment })
     }
 
     /// Writes a merchant's QR: static without `sale`, dynamic with it.
@@ -388,9 +433,10 @@ impl Services {
         &self,
         merchant: &MerchantRecord,
         currency: Currency,
-        till: &str,
+        till: &TillLabel,
         sale: Option<&PaymentRequestRecord>,
     ) -> CoreResult<String> {
+        let till = till.as_str();
         let city = emv_text(&merchant.city, MAX_CITY_CHARS);
         if city.is_empty() {
             return Err(CoreError::new(
@@ -405,7 +451,7 @@ impl Services {
             account.push(text(ACCOUNT_TILL, till));
         }
         if let Some(request) = sale {
-            account.push(text(ACCOUNT_REQUEST, &request.id.simple().to_string()));
+            account.push(text(ACCOUNT_REQUEST, &request.id.0.simple().to_string()));
         }
         let mut objects = vec![
             text("00", "01"),
@@ -418,7 +464,7 @@ impl Services {
             objects.push(text("54", &currency.format_amount(request.amount)));
         }
         let name = emv_text(&merchant.name, MAX_NAME_CHARS);
-        objects.push(text("58", &self.settings.payments.country));
+        objects.push(text("58", &self.kernel.settings.payments.country));
         objects.push(text("59", if name.is_empty() { "QUIPU MERCHANT" } else { &name }));
         objects.push(text("60", &city));
         let mut additional = Vec::new();
@@ -461,10 +507,12 @@ fn read_target(scanned: &str) -> CoreResult<QrTarget> {
         .and_then(|text| Uuid::try_parse(text).ok())
         .ok_or_else(|| unreadable("the QR's merchant id is missing or malformed"))?;
     let request_id = match field(ACCOUNT_REQUEST) {
-        Some(text) => Some(Uuid::try_parse(text).map_err(|_| unreadable("the QR's sale id is malformed"))?),
+        Some(text) => {
+            Some(PaymentRequestId(Uuid::try_parse(text).map_err(|_| unreadable("the QR's sale id is malformed"))?))
+        }
         None => None,
     };
-    let till = till_label(field(ACCOUNT_TILL)).map_err(|_| unreadable("the QR's till label is malformed"))?;
+    let till = TillLabel::parse(field(ACCOUNT_TILL)).map_err(|_| unreadable("the QR's till label is malformed"))?;
     Ok(QrTarget {
         merchant_id: MerchantId(merchant_id),
         till,
@@ -491,31 +539,6 @@ fn not_quipu(payload: &Payload) -> CoreError {
 
 fn unreadable(detail: &str) -> CoreError {
     CoreError::invalid("unreadable_qr", detail.to_owned())
-}
-
-fn request_used() -> CoreError {
-    CoreError::new(ErrorKind::Conflict, "payment_request_used", "this QR has already been paid")
-}
-
-/// A till's label: up to 16 letters, digits, spaces, '-' or '_'. Empty means the whole shop.
-pub(crate) fn till_label(till: Option<&str>) -> CoreResult<String> {
-    let text = till.map(str::trim).unwrap_or("");
-    let plain = text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_'));
-    if text.chars().count() > MAX_TILL_CHARS || !plain {
-        return Err(CoreError::invalid("invalid_till", "a till label is at most 16 letters, digits, spaces, - or _"));
-    }
-    Ok(text.to_owned())
-}
-
-fn qr_reference(reference: Option<&str>) -> CoreResult<String> {
-    let text = reference.map(str::trim).unwrap_or("");
-    if text.len() > MAX_QR_REFERENCE_CHARS || !text.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
-        return Err(CoreError::invalid(
-            "invalid_reference",
-            "a QR's reference is at most 25 printable ASCII characters",
-        ));
-    }
-    Ok(text.to_owned())
 }
 
 /// Fits text into an EMV "ans" field: Latin letters lose their accents,
@@ -563,13 +586,5 @@ mod tests {
         assert_eq!(emv_text("Ñandú 最佳运输 Café", 25), "Nandu Cafe");
         assert_eq!(emv_text("A very long supermarket name indeed", 25), "A very long supermarket n");
         assert_eq!(emv_text("最佳运输", 25), "");
-    }
-
-    #[test]
-    fn till_labels_are_short_and_plain() {
-        assert_eq!(till_label(Some(" Till 2 ")).ok(), Some("Till 2".to_owned()));
-        assert!(till_label(Some("Till*2")).is_err());
-        assert!(till_label(Some("a-very-long-till-label")).is_err());
-        assert_eq!(till_label(None).ok(), Some(String::new()));
     }
 }

@@ -1,9 +1,12 @@
 //! Service errors: a kind (which the HTTP layer maps to a status), a stable
 //! machine-readable code, and a sentence for people.
 
+use quipu_domain::card::CardNumberError;
 use quipu_domain::identity::IdentityError;
 use quipu_domain::ledger::TransferError;
+use quipu_domain::merchant::CategoryCodeError;
 use quipu_domain::money::MoneyError;
+use quipu_domain::payment::PaymentTextError;
 use quipu_store::StoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,5 +121,27 @@ impl From<TransferError> for CoreError {
             _ => ErrorKind::Rejected,
         };
         CoreError::new(kind, error.code(), error.to_string())
+    }
+}
+
+impl From<PaymentTextError> for CoreError {
+    fn from(error: PaymentTextError) -> Self {
+        let code = match error {
+            PaymentTextError::Till => "invalid_till",
+            PaymentTextError::Reference | PaymentTextError::QrReference => "invalid_reference",
+        };
+        CoreError::invalid(code, error.to_string())
+    }
+}
+
+impl From<CategoryCodeError> for CoreError {
+    fn from(error: CategoryCodeError) -> Self {
+        CoreError::invalid("invalid_category_code", error.to_string())
+    }
+}
+
+impl From<CardNumberError> for CoreError {
+    fn from(error: CardNumberError) -> Self {
+        CoreError::invalid("invalid_card_number", error.to_string())
     }
 }

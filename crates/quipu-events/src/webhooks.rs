@@ -12,25 +12,20 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hmac::{Hmac, Mac};
 use quipu_domain::Timestamp;
-use quipu_domain::identity::{MerchantId, Role};
-use quipu_store::events::{AttemptRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, WebhookEndpointRecord};
+use quipu_kernel::paging::{cursor_before, next_cursor, page_limit};
+use quipu_kernel::{CoreError, CoreResult, ErrorKind, Kernel, Principal, WebhookSettings};
+use quipu_store::events::{
+    AttemptRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, MAX_DELIVERY_PAGE, WebhookEndpointRecord,
+};
 use sha2::Sha256;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::Services;
-use crate::access::Principal;
-use crate::error::{CoreError, CoreResult, ErrorKind};
-use crate::events::EVENT_KINDS;
-use crate::secrets::random_hex;
-use crate::views::{
-    AttemptView, DeliveryPage, DeliveryView, WebhookCreatedView, WebhookView, cursor_before, next_cursor, page_limit,
-    rfc3339,
-};
+use crate::{EVENT_KINDS, Events};
 
 /// The signature header a receiver checks.
 pub const SIGNATURE_HEADER: &str = "Quipu-Signature";
@@ -46,33 +41,47 @@ const MAX_BACKOFF_SECONDS: i64 = 6 * 3600;
 /// Longest error text kept per attempt.
 const MAX_ERROR_CHARS: usize = 200;
 
-/// What an operator tunes about webhooks.
-#[derive(Debug, Clone)]
-pub struct WebhookSettings {
-    /// Live endpoints per merchant.
-    pub max_endpoints: u32,
-    /// Attempts per delivery before it is given up (about a day and a half at the default 12).
-    pub max_attempts: u32,
-    /// How long one delivery may take.
-    pub timeout: Duration,
-    /// How often the sender looks for due deliveries written by other processes.
-    pub poll_interval: Duration,
-    /// Lets endpoints use plain HTTP and private, loopback or link-local
-    /// addresses. Off in production: a merchant must not make Quipu call
-    /// into the operator's own network.
-    pub allow_private_targets: bool,
+/// A merchant's webhook endpoint, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub url: String,
+    /// Event kinds it receives; `*` for all.
+    pub events: Vec<String>,
+    pub created_at: Timestamp,
+    pub disabled_at: Option<Timestamp>,
 }
 
-impl Default for WebhookSettings {
-    fn default() -> Self {
+impl From<&WebhookEndpointRecord> for Webhook {
+    fn from(endpoint: &WebhookEndpointRecord) -> Self {
         Self {
-            max_endpoints: 5,
-            max_attempts: 12,
-            timeout: Duration::from_secs(10),
-            poll_interval: Duration::from_secs(2),
-            allow_private_targets: false,
+            id: endpoint.id,
+            url: endpoint.url.clone(),
+            events: endpoint.events.clone(),
+            created_at: endpoint.created_at,
+            disabled_at: endpoint.disabled_at,
         }
     }
+}
+
+/// A new endpoint and its signing secret, shown this once.
+#[derive(Debug, Clone)]
+pub struct WebhookCreated {
+    pub endpoint: Webhook,
+    pub secret: String,
+}
+
+/// A delivery and every attempt at it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub record: DeliveryRecord,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<Delivery>,
+    pub next_cursor: Option<String>,
 }
 
 /// The `Quipu-Signature` value for `body` sent at `unix_seconds`.
@@ -91,20 +100,20 @@ fn backoff_seconds(attempts: u32) -> i64 {
     FIRST_BACKOFF_SECONDS.saturating_mul(1i64 << doublings).min(MAX_BACKOFF_SECONDS)
 }
 
-impl Services {
+impl Events {
     /// Subscribes a merchant endpoint to events. The secret is shown once.
     pub async fn create_webhook(
         &self,
         principal: &Principal,
         url: &str,
         events: &[String],
-    ) -> CoreResult<WebhookCreatedView> {
-        let merchant = merchant_admin(principal)?;
+    ) -> CoreResult<WebhookCreated> {
+        let merchant = principal.require_merchant_admin()?;
         let url = self.checked_url(url)?;
         let events = event_filter(events)?;
-        let secret = format!("whsec_{}", random_hex(24));
+        let secret = format!("whsec_{}", quipu_kernel::random::hex(self.kernel.random.as_ref(), 24));
         let endpoint = WebhookEndpointRecord {
-            id: Uuid::now_v7(),
+            id: self.kernel.new_id(),
             merchant_id: merchant,
             url,
             secret: secret.clone().into_bytes(),
@@ -112,80 +121,66 @@ impl Services {
             created_at: self.now(),
             disabled_at: None,
         };
-        if !self.store.insert_webhook_endpoint(&endpoint, self.settings.webhooks.max_endpoints).await? {
+        let max = self.kernel.settings.webhooks.max_endpoints;
+        if !self.kernel.store.insert_webhook_endpoint(&endpoint, max).await? {
             return Err(CoreError::new(
                 ErrorKind::Rejected,
                 "too_many_webhooks",
-                format!("at most {} webhook endpoints; delete one first", self.settings.webhooks.max_endpoints),
+                format!("at most {max} webhook endpoints; delete one first"),
             ));
         }
-        Ok(WebhookCreatedView { endpoint: webhook_view(&endpoint), secret })
+        Ok(WebhookCreated { endpoint: Webhook::from(&endpoint), secret })
     }
 
-    pub async fn webhooks(&self, principal: &Principal) -> CoreResult<Vec<WebhookView>> {
-        let merchant = merchant_admin(principal)?;
-        Ok(self.store.webhook_endpoints(merchant).await?.iter().map(webhook_view).collect())
+    pub async fn webhooks(&self, principal: &Principal) -> CoreResult<Vec<Webhook>> {
+        let merchant = principal.require_merchant_admin()?;
+        Ok(self.kernel.store.webhook_endpoints(merchant).await?.iter().map(Webhook::from).collect())
     }
 
     /// Turns an endpoint off for good; its waiting deliveries are abandoned.
     pub async fn delete_webhook(&self, principal: &Principal, id: Uuid) -> CoreResult<()> {
-        let merchant = merchant_admin(principal)?;
-        if !self.store.disable_webhook_endpoint(id, merchant, self.now()).await? {
+        let merchant = principal.require_merchant_admin()?;
+        if !self.kernel.store.disable_webhook_endpoint(id, merchant, self.now()).await? {
             return Err(CoreError::not_found("webhook endpoint"));
         }
         Ok(())
     }
 
     /// An endpoint's deliveries, newest first, each with its attempts.
-    pub async fn webhook_deliveries(
+    pub async fn deliveries(
         &self,
         principal: &Principal,
         endpoint: Uuid,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> CoreResult<DeliveryPage> {
-        let merchant = merchant_admin(principal)?;
-        let limit = page_limit(limit, 20, quipu_store::events::MAX_DELIVERY_PAGE)?;
-        let records = self.store.deliveries(endpoint, merchant, cursor_before(cursor)?, limit).await?;
+        let merchant = principal.require_merchant_admin()?;
+        let limit = page_limit(limit, 20, MAX_DELIVERY_PAGE)?;
+        let records = self.kernel.store.deliveries(endpoint, merchant, cursor_before(cursor)?, limit).await?;
         let next_cursor = next_cursor(&records, limit, |d| d.created_at);
         let mut deliveries = Vec::with_capacity(records.len());
-        for record in &records {
-            deliveries.push(self.delivery_view(record).await?);
+        for record in records {
+            deliveries.push(self.with_attempts(record).await?);
         }
         Ok(DeliveryPage { deliveries, next_cursor })
     }
 
     /// Sends one delivery again, now, whatever became of it.
-    pub async fn redeliver(&self, principal: &Principal, endpoint: Uuid, event: Uuid) -> CoreResult<DeliveryView> {
-        let merchant = merchant_admin(principal)?;
-        if !self.store.redeliver(endpoint, event, merchant, self.now()).await? {
+    pub async fn redeliver(&self, principal: &Principal, endpoint: Uuid, event: Uuid) -> CoreResult<Delivery> {
+        let merchant = principal.require_merchant_admin()?;
+        let store = &self.kernel.store;
+        if !store.redeliver(endpoint, event, merchant, self.now()).await? {
             return Err(CoreError::not_found("delivery"));
         }
-        self.events_written.notify_waiters();
+        self.kernel.events_written();
         let record =
-            self.store.delivery(endpoint, event, merchant).await?.ok_or_else(|| CoreError::not_found("delivery"))?;
-        self.delivery_view(&record).await
+            store.delivery(endpoint, event, merchant).await?.ok_or_else(|| CoreError::not_found("delivery"))?;
+        self.with_attempts(record).await
     }
 
-    async fn delivery_view(&self, record: &DeliveryRecord) -> CoreResult<DeliveryView> {
-        let attempts = self.store.delivery_attempts(record.endpoint_id, record.event_id).await?;
-        Ok(DeliveryView {
-            event_id: record.event_id,
-            event_type: record.event_kind.clone(),
-            status: record.status.clone(),
-            next_attempt_at: (record.status == "pending").then(|| rfc3339(record.next_attempt_at)),
-            delivered_at: record.delivered_at.map(rfc3339),
-            attempts: attempts
-                .into_iter()
-                .map(|a| AttemptView {
-                    attempt: a.attempt,
-                    at: rfc3339(a.at),
-                    status_code: a.status_code,
-                    error: a.error,
-                    duration_ms: a.duration_ms,
-                })
-                .collect(),
-        })
+    async fn with_attempts(&self, record: DeliveryRecord) -> CoreResult<Delivery> {
+        let attempts = self.kernel.store.delivery_attempts(record.endpoint_id, record.event_id).await?;
+        Ok(Delivery { record, attempts })
     }
 
     fn checked_url(&self, url: &str) -> CoreResult<String> {
@@ -195,7 +190,7 @@ impl Services {
             return Err(invalid("a webhook URL is at most 500 characters"));
         }
         let parsed = reqwest::Url::parse(url).map_err(|_| invalid("not a URL"))?;
-        let private_ok = self.settings.webhooks.allow_private_targets;
+        let private_ok = self.kernel.settings.webhooks.allow_private_targets;
         match parsed.scheme() {
             "https" => {}
             "http" if private_ok => {}
@@ -211,14 +206,6 @@ impl Services {
             return Err(invalid("a webhook URL cannot point at a private address"));
         }
         Ok(parsed.to_string())
-    }
-}
-
-/// Owners and API keys manage webhooks; cashiers do not.
-fn merchant_admin(principal: &Principal) -> CoreResult<MerchantId> {
-    match (principal.merchant(), principal.role()) {
-        (Some(merchant), Some(Role::MerchantOwner) | None) => Ok(merchant),
-        _ => Err(CoreError::forbidden()),
     }
 }
 
@@ -239,16 +226,6 @@ fn event_filter(events: &[String]) -> CoreResult<Vec<String>> {
         }
     }
     Ok(kinds)
-}
-
-fn webhook_view(endpoint: &WebhookEndpointRecord) -> WebhookView {
-    WebhookView {
-        id: endpoint.id,
-        url: endpoint.url.clone(),
-        events: endpoint.events.clone(),
-        created_at: rfc3339(endpoint.created_at),
-        disabled_at: endpoint.disabled_at.map(rfc3339),
-    }
 }
 
 /// Whether an address is on the public internet (not loopback, private, link-local, …).
@@ -280,8 +257,8 @@ fn is_public(ip: IpAddr) -> bool {
 }
 
 /// Sends due deliveries until `stop`; woken early when this process writes an event.
-pub(crate) async fn send_webhooks(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
-    let client = match webhook_client(&services.settings.webhooks) {
+pub async fn send_webhooks(kernel: Arc<Kernel>, mut stop: watch::Receiver<bool>) {
+    let client = match webhook_client(&kernel.settings.webhooks) {
         Ok(client) => client,
         Err(error) => {
             tracing::error!(%error, "webhook sender not started");
@@ -289,15 +266,14 @@ pub(crate) async fn send_webhooks(services: Arc<Services>, mut stop: watch::Rece
         }
     };
     loop {
-        match deliver_due(&services, &client).await {
+        match deliver_due(&kernel, &client).await {
             // A full batch: there may be more waiting.
             Ok(sent) if sent >= SEND_BATCH as usize => continue,
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "sending webhooks failed; will retry"),
         }
         tokio::select! {
-            _ = tokio::time::sleep(services.settings.webhooks.poll_interval) => {}
-            _ = services.events_written.notified() => {}
+            () = kernel.wait_for_events(kernel.settings.webhooks.poll_interval) => {}
             _ = stop.changed() => return,
         }
     }
@@ -314,35 +290,35 @@ pub fn webhook_client(settings: &WebhookSettings) -> CoreResult<reqwest::Client>
 }
 
 /// One pass: leases and sends every delivery due now. Public so tests can run it on demand.
-pub async fn deliver_due(services: &Services, client: &reqwest::Client) -> CoreResult<usize> {
-    let now = services.now();
-    let due = services.store.due_deliveries(now, SEND_BATCH).await?;
+pub async fn deliver_due(kernel: &Kernel, client: &reqwest::Client) -> CoreResult<usize> {
+    let now = kernel.now();
+    let due = kernel.store.due_deliveries(now, SEND_BATCH).await?;
     if due.is_empty() {
         return Ok(0);
     }
     // Events commit without waiting for the disk: send none a crash could take back (see `LedgerStore::sync`).
-    services.ledger.durable().await?;
+    kernel.ledger.durable().await?;
     let mut sent = 0;
     for delivery in &due {
-        if !services.store.lease_delivery(delivery, now, now.plus_seconds(LEASE_SECONDS)).await? {
+        if !kernel.store.lease_delivery(delivery, now, now.plus_seconds(LEASE_SECONDS)).await? {
             continue;
         }
-        let attempt = send_one(services, client, delivery).await;
+        let attempt = send_one(kernel, client, delivery).await;
         let outcome = match (&attempt.status_code, attempt.error.is_empty()) {
             (Some(200..=299), true) => DeliveryOutcome::Delivered,
-            _ if attempt.attempt >= services.settings.webhooks.max_attempts => DeliveryOutcome::GaveUp,
+            _ if attempt.attempt >= kernel.settings.webhooks.max_attempts => DeliveryOutcome::GaveUp,
             _ => DeliveryOutcome::RetryAt(attempt.at.plus_seconds(backoff_seconds(attempt.attempt))),
         };
-        services.store.record_attempt(delivery, &attempt, outcome).await?;
+        kernel.store.record_attempt(delivery, &attempt, outcome).await?;
         sent += 1;
     }
     Ok(sent)
 }
 
-async fn send_one(services: &Services, client: &reqwest::Client, delivery: &DueDelivery) -> AttemptRecord {
-    let at = services.now();
+async fn send_one(kernel: &Kernel, client: &reqwest::Client, delivery: &DueDelivery) -> AttemptRecord {
+    let at = kernel.now();
     let started = Instant::now();
-    let result = post_signed(services, client, delivery, at).await;
+    let result = post_signed(kernel, client, delivery, at).await;
     let duration_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
     let (status_code, error) = match result {
         Ok(status) if (200..=299).contains(&status) => (Some(status), String::new()),
@@ -353,13 +329,13 @@ async fn send_one(services: &Services, client: &reqwest::Client, delivery: &DueD
 }
 
 async fn post_signed(
-    services: &Services,
+    kernel: &Kernel,
     client: &reqwest::Client,
     delivery: &DueDelivery,
     at: Timestamp,
 ) -> Result<u16, String> {
     let url = reqwest::Url::parse(&delivery.url).map_err(|_| "the stored URL does not parse".to_owned())?;
-    if !services.settings.webhooks.allow_private_targets {
+    if !kernel.settings.webhooks.allow_private_targets {
         refuse_private_resolution(&url).await?;
     }
     let unix = at.0 / Timestamp::MICROS_PER_SECOND;

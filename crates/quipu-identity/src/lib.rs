@@ -1,0 +1,343 @@
+//! People and their credentials: customers sign up; operators onboard
+//! agents and merchants, freeze accounts and set customers' tiers; merchant
+//! owners add cashiers and API keys; customers record funding sources.
+//! Signing in, sessions and secret checks are the kernel's (`access`).
+
+use std::sync::Arc;
+
+use quipu_domain::Timestamp;
+use quipu_domain::identity::{BankAccountNumber, DisplayName, MerchantId, Password, PhoneNumber, Pin, Role, UserId};
+use quipu_domain::ledger::{Account, AccountFlags, AccountId, AccountKind};
+use quipu_domain::limits::CustomerTier;
+use quipu_domain::merchant::DEFAULT_CATEGORY_CODE;
+use quipu_kernel::access::{API_KEY_PREFIX, User};
+use quipu_kernel::secrets::sha256;
+use quipu_kernel::{CoreError, CoreResult, ErrorKind, Kernel, Principal};
+use quipu_store::{
+    AccountOwner, ApiKeyRecord, Enrollment, FundingSourceRecord, MerchantRecord, OwnedAccount, StoreError, UserRecord,
+};
+use uuid::Uuid;
+
+/// Most funding sources a customer may register.
+const MAX_FUNDING_SOURCES: u32 = 10;
+
+/// A customer signing up.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub phone: PhoneNumber,
+    pub full_name: DisplayName,
+    pub password: Password,
+    pub pin: Pin,
+}
+
+/// Someone with a login and no payment PIN: operators, auditors, cashiers, merchant owners.
+#[derive(Debug, Clone)]
+pub struct NewLogin {
+    pub phone: PhoneNumber,
+    pub full_name: DisplayName,
+    pub password: Password,
+}
+
+/// An agent: a login and the PIN that confirms cash movements.
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub login: NewLogin,
+    pub pin: Pin,
+}
+
+/// A merchant and its owner's login.
+#[derive(Debug, Clone)]
+pub struct NewMerchant {
+    pub name: DisplayName,
+    pub owner: NewLogin,
+}
+
+/// A user and their accounts.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub user: User,
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Merchant {
+    pub id: MerchantId,
+    pub name: String,
+    pub owner: User,
+    pub accounts: Vec<Account>,
+}
+
+/// A new API key: the whole key is shown this once; only its hash is kept.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub id: Uuid,
+    /// The public part, shown in lists and logs.
+    pub prefix: String,
+    pub key: String,
+}
+
+/// A funding source as its owner sees it: the account number masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FundingSource {
+    pub id: Uuid,
+    pub bank_name: String,
+    /// e.g. "••••7890".
+    pub account_number: String,
+    pub created_at: Timestamp,
+}
+
+impl From<&FundingSourceRecord> for FundingSource {
+    fn from(source: &FundingSourceRecord) -> Self {
+        Self {
+            id: source.id,
+            bank_name: source.bank_name.clone(),
+            account_number: quipu_domain::identity::mask_tail(&source.account_number, 4),
+            created_at: source.created_at,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Identity {
+    kernel: Arc<Kernel>,
+}
+
+impl Identity {
+    pub fn new(kernel: Arc<Kernel>) -> Self {
+        Self { kernel }
+    }
+
+    /// A customer signs up: a user with a password and payment PIN, and a wallet in the default currency.
+    pub async fn register_customer(&self, registration: &Registration) -> CoreResult<Profile> {
+        let login = NewLogin {
+            phone: registration.phone.clone(),
+            full_name: registration.full_name.clone(),
+            password: registration.password.clone(),
+        };
+        let user = self.new_user(Role::Customer, &login, Some(&registration.pin)).await?;
+        let accounts = self.accounts_for(AccountOwner::User(user.id), AccountKind::CustomerWallet, false);
+        let profile = profile(&user, &accounts);
+        self.enroll(Enrollment { merchant: None, users: vec![user], accounts }).await?;
+        Ok(profile)
+    }
+
+    /// Operators and auditors are created from the command line by whoever runs the server.
+    pub async fn create_staff(&self, role: Role, login: &NewLogin) -> CoreResult<User> {
+        if !matches!(role, Role::Operator | Role::Auditor) {
+            return Err(CoreError::invalid("invalid_role", "only operators and auditors are created this way"));
+        }
+        let user = self.new_user(role, login, None).await?;
+        let created = User::from(&user);
+        self.enroll(Enrollment { users: vec![user], ..Enrollment::default() }).await?;
+        Ok(created)
+    }
+
+    /// An operator signs up an agent, with a float account in every enabled currency.
+    pub async fn create_agent(&self, principal: &Principal, agent: &NewAgent) -> CoreResult<Profile> {
+        principal.require(Role::Operator)?;
+        let user = self.new_user(Role::Agent, &agent.login, Some(&agent.pin)).await?;
+        let accounts = self.accounts_for(AccountOwner::User(user.id), AccountKind::AgentFloat, true);
+        let profile = profile(&user, &accounts);
+        self.enroll(Enrollment { merchant: None, users: vec![user], accounts }).await?;
+        Ok(profile)
+    }
+
+    /// An operator signs up a merchant: the business, its owner's login, and its accounts.
+    pub async fn create_merchant(&self, principal: &Principal, merchant: &NewMerchant) -> CoreResult<Merchant> {
+        principal.require(Role::Operator)?;
+        let record = MerchantRecord {
+            id: MerchantId(self.kernel.new_id()),
+            name: merchant.name.as_str().to_owned(),
+            created_at: self.kernel.now(),
+            fee_bps: 0,
+            cashiers_may_refund: false,
+            city: String::new(),
+            category_code: DEFAULT_CATEGORY_CODE.to_owned(),
+        };
+        let mut owner = self.new_user(Role::MerchantOwner, &merchant.owner, None).await?;
+        owner.merchant_id = Some(record.id);
+        let accounts = self.accounts_for(AccountOwner::Merchant(record.id), AccountKind::Merchant, true);
+        let created = Merchant {
+            id: record.id,
+            name: record.name.clone(),
+            owner: User::from(&owner),
+            accounts: accounts.iter().map(|a| a.account.clone()).collect(),
+        };
+        self.enroll(Enrollment { merchant: Some(record), users: vec![owner], accounts }).await?;
+        Ok(created)
+    }
+
+    /// A merchant owner adds a cashier to their own merchant.
+    pub async fn add_cashier(&self, principal: &Principal, cashier: &NewLogin) -> CoreResult<User> {
+        principal.require(Role::MerchantOwner)?;
+        let merchant_id = principal.require_merchant()?;
+        let mut user = self.new_user(Role::Cashier, cashier, None).await?;
+        user.merchant_id = Some(merchant_id);
+        let created = User::from(&user);
+        self.enroll(Enrollment { users: vec![user], ..Enrollment::default() }).await?;
+        Ok(created)
+    }
+
+    /// The caller's merchant: name, owner and accounts.
+    pub async fn merchant(&self, principal: &Principal) -> CoreResult<Merchant> {
+        let merchant_id = principal.require_merchant()?;
+        let store = &self.kernel.store;
+        let merchant = store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
+        let staff = store.merchant_staff(merchant_id).await?;
+        let owner = staff
+            .iter()
+            .find(|u| u.role == Role::MerchantOwner)
+            .ok_or_else(|| CoreError::not_found("merchant owner"))?;
+        let accounts = store.accounts_of(AccountOwner::Merchant(merchant_id)).await?;
+        Ok(Merchant { id: merchant.id, name: merchant.name, owner: User::from(owner), accounts })
+    }
+
+    /// A merchant owner mints an API key: `qpk_<prefix>.<secret>`, shown once.
+    pub async fn create_api_key(&self, principal: &Principal) -> CoreResult<NewApiKey> {
+        principal.require(Role::MerchantOwner)?;
+        let merchant_id = principal.require_merchant()?;
+        let random = self.kernel.random.as_ref();
+        let prefix = format!("{API_KEY_PREFIX}{}", quipu_kernel::random::hex(random, 6));
+        let secret = quipu_kernel::random::hex(random, 24);
+        let record = ApiKeyRecord {
+            id: self.kernel.new_id(),
+            merchant_id,
+            prefix: prefix.clone(),
+            secret_hash: sha256(secret.as_bytes()),
+            created_at: self.kernel.now(),
+            revoked_at: None,
+        };
+        self.kernel.store.insert_api_key(&record).await?;
+        Ok(NewApiKey { id: record.id, key: format!("{prefix}.{secret}"), prefix })
+    }
+
+    /// A merchant owner revokes one of the merchant's API keys; it stops working at once.
+    pub async fn revoke_api_key(&self, principal: &Principal, key_id: Uuid) -> CoreResult<()> {
+        principal.require(Role::MerchantOwner)?;
+        let merchant_id = principal.require_merchant()?;
+        if self.kernel.store.revoke_api_key(key_id, merchant_id, self.kernel.now()).await? {
+            tracing::info!(key = %key_id, merchant = %merchant_id, "api key revoked");
+            Ok(())
+        } else {
+            Err(CoreError::not_found("api key"))
+        }
+    }
+
+    /// The caller and their accounts.
+    pub async fn profile(&self, principal: &Principal) -> CoreResult<Profile> {
+        let user = self.kernel.current_user(principal).await?;
+        let accounts = self.kernel.store.accounts_of(AccountOwner::User(user.id)).await?;
+        Ok(Profile { user: User::from(&user), accounts })
+    }
+
+    /// A customer records a bank account as a funding source; it is shown masked from then on.
+    pub async fn add_funding_source(
+        &self,
+        principal: &Principal,
+        bank_name: &DisplayName,
+        account_number: &BankAccountNumber,
+    ) -> CoreResult<FundingSource> {
+        let user_id = principal.require(Role::Customer)?;
+        let record = FundingSourceRecord {
+            id: self.kernel.new_id(),
+            user_id,
+            bank_name: bank_name.as_str().to_owned(),
+            account_number: account_number.expose().to_owned(),
+            created_at: self.kernel.now(),
+        };
+        if !self.kernel.store.insert_funding_source(&record, MAX_FUNDING_SOURCES).await? {
+            return Err(CoreError::new(ErrorKind::Rejected, "limit_exceeded", "at most 10 funding sources"));
+        }
+        Ok(FundingSource::from(&record))
+    }
+
+    pub async fn funding_sources(&self, principal: &Principal) -> CoreResult<Vec<FundingSource>> {
+        let user_id = principal.require(Role::Customer)?;
+        let sources = self.kernel.store.funding_sources(user_id).await?;
+        Ok(sources.iter().map(FundingSource::from).collect())
+    }
+
+    /// An operator freezes or unfreezes an account; a frozen account moves no money.
+    pub async fn set_frozen(&self, principal: &Principal, id: AccountId, frozen: bool) -> CoreResult<Account> {
+        principal.require(Role::Operator)?;
+        let (set, clear) = if frozen {
+            (AccountFlags::FROZEN, AccountFlags::NONE)
+        } else {
+            (AccountFlags::NONE, AccountFlags::FROZEN)
+        };
+        let account = self
+            .kernel
+            .store
+            .update_account_flags(id, set, clear)
+            .await?
+            .ok_or_else(|| CoreError::not_found("account"))?;
+        tracing::info!(account = %account.id, frozen, "account flags changed by operator");
+        Ok(account)
+    }
+
+    /// The operator moves a customer to a tier (after checking their identity documents, say).
+    pub async fn set_customer_tier(
+        &self,
+        principal: &Principal,
+        customer: UserId,
+        tier: CustomerTier,
+    ) -> CoreResult<()> {
+        let operator = principal.require(Role::Operator)?;
+        match self.kernel.store.user(customer).await? {
+            Some(user) if user.role == Role::Customer => {}
+            _ => return Err(CoreError::not_found("customer")),
+        }
+        self.kernel.store.set_customer_tier(customer, tier, operator.0, self.kernel.now()).await?;
+        tracing::info!(%customer, tier = tier.as_str(), by = %operator, "customer tier changed");
+        Ok(())
+    }
+
+    async fn new_user(&self, role: Role, login: &NewLogin, pin: Option<&Pin>) -> CoreResult<UserRecord> {
+        if self.kernel.store.user_by_phone(login.phone.as_str()).await?.is_some() {
+            return Err(duplicate_phone());
+        }
+        let password_hash = self.kernel.hash_secret(login.password.expose()).await?;
+        let pin_hash = match pin {
+            Some(pin) => Some(self.kernel.hash_secret(pin.expose()).await?),
+            None => None,
+        };
+        Ok(UserRecord {
+            id: UserId(self.kernel.new_id()),
+            role,
+            phone: login.phone.as_str().to_owned(),
+            full_name: login.full_name.as_str().to_owned(),
+            password_hash,
+            pin_hash,
+            merchant_id: None,
+            pin_failed_attempts: 0,
+            pin_locked_until: None,
+            login_failed_attempts: 0,
+            login_locked_until: None,
+            created_at: self.kernel.now(),
+        })
+    }
+
+    async fn enroll(&self, enrollment: Enrollment) -> CoreResult<()> {
+        self.kernel.store.enroll(&enrollment).await.map_err(|error| match error {
+            StoreError::Conflict(_) => duplicate_phone(),
+            other => CoreError::from(other),
+        })
+    }
+
+    fn accounts_for(&self, owner: AccountOwner, kind: AccountKind, all_currencies: bool) -> Vec<OwnedAccount> {
+        let currencies = &self.kernel.settings.currencies;
+        if all_currencies {
+            currencies.iter().map(|c| self.kernel.new_account(owner, kind, c.code)).collect()
+        } else {
+            vec![self.kernel.new_account(owner, kind, currencies.default_currency().code)]
+        }
+    }
+}
+
+fn duplicate_phone() -> CoreError {
+    CoreError::new(ErrorKind::Conflict, "phone_taken", "this phone number is already registered")
+}
+
+fn profile(user: &UserRecord, accounts: &[OwnedAccount]) -> Profile {
+    Profile { user: User::from(user), accounts: accounts.iter().map(|a| a.account.clone()).collect() }
+}

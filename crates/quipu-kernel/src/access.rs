@@ -1,0 +1,334 @@
+//! Identity and access: who is calling, what they may see, and the checks
+//! of their secrets.
+//!
+//! Authorization is decided in the services, next to the data, never in the
+//! HTTP layer: every service call takes a [`Principal`] and checks it before
+//! touching anything. Someone else's resource answers exactly like a missing
+//! one.
+
+use quipu_domain::Timestamp;
+use quipu_domain::identity::{MerchantId, PhoneNumber, Pin, Role, SecretText, UserId};
+use quipu_domain::ledger::AccountKind;
+use quipu_store::{AccountOwner, CheckOutcome, OwnedAccount, SecretKind, SessionRecord, UserRecord};
+use uuid::Uuid;
+
+use crate::Kernel;
+use crate::error::{CoreError, CoreResult, ErrorKind};
+use crate::random::Random;
+use crate::secrets::{constant_time_eq, sha256};
+use crate::text::rfc3339;
+
+pub const SESSION_PREFIX: &str = "qps_";
+pub const API_KEY_PREFIX: &str = "qpk_";
+/// How long one check of a secret may hold its claim; longer than a hashing slot wait plus a hash.
+const CHECK_CLAIM_SECONDS: i64 = 30;
+
+/// A fresh session for `user`: the bearer token, shown once to its owner, and
+/// the record to store, which holds only the token's SHA-256.
+pub fn new_session(random: &dyn Random, user: UserId, now: Timestamp, ttl_seconds: i64) -> (String, SessionRecord) {
+    let token = format!("{SESSION_PREFIX}{}", crate::random::hex(random, 32));
+    let session = SessionRecord {
+        token_hash: sha256(token.as_bytes()),
+        user_id: user,
+        created_at: now,
+        expires_at: now.plus_seconds(ttl_seconds),
+    };
+    (token, session)
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    User {
+        id: UserId,
+        role: Role,
+        merchant_id: Option<MerchantId>,
+    },
+    /// A merchant's server calling with an API key.
+    MerchantKey {
+        merchant_id: MerchantId,
+        key_id: Uuid,
+    },
+}
+
+impl Principal {
+    /// Whose idempotency-key space a request falls in.
+    pub fn scope(&self) -> Uuid {
+        match self {
+            Principal::User { id, .. } => id.0,
+            Principal::MerchantKey { key_id, .. } => *key_id,
+        }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Principal::User { role, .. } => Some(*role),
+            Principal::MerchantKey { .. } => None,
+        }
+    }
+
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Principal::User { id, .. } => Some(*id),
+            Principal::MerchantKey { .. } => None,
+        }
+    }
+
+    /// The merchant whose staff or key this is.
+    pub fn merchant(&self) -> Option<MerchantId> {
+        match self {
+            Principal::User { role: Role::MerchantOwner | Role::Cashier, merchant_id, .. } => *merchant_id,
+            Principal::MerchantKey { merchant_id, .. } => Some(*merchant_id),
+            Principal::User { .. } => None,
+        }
+    }
+
+    /// The merchant whose staff or key this is, or `forbidden`.
+    pub fn require_merchant(&self) -> CoreResult<MerchantId> {
+        self.merchant().ok_or_else(CoreError::forbidden)
+    }
+
+    pub fn require(&self, role: Role) -> CoreResult<UserId> {
+        self.require_any(&[role])
+    }
+
+    /// A user with one of `roles`, or `forbidden`.
+    pub fn require_any(&self, roles: &[Role]) -> CoreResult<UserId> {
+        match self {
+            Principal::User { id, role, .. } if roles.contains(role) => Ok(*id),
+            _ => Err(CoreError::forbidden()),
+        }
+    }
+
+    /// The merchant a caller administers: its owner or one of its API keys; cashiers do not.
+    pub fn require_merchant_admin(&self) -> CoreResult<MerchantId> {
+        match (self.merchant(), self.role()) {
+            (Some(merchant), Some(Role::MerchantOwner) | None) => Ok(merchant),
+            _ => Err(CoreError::forbidden()),
+        }
+    }
+
+    /// Whether this caller may see an account's balance and history.
+    ///
+    /// People see their own accounts; merchant staff and keys their
+    /// merchant's; operators and auditors the network's own books and agent
+    /// floats, never a customer's wallet (a person's history is theirs).
+    pub fn can_view(&self, account: &OwnedAccount) -> bool {
+        match (self, account.owner) {
+            (Principal::User { id, .. }, AccountOwner::User(owner)) if *id == owner => true,
+            (_, AccountOwner::Merchant(owner)) if self.merchant() == Some(owner) => true,
+            (Principal::User { role: Role::Operator | Role::Auditor, .. }, _) => {
+                account.owner == AccountOwner::System
+                    || matches!(account.account.kind, AccountKind::AgentFloat | AccountKind::Merchant)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A user as others may see them: no hashes, no attempt counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub role: Role,
+    pub phone: String,
+    pub full_name: String,
+    pub merchant_id: Option<MerchantId>,
+}
+
+impl From<&UserRecord> for User {
+    fn from(user: &UserRecord) -> Self {
+        Self {
+            id: user.id,
+            role: user.role,
+            phone: user.phone.clone(),
+            full_name: user.full_name.clone(),
+            merchant_id: user.merchant_id,
+        }
+    }
+}
+
+/// A successful login: the bearer token (shown this once) and who it is.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub user: User,
+}
+
+/// Sign-in credentials as given: a phone number that parsed, and the password as typed.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub phone: PhoneNumber,
+    pub password: SecretText,
+}
+
+/// Wrong phone number or password, said the same way for both.
+pub fn bad_credentials() -> CoreError {
+    CoreError::unauthenticated("invalid_credentials", "wrong phone number or password")
+}
+
+fn locked(code: &'static str, until: Timestamp) -> CoreError {
+    CoreError::new(ErrorKind::Locked, code, format!("too many wrong attempts; locked until {}", rfc3339(until)))
+}
+
+impl Kernel {
+    /// Logs in with phone and password; repeated failures lock the login for a while.
+    pub async fn login(&self, credentials: &Credentials) -> CoreResult<Session> {
+        let password = credentials.password.expose();
+        let Some(user) = self.store.user_by_phone(credentials.phone.as_str()).await? else {
+            // Same work as for a real user, so timing does not reveal which phones exist.
+            self.hasher.verify(password, None).await?;
+            return Err(bad_credentials());
+        };
+        match self.check_secret(user.id.0, SecretKind::Password, password, &user.password_hash).await? {
+            SecretCheck::Correct => {}
+            SecretCheck::Wrong { .. } => return Err(bad_credentials()),
+            SecretCheck::Locked(until) => return Err(locked("login_locked", until)),
+            SecretCheck::Busy => return Err(busy()),
+        }
+        let (token, session) =
+            new_session(self.random.as_ref(), user.id, self.now(), self.settings.session_ttl_seconds);
+        self.store.insert_session(&session).await?;
+        Ok(Session { token, expires_at: session.expires_at, user: User::from(&user) })
+    }
+
+    pub async fn logout(&self, token: &str) -> CoreResult<()> {
+        Ok(self.store.delete_session(&sha256(token.as_bytes())).await?)
+    }
+
+    /// Resolves a bearer token (session) or API key to a principal.
+    pub async fn authenticate(&self, credential: &str) -> CoreResult<Principal> {
+        if credential.starts_with(API_KEY_PREFIX) {
+            return self.authenticate_api_key(credential).await;
+        }
+        let invalid = || CoreError::unauthenticated("invalid_token", "the token is not valid; log in again");
+        if !credential.starts_with(SESSION_PREFIX) || credential.len() > 100 {
+            return Err(invalid());
+        }
+        let hash = sha256(credential.as_bytes());
+        let session = self.store.session(&hash).await?.ok_or_else(invalid)?;
+        if session.expires_at <= self.now() {
+            self.store.delete_session(&hash).await?;
+            return Err(CoreError::unauthenticated("session_expired", "the session has expired; log in again"));
+        }
+        let user = self.store.user(session.user_id).await?.ok_or_else(invalid)?;
+        Ok(Principal::User { id: user.id, role: user.role, merchant_id: user.merchant_id })
+    }
+
+    async fn authenticate_api_key(&self, key: &str) -> CoreResult<Principal> {
+        let invalid = || CoreError::unauthenticated("invalid_api_key", "the API key is not valid");
+        let (prefix, secret) = key.split_once('.').ok_or_else(invalid)?;
+        if prefix.len() > 40 || secret.len() > 100 {
+            return Err(invalid());
+        }
+        let record = self.store.api_key_by_prefix(prefix).await?.ok_or_else(invalid)?;
+        if record.revoked_at.is_some() || !constant_time_eq(&sha256(secret.as_bytes()), &record.secret_hash) {
+            return Err(invalid());
+        }
+        Ok(Principal::MerchantKey { merchant_id: record.merchant_id, key_id: record.id })
+    }
+
+    /// Argon2id of a secret (a password, a PIN), on the blocking pool.
+    pub async fn hash_secret(&self, secret: &str) -> CoreResult<String> {
+        self.hasher.hash(secret).await
+    }
+
+    /// Checks a user's payment PIN, counting wrong tries and locking after too many.
+    pub async fn check_pin(&self, user: &UserRecord, pin: &Pin) -> CoreResult<()> {
+        let Some(hash) = user.pin_hash.as_deref() else {
+            return Err(CoreError::new(ErrorKind::Rejected, "pin_not_set", "this user has no payment PIN"));
+        };
+        pin_outcome(self.check_secret(user.id.0, SecretKind::Pin, pin.expose(), hash).await?)
+    }
+
+    /// Checks a prepaid card's PIN; wrong tries are counted on the card, whoever types them.
+    pub async fn check_card_pin(&self, card: &quipu_store::cards::CardRecord, pin: &Pin) -> CoreResult<()> {
+        pin_outcome(self.check_secret(card.id.0, SecretKind::CardPin, pin.expose(), &card.pin_hash).await?)
+    }
+
+    /// Verifies a password or PIN under its attempt limit.
+    ///
+    /// One check per owner (user or card) and secret at a time: the check is
+    /// claimed in the database before Argon2 runs (the claim lapses by itself
+    /// after `CHECK_CLAIM_SECONDS` if a process dies), so parallel guesses are
+    /// counted exactly like guesses one after another. The check runs in its
+    /// own task: a client that hangs up cannot leave it half-counted.
+    async fn check_secret(&self, owner: Uuid, kind: SecretKind, secret: &str, hash: &str) -> CoreResult<SecretCheck> {
+        let now = self.now();
+        let (max_attempts, lock_seconds) = match kind {
+            SecretKind::Pin => (self.settings.pin_max_attempts, self.settings.pin_lock_seconds),
+            SecretKind::Password => (self.settings.login_max_attempts, self.settings.login_lock_seconds),
+            SecretKind::CardPin => (self.settings.pin_max_attempts, self.settings.card_pin_lock_seconds),
+        };
+        let claim_until = now.plus_seconds(CHECK_CLAIM_SECONDS);
+        if self.store.claim_secret_check(owner, kind, now, claim_until).await?.is_none() {
+            let until = match kind {
+                SecretKind::Pin => self.store.user(UserId(owner)).await?.and_then(|u| u.pin_locked_until),
+                SecretKind::Password => self.store.user(UserId(owner)).await?.and_then(|u| u.login_locked_until),
+                SecretKind::CardPin => {
+                    self.store.card(quipu_domain::card::CardId(owner)).await?.and_then(|c| c.pin_locked_until)
+                }
+            };
+            return Ok(match until.filter(|until| *until > now) {
+                Some(until) => SecretCheck::Locked(until),
+                None => SecretCheck::Busy,
+            });
+        }
+        let (store, hasher) = (self.store.clone(), self.hasher.clone());
+        let (secret, hash) = (secret.to_owned(), hash.to_owned());
+        let lock_until = now.plus_seconds(lock_seconds);
+        let check = tokio::spawn(async move {
+            let outcome = match hasher.verify(&secret, Some(&hash)).await {
+                Ok(true) => CheckOutcome::Right,
+                Ok(false) => CheckOutcome::Wrong { max_attempts, lock_until },
+                Err(error) => {
+                    store.finish_secret_check(owner, kind, CheckOutcome::Abandoned).await?;
+                    return Err(error);
+                }
+            };
+            let state = store.finish_secret_check(owner, kind, outcome).await?;
+            Ok(match (outcome, state.locked_until) {
+                (CheckOutcome::Right, _) => SecretCheck::Correct,
+                (_, Some(until)) => SecretCheck::Locked(until),
+                _ => SecretCheck::Wrong { attempts_left: max_attempts.saturating_sub(state.failed_attempts) },
+            })
+        });
+        check.await.map_err(|_| CoreError::new(ErrorKind::Unavailable, "internal_error", "the secret check failed"))?
+    }
+
+    /// The caller's own user record.
+    pub async fn current_user(&self, principal: &Principal) -> CoreResult<UserRecord> {
+        let id = principal.user_id().ok_or_else(CoreError::forbidden)?;
+        self.store.user(id).await?.ok_or_else(|| CoreError::not_found("user"))
+    }
+}
+
+/// A PIN check's outcome as the caller sees it: wrong tries say how many are left.
+fn pin_outcome(check: SecretCheck) -> CoreResult<()> {
+    match check {
+        SecretCheck::Correct => Ok(()),
+        SecretCheck::Locked(until) => Err(locked("pin_locked", until)),
+        SecretCheck::Busy => Err(busy()),
+        SecretCheck::Wrong { attempts_left } => Err(CoreError::new(
+            ErrorKind::Forbidden,
+            "wrong_pin",
+            format!("wrong PIN; {attempts_left} attempts left before it locks"),
+        )),
+    }
+}
+
+/// The outcome of checking a secret under its attempt limit.
+enum SecretCheck {
+    Correct,
+    Wrong {
+        attempts_left: u32,
+    },
+    Locked(Timestamp),
+    /// Another check of the same secret is running right now.
+    Busy,
+}
+
+fn busy() -> CoreError {
+    CoreError::new(ErrorKind::Throttled, "check_in_progress", "another attempt is being checked; retry in a moment")
+}

@@ -1,0 +1,436 @@
+//! Money flows: issuance and redemption of e-money at agents, cash-in and
+//! cash-out, person-to-person transfers; and reading them back: balances,
+//! history, receipts and statements.
+//!
+//! Every flow names its transfer id, chosen by the caller (the HTTP layer
+//! derives it from the Idempotency-Key), so a retry can never move money twice.
+
+use std::sync::Arc;
+
+use quipu_domain::Timestamp;
+use quipu_domain::identity::{DisplayName, PhoneNumber, Pin, Role, UserId};
+use quipu_domain::ledger::{AccountId, AccountKind, Transfer, TransferCode, TransferCommand, TransferId, TransferOp};
+use quipu_domain::money::{Amount, AmountInput, Currency};
+use quipu_kernel::paging::next_cursor;
+use quipu_kernel::text::{parse_rfc3339, rfc3339};
+use quipu_kernel::{CoreError, CoreResult, Kernel, Principal};
+use quipu_store::{AccountOwner, HistoryQuery, MAX_PAGE, OwnedAccount, UserRecord};
+
+/// Default and largest history page.
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_HISTORY_PAGE: u32 = 200;
+/// Largest statement, in rows: beyond it the caller narrows the date range.
+pub const MAX_STATEMENT_ROWS: usize = 10_000;
+
+/// Which transfers a history or statement shows.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HistoryFilter {
+    /// Only transfers before this ledger time (a page cursor).
+    pub before: Option<Timestamp>,
+    /// Inclusive.
+    pub from: Option<Timestamp>,
+    /// Exclusive.
+    pub to: Option<Timestamp>,
+    /// Empty means every code.
+    pub codes: Vec<TransferCode>,
+    /// Page size; [`DEFAULT_PAGE`] if none.
+    pub limit: Option<u32>,
+}
+
+impl HistoryFilter {
+    /// Reads the filters as they arrive in a query string: a cursor this server issued, RFC 3339
+    /// dates, comma-separated transfer codes (e.g. "p2p,cash_in").
+    pub fn parse(
+        cursor: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+        kinds: Option<&str>,
+        limit: Option<u32>,
+    ) -> CoreResult<Self> {
+        let time = |text: Option<&str>, name: &str| -> CoreResult<Option<Timestamp>> {
+            text.map(|t| {
+                parse_rfc3339(t)
+                    .ok_or_else(|| CoreError::invalid("invalid_date", format!("{name} must be an RFC 3339 date-time")))
+            })
+            .transpose()
+        };
+        let before = cursor
+            .map(|c| {
+                c.parse::<i64>()
+                    .map(Timestamp)
+                    .map_err(|_| CoreError::invalid("invalid_cursor", "the cursor is not one this server issued"))
+            })
+            .transpose()?;
+        let codes = match kinds {
+            None | Some("") => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .take(TransferCode::ALL.len())
+                .map(|code| {
+                    TransferCode::parse(code.trim())
+                        .ok_or_else(|| CoreError::invalid("invalid_kind", format!("unknown transaction kind {code:?}")))
+                })
+                .collect::<CoreResult<Vec<_>>>()?,
+        };
+        Ok(Self { before, from: time(from, "from")?, to: time(to, "to")?, codes, limit })
+    }
+}
+
+/// Which way a transfer moved money for the account whose history it is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Money left the account.
+    Debit,
+    /// Money arrived.
+    Credit,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Debit => "debit",
+            Direction::Credit => "credit",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub direction: Direction,
+    pub transfer: Transfer,
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    pub entries: Vec<HistoryEntry>,
+    /// For the next (older) page; none on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One side of a transfer, as a receipt names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Party {
+    /// customer, merchant, agent, card, network or unknown.
+    pub kind: &'static str,
+    pub name: String,
+    /// A person's phone number, masked.
+    pub phone: Option<String>,
+}
+
+/// A transfer's receipt, as one of its sides sees it.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub transfer: Transfer,
+    pub from: Party,
+    pub to: Party,
+    /// From the viewer's side: "sent", "received" (or "both" for own-account moves).
+    pub direction: &'static str,
+}
+
+#[derive(Clone)]
+pub struct Wallet {
+    kernel: Arc<Kernel>,
+}
+
+impl Wallet {
+    pub fn new(kernel: Arc<Kernel>) -> Self {
+        Self { kernel }
+    }
+
+    /// Posts one transfer; a refusal becomes the matching service error.
+    pub async fn move_money(
+        &self,
+        id: TransferId,
+        (debit, credit): (AccountId, AccountId),
+        (currency, amount): (Currency, Amount),
+        code: TransferCode,
+        reference: String,
+    ) -> CoreResult<Transfer> {
+        let op = TransferOp::Posted { debit, credit, amount, currency: currency.code };
+        self.kernel.ledger.submit_one(TransferCommand { id, op, code, reference }).await
+    }
+
+    /// An agent's float in a currency.
+    pub async fn float_of(&self, agent: UserId, currency: Currency) -> CoreResult<AccountId> {
+        self.kernel.ensure_account(AccountOwner::User(agent), AccountKind::AgentFloat, currency.code).await
+    }
+
+    async fn wallet_of(&self, customer: UserId, currency: Currency) -> CoreResult<AccountId> {
+        self.kernel.ensure_account(AccountOwner::User(customer), AccountKind::CustomerWallet, currency.code).await
+    }
+
+    async fn issuance(&self, currency: Currency) -> CoreResult<AccountId> {
+        self.kernel.ensure_account(AccountOwner::System, AccountKind::Issuance, currency.code).await
+    }
+
+    async fn agent(&self, agent: UserId) -> CoreResult<UserRecord> {
+        match self.kernel.store.user(agent).await? {
+            Some(user) if user.role == Role::Agent => Ok(user),
+            _ => Err(CoreError::not_found("agent")),
+        }
+    }
+
+    /// The operator issues e-money into an agent's float against cash the agent deposited.
+    pub async fn issue(
+        &self,
+        principal: &Principal,
+        id: TransferId,
+        agent: UserId,
+        amount: AmountInput<'_>,
+    ) -> CoreResult<Transfer> {
+        self.move_float(principal, id, agent, amount, TransferCode::Issuance).await
+    }
+
+    /// The operator redeems e-money from an agent's float (the agent withdraws cash).
+    pub async fn redeem(
+        &self,
+        principal: &Principal,
+        id: TransferId,
+        agent: UserId,
+        amount: AmountInput<'_>,
+    ) -> CoreResult<Transfer> {
+        self.move_float(principal, id, agent, amount, TransferCode::Redemption).await
+    }
+
+    /// Issuance debits the issuance account and credits the float; redemption is the mirror image.
+    async fn move_float(
+        &self,
+        principal: &Principal,
+        id: TransferId,
+        agent: UserId,
+        amount: AmountInput<'_>,
+        code: TransferCode,
+    ) -> CoreResult<Transfer> {
+        principal.require(Role::Operator)?;
+        let money = self.kernel.parse_amount(amount)?;
+        let agent = self.agent(agent).await?;
+        let float = self.float_of(agent.id, money.0).await?;
+        let issuance = self.issuance(money.0).await?;
+        let accounts = if code == TransferCode::Issuance { (issuance, float) } else { (float, issuance) };
+        self.move_money(id, accounts, money, code, format!("agent:{}", agent.id)).await
+    }
+
+    /// An agent takes cash from a customer and credits their wallet from the float.
+    pub async fn cash_in(
+        &self,
+        principal: &Principal,
+        id: TransferId,
+        customer: &PhoneNumber,
+        amount: AmountInput<'_>,
+    ) -> CoreResult<Transfer> {
+        let agent = principal.require(Role::Agent)?;
+        let money = self.kernel.parse_amount(amount)?;
+        self.kernel.check_transfer_limit(money.0, money.1)?;
+        let customer = self.kernel.user_with_role(customer, Role::Customer, "customer").await?;
+        let float = self.float_of(agent, money.0).await?;
+        let wallet = self.wallet_of(customer.id, money.0).await?;
+        self.kernel.check_balance_limit(Some(customer.id), wallet, money.0, money.1).await?;
+        self.move_money(id, (float, wallet), money, TransferCode::CashIn, format!("agent:{agent}")).await
+    }
+
+    /// An agent pays out cash; the customer confirms with their PIN on the agent's device.
+    pub async fn cash_out(
+        &self,
+        principal: &Principal,
+        id: TransferId,
+        customer: &PhoneNumber,
+        customer_pin: &Pin,
+        amount: AmountInput<'_>,
+    ) -> CoreResult<Transfer> {
+        let agent = principal.require(Role::Agent)?;
+        let money = self.kernel.parse_amount(amount)?;
+        self.kernel.check_transfer_limit(money.0, money.1)?;
+        let customer = self.kernel.user_with_role(customer, Role::Customer, "customer").await?;
+        self.kernel.check_pin(&customer, customer_pin).await?;
+        let float = self.float_of(agent, money.0).await?;
+        let wallet = self.wallet_of(customer.id, money.0).await?;
+        self.move_money(id, (wallet, float), money, TransferCode::CashOut, format!("agent:{agent}")).await
+    }
+
+    /// A customer sends money to another customer by phone number, confirmed by PIN.
+    pub async fn send_p2p(
+        &self,
+        principal: &Principal,
+        id: TransferId,
+        to: &PhoneNumber,
+        pin: &Pin,
+        note: Option<&DisplayName>,
+        amount: AmountInput<'_>,
+    ) -> CoreResult<Transfer> {
+        principal.require(Role::Customer)?;
+        let money = self.kernel.parse_amount(amount)?;
+        self.kernel.check_transfer_limit(money.0, money.1)?;
+        let sender = self.kernel.current_user(principal).await?;
+        let recipient = self.kernel.user_with_role(to, Role::Customer, "customer").await?;
+        if recipient.id == sender.id {
+            return Err(CoreError::invalid("same_account", "you cannot send money to yourself"));
+        }
+        let credit = self.wallet_of(recipient.id, money.0).await?;
+        self.kernel.check_balance_limit(Some(recipient.id), credit, money.0, money.1).await?;
+        self.kernel.check_pin(&sender, pin).await?;
+        let debit = self.wallet_of(sender.id, money.0).await?;
+        let note = note.map(|n| n.as_str().to_owned()).unwrap_or_default();
+        self.move_money(id, (debit, credit), money, TransferCode::P2p, note).await
+    }
+
+    async fn viewable_account(&self, principal: &Principal, id: AccountId) -> CoreResult<OwnedAccount> {
+        match self.kernel.store.account(id).await? {
+            Some(owned) if principal.can_view(&owned) => Ok(owned),
+            _ => Err(CoreError::not_found("account")),
+        }
+    }
+
+    /// One account, for whoever may see it.
+    pub async fn account(&self, principal: &Principal, id: AccountId) -> CoreResult<quipu_domain::ledger::Account> {
+        Ok(self.viewable_account(principal, id).await?.account)
+    }
+
+    /// A page of an account's history, newest first.
+    pub async fn history(
+        &self,
+        principal: &Principal,
+        id: AccountId,
+        filter: &HistoryFilter,
+    ) -> CoreResult<HistoryPage> {
+        let owned = self.viewable_account(principal, id).await?;
+        let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
+        if limit == 0 || limit > MAX_HISTORY_PAGE {
+            return Err(CoreError::invalid("invalid_limit", format!("limit must be between 1 and {MAX_HISTORY_PAGE}")));
+        }
+        let query = history_query(owned.account.id, filter, limit);
+        let transfers = self.kernel.store.history(&query).await?;
+        let next_cursor = next_cursor(&transfers, limit, |t| t.timestamp);
+        let entries = transfers.into_iter().map(|t| history_entry(owned.account.id, t)).collect();
+        Ok(HistoryPage { entries, next_cursor })
+    }
+
+    /// The caller's main account: a customer's wallet, an agent's float, a
+    /// merchant's account, each in the default currency.
+    pub async fn primary_account(&self, principal: &Principal) -> CoreResult<AccountId> {
+        let currency = self.kernel.settings.currencies.default_currency().code;
+        let (owner, kind) = match (principal.merchant(), principal.role(), principal.user_id()) {
+            (Some(merchant), _, _) => (AccountOwner::Merchant(merchant), AccountKind::Merchant),
+            (None, Some(Role::Customer), Some(user)) => (AccountOwner::User(user), AccountKind::CustomerWallet),
+            (None, Some(Role::Agent), Some(user)) => (AccountOwner::User(user), AccountKind::AgentFloat),
+            _ => return Err(CoreError::not_found("account")),
+        };
+        self.kernel.ensure_account(owner, kind, currency).await
+    }
+
+    /// A CSV statement for a date range, for spreadsheets and accountants.
+    pub async fn statement_csv(
+        &self,
+        principal: &Principal,
+        id: AccountId,
+        filter: &HistoryFilter,
+    ) -> CoreResult<String> {
+        let owned = self.viewable_account(principal, id).await?;
+        let mut query = history_query(owned.account.id, filter, MAX_PAGE);
+        let mut csv = String::from("timestamp,transaction_id,code,direction,amount,currency,reference\r\n");
+        let mut rows = 0usize;
+        loop {
+            let page = self.kernel.store.history(&query).await?;
+            for transfer in &page {
+                let direction = direction_of(owned.account.id, transfer);
+                let amount = quipu_domain::money::Currency::from_code(transfer.currency.as_str())
+                    .map_or_else(|_| transfer.amount.minor().to_string(), |c| c.format_amount(transfer.amount));
+                let signed = if direction == Direction::Debit { format!("-{amount}") } else { amount };
+                csv.push_str(&format!(
+                    "{},{},{},{},{},{},{}\r\n",
+                    rfc3339(transfer.timestamp),
+                    transfer.id,
+                    transfer.code,
+                    direction.as_str(),
+                    signed,
+                    transfer.currency,
+                    csv_field(&transfer.reference)
+                ));
+            }
+            rows += page.len();
+            if rows > MAX_STATEMENT_ROWS {
+                return Err(CoreError::invalid(
+                    "statement_too_large",
+                    "more than 10000 rows; choose a shorter date range",
+                ));
+            }
+            match page.last() {
+                Some(last) if page.len() == usize::try_from(query.limit).unwrap_or(usize::MAX) => {
+                    query.before = Some(last.timestamp)
+                }
+                _ => break,
+            }
+        }
+        Ok(csv)
+    }
+
+    /// A receipt, visible to both sides of the transfer and no one else.
+    pub async fn receipt(&self, principal: &Principal, id: TransferId) -> CoreResult<Receipt> {
+        let store = &self.kernel.store;
+        let transfer = store.transfer(id).await?.ok_or_else(|| CoreError::not_found("transaction"))?;
+        let debit = store.account(transfer.debit_account_id).await?;
+        let credit = store.account(transfer.credit_account_id).await?;
+        let sees = |account: &Option<OwnedAccount>| account.as_ref().is_some_and(|a| principal.can_view(a));
+        let direction = match (sees(&debit), sees(&credit)) {
+            (true, true) => "both",
+            (true, false) => "sent",
+            (false, true) => "received",
+            (false, false) => return Err(CoreError::not_found("transaction")),
+        };
+        Ok(Receipt {
+            from: self.party(debit.as_ref()).await?,
+            to: self.party(credit.as_ref()).await?,
+            transfer,
+            direction,
+        })
+    }
+
+    async fn party(&self, account: Option<&OwnedAccount>) -> CoreResult<Party> {
+        let unknown = || Party { kind: "unknown", name: String::new(), phone: None };
+        let Some(account) = account else { return Ok(unknown()) };
+        let store = &self.kernel.store;
+        Ok(match account.owner {
+            AccountOwner::User(id) => match store.user(id).await? {
+                Some(user) => Party {
+                    kind: if user.role == Role::Agent { "agent" } else { "customer" },
+                    name: user.full_name.clone(),
+                    phone: PhoneNumber::parse(&user.phone).ok().map(|p| p.masked()),
+                },
+                None => unknown(),
+            },
+            AccountOwner::Merchant(id) => match store.merchant(id).await? {
+                Some(merchant) => Party { kind: "merchant", name: merchant.name, phone: None },
+                None => unknown(),
+            },
+            AccountOwner::Card(id) => match store.card(id).await? {
+                Some(card) => Party { kind: "card", name: card.number.masked(), phone: None },
+                None => unknown(),
+            },
+            AccountOwner::System => Party { kind: "network", name: "Quipu network".into(), phone: None },
+        })
+    }
+}
+
+fn history_query(account: AccountId, filter: &HistoryFilter, limit: u32) -> HistoryQuery {
+    HistoryQuery {
+        account,
+        before: filter.before,
+        from: filter.from,
+        to: filter.to,
+        codes: filter.codes.clone(),
+        limit,
+    }
+}
+
+fn direction_of(account: AccountId, transfer: &Transfer) -> Direction {
+    if transfer.debit_account_id == account { Direction::Debit } else { Direction::Credit }
+}
+
+fn history_entry(account: AccountId, transfer: Transfer) -> HistoryEntry {
+    HistoryEntry { direction: direction_of(account, &transfer), transfer }
+}
+
+/// Quotes a CSV field, and defuses spreadsheet formulas in user-written text.
+fn csv_field(text: &str) -> String {
+    let defused = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
+    if defused.contains([',', '"', '\n', '\r']) { format!("\"{}\"", defused.replace('"', "\"\"")) } else { defused }
+}
