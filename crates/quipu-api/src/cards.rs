@@ -8,15 +8,15 @@ use quipu_domain::identity::Pin;
 use quipu_domain::payment::PaymentId;
 
 use crate::AppState;
-use crate::extract::{ApiJson, ApiPath, Caller, IdempotencyKey};
 use crate::handlers::amount;
-use crate::idempotency;
-use crate::problem::{ApiError, Problem};
 use crate::requests::{
     CardBalanceRequest, CardNumberRequest, CardPaymentRequest, CardTopUpRequest, IssueCardRequest, ReplaceCardRequest,
     UnblockCardRequest,
 };
 use crate::views::{CardReplacedView, CardTopUpView, CardView, PaymentView};
+use quipu_http::extract::{ApiJson, ApiPath, Caller, IdempotencyKey};
+use quipu_http::idempotency;
+use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -33,7 +33,7 @@ pub async fn issue(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     let (holder, pin) = <(_, _)>::try_from(body)?;
-    idempotency::once(state, caller, &key, "issue-card", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "issue-card", body, |id| async move {
         let cards = &state.services.cards;
         let card = cards.issue_card(caller, CardId(id.0), body.currency.as_deref(), holder.as_ref(), &pin).await?;
         Ok(CardView::from(&card))
@@ -53,7 +53,7 @@ pub async fn top_up(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     let number = CardNumber::try_from(body)?;
-    idempotency::once(state, caller, &key, "card-top-up", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "card-top-up", body, |id| async move {
         let top_up =
             state.services.cards.top_up_card(caller, id, &number, amount(&body.amount, &body.currency)).await?;
         Ok(CardTopUpView::from(&top_up))
@@ -97,7 +97,7 @@ pub async fn replace(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     let (number, pin) = <(_, _)>::try_from(body)?;
-    idempotency::once(state, caller, &key, "replace-card", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "replace-card", body, |id| async move {
         let replaced = state.services.cards.replace_card(caller, CardId(id.0), &number, &pin).await?;
         Ok(CardReplacedView::from(&replaced))
     })
@@ -127,7 +127,7 @@ pub async fn pay(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     let (number, pin, reference, till) = <(_, _, _, _)>::try_from(body)?;
-    idempotency::once(state, caller, &key, "card-payment", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "card-payment", body, |id| async move {
         let amount = amount(&body.amount, &body.currency);
         let cards = &state.services.cards;
         let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;

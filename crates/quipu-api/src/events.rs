@@ -16,10 +16,10 @@ use quipu_domain::payment::TillLabel;
 use tokio::sync::{OwnedSemaphorePermit, watch};
 
 use crate::AppState;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use crate::problem::{ApiError, Problem};
 use crate::requests::{CreateWebhookRequest, EventStreamParams, PageParams};
 use crate::views::{DeliveryPage, DeliveryView, WebhookCreatedView, WebhookView};
+use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
 

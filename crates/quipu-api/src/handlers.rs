@@ -11,14 +11,14 @@ use quipu_domain::ledger::{AccountId, TransferId};
 use quipu_domain::money::AmountInput;
 
 use crate::AppState;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
-use crate::idempotency;
-use crate::problem::{ApiError, Problem};
 use crate::requests::*;
 use crate::views::{
     AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, ProfileView, ReceiptView,
     SessionView, TransferView, UserView, VerifyView,
 };
+use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
+use quipu_http::idempotency;
+use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -201,7 +201,7 @@ pub async fn p2p(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     let (to, pin, note) = <(_, _, _)>::try_from(body)?;
-    idempotency::once(state, caller, &key, "p2p", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "p2p", body, |id| async move {
         let amount = amount(&body.amount, &body.currency);
         let transfer = state.services.wallet.send_p2p(caller, id, &to, &pin, note.as_ref(), amount).await?;
         Ok(TransferView::from(&transfer))
@@ -222,7 +222,7 @@ pub async fn cash_in(
     let (state, caller, body) = (&state, &caller, &body);
     let customer =
         quipu_domain::identity::PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
-    idempotency::once(state, caller, &key, "cash_in", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "cash_in", body, |id| async move {
         let amount = amount(&body.amount, &body.currency);
         Ok(TransferView::from(&state.services.wallet.cash_in(caller, id, &customer, amount).await?))
     })
@@ -241,7 +241,7 @@ pub async fn cash_out(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     let (customer, pin) = <(_, _)>::try_from(body)?;
-    idempotency::once(state, caller, &key, "cash_out", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "cash_out", body, |id| async move {
         let amount = amount(&body.amount, &body.currency);
         Ok(TransferView::from(&state.services.wallet.cash_out(caller, id, &customer, &pin, amount).await?))
     })
@@ -282,7 +282,7 @@ pub async fn issue(
     ApiJson(body): ApiJson<FloatRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(state, caller, &key, "issuance", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "issuance", body, |id| async move {
         let amount = amount(&body.amount, &body.currency);
         Ok(TransferView::from(&state.services.wallet.issue(caller, id, UserId(body.agent_id), amount).await?))
     })
@@ -299,7 +299,7 @@ pub async fn redeem(
     ApiJson(body): ApiJson<FloatRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(state, caller, &key, "redemption", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "redemption", body, |id| async move {
         let amount = amount(&body.amount, &body.currency);
         Ok(TransferView::from(&state.services.wallet.redeem(caller, id, UserId(body.agent_id), amount).await?))
     })

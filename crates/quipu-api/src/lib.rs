@@ -7,54 +7,29 @@
 
 pub mod cards;
 pub mod events;
-pub mod extract;
 pub mod handlers;
-pub mod idempotency;
 pub mod merchant_qr;
 pub mod openapi;
 pub mod payments;
-pub mod problem;
-pub mod rate_limit;
 pub mod receipts;
 pub mod requests;
 pub mod views;
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{Method, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::FromRef;
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::{delete, get, post, put};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use quipu_core::Services;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use quipu_http::{Http, HttpSettings, problem, rate_limit};
 use utoipa::OpenApi;
 
-/// Largest request body: every Quipu request is a small JSON object.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
-/// Longest a request may take before the client gets 408 and should retry with the same key.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Live event streams one process serves at once; each holds a connection open.
 pub const MAX_EVENT_STREAMS: usize = 1000;
-
-/// What only the HTTP layer tunes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpSettings {
-    /// Logins and registrations (and card balance checks) per client address per minute; 0 turns the limit off.
-    pub auth_requests_per_minute: u32,
-    /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy you run).
-    pub trust_forwarded_for: bool,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self { auth_requests_per_minute: 30, trust_forwarded_for: false }
-    }
-}
 
 /// What a payment's and a refund's events carry: exactly what the API shows for them.
 pub struct JsonDocuments;
@@ -72,11 +47,9 @@ impl quipu_core::PaymentDocuments for JsonDocuments {
 #[derive(Clone)]
 pub struct AppState {
     pub services: Arc<Services>,
-    pub http: HttpSettings,
+    /// What the web pages share with the API: the caller, idempotency, rate limits.
+    pub http: Http,
     pub metrics: Option<PrometheusHandle>,
-    /// Requests currently running, by (caller, Idempotency-Key).
-    pub in_flight: Arc<idempotency::InFlight>,
-    pub rate_limiter: Arc<rate_limit::RateLimiter>,
     pub event_streams: Arc<tokio::sync::Semaphore>,
     /// Set when the server starts shutting down: live streams end, so the graceful shutdown is not held open.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
@@ -85,14 +58,18 @@ pub struct AppState {
 impl AppState {
     pub fn new(services: Arc<Services>, http: HttpSettings, metrics: Option<PrometheusHandle>) -> Self {
         Self {
+            http: Http::new(services.clone(), http),
             services,
-            http,
             metrics,
-            in_flight: Arc::default(),
-            rate_limiter: Arc::default(),
             event_streams: Arc::new(tokio::sync::Semaphore::new(MAX_EVENT_STREAMS)),
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
+    }
+}
+
+impl FromRef<AppState> for Http {
+    fn from_ref(state: &AppState) -> Self {
+        state.http.clone()
     }
 }
 
@@ -142,7 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/register", post(handlers::register))
         .route("/auth/login", post(handlers::login))
         .route("/cards/balance", post(cards::balance))
-        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit_by_address));
+        .route_layer(middleware::from_fn_with_state(state.http.clone(), rate_limit::limit_by_address));
     let api = Router::new()
         .merge(unauthenticated)
         .route("/openapi.json", get(|| async { axum::Json(openapi::ApiDoc::openapi()) }))
@@ -204,7 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/{id}/receipt.html", get(receipts::receipt_html))
         .route("/merchant/summary", get(receipts::summary))
         .route("/operator/customers/{id}/tier", put(receipts::set_tier));
-    Router::new()
+    let router = Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
@@ -216,46 +193,6 @@ pub fn router(state: AppState) -> Router {
                 "method_not_allowed",
                 "this endpoint does not take that method",
             )
-        })
-        .layer(middleware::from_fn_with_state(state.clone(), durable_answers))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(middleware::from_fn(record_request))
-        // Logs method, path and status; never headers or bodies (tokens, PINs).
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
-}
-
-/// Answers a request that may have written only once what it wrote is
-/// durable: writes commit without waiting for the disk, and the ledger
-/// writer's barrier makes them durable together with the next batch (see
-/// `LedgerStore::sync`), so a request costs no fsync of its own. Reads (GET, HEAD)
-/// write nothing and are answered at once.
-async fn durable_answers(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let response = next.run(request).await;
-    if !writes {
-        return response;
-    }
-    match state.services.kernel.ledger.durable().await {
-        Ok(()) => response,
-        Err(error) => problem::ApiError::from(error).into_response(),
-    }
-}
-
-/// Counts requests and their latency per route template (never per raw path,
-/// which would put ids into metric labels).
-async fn record_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("quipu_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("quipu_http_request_duration_seconds", "method" => method, "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
+        });
+    quipu_http::common_layers(router, state.http.clone()).with_state(state)
 }

@@ -12,14 +12,14 @@ use quipu_domain::payment::{PaymentId, PaymentRequestId, TillLabel};
 use serde::Serialize;
 
 use crate::AppState;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
 use crate::handlers::amount;
-use crate::idempotency;
-use crate::problem::{ApiError, Problem};
 use crate::requests::{
     MerchantProfileRequest, MerchantQrParams, PayQrRequest, PaymentRequestRequest, QrImageParams, ScanRequest,
 };
 use crate::views::{MerchantQrView, PaymentRequestView, PaymentView, ScannedMerchantView};
+use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
+use quipu_http::idempotency;
+use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -49,7 +49,7 @@ pub async fn create_payment_request(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     let (reference, till) = <(_, _)>::try_from(body)?;
-    idempotency::once(state, caller, &key, "payment-request", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "payment-request", body, |id| async move {
         let amount = amount(&body.amount, &body.currency);
         let id = PaymentRequestId(id.0);
         let qrs = &state.services.merchant_qr;
@@ -98,7 +98,7 @@ pub async fn pay(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     let pin = Pin::try_from(body)?;
-    idempotency::once(state, caller, &key, "pay-qr", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "pay-qr", body, |id| async move {
         let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
         let qrs = &state.services.merchant_qr;
         let payment = qrs.pay_merchant_qr(caller, PaymentId(id.0), &body.payload, amount, &pin).await?;

@@ -8,15 +8,15 @@ use quipu_domain::identity::MerchantId;
 use quipu_domain::payment::{DeviceId, PaymentId, RefundId};
 
 use crate::AppState;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
 use crate::handlers::amount;
-use crate::idempotency;
-use crate::problem::{ApiError, Problem};
 use crate::requests::{
     ApproveRequest, ChargeRequest, EnrollDeviceRequest, MerchantFeeRequest, PageParams, RefundPolicyRequest,
     RefundRequest,
 };
 use crate::views::{DeviceView, EnrolledDeviceView, PaymentPage, PaymentView, RefundView};
+use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
+use quipu_http::idempotency;
+use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -87,7 +87,7 @@ pub async fn charge(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     let (reference, till) = <(_, _)>::try_from(body)?;
-    idempotency::once(state, caller, &key, "charge", body, |id| async move {
+    idempotency::once(&state.http, caller, &key, "charge", body, |id| async move {
         let amount = amount(&body.amount, &body.currency);
         let payments = &state.services.payments;
         let payment = payments.charge_code(caller, PaymentId(id.0), &body.code, amount, reference, till).await?;
@@ -158,7 +158,7 @@ pub async fn refund(
     let (state, caller, body) = (&state, &caller, &body);
     let route = format!("refund:{id}");
     let reason = Option::try_from(body)?;
-    idempotency::once(state, caller, &key, &route, body, |refund_id| async move {
+    idempotency::once(&state.http, caller, &key, &route, body, |refund_id| async move {
         let amount = body
             .amount
             .as_deref()

@@ -9,10 +9,10 @@ use quipu_domain::limits::CustomerTier;
 use quipu_domain::payment::PaymentId;
 
 use crate::AppState;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use crate::problem::{ApiError, Problem};
 use crate::requests::{CustomerTierRequest, SummaryParams};
 use crate::views::{MerchantSummaryView, PaymentReceiptView};
+use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
 

@@ -58,6 +58,7 @@ pub struct Kernel {
     events_written: Notify,
     /// Account ids by (owner, kind, currency); see [`Kernel::ensure_account`].
     account_ids: AccountIds,
+    ids: random::Ids,
 }
 
 /// Account ids already looked up. Bounded: past [`AccountIds::MAX`] entries
@@ -106,6 +107,7 @@ impl Kernel {
             hasher,
             events_written: Notify::new(),
             account_ids: AccountIds::default(),
+            ids: random::Ids::default(),
         });
         for currency in kernel.settings.currencies.iter() {
             for kind in [AccountKind::Issuance, AccountKind::FeeIncome] {
@@ -119,9 +121,9 @@ impl Kernel {
         self.clock.now()
     }
 
-    /// A new server-minted id (UUIDv7).
+    /// A new server-minted id (UUIDv7), greater than every id this process minted before.
     pub fn new_id(&self) -> Uuid {
-        random::new_id(self.clock.as_ref(), self.random.as_ref())
+        self.ids.next(self.clock.as_ref(), self.random.as_ref())
     }
 
     /// Tells this process's live streams and webhook sender that an event was written.

@@ -66,23 +66,73 @@ pub fn in_range(random: &dyn Random, range: std::ops::RangeInclusive<u32>) -> u3
     rand::Rng::gen_range(&mut Draw(random), range)
 }
 
-/// A new server-minted id: a UUIDv7 from the injected clock and randomness,
-/// so ids sort by when they were made.
-pub fn new_id(clock: &dyn Clock, random: &dyn Random) -> Uuid {
-    let millis = u64::try_from(clock.now().0 / 1_000).unwrap_or(0);
-    uuid::Builder::from_unix_timestamp_millis(millis, &bytes::<10>(random)).into_uuid()
+/// Mints server ids: UUIDv7s from the injected clock and randomness that
+/// increase strictly within a process, even within one millisecond (as
+/// `Uuid::now_v7` does), so records made one after another, such as a
+/// merchant's accounts in currency order, sort in the order they were made.
+#[derive(Debug, Default)]
+pub struct Ids {
+    last: std::sync::Mutex<u128>,
+}
+
+/// The 62 random bits at the end of a UUIDv7, which a repeat within one
+/// millisecond counts up from.
+const COUNTER_BITS: u128 = (1 << 62) - 1;
+
+impl Ids {
+    pub fn next(&self, clock: &dyn Clock, random: &dyn Random) -> Uuid {
+        let millis = u64::try_from(clock.now().0 / 1_000).unwrap_or(0);
+        let fresh = v7(millis, random);
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let id = if fresh > *last {
+            fresh
+        } else if *last & COUNTER_BITS != COUNTER_BITS {
+            *last + 1
+        } else {
+            // The counter ran out within one millisecond: borrow the next one, as uuid's ContextV7 does.
+            let last_millis = u64::try_from(*last >> 80).unwrap_or(u64::MAX);
+            v7(last_millis.saturating_add(1), random)
+        };
+        *last = id;
+        Uuid::from_u128(id)
+    }
+}
+
+fn v7(millis: u64, random: &dyn Random) -> u128 {
+    uuid::Builder::from_unix_timestamp_millis(millis, &bytes::<10>(random)).into_uuid().as_u128()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::SystemClock;
 
     #[test]
-    fn ids_are_version_7_and_distinct() {
-        let (a, b) = (new_id(&SystemClock, &OsRandom), new_id(&SystemClock, &OsRandom));
-        assert_eq!(a.get_version_num(), 7);
-        assert_ne!(a, b);
+    fn ids_are_version_7_and_increase_within_a_millisecond() {
+        let ids = Ids::default();
+        let clock = crate::clock::OffsetClock::default();
+        let minted: Vec<Uuid> = (0..1_000).map(|_| ids.next(&clock, &OsRandom)).collect();
+        assert!(minted.iter().all(|id| id.get_version_num() == 7));
+        assert!(minted.windows(2).all(|pair| pair[0] < pair[1]), "ids increase strictly");
         assert!(in_range(&OsRandom, 1..=9) >= 1);
+    }
+
+    struct Epoch;
+
+    impl Clock for Epoch {
+        fn now(&self) -> quipu_domain::Timestamp {
+            quipu_domain::Timestamp(0)
+        }
+    }
+
+    #[test]
+    fn a_spent_counter_moves_to_the_next_millisecond() {
+        let ids = Ids::default();
+        let spent = uuid::Builder::from_unix_timestamp_millis(5_000, &[0xff; 10]).into_uuid().as_u128();
+        assert_eq!(spent & COUNTER_BITS, COUNTER_BITS);
+        *ids.last.lock().unwrap() = spent;
+        let id = ids.next(&Epoch, &OsRandom);
+        assert_eq!(id.as_u128() >> 80, 5_001, "the next millisecond");
+        assert_eq!(id.get_version_num(), 7);
+        assert!(id.as_u128() > spent);
     }
 }

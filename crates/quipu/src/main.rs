@@ -1,4 +1,8 @@
-//! `quipu`: one binary for the whole network.
+//! `quipu`: one binary for the whole network. A command line over
+//! `quipu-server` (serve, demo, verify, admin, backup), `quipu-bench` and the
+//! payment-code tools in [`qr`].
+
+mod qr;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -6,12 +10,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use quipu::Fallible;
-use quipu::app::{Server, Setup, open_store, shutdown_signal};
-use quipu::config::{Config, Overrides, StorageConfig};
 use quipu_core::Services;
 use quipu_core::identity::NewLogin;
 use quipu_domain::identity::{DisplayName, Password, PhoneNumber, Role};
+use quipu_server::Fallible;
+use quipu_server::app::{Server, Setup, open_store, shutdown_signal};
+use quipu_server::config::{Config, Overrides, StorageConfig};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -220,7 +224,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
                 (Some(dir), _) => dir.clone(),
                 _ => PathBuf::from("./quipu-demo"),
             };
-            quipu::demo::fresh_directory(&dir)?;
+            quipu_server::demo::fresh_directory(&dir)?;
             config.storage = StorageConfig::Sqlite { data_dir: dir, explicit: true };
             run_demo(config).await
         }
@@ -235,9 +239,9 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
 /// Runs every benchmark scenario; fails if any run leaves the ledger inconsistent, or an HTTP run miscounts.
 async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCode> {
     let mut options = if args.smoke {
-        quipu::bench::BenchOptions::smoke(postgres_url)
+        quipu_bench::BenchOptions::smoke(postgres_url)
     } else {
-        quipu::bench::BenchOptions {
+        quipu_bench::BenchOptions {
             payments: args.payments,
             naive_payments: args.naive_payments,
             customers: args.customers,
@@ -245,7 +249,7 @@ async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCo
             concurrency: args.concurrency,
             max_batch: args.max_batch,
             postgres_url,
-            http: Some(quipu::bench_http::HttpOptions {
+            http: Some(quipu_bench::http::HttpOptions {
                 charge_rates: args.http_rates,
                 p2p_rates: args.http_p2p_rates,
                 seconds: args.http_seconds,
@@ -261,8 +265,8 @@ async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCo
     if let Some(http) = &options.http {
         http.validate()?;
     }
-    let report = quipu::bench::run(&options, &args.scratch).await?;
-    println!("{}", quipu::bench::table(&report));
+    let report = quipu_bench::run(&options, &args.scratch).await?;
+    println!("{}", quipu_bench::table(&report));
     std::fs::write(&args.json, serde_json::to_vec_pretty(&report)?)?;
     eprintln!("wrote {}", args.json.display());
     if report.all_clean() {
@@ -276,13 +280,13 @@ async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCo
 /// The payment-code tools touch no database.
 fn qr(command: QrCommand) -> Fallible<ExitCode> {
     match command {
-        QrCommand::Decode { payload } => println!("{}", quipu::qr::decode(&quipu::qr::payload_argument(&payload)?)?),
-        QrCommand::Encode => quipu::qr::print_payload(&quipu::qr::encode(&quipu::qr::read_stdin_bounded()?)?)?,
+        QrCommand::Decode { payload } => println!("{}", qr::decode(&qr::payload_argument(&payload)?)?),
+        QrCommand::Encode => qr::print_payload(&qr::encode(&qr::read_stdin_bounded()?)?)?,
         QrCommand::Code { secret, device_ref, slot } => {
-            println!("{}", quipu::qr::current_code(&secret, device_ref, slot)?)
+            println!("{}", qr::current_code(&secret, device_ref, slot)?)
         }
         QrCommand::Render { payload, output, barcode } => {
-            quipu::qr::render(&quipu::qr::payload_argument(&payload)?, &output, barcode)?;
+            qr::render(&qr::payload_argument(&payload)?, &output, barcode)?;
             eprintln!("wrote {}", output.display());
         }
     }
@@ -307,8 +311,8 @@ async fn run_demo(config: Config) -> Fallible<ExitCode> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let server = Server::start(store, Setup::production(config.settings, config.http), listener).await?;
-    let logins = quipu::demo::seed(&server.services).await?;
-    quipu::demo::print_logins(server.addr, &logins);
+    let logins = quipu_server::demo::seed(&server.services).await?;
+    quipu_server::demo::print_logins(server.addr, &logins);
     shutdown_signal().await;
     server.stop().await?;
     Ok(ExitCode::SUCCESS)

@@ -7,7 +7,7 @@ use std::path::Path;
 use quipu_codes::render::{self, ImageFormat};
 use quipu_codes::scan::{self, Scanned};
 
-use crate::Fallible;
+use quipu_server::Fallible;
 
 /// The most JSON `qr encode` reads: a QR symbol's payload tree is a few kilobytes at most.
 const MAX_JSON_BYTES: u64 = 256 * 1024;

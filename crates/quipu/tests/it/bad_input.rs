@@ -1,21 +1,41 @@
 //! Hostile and mistaken input: each gets a clear problem+json error with the
 //! right status, and nothing moves (balances and the ledger checks prove it).
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::harness::on_each_backend;
+use crate::harness::{Person, TestApp, on_each_backend};
+
+/// An agent, Amina with 20.00 and Bruno with nothing: a story where nothing may move.
+async fn two_customers(app: &TestApp, n: u32) -> (Person, Person) {
+    let operator = app.operator().await;
+    let agent = app.agent(&operator, &format!("+1555000{:04}", 3100 + n), "100.00").await;
+    let amina = app.customer(&format!("+1555000{:04}", 4700 + 2 * n)).await;
+    let bruno = app.customer(&format!("+1555000{:04}", 4701 + 2 * n)).await;
+    app.cash_in(&agent, &amina.phone, "20.00").await;
+    (amina, bruno)
+}
+
+/// Posts each body as a P2P transfer from Amina and checks its status and code.
+async fn refused_transfers(app: &TestApp, amina: &Person, cases: Vec<(Value, u16, &str)>) {
+    for (index, (body, status, code)) in cases.into_iter().enumerate() {
+        let (got, problem) = app.post_key("/transfers/p2p", &amina.token, &format!("bad-{index}"), body.clone()).await;
+        assert_eq!((got, problem["code"].as_str().unwrap()), (status, code), "case {index}: {body} -> {problem}");
+    }
+}
+
+async fn nothing_moved(app: &TestApp, amina: &Person, bruno: &Person) {
+    assert_eq!(app.balance(amina).await, 2000, "nothing moved");
+    assert_eq!(app.balance(bruno).await, 0, "nothing moved");
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn malformed_requests_are_refused_and_nothing_moves() {
+async fn malformed_amounts_and_currencies_are_refused() {
     on_each_backend(async |app| {
-        let operator = app.operator().await;
-        let agent = app.agent(&operator, "+15550003001", "100.00").await;
-        let amina = app.customer("+15550004001").await;
-        let bruno = app.customer("+15550004002").await;
-        app.cash_in(&agent, &amina.phone, "20.00").await;
-
-        let p2p = |amount: serde_json::Value| json!({"to_phone": bruno.phone, "amount": amount, "pin": "1234"});
-        let cases = [
+        let (amina, bruno) = two_customers(app, 1).await;
+        let p2p = |amount: Value| json!({"to_phone": bruno.phone, "amount": amount, "pin": "1234"});
+        let in_currency =
+            |code: &str| json!({"to_phone": bruno.phone, "amount": "1.00", "currency": code, "pin": "1234"});
+        let cases = vec![
             (p2p(json!("0")), 400, "amount_not_positive"),
             (p2p(json!("0.00")), 400, "amount_not_positive"),
             (p2p(json!("-5.00")), 400, "amount_not_positive"),
@@ -24,31 +44,38 @@ async fn malformed_requests_are_refused_and_nothing_moves() {
             (p2p(json!("1e3")), 400, "invalid_amount"),
             (p2p(json!(12.5)), 400, "invalid_body"),
             (p2p(json!("")), 400, "invalid_amount"),
-            (
-                json!({"to_phone": bruno.phone, "amount": "1.00", "currency": "XYZ", "pin": "1234"}),
-                400,
-                "unknown_currency",
-            ),
-            (
-                json!({"to_phone": bruno.phone, "amount": "1.00", "currency": "GBP", "pin": "1234"}),
-                400,
-                "unknown_currency",
-            ),
+            (in_currency("XYZ"), 400, "unknown_currency"),
+            (in_currency("GBP"), 400, "unknown_currency"),
+            (p2p(json!("20.01")), 422, "insufficient_funds"),
+        ];
+        refused_transfers(app, &amina, cases).await;
+        nothing_moved(app, &amina, &bruno).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_to_the_wrong_person_or_with_a_malformed_pin_are_refused() {
+    on_each_backend(async |app| {
+        let (amina, bruno) = two_customers(app, 2).await;
+        let cases = vec![
             (json!({"to_phone": bruno.phone, "amount": "1.00"}), 400, "invalid_body"),
             (json!({"to_phone": bruno.phone, "amount": "1.00", "pin": "1234", "extra": 1}), 400, "invalid_body"),
             (json!({"to_phone": "not a phone", "amount": "1.00", "pin": "1234"}), 400, "invalid_phone"),
             (json!({"to_phone": "+15559999999", "amount": "1.00", "pin": "1234"}), 404, "recipient_not_found"),
             (json!({"to_phone": amina.phone, "amount": "1.00", "pin": "1234"}), 400, "same_account"),
             (json!({"to_phone": bruno.phone, "amount": "1.00", "pin": "12"}), 400, "invalid_pin_format"),
-            (p2p(json!("20.01")), 422, "insufficient_funds"),
         ];
-        for (index, (body, status, code)) in cases.into_iter().enumerate() {
-            let (got, problem) =
-                app.post_key("/transfers/p2p", &amina.token, &format!("bad-{index}"), body.clone()).await;
-            assert_eq!((got, problem["code"].as_str().unwrap()), (status, code), "case {index}: {body} -> {problem}");
-        }
+        refused_transfers(app, &amina, cases).await;
+        nothing_moved(app, &amina, &bruno).await;
+    })
+    .await;
+}
 
-        // Not JSON at all, the wrong content type, an oversized body, no idempotency key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_that_are_not_json_too_large_or_without_a_key_are_refused() {
+    on_each_backend(async |app| {
+        let (amina, bruno) = two_customers(app, 3).await;
         let raw = |body: String, content_type: &'static str| {
             app.client
                 .post(format!("{}/transfers/p2p", app.api))
@@ -59,7 +86,7 @@ async fn malformed_requests_are_refused_and_nothing_moves() {
         };
         let response = raw("{\"to_phone\": ".into(), "application/json").send().await.unwrap();
         assert_eq!(response.status(), 400);
-        assert_eq!(response.json::<serde_json::Value>().await.unwrap()["code"], "malformed_json");
+        assert_eq!(response.json::<Value>().await.unwrap()["code"], "malformed_json");
         let response = raw("{}".into(), "text/plain").send().await.unwrap();
         assert_eq!(response.status(), 415);
         let huge = format!("{{\"to_phone\": \"{}\", \"amount\": \"1.00\", \"pin\": \"1234\"}}", "9".repeat(64 * 1024));
@@ -74,33 +101,36 @@ async fn malformed_requests_are_refused_and_nothing_moves() {
             .await
             .unwrap();
         assert_eq!(response.status(), 413);
-        assert_eq!(response.json::<serde_json::Value>().await.unwrap()["code"], "body_too_large");
+        assert_eq!(response.json::<Value>().await.unwrap()["code"], "body_too_large");
+        let transfer = json!({"to_phone": bruno.phone, "amount": "1.00", "pin": "1234"});
         let (status, problem) = app
-            .request(reqwest::Method::POST, "/transfers/p2p", Some(&amina.token), None, Some(p2p(json!("1.00"))))
+            .request(reqwest::Method::POST, "/transfers/p2p", Some(&amina.token), None, Some(transfer.clone()))
             .await;
         assert_eq!((status, problem["code"].as_str().unwrap()), (400, "idempotency_key_required"));
-        let (status, _) = app.post_key("/transfers/p2p", &amina.token, "spaces are bad", p2p(json!("1.00"))).await;
-        assert_eq!(status, 400);
+        let (status, problem) = app.post_key("/transfers/p2p", &amina.token, "spaces are bad", transfer).await;
+        assert_eq!((status, problem["code"].as_str().unwrap()), (400, "idempotency_key_required"));
+        nothing_moved(app, &amina, &bruno).await;
+    })
+    .await;
+}
 
-        // Unknown routes and methods are problems too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_routes_methods_paths_and_queries_are_problems() {
+    on_each_backend(async |app| {
+        let amina = app.customer("+15550004801").await;
         let (status, problem) = app.get("/no/such/thing", &amina.token).await;
         assert_eq!((status, problem["code"].as_str().unwrap()), (404, "not_found"));
-        let (status, _) = app.request(reqwest::Method::DELETE, "/me", Some(&amina.token), None, None).await;
-        assert_eq!(status, 405);
+        let (status, problem) = app.request(reqwest::Method::DELETE, "/me", Some(&amina.token), None, None).await;
+        assert_eq!((status, problem["code"].as_str().unwrap()), (405, "method_not_allowed"));
         let (status, problem) = app.get("/accounts/not-a-uuid", &amina.token).await;
         assert_eq!((status, problem["code"].as_str().unwrap()), (400, "invalid_path"));
-        let (status, problem) =
-            app.get(&format!("/accounts/{}/transactions?limit=0", amina.account), &amina.token).await;
-        assert_eq!((status, problem["code"].as_str().unwrap()), (400, "invalid_limit"));
-        let (status, problem) =
-            app.get(&format!("/accounts/{}/transactions?from=yesterday", amina.account), &amina.token).await;
-        assert_eq!((status, problem["code"].as_str().unwrap()), (400, "invalid_date"));
-        let (status, problem) =
-            app.get(&format!("/accounts/{}/transactions?kind=bribe", amina.account), &amina.token).await;
-        assert_eq!((status, problem["code"].as_str().unwrap()), (400, "invalid_kind"));
-
-        assert_eq!(app.balance(&amina).await, 2000, "nothing moved");
-        assert_eq!(app.balance(&bruno).await, 0, "nothing moved");
+        let history = format!("/accounts/{}/transactions", amina.account);
+        for (query, code) in
+            [("limit=0", "invalid_limit"), ("from=yesterday", "invalid_date"), ("kind=bribe", "invalid_kind")]
+        {
+            let (status, problem) = app.get(&format!("{history}?{query}"), &amina.token).await;
+            assert_eq!((status, problem["code"].as_str().unwrap()), (400, code), "{query}");
+        }
     })
     .await;
 }
@@ -226,7 +256,7 @@ async fn a_burst_of_parallel_guesses_gets_no_more_tries_than_one_at_a_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn frozen_accounts_limits_sessions_and_login_lockout() {
+async fn frozen_accounts_move_nothing_in_or_out() {
     on_each_backend(async |app| {
         let operator = app.operator().await;
         let agent = app.agent(&operator, "+15550003003", "100.00").await;
@@ -256,8 +286,15 @@ async fn frozen_accounts_limits_sessions_and_login_lockout() {
         assert_eq!(status, 200);
         let (status, _) = app.post_key("/transfers/p2p", &amina.token, "frozen-1", send).await;
         assert_eq!(status, 201, "the same key works once unfrozen: failures are not stored");
+    })
+    .await;
+}
 
-        // Expired and bogus tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bogus_logged_out_and_expired_tokens_are_refused() {
+    on_each_backend(async |app| {
+        let amina = app.customer("+15550004303").await;
+        let bruno = app.customer("+15550004304").await;
         for token in ["qps_0000", "garbage", "qpk_nope.nope"] {
             let (status, _) = app.get("/me", token).await;
             assert_eq!(status, 401);
@@ -271,7 +308,14 @@ async fn frozen_accounts_limits_sessions_and_login_lockout() {
         app.clock.advance_seconds(8 * 24 * 3600);
         let (status, problem) = app.get("/me", &amina.token).await;
         assert_eq!((status, problem["code"].as_str().unwrap()), (401, "session_expired"));
+    })
+    .await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_lock_after_ten_wrong_passwords() {
+    on_each_backend(async |app| {
+        let amina = app.customer("+15550004305").await;
         // Login lockout after ten wrong passwords; the right one is refused while locked.
         for _ in 0..9 {
             let (status, problem) =
@@ -318,19 +362,20 @@ async fn per_transfer_limits_name_the_limit() {
 async fn logins_are_limited_per_address() {
     let mut config = crate::harness::test_config();
     config.http.auth_requests_per_minute = 5;
-    let app = crate::harness::TestApp::start(crate::harness::Backend::Sqlite, config).await;
-    let login = json!({"phone": "+15550004601", "password": "not-the-password"});
-    for _ in 0..5 {
-        let (status, _) = app.post("/auth/login", None, login.clone()).await;
-        assert_eq!(status, 401);
-    }
-    let response = app.client.post(format!("{}/auth/login", app.api)).json(&login).send().await.unwrap();
-    assert_eq!(response.status(), 429);
-    assert!(response.headers().contains_key("retry-after"));
-    let problem: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(problem["code"], "rate_limited");
-    app.clock.advance_seconds(60);
-    let (status, _) = app.post("/auth/login", None, login).await;
-    assert_eq!(status, 401, "the bucket refills");
-    app.finish().await;
+    crate::harness::on_each_backend_with(config, async |app| {
+        let login = json!({"phone": "+15550004601", "password": "not-the-password"});
+        for _ in 0..5 {
+            let (status, _) = app.post("/auth/login", None, login.clone()).await;
+            assert_eq!(status, 401);
+        }
+        let response = app.client.post(format!("{}/auth/login", app.api)).json(&login).send().await.unwrap();
+        assert_eq!(response.status(), 429);
+        assert!(response.headers().contains_key("retry-after"));
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], "rate_limited");
+        app.clock.advance_seconds(60);
+        let (status, _) = app.post("/auth/login", None, login).await;
+        assert_eq!(status, 401, "the bucket refills");
+    })
+    .await;
 }

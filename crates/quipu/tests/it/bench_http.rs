@@ -2,8 +2,8 @@
 //! It times nothing here: it proves the instrument counts right, with real
 //! authentication, production settings and a clean ledger after each run.
 
-use quipu::bench::BenchOptions;
-use quipu::bench_http::{HttpKind, HttpOptions};
+use quipu_bench::BenchOptions;
+use quipu_bench::http::{HttpKind, HttpOptions};
 
 use crate::harness::{Backend, backends, postgres_url, quipu_binary};
 
@@ -29,7 +29,7 @@ async fn every_http_request_is_answered_and_matches_the_store() {
         postgres_url: postgres.clone(),
         http: Some(http.clone()),
     };
-    let results = quipu::bench_http::run(&http, &options, scratch.path()).await.unwrap();
+    let results = quipu_bench::http::run(&http, &options, scratch.path()).await.unwrap();
 
     let mut backends = vec!["sqlite"];
     if postgres.is_some() {

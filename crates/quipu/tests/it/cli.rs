@@ -46,7 +46,7 @@ async fn seed(services: &Services) {
 async fn tamper(storage: &Storage, statement: &str) {
     match (&storage.sqlite_dir, &storage.postgres) {
         (Some(dir), _) => {
-            let url = format!("sqlite://{}", dir.path().join(quipu::app::SQLITE_FILE).display());
+            let url = format!("sqlite://{}", dir.path().join(quipu_server::app::SQLITE_FILE).display());
             let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
             sqlx::query(statement).execute(&pool).await.unwrap();
             pool.close().await;
@@ -143,7 +143,7 @@ async fn backup_makes_a_consistent_copy_and_data_dirs_are_never_guessed() {
     let (services, background) = start_services(storage.store.clone(), Arc::new(SystemClock)).await;
     seed(&services).await;
     let copy_dir = tempfile::tempdir().unwrap();
-    let copy = copy_dir.path().join(quipu::app::SQLITE_FILE);
+    let copy = copy_dir.path().join(quipu_server::app::SQLITE_FILE);
     // Online: the services are still running.
     let (ok, stdout, stderr) =
         run_quipu(&[storage.cli_args(), vec!["backup".into(), copy.display().to_string()]].concat(), &[]);
@@ -176,6 +176,9 @@ async fn backup_makes_a_consistent_copy_and_data_dirs_are_never_guessed() {
     storage.assert_ledger_clean().await;
 }
 
+/// Transfers the SIGTERM test waits to see acknowledged before it stops the server.
+const MIN_ACKNOWLEDGED: usize = 3;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
@@ -184,7 +187,7 @@ async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
     let args =
         vec!["--config".to_owned(), config_file(dir.path()), "--data-dir".to_owned(), data.display().to_string()];
     {
-        let store = Arc::new(quipu_store_sqlite::open(&data.join(quipu::app::SQLITE_FILE), 2).await.unwrap());
+        let store = Arc::new(quipu_store_sqlite::open(&data.join(quipu_server::app::SQLITE_FILE), 2).await.unwrap());
         let (services, background) = start_services(store.clone(), Arc::new(SystemClock)).await;
         seed(&services).await;
         register(&services, "+15550010003", "Second").await;
@@ -215,11 +218,14 @@ async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let token = token.expect("server up");
+    // Transfers keep arriving for a while; SIGTERM comes once a few are acknowledged, so it
+    // always lands in the middle of traffic, never before it or after it.
+    let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for n in 0..60 {
-        let (client, api, token) = (client.clone(), api.clone(), token.clone());
+        let (client, api, token, answered) = (client.clone(), api.clone(), token.clone(), answered.clone());
         tasks.push(tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(n * 3)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(n * 10)).await;
             let response = client
                 .post(format!("{api}/transfers/p2p"))
                 .bearer_auth(token)
@@ -227,15 +233,24 @@ async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
                 .json(&json!({"to_phone": "+15550010003", "amount": "0.10", "pin": "1234"}))
                 .send()
                 .await;
-            match response {
+            let id = match response {
                 Ok(response) if response.status() == 201 => {
                     response.json::<serde_json::Value>().await.ok().and_then(|b| b["id"].as_str().map(str::to_owned))
                 }
                 _ => None,
+            };
+            if id.is_some() {
+                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
+            id
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    let started = std::time::Instant::now();
+    while answered.load(std::sync::atomic::Ordering::SeqCst) < MIN_ACKNOWLEDGED
+        && started.elapsed() < std::time::Duration::from_secs(30)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let mut acknowledged = Vec::new();
     for task in tasks {
@@ -243,8 +258,14 @@ async fn sigterm_finishes_in_flight_transfers_and_loses_nothing_acknowledged() {
             acknowledged.push(id);
         }
     }
+    assert!(
+        acknowledged.len() >= MIN_ACKNOWLEDGED,
+        "only {} transfers were acknowledged: the test proved nothing about in-flight work",
+        acknowledged.len()
+    );
+    assert!(acknowledged.len() < 60, "every transfer was answered: SIGTERM came after the traffic, not during it");
     assert!(child.wait().unwrap().success(), "graceful exit");
-    let store = quipu_store_sqlite::open(&data.join(quipu::app::SQLITE_FILE), 1).await.unwrap();
+    let store = quipu_store_sqlite::open(&data.join(quipu_server::app::SQLITE_FILE), 1).await.unwrap();
     for id in &acknowledged {
         let id = TransferId(id.parse().unwrap());
         assert!(

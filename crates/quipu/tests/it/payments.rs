@@ -76,16 +76,14 @@ impl Phone {
     }
 
     fn code_at(&self, app: &TestApp, seconds_from_now: i64, slot: u8) -> String {
-        let now = app.clock_now_seconds() + seconds_from_now;
+        let now = clock_now_seconds(app) + seconds_from_now;
         numeric::generate(&self.secret, self.device_ref, now, slot).unwrap().to_digits().unwrap()
     }
 }
 
-impl TestApp {
-    fn clock_now_seconds(&self) -> i64 {
-        use quipu_core::Clock;
-        self.clock.now().0 / 1_000_000
-    }
+fn clock_now_seconds(app: &TestApp) -> i64 {
+    use quipu_core::Clock;
+    app.clock.now().0 / 1_000_000
 }
 
 async fn charge(app: &TestApp, till: &str, key: &str, code: &str, amount: &str) -> (u16, Value) {

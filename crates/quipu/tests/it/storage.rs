@@ -198,3 +198,26 @@ async fn both_migration_sets_build_the_same_schema() {
     postgres.close().await;
     database.drop_database().await;
 }
+
+/// A story that panics never reaches `finish`; its PostgreSQL database must not outlive it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_story_leaves_no_database_behind() {
+    if !backends().contains(&TestBackend::Postgres) {
+        return;
+    }
+    // The story runs on its own thread and runtime so its panic is contained, as a failing test's is.
+    let (name_tx, name_rx) = std::sync::mpsc::channel();
+    let story = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let app = crate::harness::TestApp::start(TestBackend::Postgres, crate::harness::test_config()).await;
+            let name = app.storage.postgres.as_ref().unwrap().name().to_owned();
+            assert!(crate::harness::database_exists(&name).await, "{name} was created");
+            name_tx.send(name).unwrap();
+            panic!("this story fails on purpose, to show its database is dropped anyway");
+        })
+    });
+    assert!(story.join().is_err(), "the story panicked");
+    let name = name_rx.recv().unwrap();
+    assert!(!crate::harness::database_exists(&name).await, "{name} outlived its failing story");
+}

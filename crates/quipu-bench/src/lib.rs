@@ -7,6 +7,12 @@
 //! merchant → fee income), so transfers/s counts both. Latency is from
 //! submitting a chain to its durable acknowledgement, in a closed loop of
 //! `concurrency` clients; every number is measured, none is asserted.
+//! [`http`] measures a real server end to end.
+//!
+//! A crate of its own, so the production server carries none of it but what
+//! `quipu bench` runs.
+
+pub mod http;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -26,7 +32,7 @@ use sqlx::Connection;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::Fallible;
+use quipu_server::Fallible;
 
 /// How big a run is.
 #[derive(Debug, Clone)]
@@ -44,7 +50,7 @@ pub struct BenchOptions {
     /// Also run on PostgreSQL: a server where the bench may create and drop databases.
     pub postgres_url: Option<String>,
     /// The end-to-end scenario over HTTP; `None` skips it.
-    pub http: Option<crate::bench_http::HttpOptions>,
+    pub http: Option<crate::http::HttpOptions>,
 }
 
 impl BenchOptions {
@@ -58,7 +64,7 @@ impl BenchOptions {
             concurrency: 64,
             max_batch: 512,
             postgres_url,
-            http: Some(crate::bench_http::HttpOptions::smoke()),
+            http: Some(crate::http::HttpOptions::smoke()),
         }
     }
 }
@@ -126,7 +132,7 @@ pub struct BenchReport {
     pub results: Vec<ScenarioResult>,
     pub ratios: Vec<Ratio>,
     /// End to end over HTTP, after the ledger scenarios.
-    pub http: Vec<crate::bench_http::HttpScenarioResult>,
+    pub http: Vec<crate::http::HttpScenarioResult>,
 }
 
 impl BenchReport {
@@ -157,7 +163,7 @@ pub async fn run(options: &BenchOptions, scratch: &Path) -> Fallible<BenchReport
     }
     let ratios = ratios(&results);
     let http = match &options.http {
-        Some(http) => crate::bench_http::run(http, options, scratch).await?,
+        Some(http) => crate::http::run(http, options, scratch).await?,
         None => Vec::new(),
     };
     Ok(BenchReport {
@@ -189,7 +195,7 @@ pub fn table(report: &BenchReport) -> String {
     }
     if !report.http.is_empty() {
         out.push('\n');
-        out.push_str(&crate::bench_http::table(&report.http));
+        out.push_str(&crate::http::table(&report.http));
     }
     out
 }
@@ -289,8 +295,9 @@ impl BenchDatabase {
             _ => {
                 let dir = scratch.join(&name);
                 std::fs::create_dir_all(&dir)?;
-                let store =
-                    Arc::new(quipu_store_sqlite::open(&dir.join(crate::app::SQLITE_FILE), pools.sqlite_readers).await?);
+                let store = Arc::new(
+                    quipu_store_sqlite::open(&dir.join(quipu_server::app::SQLITE_FILE), pools.sqlite_readers).await?,
+                );
                 Ok(Self {
                     backend: "sqlite",
                     store: store.clone(),
@@ -325,8 +332,9 @@ impl BenchDatabase {
     pub(crate) async fn reopen(&mut self, pools: &Pools) -> Fallible<()> {
         self.close().await;
         if let Some(dir) = &self.sqlite_dir {
-            let store =
-                Arc::new(quipu_store_sqlite::open(&dir.join(crate::app::SQLITE_FILE), pools.sqlite_readers).await?);
+            let store = Arc::new(
+                quipu_store_sqlite::open(&dir.join(quipu_server::app::SQLITE_FILE), pools.sqlite_readers).await?,
+            );
             self.store = store.clone();
             self.connections = Connections::Sqlite(store);
         } else if let Some(url) = self.postgres_url() {

@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use quipu_api::HttpSettings;
 use quipu_core::{HashCost, Settings, WriterLimits};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
+use quipu_http::HttpSettings;
 use serde::Deserialize;
 
 use crate::Fallible;

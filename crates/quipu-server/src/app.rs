@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use quipu_api::{AppState, HttpSettings, metrics_recorder, router};
+use quipu_api::{AppState, metrics_recorder, router};
 use quipu_core::{Background, Clock, OsRandom, Random, Services, Settings, SystemClock};
+use quipu_http::HttpSettings;
 use quipu_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;

@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use quipu_domain::Timestamp;
 
-use crate::AppState;
+use crate::Http;
 use crate::problem::ApiError;
 
 /// Most addresses tracked at once; beyond it, idle ones are forgotten.
@@ -96,8 +96,8 @@ fn client_address(peer: Option<SocketAddr>, headers: &HeaderMap, trust_forwarded
 }
 
 /// Middleware for the unauthenticated endpoints.
-pub async fn limit_by_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let settings = &state.http;
+pub async fn limit_by_address(State(http): State<Http>, request: Request, next: Next) -> Response {
+    let settings = &http.settings;
     if settings.auth_requests_per_minute == 0 {
         return next.run(request).await;
     }
@@ -105,7 +105,7 @@ pub async fn limit_by_address(State(state): State<AppState>, request: Request, n
     let Some(address) = client_address(peer, request.headers(), settings.trust_forwarded_for) else {
         return next.run(request).await;
     };
-    match state.rate_limiter.take(address, settings.auth_requests_per_minute, state.services.kernel.now()) {
+    match http.rate_limiter.take(address, settings.auth_requests_per_minute, http.services.kernel.now()) {
         Ok(()) => next.run(request).await,
         Err(retry_after) => {
             metrics::counter!("quipu_http_rate_limited_total").increment(1);

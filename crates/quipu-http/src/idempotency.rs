@@ -25,7 +25,7 @@ use quipu_core::{CoreResult, Principal};
 use quipu_domain::ledger::TransferId;
 use serde::Serialize;
 
-use crate::AppState;
+use crate::Http;
 use crate::extract::IdempotencyKey;
 use crate::problem::ApiError;
 
@@ -34,7 +34,7 @@ use crate::problem::ApiError;
 /// `request` is the parsed body with secrets (PINs) skipped from
 /// serialisation: its fingerprint is stored, and a PIN must never be.
 pub async fn once<R, T, F, Fut>(
-    state: &AppState,
+    http: &Http,
     caller: &Principal,
     key: &IdempotencyKey,
     route: &str,
@@ -47,9 +47,9 @@ where
     F: FnOnce(TransferId) -> Fut,
     Fut: Future<Output = CoreResult<T>>,
 {
-    let store = &state.services.kernel.store;
+    let store = &http.services.kernel.store;
     let scope = caller.scope();
-    let _turn = state.in_flight.wait_turn(scope, &key.0).await;
+    let _turn = http.in_flight.wait_turn(scope, &key.0).await;
     let fingerprint = serde_json::to_vec(request)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "unserialisable request"))?;
     let request_hash = sha256(&[route.as_bytes(), b"\n", &fingerprint].concat());
@@ -60,7 +60,7 @@ where
     let body = operation(transfer_id).await?;
     let body = serde_json::to_vec(&body)
         .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "internal_error", "unserialisable response"))?;
-    let record = new_record(scope, key, request_hash.clone(), body, state.services.kernel.now());
+    let record = new_record(scope, key, request_hash.clone(), body, http.services.kernel.now());
     let stored = store.save_idempotency_record(&record).await.map_err(quipu_core::CoreError::from)?;
     let mut response = replay(stored, &request_hash)?;
     // This response is the original, not a replay.

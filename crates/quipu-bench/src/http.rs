@@ -79,7 +79,7 @@ use quipu_codes::numeric;
 use quipu_core::kernel::secrets::SecretHasher;
 use quipu_core::{Clock, LedgerWriter, OsRandom, Settings, SystemClock, WriterLimits};
 
-use crate::bench::new_account;
+use crate::new_account;
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, Role, UserId};
 use quipu_domain::ledger::{AccountId, AccountKind, TransferCode, TransferCommand, TransferId, TransferOp};
@@ -94,8 +94,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::Fallible;
-use crate::bench::{BenchDatabase, BenchOptions, Percentiles, Pools, process_status_mib};
+use quipu_server::Fallible;
+
+use crate::{BenchDatabase, BenchOptions, Percentiles, Pools, process_status_mib};
 
 /// Most requests one run offers, whatever rate × seconds says.
 pub const MAX_REQUESTS_PER_RUN: usize = 1_000_000;

@@ -1,13 +1,13 @@
 //! Extractors that parse the edges of a request into checked values, and
 //! reject with problem+json instead of axum's plain-text defaults.
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use quipu_core::Principal;
 use serde::de::DeserializeOwned;
 
-use crate::AppState;
+use crate::Http;
 use crate::problem::ApiError;
 
 /// JSON body extractor whose rejections are problem documents.
@@ -31,10 +31,15 @@ where
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
-impl FromRequestParts<AppState> for Caller {
+impl<S> FromRequestParts<S> for Caller
+where
+    Http: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let http = Http::from_ref(state);
         let token = bearer(parts).ok_or_else(|| {
             ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,
@@ -42,7 +47,7 @@ impl FromRequestParts<AppState> for Caller {
                 "send Authorization: Bearer <token or API key>",
             )
         })?;
-        Ok(Self(state.services.kernel.authenticate(token).await?))
+        Ok(Self(http.services.kernel.authenticate(token).await?))
     }
 }
 
