@@ -114,8 +114,9 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 /// Lines of the server's log quoted in an error.
 const LOG_TAIL_LINES: usize = 30;
 /// What every wallet starts with (1 000.00): half the basic tier's balance limit.
-const FUNDING: Amount = Amount(100_000);
+const FUNDING: Amount = Amount::from_minor(100_000);
 /// The bench's one currency. A wrong code would fail the build, not a run: this is evaluated at compile time.
+#[allow(clippy::unreachable, reason = "evaluated at compile time: a bad code fails the build")]
 const USD: Currency = Currency {
     code: match CurrencyCode::parse_const(*b"USD") {
         Some(code) => code,
@@ -181,6 +182,7 @@ impl HttpOptions {
     }
 
     /// Requests one run at `rate` offers.
+    #[allow(clippy::cast_possible_truncation, reason = "a request count, clamped; float casts saturate")]
     fn count(&self, rate: f64) -> usize {
         ((rate * self.seconds).round() as usize).clamp(1, MAX_REQUESTS_PER_RUN)
     }
@@ -458,8 +460,9 @@ async fn fund(store: &Arc<dyn Store>, customers: &[Customer], hashes: &Hashes, n
     let (stop, stop_signal) = watch::channel(false);
     let (writer, writer_task) = LedgerWriter::spawn(store.clone(), clock, WriterLimits::default(), stop_signal);
     let total =
-        i64::try_from(customers.len()).ok().and_then(|n| FUNDING.0.checked_mul(n)).ok_or("funding overflows")?;
-    let issue = posted(issuance.id, float_id, Amount(total), TransferCode::Issuance, String::new(), currency);
+        i64::try_from(customers.len()).ok().and_then(|n| FUNDING.minor().checked_mul(n)).ok_or("funding overflows")?;
+    let issue =
+        posted(issuance.id, float_id, Amount::from_minor(total), TransferCode::Issuance, String::new(), currency);
     let mut funded = submit(writer.clone(), issue).await;
     if funded.is_ok() {
         let reference = format!("agent:{agent_id}");
@@ -679,7 +682,7 @@ impl Network {
             };
             for transfer in store.history(&query).await?.iter().filter(|t| t.debit_account_id == sender.wallet) {
                 count += 1;
-                sum += transfer.amount.0;
+                sum += transfer.amount.minor();
             }
         }
         Ok((count, sum))
@@ -693,7 +696,7 @@ fn amount_for(index: usize) -> i64 {
 
 /// `amount` minor units of USD as the API takes them: `1.05`.
 fn decimal(minor: i64) -> String {
-    USD.format_amount(Amount(minor))
+    USD.format_amount(Amount::from_minor(minor))
 }
 
 /// One run on a fresh `quipu serve` process over the backend's database; the server is stopped before the checks.

@@ -181,11 +181,14 @@ fn write(objects: &[Tlv], out: &mut Vec<u8>, depth: usize) -> Result<(), CpmErro
             (TlvValue::Children(_), false) => return Err(CpmError::Invalid("a primitive tag holds hex")),
         };
         out.extend_from_slice(&tag);
-        match value.len() {
-            length @ 0..=0x7F => out.push(length as u8),
-            length @ 0x80..=0xFF => out.extend_from_slice(&[0x81, length as u8]),
-            length @ 0x100..=0xFFFF => out.extend_from_slice(&[0x82, (length >> 8) as u8, length as u8]),
-            _ => return Err(CpmError::Invalid("a value is at most 65535 bytes")),
+        match (u8::try_from(value.len()), u16::try_from(value.len())) {
+            (Ok(length @ 0..=0x7F), _) => out.push(length),
+            (Ok(length), _) => out.extend_from_slice(&[0x81, length]),
+            (Err(_), Ok(length)) => {
+                out.push(0x82);
+                out.extend_from_slice(&length.to_be_bytes());
+            }
+            (Err(_), Err(_)) => return Err(CpmError::Invalid("a value is at most 65535 bytes")),
         }
         out.extend_from_slice(&value);
     }

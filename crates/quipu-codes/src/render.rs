@@ -359,8 +359,8 @@ fn code_set_b_values(text: &str) -> Result<Vec<u8>, RenderError> {
 fn code128_checksum(start: u8, data: &[u8]) -> u8 {
     let weighted_sum =
         data.iter().zip(1u32..).fold(u32::from(start), |sum, (&value, weight)| (sum + weight * u32::from(value)) % 103);
-    // Below 103, so it fits.
-    weighted_sum as u8
+    // Below 103, so it always fits.
+    u8::try_from(weighted_sum).unwrap_or(u8::MAX)
 }
 
 fn symbol_modules(widths: &[u8]) -> impl Iterator<Item = bool> + '_ {

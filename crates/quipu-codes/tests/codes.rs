@@ -303,7 +303,7 @@ fn hostile_cpm_payloads_are_refused() {
     let mut deep = vec![0x85, 0x05, 0x43, 0x50, 0x56, 0x30, 0x31];
     let mut nested: Vec<u8> = vec![];
     for _ in 0..10 {
-        let mut outer = vec![0x61, nested.len() as u8];
+        let mut outer = vec![0x61, u8::try_from(nested.len()).unwrap()];
         outer.extend(nested);
         nested = outer;
     }

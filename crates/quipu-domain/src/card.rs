@@ -67,12 +67,12 @@ impl CardNumber {
         {
             return Err(CardNumberError::Malformed);
         }
-        let mut digits: Vec<u8> = prefix.bytes().chain(random.iter().map(|d| b'0' + d)).collect();
+        let mut digits: Vec<u8> = prefix.bytes().chain(random.iter().map(|d| b'0'.saturating_add(*d))).collect();
         // The check digit makes the Luhn sum of all sixteen a multiple of ten.
         digits.push(b'0');
-        let check = (10 - luhn_sum(&digits) % 10) % 10;
+        let check = 10u32.saturating_sub(luhn_sum(&digits) % 10) % 10;
         if let Some(last) = digits.last_mut() {
-            *last = b'0' + u8::try_from(check).map_err(|_| CardNumberError::Malformed)?;
+            *last = b'0'.saturating_add(u8::try_from(check).map_err(|_| CardNumberError::Malformed)?);
         }
         let text = String::from_utf8(digits).map_err(|_| CardNumberError::Malformed)?;
         Self::parse(&text)
@@ -116,8 +116,9 @@ fn luhn_sum(digits: &[u8]) -> u32 {
         .map(|(position, digit)| {
             let value = u32::from(digit.saturating_sub(b'0'));
             if position % 2 == 1 {
-                let doubled = value * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
+                // A digit doubled is at most 18.
+                let doubled = value.saturating_mul(2);
+                if doubled > 9 { doubled.saturating_sub(9) } else { doubled }
             } else {
                 value
             }

@@ -156,7 +156,7 @@ impl AccountKind {
 /// Account flags, a small bit set stored as an integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct AccountFlags(pub u32);
+pub struct AccountFlags(u32);
 
 impl AccountFlags {
     pub const NONE: AccountFlags = AccountFlags(0);
@@ -224,13 +224,14 @@ impl Balances {
     /// The first flag this balance violates, if any.
     pub fn violation(&self, flags: AccountFlags) -> Option<TransferError> {
         if flags.contains(AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS) {
-            let debits = i128::from(self.debits_posted) + i128::from(self.debits_pending);
+            // Two i64s cannot overflow an i128.
+            let debits = i128::from(self.debits_posted).saturating_add(i128::from(self.debits_pending));
             if debits > i128::from(self.credits_posted) {
                 return Some(TransferError::InsufficientFunds);
             }
         }
         if flags.contains(AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS) {
-            let credits = i128::from(self.credits_posted) + i128::from(self.credits_pending);
+            let credits = i128::from(self.credits_posted).saturating_add(i128::from(self.credits_pending));
             if credits > i128::from(self.debits_posted) {
                 return Some(TransferError::ExceedsDebits);
             }
@@ -480,17 +481,88 @@ pub struct BatchPlan {
 
 /// Decides a batch of chains in order against `view`, without I/O.
 pub fn plan_batch(view: LedgerView, chains: &[Chain], now: Timestamp) -> BatchPlan {
+    // Debug builds (every test) keep what the plan started from, to check what it promises.
+    #[cfg(debug_assertions)]
+    let before = (view.accounts.clone(), view.last_timestamp);
     let mut planner =
         Planner { view, now, new_transfers: Vec::new(), dirty_accounts: BTreeSet::new(), dirty_holds: BTreeSet::new() };
     let results = chains.iter().map(|chain| planner.apply_chain(chain)).collect();
     let Planner { view, new_transfers, dirty_accounts, dirty_holds, .. } = planner;
-    BatchPlan {
+    let plan = BatchPlan {
         results,
         new_transfers,
         holds: dirty_holds.iter().filter_map(|id| view.holds.get(id).cloned()).collect(),
         accounts: dirty_accounts.iter().filter_map(|id| view.accounts.get(id).cloned()).collect(),
         last_timestamp: view.last_timestamp,
+    };
+    #[cfg(debug_assertions)]
+    {
+        let (accounts, last_timestamp) = before;
+        debug_assert_eq!(plan_broken(&accounts, last_timestamp, chains, &plan), None, "plan_batch postcondition");
     }
+    plan
+}
+
+/// Which of `plan_batch`'s promises `plan` breaks, if any: one result per
+/// chain and one outcome per command of an accepted chain; in each currency
+/// the balances' debits moved exactly as much as their credits (posted and
+/// pending apart); no account the batch changed broke its balance flags
+/// unless it already had; new timestamps strictly increase past the view's
+/// last, which the plan carries forward. Checked after every plan in debug
+/// builds (TigerBeetle's style: state what must hold, and check it).
+pub fn plan_broken(
+    before: &HashMap<AccountId, Account>,
+    last_timestamp: Timestamp,
+    chains: &[Chain],
+    plan: &BatchPlan,
+) -> Option<&'static str> {
+    if plan.results.len() != chains.len() {
+        return Some("one result per chain");
+    }
+    let accepted_outcomes_match = plan.results.iter().zip(chains).all(|(result, chain)| match result {
+        Ok(outcomes) => outcomes.len() == chain.len(),
+        Err(rejection) => rejection.index < chain.len().max(1),
+    });
+    if !accepted_outcomes_match {
+        return Some("one outcome per command of an accepted chain");
+    }
+    let mut moved: HashMap<CurrencyCode, [i128; 4]> = HashMap::new();
+    for after in &plan.accounts {
+        let Some(was) = before.get(&after.id) else {
+            return Some("a changed account the view did not hold");
+        };
+        let sums = moved.entry(after.currency).or_default();
+        // Differences and sums of i64s, far inside i128.
+        let delta = |after: i64, was: i64| i128::from(after).saturating_sub(i128::from(was));
+        let deltas = [
+            delta(after.balances.debits_posted, was.balances.debits_posted),
+            delta(after.balances.credits_posted, was.balances.credits_posted),
+            delta(after.balances.debits_pending, was.balances.debits_pending),
+            delta(after.balances.credits_pending, was.balances.credits_pending),
+        ];
+        for (sum, delta) in sums.iter_mut().zip(deltas) {
+            *sum = sum.saturating_add(delta);
+        }
+        if was.balances.violation(was.flags).is_none() && after.balances.violation(after.flags).is_some() {
+            return Some("an account broke its balance flags");
+        }
+    }
+    if moved.values().any(|[debits_posted, credits_posted, debits_pending, credits_pending]| {
+        debits_posted != credits_posted || debits_pending != credits_pending
+    }) {
+        return Some("debits equal credits in each currency");
+    }
+    let mut previous = last_timestamp;
+    for transfer in &plan.new_transfers {
+        if transfer.timestamp <= previous {
+            return Some("timestamps strictly increase");
+        }
+        previous = transfer.timestamp;
+    }
+    if plan.last_timestamp != previous {
+        return Some("the plan carries the last timestamp forward");
+    }
+    None
 }
 
 struct Planner {
@@ -605,7 +677,7 @@ impl Planner {
         (debit_id, credit_id, amount, currency): (AccountId, AccountId, Amount, CurrencyCode),
         pending_timeout: Option<Option<u32>>,
     ) -> Result<Transfer, TransferError> {
-        if amount.0 <= 0 {
+        if amount.minor() <= 0 {
             return Err(TransferError::AmountNotPositive);
         }
         if debit_id == credit_id {
@@ -626,11 +698,11 @@ impl Planner {
         }
         let is_pending = pending_timeout.is_some();
         if is_pending {
-            debit.balances.debits_pending = add(debit.balances.debits_pending, amount.0)?;
-            credit.balances.credits_pending = add(credit.balances.credits_pending, amount.0)?;
+            debit.balances.debits_pending = add(debit.balances.debits_pending, amount.minor())?;
+            credit.balances.credits_pending = add(credit.balances.credits_pending, amount.minor())?;
         } else {
-            debit.balances.debits_posted = add(debit.balances.debits_posted, amount.0)?;
-            credit.balances.credits_posted = add(credit.balances.credits_posted, amount.0)?;
+            debit.balances.debits_posted = add(debit.balances.debits_posted, amount.minor())?;
+            credit.balances.credits_posted = add(credit.balances.credits_posted, amount.minor())?;
         }
         check_flags(&debit, &credit)?;
         let timestamp = self.next_timestamp();
@@ -686,7 +758,7 @@ impl Planner {
             Settle::Post(_) if expired => return Err(TransferError::PendingExpired),
             Settle::Post(amount) => {
                 let amount = amount.unwrap_or(hold.amount);
-                if amount.0 <= 0 {
+                if amount.minor() <= 0 {
                     return Err(TransferError::AmountNotPositive);
                 }
                 if amount > hold.amount {
@@ -713,10 +785,10 @@ impl Planner {
                 }
             }
         }
-        debit.balances.debits_pending = sub(debit.balances.debits_pending, hold.amount.0)?;
-        credit.balances.credits_pending = sub(credit.balances.credits_pending, hold.amount.0)?;
-        debit.balances.debits_posted = add(debit.balances.debits_posted, posted_amount.0)?;
-        credit.balances.credits_posted = add(credit.balances.credits_posted, posted_amount.0)?;
+        debit.balances.debits_pending = sub(debit.balances.debits_pending, hold.amount.minor())?;
+        credit.balances.credits_pending = sub(credit.balances.credits_pending, hold.amount.minor())?;
+        debit.balances.debits_posted = add(debit.balances.debits_posted, posted_amount.minor())?;
+        credit.balances.credits_posted = add(credit.balances.credits_posted, posted_amount.minor())?;
         if state == HoldState::Posted {
             check_flags(&debit, &credit)?;
         }
@@ -820,6 +892,23 @@ fn same_fields(command: &TransferCommand, stored: &Transfer) -> bool {
     }
 }
 
+/// A deterministic id from a namespace and parts (UUIDv8, RFC 9562): used
+/// where a retry must name the same ledger transfer (an idempotency key, a
+/// payment's legs), and where verification must find it again.
+pub fn derived_id(namespace: &str, parts: &[&[u8]]) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(namespace.as_bytes());
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+    uuid::Uuid::new_v8(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use uuid::Uuid;
@@ -828,7 +917,7 @@ mod tests {
 
     const USD: CurrencyCode = match CurrencyCode::parse_const(*b"USD") {
         Some(code) => code,
-        None => unreachable!(),
+        None => panic!("USD is a currency code"),
     };
 
     fn account(n: u128, kind: AccountKind) -> Account {
@@ -869,7 +958,15 @@ mod tests {
     }
 
     fn posted(n: u128, debit: u128, credit: u128, amount: i64) -> TransferCommand {
-        command(n, TransferOp::Posted { debit: id(debit), credit: id(credit), amount: Amount(amount), currency: USD })
+        command(
+            n,
+            TransferOp::Posted {
+                debit: id(debit),
+                credit: id(credit),
+                amount: Amount::from_minor(amount),
+                currency: USD,
+            },
+        )
     }
 
     fn balances(plan: &BatchPlan, account: u128) -> Balances {
@@ -896,6 +993,49 @@ mod tests {
         assert_eq!(plan.last_timestamp, Timestamp(0), "a rolled-back chain consumes no timestamps");
     }
 
+    /// The postcondition check is itself checked: a plan it passes, then the
+    /// same plan broken in each way it promises to catch.
+    #[test]
+    fn broken_plans_are_caught() {
+        let view = view();
+        let before = view.accounts.clone();
+        let chains = vec![vec![posted(1, 1, 2, 100), posted(2, 2, 3, 40)], vec![posted(3, 2, 3, 500)]];
+        let plan = plan_batch(view, &chains, Timestamp(10));
+        assert_eq!(plan_broken(&before, Timestamp(0), &chains, &plan), None);
+        let broken = |change: &dyn Fn(&mut BatchPlan)| {
+            let mut broken = plan.clone();
+            change(&mut broken);
+            plan_broken(&before, Timestamp(0), &chains, &broken)
+        };
+        assert_eq!(broken(&|p| drop(p.results.pop())), Some("one result per chain"));
+        assert_eq!(
+            broken(&|p| if let Some(Ok(outcomes)) = p.results.first_mut() {
+                outcomes.pop();
+            }),
+            Some("one outcome per command of an accepted chain")
+        );
+        assert_eq!(
+            broken(&|p| p.accounts.iter_mut().for_each(|a| if a.id == id(3) {
+                a.balances.credits_posted += 1;
+            })),
+            Some("debits equal credits in each currency")
+        );
+        assert_eq!(
+            broken(&|p| p.accounts.iter_mut().for_each(|a| match a.id {
+                wallet if wallet == id(2) => a.balances.debits_posted += 100,
+                wallet if wallet == id(3) => a.balances.credits_posted += 100,
+                _ => {}
+            })),
+            Some("an account broke its balance flags")
+        );
+        assert_eq!(broken(&|p| p.new_transfers.reverse()), Some("timestamps strictly increase"));
+        assert_eq!(broken(&|p| p.last_timestamp = Timestamp(1)), Some("the plan carries the last timestamp forward"));
+        assert_eq!(
+            broken(&|p| p.accounts.push(account(9, AccountKind::Settlement))),
+            Some("a changed account the view did not hold")
+        );
+    }
+
     #[test]
     fn timestamps_strictly_increase_even_when_the_clock_does_not() {
         let mut view = view();
@@ -913,13 +1053,13 @@ mod tests {
             TransferOp::Pending {
                 debit: id(1),
                 credit: id(2),
-                amount: Amount(100),
+                amount: Amount::from_minor(100),
                 currency: USD,
                 timeout_seconds: Some(60),
             },
         );
         let pending_id = hold.id;
-        let post = command(2, TransferOp::Post { pending_id, amount: Some(Amount(70)) });
+        let post = command(2, TransferOp::Post { pending_id, amount: Some(Amount::from_minor(70)) });
         let plan = plan_batch(view(), &[vec![hold.clone()], vec![post]], Timestamp(10));
         assert!(plan.results.iter().all(Result::is_ok), "{:?}", plan.results);
         assert_eq!(balances(&plan, 2), Balances { credits_posted: 70, ..Balances::default() });
@@ -945,7 +1085,7 @@ mod tests {
             TransferOp::Pending {
                 debit: id(1),
                 credit: id(2),
-                amount: Amount(5),
+                amount: Amount::from_minor(5),
                 currency: USD,
                 timeout_seconds: Some(1),
             },

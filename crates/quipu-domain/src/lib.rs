@@ -6,6 +6,10 @@
 //! as a [`Timestamp`], storage hands in the state it loaded, and the caller
 //! persists what the rules decided. That keeps every rule testable in
 //! microseconds and identical across storage backends.
+//!
+//! Arithmetic here decides money, so none of it may wrap or panic silently:
+//! every operation is checked, saturating, or explains why it cannot overflow.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 pub mod card;
 pub mod identity;
@@ -14,6 +18,7 @@ pub mod limits;
 pub mod merchant;
 pub mod money;
 pub mod payment;
+pub mod reconcile;
 pub mod time;
 pub mod verify;
 

@@ -58,7 +58,7 @@ impl TierLimits {
             return Err(LimitHit::PerPayment { limit });
         }
         if let Some(limit) = self.per_day {
-            let after = spent_today.checked_add(amount).unwrap_or(Amount(i64::MAX));
+            let after = spent_today.checked_add(amount).unwrap_or(Amount::from_minor(i64::MAX));
             if after > limit {
                 return Err(LimitHit::PerDay { limit, spent: spent_today });
             }
@@ -69,7 +69,7 @@ impl TierLimits {
     /// Whether a wallet or card holding `balance` may receive `amount` more.
     pub fn check_credit(&self, amount: Amount, balance: Amount) -> Result<(), LimitHit> {
         match self.max_balance {
-            Some(limit) if balance.checked_add(amount).unwrap_or(Amount(i64::MAX)) > limit => {
+            Some(limit) if balance.checked_add(amount).unwrap_or(Amount::from_minor(i64::MAX)) > limit => {
                 Err(LimitHit::MaxBalance { limit, balance })
             }
             _ => Ok(()),
@@ -81,23 +81,35 @@ impl TierLimits {
 mod tests {
     use super::*;
 
-    const LIMITS: TierLimits =
-        TierLimits { per_payment: Some(Amount(100)), per_day: Some(Amount(250)), max_balance: Some(Amount(1000)) };
+    const LIMITS: TierLimits = TierLimits {
+        per_payment: Some(Amount::from_minor(100)),
+        per_day: Some(Amount::from_minor(250)),
+        max_balance: Some(Amount::from_minor(1000)),
+    };
 
     #[test]
     fn each_limit_is_named_when_hit_and_the_edges_are_allowed() {
-        assert_eq!(LIMITS.check_payment(Amount(100), Amount(150)), Ok(()));
-        assert_eq!(LIMITS.check_payment(Amount(101), Amount(0)), Err(LimitHit::PerPayment { limit: Amount(100) }));
+        assert_eq!(LIMITS.check_payment(Amount::from_minor(100), Amount::from_minor(150)), Ok(()));
         assert_eq!(
-            LIMITS.check_payment(Amount(100), Amount(151)),
-            Err(LimitHit::PerDay { limit: Amount(250), spent: Amount(151) })
+            LIMITS.check_payment(Amount::from_minor(101), Amount::from_minor(0)),
+            Err(LimitHit::PerPayment { limit: Amount::from_minor(100) })
         );
-        assert_eq!(LIMITS.check_credit(Amount(400), Amount(600)), Ok(()));
         assert_eq!(
-            LIMITS.check_credit(Amount(401), Amount(600)),
-            Err(LimitHit::MaxBalance { limit: Amount(1000), balance: Amount(600) })
+            LIMITS.check_payment(Amount::from_minor(100), Amount::from_minor(151)),
+            Err(LimitHit::PerDay { limit: Amount::from_minor(250), spent: Amount::from_minor(151) })
         );
-        assert_eq!(LIMITS.check_credit(Amount(i64::MAX), Amount(1)).map_err(LimitHit::code), Err("balance_limit"));
-        assert_eq!(TierLimits::default().check_payment(Amount(i64::MAX), Amount(i64::MAX)), Ok(()));
+        assert_eq!(LIMITS.check_credit(Amount::from_minor(400), Amount::from_minor(600)), Ok(()));
+        assert_eq!(
+            LIMITS.check_credit(Amount::from_minor(401), Amount::from_minor(600)),
+            Err(LimitHit::MaxBalance { limit: Amount::from_minor(1000), balance: Amount::from_minor(600) })
+        );
+        assert_eq!(
+            LIMITS.check_credit(Amount::from_minor(i64::MAX), Amount::from_minor(1)).map_err(LimitHit::code),
+            Err("balance_limit")
+        );
+        assert_eq!(
+            TierLimits::default().check_payment(Amount::from_minor(i64::MAX), Amount::from_minor(i64::MAX)),
+            Ok(())
+        );
     }
 }

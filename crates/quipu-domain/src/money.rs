@@ -188,15 +188,17 @@ impl Currency {
             return Err(MoneyError::TooManyDecimals { currency: self.code, exponent: self.exponent });
         }
         let mut minor: i64 = 0;
-        let padding = usize::from(self.exponent) - fraction.len();
+        let padding = usize::from(self.exponent).saturating_sub(fraction.len());
         let digits = whole.bytes().chain(fraction.bytes()).chain(std::iter::repeat_n(b'0', padding));
         for digit in digits {
             minor = minor
                 .checked_mul(10)
-                .and_then(|m| m.checked_add(i64::from(digit - b'0')))
+                // Every byte was checked to be an ASCII digit above.
+                .and_then(|m| m.checked_add(i64::from(digit.saturating_sub(b'0'))))
                 .ok_or(MoneyError::Overflow)?;
         }
-        Ok(Amount(if negative { -minor } else { minor }))
+        let signed = if negative { minor.checked_neg().ok_or(MoneyError::Overflow)? } else { minor };
+        Ok(Amount(signed))
     }
 
     /// Formats minor units with exactly `exponent` decimals: 123450 USD is `"1234.50"`.
@@ -207,8 +209,10 @@ impl Currency {
         if exponent == 0 {
             return format!("{sign}{magnitude}");
         }
+        // At most 10^MAX_EXPONENT, never zero.
         let scale = 10u64.pow(exponent);
-        format!("{sign}{}.{:0width$}", magnitude / scale, magnitude % scale, width = exponent as usize)
+        let (units, cents) = (magnitude.checked_div(scale).unwrap_or(0), magnitude.checked_rem(scale).unwrap_or(0));
+        format!("{sign}{units}.{cents:0width$}", width = usize::from(self.exponent.min(MAX_EXPONENT)))
     }
 }
 
@@ -216,7 +220,7 @@ impl Currency {
 /// transfer amounts are additionally checked to be positive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Amount(pub i64);
+pub struct Amount(i64);
 
 impl Amount {
     pub const ZERO: Amount = Amount(0);
@@ -312,7 +316,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn usd() -> Currency {
-        Currency::from_code("USD").unwrap_or_else(|_| unreachable!())
+        Currency::from_code("USD").unwrap()
     }
 
     #[test]
@@ -321,10 +325,10 @@ mod tests {
         assert_eq!(usd().parse_amount("0.01"), Ok(Amount(1)));
         assert_eq!(usd().parse_amount("7"), Ok(Amount(700)));
         assert!(matches!(usd().parse_amount("1.234"), Err(MoneyError::TooManyDecimals { .. })));
-        let krw = Currency::from_code("KRW").unwrap_or_else(|_| unreachable!());
+        let krw = Currency::from_code("KRW").unwrap();
         assert_eq!(krw.parse_amount("1500"), Ok(Amount(1500)));
         assert!(krw.parse_amount("1.5").is_err());
-        let kwd = Currency::from_code("KWD").unwrap_or_else(|_| unreachable!());
+        let kwd = Currency::from_code("KWD").unwrap();
         assert_eq!(kwd.parse_amount("1.234"), Ok(Amount(1234)));
         assert_eq!(kwd.format_amount(Amount(1234)), "1.234");
         assert_eq!(kwd.numeric, 414);
@@ -345,7 +349,7 @@ mod tests {
     fn unknown_currencies_are_refused() {
         assert_eq!(Currency::from_code("XYZ"), Err(MoneyError::UnknownCurrency));
         assert_eq!(Currency::from_code("usd"), Err(MoneyError::UnknownCurrency));
-        let set = CurrencySet::from_codes(&["USD"]).unwrap_or_else(|_| unreachable!());
+        let set = CurrencySet::from_codes(&["USD"]).unwrap();
         assert_eq!(set.get("EUR"), Err(MoneyError::UnknownCurrency));
     }
 
@@ -359,7 +363,7 @@ mod tests {
     proptest! {
         #[test]
         fn format_then_parse_round_trips(minor in any::<i64>().prop_filter("abs", |m| *m != i64::MIN), code in prop::sample::select(vec!["USD", "KRW", "KWD", "JPY"])) {
-            let currency = Currency::from_code(code).unwrap_or_else(|_| unreachable!());
+            let currency = Currency::from_code(code).unwrap();
             let text = currency.format_amount(Amount(minor));
             prop_assert_eq!(currency.parse_amount(&text), Ok(Amount(minor)));
         }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::ledger::{id_type, string_enum};
+use crate::ledger::{TransferId, derived_id, id_type, string_enum};
 use crate::money::{Amount, MoneyError};
 
 id_type!(
@@ -23,6 +23,51 @@ id_type!(
     /// A payment request's id (a dynamic QR for one sale); it travels in the QR.
     PaymentRequestId
 );
+
+string_enum!(
+    /// The ledger transfers a payment may make: `pay` (payer → merchant at once), or `hold`
+    /// (reserved until the customer approves) then `post` (approved, in full) or `void`
+    /// (cancelled or lapsed); and `fee` (merchant → fee income). Each one's id derives from the
+    /// payment's, so a retry names the same transfer and `quipu ledger verify` finds it again.
+    PaymentLeg {
+        Pay => "pay",
+        Hold => "hold",
+        Post => "post",
+        Void => "void",
+        Fee => "fee",
+    }
+);
+
+impl PaymentLeg {
+    pub fn transfer_id(self, payment: PaymentId) -> TransferId {
+        TransferId(derived_id("quipu.payment", &[payment.0.as_bytes(), self.as_str().as_bytes()]))
+    }
+}
+
+string_enum!(
+    /// The ledger transfers a refund makes, in one linked chain: `refund` (merchant → payer) and
+    /// `fee` (fee income → merchant: the share of the fee the refund gives back).
+    RefundLeg {
+        Refund => "refund",
+        Fee => "fee",
+    }
+);
+
+impl RefundLeg {
+    pub fn transfer_id(self, refund: RefundId) -> TransferId {
+        TransferId(derived_id("quipu.refund", &[refund.0.as_bytes(), self.as_str().as_bytes()]))
+    }
+}
+
+/// The reference a payment's transfers carry.
+pub fn payment_ledger_reference(payment: PaymentId) -> String {
+    format!("payment:{payment}")
+}
+
+/// The reference a refund's transfers carry: the payment it refunds.
+pub fn refund_ledger_reference(payment: PaymentId) -> String {
+    format!("refund:{payment}")
+}
 
 /// Longest label of a till: it travels in the QR (EMV object 62.07).
 pub const MAX_TILL_CHARS: usize = 16;
@@ -236,17 +281,17 @@ pub fn fee_for(amount: Amount, fee_bps: u32) -> Result<Amount, MoneyError> {
 /// back sums to exactly the fee once the whole amount is refunded.
 pub fn fee_returned(paid: Amount, fee: Amount, refunded_before: Amount, refund: Amount) -> Result<Amount, MoneyError> {
     let after = refunded_before.checked_add(refund)?;
-    if paid.0 <= 0 || after > paid {
+    if paid.minor() <= 0 || after > paid {
         return Err(MoneyError::Overflow);
     }
-    share(fee, after.0, paid.0)?.checked_sub(share(fee, refunded_before.0, paid.0)?)
+    share(fee, after.minor(), paid.minor())?.checked_sub(share(fee, refunded_before.minor(), paid.minor())?)
 }
 
 /// `amount × numerator / denominator`, rounded down, in 128 bits so it cannot overflow midway.
 fn share(amount: Amount, numerator: i64, denominator: i64) -> Result<Amount, MoneyError> {
-    let product = i128::from(amount.0).checked_mul(i128::from(numerator)).ok_or(MoneyError::Overflow)?;
+    let product = i128::from(amount.minor()).checked_mul(i128::from(numerator)).ok_or(MoneyError::Overflow)?;
     let quotient = product.checked_div(i128::from(denominator)).ok_or(MoneyError::Overflow)?;
-    i64::try_from(quotient).map(Amount).map_err(|_| MoneyError::Overflow)
+    i64::try_from(quotient).map(Amount::from_minor).map_err(|_| MoneyError::Overflow)
 }
 
 #[cfg(test)]
@@ -255,10 +300,10 @@ mod tests {
 
     #[test]
     fn fees_round_down() {
-        assert_eq!(fee_for(Amount(10_000), 150), Ok(Amount(150)));
-        assert_eq!(fee_for(Amount(99), 150), Ok(Amount(1)));
-        assert_eq!(fee_for(Amount(66), 150), Ok(Amount(0)));
-        assert_eq!(fee_for(Amount(i64::MAX), MAX_FEE_BPS), Ok(Amount(i64::MAX / 10)));
+        assert_eq!(fee_for(Amount::from_minor(10_000), 150), Ok(Amount::from_minor(150)));
+        assert_eq!(fee_for(Amount::from_minor(99), 150), Ok(Amount::from_minor(1)));
+        assert_eq!(fee_for(Amount::from_minor(66), 150), Ok(Amount::from_minor(0)));
+        assert_eq!(fee_for(Amount::from_minor(i64::MAX), MAX_FEE_BPS), Ok(Amount::from_minor(i64::MAX / 10)));
     }
 
     #[test]
@@ -284,54 +329,74 @@ mod tests {
 
     #[test]
     fn refunds_claim_what_is_left_and_no_more() {
-        let paid =
-            RefundTarget { status: PaymentStatus::Completed, amount: Amount(1_000), refunded: Amount(0), refunds: 1 };
-        let part = claim_refund(paid, Amount(400)).unwrap();
+        let paid = RefundTarget {
+            status: PaymentStatus::Completed,
+            amount: Amount::from_minor(1_000),
+            refunded: Amount::from_minor(0),
+            refunds: 1,
+        };
+        let part = claim_refund(paid, Amount::from_minor(400)).unwrap();
         assert_eq!(
             part,
             RefundClaimed {
                 status: PaymentStatus::PartiallyRefunded,
-                refunded: Amount(400),
-                refunded_before: Amount(0)
+                refunded: Amount::from_minor(400),
+                refunded_before: Amount::from_minor(0)
             }
         );
         let rest = RefundTarget { status: part.status, refunded: part.refunded, refunds: 2, ..paid };
-        assert_eq!(claim_refund(rest, Amount(601)), Err(RefundRefused::Exceeds { refundable: Amount(600) }));
-        let all = claim_refund(rest, Amount(600)).unwrap();
+        assert_eq!(
+            claim_refund(rest, Amount::from_minor(601)),
+            Err(RefundRefused::Exceeds { refundable: Amount::from_minor(600) })
+        );
+        let all = claim_refund(rest, Amount::from_minor(600)).unwrap();
         assert_eq!(
             (all.status, all.refunded, all.refunded_before),
-            (PaymentStatus::Refunded, Amount(1_000), Amount(400))
+            (PaymentStatus::Refunded, Amount::from_minor(1_000), Amount::from_minor(400))
         );
         let done = RefundTarget { status: all.status, refunded: all.refunded, refunds: 3, ..paid };
-        assert_eq!(claim_refund(done, Amount(1)), Err(RefundRefused::NotRefundable(PaymentStatus::Refunded)));
+        assert_eq!(
+            claim_refund(done, Amount::from_minor(1)),
+            Err(RefundRefused::NotRefundable(PaymentStatus::Refunded))
+        );
         for status in [PaymentStatus::Processing, PaymentStatus::AwaitingApproval, PaymentStatus::Failed] {
             assert_eq!(
-                claim_refund(RefundTarget { status, ..paid }, Amount(1)),
+                claim_refund(RefundTarget { status, ..paid }, Amount::from_minor(1)),
                 Err(RefundRefused::NotRefundable(status))
             );
         }
         let crowded = RefundTarget { refunds: MAX_REFUNDS_PER_PAYMENT + 1, ..paid };
-        assert_eq!(claim_refund(crowded, Amount(1)), Err(RefundRefused::NotRefundable(PaymentStatus::Completed)));
-        assert!(claim_refund(paid, Amount(i64::MAX)).is_err(), "no overflow past the amount");
+        assert_eq!(
+            claim_refund(crowded, Amount::from_minor(1)),
+            Err(RefundRefused::NotRefundable(PaymentStatus::Completed))
+        );
+        assert!(claim_refund(paid, Amount::from_minor(i64::MAX)).is_err(), "no overflow past the amount");
     }
 
     #[test]
     fn a_released_refund_gives_its_claim_back() {
-        assert_eq!(release_refund(Amount(400), Amount(400)), (PaymentStatus::Completed, Amount(0)));
-        assert_eq!(release_refund(Amount(1_000), Amount(400)), (PaymentStatus::PartiallyRefunded, Amount(600)));
+        assert_eq!(
+            release_refund(Amount::from_minor(400), Amount::from_minor(400)),
+            (PaymentStatus::Completed, Amount::from_minor(0))
+        );
+        assert_eq!(
+            release_refund(Amount::from_minor(1_000), Amount::from_minor(400)),
+            (PaymentStatus::PartiallyRefunded, Amount::from_minor(600))
+        );
     }
 
     #[test]
     fn partial_refunds_give_back_exactly_the_fee_in_total() {
-        let (paid, fee) = (Amount(1_001), Amount(15));
-        let mut refunded = Amount(0);
-        let mut returned = Amount(0);
+        let (paid, fee) = (Amount::from_minor(1_001), Amount::from_minor(15));
+        let mut refunded = Amount::from_minor(0);
+        let mut returned = Amount::from_minor(0);
         for part in [333, 1, 400, 267] {
-            returned = returned.checked_add(fee_returned(paid, fee, refunded, Amount(part)).unwrap()).unwrap();
-            refunded = refunded.checked_add(Amount(part)).unwrap();
+            returned =
+                returned.checked_add(fee_returned(paid, fee, refunded, Amount::from_minor(part)).unwrap()).unwrap();
+            refunded = refunded.checked_add(Amount::from_minor(part)).unwrap();
         }
         assert_eq!(refunded, paid);
         assert_eq!(returned, fee);
-        assert!(fee_returned(paid, fee, paid, Amount(1)).is_err(), "nothing beyond the amount paid");
+        assert!(fee_returned(paid, fee, paid, Amount::from_minor(1)).is_err(), "nothing beyond the amount paid");
     }
 }

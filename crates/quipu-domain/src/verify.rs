@@ -2,13 +2,16 @@
 //!
 //! Storage derives balances from the immutable transfers and the holds table
 //! with plain aggregate queries; this module compares them with the stored
-//! account balances. Run by `quipu ledger verify` and after every test.
+//! account balances, and reports what the cross-check of business records
+//! against the ledger found ([`crate::reconcile`]). Run by `quipu ledger
+//! verify` and after every test.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use crate::ledger::{Account, AccountId, Balances, TransferId};
+use crate::ledger::{Account, AccountId, Balances, TransferCode, TransferId};
 use crate::money::CurrencyCode;
+use crate::reconcile::{RECORD_CODES, Record, RecordFacts};
 
 /// What storage derived, independently of the stored balances.
 #[derive(Debug, Default, Clone)]
@@ -31,6 +34,8 @@ pub struct LedgerFacts {
     pub hold_record_mismatches: Vec<TransferId>,
     /// Transfers that share a timestamp with another (timestamps must be strictly increasing).
     pub duplicate_timestamps: u64,
+    /// Payments, refunds and card replacements against their transfers.
+    pub records: RecordFacts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +77,18 @@ pub enum Violation {
     DuplicateTimestamps {
         count: u64,
     },
+    RecordMismatch {
+        record: Record,
+        problem: &'static str,
+    },
+    MoreRecordMismatches {
+        count: u64,
+    },
+    UnaccountedTransfers {
+        code: TransferCode,
+        in_ledger: u64,
+        accounted: u64,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -112,6 +129,15 @@ impl fmt::Display for Violation {
             Violation::DuplicateTimestamps { count } => {
                 write!(f, "{count} transfers share a timestamp; timestamps must be strictly increasing")
             }
+            Violation::RecordMismatch { record, problem } => write!(f, "{record}: {problem}"),
+            Violation::MoreRecordMismatches { count } => {
+                write!(f, "{count} more records disagree with their transfers")
+            }
+            Violation::UnaccountedTransfers { code, in_ledger, accounted } => write!(
+                f,
+                "{in_ledger} transfers coded {code} in the ledger, but records account for {accounted}: \
+                 some belong to no payment, refund or card replacement"
+            ),
         }
     }
 }
@@ -120,7 +146,26 @@ impl fmt::Display for Violation {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
     pub accounts_checked: usize,
+    /// Payments, refunds and card replacement transfers checked against the ledger.
+    pub records_checked: RecordsChecked,
     pub violations: Vec<Violation>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RecordsChecked {
+    pub payments: u64,
+    pub refunds: u64,
+    pub card_replacements: u64,
+}
+
+impl fmt::Display for RecordsChecked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} payments, {} refunds and {} card replacement transfers against the ledger",
+            self.payments, self.refunds, self.card_replacements
+        )
+    }
 }
 
 impl Report {
@@ -138,7 +183,8 @@ pub fn verify(facts: &LedgerFacts) -> Report {
         for (slot, value) in
             total.iter_mut().zip([b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending])
         {
-            *slot += i128::from(value);
+            // i64s summed in i128: no ledger holds 2^64 accounts.
+            *slot = slot.saturating_add(i128::from(value));
         }
         let derived = facts.from_transfers.get(&account.id).copied().unwrap_or_default();
         if derived != b {
@@ -189,5 +235,31 @@ pub fn verify(facts: &LedgerFacts) -> Report {
     if facts.duplicate_timestamps > 0 {
         violations.push(Violation::DuplicateTimestamps { count: facts.duplicate_timestamps });
     }
-    Report { accounts_checked: facts.accounts.len(), violations }
+    violations.extend(records_violations(&facts.records));
+    let records = &facts.records;
+    let records_checked = RecordsChecked {
+        payments: records.payments_checked,
+        refunds: records.refunds_checked,
+        card_replacements: records.sweeps_checked,
+    };
+    Report { accounts_checked: facts.accounts.len(), records_checked, violations }
+}
+
+fn records_violations(records: &RecordFacts) -> Vec<Violation> {
+    let mut violations: Vec<Violation> = records
+        .mismatches
+        .iter()
+        .map(|mismatch| Violation::RecordMismatch { record: mismatch.record, problem: mismatch.problem })
+        .collect();
+    if records.unreported > 0 {
+        violations.push(Violation::MoreRecordMismatches { count: records.unreported });
+    }
+    for code in RECORD_CODES {
+        let in_ledger = records.in_ledger.get(&code).copied().unwrap_or(0);
+        let accounted = records.accounted.get(&code).copied().unwrap_or(0);
+        if in_ledger != accounted {
+            violations.push(Violation::UnaccountedTransfers { code, in_ledger, accounted });
+        }
+    }
+    violations
 }

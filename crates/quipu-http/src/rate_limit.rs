@@ -62,8 +62,12 @@ impl RateLimiter {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            let wait_micros = (1.0 - bucket.tokens) / per_micro;
-            Err((wait_micros / 1_000_000.0).ceil() as u64)
+            let wait_seconds = ((1.0 - bucket.tokens) / per_micro / 1_000_000.0).ceil();
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "a float cast saturates; this is a Retry-After hint, not money"
+            )]
+            Err(wait_seconds as u64)
         }
     }
 }

@@ -118,17 +118,4 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// A deterministic id from a namespace and parts (UUIDv8, RFC 9562): used
-/// where a retry must map to the same ledger transfer, e.g. an idempotency key.
-pub fn derived_id(namespace: &str, parts: &[&[u8]]) -> uuid::Uuid {
-    let mut hasher = Sha256::new();
-    hasher.update(namespace.as_bytes());
-    for part in parts {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part);
-    }
-    let digest = hasher.finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
-    uuid::Uuid::new_v8(bytes)
-}
+pub use quipu_domain::ledger::derived_id;

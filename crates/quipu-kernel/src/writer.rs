@@ -161,6 +161,11 @@ async fn commit(store: &dyn Store, clock: &dyn Clock, jobs: &mut Vec<Job>) {
     metrics::histogram!("quipu_ledger_commit_seconds").record(started.elapsed().as_secs_f64());
     match outcome {
         Ok(results) => {
+            debug_assert!(
+                results.len() == chains.len()
+                    && results.iter().zip(&chains).all(|(result, chain)| result.as_ref().is_ok_and(|o| o.len() == chain.len()) || result.is_err()),
+                "one result per chain, and one outcome per command of an accepted chain"
+            );
             // The batch's durable commit made every write before it durable too.
             answer_barriers(barriers, &Ok(()));
             metrics::counter!("quipu_ledger_chains_total").increment(chains.len() as u64);

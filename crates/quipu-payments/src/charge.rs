@@ -10,13 +10,13 @@ use quipu_domain::Timestamp;
 use quipu_domain::card::CardId;
 use quipu_domain::identity::{Pin, Role, UserId};
 use quipu_domain::ledger::{
-    AccountId, AccountKind, ChainRejection, TransferCode, TransferCommand, TransferError, TransferId, TransferOp,
+    AccountId, AccountKind, ChainRejection, TransferCode, TransferCommand, TransferError, TransferOp,
 };
 use quipu_domain::money::{Amount, AmountInput, Currency};
 use quipu_domain::payment::{
-    self as rules, DeviceStatus, PaymentId, PaymentMethod, PaymentReference, PaymentRequestId, PaymentStatus, TillLabel,
+    self as rules, DeviceStatus, PaymentId, PaymentLeg, PaymentMethod, PaymentReference, PaymentRequestId,
+    PaymentStatus, TillLabel, payment_ledger_reference,
 };
-use quipu_kernel::secrets::derived_id;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::cards::CardRecord;
 use quipu_store::payments::{DeviceRecord, PaymentInsert, PaymentRecord};
@@ -101,11 +101,6 @@ impl Charge {
             Payer::Card { .. } => CoreError::not_found("payment"),
         }
     }
-}
-
-/// The ledger transfer ids of a payment, derived so every retry names the same ones.
-pub(crate) fn payment_transfer(payment: PaymentId, leg: &str) -> TransferId {
-    TransferId(derived_id("quipu.payment", &[payment.0.as_bytes(), leg.as_bytes()]))
 }
 
 pub(crate) struct PaymentAccounts {
@@ -223,10 +218,10 @@ impl Payments {
         self.kernel.check_pin(&user, pin).await?;
         let accounts = self.payment_accounts(&payment).await?;
         let post = TransferCommand {
-            id: payment_transfer(payment.id, "post"),
-            op: TransferOp::Post { pending_id: payment_transfer(payment.id, "hold"), amount: None },
+            id: PaymentLeg::Post.transfer_id(payment.id),
+            op: TransferOp::Post { pending_id: PaymentLeg::Hold.transfer_id(payment.id), amount: None },
             code: TransferCode::Payment,
-            reference: payment_ledger_reference(&payment),
+            reference: payment_ledger_reference(payment.id),
         };
         let chain = [Some(post), fee_leg(&payment, &accounts)].into_iter().flatten().collect();
         match self.kernel.ledger.submit(chain).await? {
@@ -269,11 +264,11 @@ impl Payments {
             }
         }
         let accounts = self.payment_accounts(&payment).await?;
-        let reference = payment_ledger_reference(&payment);
+        let reference = payment_ledger_reference(payment.id);
         let (chain, resting) = match payment.expires_at {
             None => {
                 let pay = TransferCommand {
-                    id: payment_transfer(payment.id, "pay"),
+                    id: PaymentLeg::Pay.transfer_id(payment.id),
                     op: TransferOp::Posted {
                         debit: accounts.payer,
                         credit: accounts.merchant,
@@ -290,7 +285,7 @@ impl Payments {
             Some(expires_at) => {
                 let seconds = (expires_at.0.saturating_sub(self.kernel.now().0) / Timestamp::MICROS_PER_SECOND).max(1);
                 let hold = TransferCommand {
-                    id: payment_transfer(payment.id, "hold"),
+                    id: PaymentLeg::Hold.transfer_id(payment.id),
                     op: TransferOp::Pending {
                         debit: accounts.payer,
                         credit: accounts.merchant,
@@ -370,10 +365,10 @@ impl Payments {
 
     async fn release_hold(&self, payment: &PaymentRecord, why: &'static str) -> CoreResult<Payment> {
         let void = TransferCommand {
-            id: payment_transfer(payment.id, "void"),
-            op: TransferOp::Void { pending_id: payment_transfer(payment.id, "hold") },
+            id: PaymentLeg::Void.transfer_id(payment.id),
+            op: TransferOp::Void { pending_id: PaymentLeg::Hold.transfer_id(payment.id) },
             code: TransferCode::Payment,
-            reference: payment_ledger_reference(payment),
+            reference: payment_ledger_reference(payment.id),
         };
         match self.kernel.ledger.submit(vec![void]).await? {
             Ok(_) => {}
@@ -447,7 +442,7 @@ impl Payments {
 /// The fee transfer, merchant → fee income, if the merchant pays a fee.
 fn fee_leg(payment: &PaymentRecord, accounts: &PaymentAccounts) -> Option<TransferCommand> {
     (payment.fee > Amount::ZERO).then(|| TransferCommand {
-        id: payment_transfer(payment.id, "fee"),
+        id: PaymentLeg::Fee.transfer_id(payment.id),
         op: TransferOp::Posted {
             debit: accounts.merchant,
             credit: accounts.fee_income,
@@ -455,7 +450,7 @@ fn fee_leg(payment: &PaymentRecord, accounts: &PaymentAccounts) -> Option<Transf
             currency: payment.currency,
         },
         code: TransferCode::Fee,
-        reference: payment_ledger_reference(payment),
+        reference: payment_ledger_reference(payment.id),
     })
 }
 
@@ -471,10 +466,6 @@ fn parse_code(scanned: &str) -> CoreResult<PaymentCode> {
         Some(Err(error)) => Err(refused(error.to_string())),
         None => Err(refused("this is not a Quipu payment code".into())),
     }
-}
-
-pub(crate) fn payment_ledger_reference(payment: &PaymentRecord) -> String {
-    format!("payment:{}", payment.id)
 }
 
 fn is_already_released(rejection: &ChainRejection) -> bool {

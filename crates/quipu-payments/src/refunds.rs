@@ -3,18 +3,13 @@
 //! finished with their event. Housekeeping finishes what a crash cut off.
 
 use quipu_domain::identity::{DisplayName, Role};
-use quipu_domain::ledger::{TransferCode, TransferCommand, TransferId, TransferOp};
+use quipu_domain::ledger::{TransferCode, TransferCommand, TransferOp};
 use quipu_domain::money::{Amount, AmountInput};
-use quipu_domain::payment::{self as rules, PaymentId, PaymentStatus, RefundId, RefundStatus};
-use quipu_kernel::secrets::derived_id;
+use quipu_domain::payment::{self as rules, PaymentId, PaymentStatus, RefundId, RefundLeg, RefundStatus};
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::payments::{PaymentRecord, RefundClaim, RefundRecord};
 
 use crate::{Payments, Refund};
-
-fn refund_transfer(refund: RefundId, leg: &str) -> TransferId {
-    TransferId(derived_id("quipu.refund", &[refund.0.as_bytes(), leg.as_bytes()]))
-}
 
 impl Payments {
     /// Gives money back to the customer: the whole remaining amount, or part.
@@ -93,10 +88,10 @@ impl Payments {
             None => accounts.payer,
         };
         let fee_back = rules::fee_returned(payment.amount, payment.fee, refund.refunded_before, refund.amount)?;
-        let reference = format!("refund:{}", payment.id);
+        let reference = rules::refund_ledger_reference(payment.id);
         // The fee comes back first, so a merchant can always refund everything it was paid.
         let fee_leg = (fee_back > Amount::ZERO).then(|| TransferCommand {
-            id: refund_transfer(refund.id, "fee"),
+            id: RefundLeg::Fee.transfer_id(refund.id),
             op: TransferOp::Posted {
                 debit: accounts.fee_income,
                 credit: accounts.merchant,
@@ -107,7 +102,7 @@ impl Payments {
             reference: reference.clone(),
         });
         let refund_leg = TransferCommand {
-            id: refund_transfer(refund.id, "refund"),
+            id: RefundLeg::Refund.transfer_id(refund.id),
             op: TransferOp::Posted {
                 debit: accounts.merchant,
                 credit: payer,

@@ -351,8 +351,8 @@ mod tests {
         assert_eq!(config.settings.payments.approval_seconds, 120);
         let usd = config.settings.currencies.get("USD").expect("USD");
         let verified = config.settings.tier_limits(CustomerTier::Verified, usd);
-        assert_eq!(verified.per_payment, Some(Amount(500_000)));
-        assert_eq!(verified.per_day, Some(Amount(1_000_000)), "unset limits keep their defaults");
+        assert_eq!(verified.per_payment, Some(Amount::from_minor(500_000)));
+        assert_eq!(verified.per_day, Some(Amount::from_minor(1_000_000)), "unset limits keep their defaults");
         assert_eq!(config.settings.card_pin_lock_seconds, 86_400);
         assert!(!config.json_logs);
     }

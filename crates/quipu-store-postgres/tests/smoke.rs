@@ -133,14 +133,14 @@ async fn run(url: String) -> Result<(), StoreError> {
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 
     let issue = command(
-        TransferOp::Posted { debit: issuance.id, credit: wallet.id, amount: Amount(500), currency: usd },
+        TransferOp::Posted { debit: issuance.id, credit: wallet.id, amount: Amount::from_minor(500), currency: usd },
         TransferCode::Issuance,
     );
     let reserve = command(
         TransferOp::Pending {
             debit: issuance.id,
             credit: wallet.id,
-            amount: Amount(100),
+            amount: Amount::from_minor(100),
             currency: usd,
             timeout_seconds: Some(3600),
         },
@@ -148,7 +148,7 @@ async fn run(url: String) -> Result<(), StoreError> {
     );
     let post = command(TransferOp::Post { pending_id: reserve.id, amount: None }, TransferCode::Issuance);
     let too_much = command(
-        TransferOp::Posted { debit: wallet.id, credit: issuance.id, amount: Amount(10_000), currency: usd },
+        TransferOp::Posted { debit: wallet.id, credit: issuance.id, amount: Amount::from_minor(10_000), currency: usd },
         TransferCode::Redemption,
     );
     let chains =
@@ -161,7 +161,7 @@ async fn run(url: String) -> Result<(), StoreError> {
     let two_phase = results[1].as_ref().expect("reserve and post commit");
     assert_eq!(two_phase[0].transfer.kind, TransferKind::Pending);
     assert_eq!(two_phase[1].transfer.kind, TransferKind::PostPending);
-    assert_eq!(two_phase[1].transfer.amount, Amount(100));
+    assert_eq!(two_phase[1].transfer.amount, Amount::from_minor(100));
     let replay = results[2].as_ref().expect("replay answers");
     assert!(replay[0].replayed);
     assert_eq!(replay[0].transfer, first[0].transfer);
@@ -177,7 +177,7 @@ async fn run(url: String) -> Result<(), StoreError> {
         TransferOp::Pending {
             debit: wallet.id,
             credit: issuance.id,
-            amount: Amount(50),
+            amount: Amount::from_minor(50),
             currency: usd,
             timeout_seconds: None,
         },
@@ -256,19 +256,24 @@ async fn concurrent(url: String) -> Result<(), StoreError> {
                     TransferOp::Pending {
                         debit: issuance,
                         credit: other,
-                        amount: Amount(2),
+                        amount: Amount::from_minor(2),
                         currency: usd,
                         timeout_seconds: None,
                     },
                     TransferCode::Issuance,
                 );
                 let post = command(
-                    TransferOp::Post { pending_id: reserve.id, amount: Some(Amount(1)) },
+                    TransferOp::Post { pending_id: reserve.id, amount: Some(Amount::from_minor(1)) },
                     TransferCode::Issuance,
                 );
                 let chains = vec![
                     vec![command(
-                        TransferOp::Posted { debit: issuance, credit: wallet, amount: Amount(3), currency: usd },
+                        TransferOp::Posted {
+                            debit: issuance,
+                            credit: wallet,
+                            amount: Amount::from_minor(3),
+                            currency: usd,
+                        },
                         TransferCode::Issuance,
                     )],
                     vec![reserve],

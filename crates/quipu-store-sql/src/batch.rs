@@ -10,7 +10,7 @@ use quipu_domain::Timestamp;
 use quipu_domain::ledger::{Account, BatchKeys, Chain, ChainResult, Hold, LedgerView, Transfer};
 use quipu_store::batch::{Lookup, commit_in_attempts, refused_command_ids};
 use quipu_store::{StoreResult, db_error};
-use sqlx::{Connection, Database};
+use sqlx::Connection;
 use uuid::Uuid;
 
 use crate::driver::{FromColumns, Scalar, Statement, decode, execute, fetch_one};
@@ -40,7 +40,7 @@ pub(crate) fn generated_statements(dialect: &Dialect) -> Vec<(String, String)> {
     )]
 }
 
-type Conn<B> = <<B as Backend>::Db as Database>::Connection;
+use crate::Connection as Conn;
 
 pub(crate) async fn commit<B: Backend>(
     store: &SqlStore<B>,
@@ -153,7 +153,7 @@ async fn load_view<B: Backend>(conn: &mut Conn<B>, chains: &[Chain], lookup: Loo
     })
 }
 
-async fn by_ids<B: Backend, T: FromColumns>(
+pub(crate) async fn by_ids<B: Backend, T: FromColumns>(
     conn: &mut Conn<B>,
     select: &str,
     column: &str,

@@ -6,7 +6,6 @@ use quipu_domain::card::{CardId, CardNumber, CardStatus};
 use quipu_domain::identity::UserId;
 use quipu_store::cards::{CardInsert, CardRecord, CardStore, MAX_CARDS_LISTED};
 use quipu_store::{StoreError, StoreResult, async_trait, db_error};
-use sqlx::Database;
 
 use crate::driver::{Statement, execute, fetch_all, fetch_optional};
 use crate::{Backend, SqlStore};
@@ -24,7 +23,7 @@ pub(crate) mod sql {
     }
 }
 
-type Conn<B> = <<B as Backend>::Db as Database>::Connection;
+use crate::Connection as Conn;
 
 /// Inserts a card on `conn`; shared by issuing and replacing.
 async fn insert_card<B: Backend>(conn: &mut Conn<B>, card: &CardRecord) -> StoreResult<CardInsert> {

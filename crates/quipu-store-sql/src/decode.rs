@@ -24,13 +24,18 @@ use quipu_store::{
 
 use crate::driver::{Columns, FromColumns};
 
-fn currency(table: &'static str, row: &dyn Columns, column: &str) -> StoreResult<CurrencyCode> {
+pub(crate) fn currency(table: &'static str, row: &dyn Columns, column: &str) -> StoreResult<CurrencyCode> {
     let text = row.text(column)?;
     CurrencyCode::parse(&text).map_err(|_| corrupt(table, format!("{column} {text:?}")))
 }
 
 /// A stored name of one of the domain's closed sets (a status, a kind, a role).
-fn named<T>(table: &'static str, row: &dyn Columns, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+pub(crate) fn named<T>(
+    table: &'static str,
+    row: &dyn Columns,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> StoreResult<T> {
     let text = row.text(column)?;
     parse(&text).ok_or_else(|| corrupt(table, format!("{column} {text:?}")))
 }
@@ -49,7 +54,7 @@ fn opt_time(row: &dyn Columns, column: &str) -> StoreResult<Option<Timestamp>> {
     Ok(row.opt_int(column)?.map(Timestamp))
 }
 
-fn amount(row: &dyn Columns, column: &str) -> StoreResult<Amount> {
+pub(crate) fn amount(row: &dyn Columns, column: &str) -> StoreResult<Amount> {
     row.int(column).map(Amount::from_minor)
 }
 

@@ -238,6 +238,7 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
         }
         let Scalar(duplicates): Scalar<i64> =
             fetch_one::<B::Db, _>(&mut tx, "checking timestamps", Statement::new(sql::DUPLICATE_TIMESTAMPS)).await?;
+        facts.records = crate::reconcile::record_facts::<B>(&mut tx).await?;
         tx.rollback().await.map_err(db_error("ending verification"))?;
         assemble_facts(&mut facts, &posted, &pending, &holds);
         facts.duplicate_timestamps = u64::try_from(duplicates).unwrap_or(0);

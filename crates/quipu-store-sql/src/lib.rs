@@ -32,6 +32,7 @@ mod ledger;
 mod merchants;
 mod operations;
 mod payments;
+mod reconcile;
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -83,7 +84,7 @@ pub struct ByIds<'a> {
     pub suffix: &'a str,
 }
 
-type Connection<B> = <<B as Backend>::Db as Database>::Connection;
+pub(crate) type Connection<B> = <<B as Backend>::Db as Database>::Connection;
 type Row<B> = <<B as Backend>::Db as Database>::Row;
 
 /// What a database backend supplies; everything else is [`SqlStore`]'s.
@@ -177,6 +178,7 @@ pub fn statements(dialect: &Dialect) -> Vec<(String, String)> {
         ("cards", cards::sql::ALL),
         ("events", events::sql::ALL),
         ("operations", operations::sql::ALL),
+        ("reconcile", reconcile::sql::ALL),
     ] {
         all.extend(list.iter().map(|(name, text)| (format!("{module}::{name}"), (*text).to_owned())));
     }
@@ -184,5 +186,6 @@ pub fn statements(dialect: &Dialect) -> Vec<(String, String)> {
     all.extend(batch::generated_statements(dialect));
     all.extend(identity::generated_statements());
     all.extend(payments::generated_statements(dialect));
+    all.extend(reconcile::generated_statements());
     all
 }

@@ -20,7 +20,6 @@ use quipu_store::payments::{
     RefundClaim, RefundRecord, SummaryRefund,
 };
 use quipu_store::{StoreError, StoreResult, async_trait, db_error};
-use sqlx::Database;
 
 use crate::driver::{Scalar, Statement, execute, execute_unique, fetch_all, fetch_one, fetch_optional};
 use crate::{Backend, Dialect, SqlStore};
@@ -89,7 +88,7 @@ fn locked_payment(dialect: &Dialect) -> String {
     format!("{}{}", sql::SELECT_PAYMENT, dialect.lock_rows)
 }
 
-type Conn<B> = <<B as Backend>::Db as Database>::Connection;
+use crate::Connection as Conn;
 
 fn payment_insert(p: &PaymentRecord) -> Statement<'_> {
     Statement::new(sql::INSERT_PAYMENT)

@@ -323,7 +323,7 @@ async fn verify(config: &Config) -> Fallible<ExitCode> {
     let facts = store.ledger_facts().await?;
     let report = quipu_domain::verify::verify(&facts);
     if report.is_clean() {
-        println!("ledger verify: clean ({} accounts checked)", report.accounts_checked);
+        println!("ledger verify: clean ({} accounts; {})", report.accounts_checked, report.records_checked);
         return Ok(ExitCode::SUCCESS);
     }
     println!("ledger verify: {} violation(s) in {} accounts:", report.violations.len(), report.accounts_checked);

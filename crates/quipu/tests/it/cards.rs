@@ -9,12 +9,12 @@ use crate::harness::{Person, TestApp, on_each_backend};
 use crate::payments::{Shop, merchant_balance, shop};
 
 /// A card as the counter hands it over: its id and full number.
-struct Card {
-    id: String,
-    number: String,
+pub struct Card {
+    pub id: String,
+    pub number: String,
 }
 
-async fn issue(app: &TestApp, agent: &Person, key: &str, holder: Option<&str>, pin: &str) -> Card {
+pub async fn issue(app: &TestApp, agent: &Person, key: &str, holder: Option<&str>, pin: &str) -> Card {
     let mut body = json!({"pin": pin});
     if let Some(phone) = holder {
         body["holder_phone"] = json!(phone);
@@ -28,16 +28,16 @@ async fn issue(app: &TestApp, agent: &Person, key: &str, holder: Option<&str>, p
     Card { id: card["id"].as_str().unwrap().to_owned(), number }
 }
 
-async fn top_up(app: &TestApp, agent: &Person, key: &str, number: &str, amount: &str) -> (u16, Value) {
+pub async fn top_up(app: &TestApp, agent: &Person, key: &str, number: &str, amount: &str) -> (u16, Value) {
     app.post_key("/agent/cards/top-up", &agent.token, key, json!({"number": number, "amount": amount})).await
 }
 
-async fn pay(app: &TestApp, shop: &Shop, key: &str, number: &str, pin: &str, amount: &str) -> (u16, Value) {
+pub async fn pay(app: &TestApp, shop: &Shop, key: &str, number: &str, pin: &str, amount: &str) -> (u16, Value) {
     let body = json!({"number": number, "pin": pin, "amount": amount, "reference": "sale 12", "till": "Till 1"});
     app.post_key("/merchant/card-payments", &shop.cashier, key, body).await
 }
 
-async fn replace(app: &TestApp, agent: &Person, key: &str, number: &str) -> (u16, Value) {
+pub async fn replace(app: &TestApp, agent: &Person, key: &str, number: &str) -> (u16, Value) {
     app.post_key("/agent/cards/replace", &agent.token, key, json!({"number": number, "pin": "5678"})).await
 }
 

@@ -43,7 +43,7 @@ async fn seed(services: &Services) {
 }
 
 /// Runs one statement directly against a test's database, behind the ledger's back.
-async fn tamper(storage: &Storage, statement: &str) {
+pub async fn tamper(storage: &Storage, statement: &str) {
     match (&storage.sqlite_dir, &storage.postgres) {
         (Some(dir), _) => {
             let url = format!("sqlite://{}", dir.path().join(quipu_server::app::SQLITE_FILE).display());
@@ -80,7 +80,7 @@ async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
                 currency: wallet.currency,
                 timeout_seconds: None,
             },
-            code: TransferCode::Payment,
+            code: TransferCode::P2p,
             reference: "order:1".into(),
         };
         services.kernel.ledger.submit_one(hold).await.unwrap();

@@ -130,7 +130,7 @@ impl Model {
             TransferOp::Posted { debit, credit, amount, currency }
             | TransferOp::Pending { debit, credit, amount, currency, .. } => {
                 let pending = matches!(command.op, TransferOp::Pending { .. });
-                if amount.0 <= 0 {
+                if amount.minor() <= 0 {
                     return Err("amount_not_positive");
                 }
                 if debit == credit {
@@ -147,11 +147,11 @@ impl Model {
                 }
                 let mut next = self.balances.clone();
                 if pending {
-                    next[d].debits_pending += amount.0;
-                    next[c].credits_pending += amount.0;
+                    next[d].debits_pending += amount.minor();
+                    next[c].credits_pending += amount.minor();
                 } else {
-                    next[d].debits_posted += amount.0;
-                    next[c].credits_posted += amount.0;
+                    next[d].debits_posted += amount.minor();
+                    next[c].credits_posted += amount.minor();
                 }
                 check_flags(world, &next, d, c)?;
                 self.balances = next;
@@ -161,7 +161,7 @@ impl Model {
                         Hold {
                             debit: d,
                             credit: c,
-                            amount: amount.0,
+                            amount: amount.minor(),
                             expires: timeout_seconds.is_some(),
                             epoch: self.epoch,
                             state: HoldState::Open,
@@ -187,7 +187,7 @@ impl Model {
                 let state = match post_amount {
                     Some(_) if expired => return Err("pending_expired"),
                     Some(requested) => {
-                        let value = requested.map_or(hold.amount, |a| a.0);
+                        let value = requested.map_or(hold.amount, |a| a.minor());
                         if value <= 0 {
                             return Err("amount_not_positive");
                         }
@@ -275,7 +275,7 @@ impl Case {
             Cmd::Posted { debit, credit, amount } => TransferOp::Posted {
                 debit: self.world.ids[debit],
                 credit: self.world.ids[credit],
-                amount: Amount(amount),
+                amount: Amount::from_minor(amount),
                 currency: self.world.currencies[debit],
             },
             Cmd::Pending { debit, credit, amount, timeout } => {
@@ -283,18 +283,18 @@ impl Case {
                 TransferOp::Pending {
                     debit: self.world.ids[debit],
                     credit: self.world.ids[credit],
-                    amount: Amount(amount),
+                    amount: Amount::from_minor(amount),
                     currency: self.world.currencies[debit],
                     timeout_seconds: timeout.then_some(HOLD_TIMEOUT_SECONDS),
                 }
             }
             Cmd::Post { hold: index, amount } => {
-                TransferOp::Post { pending_id: hold(index, &self.pendings), amount: amount.map(Amount) }
+                TransferOp::Post { pending_id: hold(index, &self.pendings), amount: amount.map(Amount::from_minor) }
             }
             Cmd::Void { hold: index } => TransferOp::Void { pending_id: hold(index, &self.pendings) },
         };
         let command =
-            TransferCommand { id, op, code: TransferCode::Payment, reference: format!("model:{}", self.history.len()) };
+            TransferCommand { id, op, code: TransferCode::P2p, reference: format!("model:{}", self.history.len()) };
         self.history.push(command.clone());
         command
     }

@@ -86,7 +86,7 @@ fn clock_now_seconds(app: &TestApp) -> i64 {
     app.clock.now().0 / 1_000_000
 }
 
-async fn charge(app: &TestApp, till: &str, key: &str, code: &str, amount: &str) -> (u16, Value) {
+pub async fn charge(app: &TestApp, till: &str, key: &str, code: &str, amount: &str) -> (u16, Value) {
     app.post_key("/merchant/charges", till, key, json!({"code": code, "amount": amount, "reference": "receipt 7"}))
         .await
 }

@@ -1,0 +1,581 @@
+//! Business records against the ledger: every payment, refund and card
+//! replacement has exactly the transfers it should, and every transfer a
+//! record makes belongs to one.
+//!
+//! Storage pages through the records, finds each one's transfers by their
+//! derived ids ([`PaymentLeg::transfer_id`], [`RefundLeg::transfer_id`]) and
+//! hands them here as facts; [`RecordFacts`] keeps what it found. The other
+//! direction is a count: once every record's transfers are found and
+//! accounted for by code, a transfer of a record's code that no record
+//! accounts for makes the ledger's count larger than the records' (see
+//! `verify`). Records still in flight (a payment `processing`, a refund
+//! `pending`) may have some of their transfers or none; their transfers must
+//! still be the right ones.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use uuid::Uuid;
+
+use crate::card::CardId;
+use crate::identity::{MerchantId, UserId};
+use crate::ledger::{AccountKind, HoldState, Transfer, TransferCode, TransferId, TransferKind};
+use crate::money::{Amount, CurrencyCode};
+use crate::payment::{
+    PaymentId, PaymentLeg, PaymentStatus, RefundId, RefundLeg, RefundStatus, fee_returned, payment_ledger_reference,
+    refund_ledger_reference,
+};
+
+/// At most this many mismatches are described; the rest are counted.
+pub const MAX_REPORTED: usize = 20;
+
+/// An account as the cross-check sees it: its kind, and who owns it (none for the system's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holder {
+    pub kind: AccountKind,
+    pub owner: Option<Uuid>,
+}
+
+impl Holder {
+    fn is(self, kind: AccountKind, owner: Option<Uuid>) -> bool {
+        self.kind == kind && self.owner == owner
+    }
+}
+
+/// A transfer found for a record, with the holders of its two accounts and,
+/// for a pending transfer, where its hold stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundTransfer {
+    pub transfer: Transfer,
+    pub debit: Holder,
+    pub credit: Holder,
+    pub hold_state: Option<HoldState>,
+}
+
+/// Who paid: a customer's wallet, or a prepaid card's own account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payer {
+    Customer(UserId),
+    Card(CardId),
+}
+
+impl Payer {
+    fn holder(self) -> Holder {
+        match self {
+            Payer::Customer(user) => Holder { kind: AccountKind::CustomerWallet, owner: Some(user.0) },
+            Payer::Card(card) => Holder { kind: AccountKind::Card, owner: Some(card.0) },
+        }
+    }
+
+    /// Where a refund may go: the wallet, or a card account (the card's own, or the card that
+    /// replaced it, which the replacement check ties together).
+    fn may_receive_refund(self, holder: Holder) -> bool {
+        match self {
+            Payer::Customer(_) => holder == self.holder(),
+            Payer::Card(_) => holder.kind == AccountKind::Card,
+        }
+    }
+}
+
+/// A payment and the transfers found under its legs' ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentFacts {
+    pub id: PaymentId,
+    pub status: PaymentStatus,
+    pub merchant: MerchantId,
+    /// `None` only if the record is damaged: a payment always has a payer.
+    pub payer: Option<Payer>,
+    pub amount: Amount,
+    pub fee: Amount,
+    pub refunded: Amount,
+    pub currency: CurrencyCode,
+    pub legs: Vec<(PaymentLeg, FoundTransfer)>,
+    pub refunds: Vec<RefundFacts>,
+}
+
+/// A refund and the transfers found under its legs' ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundFacts {
+    pub id: RefundId,
+    pub status: RefundStatus,
+    pub amount: Amount,
+    pub refunded_before: Amount,
+    pub legs: Vec<(RefundLeg, FoundTransfer)>,
+}
+
+/// A transfer coded `card_replacement`, with the card its money left and what replaced that card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepFacts {
+    pub transfer: TransferId,
+    pub from: Holder,
+    pub to: Holder,
+    /// The replacement recorded on the card the money left, if any.
+    pub replaced_by: Option<CardId>,
+}
+
+/// The record a mismatch is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    Payment(PaymentId),
+    Refund(RefundId),
+    CardSweep(TransferId),
+}
+
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Record::Payment(id) => write!(f, "payment {id}"),
+            Record::Refund(id) => write!(f, "refund {id}"),
+            Record::CardSweep(id) => write!(f, "card replacement transfer {id}"),
+        }
+    }
+}
+
+/// A record whose transfers are not what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMismatch {
+    pub record: Record,
+    pub problem: &'static str,
+}
+
+/// What the cross-check found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecordFacts {
+    pub payments_checked: u64,
+    pub refunds_checked: u64,
+    pub sweeps_checked: u64,
+    /// The first [`MAX_REPORTED`] mismatches.
+    pub mismatches: Vec<RecordMismatch>,
+    /// Mismatches past those.
+    pub unreported: u64,
+    /// Transfers found as records' legs, by code.
+    pub accounted: HashMap<TransferCode, u64>,
+    /// Every transfer in the ledger, by code (filled in by storage).
+    pub in_ledger: HashMap<TransferCode, u64>,
+}
+
+/// The codes only records' transfers carry; the others (cash-in, P2P, …) are records themselves.
+pub const RECORD_CODES: [TransferCode; 4] =
+    [TransferCode::Payment, TransferCode::Fee, TransferCode::Refund, TransferCode::CardReplacement];
+
+impl RecordFacts {
+    pub fn check_payment(&mut self, payment: &PaymentFacts) {
+        self.payments_checked = self.payments_checked.saturating_add(1);
+        for (_, found) in &payment.legs {
+            self.account(found.transfer.code);
+        }
+        let problem = payment_problem(payment);
+        if let Some(problem) = problem {
+            self.mismatch(Record::Payment(payment.id), problem);
+        }
+        for refund in &payment.refunds {
+            self.refunds_checked = self.refunds_checked.saturating_add(1);
+            for (_, found) in &refund.legs {
+                self.account(found.transfer.code);
+            }
+            // A refund is judged against its payment, so only against a payment that holds up.
+            if let Some(problem) = refund_problem(payment, refund).filter(|_| problem.is_none()) {
+                self.mismatch(Record::Refund(refund.id), problem);
+            }
+        }
+    }
+
+    pub fn check_sweep(&mut self, sweep: &SweepFacts) {
+        self.sweeps_checked = self.sweeps_checked.saturating_add(1);
+        self.account(TransferCode::CardReplacement);
+        let problem = if sweep.from.kind != AccountKind::Card || sweep.to.kind != AccountKind::Card {
+            Some("moves money between accounts that are not cards'")
+        } else if sweep.replaced_by.map(|card| card.0) != sweep.to.owner || sweep.to.owner.is_none() {
+            Some("moves a card's money to a card that did not replace it")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.mismatch(Record::CardSweep(sweep.transfer), problem);
+        }
+    }
+
+    fn account(&mut self, code: TransferCode) {
+        let count = self.accounted.entry(code).or_default();
+        *count = count.saturating_add(1);
+    }
+
+    fn mismatch(&mut self, record: Record, problem: &'static str) {
+        if self.mismatches.len() < MAX_REPORTED {
+            self.mismatches.push(RecordMismatch { record, problem });
+        } else {
+            self.unreported = self.unreported.saturating_add(1);
+        }
+    }
+}
+
+/// The first thing wrong with a payment's transfers, if any.
+fn payment_problem(payment: &PaymentFacts) -> Option<&'static str> {
+    let Some(payer) = payment.payer else { return Some("has no payer") };
+    for (leg, found) in &payment.legs {
+        if let Some(problem) = payment_leg_problem(payment, payer, *leg, found) {
+            return Some(problem);
+        }
+    }
+    let leg = |wanted: PaymentLeg| payment.legs.iter().find(|(leg, _)| *leg == wanted).map(|(_, found)| found);
+    let (pay, hold, post, void, fee) = (
+        leg(PaymentLeg::Pay),
+        leg(PaymentLeg::Hold),
+        leg(PaymentLeg::Post),
+        leg(PaymentLeg::Void),
+        leg(PaymentLeg::Fee),
+    );
+    let hold_state = hold.and_then(|found| found.hold_state);
+    let settled = PaymentStatus::SETTLED.contains(&payment.status);
+    if settled {
+        let paid_at_once = pay.is_some() && hold.is_none();
+        let paid_on_approval = pay.is_none() && post.is_some() && hold_state == Some(HoldState::Posted);
+        if !(paid_at_once || paid_on_approval) || void.is_some() {
+            return Some("is settled but its money did not move exactly once");
+        }
+        if fee.is_some() != (payment.fee > Amount::ZERO) {
+            return Some("is settled but its fee transfer is missing or unexpected");
+        }
+    }
+    match payment.status {
+        PaymentStatus::Failed if pay.is_some() || post.is_some() || fee.is_some() => {
+            return Some("failed but money moved");
+        }
+        PaymentStatus::Failed
+            if hold.is_some() && !matches!(hold_state, Some(HoldState::Voided | HoldState::Expired)) =>
+        {
+            return Some("failed but its hold was not released");
+        }
+        PaymentStatus::AwaitingApproval if hold.is_none() || pay.is_some() => {
+            return Some("awaits approval without exactly a hold");
+        }
+        _ => {}
+    }
+    refunded_problem(payment)
+}
+
+/// A leg found under a payment's id must be the transfer the payment would have made.
+fn payment_leg_problem(
+    payment: &PaymentFacts,
+    payer: Payer,
+    leg: PaymentLeg,
+    found: &FoundTransfer,
+) -> Option<&'static str> {
+    let transfer = &found.transfer;
+    let merchant = Holder { kind: AccountKind::Merchant, owner: Some(payment.merchant.0) };
+    let (code, kind, amount, debit, credit) = match leg {
+        PaymentLeg::Pay => (TransferCode::Payment, TransferKind::Posted, payment.amount, payer.holder(), merchant),
+        PaymentLeg::Hold => (TransferCode::Payment, TransferKind::Pending, payment.amount, payer.holder(), merchant),
+        PaymentLeg::Post => {
+            (TransferCode::Payment, TransferKind::PostPending, payment.amount, payer.holder(), merchant)
+        }
+        PaymentLeg::Void => {
+            (TransferCode::Payment, TransferKind::VoidPending, payment.amount, payer.holder(), merchant)
+        }
+        PaymentLeg::Fee => (
+            TransferCode::Fee,
+            TransferKind::Posted,
+            payment.fee,
+            merchant,
+            Holder { kind: AccountKind::FeeIncome, owner: None },
+        ),
+    };
+    let settles_hold = matches!(leg, PaymentLeg::Post | PaymentLeg::Void);
+    if transfer.code != code || transfer.kind != kind {
+        Some("has a transfer of the wrong kind under one of its ids")
+    } else if transfer.amount != amount || transfer.currency != payment.currency {
+        Some("has a transfer of the wrong amount or currency")
+    } else if found.debit != debit || found.credit != credit {
+        Some("has a transfer between the wrong accounts")
+    } else if transfer.reference != payment_ledger_reference(payment.id) {
+        Some("has a transfer that names another record")
+    } else if settles_hold && transfer.pending_id != Some(PaymentLeg::Hold.transfer_id(payment.id)) {
+        Some("settles a hold that is not its own")
+    } else {
+        None
+    }
+}
+
+/// A payment's refunded total is what its refunds claimed (every one but the failed), and its
+/// state says how much of it was refunded.
+fn refunded_problem(payment: &PaymentFacts) -> Option<&'static str> {
+    let claimed = payment
+        .refunds
+        .iter()
+        .filter(|refund| refund.status != RefundStatus::Failed)
+        .try_fold(Amount::ZERO, |sum, refund| sum.checked_add(refund.amount).ok());
+    if claimed != Some(payment.refunded) {
+        return Some("its refunded total differs from its refunds");
+    }
+    let consistent = match payment.status {
+        PaymentStatus::Completed => payment.refunded == Amount::ZERO,
+        PaymentStatus::PartiallyRefunded => payment.refunded > Amount::ZERO && payment.refunded < payment.amount,
+        PaymentStatus::Refunded => payment.refunded == payment.amount,
+        _ => payment.refunded == Amount::ZERO,
+    };
+    if !consistent {
+        return Some("its state disagrees with how much was refunded");
+    }
+    None
+}
+
+/// The first thing wrong with a refund's transfers, if any.
+fn refund_problem(payment: &PaymentFacts, refund: &RefundFacts) -> Option<&'static str> {
+    let payer = payment.payer?;
+    let merchant = Holder { kind: AccountKind::Merchant, owner: Some(payment.merchant.0) };
+    let Ok(fee_back) = fee_returned(payment.amount, payment.fee, refund.refunded_before, refund.amount) else {
+        return Some("claims more than its payment left to refund");
+    };
+    for (leg, found) in &refund.legs {
+        let transfer = &found.transfer;
+        let (code, amount, debit_ok, credit_ok) = match leg {
+            RefundLeg::Refund => {
+                (TransferCode::Refund, refund.amount, found.debit == merchant, payer.may_receive_refund(found.credit))
+            }
+            RefundLeg::Fee => {
+                (TransferCode::Fee, fee_back, found.debit.is(AccountKind::FeeIncome, None), found.credit == merchant)
+            }
+        };
+        if transfer.code != code || transfer.kind != TransferKind::Posted {
+            return Some("has a transfer of the wrong kind under one of its ids");
+        }
+        if transfer.amount != amount || transfer.currency != payment.currency {
+            return Some("has a transfer of the wrong amount or currency");
+        }
+        if !(debit_ok && credit_ok) {
+            return Some("has a transfer between the wrong accounts");
+        }
+        if transfer.reference != refund_ledger_reference(payment.id) {
+            return Some("has a transfer that names another record");
+        }
+    }
+    let has = |wanted: RefundLeg| refund.legs.iter().any(|(leg, _)| *leg == wanted);
+    // The two legs are one linked chain: both or neither, and the fee leg only if a fee comes back.
+    let moved = has(RefundLeg::Refund);
+    if has(RefundLeg::Fee) != (moved && fee_back > Amount::ZERO) {
+        return Some("its fee transfer is missing or unexpected");
+    }
+    match refund.status {
+        RefundStatus::Completed if !moved => Some("completed but no money moved"),
+        RefundStatus::Failed if moved => Some("failed but money moved"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Timestamp;
+    use crate::ledger::{TransferKind, derived_id};
+
+    const USD: CurrencyCode = match CurrencyCode::parse_const(*b"USD") {
+        Some(code) => code,
+        None => panic!("USD is a currency code"),
+    };
+
+    fn ids() -> (PaymentId, MerchantId, UserId) {
+        (PaymentId(Uuid::from_u128(1)), MerchantId(Uuid::from_u128(2)), UserId(Uuid::from_u128(3)))
+    }
+
+    fn wallet() -> Holder {
+        Holder { kind: AccountKind::CustomerWallet, owner: Some(ids().2.0) }
+    }
+
+    fn merchant() -> Holder {
+        Holder { kind: AccountKind::Merchant, owner: Some(ids().1.0) }
+    }
+
+    fn fee_income() -> Holder {
+        Holder { kind: AccountKind::FeeIncome, owner: None }
+    }
+
+    fn found(
+        id: TransferId,
+        (code, kind): (TransferCode, TransferKind),
+        amount: i64,
+        (debit, credit): (Holder, Holder),
+        reference: String,
+    ) -> FoundTransfer {
+        FoundTransfer {
+            transfer: Transfer {
+                id,
+                debit_account_id: crate::ledger::AccountId(Uuid::from_u128(10)),
+                credit_account_id: crate::ledger::AccountId(Uuid::from_u128(11)),
+                amount: Amount::from_minor(amount),
+                currency: USD,
+                code,
+                reference,
+                kind,
+                pending_id: None,
+                expires_at: None,
+                timestamp: Timestamp(1),
+            },
+            debit,
+            credit,
+            hold_state: None,
+        }
+    }
+
+    /// A completed payment of 10.00 with a 0.15 fee, paid at once, as `charge` leaves it.
+    fn paid() -> PaymentFacts {
+        let (id, merchant_id, customer) = ids();
+        let reference = payment_ledger_reference(id);
+        let pay = found(
+            PaymentLeg::Pay.transfer_id(id),
+            (TransferCode::Payment, TransferKind::Posted),
+            1000,
+            (wallet(), merchant()),
+            reference.clone(),
+        );
+        let fee = found(
+            PaymentLeg::Fee.transfer_id(id),
+            (TransferCode::Fee, TransferKind::Posted),
+            15,
+            (merchant(), fee_income()),
+            reference,
+        );
+        PaymentFacts {
+            id,
+            status: PaymentStatus::Completed,
+            merchant: merchant_id,
+            payer: Some(Payer::Customer(customer)),
+            amount: Amount::from_minor(1000),
+            fee: Amount::from_minor(15),
+            refunded: Amount::ZERO,
+            currency: USD,
+            legs: vec![(PaymentLeg::Pay, pay), (PaymentLeg::Fee, fee)],
+            refunds: Vec::new(),
+        }
+    }
+
+    /// A refund of 4.00 of [`paid`], with the 0.06 of fee it gives back.
+    fn refunded(status: RefundStatus) -> PaymentFacts {
+        let mut payment = paid();
+        let refund = RefundId(Uuid::from_u128(20));
+        let reference = refund_ledger_reference(payment.id);
+        let legs = vec![
+            (
+                RefundLeg::Fee,
+                found(
+                    RefundLeg::Fee.transfer_id(refund),
+                    (TransferCode::Fee, TransferKind::Posted),
+                    6,
+                    (fee_income(), merchant()),
+                    reference.clone(),
+                ),
+            ),
+            (
+                RefundLeg::Refund,
+                found(
+                    RefundLeg::Refund.transfer_id(refund),
+                    (TransferCode::Refund, TransferKind::Posted),
+                    400,
+                    (merchant(), wallet()),
+                    reference,
+                ),
+            ),
+        ];
+        payment.status = PaymentStatus::PartiallyRefunded;
+        payment.refunded = Amount::from_minor(400);
+        payment.refunds.push(RefundFacts {
+            id: refund,
+            status,
+            amount: Amount::from_minor(400),
+            refunded_before: Amount::ZERO,
+            legs,
+        });
+        payment
+    }
+
+    fn problems(payment: &PaymentFacts) -> Vec<&'static str> {
+        let mut facts = RecordFacts::default();
+        facts.check_payment(payment);
+        facts.mismatches.iter().map(|m| m.problem).collect()
+    }
+
+    #[test]
+    fn a_payment_as_charge_leaves_it_is_clean_and_accounted() {
+        let mut facts = RecordFacts::default();
+        facts.check_payment(&refunded(RefundStatus::Completed));
+        assert_eq!(facts.mismatches, Vec::new());
+        assert_eq!(facts.accounted.get(&TransferCode::Payment), Some(&1));
+        assert_eq!(facts.accounted.get(&TransferCode::Fee), Some(&2));
+        assert_eq!(facts.accounted.get(&TransferCode::Refund), Some(&1));
+        assert_eq!((facts.payments_checked, facts.refunds_checked), (1, 1));
+    }
+
+    #[test]
+    fn settled_payments_need_their_money_moved_once() {
+        let mut missing = paid();
+        missing.legs.retain(|(leg, _)| *leg != PaymentLeg::Pay);
+        assert_eq!(problems(&missing), ["is settled but its money did not move exactly once"]);
+        let mut no_fee = paid();
+        no_fee.legs.retain(|(leg, _)| *leg != PaymentLeg::Fee);
+        assert_eq!(problems(&no_fee), ["is settled but its fee transfer is missing or unexpected"]);
+        let mut wrong_amount = paid();
+        wrong_amount.amount = Amount::from_minor(999);
+        assert_eq!(problems(&wrong_amount), ["has a transfer of the wrong amount or currency"]);
+        let mut elsewhere = paid();
+        elsewhere.merchant = MerchantId(Uuid::from_u128(99));
+        assert_eq!(problems(&elsewhere), ["has a transfer between the wrong accounts"]);
+    }
+
+    #[test]
+    fn failed_and_waiting_payments_moved_nothing() {
+        let mut failed = paid();
+        failed.status = PaymentStatus::Failed;
+        assert_eq!(problems(&failed), ["failed but money moved"]);
+        failed.legs.clear();
+        assert_eq!(problems(&failed), Vec::<&str>::new());
+        let mut waiting = failed.clone();
+        waiting.status = PaymentStatus::AwaitingApproval;
+        assert_eq!(problems(&waiting), ["awaits approval without exactly a hold"]);
+        let mut processing = failed;
+        processing.status = PaymentStatus::Processing;
+        assert_eq!(problems(&processing), Vec::<&str>::new(), "in flight: none of its transfers yet");
+    }
+
+    #[test]
+    fn refunds_match_their_transfers_and_their_payment() {
+        assert_eq!(problems(&refunded(RefundStatus::Pending)), Vec::<&str>::new(), "in flight, moved");
+        assert_eq!(problems(&refunded(RefundStatus::Failed)), ["its refunded total differs from its refunds"]);
+        let mut failed = refunded(RefundStatus::Failed);
+        failed.refunded = Amount::ZERO;
+        failed.status = PaymentStatus::Completed;
+        assert_eq!(problems(&failed), ["failed but money moved"]);
+        let mut lost = refunded(RefundStatus::Completed);
+        if let Some(refund) = lost.refunds.first_mut() {
+            refund.legs.clear();
+        }
+        assert_eq!(problems(&lost), ["completed but no money moved"]);
+        let mut half = refunded(RefundStatus::Completed);
+        if let Some(refund) = half.refunds.first_mut() {
+            refund.legs.retain(|(leg, _)| *leg == RefundLeg::Refund);
+        }
+        assert_eq!(problems(&half), ["its fee transfer is missing or unexpected"]);
+        let mut wrong_state = refunded(RefundStatus::Completed);
+        wrong_state.status = PaymentStatus::Refunded;
+        assert_eq!(problems(&wrong_state), ["its state disagrees with how much was refunded"]);
+    }
+
+    #[test]
+    fn sweeps_go_to_the_replacing_card() {
+        let (old, new) = (CardId(Uuid::from_u128(30)), CardId(Uuid::from_u128(31)));
+        let card = |id: CardId| Holder { kind: AccountKind::Card, owner: Some(id.0) };
+        let transfer = TransferId(derived_id("test", &[]));
+        let mut facts = RecordFacts::default();
+        facts.check_sweep(&SweepFacts { transfer, from: card(old), to: card(new), replaced_by: Some(new) });
+        assert!(facts.mismatches.is_empty());
+        facts.check_sweep(&SweepFacts { transfer, from: card(old), to: card(old), replaced_by: Some(new) });
+        facts.check_sweep(&SweepFacts { transfer, from: wallet(), to: card(new), replaced_by: None });
+        let found: Vec<_> = facts.mismatches.iter().map(|m| m.problem).collect();
+        assert_eq!(
+            found,
+            [
+                "moves a card's money to a card that did not replace it",
+                "moves money between accounts that are not cards'"
+            ]
+        );
+        assert_eq!(facts.accounted.get(&TransferCode::CardReplacement), Some(&3));
+    }
+}

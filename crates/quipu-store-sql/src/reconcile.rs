@@ -1,0 +1,222 @@
+//! The business records' side of `quipu ledger verify`: pages through
+//! payments (with their refunds) and card replacement transfers inside the
+//! verification's snapshot, finds each record's transfers by their derived
+//! ids, and lets [`quipu_domain::reconcile`] judge them. Memory stays bounded
+//! by a page, however many payments the network has taken.
+
+use std::collections::HashMap;
+
+use quipu_domain::card::CardId;
+use quipu_domain::identity::{MerchantId, UserId};
+use quipu_domain::ledger::{AccountKind, HoldState, Transfer, TransferCode, TransferId};
+use quipu_domain::money::Amount;
+use quipu_domain::payment::{PaymentId, PaymentLeg, PaymentStatus, RefundLeg};
+use quipu_domain::reconcile::{FoundTransfer, Holder, Payer, PaymentFacts, RecordFacts, RefundFacts, SweepFacts};
+use quipu_store::payments::RefundRecord;
+use quipu_store::{StoreResult, corrupt};
+use uuid::Uuid;
+
+use crate::Backend;
+use crate::Connection as Conn;
+use crate::batch::by_ids;
+use crate::decode::{amount, currency, named};
+use crate::driver::{Columns, FromColumns, Statement, fetch_all};
+
+/// Payments read at a time (each brings up to five transfers and its refunds).
+const PAYMENTS_PER_PAGE: i64 = 500;
+/// Card replacement transfers read at a time.
+const SWEEPS_PER_PAGE: i64 = 1_000;
+
+pub(crate) mod sql {
+    crate::sql_statements! {
+        PAYMENTS_PAGE = "SELECT id, merchant_id, customer_id, card_id, status, amount, fee, refunded, currency FROM payments WHERE id > $1 ORDER BY id LIMIT $2";
+        /// Followed by the backend's filter on `payment_id`.
+        REFUNDS_OF = "SELECT id, payment_id, amount, refunded_before, status, reason, created_by, created_at FROM refunds";
+        /// Followed by the backend's filter on `t.id`: transfers with whose accounts they join, and their hold.
+        FOUND_TRANSFERS = "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency, t.code, t.reference, t.kind, t.pending_id, t.expires_at, t.timestamp,
+    d.kind AS debit_kind, d.owner_kind AS debit_owner_kind, d.owner_id AS debit_owner,
+    c.kind AS credit_kind, c.owner_kind AS credit_owner_kind, c.owner_id AS credit_owner,
+    h.state AS hold_state
+    FROM transfers t
+    JOIN accounts d ON d.id = t.debit_account_id
+    JOIN accounts c ON c.id = t.credit_account_id
+    LEFT JOIN holds h ON h.pending_id = t.id";
+        SWEEPS_PAGE = "SELECT t.id,
+    d.kind AS debit_kind, d.owner_kind AS debit_owner_kind, d.owner_id AS debit_owner,
+    c.kind AS credit_kind, c.owner_kind AS credit_owner_kind, c.owner_id AS credit_owner,
+    k.replaced_by
+    FROM transfers t
+    JOIN accounts d ON d.id = t.debit_account_id
+    JOIN accounts c ON c.id = t.credit_account_id
+    LEFT JOIN cards k ON k.id = d.owner_id
+    WHERE t.code = $1 AND t.id > $2 ORDER BY t.id LIMIT $3";
+        TRANSFERS_BY_CODE = "SELECT code, CAST(COUNT(*) AS BIGINT) AS transfers FROM transfers GROUP BY code";
+    }
+}
+
+/// Cross-checks every record against the ledger, on `conn`'s snapshot.
+pub(crate) async fn record_facts<B: Backend>(conn: &mut Conn<B>) -> StoreResult<RecordFacts> {
+    let mut facts = RecordFacts::default();
+    let mut after = Uuid::nil();
+    loop {
+        let page = Statement::new(sql::PAYMENTS_PAGE).bind(after).bind(PAYMENTS_PER_PAGE);
+        let payments: Vec<PaymentRow> = fetch_all::<B::Db, _>(conn, "reading payments to verify", page).await?;
+        let Some(last) = payments.last() else { break };
+        after = last.id.0;
+        for payment in payment_facts::<B>(conn, payments).await? {
+            facts.check_payment(&payment);
+        }
+    }
+    let mut after = Uuid::nil();
+    loop {
+        let page = Statement::new(sql::SWEEPS_PAGE)
+            .bind(TransferCode::CardReplacement.as_str())
+            .bind(after)
+            .bind(SWEEPS_PER_PAGE);
+        let sweeps: Vec<SweepFacts> = fetch_all::<B::Db, _>(conn, "reading card replacements to verify", page).await?;
+        let Some(last) = sweeps.last() else { break };
+        after = last.transfer.0;
+        for sweep in &sweeps {
+            facts.check_sweep(sweep);
+        }
+    }
+    let counts: Vec<CodeCount> =
+        fetch_all::<B::Db, _>(conn, "counting transfers by code", Statement::new(sql::TRANSFERS_BY_CODE)).await?;
+    facts.in_ledger = counts.into_iter().map(|count| (count.code, count.transfers)).collect();
+    Ok(facts)
+}
+
+/// A page of payments with their refunds and every transfer found under their legs' ids.
+async fn payment_facts<B: Backend>(conn: &mut Conn<B>, payments: Vec<PaymentRow>) -> StoreResult<Vec<PaymentFacts>> {
+    let payment_ids: Vec<Uuid> = payments.iter().map(|p| p.id.0).collect();
+    let refunds: Vec<RefundRecord> = by_ids::<B, _>(conn, sql::REFUNDS_OF, "payment_id", &payment_ids, "").await?;
+    let mut wanted: Vec<Uuid> = Vec::with_capacity(payments.len() * PaymentLeg::ALL.len());
+    for payment in &payments {
+        wanted.extend(PaymentLeg::ALL.iter().map(|leg| leg.transfer_id(payment.id).0));
+    }
+    for refund in &refunds {
+        wanted.extend(RefundLeg::ALL.iter().map(|leg| leg.transfer_id(refund.id).0));
+    }
+    let found: Vec<FoundTransfer> = by_ids::<B, _>(conn, sql::FOUND_TRANSFERS, "t.id", &wanted, "").await?;
+    let mut found: HashMap<TransferId, FoundTransfer> =
+        found.into_iter().map(|transfer| (transfer.transfer.id, transfer)).collect();
+    let mut refunds_of: HashMap<PaymentId, Vec<RefundFacts>> = HashMap::new();
+    for refund in refunds {
+        let legs = RefundLeg::ALL
+            .iter()
+            .filter_map(|leg| found.remove(&leg.transfer_id(refund.id)).map(|transfer| (*leg, transfer)))
+            .collect();
+        refunds_of.entry(refund.payment_id).or_default().push(RefundFacts {
+            id: refund.id,
+            status: refund.status,
+            amount: refund.amount,
+            refunded_before: refund.refunded_before,
+            legs,
+        });
+    }
+    Ok(payments
+        .into_iter()
+        .map(|payment| PaymentFacts {
+            legs: PaymentLeg::ALL
+                .iter()
+                .filter_map(|leg| found.remove(&leg.transfer_id(payment.id)).map(|transfer| (*leg, transfer)))
+                .collect(),
+            refunds: refunds_of.remove(&payment.id).unwrap_or_default(),
+            id: payment.id,
+            status: payment.status,
+            merchant: payment.merchant,
+            payer: payment.payer,
+            amount: payment.amount,
+            fee: payment.fee,
+            refunded: payment.refunded,
+            currency: payment.currency,
+        })
+        .collect())
+}
+
+/// The statements in this module, for the test that prepares every one.
+pub(crate) fn generated_statements() -> Vec<(String, String)> {
+    let filtered = |select: &str, column: &str| format!("{select} WHERE {column} = $1");
+    vec![
+        ("reconcile::REFUNDS_OF (by payment)".into(), filtered(sql::REFUNDS_OF, "payment_id")),
+        ("reconcile::FOUND_TRANSFERS (by id)".into(), filtered(sql::FOUND_TRANSFERS, "t.id")),
+    ]
+}
+
+struct PaymentRow {
+    id: PaymentId,
+    status: PaymentStatus,
+    merchant: MerchantId,
+    payer: Option<Payer>,
+    amount: Amount,
+    fee: Amount,
+    refunded: Amount,
+    currency: quipu_domain::money::CurrencyCode,
+}
+
+impl FromColumns for PaymentRow {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        let card = row.opt_uuid("card_id")?.map(|id| Payer::Card(CardId(id)));
+        let customer = row.opt_uuid("customer_id")?.map(|id| Payer::Customer(UserId(id)));
+        Ok(PaymentRow {
+            id: PaymentId(row.uuid("id")?),
+            status: named("payments", row, "status", PaymentStatus::parse)?,
+            merchant: MerchantId(row.uuid("merchant_id")?),
+            // A card pays from its own account, whoever holds it.
+            payer: card.or(customer),
+            amount: amount(row, "amount")?,
+            fee: amount(row, "fee")?,
+            refunded: amount(row, "refunded")?,
+            currency: currency("payments", row, "currency")?,
+        })
+    }
+}
+
+/// The holder of a transfer's account, from the joined account's `{side}_kind`, `{side}_owner_kind`, `{side}_owner`.
+fn holder(row: &dyn Columns, side: &str) -> StoreResult<Holder> {
+    let kind = named("accounts", row, &format!("{side}_kind"), AccountKind::parse)?;
+    let system = row.text(&format!("{side}_owner_kind"))? == "system";
+    let owner = row.uuid(&format!("{side}_owner"))?;
+    Ok(Holder { kind, owner: (!system).then_some(owner) })
+}
+
+impl FromColumns for FoundTransfer {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        let hold_state = match row.opt_text("hold_state")? {
+            Some(state) => Some(HoldState::parse(&state).ok_or_else(|| corrupt("holds", format!("state {state:?}")))?),
+            None => None,
+        };
+        Ok(FoundTransfer {
+            transfer: Transfer::from_columns(row)?,
+            debit: holder(row, "debit")?,
+            credit: holder(row, "credit")?,
+            hold_state,
+        })
+    }
+}
+
+impl FromColumns for SweepFacts {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(SweepFacts {
+            transfer: TransferId(row.uuid("id")?),
+            from: holder(row, "debit")?,
+            to: holder(row, "credit")?,
+            replaced_by: row.opt_uuid("replaced_by")?.map(CardId),
+        })
+    }
+}
+
+struct CodeCount {
+    code: TransferCode,
+    transfers: u64,
+}
+
+impl FromColumns for CodeCount {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        let transfers = row.int("transfers")?;
+        Ok(CodeCount {
+            code: named("transfers", row, "code", TransferCode::parse)?,
+            transfers: u64::try_from(transfers).map_err(|_| corrupt("transfers", format!("count {transfers}")))?,
+        })
+    }
+}
