@@ -162,7 +162,7 @@ impl fmt::Display for RecordsChecked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} payments, {} refunds and {} card replacement transfers against the ledger",
+            "records against the ledger: payments {}, refunds {}, card replacement transfers {}",
             self.payments, self.refunds, self.card_replacements
         )
     }
