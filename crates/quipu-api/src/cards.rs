@@ -32,8 +32,8 @@ pub async fn issue(
     ApiJson(body): ApiJson<IssueCardRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    let (holder, pin) = <(_, _)>::try_from(body)?;
     idempotency::once(&state.http, caller, &key, "issue-card", body, |id| async move {
+        let (holder, pin) = <(_, _)>::try_from(body)?;
         let cards = &state.services.cards;
         let card = cards.issue_card(caller, CardId(id.0), body.currency.as_deref(), holder.as_ref(), &pin).await?;
         Ok(CardView::from(&card))
@@ -52,8 +52,8 @@ pub async fn top_up(
     ApiJson(body): ApiJson<CardTopUpRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    let number = CardNumber::try_from(body)?;
     idempotency::once(&state.http, caller, &key, "card-top-up", body, |id| async move {
+        let number = CardNumber::try_from(body)?;
         let top_up =
             state.services.cards.top_up_card(caller, id, &number, amount(&body.amount, &body.currency)).await?;
         Ok(CardTopUpView::from(&top_up))
@@ -96,8 +96,8 @@ pub async fn replace(
     ApiJson(body): ApiJson<ReplaceCardRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    let (number, pin) = <(_, _)>::try_from(body)?;
     idempotency::once(&state.http, caller, &key, "replace-card", body, |id| async move {
+        let (number, pin) = <(_, _)>::try_from(body)?;
         let replaced = state.services.cards.replace_card(caller, CardId(id.0), &number, &pin).await?;
         Ok(CardReplacedView::from(&replaced))
     })
@@ -126,8 +126,8 @@ pub async fn pay(
     ApiJson(body): ApiJson<CardPaymentRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    let (number, pin, reference, till) = <(_, _, _, _)>::try_from(body)?;
     idempotency::once(&state.http, caller, &key, "card-payment", body, |id| async move {
+        let (number, pin, reference, till) = <(_, _, _, _)>::try_from(body)?;
         let amount = amount(&body.amount, &body.currency);
         let cards = &state.services.cards;
         let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;

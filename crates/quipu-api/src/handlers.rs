@@ -200,8 +200,8 @@ pub async fn p2p(
     ApiJson(body): ApiJson<P2pRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    let (to, pin, note) = <(_, _, _)>::try_from(body)?;
     idempotency::once(&state.http, caller, &key, "p2p", body, |id| async move {
+        let (to, pin, note) = <(_, _, _)>::try_from(body)?;
         let amount = amount(&body.amount, &body.currency);
         let transfer = state.services.wallet.send_p2p(caller, id, &to, &pin, note.as_ref(), amount).await?;
         Ok(TransferView::from(&transfer))
@@ -220,9 +220,9 @@ pub async fn cash_in(
     ApiJson(body): ApiJson<CashInRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    let customer =
-        quipu_domain::identity::PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
     idempotency::once(&state.http, caller, &key, "cash_in", body, |id| async move {
+        let customer =
+            quipu_domain::identity::PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
         let amount = amount(&body.amount, &body.currency);
         Ok(TransferView::from(&state.services.wallet.cash_in(caller, id, &customer, amount).await?))
     })
@@ -240,8 +240,8 @@ pub async fn cash_out(
     ApiJson(body): ApiJson<CashOutRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    let (customer, pin) = <(_, _)>::try_from(body)?;
     idempotency::once(&state.http, caller, &key, "cash_out", body, |id| async move {
+        let (customer, pin) = <(_, _)>::try_from(body)?;
         let amount = amount(&body.amount, &body.currency);
         Ok(TransferView::from(&state.services.wallet.cash_out(caller, id, &customer, &pin, amount).await?))
     })

@@ -26,6 +26,7 @@ use axum::routing::{delete, get, post, put};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use quipu_core::Services;
 use quipu_http::{Http, HttpSettings, problem, rate_limit};
+use serde_json::value::RawValue;
 use utoipa::OpenApi;
 
 /// Live event streams one process serves at once; each holds a connection open.
@@ -35,12 +36,12 @@ pub const MAX_EVENT_STREAMS: usize = 1000;
 pub struct JsonDocuments;
 
 impl quipu_core::PaymentDocuments for JsonDocuments {
-    fn payment(&self, payment: &quipu_core::payments::Payment) -> serde_json::Value {
-        serde_json::to_value(views::PaymentView::from(payment)).unwrap_or(serde_json::Value::Null)
+    fn payment(&self, payment: &quipu_core::payments::Payment) -> serde_json::Result<Box<RawValue>> {
+        serde_json::value::to_raw_value(&views::PaymentView::from(payment))
     }
 
-    fn refund(&self, refund: &quipu_core::payments::Refund) -> serde_json::Value {
-        serde_json::to_value(views::RefundView::from(refund)).unwrap_or(serde_json::Value::Null)
+    fn refund(&self, refund: &quipu_core::payments::Refund) -> serde_json::Result<Box<RawValue>> {
+        serde_json::value::to_raw_value(&views::RefundView::from(refund))
     }
 }
 

@@ -48,8 +48,8 @@ pub async fn create_payment_request(
     ApiJson(body): ApiJson<PaymentRequestRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    let (reference, till) = <(_, _)>::try_from(body)?;
     idempotency::once(&state.http, caller, &key, "payment-request", body, |id| async move {
+        let (reference, till) = <(_, _)>::try_from(body)?;
         let amount = amount(&body.amount, &body.currency);
         let id = PaymentRequestId(id.0);
         let qrs = &state.services.merchant_qr;
@@ -97,8 +97,8 @@ pub async fn pay(
     ApiJson(body): ApiJson<PayQrRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    let pin = Pin::try_from(body)?;
     idempotency::once(&state.http, caller, &key, "pay-qr", body, |id| async move {
+        let pin = Pin::try_from(body)?;
         let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
         let qrs = &state.services.merchant_qr;
         let payment = qrs.pay_merchant_qr(caller, PaymentId(id.0), &body.payload, amount, &pin).await?;

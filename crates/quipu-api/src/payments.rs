@@ -86,8 +86,8 @@ pub async fn charge(
     ApiJson(body): ApiJson<ChargeRequest>,
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
-    let (reference, till) = <(_, _)>::try_from(body)?;
     idempotency::once(&state.http, caller, &key, "charge", body, |id| async move {
+        let (reference, till) = <(_, _)>::try_from(body)?;
         let amount = amount(&body.amount, &body.currency);
         let payments = &state.services.payments;
         let payment = payments.charge_code(caller, PaymentId(id.0), &body.code, amount, reference, till).await?;
@@ -157,8 +157,8 @@ pub async fn refund(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     let route = format!("refund:{id}");
-    let reason = Option::try_from(body)?;
     idempotency::once(&state.http, caller, &key, &route, body, |refund_id| async move {
+        let reason = Option::try_from(body)?;
         let amount = body
             .amount
             .as_deref()

@@ -21,6 +21,7 @@ use quipu_kernel::text::rfc3339;
 use quipu_kernel::{CoreError, CoreResult, Kernel, Principal};
 use quipu_store::events::{EventRecord, MAX_EVENT_PAGE};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 pub use crate::webhooks::{Delivery, DeliveryPage, Webhook, WebhookCreated};
@@ -36,7 +37,7 @@ struct EventBody<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     created_at: String,
-    data: serde_json::Value,
+    data: &'a RawValue,
 }
 
 /// A new event about `data`, for the merchant and till it concerns.
@@ -45,10 +46,10 @@ pub fn new_event(
     kind: &str,
     merchant: MerchantId,
     till: &str,
-    data: serde_json::Value,
+    data: &RawValue,
+    now: Timestamp,
 ) -> CoreResult<EventRecord> {
     let id = kernel.new_id();
-    let now = kernel.now();
     let body = serde_json::to_string(&EventBody { id, kind, created_at: rfc3339(now), data })
         .map_err(|error| CoreError::invalid("unserialisable_event", error.to_string()))?;
     Ok(EventRecord {

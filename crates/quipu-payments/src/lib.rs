@@ -23,6 +23,7 @@ use quipu_kernel::paging::{cursor_before, next_cursor, page_limit};
 use quipu_kernel::{CoreError, CoreResult, Kernel, Principal};
 use quipu_store::events::EventRecord;
 use quipu_store::payments::{MAX_PAYMENT_PAGE, PaymentRecord, RefundRecord};
+use serde_json::value::RawValue;
 
 pub use crate::charge::{Charge, Payer, request_used};
 pub use crate::devices::{Device, DeviceAction, EnrolledDevice, parse_label};
@@ -51,8 +52,8 @@ pub struct PaymentPage {
 /// What a payment's and a refund's events carry: the payment (or refund) as
 /// the API shows it. The HTTP layer owns that format, so it supplies this.
 pub trait PaymentDocuments: Send + Sync + 'static {
-    fn payment(&self, payment: &Payment) -> serde_json::Value;
-    fn refund(&self, refund: &Refund) -> serde_json::Value;
+    fn payment(&self, payment: &Payment) -> serde_json::Result<Box<RawValue>>;
+    fn refund(&self, refund: &Refund) -> serde_json::Result<Box<RawValue>>;
 }
 
 #[derive(Clone)]
@@ -135,9 +136,15 @@ impl Payments {
             PaymentStatus::Processing | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded => return Ok(None),
         };
         let record = &payment.record;
-        let data = self.documents.payment(payment);
-        quipu_events::new_event(&self.kernel, kind, record.merchant_id, &record.till, data).map(Some)
+        let data = self.documents.payment(payment).map_err(unserialisable)?;
+        quipu_events::new_event(&self.kernel, kind, record.merchant_id, &record.till, &data, record.updated_at)
+            .map(Some)
     }
+}
+
+/// An event's document that would not serialise: reported, never sent half-made.
+pub(crate) fn unserialisable(error: serde_json::Error) -> CoreError {
+    CoreError::invalid("unserialisable_event", error.to_string())
 }
 
 /// A refund's reason as typed: none, or at most 100 printable characters.

@@ -120,10 +120,11 @@ impl Payments {
             None => self.kernel.ledger.submit([fee_leg, Some(refund_leg)].into_iter().flatten().collect()).await?,
         };
         let completed = refund_result(RefundRecord { status: RefundStatus::Completed, ..refund.clone() }, payment)?;
-        let data = self.documents.refund(&completed);
+        let data = self.documents.refund(&completed).map_err(crate::unserialisable)?;
+        let now = self.kernel.now();
         let event =
-            quipu_events::new_event(&self.kernel, "refund.completed", payment.merchant_id, &payment.till, data)?;
-        store.finish_refund(&refund, outcome.is_ok(), self.kernel.now(), outcome.is_ok().then_some(&event)).await?;
+            quipu_events::new_event(&self.kernel, "refund.completed", payment.merchant_id, &payment.till, &data, now)?;
+        store.finish_refund(&refund, outcome.is_ok(), now, outcome.is_ok().then_some(&event)).await?;
         self.kernel.events_written();
         match outcome {
             Ok(_) => Ok(completed),
