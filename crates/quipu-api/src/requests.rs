@@ -50,8 +50,7 @@ impl TryFrom<&RegisterRequest> for Registration {
     type Error = CoreError;
 
     fn try_from(body: &RegisterRequest) -> CoreResult<Self> {
-        let NewLogin { phone, full_name, password } = login(&body.phone, &body.full_name, &body.password)?;
-        Ok(Self { phone, full_name, password, pin: pin(&body.pin)? })
+        Ok(Self { login: login(&body.phone, &body.full_name, &body.password)?, pin: pin(&body.pin)? })
     }
 }
 

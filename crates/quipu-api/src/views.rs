@@ -13,7 +13,7 @@ use quipu_core::payments::{
 };
 use quipu_core::wallet::{HistoryEntry as Entry, HistoryPage as History, Party, Receipt};
 use quipu_domain::ledger::{Account, Transfer};
-use quipu_domain::money::{Amount, Currency, CurrencyCode};
+use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::verify::Report;
 use quipu_store::payments::RefundRecord;
 use serde::Serialize;
@@ -33,10 +33,7 @@ pub struct MoneyView {
 
 impl MoneyView {
     pub fn new(amount: Amount, code: CurrencyCode) -> Self {
-        // Every stored currency is a known ISO currency; fall back to minor units if not.
-        let text =
-            Currency::from_code(code.as_str()).map_or_else(|_| amount.minor().to_string(), |c| c.format_amount(amount));
-        Self { amount: text, minor_units: amount.minor(), currency: code.to_string() }
+        Self { amount: code.format_amount(amount), minor_units: amount.minor(), currency: code.to_string() }
     }
 }
 

@@ -26,6 +26,12 @@ pub enum MoneyError {
 pub struct CurrencyCode([u8; 3]);
 
 impl CurrencyCode {
+    /// `amount` as a decimal in this currency ("12.50"); in minor units if the code is not a
+    /// currency this build knows (every stored one is, so that is a safety net, not a format).
+    pub fn format_amount(self, amount: Amount) -> String {
+        Currency::from_code(self.as_str()).map_or_else(|_| amount.minor().to_string(), |c| c.format_amount(amount))
+    }
+
     pub fn parse(text: &str) -> Result<Self, MoneyError> {
         match text.as_bytes() {
             [a, b, c] if [a, b, c].iter().all(|byte| byte.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),

@@ -52,18 +52,18 @@ pub struct FoundTransfer {
     pub hold_state: Option<HoldState>,
 }
 
-/// Who paid: a customer's wallet, or a prepaid card's own account.
+/// Which account a payment was paid from: a customer's wallet, or a prepaid card's own account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Payer {
+pub enum PaidFrom {
     Customer(UserId),
     Card(CardId),
 }
 
-impl Payer {
+impl PaidFrom {
     fn holder(self) -> Holder {
         match self {
-            Payer::Customer(user) => Holder { kind: AccountKind::CustomerWallet, owner: Some(user.0) },
-            Payer::Card(card) => Holder { kind: AccountKind::Card, owner: Some(card.0) },
+            PaidFrom::Customer(user) => Holder { kind: AccountKind::CustomerWallet, owner: Some(user.0) },
+            PaidFrom::Card(card) => Holder { kind: AccountKind::Card, owner: Some(card.0) },
         }
     }
 
@@ -71,8 +71,8 @@ impl Payer {
     /// replaced it, which the replacement check ties together).
     fn may_receive_refund(self, holder: Holder) -> bool {
         match self {
-            Payer::Customer(_) => holder == self.holder(),
-            Payer::Card(_) => holder.kind == AccountKind::Card,
+            PaidFrom::Customer(_) => holder == self.holder(),
+            PaidFrom::Card(_) => holder.kind == AccountKind::Card,
         }
     }
 }
@@ -84,7 +84,7 @@ pub struct PaymentFacts {
     pub status: PaymentStatus,
     pub merchant: MerchantId,
     /// `None` only if the record is damaged: a payment always has a payer.
-    pub payer: Option<Payer>,
+    pub payer: Option<PaidFrom>,
     pub amount: Amount,
     pub fee: Amount,
     pub refunded: Amount,
@@ -254,46 +254,68 @@ fn payment_problem(payment: &PaymentFacts) -> Option<&'static str> {
     refunded_problem(payment)
 }
 
-/// A leg found under a payment's id must be the transfer the payment would have made.
-fn payment_leg_problem(
-    payment: &PaymentFacts,
-    payer: Payer,
-    leg: PaymentLeg,
+/// What a record's leg must be: its shape, its amount, and whether the accounts it found are the
+/// right ones.
+struct Expected {
+    code: TransferCode,
+    kind: TransferKind,
+    amount: Amount,
+    accounts_right: bool,
+}
+
+/// The first way `found` differs from what its record expected, if any.
+fn leg_problem(
     found: &FoundTransfer,
+    expected: Expected,
+    currency: CurrencyCode,
+    reference: &str,
 ) -> Option<&'static str> {
     let transfer = &found.transfer;
-    let merchant = Holder { kind: AccountKind::Merchant, owner: Some(payment.merchant.0) };
-    let (code, kind, amount, debit, credit) = match leg {
-        PaymentLeg::Pay => (TransferCode::Payment, TransferKind::Posted, payment.amount, payer.holder(), merchant),
-        PaymentLeg::Hold => (TransferCode::Payment, TransferKind::Pending, payment.amount, payer.holder(), merchant),
-        PaymentLeg::Post => {
-            (TransferCode::Payment, TransferKind::PostPending, payment.amount, payer.holder(), merchant)
-        }
-        PaymentLeg::Void => {
-            (TransferCode::Payment, TransferKind::VoidPending, payment.amount, payer.holder(), merchant)
-        }
-        PaymentLeg::Fee => (
-            TransferCode::Fee,
-            TransferKind::Posted,
-            payment.fee,
-            merchant,
-            Holder { kind: AccountKind::FeeIncome, owner: None },
-        ),
-    };
-    let settles_hold = matches!(leg, PaymentLeg::Post | PaymentLeg::Void);
-    if transfer.code != code || transfer.kind != kind {
+    if transfer.code != expected.code || transfer.kind != expected.kind {
         Some("has a transfer of the wrong kind under one of its ids")
-    } else if transfer.amount != amount || transfer.currency != payment.currency {
+    } else if transfer.amount != expected.amount || transfer.currency != currency {
         Some("has a transfer of the wrong amount or currency")
-    } else if found.debit != debit || found.credit != credit {
+    } else if !expected.accounts_right {
         Some("has a transfer between the wrong accounts")
-    } else if transfer.reference != payment_ledger_reference(payment.id) {
+    } else if transfer.reference != reference {
         Some("has a transfer that names another record")
-    } else if settles_hold && transfer.pending_id != Some(PaymentLeg::Hold.transfer_id(payment.id)) {
-        Some("settles a hold that is not its own")
     } else {
         None
     }
+}
+
+/// A leg found under a payment's id must be the transfer the payment would have made.
+fn payment_leg_problem(
+    payment: &PaymentFacts,
+    payer: PaidFrom,
+    leg: PaymentLeg,
+    found: &FoundTransfer,
+) -> Option<&'static str> {
+    let merchant = Holder { kind: AccountKind::Merchant, owner: Some(payment.merchant.0) };
+    let expected = match leg {
+        PaymentLeg::Fee => Expected {
+            code: TransferCode::Fee,
+            kind: TransferKind::Posted,
+            amount: payment.fee,
+            accounts_right: found.debit == merchant && found.credit.is(AccountKind::FeeIncome, None),
+        },
+        PaymentLeg::Pay | PaymentLeg::Hold | PaymentLeg::Post | PaymentLeg::Void => Expected {
+            code: TransferCode::Payment,
+            kind: match leg {
+                PaymentLeg::Hold => TransferKind::Pending,
+                PaymentLeg::Post => TransferKind::PostPending,
+                PaymentLeg::Void => TransferKind::VoidPending,
+                PaymentLeg::Pay | PaymentLeg::Fee => TransferKind::Posted,
+            },
+            amount: payment.amount,
+            accounts_right: found.debit == payer.holder() && found.credit == merchant,
+        },
+    };
+    let settles_hold = matches!(leg, PaymentLeg::Post | PaymentLeg::Void);
+    leg_problem(found, expected, payment.currency, &payment_ledger_reference(payment.id)).or_else(|| {
+        (settles_hold && found.transfer.pending_id != Some(PaymentLeg::Hold.transfer_id(payment.id)))
+            .then_some("settles a hold that is not its own")
+    })
 }
 
 /// A payment's refunded total is what its refunds claimed (every one but the failed), and its
@@ -326,27 +348,24 @@ fn refund_problem(payment: &PaymentFacts, refund: &RefundFacts) -> Option<&'stat
     let Ok(fee_back) = fee_returned(payment.amount, payment.fee, refund.refunded_before, refund.amount) else {
         return Some("claims more than its payment left to refund");
     };
+    let reference = refund_ledger_reference(payment.id);
     for (leg, found) in &refund.legs {
-        let transfer = &found.transfer;
-        let (code, amount, debit_ok, credit_ok) = match leg {
-            RefundLeg::Refund => {
-                (TransferCode::Refund, refund.amount, found.debit == merchant, payer.may_receive_refund(found.credit))
-            }
-            RefundLeg::Fee => {
-                (TransferCode::Fee, fee_back, found.debit.is(AccountKind::FeeIncome, None), found.credit == merchant)
-            }
+        let expected = match leg {
+            RefundLeg::Refund => Expected {
+                code: TransferCode::Refund,
+                kind: TransferKind::Posted,
+                amount: refund.amount,
+                accounts_right: found.debit == merchant && payer.may_receive_refund(found.credit),
+            },
+            RefundLeg::Fee => Expected {
+                code: TransferCode::Fee,
+                kind: TransferKind::Posted,
+                amount: fee_back,
+                accounts_right: found.debit.is(AccountKind::FeeIncome, None) && found.credit == merchant,
+            },
         };
-        if transfer.code != code || transfer.kind != TransferKind::Posted {
-            return Some("has a transfer of the wrong kind under one of its ids");
-        }
-        if transfer.amount != amount || transfer.currency != payment.currency {
-            return Some("has a transfer of the wrong amount or currency");
-        }
-        if !(debit_ok && credit_ok) {
-            return Some("has a transfer between the wrong accounts");
-        }
-        if transfer.reference != refund_ledger_reference(payment.id) {
-            return Some("has a transfer that names another record");
+        if let Some(problem) = leg_problem(found, expected, payment.currency, &reference) {
+            return Some(problem);
         }
     }
     let has = |wanted: RefundLeg| refund.legs.iter().any(|(leg, _)| *leg == wanted);
@@ -438,7 +457,7 @@ mod tests {
             id,
             status: PaymentStatus::Completed,
             merchant: merchant_id,
-            payer: Some(Payer::Customer(customer)),
+            payer: Some(PaidFrom::Customer(customer)),
             amount: Amount::from_minor(1000),
             fee: Amount::from_minor(15),
             refunded: Amount::ZERO,

@@ -21,12 +21,10 @@ use uuid::Uuid;
 /// Most funding sources a customer may register.
 const MAX_FUNDING_SOURCES: u32 = 10;
 
-/// A customer signing up.
+/// A customer signing up: a login and the payment PIN.
 #[derive(Debug, Clone)]
 pub struct Registration {
-    pub phone: PhoneNumber,
-    pub full_name: DisplayName,
-    pub password: Password,
+    pub login: NewLogin,
     pub pin: Pin,
 }
 
@@ -109,12 +107,7 @@ impl Identity {
 
     /// A customer signs up: a user with a password and payment PIN, and a wallet in the default currency.
     pub async fn register_customer(&self, registration: &Registration) -> CoreResult<Profile> {
-        let login = NewLogin {
-            phone: registration.phone.clone(),
-            full_name: registration.full_name.clone(),
-            password: registration.password.clone(),
-        };
-        let user = self.new_user(Role::Customer, &login, Some(&registration.pin)).await?;
+        let user = self.new_user(Role::Customer, &registration.login, Some(&registration.pin)).await?;
         let accounts = self.accounts_for(AccountOwner::User(user.id), AccountKind::CustomerWallet, false);
         let profile = profile(&user, &accounts);
         self.enroll(Enrollment { merchant: None, users: vec![user], accounts }).await?;

@@ -68,6 +68,14 @@ impl Setup {
     pub fn production(settings: Settings, http: HttpSettings) -> Self {
         Self { clock: Arc::new(SystemClock), random: Arc::new(OsRandom), settings, http }
     }
+
+    /// The services on `store`, their events carrying the API's documents; `Background` stops them.
+    pub async fn start_services(&self, store: Arc<dyn Store>) -> Fallible<(Arc<Services>, Background)> {
+        let documents = Arc::new(quipu_api::JsonDocuments);
+        let started =
+            Services::start(store, self.clock.clone(), self.random.clone(), self.settings.clone(), documents).await?;
+        Ok(started)
+    }
 }
 
 /// A running server.
@@ -84,9 +92,7 @@ impl Server {
     /// Starts the services and serves HTTP on `listener`.
     pub async fn start(store: Arc<dyn Store>, setup: Setup, listener: TcpListener) -> Fallible<Self> {
         let addr = listener.local_addr()?;
-        let documents = Arc::new(quipu_api::JsonDocuments);
-        let (services, background) =
-            Services::start(store, setup.clock, setup.random, setup.settings, documents).await?;
+        let (services, background) = setup.start_services(store).await?;
         let state = AppState::new(services.clone(), setup.http, metrics_recorder());
         let closing = state.closing.clone();
         let app = router(state);

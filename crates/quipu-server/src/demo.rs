@@ -169,10 +169,9 @@ pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLog
     }
     let agent = user_principal(agent_id, Role::Agent);
     for (customer, balance) in &CUSTOMERS {
-        let NewLogin { phone, full_name, password } = login(customer)?;
-        let registration = Registration { phone: phone.clone(), full_name, password, pin: pin(customer)? };
+        let registration = Registration { login: login(customer)?, pin: pin(customer)? };
         services.identity.register_customer(&registration).await?;
-        services.wallet.cash_in(&agent, new_id(services), &phone, amount(balance)).await?;
+        services.wallet.cash_in(&agent, new_id(services), &registration.login.phone, amount(balance)).await?;
         logins.push((format!("balance {balance}"), customer));
     }
     Ok(logins)

@@ -13,8 +13,8 @@ use quipu_store::{StoreResult, db_error};
 use sqlx::Connection;
 use uuid::Uuid;
 
-use crate::driver::{FromColumns, Scalar, Statement, decode, execute, fetch_one};
-use crate::{Backend, ByIds, Dialect, DurableCommit, SqlStore};
+use crate::driver::{Scalar, Statement, execute, fetch_one};
+use crate::{Backend, Dialect, DurableCommit, SqlStore, by_ids};
 
 pub(crate) mod sql {
     crate::sql_statements! {
@@ -34,13 +34,10 @@ pub(crate) mod sql {
 }
 
 pub(crate) fn generated_statements(dialect: &Dialect) -> Vec<(String, String)> {
-    vec![(
-        "batch::SELECT_LAST_TIMESTAMP (locked)".into(),
-        format!("{}{}", sql::SELECT_LAST_TIMESTAMP, dialect.lock_rows),
-    )]
+    vec![("batch::SELECT_LAST_TIMESTAMP (locked)".into(), dialect.locked(sql::SELECT_LAST_TIMESTAMP).into_owned())]
 }
 
-use crate::Connection as Conn;
+use crate::Conn;
 
 pub(crate) async fn commit<B: Backend>(
     store: &SqlStore<B>,
@@ -102,7 +99,9 @@ async fn write<B: Backend>(
     let plan = quipu_domain::ledger::plan_batch(view, chains, now);
     if lookup == Lookup::AssumeNew {
         let refused = refused_command_ids(chains, &plan.results);
-        let stored: Vec<Scalar<Uuid>> = by_ids::<B, _>(conn, sql::SELECT_TRANSFER_IDS, "id", &refused, "").await?;
+        let stored: Vec<Scalar<Uuid>> =
+            by_ids::<B, _>(conn, "looking for a batch's refused ids", sql::SELECT_TRANSFER_IDS, "id", &refused, "")
+                .await?;
         if !stored.is_empty() {
             return Ok(None);
         }
@@ -127,45 +126,33 @@ async fn write<B: Backend>(
 /// lock order for every batch, so batches in different processes never
 /// deadlock.
 async fn load_view<B: Backend>(conn: &mut Conn<B>, chains: &[Chain], lookup: Lookup) -> StoreResult<LedgerView> {
-    let lock = B::DIALECT.lock_rows;
-    let clock = Statement::new(format!("{}{lock}", sql::SELECT_LAST_TIMESTAMP));
+    let clock = Statement::new(B::DIALECT.locked(sql::SELECT_LAST_TIMESTAMP));
     let Scalar(last_timestamp): Scalar<i64> = fetch_one::<B::Db, _>(conn, "reading the ledger clock", clock).await?;
     let keys = BatchKeys::of(chains);
     let transfers: HashMap<_, _> = match lookup {
         Lookup::AssumeNew => HashMap::new(),
         Lookup::LoadStored => {
             let ids: Vec<Uuid> = keys.transfer_ids.iter().map(|id| id.0).collect();
-            let stored: Vec<Transfer> = by_ids::<B, _>(conn, sql::SELECT_TRANSFERS, "id", &ids, "").await?;
+            let stored: Vec<Transfer> =
+                by_ids::<B, _>(conn, "loading a batch's stored transfers", sql::SELECT_TRANSFERS, "id", &ids, "")
+                    .await?;
             stored.into_iter().map(|t| (t.id, t)).collect()
         }
     };
     let pending_ids: Vec<Uuid> = keys.pending_ids.iter().map(|id| id.0).collect();
-    let holds: Vec<Hold> = by_ids::<B, _>(conn, sql::SELECT_HOLDS, "pending_id", &pending_ids, "").await?;
+    let holds: Vec<Hold> =
+        by_ids::<B, _>(conn, "loading a batch's holds", sql::SELECT_HOLDS, "pending_id", &pending_ids, "").await?;
     let holds: HashMap<_, _> = holds.into_iter().map(|h| (h.pending_id, h)).collect();
     let account_ids: Vec<Uuid> = LedgerView::account_ids_to_lock(&keys, &holds).into_iter().map(|id| id.0).collect();
-    let suffix = format!(" ORDER BY id{lock}");
-    let accounts: Vec<Account> = by_ids::<B, _>(conn, sql::SELECT_ACCOUNTS, "id", &account_ids, &suffix).await?;
+    let suffix = B::DIALECT.locked(" ORDER BY id");
+    let accounts: Vec<Account> =
+        by_ids::<B, _>(conn, "locking a batch's accounts", sql::SELECT_ACCOUNTS, "id", &account_ids, &suffix).await?;
     Ok(LedgerView {
         accounts: accounts.into_iter().map(|a| (a.id, a)).collect(),
         transfers,
         holds,
         last_timestamp: Timestamp(last_timestamp),
     })
-}
-
-pub(crate) async fn by_ids<B: Backend, T: FromColumns>(
-    conn: &mut Conn<B>,
-    select: &str,
-    column: &str,
-    ids: &[Uuid],
-    suffix: &str,
-) -> StoreResult<Vec<T>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let query = ByIds { select, column, ids, suffix };
-    let rows = B::fetch_by_ids(conn, query).await.map_err(db_error("loading a batch's rows"))?;
-    decode::<B::Db, T>(&rows)
 }
 
 fn hold_upsert(h: &Hold) -> Statement<'_> {

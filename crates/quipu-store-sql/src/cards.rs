@@ -23,7 +23,7 @@ pub(crate) mod sql {
     }
 }
 
-use crate::Connection as Conn;
+use crate::Conn;
 
 /// Inserts a card on `conn`; shared by issuing and replacing.
 async fn insert_card<B: Backend>(conn: &mut Conn<B>, card: &CardRecord) -> StoreResult<CardInsert> {

@@ -132,30 +132,6 @@ impl From<Option<Uuid>> for Param<'_> {
     }
 }
 
-impl From<UserId> for Param<'_> {
-    fn from(value: UserId) -> Self {
-        Param::Uuid(Some(value.0))
-    }
-}
-
-impl From<Option<UserId>> for Param<'_> {
-    fn from(value: Option<UserId>) -> Self {
-        Param::Uuid(value.map(|id| id.0))
-    }
-}
-
-impl From<MerchantId> for Param<'_> {
-    fn from(value: MerchantId) -> Self {
-        Param::Uuid(Some(value.0))
-    }
-}
-
-impl From<AccountId> for Param<'_> {
-    fn from(value: AccountId) -> Self {
-        Param::Uuid(Some(value.0))
-    }
-}
-
 /// Typed ids bind as their UUIDs.
 macro_rules! uuid_params {
     ($($id:ty),+) => {$(
@@ -173,19 +149,7 @@ macro_rules! uuid_params {
     )+};
 }
 
-uuid_params!(CardId, DeviceId, PaymentId, PaymentRequestId, RefundId);
-
-impl From<TransferId> for Param<'_> {
-    fn from(value: TransferId) -> Self {
-        Param::Uuid(Some(value.0))
-    }
-}
-
-impl From<Option<TransferId>> for Param<'_> {
-    fn from(value: Option<TransferId>) -> Self {
-        Param::Uuid(value.map(|id| id.0))
-    }
-}
+uuid_params!(UserId, MerchantId, AccountId, TransferId, CardId, DeviceId, PaymentId, PaymentRequestId, RefundId);
 
 /// SQL text (with `$1`, `$2`, … placeholders, which both backends read) and its parameters.
 #[derive(Debug, Clone)]
@@ -203,10 +167,6 @@ impl<'a> Statement<'a> {
     pub fn bind(mut self, value: impl Into<Param<'a>>) -> Self {
         self.params.push(value.into());
         self
-    }
-
-    pub fn sql(&self) -> &str {
-        &self.sql
     }
 }
 
@@ -255,12 +215,6 @@ impl FromColumns for Scalar<i64> {
     }
 }
 
-impl FromColumns for Scalar<Option<i64>> {
-    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
-        row.opt_int_at(0).map(Scalar)
-    }
-}
-
 impl FromColumns for Scalar<Uuid> {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
         row.opt_uuid_at(0)?.map(Scalar).ok_or_else(|| null("the first column"))
@@ -300,12 +254,6 @@ pub trait SqlDriver: Database {
         conn: &'c mut Self::Connection,
         statement: Statement<'c>,
     ) -> impl Future<Output = Result<Option<Self::Row>, sqlx::Error>> + Send + 'c;
-
-    /// Asks the database to parse and plan `sql` against the schema, running nothing.
-    fn prepare<'c>(
-        conn: &'c mut Self::Connection,
-        sql: &'c str,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
 
     fn column_int(row: &Self::Row, column: &str) -> Result<Option<i64>, sqlx::Error>;
     fn column_text(row: &Self::Row, column: &str) -> Result<Option<String>, sqlx::Error>;
@@ -366,10 +314,6 @@ where
         statement: Statement<'c>,
     ) -> Result<Option<Self::Row>, sqlx::Error> {
         bound::<DB>(&statement).fetch_optional(conn).await
-    }
-
-    async fn prepare<'c>(conn: &'c mut Self::Connection, sql: &'c str) -> Result<(), sqlx::Error> {
-        conn.prepare(sql).await.map(|_| ())
     }
 
     fn column_int(row: &Self::Row, column: &str) -> Result<Option<i64>, sqlx::Error> {

@@ -10,7 +10,6 @@ use quipu_store::events::{
     MAX_EVENT_PAGE, WebhookEndpointRecord,
 };
 use quipu_store::{StoreResult, async_trait, db_error};
-use sqlx::Database;
 use uuid::Uuid;
 
 use crate::driver::{Scalar, Statement, execute, fetch_all, fetch_one, fetch_optional};
@@ -45,10 +44,7 @@ pub(crate) mod sql {
 }
 
 /// Writes an event and its webhook deliveries inside the caller's transaction.
-pub(crate) async fn insert_event<B: Backend>(
-    conn: &mut <B::Db as Database>::Connection,
-    event: &EventRecord,
-) -> StoreResult<()> {
+pub(crate) async fn insert_event<B: Backend>(conn: &mut crate::Conn<B>, event: &EventRecord) -> StoreResult<()> {
     if let Some(lock) = B::DIALECT.order_events {
         execute::<B::Db>(conn, "ordering events", Statement::new(lock)).await?;
     }

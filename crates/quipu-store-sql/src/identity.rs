@@ -138,7 +138,7 @@ fn user_insert(u: &UserRecord) -> Statement<'_> {
         .bind(&u.full_name)
         .bind(&u.password_hash)
         .bind(u.pin_hash.as_deref())
-        .bind(u.merchant_id.map(|m| m.0))
+        .bind(u.merchant_id)
         .bind(u.pin_failed_attempts)
         .bind(u.pin_locked_until)
         .bind(u.login_failed_attempts)

@@ -117,7 +117,7 @@ pub(crate) fn generated_statements(dialect: &Dialect) -> Vec<(String, String)> {
     vec![
         ("ledger::history_sql (every code)".into(), history_sql("")),
         ("ledger::history_sql (some codes)".into(), history_sql(" AND code IN ('p2p', 'cash_in')")),
-        ("ledger::SELECT_ACCOUNT (locked)".into(), format!("{}{}", sql::SELECT_ACCOUNT, dialect.lock_rows)),
+        ("ledger::SELECT_ACCOUNT (locked)".into(), dialect.locked(sql::SELECT_ACCOUNT).into_owned()),
     ]
 }
 
@@ -178,7 +178,7 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
         clear: AccountFlags,
     ) -> StoreResult<Option<Account>> {
         let mut tx = self.begin().await?;
-        let select = format!("{}{}", sql::SELECT_ACCOUNT, B::DIALECT.lock_rows);
+        let select = B::DIALECT.locked(sql::SELECT_ACCOUNT);
         let found: Option<Account> =
             fetch_optional::<B::Db, _>(&mut tx, "loading an account", Statement::new(select).bind(id)).await?;
         let Some(mut account) = found else { return Ok(None) };
@@ -221,11 +221,12 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
         let accounts =
             fetch_all::<B::Db, Account>(&mut tx, "loading accounts", Statement::new(sql::SELECT_ALL_ACCOUNTS)).await?;
         let mut facts = LedgerFacts { accounts, ..LedgerFacts::default() };
-        let sums = |sql: &'static str| Statement::new(sql);
-        let posted: Vec<Sums> = fetch_all::<B::Db, _>(&mut tx, "summing posted", sums(sql::POSTED_SUMS)).await?;
+        let posted: Vec<Sums> =
+            fetch_all::<B::Db, _>(&mut tx, "summing posted", Statement::new(sql::POSTED_SUMS)).await?;
         let pending: Vec<Sums> =
-            fetch_all::<B::Db, _>(&mut tx, "summing pending", sums(sql::UNSETTLED_PENDING_SUMS)).await?;
-        let holds: Vec<Sums> = fetch_all::<B::Db, _>(&mut tx, "summing holds", sums(sql::OPEN_HOLD_SUMS)).await?;
+            fetch_all::<B::Db, _>(&mut tx, "summing pending", Statement::new(sql::UNSETTLED_PENDING_SUMS)).await?;
+        let holds: Vec<Sums> =
+            fetch_all::<B::Db, _>(&mut tx, "summing holds", Statement::new(sql::OPEN_HOLD_SUMS)).await?;
         for (statement, context, found) in [
             (sql::CURRENCY_MISMATCHES, "checking currencies", &mut facts.currency_mismatches),
             (sql::UNKNOWN_ACCOUNT_TRANSFERS, "checking transfers' accounts", &mut facts.unknown_account_transfers),
@@ -254,7 +255,7 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
 
 /// Inserts the accounts of an enrollment inside the caller's transaction.
 pub(crate) async fn insert_accounts<B: Backend>(
-    conn: &mut <B::Db as sqlx::Database>::Connection,
+    conn: &mut crate::Conn<B>,
     accounts: &[OwnedAccount],
 ) -> StoreResult<()> {
     for account in accounts {

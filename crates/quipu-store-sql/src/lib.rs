@@ -34,6 +34,7 @@ mod operations;
 mod payments;
 mod reconcile;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::path::Path;
@@ -44,7 +45,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool, Transaction};
 use uuid::Uuid;
 
-use crate::driver::SqlDriver;
+use crate::driver::{FromColumns, SqlDriver, decode};
 
 /// How a transaction is made to wait for the disk when it commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +75,14 @@ pub struct Dialect {
     pub snapshot: Option<&'static str>,
 }
 
+impl Dialect {
+    /// `sql` with this backend's row lock appended; the text itself where there is none (SQLite),
+    /// so a statement read on every batch allocates nothing there.
+    pub fn locked(&self, sql: &'static str) -> Cow<'static, str> {
+        if self.lock_rows.is_empty() { Cow::Borrowed(sql) } else { Cow::Owned(format!("{sql}{}", self.lock_rows)) }
+    }
+}
+
 /// `select` (which ends in `FROM <table>`) restricted to the rows whose
 /// `column` is one of `ids`, with `suffix` (an `ORDER BY`, a row lock) appended.
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +93,7 @@ pub struct ByIds<'a> {
     pub suffix: &'a str,
 }
 
-pub(crate) type Connection<B> = <<B as Backend>::Db as Database>::Connection;
+pub(crate) type Conn<B> = <<B as Backend>::Db as Database>::Connection;
 type Row<B> = <<B as Backend>::Db as Database>::Row;
 
 /// What a database backend supplies; everything else is [`SqlStore`]'s.
@@ -97,7 +106,7 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Runs [`ByIds`]: `IN` lists on SQLite, an array on PostgreSQL.
     fn fetch_by_ids<'c>(
-        conn: &'c mut Connection<Self>,
+        conn: &'c mut Conn<Self>,
         query: ByIds<'c>,
     ) -> impl Future<Output = Result<Vec<Row<Self>>, sqlx::Error>> + Send + 'c;
 
@@ -105,13 +114,13 @@ pub trait Backend: Send + Sync + 'static {
     /// returns how many were new. Fewer than given means a command id was
     /// already stored (see `quipu_store::batch`).
     fn insert_transfers<'c>(
-        conn: &'c mut Connection<Self>,
+        conn: &'c mut Conn<Self>,
         transfers: &'c [Transfer],
     ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'c;
 
     /// Writes a batch's new balances, each account once.
     fn update_balances<'c>(
-        conn: &'c mut Connection<Self>,
+        conn: &'c mut Conn<Self>,
         accounts: &'c [Account],
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
 
@@ -162,6 +171,23 @@ impl<B: Backend> SqlStore<B> {
     async fn begin(&self) -> StoreResult<Transaction<'static, B::Db>> {
         self.writer.begin().await.map_err(db_error("starting a transaction"))
     }
+}
+
+/// The rows of `select` whose `column` is one of `ids` (see [`ByIds`]), decoded.
+pub(crate) async fn by_ids<B: Backend, T: FromColumns>(
+    conn: &mut Conn<B>,
+    context: &'static str,
+    select: &str,
+    column: &str,
+    ids: &[Uuid],
+    suffix: &str,
+) -> StoreResult<Vec<T>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = ByIds { select, column, ids, suffix };
+    let rows = B::fetch_by_ids(conn, query).await.map_err(db_error(context))?;
+    decode::<B::Db, T>(&rows)
 }
 
 /// Every statement the shared store runs, by name, for a test that prepares

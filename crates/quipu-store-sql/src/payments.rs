@@ -80,15 +80,10 @@ pub(crate) mod sql {
 }
 
 pub(crate) fn generated_statements(dialect: &Dialect) -> Vec<(String, String)> {
-    vec![("payments::SELECT_PAYMENT (locked)".into(), locked_payment(dialect))]
+    vec![("payments::SELECT_PAYMENT (locked)".into(), dialect.locked(sql::SELECT_PAYMENT).into_owned())]
 }
 
-/// A payment read to be changed in the same transaction.
-fn locked_payment(dialect: &Dialect) -> String {
-    format!("{}{}", sql::SELECT_PAYMENT, dialect.lock_rows)
-}
-
-use crate::Connection as Conn;
+use crate::Conn;
 
 fn payment_insert(p: &PaymentRecord) -> Statement<'_> {
     Statement::new(sql::INSERT_PAYMENT)
@@ -117,7 +112,7 @@ fn payment_insert(p: &PaymentRecord) -> Statement<'_> {
 
 /// Loads a payment for a change in this transaction (locked on PostgreSQL).
 async fn payment_for_update<B: Backend>(conn: &mut Conn<B>, id: PaymentId) -> StoreResult<Option<PaymentRecord>> {
-    let statement = Statement::new(locked_payment(&B::DIALECT)).bind(id);
+    let statement = Statement::new(B::DIALECT.locked(sql::SELECT_PAYMENT)).bind(id);
     fetch_optional::<B::Db, _>(conn, "loading a payment", statement).await
 }
 

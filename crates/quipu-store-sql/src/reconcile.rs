@@ -11,14 +11,14 @@ use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{AccountKind, HoldState, Transfer, TransferCode, TransferId};
 use quipu_domain::money::Amount;
 use quipu_domain::payment::{PaymentId, PaymentLeg, PaymentStatus, RefundLeg};
-use quipu_domain::reconcile::{FoundTransfer, Holder, Payer, PaymentFacts, RecordFacts, RefundFacts, SweepFacts};
+use quipu_domain::reconcile::{FoundTransfer, Holder, PaidFrom, PaymentFacts, RecordFacts, RefundFacts, SweepFacts};
 use quipu_store::payments::RefundRecord;
-use quipu_store::{StoreResult, corrupt};
+use quipu_store::{AccountOwner, StoreResult, corrupt};
 use uuid::Uuid;
 
 use crate::Backend;
-use crate::Connection as Conn;
-use crate::batch::by_ids;
+use crate::Conn;
+use crate::by_ids;
 use crate::decode::{amount, currency, named};
 use crate::driver::{Columns, FromColumns, Statement, fetch_all};
 
@@ -89,7 +89,8 @@ pub(crate) async fn record_facts<B: Backend>(conn: &mut Conn<B>) -> StoreResult<
 /// A page of payments with their refunds and every transfer found under their legs' ids.
 async fn payment_facts<B: Backend>(conn: &mut Conn<B>, payments: Vec<PaymentRow>) -> StoreResult<Vec<PaymentFacts>> {
     let payment_ids: Vec<Uuid> = payments.iter().map(|p| p.id.0).collect();
-    let refunds: Vec<RefundRecord> = by_ids::<B, _>(conn, sql::REFUNDS_OF, "payment_id", &payment_ids, "").await?;
+    let refunds: Vec<RefundRecord> =
+        by_ids::<B, _>(conn, "reading refunds to verify", sql::REFUNDS_OF, "payment_id", &payment_ids, "").await?;
     let mut wanted: Vec<Uuid> = Vec::with_capacity(payments.len() * PaymentLeg::ALL.len());
     for payment in &payments {
         wanted.extend(PaymentLeg::ALL.iter().map(|leg| leg.transfer_id(payment.id).0));
@@ -97,7 +98,8 @@ async fn payment_facts<B: Backend>(conn: &mut Conn<B>, payments: Vec<PaymentRow>
     for refund in &refunds {
         wanted.extend(RefundLeg::ALL.iter().map(|leg| leg.transfer_id(refund.id).0));
     }
-    let found: Vec<FoundTransfer> = by_ids::<B, _>(conn, sql::FOUND_TRANSFERS, "t.id", &wanted, "").await?;
+    let found: Vec<FoundTransfer> =
+        by_ids::<B, _>(conn, "reading records' transfers to verify", sql::FOUND_TRANSFERS, "t.id", &wanted, "").await?;
     let mut found: HashMap<TransferId, FoundTransfer> =
         found.into_iter().map(|transfer| (transfer.transfer.id, transfer)).collect();
     let mut refunds_of: HashMap<PaymentId, Vec<RefundFacts>> = HashMap::new();
@@ -147,7 +149,7 @@ struct PaymentRow {
     id: PaymentId,
     status: PaymentStatus,
     merchant: MerchantId,
-    payer: Option<Payer>,
+    payer: Option<PaidFrom>,
     amount: Amount,
     fee: Amount,
     refunded: Amount,
@@ -156,8 +158,8 @@ struct PaymentRow {
 
 impl FromColumns for PaymentRow {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
-        let card = row.opt_uuid("card_id")?.map(|id| Payer::Card(CardId(id)));
-        let customer = row.opt_uuid("customer_id")?.map(|id| Payer::Customer(UserId(id)));
+        let card = row.opt_uuid("card_id")?.map(|id| PaidFrom::Card(CardId(id)));
+        let customer = row.opt_uuid("customer_id")?.map(|id| PaidFrom::Customer(UserId(id)));
         Ok(PaymentRow {
             id: PaymentId(row.uuid("id")?),
             status: named("payments", row, "status", PaymentStatus::parse)?,
@@ -172,11 +174,21 @@ impl FromColumns for PaymentRow {
     }
 }
 
-/// The holder of a transfer's account, from the joined account's `{side}_kind`, `{side}_owner_kind`, `{side}_owner`.
-fn holder(row: &dyn Columns, side: &str) -> StoreResult<Holder> {
-    let kind = named("accounts", row, &format!("{side}_kind"), AccountKind::parse)?;
-    let system = row.text(&format!("{side}_owner_kind"))? == "system";
-    let owner = row.uuid(&format!("{side}_owner"))?;
+/// The columns naming one side of a transfer's joined account.
+struct Side {
+    kind: &'static str,
+    owner_kind: &'static str,
+    owner: &'static str,
+}
+
+const DEBIT: Side = Side { kind: "debit_kind", owner_kind: "debit_owner_kind", owner: "debit_owner" };
+const CREDIT: Side = Side { kind: "credit_kind", owner_kind: "credit_owner_kind", owner: "credit_owner" };
+
+/// The holder of a transfer's account on one side.
+fn holder(row: &dyn Columns, side: &Side) -> StoreResult<Holder> {
+    let kind = named("accounts", row, side.kind, AccountKind::parse)?;
+    let system = row.text(side.owner_kind)? == AccountOwner::System.kind_str();
+    let owner = row.uuid(side.owner)?;
     Ok(Holder { kind, owner: (!system).then_some(owner) })
 }
 
@@ -188,8 +200,8 @@ impl FromColumns for FoundTransfer {
         };
         Ok(FoundTransfer {
             transfer: Transfer::from_columns(row)?,
-            debit: holder(row, "debit")?,
-            credit: holder(row, "credit")?,
+            debit: holder(row, &DEBIT)?,
+            credit: holder(row, &CREDIT)?,
             hold_state,
         })
     }
@@ -199,8 +211,8 @@ impl FromColumns for SweepFacts {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
         Ok(SweepFacts {
             transfer: TransferId(row.uuid("id")?),
-            from: holder(row, "debit")?,
-            to: holder(row, "credit")?,
+            from: holder(row, &DEBIT)?,
+            to: holder(row, &CREDIT)?,
             replaced_by: row.opt_uuid("replaced_by")?.map(CardId),
         })
     }

@@ -11,8 +11,10 @@
 //! change what a transaction read (so rows need no locks). Reads use a
 //! separate pool and see committed snapshots.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use quipu_domain::ledger::{Account, Transfer};
@@ -112,6 +114,31 @@ fn update_balances_sql(rows: usize) -> String {
     )
 }
 
+/// A multi-row statement's text for each row count [`statement_chunks`] cuts (1, 2, 4, … 512),
+/// built once per process instead of once per batch.
+struct ChunkTexts([String; 10]);
+
+// Ten texts: 2^0 to 2^9 rows.
+const _: () = assert!(1 << 9 == ROWS_PER_STATEMENT);
+
+impl ChunkTexts {
+    fn new(build: fn(usize) -> String) -> Self {
+        Self(std::array::from_fn(|power| build(1 << power)))
+    }
+
+    fn get(&self, rows: usize, build: fn(usize) -> String) -> Cow<'_, str> {
+        let power = rows.checked_ilog2().and_then(|power| usize::try_from(power).ok());
+        let built = power.and_then(|power| self.0.get(power)).filter(|_| rows.is_power_of_two());
+        match built {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(build(rows)),
+        }
+    }
+}
+
+static INSERT_TRANSFERS: LazyLock<ChunkTexts> = LazyLock::new(|| ChunkTexts::new(insert_transfers_sql));
+static UPDATE_BALANCES: LazyLock<ChunkTexts> = LazyLock::new(|| ChunkTexts::new(update_balances_sql));
+
 fn by_ids_sql(select: &str, column: &str, ids: usize, suffix: &str) -> String {
     format!("{select} WHERE {column} IN ({}){suffix}", vec!["?"; ids].join(", "))
 }
@@ -177,7 +204,7 @@ impl Backend for SqliteBackend {
     ) -> Result<u64, sqlx::Error> {
         let mut inserted = 0;
         for chunk in statement_chunks(transfers) {
-            let sql = insert_transfers_sql(chunk.len());
+            let sql = INSERT_TRANSFERS.get(chunk.len(), insert_transfers_sql);
             let query = chunk.iter().fold(sqlx::query(&sql), |query, t| {
                 query
                     .bind(t.id.0)
@@ -199,7 +226,7 @@ impl Backend for SqliteBackend {
 
     async fn update_balances<'c>(conn: &'c mut SqliteConnection, accounts: &'c [Account]) -> Result<(), sqlx::Error> {
         for chunk in statement_chunks(accounts) {
-            let sql = update_balances_sql(chunk.len());
+            let sql = UPDATE_BALANCES.get(chunk.len(), update_balances_sql);
             let query = chunk.iter().fold(sqlx::query(&sql), |query, a| {
                 query
                     .bind(a.id.0)

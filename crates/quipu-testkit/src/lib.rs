@@ -72,8 +72,8 @@ pub fn test_config() -> TestConfig {
 
 /// The services alone, without HTTP, on `store`: for stories that seed through them directly.
 pub async fn start_services(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> (Arc<Services>, Background) {
-    let documents = Arc::new(quipu_api::JsonDocuments);
-    Services::start(store, clock, Arc::new(OsRandom), test_settings(), documents).await.unwrap()
+    let setup = Setup { clock, random: Arc::new(OsRandom), settings: test_settings(), http: HttpSettings::default() };
+    setup.start_services(store).await.unwrap()
 }
 
 /// A login's domain values, for stories that call the services directly.
@@ -209,6 +209,25 @@ impl Storage {
                 let count = sqlx::query_scalar(COUNT).fetch_one(&pool).await.unwrap();
                 pool.close().await;
                 count
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    /// Runs one statement directly against the database, behind the store's back: how a test
+    /// tampers with what verification must catch.
+    pub async fn execute(&self, statement: &str) {
+        match (&self.sqlite_dir, &self.postgres) {
+            (Some(dir), _) => {
+                let url = format!("sqlite://{}", dir.path().join(quipu_server::app::SQLITE_FILE).display());
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                sqlx::query(statement).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            (_, Some(pg)) => {
+                let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
+                sqlx::query(statement).execute(&pool).await.unwrap();
+                pool.close().await;
             }
             _ => unreachable!(),
         }

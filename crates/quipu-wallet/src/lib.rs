@@ -11,7 +11,7 @@ use quipu_domain::Timestamp;
 use quipu_domain::identity::{DisplayName, PhoneNumber, Pin, Role, UserId};
 use quipu_domain::ledger::{AccountId, AccountKind, Transfer, TransferCode, TransferCommand, TransferId, TransferOp};
 use quipu_domain::money::{Amount, AmountInput, Currency};
-use quipu_kernel::paging::next_cursor;
+use quipu_kernel::paging::{next_cursor, page_limit};
 use quipu_kernel::text::{parse_rfc3339, rfc3339};
 use quipu_kernel::{CoreError, CoreResult, Kernel, Principal};
 use quipu_store::{AccountOwner, HistoryQuery, MAX_PAGE, OwnedAccount, UserRecord};
@@ -293,10 +293,7 @@ impl Wallet {
         filter: &HistoryFilter,
     ) -> CoreResult<HistoryPage> {
         let owned = self.viewable_account(principal, id).await?;
-        let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
-        if limit == 0 || limit > MAX_HISTORY_PAGE {
-            return Err(CoreError::invalid("invalid_limit", format!("limit must be between 1 and {MAX_HISTORY_PAGE}")));
-        }
+        let limit = page_limit(filter.limit, DEFAULT_PAGE, MAX_HISTORY_PAGE)?;
         let query = history_query(owned.account.id, filter, limit);
         let transfers = self.kernel.store.history(&query).await?;
         let next_cursor = next_cursor(&transfers, limit, |t| t.timestamp);
@@ -332,8 +329,7 @@ impl Wallet {
             let page = self.kernel.store.history(&query).await?;
             for transfer in &page {
                 let direction = direction_of(owned.account.id, transfer);
-                let amount = quipu_domain::money::Currency::from_code(transfer.currency.as_str())
-                    .map_or_else(|_| transfer.amount.minor().to_string(), |c| c.format_amount(transfer.amount));
+                let amount = transfer.currency.format_amount(transfer.amount);
                 let signed = if direction == Direction::Debit { format!("-{amount}") } else { amount };
                 csv.push_str(&format!(
                     "{},{},{},{},{},{},{}\r\n",

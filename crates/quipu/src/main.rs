@@ -7,10 +7,8 @@ mod qr;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use quipu_core::Services;
 use quipu_core::identity::NewLogin;
 use quipu_domain::identity::{DisplayName, Password, PhoneNumber, Role};
 use quipu_server::Fallible;
@@ -353,9 +351,7 @@ async fn admin(config: Config, command: AdminCommand) -> Fallible<ExitCode> {
         password: Password::parse(&password)?,
     };
     let store = open_store(&config.storage).await?;
-    let documents = Arc::new(quipu_api::JsonDocuments);
-    let setup = Setup::production(config.settings, config.http);
-    let (services, background) = Services::start(store, setup.clock, setup.random, setup.settings, documents).await?;
+    let (services, background) = Setup::production(config.settings, config.http).start_services(store).await?;
     let created = services.identity.create_staff(role, &login).await;
     background.shutdown().await;
     let user = created?;

@@ -16,13 +16,8 @@ use crate::harness::{Storage, backends, login, run_quipu, start_services};
 
 /// Registers a customer straight through the services.
 async fn register(services: &Services, phone: &str, name: &str) {
-    let login = login(phone, name, "customer-password");
-    let registration = Registration {
-        phone: login.phone,
-        full_name: login.full_name,
-        password: login.password,
-        pin: Pin::parse("1234").unwrap(),
-    };
+    let registration =
+        Registration { login: login(phone, name, "customer-password"), pin: Pin::parse("1234").unwrap() };
     services.identity.register_customer(&registration).await.unwrap();
 }
 
@@ -40,24 +35,6 @@ async fn seed(services: &Services) {
     let amount = AmountInput { amount: "40.00", currency: None };
     let customer = PhoneNumber::parse("+15550010002").unwrap();
     services.wallet.cash_in(&agent, TransferId(uuid::Uuid::now_v7()), &customer, amount).await.unwrap();
-}
-
-/// Runs one statement directly against a test's database, behind the ledger's back.
-pub async fn tamper(storage: &Storage, statement: &str) {
-    match (&storage.sqlite_dir, &storage.postgres) {
-        (Some(dir), _) => {
-            let url = format!("sqlite://{}", dir.path().join(quipu_server::app::SQLITE_FILE).display());
-            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-            sqlx::query(statement).execute(&pool).await.unwrap();
-            pool.close().await;
-        }
-        (_, Some(pg)) => {
-            let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
-            sqlx::query(statement).execute(&pool).await.unwrap();
-            pool.close().await;
-        }
-        _ => unreachable!(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,14 +100,14 @@ async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
         }
         for (change, repair, expected) in &cases {
             let (change, repair) = (change.as_str(), repair.as_str());
-            tamper(&storage, change).await;
+            storage.execute(change).await;
             let (clean, stdout, _) = run_quipu(&verify, &[]);
             assert!(!clean, "verify must fail after: {change}");
             for text in expected.iter() {
                 assert!(stdout.contains(text), "after {change}, expected {text:?} in: {stdout}");
             }
             // Put it back, so this test too ends on a clean ledger.
-            tamper(&storage, repair).await;
+            storage.execute(repair).await;
         }
         storage.assert_ledger_clean().await;
         storage.dispose().await;

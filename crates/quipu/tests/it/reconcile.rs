@@ -6,7 +6,6 @@
 use serde_json::json;
 
 use crate::cards::{issue, pay, replace, top_up};
-use crate::cli::tamper;
 use crate::harness::{TestApp, on_each_backend, run_quipu};
 use crate::payments::{charge, enroll, shop};
 
@@ -81,11 +80,11 @@ async fn ledger_verify_finds_records_that_disagree_with_their_transfers() {
             ),
         ];
         for (change, repair, expected) in cases {
-            tamper(&app.storage, change).await;
+            app.storage.execute(change).await;
             let (clean, stdout, _) = run_quipu(&verify, &[]);
             assert!(!clean, "verify must fail after: {change}");
             assert!(stdout.contains(expected), "after {change}, expected {expected:?} in: {stdout}");
-            tamper(&app.storage, repair).await;
+            app.storage.execute(repair).await;
             let (clean, stdout, stderr) = run_quipu(&verify, &[]);
             assert!(clean, "repaired after {change}: {stdout}{stderr}");
         }
