@@ -13,7 +13,8 @@ use quipu_core::Services;
 use quipu_core::events::EventCursor;
 use quipu_core::store::events::EventRecord;
 use quipu_domain::payment::TillLabel;
-use tokio::sync::{OwnedSemaphorePermit, watch};
+use quipu_http::streams::StreamPermit;
+use tokio::sync::watch;
 
 use crate::AppState;
 use crate::requests::{CreateWebhookRequest, EventStreamParams, PageParams};
@@ -30,7 +31,7 @@ type ApiResult<T> = Result<T, ApiError>;
 #[utoipa::path(get, path = "/api/v1/merchant/events", tag = "merchant integration", security(("bearer" = [])),
     params(EventStreamParams, ("Last-Event-ID" = Option<String>, Header, description = "The last event id seen, to resume")),
     responses((status = 200, content_type = "text/event-stream", description = "An endless stream of events"),
-        (status = 403, body = Problem), (status = 503, body = Problem)))]
+        (status = 403, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)))]
 pub async fn events(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -46,9 +47,8 @@ pub async fn events(
     };
     let till = TillLabel::parse(params.till.as_deref()).map_err(quipu_core::CoreError::from)?;
     let cursor = state.services.events.open_stream(&caller, after, till).await?;
-    let permit = state.event_streams.clone().try_acquire_owned().map_err(|_| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_streams", "too many live streams; retry shortly")
-    })?;
+    let owner = caller.require_merchant()?;
+    let permit = state.http.streams.open(owner.0)?;
     let stream = EventStream {
         services: state.services.clone(),
         cursor,
@@ -66,7 +66,7 @@ struct EventStream {
     cursor: EventCursor,
     pending: VecDeque<EventRecord>,
     closing: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    _permit: StreamPermit,
 }
 
 impl EventStream {

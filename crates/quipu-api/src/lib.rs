@@ -29,9 +29,6 @@ use quipu_http::{Http, HttpSettings, problem, rate_limit};
 use serde_json::value::RawValue;
 use utoipa::OpenApi;
 
-/// Live event streams one process serves at once; each holds a connection open.
-pub const MAX_EVENT_STREAMS: usize = 1000;
-
 /// What a payment's and a refund's events carry: exactly what the API shows for them.
 pub struct JsonDocuments;
 
@@ -51,7 +48,6 @@ pub struct AppState {
     /// What the web pages share with the API: the caller, idempotency, rate limits.
     pub http: Http,
     pub metrics: Option<PrometheusHandle>,
-    pub event_streams: Arc<tokio::sync::Semaphore>,
     /// Set when the server starts shutting down: live streams end, so the graceful shutdown is not held open.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
@@ -62,7 +58,6 @@ impl AppState {
             http: Http::new(services.clone(), http),
             services,
             metrics,
-            event_streams: Arc::new(tokio::sync::Semaphore::new(MAX_EVENT_STREAMS)),
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }

@@ -42,7 +42,7 @@ pub async fn receipt_html(
     // The page loads nothing and runs nothing: names and references are the merchant's own text.
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
     );
     Ok(response)
 }

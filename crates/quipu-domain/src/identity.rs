@@ -14,7 +14,7 @@ pub enum IdentityError {
     MalformedPin,
     #[error("a password is 8 to 128 characters")]
     WeakPassword,
-    #[error("a name is 1 to 100 printable characters")]
+    #[error("a name is 1 to 100 characters, with no control or text-direction characters")]
     MalformedName,
     #[error("an account number is 4 to 34 letters or digits")]
     MalformedAccountNumber,
@@ -161,7 +161,7 @@ impl DisplayName {
     pub fn parse(text: &str) -> Result<Self, IdentityError> {
         let trimmed = text.trim();
         let length = trimmed.chars().count();
-        if (1..=100).contains(&length) && !trimmed.chars().any(char::is_control) {
+        if (1..=100).contains(&length) && crate::text::is_display_safe(trimmed) {
             Ok(Self(trimmed.to_owned()))
         } else {
             Err(IdentityError::MalformedName)

@@ -120,7 +120,7 @@ pub struct PaymentReference(String);
 impl PaymentReference {
     pub fn parse(text: Option<&str>) -> Result<Self, PaymentTextError> {
         let text = text.map(str::trim).unwrap_or("");
-        if text.chars().count() > MAX_REFERENCE_CHARS || text.chars().any(char::is_control) {
+        if text.chars().count() > MAX_REFERENCE_CHARS || !crate::text::is_display_safe(text) {
             return Err(PaymentTextError::Reference);
         }
         Ok(Self(text.to_owned()))

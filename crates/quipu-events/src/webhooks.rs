@@ -10,7 +10,7 @@
 //! processes may send: a delivery is leased by compare-and-set before it is
 //! sent, so each attempt is made once.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -156,6 +156,10 @@ impl Events {
     ) -> CoreResult<DeliveryPage> {
         let merchant = principal.require_merchant_admin()?;
         let limit = page_limit(limit, 20, MAX_DELIVERY_PAGE)?;
+        // Another merchant's endpoint is not found, as everywhere else, rather than an empty page.
+        if self.kernel.store.webhook_endpoint(endpoint, merchant).await?.is_none() {
+            return Err(CoreError::not_found("webhook endpoint"));
+        }
         let records = self.kernel.store.deliveries(endpoint, merchant, cursor_before(cursor)?, limit).await?;
         let next_cursor = next_cursor(&records, limit, |d| d.created_at);
         let mut deliveries = Vec::with_capacity(records.len());
@@ -200,9 +204,7 @@ impl Events {
             return Err(invalid("a webhook URL carries no credentials; verify the signature instead"));
         }
         let host = parsed.host_str().ok_or_else(|| invalid("a webhook URL needs a host"))?;
-        let literal = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok();
-        let private = literal.is_some_and(|ip| !is_public(ip)) || host.eq_ignore_ascii_case("localhost");
-        if private && !private_ok {
+        if !private_ok && !is_public_host(host) {
             return Err(invalid("a webhook URL cannot point at a private address"));
         }
         Ok(parsed.to_string())
@@ -226,6 +228,43 @@ fn event_filter(events: &[String]) -> CoreResult<Vec<String>> {
         }
     }
     Ok(kinds)
+}
+
+/// Host names that name this machine or a cloud's metadata service, whatever DNS says of them.
+const PRIVATE_NAME_SUFFIXES: [&str; 5] = ["localhost", ".internal", ".local", ".localdomain", ".home.arpa"];
+
+/// Whether a URL's host may be public: not a private literal address, not a
+/// name that is private by definition (`localhost.`, `metadata.google.internal`).
+/// Names that resolve privately (wildcard DNS such as `127.0.0.1.nip.io`) are
+/// caught when connecting, by [`PublicOnlyResolver`], as DNS can change.
+fn is_public_host(host: &str) -> bool {
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = literal.parse::<IpAddr>() {
+        return is_public(ip);
+    }
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    let single_label = !name.contains('.');
+    !(single_label || PRIVATE_NAME_SUFFIXES.iter().any(|suffix| name.ends_with(suffix)))
+}
+
+/// The webhook client's DNS: answers only when every address of a name is
+/// public. The connection uses exactly these addresses, so a name cannot
+/// resolve publicly when checked and privately when connected (DNS rebinding).
+#[derive(Debug, Clone, Copy)]
+pub struct PublicOnlyResolver;
+
+impl reqwest::dns::Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if addresses.is_empty() || addresses.iter().any(|address| !is_public(address.ip())) {
+                return Err("refused: the host resolves to a private address".into());
+            }
+            let addresses: reqwest::dns::Addrs = Box::new(addresses.into_iter());
+            Ok(addresses)
+        })
+    }
 }
 
 /// Whether an address is on the public internet (not loopback, private, link-local, …).
@@ -279,9 +318,14 @@ pub async fn send_webhooks(kernel: Arc<Kernel>, mut stop: watch::Receiver<bool>)
     }
 }
 
-/// The HTTP client deliveries use: no redirects (a redirect could lead into a private network), bounded time.
+/// The HTTP client deliveries use: no redirects (a redirect could lead into a
+/// private network), bounded time, and unless private targets are allowed,
+/// connections only to public addresses.
 pub fn webhook_client(settings: &WebhookSettings) -> CoreResult<reqwest::Client> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder();
+    let builder =
+        if settings.allow_private_targets { builder } else { builder.dns_resolver(Arc::new(PublicOnlyResolver)) };
+    builder
         .redirect(reqwest::redirect::Policy::none())
         .timeout(settings.timeout)
         .user_agent(concat!("Quipu-Webhooks/", env!("CARGO_PKG_VERSION")))
@@ -335,8 +379,10 @@ async fn post_signed(
     at: Timestamp,
 ) -> Result<u16, String> {
     let url = reqwest::Url::parse(&delivery.url).map_err(|_| "the stored URL does not parse".to_owned())?;
-    if !kernel.settings.webhooks.allow_private_targets {
-        refuse_private_resolution(&url).await?;
+    // A literal address never reaches the resolver: check it here (the rules may have changed since it was stored).
+    let host = url.host_str().ok_or("the stored URL has no host")?;
+    if !kernel.settings.webhooks.allow_private_targets && !is_public_host(host) {
+        return Err("refused: the host is a private address".to_owned());
     }
     let unix = at.0 / Timestamp::MICROS_PER_SECOND;
     let signature = signature(&delivery.secret, unix, &delivery.body).map_err(|e| e.detail)?;
@@ -351,20 +397,6 @@ async fn post_signed(
         .await
         .map_err(|error| format!("sending failed: {}", without_url(&error)))?;
     Ok(response.status().as_u16())
-}
-
-/// Refuses a host that resolves to a private address (checked again at every send, as DNS can change).
-async fn refuse_private_resolution(url: &reqwest::Url) -> Result<(), String> {
-    let host = url.host_str().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']');
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addresses =
-        tokio::net::lookup_host((host, port)).await.map_err(|error| format!("cannot resolve the host: {error}"))?;
-    for address in addresses {
-        if !is_public(address.ip()) {
-            return Err("refused: the host resolves to a private address".to_owned());
-        }
-    }
-    Ok(())
 }
 
 /// A reqwest error's text without the URL (which may carry a merchant's path secrets).
@@ -416,5 +448,26 @@ mod tests {
         for ip in ["8.8.8.8", "2606:4700::1111"] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn private_host_names_are_refused_by_name() {
+        for host in
+            ["localhost", "localhost.", "LOCALHOST.", "metadata.google.internal", "metadata", "printer.local", "[::1]"]
+        {
+            assert!(!is_public_host(host), "{host}");
+        }
+        for host in ["example.com", "hooks.example.com.", "8.8.8.8"] {
+            assert!(is_public_host(host), "{host}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_connection_resolver_refuses_names_that_resolve_privately() {
+        use reqwest::dns::Resolve;
+        // `localhost` resolves (from /etc/hosts, no network needed) to loopback only.
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let refused = PublicOnlyResolver.resolve(name).await.err().unwrap();
+        assert!(refused.to_string().contains("private address"), "{refused}");
     }
 }

@@ -70,9 +70,14 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         let invalid = |detail: &str| {
             ApiError::new(axum::http::StatusCode::BAD_REQUEST, "idempotency_key_required", detail.to_owned())
         };
-        let value = parts.headers.get("idempotency-key").ok_or_else(|| {
+        let mut values = parts.headers.get_all("idempotency-key").iter();
+        let value = values.next().ok_or_else(|| {
             invalid("send an Idempotency-Key header (e.g. a UUID) with every request that moves money")
         })?;
+        // Two keys make the request ambiguous: a proxy and a client could each retry under a different one.
+        if values.next().is_some() {
+            return Err(invalid("send exactly one Idempotency-Key header"));
+        }
         let key = value.to_str().map_err(|_| invalid("the Idempotency-Key must be ASCII"))?;
         let valid = !key.is_empty()
             && key.len() <= MAX_KEY_LEN

@@ -9,16 +9,18 @@ pub mod extract;
 pub mod idempotency;
 pub mod problem;
 pub mod rate_limit;
+pub mod streams;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use quipu_core::Services;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -34,11 +36,20 @@ pub struct HttpSettings {
     pub auth_requests_per_minute: u32,
     /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// Live event streams one process serves at once; each holds a connection open.
+    pub max_event_streams: u32,
+    /// Live event streams one merchant (or person) may hold at once, so one cannot lock the others out.
+    pub max_event_streams_per_owner: u32,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { auth_requests_per_minute: 30, trust_forwarded_for: false }
+        Self {
+            auth_requests_per_minute: 30,
+            trust_forwarded_for: false,
+            max_event_streams: 1000,
+            max_event_streams_per_owner: 50,
+        }
     }
 }
 
@@ -51,17 +62,19 @@ pub struct Http {
     /// Requests currently running, by (caller, Idempotency-Key).
     pub in_flight: Arc<idempotency::InFlight>,
     pub rate_limiter: Arc<rate_limit::RateLimiter>,
+    pub streams: Arc<streams::StreamQuota>,
 }
 
 impl Http {
     pub fn new(services: Arc<Services>, settings: HttpSettings) -> Self {
-        Self { services, settings, in_flight: Arc::default(), rate_limiter: Arc::default() }
+        let streams = streams::StreamQuota::new(settings.max_event_streams, settings.max_event_streams_per_owner);
+        Self { services, settings, in_flight: Arc::default(), rate_limiter: Arc::default(), streams: Arc::new(streams) }
     }
 }
 
 /// The layers every request passes: the durability barrier, the body limit,
-/// the time limit, request metrics, and tracing that never logs headers or
-/// bodies (tokens, PINs).
+/// the time limit, hardening headers, request metrics, and tracing that
+/// never logs headers or bodies (tokens, PINs).
 pub fn common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>, http: Http) -> Router<S> {
     router
         .layer(middleware::from_fn_with_state(http, durable_answers))
@@ -69,7 +82,21 @@ pub fn common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>, http: 
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::from_fn(record_request))
         .layer(TraceLayer::new_for_http())
+        // Hardening headers, outermost so every answer has them (a timeout's too). Nothing is cached
+        // unless its handler says so (answers carry tokens, card numbers and statements; a static asset
+        // sets its own `Cache-Control`); no answer is framed or type-sniffed, and no page leaks its URL
+        // (which may hold an id) to another site. A page that loads something sets its own, strict, policy.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        ))
 }
+
+/// The policy of an answer that sets none: it loads nothing, runs nothing, and is never framed.
+pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// Answers a request that may have written only once what it wrote is
 /// durable: writes commit without waiting for the disk, and the ledger

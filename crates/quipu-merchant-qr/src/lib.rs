@@ -298,7 +298,11 @@ impl MerchantQrs {
         principal.require(Role::MerchantOwner)?;
         let merchant = principal.require_merchant()?;
         let city = city.trim();
-        if city.is_empty() || emv_text(city, MAX_CITY_CHARS).is_empty() || city.chars().count() > 60 {
+        if city.is_empty()
+            || emv_text(city, MAX_CITY_CHARS).is_empty()
+            || city.chars().count() > 60
+            || !quipu_domain::text::is_display_safe(city)
+        {
             return Err(CoreError::invalid("invalid_city", "a city is 1 to 60 characters, with some Latin letters"));
         }
         self.kernel.store.set_merchant_profile(merchant, city, category_code.as_str()).await?;

@@ -91,9 +91,21 @@ pub struct Server {
 impl Server {
     /// Starts the services and serves HTTP on `listener`.
     pub async fn start(store: Arc<dyn Store>, setup: Setup, listener: TcpListener) -> Fallible<Self> {
-        let addr = listener.local_addr()?;
         let (services, background) = setup.start_services(store).await?;
-        let state = AppState::new(services.clone(), setup.http, metrics_recorder());
+        Self::serve(services, background, setup.http, listener)
+    }
+
+    /// Serves HTTP on `listener` for services already started (and perhaps
+    /// seeded: until now, connections wait in the listener's queue, so not even
+    /// `/readyz` answers before the data a caller expects exists).
+    pub fn serve(
+        services: Arc<Services>,
+        background: Background,
+        http: HttpSettings,
+        listener: TcpListener,
+    ) -> Fallible<Self> {
+        let addr = listener.local_addr()?;
+        let state = AppState::new(services.clone(), http, metrics_recorder());
         let closing = state.closing.clone();
         let app = router(state);
         let (stop, stopped) = oneshot::channel::<()>();

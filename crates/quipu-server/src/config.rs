@@ -102,6 +102,10 @@ pub struct SecurityConfig {
     pub argon2_iterations: Option<u32>,
     pub auth_requests_per_minute: Option<u32>,
     pub trust_forwarded_for: Option<bool>,
+    /// Live event streams the process serves at once.
+    pub max_event_streams: Option<u32>,
+    /// Live event streams one merchant may hold at once.
+    pub max_event_streams_per_owner: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -211,6 +215,16 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
     let http = HttpSettings {
         auth_requests_per_minute: security.auth_requests_per_minute.unwrap_or(defaults.auth_requests_per_minute),
         trust_forwarded_for: security.trust_forwarded_for.unwrap_or(defaults.trust_forwarded_for),
+        max_event_streams: positive(
+            security.max_event_streams,
+            defaults.max_event_streams,
+            "security.max_event_streams",
+        )?,
+        max_event_streams_per_owner: positive(
+            security.max_event_streams_per_owner,
+            defaults.max_event_streams_per_owner,
+            "security.max_event_streams_per_owner",
+        )?,
     };
     settings.transfer_limits = amounts_by_currency(&settings, file.limits.per_transfer, "limits.per_transfer")?;
     let payments = file.payments;

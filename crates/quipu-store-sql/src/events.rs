@@ -27,6 +27,7 @@ pub(crate) mod sql {
         COUNT_LIVE_ENDPOINTS = "SELECT COUNT(*) FROM webhook_endpoints WHERE merchant_id = $1 AND disabled_at IS NULL";
         INSERT_ENDPOINT = "INSERT INTO webhook_endpoints (id, merchant_id, url, secret, events, created_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)";
         SELECT_ENDPOINTS = "SELECT id, merchant_id, url, secret, events, created_at, disabled_at FROM webhook_endpoints WHERE merchant_id = $1 ORDER BY created_at LIMIT 100";
+        SELECT_ENDPOINT = "SELECT id, merchant_id, url, secret, events, created_at, disabled_at FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2";
         DISABLE_ENDPOINT = "UPDATE webhook_endpoints SET disabled_at = $3 WHERE id = $1 AND merchant_id = $2 AND disabled_at IS NULL";
         /// A disabled endpoint's waiting deliveries will never be sent.
         ABANDON_ENDPOINT_DELIVERIES = "UPDATE webhook_deliveries SET status = 'failed' WHERE endpoint_id = $1 AND status = 'pending'";
@@ -118,6 +119,12 @@ impl<B: Backend> EventStore for SqlStore<B> {
         let statement = Statement::new(sql::SELECT_ENDPOINTS).bind(merchant);
         let mut conn = self.reader().await?;
         fetch_all::<B::Db, _>(&mut conn, "listing webhook endpoints", statement).await
+    }
+
+    async fn webhook_endpoint(&self, id: Uuid, merchant: MerchantId) -> StoreResult<Option<WebhookEndpointRecord>> {
+        let statement = Statement::new(sql::SELECT_ENDPOINT).bind(id).bind(merchant);
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "reading a webhook endpoint", statement).await
     }
 
     async fn disable_webhook_endpoint(&self, id: Uuid, merchant: MerchantId, now: Timestamp) -> StoreResult<bool> {

@@ -111,6 +111,8 @@ pub trait EventStore: Send + Sync {
     /// Adds an endpoint unless the merchant already has `max_live` (then `false`).
     async fn insert_webhook_endpoint(&self, endpoint: &WebhookEndpointRecord, max_live: u32) -> StoreResult<bool>;
     async fn webhook_endpoints(&self, merchant: MerchantId) -> StoreResult<Vec<WebhookEndpointRecord>>;
+    /// One of the merchant's endpoints, live or disabled; `None` if it is not theirs.
+    async fn webhook_endpoint(&self, id: Uuid, merchant: MerchantId) -> StoreResult<Option<WebhookEndpointRecord>>;
     /// Disables an endpoint for good and abandons its waiting deliveries; `false` if not the merchant's or already off.
     async fn disable_webhook_endpoint(&self, id: Uuid, merchant: MerchantId, now: Timestamp) -> StoreResult<bool>;
     /// Deliveries due at `now`, not leased by a live sender.

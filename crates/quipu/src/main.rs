@@ -308,8 +308,11 @@ async fn run_demo(config: Config) -> Fallible<ExitCode> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let server = Server::start(store, Setup::production(config.settings, config.http), listener).await?;
-    let logins = quipu_server::demo::seed(&server.services).await?;
+    // Bound first, so a taken port fails at once; served only once seeded, so `/readyz` means the demo users exist.
+    let setup = Setup::production(config.settings, config.http);
+    let (services, background) = setup.start_services(store).await?;
+    let logins = quipu_server::demo::seed(&services).await?;
+    let server = Server::serve(services, background, setup.http, listener)?;
     quipu_server::demo::print_logins(server.addr, &logins);
     shutdown_signal().await;
     server.stop().await?;

@@ -18,5 +18,6 @@ mod payments;
 mod qr_cli;
 mod receipts;
 mod reconcile;
+mod security;
 mod storage;
 mod wallet_flows;

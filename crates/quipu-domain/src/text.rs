@@ -1,0 +1,54 @@
+//! Text that one person types and others read: names, notes, references,
+//! cities. It may hold any script, but nothing that changes how the text
+//! around it is shown.
+
+/// Whether `text` is safe to show to someone else: no control characters
+/// (a leading CR/LF could forge a line in a statement or a log), no
+/// bidirectional overrides, embeddings, isolates or marks (U+202E can make
+/// "Amina <RLO>gnp.exe" read as another name, or reorder an amount), and no
+/// line or paragraph separators.
+pub fn is_display_safe(text: &str) -> bool {
+    !text.chars().any(is_hidden_formatting)
+}
+
+fn is_hidden_formatting(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'                  // Arabic letter mark
+            | '\u{200E}' | '\u{200F}'   // left-to-right and right-to-left marks
+            | '\u{202A}'..='\u{202E}'   // embeddings and overrides
+            | '\u{2066}'..='\u{2069}'   // isolates
+            | '\u{2028}' | '\u{2029}'   // line and paragraph separators
+            | '\u{FEFF}' // byte order mark, a zero-width no-break space
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_names_in_any_script_are_safe() {
+        for name in ["Amina K.", "Mama Rosa's Groceries", "김민준", "محمد علي", "Zoë Ñúñez", "Warung Sari 2"]
+        {
+            assert!(is_display_safe(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn formatting_that_disguises_text_is_not() {
+        for text in [
+            "\r\nTotal: 0",
+            "Amina\u{202E}gnp",
+            "a\u{2066}b",
+            "x\u{200F}",
+            "tab\there",
+            "bom\u{FEFF}",
+            "nul\0",
+            "l\u{2028}",
+        ] {
+            assert!(!is_display_safe(text), "{text:?}");
+        }
+    }
+}
