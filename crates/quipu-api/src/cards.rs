@@ -2,7 +2,8 @@
 //! balance with number and PIN; payment at a till; the holder's own cards.
 
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use quipu_domain::card::{CardId, CardNumber};
 use quipu_domain::identity::Pin;
 use quipu_domain::payment::PaymentId;
@@ -10,11 +11,11 @@ use quipu_domain::payment::PaymentId;
 use crate::AppState;
 use crate::handlers::amount;
 use crate::requests::{
-    CardBalanceRequest, CardNumberRequest, CardPaymentRequest, CardTopUpRequest, IssueCardRequest, ReplaceCardRequest,
-    UnblockCardRequest,
+    CardApprovalRequest, CardBalanceRequest, CardNumberRequest, CardPaymentRequest, CardTopUpRequest, IssueCardRequest,
+    ReplaceCardRequest, UnblockCardRequest,
 };
-use crate::views::{CardReplacedView, CardTopUpView, CardView, PaymentView};
-use quipu_http::extract::{ApiJson, ApiPath, Caller, IdempotencyKey};
+use crate::views::{CardApprovalView, CardReplacedView, CardTopUpView, CardView, PaymentView};
+use quipu_http::extract::{AddressSource, ApiJson, ApiPath, Caller, IdempotencyKey};
 use quipu_http::idempotency;
 use quipu_http::problem::{ApiError, Problem};
 
@@ -85,10 +86,13 @@ pub async fn unblock(
     Ok(axum::Json(CardView::from(&card)))
 }
 
-/// An agent or operator replaces a card: a new number and PIN, the old card retired, its balance moved across.
+/// An agent or operator replaces a card: a new number and PIN, the old card retired, its balance
+/// moved across. The holder proves the card is theirs: the old card's PIN, the linked person's PIN,
+/// or an operator's approval.
 #[utoipa::path(post, path = "/api/v1/agent/cards/replace", tag = "cards", security(("bearer" = [])), request_body = ReplaceCardRequest,
     params(("Idempotency-Key" = String, Header)),
-    responses((status = 201, body = CardReplacedView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = CardReplacedView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
 pub async fn replace(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -97,11 +101,27 @@ pub async fn replace(
 ) -> ApiResult<Response> {
     let (state, caller, body) = (&state, &caller, &body);
     idempotency::once(&state.http, caller, &key, "replace-card", body, |id| async move {
-        let (number, pin) = <(_, _)>::try_from(body)?;
-        let replaced = state.services.cards.replace_card(caller, CardId(id.0), &number, &pin).await?;
+        let (number, pin, proof) = <(_, _, _)>::try_from(body)?;
+        let replaced = state.services.cards.replace_card(caller, CardId(id.0), &number, &pin, &proof).await?;
         Ok(CardReplacedView::from(&replaced))
     })
     .await
+}
+
+/// An operator lets an agent replace a card without any PIN, for a holder who forgot both; usable
+/// once within 24 hours. The stated reason goes to the holder's access log.
+#[utoipa::path(post, path = "/api/v1/operator/cards/replacement-approvals", tag = "operator", security(("bearer" = [])),
+    request_body = CardApprovalRequest,
+    responses((status = 201, body = CardApprovalView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn approve_replacement(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<CardApprovalRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let (number, reason) = <(_, _)>::try_from(&body)?;
+    let approval = state.services.cards.approve_replacement(&caller, &number, &reason).await?;
+    Ok((StatusCode::CREATED, axum::Json(CardApprovalView::from(&approval))))
 }
 
 /// Anyone holding a card checks its balance with the PIN; no sign-in, limited per client address.
@@ -109,10 +129,11 @@ pub async fn replace(
     responses((status = 200, body = CardView), (status = 403, body = Problem), (status = 423, body = Problem), (status = 429, body = Problem)))]
 pub async fn balance(
     State(state): State<AppState>,
+    AddressSource(source): AddressSource,
     ApiJson(body): ApiJson<CardBalanceRequest>,
 ) -> ApiResult<axum::Json<CardView>> {
     let (number, pin) = <(_, _)>::try_from(&body)?;
-    Ok(axum::Json(CardView::from(&state.services.cards.card_balance(&number, &pin).await?)))
+    Ok(axum::Json(CardView::from(&state.services.cards.card_balance(&number, &pin, &source).await?)))
 }
 
 /// A till takes a card payment with the number and the holder's PIN; it completes at once.

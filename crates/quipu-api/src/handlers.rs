@@ -13,10 +13,10 @@ use quipu_domain::money::AmountInput;
 use crate::AppState;
 use crate::requests::*;
 use crate::views::{
-    AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, ProfileView, ReceiptView,
-    SessionView, TransferView, UserView, VerifyView,
+    AccessLogView, AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, ProfileView,
+    ReceiptView, SessionView, TransferView, UserView, VerifyView,
 };
-use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
+use quipu_http::extract::{AddressSource, ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
 use quipu_http::idempotency;
 use quipu_http::problem::{ApiError, Problem};
 
@@ -72,9 +72,10 @@ pub async fn register(
     responses((status = 200, body = SessionView), (status = 401, body = Problem), (status = 423, body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
+    AddressSource(source): AddressSource,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<axum::Json<SessionView>> {
-    let session = state.services.kernel.login(&Credentials::try_from(&body)?).await?;
+    let session = state.services.kernel.login(&Credentials::try_from(&body)?, &source).await?;
     Ok(axum::Json(SessionView::from(&session)))
 }
 
@@ -371,4 +372,17 @@ pub async fn revoke_api_key(
 ) -> ApiResult<StatusCode> {
     state.services.identity.revoke_api_key(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What staff did about you: every action an operator, auditor or agent took about your account or
+/// cards without your PIN, with who, when, why and what; newest first.
+#[utoipa::path(get, path = "/api/v1/me/access-log", tag = "identity", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, body = AccessLogView), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn access_log(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<AccessLogView>> {
+    let page = state.services.support.my_access_log(&caller, params.cursor.as_deref(), params.limit).await?;
+    Ok(axum::Json(AccessLogView::from(&page)))
 }

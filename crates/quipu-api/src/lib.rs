@@ -169,6 +169,8 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/cards/block", post(cards::block))
         .route("/agent/cards/unblock", post(cards::unblock))
         .route("/agent/cards/replace", post(cards::replace))
+        .route("/operator/cards/replacement-approvals", post(cards::approve_replacement))
+        .route("/me/access-log", get(handlers::access_log))
         .route("/merchant/card-payments", post(cards::pay))
         .route("/me/cards", get(cards::my_cards))
         .route("/me/cards/{id}/block", post(cards::block_mine))

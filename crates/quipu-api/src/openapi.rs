@@ -21,7 +21,7 @@ use crate::{cards, events, handlers, merchant_qr, payments, receipts};
         merchant_qr::pay, merchant_qr::set_profile,
         events::events, events::create_webhook, events::webhooks, events::delete_webhook, events::deliveries, events::redeliver,
         cards::issue, cards::top_up, cards::block, cards::unblock, cards::replace, cards::balance, cards::pay, cards::my_cards,
-        cards::block_mine, cards::unblock_mine,
+        cards::block_mine, cards::unblock_mine, cards::approve_replacement, handlers::access_log,
         receipts::receipt, receipts::receipt_html, receipts::summary, receipts::set_tier,
     ),
     modifiers(&BearerAuth),

@@ -6,6 +6,7 @@
 //! passwords are `SecretText` (never Debug-printed) and never serialised, so
 //! they never reach an idempotency fingerprint.
 
+use quipu_core::cards::HolderProof;
 use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
 use quipu_core::kernel::access::{Credentials, bad_credentials};
 use quipu_core::wallet::HistoryFilter;
@@ -15,6 +16,7 @@ use quipu_domain::identity::{BankAccountNumber, DisplayName, Password, PhoneNumb
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::merchant::CategoryCode;
 use quipu_domain::payment::{PaymentReference, QrReference, TillLabel};
+use quipu_domain::text::StatedReason;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -521,13 +523,54 @@ pub struct ReplaceCardRequest {
     #[serde(skip_serializing)]
     #[schema(value_type = String)]
     pub pin: SecretText,
+    /// Proof the card is the holder's, one of three: the old card's PIN, typed by the holder;
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<String>)]
+    pub old_pin: Option<SecretText>,
+    /// or the PIN of the person the card is linked to;
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<String>)]
+    pub holder_pin: Option<SecretText>,
+    /// or an operator's approval (`POST /operator/cards/replacement-approvals`) for a holder who forgot both.
+    pub approval_id: Option<uuid::Uuid>,
 }
 
-impl TryFrom<&ReplaceCardRequest> for (CardNumber, Pin) {
+impl TryFrom<&ReplaceCardRequest> for (CardNumber, Pin, HolderProof) {
     type Error = CoreError;
 
     fn try_from(body: &ReplaceCardRequest) -> CoreResult<Self> {
-        Ok((CardNumber::parse(&body.number)?, pin(&body.pin)?))
+        let number = CardNumber::parse(&body.number)?;
+        let new_pin = pin(&body.pin)?;
+        let proof = match (&body.old_pin, &body.holder_pin, body.approval_id) {
+            (Some(old_pin), None, None) => HolderProof::CardPin(pin(old_pin)?),
+            (None, Some(holder_pin), None) => HolderProof::HolderPin(pin(holder_pin)?),
+            (None, None, Some(approval)) => HolderProof::Approval(approval),
+            _ => {
+                return Err(CoreError::invalid(
+                    "holder_proof_required",
+                    "prove the card is the holder's with exactly one of old_pin, holder_pin or approval_id",
+                ));
+            }
+        };
+        Ok((number, new_pin, proof))
+    }
+}
+
+/// An operator's approval to replace a card without any PIN.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardApprovalRequest {
+    /// The number of the card to be replaced.
+    pub number: String,
+    /// Why, 10 to 500 characters: the holder reads it.
+    pub reason: String,
+}
+
+impl TryFrom<&CardApprovalRequest> for (CardNumber, StatedReason) {
+    type Error = CoreError;
+
+    fn try_from(body: &CardApprovalRequest) -> CoreResult<Self> {
+        Ok((CardNumber::parse(&body.number)?, StatedReason::parse(&body.reason)?))
     }
 }
 

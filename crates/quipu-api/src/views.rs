@@ -430,6 +430,78 @@ pub struct CardTopUpView {
     pub transfer: TransferView,
 }
 
+/// An operator's approval to replace a card without a PIN.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardApprovalView {
+    /// Give this to the agent as `approval_id`.
+    pub id: uuid::Uuid,
+    /// The card (masked).
+    pub card: CardView,
+    pub reason: String,
+    pub created_at: String,
+    /// Usable once, until then.
+    pub expires_at: String,
+}
+
+impl From<&quipu_core::cards::CardApproval> for CardApprovalView {
+    fn from(approved: &quipu_core::cards::CardApproval) -> Self {
+        let approval = &approved.approval;
+        Self {
+            id: approval.id,
+            card: CardView::from(&approved.card),
+            reason: approval.reason.clone(),
+            created_at: rfc3339(approval.created_at),
+            expires_at: rfc3339(approval.expires_at),
+        }
+    }
+}
+
+/// Something staff did about you: who, when, why, and what.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccessEntryView {
+    pub id: uuid::Uuid,
+    pub at: String,
+    /// The staff member's user id and role (operator, auditor, agent).
+    pub actor_id: uuid::Uuid,
+    pub actor_role: String,
+    /// `card_replacement_approved`, `card_replaced`, `pin_unlocked`, `history_read`, …
+    pub action: String,
+    /// Why, as they stated it.
+    pub reason: String,
+    /// What exactly.
+    pub detail: String,
+}
+
+impl From<&quipu_core::store::AccessEntryRecord> for AccessEntryView {
+    fn from(entry: &quipu_core::store::AccessEntryRecord) -> Self {
+        Self {
+            id: entry.id,
+            at: rfc3339(entry.at),
+            actor_id: entry.actor.0,
+            actor_role: entry.actor_role.as_str().to_owned(),
+            action: entry.action.clone(),
+            reason: entry.reason.clone(),
+            detail: entry.detail.clone(),
+        }
+    }
+}
+
+/// A page of your access log, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccessLogView {
+    pub entries: Vec<AccessEntryView>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<&quipu_core::support::AccessLogPage> for AccessLogView {
+    fn from(page: &quipu_core::support::AccessLogPage) -> Self {
+        Self {
+            entries: page.entries.iter().map(AccessEntryView::from).collect(),
+            next_cursor: page.next_cursor.clone(),
+        }
+    }
+}
+
 /// A replacement: the retired card (masked), the new one, and the balance moved across.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CardReplacedView {

@@ -17,15 +17,19 @@ use quipu_domain::identity::{PhoneNumber, Pin, Role, UserId};
 use quipu_domain::ledger::{AccountFlags, Transfer, TransferCode, TransferCommand, TransferId, TransferOp};
 use quipu_domain::money::{Amount, AmountInput, Currency};
 use quipu_domain::payment::{PaymentId, PaymentReference, TillLabel};
+use quipu_domain::text::StatedReason;
 use quipu_kernel::secrets::derived_id;
-use quipu_kernel::{CoreError, CoreResult, ErrorKind, Kernel, Principal};
+use quipu_kernel::{CoreError, CoreResult, ErrorKind, GuessSource, Kernel, Principal};
 use quipu_payments::{Charge, Payer, Payment, Payments};
-use quipu_store::StoreError;
-use quipu_store::cards::{CardInsert, CardRecord};
+use quipu_store::cards::{CardApprovalRecord, CardInsert, CardRecord, CardReplacement};
+use quipu_store::{AccessEntryRecord, StoreError};
 use quipu_wallet::Wallet;
+use uuid::Uuid;
 
 /// Attempts at drawing an unused card number before giving up.
 const NUMBER_DRAWS: u32 = 8;
+/// How long an operator's approval to replace a card without a PIN stays usable.
+const APPROVAL_SECONDS: i64 = 24 * 3600;
 /// Rounds of moving a replaced card's balance: each round catches money that landed during the last.
 const MAX_SWEEPS: usize = 4;
 
@@ -62,6 +66,24 @@ pub struct Card {
 pub struct CardTopUp {
     pub card: Card,
     pub transfer: Transfer,
+}
+
+/// How a card's holder proves, at the agent, that the card being replaced is theirs.
+#[derive(Debug, Clone)]
+pub enum HolderProof {
+    /// The old card's PIN, typed by the holder.
+    CardPin(Pin),
+    /// The PIN of the person the card is linked to.
+    HolderPin(Pin),
+    /// An operator's approval, for a holder who has forgotten both.
+    Approval(Uuid),
+}
+
+/// An operator's approval to replace a card without a PIN, and the card.
+#[derive(Debug, Clone)]
+pub struct CardApproval {
+    pub approval: CardApprovalRecord,
+    pub card: Card,
 }
 
 /// A replacement: the retired card (masked), the new one, and the balance moved across.
@@ -152,10 +174,11 @@ impl Cards {
         Ok(CardTopUp { card: self.card(&card, Reveal::Masked, false).await?, transfer })
     }
 
-    /// Anyone holding a card checks its balance with the PIN; no sign-in.
-    pub async fn card_balance(&self, number: &CardNumber, pin: &Pin) -> CoreResult<Card> {
+    /// Anyone holding a card checks its balance with the PIN; no sign-in, so
+    /// wrong PINs count against the address they come from.
+    pub async fn card_balance(&self, number: &CardNumber, pin: &Pin, source: &GuessSource) -> CoreResult<Card> {
         let card = self.card_by_number(number).await?;
-        self.kernel.check_card_pin(&card, pin).await?;
+        self.kernel.check_card_pin(&card, pin, source).await?;
         self.card(&card, Reveal::Masked, true).await
     }
 
@@ -184,7 +207,7 @@ impl Cards {
         let merchant =
             self.kernel.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
         let reference = reference.as_str().to_owned();
-        let payer = Payer::Card { card, pin: pin.clone() };
+        let payer = Payer::Card { card, pin: pin.clone(), source: GuessSource::of(principal) };
         self.payments
             .charge(Charge { id, merchant, money, payer, reference, till, created_by: principal.scope() })
             .await
@@ -211,7 +234,7 @@ impl Cards {
     pub async fn unblock_my_card(&self, principal: &Principal, id: CardId, pin: &Pin) -> CoreResult<Card> {
         let (customer, card) = self.my_card(principal, id).await?;
         let user = self.kernel.current_user(principal).await?;
-        self.kernel.check_pin(&user, pin).await?;
+        self.kernel.check_pin(&user, pin, &GuessSource::of(principal)).await?;
         let card = self.set_blocked(&card, false, customer).await?;
         self.card(&card, Reveal::Full, true).await
     }
@@ -239,14 +262,18 @@ impl Cards {
 
     /// An agent or operator replaces a card (lost, worn): a new number with
     /// the holder's new PIN and link, the old card retired for good, and its
-    /// whole balance moved across. Idempotent on `new_id`: a retry finishes a
-    /// replacement a crash interrupted.
+    /// whole balance moved across. The holder proves it is theirs with the
+    /// old card's PIN or the linked person's PIN (both counted against the
+    /// agent's guesses); a holder who has forgotten both needs an operator's
+    /// approval, which the holder reads in their access log. Idempotent on
+    /// `new_id`: a retry finishes a replacement a crash interrupted.
     pub async fn replace_card(
         &self,
         principal: &Principal,
         new_id: CardId,
         old_number: &CardNumber,
         pin: &Pin,
+        proof: &HolderProof,
     ) -> CoreResult<CardReplaced> {
         let staff = card_staff(principal)?;
         let old = self.card_by_number(old_number).await?;
@@ -254,7 +281,9 @@ impl Cards {
             if old.status == CardStatus::Replaced {
                 return Err(card_replaced());
             }
-            self.retire_card(&old, new_id, pin, staff).await?;
+            let approval = self.check_holder_proof(principal, &old, proof).await?;
+            let log = self.replacement_log(principal, &old, new_id, approval.as_ref())?;
+            self.retire_card(&old, new_id, pin, staff, approval.map(|a| a.id), &log).await?;
         }
         let store = &self.kernel.store;
         let new = store.card(new_id).await?.ok_or_else(|| CoreError::not_found("card"))?;
@@ -269,8 +298,94 @@ impl Cards {
         })
     }
 
+    /// Checks the holder's proof; an operator's approval comes back to be used in the replacement.
+    async fn check_holder_proof(
+        &self,
+        principal: &Principal,
+        old: &CardRecord,
+        proof: &HolderProof,
+    ) -> CoreResult<Option<CardApprovalRecord>> {
+        let source = GuessSource::of(principal);
+        match proof {
+            HolderProof::CardPin(pin) => self.kernel.check_card_pin(old, pin, &source).await.map(|()| None),
+            HolderProof::HolderPin(pin) => {
+                let holder = old.customer_id.ok_or_else(|| {
+                    CoreError::invalid(
+                        "card_not_linked",
+                        "this card is linked to nobody; prove it with the card's own PIN or an operator's approval",
+                    )
+                })?;
+                let holder = self.kernel.store.user(holder).await?.ok_or_else(|| CoreError::not_found("user"))?;
+                self.kernel.check_pin(&holder, pin, &source).await.map(|()| None)
+            }
+            HolderProof::Approval(id) => {
+                let approval = self.kernel.store.card_approval(*id).await?;
+                match approval.filter(|a| a.card_id == old.id && a.used_at.is_none()) {
+                    Some(approval) if approval.expires_at > self.kernel.now() => Ok(Some(approval)),
+                    _ => Err(approval_unusable()),
+                }
+            }
+        }
+    }
+
+    /// What the holder reads about a replacement an operator approved (nothing, if they proved it themselves).
+    fn replacement_log(
+        &self,
+        principal: &Principal,
+        old: &CardRecord,
+        new_id: CardId,
+        approval: Option<&CardApprovalRecord>,
+    ) -> CoreResult<Vec<AccessEntryRecord>> {
+        let Some(approval) = approval else {
+            return Ok(Vec::new());
+        };
+        let reason = StatedReason::parse(&approval.reason)?;
+        let detail = format!("card {} replaced under approval {}", old.number.masked(), approval.id);
+        // A linked holder reads it in their own log; a card nobody is linked to keeps it under the new card.
+        let subject = old.customer_id.map_or(new_id.0, |customer| customer.0);
+        Ok(vec![self.kernel.access_entry(principal, subject, "card_replaced", &reason, detail)?])
+    }
+
+    /// An operator lets a card be replaced without any PIN, for a holder who
+    /// has forgotten both; the stated reason goes to the holder's access log.
+    pub async fn approve_replacement(
+        &self,
+        principal: &Principal,
+        number: &CardNumber,
+        reason: &StatedReason,
+    ) -> CoreResult<CardApproval> {
+        let operator = principal.require(Role::Operator)?;
+        let card = self.card_by_number(number).await?;
+        if card.status == CardStatus::Replaced {
+            return Err(card_replaced());
+        }
+        let now = self.kernel.now();
+        let approval = CardApprovalRecord {
+            id: self.kernel.new_id(),
+            card_id: card.id,
+            approved_by: operator,
+            reason: reason.as_str().to_owned(),
+            created_at: now,
+            expires_at: now.plus_seconds(APPROVAL_SECONDS),
+            used_at: None,
+        };
+        let subject = card.customer_id.map_or(card.id.0, |customer| customer.0);
+        let detail = format!("replacement of card {} approved without a PIN", card.number.masked());
+        let log = self.kernel.access_entry(principal, subject, "card_replacement_approved", reason, detail)?;
+        self.kernel.store.insert_card_approval(&approval, &log).await?;
+        Ok(CardApproval { approval, card: self.card(&card, Reveal::Masked, false).await? })
+    }
+
     /// Stores the replacement and retires `old` in its favour, in one transaction.
-    async fn retire_card(&self, old: &CardRecord, new_id: CardId, pin: &Pin, staff: UserId) -> CoreResult<()> {
+    async fn retire_card(
+        &self,
+        old: &CardRecord,
+        new_id: CardId,
+        pin: &Pin,
+        staff: UserId,
+        approval: Option<Uuid>,
+        log: &[AccessEntryRecord],
+    ) -> CoreResult<()> {
         let now = self.kernel.now();
         let mut replacement = CardRecord {
             id: new_id,
@@ -287,10 +402,11 @@ impl Cards {
             updated_at: now,
         };
         for _ in 0..NUMBER_DRAWS {
-            match self.kernel.store.replace_card(old.id, &replacement, now).await {
-                Ok(true) => return Ok(()),
+            match self.kernel.store.replace_card(old.id, &replacement, approval, log, now).await {
+                Ok(CardReplacement::Replaced) => return Ok(()),
                 // Another request replaced it (or took this id) first.
-                Ok(false) => return Err(card_replaced()),
+                Ok(CardReplacement::AlreadyReplaced) => return Err(card_replaced()),
+                Ok(CardReplacement::ApprovalUnusable) => return Err(approval_unusable()),
                 Err(StoreError::Conflict(_)) => replacement.number = self.draw_card_number()?,
                 Err(error) => return Err(error.into()),
             }
@@ -404,6 +520,14 @@ fn card_staff(principal: &Principal) -> CoreResult<UserId> {
         (Some(Role::Agent | Role::Operator), Some(id)) => Ok(id),
         _ => Err(CoreError::forbidden()),
     }
+}
+
+fn approval_unusable() -> CoreError {
+    CoreError::new(
+        ErrorKind::Rejected,
+        "approval_unusable",
+        "this approval is not for this card, was already used, or has expired; ask the operator for a new one",
+    )
 }
 
 fn ensure_usable(card: &CardRecord) -> CoreResult<()> {

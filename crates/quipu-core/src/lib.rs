@@ -18,15 +18,17 @@ pub use quipu_cards::Cards;
 pub use quipu_events::Events;
 pub use quipu_identity::Identity;
 pub use quipu_kernel::{
-    Clock, CoreError, CoreResult, ErrorKind, HashCost, Kernel, LedgerWriter, OffsetClock, OsRandom, PaymentSettings,
-    Principal, Random, Settings, SystemClock, WebhookSettings, WriterLimits,
+    Clock, CoreError, CoreResult, ErrorKind, GuessSource, HashCost, Kernel, LedgerWriter, OffsetClock, OsRandom,
+    PaymentSettings, Principal, Random, Settings, SystemClock, WebhookSettings, WriterLimits,
 };
 pub use quipu_merchant_qr::MerchantQrs;
 pub use quipu_payments::{PaymentDocuments, Payments};
+pub use quipu_support::Support;
 pub use quipu_wallet::Wallet;
 pub use {
     quipu_cards as cards, quipu_events as events, quipu_identity as identity, quipu_kernel as kernel,
-    quipu_merchant_qr as merchant_qr, quipu_payments as payments, quipu_store as store, quipu_wallet as wallet,
+    quipu_merchant_qr as merchant_qr, quipu_payments as payments, quipu_store as store, quipu_support as support,
+    quipu_wallet as wallet,
 };
 
 /// The services, shared by every request handler.
@@ -38,6 +40,7 @@ pub struct Services {
     pub merchant_qr: MerchantQrs,
     pub cards: Cards,
     pub events: Events,
+    pub support: Support,
 }
 
 /// The background tasks; stop them with [`Background::shutdown`] after the
@@ -86,6 +89,7 @@ impl Services {
             merchant_qr: MerchantQrs::new(kernel.clone(), payments.clone()),
             cards: Cards::new(kernel.clone(), payments.clone(), wallet.clone()),
             events: Events::new(kernel.clone()),
+            support: Support::new(kernel.clone()),
             wallet,
             payments,
             kernel: kernel.clone(),

@@ -52,3 +52,33 @@ mod tests {
         }
     }
 }
+
+/// Why a staff member acts on someone's account, as they state it: the
+/// person reads it in their access log, so it must say something.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct StatedReason(String);
+
+/// Shortest reason accepted: "fraud" alone explains nothing to the person who reads it.
+pub const MIN_REASON_CHARS: usize = 10;
+pub const MAX_REASON_CHARS: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a reason is 10 to 500 characters, with no control or text-direction characters: the person reads it")]
+pub struct ReasonError;
+
+impl StatedReason {
+    pub fn parse(text: &str) -> Result<Self, ReasonError> {
+        let text = text.trim();
+        let length = text.chars().count();
+        if (MIN_REASON_CHARS..=MAX_REASON_CHARS).contains(&length) && is_display_safe(text) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(ReasonError)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}

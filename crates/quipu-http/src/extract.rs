@@ -4,7 +4,10 @@
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use quipu_core::Principal;
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use quipu_core::{GuessSource, Principal};
 use serde::de::DeserializeOwned;
 
 use crate::Http;
@@ -87,6 +90,26 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         } else {
             Err(invalid("the Idempotency-Key is 1 to 64 characters of letters, digits, '-', '_', '.', ':'"))
         }
+    }
+}
+
+/// Who is guessing, for a request nobody signed: its client address (see
+/// [`crate::rate_limit::client_address`]), so wrong secrets count against it.
+#[derive(Debug, Clone)]
+pub struct AddressSource(pub GuessSource);
+
+impl<S> FromRequestParts<S> for AddressSource
+where
+    Http: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let trust_forwarded_for = Http::from_ref(state).settings.trust_forwarded_for;
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+        let address = crate::rate_limit::client_address(peer, &parts.headers, trust_forwarded_for);
+        Ok(Self(GuessSource::address(address)))
     }
 }
 

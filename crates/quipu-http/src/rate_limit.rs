@@ -83,7 +83,7 @@ fn refill(bucket: Bucket, capacity: f64, per_micro: f64, now: Timestamp) -> Buck
 /// entries are the client's own claims and never count; if the last entry is
 /// not a plain address, the peer is used. Trust the header only when every
 /// request reaches Quipu through your proxy (e.g. Quipu listens on loopback).
-fn client_address(peer: Option<SocketAddr>, headers: &HeaderMap, trust_forwarded_for: bool) -> Option<IpAddr> {
+pub fn client_address(peer: Option<SocketAddr>, headers: &HeaderMap, trust_forwarded_for: bool) -> Option<IpAddr> {
     if trust_forwarded_for {
         let last = headers
             .get_all("x-forwarded-for")

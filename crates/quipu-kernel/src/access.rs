@@ -9,7 +9,11 @@
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, PhoneNumber, Pin, Role, SecretText, UserId};
 use quipu_domain::ledger::AccountKind;
-use quipu_store::{AccountOwner, CheckOutcome, OwnedAccount, SecretKind, SessionRecord, UserRecord};
+use quipu_domain::text::StatedReason;
+use quipu_store::{
+    AccessEntryRecord, AccountOwner, CheckOutcome, GuessLimit, OwnedAccount, SecretKind, SessionRecord, SourceAttempts,
+    UserRecord,
+};
 use uuid::Uuid;
 
 use crate::Kernel;
@@ -126,6 +130,48 @@ impl Principal {
     }
 }
 
+/// Who is guessing a secret. Each source has its own limit on wrong guesses,
+/// and the owner a higher one for all sources together: five wrong PINs
+/// typed at one agent lock that agent out of this person's PIN, not the
+/// person out of their money, and the person's own session is never held by
+/// others' guesses. All the staff and keys of one shop are one source, so
+/// ten cashiers do not get ten times the guesses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuessSource(String);
+
+impl GuessSource {
+    /// The signed-in caller: a person, or a shop (its staff and keys together).
+    pub fn of(principal: &Principal) -> Self {
+        match (principal.merchant(), principal) {
+            (Some(merchant), _) => Self(format!("merchant:{}", merchant.0)),
+            (None, Principal::User { id, .. }) => Self::user(*id),
+            (None, Principal::MerchantKey { key_id, .. }) => Self(format!("key:{key_id}")),
+        }
+    }
+
+    /// A person by their id.
+    pub fn user(id: UserId) -> Self {
+        Self(format!("user:{}", id.0))
+    }
+
+    /// Someone not signed in, known only by their network address.
+    pub fn address(address: Option<std::net::IpAddr>) -> Self {
+        match address {
+            Some(address) => Self(format!("address:{address}")),
+            None => Self("address:unknown".to_owned()),
+        }
+    }
+
+    /// Whether this source is the person `owner` (the owner of a PIN, or a card's linked holder).
+    fn is_user(&self, owner: Option<UserId>) -> bool {
+        owner.is_some_and(|owner| self.0 == format!("user:{}", owner.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A user as others may see them: no hashes, no attempt counters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -173,15 +219,18 @@ fn locked(code: &'static str, until: Timestamp) -> CoreError {
 }
 
 impl Kernel {
-    /// Logs in with phone and password; repeated failures lock the login for a while.
-    pub async fn login(&self, credentials: &Credentials) -> CoreResult<Session> {
+    /// Logs in with phone and password; repeated failures from one address
+    /// lock that address out for a while, and many more from everywhere lock the login.
+    pub async fn login(&self, credentials: &Credentials, source: &GuessSource) -> CoreResult<Session> {
         let password = credentials.password.expose();
         let Some(user) = self.store.user_by_phone(credentials.phone.as_str()).await? else {
-            // Same work as for a real user, so timing does not reveal which phones exist.
-            self.hasher.verify(password, None).await?;
+            // Same work as for a real user, so timing does not reveal which phones exist: a claim
+            // (on nobody), a hash, and a count of the guess against its source.
+            self.check_unknown(password, source).await?;
             return Err(bad_credentials());
         };
-        match self.check_secret(user.id.0, SecretKind::Password, password, &user.password_hash).await? {
+        let check = self.check_secret(user.id.0, SecretKind::Password, source, false, password, &user.password_hash);
+        match check.await? {
             SecretCheck::Correct => {}
             SecretCheck::Wrong { .. } => return Err(bad_credentials()),
             SecretCheck::Locked(until) => return Err(locked("login_locked", until)),
@@ -191,6 +240,19 @@ impl Kernel {
             new_session(self.random.as_ref(), user.id, self.now(), self.settings.session_ttl_seconds);
         self.store.insert_session(&session).await?;
         Ok(Session { token, expires_at: session.expires_at, user: User::from(&user) })
+    }
+
+    /// A login for a phone nobody has: the statements and the hash a real one
+    /// costs, so the answer takes as long. The nil owner matches no row.
+    async fn check_unknown(&self, password: &str, source: &GuessSource) -> CoreResult<()> {
+        let (now, nobody) = (self.now(), Uuid::nil());
+        let claim_until = now.plus_seconds(CHECK_CLAIM_SECONDS);
+        self.store.claim_secret_check(nobody, SecretKind::Password, source.as_str(), now, claim_until).await?;
+        self.hasher.verify(password, None).await?;
+        self.store
+            .finish_secret_check(nobody, SecretKind::Password, source.as_str(), CheckOutcome::Abandoned, now)
+            .await?;
+        Ok(())
     }
 
     pub async fn logout(&self, token: &str) -> CoreResult<()> {
@@ -234,67 +296,132 @@ impl Kernel {
         self.hasher.hash(secret).await
     }
 
-    /// Checks a user's payment PIN, counting wrong tries and locking after too many.
-    pub async fn check_pin(&self, user: &UserRecord, pin: &Pin) -> CoreResult<()> {
+    /// Checks a user's payment PIN, counting wrong tries against `source` and
+    /// the user, and locking after too many.
+    pub async fn check_pin(&self, user: &UserRecord, pin: &Pin, source: &GuessSource) -> CoreResult<()> {
         let Some(hash) = user.pin_hash.as_deref() else {
             return Err(CoreError::new(ErrorKind::Rejected, "pin_not_set", "this user has no payment PIN"));
         };
-        pin_outcome(self.check_secret(user.id.0, SecretKind::Pin, pin.expose(), hash).await?)
+        let own = source.is_user(Some(user.id));
+        pin_outcome(self.check_secret(user.id.0, SecretKind::Pin, source, own, pin.expose(), hash).await?)
     }
 
-    /// Checks a prepaid card's PIN; wrong tries are counted on the card, whoever types them.
-    pub async fn check_card_pin(&self, card: &quipu_store::cards::CardRecord, pin: &Pin) -> CoreResult<()> {
-        pin_outcome(self.check_secret(card.id.0, SecretKind::CardPin, pin.expose(), &card.pin_hash).await?)
+    /// Checks a prepaid card's PIN; wrong tries count against `source` and the card.
+    pub async fn check_card_pin(
+        &self,
+        card: &quipu_store::cards::CardRecord,
+        pin: &Pin,
+        source: &GuessSource,
+    ) -> CoreResult<()> {
+        let own = source.is_user(card.customer_id);
+        let check = self.check_secret(card.id.0, SecretKind::CardPin, source, own, pin.expose(), &card.pin_hash);
+        pin_outcome(check.await?)
     }
 
-    /// Verifies a password or PIN under its attempt limit.
+    /// Who has been guessing a user's or card's secrets, newest first.
+    pub async fn guesses_at(&self, owner: Uuid) -> CoreResult<Vec<SourceAttempts>> {
+        Ok(self.store.secret_attempts(owner).await?)
+    }
+
+    /// Verifies a password or PIN under its attempt limits.
     ///
     /// One check per owner (user or card) and secret at a time: the check is
     /// claimed in the database before Argon2 runs (the claim lapses by itself
     /// after `CHECK_CLAIM_SECONDS` if a process dies), so parallel guesses are
-    /// counted exactly like guesses one after another. The check runs in its
-    /// own task: a client that hangs up cannot leave it half-counted.
-    async fn check_secret(&self, owner: Uuid, kind: SecretKind, secret: &str, hash: &str) -> CoreResult<SecretCheck> {
+    /// counted exactly like guesses one after another. A wrong secret counts
+    /// against its source (locked at the per-source limit) and the owner
+    /// (locked at the higher total limit, which the owner's own session,
+    /// `own`, is not held by). The check runs in its own task: a client that
+    /// hangs up cannot leave it half-counted.
+    async fn check_secret(
+        &self,
+        owner: Uuid,
+        kind: SecretKind,
+        source: &GuessSource,
+        own: bool,
+        secret: &str,
+        hash: &str,
+    ) -> CoreResult<SecretCheck> {
         let now = self.now();
-        let (max_attempts, lock_seconds) = match kind {
-            SecretKind::Pin => (self.settings.pin_max_attempts, self.settings.pin_lock_seconds),
-            SecretKind::Password => (self.settings.login_max_attempts, self.settings.login_lock_seconds),
-            SecretKind::CardPin => (self.settings.pin_max_attempts, self.settings.card_pin_lock_seconds),
-        };
+        let limits = self.guess_limits(kind, now);
         let claim_until = now.plus_seconds(CHECK_CLAIM_SECONDS);
-        if self.store.claim_secret_check(owner, kind, now, claim_until).await?.is_none() {
-            let until = match kind {
-                SecretKind::Pin => self.store.user(UserId(owner)).await?.and_then(|u| u.pin_locked_until),
-                SecretKind::Password => self.store.user(UserId(owner)).await?.and_then(|u| u.login_locked_until),
-                SecretKind::CardPin => {
-                    self.store.card(quipu_domain::card::CardId(owner)).await?.and_then(|c| c.pin_locked_until)
-                }
-            };
-            return Ok(match until.filter(|until| *until > now) {
-                Some(until) => SecretCheck::Locked(until),
-                None => SecretCheck::Busy,
-            });
+        let source = source.as_str().to_owned();
+        let Some(attempts) = self.store.claim_secret_check(owner, kind, &source, now, claim_until).await? else {
+            return Ok(SecretCheck::Busy);
+        };
+        let total_lock = attempts.total.locked_until.filter(|_| !own);
+        if let Some(until) = attempts.source.locked_until.or(total_lock) {
+            self.store.finish_secret_check(owner, kind, &source, CheckOutcome::Abandoned, now).await?;
+            return Ok(SecretCheck::Locked(until));
         }
         let (store, hasher) = (self.store.clone(), self.hasher.clone());
         let (secret, hash) = (secret.to_owned(), hash.to_owned());
-        let lock_until = now.plus_seconds(lock_seconds);
         let check = tokio::spawn(async move {
             let outcome = match hasher.verify(&secret, Some(&hash)).await {
                 Ok(true) => CheckOutcome::Right,
-                Ok(false) => CheckOutcome::Wrong { max_attempts, lock_until },
+                Ok(false) => CheckOutcome::Wrong { per_source: limits.per_source, total: limits.total },
                 Err(error) => {
-                    store.finish_secret_check(owner, kind, CheckOutcome::Abandoned).await?;
+                    store.finish_secret_check(owner, kind, &source, CheckOutcome::Abandoned, now).await?;
                     return Err(error);
                 }
             };
-            let state = store.finish_secret_check(owner, kind, outcome).await?;
-            Ok(match (outcome, state.locked_until) {
+            let after = store.finish_secret_check(owner, kind, &source, outcome, now).await?;
+            let total_lock = after.total.locked_until.filter(|_| !own);
+            Ok(match (outcome, after.source.locked_until.or(total_lock)) {
                 (CheckOutcome::Right, _) => SecretCheck::Correct,
                 (_, Some(until)) => SecretCheck::Locked(until),
-                _ => SecretCheck::Wrong { attempts_left: max_attempts.saturating_sub(state.failed_attempts) },
+                _ => {
+                    let source_left = limits.per_source.max_attempts.saturating_sub(after.source.failed_attempts);
+                    let total_left = limits.total.max_attempts.saturating_sub(after.total.failed_attempts);
+                    SecretCheck::Wrong { attempts_left: if own { source_left } else { source_left.min(total_left) } }
+                }
             })
         });
         check.await.map_err(|_| CoreError::new(ErrorKind::Unavailable, "internal_error", "the secret check failed"))?
+    }
+
+    /// The limits on wrong guesses at a kind of secret, locking from `now`.
+    fn guess_limits(&self, kind: SecretKind, now: Timestamp) -> GuessLimits {
+        let settings = &self.settings;
+        let (per_source, total, lock_seconds) = match kind {
+            SecretKind::Pin => (settings.pin_max_attempts, settings.pin_max_attempts_total, settings.pin_lock_seconds),
+            SecretKind::Password => {
+                (settings.login_max_attempts, settings.login_max_attempts_total, settings.login_lock_seconds)
+            }
+            SecretKind::CardPin => {
+                (settings.pin_max_attempts, settings.pin_max_attempts_total, settings.card_pin_lock_seconds)
+            }
+        };
+        let lock_until = now.plus_seconds(lock_seconds);
+        GuessLimits {
+            per_source: GuessLimit { max_attempts: per_source, lock_until },
+            total: GuessLimit { max_attempts: total, lock_until },
+        }
+    }
+
+    /// An access-log entry for what staff member `actor` does about `subject`,
+    /// to be written with the action itself.
+    pub fn access_entry(
+        &self,
+        actor: &Principal,
+        subject: Uuid,
+        action: &str,
+        reason: &StatedReason,
+        detail: String,
+    ) -> CoreResult<AccessEntryRecord> {
+        let (Some(actor_id), Some(actor_role)) = (actor.user_id(), actor.role()) else {
+            return Err(CoreError::forbidden());
+        };
+        Ok(AccessEntryRecord {
+            id: self.new_id(),
+            subject,
+            actor: actor_id,
+            actor_role,
+            action: action.to_owned(),
+            reason: reason.as_str().to_owned(),
+            detail,
+            at: self.now(),
+        })
     }
 
     /// The caller's own user record.
@@ -316,6 +443,12 @@ fn pin_outcome(check: SecretCheck) -> CoreResult<()> {
             format!("wrong PIN; {attempts_left} attempts left before it locks"),
         )),
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct GuessLimits {
+    per_source: GuessLimit,
+    total: GuessLimit,
 }
 
 /// The outcome of checking a secret under its attempt limit.

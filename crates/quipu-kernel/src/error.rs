@@ -124,6 +124,12 @@ impl From<TransferError> for CoreError {
     }
 }
 
+impl From<quipu_domain::text::ReasonError> for CoreError {
+    fn from(error: quipu_domain::text::ReasonError) -> Self {
+        CoreError::invalid("invalid_reason", error.to_string())
+    }
+}
+
 impl From<PaymentTextError> for CoreError {
     fn from(error: PaymentTextError) -> Self {
         let code = match error {

@@ -35,7 +35,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use crate::access::Principal;
+pub use crate::access::{GuessSource, Principal};
 pub use crate::clock::{Clock, OffsetClock, SystemClock};
 pub use crate::error::{CoreError, CoreResult, ErrorKind};
 pub use crate::random::{OsRandom, Random};

@@ -15,14 +15,18 @@ use crate::writer::WriterLimits;
 pub struct Settings {
     pub currencies: CurrencySet,
     pub hash_cost: HashCost,
-    /// Wrong PINs before the PIN locks.
+    /// Wrong PINs from one source (an agent, a shop, the person) before the PIN locks for that source.
     pub pin_max_attempts: u32,
+    /// Wrong PINs from all sources together before the PIN locks for everyone but its owner.
+    pub pin_max_attempts_total: u32,
     pub pin_lock_seconds: i64,
     /// How long a prepaid card's PIN stays locked after `pin_max_attempts`
     /// wrong tries. Longer than a person's: whoever holds a card may guess.
     pub card_pin_lock_seconds: i64,
-    /// Wrong passwords before login locks for that phone number.
+    /// Wrong passwords from one address before login locks for that address and phone number.
     pub login_max_attempts: u32,
+    /// Wrong passwords from all addresses together before login locks for that phone number.
+    pub login_max_attempts_total: u32,
     pub login_lock_seconds: i64,
     pub session_ttl_seconds: i64,
     /// Largest single customer transfer (P2P, cash-in, cash-out) per currency; absent means no limit.
@@ -131,9 +135,11 @@ impl Settings {
             currencies,
             hash_cost: HashCost::default(),
             pin_max_attempts: 5,
+            pin_max_attempts_total: 20,
             pin_lock_seconds: 15 * 60,
             card_pin_lock_seconds: 24 * 3600,
             login_max_attempts: 10,
+            login_max_attempts_total: 50,
             login_lock_seconds: 15 * 60,
             session_ttl_seconds: 7 * 24 * 3600,
             transfer_limits: HashMap::new(),

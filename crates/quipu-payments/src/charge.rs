@@ -17,7 +17,7 @@ use quipu_domain::payment::{
     self as rules, DeviceStatus, PaymentId, PaymentLeg, PaymentMethod, PaymentReference, PaymentRequestId,
     PaymentStatus, TillLabel, payment_ledger_reference,
 };
-use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
+use quipu_kernel::{CoreError, CoreResult, ErrorKind, GuessSource, Principal};
 use quipu_store::cards::CardRecord;
 use quipu_store::payments::{DeviceRecord, PaymentInsert, PaymentRecord};
 use quipu_store::{AccountOwner, MerchantRecord, UserRecord};
@@ -35,8 +35,8 @@ pub enum Payer {
     Code { device: DeviceRecord, step: u64, slot: u8 },
     /// A customer paying a merchant's QR with their PIN; a dynamic QR names its request.
     Qr { customer: UserRecord, pin: Pin, request: Option<PaymentRequestId> },
-    /// A prepaid card and its PIN; its money is the card's own account.
-    Card { card: CardRecord, pin: Pin },
+    /// A prepaid card and its PIN (typed at `source`, the shop); its money is the card's own account.
+    Card { card: CardRecord, pin: Pin, source: GuessSource },
 }
 
 impl Payer {
@@ -118,8 +118,8 @@ impl Payments {
         kernel.check_payment_limits(charge.payer.customer(), charge.payer.card(), currency, amount).await?;
         match &charge.payer {
             Payer::Code { .. } => {}
-            Payer::Qr { customer, pin, .. } => kernel.check_pin(customer, pin).await?,
-            Payer::Card { card, pin } => kernel.check_card_pin(card, pin).await?,
+            Payer::Qr { customer, pin, .. } => kernel.check_pin(customer, pin, &GuessSource::user(customer.id)).await?,
+            Payer::Card { card, pin, source } => kernel.check_card_pin(card, pin, source).await?,
         }
         let now = kernel.now();
         let threshold = kernel.settings.payments.approval_threshold(currency);
@@ -215,7 +215,7 @@ impl Payments {
         let customer = principal.require(Role::Customer)?;
         let payment = self.awaiting_payment(id, |p| p.customer_id == Some(customer)).await?;
         let user = self.kernel.current_user(principal).await?;
-        self.kernel.check_pin(&user, pin).await?;
+        self.kernel.check_pin(&user, pin, &GuessSource::of(principal)).await?;
         let accounts = self.payment_accounts(&payment).await?;
         let post = TransferCommand {
             id: PaymentLeg::Post.transfer_id(payment.id),

@@ -69,7 +69,7 @@ impl Payments {
     ) -> CoreResult<EnrolledDevice> {
         principal.require(Role::Customer)?;
         let customer = self.kernel.current_user(principal).await?;
-        self.kernel.check_pin(&customer, pin).await?;
+        self.kernel.check_pin(&customer, pin, &quipu_kernel::GuessSource::of(principal)).await?;
         let secret: [u8; numeric::SECRET_BYTES] = quipu_kernel::random::bytes(self.kernel.random.as_ref());
         let now = self.kernel.now();
         let max_devices = self.kernel.settings.payments.max_devices;

@@ -93,9 +93,11 @@ pub struct PaymentsConfig {
 #[serde(deny_unknown_fields)]
 pub struct SecurityConfig {
     pub pin_max_attempts: Option<u32>,
+    pub pin_max_attempts_total: Option<u32>,
     pub pin_lock_seconds: Option<i64>,
     pub card_pin_lock_seconds: Option<i64>,
     pub login_max_attempts: Option<u32>,
+    pub login_max_attempts_total: Option<u32>,
     pub login_lock_seconds: Option<i64>,
     pub session_ttl_seconds: Option<i64>,
     pub argon2_memory_kib: Option<u32>,
@@ -197,12 +199,24 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
     let security = file.security;
     settings.pin_max_attempts =
         positive(security.pin_max_attempts, settings.pin_max_attempts, "security.pin_max_attempts")?;
+    settings.pin_max_attempts_total = at_least(
+        security.pin_max_attempts_total,
+        settings.pin_max_attempts_total.max(settings.pin_max_attempts),
+        settings.pin_max_attempts,
+        "security.pin_max_attempts_total",
+    )?;
     settings.pin_lock_seconds =
         seconds(security.pin_lock_seconds, settings.pin_lock_seconds, "security.pin_lock_seconds")?;
     settings.card_pin_lock_seconds =
         seconds(security.card_pin_lock_seconds, settings.card_pin_lock_seconds, "security.card_pin_lock_seconds")?;
     settings.login_max_attempts =
         positive(security.login_max_attempts, settings.login_max_attempts, "security.login_max_attempts")?;
+    settings.login_max_attempts_total = at_least(
+        security.login_max_attempts_total,
+        settings.login_max_attempts_total.max(settings.login_max_attempts),
+        settings.login_max_attempts,
+        "security.login_max_attempts_total",
+    )?;
     settings.login_lock_seconds =
         seconds(security.login_lock_seconds, settings.login_lock_seconds, "security.login_lock_seconds")?;
     settings.session_ttl_seconds =
@@ -330,6 +344,15 @@ fn amounts_by_currency(
 fn seconds(value: Option<i64>, default: i64, name: &str) -> Fallible<i64> {
     match value {
         Some(v) if v < 1 => Err(format!("{name} must be at least 1").into()),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    }
+}
+
+/// A limit for all sources together: never below the limit for one.
+fn at_least(value: Option<u32>, default: u32, floor: u32, name: &str) -> Fallible<u32> {
+    match value {
+        Some(v) if v < floor => Err(format!("{name} must be at least the per-source limit, {floor}").into()),
         Some(v) => Ok(v),
         None => Ok(default),
     }

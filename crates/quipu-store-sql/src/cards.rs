@@ -4,10 +4,12 @@
 use quipu_domain::Timestamp;
 use quipu_domain::card::{CardId, CardNumber, CardStatus};
 use quipu_domain::identity::UserId;
-use quipu_store::cards::{CardInsert, CardRecord, CardStore, MAX_CARDS_LISTED};
-use quipu_store::{StoreError, StoreResult, async_trait, db_error};
+use quipu_store::cards::{CardApprovalRecord, CardInsert, CardRecord, CardReplacement, CardStore, MAX_CARDS_LISTED};
+use quipu_store::{AccessEntryRecord, StoreError, StoreResult, async_trait, db_error};
+use uuid::Uuid;
 
-use crate::driver::{Statement, execute, fetch_all, fetch_optional};
+use crate::driver::{Columns, FromColumns, Statement, execute, fetch_all, fetch_optional};
+use crate::support::insert_access_entry;
 use crate::{Backend, SqlStore};
 
 pub(crate) mod sql {
@@ -20,6 +22,10 @@ pub(crate) mod sql {
         UPDATE_CARD_STATUS = "UPDATE cards SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2 AND status <> $5";
         /// Retires a card ($4: the final state) in favour of its replacement, once.
         RETIRE_CARD = "UPDATE cards SET status = $4, replaced_by = $2, updated_at = $3 WHERE id = $1 AND status <> $4";
+        INSERT_CARD_APPROVAL = "INSERT INTO card_replacement_approvals (id, card_id, approved_by, reason, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)";
+        SELECT_CARD_APPROVAL = "SELECT id, card_id, approved_by, reason, created_at, expires_at, used_at FROM card_replacement_approvals WHERE id = $1";
+        /// Uses an approval once: only for its own card ($2), unused and unexpired at $3.
+        USE_CARD_APPROVAL = "UPDATE card_replacement_approvals SET used_at = $3 WHERE id = $1 AND card_id = $2 AND used_at IS NULL AND expires_at > $3";
     }
 }
 
@@ -81,19 +87,69 @@ impl<B: Backend> CardStore for SqlStore<B> {
         Ok(execute::<B::Db>(&mut conn, "updating a card", statement).await? == 1)
     }
 
-    async fn replace_card(&self, old: CardId, replacement: &CardRecord, now: Timestamp) -> StoreResult<bool> {
+    async fn replace_card(
+        &self,
+        old: CardId,
+        replacement: &CardRecord,
+        approval: Option<Uuid>,
+        log: &[AccessEntryRecord],
+        now: Timestamp,
+    ) -> StoreResult<CardReplacement> {
         let mut tx = self.begin().await?;
         match insert_card::<B>(&mut tx, replacement).await? {
             CardInsert::Inserted => {}
-            CardInsert::Exists(_) => return Ok(false),
+            CardInsert::Exists(_) => return Ok(CardReplacement::AlreadyReplaced),
             CardInsert::NumberTaken => return Err(StoreError::Conflict("card number in use")),
         }
         let retire =
             Statement::new(sql::RETIRE_CARD).bind(old).bind(replacement.id).bind(now).bind(CardStatus::FINAL.as_str());
         if execute::<B::Db>(&mut tx, "retiring a card", retire).await? != 1 {
-            return Ok(false);
+            return Ok(CardReplacement::AlreadyReplaced);
+        }
+        if let Some(approval) = approval {
+            let used = Statement::new(sql::USE_CARD_APPROVAL).bind(approval).bind(old).bind(now);
+            if execute::<B::Db>(&mut tx, "using a card approval", used).await? != 1 {
+                return Ok(CardReplacement::ApprovalUnusable);
+            }
+        }
+        for entry in log {
+            insert_access_entry::<B>(&mut tx, entry).await?;
         }
         tx.commit().await.map_err(db_error("committing a card replacement"))?;
-        Ok(true)
+        Ok(CardReplacement::Replaced)
+    }
+
+    async fn insert_card_approval(&self, approval: &CardApprovalRecord, log: &AccessEntryRecord) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let insert = Statement::new(sql::INSERT_CARD_APPROVAL)
+            .bind(approval.id)
+            .bind(approval.card_id)
+            .bind(approval.approved_by)
+            .bind(approval.reason.as_str())
+            .bind(approval.created_at)
+            .bind(approval.expires_at);
+        execute::<B::Db>(&mut tx, "storing a card approval", insert).await?;
+        insert_access_entry::<B>(&mut tx, log).await?;
+        tx.commit().await.map_err(db_error("committing a card approval"))
+    }
+
+    async fn card_approval(&self, id: Uuid) -> StoreResult<Option<CardApprovalRecord>> {
+        let statement = Statement::new(sql::SELECT_CARD_APPROVAL).bind(id);
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "loading a card approval", statement).await
+    }
+}
+
+impl FromColumns for CardApprovalRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(CardApprovalRecord {
+            id: row.uuid("id")?,
+            card_id: CardId(row.uuid("card_id")?),
+            approved_by: UserId(row.uuid("approved_by")?),
+            reason: row.text("reason")?,
+            created_at: Timestamp(row.int("created_at")?),
+            expires_at: Timestamp(row.int("expires_at")?),
+            used_at: row.opt_int("used_at")?.map(Timestamp),
+        })
     }
 }

@@ -5,14 +5,12 @@ use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::limits::CustomerTier;
 use quipu_store::{
-    ApiKeyRecord, CheckOutcome, Enrollment, FailureState, FundingSourceRecord, IdentityStore, SecretKind,
-    SessionRecord, StoreResult, UserRecord, async_trait, corrupt, db_error,
+    ApiKeyRecord, Attempts, CheckOutcome, Enrollment, FailureState, FundingSourceRecord, IdentityStore, SecretKind,
+    SessionRecord, SourceAttempts, StoreResult, UserRecord, async_trait, corrupt, db_error,
 };
 use uuid::Uuid;
 
-use crate::driver::{
-    Columns, FromColumns, Scalar, Statement, execute, execute_unique, fetch_all, fetch_one, fetch_optional,
-};
+use crate::driver::{Columns, FromColumns, Statement, execute, execute_unique, fetch_all, fetch_one, fetch_optional};
 use crate::{Backend, SqlStore};
 
 pub(crate) mod sql {
@@ -38,6 +36,20 @@ pub(crate) mod sql {
     SELECT $1, $2, $3, $4, $5 WHERE (SELECT COUNT(*) FROM funding_sources WHERE user_id = $2) < $6";
         SELECT_FUNDING_SOURCES = "SELECT id, user_id, bank_name, account_number, created_at FROM funding_sources WHERE user_id = $1 ORDER BY created_at LIMIT 20";
 
+        /// One source's wrong guesses at one secret; a lock that has run out counts as none. $1 owner, $2 kind, $3 source, $4 now.
+        SELECT_SOURCE_ATTEMPTS = "SELECT CASE WHEN locked_until <= $4 THEN 0 ELSE failed_attempts END, CASE WHEN locked_until <= $4 THEN NULL ELSE locked_until END FROM secret_attempts WHERE owner = $1 AND kind = $2 AND source = $3";
+        /// Counts a wrong guess against its source, starting afresh after a lock ran out, and locks at the limit.
+        /// $1 owner, $2 kind, $3 source, $4 max, $5 lock until, $6 now.
+        COUNT_SOURCE_WRONG = "INSERT INTO secret_attempts (owner, kind, source, failed_attempts, locked_until, last_failed_at) VALUES ($1, $2, $3, 1, CASE WHEN 1 >= $4 THEN CAST($5 AS BIGINT) ELSE NULL END, $6)
+    ON CONFLICT (owner, kind, source) DO UPDATE SET
+        failed_attempts = CASE WHEN secret_attempts.locked_until <= $6 THEN 1 ELSE secret_attempts.failed_attempts + 1 END,
+        locked_until = CASE WHEN (CASE WHEN secret_attempts.locked_until <= $6 THEN 1 ELSE secret_attempts.failed_attempts + 1 END) >= $4 THEN CAST($5 AS BIGINT) ELSE NULL END,
+        last_failed_at = $6
+    RETURNING failed_attempts, locked_until";
+        DELETE_SOURCE_ATTEMPTS = "DELETE FROM secret_attempts WHERE owner = $1 AND kind = $2 AND source = $3";
+        DELETE_ALL_SOURCE_ATTEMPTS = "DELETE FROM secret_attempts WHERE owner = $1 AND kind = $2";
+        SELECT_OWNER_ATTEMPTS = "SELECT kind, source, failed_attempts, locked_until, last_failed_at FROM secret_attempts WHERE owner = $1 ORDER BY last_failed_at DESC LIMIT 50";
+
         SELECT_CUSTOMER_TIER = "SELECT tier FROM customer_tiers WHERE user_id = $1";
         UPSERT_CUSTOMER_TIER = "INSERT INTO customer_tiers (user_id, tier, updated_by, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, updated_by = excluded.updated_by, updated_at = excluded.updated_at";
     }
@@ -54,6 +66,7 @@ pub(crate) fn generated_statements() -> Vec<(String, String)> {
                 (format!("identity::record_wrong({kind:?})"), record_wrong(*kind)),
                 (format!("identity::record_right({kind:?})"), record_right(*kind)),
                 (format!("identity::release_check({kind:?})"), release_check(*kind)),
+                (format!("identity::clear_lock({kind:?})"), clear_lock(*kind)),
             ]
         })
         .collect()
@@ -70,17 +83,19 @@ fn secret_columns(kind: SecretKind) -> (&'static str, &'static str, &'static str
 
 /// Claims the right to check a secret: one check at a time, so a burst of
 /// parallel guesses is counted exactly like guesses one after another. No
-/// row comes back while the secret is locked or another check holds the
-/// claim. An expired lock is lifted and the count starts afresh.
+/// row comes back while another check holds the claim. An expired lock is
+/// lifted and the count starts afresh; a live one comes back for the caller
+/// to judge (the owner's own device is not held by other sources' guesses).
 /// $1 owner (user or card), $2 now, $3 claim until. (Right-hand sides see
 /// the old row, on SQLite and PostgreSQL alike.)
 fn claim_check(kind: SecretKind) -> String {
     let (table, failures, lock, checking) = secret_columns(kind);
     format!(
         "UPDATE {table} SET {checking} = $3, \
-         {failures} = CASE WHEN {lock} IS NOT NULL THEN 0 ELSE {failures} END, {lock} = NULL \
-         WHERE id = $1 AND ({lock} IS NULL OR {lock} <= $2) AND ({checking} IS NULL OR {checking} <= $2) \
-         RETURNING {failures}"
+         {failures} = CASE WHEN {lock} <= $2 THEN 0 ELSE {failures} END, \
+         {lock} = CASE WHEN {lock} <= $2 THEN NULL ELSE {lock} END \
+         WHERE id = $1 AND ({checking} IS NULL OR {checking} <= $2) \
+         RETURNING {failures}, {lock}"
     )
 }
 
@@ -107,16 +122,43 @@ fn release_check(kind: SecretKind) -> String {
     format!("UPDATE {table} SET {checking} = NULL WHERE id = $1")
 }
 
-/// What [`record_wrong`] returns: the count, and the lock if it locked.
-struct WrongAttempt(FailureState);
+/// The operator lifts a lock: the owner's count and lock go. $1 owner.
+fn clear_lock(kind: SecretKind) -> String {
+    let (table, failures, lock, _) = secret_columns(kind);
+    format!("UPDATE {table} SET {failures} = 0, {lock} = NULL WHERE id = $1")
+}
 
-impl FromColumns for WrongAttempt {
+/// A count and lock read back (`record_wrong`, `claim_check`, a source's row).
+struct Counted(FailureState);
+
+impl FromColumns for Counted {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
         let attempts = row.opt_int_at(0)?.unwrap_or(0);
-        Ok(WrongAttempt(FailureState {
+        Ok(Counted(FailureState {
             failed_attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             locked_until: row.opt_int_at(1)?.map(Timestamp),
         }))
+    }
+}
+
+impl FromColumns for SourceAttempts {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        let kind = match row.text("kind")?.as_str() {
+            "pin" => SecretKind::Pin,
+            "password" => SecretKind::Password,
+            "card_pin" => SecretKind::CardPin,
+            other => return Err(corrupt("secret_attempts", format!("unknown secret kind {other:?}"))),
+        };
+        let state = FailureState {
+            failed_attempts: u32::try_from(row.int("failed_attempts")?).unwrap_or(u32::MAX),
+            locked_until: row.opt_int("locked_until")?.map(Timestamp),
+        };
+        Ok(SourceAttempts {
+            kind,
+            source: row.text("source")?,
+            state,
+            last_failed_at: Timestamp(row.int("last_failed_at")?),
+        })
     }
 }
 
@@ -247,31 +289,76 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
         &self,
         owner: Uuid,
         kind: SecretKind,
+        source: &str,
         now: Timestamp,
         claim_until: Timestamp,
-    ) -> StoreResult<Option<u32>> {
-        let statement = Statement::new(claim_check(kind)).bind(owner).bind(now).bind(claim_until);
+    ) -> StoreResult<Option<Attempts>> {
+        let claim = Statement::new(claim_check(kind)).bind(owner).bind(now).bind(claim_until);
         let mut conn = self.writer().await?;
-        let count: Option<Scalar<i64>> =
-            fetch_optional::<B::Db, _>(&mut conn, "claiming a secret check", statement).await?;
-        Ok(count.map(|Scalar(n)| u32::try_from(n).unwrap_or(u32::MAX)))
+        let Some(Counted(total)) = fetch_optional::<B::Db, _>(&mut conn, "claiming a secret check", claim).await?
+        else {
+            return Ok(None);
+        };
+        let select = Statement::new(sql::SELECT_SOURCE_ATTEMPTS).bind(owner).bind(kind.as_str()).bind(source).bind(now);
+        let source = fetch_optional::<B::Db, Counted>(&mut conn, "reading a source's attempts", select).await?;
+        Ok(Some(Attempts { total, source: source.map(|Counted(state)| state).unwrap_or_default() }))
     }
 
     async fn finish_secret_check(
         &self,
         owner: Uuid,
         kind: SecretKind,
+        source: &str,
         outcome: CheckOutcome,
-    ) -> StoreResult<FailureState> {
-        let mut conn = self.writer().await?;
-        let CheckOutcome::Wrong { max_attempts, lock_until } = outcome else {
-            let statement = if outcome == CheckOutcome::Right { record_right(kind) } else { release_check(kind) };
-            execute::<B::Db>(&mut conn, "finishing a secret check", Statement::new(statement).bind(owner)).await?;
-            return Ok(FailureState { failed_attempts: 0, locked_until: None });
+        now: Timestamp,
+    ) -> StoreResult<Attempts> {
+        let mut tx = self.begin().await?;
+        let attempts = match outcome {
+            CheckOutcome::Abandoned => {
+                execute::<B::Db>(&mut tx, "releasing a secret check", Statement::new(release_check(kind)).bind(owner))
+                    .await?;
+                Attempts::default()
+            }
+            CheckOutcome::Right => {
+                execute::<B::Db>(&mut tx, "clearing a secret's count", Statement::new(record_right(kind)).bind(owner))
+                    .await?;
+                let forget = Statement::new(sql::DELETE_SOURCE_ATTEMPTS).bind(owner).bind(kind.as_str()).bind(source);
+                execute::<B::Db>(&mut tx, "clearing a source's count", forget).await?;
+                Attempts::default()
+            }
+            CheckOutcome::Wrong { per_source, total } => {
+                let count_total =
+                    Statement::new(record_wrong(kind)).bind(owner).bind(total.max_attempts).bind(total.lock_until);
+                let Counted(total) = fetch_one::<B::Db, _>(&mut tx, "counting a wrong secret", count_total).await?;
+                let count_source = Statement::new(sql::COUNT_SOURCE_WRONG)
+                    .bind(owner)
+                    .bind(kind.as_str())
+                    .bind(source)
+                    .bind(per_source.max_attempts)
+                    .bind(per_source.lock_until)
+                    .bind(now);
+                let Counted(source) =
+                    fetch_one::<B::Db, _>(&mut tx, "counting a source's wrong secret", count_source).await?;
+                Attempts { total, source }
+            }
         };
-        let statement = Statement::new(record_wrong(kind)).bind(owner).bind(max_attempts).bind(lock_until);
-        let WrongAttempt(state) = fetch_one::<B::Db, _>(&mut conn, "counting a wrong secret", statement).await?;
-        Ok(state)
+        tx.commit().await.map_err(db_error("committing a secret check"))?;
+        Ok(attempts)
+    }
+
+    async fn secret_attempts(&self, owner: Uuid) -> StoreResult<Vec<SourceAttempts>> {
+        let statement = Statement::new(sql::SELECT_OWNER_ATTEMPTS).bind(owner);
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "listing who guessed a secret", statement).await
+    }
+
+    async fn clear_secret_attempts(&self, owner: Uuid, kind: SecretKind) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        execute::<B::Db>(&mut tx, "lifting a lock", Statement::new(clear_lock(kind)).bind(owner)).await?;
+        let forget = Statement::new(sql::DELETE_ALL_SOURCE_ATTEMPTS).bind(owner).bind(kind.as_str());
+        execute::<B::Db>(&mut tx, "clearing sources' counts", forget).await?;
+        tx.commit().await.map_err(db_error("committing a lifted lock"))?;
+        Ok(())
     }
 
     async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>> {

@@ -20,6 +20,9 @@ pub(crate) mod sql {
     (SELECT scope, key FROM idempotency WHERE created_at < $1 LIMIT $2)";
         PURGE_SESSIONS = "DELETE FROM sessions WHERE token_hash IN
     (SELECT token_hash FROM sessions WHERE expires_at < $1 LIMIT $2)";
+        /// A source's wrong guesses are forgotten with the idempotency records, unless they still lock.
+        PURGE_SECRET_ATTEMPTS = "DELETE FROM secret_attempts WHERE (owner, kind, source) IN
+    (SELECT owner, kind, source FROM secret_attempts WHERE last_failed_at < $1 AND (locked_until IS NULL OR locked_until < $1) LIMIT $2)";
     }
 }
 
@@ -63,9 +66,11 @@ impl<B: Backend> OperationsStore for SqlStore<B> {
     ) -> StoreResult<u64> {
         let mut conn = self.writer().await?;
         let mut purged = 0;
-        for (statement, cutoff) in
-            [(sql::PURGE_IDEMPOTENCY, idempotency_before), (sql::PURGE_SESSIONS, sessions_before)]
-        {
+        for (statement, cutoff) in [
+            (sql::PURGE_IDEMPOTENCY, idempotency_before),
+            (sql::PURGE_SESSIONS, sessions_before),
+            (sql::PURGE_SECRET_ATTEMPTS, idempotency_before),
+        ] {
             let purge = Statement::new(statement).bind(cutoff).bind(limit);
             purged += execute::<B::Db>(&mut conn, "purging stale rows", purge).await?;
         }

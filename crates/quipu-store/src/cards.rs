@@ -8,6 +8,7 @@ use quipu_domain::money::CurrencyCode;
 use uuid::Uuid;
 
 use crate::StoreResult;
+use crate::support::AccessEntryRecord;
 
 /// Most cards one customer's list shows.
 pub const MAX_CARDS_LISTED: u32 = 50;
@@ -52,6 +53,29 @@ pub enum CardInsert {
     NumberTaken,
 }
 
+/// An operator's leave to replace a card without its PIN or its holder's,
+/// for a holder who has forgotten both: used once, within a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardApprovalRecord {
+    pub id: Uuid,
+    pub card_id: CardId,
+    pub approved_by: UserId,
+    pub reason: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
+/// What replacing a card found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardReplacement {
+    Replaced,
+    /// The old card was already replaced, or the replacement's id exists (a retry): nothing written.
+    AlreadyReplaced,
+    /// The operator's approval is not this card's, was used, or has expired: nothing written.
+    ApprovalUnusable,
+}
+
 #[async_trait::async_trait]
 pub trait CardStore: Send + Sync {
     /// Stores a new card; a retry with the same id finds it, a number in use says so.
@@ -63,8 +87,19 @@ pub trait CardStore: Send + Sync {
     /// Moves a card from `from` to `to`; `false` if it was no longer in `from`, or is in its final
     /// state ([`CardStatus::FINAL`]).
     async fn set_card_status(&self, id: CardId, from: CardStatus, to: CardStatus, now: Timestamp) -> StoreResult<bool>;
-    /// In one transaction: stores `replacement` and retires `old` in its
-    /// favour. `false` (nothing written) if `old` was already replaced (final) or the
-    /// replacement's id exists (a retry); a number in use is `StoreError::Conflict`.
-    async fn replace_card(&self, old: CardId, replacement: &CardRecord, now: Timestamp) -> StoreResult<bool>;
+    /// In one transaction: stores `replacement`, retires `old` in its favour,
+    /// uses the operator's `approval` if one is given, and writes `log` (the
+    /// entry the holder reads). Nothing is written unless all of it is; a
+    /// number in use is `StoreError::Conflict`.
+    async fn replace_card(
+        &self,
+        old: CardId,
+        replacement: &CardRecord,
+        approval: Option<Uuid>,
+        log: &[AccessEntryRecord],
+        now: Timestamp,
+    ) -> StoreResult<CardReplacement>;
+    /// Stores an operator's approval and its access-log entry together.
+    async fn insert_card_approval(&self, approval: &CardApprovalRecord, log: &AccessEntryRecord) -> StoreResult<()>;
+    async fn card_approval(&self, id: Uuid) -> StoreResult<Option<CardApprovalRecord>>;
 }

@@ -86,23 +86,59 @@ pub enum SecretKind {
     CardPin,
 }
 
+impl SecretKind {
+    /// How the kind is stored beside each guessing source's count.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretKind::Pin => "pin",
+            SecretKind::Password => "password",
+            SecretKind::CardPin => "card_pin",
+        }
+    }
+}
+
+/// A limit on wrong guesses: at `max_attempts`, locked until `lock_until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuessLimit {
+    pub max_attempts: u32,
+    pub lock_until: Timestamp,
+}
+
 /// How a claimed check of a secret ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckOutcome {
     Right,
+    /// Counted against the guessing source (with its limit) and against the owner in all (with a higher one).
     Wrong {
-        max_attempts: u32,
-        lock_until: Timestamp,
+        per_source: GuessLimit,
+        total: GuessLimit,
     },
     /// The check could not run to the end; nothing is counted.
     Abandoned,
 }
 
-/// After a check: how many wrong attempts count since the last right one, and the lock if there is one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How many wrong attempts count since the last right one, and the lock if there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FailureState {
     pub failed_attempts: u32,
     pub locked_until: Option<Timestamp>,
+}
+
+/// A secret's wrong attempts as a check sees them: from every source together, and from this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attempts {
+    pub total: FailureState,
+    pub source: FailureState,
+}
+
+/// Wrong guesses at one owner's secret from one source (an agent, a shop, an address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceAttempts {
+    pub kind: SecretKind,
+    /// `user:<id>`, `merchant:<id>`, `key:<id>` or `address:<ip>`.
+    pub source: String,
+    pub state: FailureState,
+    pub last_failed_at: Timestamp,
 }
 
 #[async_trait::async_trait]
@@ -138,25 +174,35 @@ pub trait IdentityStore: Send + Sync {
 
     /// Claims the one check of a user's or card's secret until `claim_until`:
     /// one check at a time, so a burst of parallel guesses is counted exactly
-    /// like guesses one after another; returns the wrong attempts counted so
-    /// far. `None`: locked, or another check holds the claim; do not verify.
+    /// like guesses one after another. Locks that have run out are lifted;
+    /// returns the attempts counted so far, in all and from `source` (whose
+    /// locks the caller judges). `None`: another check holds the claim.
     async fn claim_secret_check(
         &self,
         owner: Uuid,
         kind: SecretKind,
+        source: &str,
         now: Timestamp,
         claim_until: Timestamp,
-    ) -> StoreResult<Option<u32>>;
+    ) -> StoreResult<Option<Attempts>>;
 
-    /// Ends a claimed check: `Right` clears the count, `Wrong` counts one and
-    /// locks until `lock_until` at `max_attempts` (and returns the new state),
-    /// `Abandoned` only releases the claim.
+    /// Ends a claimed check: `Right` clears the owner's count and the
+    /// source's, `Wrong` counts one against each and locks each at its limit
+    /// (and returns the new counts), `Abandoned` only releases the claim.
     async fn finish_secret_check(
         &self,
         owner: Uuid,
         kind: SecretKind,
+        source: &str,
         outcome: CheckOutcome,
-    ) -> StoreResult<FailureState>;
+        now: Timestamp,
+    ) -> StoreResult<Attempts>;
+
+    /// Who has been guessing an owner's secrets (newest first, at most 50): what the operator sees of a lock.
+    async fn secret_attempts(&self, owner: Uuid) -> StoreResult<Vec<SourceAttempts>>;
+
+    /// Lifts every lock and count on an owner's secret of `kind` (the operator's unlock).
+    async fn clear_secret_attempts(&self, owner: Uuid, kind: SecretKind) -> StoreResult<()>;
 
     /// A customer's tier, if the operator set one.
     async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>>;

@@ -1,5 +1,5 @@
 //! What Quipu stores, and the storage interface: one trait per context
-//! (ledger, identity, merchants, payments, cards, events, operations), which
+//! (ledger, identity, merchants, payments, cards, events, operations, support), which
 //! [`Store`] bundles for the services, who hold an `Arc<dyn Store>`.
 //! A new context (the marketplace, delivery) adds its records and trait here
 //! and joins the bundle.
@@ -23,17 +23,19 @@ pub mod ledger;
 pub mod merchants;
 pub mod operations;
 pub mod payments;
+pub mod support;
 
 pub use crate::cards::CardStore;
 pub use crate::events::EventStore;
 pub use crate::identity::{
-    ApiKeyRecord, CheckOutcome, Enrollment, FailureState, FundingSourceRecord, IdentityStore, SecretKind,
-    SessionRecord, UserRecord,
+    ApiKeyRecord, Attempts, CheckOutcome, Enrollment, FailureState, FundingSourceRecord, GuessLimit, IdentityStore,
+    SecretKind, SessionRecord, SourceAttempts, UserRecord,
 };
 pub use crate::ledger::{AccountOwner, HistoryQuery, LedgerStore, MAX_PAGE, OwnedAccount};
 pub use crate::merchants::{MerchantRecord, MerchantStore};
 pub use crate::operations::{IdempotencyRecord, OperationsStore};
 pub use crate::payments::PaymentStore;
+pub use crate::support::{AccessEntryRecord, SupportStore};
 
 /// For implementations of the context traits, so they need not name async-trait themselves.
 pub use async_trait::async_trait;
@@ -47,6 +49,7 @@ pub trait Store:
     + CardStore
     + EventStore
     + OperationsStore
+    + SupportStore
     + Send
     + Sync
     + 'static
@@ -61,6 +64,7 @@ impl<T> Store for T where
         + CardStore
         + EventStore
         + OperationsStore
+        + SupportStore
         + Send
         + Sync
         + 'static

@@ -35,8 +35,9 @@ pub trait OperationsStore: Send + Sync {
     async fn save_idempotency_record(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord>;
 
     /// Deletes up to `limit` idempotency records created before
-    /// `idempotency_before` and up to `limit` sessions expired before
-    /// `sessions_before`; returns how many rows went.
+    /// `idempotency_before`, up to `limit` sessions expired before
+    /// `sessions_before`, and up to `limit` counts of wrong guesses last made
+    /// before `idempotency_before` that no longer lock; returns how many rows went.
     async fn purge_stale(
         &self,
         idempotency_before: Timestamp,

@@ -13,7 +13,7 @@ use quipu_domain::ledger::{AccountId, AccountKind, Transfer, TransferCode, Trans
 use quipu_domain::money::{Amount, AmountInput, Currency};
 use quipu_kernel::paging::{next_cursor, page_limit};
 use quipu_kernel::text::{parse_rfc3339, rfc3339};
-use quipu_kernel::{CoreError, CoreResult, Kernel, Principal};
+use quipu_kernel::{CoreError, CoreResult, GuessSource, Kernel, Principal};
 use quipu_store::{AccountOwner, HistoryQuery, MAX_PAGE, OwnedAccount, UserRecord};
 
 /// Default and largest history page.
@@ -241,7 +241,7 @@ impl Wallet {
         let money = self.kernel.parse_amount(amount)?;
         self.kernel.check_transfer_limit(money.0, money.1)?;
         let customer = self.kernel.user_with_role(customer, Role::Customer, "customer").await?;
-        self.kernel.check_pin(&customer, customer_pin).await?;
+        self.kernel.check_pin(&customer, customer_pin, &GuessSource::of(principal)).await?;
         let float = self.float_of(agent, money.0).await?;
         let wallet = self.wallet_of(customer.id, money.0).await?;
         self.move_money(id, (wallet, float), money, TransferCode::CashOut, format!("agent:{agent}")).await
@@ -267,7 +267,7 @@ impl Wallet {
         }
         let credit = self.wallet_of(recipient.id, money.0).await?;
         self.kernel.check_balance_limit(Some(recipient.id), credit, money.0, money.1).await?;
-        self.kernel.check_pin(&sender, pin).await?;
+        self.kernel.check_pin(&sender, pin, &GuessSource::of(principal)).await?;
         let debit = self.wallet_of(sender.id, money.0).await?;
         let note = note.map(|n| n.as_str().to_owned()).unwrap_or_default();
         self.move_money(id, (debit, credit), money, TransferCode::P2p, note).await

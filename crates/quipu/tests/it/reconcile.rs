@@ -28,7 +28,7 @@ async fn ledger_verify_finds_records_that_disagree_with_their_transfers() {
         let card = issue(app, &agent, "card-1", Some(&amina.phone), "4321").await;
         assert_eq!(top_up(app, &agent, "top-1", &card.number, "20.00").await.0, 201);
         assert_eq!(pay(app, &shop, "card-pay-1", &card.number, "4321", "3.00").await.0, 201);
-        let (status, replaced) = replace(app, &agent, "replace-1", &card.number).await;
+        let (status, replaced) = replace(app, &agent, "replace-1", &card.number, "4321").await;
         assert_eq!(status, 201, "{replaced}");
         assert_eq!(replaced["moved"]["minor_units"], 1700);
 

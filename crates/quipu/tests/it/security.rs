@@ -6,6 +6,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::cards::{issue, replace, replace_with, top_up};
 use crate::concurrency::free_port;
 use crate::harness::{TestApp, on_each_backend, on_each_backend_with, test_config};
 use crate::payments::shop;
@@ -279,4 +280,95 @@ async fn the_demo_is_ready_only_when_its_users_can_log_in() {
     let _ = child.wait();
     assert!(ready, "the demo never became ready");
     assert_eq!(login.unwrap().status(), 200, "ready, but the demo customer cannot log in yet");
+}
+
+/// A card is replaced only on the holder's proof: the old card's PIN, the
+/// linked person's PIN, or an operator's approval the holder then reads about.
+#[tokio::test]
+async fn replacing_a_card_needs_the_holders_proof() {
+    on_each_backend(async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550810401", "100.00").await;
+        let thief = app.agent(&operator, "+15550810402", "100.00").await;
+        let holder = app.customer("+15550810403").await;
+        let linked = issue(app, &agent, "card-linked", Some(&holder.phone), "4321").await;
+        let anonymous = issue(app, &agent, "card-anon", None, "2468").await;
+        assert_eq!(top_up(app, &agent, "top-linked", &linked.number, "10.00").await.0, 201);
+
+        // No proof, or two: refused before anything moves.
+        let (status, body) =
+            replace_with(app, &thief, "steal-1", json!({"number": linked.number, "pin": "0000"})).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("holder_proof_required")), "{body}");
+        let both = json!({"number": linked.number, "pin": "0000", "old_pin": "4321", "holder_pin": "1234"});
+        let (status, body) = replace_with(app, &thief, "steal-2", both).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("holder_proof_required")), "{body}");
+        // A wrong proof is a wrong PIN, counted against the agent who typed it.
+        let (status, body) = replace(app, &thief, "steal-3", &linked.number, "0000").await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("wrong_pin")), "{body}");
+        let wrong_holder = json!({"number": linked.number, "pin": "0000", "holder_pin": "9999"});
+        let (status, body) = replace_with(app, &thief, "steal-4", wrong_holder).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("wrong_pin")), "{body}");
+        // A card nobody is linked to has no holder PIN to give.
+        let no_holder = json!({"number": anonymous.number, "pin": "0000", "holder_pin": "1234"});
+        let (status, body) = replace_with(app, &agent, "anon-1", no_holder).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("card_not_linked")), "{body}");
+        let (status, cards) = app.get("/me/cards", &holder.token).await;
+        assert_eq!((status, cards[0]["status"].as_str()), (200, Some("active")), "nothing was replaced: {cards}");
+
+        // The holder's own PIN proves a linked card.
+        let by_holder = json!({"number": linked.number, "pin": "5678", "holder_pin": "1234"});
+        let (status, replaced) = replace_with(app, &agent, "rep-holder", by_holder).await;
+        assert_eq!(status, 201, "{replaced}");
+        assert_eq!(replaced["moved"]["minor_units"], 1000);
+        let (status, log) = app.get("/me/access-log", &holder.token).await;
+        assert_eq!((status, log["entries"].as_array().unwrap().len()), (200, 0), "she proved it herself: {log}");
+
+        // Forgot both: the operator approves with a reason; the agent uses it once; the holder reads it.
+        let new_number = replaced["card"]["number"].as_str().unwrap().to_owned();
+        let operator = operator.as_str();
+        let approve = |number: &str, reason: &str| {
+            let body = json!({"number": number, "reason": reason});
+            async move { app.post("/operator/cards/replacement-approvals", Some(operator), body).await }
+        };
+        let (status, body) = approve(&new_number, "lost").await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("invalid_reason")), "{body}");
+        let (status, body) = app
+            .post(
+                "/operator/cards/replacement-approvals",
+                Some(&agent.token),
+                json!({"number": new_number, "reason": "holder forgot both PINs, ID checked"}),
+            )
+            .await;
+        assert_eq!(status, 403, "only operators approve: {body}");
+        let (status, approval) = approve(&new_number, "holder forgot both PINs, ID card checked at desk 2").await;
+        assert_eq!(status, 201, "{approval}");
+        let approval_id = approval["id"].as_str().unwrap().to_owned();
+        let (_, other) = approve(&anonymous.number, "holder of the other card forgot the PIN").await;
+        let other_approval = json!({"number": new_number, "pin": "1111", "approval_id": other["id"]});
+        let (status, body) = replace_with(app, &agent, "rep-wrong-approval", other_approval).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("approval_unusable")), "{body}");
+        let with_approval = json!({"number": new_number, "pin": "1111", "approval_id": approval_id});
+        let (status, again) = replace_with(app, &agent, "rep-approved", with_approval.clone()).await;
+        assert_eq!(status, 201, "{again}");
+        let newest = again["card"]["number"].as_str().unwrap().to_owned();
+        let reuse = json!({"number": newest, "pin": "2222", "approval_id": approval_id});
+        let (status, body) = replace_with(app, &agent, "rep-reuse", reuse).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("approval_unusable")), "{body}");
+        let (status, log) = app.get("/me/access-log", &holder.token).await;
+        assert_eq!(status, 200, "{log}");
+        let actions: Vec<&str> =
+            log["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["card_replaced", "card_replacement_approved"], "{log}");
+        assert_eq!(log["entries"][1]["reason"], "holder forgot both PINs, ID card checked at desk 2");
+        assert_eq!(log["entries"][1]["actor_role"], "operator");
+        assert_eq!(log["entries"][0]["actor_role"], "agent");
+
+        // An approval lapses after a day.
+        let (_, late) = approve(&anonymous.number, "holder forgot the PIN, ID checked").await;
+        app.clock.advance_seconds(24 * 3600 + 1);
+        let late = json!({"number": anonymous.number, "pin": "3333", "approval_id": late["id"]});
+        let (status, body) = replace_with(app, &agent, "rep-late", late).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("approval_unusable")), "{body}");
+    })
+    .await;
 }
