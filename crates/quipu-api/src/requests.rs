@@ -366,6 +366,7 @@ pub struct RefundPolicyRequest {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// `next_cursor` of the previous page.
@@ -377,6 +378,7 @@ pub struct PageParams {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MerchantQrParams {
     /// A till's label, printed into the QR so payments show which till took them.
@@ -391,6 +393,7 @@ pub struct MerchantQrParams {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct QrImageParams {
     /// json (default: the request), png or svg.
@@ -474,6 +477,7 @@ impl TryFrom<&MerchantProfileRequest> for CategoryCode {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventStreamParams {
     /// Only this till's events (its label); all of the merchant's if absent.
