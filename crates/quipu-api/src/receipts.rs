@@ -83,10 +83,11 @@ fn receipt_page(r: &PaymentReceiptView) -> String {
         ("Paid with", r.paid_with.clone()),
         ("Status", p.status.replace('_', " ")),
     ];
-    for (label, value) in [("Till", &p.till), ("Reference", &p.reference)] {
-        if !value.is_empty() {
-            rows.push((label, value.clone()));
-        }
+    if let Some(till) = &p.till {
+        rows.push(("Till", till.clone()));
+    }
+    if !p.reference.is_empty() {
+        rows.push(("Reference", p.reference.clone()));
     }
     rows.push(("Amount", format!("{} {}", p.amount.amount, p.amount.currency)));
     for refund in &r.refunds {

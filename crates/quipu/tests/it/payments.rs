@@ -119,6 +119,7 @@ async fn payment_codes_pay_at_a_till_below_and_above_the_pin_threshold() {
         let (status, paid) = charge(app, &shop.cashier, "sale-1", &code, "12.00").await;
         assert_eq!(status, 201, "{paid}");
         assert_eq!(paid["status"], "completed");
+        assert!(paid.get("till").is_some_and(Value::is_null), "no till named is null, not empty: {paid}");
         assert_eq!(paid["fee"]["amount"], "0.18");
         assert_eq!(app.balance(&amina).await, 88_00);
         assert_eq!(merchant_balance(app, &shop.owner).await, 11_82);
