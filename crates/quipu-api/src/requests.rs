@@ -441,6 +441,7 @@ pub struct PayQrRequest {
     /// Exactly what the camera read from the merchant's QR.
     pub payload: String,
     /// What the customer typed, for a static QR; a dynamic QR's amount is fixed (if given, it must match).
+    /// Which applies is the QR's to say: a static QR without it is refused with 422 `amount_required`.
     #[schema(example = "12.50")]
     pub amount: Option<String>,
     #[schema(example = "USD")]
