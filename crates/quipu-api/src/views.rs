@@ -15,6 +15,7 @@ use quipu_core::wallet::{HistoryEntry as Entry, HistoryPage as History, Party, R
 use quipu_domain::ledger::{Account, Transfer};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::verify::Report;
+use quipu_store::MerchantRecord;
 use quipu_store::payments::RefundRecord;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -210,6 +211,39 @@ pub struct MerchantView {
     pub name: String,
     pub owner: UserView,
     pub accounts: Vec<AccountView>,
+}
+
+/// What a merchant's owner and the operator set: the fee, who may refund, what its QRs carry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MerchantSettingsView {
+    pub merchant_id: uuid::Uuid,
+    /// The fee on each payment in basis points: 150 is 1.5%.
+    pub fee_bps: u32,
+    pub cashiers_may_refund: bool,
+    /// Where the merchant trades, as its QRs show it; null until the owner sets it.
+    pub city: Option<String>,
+    /// ISO 18245 merchant category code, four digits.
+    pub category_code: String,
+}
+
+impl From<&MerchantRecord> for MerchantSettingsView {
+    fn from(merchant: &MerchantRecord) -> Self {
+        Self {
+            merchant_id: merchant.id.0,
+            fee_bps: merchant.fee_bps,
+            cashiers_may_refund: merchant.cashiers_may_refund,
+            city: (!merchant.city.is_empty()).then(|| merchant.city.clone()),
+            category_code: merchant.category_code.clone(),
+        }
+    }
+}
+
+/// A customer's tier, as the operator set it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerTierView {
+    pub customer_id: uuid::Uuid,
+    /// basic or verified.
+    pub tier: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

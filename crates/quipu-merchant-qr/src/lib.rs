@@ -294,7 +294,7 @@ impl MerchantQrs {
         principal: &Principal,
         city: &str,
         category_code: &CategoryCode,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<MerchantRecord> {
         principal.require(Role::MerchantOwner)?;
         let merchant = principal.require_merchant()?;
         let city = city.trim();
@@ -302,7 +302,7 @@ impl MerchantQrs {
             return Err(CoreError::invalid("invalid_city", "a city is 1 to 60 characters, with some Latin letters"));
         }
         self.kernel.store.set_merchant_profile(merchant, city, category_code.as_str()).await?;
-        Ok(())
+        self.own_merchant(principal).await
     }
 
     async fn own_merchant(&self, principal: &Principal) -> CoreResult<MerchantRecord> {

@@ -42,7 +42,7 @@ pub async fn shop(app: &TestApp, operator: &str, name: &str, phone_suffix: u32, 
             Some(json!({"fee_bps": fee_bps})),
         )
         .await;
-    assert_eq!(status, 204, "{body}");
+    assert_eq!((status, &body["fee_bps"], &body["merchant_id"]), (200, &json!(fee_bps), &json!(id)), "{body}");
     let owner = app.login(&owner_phone, "owner-password").await;
     let cashier_phone = format!("+1555071{phone_suffix:04}");
     let (status, body) = app
@@ -295,7 +295,7 @@ async fn refunds_full_and_partial_never_exceed_what_was_paid() {
         assert_eq!((status, body["code"].as_str()), (403, Some("refund_not_allowed")));
         let (status, _) = app.post_key(&refunds, &other, "r-0", json!({"amount": "1.00"})).await;
         assert_eq!(status, 404);
-        let (status, _) = app
+        let (status, body) = app
             .request(
                 Method::PUT,
                 "/merchant/refund-policy",
@@ -304,7 +304,7 @@ async fn refunds_full_and_partial_never_exceed_what_was_paid() {
                 Some(json!({"cashiers_may_refund": true})),
             )
             .await;
-        assert_eq!(status, 204);
+        assert_eq!((status, &body["cashiers_may_refund"]), (200, &json!(true)), "{body}");
 
         let (status, first) =
             app.post_key(&refunds, &shop.cashier, "r-1", json!({"amount": "4.00", "reason": "broken jar"})).await;
