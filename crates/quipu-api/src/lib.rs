@@ -178,7 +178,8 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/{id}/receipt", get(receipts::receipt))
         .route("/payments/{id}/receipt.html", get(receipts::receipt_html))
         .route("/merchant/summary", get(receipts::summary))
-        .route("/operator/customers/{id}/tier", put(receipts::set_tier));
+        .route("/operator/customers/{id}/tier", put(receipts::set_tier))
+        .route_layer(middleware::from_fn(openapi::refuse_undocumented_query));
     let router = Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(handlers::healthz))

@@ -16,7 +16,7 @@ use crate::handlers::amount;
 use crate::requests::{
     MerchantProfileRequest, MerchantQrParams, PayQrRequest, PaymentRequestRequest, QrImageParams, ScanRequest,
 };
-use crate::views::{MerchantQrView, PaymentRequestView, PaymentView, ScannedMerchantView};
+use crate::views::{MerchantQrView, MerchantSettingsView, PaymentRequestView, PaymentView, ScannedMerchantView};
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
 use quipu_http::idempotency;
 use quipu_http::problem::{ApiError, Problem};
@@ -109,15 +109,16 @@ pub async fn pay(
 
 /// The merchant's owner sets the city and category code its QRs carry.
 #[utoipa::path(put, path = "/api/v1/merchant/profile", tag = "merchant", security(("bearer" = [])),
-    request_body = MerchantProfileRequest, responses((status = 204), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    request_body = MerchantProfileRequest,
+    responses((status = 200, body = MerchantSettingsView), (status = 400, body = Problem), (status = 403, body = Problem)))]
 pub async fn set_profile(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiJson(body): ApiJson<MerchantProfileRequest>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<axum::Json<MerchantSettingsView>> {
     let category = CategoryCode::try_from(&body)?;
-    state.services.merchant_qr.set_merchant_profile(&caller, &body.city, &category).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let merchant = state.services.merchant_qr.set_merchant_profile(&caller, &body.city, &category).await?;
+    Ok(axum::Json(MerchantSettingsView::from(&merchant)))
 }
 
 /// The view as JSON, or the payload drawn as a PNG or SVG QR code.

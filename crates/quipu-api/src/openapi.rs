@@ -1,5 +1,15 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, and
+//! the rule that holds every request to its query parameters.
 
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use axum::extract::{MatchedPath, Query, Request};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use quipu_http::problem::ApiError;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -45,4 +55,59 @@ impl Modify for BearerAuth {
             );
         }
     }
+}
+
+/// The query parameters each operation documents, by method and route template.
+type QueryParameters = HashMap<(Method, String), BTreeSet<String>>;
+
+fn documented_query_parameters() -> &'static QueryParameters {
+    static PARAMETERS: OnceLock<QueryParameters> = OnceLock::new();
+    PARAMETERS.get_or_init(|| {
+        let mut parameters = QueryParameters::new();
+        for (path, item) in ApiDoc::openapi().paths.paths {
+            let operations = [(Method::GET, item.get), (Method::PUT, item.put), (Method::POST, item.post)];
+            let operations = operations.into_iter().chain([(Method::DELETE, item.delete), (Method::PATCH, item.patch)]);
+            for (method, operation) in operations {
+                if let Some(operation) = operation {
+                    parameters.insert((method, path.clone()), query_names(&operation));
+                }
+            }
+        }
+        parameters
+    })
+}
+
+fn query_names(operation: &Operation) -> BTreeSet<String> {
+    let parameters = operation.parameters.iter().flatten();
+    parameters.filter(|p| matches!(p.parameter_in, ParameterIn::Query)).map(|p| p.name.clone()).collect()
+}
+
+/// Refuses a query parameter the operation does not document, on every route: an
+/// unknown filter (a typo, or one this version does not support) must be an error,
+/// not silently ignored into an answer that looks filtered and is not. The document is
+/// the list, so the two cannot drift; the handlers' own query types refuse unknown
+/// fields too.
+pub async fn refuse_undocumented_query(route: Option<MatchedPath>, request: Request, next: Next) -> Response {
+    if request.uri().query().is_some_and(|query| !query.is_empty()) {
+        let method = if request.method() == Method::HEAD { Method::GET } else { request.method().clone() };
+        let documented =
+            route.and_then(|route| documented_query_parameters().get(&(method, route.as_str().to_owned())));
+        let names = match Query::<Vec<(String, String)>>::try_from_uri(request.uri()) {
+            Ok(Query(pairs)) => pairs.into_iter().map(|(name, _)| name),
+            Err(rejection) => return ApiError::from(rejection).into_response(),
+        };
+        for name in names {
+            if !documented.is_some_and(|documented| documented.contains(&name)) {
+                let takes = match documented.filter(|documented| !documented.is_empty()) {
+                    Some(documented) => {
+                        format!("it takes {}", documented.iter().map(String::as_str).collect::<Vec<_>>().join(", "))
+                    }
+                    None => "it takes none".to_owned(),
+                };
+                let detail = format!("this endpoint has no query parameter `{name}`; {takes}");
+                return ApiError::new(StatusCode::BAD_REQUEST, "unknown_query_parameter", detail).into_response();
+            }
+        }
+    }
+    next.run(request).await
 }

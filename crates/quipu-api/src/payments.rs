@@ -13,7 +13,7 @@ use crate::requests::{
     ApproveRequest, ChargeRequest, EnrollDeviceRequest, MerchantFeeRequest, PageParams, RefundPolicyRequest,
     RefundRequest,
 };
-use crate::views::{DeviceView, EnrolledDeviceView, PaymentPage, PaymentView, RefundView};
+use crate::views::{DeviceView, EnrolledDeviceView, MerchantSettingsView, PaymentPage, PaymentView, RefundView};
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
 use quipu_http::idempotency;
 use quipu_http::problem::{ApiError, Problem};
@@ -173,27 +173,28 @@ pub async fn refund(
 /// The operator sets a merchant's fee rate.
 #[utoipa::path(put, path = "/api/v1/operator/merchants/{id}/fee", tag = "operator", security(("bearer" = [])),
     request_body = MerchantFeeRequest, params(("id" = uuid::Uuid, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = MerchantSettingsView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn set_fee(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(body): ApiJson<MerchantFeeRequest>,
-) -> ApiResult<StatusCode> {
-    state.services.payments.set_merchant_fee(&caller, MerchantId(id), body.fee_bps).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<axum::Json<MerchantSettingsView>> {
+    let merchant = state.services.payments.set_merchant_fee(&caller, MerchantId(id), body.fee_bps).await?;
+    Ok(axum::Json(MerchantSettingsView::from(&merchant)))
 }
 
 /// The merchant's owner allows (or stops) cashiers refunding.
 #[utoipa::path(put, path = "/api/v1/merchant/refund-policy", tag = "merchant", security(("bearer" = [])),
-    request_body = RefundPolicyRequest, responses((status = 204), (status = 403, body = Problem)))]
+    request_body = RefundPolicyRequest,
+    responses((status = 200, body = MerchantSettingsView), (status = 403, body = Problem)))]
 pub async fn set_refund_policy(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiJson(body): ApiJson<RefundPolicyRequest>,
-) -> ApiResult<StatusCode> {
-    state.services.payments.set_cashier_refunds(&caller, body.cashiers_may_refund).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<axum::Json<MerchantSettingsView>> {
+    let merchant = state.services.payments.set_cashier_refunds(&caller, body.cashiers_may_refund).await?;
+    Ok(axum::Json(MerchantSettingsView::from(&merchant)))
 }
 
 async fn change_device(

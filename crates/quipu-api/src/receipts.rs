@@ -10,7 +10,7 @@ use quipu_domain::payment::PaymentId;
 
 use crate::AppState;
 use crate::requests::{CustomerTierRequest, SummaryParams};
-use crate::views::{MerchantSummaryView, PaymentReceiptView};
+use crate::views::{CustomerTierView, MerchantSummaryView, PaymentReceiptView};
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use quipu_http::problem::{ApiError, Problem};
 
@@ -63,15 +63,16 @@ pub async fn summary(
 /// The operator moves a customer to a tier; each tier has its own payment and balance limits.
 #[utoipa::path(put, path = "/api/v1/operator/customers/{id}/tier", tag = "operator", security(("bearer" = [])),
     request_body = CustomerTierRequest, params(("id" = uuid::Uuid, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = CustomerTierView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn set_tier(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(body): ApiJson<CustomerTierRequest>,
-) -> ApiResult<StatusCode> {
-    state.services.identity.set_customer_tier(&caller, UserId(id), CustomerTier::try_from(&body)?).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<axum::Json<CustomerTierView>> {
+    let tier = CustomerTier::try_from(&body)?;
+    state.services.identity.set_customer_tier(&caller, UserId(id), tier).await?;
+    Ok(axum::Json(CustomerTierView { customer_id: id, tier: tier.as_str().to_owned() }))
 }
 
 /// A narrow receipt, as a till printer or a phone shows it.
@@ -83,10 +84,11 @@ fn receipt_page(r: &PaymentReceiptView) -> String {
         ("Paid with", r.paid_with.clone()),
         ("Status", p.status.replace('_', " ")),
     ];
-    for (label, value) in [("Till", &p.till), ("Reference", &p.reference)] {
-        if !value.is_empty() {
-            rows.push((label, value.clone()));
-        }
+    if let Some(till) = &p.till {
+        rows.push(("Till", till.clone()));
+    }
+    if !p.reference.is_empty() {
+        rows.push(("Reference", p.reference.clone()));
     }
     rows.push(("Amount", format!("{} {}", p.amount.amount, p.amount.currency)));
     for refund in &r.refunds {

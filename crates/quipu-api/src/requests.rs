@@ -3,8 +3,9 @@
 //! parsed here, at the edge, so a service never sees an unchecked string.
 //! Unknown fields are refused (a typo is an error, not a silently ignored
 //! field); amounts are decimal strings, never JSON numbers; PINs and
-//! passwords are `SecretText` (never Debug-printed) and never serialised, so
-//! they never reach an idempotency fingerprint.
+//! passwords are `SecretText`, which never Debug-prints and serialises as a
+//! placeholder, so no secret reaches an idempotency fingerprint; the
+//! document marks them `writeOnly`, `format: password`.
 
 use quipu_core::cards::HolderProof;
 use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
@@ -38,13 +39,15 @@ fn login(phone: &str, full_name: &str, password: &SecretText) -> CoreResult<NewL
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// International format, e.g. "+250788123456".
+    #[schema(example = "+250788123456")]
     pub phone: String,
+    #[schema(example = "Amina Diallo")]
     pub full_name: String,
     /// 8 to 128 characters.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "correct-horse-battery")]
     pub password: SecretText,
     /// Payment PIN, 4 to 6 digits.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
 }
 
@@ -59,8 +62,9 @@ impl TryFrom<&RegisterRequest> for Registration {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(example = "+250788123456")]
     pub phone: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "correct-horse-battery")]
     pub password: SecretText,
 }
 
@@ -77,7 +81,9 @@ impl TryFrom<&LoginRequest> for Credentials {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FundingSourceRequest {
+    #[schema(example = "Bank of Kigali")]
     pub bank_name: String,
+    #[schema(example = "0001234567890")]
     pub account_number: String,
 }
 
@@ -92,15 +98,18 @@ impl TryFrom<&FundingSourceRequest> for (DisplayName, BankAccountNumber) {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct P2pRequest {
+    #[schema(example = "+250788123456")]
     pub to_phone: String,
     /// Decimal string, e.g. "12.50".
+    #[schema(example = "12.50")]
     pub amount: String,
     /// ISO 4217 code; the network's default currency if absent.
+    #[schema(example = "USD")]
     pub currency: Option<String>,
-    #[serde(skip_serializing)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
     /// Shown to both sides; at most 100 characters.
+    #[schema(example = "lunch")]
     pub note: Option<String>,
 }
 
@@ -123,20 +132,25 @@ impl TryFrom<&P2pRequest> for (PhoneNumber, Pin, Option<DisplayName>) {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CashInRequest {
+    #[schema(example = "+250788123456")]
     pub customer_phone: String,
+    #[schema(example = "12.50")]
     pub amount: String,
+    #[schema(example = "USD")]
     pub currency: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CashOutRequest {
+    #[schema(example = "+250788123456")]
     pub customer_phone: String,
+    #[schema(example = "12.50")]
     pub amount: String,
+    #[schema(example = "USD")]
     pub currency: Option<String>,
     /// The customer types their PIN on the agent's device.
-    #[serde(skip_serializing)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub customer_pin: SecretText,
 }
 
@@ -151,11 +165,13 @@ impl TryFrom<&CashOutRequest> for (PhoneNumber, Pin) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAgentRequest {
+    #[schema(example = "+250788123456")]
     pub phone: String,
+    #[schema(example = "Amina Diallo")]
     pub full_name: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "correct-horse-battery")]
     pub password: SecretText,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
 }
 
@@ -170,10 +186,13 @@ impl TryFrom<&CreateAgentRequest> for NewAgent {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMerchantRequest {
+    #[schema(example = "Mama Rosa's Groceries")]
     pub name: String,
+    #[schema(example = "+250788123456")]
     pub owner_phone: String,
+    #[schema(example = "Amina Diallo")]
     pub owner_full_name: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "correct-horse-battery")]
     pub owner_password: SecretText,
 }
 
@@ -189,9 +208,11 @@ impl TryFrom<&CreateMerchantRequest> for NewMerchant {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCashierRequest {
+    #[schema(example = "+250788123456")]
     pub phone: String,
+    #[schema(example = "Amina Diallo")]
     pub full_name: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "correct-horse-battery")]
     pub password: SecretText,
 }
 
@@ -207,7 +228,9 @@ impl TryFrom<&CreateCashierRequest> for NewLogin {
 #[serde(deny_unknown_fields)]
 pub struct FloatRequest {
     pub agent_id: uuid::Uuid,
+    #[schema(example = "12.50")]
     pub amount: String,
+    #[schema(example = "USD")]
     pub currency: Option<String>,
 }
 
@@ -216,14 +239,19 @@ pub struct FloatRequest {
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     /// `next_cursor` of the previous page.
+    #[param(example = "1767225600000000")]
     pub cursor: Option<String>,
     /// RFC 3339, inclusive.
+    #[param(example = "2026-01-01T00:00:00Z")]
     pub from: Option<String>,
     /// RFC 3339, exclusive.
+    #[param(example = "2026-02-01T00:00:00Z")]
     pub to: Option<String>,
     /// Comma-separated kinds: issuance, redemption, cash_in, cash_out, p2p, payment, refund, fee, adjustment, expiry.
+    #[param(example = "p2p,cash_in")]
     pub kind: Option<String>,
     /// 1 to 200; default 50.
+    #[param(example = 50, minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -245,8 +273,9 @@ impl TryFrom<&HistoryParams> for HistoryFilter {
 #[serde(deny_unknown_fields)]
 pub struct EnrollDeviceRequest {
     /// What the customer calls the device, e.g. "my phone".
+    #[schema(example = "my phone")]
     pub label: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
 }
 
@@ -262,14 +291,19 @@ impl TryFrom<&EnrollDeviceRequest> for (DisplayName, Pin) {
 #[serde(deny_unknown_fields)]
 pub struct ChargeRequest {
     /// The customer's payment code as scanned or typed: 20 digits starting 84, or its EMV CPM payload.
+    #[schema(example = "84123456780123456787")]
     pub code: String,
     /// Decimal string, e.g. "12.50".
+    #[schema(example = "12.50")]
     pub amount: String,
     /// ISO 4217 code; the network's default currency if absent.
+    #[schema(example = "USD")]
     pub currency: Option<String>,
     /// The till's own reference (receipt number), at most 64 characters.
+    #[schema(example = "INV-1042")]
     pub reference: Option<String>,
     /// Which till took it (at most 16 letters, digits, spaces, - or _), for its live events.
+    #[schema(example = "till-1")]
     pub till: Option<String>,
 }
 
@@ -284,7 +318,7 @@ impl TryFrom<&ChargeRequest> for (PaymentReference, TillLabel) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveRequest {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
 }
 
@@ -300,10 +334,13 @@ impl TryFrom<&ApproveRequest> for Pin {
 #[serde(deny_unknown_fields)]
 pub struct RefundRequest {
     /// Decimal string; absent refunds everything not yet refunded.
+    #[schema(example = "12.50")]
     pub amount: Option<String>,
     /// Must be the payment's currency if given.
+    #[schema(example = "USD")]
     pub currency: Option<String>,
     /// Shown to the customer; at most 100 characters.
+    #[schema(example = "damaged on delivery")]
     pub reason: Option<String>,
 }
 
@@ -319,39 +356,50 @@ impl TryFrom<&RefundRequest> for Option<DisplayName> {
 #[serde(deny_unknown_fields)]
 pub struct MerchantFeeRequest {
     /// The fee on each payment in basis points: 150 is 1.5%. At most 1000.
+    #[schema(example = 150, maximum = 1000)]
     pub fee_bps: u32,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundPolicyRequest {
+    #[schema(example = true)]
     pub cashiers_may_refund: bool,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// `next_cursor` of the previous page.
+    #[param(example = "1767225600000000")]
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
+    #[param(example = 50, minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MerchantQrParams {
     /// A till's label, printed into the QR so payments show which till took them.
+    #[param(example = "till-1")]
     pub till: Option<String>,
     /// ISO 4217 code; the network's default currency if absent.
+    #[param(example = "USD")]
     pub currency: Option<String>,
     /// json (default: the payload), png or svg.
+    #[param(example = "json")]
     pub format: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct QrImageParams {
     /// json (default: the request), png or svg.
+    #[param(example = "json")]
     pub format: Option<String>,
 }
 
@@ -359,13 +407,18 @@ pub struct QrImageParams {
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequestRequest {
     /// Decimal string, e.g. "12.50".
+    #[schema(example = "12.50")]
     pub amount: String,
     /// ISO 4217 code; the network's default currency if absent.
+    #[schema(example = "USD")]
     pub currency: Option<String>,
     /// Printed into the QR and shown to the customer: at most 25 printable ASCII characters.
+    #[schema(example = "INV-1042")]
     pub reference: Option<String>,
+    #[schema(example = "till-1")]
     pub till: Option<String>,
     /// How long the QR stays payable: 30 to 3600 seconds; 300 if absent.
+    #[schema(example = 300, minimum = 30, maximum = 3600)]
     pub expires_in_seconds: Option<i64>,
 }
 
@@ -390,10 +443,12 @@ pub struct PayQrRequest {
     /// Exactly what the camera read from the merchant's QR.
     pub payload: String,
     /// What the customer typed, for a static QR; a dynamic QR's amount is fixed (if given, it must match).
+    /// Which applies is the QR's to say: a static QR without it is refused with 422 `amount_required`.
+    #[schema(example = "12.50")]
     pub amount: Option<String>,
+    #[schema(example = "USD")]
     pub currency: Option<String>,
-    #[serde(skip_serializing)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
 }
 
@@ -409,8 +464,10 @@ impl TryFrom<&PayQrRequest> for Pin {
 #[serde(deny_unknown_fields)]
 pub struct MerchantProfileRequest {
     /// Where the merchant trades; its QR shows the first 15 Latin characters.
+    #[schema(example = "Lima")]
     pub city: String,
     /// ISO 18245 merchant category code, four digits (5411 groceries, 5912 pharmacies, 5812 restaurants).
+    #[schema(example = "5411")]
     pub category_code: String,
 }
 
@@ -423,11 +480,14 @@ impl TryFrom<&MerchantProfileRequest> for CategoryCode {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventStreamParams {
     /// Only this till's events (its label); all of the merchant's if absent.
+    #[param(example = "till-1")]
     pub till: Option<String>,
     /// Resume after this event id, for clients that cannot send `Last-Event-ID`.
+    #[param(example = "42")]
     pub after: Option<String>,
 }
 
@@ -435,9 +495,11 @@ pub struct EventStreamParams {
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// An https URL on the public internet, at most 500 characters.
+    #[schema(example = "https://example.com/hooks/quipu")]
     pub url: String,
     /// Event types to receive: payment.awaiting_approval, payment.completed, payment.failed,
     /// refund.completed; absent or `["*"]` for all.
+    #[schema(example = json!(["payment.completed"]))]
     pub events: Option<Vec<String>>,
 }
 
@@ -445,12 +507,13 @@ pub struct CreateWebhookRequest {
 #[serde(deny_unknown_fields)]
 pub struct IssueCardRequest {
     /// ISO 4217 code of the card's balance; the network's default currency if absent.
+    #[schema(example = "USD")]
     pub currency: Option<String>,
     /// Links the card to this customer (they see it in the app and can block it); absent for an anonymous card.
+    #[schema(example = "+250788123456")]
     pub holder_phone: Option<String>,
     /// The PIN the holder chooses, 4 to 6 digits, typed on the agent's device.
-    #[serde(skip_serializing)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
 }
 
@@ -471,8 +534,11 @@ impl TryFrom<&IssueCardRequest> for (Option<PhoneNumber>, Pin) {
 #[serde(deny_unknown_fields)]
 pub struct CardTopUpRequest {
     /// The 16-digit card number; spaces and dashes are ignored.
+    #[schema(example = "9900010000000019")]
     pub number: String,
+    #[schema(example = "12.50")]
     pub amount: String,
+    #[schema(example = "USD")]
     pub currency: Option<String>,
 }
 
@@ -487,6 +553,7 @@ impl TryFrom<&CardTopUpRequest> for CardNumber {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardNumberRequest {
+    #[schema(example = "9900010000000019")]
     pub number: String,
 }
 
@@ -501,8 +568,9 @@ impl TryFrom<&CardNumberRequest> for CardNumber {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardBalanceRequest {
+    #[schema(example = "9900010000000019")]
     pub number: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
 }
 
@@ -518,10 +586,10 @@ impl TryFrom<&CardBalanceRequest> for (CardNumber, Pin) {
 #[serde(deny_unknown_fields)]
 pub struct ReplaceCardRequest {
     /// The number of the card being replaced.
+    #[schema(example = "9900010000000019")]
     pub number: String,
     /// The PIN the holder chooses for the new card.
-    #[serde(skip_serializing)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
     /// Proof the card is the holder's, one of three: the old card's PIN, typed by the holder;
     #[serde(default, skip_serializing)]
@@ -578,14 +646,18 @@ impl TryFrom<&CardApprovalRequest> for (CardNumber, StatedReason) {
 #[serde(deny_unknown_fields)]
 pub struct CardPaymentRequest {
     /// The card number, typed or scanned from the card's QR or barcode.
+    #[schema(example = "9900010000000019")]
     pub number: String,
     /// The holder types it on the till's PIN pad.
-    #[serde(skip_serializing)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
+    #[schema(example = "12.50")]
     pub amount: String,
+    #[schema(example = "USD")]
     pub currency: Option<String>,
+    #[schema(example = "INV-1042")]
     pub reference: Option<String>,
+    #[schema(example = "till-1")]
     pub till: Option<String>,
 }
 
@@ -604,7 +676,7 @@ impl TryFrom<&CardPaymentRequest> for (CardNumber, Pin, PaymentReference, TillLa
 #[serde(deny_unknown_fields)]
 pub struct UnblockCardRequest {
     /// The customer's own account PIN.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
 }
 
@@ -621,8 +693,10 @@ impl TryFrom<&UnblockCardRequest> for Pin {
 #[into_params(parameter_in = Query)]
 pub struct SummaryParams {
     /// YYYY-MM-DD; today by default.
+    #[param(example = "2026-01-01")]
     pub date: Option<String>,
     /// The merchant's UTC offset in minutes (Lima: -300), -720 to 840; 0 by default.
+    #[param(example = -300, minimum = -720, maximum = 840)]
     pub utc_offset_minutes: Option<i32>,
 }
 
@@ -630,6 +704,7 @@ pub struct SummaryParams {
 #[serde(deny_unknown_fields)]
 pub struct CustomerTierRequest {
     /// basic or verified.
+    #[schema(example = "verified")]
     pub tier: String,
 }
 
@@ -639,5 +714,39 @@ impl TryFrom<&CustomerTierRequest> for CustomerTier {
     fn try_from(body: &CustomerTierRequest) -> CoreResult<Self> {
         CustomerTier::parse(&body.tier)
             .ok_or_else(|| CoreError::invalid("invalid_tier", "a tier is \"basic\" or \"verified\""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every request that moves money is fingerprinted by its serialisation, and the fingerprint is stored.
+    #[test]
+    fn idempotency_fingerprints_never_hold_a_secret() -> serde_json::Result<()> {
+        let secret = "975310";
+        let fingerprints = [
+            serde_json::to_string(&serde_json::from_value::<P2pRequest>(serde_json::json!(
+                {"to_phone": "+250788123456", "amount": "1.00", "pin": secret}
+            ))?)?,
+            serde_json::to_string(&serde_json::from_value::<CashOutRequest>(serde_json::json!(
+                {"customer_phone": "+250788123456", "amount": "1.00", "customer_pin": secret}
+            ))?)?,
+            serde_json::to_string(&serde_json::from_value::<PayQrRequest>(serde_json::json!(
+                {"payload": "000201", "pin": secret}
+            ))?)?,
+            serde_json::to_string(&serde_json::from_value::<IssueCardRequest>(serde_json::json!({"pin": secret}))?)?,
+            serde_json::to_string(&serde_json::from_value::<ReplaceCardRequest>(serde_json::json!(
+                {"number": "9900010000000019", "pin": secret}
+            ))?)?,
+            serde_json::to_string(&serde_json::from_value::<CardPaymentRequest>(serde_json::json!(
+                {"number": "9900010000000019", "pin": secret, "amount": "1.00"}
+            ))?)?,
+        ];
+        for fingerprint in fingerprints {
+            assert!(!fingerprint.contains(secret), "{fingerprint}");
+            assert!(fingerprint.contains(SecretText::SERIALISED), "{fingerprint}");
+        }
+        Ok(())
     }
 }

@@ -15,6 +15,7 @@ use quipu_core::wallet::{HistoryEntry as Entry, HistoryPage as History, Party, R
 use quipu_domain::ledger::{Account, Transfer};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::verify::Report;
+use quipu_store::MerchantRecord;
 use quipu_store::payments::RefundRecord;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -29,6 +30,11 @@ pub struct MoneyView {
     pub minor_units: i64,
     #[schema(example = "USD")]
     pub currency: String,
+}
+
+/// A till as the API shows it: stored as empty text when none was named, shown as null.
+fn named_till(till: &str) -> Option<String> {
+    (!till.is_empty()).then(|| till.to_owned())
 }
 
 impl MoneyView {
@@ -207,6 +213,39 @@ pub struct MerchantView {
     pub accounts: Vec<AccountView>,
 }
 
+/// What a merchant's owner and the operator set: the fee, who may refund, what its QRs carry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MerchantSettingsView {
+    pub merchant_id: uuid::Uuid,
+    /// The fee on each payment in basis points: 150 is 1.5%.
+    pub fee_bps: u32,
+    pub cashiers_may_refund: bool,
+    /// Where the merchant trades, as its QRs show it; null until the owner sets it.
+    pub city: Option<String>,
+    /// ISO 18245 merchant category code, four digits.
+    pub category_code: String,
+}
+
+impl From<&MerchantRecord> for MerchantSettingsView {
+    fn from(merchant: &MerchantRecord) -> Self {
+        Self {
+            merchant_id: merchant.id.0,
+            fee_bps: merchant.fee_bps,
+            cashiers_may_refund: merchant.cashiers_may_refund,
+            city: (!merchant.city.is_empty()).then(|| merchant.city.clone()),
+            category_code: merchant.category_code.clone(),
+        }
+    }
+}
+
+/// A customer's tier, as the operator set it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerTierView {
+    pub customer_id: uuid::Uuid,
+    /// basic or verified.
+    pub tier: String,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AgentView {
     pub user: UserView,
@@ -278,8 +317,8 @@ pub struct PaymentView {
     pub merchant_id: uuid::Uuid,
     pub merchant_name: String,
     pub reference: String,
-    /// The till it was taken at; empty when the merchant does not name tills.
-    pub till: String,
+    /// The till it was taken at; null when the merchant does not name tills.
+    pub till: Option<String>,
     /// For a dynamic-QR payment: the payment request it paid.
     pub request_id: Option<uuid::Uuid>,
     /// For a card payment: the card's number, masked (990001******4325).
@@ -312,7 +351,8 @@ pub struct MerchantQrView {
     /// The EMV merchant-presented payload to print as a QR code.
     pub payload: String,
     pub merchant_id: uuid::Uuid,
-    pub till: String,
+    /// The till printed into the QR; null for the whole shop.
+    pub till: Option<String>,
 }
 
 /// A request for one payment, shown at the till as a dynamic QR.
@@ -325,7 +365,8 @@ pub struct PaymentRequestView {
     pub payload: String,
     pub amount: MoneyView,
     pub reference: String,
-    pub till: String,
+    /// The till that asked; null when none was named.
+    pub till: Option<String>,
     pub created_at: String,
     pub expires_at: String,
     /// The payment, once a customer has paid.
@@ -341,7 +382,8 @@ pub struct ScannedMerchantView {
     /// The name Quipu has registered for the merchant, not whatever the QR says.
     pub merchant_name: String,
     pub city: String,
-    pub till: String,
+    /// The till the QR names; null when it names none.
+    pub till: Option<String>,
     /// The sale's amount (dynamic QR), or the amount printed on a static QR.
     pub amount: Option<MoneyView>,
     pub currency: String,
@@ -416,7 +458,9 @@ pub struct CardView {
     pub linked: bool,
     /// For a replaced card: the card its balance moved to.
     pub replaced_by: Option<uuid::Uuid>,
-    /// What can be spent now; only for the holder (signed in, or with the PIN).
+    /// What can be spent now; only for the holder (signed in, or with the PIN), absent for anyone else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub balance: Option<MoneyView>,
     /// When a PIN locked by too many wrong tries unlocks.
     pub pin_locked_until: Option<String>,
@@ -659,7 +703,7 @@ impl From<&Payment> for PaymentView {
             merchant_id: p.merchant_id.0,
             merchant_name: payment.merchant_name.clone(),
             reference: p.reference.clone(),
-            till: p.till.clone(),
+            till: named_till(&p.till),
             request_id: p.request_id.map(|id| id.0),
             card: p.card_number.as_ref().map(quipu_domain::card::CardNumber::masked),
             created_at: rfc3339(p.created_at),
@@ -695,7 +739,7 @@ impl From<&Refund> for RefundView {
 
 impl From<&MerchantQr> for MerchantQrView {
     fn from(qr: &MerchantQr) -> Self {
-        Self { payload: qr.payload.clone(), merchant_id: qr.merchant_id.0, till: qr.till.as_str().to_owned() }
+        Self { payload: qr.payload.clone(), merchant_id: qr.merchant_id.0, till: named_till(qr.till.as_str()) }
     }
 }
 
@@ -708,7 +752,7 @@ impl From<&PaymentRequest> for PaymentRequestView {
             payload: request.payload.clone(),
             amount: MoneyView::new(r.amount, r.currency),
             reference: r.reference.clone(),
-            till: r.till.clone(),
+            till: named_till(&r.till),
             created_at: rfc3339(r.created_at),
             expires_at: rfc3339(r.expires_at),
             payment: request.payment.as_ref().map(PaymentView::from),
@@ -724,7 +768,7 @@ impl From<&ScannedMerchant> for ScannedMerchantView {
             merchant_id: scanned.merchant_id.0,
             merchant_name: scanned.merchant_name.clone(),
             city: scanned.city.clone(),
-            till: scanned.till.as_str().to_owned(),
+            till: named_till(scanned.till.as_str()),
             amount: scanned.amount.map(money),
             currency: scanned.currency.code.as_str().to_owned(),
             reference: scanned.reference.clone(),

@@ -86,10 +86,26 @@ impl PhoneNumber {
 }
 
 /// A secret as it arrives (a PIN, a password), before it is checked for form:
-/// never Debug-printed, so a request that holds one can be logged.
+/// never Debug-printed, so a request that holds one can be logged, and never
+/// serialised (see its `Serialize`).
 #[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct SecretText(String);
+
+impl SecretText {
+    /// What a secret serialises as, whatever it is.
+    pub const SERIALISED: &'static str = "•••";
+}
+
+/// Writes [`SecretText::SERIALISED`], never the secret. A request that holds one is
+/// serialised for its idempotency fingerprint, which is stored: the secret must not be in it,
+/// not even hashed. A field is not skipped instead because the OpenAPI document leaves a skipped
+/// field out, and then a client generated from it could not send the secret at all.
+impl Serialize for SecretText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(Self::SERIALISED)
+    }
+}
 
 impl SecretText {
     pub fn new(text: impl Into<String>) -> Self {

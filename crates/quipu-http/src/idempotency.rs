@@ -31,8 +31,9 @@ use crate::problem::ApiError;
 
 /// Runs `operation` once per (caller, key); replays its first success.
 ///
-/// `request` is the parsed body with secrets (PINs) skipped from
-/// serialisation: its fingerprint is stored, and a PIN must never be.
+/// `request` is the parsed body; its serialisation is the fingerprint that is
+/// stored, so secrets (PINs) in it are `SecretText`, which serialises as a
+/// placeholder: a PIN must never be stored, not even hashed.
 pub async fn once<R, T, F, Fut>(
     http: &Http,
     caller: &Principal,

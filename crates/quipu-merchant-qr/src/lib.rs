@@ -294,7 +294,7 @@ impl MerchantQrs {
         principal: &Principal,
         city: &str,
         category_code: &CategoryCode,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<MerchantRecord> {
         principal.require(Role::MerchantOwner)?;
         let merchant = principal.require_merchant()?;
         let city = city.trim();
@@ -306,7 +306,7 @@ impl MerchantQrs {
             return Err(CoreError::invalid("invalid_city", "a city is 1 to 60 characters, with some Latin letters"));
         }
         self.kernel.store.set_merchant_profile(merchant, city, category_code.as_str()).await?;
-        Ok(())
+        self.own_merchant(principal).await
     }
 
     async fn own_merchant(&self, principal: &Principal) -> CoreResult<MerchantRecord> {
@@ -378,13 +378,18 @@ impl MerchantQrs {
         let fixed = resolved.sale.as_ref().map(|s| s.request.amount).or(resolved.printed_amount);
         let amount = match (fixed, typed) {
             (Some(fixed), Some(typed)) if fixed != typed => {
-                return Err(CoreError::invalid(
+                // Well-formed, but not what this QR asks: the body's form is the schema's, the QR's
+                // content decides the amount, so these are refusals (422), not malformed requests (400).
+                return Err(CoreError::new(
+                    ErrorKind::Rejected,
                     "amount_mismatch",
                     format!("this QR asks for {} {}", currency.format_amount(fixed), currency.code),
                 ));
             }
             (Some(amount), _) | (None, Some(amount)) => amount,
-            (None, None) => return Err(CoreError::invalid("amount_required", "type the amount to pay")),
+            (None, None) => {
+                return Err(CoreError::new(ErrorKind::Rejected, "amount_required", "type the amount to pay"));
+            }
         };
         let cap = self.kernel.settings.payments.static_qr_cap(currency);
         match cap {

@@ -21,6 +21,7 @@ use quipu_domain::money::CurrencyCode;
 use quipu_domain::payment::{PaymentId, PaymentStatus};
 use quipu_kernel::paging::{cursor_before, next_cursor, page_limit};
 use quipu_kernel::{CoreError, CoreResult, Kernel, Principal};
+use quipu_store::MerchantRecord;
 use quipu_store::events::EventRecord;
 use quipu_store::payments::{MAX_PAYMENT_PAGE, PaymentRecord, RefundRecord};
 use serde_json::value::RawValue;
@@ -90,8 +91,13 @@ impl Payments {
         Ok(PaymentPage { payments, next_cursor })
     }
 
-    /// Sets a merchant's fee rate (operators only).
-    pub async fn set_merchant_fee(&self, principal: &Principal, merchant: MerchantId, fee_bps: u32) -> CoreResult<()> {
+    /// Sets a merchant's fee rate (operators only); returns the merchant's settings as they now are.
+    pub async fn set_merchant_fee(
+        &self,
+        principal: &Principal,
+        merchant: MerchantId,
+        fee_bps: u32,
+    ) -> CoreResult<MerchantRecord> {
         principal.require(Role::Operator)?;
         if fee_bps > quipu_domain::payment::MAX_FEE_BPS {
             return Err(CoreError::invalid("invalid_fee", "a fee is at most 1000 basis points (10%)"));
@@ -99,15 +105,19 @@ impl Payments {
         if !self.kernel.store.set_merchant_terms(merchant, Some(fee_bps), None).await? {
             return Err(CoreError::not_found("merchant"));
         }
-        Ok(())
+        self.merchant_record(merchant).await
     }
 
-    /// The merchant's owner lets cashiers refund, or stops them.
-    pub async fn set_cashier_refunds(&self, principal: &Principal, allowed: bool) -> CoreResult<()> {
+    /// The merchant's owner lets cashiers refund, or stops them; returns the merchant's settings as they now are.
+    pub async fn set_cashier_refunds(&self, principal: &Principal, allowed: bool) -> CoreResult<MerchantRecord> {
         principal.require(Role::MerchantOwner)?;
         let merchant = principal.require_merchant()?;
         self.kernel.store.set_merchant_terms(merchant, None, Some(allowed)).await?;
-        Ok(())
+        self.merchant_record(merchant).await
+    }
+
+    async fn merchant_record(&self, merchant: MerchantId) -> CoreResult<MerchantRecord> {
+        self.kernel.store.merchant(merchant).await?.ok_or_else(|| CoreError::not_found("merchant"))
     }
 
     /// A payment its customer or its merchant may see; anyone else's looks missing.

@@ -379,3 +379,26 @@ async fn logins_are_limited_per_address() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_query_parameters_are_refused_not_ignored() {
+    on_each_backend(async |app| {
+        let operator = app.operator().await;
+        let shop = crate::payments::shop(app, &operator, "Query Shop", 31, 0).await;
+        let cases = [
+            // A filter the list does not support would otherwise answer every payment, looking filtered.
+            ("/merchant/payments?status=completed", "unknown_query_parameter"),
+            ("/merchant/payments?limit=5&tll=1", "unknown_query_parameter"),
+            // An endpoint that takes no query at all.
+            ("/merchant?verbose=1", "unknown_query_parameter"),
+            ("/merchant/payments?limit=5&limit=6", "invalid_query"),
+        ];
+        for (path, code) in cases {
+            let (status, problem) = app.get(path, &shop.owner).await;
+            assert_eq!((status, problem["code"].as_str()), (400, Some(code)), "{path}: {problem}");
+        }
+        let (status, page) = app.get("/merchant/payments?limit=5", &shop.owner).await;
+        assert_eq!(status, 200, "documented parameters are taken: {page}");
+    })
+    .await;
+}

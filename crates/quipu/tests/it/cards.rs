@@ -164,6 +164,7 @@ async fn cards_are_issued_topped_up_paid_with_blocked_and_replaced() {
             app.post("/agent/cards/block", Some(&agent.token), json!({"number": anonymous.number})).await;
         assert_eq!((status, body["status"].as_str()), (200, Some("blocked")), "{body}");
         assert!(body["number"].as_str().unwrap().contains("******"), "{body}");
+        assert!(body.get("balance").is_none(), "a balance hidden from the agent is absent, not null: {body}");
         let (status, body) =
             app.post("/agent/cards/unblock", Some(&operator), json!({"number": anonymous.number})).await;
         assert_eq!((status, body["status"].as_str()), (200, Some("active")), "{body}");

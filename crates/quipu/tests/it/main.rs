@@ -9,6 +9,7 @@ mod bench_http;
 mod cards;
 mod cli;
 mod concurrency;
+mod contract;
 mod durability;
 mod harness;
 mod ledger_model;
