@@ -11,7 +11,7 @@ use quipu_core::cards::HolderProof;
 use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
 use quipu_core::kernel::access::{Credentials, bad_credentials};
 use quipu_core::wallet::HistoryFilter;
-use quipu_core::{CoreError, CoreResult};
+use quipu_core::{CoreError, CoreResult, ErrorKind};
 use quipu_domain::card::CardNumber;
 use quipu_domain::identity::{BankAccountNumber, DisplayName, Password, PhoneNumber, Pin, SecretText};
 use quipu_domain::limits::CustomerTier;
@@ -591,15 +591,17 @@ pub struct ReplaceCardRequest {
     /// The PIN the holder chooses for the new card.
     #[schema(value_type = String, format = Password, write_only, example = "1234")]
     pub pin: SecretText,
-    /// Proof the card is the holder's, one of three: the old card's PIN, typed by the holder;
-    #[serde(default, skip_serializing)]
-    #[schema(value_type = Option<String>)]
+    /// Proof the card is the holder's, exactly one of three (else 422 `holder_proof_required`): the old
+    /// card's PIN, typed by the holder;
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Password, write_only, example = "2580")]
     pub old_pin: Option<SecretText>,
     /// or the PIN of the person the card is linked to;
-    #[serde(default, skip_serializing)]
-    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Password, write_only, example = "1234")]
     pub holder_pin: Option<SecretText>,
     /// or an operator's approval (`POST /operator/cards/replacement-approvals`) for a holder who forgot both.
+    #[schema(example = "0192f3a4-5b6c-7d8e-9f00-112233445566")]
     pub approval_id: Option<uuid::Uuid>,
 }
 
@@ -614,7 +616,8 @@ impl TryFrom<&ReplaceCardRequest> for (CardNumber, Pin, HolderProof) {
             (None, Some(holder_pin), None) => HolderProof::HolderPin(pin(holder_pin)?),
             (None, None, Some(approval)) => HolderProof::Approval(approval),
             _ => {
-                return Err(CoreError::invalid(
+                return Err(CoreError::new(
+                    ErrorKind::Rejected,
                     "holder_proof_required",
                     "prove the card is the holder's with exactly one of old_pin, holder_pin or approval_id",
                 ));
@@ -629,8 +632,14 @@ impl TryFrom<&ReplaceCardRequest> for (CardNumber, Pin, HolderProof) {
 #[serde(deny_unknown_fields)]
 pub struct CardApprovalRequest {
     /// The number of the card to be replaced.
+    #[schema(example = "9900010000000019")]
     pub number: String,
     /// Why, 10 to 500 characters: the holder reads it.
+    #[schema(
+        example = "holder forgot both PINs; identity card checked at the desk",
+        min_length = 10,
+        max_length = 500
+    )]
     pub reason: String,
 }
 

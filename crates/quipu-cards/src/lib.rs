@@ -310,7 +310,8 @@ impl Cards {
             HolderProof::CardPin(pin) => self.kernel.check_card_pin(old, pin, &source).await.map(|()| None),
             HolderProof::HolderPin(pin) => {
                 let holder = old.customer_id.ok_or_else(|| {
-                    CoreError::invalid(
+                    CoreError::new(
+                        ErrorKind::Rejected,
                         "card_not_linked",
                         "this card is linked to nobody; prove it with the card's own PIN or an operator's approval",
                     )

@@ -298,10 +298,10 @@ async fn replacing_a_card_needs_the_holders_proof() {
         // No proof, or two: refused before anything moves.
         let (status, body) =
             replace_with(app, &thief, "steal-1", json!({"number": linked.number, "pin": "0000"})).await;
-        assert_eq!((status, body["code"].as_str()), (400, Some("holder_proof_required")), "{body}");
+        assert_eq!((status, body["code"].as_str()), (422, Some("holder_proof_required")), "{body}");
         let both = json!({"number": linked.number, "pin": "0000", "old_pin": "4321", "holder_pin": "1234"});
         let (status, body) = replace_with(app, &thief, "steal-2", both).await;
-        assert_eq!((status, body["code"].as_str()), (400, Some("holder_proof_required")), "{body}");
+        assert_eq!((status, body["code"].as_str()), (422, Some("holder_proof_required")), "{body}");
         // A wrong proof is a wrong PIN, counted against the agent who typed it.
         let (status, body) = replace(app, &thief, "steal-3", &linked.number, "0000").await;
         assert_eq!((status, body["code"].as_str()), (403, Some("wrong_pin")), "{body}");
@@ -311,7 +311,7 @@ async fn replacing_a_card_needs_the_holders_proof() {
         // A card nobody is linked to has no holder PIN to give.
         let no_holder = json!({"number": anonymous.number, "pin": "0000", "holder_pin": "1234"});
         let (status, body) = replace_with(app, &agent, "anon-1", no_holder).await;
-        assert_eq!((status, body["code"].as_str()), (400, Some("card_not_linked")), "{body}");
+        assert_eq!((status, body["code"].as_str()), (422, Some("card_not_linked")), "{body}");
         let (status, cards) = app.get("/me/cards", &holder.token).await;
         assert_eq!((status, cards[0]["status"].as_str()), (200, Some("active")), "nothing was replaced: {cards}");
 
