@@ -13,8 +13,8 @@ use quipu_domain::money::AmountInput;
 use crate::AppState;
 use crate::requests::*;
 use crate::views::{
-    AccessLogView, AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, ProfileView,
-    ReceiptView, SessionView, TransferView, UserView, VerifyView,
+    AccessLogView, AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, PersonExportView,
+    ProfileView, ReceiptView, SessionView, TransferView, UserView, VerifyView,
 };
 use quipu_http::extract::{AddressSource, ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
 use quipu_http::idempotency;
@@ -385,4 +385,18 @@ pub async fn access_log(
 ) -> ApiResult<axum::Json<AccessLogView>> {
     let page = state.services.support.my_access_log(&caller, params.cursor.as_deref(), params.limit).await?;
     Ok(axum::Json(AccessLogView::from(&page)))
+}
+
+/// Everything Quipu holds about you, in one JSON document: profile, accounts and balances, funding
+/// sources, devices, cards, every transaction (up to 10 000 per account) and your access log.
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = PersonExportView), (status = 401, body = Problem)))]
+pub async fn export(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Response> {
+    let export = PersonExportView::from(&state.services.export_person(&caller).await?);
+    let mut response = axum::Json(export).into_response();
+    // A download: the browser saves it under a name the person recognises.
+    response
+        .headers_mut()
+        .insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"quipu-my-data.json\""));
+    Ok(response)
 }

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod payments;
 pub mod receipts;
 pub mod requests;
+pub mod support;
 pub mod views;
 
 use std::sync::{Arc, OnceLock};
@@ -171,6 +172,15 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/cards/replace", post(cards::replace))
         .route("/operator/cards/replacement-approvals", post(cards::approve_replacement))
         .route("/me/access-log", get(handlers::access_log))
+        .route("/me/export", get(handlers::export))
+        .route("/operator/people", get(support::search))
+        .route("/operator/people/{id}", get(support::summary))
+        .route("/operator/people/{id}/unlock", post(support::unlock))
+        .route("/operator/people/{id}/freeze", post(support::freeze))
+        .route("/operator/people/{id}/unfreeze", post(support::unfreeze))
+        .route("/operator/people/{id}/access-grants", post(support::grant))
+        .route("/operator/people/{id}/transactions", get(support::history))
+        .route("/operator/people/{id}/accounts/{account_id}/transactions", get(support::account_history))
         .route("/merchant/card-payments", post(cards::pay))
         .route("/me/cards", get(cards::my_cards))
         .route("/me/cards/{id}/block", post(cards::block_mine))

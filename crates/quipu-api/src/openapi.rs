@@ -13,7 +13,7 @@ use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{cards, events, handlers, merchant_qr, payments, receipts};
+use crate::{cards, events, handlers, merchant_qr, payments, receipts, support};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,7 +31,9 @@ use crate::{cards, events, handlers, merchant_qr, payments, receipts};
         merchant_qr::pay, merchant_qr::set_profile,
         events::events, events::create_webhook, events::webhooks, events::delete_webhook, events::deliveries, events::redeliver,
         cards::issue, cards::top_up, cards::block, cards::unblock, cards::replace, cards::balance, cards::pay, cards::my_cards,
-        cards::block_mine, cards::unblock_mine, cards::approve_replacement, handlers::access_log,
+        cards::block_mine, cards::unblock_mine, cards::approve_replacement, handlers::access_log, handlers::export,
+        support::search, support::summary, support::unlock, support::freeze, support::unfreeze, support::grant,
+        support::history, support::account_history,
         receipts::receipt, receipts::receipt_html, receipts::summary, receipts::set_tier,
     ),
     modifiers(&BearerAuth),

@@ -10,10 +10,11 @@
 use quipu_core::cards::HolderProof;
 use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
 use quipu_core::kernel::access::{Credentials, bad_credentials};
+use quipu_core::support::LockedSecret;
 use quipu_core::wallet::HistoryFilter;
 use quipu_core::{CoreError, CoreResult, ErrorKind};
 use quipu_domain::card::CardNumber;
-use quipu_domain::identity::{BankAccountNumber, DisplayName, Password, PhoneNumber, Pin, SecretText};
+use quipu_domain::identity::{BankAccountNumber, DisplayName, Password, PhoneNumber, Pin, Role, SecretText};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::merchant::CategoryCode;
 use quipu_domain::payment::{PaymentReference, QrReference, TillLabel};
@@ -757,5 +758,104 @@ mod tests {
             assert!(fingerprint.contains(SecretText::SERIALISED), "{fingerprint}");
         }
         Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PeopleSearchParams {
+    /// A phone number or its start, a part of a name or business name, or an id; 2 to 100 characters.
+    #[param(example = "Amina", min_length = 2, max_length = 100)]
+    pub q: String,
+    /// Only this role: customer, merchant_owner, cashier, agent, operator or auditor.
+    #[param(example = "customer")]
+    pub role: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(example = "1767225600000000")]
+    pub cursor: Option<String>,
+    /// 1 to 50; default 20.
+    #[param(example = 20, minimum = 1, maximum = 50)]
+    pub limit: Option<u32>,
+}
+
+impl PeopleSearchParams {
+    /// The role to search within, if one was named.
+    pub fn role(&self) -> CoreResult<Option<Role>> {
+        match self.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            None => Ok(None),
+            Some(text) => Role::parse(text).map(Some).ok_or_else(|| {
+                CoreError::invalid(
+                    "invalid_role",
+                    "role is one of customer, merchant_owner, cashier, agent, operator, auditor",
+                )
+            }),
+        }
+    }
+}
+
+/// Why a staff member acts on someone's account; the person reads it.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    /// 10 to 500 characters.
+    #[schema(example = "customer called about a frozen wallet; identity checked", min_length = 10, max_length = 500)]
+    pub reason: String,
+}
+
+impl TryFrom<&ReasonRequest> for StatedReason {
+    type Error = CoreError;
+
+    fn try_from(body: &ReasonRequest) -> CoreResult<Self> {
+        Ok(StatedReason::parse(&body.reason)?)
+    }
+}
+
+/// Lift a locked PIN or login.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockRequest {
+    /// `pin` or `password`.
+    #[schema(example = "pin")]
+    pub secret: String,
+    /// 10 to 500 characters; the person reads it.
+    #[schema(
+        example = "customer at the desk with ID; PIN locked by a stranger's guesses",
+        min_length = 10,
+        max_length = 500
+    )]
+    pub reason: String,
+}
+
+impl TryFrom<&UnlockRequest> for (LockedSecret, StatedReason) {
+    type Error = CoreError;
+
+    fn try_from(body: &UnlockRequest) -> CoreResult<Self> {
+        let secret = match body.secret.trim() {
+            "pin" => LockedSecret::Pin,
+            "password" => LockedSecret::Password,
+            _ => return Err(CoreError::invalid("invalid_secret", "secret is `pin` or `password`")),
+        };
+        Ok((secret, StatedReason::parse(&body.reason)?))
+    }
+}
+
+/// Ask for read-only access to a person's history.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessGrantRequest {
+    /// 10 to 500 characters; the person reads it, and every read under the grant is logged with it.
+    #[schema(example = "complaint 4411: customer disputes a payment on 2 May", min_length = 10, max_length = 500)]
+    pub reason: String,
+    /// 1 to 72; default 24.
+    #[schema(example = 24, minimum = 1, maximum = 72)]
+    pub hours: Option<u32>,
+}
+
+impl TryFrom<&AccessGrantRequest> for StatedReason {
+    type Error = CoreError;
+
+    fn try_from(body: &AccessGrantRequest) -> CoreResult<Self> {
+        Ok(StatedReason::parse(&body.reason)?)
     }
 }

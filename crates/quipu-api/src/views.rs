@@ -904,3 +904,191 @@ impl From<&MerchantSummary> for MerchantSummaryView {
         }
     }
 }
+
+/// A person as staff find them: who they are, never what they hold.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonView {
+    pub id: uuid::Uuid,
+    /// customer, merchant_owner, cashier, agent, operator or auditor.
+    pub role: String,
+    pub phone: String,
+    pub full_name: String,
+    pub merchant_id: Option<uuid::Uuid>,
+    /// The business, for merchant owners and cashiers.
+    pub merchant_name: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&quipu_core::store::support::PersonRecord> for PersonView {
+    fn from(person: &quipu_core::store::support::PersonRecord) -> Self {
+        let user = &person.user;
+        Self {
+            id: user.id.0,
+            role: user.role.as_str().to_owned(),
+            phone: user.phone.clone(),
+            full_name: user.full_name.clone(),
+            merchant_id: user.merchant_id.map(|m| m.0),
+            merchant_name: person.merchant_name.clone(),
+            created_at: rfc3339(user.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PeoplePageView {
+    pub people: Vec<PersonView>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<&quipu_core::support::PeoplePage> for PeoplePageView {
+    fn from(page: &quipu_core::support::PeoplePage) -> Self {
+        Self { people: page.people.iter().map(PersonView::from).collect(), next_cursor: page.next_cursor.clone() }
+    }
+}
+
+/// An account as staff see it: what it is and whether it is frozen, not what is on it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountStandingView {
+    pub id: uuid::Uuid,
+    pub kind: String,
+    pub currency: String,
+    pub frozen: bool,
+    pub closed: bool,
+}
+
+/// Wrong guesses at a person's secret from one source.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GuessesView {
+    /// pin, password or card_pin.
+    pub secret: String,
+    /// Who guessed: `user:<id>`, `merchant:<id>`, `key:<id>` or `address:<ip>`.
+    pub source: String,
+    pub failed_attempts: u32,
+    /// While this source is locked out.
+    pub locked_until: Option<String>,
+    pub last_failed_at: String,
+}
+
+/// A person's standing: role, tier, accounts, locks and who caused them. No balance, no payment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonSummaryView {
+    pub person: PersonView,
+    /// For customers: basic, verified or full.
+    pub tier: Option<String>,
+    pub accounts: Vec<AccountStandingView>,
+    /// Whether any of their accounts is frozen.
+    pub frozen: bool,
+    /// Locked for everyone but the person's own session, until then.
+    pub pin_locked_until: Option<String>,
+    pub login_locked_until: Option<String>,
+    pub guesses: Vec<GuessesView>,
+}
+
+impl From<&quipu_core::support::PersonSummary> for PersonSummaryView {
+    fn from(summary: &quipu_core::support::PersonSummary) -> Self {
+        use quipu_domain::ledger::AccountFlags;
+        let accounts: Vec<AccountStandingView> = summary
+            .accounts
+            .iter()
+            .map(|account| AccountStandingView {
+                id: account.id.0,
+                kind: account.kind.as_str().to_owned(),
+                currency: account.currency.as_str().to_owned(),
+                frozen: account.flags.contains(AccountFlags::FROZEN),
+                closed: account.flags.contains(AccountFlags::CLOSED),
+            })
+            .collect();
+        let user = &summary.person.user;
+        Self {
+            person: PersonView::from(&summary.person),
+            tier: summary.tier.map(|tier| tier.as_str().to_owned()),
+            frozen: accounts.iter().any(|a| a.frozen),
+            accounts,
+            pin_locked_until: user.pin_locked_until.map(rfc3339),
+            login_locked_until: user.login_locked_until.map(rfc3339),
+            guesses: summary
+                .guesses
+                .iter()
+                .map(|guess| GuessesView {
+                    secret: guess.kind.as_str().to_owned(),
+                    source: guess.source.clone(),
+                    failed_attempts: guess.state.failed_attempts,
+                    locked_until: guess.state.locked_until.map(rfc3339),
+                    last_failed_at: rfc3339(guess.last_failed_at),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Read-only access to one person's history, for a while.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccessGrantView {
+    pub id: uuid::Uuid,
+    pub person_id: uuid::Uuid,
+    pub reason: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+impl From<&quipu_core::store::support::AccessGrantRecord> for AccessGrantView {
+    fn from(grant: &quipu_core::store::support::AccessGrantRecord) -> Self {
+        Self {
+            id: grant.id,
+            person_id: grant.subject.0,
+            reason: grant.reason.clone(),
+            created_at: rfc3339(grant.created_at),
+            expires_at: rfc3339(grant.expires_at),
+        }
+    }
+}
+
+/// One account's history in an export.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExportedHistoryView {
+    pub account_id: uuid::Uuid,
+    pub entries: Vec<HistoryEntry>,
+}
+
+/// Everything Quipu holds about you.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonExportView {
+    pub exported_at: String,
+    /// Who you are and your accounts (with balances).
+    pub profile: ProfileView,
+    /// For customers.
+    pub tier: Option<String>,
+    pub funding_sources: Vec<FundingSourceView>,
+    pub devices: Vec<DeviceView>,
+    /// Cards linked to you, with full numbers.
+    pub cards: Vec<CardView>,
+    /// Every account's history, newest first.
+    pub transactions: Vec<ExportedHistoryView>,
+    /// What staff did about you.
+    pub access_log: Vec<AccessEntryView>,
+    /// False if a list stopped at 10 000 lines; ask the operator for the rest.
+    pub complete: bool,
+}
+
+impl From<&quipu_core::export::PersonExport> for PersonExportView {
+    fn from(export: &quipu_core::export::PersonExport) -> Self {
+        Self {
+            exported_at: rfc3339(export.exported_at),
+            profile: ProfileView::from(&export.profile),
+            tier: export.tier.map(|tier| tier.as_str().to_owned()),
+            funding_sources: export.funding_sources.iter().map(FundingSourceView::from).collect(),
+            devices: export.devices.iter().map(DeviceView::from).collect(),
+            cards: export.cards.iter().map(CardView::from).collect(),
+            transactions: export
+                .transactions
+                .iter()
+                .map(|(account, entries)| ExportedHistoryView {
+                    account_id: account.0,
+                    entries: entries.iter().map(HistoryEntry::from).collect(),
+                })
+                .collect(),
+            access_log: export.access_log.iter().map(AccessEntryView::from).collect(),
+            complete: export.complete,
+        }
+    }
+}

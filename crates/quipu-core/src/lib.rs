@@ -8,6 +8,8 @@
 //! Nothing here knows about HTTP: the JSON API and the web pages are
 //! siblings over these services.
 
+pub mod export;
+
 use std::sync::Arc;
 
 use quipu_domain::ledger::TransferId;
@@ -89,7 +91,7 @@ impl Services {
             merchant_qr: MerchantQrs::new(kernel.clone(), payments.clone()),
             cards: Cards::new(kernel.clone(), payments.clone(), wallet.clone()),
             events: Events::new(kernel.clone()),
-            support: Support::new(kernel.clone()),
+            support: Support::new(kernel.clone(), wallet.clone()),
             wallet,
             payments,
             kernel: kernel.clone(),

@@ -172,6 +172,37 @@ impl GuessSource {
     }
 }
 
+/// Proof that a staff member holds a live, read-only grant to read one
+/// person's history. Only [`Kernel::granted_read`] makes one, after finding
+/// the grant in the store, and only read operations take one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantedRead {
+    subject: UserId,
+    grantee: UserId,
+    grant: Uuid,
+    reason: String,
+}
+
+impl GrantedRead {
+    /// The person whose history may be read.
+    pub fn subject(&self) -> UserId {
+        self.subject
+    }
+
+    pub fn grantee(&self) -> UserId {
+        self.grantee
+    }
+
+    pub fn grant_id(&self) -> Uuid {
+        self.grant
+    }
+
+    /// Why the grant was asked for: every read under it is logged with it.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
 /// A user as others may see them: no hashes, no attempt counters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -422,6 +453,21 @@ impl Kernel {
             detail,
             at: self.now(),
         })
+    }
+
+    /// The caller's live grant to read `subject`'s history, or `forbidden`:
+    /// operators and auditors read a person's payments only under a grant
+    /// they asked for with a reason, and only while it lasts.
+    pub async fn granted_read(&self, principal: &Principal, subject: UserId) -> CoreResult<GrantedRead> {
+        let grantee = principal.require_any(&[Role::Operator, Role::Auditor])?;
+        let grant = self.store.live_access_grant(subject, grantee, self.now()).await?.ok_or_else(|| {
+            CoreError::new(
+                ErrorKind::Forbidden,
+                "access_grant_required",
+                "reading a person's history needs a live access grant: request one with a reason first",
+            )
+        })?;
+        Ok(GrantedRead { subject, grantee, grant: grant.id, reason: grant.reason })
     }
 
     /// The caller's own user record.

@@ -29,10 +29,56 @@ pub struct AccessEntryRecord {
     pub at: Timestamp,
 }
 
+/// Most people one page of a search shows.
+pub const MAX_SEARCH_PAGE: u32 = 50;
+
+/// What an operator searches people by, already checked and escaped for `LIKE` (escape `\\`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeopleQuery {
+    /// An exact user id, if the text was one.
+    pub id: Option<UserId>,
+    /// A `LIKE` pattern on the phone number (a prefix), or `None` if the text cannot be one.
+    pub phone_prefix: Option<String>,
+    /// A `LIKE` pattern on the lower-cased name or business name (a substring).
+    pub name_pattern: String,
+    /// Only people in this role.
+    pub role: Option<Role>,
+}
+
+/// A person found by a search: their user record and, for merchant staff, the business's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecord {
+    pub user: crate::UserRecord,
+    pub merchant_name: Option<String>,
+}
+
+/// Leave for one staff member to read one person's history for a while, for a stated reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessGrantRecord {
+    pub id: Uuid,
+    pub subject: UserId,
+    pub grantee: UserId,
+    pub reason: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
 #[async_trait::async_trait]
 pub trait SupportStore: Send + Sync {
     async fn insert_access_entry(&self, entry: &AccessEntryRecord) -> StoreResult<()>;
     /// A subject's entries before `before`, newest first, at most `limit`.
     async fn access_entries(&self, subject: Uuid, before: Timestamp, limit: u32)
     -> StoreResult<Vec<AccessEntryRecord>>;
+    /// People matching `query` created before `before`, newest first, at most `limit`.
+    async fn search_people(&self, query: &PeopleQuery, before: Timestamp, limit: u32)
+    -> StoreResult<Vec<PersonRecord>>;
+    /// Stores a grant and its access-log entry together.
+    async fn insert_access_grant(&self, grant: &AccessGrantRecord, log: &AccessEntryRecord) -> StoreResult<()>;
+    /// The newest grant for `grantee` to read `subject` still live at `now`.
+    async fn live_access_grant(
+        &self,
+        subject: UserId,
+        grantee: UserId,
+        now: Timestamp,
+    ) -> StoreResult<Option<AccessGrantRecord>>;
 }

@@ -11,6 +11,7 @@ use quipu_domain::Timestamp;
 use quipu_domain::identity::{DisplayName, PhoneNumber, Pin, Role, UserId};
 use quipu_domain::ledger::{AccountId, AccountKind, Transfer, TransferCode, TransferCommand, TransferId, TransferOp};
 use quipu_domain::money::{Amount, AmountInput, Currency};
+use quipu_kernel::access::GrantedRead;
 use quipu_kernel::paging::{next_cursor, page_limit};
 use quipu_kernel::text::{parse_rfc3339, rfc3339};
 use quipu_kernel::{CoreError, CoreResult, GuessSource, Kernel, Principal};
@@ -293,11 +294,29 @@ impl Wallet {
         filter: &HistoryFilter,
     ) -> CoreResult<HistoryPage> {
         let owned = self.viewable_account(principal, id).await?;
+        self.history_page(owned.account.id, filter).await
+    }
+
+    /// A page of a person's account history, read by staff under a live
+    /// grant (whose reads the caller has logged where the person sees them).
+    pub async fn history_granted(
+        &self,
+        read: &GrantedRead,
+        id: AccountId,
+        filter: &HistoryFilter,
+    ) -> CoreResult<HistoryPage> {
+        match self.kernel.store.account(id).await? {
+            Some(owned) if owned.owner == AccountOwner::User(read.subject()) => self.history_page(id, filter).await,
+            _ => Err(CoreError::not_found("account")),
+        }
+    }
+
+    async fn history_page(&self, account: AccountId, filter: &HistoryFilter) -> CoreResult<HistoryPage> {
         let limit = page_limit(filter.limit, DEFAULT_PAGE, MAX_HISTORY_PAGE)?;
-        let query = history_query(owned.account.id, filter, limit);
+        let query = history_query(account, filter, limit);
         let transfers = self.kernel.store.history(&query).await?;
         let next_cursor = next_cursor(&transfers, limit, |t| t.timestamp);
-        let entries = transfers.into_iter().map(|t| history_entry(owned.account.id, t)).collect();
+        let entries = transfers.into_iter().map(|t| history_entry(account, t)).collect();
         Ok(HistoryPage { entries, next_cursor })
     }
 

@@ -21,4 +21,5 @@ mod receipts;
 mod reconcile;
 mod security;
 mod storage;
+mod support;
 mod wallet_flows;

@@ -1,0 +1,154 @@
+//! Handlers for staff helping people: find them, see their standing, lift a
+//! lock, freeze what they hold, and read their history only under a grant;
+//! every such action lands in the person's access log.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use quipu_domain::identity::UserId;
+use quipu_domain::ledger::AccountId;
+use quipu_domain::text::StatedReason;
+
+use crate::AppState;
+use crate::requests::{AccessGrantRequest, HistoryParams, PeopleSearchParams, ReasonRequest, UnlockRequest};
+use crate::views::{AccessGrantView, HistoryPage, PeoplePageView, PersonSummaryView};
+use quipu_core::wallet::HistoryFilter;
+use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use quipu_http::problem::{ApiError, Problem};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Operators and auditors find people by phone (or its start), part of a name or business name, or id.
+/// The answer names people; it never shows what they hold or paid.
+#[utoipa::path(get, path = "/api/v1/operator/people", tag = "operator", security(("bearer" = [])), params(PeopleSearchParams),
+    responses((status = 200, body = PeoplePageView), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn search(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(params): ApiQuery<PeopleSearchParams>,
+) -> ApiResult<axum::Json<PeoplePageView>> {
+    let role = params.role()?;
+    let support = &state.services.support;
+    let page = support.search(&caller, &params.q, role, params.cursor.as_deref(), params.limit).await?;
+    Ok(axum::Json(PeoplePageView::from(&page)))
+}
+
+/// A person's standing: role, tier, accounts (frozen or not, no balances), locks, and who has been
+/// guessing their PIN or password.
+#[utoipa::path(get, path = "/api/v1/operator/people/{id}", tag = "operator", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = PersonSummaryView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn summary(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<PersonSummaryView>> {
+    Ok(axum::Json(PersonSummaryView::from(&state.services.support.summary(&caller, UserId(id)).await?)))
+}
+
+/// The operator lifts a locked PIN or login, with a reason the person reads in their access log.
+#[utoipa::path(post, path = "/api/v1/operator/people/{id}/unlock", tag = "operator", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = UnlockRequest,
+    responses((status = 200, body = PersonSummaryView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<UnlockRequest>,
+) -> ApiResult<axum::Json<PersonSummaryView>> {
+    let (secret, reason) = <(_, _)>::try_from(&body)?;
+    let summary = state.services.support.unlock(&caller, UserId(id), secret, &reason).await?;
+    Ok(axum::Json(PersonSummaryView::from(&summary)))
+}
+
+/// The operator freezes everything a person holds (a merchant owner's business too): no money moves
+/// in or out until unfrozen. The person reads the reason.
+#[utoipa::path(post, path = "/api/v1/operator/people/{id}/freeze", tag = "operator", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = ReasonRequest,
+    responses((status = 200, body = PersonSummaryView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn freeze(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<ReasonRequest>,
+) -> ApiResult<axum::Json<PersonSummaryView>> {
+    set_frozen(&state, &caller, id, &body, true).await
+}
+
+/// The operator unfreezes everything a person holds.
+#[utoipa::path(post, path = "/api/v1/operator/people/{id}/unfreeze", tag = "operator", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = ReasonRequest,
+    responses((status = 200, body = PersonSummaryView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn unfreeze(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<ReasonRequest>,
+) -> ApiResult<axum::Json<PersonSummaryView>> {
+    set_frozen(&state, &caller, id, &body, false).await
+}
+
+async fn set_frozen(
+    state: &AppState,
+    caller: &quipu_core::Principal,
+    id: uuid::Uuid,
+    body: &ReasonRequest,
+    frozen: bool,
+) -> ApiResult<axum::Json<PersonSummaryView>> {
+    let reason = StatedReason::try_from(body)?;
+    let summary = state.services.support.set_person_frozen(caller, UserId(id), frozen, &reason).await?;
+    Ok(axum::Json(PersonSummaryView::from(&summary)))
+}
+
+/// An operator or auditor asks for read-only access to a person's history, with a reason, for 1 to
+/// 72 hours (24 by default). The person reads it, and every read under it, in their access log.
+#[utoipa::path(post, path = "/api/v1/operator/people/{id}/access-grants", tag = "operator", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = AccessGrantRequest,
+    responses((status = 201, body = AccessGrantView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn grant(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<AccessGrantRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let reason = StatedReason::try_from(&body)?;
+    let grant = state.services.support.grant_access(&caller, UserId(id), &reason, body.hours).await?;
+    Ok((StatusCode::CREATED, axum::Json(AccessGrantView::from(&grant))))
+}
+
+/// A person's history (their first account), read under the caller's live grant; the read is logged.
+#[utoipa::path(get, path = "/api/v1/operator/people/{id}/transactions", tag = "operator", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), HistoryParams),
+    responses((status = 200, body = HistoryPage), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn history(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
+) -> ApiResult<axum::Json<HistoryPage>> {
+    let filter = HistoryFilter::try_from(&params)?;
+    let page = state.services.support.read_history(&caller, UserId(id), None, &filter).await?;
+    Ok(axum::Json(HistoryPage::from(&page)))
+}
+
+/// One of a person's accounts' history, read under the caller's live grant; the read is logged.
+#[utoipa::path(get, path = "/api/v1/operator/people/{id}/accounts/{account_id}/transactions", tag = "operator",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("account_id" = uuid::Uuid, Path), HistoryParams),
+    responses((status = 200, body = HistoryPage), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn account_history(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((id, account)): ApiPath<(uuid::Uuid, uuid::Uuid)>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
+) -> ApiResult<axum::Json<HistoryPage>> {
+    let filter = HistoryFilter::try_from(&params)?;
+    let support = &state.services.support;
+    let page = support.read_history(&caller, UserId(id), Some(AccountId(account)), &filter).await?;
+    Ok(axum::Json(HistoryPage::from(&page)))
+}
