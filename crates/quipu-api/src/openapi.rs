@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{cards, events, handlers, merchant_qr, payments, receipts};
+use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,9 +23,13 @@ use crate::{cards, events, handlers, merchant_qr, payments, receipts};
         cards::issue, cards::top_up, cards::block, cards::unblock, cards::replace, cards::balance, cards::pay, cards::my_cards,
         cards::block_mine, cards::unblock_mine,
         receipts::receipt, receipts::receipt_html, receipts::summary, receipts::set_tier,
+        settlement::set_pin, settlement::add_bank_account, settlement::bank_accounts, settlement::request_payout,
+        settlement::merchant_payouts, settlement::set_payout_schedule, settlement::operator_payouts, settlement::create_batch,
+        settlement::batch, settlement::batch_file, settlement::mark_batch_paid, settlement::reject_payout,
+        settlement::set_commission, settlement::commissions, settlement::earnings, settlement::recipient,
     ),
     modifiers(&BearerAuth),
-    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"))
+    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"), (name = "settlement"))
 )]
 pub struct ApiDoc;
 

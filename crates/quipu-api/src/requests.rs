@@ -598,3 +598,91 @@ impl TryFrom<&CustomerTierRequest> for CustomerTier {
             .ok_or_else(|| CoreError::invalid("invalid_tier", "a tier is \"basic\" or \"verified\""))
     }
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPinRequest {
+    /// The new payment PIN, 4 to 6 digits.
+    #[schema(value_type = String, format = Password, write_only)]
+    pub pin: SecretText,
+    /// The PIN now, when one is set already.
+    #[schema(value_type = String, format = Password, write_only)]
+    pub current_pin: Option<SecretText>,
+}
+
+/// The new PIN, and the current one if given.
+impl TryFrom<&SetPinRequest> for (Pin, Option<Pin>) {
+    type Error = CoreError;
+
+    fn try_from(body: &SetPinRequest) -> CoreResult<Self> {
+        Ok((pin(&body.pin)?, body.current_pin.as_ref().map(pin).transpose()?))
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccountRequest {
+    pub bank_name: String,
+    /// The name the bank pays: the account holder.
+    pub holder_name: String,
+    /// 4 to 34 letters and digits (an IBAN, or a local number); spaces and dashes are ignored.
+    pub account_number: String,
+}
+
+/// The bank's name, the holder's name and the account number.
+impl TryFrom<&BankAccountRequest> for (DisplayName, DisplayName, BankAccountNumber) {
+    type Error = CoreError;
+
+    fn try_from(body: &BankAccountRequest) -> CoreResult<Self> {
+        Ok((
+            DisplayName::parse(&body.bank_name)?,
+            DisplayName::parse(&body.holder_name)?,
+            BankAccountNumber::parse(&body.account_number)?,
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutRequest {
+    /// One of the merchant's bank accounts.
+    pub bank_account_id: uuid::Uuid,
+    /// Decimal string; the whole available balance if absent.
+    pub amount: Option<String>,
+    /// ISO 4217 code; the network's default currency if absent.
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutScheduleRequest {
+    /// Where the payouts go; absent (or null) stops scheduled payouts in this currency.
+    pub bank_account_id: Option<uuid::Uuid>,
+    /// Paid out once a day when the available balance is above this, e.g. "100.00".
+    pub threshold: Option<String>,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutListParams {
+    /// pending (the default), batched, paid, rejected or failed.
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommissionRequest {
+    /// A fixed amount per operation, e.g. "0.50" (give this or `bps`).
+    pub fixed: Option<String>,
+    /// A share of the operation's amount in basis points, e.g. 50 for 0.5% (not for card issues).
+    pub bps: Option<u32>,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientRequest {
+    /// The phone number as the agent typed it.
+    pub phone: String,
+}

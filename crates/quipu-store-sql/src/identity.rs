@@ -38,6 +38,9 @@ pub(crate) mod sql {
     SELECT $1, $2, $3, $4, $5 WHERE (SELECT COUNT(*) FROM funding_sources WHERE user_id = $2) < $6";
         SELECT_FUNDING_SOURCES = "SELECT id, user_id, bank_name, account_number, created_at FROM funding_sources WHERE user_id = $1 ORDER BY created_at LIMIT 20";
 
+        /// $3: the PIN hash the caller saw ('' for none), so a first-time set cannot overwrite one set meanwhile.
+        SET_PIN = "UPDATE users SET pin_hash = $2 WHERE id = $1 AND COALESCE(pin_hash, '') = $3";
+
         SELECT_CUSTOMER_TIER = "SELECT tier FROM customer_tiers WHERE user_id = $1";
         UPSERT_CUSTOMER_TIER = "INSERT INTO customer_tiers (user_id, tier, updated_by, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, updated_by = excluded.updated_by, updated_at = excluded.updated_at";
     }
@@ -272,6 +275,12 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
         let statement = Statement::new(record_wrong(kind)).bind(owner).bind(max_attempts).bind(lock_until);
         let WrongAttempt(state) = fetch_one::<B::Db, _>(&mut conn, "counting a wrong secret", statement).await?;
         Ok(state)
+    }
+
+    async fn set_pin(&self, user: UserId, pin_hash: &str, current: Option<&str>) -> StoreResult<bool> {
+        let statement = Statement::new(sql::SET_PIN).bind(user).bind(pin_hash).bind(current.unwrap_or(""));
+        let mut conn = self.writer().await?;
+        Ok(execute::<B::Db>(&mut conn, "setting a PIN", statement).await? == 1)
     }
 
     async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>> {

@@ -33,6 +33,7 @@ mod merchants;
 mod operations;
 mod payments;
 mod reconcile;
+mod settlement;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -205,6 +206,7 @@ pub fn statements(dialect: &Dialect) -> Vec<(String, String)> {
         ("events", events::sql::ALL),
         ("operations", operations::sql::ALL),
         ("reconcile", reconcile::sql::ALL),
+        ("settlement", settlement::sql::ALL),
     ] {
         all.extend(list.iter().map(|(name, text)| (format!("{module}::{name}"), (*text).to_owned())));
     }

@@ -158,6 +158,10 @@ pub trait IdentityStore: Send + Sync {
         outcome: CheckOutcome,
     ) -> StoreResult<FailureState>;
 
+    /// Sets a user's payment PIN, if their current one is still `current` (`None`: they have none
+    /// yet); `false` if it changed meanwhile or there is no such user.
+    async fn set_pin(&self, user: UserId, pin_hash: &str, current: Option<&str>) -> StoreResult<bool>;
+
     /// A customer's tier, if the operator set one.
     async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>>;
 

@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod merchants;
 pub mod operations;
 pub mod payments;
+pub mod settlement;
 
 pub use crate::cards::CardStore;
 pub use crate::events::EventStore;
@@ -34,6 +35,7 @@ pub use crate::ledger::{AccountOwner, HistoryQuery, LedgerStore, MAX_PAGE, Owned
 pub use crate::merchants::{MerchantRecord, MerchantStore};
 pub use crate::operations::{IdempotencyRecord, OperationsStore};
 pub use crate::payments::PaymentStore;
+pub use crate::settlement::SettlementStore;
 
 /// For implementations of the context traits, so they need not name async-trait themselves.
 pub use async_trait::async_trait;
@@ -47,6 +49,7 @@ pub trait Store:
     + CardStore
     + EventStore
     + OperationsStore
+    + SettlementStore
     + Send
     + Sync
     + 'static
@@ -61,6 +64,7 @@ impl<T> Store for T where
         + CardStore
         + EventStore
         + OperationsStore
+        + SettlementStore
         + Send
         + Sync
         + 'static

@@ -19,5 +19,6 @@ mod qr_cli;
 mod receipts;
 mod reconcile;
 mod security;
+mod settlement;
 mod storage;
 mod wallet_flows;
