@@ -497,9 +497,13 @@ impl Settlement {
             match self.run_schedule(&schedule, day).await {
                 Ok(true) => requested = requested.saturating_add(1),
                 Ok(false) => {}
-                // The ledger refused (the balance went meanwhile): the payout is recorded as failed.
-                Err(error) if error.kind == ErrorKind::Rejected => {}
-                Err(error) => return Err(error),
+                // Storage or the writer is down: try again on the next pass.
+                Err(error) if error.kind == ErrorKind::Unavailable => return Err(error),
+                // Refused (the balance went meanwhile, and the payout is recorded as failed; a
+                // currency no longer enabled): today's run is over, tomorrow's tries again.
+                Err(error) => {
+                    tracing::warn!(%error, merchant = %schedule.merchant_id, "scheduled payout not made");
+                }
             }
             self.kernel.store.scheduled_payout_ran(schedule.merchant_id, schedule.currency, day).await?;
         }
