@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod payments;
 pub mod receipts;
 pub mod requests;
+pub mod settlement;
 pub mod support;
 pub mod views;
 
@@ -189,6 +190,20 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/{id}/receipt.html", get(receipts::receipt_html))
         .route("/merchant/summary", get(receipts::summary))
         .route("/operator/customers/{id}/tier", put(receipts::set_tier))
+        .route("/me/pin", put(settlement::set_pin))
+        .route("/merchant/bank-accounts", get(settlement::bank_accounts).post(settlement::add_bank_account))
+        .route("/merchant/payouts", get(settlement::merchant_payouts).post(settlement::request_payout))
+        .route("/merchant/payout-schedule", put(settlement::set_payout_schedule))
+        .route("/operator/payouts", get(settlement::operator_payouts))
+        .route("/operator/payouts/{id}/reject", post(settlement::reject_payout))
+        .route("/operator/payout-batches", post(settlement::create_batch))
+        .route("/operator/payout-batches/{id}", get(settlement::batch))
+        .route("/operator/payout-batches/{id}/file.csv", get(settlement::batch_file))
+        .route("/operator/payout-batches/{id}/paid", post(settlement::mark_batch_paid))
+        .route("/operator/commissions", get(settlement::commissions))
+        .route("/operator/commissions/{operation}", put(settlement::set_commission))
+        .route("/agent/commissions", get(settlement::earnings))
+        .route("/agent/recipient", post(settlement::recipient))
         .route_layer(middleware::from_fn(openapi::refuse_undocumented_query));
     let router = Router::new()
         .nest("/api/v1", api)

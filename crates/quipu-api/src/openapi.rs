@@ -13,7 +13,7 @@ use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{cards, events, handlers, merchant_qr, payments, receipts, support};
+use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement, support};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,9 +35,13 @@ use crate::{cards, events, handlers, merchant_qr, payments, receipts, support};
         support::search, support::summary, support::unlock, support::freeze, support::unfreeze, support::grant,
         support::history, support::account_history,
         receipts::receipt, receipts::receipt_html, receipts::summary, receipts::set_tier,
+        settlement::set_pin, settlement::add_bank_account, settlement::bank_accounts, settlement::request_payout,
+        settlement::merchant_payouts, settlement::set_payout_schedule, settlement::operator_payouts, settlement::create_batch,
+        settlement::batch, settlement::batch_file, settlement::mark_batch_paid, settlement::reject_payout,
+        settlement::set_commission, settlement::commissions, settlement::earnings, settlement::recipient,
     ),
     modifiers(&BearerAuth),
-    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"))
+    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"), (name = "settlement"))
 )]
 pub struct ApiDoc;
 

@@ -148,6 +148,7 @@ impl Cards {
         }
         let card = store.card(card_id).await?.ok_or_else(number_exhausted)?;
         self.kernel.card_account(&card).await?;
+        self.wallet.pay_card_issue_commission(UserId(card.issued_by), card.id, currency).await?;
         tracing::info!(card = %card.id, issuer = %issuer, linked = card.customer_id.is_some(), "card issued");
         self.card(&card, Reveal::Full, false).await
     }

@@ -25,12 +25,13 @@ pub use quipu_kernel::{
 };
 pub use quipu_merchant_qr::MerchantQrs;
 pub use quipu_payments::{PaymentDocuments, Payments};
+pub use quipu_settlement::Settlement;
 pub use quipu_support::Support;
 pub use quipu_wallet::Wallet;
 pub use {
     quipu_cards as cards, quipu_events as events, quipu_identity as identity, quipu_kernel as kernel,
-    quipu_merchant_qr as merchant_qr, quipu_payments as payments, quipu_store as store, quipu_support as support,
-    quipu_wallet as wallet,
+    quipu_merchant_qr as merchant_qr, quipu_payments as payments, quipu_settlement as settlement, quipu_store as store,
+    quipu_support as support, quipu_wallet as wallet,
 };
 
 /// The services, shared by every request handler.
@@ -43,6 +44,7 @@ pub struct Services {
     pub cards: Cards,
     pub events: Events,
     pub support: Support,
+    pub settlement: Settlement,
 }
 
 /// The background tasks; stop them with [`Background::shutdown`] after the
@@ -92,6 +94,7 @@ impl Services {
             cards: Cards::new(kernel.clone(), payments.clone(), wallet.clone()),
             events: Events::new(kernel.clone()),
             support: Support::new(kernel.clone(), wallet.clone()),
+            settlement: Settlement::new(kernel.clone()),
             wallet,
             payments,
             kernel: kernel.clone(),
@@ -135,5 +138,6 @@ pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
     let retention = now.plus_seconds(-kernel.settings.idempotency_retention_seconds);
     kernel.store.purge_stale(retention, now, limit).await?;
     services.payments.finish_interrupted(INTERRUPTED_AFTER_SECONDS, limit).await?;
+    services.settlement.run_schedules(limit).await?;
     Ok(expired.len())
 }

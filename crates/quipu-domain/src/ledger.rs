@@ -110,6 +110,8 @@ string_enum!(
         Adjustment => "adjustment",
         Expiry => "expiry",
         CardReplacement => "card_replacement",
+        Payout => "payout",
+        Commission => "commission",
     }
 );
 

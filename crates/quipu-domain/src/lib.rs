@@ -19,6 +19,7 @@ pub mod merchant;
 pub mod money;
 pub mod payment;
 pub mod reconcile;
+pub mod settlement;
 pub mod text;
 pub mod time;
 pub mod verify;

@@ -25,6 +25,10 @@ use crate::payment::{
     PaymentId, PaymentLeg, PaymentStatus, RefundId, RefundLeg, RefundStatus, fee_returned, payment_ledger_reference,
     refund_ledger_reference,
 };
+use crate::settlement::{
+    CommissionOperation, PayoutId, PayoutLeg, PayoutStatus, commission_transfer_id, parse_commission_reference,
+    payout_ledger_reference,
+};
 
 /// At most this many mismatches are described; the rest are counted.
 pub const MAX_REPORTED: usize = 20;
@@ -113,12 +117,43 @@ pub struct SweepFacts {
     pub replaced_by: Option<CardId>,
 }
 
+/// A merchant payout and the transfers found under its legs' ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayoutFacts {
+    pub id: PayoutId,
+    pub status: PayoutStatus,
+    pub merchant: MerchantId,
+    pub amount: Amount,
+    pub currency: CurrencyCode,
+    pub legs: Vec<(PayoutLeg, FoundTransfer)>,
+}
+
+/// What a commission's reference names, as storage found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommissionSource {
+    /// Nothing: the reference does not parse, or names an operation or card that is not there.
+    Missing,
+    /// The cash-in or cash-out transfer that earned it.
+    Transfer(FoundTransfer),
+    /// The card whose issue earned it, and who issued the card.
+    Card { issued_by: Uuid },
+}
+
+/// A transfer coded `commission`, with what earned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommissionFacts {
+    pub commission: FoundTransfer,
+    pub source: CommissionSource,
+}
+
 /// The record a mismatch is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Record {
     Payment(PaymentId),
     Refund(RefundId),
     CardSweep(TransferId),
+    Payout(PayoutId),
+    Commission(TransferId),
 }
 
 impl fmt::Display for Record {
@@ -127,6 +162,8 @@ impl fmt::Display for Record {
             Record::Payment(id) => write!(f, "payment {id}"),
             Record::Refund(id) => write!(f, "refund {id}"),
             Record::CardSweep(id) => write!(f, "card replacement transfer {id}"),
+            Record::Payout(id) => write!(f, "payout {id}"),
+            Record::Commission(id) => write!(f, "commission transfer {id}"),
         }
     }
 }
@@ -144,6 +181,8 @@ pub struct RecordFacts {
     pub payments_checked: u64,
     pub refunds_checked: u64,
     pub sweeps_checked: u64,
+    pub payouts_checked: u64,
+    pub commissions_checked: u64,
     /// The first [`MAX_REPORTED`] mismatches.
     pub mismatches: Vec<RecordMismatch>,
     /// Mismatches past those.
@@ -155,8 +194,14 @@ pub struct RecordFacts {
 }
 
 /// The codes only records' transfers carry; the others (cash-in, P2P, …) are records themselves.
-pub const RECORD_CODES: [TransferCode; 4] =
-    [TransferCode::Payment, TransferCode::Fee, TransferCode::Refund, TransferCode::CardReplacement];
+pub const RECORD_CODES: [TransferCode; 6] = [
+    TransferCode::Payment,
+    TransferCode::Fee,
+    TransferCode::Refund,
+    TransferCode::CardReplacement,
+    TransferCode::Payout,
+    TransferCode::Commission,
+];
 
 impl RecordFacts {
     pub fn check_payment(&mut self, payment: &PaymentFacts) {
@@ -192,6 +237,24 @@ impl RecordFacts {
         };
         if let Some(problem) = problem {
             self.mismatch(Record::CardSweep(sweep.transfer), problem);
+        }
+    }
+
+    pub fn check_payout(&mut self, payout: &PayoutFacts) {
+        self.payouts_checked = self.payouts_checked.saturating_add(1);
+        for (_, found) in &payout.legs {
+            self.account(found.transfer.code);
+        }
+        if let Some(problem) = payout_problem(payout) {
+            self.mismatch(Record::Payout(payout.id), problem);
+        }
+    }
+
+    pub fn check_commission(&mut self, commission: &CommissionFacts) {
+        self.commissions_checked = self.commissions_checked.saturating_add(1);
+        self.account(TransferCode::Commission);
+        if let Some(problem) = commission_problem(commission) {
+            self.mismatch(Record::Commission(commission.commission.transfer.id), problem);
         }
     }
 
@@ -339,6 +402,86 @@ fn refunded_problem(payment: &PaymentFacts) -> Option<&'static str> {
         return Some("its state disagrees with how much was refunded");
     }
     None
+}
+
+/// The first thing wrong with a payout's transfers, if any.
+fn payout_problem(payout: &PayoutFacts) -> Option<&'static str> {
+    let merchant = Holder { kind: AccountKind::Merchant, owner: Some(payout.merchant.0) };
+    let hold_id = PayoutLeg::Hold.transfer_id(payout.id);
+    let reference = payout_ledger_reference(payout.id);
+    for (leg, found) in &payout.legs {
+        let expected = Expected {
+            code: TransferCode::Payout,
+            kind: match leg {
+                PayoutLeg::Hold => TransferKind::Pending,
+                PayoutLeg::Post => TransferKind::PostPending,
+                PayoutLeg::Void => TransferKind::VoidPending,
+            },
+            amount: payout.amount,
+            accounts_right: found.debit == merchant && found.credit.is(AccountKind::Settlement, None),
+        };
+        if let Some(problem) = leg_problem(found, expected, payout.currency, &reference) {
+            return Some(problem);
+        }
+        if *leg != PayoutLeg::Hold && found.transfer.pending_id != Some(hold_id) {
+            return Some("settles a hold that is not its own");
+        }
+    }
+    let leg = |wanted: PayoutLeg| payout.legs.iter().find(|(leg, _)| *leg == wanted).map(|(_, found)| found);
+    let (hold, post, void) = (leg(PayoutLeg::Hold), leg(PayoutLeg::Post), leg(PayoutLeg::Void));
+    let hold_state = hold.and_then(|found| found.hold_state);
+    match payout.status {
+        PayoutStatus::Pending | PayoutStatus::Batched if post.is_some() || void.is_some() => {
+            Some("is not settled but its hold was")
+        }
+        PayoutStatus::Pending | PayoutStatus::Batched if hold.is_some() && hold_state != Some(HoldState::Open) => {
+            Some("is not settled but its hold is not open")
+        }
+        PayoutStatus::Paid if post.is_none() || void.is_some() || hold_state != Some(HoldState::Posted) => {
+            Some("is paid but its hold was not posted")
+        }
+        PayoutStatus::Rejected if post.is_some() => Some("was rejected but its money left"),
+        PayoutStatus::Rejected if hold.is_some() && (void.is_none() || hold_state != Some(HoldState::Voided)) => {
+            Some("was rejected but its hold was not released")
+        }
+        PayoutStatus::Failed if hold.is_some() || post.is_some() || void.is_some() => Some("failed but money moved"),
+        _ => None,
+    }
+}
+
+/// The first thing wrong with a commission, if any: it must come from fee income, reach the float
+/// of the agent who did the operation its reference names, and carry the id derived from it.
+fn commission_problem(facts: &CommissionFacts) -> Option<&'static str> {
+    let found = &facts.commission;
+    let transfer = &found.transfer;
+    if transfer.kind != TransferKind::Posted {
+        return Some("has a transfer of the wrong kind under one of its ids");
+    }
+    if !found.debit.is(AccountKind::FeeIncome, None) || found.credit.kind != AccountKind::AgentFloat {
+        return Some("is not paid from fee income to an agent's float");
+    }
+    let Some((operation, source)) = parse_commission_reference(&transfer.reference) else {
+        return Some("names nothing that earns a commission");
+    };
+    if transfer.id != commission_transfer_id(operation, source) {
+        return Some("has an id not derived from what earned it");
+    }
+    match (&facts.source, operation) {
+        (CommissionSource::Transfer(earned), CommissionOperation::CashIn | CommissionOperation::CashOut) => {
+            let float = if operation == CommissionOperation::CashIn { earned.debit } else { earned.credit };
+            if earned.transfer.id.0 != source || Some(earned.transfer.code) != operation.transfer_code() {
+                Some("names an operation of another kind")
+            } else if float != found.credit || earned.transfer.currency != transfer.currency {
+                Some("was paid to an agent who did not do the operation")
+            } else {
+                None
+            }
+        }
+        (CommissionSource::Card { issued_by }, CommissionOperation::CardIssue) => {
+            (found.credit.owner != Some(*issued_by)).then_some("was paid to an agent who did not issue the card")
+        }
+        _ => Some("names an operation that is not in the ledger"),
+    }
 }
 
 /// The first thing wrong with a refund's transfers, if any.

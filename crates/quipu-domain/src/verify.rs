@@ -136,7 +136,7 @@ impl fmt::Display for Violation {
             Violation::UnaccountedTransfers { code, in_ledger, accounted } => write!(
                 f,
                 "{in_ledger} transfers coded {code} in the ledger, but records account for {accounted}: \
-                 some belong to no payment, refund or card replacement"
+                 some belong to no payment, refund, card replacement, payout or commission"
             ),
         }
     }
@@ -156,14 +156,16 @@ pub struct RecordsChecked {
     pub payments: u64,
     pub refunds: u64,
     pub card_replacements: u64,
+    pub payouts: u64,
+    pub commissions: u64,
 }
 
 impl fmt::Display for RecordsChecked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "records against the ledger: payments {}, refunds {}, card replacement transfers {}",
-            self.payments, self.refunds, self.card_replacements
+            "records against the ledger: payments {}, refunds {}, card replacement transfers {}, payouts {}, commissions {}",
+            self.payments, self.refunds, self.card_replacements, self.payouts, self.commissions
         )
     }
 }
@@ -241,6 +243,8 @@ pub fn verify(facts: &LedgerFacts) -> Report {
         payments: records.payments_checked,
         refunds: records.refunds_checked,
         card_replacements: records.sweeps_checked,
+        payouts: records.payouts_checked,
+        commissions: records.commissions_checked,
     };
     Report { accounts_checked: facts.accounts.len(), records_checked, violations }
 }

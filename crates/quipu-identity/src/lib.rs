@@ -223,6 +223,32 @@ impl Identity {
         Ok(Profile { user: User::from(&user), accounts })
     }
 
+    /// Sets the caller's payment PIN. A merchant's owner has none until they set one here (it
+    /// confirms cashing out the merchant's money at an agent); changing a PIN needs the current one.
+    pub async fn set_pin(&self, principal: &Principal, pin: &Pin, current: Option<&Pin>) -> CoreResult<()> {
+        principal.require_any(&[Role::Customer, Role::Agent, Role::MerchantOwner])?;
+        let user = self.kernel.current_user(principal).await?;
+        match (&user.pin_hash, current) {
+            (None, _) => {}
+            (Some(_), Some(current)) => {
+                self.kernel.check_pin(&user, current, &quipu_kernel::GuessSource::of(principal)).await?
+            }
+            (Some(_), None) => {
+                return Err(CoreError::new(
+                    ErrorKind::Forbidden,
+                    "current_pin_required",
+                    "a PIN is set already; send current_pin to change it",
+                ));
+            }
+        }
+        let hash = self.kernel.hash_secret(pin.expose()).await?;
+        if !self.kernel.store.set_pin(user.id, &hash, user.pin_hash.as_deref()).await? {
+            return Err(CoreError::new(ErrorKind::Conflict, "pin_changed", "the PIN changed meanwhile; try again"));
+        }
+        tracing::info!(user = %user.id, first = user.pin_hash.is_none(), "payment PIN set");
+        Ok(())
+    }
+
     /// A customer records a bank account as a funding source; it is shown masked from then on.
     pub async fn add_funding_source(
         &self,

@@ -49,6 +49,8 @@ pub(crate) mod sql {
         DELETE_SOURCE_ATTEMPTS = "DELETE FROM secret_attempts WHERE owner = $1 AND kind = $2 AND source = $3";
         DELETE_ALL_SOURCE_ATTEMPTS = "DELETE FROM secret_attempts WHERE owner = $1 AND kind = $2";
         SELECT_OWNER_ATTEMPTS = "SELECT kind, source, failed_attempts, locked_until, last_failed_at FROM secret_attempts WHERE owner = $1 ORDER BY last_failed_at DESC LIMIT 50";
+        /// $3: the PIN hash the caller saw ('' for none), so a first-time set cannot overwrite one set meanwhile.
+        SET_PIN = "UPDATE users SET pin_hash = $2 WHERE id = $1 AND COALESCE(pin_hash, '') = $3";
 
         SELECT_CUSTOMER_TIER = "SELECT tier FROM customer_tiers WHERE user_id = $1";
         UPSERT_CUSTOMER_TIER = "INSERT INTO customer_tiers (user_id, tier, updated_by, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, updated_by = excluded.updated_by, updated_at = excluded.updated_at";
@@ -359,6 +361,12 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
         execute::<B::Db>(&mut tx, "clearing sources' counts", forget).await?;
         tx.commit().await.map_err(db_error("committing a lifted lock"))?;
         Ok(())
+    }
+
+    async fn set_pin(&self, user: UserId, pin_hash: &str, current: Option<&str>) -> StoreResult<bool> {
+        let statement = Statement::new(sql::SET_PIN).bind(user).bind(pin_hash).bind(current.unwrap_or(""));
+        let mut conn = self.writer().await?;
+        Ok(execute::<B::Db>(&mut conn, "setting a PIN", statement).await? == 1)
     }
 
     async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>> {

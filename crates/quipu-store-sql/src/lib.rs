@@ -33,6 +33,7 @@ mod merchants;
 mod operations;
 mod payments;
 mod reconcile;
+mod settlement;
 mod support;
 
 use std::borrow::Cow;
@@ -207,6 +208,7 @@ pub fn statements(dialect: &Dialect) -> Vec<(String, String)> {
         ("operations", operations::sql::ALL),
         ("reconcile", reconcile::sql::ALL),
         ("support", support::sql::ALL),
+        ("settlement", settlement::sql::ALL),
     ] {
         all.extend(list.iter().map(|(name, text)| (format!("{module}::{name}"), (*text).to_owned())));
     }

@@ -11,7 +11,11 @@ use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{AccountKind, HoldState, Transfer, TransferCode, TransferId};
 use quipu_domain::money::Amount;
 use quipu_domain::payment::{PaymentId, PaymentLeg, PaymentStatus, RefundLeg};
-use quipu_domain::reconcile::{FoundTransfer, Holder, PaidFrom, PaymentFacts, RecordFacts, RefundFacts, SweepFacts};
+use quipu_domain::reconcile::{
+    CommissionFacts, CommissionSource, FoundTransfer, Holder, PaidFrom, PaymentFacts, PayoutFacts, RecordFacts,
+    RefundFacts, SweepFacts,
+};
+use quipu_domain::settlement::{CommissionOperation, PayoutId, PayoutLeg, PayoutStatus, parse_commission_reference};
 use quipu_store::payments::RefundRecord;
 use quipu_store::{AccountOwner, StoreResult, corrupt};
 use uuid::Uuid;
@@ -26,6 +30,8 @@ use crate::driver::{Columns, FromColumns, Statement, fetch_all};
 const PAYMENTS_PER_PAGE: i64 = 500;
 /// Card replacement transfers read at a time.
 const SWEEPS_PER_PAGE: i64 = 1_000;
+/// Payouts, and commission transfers, read at a time.
+const PAYOUTS_PER_PAGE: i64 = 500;
 
 pub(crate) mod sql {
     crate::sql_statements! {
@@ -50,6 +56,18 @@ pub(crate) mod sql {
     JOIN accounts c ON c.id = t.credit_account_id
     LEFT JOIN cards k ON k.id = d.owner_id
     WHERE t.code = $1 AND t.id > $2 ORDER BY t.id LIMIT $3";
+        PAYOUTS_PAGE = "SELECT id, merchant_id, status, amount, currency FROM payouts WHERE id > $1 ORDER BY id LIMIT $2";
+        /// Commission transfers with their accounts' holders, a page at a time by id.
+        COMMISSIONS_PAGE = "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency, t.code, t.reference, t.kind, t.pending_id, t.expires_at, t.timestamp,
+    d.kind AS debit_kind, d.owner_kind AS debit_owner_kind, d.owner_id AS debit_owner,
+    c.kind AS credit_kind, c.owner_kind AS credit_owner_kind, c.owner_id AS credit_owner,
+    NULL AS hold_state
+    FROM transfers t
+    JOIN accounts d ON d.id = t.debit_account_id
+    JOIN accounts c ON c.id = t.credit_account_id
+    WHERE t.code = $1 AND t.id > $2 ORDER BY t.id LIMIT $3";
+        /// Followed by the backend's filter on `id`.
+        CARD_ISSUERS = "SELECT id, issued_by FROM cards";
         TRANSFERS_BY_CODE = "SELECT code, CAST(COUNT(*) AS BIGINT) AS transfers FROM transfers GROUP BY code";
     }
 }
@@ -78,6 +96,30 @@ pub(crate) async fn record_facts<B: Backend>(conn: &mut Conn<B>) -> StoreResult<
         after = last.transfer.0;
         for sweep in &sweeps {
             facts.check_sweep(sweep);
+        }
+    }
+    let mut after = Uuid::nil();
+    loop {
+        let page = Statement::new(sql::PAYOUTS_PAGE).bind(after).bind(PAYOUTS_PER_PAGE);
+        let payouts: Vec<PayoutRow> = fetch_all::<B::Db, _>(conn, "reading payouts to verify", page).await?;
+        let Some(last) = payouts.last() else { break };
+        after = last.id.0;
+        for payout in payout_facts::<B>(conn, payouts).await? {
+            facts.check_payout(&payout);
+        }
+    }
+    let mut after = Uuid::nil();
+    loop {
+        let page = Statement::new(sql::COMMISSIONS_PAGE)
+            .bind(TransferCode::Commission.as_str())
+            .bind(after)
+            .bind(PAYOUTS_PER_PAGE);
+        let commissions: Vec<FoundTransfer> =
+            fetch_all::<B::Db, _>(conn, "reading commissions to verify", page).await?;
+        let Some(last) = commissions.last() else { break };
+        after = last.transfer.id.0;
+        for commission in commission_facts::<B>(conn, commissions).await? {
+            facts.check_commission(&commission);
         }
     }
     let counts: Vec<CodeCount> =
@@ -136,13 +178,114 @@ async fn payment_facts<B: Backend>(conn: &mut Conn<B>, payments: Vec<PaymentRow>
         .collect())
 }
 
+/// A page of payouts with every transfer found under their legs' ids.
+async fn payout_facts<B: Backend>(conn: &mut Conn<B>, payouts: Vec<PayoutRow>) -> StoreResult<Vec<PayoutFacts>> {
+    let wanted: Vec<Uuid> =
+        payouts.iter().flat_map(|payout| PayoutLeg::ALL.iter().map(|leg| leg.transfer_id(payout.id).0)).collect();
+    let found: Vec<FoundTransfer> =
+        by_ids::<B, _>(conn, "reading payouts' transfers to verify", sql::FOUND_TRANSFERS, "t.id", &wanted, "").await?;
+    let mut found: HashMap<TransferId, FoundTransfer> =
+        found.into_iter().map(|transfer| (transfer.transfer.id, transfer)).collect();
+    Ok(payouts
+        .into_iter()
+        .map(|payout| PayoutFacts {
+            legs: PayoutLeg::ALL
+                .iter()
+                .filter_map(|leg| found.remove(&leg.transfer_id(payout.id)).map(|transfer| (*leg, transfer)))
+                .collect(),
+            id: payout.id,
+            status: payout.status,
+            merchant: payout.merchant,
+            amount: payout.amount,
+            currency: payout.currency,
+        })
+        .collect())
+}
+
+/// A page of commission transfers with what each one's reference names: the operation's transfer,
+/// or the card issued.
+async fn commission_facts<B: Backend>(
+    conn: &mut Conn<B>,
+    commissions: Vec<FoundTransfer>,
+) -> StoreResult<Vec<CommissionFacts>> {
+    let sources: Vec<Option<(CommissionOperation, Uuid)>> =
+        commissions.iter().map(|c| parse_commission_reference(&c.transfer.reference)).collect();
+    let operations: Vec<Uuid> = sources
+        .iter()
+        .flatten()
+        .filter(|(operation, _)| *operation != CommissionOperation::CardIssue)
+        .map(|(_, id)| *id)
+        .collect();
+    let cards: Vec<Uuid> = sources
+        .iter()
+        .flatten()
+        .filter(|(operation, _)| *operation == CommissionOperation::CardIssue)
+        .map(|(_, id)| *id)
+        .collect();
+    let found: Vec<FoundTransfer> =
+        by_ids::<B, _>(conn, "reading commissions' operations", sql::FOUND_TRANSFERS, "t.id", &operations, "").await?;
+    let found: HashMap<Uuid, FoundTransfer> =
+        found.into_iter().map(|transfer| (transfer.transfer.id.0, transfer)).collect();
+    let issuers: Vec<CardIssuer> =
+        by_ids::<B, _>(conn, "reading commissions' cards", sql::CARD_ISSUERS, "id", &cards, "").await?;
+    let issuers: HashMap<Uuid, Uuid> = issuers.into_iter().map(|card| (card.id, card.issued_by)).collect();
+    Ok(commissions
+        .into_iter()
+        .zip(sources)
+        .map(|(commission, source)| {
+            let source = match source {
+                Some((CommissionOperation::CardIssue, card)) => issuers
+                    .get(&card)
+                    .map_or(CommissionSource::Missing, |issued_by| CommissionSource::Card { issued_by: *issued_by }),
+                Some((_, transfer)) => {
+                    found.get(&transfer).cloned().map_or(CommissionSource::Missing, CommissionSource::Transfer)
+                }
+                None => CommissionSource::Missing,
+            };
+            CommissionFacts { commission, source }
+        })
+        .collect())
+}
+
 /// The statements in this module, for the test that prepares every one.
 pub(crate) fn generated_statements() -> Vec<(String, String)> {
     let filtered = |select: &str, column: &str| format!("{select} WHERE {column} = $1");
     vec![
         ("reconcile::REFUNDS_OF (by payment)".into(), filtered(sql::REFUNDS_OF, "payment_id")),
         ("reconcile::FOUND_TRANSFERS (by id)".into(), filtered(sql::FOUND_TRANSFERS, "t.id")),
+        ("reconcile::CARD_ISSUERS (by id)".into(), filtered(sql::CARD_ISSUERS, "id")),
     ]
+}
+
+struct PayoutRow {
+    id: PayoutId,
+    status: PayoutStatus,
+    merchant: MerchantId,
+    amount: Amount,
+    currency: quipu_domain::money::CurrencyCode,
+}
+
+impl FromColumns for PayoutRow {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(PayoutRow {
+            id: PayoutId(row.uuid("id")?),
+            status: named("payouts", row, "status", PayoutStatus::parse)?,
+            merchant: MerchantId(row.uuid("merchant_id")?),
+            amount: amount(row, "amount")?,
+            currency: currency("payouts", row, "currency")?,
+        })
+    }
+}
+
+struct CardIssuer {
+    id: Uuid,
+    issued_by: Uuid,
+}
+
+impl FromColumns for CardIssuer {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(CardIssuer { id: row.uuid("id")?, issued_by: row.uuid("issued_by")? })
+    }
 }
 
 struct PaymentRow {

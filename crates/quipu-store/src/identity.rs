@@ -204,6 +204,10 @@ pub trait IdentityStore: Send + Sync {
     /// Lifts every lock and count on an owner's secret of `kind` (the operator's unlock).
     async fn clear_secret_attempts(&self, owner: Uuid, kind: SecretKind) -> StoreResult<()>;
 
+    /// Sets a user's payment PIN, if their current one is still `current` (`None`: they have none
+    /// yet); `false` if it changed meanwhile or there is no such user.
+    async fn set_pin(&self, user: UserId, pin_hash: &str, current: Option<&str>) -> StoreResult<bool>;
+
     /// A customer's tier, if the operator set one.
     async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>>;
 

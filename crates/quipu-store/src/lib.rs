@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod merchants;
 pub mod operations;
 pub mod payments;
+pub mod settlement;
 pub mod support;
 
 pub use crate::cards::CardStore;
@@ -35,6 +36,7 @@ pub use crate::ledger::{AccountOwner, HistoryQuery, LedgerStore, MAX_PAGE, Owned
 pub use crate::merchants::{MerchantRecord, MerchantStore};
 pub use crate::operations::{IdempotencyRecord, OperationsStore};
 pub use crate::payments::PaymentStore;
+pub use crate::settlement::SettlementStore;
 pub use crate::support::{AccessEntryRecord, SupportStore};
 
 /// For implementations of the context traits, so they need not name async-trait themselves.
@@ -50,6 +52,7 @@ pub trait Store:
     + EventStore
     + OperationsStore
     + SupportStore
+    + SettlementStore
     + Send
     + Sync
     + 'static
@@ -65,6 +68,7 @@ impl<T> Store for T where
         + EventStore
         + OperationsStore
         + SupportStore
+        + SettlementStore
         + Send
         + Sync
         + 'static

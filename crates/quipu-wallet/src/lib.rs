@@ -5,17 +5,22 @@
 //! Every flow names its transfer id, chosen by the caller (the HTTP layer
 //! derives it from the Idempotency-Key), so a retry can never move money twice.
 
+mod commissions;
+
 use std::sync::Arc;
 
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{DisplayName, PhoneNumber, Pin, Role, UserId};
 use quipu_domain::ledger::{AccountId, AccountKind, Transfer, TransferCode, TransferCommand, TransferId, TransferOp};
 use quipu_domain::money::{Amount, AmountInput, Currency};
+use quipu_domain::settlement::CommissionOperation;
 use quipu_kernel::access::GrantedRead;
 use quipu_kernel::paging::{next_cursor, page_limit};
 use quipu_kernel::text::{parse_rfc3339, rfc3339};
 use quipu_kernel::{CoreError, CoreResult, GuessSource, Kernel, Principal};
 use quipu_store::{AccountOwner, HistoryQuery, MAX_PAGE, OwnedAccount, UserRecord};
+
+pub use crate::commissions::Earnings;
 
 /// Default and largest history page.
 pub const DEFAULT_PAGE: u32 = 50;
@@ -116,6 +121,17 @@ pub struct Party {
     pub name: String,
     /// A person's phone number, masked.
     pub phone: Option<String>,
+}
+
+/// Who a phone number belongs to, as an agent sees it before taking or paying out cash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// "customer" or "merchant" (a merchant's owner, who may cash out the merchant's money).
+    pub kind: &'static str,
+    /// The person's registered name.
+    pub name: String,
+    /// For a merchant's owner: the business.
+    pub merchant_name: Option<String>,
 }
 
 /// A transfer's receipt, as one of its sides sees it.
@@ -226,10 +242,13 @@ impl Wallet {
         let float = self.float_of(agent, money.0).await?;
         let wallet = self.wallet_of(customer.id, money.0).await?;
         self.kernel.check_balance_limit(Some(customer.id), wallet, money.0, money.1).await?;
-        self.move_money(id, (float, wallet), money, TransferCode::CashIn, format!("agent:{agent}")).await
+        let op = TransferOp::Posted { debit: float, credit: wallet, amount: money.1, currency: money.0.code };
+        let command = TransferCommand { id, op, code: TransferCode::CashIn, reference: format!("agent:{agent}") };
+        self.move_with_commission(command, CommissionOperation::CashIn, float, money).await
     }
 
-    /// An agent pays out cash; the customer confirms with their PIN on the agent's device.
+    /// An agent pays out cash; the customer confirms with their PIN on the agent's device. A
+    /// merchant's owner cashes out the merchant's money the same way, with their own PIN.
     pub async fn cash_out(
         &self,
         principal: &Principal,
@@ -241,11 +260,49 @@ impl Wallet {
         let agent = principal.require(Role::Agent)?;
         let money = self.kernel.parse_amount(amount)?;
         self.kernel.check_transfer_limit(money.0, money.1)?;
-        let customer = self.kernel.user_with_role(customer, Role::Customer, "customer").await?;
-        self.kernel.check_pin(&customer, customer_pin, &GuessSource::of(principal)).await?;
+        let (person, _) = self.cash_party(customer).await?;
+        self.kernel.check_pin(&person, customer_pin, &GuessSource::of(principal)).await?;
         let float = self.float_of(agent, money.0).await?;
-        let wallet = self.wallet_of(customer.id, money.0).await?;
-        self.move_money(id, (wallet, float), money, TransferCode::CashOut, format!("agent:{agent}")).await
+        let source = match (person.role, person.merchant_id) {
+            (Role::MerchantOwner, Some(merchant)) => {
+                self.kernel
+                    .ensure_account(AccountOwner::Merchant(merchant), AccountKind::Merchant, money.0.code)
+                    .await?
+            }
+            _ => self.wallet_of(person.id, money.0).await?,
+        };
+        let op = TransferOp::Posted { debit: source, credit: float, amount: money.1, currency: money.0.code };
+        let command = TransferCommand { id, op, code: TransferCode::CashOut, reference: format!("agent:{agent}") };
+        self.move_with_commission(command, CommissionOperation::CashOut, float, money).await
+    }
+
+    /// Who a phone number belongs to, for an agent about to take or pay out cash: the registered
+    /// name, so a mistyped number does not pay a stranger.
+    pub async fn recipient(&self, principal: &Principal, phone: &PhoneNumber) -> CoreResult<Recipient> {
+        principal.require(Role::Agent)?;
+        let (person, merchant_name) = self.cash_party(phone).await?;
+        let kind = if merchant_name.is_some() { "merchant" } else { "customer" };
+        Ok(Recipient { kind, name: person.full_name, merchant_name })
+    }
+
+    /// A customer, or a merchant's owner (with the merchant's name), by phone number.
+    async fn cash_party(&self, phone: &PhoneNumber) -> CoreResult<(UserRecord, Option<String>)> {
+        let not_found = || {
+            CoreError::new(
+                quipu_kernel::ErrorKind::NotFound,
+                "recipient_not_found",
+                "no customer or merchant owner with this phone number",
+            )
+        };
+        let person = self.kernel.store.user_by_phone(phone.as_str()).await?.ok_or_else(not_found)?;
+        match (person.role, person.merchant_id) {
+            (Role::Customer, _) => Ok((person, None)),
+            (Role::MerchantOwner, Some(merchant)) => {
+                let name = self.kernel.store.merchant(merchant).await?.ok_or_else(not_found)?.name;
+                Ok((person, Some(name)))
+            }
+            _ => Err(not_found()),
+        }
     }
 
     /// A customer sends money to another customer by phone number, confirmed by PIN.

@@ -169,12 +169,21 @@ fn query(operation: &Value) -> String {
     pairs.join("&")
 }
 
-fn with_fresh_ids(path: &str) -> String {
+/// The path with each parameter at its example (a word from a closed set), or else a fresh id.
+fn with_fresh_ids(path: &str, operation: &Value) -> String {
+    let parameters: Vec<&Value> = operation
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| p["in"] == "path")
+        .collect();
     let mut filled = String::new();
     for (index, part) in path.split(['{', '}']).enumerate() {
         // Odd parts are the names between braces.
         if index % 2 == 1 {
-            filled.push_str(&uuid::Uuid::now_v7().to_string());
+            let example = parameters.iter().find(|p| p["name"] == part).and_then(|p| p["example"].as_str());
+            filled.push_str(&example.map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned));
         } else {
             filled.push_str(part);
         }
@@ -284,7 +293,7 @@ async fn every_operation_takes_what_its_schema_allows_and_answers_what_it_says()
                 let Some(operation) = item.get(name) else { continue };
                 operations += 1;
                 let what = format!("{method} {path}");
-                let url = with_fresh_ids(path);
+                let url = with_fresh_ids(path, operation);
                 let token = world.caller(app, &method, path, operation).await;
                 let token = token.as_deref();
 

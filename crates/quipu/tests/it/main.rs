@@ -20,6 +20,7 @@ mod qr_cli;
 mod receipts;
 mod reconcile;
 mod security;
+mod settlement;
 mod storage;
 mod support;
 mod wallet_flows;

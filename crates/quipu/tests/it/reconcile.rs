@@ -91,3 +91,72 @@ async fn ledger_verify_finds_records_that_disagree_with_their_transfers() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_verify_finds_payouts_and_commissions_that_disagree_with_their_transfers() {
+    on_each_backend(async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550090101", "500.00").await;
+        let amina = app.customer("+15550090102").await;
+        app.cash_in(&agent, &amina.phone, "100.00").await;
+        let shop = shop(app, &operator, "Payout Shop", 91, 500).await;
+        let phone = enroll(app, &amina).await;
+        let (status, paid) = charge(app, &shop.cashier, "sale-1", &phone.code(app, 0), "20.00").await;
+        assert_eq!(status, 201, "{paid}");
+        let (status, account) = app
+            .post(
+                "/merchant/bank-accounts",
+                Some(&shop.owner),
+                json!({"bank_name": "Bank", "holder_name": "Payout Shop", "account_number": "12345678"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{account}");
+        let request = json!({"bank_account_id": account["id"], "amount": "7.00"});
+        let (status, payout) = app.post_key("/merchant/payouts", &shop.owner, "payout-1", request).await;
+        assert_eq!(status, 201, "{payout}");
+        let commission = json!({"fixed": "0.30"});
+        let path = "/operator/commissions/cash_in";
+        let (status, _) = app.request(reqwest::Method::PUT, path, Some(&operator), None, Some(commission)).await;
+        assert_eq!(status, 200);
+        app.cash_in(&agent, &amina.phone, "5.00").await;
+
+        let verify = [app.storage.cli_args(), vec!["ledger".into(), "verify".into()]].concat();
+        let (clean, stdout, stderr) = run_quipu(&verify, &[]);
+        assert!(clean, "{stdout}{stderr}");
+        assert!(stdout.contains("payouts 1, commissions 1"), "{stdout}");
+
+        let cases = [
+            (
+                "UPDATE payouts SET amount = amount + 1",
+                "UPDATE payouts SET amount = amount - 1",
+                "has a transfer of the wrong amount or currency",
+            ),
+            (
+                "UPDATE payouts SET status = 'paid'",
+                "UPDATE payouts SET status = 'pending'",
+                "is paid but its hold was not posted",
+            ),
+            ("UPDATE payouts SET status = 'failed'", "UPDATE payouts SET status = 'pending'", "failed but money moved"),
+            (
+                "UPDATE transfers SET code = 'payout' WHERE code = 'p2p' OR (code = 'cash_in' AND amount = 10000)",
+                "UPDATE transfers SET code = 'cash_in' WHERE code = 'payout' AND reference NOT LIKE 'payout:%'",
+                "transfers coded payout in the ledger, but records account for",
+            ),
+            (
+                "UPDATE transfers SET reference = 'cash_out:' || SUBSTR(reference, 9) WHERE code = 'commission'",
+                "UPDATE transfers SET reference = 'cash_in:' || SUBSTR(reference, 10) WHERE code = 'commission'",
+                "has an id not derived from what earned it",
+            ),
+        ];
+        for (change, repair, expected) in cases {
+            app.storage.execute(change).await;
+            let (clean, stdout, _) = run_quipu(&verify, &[]);
+            assert!(!clean, "verify must fail after: {change}");
+            assert!(stdout.contains(expected), "after {change}, expected {expected:?} in: {stdout}");
+            app.storage.execute(repair).await;
+            let (clean, stdout, stderr) = run_quipu(&verify, &[]);
+            assert!(clean, "repaired after {change}: {stdout}{stderr}");
+        }
+    })
+    .await;
+}
