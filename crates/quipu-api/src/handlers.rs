@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::requests::*;
 use crate::views::{
     AccessLogView, AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, PersonExportView,
-    ProfileView, ReceiptView, SessionView, TransferView, UserView, VerifyView,
+    ProfileView, ReceiptView, SessionView, StatementView, TransferView, UserView, VerifyView,
 };
 use quipu_http::extract::{AddressSource, ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
 use quipu_http::idempotency;
@@ -162,16 +162,36 @@ pub async fn my_history(
     Ok(axum::Json(HistoryPage::from(&state.services.wallet.history(&caller, account, &filter).await?)))
 }
 
-/// An account's statement as CSV (same filters as the history, no cursor).
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/statement.csv", tag = "wallet", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), HistoryParams), responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem)))]
+/// An account's statement for a date range: opening and closing balances, and one line per business
+/// event (state, counterparty, running balances), oldest first; at most 10 000 lines.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/statement", tag = "wallet", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), StatementParams),
+    responses((status = 200, body = StatementView), (status = 400, body = Problem), (status = 404, body = Problem)))]
 pub async fn statement(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
-    ApiQuery(params): ApiQuery<HistoryParams>,
+    ApiQuery(params): ApiQuery<StatementParams>,
+) -> ApiResult<axum::Json<StatementView>> {
+    let (from, to) = params.range()?;
+    let statement = state.services.wallet.statement(&caller, AccountId(id), from, to).await?;
+    Ok(axum::Json(StatementView::from(&statement)))
+}
+
+/// The same statement as CSV: an opening row, one row per line, a closing row; the `completed` rows'
+/// signed amounts sum to closing less opening balance.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/statement.csv", tag = "wallet", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), StatementParams),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn statement_csv(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiQuery(params): ApiQuery<StatementParams>,
 ) -> ApiResult<Response> {
-    let csv = state.services.wallet.statement_csv(&caller, AccountId(id), &HistoryFilter::try_from(&params)?).await?;
+    let (from, to) = params.range()?;
+    let statement = state.services.wallet.statement(&caller, AccountId(id), from, to).await?;
+    let csv = quipu_core::wallet::statement_csv(&statement)?;
     let mut response = csv.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));

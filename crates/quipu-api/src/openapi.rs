@@ -20,7 +20,7 @@ use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement
     info(title = "Quipu API", description = "Payments, wallets and agents for cash-first places. Errors are RFC 9457 problem documents."),
     paths(
         handlers::register, handlers::login, handlers::logout, handlers::me, handlers::add_funding_source, handlers::funding_sources,
-        handlers::my_history, handlers::account, handlers::history, handlers::statement, handlers::receipt, handlers::p2p,
+        handlers::my_history, handlers::account, handlers::history, handlers::statement, handlers::statement_csv, handlers::receipt, handlers::p2p,
         handlers::cash_in, handlers::cash_out,
         handlers::create_agent, handlers::create_merchant, handlers::issue, handlers::redeem, handlers::freeze, handlers::unfreeze, handlers::verify,
         handlers::merchant, handlers::add_cashier, handlers::create_api_key, handlers::revoke_api_key,

@@ -962,3 +962,29 @@ pub struct RecipientRequest {
     #[schema(example = "+15550100021")]
     pub phone: String,
 }
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatementParams {
+    /// RFC 3339, inclusive; from the account's first transfer if absent.
+    #[param(example = "2026-01-01T00:00:00Z")]
+    pub from: Option<String>,
+    /// RFC 3339, exclusive; up to now if absent.
+    #[param(example = "2026-02-01T00:00:00Z")]
+    pub to: Option<String>,
+}
+
+impl StatementParams {
+    /// The range, parsed.
+    pub fn range(&self) -> CoreResult<(Option<quipu_domain::Timestamp>, Option<quipu_domain::Timestamp>)> {
+        let time = |text: Option<&str>, name: &str| {
+            text.map(|t| {
+                quipu_core::kernel::text::parse_rfc3339(t)
+                    .ok_or_else(|| CoreError::invalid("invalid_date", format!("{name} must be an RFC 3339 date-time")))
+            })
+            .transpose()
+        };
+        Ok((time(self.from.as_deref(), "from")?, time(self.to.as_deref(), "to")?))
+    }
+}

@@ -41,6 +41,13 @@ impl MoneyView {
     pub fn new(amount: Amount, code: CurrencyCode) -> Self {
         Self { amount: code.format_amount(amount), minor_units: amount.minor(), currency: code.to_string() }
     }
+
+    /// An amount that may be negative (money out, a balance below zero): "-7.50".
+    pub fn signed(minor: i64, code: CurrencyCode) -> Self {
+        let magnitude = code.format_amount(Amount::from_minor(minor.saturating_abs()));
+        let amount = if minor < 0 { format!("-{magnitude}") } else { magnitude };
+        Self { amount, minor_units: minor, currency: code.to_string() }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -138,7 +145,24 @@ impl From<&Transfer> for TransferView {
 pub struct HistoryEntry {
     /// "debit" (money left the account) or "credit" (money arrived).
     pub direction: String,
+    /// One line per business event: `completed` (a transfer, or a hold's posting), `voided` (a hold
+    /// released or expired), or `pending` (a hold still open).
+    #[schema(example = "completed")]
+    pub state: String,
+    /// The event: a payment that waited for approval is its hold's id, else the transfer's.
+    pub event_id: uuid::Uuid,
+    /// The transfer that put the line here.
     pub transfer: TransferView,
+    /// Negative when money left; for pending and voided lines, what was held.
+    pub amount: MoneyView,
+    /// A merchant's name, a person's first name and initial, a masked card, or the network.
+    pub counterparty: Option<String>,
+    /// What could be spent right after this line; absent when the history is filtered by kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_after: Option<MoneyView>,
+    /// The posted balance right after this line; absent when filtered by kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance_after: Option<MoneyView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -596,7 +620,90 @@ pub struct SummaryLineView {
 
 impl From<&Entry> for HistoryEntry {
     fn from(entry: &Entry) -> Self {
-        Self { direction: entry.direction.as_str().to_owned(), transfer: TransferView::from(&entry.transfer) }
+        let currency = entry.transfer.currency;
+        let amount = entry.transfer.amount.minor();
+        let signed =
+            if entry.direction == quipu_core::wallet::Direction::Debit { amount.saturating_neg() } else { amount };
+        Self {
+            direction: entry.direction.as_str().to_owned(),
+            state: entry.state.as_str().to_owned(),
+            event_id: entry.event_id.0,
+            transfer: TransferView::from(&entry.transfer),
+            amount: MoneyView::signed(signed, currency),
+            counterparty: entry.counterparty.clone(),
+            available_after: entry.after.and_then(|b| b.available()).map(|minor| MoneyView::signed(minor, currency)),
+            balance_after: entry.after.and_then(|b| b.credit_balance()).map(|minor| MoneyView::signed(minor, currency)),
+        }
+    }
+}
+
+/// A balance at one moment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BalanceView {
+    /// Posted credits less posted debits.
+    pub balance: MoneyView,
+    /// The balance less what holds reserve.
+    pub available: MoneyView,
+}
+
+impl BalanceView {
+    fn of(balances: &quipu_domain::ledger::Balances, currency: CurrencyCode) -> Self {
+        Self {
+            balance: MoneyView::signed(balances.credit_balance().unwrap_or_default(), currency),
+            available: MoneyView::signed(balances.available().unwrap_or_default(), currency),
+        }
+    }
+}
+
+/// An account's statement for a date range: opening and closing balances as the ledger sums them,
+/// and one line per business event, oldest first. The completed lines' amounts sum to closing
+/// less opening balance.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatementView {
+    pub account_id: uuid::Uuid,
+    pub currency: String,
+    /// Absent: from the account's first transfer.
+    pub from: Option<String>,
+    /// Absent: up to now.
+    pub to: Option<String>,
+    pub opening: BalanceView,
+    pub closing: BalanceView,
+    pub lines: Vec<HistoryEntry>,
+}
+
+impl From<&quipu_core::wallet::Statement> for StatementView {
+    fn from(statement: &quipu_core::wallet::Statement) -> Self {
+        let currency = statement.currency;
+        let account = statement.account;
+        let edge = |at: quipu_domain::Timestamp| (at.0 != 0 && at.0 != i64::MAX).then(|| rfc3339(at));
+        Self {
+            account_id: account.0,
+            currency: currency.to_string(),
+            from: edge(statement.from),
+            to: edge(statement.to),
+            opening: BalanceView::of(&statement.opening, currency),
+            closing: BalanceView::of(&statement.closing, currency),
+            lines: statement
+                .lines
+                .iter()
+                .map(|named| {
+                    let line = &named.line;
+                    let direction = if line.transfer.debit_account_id == account {
+                        quipu_core::wallet::Direction::Debit
+                    } else {
+                        quipu_core::wallet::Direction::Credit
+                    };
+                    HistoryEntry::from(&Entry {
+                        direction,
+                        transfer: line.transfer.clone(),
+                        state: line.state,
+                        event_id: line.event_id,
+                        counterparty: named.counterparty.clone(),
+                        after: Some(line.after),
+                    })
+                })
+                .collect(),
+        }
     }
 }
 

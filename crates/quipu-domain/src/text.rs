@@ -82,3 +82,28 @@ impl StatedReason {
         &self.0
     }
 }
+
+/// A person's name as others see it on a statement: the first name and the
+/// last name's initial ("Amina Diallo" becomes "Amina D."), so a payer can
+/// tell it is the right person without learning their full name.
+pub fn shown_person_name(full_name: &str) -> String {
+    let mut words = full_name.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    match words.last().and_then(|last| last.chars().next()) {
+        Some(initial) => format!("{first} {initial}."),
+        None => first.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod shown_name_tests {
+    use super::shown_person_name;
+
+    #[test]
+    fn people_are_shown_by_first_name_and_initial() {
+        assert_eq!(shown_person_name("Amina Diallo"), "Amina D.");
+        assert_eq!(shown_person_name("  Chen  Wei Li "), "Chen L.");
+        assert_eq!(shown_person_name("Madonna"), "Madonna");
+        assert_eq!(shown_person_name("김 민준"), "김 민.");
+    }
+}

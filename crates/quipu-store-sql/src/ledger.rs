@@ -2,7 +2,9 @@
 //! and the facts `quipu ledger verify` derives.
 
 use quipu_domain::Timestamp;
-use quipu_domain::ledger::{Account, AccountFlags, AccountId, AccountKind, Chain, ChainResult, Transfer, TransferId};
+use quipu_domain::ledger::{
+    Account, AccountFlags, AccountId, AccountKind, Balances, Chain, ChainResult, Transfer, TransferId,
+};
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::verify::LedgerFacts;
 use quipu_store::{
@@ -22,6 +24,14 @@ pub(crate) mod sql {
         INSERT_ACCOUNT_IF_ABSENT = "INSERT INTO accounts (id, currency, kind, flags, debits_posted, credits_posted, debits_pending, credits_pending, owner_kind, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (owner_kind, owner_id, kind, currency) DO NOTHING";
         UPDATE_ACCOUNT_FLAGS = "UPDATE accounts SET flags = $2 WHERE id = $1";
         SELECT_TRANSFER = "SELECT id, debit_account_id, credit_account_id, amount, currency, code, reference, kind, pending_id, expires_at, timestamp FROM transfers WHERE id = $1";
+        SELECT_SETTLEMENT = "SELECT id, debit_account_id, credit_account_id, amount, currency, code, reference, kind, pending_id, expires_at, timestamp FROM transfers WHERE pending_id = $1";
+        /// An account's balances just before ledger time $2: posted amounts, and holds not settled by then.
+        BALANCES_BEFORE = "SELECT
+    CAST(COALESCE(SUM(CASE WHEN t.debit_account_id = $1 AND t.kind IN ('posted', 'post_pending') THEN t.amount ELSE 0 END), 0) AS BIGINT) AS debits_posted,
+    CAST(COALESCE(SUM(CASE WHEN t.credit_account_id = $1 AND t.kind IN ('posted', 'post_pending') THEN t.amount ELSE 0 END), 0) AS BIGINT) AS credits_posted,
+    CAST(COALESCE(SUM(CASE WHEN t.debit_account_id = $1 AND t.kind = 'pending' AND NOT EXISTS (SELECT 1 FROM transfers r WHERE r.pending_id = t.id AND r.timestamp < $2) THEN t.amount ELSE 0 END), 0) AS BIGINT) AS debits_pending,
+    CAST(COALESCE(SUM(CASE WHEN t.credit_account_id = $1 AND t.kind = 'pending' AND NOT EXISTS (SELECT 1 FROM transfers r WHERE r.pending_id = t.id AND r.timestamp < $2) THEN t.amount ELSE 0 END), 0) AS BIGINT) AS credits_pending
+    FROM transfers t WHERE (t.debit_account_id = $1 OR t.credit_account_id = $1) AND t.timestamp < $2";
         SELECT_EXPIRED_HOLDS = "SELECT pending_id FROM holds WHERE state = 'open' AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2";
 
         SELECT_ALL_ACCOUNTS = "SELECT id, currency, kind, flags, debits_posted, credits_posted, debits_pending, credits_pending, owner_kind, owner_id, created_at FROM accounts ORDER BY id";
@@ -194,6 +204,20 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
         fetch_optional::<B::Db, _>(&mut conn, "loading a transfer", Statement::new(sql::SELECT_TRANSFER).bind(id)).await
     }
 
+    async fn balances_before(&self, account: AccountId, at: Timestamp) -> StoreResult<Balances> {
+        let statement = Statement::new(sql::BALANCES_BEFORE).bind(account).bind(at);
+        let mut conn = self.reader().await?;
+        let BalancesRow(balances) =
+            fetch_one::<B::Db, _>(&mut conn, "summing an account's balances", statement).await?;
+        Ok(balances)
+    }
+
+    async fn settlement_of(&self, pending: TransferId) -> StoreResult<Option<Transfer>> {
+        let statement = Statement::new(sql::SELECT_SETTLEMENT).bind(pending);
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "loading a hold's settlement", statement).await
+    }
+
     async fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<Transfer>> {
         let statement = Statement::new(history_sql(&code_filter(query)))
             .bind(query.account)
@@ -279,5 +303,19 @@ fn assemble_facts(facts: &mut LedgerFacts, posted: &[Sums], pending: &[Sums], ho
     }
     for row in holds {
         facts.open_holds.insert(row.account, (row.debits, row.credits));
+    }
+}
+
+/// Balances summed by [`sql::BALANCES_BEFORE`].
+struct BalancesRow(Balances);
+
+impl crate::driver::FromColumns for BalancesRow {
+    fn from_columns(row: &dyn crate::driver::Columns) -> StoreResult<Self> {
+        Ok(BalancesRow(Balances {
+            debits_posted: row.int("debits_posted")?,
+            credits_posted: row.int("credits_posted")?,
+            debits_pending: row.int("debits_pending")?,
+            credits_pending: row.int("credits_pending")?,
+        }))
     }
 }

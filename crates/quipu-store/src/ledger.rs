@@ -146,6 +146,13 @@ pub trait LedgerStore: Send + Sync {
 
     async fn history(&self, query: &HistoryQuery) -> StoreResult<Vec<Transfer>>;
 
+    /// An account's balances as they stood just before ledger time `at`:
+    /// every transfer older than `at`, and the holds still open then.
+    async fn balances_before(&self, account: AccountId, at: Timestamp) -> StoreResult<quipu_domain::ledger::Balances>;
+
+    /// The transfer that posted or voided a hold, if any has.
+    async fn settlement_of(&self, pending: TransferId) -> StoreResult<Option<Transfer>>;
+
     /// Ids of open holds whose deadline is at or before `now`, oldest first.
     async fn expired_holds(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<TransferId>>;
 

@@ -6,19 +6,25 @@
 //! derives it from the Idempotency-Key), so a retry can never move money twice.
 
 mod commissions;
+mod statement;
+
+pub use crate::statement::{Statement, StatementLine, statement_csv};
 
 use std::sync::Arc;
 
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{DisplayName, PhoneNumber, Pin, Role, UserId};
-use quipu_domain::ledger::{AccountId, AccountKind, Transfer, TransferCode, TransferCommand, TransferId, TransferOp};
+use quipu_domain::ledger::{
+    AccountId, AccountKind, Balances, Transfer, TransferCode, TransferCommand, TransferId, TransferOp,
+};
 use quipu_domain::money::{Amount, AmountInput, Currency};
 use quipu_domain::settlement::CommissionOperation;
+use quipu_domain::statement::LineState;
 use quipu_kernel::access::GrantedRead;
 use quipu_kernel::paging::{next_cursor, page_limit};
-use quipu_kernel::text::{parse_rfc3339, rfc3339};
+use quipu_kernel::text::parse_rfc3339;
 use quipu_kernel::{CoreError, CoreResult, GuessSource, Kernel, Principal};
-use quipu_store::{AccountOwner, HistoryQuery, MAX_PAGE, OwnedAccount, UserRecord};
+use quipu_store::{AccountOwner, HistoryQuery, OwnedAccount, UserRecord};
 
 pub use crate::commissions::Earnings;
 
@@ -103,7 +109,14 @@ impl Direction {
 #[derive(Debug, Clone)]
 pub struct HistoryEntry {
     pub direction: Direction,
+    /// The transfer that put the line here (see [`quipu_domain::statement`]).
     pub transfer: Transfer,
+    pub state: LineState,
+    /// The business event: a two-phase payment's hold id, else the transfer's.
+    pub event_id: TransferId,
+    pub counterparty: Option<String>,
+    /// The balances right after this line; none when filtered by kind (the replay needs every transfer).
+    pub after: Option<Balances>,
 }
 
 #[derive(Debug, Clone)]
@@ -368,12 +381,34 @@ impl Wallet {
         }
     }
 
+    /// A page of lines, newest first: the page's transfers replayed from the
+    /// balances just before its oldest, with holds settled since shown by their settlement.
     async fn history_page(&self, account: AccountId, filter: &HistoryFilter) -> CoreResult<HistoryPage> {
         let limit = page_limit(filter.limit, DEFAULT_PAGE, MAX_HISTORY_PAGE)?;
         let query = history_query(account, filter, limit);
-        let transfers = self.kernel.store.history(&query).await?;
+        let mut transfers = self.kernel.store.history(&query).await?;
         let next_cursor = next_cursor(&transfers, limit, |t| t.timestamp);
-        let entries = transfers.into_iter().map(|t| history_entry(account, t)).collect();
+        transfers.reverse();
+        let whole = filter.codes.is_empty();
+        let opening = match transfers.first() {
+            Some(oldest) if whole => self.kernel.store.balances_before(account, oldest.timestamp).await?,
+            _ => Balances::default(),
+        };
+        let (lines, _) = self.replay_window(account, opening, &transfers, Timestamp(i64::MAX)).await?;
+        let mut entries: Vec<HistoryEntry> = self
+            .with_counterparties(account, lines)
+            .await?
+            .into_iter()
+            .map(|StatementLine { line, counterparty }| HistoryEntry {
+                direction: direction_of(account, &line.transfer),
+                state: line.state,
+                event_id: line.event_id,
+                counterparty,
+                after: whole.then_some(line.after),
+                transfer: line.transfer,
+            })
+            .collect();
+        entries.reverse();
         Ok(HistoryPage { entries, next_cursor })
     }
 
@@ -388,51 +423,6 @@ impl Wallet {
             _ => return Err(CoreError::not_found("account")),
         };
         self.kernel.ensure_account(owner, kind, currency).await
-    }
-
-    /// A CSV statement for a date range, for spreadsheets and accountants.
-    pub async fn statement_csv(
-        &self,
-        principal: &Principal,
-        id: AccountId,
-        filter: &HistoryFilter,
-    ) -> CoreResult<String> {
-        let owned = self.viewable_account(principal, id).await?;
-        let mut query = history_query(owned.account.id, filter, MAX_PAGE);
-        let mut csv = String::from("timestamp,transaction_id,code,direction,amount,currency,reference\r\n");
-        let mut rows = 0usize;
-        loop {
-            let page = self.kernel.store.history(&query).await?;
-            for transfer in &page {
-                let direction = direction_of(owned.account.id, transfer);
-                let amount = transfer.currency.format_amount(transfer.amount);
-                let signed = if direction == Direction::Debit { format!("-{amount}") } else { amount };
-                csv.push_str(&format!(
-                    "{},{},{},{},{},{},{}\r\n",
-                    rfc3339(transfer.timestamp),
-                    transfer.id,
-                    transfer.code,
-                    direction.as_str(),
-                    signed,
-                    transfer.currency,
-                    csv_field(&transfer.reference)
-                ));
-            }
-            rows += page.len();
-            if rows > MAX_STATEMENT_ROWS {
-                return Err(CoreError::invalid(
-                    "statement_too_large",
-                    "more than 10000 rows; choose a shorter date range",
-                ));
-            }
-            match page.last() {
-                Some(last) if page.len() == usize::try_from(query.limit).unwrap_or(usize::MAX) => {
-                    query.before = Some(last.timestamp)
-                }
-                _ => break,
-            }
-        }
-        Ok(csv)
     }
 
     /// A receipt, visible to both sides of the transfer and no one else.
@@ -495,14 +485,4 @@ fn history_query(account: AccountId, filter: &HistoryFilter, limit: u32) -> Hist
 
 fn direction_of(account: AccountId, transfer: &Transfer) -> Direction {
     if transfer.debit_account_id == account { Direction::Debit } else { Direction::Credit }
-}
-
-fn history_entry(account: AccountId, transfer: Transfer) -> HistoryEntry {
-    HistoryEntry { direction: direction_of(account, &transfer), transfer }
-}
-
-/// Quotes a CSV field, and defuses spreadsheet formulas in user-written text.
-fn csv_field(text: &str) -> String {
-    let defused = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
-    if defused.contains([',', '"', '\n', '\r']) { format!("\"{}\"", defused.replace('"', "\"\"")) } else { defused }
 }

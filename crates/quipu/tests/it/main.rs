@@ -21,6 +21,7 @@ mod receipts;
 mod reconcile;
 mod security;
 mod settlement;
+mod statements;
 mod storage;
 mod support;
 mod wallet_flows;

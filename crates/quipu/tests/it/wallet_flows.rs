@@ -89,9 +89,15 @@ async fn register_cash_in_p2p_history_receipt_statement() {
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
         let csv = response.text().await.unwrap();
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "timestamp,transaction_id,code,direction,amount,currency,reference");
-        assert!(lines[1].contains(",p2p,debit,-12.50,USD,lunch"), "{csv}");
-        assert!(lines[2].contains(",cash_in,credit,50.00,USD,"), "{csv}");
+        assert_eq!(
+            lines[0],
+            "timestamp,state,event_id,transaction_id,code,counterparty,reference,amount,currency,available_after,balance_after"
+        );
+        assert!(lines[1].contains(",opening_balance,") && lines[1].ends_with(",0.00,USD,0.00,0.00"), "{csv}");
+        assert!(lines[2].contains(",completed,") && lines[2].contains(",cash_in,"), "oldest first: {csv}");
+        assert!(lines[2].ends_with(",50.00,USD,50.00,50.00"), "{csv}");
+        assert!(lines[3].contains(",p2p,") && lines[3].ends_with(",lunch,-12.50,USD,37.50,37.50"), "{csv}");
+        assert!(lines[4].contains(",closing_balance,") && lines[4].ends_with(",37.50,USD,37.50,37.50"), "{csv}");
     })
     .await;
 }
