@@ -116,6 +116,7 @@ pub fn router(state: AppState) -> Router {
     let unauthenticated = Router::new()
         .route("/auth/register", post(handlers::register))
         .route("/auth/login", post(handlers::login))
+        .route("/auth/reset-password", post(support::reset_password))
         .route("/cards/balance", post(cards::balance))
         .route_layer(middleware::from_fn_with_state(state.http.clone(), rate_limit::limit_by_address));
     let api = Router::new()
@@ -178,6 +179,8 @@ pub fn router(state: AppState) -> Router {
         .route("/operator/people", get(support::search))
         .route("/operator/people/{id}", get(support::summary))
         .route("/operator/people/{id}/unlock", post(support::unlock))
+        .route("/operator/people/{id}/reset-codes", post(support::reset_code))
+        .route("/agent/reset-codes", post(support::agent_reset_code))
         .route("/operator/people/{id}/freeze", post(support::freeze))
         .route("/operator/people/{id}/unfreeze", post(support::unfreeze))
         .route("/operator/people/{id}/access-grants", post(support::grant))

@@ -988,3 +988,45 @@ impl StatementParams {
         Ok((time(self.from.as_deref(), "from")?, time(self.to.as_deref(), "to")?))
     }
 }
+
+/// An agent issues a reset code to a customer at the counter.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentResetCodeRequest {
+    /// The customer's phone number.
+    #[schema(example = "+15550100021")]
+    pub phone: String,
+    /// 10 to 500 characters; the customer reads it.
+    #[schema(example = "customer at the counter with ID; forgot the password", min_length = 10, max_length = 500)]
+    pub reason: String,
+}
+
+impl TryFrom<&AgentResetCodeRequest> for (PhoneNumber, StatedReason) {
+    type Error = CoreError;
+
+    fn try_from(body: &AgentResetCodeRequest) -> CoreResult<Self> {
+        Ok((PhoneNumber::parse(&body.phone)?, StatedReason::parse(&body.reason)?))
+    }
+}
+
+/// A new password, with the one-time code an agent or the operator handed over.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    #[schema(example = "+15550100021")]
+    pub phone: String,
+    /// The 10-digit code.
+    #[schema(value_type = String, format = Password, write_only, example = "4821937705")]
+    pub code: SecretText,
+    /// 8 to 128 characters.
+    #[schema(value_type = String, format = Password, write_only, example = "a-new-long-password")]
+    pub new_password: SecretText,
+}
+
+impl TryFrom<&PasswordResetRequest> for (PhoneNumber, Password) {
+    type Error = CoreError;
+
+    fn try_from(body: &PasswordResetRequest) -> CoreResult<Self> {
+        Ok((PhoneNumber::parse(&body.phone)?, Password::parse(body.new_password.expose())?))
+    }
+}

@@ -10,8 +10,11 @@ use quipu_domain::ledger::AccountId;
 use quipu_domain::text::StatedReason;
 
 use crate::AppState;
-use crate::requests::{AccessGrantRequest, HistoryParams, PeopleSearchParams, ReasonRequest, UnlockRequest};
-use crate::views::{AccessGrantView, HistoryPage, PeoplePageView, PersonSummaryView};
+use crate::requests::{
+    AccessGrantRequest, AgentResetCodeRequest, HistoryParams, PasswordResetRequest, PeopleSearchParams, ReasonRequest,
+    UnlockRequest,
+};
+use crate::views::{AccessGrantView, HistoryPage, PeoplePageView, PersonSummaryView, ResetCodeView, UserView};
 use quipu_core::wallet::HistoryFilter;
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use quipu_http::problem::{ApiError, Problem};
@@ -151,4 +154,52 @@ pub async fn account_history(
     let support = &state.services.support;
     let page = support.read_history(&caller, UserId(id), Some(AccountId(account)), &filter).await?;
     Ok(axum::Json(HistoryPage::from(&page)))
+}
+
+/// The operator issues a one-time code to set a new password (SMS is not assumed: it is handed over in
+/// person); valid 30 minutes, shown once. The person reads who issued it and why.
+#[utoipa::path(post, path = "/api/v1/operator/people/{id}/reset-codes", tag = "operator", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = ReasonRequest,
+    responses((status = 201, body = ResetCodeView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn reset_code(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<ReasonRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let reason = StatedReason::try_from(&body)?;
+    let issued = state.services.support.issue_reset_code(&caller, UserId(id), &reason).await?;
+    Ok((StatusCode::CREATED, axum::Json(ResetCodeView::from(&issued))))
+}
+
+/// An agent issues a customer at the counter a one-time code to set a new password.
+#[utoipa::path(post, path = "/api/v1/agent/reset-codes", tag = "agent", security(("bearer" = [])),
+    request_body = AgentResetCodeRequest,
+    responses((status = 201, body = ResetCodeView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn agent_reset_code(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<AgentResetCodeRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let (phone, reason) = <(_, _)>::try_from(&body)?;
+    let services = &state.services;
+    let customer = services.kernel.user_with_role(&phone, quipu_domain::identity::Role::Customer, "customer").await?;
+    let issued = services.support.issue_reset_code(&caller, customer.id, &reason).await?;
+    Ok((StatusCode::CREATED, axum::Json(ResetCodeView::from(&issued))))
+}
+
+/// Set a new password with a one-time code from an agent or the operator: no sign-in, limited per
+/// client address; every session ends and a login lock lifts.
+#[utoipa::path(post, path = "/api/v1/auth/reset-password", tag = "identity", request_body = PasswordResetRequest,
+    responses((status = 200, body = UserView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 429, body = Problem)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PasswordResetRequest>,
+) -> ApiResult<axum::Json<UserView>> {
+    let (phone, password) = <(_, _)>::try_from(&body)?;
+    let user = state.services.support.reset_password(&phone, body.code.expose(), &password).await?;
+    Ok(axum::Json(UserView::from(&quipu_core::kernel::access::User::from(&user))))
 }

@@ -1384,3 +1384,17 @@ impl From<&quipu_core::wallet::Recipient> for RecipientView {
         }
     }
 }
+
+/// A one-time code to set a new password: hand it to the person; it is shown only this once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResetCodeView {
+    pub person_id: uuid::Uuid,
+    pub code: String,
+    pub expires_at: String,
+}
+
+impl From<&quipu_core::support::IssuedResetCode> for ResetCodeView {
+    fn from(issued: &quipu_core::support::IssuedResetCode) -> Self {
+        Self { person_id: issued.user_id.0, code: issued.code.clone(), expires_at: rfc3339(issued.expires_at) }
+    }
+}

@@ -322,6 +322,12 @@ impl Kernel {
         Ok(Principal::MerchantKey { merchant_id: record.merchant_id, key_id: record.id })
     }
 
+    /// Whether `secret` matches an Argon2id hash; with no hash, the same work
+    /// against a decoy (so a missing record takes as long as a wrong secret).
+    pub async fn verify_secret(&self, secret: &str, phc: Option<&str>) -> CoreResult<bool> {
+        self.hasher.verify(secret, phc).await
+    }
+
     /// Argon2id of a secret (a password, a PIN), on the blocking pool.
     pub async fn hash_secret(&self, secret: &str) -> CoreResult<String> {
         self.hasher.hash(secret).await

@@ -3,7 +3,8 @@
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{Role, UserId};
 use quipu_store::support::{
-    AccessEntryRecord, AccessGrantRecord, MAX_ACCESS_LOG_PAGE, MAX_SEARCH_PAGE, PeopleQuery, PersonRecord, SupportStore,
+    AccessEntryRecord, AccessGrantRecord, MAX_ACCESS_LOG_PAGE, MAX_SEARCH_PAGE, PeopleQuery, PersonRecord,
+    ResetCodeRecord, SupportStore,
 };
 use quipu_store::{StoreResult, UserRecord, async_trait, db_error};
 use uuid::Uuid;
@@ -22,6 +23,16 @@ pub(crate) mod sql {
       AND (u.id = $2 OR u.phone LIKE $3 ESCAPE '\\' OR LOWER(u.full_name) LIKE $4 ESCAPE '\\' OR LOWER(m.name) LIKE $4 ESCAPE '\\')
       AND u.created_at < $5
     ORDER BY u.created_at DESC LIMIT $6";
+        UPSERT_RESET_CODE = "INSERT INTO reset_codes (user_id, code_hash, issued_by, created_at, expires_at, failed_attempts) VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, issued_by = excluded.issued_by, created_at = excluded.created_at, expires_at = excluded.expires_at, failed_attempts = 0";
+        SELECT_RESET_CODE = "SELECT user_id, code_hash, issued_by, created_at, expires_at, failed_attempts FROM reset_codes WHERE user_id = $1";
+        COUNT_WRONG_RESET_CODE = "UPDATE reset_codes SET failed_attempts = failed_attempts + 1 WHERE user_id = $1";
+        /// $2: the most wrong tries a code survives.
+        DROP_SPENT_RESET_CODE = "DELETE FROM reset_codes WHERE user_id = $1 AND failed_attempts >= $2";
+        /// Spends exactly the code that was checked ($2 its hash): a code replaced meanwhile stays.
+        SPEND_RESET_CODE = "DELETE FROM reset_codes WHERE user_id = $1 AND code_hash = $2";
+        SET_PASSWORD_AND_UNLOCK = "UPDATE users SET password_hash = $2, login_failed_attempts = 0, login_locked_until = NULL WHERE id = $1";
+        FORGET_LOGIN_GUESSES = "DELETE FROM secret_attempts WHERE owner = $1 AND kind = 'password'";
+        END_SESSIONS = "DELETE FROM sessions WHERE user_id = $1";
         INSERT_ACCESS_GRANT = "INSERT INTO access_grants (id, subject, grantee, reason, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
         SELECT_LIVE_GRANT = "SELECT id, subject, grantee, reason, created_at, expires_at FROM access_grants WHERE subject = $1 AND grantee = $2 AND expires_at > $3 ORDER BY expires_at DESC LIMIT 1";
     }
@@ -59,6 +70,19 @@ impl FromColumns for AccessEntryRecord {
 impl FromColumns for PersonRecord {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
         Ok(PersonRecord { user: UserRecord::from_columns(row)?, merchant_name: row.opt_text("merchant_name")? })
+    }
+}
+
+impl FromColumns for ResetCodeRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(ResetCodeRecord {
+            user_id: UserId(row.uuid("user_id")?),
+            code_hash: row.text("code_hash")?,
+            issued_by: UserId(row.uuid("issued_by")?),
+            created_at: Timestamp(row.int("created_at")?),
+            expires_at: Timestamp(row.int("expires_at")?),
+            failed_attempts: u32::try_from(row.int("failed_attempts")?).unwrap_or(u32::MAX),
+        })
     }
 }
 
@@ -134,5 +158,53 @@ impl<B: Backend> SupportStore for SqlStore<B> {
         let statement = Statement::new(sql::SELECT_LIVE_GRANT).bind(subject).bind(grantee).bind(now);
         let mut conn = self.reader().await?;
         fetch_optional::<B::Db, _>(&mut conn, "loading an access grant", statement).await
+    }
+
+    async fn insert_reset_code(&self, code: &ResetCodeRecord, log: &AccessEntryRecord) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let upsert = Statement::new(sql::UPSERT_RESET_CODE)
+            .bind(code.user_id)
+            .bind(code.code_hash.as_str())
+            .bind(code.issued_by)
+            .bind(code.created_at)
+            .bind(code.expires_at);
+        execute::<B::Db>(&mut tx, "storing a reset code", upsert).await?;
+        insert_access_entry::<B>(&mut tx, log).await?;
+        tx.commit().await.map_err(db_error("committing a reset code"))
+    }
+
+    async fn reset_code(&self, user: UserId) -> StoreResult<Option<ResetCodeRecord>> {
+        let statement = Statement::new(sql::SELECT_RESET_CODE).bind(user);
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "loading a reset code", statement).await
+    }
+
+    async fn count_wrong_reset_code(&self, user: UserId, max_attempts: u32) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let counted = execute::<B::Db>(
+            &mut tx,
+            "counting a wrong reset code",
+            Statement::new(sql::COUNT_WRONG_RESET_CODE).bind(user),
+        )
+        .await?;
+        let drop = Statement::new(sql::DROP_SPENT_RESET_CODE).bind(user).bind(max_attempts);
+        execute::<B::Db>(&mut tx, "dropping a spent reset code", drop).await?;
+        tx.commit().await.map_err(db_error("committing a wrong reset code"))?;
+        Ok(counted == 1)
+    }
+
+    async fn reset_password(&self, code: &ResetCodeRecord, password_hash: &str) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let spend = Statement::new(sql::SPEND_RESET_CODE).bind(code.user_id).bind(code.code_hash.as_str());
+        if execute::<B::Db>(&mut tx, "spending a reset code", spend).await? != 1 {
+            return Ok(false);
+        }
+        let set = Statement::new(sql::SET_PASSWORD_AND_UNLOCK).bind(code.user_id).bind(password_hash);
+        execute::<B::Db>(&mut tx, "setting a password", set).await?;
+        let forget = Statement::new(sql::FORGET_LOGIN_GUESSES).bind(code.user_id);
+        execute::<B::Db>(&mut tx, "forgetting login guesses", forget).await?;
+        execute::<B::Db>(&mut tx, "ending sessions", Statement::new(sql::END_SESSIONS).bind(code.user_id)).await?;
+        tx.commit().await.map_err(db_error("committing a password reset"))?;
+        Ok(true)
     }
 }

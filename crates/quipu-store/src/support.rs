@@ -63,6 +63,17 @@ pub struct AccessGrantRecord {
     pub expires_at: Timestamp,
 }
 
+/// A one-time code to set a new password, stored as its Argon2id hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetCodeRecord {
+    pub user_id: UserId,
+    pub code_hash: String,
+    pub issued_by: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub failed_attempts: u32,
+}
+
 #[async_trait::async_trait]
 pub trait SupportStore: Send + Sync {
     async fn insert_access_entry(&self, entry: &AccessEntryRecord) -> StoreResult<()>;
@@ -81,4 +92,13 @@ pub trait SupportStore: Send + Sync {
         grantee: UserId,
         now: Timestamp,
     ) -> StoreResult<Option<AccessGrantRecord>>;
+    /// Stores a person's reset code (replacing any earlier one) and its access-log entry together.
+    async fn insert_reset_code(&self, code: &ResetCodeRecord, log: &AccessEntryRecord) -> StoreResult<()>;
+    async fn reset_code(&self, user: UserId) -> StoreResult<Option<ResetCodeRecord>>;
+    /// Counts a wrong code; at `max_attempts` the code is gone. `false` if there was none.
+    async fn count_wrong_reset_code(&self, user: UserId, max_attempts: u32) -> StoreResult<bool>;
+    /// In one transaction: spends the code (only if it is still the one checked), sets the new
+    /// password hash, lifts the login lock and its counts, and ends every session. `false` if the
+    /// code was spent or replaced meanwhile.
+    async fn reset_password(&self, code: &ResetCodeRecord, password_hash: &str) -> StoreResult<bool>;
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use quipu_domain::identity::{Role, UserId};
+use quipu_domain::identity::{Password, PhoneNumber, Role, UserId};
 use quipu_domain::ledger::{Account, AccountFlags, AccountId};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::text::StatedReason;
@@ -15,6 +15,7 @@ use quipu_kernel::paging::{cursor_before, next_cursor, page_limit};
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Kernel, Principal};
 use quipu_store::support::{
     AccessEntryRecord, AccessGrantRecord, MAX_ACCESS_LOG_PAGE, MAX_SEARCH_PAGE, PeopleQuery, PersonRecord,
+    ResetCodeRecord,
 };
 use quipu_store::{AccountOwner, SecretKind, SourceAttempts, UserRecord};
 use quipu_wallet::{HistoryFilter, HistoryPage, Wallet};
@@ -25,6 +26,20 @@ const MAX_SEARCH_CHARS: usize = 100;
 /// How long a grant lasts unless asked otherwise, and at most.
 pub const DEFAULT_GRANT_HOURS: u32 = 24;
 pub const MAX_GRANT_HOURS: u32 = 72;
+
+/// Digits in a reset code: 10^10 codes, five tries each, and the code lapses in half an hour.
+const RESET_CODE_DIGITS: usize = 10;
+const RESET_CODE_SECONDS: i64 = 30 * 60;
+/// Wrong tries a reset code survives.
+const RESET_CODE_ATTEMPTS: u32 = 5;
+
+/// A reset code as issued: shown once, to be handed to the person.
+#[derive(Debug, Clone)]
+pub struct IssuedResetCode {
+    pub user_id: UserId,
+    pub code: String,
+    pub expires_at: quipu_domain::Timestamp,
+}
 
 /// One page of a person's access log, newest first.
 #[derive(Debug, Clone)]
@@ -237,6 +252,75 @@ impl Support {
         let detail = format!("history of account {}: {page} (grant {})", account.0, read.grant_id());
         self.log(principal, subject, "history_read", &reason, detail).await?;
         self.wallet.history_granted(&read, account, filter).await
+    }
+
+    /// A one-time code to set a new password, handed over in person (SMS is
+    /// not assumed): an operator for anyone but staff, an agent for a
+    /// customer at the counter. The person reads who issued it and why.
+    pub async fn issue_reset_code(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        reason: &StatedReason,
+    ) -> CoreResult<IssuedResetCode> {
+        let issuer = principal.require_any(&[Role::Operator, Role::Agent])?;
+        let user = self.person(id).await?;
+        let allowed = match principal.role() {
+            Some(Role::Operator) => !matches!(user.role, Role::Operator | Role::Auditor),
+            _ => user.role == Role::Customer,
+        };
+        if !allowed || user.id == issuer {
+            return Err(CoreError::forbidden());
+        }
+        let random = self.kernel.random.as_ref();
+        let code: String = (0..RESET_CODE_DIGITS)
+            .map(|_| char::from_digit(quipu_kernel::random::in_range(random, 0..=9), 10).unwrap_or('0'))
+            .collect();
+        let now = self.kernel.now();
+        let record = ResetCodeRecord {
+            user_id: user.id,
+            code_hash: self.kernel.hash_secret(&code).await?,
+            issued_by: issuer,
+            created_at: now,
+            expires_at: now.plus_seconds(RESET_CODE_SECONDS),
+            failed_attempts: 0,
+        };
+        let detail = "a one-time code to set a new password, valid for 30 minutes".to_owned();
+        let log = self.kernel.access_entry(principal, user.id.0, "reset_code_issued", reason, detail)?;
+        self.kernel.store.insert_reset_code(&record, &log).await?;
+        tracing::info!(person = %user.id.0, "password reset code issued");
+        Ok(IssuedResetCode { user_id: user.id, code, expires_at: record.expires_at })
+    }
+
+    /// The person sets a new password with the code they were handed. Every
+    /// other session ends and a login lock lifts. A wrong, spent or expired
+    /// code, or a phone nobody has, all answer the same, after the same work.
+    pub async fn reset_password(&self, phone: &PhoneNumber, code: &str, password: &Password) -> CoreResult<UserRecord> {
+        let invalid = || {
+            CoreError::new(
+                ErrorKind::Forbidden,
+                "reset_code_invalid",
+                "the code is wrong, spent or expired; ask an agent or the operator for a new one",
+            )
+        };
+        let store = &self.kernel.store;
+        let user = store.user_by_phone(phone.as_str()).await?;
+        let record = match &user {
+            Some(user) => store.reset_code(user.id).await?.filter(|r| r.expires_at > self.kernel.now()),
+            None => None,
+        };
+        let matches = self.kernel.verify_secret(code, record.as_ref().map(|r| r.code_hash.as_str())).await?;
+        let (Some(user), Some(record)) = (user, record) else { return Err(invalid()) };
+        if !matches {
+            store.count_wrong_reset_code(user.id, RESET_CODE_ATTEMPTS).await?;
+            return Err(invalid());
+        }
+        let hash = self.kernel.hash_secret(password.expose()).await?;
+        if !store.reset_password(&record, &hash).await? {
+            return Err(invalid());
+        }
+        tracing::info!(person = %user.id.0, "password reset with a code");
+        Ok(user)
     }
 
     async fn person(&self, id: UserId) -> CoreResult<UserRecord> {

@@ -299,3 +299,83 @@ async fn a_person_takes_everything_quipu_holds_about_them_in_one_call() {
     })
     .await;
 }
+
+/// A forgotten password: an agent or the operator hands over a one-time code; it works once, for half
+/// an hour, survives five wrong tries at most, ends every session, and the person reads who issued it.
+#[tokio::test]
+async fn a_reset_code_sets_a_new_password_once() {
+    on_each_backend(async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550820601", "100.00").await;
+        let amina = app.customer("+15550820602").await;
+        let reset = |phone: &str, code: &str, password: &str| {
+            let body = json!({"phone": phone, "code": code, "new_password": password});
+            async move { app.post("/auth/reset-password", None, body).await }
+        };
+        let (status, body) = app
+            .post(
+                "/agent/reset-codes",
+                Some(&agent.token),
+                json!({"phone": agent.phone, "reason": "agent forgot own password"}),
+            )
+            .await;
+        assert_eq!(status, 404, "agents reset customers only: {body}");
+        let (status, body) = app
+            .post(
+                "/agent/reset-codes",
+                Some(&amina.token),
+                json!({"phone": amina.phone, "reason": "let me reset myself"}),
+            )
+            .await;
+        assert_eq!(status, 403, "{body}");
+        let (status, issued) = app
+            .post(
+                "/agent/reset-codes",
+                Some(&agent.token),
+                json!({"phone": amina.phone, "reason": "at the counter with ID"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{issued}");
+        let code = issued["code"].as_str().unwrap().to_owned();
+        assert_eq!(code.len(), 10);
+
+        // Five wrong tries spend the code.
+        for attempt in 1..=5 {
+            let (status, body) = reset(&amina.phone, "0000000000", "a-new-long-password").await;
+            assert_eq!((status, body["code"].as_str()), (403, Some("reset_code_invalid")), "try {attempt}: {body}");
+        }
+        let (status, _) = reset(&amina.phone, &code, "a-new-long-password").await;
+        assert_eq!(status, 403, "spent after five wrong tries");
+
+        // A fresh code from the operator works once; sessions end; the old password is gone.
+        let path = format!("/operator/people/{}/reset-codes", amina.id);
+        let (status, issued) =
+            app.post(&path, Some(&operator), json!({"reason": "customer called, identity checked"})).await;
+        assert_eq!(status, 201, "{issued}");
+        let code = issued["code"].as_str().unwrap().to_owned();
+        let (status, body) = reset(&amina.phone, &code, "short").await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("invalid_password")), "{body}");
+        let (status, body) = reset("+15550829999", &code, "a-new-long-password").await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("reset_code_invalid")), "an unknown phone: {body}");
+        let (status, body) = reset(&amina.phone, &code, "a-new-long-password").await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = app.get("/me", &amina.token).await;
+        assert_eq!(status, 401, "the old session ended");
+        let (status, _) = reset(&amina.phone, &code, "another-long-password").await;
+        assert_eq!(status, 403, "a code works once");
+        let (status, _) =
+            app.post("/auth/login", None, json!({"phone": amina.phone, "password": "customer-password"})).await;
+        assert_eq!(status, 401);
+        let token = app.login(&amina.phone, "a-new-long-password").await;
+        let (_, log) = app.get("/me/access-log", &token).await;
+        assert_eq!(actions(&log), ["reset_code_issued", "reset_code_issued"], "{log}");
+
+        // A code lapses after half an hour.
+        let (_, issued) =
+            app.post(&path, Some(&operator), json!({"reason": "customer called again, ID checked"})).await;
+        app.clock.advance_seconds(31 * 60);
+        let (status, _) = reset(&amina.phone, issued["code"].as_str().unwrap(), "yet-another-password").await;
+        assert_eq!(status, 403, "expired");
+    })
+    .await;
+}
