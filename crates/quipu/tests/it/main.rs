@@ -20,5 +20,6 @@ mod qr_cli;
 mod receipts;
 mod reconcile;
 mod security;
+mod self_service;
 mod storage;
 mod wallet_flows;
