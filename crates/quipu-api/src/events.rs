@@ -10,14 +10,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use quipu_core::Services;
-use quipu_core::events::EventCursor;
+use quipu_core::events::{CustomerCursor, EventCursor};
 use quipu_core::store::events::EventRecord;
 use quipu_domain::payment::TillLabel;
 use quipu_http::streams::StreamPermit;
 use tokio::sync::watch;
 
 use crate::AppState;
-use crate::requests::{CreateWebhookRequest, EventStreamParams, PageParams};
+use crate::requests::{CreateWebhookRequest, CustomerEventParams, EventStreamParams, PageParams};
 use crate::views::{DeliveryPage, DeliveryView, WebhookCreatedView, WebhookView};
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use quipu_http::problem::{ApiError, Problem};
@@ -38,13 +38,7 @@ pub async fn events(
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<EventStreamParams>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(params.after);
-    let after = match resume {
-        Some(text) => Some(text.trim().parse::<i64>().map_err(|_| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_event_id", "Last-Event-ID is an event's number")
-        })?),
-        None => None,
-    };
+    let after = resume_after(&headers, params.after)?;
     let till = TillLabel::parse(params.till.as_deref()).map_err(quipu_core::CoreError::from)?;
     let cursor = state.services.events.open_stream(&caller, after, till).await?;
     let owner = caller.require_merchant()?;
@@ -57,6 +51,81 @@ pub async fn events(
         _permit: permit,
     };
     Ok(Sse::new(futures_util::stream::unfold(stream, EventStream::next)).keep_alive(KeepAlive::default()))
+}
+
+/// Where a reconnecting stream resumes: `Last-Event-ID`, or `?after=`.
+fn resume_after(headers: &HeaderMap, after: Option<String>) -> ApiResult<Option<i64>> {
+    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(after);
+    match resume {
+        Some(text) => Ok(Some(text.trim().parse::<i64>().map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_event_id", "Last-Event-ID is an event's number")
+        })?)),
+        None => Ok(None),
+    }
+}
+
+/// A customer's own live events: `payment.awaiting_approval` (a payment waits for your PIN),
+/// `payment.completed`, `payment.failed`, `refund.completed` and `money.received`. Each message's
+/// `id` is the event's number; an app that reconnects sends it back as `Last-Event-ID` and
+/// receives what it missed.
+#[utoipa::path(get, path = "/api/v1/me/events", tag = "payments", security(("bearer" = [])),
+    params(CustomerEventParams, ("Last-Event-ID" = Option<String>, Header, description = "The last event id seen, to resume")),
+    responses((status = 200, content_type = "text/event-stream", description = "An endless stream of events"),
+        (status = 400, body = Problem), (status = 403, body = Problem), (status = 429, body = Problem),
+        (status = 503, body = Problem)))]
+pub async fn my_events(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<CustomerEventParams>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let after = resume_after(&headers, params.after)?;
+    let cursor = state.services.events.open_customer_stream(&caller, after).await?;
+    let permit = state.http.streams.open(cursor.customer.0)?;
+    let stream = CustomerStream {
+        services: state.services.clone(),
+        cursor,
+        pending: VecDeque::new(),
+        closing: state.closing.subscribe(),
+        _permit: permit,
+    };
+    Ok(Sse::new(futures_util::stream::unfold(stream, CustomerStream::next)).keep_alive(KeepAlive::default()))
+}
+
+/// One customer's stream, as a till's: it ends at shutdown or a store failure, and the app resumes.
+struct CustomerStream {
+    services: Arc<Services>,
+    cursor: CustomerCursor,
+    pending: VecDeque<quipu_core::store::events::CustomerEventRecord>,
+    closing: watch::Receiver<bool>,
+    _permit: StreamPermit,
+}
+
+impl CustomerStream {
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+        loop {
+            if *self.closing.borrow() {
+                return None;
+            }
+            if let Some(event) = self.pending.pop_front() {
+                let message = Event::default().id(event.seq.to_string()).event(event.kind).data(event.body);
+                return Some((Ok(message), self));
+            }
+            match self.services.events.next_customer_events(&mut self.cursor).await {
+                Ok(events) if !events.is_empty() => self.pending.extend(events),
+                Ok(_) => {
+                    tokio::select! {
+                        () = self.services.events.wait_for_events() => {}
+                        _ = self.closing.changed() => return None,
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "customer event stream ended");
+                    return None;
+                }
+            }
+        }
+    }
 }
 
 /// One till's stream; it ends when the server shuts down or the store fails
@@ -143,6 +212,20 @@ pub async fn deliveries(
 ) -> ApiResult<axum::Json<DeliveryPage>> {
     let page = state.services.events.deliveries(&caller, id, params.cursor.as_deref(), params.limit).await?;
     Ok(axum::Json(DeliveryPage::from(&page)))
+}
+
+/// Send a `webhook.test` event to this endpoint alone, through the outbox like any delivery (signed,
+/// retried, listed among its deliveries); tills do not hear it.
+#[utoipa::path(post, path = "/api/v1/merchant/webhooks/{id}/test", tag = "merchant integration",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 201, body = DeliveryView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn test_webhook(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<(StatusCode, axum::Json<DeliveryView>)> {
+    let delivery = state.services.events.test_webhook(&caller, id).await?;
+    Ok((StatusCode::CREATED, axum::Json(DeliveryView::from(&delivery))))
 }
 
 /// Send one delivery again, now.

@@ -13,8 +13,9 @@ use quipu_domain::money::AmountInput;
 use crate::AppState;
 use crate::requests::*;
 use crate::views::{
-    AccessLogView, AccountView, AgentView, ApiKeyView, FundingSourceView, HistoryPage, MerchantView, PersonExportView,
-    ProfileView, ReceiptView, SessionView, StatementView, TransferView, UserView, VerifyView,
+    AccessLogView, AccountView, AgentView, ApiKeyInfoView, ApiKeyView, CashierView, FundingSourceView, HistoryPage,
+    MerchantView, PersonExportView, ProfileView, ReceiptView, SessionView, StatementView, TransferView, UserView,
+    VerifyView,
 };
 use quipu_http::extract::{AddressSource, ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
 use quipu_http::idempotency;
@@ -94,7 +95,7 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The caller's profile and accounts.
+/// The caller's profile and accounts; a customer's tier and limits, with what is left today.
 #[utoipa::path(get, path = "/api/v1/me", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = ProfileView), (status = 401, body = Problem)))]
 pub async fn me(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<ProfileView>> {
@@ -375,11 +376,113 @@ pub async fn add_cashier(
     Ok(created(UserView::from(&cashier)))
 }
 
-/// A merchant owner creates an API key for server-to-server calls (shown once).
+/// A merchant owner creates an API key for server-to-server calls (shown once), with an optional name.
 #[utoipa::path(post, path = "/api/v1/merchant/api-keys", tag = "merchant", security(("bearer" = [])),
-    responses((status = 201, body = ApiKeyView), (status = 403, body = Problem)))]
-pub async fn create_api_key(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<impl IntoResponse> {
-    Ok(created(ApiKeyView::from(&state.services.identity.create_api_key(&caller).await?)))
+    request_body = CreateApiKeyRequest,
+    responses((status = 201, body = ApiKeyView), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<CreateApiKeyRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let name = body.name()?;
+    Ok(created(ApiKeyView::from(&state.services.identity.create_api_key(&caller, name.as_ref()).await?)))
+}
+
+/// A merchant owner lists the merchant's API keys: prefix, name, created, last used (to the
+/// minute), revoked; never the secret.
+#[utoipa::path(get, path = "/api/v1/merchant/api-keys", tag = "merchant", security(("bearer" = [])),
+    responses((status = 200, body = [ApiKeyInfoView]), (status = 403, body = Problem)))]
+pub async fn api_keys(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<Vec<ApiKeyInfoView>>> {
+    let keys = state.services.identity.api_keys(&caller).await?;
+    Ok(axum::Json(keys.iter().map(ApiKeyInfoView::from).collect()))
+}
+
+/// A merchant owner lists the merchant's cashiers and what each may do.
+#[utoipa::path(get, path = "/api/v1/merchant/cashiers", tag = "merchant", security(("bearer" = [])),
+    responses((status = 200, body = [CashierView]), (status = 403, body = Problem)))]
+pub async fn cashiers(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<Vec<CashierView>>> {
+    let cashiers = state.services.identity.cashiers(&caller).await?;
+    Ok(axum::Json(cashiers.iter().map(CashierView::from).collect()))
+}
+
+/// A merchant owner removes a cashier: their sessions end and they sign in no more.
+#[utoipa::path(delete, path = "/api/v1/merchant/cashiers/{id}", tag = "merchant", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn remove_cashier(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<StatusCode> {
+    state.services.identity.remove_cashier(&caller, UserId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A merchant owner sets what one cashier may do; answers with the cashier as they now are.
+#[utoipa::path(put, path = "/api/v1/merchant/cashiers/{id}/permissions", tag = "merchant", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = CashierPermissionsRequest,
+    responses((status = 200, body = CashierView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn set_cashier_permissions(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<CashierPermissionsRequest>,
+) -> ApiResult<axum::Json<CashierView>> {
+    let cashier = state.services.identity.set_cashier_permissions(&caller, UserId(id), body.may_refund).await?;
+    Ok(axum::Json(CashierView::from(&cashier)))
+}
+
+/// Change your password, giving the current one. Your other sessions end; this one stays.
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "identity", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses((status = 200, body = ProfileView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 423, body = Problem)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<axum::Json<ProfileView>> {
+    let new = body.new_password()?;
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let profile = state.services.identity.change_password(&caller, &body.old_password, &new, token).await?;
+    Ok(axum::Json(ProfileView::from(&profile)))
+}
+
+/// Change your payment PIN, giving the current one (wrong ones count toward its lock).
+#[utoipa::path(put, path = "/api/v1/me/pin", tag = "identity", security(("bearer" = [])), request_body = ChangePinRequest,
+    responses((status = 200, body = ProfileView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 423, body = Problem)))]
+pub async fn change_pin(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<ChangePinRequest>,
+) -> ApiResult<axum::Json<ProfileView>> {
+    let (new, old) = <(_, _)>::try_from(&body)?;
+    let identity = &state.services.identity;
+    identity.set_pin(&caller, &new, old.as_ref()).await?;
+    Ok(axum::Json(ProfileView::from(&identity.profile(&caller).await?)))
+}
+
+/// Remove one of your funding sources.
+#[utoipa::path(delete, path = "/api/v1/me/funding-sources/{id}", tag = "identity", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn remove_funding_source(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<StatusCode> {
+    state.services.identity.remove_funding_source(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A merchant owner revokes an API key; requests with it fail from then on.

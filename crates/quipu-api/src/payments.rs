@@ -10,8 +10,8 @@ use quipu_domain::payment::{DeviceId, PaymentId, RefundId};
 use crate::AppState;
 use crate::handlers::amount;
 use crate::requests::{
-    ApproveRequest, ChargeRequest, EnrollDeviceRequest, MerchantFeeRequest, PageParams, RefundPolicyRequest,
-    RefundRequest,
+    ApproveRequest, ChargeRequest, CustomerPaymentsParams, EnrollDeviceRequest, MerchantFeeRequest, PageParams,
+    RefundPolicyRequest, RefundRequest,
 };
 use crate::views::{DeviceView, EnrolledDeviceView, MerchantSettingsView, PaymentPage, PaymentView, RefundView};
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
@@ -105,6 +105,21 @@ pub async fn merchant_payments(
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<PaymentPage>> {
     let page = state.services.payments.merchant_payments(&caller, params.cursor.as_deref(), params.limit).await?;
+    Ok(axum::Json(PaymentPage::from(&page)))
+}
+
+/// The customer's own payments, newest first, those awaiting their approval among them
+/// (`status=awaiting_approval` for only those).
+#[utoipa::path(get, path = "/api/v1/me/payments", tag = "payments", security(("bearer" = [])), params(CustomerPaymentsParams),
+    responses((status = 200, body = PaymentPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn my_payments(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(params): ApiQuery<CustomerPaymentsParams>,
+) -> ApiResult<axum::Json<PaymentPage>> {
+    let status = params.status()?;
+    let payments = &state.services.payments;
+    let page = payments.customer_payments(&caller, status, params.cursor.as_deref(), params.limit).await?;
     Ok(axum::Json(PaymentPage::from(&page)))
 }
 

@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use quipu_core::CoreError;
 use quipu_domain::identity::UserId;
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::payment::PaymentId;
@@ -47,7 +48,8 @@ pub async fn receipt_html(
     Ok(response)
 }
 
-/// The merchant's day: count, gross, fees, refunds and net per currency.
+/// The merchant's day (`date`), or days (`date` to `to`, both included, at most 92): count, gross,
+/// fees, refunds and net per currency.
 #[utoipa::path(get, path = "/api/v1/merchant/summary", tag = "merchant", security(("bearer" = [])), params(SummaryParams),
     responses((status = 200, body = MerchantSummaryView), (status = 400, body = Problem), (status = 403, body = Problem)))]
 pub async fn summary(
@@ -55,8 +57,12 @@ pub async fn summary(
     Caller(caller): Caller,
     ApiQuery(params): ApiQuery<SummaryParams>,
 ) -> ApiResult<axum::Json<MerchantSummaryView>> {
+    if params.date.is_none() && params.to.is_some() {
+        return Err(CoreError::invalid("invalid_date_range", "to needs a date: the first day").into());
+    }
     let payments = &state.services.payments;
-    let summary = payments.merchant_summary(&caller, params.date.as_deref(), params.utc_offset_minutes).await?;
+    let (first, last) = (params.date.as_deref(), params.to.as_deref());
+    let summary = payments.merchant_summary(&caller, first, last, params.utc_offset_minutes).await?;
     Ok(axum::Json(MerchantSummaryView::from(&summary)))
 }
 

@@ -17,7 +17,7 @@ use quipu_domain::card::CardNumber;
 use quipu_domain::identity::{BankAccountNumber, DisplayName, Password, PhoneNumber, Pin, Role, SecretText};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::merchant::CategoryCode;
-use quipu_domain::payment::{PaymentReference, QrReference, TillLabel};
+use quipu_domain::payment::{PaymentReference, PaymentStatus, QrReference, TillLabel};
 use quipu_domain::text::StatedReason;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -368,6 +368,116 @@ pub struct RefundPolicyRequest {
     pub cashiers_may_refund: bool,
 }
 
+/// A signed-in person changes their password, proving the current one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The password now; wrong ones count toward the login's lock.
+    #[schema(value_type = String, format = Password, write_only, example = "correct-horse-battery")]
+    pub old_password: SecretText,
+    /// 8 to 128 characters.
+    #[schema(value_type = String, format = Password, write_only, example = "correct-horse-battery-staple")]
+    pub new_password: SecretText,
+}
+
+impl ChangePasswordRequest {
+    pub fn new_password(&self) -> CoreResult<Password> {
+        Ok(Password::parse(self.new_password.expose())?)
+    }
+}
+
+/// A customer or agent changes their payment PIN, proving the current one.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePinRequest {
+    /// The PIN now, if one is set (a merchant's owner has none until the first); wrong ones count toward its lock.
+    #[schema(value_type = Option<String>, format = Password, write_only, example = "1234")]
+    pub old_pin: Option<SecretText>,
+    /// 4 to 6 digits.
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
+    pub new_pin: SecretText,
+}
+
+/// The new PIN, and the old one if given.
+impl TryFrom<&ChangePinRequest> for (Pin, Option<Pin>) {
+    type Error = CoreError;
+
+    fn try_from(body: &ChangePinRequest) -> CoreResult<Self> {
+        Ok((pin(&body.new_pin)?, body.old_pin.as_ref().map(pin).transpose()?))
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyRequest {
+    /// What the owner calls the key, shown in the list (at most 100 printable characters).
+    #[schema(example = "till server")]
+    pub name: Option<String>,
+}
+
+impl CreateApiKeyRequest {
+    pub fn name(&self) -> CoreResult<Option<DisplayName>> {
+        self.name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                DisplayName::parse(n)
+                    .map_err(|_| CoreError::invalid("invalid_name", "a key's name is at most 100 printable characters"))
+            })
+            .transpose()
+    }
+}
+
+/// What one cashier may do.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CashierPermissionsRequest {
+    /// Whether this cashier may refund; null or absent: as the merchant's refund policy says.
+    #[schema(example = true)]
+    pub may_refund: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerPaymentsParams {
+    /// Only payments in this state, e.g. awaiting_approval (those waiting for your PIN).
+    #[param(example = "awaiting_approval")]
+    pub status: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(example = "1767225600000000")]
+    pub cursor: Option<String>,
+    /// 1 to 200; default 50.
+    #[param(example = 50, minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+impl CustomerPaymentsParams {
+    pub fn status(&self) -> CoreResult<Option<PaymentStatus>> {
+        self.status
+            .as_deref()
+            .map(|text| {
+                PaymentStatus::parse(text).ok_or_else(|| {
+                    CoreError::invalid(
+                        "invalid_status",
+                        "status is processing, awaiting_approval, completed, failed, partially_refunded or refunded",
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerEventParams {
+    /// Resume after this event id, for clients that cannot send `Last-Event-ID`.
+    #[param(example = "42")]
+    pub after: Option<String>,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -702,9 +812,12 @@ impl TryFrom<&UnblockCardRequest> for Pin {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SummaryParams {
-    /// YYYY-MM-DD; today by default.
+    /// YYYY-MM-DD: the day, or with `to` the first of several days; today by default.
     #[param(example = "2026-01-01")]
     pub date: Option<String>,
+    /// YYYY-MM-DD: the last day included, with `date`; at most 92 days in all.
+    #[param(example = "2026-01-31")]
+    pub to: Option<String>,
     /// The merchant's UTC offset in minutes (Lima: -300), -720 to 840; 0 by default.
     #[param(example = -300, minimum = -720, maximum = 840)]
     pub utc_offset_minutes: Option<i32>,
@@ -857,26 +970,6 @@ impl TryFrom<&AccessGrantRequest> for StatedReason {
 
     fn try_from(body: &AccessGrantRequest) -> CoreResult<Self> {
         Ok(StatedReason::parse(&body.reason)?)
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SetPinRequest {
-    /// The new payment PIN, 4 to 6 digits.
-    #[schema(value_type = String, format = Password, write_only, example = "4826")]
-    pub pin: SecretText,
-    /// The PIN now, when one is set already.
-    #[schema(value_type = Option<String>, format = Password, write_only, example = "1234")]
-    pub current_pin: Option<SecretText>,
-}
-
-/// The new PIN, and the current one if given.
-impl TryFrom<&SetPinRequest> for (Pin, Option<Pin>) {
-    type Error = CoreError;
-
-    fn try_from(body: &SetPinRequest) -> CoreResult<Self> {
-        Ok((pin(&body.pin)?, body.current_pin.as_ref().map(pin).transpose()?))
     }
 }
 

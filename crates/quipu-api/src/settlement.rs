@@ -3,7 +3,7 @@
 //! scheduled payouts, agent commissions and the agent's recipient check.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use quipu_domain::identity::PhoneNumber;
 use quipu_domain::settlement::{CommissionOperation, CommissionRate, PayoutBatchId, PayoutId, PayoutStatus};
@@ -15,7 +15,6 @@ use crate::AppState;
 use crate::handlers::created;
 use crate::requests::{
     BankAccountRequest, CommissionRequest, PayoutListParams, PayoutRequest, PayoutScheduleRequest, RecipientRequest,
-    SetPinRequest,
 };
 use crate::views::{
     BankAccountView, CommissionView, EarningsView, PayoutBatchView, PayoutScheduleView, PayoutView, RecipientView,
@@ -25,20 +24,6 @@ type ApiResult<T> = Result<T, ApiError>;
 
 fn invalid(code: &'static str, detail: &str) -> ApiError {
     ApiError::from(quipu_core::CoreError::invalid(code, detail))
-}
-
-/// Set the caller's payment PIN: the first time (a merchant's owner has none until then), or a
-/// change confirmed with the current one.
-#[utoipa::path(put, path = "/api/v1/me/pin", tag = "identity", security(("bearer" = [])), request_body = SetPinRequest,
-    responses((status = 204), (status = 403, body = Problem), (status = 423, body = Problem)))]
-pub async fn set_pin(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiJson(body): ApiJson<SetPinRequest>,
-) -> ApiResult<StatusCode> {
-    let (pin, current) = <(_, _)>::try_from(&body)?;
-    state.services.identity.set_pin(&caller, &pin, current.as_ref()).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A merchant's owner registers a bank account for payouts (shown masked from then on).

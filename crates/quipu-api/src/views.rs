@@ -4,7 +4,7 @@
 
 use quipu_core::cards::{Card, CardReplaced, CardTopUp};
 use quipu_core::events::{Delivery, DeliveryPage as Deliveries, Webhook, WebhookCreated};
-use quipu_core::identity::{FundingSource, Merchant, NewApiKey, Profile};
+use quipu_core::identity::{ApiKey, Cashier, CustomerLimits, FundingSource, Merchant, NewApiKey, Profile};
 use quipu_core::kernel::access::{Session, User};
 use quipu_core::kernel::text::rfc3339;
 use quipu_core::merchant_qr::{MerchantQr, PaymentRequest, ScannedMerchant};
@@ -227,6 +227,107 @@ impl From<&FundingSource> for FundingSourceView {
 pub struct ProfileView {
     pub user: UserView,
     pub accounts: Vec<AccountView>,
+    /// A customer's tier and limits; absent for everyone else (and on the answer to registering).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsView>,
+}
+
+/// A customer's tier and, per currency, its limits and what is left of the daily one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LimitsView {
+    /// basic or verified.
+    pub tier: String,
+    pub currencies: Vec<LimitLineView>,
+}
+
+/// One currency's limits; null where the tier has none.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LimitLineView {
+    pub currency: String,
+    /// The largest single payment.
+    pub per_payment: Option<MoneyView>,
+    /// Payments in any 24 hours, wallet and linked cards together.
+    pub per_day: Option<MoneyView>,
+    /// Paid in the last 24 hours.
+    pub spent_today: MoneyView,
+    /// What the daily limit still allows now.
+    pub remaining_today: Option<MoneyView>,
+    /// The most the wallet may hold.
+    pub max_balance: Option<MoneyView>,
+}
+
+impl From<&CustomerLimits> for LimitsView {
+    fn from(limits: &CustomerLimits) -> Self {
+        Self {
+            tier: limits.tier.as_str().to_owned(),
+            currencies: limits
+                .currencies
+                .iter()
+                .map(|line| {
+                    let code = line.currency.code;
+                    let money = |amount: Option<Amount>| amount.map(|a| MoneyView::new(a, code));
+                    LimitLineView {
+                        currency: code.to_string(),
+                        per_payment: money(line.limits.per_payment),
+                        per_day: money(line.limits.per_day),
+                        spent_today: MoneyView::new(line.spent_today, code),
+                        remaining_today: money(line.remaining_today),
+                        max_balance: money(line.limits.max_balance),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A cashier as the merchant's owner sees them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CashierView {
+    pub user: UserView,
+    /// Whether they may refund now: their own permission, or else the merchant's refund policy.
+    pub may_refund: bool,
+    /// Their own permission; null follows the merchant's refund policy.
+    pub own_may_refund: Option<bool>,
+    pub created_at: String,
+}
+
+impl From<&Cashier> for CashierView {
+    fn from(cashier: &Cashier) -> Self {
+        Self {
+            user: UserView::from(&cashier.user),
+            may_refund: cashier.may_refund,
+            own_may_refund: cashier.own_may_refund,
+            created_at: rfc3339(cashier.created_at),
+        }
+    }
+}
+
+/// An API key as its merchant sees it later: never the secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKeyInfoView {
+    pub id: uuid::Uuid,
+    /// The public part, as in the key itself.
+    pub prefix: String,
+    /// The owner's name for it; empty if none.
+    pub name: String,
+    pub created_at: String,
+    /// When a request last used it, to the minute; null if never.
+    pub last_used_at: Option<String>,
+    /// Null while the key works.
+    pub revoked_at: Option<String>,
+}
+
+impl From<&ApiKey> for ApiKeyInfoView {
+    fn from(key: &ApiKey) -> Self {
+        Self {
+            id: key.id,
+            prefix: key.prefix.clone(),
+            name: key.name.clone(),
+            created_at: rfc3339(key.created_at),
+            last_used_at: key.last_used_at.map(rfc3339),
+            revoked_at: key.revoked_at.map(rfc3339),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -281,6 +382,8 @@ pub struct ApiKeyView {
     pub id: uuid::Uuid,
     /// The public part, shown in lists and logs.
     pub prefix: String,
+    /// The owner's name for it; empty if none.
+    pub name: String,
     /// The whole key. Shown once, never stored in the clear.
     pub key: String,
 }
@@ -595,8 +698,12 @@ pub struct PaymentReceiptView {
 /// A merchant's day, per currency.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MerchantSummaryView {
-    /// The day, YYYY-MM-DD, at `utc_offset_minutes`.
+    /// The (first) day, YYYY-MM-DD, at `utc_offset_minutes`.
     pub date: String,
+    /// The last day included; `date` again for one day.
+    pub last_date: String,
+    /// How many days: 1, or up to 92 from `date` to `to`.
+    pub days: u32,
     pub utc_offset_minutes: i32,
     pub from: String,
     pub to: String,
@@ -748,7 +855,11 @@ impl From<&Session> for SessionView {
 
 impl From<&Profile> for ProfileView {
     fn from(profile: &Profile) -> Self {
-        Self { user: UserView::from(&profile.user), accounts: profile.accounts.iter().map(AccountView::from).collect() }
+        Self {
+            user: UserView::from(&profile.user),
+            accounts: profile.accounts.iter().map(AccountView::from).collect(),
+            limits: profile.limits.as_ref().map(LimitsView::from),
+        }
     }
 }
 
@@ -771,7 +882,7 @@ impl From<&Merchant> for MerchantView {
 
 impl From<&NewApiKey> for ApiKeyView {
     fn from(key: &NewApiKey) -> Self {
-        Self { id: key.id, prefix: key.prefix.clone(), key: key.key.clone() }
+        Self { id: key.id, prefix: key.prefix.clone(), name: key.name.clone(), key: key.key.clone() }
     }
 }
 
@@ -1004,6 +1115,8 @@ impl From<&MerchantSummary> for MerchantSummaryView {
     fn from(summary: &MerchantSummary) -> Self {
         Self {
             date: summary.date.clone(),
+            last_date: summary.last_date.clone(),
+            days: summary.days,
             utc_offset_minutes: summary.utc_offset_minutes,
             from: rfc3339(summary.from),
             to: rfc3339(summary.to),

@@ -373,6 +373,8 @@ fn user(role: Role, phone: String, hashes: &Hashes, merchant: Option<MerchantId>
         login_failed_attempts: 0,
         login_locked_until: None,
         created_at: now,
+        removed_at: None,
+        may_refund: None,
     }
 }
 

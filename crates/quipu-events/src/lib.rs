@@ -15,16 +15,24 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use quipu_domain::Timestamp;
-use quipu_domain::identity::MerchantId;
+use quipu_domain::identity::{MerchantId, Role, UserId};
 use quipu_domain::payment::TillLabel;
 use quipu_kernel::text::rfc3339;
 use quipu_kernel::{CoreError, CoreResult, Kernel, Principal};
-use quipu_store::events::{EventRecord, MAX_EVENT_PAGE};
+use quipu_store::events::{CustomerEventRecord, EventRecord, MAX_EVENT_PAGE};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
 pub use crate::webhooks::{Delivery, DeliveryPage, Webhook, WebhookCreated};
+
+/// What a customer hears on their own stream: their payments' events (as the merchant's, with the
+/// same ids) and money they received.
+pub const CUSTOMER_EVENT_KINDS: [&str; 5] =
+    ["payment.awaiting_approval", "payment.completed", "payment.failed", "refund.completed", "money.received"];
+
+/// The event a webhook test sends: to one endpoint, never to tills.
+pub const TEST_EVENT_KIND: &str = "webhook.test";
 
 /// Every event kind a merchant may subscribe to.
 pub const EVENT_KINDS: [&str; 4] =
@@ -60,7 +68,30 @@ pub fn new_event(
         kind: kind.to_owned(),
         body,
         created_at: now,
+        customer_id: None,
     })
+}
+
+/// A new event for a customer alone (money they received), with a caller-chosen `id` derived
+/// from what raised it, so a retry writes it once.
+pub fn new_customer_event(
+    id: Uuid,
+    kind: &str,
+    customer: UserId,
+    data: &RawValue,
+    now: Timestamp,
+) -> CoreResult<CustomerEventRecord> {
+    let body = serde_json::to_string(&EventBody { id, kind, created_at: rfc3339(now), data })
+        .map_err(|error| CoreError::invalid("unserialisable_event", error.to_string()))?;
+    Ok(CustomerEventRecord { seq: 0, id, customer_id: customer, kind: kind.to_owned(), body, created_at: now })
+}
+
+/// Where a customer's live stream starts.
+#[derive(Debug, Clone)]
+pub struct CustomerCursor {
+    pub customer: UserId,
+    /// The seq of the last event the customer has seen.
+    pub after: i64,
 }
 
 /// Where a till's live stream starts and what it may see.
@@ -109,6 +140,27 @@ impl Events {
     pub async fn next_events(&self, cursor: &mut EventCursor) -> CoreResult<Vec<EventRecord>> {
         let store = &self.kernel.store;
         let events = store.events_after(cursor.merchant, cursor.after, cursor.till.as_str(), MAX_EVENT_PAGE).await?;
+        if let Some(last) = events.last() {
+            self.kernel.ledger.durable().await?;
+            cursor.after = last.seq;
+        }
+        Ok(events)
+    }
+
+    /// Opens a customer's own event stream: from `after` (a reconnecting app's `Last-Event-ID`), or from now.
+    pub async fn open_customer_stream(&self, principal: &Principal, after: Option<i64>) -> CoreResult<CustomerCursor> {
+        let customer = principal.require(Role::Customer)?;
+        let after = match after {
+            Some(seq) if seq >= 0 => seq,
+            Some(_) => return Err(CoreError::invalid("invalid_event_id", "an event id is a non-negative number")),
+            None => self.kernel.store.last_customer_event_seq(customer).await?,
+        };
+        Ok(CustomerCursor { customer, after })
+    }
+
+    /// The next events for a customer's stream, oldest first, once durable; advances the cursor.
+    pub async fn next_customer_events(&self, cursor: &mut CustomerCursor) -> CoreResult<Vec<CustomerEventRecord>> {
+        let events = self.kernel.store.customer_events_after(cursor.customer, cursor.after, MAX_EVENT_PAGE).await?;
         if let Some(last) = events.last() {
             self.kernel.ledger.durable().await?;
             cursor.after = last.seq;

@@ -182,6 +182,27 @@ impl Events {
         self.with_attempts(record).await
     }
 
+    /// Sends a `webhook.test` event to one endpoint, through the outbox like any other delivery
+    /// (signed, retried, listed); no other endpoint and no till hears it.
+    pub async fn test_webhook(&self, principal: &Principal, endpoint: Uuid) -> CoreResult<Delivery> {
+        let merchant = principal.require_merchant_admin()?;
+        let store = &self.kernel.store;
+        let now = self.now();
+        let data = serde_json::value::to_raw_value(&serde_json::json!({
+            "endpoint_id": endpoint,
+            "message": "a test event from Quipu: answer 2xx and it is delivered",
+        }))
+        .map_err(|error| CoreError::invalid("unserialisable_event", error.to_string()))?;
+        let event = crate::new_event(&self.kernel, crate::TEST_EVENT_KIND, merchant, "", &data, now)?;
+        if !store.insert_endpoint_event(&event, endpoint).await? {
+            return Err(CoreError::not_found("webhook endpoint"));
+        }
+        self.kernel.events_written();
+        let record =
+            store.delivery(endpoint, event.id, merchant).await?.ok_or_else(|| CoreError::not_found("delivery"))?;
+        self.with_attempts(record).await
+    }
+
     async fn with_attempts(&self, record: DeliveryRecord) -> CoreResult<Delivery> {
         let attempts = self.kernel.store.delivery_attempts(record.endpoint_id, record.event_id).await?;
         Ok(Delivery { record, attempts })
@@ -194,17 +215,19 @@ impl Events {
             return Err(invalid("a webhook URL is at most 500 characters"));
         }
         let parsed = reqwest::Url::parse(url).map_err(|_| invalid("not a URL"))?;
-        let private_ok = self.kernel.settings.webhooks.allow_private_targets;
+        let settings = &self.kernel.settings.webhooks;
+        let private_ok = settings.allow_private_targets;
+        let loopback = settings.allow_loopback_http && parsed.host_str().is_some_and(is_loopback_host);
         match parsed.scheme() {
             "https" => {}
-            "http" if private_ok => {}
+            "http" if private_ok || loopback => {}
             _ => return Err(invalid("a webhook URL must use https")),
         }
         if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(invalid("a webhook URL carries no credentials; verify the signature instead"));
         }
         let host = parsed.host_str().ok_or_else(|| invalid("a webhook URL needs a host"))?;
-        if !private_ok && !is_public_host(host) {
+        if !private_ok && !loopback && !is_public_host(host) {
             return Err(invalid("a webhook URL cannot point at a private address"));
         }
         Ok(parsed.to_string())
@@ -228,6 +251,15 @@ fn event_filter(events: &[String]) -> CoreResult<Vec<String>> {
         }
     }
     Ok(kinds)
+}
+
+/// Whether a URL's host is this machine's loopback by name or literal: `localhost`, `127.0.0.0/8`, `[::1]`.
+fn is_loopback_host(host: &str) -> bool {
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    match literal.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+    }
 }
 
 /// Host names that name this machine or a cloud's metadata service, whatever DNS says of them.
@@ -259,6 +291,25 @@ impl reqwest::dns::Resolve for PublicOnlyResolver {
         Box::pin(async move {
             let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if addresses.is_empty() || addresses.iter().any(|address| !is_public(address.ip())) {
+                return Err("refused: the host resolves to a private address".into());
+            }
+            let addresses: reqwest::dns::Addrs = Box::new(addresses.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
+/// The demo's webhook DNS: a name's addresses must all be public, or all loopback (`localhost`).
+#[derive(Debug, Clone, Copy)]
+pub struct PublicOrLoopbackResolver;
+
+impl reqwest::dns::Resolve for PublicOrLoopbackResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let all = |test: fn(IpAddr) -> bool| addresses.iter().all(|address| test(address.ip()));
+            if addresses.is_empty() || !(all(is_public) || all(|ip| ip.is_loopback())) {
                 return Err("refused: the host resolves to a private address".into());
             }
             let addresses: reqwest::dns::Addrs = Box::new(addresses.into_iter());
@@ -323,8 +374,13 @@ pub async fn send_webhooks(kernel: Arc<Kernel>, mut stop: watch::Receiver<bool>)
 /// connections only to public addresses.
 pub fn webhook_client(settings: &WebhookSettings) -> CoreResult<reqwest::Client> {
     let builder = reqwest::Client::builder();
-    let builder =
-        if settings.allow_private_targets { builder } else { builder.dns_resolver(Arc::new(PublicOnlyResolver)) };
+    let builder = if settings.allow_private_targets {
+        builder
+    } else if settings.allow_loopback_http {
+        builder.dns_resolver(Arc::new(PublicOrLoopbackResolver))
+    } else {
+        builder.dns_resolver(Arc::new(PublicOnlyResolver))
+    };
     builder
         .redirect(reqwest::redirect::Policy::none())
         .timeout(settings.timeout)
@@ -381,7 +437,9 @@ async fn post_signed(
     let url = reqwest::Url::parse(&delivery.url).map_err(|_| "the stored URL does not parse".to_owned())?;
     // A literal address never reaches the resolver: check it here (the rules may have changed since it was stored).
     let host = url.host_str().ok_or("the stored URL has no host")?;
-    if !kernel.settings.webhooks.allow_private_targets && !is_public_host(host) {
+    let settings = &kernel.settings.webhooks;
+    let loopback = settings.allow_loopback_http && is_loopback_host(host);
+    if !settings.allow_private_targets && !loopback && !is_public_host(host) {
         return Err("refused: the host is a private address".to_owned());
     }
     let unix = at.0 / Timestamp::MICROS_PER_SECOND;
@@ -447,6 +505,17 @@ mod tests {
         }
         for ip in ["8.8.8.8", "2606:4700::1111"] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn only_loopback_hosts_are_loopback() {
+        for host in ["127.0.0.1", "127.1.2.3", "[::1]", "localhost", "LOCALHOST."] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in ["10.0.0.1", "192.168.1.1", "[fe80::1]", "localhost.example.com", "shop.example", "169.254.169.254"]
+        {
+            assert!(!is_loopback_host(host), "{host}");
         }
     }
 

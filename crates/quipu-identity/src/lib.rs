@@ -6,13 +6,16 @@
 use std::sync::Arc;
 
 use quipu_domain::Timestamp;
-use quipu_domain::identity::{BankAccountNumber, DisplayName, MerchantId, Password, PhoneNumber, Pin, Role, UserId};
+use quipu_domain::identity::{
+    BankAccountNumber, DisplayName, MerchantId, Password, PhoneNumber, Pin, Role, SecretText, UserId,
+};
 use quipu_domain::ledger::{Account, AccountFlags, AccountId, AccountKind};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::merchant::DEFAULT_CATEGORY_CODE;
 use quipu_kernel::access::{API_KEY_PREFIX, User};
+use quipu_kernel::limits::LimitsNow;
 use quipu_kernel::secrets::sha256;
-use quipu_kernel::{CoreError, CoreResult, ErrorKind, Kernel, Principal};
+use quipu_kernel::{CoreError, CoreResult, ErrorKind, GuessSource, Kernel, Principal};
 use quipu_store::{
     AccountOwner, ApiKeyRecord, Enrollment, FundingSourceRecord, MerchantRecord, OwnedAccount, StoreError, UserRecord,
 };
@@ -50,11 +53,54 @@ pub struct NewMerchant {
     pub owner: NewLogin,
 }
 
-/// A user and their accounts.
+/// A user and their accounts; a customer's also their tier and limits.
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub user: User,
     pub accounts: Vec<Account>,
+    pub limits: Option<CustomerLimits>,
+}
+
+/// A customer's tier and, per currency of their wallets, its limits and what is left today.
+#[derive(Debug, Clone)]
+pub struct CustomerLimits {
+    pub tier: CustomerTier,
+    pub currencies: Vec<LimitsNow>,
+}
+
+/// A merchant's cashier as its owner sees them.
+#[derive(Debug, Clone)]
+pub struct Cashier {
+    pub user: User,
+    /// Whether they may refund now: their own permission, or else the merchant's policy.
+    pub may_refund: bool,
+    /// Their own permission, if the owner set one; `None` follows the merchant's policy.
+    pub own_may_refund: Option<bool>,
+    pub created_at: Timestamp,
+}
+
+/// An API key as its merchant sees it: never the secret.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub prefix: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl From<&ApiKeyRecord> for ApiKey {
+    fn from(key: &ApiKeyRecord) -> Self {
+        Self {
+            id: key.id,
+            prefix: key.prefix.clone(),
+            name: key.name.clone(),
+            created_at: key.created_at,
+            last_used_at: key.last_used_at,
+            revoked_at: key.revoked_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +117,7 @@ pub struct NewApiKey {
     pub id: Uuid,
     /// The public part, shown in lists and logs.
     pub prefix: String,
+    pub name: String,
     pub key: String,
 }
 
@@ -185,8 +232,8 @@ impl Identity {
         Ok(Merchant { id: merchant.id, name: merchant.name, owner: User::from(owner), accounts })
     }
 
-    /// A merchant owner mints an API key: `qpk_<prefix>.<secret>`, shown once.
-    pub async fn create_api_key(&self, principal: &Principal) -> CoreResult<NewApiKey> {
+    /// A merchant owner mints an API key: `qpk_<prefix>.<secret>`, shown once, with an optional name.
+    pub async fn create_api_key(&self, principal: &Principal, name: Option<&DisplayName>) -> CoreResult<NewApiKey> {
         principal.require(Role::MerchantOwner)?;
         let merchant_id = principal.require_merchant()?;
         let random = self.kernel.random.as_ref();
@@ -197,11 +244,93 @@ impl Identity {
             merchant_id,
             prefix: prefix.clone(),
             secret_hash: sha256(secret.as_bytes()),
+            name: name.map(|n| n.as_str().to_owned()).unwrap_or_default(),
             created_at: self.kernel.now(),
             revoked_at: None,
+            last_used_at: None,
         };
         self.kernel.store.insert_api_key(&record).await?;
-        Ok(NewApiKey { id: record.id, key: format!("{prefix}.{secret}"), prefix })
+        Ok(NewApiKey { id: record.id, key: format!("{prefix}.{secret}"), prefix, name: record.name })
+    }
+
+    /// A merchant owner lists the merchant's API keys, live and revoked, newest first: prefix,
+    /// name, when made, when last used (to the minute).
+    pub async fn api_keys(&self, principal: &Principal) -> CoreResult<Vec<ApiKey>> {
+        principal.require(Role::MerchantOwner)?;
+        let merchant_id = principal.require_merchant()?;
+        Ok(self.kernel.store.api_keys(merchant_id).await?.iter().map(ApiKey::from).collect())
+    }
+
+    /// A merchant owner lists the merchant's cashiers (removed ones are gone from the list).
+    pub async fn cashiers(&self, principal: &Principal) -> CoreResult<Vec<Cashier>> {
+        principal.require(Role::MerchantOwner)?;
+        let merchant_id = principal.require_merchant()?;
+        let store = &self.kernel.store;
+        let merchant = store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
+        let staff = store.merchant_staff(merchant_id).await?;
+        Ok(staff
+            .iter()
+            .filter(|u| u.role == Role::Cashier && u.removed_at.is_none())
+            .map(|u| cashier(u, merchant.cashiers_may_refund))
+            .collect())
+    }
+
+    /// A merchant owner removes a cashier: their sessions end at once and they sign in no more.
+    /// Another merchant's cashier is not found.
+    pub async fn remove_cashier(&self, principal: &Principal, cashier: UserId) -> CoreResult<()> {
+        let owner = principal.require(Role::MerchantOwner)?;
+        let merchant_id = principal.require_merchant()?;
+        if !self.kernel.store.remove_cashier(cashier, merchant_id, self.kernel.now()).await? {
+            return Err(CoreError::not_found("cashier"));
+        }
+        tracing::info!(%cashier, merchant = %merchant_id, by = %owner, "cashier removed");
+        Ok(())
+    }
+
+    /// A merchant owner sets whether one cashier may refund (`None`: the merchant's refund policy).
+    pub async fn set_cashier_permissions(
+        &self,
+        principal: &Principal,
+        cashier_id: UserId,
+        may_refund: Option<bool>,
+    ) -> CoreResult<Cashier> {
+        principal.require(Role::MerchantOwner)?;
+        let merchant_id = principal.require_merchant()?;
+        let store = &self.kernel.store;
+        if !store.set_cashier_may_refund(cashier_id, merchant_id, may_refund).await? {
+            return Err(CoreError::not_found("cashier"));
+        }
+        let merchant = store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
+        let user = store.user(cashier_id).await?.ok_or_else(|| CoreError::not_found("cashier"))?;
+        Ok(cashier(&user, merchant.cashiers_may_refund))
+    }
+
+    /// Changes the caller's password, given the current one. Wrong ones count toward the login's
+    /// lock. Every other session of theirs ends (`current_token`, the session making the change,
+    /// stays): whoever learnt the old password is signed out.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        old: &SecretText,
+        new: &Password,
+        current_token: Option<&str>,
+    ) -> CoreResult<Profile> {
+        let user = self.kernel.current_user(principal).await?;
+        self.kernel.check_password(&user, old.expose(), &GuessSource::of(principal)).await?;
+        let hash = self.kernel.hash_secret(new.expose()).await?;
+        self.kernel.store.set_password_hash(user.id, &hash).await?;
+        let ended = self.kernel.end_sessions(user.id, current_token).await?;
+        tracing::info!(user = %user.id, other_sessions_ended = ended, "password changed");
+        self.profile(principal).await
+    }
+
+    /// A customer removes one of their funding sources; anyone else's is not found.
+    pub async fn remove_funding_source(&self, principal: &Principal, id: Uuid) -> CoreResult<()> {
+        let user_id = principal.require(Role::Customer)?;
+        if !self.kernel.store.delete_funding_source(id, user_id).await? {
+            return Err(CoreError::not_found("funding source"));
+        }
+        Ok(())
     }
 
     /// A merchant owner revokes one of the merchant's API keys; it stops working at once.
@@ -216,11 +345,24 @@ impl Identity {
         }
     }
 
-    /// The caller and their accounts.
+    /// The caller and their accounts; a customer's tier and limits, with what is left today.
     pub async fn profile(&self, principal: &Principal) -> CoreResult<Profile> {
         let user = self.kernel.current_user(principal).await?;
         let accounts = self.kernel.store.accounts_of(AccountOwner::User(user.id)).await?;
-        Ok(Profile { user: User::from(&user), accounts })
+        let limits = if user.role == Role::Customer {
+            let mut currencies = Vec::new();
+            for account in &accounts {
+                let currency = self.kernel.settings.currencies.get(account.currency.as_str())?;
+                if !currencies.contains(&currency) {
+                    currencies.push(currency);
+                }
+            }
+            let (tier, currencies) = self.kernel.limits_now(user.id, &currencies).await?;
+            Some(CustomerLimits { tier, currencies })
+        } else {
+            None
+        };
+        Ok(Profile { user: User::from(&user), accounts, limits })
     }
 
     /// Sets the caller's payment PIN. A merchant's owner has none until they set one here (it
@@ -236,8 +378,8 @@ impl Identity {
             (Some(_), None) => {
                 return Err(CoreError::new(
                     ErrorKind::Forbidden,
-                    "current_pin_required",
-                    "a PIN is set already; send current_pin to change it",
+                    "old_pin_required",
+                    "a PIN is set already; send old_pin to change it",
                 ));
             }
         }
@@ -333,6 +475,8 @@ impl Identity {
             login_failed_attempts: 0,
             login_locked_until: None,
             created_at: self.kernel.now(),
+            removed_at: None,
+            may_refund: None,
         })
     }
 
@@ -358,5 +502,14 @@ fn duplicate_phone() -> CoreError {
 }
 
 fn profile(user: &UserRecord, accounts: &[OwnedAccount]) -> Profile {
-    Profile { user: User::from(user), accounts: accounts.iter().map(|a| a.account.clone()).collect() }
+    Profile { user: User::from(user), accounts: accounts.iter().map(|a| a.account.clone()).collect(), limits: None }
+}
+
+fn cashier(user: &UserRecord, merchant_policy: bool) -> Cashier {
+    Cashier {
+        user: User::from(user),
+        may_refund: user.may_refund.unwrap_or(merchant_policy),
+        own_may_refund: user.may_refund,
+        created_at: user.created_at,
+    }
 }

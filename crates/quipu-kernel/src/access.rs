@@ -26,6 +26,8 @@ pub const SESSION_PREFIX: &str = "qps_";
 pub const API_KEY_PREFIX: &str = "qpk_";
 /// How long one check of a secret may hold its claim; longer than a hashing slot wait plus a hash.
 const CHECK_CLAIM_SECONDS: i64 = 30;
+/// An API key's last use is written at most this often, so a busy key costs no write per request.
+const KEY_USE_RESOLUTION_SECONDS: i64 = 60;
 
 /// A fresh session for `user`: the bearer token, shown once to its owner, and
 /// the record to store, which holds only the token's SHA-256.
@@ -267,6 +269,10 @@ impl Kernel {
             SecretCheck::Locked(until) => return Err(locked("login_locked", until)),
             SecretCheck::Busy => return Err(busy()),
         }
+        // A removed cashier's password still checks (so timing says nothing), but signs in no one.
+        if user.removed_at.is_some() {
+            return Err(bad_credentials());
+        }
         let (token, session) =
             new_session(self.random.as_ref(), user.id, self.now(), self.settings.session_ttl_seconds);
         self.store.insert_session(&session).await?;
@@ -306,6 +312,9 @@ impl Kernel {
             return Err(CoreError::unauthenticated("session_expired", "the session has expired; log in again"));
         }
         let user = self.store.user(session.user_id).await?.ok_or_else(invalid)?;
+        if user.removed_at.is_some() {
+            return Err(invalid());
+        }
         Ok(Principal::User { id: user.id, role: user.role, merchant_id: user.merchant_id })
     }
 
@@ -318,6 +327,14 @@ impl Kernel {
         let record = self.store.api_key_by_prefix(prefix).await?.ok_or_else(invalid)?;
         if record.revoked_at.is_some() || !constant_time_eq(&sha256(secret.as_bytes()), &record.secret_hash) {
             return Err(invalid());
+        }
+        let now = self.now();
+        let stale = record.last_used_at.is_none_or(|at| at <= now.plus_seconds(-KEY_USE_RESOLUTION_SECONDS));
+        if stale {
+            // Best effort: a key that works is not refused because its last use could not be written.
+            if let Err(error) = self.store.touch_api_key(record.id, now).await {
+                tracing::warn!(%error, key = %record.id, "could not record an api key's use");
+            }
         }
         Ok(Principal::MerchantKey { merchant_id: record.merchant_id, key_id: record.id })
     }
@@ -341,6 +358,29 @@ impl Kernel {
         };
         let own = source.is_user(Some(user.id));
         pin_outcome(self.check_secret(user.id.0, SecretKind::Pin, source, own, pin.expose(), hash).await?)
+    }
+
+    /// Checks a user's password while they are signed in (to change it): wrong tries count
+    /// against `source` and the user, as wrong logins do, and lock the same way.
+    pub async fn check_password(&self, user: &UserRecord, password: &str, source: &GuessSource) -> CoreResult<()> {
+        let own = source.is_user(Some(user.id));
+        let check = self.check_secret(user.id.0, SecretKind::Password, source, own, password, &user.password_hash);
+        match check.await? {
+            SecretCheck::Correct => Ok(()),
+            SecretCheck::Locked(until) => Err(locked("login_locked", until)),
+            SecretCheck::Busy => Err(busy()),
+            SecretCheck::Wrong { attempts_left } => Err(CoreError::new(
+                ErrorKind::Forbidden,
+                "wrong_password",
+                format!("wrong password; {attempts_left} attempts left before it locks"),
+            )),
+        }
+    }
+
+    /// Ends a user's sessions but the one with `keep` as its token (all if `None`); how many ended.
+    pub async fn end_sessions(&self, user: UserId, keep: Option<&str>) -> CoreResult<u64> {
+        let keep = keep.map(|token| sha256(token.as_bytes()));
+        Ok(self.store.delete_user_sessions(user, keep.as_deref()).await?)
     }
 
     /// Checks a prepaid card's PIN; wrong tries count against `source` and the card.

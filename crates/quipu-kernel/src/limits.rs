@@ -9,7 +9,7 @@
 use quipu_domain::card::CardId;
 use quipu_domain::identity::UserId;
 use quipu_domain::ledger::AccountId;
-use quipu_domain::limits::{CustomerTier, LimitHit};
+use quipu_domain::limits::{CustomerTier, LimitHit, TierLimits};
 use quipu_domain::money::{Amount, Currency};
 
 use crate::Kernel;
@@ -18,7 +18,39 @@ use crate::error::{CoreError, CoreResult, ErrorKind};
 /// The window a daily limit counts over.
 const DAY_SECONDS: i64 = 24 * 3600;
 
+/// A customer's limits in one currency, and what is left of the daily one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitsNow {
+    pub currency: Currency,
+    pub limits: TierLimits,
+    /// Paid in the last 24 hours (wallet and linked cards together).
+    pub spent_today: Amount,
+    /// What the daily limit still allows; `None` when there is no daily limit.
+    pub remaining_today: Option<Amount>,
+}
+
 impl Kernel {
+    /// A customer's tier and, per currency, their limits and what is left of the daily one.
+    pub async fn limits_now(
+        &self,
+        customer: UserId,
+        currencies: &[Currency],
+    ) -> CoreResult<(CustomerTier, Vec<LimitsNow>)> {
+        let tier = self.tier_of(Some(customer)).await?;
+        let since = self.now().plus_seconds(-DAY_SECONDS);
+        let mut lines = Vec::with_capacity(currencies.len());
+        for currency in currencies {
+            let spent = self.store.payer_spent_since(Some(customer), None, currency.code, since).await?;
+            let limits = self.settings.tier_limits(tier, *currency);
+            let remaining_today = limits.per_day.map(|day| {
+                let left = day.checked_sub(spent).unwrap_or(Amount::ZERO);
+                if left < Amount::ZERO { Amount::ZERO } else { left }
+            });
+            lines.push(LimitsNow { currency: *currency, limits, spent_today: spent, remaining_today });
+        }
+        Ok((tier, lines))
+    }
+
     /// A customer's tier; none set is basic, as is an unlinked card.
     pub async fn tier_of(&self, customer: Option<UserId>) -> CoreResult<CustomerTier> {
         Ok(match customer {

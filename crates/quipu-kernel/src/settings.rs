@@ -87,6 +87,10 @@ pub struct WebhookSettings {
     /// addresses. Off in production: a merchant must not make Quipu call
     /// into the operator's own network.
     pub allow_private_targets: bool,
+    /// Lets endpoints be plain-HTTP URLs on this machine's loopback
+    /// (`127.0.0.1`, `[::1]`, `localhost`) and nothing else private: what
+    /// `quipu demo` sets so a webhook can be tried with a local listener. Off in production.
+    pub allow_loopback_http: bool,
 }
 
 impl Default for WebhookSettings {
@@ -97,6 +101,7 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(10),
             poll_interval: Duration::from_secs(2),
             allow_private_targets: false,
+            allow_loopback_http: false,
         }
     }
 }

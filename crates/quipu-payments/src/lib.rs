@@ -91,6 +91,35 @@ impl Payments {
         Ok(PaymentPage { payments, next_cursor })
     }
 
+    /// A customer's own payments, newest first, those awaiting their approval among them (or only
+    /// them: `status`); `cursor` continues a previous page.
+    pub async fn customer_payments(
+        &self,
+        principal: &Principal,
+        status: Option<PaymentStatus>,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> CoreResult<PaymentPage> {
+        let customer = principal.require(Role::Customer)?;
+        let limit = page_limit(limit, 50, MAX_PAYMENT_PAGE)?;
+        let records = self.kernel.store.customer_payments(customer, status, cursor_before(cursor)?, limit).await?;
+        let next_cursor = next_cursor(&records, limit, |p| p.created_at);
+        let mut names: Vec<(MerchantId, String)> = Vec::new();
+        let mut payments = Vec::with_capacity(records.len());
+        for record in records {
+            let name = match names.iter().find(|(id, _)| *id == record.merchant_id) {
+                Some((_, name)) => name.clone(),
+                None => {
+                    let name = self.merchant_name(record.merchant_id).await?;
+                    names.push((record.merchant_id, name.clone()));
+                    name
+                }
+            };
+            payments.push(Payment { record, merchant_name: name });
+        }
+        Ok(PaymentPage { payments, next_cursor })
+    }
+
     /// Sets a merchant's fee rate (operators only); returns the merchant's settings as they now are.
     pub async fn set_merchant_fee(
         &self,
@@ -147,8 +176,11 @@ impl Payments {
         };
         let record = &payment.record;
         let data = self.documents.payment(payment).map_err(unserialisable)?;
-        quipu_events::new_event(&self.kernel, kind, record.merchant_id, &record.till, &data, record.updated_at)
-            .map(Some)
+        let mut event =
+            quipu_events::new_event(&self.kernel, kind, record.merchant_id, &record.till, &data, record.updated_at)?;
+        // The payer hears it on their own stream too, in the same transaction.
+        event.customer_id = record.customer_id;
+        Ok(Some(event))
     }
 }
 

@@ -14,6 +14,8 @@ use crate::{Payment, Payments};
 const MIN_OFFSET_MINUTES: i32 = -12 * 60;
 const MAX_OFFSET_MINUTES: i32 = 14 * 60;
 const DAY_SECONDS: i64 = 24 * 3600;
+/// The most days one summary covers: a quarter.
+pub const MAX_SUMMARY_DAYS: i64 = 92;
 
 /// A payment's receipt, for its customer or its merchant.
 #[derive(Debug, Clone)]
@@ -29,11 +31,14 @@ pub struct PaymentReceipt {
     pub printed_at: Timestamp,
 }
 
-/// A merchant's day, per currency.
+/// A merchant's day, or days, per currency.
 #[derive(Debug, Clone)]
 pub struct MerchantSummary {
-    /// The day, YYYY-MM-DD, at `utc_offset_minutes`.
+    /// The (first) day, YYYY-MM-DD, at `utc_offset_minutes`.
     pub date: String,
+    /// The last day, the same as `date` for one day.
+    pub last_date: String,
+    pub days: u32,
     pub utc_offset_minutes: i32,
     pub from: Timestamp,
     pub to: Timestamp,
@@ -78,19 +83,39 @@ impl Payments {
         })
     }
 
-    /// A merchant's day: payments completed that day (count, gross, fees) and
-    /// refunds made that day (with the fee share they gave back), per
+    /// A merchant's day, or days: payments completed then (count, gross,
+    /// fees) and refunds made then (with the fee share they gave back), per
     /// currency. `date` is `YYYY-MM-DD` (today by default) in the merchant's
-    /// UTC offset.
+    /// UTC offset; `last_date`, if given, makes it the days from `date` to
+    /// `last_date`, both included, at most [`MAX_SUMMARY_DAYS`].
     pub async fn merchant_summary(
         &self,
         principal: &Principal,
         date: Option<&str>,
+        last_date: Option<&str>,
         utc_offset_minutes: Option<i32>,
     ) -> CoreResult<MerchantSummary> {
         let merchant = principal.require_merchant()?;
         let offset_minutes = utc_offset_minutes.unwrap_or(0);
-        let (day, from, to) = day_window(date, offset_minutes, self.kernel.now())?;
+        let now = self.kernel.now();
+        let (day, from, first_end) = day_window(date, offset_minutes, now)?;
+        let (last_day, to) = match last_date {
+            Some(last) => {
+                let (last_day, last_start, to) = day_window(Some(last), offset_minutes, now)?;
+                if last_start < from {
+                    return Err(CoreError::invalid("invalid_date_range", "the last day is before the first"));
+                }
+                (last_day, to)
+            }
+            None => (day.clone(), first_end),
+        };
+        let days = (to.0 - from.0) / (DAY_SECONDS * Timestamp::MICROS_PER_SECOND);
+        if days > MAX_SUMMARY_DAYS {
+            return Err(CoreError::invalid(
+                "date_range_too_long",
+                format!("a summary covers at most {MAX_SUMMARY_DAYS} days; ask for several"),
+            ));
+        }
         let store = &self.kernel.store;
         let totals = store.merchant_payment_totals(merchant, from, to).await?;
         let refunds = store.merchant_refunds_between(merchant, from, to, MAX_SUMMARY_REFUNDS + 1).await?;
@@ -98,11 +123,13 @@ impl Payments {
             return Err(CoreError::new(
                 ErrorKind::Rejected,
                 "summary_too_large",
-                format!("more than {MAX_SUMMARY_REFUNDS} refunds that day; export the payments instead"),
+                format!("more than {MAX_SUMMARY_REFUNDS} refunds in those days; ask for fewer days"),
             ));
         }
         Ok(MerchantSummary {
             date: day,
+            last_date: last_day,
+            days: u32::try_from(days).unwrap_or(u32::MAX),
             utc_offset_minutes: offset_minutes,
             from,
             to,

@@ -25,12 +25,16 @@ impl Payments {
         let merchant_id = principal.require_merchant()?;
         let store = &self.kernel.store;
         let merchant = store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
-        if principal.role() == Some(Role::Cashier) && !merchant.cashiers_may_refund {
-            return Err(CoreError::new(
-                ErrorKind::Forbidden,
-                "refund_not_allowed",
-                "only the merchant's owner may refund; the owner can allow cashiers to",
-            ));
+        if principal.role() == Some(Role::Cashier) {
+            // A cashier's own permission, if the owner set one; else the merchant's policy.
+            let cashier = self.kernel.current_user(principal).await?;
+            if !cashier.may_refund.unwrap_or(merchant.cashiers_may_refund) {
+                return Err(CoreError::new(
+                    ErrorKind::Forbidden,
+                    "refund_not_allowed",
+                    "this cashier may not refund; the owner can allow it, for all cashiers or for this one",
+                ));
+            }
         }
         let payment = match store.payment(payment_id).await? {
             Some(payment) if payment.merchant_id == merchant_id => payment,
@@ -122,8 +126,10 @@ impl Payments {
         let completed = refund_result(RefundRecord { status: RefundStatus::Completed, ..refund.clone() }, payment)?;
         let data = self.documents.refund(&completed).map_err(crate::unserialisable)?;
         let now = self.kernel.now();
-        let event =
+        let mut event =
             quipu_events::new_event(&self.kernel, "refund.completed", payment.merchant_id, &payment.till, &data, now)?;
+        // The customer hears their refund too (a card nobody is linked to has no one to tell).
+        event.customer_id = payment.customer_id;
         store.finish_refund(&refund, outcome.is_ok(), now, outcome.is_ok().then_some(&event)).await?;
         self.kernel.events_written();
         match outcome {

@@ -13,7 +13,9 @@ use quipu_domain::payment::{
     DeviceId, DeviceStatus, PaymentId, PaymentMethod, PaymentRequestId, PaymentStatus, RefundId, RefundStatus,
 };
 use quipu_store::cards::CardRecord;
-use quipu_store::events::{AttemptRecord, DeliveryRecord, DueDelivery, EventRecord, WebhookEndpointRecord};
+use quipu_store::events::{
+    AttemptRecord, CustomerEventRecord, DeliveryRecord, DueDelivery, EventRecord, WebhookEndpointRecord,
+};
 use quipu_store::payments::{
     DeviceRecord, PaymentRecord, PaymentRequestRecord, PaymentTotals, RefundRecord, SummaryRefund,
 };
@@ -151,6 +153,8 @@ impl FromColumns for UserRecord {
             login_failed_attempts: count("users", row, "login_failed_attempts")?,
             login_locked_until: opt_time(row, "login_locked_until")?,
             created_at: time(row, "created_at")?,
+            removed_at: opt_time(row, "removed_at")?,
+            may_refund: row.opt_int("may_refund")?.map(|may| may != 0),
         })
     }
 }
@@ -187,8 +191,10 @@ impl FromColumns for ApiKeyRecord {
             merchant_id: MerchantId(row.uuid("merchant_id")?),
             prefix: row.text("prefix")?,
             secret_hash: row.bytes("secret_hash")?,
+            name: row.text("name")?,
             created_at: time(row, "created_at")?,
             revoked_at: opt_time(row, "revoked_at")?,
+            last_used_at: opt_time(row, "last_used_at")?,
         })
     }
 }
@@ -351,6 +357,20 @@ impl FromColumns for EventRecord {
             id: row.uuid("id")?,
             merchant_id: MerchantId(row.uuid("merchant_id")?),
             till: row.text("till")?,
+            kind: row.text("kind")?,
+            body: row.text("body")?,
+            created_at: time(row, "created_at")?,
+            customer_id: None,
+        })
+    }
+}
+
+impl FromColumns for CustomerEventRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(CustomerEventRecord {
+            seq: row.int("seq")?,
+            id: row.uuid("id")?,
+            customer_id: UserId(row.uuid("customer_id")?),
             kind: row.text("kind")?,
             body: row.text("body")?,
             created_at: time(row, "created_at")?,

@@ -4,10 +4,10 @@
 //! ordering lock, so events commit in `seq` order.
 
 use quipu_domain::Timestamp;
-use quipu_domain::identity::MerchantId;
+use quipu_domain::identity::{MerchantId, UserId};
 use quipu_store::events::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, EventRecord, EventStore, MAX_DELIVERY_PAGE,
-    MAX_EVENT_PAGE, WebhookEndpointRecord,
+    AttemptRecord, CustomerEventRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, EventRecord, EventStore,
+    MAX_DELIVERY_PAGE, MAX_EVENT_PAGE, WebhookEndpointRecord,
 };
 use quipu_store::{StoreResult, async_trait, db_error};
 use uuid::Uuid;
@@ -20,8 +20,13 @@ pub(crate) mod sql {
         INSERT_EVENT = "INSERT INTO merchant_events (id, merchant_id, till, kind, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         /// Fans an event out to every live endpoint of its merchant that subscribed to its kind.
         FAN_OUT_EVENT = "INSERT INTO webhook_deliveries (endpoint_id, event_id, merchant_id, status, attempts, next_attempt_at, lease_until, created_at, delivered_at) SELECT id, $1, merchant_id, 'pending', 0, $2, NULL, $2, NULL FROM webhook_endpoints WHERE merchant_id = $3 AND disabled_at IS NULL AND (events = '*' OR (' ' || events || ' ') LIKE ('% ' || $4 || ' %'))";
-        /// $3 is the till, or '' for every till.
-        SELECT_EVENTS_AFTER = "SELECT seq, id, merchant_id, till, kind, body, created_at FROM merchant_events WHERE merchant_id = $1 AND seq > $2 AND ($3 = '' OR till = $3) ORDER BY seq LIMIT $4";
+        /// $3 is the till, or '' for every till. A webhook's test event is for its endpoint, not the tills.
+        SELECT_EVENTS_AFTER = "SELECT seq, id, merchant_id, till, kind, body, created_at FROM merchant_events WHERE merchant_id = $1 AND seq > $2 AND ($3 = '' OR till = $3) AND kind <> 'webhook.test' ORDER BY seq LIMIT $4";
+        /// A test event's one delivery, to a live endpoint of the event's merchant.
+        QUEUE_ENDPOINT_DELIVERY = "INSERT INTO webhook_deliveries (endpoint_id, event_id, merchant_id, status, attempts, next_attempt_at, lease_until, created_at, delivered_at) SELECT id, $2, merchant_id, 'pending', 0, $3, NULL, $3, NULL FROM webhook_endpoints WHERE id = $1 AND merchant_id = $4 AND disabled_at IS NULL";
+        INSERT_CUSTOMER_EVENT = "INSERT INTO customer_events (id, customer_id, kind, body, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING";
+        SELECT_CUSTOMER_EVENTS_AFTER = "SELECT seq, id, customer_id, kind, body, created_at FROM customer_events WHERE customer_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+        SELECT_LAST_CUSTOMER_EVENT_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM customer_events WHERE customer_id = $1";
         SELECT_LAST_EVENT_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM merchant_events WHERE merchant_id = $1";
 
         COUNT_LIVE_ENDPOINTS = "SELECT COUNT(*) FROM webhook_endpoints WHERE merchant_id = $1 AND disabled_at IS NULL";
@@ -63,7 +68,29 @@ pub(crate) async fn insert_event<B: Backend>(conn: &mut crate::Conn<B>, event: &
         .bind(event.merchant_id)
         .bind(&event.kind);
     execute::<B::Db>(conn, "queueing webhook deliveries", fan_out).await?;
+    if let Some(customer) = event.customer_id {
+        let record = CustomerEventRecord {
+            seq: 0,
+            id: event.id,
+            customer_id: customer,
+            kind: event.kind.clone(),
+            body: event.body.clone(),
+            created_at: event.created_at,
+        };
+        insert_customer_event::<B>(conn, &record).await?;
+    }
     Ok(())
+}
+
+/// Writes a customer's event inside the caller's transaction (after the ordering lock, if any).
+async fn insert_customer_event<B: Backend>(conn: &mut crate::Conn<B>, event: &CustomerEventRecord) -> StoreResult<u64> {
+    let insert = Statement::new(sql::INSERT_CUSTOMER_EVENT)
+        .bind(event.id)
+        .bind(event.customer_id)
+        .bind(&event.kind)
+        .bind(&event.body)
+        .bind(event.created_at);
+    execute::<B::Db>(conn, "inserting a customer event", insert).await
 }
 
 fn delivery_key(delivery: &DueDelivery) -> (Uuid, Uuid) {
@@ -93,6 +120,63 @@ impl<B: Backend> EventStore for SqlStore<B> {
         let mut conn = self.reader().await?;
         let Scalar(seq) = fetch_one::<B::Db, Scalar<i64>>(&mut conn, "reading the last event", statement).await?;
         Ok(seq)
+    }
+
+    async fn customer_events_after(
+        &self,
+        customer: UserId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<CustomerEventRecord>> {
+        let statement = Statement::new(sql::SELECT_CUSTOMER_EVENTS_AFTER)
+            .bind(customer)
+            .bind(after)
+            .bind(limit.min(MAX_EVENT_PAGE));
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "reading a customer's events", statement).await
+    }
+
+    async fn last_customer_event_seq(&self, customer: UserId) -> StoreResult<i64> {
+        let statement = Statement::new(sql::SELECT_LAST_CUSTOMER_EVENT_SEQ).bind(customer);
+        let mut conn = self.reader().await?;
+        let Scalar(seq) =
+            fetch_one::<B::Db, Scalar<i64>>(&mut conn, "reading a customer's last event", statement).await?;
+        Ok(seq)
+    }
+
+    async fn insert_customer_event(&self, event: &CustomerEventRecord) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        if let Some(lock) = B::DIALECT.order_events {
+            execute::<B::Db>(&mut tx, "ordering events", Statement::new(lock)).await?;
+        }
+        let inserted = insert_customer_event::<B>(&mut tx, event).await?;
+        tx.commit().await.map_err(db_error("committing a customer event"))?;
+        Ok(inserted == 1)
+    }
+
+    async fn insert_endpoint_event(&self, event: &EventRecord, endpoint: Uuid) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        if let Some(lock) = B::DIALECT.order_events {
+            execute::<B::Db>(&mut tx, "ordering events", Statement::new(lock)).await?;
+        }
+        let insert = Statement::new(sql::INSERT_EVENT)
+            .bind(event.id)
+            .bind(event.merchant_id)
+            .bind(&event.till)
+            .bind(&event.kind)
+            .bind(&event.body)
+            .bind(event.created_at);
+        execute::<B::Db>(&mut tx, "inserting a test event", insert).await?;
+        let queue = Statement::new(sql::QUEUE_ENDPOINT_DELIVERY)
+            .bind(endpoint)
+            .bind(event.id)
+            .bind(event.created_at)
+            .bind(event.merchant_id);
+        if execute::<B::Db>(&mut tx, "queueing a test delivery", queue).await? != 1 {
+            return Ok(false);
+        }
+        tx.commit().await.map_err(db_error("committing a test event"))?;
+        Ok(true)
     }
 
     async fn insert_webhook_endpoint(&self, endpoint: &WebhookEndpointRecord, max_live: u32) -> StoreResult<bool> {

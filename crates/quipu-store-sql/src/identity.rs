@@ -15,19 +15,28 @@ use crate::{Backend, SqlStore};
 
 pub(crate) mod sql {
     crate::sql_statements! {
-        INSERT_USER = "INSERT INTO users (id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-        SELECT_USER = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE id = $1";
-        SELECT_USER_BY_PHONE = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE phone = $1";
-        SELECT_MERCHANT_STAFF = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at FROM users WHERE merchant_id = $1 ORDER BY created_at LIMIT 200";
+        INSERT_USER = "INSERT INTO users (id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at, removed_at, may_refund) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+        SET_PASSWORD_HASH = "UPDATE users SET password_hash = $2 WHERE id = $1";
+        /// $1 cashier, $2 merchant (an owner removes only their own cashiers), $3 now.
+        REMOVE_CASHIER = "UPDATE users SET removed_at = $3 WHERE id = $1 AND merchant_id = $2 AND role = 'cashier' AND removed_at IS NULL";
+        /// $3: 1, 0, or NULL for the merchant's policy.
+        SET_CASHIER_MAY_REFUND = "UPDATE users SET may_refund = $3 WHERE id = $1 AND merchant_id = $2 AND role = 'cashier' AND removed_at IS NULL";
+        SELECT_USER = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at, removed_at, may_refund FROM users WHERE id = $1";
+        SELECT_USER_BY_PHONE = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at, removed_at, may_refund FROM users WHERE phone = $1";
+        SELECT_MERCHANT_STAFF = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at, removed_at, may_refund FROM users WHERE merchant_id = $1 ORDER BY created_at LIMIT 200";
 
         INSERT_SESSION = "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
         SELECT_SESSION = "SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = $1";
         DELETE_SESSION = "DELETE FROM sessions WHERE token_hash = $1";
+        /// Every session of $1 but the one hashed $2 (an empty hash keeps none).
+        DELETE_USER_SESSIONS = "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2";
 
-        INSERT_API_KEY = "INSERT INTO api_keys (id, merchant_id, prefix, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        INSERT_API_KEY = "INSERT INTO api_keys (id, merchant_id, prefix, secret_hash, name, created_at, revoked_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)";
+        SELECT_API_KEYS = "SELECT id, merchant_id, prefix, secret_hash, name, created_at, revoked_at, last_used_at FROM api_keys WHERE merchant_id = $1 ORDER BY created_at DESC LIMIT 200";
+        TOUCH_API_KEY = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1";
         /// $1 key, $2 merchant (a merchant revokes only its own keys), $3 now.
         REVOKE_API_KEY = "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND merchant_id = $2 AND revoked_at IS NULL";
-        SELECT_API_KEY_BY_PREFIX = "SELECT id, merchant_id, prefix, secret_hash, created_at, revoked_at FROM api_keys WHERE prefix = $1";
+        SELECT_API_KEY_BY_PREFIX = "SELECT id, merchant_id, prefix, secret_hash, name, created_at, revoked_at, last_used_at FROM api_keys WHERE prefix = $1";
 
         /// Inserts unless the user already has $6 funding sources; the count and the
         /// insert are one statement, so parallel requests cannot overshoot on SQLite
@@ -35,6 +44,7 @@ pub(crate) mod sql {
         INSERT_FUNDING_SOURCE = "INSERT INTO funding_sources (id, user_id, bank_name, account_number, created_at)
     SELECT $1, $2, $3, $4, $5 WHERE (SELECT COUNT(*) FROM funding_sources WHERE user_id = $2) < $6";
         SELECT_FUNDING_SOURCES = "SELECT id, user_id, bank_name, account_number, created_at FROM funding_sources WHERE user_id = $1 ORDER BY created_at LIMIT 20";
+        DELETE_FUNDING_SOURCE = "DELETE FROM funding_sources WHERE id = $1 AND user_id = $2";
 
         /// One source's wrong guesses at one secret; a lock that has run out counts as none. $1 owner, $2 kind, $3 source, $4 now.
         SELECT_SOURCE_ATTEMPTS = "SELECT CASE WHEN locked_until <= $4 THEN 0 ELSE failed_attempts END, CASE WHEN locked_until <= $4 THEN NULL ELSE locked_until END FROM secret_attempts WHERE owner = $1 AND kind = $2 AND source = $3";
@@ -188,6 +198,8 @@ fn user_insert(u: &UserRecord) -> Statement<'_> {
         .bind(u.login_failed_attempts)
         .bind(u.login_locked_until)
         .bind(u.created_at)
+        .bind(u.removed_at)
+        .bind(u.may_refund)
 }
 
 #[async_trait]
@@ -245,12 +257,66 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
         execute::<B::Db>(&mut conn, "deleting a session", statement).await.map(|_| ())
     }
 
+    async fn delete_user_sessions(&self, user: UserId, keep: Option<&[u8]>) -> StoreResult<u64> {
+        let statement = Statement::new(sql::DELETE_USER_SESSIONS).bind(user).bind(keep.unwrap_or_default());
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(&mut conn, "ending a user's sessions", statement).await
+    }
+
+    async fn set_password_hash(&self, user: UserId, hash: &str) -> StoreResult<()> {
+        let statement = Statement::new(sql::SET_PASSWORD_HASH).bind(user).bind(hash);
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(&mut conn, "setting a password", statement).await.map(|_| ())
+    }
+
+    async fn remove_cashier(&self, cashier: UserId, merchant: MerchantId, now: Timestamp) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let remove = Statement::new(sql::REMOVE_CASHIER).bind(cashier).bind(merchant).bind(now);
+        if execute::<B::Db>(&mut tx, "removing a cashier", remove).await? != 1 {
+            return Ok(false);
+        }
+        let end = Statement::new(sql::DELETE_USER_SESSIONS).bind(cashier).bind(&[][..]);
+        execute::<B::Db>(&mut tx, "ending a removed cashier's sessions", end).await?;
+        tx.commit().await.map_err(db_error("committing a removed cashier"))?;
+        Ok(true)
+    }
+
+    async fn set_cashier_may_refund(
+        &self,
+        cashier: UserId,
+        merchant: MerchantId,
+        may_refund: Option<bool>,
+    ) -> StoreResult<bool> {
+        let statement = Statement::new(sql::SET_CASHIER_MAY_REFUND).bind(cashier).bind(merchant).bind(may_refund);
+        let mut conn = self.writer().await?;
+        Ok(execute::<B::Db>(&mut conn, "setting a cashier's permissions", statement).await? == 1)
+    }
+
+    async fn api_keys(&self, merchant: MerchantId) -> StoreResult<Vec<ApiKeyRecord>> {
+        let statement = Statement::new(sql::SELECT_API_KEYS).bind(merchant);
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "listing api keys", statement).await
+    }
+
+    async fn touch_api_key(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
+        let statement = Statement::new(sql::TOUCH_API_KEY).bind(id).bind(now);
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(&mut conn, "recording an api key's use", statement).await.map(|_| ())
+    }
+
+    async fn delete_funding_source(&self, id: Uuid, user: UserId) -> StoreResult<bool> {
+        let statement = Statement::new(sql::DELETE_FUNDING_SOURCE).bind(id).bind(user);
+        let mut conn = self.writer().await?;
+        Ok(execute::<B::Db>(&mut conn, "deleting a funding source", statement).await? == 1)
+    }
+
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         let statement = Statement::new(sql::INSERT_API_KEY)
             .bind(key.id)
             .bind(key.merchant_id)
             .bind(&key.prefix)
             .bind(&key.secret_hash)
+            .bind(&key.name)
             .bind(key.created_at)
             .bind(key.revoked_at);
         let mut conn = self.writer().await?;

@@ -43,6 +43,8 @@ pub(crate) mod sql {
 
         INSERT_PAYMENT = "INSERT INTO payments (id, merchant_id, customer_id, method, device_id, code_step, code_slot, amount, fee, currency, refunded, status, failure_code, reference, created_by, created_at, expires_at, updated_at, till, request_id, card_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT DO NOTHING";
         SELECT_PAYMENT = concat!("SELECT ", payment_columns!(), " FROM payments WHERE id = $1");
+        /// $2 a status, or '' for all.
+        SELECT_CUSTOMER_PAYMENTS = concat!("SELECT ", payment_columns!(), " FROM payments WHERE customer_id = $1 AND ($2 = '' OR status = $2) AND created_at < $3 ORDER BY created_at DESC LIMIT $4");
         SELECT_MERCHANT_PAYMENTS = concat!("SELECT ", payment_columns!(), " FROM payments WHERE merchant_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3");
         // The selections below that a partial index serves name their states in the text: a
         // partial index matches only a literal (PostgreSQL's generic plans cannot use it for a
@@ -242,6 +244,22 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
             Statement::new(sql::SELECT_MERCHANT_PAYMENTS).bind(merchant).bind(before).bind(limit.min(MAX_PAYMENT_PAGE));
         let mut conn = self.reader().await?;
         fetch_all::<B::Db, _>(&mut conn, "listing payments", statement).await
+    }
+
+    async fn customer_payments(
+        &self,
+        customer: UserId,
+        status: Option<PaymentStatus>,
+        before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<PaymentRecord>> {
+        let statement = Statement::new(sql::SELECT_CUSTOMER_PAYMENTS)
+            .bind(customer)
+            .bind(status.map(|s| s.as_str()).unwrap_or(""))
+            .bind(before)
+            .bind(limit.min(MAX_PAYMENT_PAGE));
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "listing a customer's payments", statement).await
     }
 
     async fn claim_refund(&self, refund: &RefundRecord, now: Timestamp) -> StoreResult<RefundClaim> {

@@ -17,7 +17,7 @@ pub(crate) mod sql {
         INSERT_ACCESS_ENTRY = "INSERT INTO access_log (id, subject, actor, actor_role, action, reason, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         SELECT_ACCESS_ENTRIES = "SELECT id, subject, actor, actor_role, action, reason, detail, at FROM access_log WHERE subject = $1 AND at < $2 ORDER BY at DESC, id DESC LIMIT $3";
         /// $1 role or '', $2 exact id (or NULL), $3 phone prefix pattern (or NULL), $4 lower-cased name pattern, $5 before, $6 limit.
-        SEARCH_PEOPLE = "SELECT u.id, u.role, u.phone, u.full_name, u.password_hash, u.pin_hash, u.merchant_id, u.pin_failed_attempts, u.pin_locked_until, u.login_failed_attempts, u.login_locked_until, u.created_at, m.name AS merchant_name
+        SEARCH_PEOPLE = "SELECT u.id, u.role, u.phone, u.full_name, u.password_hash, u.pin_hash, u.merchant_id, u.pin_failed_attempts, u.pin_locked_until, u.login_failed_attempts, u.login_locked_until, u.created_at, u.removed_at, u.may_refund, m.name AS merchant_name
     FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
     WHERE ($1 = '' OR u.role = $1)
       AND (u.id = $2 OR u.phone LIKE $3 ESCAPE '\\' OR LOWER(u.full_name) LIKE $4 ESCAPE '\\' OR LOWER(m.name) LIKE $4 ESCAPE '\\')

@@ -9,7 +9,7 @@
 //! late.
 
 use quipu_domain::Timestamp;
-use quipu_domain::identity::MerchantId;
+use quipu_domain::identity::{MerchantId, UserId};
 use uuid::Uuid;
 
 use crate::StoreResult;
@@ -27,6 +27,22 @@ pub struct EventRecord {
     pub id: Uuid,
     pub merchant_id: MerchantId,
     pub till: String,
+    pub kind: String,
+    pub body: String,
+    pub created_at: Timestamp,
+    /// The customer who hears it too (a payment's payer): written to their own events in the
+    /// same transaction. Not stored with the merchant's event.
+    pub customer_id: Option<UserId>,
+}
+
+/// Something a customer hears on their own live stream: a payment of theirs awaiting approval,
+/// completed, failed or refunded, or money received. `body` is the JSON sent, as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerEventRecord {
+    /// Store-assigned order within the whole network; 0 until stored.
+    pub seq: i64,
+    pub id: Uuid,
+    pub customer_id: UserId,
     pub kind: String,
     pub body: String,
     pub created_at: Timestamp,
@@ -108,6 +124,20 @@ pub trait EventStore: Send + Sync {
     ) -> StoreResult<Vec<EventRecord>>;
     /// The seq of the merchant's newest event, or 0.
     async fn last_event_seq(&self, merchant: MerchantId) -> StoreResult<i64>;
+    /// A customer's events after `after` (by seq), oldest first.
+    async fn customer_events_after(
+        &self,
+        customer: UserId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<CustomerEventRecord>>;
+    /// The seq of the customer's newest event, or 0.
+    async fn last_customer_event_seq(&self, customer: UserId) -> StoreResult<i64>;
+    /// Writes a customer's event unless one with its id exists (a retry of what raised it): `false` then.
+    async fn insert_customer_event(&self, event: &CustomerEventRecord) -> StoreResult<bool>;
+    /// Writes a merchant's event and one delivery of it to `endpoint` alone (a test of that
+    /// endpoint); `false`, writing nothing, unless the endpoint is the merchant's and live.
+    async fn insert_endpoint_event(&self, event: &EventRecord, endpoint: Uuid) -> StoreResult<bool>;
     /// Adds an endpoint unless the merchant already has `max_live` (then `false`).
     async fn insert_webhook_endpoint(&self, endpoint: &WebhookEndpointRecord, max_live: u32) -> StoreResult<bool>;
     async fn webhook_endpoints(&self, merchant: MerchantId) -> StoreResult<Vec<WebhookEndpointRecord>>;

@@ -28,6 +28,10 @@ pub struct UserRecord {
     pub login_failed_attempts: u32,
     pub login_locked_until: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// When a merchant's owner removed this cashier: they sign in no more.
+    pub removed_at: Option<Timestamp>,
+    /// A cashier's own refund permission; `None` follows the merchant's refund policy.
+    pub may_refund: Option<bool>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -52,8 +56,12 @@ pub struct ApiKeyRecord {
     pub merchant_id: MerchantId,
     pub prefix: String,
     pub secret_hash: Vec<u8>,
+    /// What the owner calls it ("till server"); may be empty.
+    pub name: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// When a request last authenticated with it, to the minute (see `touch_api_key`).
+    pub last_used_at: Option<Timestamp>,
 }
 
 /// A customer's funding source. The full number is kept for payouts and
@@ -159,9 +167,34 @@ pub trait IdentityStore: Send + Sync {
 
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
 
+    /// Ends every session of a user but the one whose token hashes to `keep` (all of them if `None`);
+    /// returns how many ended.
+    async fn delete_user_sessions(&self, user: UserId, keep: Option<&[u8]>) -> StoreResult<u64>;
+
+    /// Replaces a user's password (an Argon2id PHC string).
+    async fn set_password_hash(&self, user: UserId, hash: &str) -> StoreResult<()>;
+
+    /// Removes one of a merchant's cashiers (they keep their row, sign in no more) and ends their
+    /// sessions, in one transaction; `false` if no such live cashier of that merchant.
+    async fn remove_cashier(&self, cashier: UserId, merchant: MerchantId, now: Timestamp) -> StoreResult<bool>;
+
+    /// Sets a live cashier's own refund permission (`None`: the merchant's policy); `false` if no such cashier.
+    async fn set_cashier_may_refund(
+        &self,
+        cashier: UserId,
+        merchant: MerchantId,
+        may_refund: Option<bool>,
+    ) -> StoreResult<bool>;
+
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
 
     async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKeyRecord>>;
+
+    /// A merchant's API keys, live and revoked, newest first, at most 200.
+    async fn api_keys(&self, merchant: MerchantId) -> StoreResult<Vec<ApiKeyRecord>>;
+
+    /// Records that a key was used at `now`. Callers write it at most once a minute per key.
+    async fn touch_api_key(&self, id: Uuid, now: Timestamp) -> StoreResult<()>;
 
     /// Revokes a merchant's own live key; `false` if there was none to revoke.
     async fn revoke_api_key(&self, id: Uuid, merchant: MerchantId, now: Timestamp) -> StoreResult<bool>;
@@ -171,6 +204,9 @@ pub trait IdentityStore: Send + Sync {
 
     /// A user's funding sources, at most 20.
     async fn funding_sources(&self, user: UserId) -> StoreResult<Vec<FundingSourceRecord>>;
+
+    /// Deletes one of a user's own funding sources; `false` if it is not theirs (or gone).
+    async fn delete_funding_source(&self, id: Uuid, user: UserId) -> StoreResult<bool>;
 
     /// Claims the one check of a user's or card's secret until `claim_until`:
     /// one check at a time, so a burst of parallel guesses is counted exactly

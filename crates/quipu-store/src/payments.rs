@@ -186,6 +186,15 @@ pub trait PaymentStore: Send + Sync {
         before: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<PaymentRecord>>;
+    /// A customer's payments (wallet and linked cards) created before `before`, newest first, at
+    /// most [`MAX_PAYMENT_PAGE`]; only those in `status` if given.
+    async fn customer_payments(
+        &self,
+        customer: UserId,
+        status: Option<PaymentStatus>,
+        before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<PaymentRecord>>;
     /// Records a pending refund and claims its amount against the payment, in one transaction, as
     /// [`quipu_domain::payment::claim_refund`] decides.
     async fn claim_refund(&self, refund: &RefundRecord, now: Timestamp) -> StoreResult<RefundClaim>;

@@ -257,7 +257,10 @@ impl Wallet {
         self.kernel.check_balance_limit(Some(customer.id), wallet, money.0, money.1).await?;
         let op = TransferOp::Posted { debit: float, credit: wallet, amount: money.1, currency: money.0.code };
         let command = TransferCommand { id, op, code: TransferCode::CashIn, reference: format!("agent:{agent}") };
-        self.move_with_commission(command, CommissionOperation::CashIn, float, money).await
+        let transfer = self.move_with_commission(command, CommissionOperation::CashIn, float, money).await?;
+        let from = self.agent(agent).await.map(|a| a.full_name).unwrap_or_default();
+        self.money_received(customer.id, &transfer, money.0, "cash_in", &from, "").await?;
+        Ok(transfer)
     }
 
     /// An agent pays out cash; the customer confirms with their PIN on the agent's device. A
@@ -341,7 +344,43 @@ impl Wallet {
         self.kernel.check_pin(&sender, pin, &GuessSource::of(principal)).await?;
         let debit = self.wallet_of(sender.id, money.0).await?;
         let note = note.map(|n| n.as_str().to_owned()).unwrap_or_default();
-        self.move_money(id, (debit, credit), money, TransferCode::P2p, note).await
+        let transfer = self.move_money(id, (debit, credit), money, TransferCode::P2p, note).await?;
+        self.money_received(recipient.id, &transfer, money.0, "p2p", &sender.full_name, &transfer.reference).await?;
+        Ok(transfer)
+    }
+
+    /// Tells a customer, on their live stream, that money reached their wallet. The event's id
+    /// derives from the transfer's, so a retry of the request (which the ledger answers with the
+    /// same transfer) writes it once, and a retry after a crash between the two writes it then.
+    async fn money_received(
+        &self,
+        customer: UserId,
+        transfer: &Transfer,
+        currency: Currency,
+        kind: &str,
+        from: &str,
+        note: &str,
+    ) -> CoreResult<()> {
+        let data = serde_json::json!({
+            "transfer_id": transfer.id.0,
+            "kind": kind,
+            "amount": {
+                "amount": currency.format_amount(transfer.amount),
+                "minor_units": transfer.amount.minor(),
+                "currency": transfer.currency.to_string(),
+            },
+            "from": from,
+            "note": note,
+            "at": quipu_kernel::text::rfc3339(transfer.timestamp),
+        });
+        let data = serde_json::value::to_raw_value(&data)
+            .map_err(|error| CoreError::invalid("unserialisable_event", error.to_string()))?;
+        let id = quipu_domain::ledger::derived_id("quipu.money_received", &[transfer.id.0.as_bytes()]);
+        let event = quipu_events::new_customer_event(id, "money.received", customer, &data, transfer.timestamp)?;
+        if self.kernel.store.insert_customer_event(&event).await? {
+            self.kernel.events_written();
+        }
+        Ok(())
     }
 
     async fn viewable_account(&self, principal: &Principal, id: AccountId) -> CoreResult<OwnedAccount> {

@@ -4,7 +4,7 @@
 
 mod qr;
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,12 +17,18 @@ use quipu_server::config::{Config, Overrides, StorageConfig};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "quipu", version, about = "Quipu: a self-hostable QR payment network and local marketplace")]
+#[command(
+    name = "quipu",
+    version,
+    about = "Quipu: a self-hostable payment network: wallets, agents, QR codes and prepaid cards (no marketplace yet)"
+)]
 struct Cli {
     /// TOML configuration file (see README.md).
     #[arg(long, env = "QUIPU_CONFIG", global = true)]
     config: Option<PathBuf>,
-    /// SQLite data directory; must exist if given (default ./quipu-data, created on first start).
+    /// SQLite data directory. Default: ./quipu-data for `serve` and the other commands (created on first
+    /// start), ./quipu-demo for `demo` (made fresh each run). A directory you name must exist, except for
+    /// `demo`, which makes it and refuses one it did not make.
     #[arg(long, env = "QUIPU_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
     /// PostgreSQL URL (postgres://…) instead of SQLite.
@@ -39,11 +45,14 @@ struct Cli {
 enum Command {
     /// Serve the API (default 127.0.0.1:8080).
     Serve {
+        /// Address and port to listen on, e.g. 0.0.0.0:8080 (default 127.0.0.1:8080).
         #[arg(long, env = "QUIPU_LISTEN")]
         listen: Option<String>,
     },
     /// Seed a fresh demo network in ./quipu-demo (or --data-dir), print its logins, and serve it.
+    /// Unlike `serve`, it lets webhooks use plain http to this machine (127.0.0.1, localhost), to try them.
     Demo {
+        /// Address and port to listen on (default 127.0.0.1:8080); exits at once if it is taken.
         #[arg(long, env = "QUIPU_LISTEN")]
         listen: Option<String>,
     },
@@ -58,7 +67,10 @@ enum Command {
         command: AdminCommand,
     },
     /// Write a consistent online copy of the SQLite database to DESTINATION (a new file).
-    Backup { destination: PathBuf },
+    Backup {
+        /// The file to write; it must not exist.
+        destination: PathBuf,
+    },
     /// Read, write and draw payment codes: EMV merchant QR, EMV consumer QR, Quipu numeric codes.
     Qr {
         #[command(subcommand)]
@@ -78,8 +90,10 @@ struct BenchArgs {
     /// Payments per naive run (one transaction each).
     #[arg(long, default_value_t = 5_000)]
     naive_payments: usize,
+    /// Customers (payers) in each scenario's database.
     #[arg(long, default_value_t = 10_000)]
     customers: usize,
+    /// Merchants (payees) in each scenario's database.
     #[arg(long, default_value_t = 1_000)]
     merchants: usize,
     /// Clients submitting at once: enough that the writer's batches can fill.
@@ -158,15 +172,19 @@ enum LedgerCommand {
 enum AdminCommand {
     /// Create an operator. The password comes from QUIPU_ADMIN_PASSWORD or one line of stdin.
     CreateOperator {
+        /// Their phone number in international format (+…): their login.
         #[arg(long)]
         phone: String,
+        /// Their full name, as others see it.
         #[arg(long)]
         name: String,
     },
     /// Create an auditor (read-only staff). Password as for create-operator.
     CreateAuditor {
+        /// Their phone number in international format (+…): their login.
         #[arg(long)]
         phone: String,
+        /// Their full name, as others see it.
         #[arg(long)]
         name: String,
     },
@@ -192,7 +210,9 @@ fn main() -> ExitCode {
 
 fn init_logs(json: bool) {
     let filter = EnvFilter::try_from_env("QUIPU_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour only for a person at a terminal: a log file or a pipe gets no escape codes.
+    let ansi = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if json {
         builder.json().init();
     } else {
@@ -224,6 +244,8 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
             };
             quipu_server::demo::fresh_directory(&dir)?;
             config.storage = StorageConfig::Sqlite { data_dir: dir, explicit: true };
+            // To try webhooks with a local listener: http to loopback only, never other private addresses.
+            config.settings.webhooks.allow_loopback_http = true;
             run_demo(config).await
         }
         Command::Ledger { command: LedgerCommand::Verify } => verify(&config).await,
@@ -370,4 +392,41 @@ async fn backup(config: &Config, destination: &std::path::Path) -> Fallible<Exit
     store.backup(destination).await?;
     println!("backup written to {}", destination.display());
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every subcommand and every flag or argument says what it is for in `--help`.
+    #[test]
+    fn every_command_and_flag_has_help() {
+        fn check(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(path.clone());
+                }
+                check(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        check(&Cli::command(), "quipu", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:?}");
+    }
+
+    /// `quipu demo --help` names the directory the demo uses.
+    #[test]
+    fn demo_help_names_its_default_directory() {
+        let mut command = Cli::command();
+        let help = command.find_subcommand_mut("demo").map(|demo| demo.render_long_help().to_string());
+        assert!(help.is_some_and(|help| help.contains("./quipu-demo")));
+    }
 }

@@ -20,6 +20,7 @@ mod qr_cli;
 mod receipts;
 mod reconcile;
 mod security;
+mod self_service;
 mod settlement;
 mod statements;
 mod storage;

@@ -263,16 +263,16 @@ async fn a_merchant_owner_cashes_out_at_an_agent_with_their_pin() {
         assert_eq!((status, body["code"].as_str()), (422, Some("pin_not_set")), "{body}");
         // The owner sets a PIN once; changing it needs the current one.
         let (status, _) =
-            app.request(Method::PUT, "/me/pin", Some(&shop.owner), None, Some(json!({"pin": "1357"}))).await;
-        assert_eq!(status, 204);
+            app.request(Method::PUT, "/me/pin", Some(&shop.owner), None, Some(json!({"new_pin": "1357"}))).await;
+        assert_eq!(status, 200);
         let (status, body) =
-            app.request(Method::PUT, "/me/pin", Some(&shop.owner), None, Some(json!({"pin": "2468"}))).await;
-        assert_eq!((status, body["code"].as_str()), (403, Some("current_pin_required")));
-        let change = json!({"pin": "2468", "current_pin": "1357"});
+            app.request(Method::PUT, "/me/pin", Some(&shop.owner), None, Some(json!({"new_pin": "2468"}))).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("old_pin_required")));
+        let change = json!({"new_pin": "2468", "old_pin": "1357"});
         let (status, _) = app.request(Method::PUT, "/me/pin", Some(&shop.owner), None, Some(change)).await;
-        assert_eq!(status, 204);
+        assert_eq!(status, 200);
         let (status, _) =
-            app.request(Method::PUT, "/me/pin", Some(&shop.cashier), None, Some(json!({"pin": "2468"}))).await;
+            app.request(Method::PUT, "/me/pin", Some(&shop.cashier), None, Some(json!({"new_pin": "2468"}))).await;
         assert_eq!(status, 403, "cashiers hold no PIN");
 
         let (status, body) = cash_out("out-1", "1357").await;
