@@ -1284,6 +1284,8 @@ pub struct PersonExportView {
     pub cards: Vec<CardView>,
     /// Every account's history, newest first.
     pub transactions: Vec<ExportedHistoryView>,
+    /// Your payments in shops, newest first.
+    pub payments: Vec<PaymentView>,
     /// What staff did about you.
     pub access_log: Vec<AccessEntryView>,
     /// False if a list stopped at 10 000 lines; ask the operator for the rest.
@@ -1307,6 +1309,7 @@ impl From<&quipu_core::export::PersonExport> for PersonExportView {
                     entries: entries.iter().map(HistoryEntry::from).collect(),
                 })
                 .collect(),
+            payments: export.payments.iter().map(PaymentView::from).collect(),
             access_log: export.access_log.iter().map(AccessEntryView::from).collect(),
             complete: export.complete,
         }

@@ -13,7 +13,7 @@ use quipu_store::AccessEntryRecord;
 use crate::Services;
 use crate::cards::Card;
 use crate::identity::{FundingSource, Profile};
-use crate::payments::Device;
+use crate::payments::{Device, Payment};
 use crate::wallet::{HistoryEntry, HistoryFilter};
 
 /// Most history lines exported per account, and access-log entries in all: bounded like every answer.
@@ -30,6 +30,8 @@ pub struct PersonExport {
     pub cards: Vec<Card>,
     /// Each account's history, newest first.
     pub transactions: Vec<(AccountId, Vec<HistoryEntry>)>,
+    /// A customer's payments in shops, newest first.
+    pub payments: Vec<Payment>,
     pub access_log: Vec<AccessEntryRecord>,
     /// False if some list stopped at [`MAX_EXPORT_LINES`].
     pub complete: bool,
@@ -49,6 +51,13 @@ impl Services {
         }
         let (access_log, whole) = self.whole_access_log(principal).await?;
         complete &= whole;
+        let payments = if customer {
+            let (payments, whole) = self.whole_payments(principal).await?;
+            complete &= whole;
+            payments
+        } else {
+            Vec::new()
+        };
         Ok(PersonExport {
             exported_at: self.kernel.now(),
             tier: if customer { Some(self.kernel.tier_of(Some(profile.user.id)).await?) } else { None },
@@ -57,6 +66,7 @@ impl Services {
             cards: if customer { self.cards.my_cards(principal).await? } else { Vec::new() },
             profile,
             transactions,
+            payments,
             access_log,
             complete,
         })
@@ -75,6 +85,23 @@ impl Services {
             match page.next_cursor.and_then(|cursor| cursor.parse().ok()) {
                 Some(before) => filter.before = Some(Timestamp(before)),
                 None => return Ok((entries, true)),
+            }
+        }
+    }
+
+    async fn whole_payments(&self, principal: &Principal) -> CoreResult<(Vec<Payment>, bool)> {
+        let mut payments = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.payments.customer_payments(principal, None, cursor.as_deref(), Some(100)).await?;
+            payments.extend(page.payments);
+            if payments.len() >= MAX_EXPORT_LINES {
+                payments.truncate(MAX_EXPORT_LINES);
+                return Ok((payments, false));
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok((payments, true)),
             }
         }
     }

@@ -294,6 +294,7 @@ async fn a_person_takes_everything_quipu_holds_about_them_in_one_call() {
             .collect();
         assert_eq!(codes, ["p2p", "cash_in"], "{export}");
         assert_eq!(export["access_log"].as_array().unwrap().len(), 2);
+        assert_eq!(export["payments"].as_array().unwrap().len(), 0, "no shop payments yet");
         assert_eq!(export["complete"], true);
         assert!(!export.to_string().contains("password_hash") && !export.to_string().contains("$argon2"), "no secrets");
     })
