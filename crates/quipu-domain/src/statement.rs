@@ -126,6 +126,18 @@ fn apply(
     Ok(after)
 }
 
+/// The balances before a window, from the balances after it and what the
+/// window did (its replay from zero): how the newest page of a history finds
+/// its opening without summing the account's whole past.
+pub fn balances_before(after: Balances, window: Balances) -> Option<Balances> {
+    Some(Balances {
+        debits_posted: after.debits_posted.checked_sub(window.debits_posted)?,
+        credits_posted: after.credits_posted.checked_sub(window.credits_posted)?,
+        debits_pending: after.debits_pending.checked_sub(window.debits_pending)?,
+        credits_pending: after.credits_pending.checked_sub(window.credits_pending)?,
+    })
+}
+
 /// The sum of the completed lines' signed amounts: the change of the posted (credit) balance.
 pub fn completed_total(lines: &[Line]) -> Option<i64> {
     lines

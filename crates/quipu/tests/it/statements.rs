@@ -121,6 +121,29 @@ async fn statements_add_up_after_holds_voids_refunds_fees_and_a_payout() {
             app_available(app, &amina.token, &amina.account).await
         );
 
+        // Paged, the history's running balances are the statement's, line for line.
+        let whole = assert_reconciles(app, &amina.token, &amina.account, "2000-01-01T00:00:00Z").await;
+        let mut paged = Vec::new();
+        let mut path = "/me/transactions?limit=3".to_owned();
+        loop {
+            let (status, page) = app.get(&path, &amina.token).await;
+            assert_eq!(status, 200, "{page}");
+            paged.extend(page["entries"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(cursor) => path = format!("/me/transactions?limit=3&cursor={cursor}"),
+                None => break,
+            }
+        }
+        let running = |lines: &[Value]| -> Vec<(String, Value)> {
+            let mut pairs: Vec<(String, Value)> = lines
+                .iter()
+                .map(|l| (l["transfer"]["id"].as_str().unwrap().to_owned(), l["available_after"].clone()))
+                .collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            pairs
+        };
+        assert_eq!(running(&paged), running(&whole), "paged history and statement agree");
+
         // The merchant: payments, fees, a refund, and a payout requested, batched and paid.
         let (_, merchant) = app.get("/merchant", &shop.owner).await;
         let merchant_account = merchant["accounts"][0]["id"].as_str().unwrap().to_owned();
