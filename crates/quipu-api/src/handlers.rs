@@ -13,9 +13,9 @@ use quipu_domain::money::AmountInput;
 use crate::AppState;
 use crate::requests::*;
 use crate::views::{
-    AccessLogView, AccountView, AgentView, ApiKeyInfoView, ApiKeyView, CashierView, FundingSourceView, HistoryPage,
-    MerchantView, PersonExportView, ProfileView, ReceiptView, SessionView, StatementView, TransferView, UserView,
-    VerifyView,
+    AccessLogView, AccountStandingView, AccountView, AgentView, ApiKeyInfoView, ApiKeyView, CashierView,
+    FundingSourceView, HistoryPage, MerchantView, PersonExportView, ProfileView, ReceiptView, SessionView,
+    StatementView, TransferView, UserView, VerifyView,
 };
 use quipu_http::extract::{AddressSource, ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
 use quipu_http::idempotency;
@@ -328,26 +328,29 @@ pub async fn redeem(
     .await
 }
 
-/// The operator freezes an account: no money moves in or out until unfrozen.
+/// The operator freezes an account: no money moves in or out until unfrozen. The answer is the
+/// account's standing, not its balance (a customer's money is not the operator's to see).
 #[utoipa::path(post, path = "/api/v1/operator/accounts/{id}/freeze", tag = "operator", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountView), (status = 403, body = Problem)))]
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountStandingView), (status = 403, body = Problem)))]
 pub async fn freeze(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
-) -> ApiResult<axum::Json<AccountView>> {
-    Ok(axum::Json(AccountView::from(&state.services.identity.set_frozen(&caller, AccountId(id), true).await?)))
+) -> ApiResult<axum::Json<AccountStandingView>> {
+    let account = state.services.identity.set_frozen(&caller, AccountId(id), true).await?;
+    Ok(axum::Json(AccountStandingView::from(&account)))
 }
 
-/// The operator unfreezes an account.
+/// The operator unfreezes an account; the answer is its standing.
 #[utoipa::path(post, path = "/api/v1/operator/accounts/{id}/unfreeze", tag = "operator", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountView), (status = 403, body = Problem)))]
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountStandingView), (status = 403, body = Problem)))]
 pub async fn unfreeze(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
-) -> ApiResult<axum::Json<AccountView>> {
-    Ok(axum::Json(AccountView::from(&state.services.identity.set_frozen(&caller, AccountId(id), false).await?)))
+) -> ApiResult<axum::Json<AccountStandingView>> {
+    let account = state.services.identity.set_frozen(&caller, AccountId(id), false).await?;
+    Ok(axum::Json(AccountStandingView::from(&account)))
 }
 
 /// Operators and auditors check every ledger invariant.

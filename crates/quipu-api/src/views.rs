@@ -1176,6 +1176,19 @@ pub struct AccountStandingView {
     pub closed: bool,
 }
 
+impl From<&Account> for AccountStandingView {
+    fn from(account: &Account) -> Self {
+        use quipu_domain::ledger::AccountFlags;
+        Self {
+            id: account.id.0,
+            kind: account.kind.as_str().to_owned(),
+            currency: account.currency.as_str().to_owned(),
+            frozen: account.flags.contains(AccountFlags::FROZEN),
+            closed: account.flags.contains(AccountFlags::CLOSED),
+        }
+    }
+}
+
 /// Wrong guesses at a person's secret from one source.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GuessesView {
@@ -1206,18 +1219,7 @@ pub struct PersonSummaryView {
 
 impl From<&quipu_core::support::PersonSummary> for PersonSummaryView {
     fn from(summary: &quipu_core::support::PersonSummary) -> Self {
-        use quipu_domain::ledger::AccountFlags;
-        let accounts: Vec<AccountStandingView> = summary
-            .accounts
-            .iter()
-            .map(|account| AccountStandingView {
-                id: account.id.0,
-                kind: account.kind.as_str().to_owned(),
-                currency: account.currency.as_str().to_owned(),
-                frozen: account.flags.contains(AccountFlags::FROZEN),
-                closed: account.flags.contains(AccountFlags::CLOSED),
-            })
-            .collect();
+        let accounts: Vec<AccountStandingView> = summary.accounts.iter().map(AccountStandingView::from).collect();
         let user = &summary.person.user;
         Self {
             person: PersonView::from(&summary.person),
