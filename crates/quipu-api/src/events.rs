@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -11,7 +12,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use quipu_core::Services;
 use quipu_core::events::{CustomerCursor, EventCursor};
-use quipu_core::store::events::EventRecord;
+use quipu_core::store::events::{CustomerEventRecord, EventRecord};
 use quipu_domain::payment::TillLabel;
 use quipu_http::streams::StreamPermit;
 use tokio::sync::watch;
@@ -43,14 +44,7 @@ pub async fn events(
     let cursor = state.services.events.open_stream(&caller, after, till).await?;
     let owner = caller.require_merchant()?;
     let permit = state.http.streams.open(owner.0)?;
-    let stream = EventStream {
-        services: state.services.clone(),
-        cursor,
-        pending: VecDeque::new(),
-        closing: state.closing.subscribe(),
-        _permit: permit,
-    };
-    Ok(Sse::new(futures_util::stream::unfold(stream, EventStream::next)).keep_alive(KeepAlive::default()))
+    Ok(LiveStream::open(&state, cursor, permit).into_sse())
 }
 
 /// Where a reconnecting stream resumes: `Last-Event-ID`, or `?after=`.
@@ -82,74 +76,86 @@ pub async fn my_events(
     let after = resume_after(&headers, params.after)?;
     let cursor = state.services.events.open_customer_stream(&caller, after).await?;
     let permit = state.http.streams.open(cursor.customer.0)?;
-    let stream = CustomerStream {
-        services: state.services.clone(),
-        cursor,
-        pending: VecDeque::new(),
-        closing: state.closing.subscribe(),
-        _permit: permit,
-    };
-    Ok(Sse::new(futures_util::stream::unfold(stream, CustomerStream::next)).keep_alive(KeepAlive::default()))
+    Ok(LiveStream::open(&state, cursor, permit).into_sse())
 }
 
-/// One customer's stream, as a till's: it ends at shutdown or a store failure, and the app resumes.
-struct CustomerStream {
-    services: Arc<Services>,
-    cursor: CustomerCursor,
-    pending: VecDeque<quipu_core::store::events::CustomerEventRecord>,
-    closing: watch::Receiver<bool>,
-    _permit: StreamPermit,
+/// What a live stream reads: a till's events, or a customer's, after its cursor.
+trait StreamCursor: Send + 'static {
+    type Record: Send;
+    /// The next events after the cursor, which moves past them.
+    fn fetch<'a>(
+        &'a mut self,
+        services: &'a Services,
+    ) -> impl Future<Output = quipu_core::CoreResult<Vec<Self::Record>>> + Send + 'a;
+    /// The record as an SSE message: its number as the id, its kind as the event, its body as the data.
+    fn message(record: Self::Record) -> Event;
 }
 
-impl CustomerStream {
-    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
-        loop {
-            if *self.closing.borrow() {
-                return None;
-            }
-            if let Some(event) = self.pending.pop_front() {
-                let message = Event::default().id(event.seq.to_string()).event(event.kind).data(event.body);
-                return Some((Ok(message), self));
-            }
-            match self.services.events.next_customer_events(&mut self.cursor).await {
-                Ok(events) if !events.is_empty() => self.pending.extend(events),
-                Ok(_) => {
-                    tokio::select! {
-                        () = self.services.events.wait_for_events() => {}
-                        _ = self.closing.changed() => return None,
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "customer event stream ended");
-                    return None;
-                }
-            }
-        }
+impl StreamCursor for EventCursor {
+    type Record = EventRecord;
+
+    fn fetch<'a>(
+        &'a mut self,
+        services: &'a Services,
+    ) -> impl Future<Output = quipu_core::CoreResult<Vec<EventRecord>>> + Send + 'a {
+        services.events.next_events(self)
+    }
+
+    fn message(record: EventRecord) -> Event {
+        Event::default().id(record.seq.to_string()).event(record.kind).data(record.body)
     }
 }
 
-/// One till's stream; it ends when the server shuts down or the store fails
-/// (the till reconnects with `Last-Event-ID` and loses nothing).
-struct EventStream {
+impl StreamCursor for CustomerCursor {
+    type Record = CustomerEventRecord;
+
+    fn fetch<'a>(
+        &'a mut self,
+        services: &'a Services,
+    ) -> impl Future<Output = quipu_core::CoreResult<Vec<CustomerEventRecord>>> + Send + 'a {
+        services.events.next_customer_events(self)
+    }
+
+    fn message(record: CustomerEventRecord) -> Event {
+        Event::default().id(record.seq.to_string()).event(record.kind).data(record.body)
+    }
+}
+
+/// One till's or customer's stream; it ends when the server shuts down or
+/// the store fails (the client reconnects with `Last-Event-ID` and loses nothing).
+struct LiveStream<C: StreamCursor> {
     services: Arc<Services>,
-    cursor: EventCursor,
-    pending: VecDeque<EventRecord>,
+    cursor: C,
+    pending: VecDeque<C::Record>,
     closing: watch::Receiver<bool>,
     _permit: StreamPermit,
 }
 
-impl EventStream {
+impl<C: StreamCursor> LiveStream<C> {
+    fn open(state: &AppState, cursor: C, permit: StreamPermit) -> Self {
+        Self {
+            services: state.services.clone(),
+            cursor,
+            pending: VecDeque::new(),
+            closing: state.closing.subscribe(),
+            _permit: permit,
+        }
+    }
+
+    fn into_sse(self) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+        Sse::new(futures_util::stream::unfold(self, Self::next)).keep_alive(KeepAlive::default())
+    }
+
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
         loop {
             if *self.closing.borrow() {
                 return None;
             }
-            if let Some(event) = self.pending.pop_front() {
-                let message = Event::default().id(event.seq.to_string()).event(event.kind).data(event.body);
-                return Some((Ok(message), self));
+            if let Some(record) = self.pending.pop_front() {
+                return Some((Ok(C::message(record)), self));
             }
-            match self.services.events.next_events(&mut self.cursor).await {
-                Ok(events) if !events.is_empty() => self.pending.extend(events),
+            match self.cursor.fetch(&self.services).await {
+                Ok(records) if !records.is_empty() => self.pending.extend(records),
                 Ok(_) => {
                     tokio::select! {
                         () = self.services.events.wait_for_events() => {}
@@ -157,7 +163,7 @@ impl EventStream {
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "event stream ended");
+                    tracing::warn!(%error, "a live event stream ended");
                     return None;
                 }
             }
