@@ -1092,13 +1092,16 @@ pub struct AgentResetCodeRequest {
     /// 10 to 500 characters; the customer reads it.
     #[schema(example = "customer at the counter with ID; forgot the password", min_length = 10, max_length = 500)]
     pub reason: String,
+    /// The customer types their payment PIN on the agent's device: it proves they are there.
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
+    pub customer_pin: SecretText,
 }
 
-impl TryFrom<&AgentResetCodeRequest> for (PhoneNumber, StatedReason) {
+impl TryFrom<&AgentResetCodeRequest> for (PhoneNumber, StatedReason, Pin) {
     type Error = CoreError;
 
     fn try_from(body: &AgentResetCodeRequest) -> CoreResult<Self> {
-        Ok((PhoneNumber::parse(&body.phone)?, StatedReason::parse(&body.reason)?))
+        Ok((PhoneNumber::parse(&body.phone)?, StatedReason::parse(&body.reason)?, pin(&body.customer_pin)?))
     }
 }
 

@@ -169,11 +169,12 @@ pub async fn reset_code(
     ApiJson(body): ApiJson<ReasonRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let reason = StatedReason::try_from(&body)?;
-    let issued = state.services.support.issue_reset_code(&caller, UserId(id), &reason).await?;
+    let issued = state.services.support.issue_reset_code(&caller, UserId(id), &reason, None).await?;
     Ok((StatusCode::CREATED, axum::Json(ResetCodeView::from(&issued))))
 }
 
-/// An agent issues a customer at the counter a one-time code to set a new password.
+/// An agent issues a customer at the counter a one-time code to set a new password; the customer
+/// proves it is them by typing their payment PIN on the agent's device.
 #[utoipa::path(post, path = "/api/v1/agent/reset-codes", tag = "agent", security(("bearer" = [])),
     request_body = AgentResetCodeRequest,
     responses((status = 201, body = ResetCodeView), (status = 400, body = Problem), (status = 403, body = Problem),
@@ -183,10 +184,12 @@ pub async fn agent_reset_code(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<AgentResetCodeRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let (phone, reason) = <(_, _)>::try_from(&body)?;
+    // The caller's role first: nobody else learns from the answer whose number is a customer's.
+    caller.require(quipu_domain::identity::Role::Agent)?;
+    let (phone, reason, pin) = <(_, _, _)>::try_from(&body)?;
     let services = &state.services;
     let customer = services.kernel.user_with_role(&phone, quipu_domain::identity::Role::Customer, "customer").await?;
-    let issued = services.support.issue_reset_code(&caller, customer.id, &reason).await?;
+    let issued = services.support.issue_reset_code(&caller, customer.id, &reason, Some(&pin)).await?;
     Ok((StatusCode::CREATED, axum::Json(ResetCodeView::from(&issued))))
 }
 

@@ -156,16 +156,27 @@ impl CommissionRate {
     }
 
     /// What an operation of `amount` earns by this rate, before the fee-income cap.
-    pub fn earned(self, amount: Amount) -> Result<Amount, MoneyError> {
-        match self {
-            CommissionRate::Fixed(fixed) => Ok(fixed),
-            CommissionRate::Bps(bps) => {
-                let product = i128::from(amount.minor()).checked_mul(i128::from(bps)).ok_or(MoneyError::Overflow)?;
-                let quotient = product.checked_div(i128::from(BPS_PER_WHOLE)).ok_or(MoneyError::Overflow)?;
-                i64::try_from(quotient).map(Amount::from_minor).map_err(|_| MoneyError::Overflow)
-            }
+    ///
+    /// A fixed commission on cash-in or cash-out is at most [`MAX_FIXED_SHARE_BPS`] of the
+    /// operation's amount: otherwise an agent and an accomplice cycling 0.01 in and out would
+    /// earn the whole fixed amount each time, and drain the network's fee income into a float.
+    pub fn earned(self, operation: CommissionOperation, amount: Amount) -> Result<Amount, MoneyError> {
+        match (self, operation) {
+            (CommissionRate::Fixed(fixed), CommissionOperation::CardIssue) => Ok(fixed),
+            (CommissionRate::Fixed(fixed), _) => Ok(fixed.min(share(amount, MAX_FIXED_SHARE_BPS)?)),
+            (CommissionRate::Bps(bps), _) => share(amount, bps),
         }
     }
+}
+
+/// The most a fixed commission on cash-in or cash-out may be, as a share of the operation: 10%.
+pub const MAX_FIXED_SHARE_BPS: u32 = 1_000;
+
+/// `bps` basis points of `amount`, rounded down.
+fn share(amount: Amount, bps: u32) -> Result<Amount, MoneyError> {
+    let product = i128::from(amount.minor()).checked_mul(i128::from(bps)).ok_or(MoneyError::Overflow)?;
+    let quotient = product.checked_div(i128::from(BPS_PER_WHOLE)).ok_or(MoneyError::Overflow)?;
+    i64::try_from(quotient).map(Amount::from_minor).map_err(|_| MoneyError::Overflow)
 }
 
 /// What a commission pays: what the rate earns, but never more than the fee
@@ -246,13 +257,21 @@ mod tests {
 
     #[test]
     fn commissions_are_capped_by_fee_income() {
-        let fixed = CommissionRate::new(CommissionOperation::CashIn, CommissionRate::Fixed(Amount::from_minor(50)));
+        let fixed = CommissionRate::Fixed(Amount::from_minor(50));
+        assert_eq!(fixed.earned(CommissionOperation::CashIn, Amount::from_minor(20_00)), Ok(Amount::from_minor(50)));
         assert_eq!(
-            fixed.and_then(|r| r.earned(Amount::from_minor(1)).map_err(|_| CommissionError::Negative)),
-            Ok(Amount::from_minor(50))
+            fixed.earned(CommissionOperation::CashIn, Amount::from_minor(1_00)),
+            Ok(Amount::from_minor(10)),
+            "a fixed commission is at most a tenth of the operation: cycling cents earns nothing"
         );
+        assert_eq!(fixed.earned(CommissionOperation::CashOut, Amount::from_minor(1)), Ok(Amount::ZERO));
+        assert_eq!(fixed.earned(CommissionOperation::CardIssue, Amount::ZERO), Ok(Amount::from_minor(50)));
         let bps = CommissionRate::Bps(125);
-        assert_eq!(bps.earned(Amount::from_minor(50_00)), Ok(Amount::from_minor(62)), "1.25% of 50.00, rounded down");
+        assert_eq!(
+            bps.earned(CommissionOperation::CashIn, Amount::from_minor(50_00)),
+            Ok(Amount::from_minor(62)),
+            "1.25% of 50.00, rounded down"
+        );
         assert_eq!(commission_payable(Amount::from_minor(62), Amount::from_minor(40)), Amount::from_minor(40));
         assert_eq!(commission_payable(Amount::from_minor(62), Amount::ZERO), Amount::ZERO);
         assert_eq!(commission_payable(Amount::from_minor(62), Amount::from_minor(-5)), Amount::ZERO);

@@ -329,12 +329,19 @@ fn is_public(ip: IpAddr) -> bool {
                 || v4.is_broadcast()
                 || v4.is_multicast()
                 || v4.is_documentation()
+                // 0.0.0.0/8: "this network", which some stacks route to the host itself.
+                || v4.octets()[0] == 0
                 // 100.64.0.0/10, carrier-grade NAT: shared, not public.
                 || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xC0) == 64))
         }
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => is_public(IpAddr::V4(v4)),
             None => {
+                // 64:ff9b::/96, NAT64: an IPv4 address in disguise, judged as that address.
+                if let [0x64, 0xff9b, 0, 0, 0, 0, high, low] = v6.segments() {
+                    let embedded = (u32::from(high) << 16) | u32::from(low);
+                    return is_public(IpAddr::V4(std::net::Ipv4Addr::from(embedded)));
+                }
                 let first = v6.segments()[0];
                 !(v6.is_loopback()
                     || v6.is_unspecified()
@@ -383,6 +390,8 @@ pub fn webhook_client(settings: &WebhookSettings) -> CoreResult<reqwest::Client>
     };
     builder
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy from the environment would connect for us, past the resolver's check.
+        .no_proxy()
         .timeout(settings.timeout)
         .user_agent(concat!("Quipu-Webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -500,6 +509,9 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:10.0.0.1",
+            "0.1.2.3",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }

@@ -109,7 +109,8 @@ where
         let trust_forwarded_for = Http::from_ref(state).settings.trust_forwarded_for;
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
         let address = crate::rate_limit::client_address(peer, &parts.headers, trust_forwarded_for);
-        Ok(Self(GuessSource::address(address)))
+        // An IPv6 host holds a whole /64: its guesses count together, as its requests do.
+        Ok(Self(GuessSource::address(address.map(crate::rate_limit::client_key))))
     }
 }
 

@@ -32,7 +32,7 @@ pub struct RateLimiter {
 
 /// The key a client is limited under: its IPv4 address, or its IPv6 /64 (one
 /// host is handed a whole /64 and could otherwise rotate through it).
-fn client_key(address: IpAddr) -> IpAddr {
+pub fn client_key(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(_) => address,
         IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),

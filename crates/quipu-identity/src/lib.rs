@@ -316,7 +316,7 @@ impl Identity {
         current_token: Option<&str>,
     ) -> CoreResult<Profile> {
         let user = self.kernel.current_user(principal).await?;
-        self.kernel.check_password(&user, old.expose(), &GuessSource::of(principal)).await?;
+        self.kernel.check_password(&user, old.expose(), &GuessSource::own(principal)).await?;
         let hash = self.kernel.hash_secret(new.expose()).await?;
         self.kernel.store.set_password_hash(user.id, &hash).await?;
         let ended = self.kernel.end_sessions(user.id, current_token).await?;
@@ -373,7 +373,7 @@ impl Identity {
         match (&user.pin_hash, current) {
             (None, _) => {}
             (Some(_), Some(current)) => {
-                self.kernel.check_pin(&user, current, &quipu_kernel::GuessSource::of(principal)).await?
+                self.kernel.check_pin(&user, current, &quipu_kernel::GuessSource::own(principal)).await?
             }
             (Some(_), None) => {
                 return Err(CoreError::new(

@@ -164,6 +164,15 @@ impl GuessSource {
         }
     }
 
+    /// The caller checking a secret of their own (changing their PIN or password): always the
+    /// person, even a merchant's staff, so others' guesses at their shop never hold them.
+    pub fn own(principal: &Principal) -> Self {
+        match principal {
+            Principal::User { id, .. } => Self::user(*id),
+            Principal::MerchantKey { .. } => Self::of(principal),
+        }
+    }
+
     /// Whether this source is the person `owner` (the owner of a PIN, or a card's linked holder).
     fn is_user(&self, owner: Option<UserId>) -> bool {
         owner.is_some_and(|owner| self.0 == format!("user:{}", owner.0))
@@ -283,6 +292,7 @@ impl Kernel {
     /// costs, so the answer takes as long. The nil owner matches no row.
     async fn check_unknown(&self, password: &str, source: &GuessSource) -> CoreResult<()> {
         let (now, nobody) = (self.now(), Uuid::nil());
+        self.store.source_lock(nobody, SecretKind::Password, source.as_str(), now).await?;
         let claim_until = now.plus_seconds(CHECK_CLAIM_SECONDS);
         self.store.claim_secret_check(nobody, SecretKind::Password, source.as_str(), now, claim_until).await?;
         self.hasher.verify(password, None).await?;
@@ -421,19 +431,26 @@ impl Kernel {
     ) -> CoreResult<SecretCheck> {
         let now = self.now();
         let limits = self.guess_limits(kind, now);
-        let claim_until = now.plus_seconds(CHECK_CLAIM_SECONDS);
         let source = source.as_str().to_owned();
-        let Some(attempts) = self.store.claim_secret_check(owner, kind, &source, now, claim_until).await? else {
-            return Ok(SecretCheck::Busy);
-        };
-        let total_lock = attempts.total.locked_until.filter(|_| !own);
-        if let Some(until) = attempts.source.locked_until.or(total_lock) {
-            self.store.finish_secret_check(owner, kind, &source, CheckOutcome::Abandoned, now).await?;
+        // A source already locked out is answered without taking the owner's claim, so its
+        // retries cannot keep the owner's own checks busy.
+        if let Some(until) = self.store.source_lock(owner, kind, &source, now).await? {
             return Ok(SecretCheck::Locked(until));
         }
         let (store, hasher) = (self.store.clone(), self.hasher.clone());
         let (secret, hash) = (secret.to_owned(), hash.to_owned());
+        // Claimed, checked and finished in a task of its own: a client that hangs up cannot leave
+        // the claim held or the guess uncounted.
         let check = tokio::spawn(async move {
+            let claim_until = now.plus_seconds(CHECK_CLAIM_SECONDS);
+            let Some(attempts) = store.claim_secret_check(owner, kind, &source, now, claim_until).await? else {
+                return Ok(SecretCheck::Busy);
+            };
+            let total_lock = attempts.total.locked_until.filter(|_| !own);
+            if let Some(until) = attempts.source.locked_until.or(total_lock) {
+                store.finish_secret_check(owner, kind, &source, CheckOutcome::Abandoned, now).await?;
+                return Ok(SecretCheck::Locked(until));
+            }
             let outcome = match hasher.verify(&secret, Some(&hash)).await {
                 Ok(true) => CheckOutcome::Right,
                 Ok(false) => CheckOutcome::Wrong { per_source: limits.per_source, total: limits.total },

@@ -414,6 +414,19 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
         Ok(attempts)
     }
 
+    async fn source_lock(
+        &self,
+        owner: Uuid,
+        kind: SecretKind,
+        source: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Timestamp>> {
+        let select = Statement::new(sql::SELECT_SOURCE_ATTEMPTS).bind(owner).bind(kind.as_str()).bind(source).bind(now);
+        let mut conn = self.reader().await?;
+        let counted = fetch_optional::<B::Db, Counted>(&mut conn, "reading a source's lock", select).await?;
+        Ok(counted.and_then(|Counted(state)| state.locked_until))
+    }
+
     async fn secret_attempts(&self, owner: Uuid) -> StoreResult<Vec<SourceAttempts>> {
         let statement = Statement::new(sql::SELECT_OWNER_ATTEMPTS).bind(owner);
         let mut conn = self.reader().await?;

@@ -25,7 +25,8 @@ pub(crate) mod sql {
     ORDER BY u.created_at DESC LIMIT $6";
         UPSERT_RESET_CODE = "INSERT INTO reset_codes (user_id, code_hash, issued_by, created_at, expires_at, failed_attempts) VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, issued_by = excluded.issued_by, created_at = excluded.created_at, expires_at = excluded.expires_at, failed_attempts = 0";
         SELECT_RESET_CODE = "SELECT user_id, code_hash, issued_by, created_at, expires_at, failed_attempts FROM reset_codes WHERE user_id = $1";
-        COUNT_WRONG_RESET_CODE = "UPDATE reset_codes SET failed_attempts = failed_attempts + 1 WHERE user_id = $1";
+        /// $2 the hash checked, $3 the most tries a code has.
+        TAKE_RESET_TRY = "UPDATE reset_codes SET failed_attempts = failed_attempts + 1 WHERE user_id = $1 AND code_hash = $2 AND failed_attempts < $3";
         /// $2: the most wrong tries a code survives.
         DROP_SPENT_RESET_CODE = "DELETE FROM reset_codes WHERE user_id = $1 AND failed_attempts >= $2";
         /// Spends exactly the code that was checked ($2 its hash): a code replaced meanwhile stays.
@@ -179,18 +180,17 @@ impl<B: Backend> SupportStore for SqlStore<B> {
         fetch_optional::<B::Db, _>(&mut conn, "loading a reset code", statement).await
     }
 
-    async fn count_wrong_reset_code(&self, user: UserId, max_attempts: u32) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let counted = execute::<B::Db>(
-            &mut tx,
-            "counting a wrong reset code",
-            Statement::new(sql::COUNT_WRONG_RESET_CODE).bind(user),
-        )
-        .await?;
+    async fn take_reset_try(&self, code: &ResetCodeRecord, max_attempts: u32) -> StoreResult<bool> {
+        let take =
+            Statement::new(sql::TAKE_RESET_TRY).bind(code.user_id).bind(code.code_hash.as_str()).bind(max_attempts);
+        let mut conn = self.writer().await?;
+        Ok(execute::<B::Db>(&mut conn, "taking a reset code's try", take).await? == 1)
+    }
+
+    async fn drop_spent_reset_code(&self, user: UserId, max_attempts: u32) -> StoreResult<()> {
         let drop = Statement::new(sql::DROP_SPENT_RESET_CODE).bind(user).bind(max_attempts);
-        execute::<B::Db>(&mut tx, "dropping a spent reset code", drop).await?;
-        tx.commit().await.map_err(db_error("committing a wrong reset code"))?;
-        Ok(counted == 1)
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(&mut conn, "dropping a spent reset code", drop).await.map(|_| ())
     }
 
     async fn reset_password(&self, code: &ResetCodeRecord, password_hash: &str) -> StoreResult<bool> {

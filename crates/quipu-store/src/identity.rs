@@ -234,6 +234,15 @@ pub trait IdentityStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<Attempts>;
 
+    /// Until when `source` is locked out of an owner's secret, if it is now.
+    async fn source_lock(
+        &self,
+        owner: Uuid,
+        kind: SecretKind,
+        source: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Timestamp>>;
+
     /// Who has been guessing an owner's secrets (newest first, at most 50): what the operator sees of a lock.
     async fn secret_attempts(&self, owner: Uuid) -> StoreResult<Vec<SourceAttempts>>;
 

@@ -95,8 +95,11 @@ pub trait SupportStore: Send + Sync {
     /// Stores a person's reset code (replacing any earlier one) and its access-log entry together.
     async fn insert_reset_code(&self, code: &ResetCodeRecord, log: &AccessEntryRecord) -> StoreResult<()>;
     async fn reset_code(&self, user: UserId) -> StoreResult<Option<ResetCodeRecord>>;
-    /// Counts a wrong code; at `max_attempts` the code is gone. `false` if there was none.
-    async fn count_wrong_reset_code(&self, user: UserId, max_attempts: u32) -> StoreResult<bool>;
+    /// Takes one of the code's tries before it is checked, so parallel guesses each spend one;
+    /// `false` if the code is gone, replaced, or out of tries.
+    async fn take_reset_try(&self, code: &ResetCodeRecord, max_attempts: u32) -> StoreResult<bool>;
+    /// Forgets the code once its tries are spent.
+    async fn drop_spent_reset_code(&self, user: UserId, max_attempts: u32) -> StoreResult<()>;
     /// In one transaction: spends the code (only if it is still the one checked), sets the new
     /// password hash, lifts the login lock and its counts, and ends every session. `false` if the
     /// code was spent or replaced meanwhile.

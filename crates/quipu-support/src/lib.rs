@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use quipu_domain::identity::{Password, PhoneNumber, Role, UserId};
+use quipu_domain::identity::{Password, PhoneNumber, Pin, Role, UserId};
 use quipu_domain::ledger::{Account, AccountFlags, AccountId};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::text::StatedReason;
 use quipu_kernel::paging::{cursor_before, next_cursor, page_limit};
-use quipu_kernel::{CoreError, CoreResult, ErrorKind, Kernel, Principal};
+use quipu_kernel::{CoreError, CoreResult, ErrorKind, GuessSource, Kernel, Principal};
 use quipu_store::support::{
     AccessEntryRecord, AccessGrantRecord, MAX_ACCESS_LOG_PAGE, MAX_SEARCH_PAGE, PeopleQuery, PersonRecord,
     ResetCodeRecord,
@@ -172,7 +172,11 @@ impl Support {
     ) -> CoreResult<PersonSummary> {
         principal.require(Role::Operator)?;
         let user = self.person(id).await?;
-        let accounts = self.kernel.store.accounts_of(owner_of(&user)).await?;
+        let mut accounts = self.kernel.store.accounts_of(owner_of(&user)).await?;
+        // The cards linked to them too: a frozen person pays with none of them.
+        for card in self.kernel.store.cards_of(user.id).await? {
+            accounts.extend(self.kernel.store.accounts_of(AccountOwner::Card(card.id)).await?);
+        }
         let (action, detail) =
             if frozen { ("frozen", "your accounts were frozen") } else { ("unfrozen", "your accounts were unfrozen") };
         self.log(principal, user.id, action, reason, format!("{detail} ({} accounts)", accounts.len())).await?;
@@ -256,12 +260,15 @@ impl Support {
 
     /// A one-time code to set a new password, handed over in person (SMS is
     /// not assumed): an operator for anyone but staff, an agent for a
-    /// customer at the counter. The person reads who issued it and why.
+    /// customer at the counter who proves it is them with their payment PIN
+    /// (an agent sees the code, so without the PIN an agent could take over
+    /// any customer's account). The person reads who issued it and why.
     pub async fn issue_reset_code(
         &self,
         principal: &Principal,
         id: UserId,
         reason: &StatedReason,
+        holder_pin: Option<&Pin>,
     ) -> CoreResult<IssuedResetCode> {
         let issuer = principal.require_any(&[Role::Operator, Role::Agent])?;
         let user = self.person(id).await?;
@@ -271,6 +278,12 @@ impl Support {
         };
         if !allowed || user.id == issuer {
             return Err(CoreError::forbidden());
+        }
+        if principal.role() == Some(Role::Agent) {
+            let pin = holder_pin.ok_or_else(|| {
+                CoreError::invalid("customer_pin_required", "the customer types their payment PIN to get a reset code")
+            })?;
+            self.kernel.check_pin(&user, pin, &GuessSource::of(principal)).await?;
         }
         let random = self.kernel.random.as_ref();
         let code: String = (0..RESET_CODE_DIGITS)
@@ -309,10 +322,15 @@ impl Support {
             Some(user) => store.reset_code(user.id).await?.filter(|r| r.expires_at > self.kernel.now()),
             None => None,
         };
+        // A try is spent before the code is checked: parallel guesses get no more than five.
+        let record = match record {
+            Some(record) if store.take_reset_try(&record, RESET_CODE_ATTEMPTS).await? => Some(record),
+            _ => None,
+        };
         let matches = self.kernel.verify_secret(code, record.as_ref().map(|r| r.code_hash.as_str())).await?;
         let (Some(user), Some(record)) = (user, record) else { return Err(invalid()) };
         if !matches {
-            store.count_wrong_reset_code(user.id, RESET_CODE_ATTEMPTS).await?;
+            store.drop_spent_reset_code(user.id, RESET_CODE_ATTEMPTS).await?;
             return Err(invalid());
         }
         let hash = self.kernel.hash_secret(password.expose()).await?;

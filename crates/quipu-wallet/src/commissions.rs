@@ -109,7 +109,7 @@ impl Wallet {
         let Some(record) = self.kernel.store.commission(operation, currency.code).await? else {
             return Ok(None);
         };
-        let earned = record.rate.earned(amount)?;
+        let earned = record.rate.earned(operation, amount)?;
         if earned <= Amount::ZERO {
             return Ok(None);
         }

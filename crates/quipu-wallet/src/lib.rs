@@ -8,7 +8,7 @@
 mod commissions;
 mod statement;
 
-pub use crate::statement::{Statement, StatementLine, statement_csv};
+pub use crate::statement::{People, Statement, StatementLine, statement_csv};
 
 use std::sync::Arc;
 
@@ -403,7 +403,7 @@ impl Wallet {
         filter: &HistoryFilter,
     ) -> CoreResult<HistoryPage> {
         let owned = self.viewable_account(principal, id).await?;
-        self.history_page(owned.account.id, filter).await
+        self.history_page(owned.account.id, filter, People::for_reader(principal, &owned)).await
     }
 
     /// A page of a person's account history, read by staff under a live
@@ -415,14 +415,22 @@ impl Wallet {
         filter: &HistoryFilter,
     ) -> CoreResult<HistoryPage> {
         match self.kernel.store.account(id).await? {
-            Some(owned) if owned.owner == AccountOwner::User(read.subject()) => self.history_page(id, filter).await,
+            // The grant is to read this person's history as they see it.
+            Some(owned) if owned.owner == AccountOwner::User(read.subject()) => {
+                self.history_page(id, filter, People::Named).await
+            }
             _ => Err(CoreError::not_found("account")),
         }
     }
 
     /// A page of lines, newest first: the page's transfers replayed from the
     /// balances just before its oldest, with holds settled since shown by their settlement.
-    async fn history_page(&self, account: AccountId, filter: &HistoryFilter) -> CoreResult<HistoryPage> {
+    async fn history_page(
+        &self,
+        account: AccountId,
+        filter: &HistoryFilter,
+        people: People,
+    ) -> CoreResult<HistoryPage> {
         let limit = page_limit(filter.limit, DEFAULT_PAGE, MAX_HISTORY_PAGE)?;
         let query = history_query(account, filter, limit);
         let mut transfers = self.kernel.store.history(&query).await?;
@@ -450,7 +458,7 @@ impl Wallet {
         };
         let (lines, _) = self.replay_window(account, opening, &transfers, Timestamp(i64::MAX)).await?;
         let mut entries: Vec<HistoryEntry> = self
-            .with_counterparties(account, lines)
+            .with_counterparties(account, lines, people)
             .await?
             .into_iter()
             .map(|StatementLine { line, counterparty }| HistoryEntry {

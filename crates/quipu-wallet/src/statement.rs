@@ -14,9 +14,33 @@ use quipu_domain::statement::{Line, replay};
 use quipu_domain::text::shown_person_name;
 use quipu_kernel::text::rfc3339;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
-use quipu_store::{AccountOwner, HistoryQuery, MAX_PAGE};
+use quipu_store::{AccountOwner, HistoryQuery, MAX_PAGE, OwnedAccount};
 
 use crate::{MAX_STATEMENT_ROWS, Wallet};
+
+/// Whether a reader sees the people on the other side of an account's lines
+/// by name. The account's owner (a person, or a merchant's staff) does: they
+/// dealt with them. Staff reading a shop's or an agent's books do not: who
+/// bought what is the buyer's to show, and only a grant opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum People {
+    Named,
+    Unnamed,
+}
+
+impl People {
+    pub fn for_reader(principal: &Principal, account: &OwnedAccount) -> Self {
+        let own = match account.owner {
+            AccountOwner::User(owner) => principal.user_id() == Some(owner),
+            AccountOwner::Merchant(merchant) => principal.merchant() == Some(merchant),
+            AccountOwner::Card(_) | AccountOwner::System => false,
+        };
+        if own { People::Named } else { People::Unnamed }
+    }
+}
+
+/// How often a statement is read before a disagreement with the ledger's sums is an error.
+const STATEMENT_READS: usize = 3;
 
 /// One line of a statement or history page, with whom it was.
 #[derive(Debug, Clone)]
@@ -54,17 +78,21 @@ impl Wallet {
         if from >= to {
             return Err(CoreError::invalid("invalid_range", "`from` must be before `to`"));
         }
-        let transfers = self.window(account, from, to).await?;
-        let opening = self.kernel.store.balances_before(account, from).await?;
-        let (lines, closing) = self.replay_window(account, opening, &transfers, to).await?;
-        // The replay and the ledger's own sums must agree to the minor unit.
-        let ledger_closing = self.kernel.store.balances_before(account, to).await?;
-        if closing != ledger_closing {
-            tracing::error!(%account, "a statement's replay disagrees with the ledger's balances");
-            return Err(CoreError::new(ErrorKind::Unavailable, "internal_error", "the statement does not add up"));
+        // The window, the opening and the closing are separate reads: a transfer committing between
+        // them makes the sums differ for a moment, so a disagreement is read again before it is an error.
+        for _ in 0..STATEMENT_READS {
+            let transfers = self.window(account, from, to).await?;
+            let opening = self.kernel.store.balances_before(account, from).await?;
+            let (lines, closing) = self.replay_window(account, opening, &transfers, to).await?;
+            // The replay and the ledger's own sums must agree to the minor unit.
+            if closing != self.kernel.store.balances_before(account, to).await? {
+                continue;
+            }
+            let lines = self.with_counterparties(account, lines, People::for_reader(principal, &owned)).await?;
+            return Ok(Statement { account, currency: owned.account.currency, from, to, opening, closing, lines });
         }
-        let lines = self.with_counterparties(account, lines).await?;
-        Ok(Statement { account, currency: owned.account.currency, from, to, opening, closing, lines })
+        tracing::error!(%account, "a statement's replay disagrees with the ledger's balances");
+        Err(CoreError::new(ErrorKind::Unavailable, "internal_error", "the statement does not add up"))
     }
 
     /// Every transfer touching `account` in `[from, to)`, oldest first; refused past the row limit.
@@ -134,6 +162,7 @@ impl Wallet {
         &self,
         account: AccountId,
         lines: Vec<Line>,
+        people: People,
     ) -> CoreResult<Vec<StatementLine>> {
         let mut names: HashMap<AccountId, Option<String>> = HashMap::new();
         let mut named = Vec::with_capacity(lines.len());
@@ -146,7 +175,7 @@ impl Wallet {
             let counterparty = match names.get(&other) {
                 Some(name) => name.clone(),
                 None => {
-                    let name = self.counterparty_name(other).await?;
+                    let name = self.counterparty_name(other, people).await?;
                     names.insert(other, name.clone());
                     name
                 }
@@ -156,10 +185,11 @@ impl Wallet {
         Ok(named)
     }
 
-    async fn counterparty_name(&self, account: AccountId) -> CoreResult<Option<String>> {
+    async fn counterparty_name(&self, account: AccountId, people: People) -> CoreResult<Option<String>> {
         let store = &self.kernel.store;
         let Some(owned) = store.account(account).await? else { return Ok(None) };
         Ok(match owned.owner {
+            AccountOwner::User(_) if people == People::Unnamed => None,
             AccountOwner::User(id) => store.user(id).await?.map(|user| shown_person_name(&user.full_name)),
             AccountOwner::Merchant(id) => store.merchant(id).await?.map(|merchant| merchant.name),
             AccountOwner::Card(id) => store.card(id).await?.map(|card| format!("card {}", card.number.masked())),

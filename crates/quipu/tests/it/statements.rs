@@ -172,6 +172,15 @@ async fn statements_add_up_after_holds_voids_refunds_fees_and_a_payout() {
         let lines = assert_reconciles(app, &shop.owner, &merchant_account, "2000-01-01T00:00:00Z").await;
         let codes: Vec<&str> = lines.iter().map(|l| l["transfer"]["code"].as_str().unwrap()).collect();
         assert!(codes.contains(&"payout") && codes.contains(&"refund") && codes.contains(&"fee"), "{codes:?}");
+        let named = |lines: &[Value]| -> Vec<String> {
+            lines.iter().filter_map(|l| l["counterparty"].as_str().map(str::to_owned)).collect()
+        };
+        assert!(named(&lines).contains(&"Test C.".to_owned()), "the shop sees who paid it: {lines:?}");
+        // The operator may read a shop's books, but not who bought there.
+        let (status, books) = app.get(&format!("/accounts/{merchant_account}/statement"), &operator).await;
+        assert_eq!(status, 200, "{books}");
+        let seen = named(books["lines"].as_array().unwrap());
+        assert!(!seen.contains(&"Test C.".to_owned()), "no customer's name outside a grant: {seen:?}");
 
         // Bad ranges are refused.
         let (status, body) = app

@@ -317,7 +317,7 @@ async fn a_reset_code_sets_a_new_password_once() {
             .post(
                 "/agent/reset-codes",
                 Some(&agent.token),
-                json!({"phone": agent.phone, "reason": "agent forgot own password"}),
+                json!({"phone": agent.phone, "reason": "agent forgot own password", "customer_pin": "9999"}),
             )
             .await;
         assert_eq!(status, 404, "agents reset customers only: {body}");
@@ -325,17 +325,15 @@ async fn a_reset_code_sets_a_new_password_once() {
             .post(
                 "/agent/reset-codes",
                 Some(&amina.token),
-                json!({"phone": amina.phone, "reason": "let me reset myself"}),
+                json!({"phone": amina.phone, "reason": "let me reset myself", "customer_pin": "1234"}),
             )
             .await;
         assert_eq!(status, 403, "{body}");
-        let (status, issued) = app
-            .post(
-                "/agent/reset-codes",
-                Some(&agent.token),
-                json!({"phone": amina.phone, "reason": "at the counter with ID"}),
-            )
-            .await;
+        let at_counter =
+            |pin: &str| json!({"phone": amina.phone, "reason": "at the counter with ID", "customer_pin": pin});
+        let (status, body) = app.post("/agent/reset-codes", Some(&agent.token), at_counter("0000")).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("wrong_pin")), "the agent cannot take over: {body}");
+        let (status, issued) = app.post("/agent/reset-codes", Some(&agent.token), at_counter("1234")).await;
         assert_eq!(status, 201, "{issued}");
         let code = issued["code"].as_str().unwrap().to_owned();
         assert_eq!(code.len(), 10);
