@@ -8,6 +8,7 @@ use quipu_api::{AppState, metrics_recorder, router};
 use quipu_core::{Background, Clock, OsRandom, Random, Services, Settings, SystemClock};
 use quipu_http::HttpSettings;
 use quipu_store::Store;
+use quipu_web::WebSettings;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -92,7 +93,7 @@ impl Server {
     /// Starts the services and serves HTTP on `listener`.
     pub async fn start(store: Arc<dyn Store>, setup: Setup, listener: TcpListener) -> Fallible<Self> {
         let (services, background) = setup.start_services(store).await?;
-        Self::serve(services, background, setup.http, listener)
+        Self::serve(services, background, setup.http, WebSettings::default(), listener)
     }
 
     /// Serves HTTP on `listener` for services already started (and perhaps
@@ -102,12 +103,16 @@ impl Server {
         services: Arc<Services>,
         background: Background,
         http: HttpSettings,
+        web: WebSettings,
         listener: TcpListener,
     ) -> Fallible<Self> {
         let addr = listener.local_addr()?;
         let state = AppState::new(services.clone(), http, metrics_recorder());
         let closing = state.closing.clone();
-        let app = router(state);
+        // The JSON API and the web pages, siblings over the same services; the API's fallback answers
+        // any other path with a problem document.
+        let pages = quipu_web::router(state.http.clone(), web);
+        let app = router(state).merge(pages);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             // Peer addresses feed the per-address limit on login and registration.

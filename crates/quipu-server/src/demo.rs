@@ -177,6 +177,21 @@ pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLog
     Ok(logins)
 }
 
+/// The web pages' settings for the demo: its logins on the start page.
+pub fn web_settings(logins: &[(String, &'static DemoLogin)]) -> quipu_web::WebSettings {
+    let demo_logins = logins
+        .iter()
+        .map(|(_, login)| quipu_web::DemoLogin {
+            role: login.role.to_owned(),
+            name: login.name.to_owned(),
+            phone: login.phone.to_owned(),
+            password: login.password.to_owned(),
+            pin: login.pin.unwrap_or("-").to_owned(),
+        })
+        .collect();
+    quipu_web::WebSettings { demo_logins }
+}
+
 pub fn print_logins(addr: std::net::SocketAddr, logins: &[(String, &'static DemoLogin)]) {
     println!("Quipu demo network is ready at http://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json)\n");
     println!("{:<16} {:<14} {:<16} {:<6} notes", "role", "phone", "password", "pin");

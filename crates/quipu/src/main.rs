@@ -334,7 +334,8 @@ async fn run_demo(config: Config) -> Fallible<ExitCode> {
     let setup = Setup::production(config.settings, config.http);
     let (services, background) = setup.start_services(store).await?;
     let logins = quipu_server::demo::seed(&services).await?;
-    let server = Server::serve(services, background, setup.http, listener)?;
+    let web = quipu_server::demo::web_settings(&logins);
+    let server = Server::serve(services, background, setup.http, web, listener)?;
     quipu_server::demo::print_logins(server.addr, &logins);
     shutdown_signal().await;
     server.stop().await?;

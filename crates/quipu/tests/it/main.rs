@@ -26,3 +26,4 @@ mod statements;
 mod storage;
 mod support;
 mod wallet_flows;
+mod web;

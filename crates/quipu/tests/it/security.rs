@@ -271,6 +271,11 @@ async fn the_demo_is_ready_only_when_its_users_can_log_in() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let start = client.get(format!("http://127.0.0.1:{port}/")).send().await;
+    let start = match start {
+        Ok(page) => page.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
     let login = client
         .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
         .json(&json!({"phone": "+15550100021", "password": "customer-pass"}))
@@ -280,6 +285,7 @@ async fn the_demo_is_ready_only_when_its_users_can_log_in() {
     let _ = child.wait();
     assert!(ready, "the demo never became ready");
     assert_eq!(login.unwrap().status(), 200, "ready, but the demo customer cannot log in yet");
+    assert!(start.contains("+15550100021") && start.contains("customer-pass"), "the start page lists the demo logins");
 }
 
 /// A card is replaced only on the holder's proof: the old card's PIN, the

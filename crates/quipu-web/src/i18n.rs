@@ -1,0 +1,120 @@
+//! The pages' two languages. Messages are Fluent files compiled into the
+//! binary; the reader's choice is `?lang=`, then the `lang` cookie, then
+//! `Accept-Language`, then English.
+
+use axum::http::HeaderMap;
+use axum::http::header;
+use fluent_langneg::{NegotiationStrategy, negotiate_languages, parse_accepted_languages};
+use fluent_templates::{LanguageIdentifier, Loader, langid, static_loader};
+
+static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en",
+    };
+}
+
+static ENGLISH: LanguageIdentifier = langid!("en");
+static KOREAN: LanguageIdentifier = langid!("ko");
+
+/// A language the pages are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ko,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "en" => Some(Lang::En),
+            "ko" => Some(Lang::Ko),
+            _ => None,
+        }
+    }
+
+    fn id(self) -> &'static LanguageIdentifier {
+        match self {
+            Lang::En => &ENGLISH,
+            Lang::Ko => &KOREAN,
+        }
+    }
+
+    /// The reader's language: an explicit choice, their cookie, their browser's list, or English.
+    pub fn choose(query: Option<&str>, headers: &HeaderMap) -> Self {
+        if let Some(lang) = query.and_then(Lang::parse) {
+            return lang;
+        }
+        let cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .find_map(|pair| pair.trim().strip_prefix("lang=").and_then(Lang::parse));
+        if let Some(lang) = cookie {
+            return lang;
+        }
+        let accepted = headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok()).unwrap_or("");
+        let requested = parse_accepted_languages(accepted);
+        let available = [ENGLISH.clone(), KOREAN.clone()];
+        let chosen = negotiate_languages(&requested, &available, Some(&ENGLISH), NegotiationStrategy::Lookup);
+        match chosen.first() {
+            Some(id) if **id == KOREAN => Lang::Ko,
+            _ => Lang::En,
+        }
+    }
+}
+
+/// Messages in one language, for templates: `{{ t.msg("pay-button") }}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+impl Tr {
+    pub fn msg(&self, key: &str) -> String {
+        LOCALES.lookup(self.lang.id(), key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys of a message file, in order of appearance.
+    fn keys(text: &str) -> Vec<&str> {
+        text.lines()
+            .filter(|line| !line.starts_with([' ', '#', '\t']) && line.contains('='))
+            .filter_map(|line| line.split('=').next().map(str::trim))
+            .collect()
+    }
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        let english = keys(include_str!("../locales/en/main.ftl"));
+        let korean = keys(include_str!("../locales/ko/main.ftl"));
+        assert!(!english.is_empty());
+        assert_eq!(english, korean, "locales/en and locales/ko must define the same messages, in the same order");
+    }
+
+    #[test]
+    fn the_reader_chooses_then_the_cookie_then_the_browser() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(Lang::choose(None, &headers), Lang::En);
+        headers.insert(header::ACCEPT_LANGUAGE, "ko-KR,ko;q=0.9,en;q=0.8".parse().unwrap());
+        assert_eq!(Lang::choose(None, &headers), Lang::Ko);
+        headers.insert(header::COOKIE, "theme=dark; lang=en".parse().unwrap());
+        assert_eq!(Lang::choose(None, &headers), Lang::En);
+        assert_eq!(Lang::choose(Some("ko"), &headers), Lang::Ko);
+        assert_eq!(Lang::choose(Some("xx"), &headers), Lang::En, "an unknown choice falls through");
+        assert_eq!(Tr { lang: Lang::Ko }.msg("demo-pin"), "PIN");
+        assert_eq!(Tr { lang: Lang::Ko }.msg("apps-heading"), "앱");
+    }
+}
