@@ -6,6 +6,7 @@
 mod authorization;
 mod bad_input;
 mod bench_http;
+mod browser;
 mod cards;
 mod cli;
 mod concurrency;

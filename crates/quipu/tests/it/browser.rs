@@ -1,0 +1,108 @@
+//! Screens in a real browser: Debian's Chromium, driven over WebDriver
+//! (chromedriver) by fantoccini, against a real server. `.ci/run` installs
+//! both (`apt-get install chromium chromium-driver`).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+use crate::concurrency::free_port;
+use crate::harness::{Backend, TestApp, test_config};
+
+/// Longest first load of a screen, every file counted as transferred (compressed where it was).
+const FIRST_LOAD_BUDGET: u64 = 100 * 1024;
+/// Longest later load: what is not cached may cost this much.
+const LATER_LOAD_BUDGET: u64 = 30 * 1024;
+
+/// A headless Chromium behind its own chromedriver, on a port of its own; both end when this drops.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub async fn start() -> Self {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is not installed: apt-get install chromium chromium-driver (see .ci/run)");
+        let profile = tempfile::tempdir().unwrap();
+        // As the machine notes say: no background networking, a profile of its own, no sandbox as root.
+        let args = json!([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=360,640",
+            format!("--user-data-dir={}", profile.path().display()),
+        ]);
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".to_owned(), json!({"binary": "/usr/bin/chromium", "args": args}));
+        let mut client = None;
+        for _ in 0..100 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(connected) => {
+                    client = Some(connected);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        Self { client: client.expect("chromedriver never answered"), driver, _profile: profile }
+    }
+
+    /// Bytes the page's last load transferred: the document and every resource (0 for a cache hit).
+    pub async fn transferred(&self) -> u64 {
+        let script = "const n = performance.getEntriesByType('navigation')[0]; \
+            const r = performance.getEntriesByType('resource'); \
+            return (n ? n.transferSize : 0) + r.reduce((sum, e) => sum + e.transferSize, 0);";
+        match self.client.execute(script, vec![]).await.unwrap() {
+            Value::Number(bytes) => bytes.as_u64().unwrap(),
+            other => panic!("transfer size: {other}"),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_page_stays_within_its_byte_budget_in_both_languages() {
+    let app = TestApp::start(Backend::Sqlite, test_config()).await;
+    let browser = Browser::start().await;
+    for lang in ["en", "ko"] {
+        let url = format!("{}/?lang={lang}", app.base());
+        browser.client.goto(&url).await.unwrap();
+        let first = browser.transferred().await;
+        assert!(first > 0 && first <= FIRST_LOAD_BUDGET, "{lang}: first load {first} bytes");
+        browser.client.goto(&url).await.unwrap();
+        let later = browser.transferred().await;
+        assert!(later <= LATER_LOAD_BUDGET, "{lang}: later load {later} bytes");
+        let html_lang = browser.client.execute("return document.documentElement.lang", vec![]).await.unwrap();
+        assert_eq!(html_lang, json!(lang));
+        let styled = browser.client.execute("return getComputedStyle(document.body).maxWidth", vec![]).await.unwrap();
+        assert_eq!(styled, json!("640px"), "the stylesheet loaded under the page's policy");
+        eprintln!("start page ({lang}): first load {first} bytes, later {later} bytes");
+    }
+    browser.stop().await;
+    app.finish().await;
+}
