@@ -49,6 +49,11 @@ use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement
 )]
 pub struct ApiDoc;
 
+/// The document as JSON, for the web pages' API reference.
+pub fn document() -> serde_json::Value {
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {

@@ -189,7 +189,7 @@ pub fn web_settings(logins: &[(String, &'static DemoLogin)]) -> quipu_web::WebSe
             pin: login.pin.unwrap_or("-").to_owned(),
         })
         .collect();
-    quipu_web::WebSettings { demo_logins }
+    quipu_web::WebSettings { demo_logins, ..quipu_web::WebSettings::default() }
 }
 
 pub fn print_logins(addr: std::net::SocketAddr, logins: &[(String, &'static DemoLogin)]) {

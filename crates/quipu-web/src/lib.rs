@@ -9,6 +9,7 @@
 
 pub mod assets;
 pub mod i18n;
+pub mod reference;
 
 use std::sync::Arc;
 
@@ -41,6 +42,8 @@ pub struct DemoLogin {
 pub struct WebSettings {
     /// Shown on the start page; empty outside `quipu demo`.
     pub demo_logins: Vec<DemoLogin>,
+    /// The API's OpenAPI document, which the reference page lists.
+    pub api_document: serde_json::Value,
 }
 
 #[derive(Clone)]
@@ -51,7 +54,11 @@ struct WebState {
 /// The pages' routes, under the same common layers as the API.
 pub fn router(http: Http, settings: WebSettings) -> Router {
     let state = WebState { settings: Arc::new(settings) };
-    let pages = Router::new().route("/", get(start)).route("/assets/{file}", get(assets::serve)).with_state(state);
+    let pages = Router::new()
+        .route("/", get(start))
+        .route("/reference", get(reference))
+        .route("/assets/{file}", get(assets::serve))
+        .with_state(state);
     quipu_http::common_layers(pages, http)
 }
 
@@ -77,6 +84,25 @@ async fn start(State(state): State<WebState>, Query(query): Query<LangQuery>, he
         stylesheet: assets::url("quipu.css"),
         apps: ["app-wallet", "app-till", "app-merchant", "app-agent", "app-operator"],
         demo_logins: &state.settings.demo_logins,
+    };
+    html(page.render(), lang, query.lang.is_some())
+}
+
+#[derive(Template)]
+#[template(path = "reference.html")]
+struct ReferencePage {
+    t: Tr,
+    stylesheet: String,
+    groups: Vec<(String, Vec<reference::Operation>)>,
+}
+
+/// `GET /reference`: every operation of the JSON API, and how to check a webhook's signature.
+async fn reference(State(state): State<WebState>, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let lang = Lang::choose(query.lang.as_deref(), &headers);
+    let page = ReferencePage {
+        t: Tr { lang },
+        stylesheet: assets::url("quipu.css"),
+        groups: reference::operations_by_tag(&state.settings.api_document),
     };
     html(page.render(), lang, query.lang.is_some())
 }

@@ -17,3 +17,8 @@ demo-phone = Phone
 demo-password = Password
 demo-pin = PIN
 language = Language
+reference-link = The API reference
+reference-title = Quipu API reference
+reference-intro = Every operation the JSON API serves, from its OpenAPI document. Bodies, answers and errors are in the document itself:
+webhook-heading = Checking a webhook's signature
+webhook-intro = Each delivery carries Quipu-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>", keyed by the endpoint's secret>. In Python:

@@ -17,3 +17,8 @@ demo-phone = 전화번호
 demo-password = 비밀번호
 demo-pin = PIN
 language = 언어
+reference-link = API 레퍼런스
+reference-title = 키푸 API 레퍼런스
+reference-intro = JSON API가 제공하는 모든 작업을 OpenAPI 문서에서 가져와 보여 줍니다. 요청 본문, 응답, 오류는 문서 자체에 있습니다:
+webhook-heading = 웹훅 서명 확인하기
+webhook-intro = 각 전송에는 Quipu-Signature: t=<유닉스 초>,v1=<엔드포인트 비밀 키로 만든 "<t>.<본문>"의 16진 HMAC-SHA256> 헤더가 붙습니다. Python 예:

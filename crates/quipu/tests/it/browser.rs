@@ -86,22 +86,22 @@ impl Browser {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_start_page_stays_within_its_byte_budget_in_both_languages() {
+async fn every_page_stays_within_its_byte_budget_in_both_languages() {
     let app = TestApp::start(Backend::Sqlite, test_config()).await;
     let browser = Browser::start().await;
-    for lang in ["en", "ko"] {
-        let url = format!("{}/?lang={lang}", app.base());
+    for (page, lang) in [("/", "en"), ("/", "ko"), ("/reference", "en"), ("/reference", "ko")] {
+        let url = format!("{}{page}?lang={lang}", app.base());
         browser.client.goto(&url).await.unwrap();
         let first = browser.transferred().await;
-        assert!(first > 0 && first <= FIRST_LOAD_BUDGET, "{lang}: first load {first} bytes");
+        assert!(first > 0 && first <= FIRST_LOAD_BUDGET, "{page} ({lang}): first load {first} bytes");
         browser.client.goto(&url).await.unwrap();
         let later = browser.transferred().await;
-        assert!(later <= LATER_LOAD_BUDGET, "{lang}: later load {later} bytes");
+        assert!(later <= LATER_LOAD_BUDGET, "{page} ({lang}): later load {later} bytes");
         let html_lang = browser.client.execute("return document.documentElement.lang", vec![]).await.unwrap();
         assert_eq!(html_lang, json!(lang));
         let styled = browser.client.execute("return getComputedStyle(document.body).maxWidth", vec![]).await.unwrap();
         assert_eq!(styled, json!("640px"), "the stylesheet loaded under the page's policy");
-        eprintln!("start page ({lang}): first load {first} bytes, later {later} bytes");
+        eprintln!("{page} ({lang}): first load {first} bytes, later {later} bytes");
     }
     browser.stop().await;
     app.finish().await;

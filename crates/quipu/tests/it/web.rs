@@ -41,6 +41,16 @@ async fn the_start_page_speaks_the_readers_language_under_a_strict_policy() {
         assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
         let stale = app.client.get(format!("{base}/assets/quipu.0000000000000000.css")).send().await.unwrap();
         assert_eq!(stale.status(), 404);
+        // The API reference: every operation of the served document, and the webhook check.
+        let reference = app.client.get(format!("{base}/reference")).send().await.unwrap();
+        assert_eq!(reference.status(), 200);
+        let reference = reference.text().await.unwrap();
+        let (_, document) = app.get("/openapi.json", "").await;
+        let operations: usize =
+            document["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();
+        assert_eq!(reference.matches("<tr><td><code>").count(), operations, "every operation is listed");
+        assert!(reference.contains("/api/v1/transfers/p2p") && reference.contains("hmac.compare_digest"));
+        assert!(html.contains("href=\"/reference\""), "the start page links it");
         // The JSON API beside it answers as before.
         let (status, _) = app.get("/me", "qps_nobody").await;
         assert_eq!(status, 401);
