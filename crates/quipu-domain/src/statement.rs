@@ -138,6 +138,23 @@ pub fn balances_before(after: Balances, window: Balances) -> Option<Balances> {
     })
 }
 
+/// Lines replayed from zero, moved onto real opening balances: a replay only
+/// adds, so each line's balances are the opening plus what came before it.
+pub fn from_opening(lines: Vec<Line>, opening: Balances) -> Option<Vec<Line>> {
+    lines
+        .into_iter()
+        .map(|line| {
+            let after = Balances {
+                debits_posted: opening.debits_posted.checked_add(line.after.debits_posted)?,
+                credits_posted: opening.credits_posted.checked_add(line.after.credits_posted)?,
+                debits_pending: opening.debits_pending.checked_add(line.after.debits_pending)?,
+                credits_pending: opening.credits_pending.checked_add(line.after.credits_pending)?,
+            };
+            Some(Line { after, ..line })
+        })
+        .collect()
+}
+
 /// The sum of the completed lines' signed amounts: the change of the posted (credit) balance.
 pub fn completed_total(lines: &[Line]) -> Option<i64> {
     lines
@@ -200,6 +217,20 @@ mod tests {
         assert_eq!(closing.credit_balance().unwrap() - opening.credit_balance().unwrap(), -3_000);
         assert_eq!(closing.available(), Some(7_000 - 700));
         assert_eq!(lines[2].after.available(), Some(7_000), "a void gives the held money back");
+    }
+
+    #[test]
+    fn a_replay_from_zero_moved_onto_the_opening_is_the_replay_from_the_opening() {
+        let me = AccountId(uuid::Uuid::from_u128(1));
+        let opening = Balances { credits_posted: 10_000, debits_pending: 300, ..Balances::default() };
+        let transfers = [
+            transfer(10, 9, 1, 2_000, TransferKind::Posted, None),
+            transfer(11, 1, 7, 700, TransferKind::Pending, None),
+        ];
+        let none = (HashMap::new(), HashSet::new());
+        let (direct, _) = replay(me, opening, &transfers, &none.0, &none.1).unwrap();
+        let (from_zero, _) = replay(me, Balances::default(), &transfers, &none.0, &none.1).unwrap();
+        assert_eq!(from_opening(from_zero, opening), Some(direct));
     }
 
     #[test]

@@ -438,25 +438,22 @@ impl Wallet {
         transfers.reverse();
         let whole = filter.codes.is_empty();
         let newest_page = filter.before.is_none() && filter.to.is_none();
+        // Replayed once from zero (a replay only adds), then moved onto the page's opening balances.
+        let (lines, window) = self.replay_window(account, Balances::default(), &transfers, Timestamp(i64::MAX)).await?;
         let opening = match transfers.first() {
             // The newest page: the account's balances now, less what the page did; no sum over its past.
             // (A transfer committing between the two reads shifts this page's running balances, never money.)
             Some(_) if whole && newest_page => {
                 let now = self.kernel.store.account(account).await?.ok_or_else(|| CoreError::not_found("account"))?;
-                let (_, window) =
-                    self.replay_window(account, Balances::default(), &transfers, Timestamp(i64::MAX)).await?;
-                quipu_domain::statement::balances_before(now.account.balances, window).ok_or_else(|| {
-                    CoreError::new(
-                        quipu_kernel::ErrorKind::Unavailable,
-                        "internal_error",
-                        "the history does not add up",
-                    )
-                })?
+                quipu_domain::statement::balances_before(now.account.balances, window)
             }
-            Some(oldest) if whole => self.kernel.store.balances_before(account, oldest.timestamp).await?,
-            _ => Balances::default(),
+            Some(oldest) if whole => Some(self.kernel.store.balances_before(account, oldest.timestamp).await?),
+            _ => Some(Balances::default()),
         };
-        let (lines, _) = self.replay_window(account, opening, &transfers, Timestamp(i64::MAX)).await?;
+        let lines =
+            opening.and_then(|opening| quipu_domain::statement::from_opening(lines, opening)).ok_or_else(|| {
+                CoreError::new(quipu_kernel::ErrorKind::Unavailable, "internal_error", "the history does not add up")
+            })?;
         let mut entries: Vec<HistoryEntry> = self
             .with_counterparties(account, lines, people)
             .await?
