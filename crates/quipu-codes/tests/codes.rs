@@ -456,6 +456,23 @@ fn payment_codes_match_the_documented_vectors() {
     }
 }
 
+/// docs/payment-code-vectors.json: the same vectors as data, which the web wallet's JavaScript
+/// (crates/quipu-web/assets/test/check-paycode.mjs) checks too.
+#[test]
+fn payment_codes_match_the_shared_json_vectors() {
+    let vectors: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("../../../docs/payment-code-vectors.json")).unwrap();
+    assert_eq!(vectors.len(), CODE_VECTORS.len());
+    for vector in &vectors {
+        let secret = vector["secret_ascii"].as_str().unwrap();
+        let device_ref = u32::try_from(vector["device_ref"].as_u64().unwrap()).unwrap();
+        let seconds = vector["unix_time"].as_i64().unwrap();
+        let slot = u8::try_from(vector["slot"].as_u64().unwrap()).unwrap();
+        let code = numeric::generate(secret.as_bytes(), device_ref, seconds, slot).unwrap();
+        assert_eq!(code.to_digits().unwrap(), vector["code"].as_str().unwrap(), "at {seconds}s slot {slot}");
+    }
+}
+
 #[test]
 fn a_code_verifies_only_near_its_own_step_and_with_its_own_secret() {
     let code = numeric::generate(VECTOR_SECRET, 7, 6_000, 0).unwrap();
