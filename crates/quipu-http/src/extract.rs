@@ -2,8 +2,8 @@
 //! reject with problem+json instead of axum's plain-text defaults.
 
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::Http;
 use crate::problem::ApiError;
+use crate::session;
 
 /// JSON body extractor whose rejections are problem documents.
 #[derive(Debug, Clone, Copy, Default)]
@@ -43,15 +44,37 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let http = Http::from_ref(state);
-        let token = bearer(parts).ok_or_else(|| {
-            ApiError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "send Authorization: Bearer <token or API key>",
-            )
-        })?;
+        let token = match bearer(parts) {
+            Some(token) => token,
+            None => session_cookie(parts)?.ok_or_else(|| {
+                ApiError::new(
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "send Authorization: Bearer <token or API key>",
+                )
+            })?,
+        };
         Ok(Self(http.services.kernel.authenticate(token).await?))
     }
+}
+
+/// A page's own script calls the API with the browser's session cookie. The browser sends a cookie
+/// whoever made the page, so a request that may change something must also carry the session's
+/// CSRF token in `X-CSRF-Token`, which only our pages know.
+fn session_cookie(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(token) = session::cookie(&parts.headers, session::SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let safe = matches!(parts.method, Method::GET | Method::HEAD);
+    let offered = parts.headers.get(session::CSRF_HEADER).and_then(|value| value.to_str().ok());
+    if safe || offered.is_some_and(|offered| session::csrf_matches(token, offered)) {
+        return Ok(Some(token));
+    }
+    Err(ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "csrf_token_invalid",
+        "a request signed in by cookie must carry the page's X-CSRF-Token",
+    ))
 }
 
 /// The bearer credential of a request, if any.

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod problem;
 pub mod rate_limit;
+pub mod session;
 pub mod streams;
 
 use std::sync::Arc;

@@ -300,6 +300,11 @@ impl TestApp {
         self.storage.dispose().await;
     }
 
+    /// Where the server listens.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
+    }
+
     pub async fn operator(&self) -> String {
         self.staff(Role::Operator, "+15559990001").await
     }

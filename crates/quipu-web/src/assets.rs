@@ -17,11 +17,49 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-const ASSETS: [Asset; 1] = [Asset {
-    name: "quipu.css",
-    content_type: "text/css; charset=utf-8",
-    bytes: include_bytes!("../assets/quipu.css"),
-}];
+const JS: &str = "text/javascript; charset=utf-8";
+
+const ASSETS: [Asset; 10] = [
+    Asset { name: "quipu.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../assets/quipu.css") },
+    Asset { name: "icon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../assets/icon.svg") },
+    Asset { name: "wallet-pay.js", content_type: JS, bytes: include_bytes!("../assets/wallet-pay.js") },
+    Asset { name: "till-scan.js", content_type: JS, bytes: include_bytes!("../assets/till-scan.js") },
+    Asset { name: "paycode.js", content_type: JS, bytes: include_bytes!("../assets/paycode.js") },
+    Asset { name: "qr.js", content_type: JS, bytes: include_bytes!("../assets/qr.js") },
+    Asset { name: "code128.js", content_type: JS, bytes: include_bytes!("../assets/code128.js") },
+    // Vendored, pinned and checked by scripts/vendor-web-assets (see assets/vendor/README.md).
+    Asset {
+        name: "qrcodegen.js",
+        content_type: JS,
+        bytes: include_bytes!("../assets/vendor/nayuki-qr-code-generator-1.8.0.min.js"),
+    },
+    Asset {
+        name: "qr-scanner.js",
+        content_type: JS,
+        bytes: include_bytes!("../assets/vendor/qr-scanner-1.4.2.min.js"),
+    },
+    WORKER,
+];
+
+/// qr-scanner imports its worker by a path relative to itself, which no hash can be part of: it is
+/// also served at that plain path (`/assets/qr-scanner-worker.min.js`), cached for a day.
+const WORKER: Asset = Asset {
+    name: "qr-scanner-worker.min.js",
+    content_type: JS,
+    bytes: include_bytes!("../assets/vendor/qr-scanner-worker-1.4.2.min.js"),
+};
+
+/// The wallet's service worker, after the version and asset list the server writes above it.
+pub const SERVICE_WORKER: &str = include_str!("../assets/sw.js");
+
+/// A version of all the assets together: it changes when any of them does.
+pub fn version() -> String {
+    let mut hash = Sha256::new();
+    for (url, _) in urls() {
+        hash.update(url.as_bytes());
+    }
+    hex::encode(hash.finalize()).get(..16).unwrap_or_default().to_owned()
+}
 
 /// Each asset's URL, `/assets/<stem>.<hash>.<ext>`, computed once.
 fn urls() -> &'static [(String, usize)] {
@@ -52,12 +90,17 @@ pub fn url(name: &str) -> String {
 /// `GET /assets/{file}`: the file, if the URL names it with its current hash.
 pub async fn serve(Path(file): Path<String>) -> Response {
     let wanted = format!("/assets/{file}");
-    let Some(asset) = urls().iter().find(|(url, _)| *url == wanted).and_then(|(_, index)| ASSETS.get(*index)) else {
-        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file").into_response();
+    let (asset, caching) = if file == WORKER.name {
+        (&WORKER, "public, max-age=86400")
+    } else {
+        match urls().iter().find(|(url, _)| *url == wanted).and_then(|(_, index)| ASSETS.get(*index)) {
+            Some(asset) => (asset, "public, max-age=31536000, immutable"),
+            None => return ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file").into_response(),
+        }
     };
     let mut response = asset.bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(caching));
     response
 }

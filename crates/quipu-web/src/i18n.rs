@@ -82,6 +82,11 @@ impl Tr {
     pub fn msg(&self, key: &str) -> String {
         LOCALES.lookup(self.lang.id(), key)
     }
+
+    /// The message, if there is one for this key.
+    pub fn try_msg(&self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(self.lang.id(), key)
+    }
 }
 
 #[cfg(test)]

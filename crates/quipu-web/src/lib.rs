@@ -1,31 +1,43 @@
 //! Quipu's web pages: server-rendered HTML (askama templates) in English and
 //! Korean, served by the same binary as the JSON API and over the same
-//! services, never a second copy of a rule. Pages load nothing from
-//! elsewhere: styles and scripts are embedded and served at content-hashed
-//! URLs under a strict Content-Security-Policy (no inline script).
+//! services, never a second copy of a rule. A form posts the API's own
+//! request fields, parsed into the API's own request types, and a page shows
+//! the API's own views, so a page refuses and shows exactly what the API
+//! does. Pages load nothing from elsewhere: styles and scripts are embedded
+//! and served at content-hashed URLs under a strict Content-Security-Policy
+//! (no inline script).
 //!
-//! Today: the start page, which names the apps and, in `quipu demo`, the
-//! demo logins. The wallet, till and consoles come next, each a module here.
+//! One module per app: [`wallet`] (customers), [`till`] (cashiers),
+//! [`merchant`] (shop owners), [`agent`], [`operator`]; [`auth`] signs
+//! people in and out of all of them.
 
+pub mod agent;
 pub mod assets;
+pub mod auth;
+pub mod form;
 pub mod i18n;
+pub mod merchant;
+pub mod operator;
+pub mod page;
 pub mod reference;
+pub mod till;
+pub mod wallet;
 
 use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::body::Body;
+use axum::extract::{FromRef, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
 use quipu_http::Http;
+use quipu_http::problem::ApiError;
 
-use crate::i18n::{Lang, Tr};
+use crate::page::Chrome;
 
-/// The pages' policy: everything from this server, scripts only as files (no inline code), never framed.
-pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; \
-    connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+pub use crate::page::PAGE_CSP;
 
 /// A demo login shown on the start page of `quipu demo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,20 +56,44 @@ pub struct WebSettings {
     pub demo_logins: Vec<DemoLogin>,
     /// The API's OpenAPI document, which the reference page lists.
     pub api_document: serde_json::Value,
+    /// The site is reached over HTTPS (TLS here or at a proxy): cookies are marked `Secure`.
+    pub https: bool,
 }
 
+/// The pages' state: the HTTP layer they share with the API, and their own settings.
 #[derive(Clone)]
-struct WebState {
-    settings: Arc<WebSettings>,
+pub struct WebState {
+    pub http: Http,
+    pub settings: Arc<WebSettings>,
+}
+
+impl WebState {
+    /// The cookie attribute that keeps a cookie off plain http, when the site is on HTTPS.
+    fn secure(&self) -> &'static str {
+        if self.settings.https { "; Secure" } else { "" }
+    }
+}
+
+impl FromRef<WebState> for Http {
+    fn from_ref(state: &WebState) -> Self {
+        state.http.clone()
+    }
 }
 
 /// The pages' routes, under the same common layers as the API.
 pub fn router(http: Http, settings: WebSettings) -> Router {
-    let state = WebState { settings: Arc::new(settings) };
+    let state = WebState { http: http.clone(), settings: Arc::new(settings) };
     let pages = Router::new()
         .route("/", get(start))
         .route("/reference", get(reference))
         .route("/assets/{file}", get(assets::serve))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .merge(wallet::routes())
+        .merge(till::routes())
+        .merge(merchant::routes())
+        .merge(agent::routes())
+        .merge(operator::routes())
         .with_state(state);
     quipu_http::common_layers(pages, http)
 }
@@ -70,59 +106,59 @@ struct LangQuery {
 #[derive(Template)]
 #[template(path = "start.html")]
 struct StartPage<'a> {
-    t: Tr,
-    stylesheet: String,
-    apps: [&'static str; 5],
+    c: Chrome,
+    apps: [(&'static str, &'static str); 5],
     demo_logins: &'a [DemoLogin],
 }
 
 /// `GET /`: what Quipu is, its apps, and in the demo the logins to try them with.
 async fn start(State(state): State<WebState>, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
-    let lang = Lang::choose(query.lang.as_deref(), &headers);
+    let lang = page::lang(query.lang.as_deref(), &headers);
     let page = StartPage {
-        t: Tr { lang },
-        stylesheet: assets::url("quipu.css"),
-        apps: ["app-wallet", "app-till", "app-merchant", "app-agent", "app-operator"],
+        c: Chrome::new(lang, String::new(), String::new()),
+        apps: [
+            ("app-wallet", "/wallet/"),
+            ("app-till", "/till/"),
+            ("app-merchant", "/merchant/"),
+            ("app-agent", "/agent/"),
+            ("app-operator", "/operator/"),
+        ],
         demo_logins: &state.settings.demo_logins,
     };
-    html(page.render(), lang, query.lang.is_some())
+    page::html(&page, StatusCode::OK, query.lang.is_some().then_some(lang))
 }
 
 #[derive(Template)]
 #[template(path = "reference.html")]
 struct ReferencePage {
-    t: Tr,
-    stylesheet: String,
+    c: Chrome,
     groups: Vec<(String, Vec<reference::Operation>)>,
 }
 
 /// `GET /reference`: every operation of the JSON API, and how to check a webhook's signature.
 async fn reference(State(state): State<WebState>, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
-    let lang = Lang::choose(query.lang.as_deref(), &headers);
+    let lang = page::lang(query.lang.as_deref(), &headers);
     let page = ReferencePage {
-        t: Tr { lang },
-        stylesheet: assets::url("quipu.css"),
+        c: Chrome::new(lang, String::new(), String::new()),
         groups: reference::operations_by_tag(&state.settings.api_document),
     };
-    html(page.render(), lang, query.lang.is_some())
+    page::html(&page, StatusCode::OK, query.lang.is_some().then_some(lang))
 }
 
-/// A rendered page: not cached (it may hold a person's data), under the pages' policy, and when the
-/// reader chose a language, a cookie that keeps it.
-fn html(rendered: askama::Result<String>, lang: Lang, chosen: bool) -> Response {
-    let Ok(body) = rendered else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response();
-    };
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
-    if chosen {
-        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", lang.code());
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            headers.insert(header::SET_COOKIE, value);
-        }
-    }
-    response
+/// Largest answer a page reads back from an idempotent operation (a payment or transfer view).
+const MAX_RESULT_BYTES: usize = 64 * 1024;
+
+/// The JSON an idempotent operation answered (first time or replayed): pages redirect to what it made.
+pub(crate) async fn result_json(response: Result<Response, ApiError>) -> Result<serde_json::Value, ApiError> {
+    let response = response?;
+    let unreadable =
+        || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "internal_error", "the answer could not be read");
+    let bytes =
+        axum::body::to_bytes(Body::new(response.into_body()), MAX_RESULT_BYTES).await.map_err(|_| unreadable())?;
+    serde_json::from_slice(&bytes).map_err(|_| unreadable())
+}
+
+/// The `id` of what an operation made.
+pub(crate) fn id_of(value: &serde_json::Value) -> String {
+    value.get("id").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned()
 }

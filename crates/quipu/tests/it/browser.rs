@@ -25,6 +25,11 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// A browser with more command-line switches (a fake camera, say).
+    pub async fn start_with(extra: &[String]) -> Self {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -34,7 +39,7 @@ impl Browser {
             .expect("chromedriver is not installed: apt-get install chromium chromium-driver (see .ci/run)");
         let profile = tempfile::tempdir().unwrap();
         // As the machine notes say: no background networking, a profile of its own, no sandbox as root.
-        let args = json!([
+        let mut args = json!([
             "--headless=new",
             "--no-sandbox",
             "--disable-gpu",
@@ -47,6 +52,9 @@ impl Browser {
             "--window-size=360,640",
             format!("--user-data-dir={}", profile.path().display()),
         ]);
+        if let Some(list) = args.as_array_mut() {
+            list.extend(extra.iter().map(|arg| json!(arg)));
+        }
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("goog:chromeOptions".to_owned(), json!({"binary": "/usr/bin/chromium", "args": args}));
         let mut client = None;

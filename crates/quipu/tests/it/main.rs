@@ -28,3 +28,4 @@ mod storage;
 mod support;
 mod wallet_flows;
 mod web;
+mod web_journeys;

@@ -1,0 +1,108 @@
+// The wallet's pay screen. The code is computed here from the device key (paycode.js), so it shows
+// with the phone offline; online, the screen hears the till's charge live and asks for the PIN when
+// the payment is above the approval threshold. The pay page imports its helpers by their hashed
+// URLs, which it reads from its own <link rel=modulepreload> tags.
+const root = document.getElementById('pay');
+const urls = Object.fromEntries([...document.querySelectorAll('link[rel=modulepreload]')].map((l) => [l.dataset.name, l.href]));
+const [{ importDeviceSecret, paymentCode, saveDevice, loadDevice, step }, { qrSvg }, { code128Svg }, qrcodegen] =
+  await Promise.all([import(urls.paycode), import(urls.qr), import(urls.code128), import(urls.qrcodegen).then((m) => m.default)]);
+
+const $ = (id) => document.getElementById(id);
+const say = (text) => { $('status').textContent = text; };
+const api = (path, body) => fetch(path, {
+  method: 'POST',
+  credentials: 'same-origin',
+  headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': root.dataset.csrf, 'Idempotency-Key': crypto.randomUUID() },
+  body: JSON.stringify(body),
+});
+
+// The server's clock is the one codes are checked against: remember how far ours is from it.
+const SKEW = 'quipu-skew-ms';
+const now = () => (Date.now() + Number(localStorage.getItem(SKEW) || 0)) / 1000;
+function learnSkew(response) {
+  const date = Date.parse(response.headers.get('Date'));
+  if (!Number.isNaN(date)) localStorage.setItem(SKEW, String(date - Date.now()));
+}
+
+let device;
+let shown = { step: -1, slot: 0 };
+
+async function render() {
+  const t = now();
+  const current = step(t);
+  if (current !== shown.step) shown = { step: current, slot: 0 };
+  const code = await paymentCode(device.key, device.deviceRef, t, shown.slot);
+  if ($('digits').dataset.code !== code) {
+    $('digits').dataset.code = code;
+    $('digits').textContent = code.replace(/(\d{4})(?=\d)/g, '$1 ');
+    $('qr').innerHTML = qrSvg(code, qrcodegen, 8);
+    $('barcode').innerHTML = code128Svg(code, 2, 64);
+  }
+  $('expires').textContent = `${60 - Math.floor(t % 60)} s`;
+}
+
+function showCode() {
+  $('enrol').hidden = true;
+  $('code').hidden = false;
+  render();
+  setInterval(render, 1000);
+  listen();
+}
+
+// A new code within the same minute: the next slot (each pays at most once).
+$('next').addEventListener('click', () => {
+  if (shown.slot < 9) shown.slot += 1;
+  render();
+});
+
+$('enrol').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const response = await api('/api/v1/me/devices', { label: form.get('label'), pin: form.get('pin') }).catch(() => null);
+  if (!response) return say(root.dataset.msgOffline);
+  const answer = await response.json();
+  if (!response.ok) return say(answer.detail);
+  learnSkew(response);
+  const secret = Uint8Array.from(answer.secret_hex.match(/../g), (byte) => parseInt(byte, 16));
+  const key = await importDeviceSecret(secret);
+  device = { key, deviceRef: Number(answer.device.device_ref), deviceId: answer.device.id };
+  await saveDevice(device);
+  say(root.dataset.msgEnrolled);
+  showCode();
+});
+
+// Live results while online; an offline phone shows the code all the same.
+let approving;
+function listen() {
+  if (!navigator.onLine) return;
+  const events = new EventSource('/api/v1/me/events');
+  events.addEventListener('payment.completed', (message) => {
+    const payment = JSON.parse(message.data);
+    say(`${root.dataset.msgPaid} ${payment.merchant_name} ${payment.amount.amount} ${payment.amount.currency}`);
+    $('approve').hidden = true;
+    $('next').click();
+  });
+  events.addEventListener('payment.failed', () => { say(root.dataset.msgFailed); $('approve').hidden = true; });
+  events.addEventListener('payment.awaiting_approval', (message) => {
+    approving = JSON.parse(message.data);
+    say(`${root.dataset.msgApprove} ${approving.merchant_name} ${approving.amount.amount} ${approving.amount.currency}`);
+    $('approve').hidden = false;
+    $('approve-pin').focus();
+  });
+}
+
+$('approve').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const pin = new FormData(event.target).get('pin');
+  const response = await api(`/api/v1/payments/${approving.id}/approve`, { pin }).catch(() => null);
+  if (!response) return say(root.dataset.msgOffline);
+  event.target.reset();
+  if (!response.ok) return say((await response.json()).detail);
+});
+
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/wallet/sw.js', { scope: '/wallet/' });
+fetch('/wallet/manifest.webmanifest', { method: 'HEAD' }).then(learnSkew, () => {});
+
+device = await loadDevice();
+if (device) showCode();
+else $('enrol').hidden = false;

@@ -1,0 +1,160 @@
+//! The agent's console: the float, cash in, cash out (the customer types
+//! their PIN on the agent's device), and prepaid cards.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use quipu_api::requests::{CashInRequest, CashOutRequest, IssueCardRequest};
+use quipu_api::views::{AccountView, CardView, TransferView};
+use quipu_domain::card::CardId;
+use quipu_domain::identity::PhoneNumber;
+use quipu_domain::money::AmountInput;
+use quipu_http::idempotency;
+use quipu_http::problem::ApiError;
+
+use crate::auth::SignedIn;
+use crate::form::{Posted, Typed};
+use crate::page::{self, Chrome, Notice};
+use crate::wallet::{failed, new_key};
+use crate::{WebState, result_json};
+use quipu_domain::identity::Role;
+
+pub fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/agent/", get(console))
+        .route("/agent/cash-in", post(cash_in))
+        .route("/agent/cash-out", post(cash_out))
+        .route("/agent/cards", post(issue_card))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "agent/console.html")]
+struct ConsolePage {
+    c: Chrome,
+    notice: Notice,
+    typed: Typed,
+    accounts: Vec<AccountView>,
+    key: String,
+}
+
+/// `GET /agent/`.
+async fn console(State(state): State<WebState>, who: SignedIn, Query(done): Query<Done>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Agent]) {
+        return refused;
+    }
+    let notice = match done.done.as_deref() {
+        Some(what @ ("cash-in" | "cash-out")) => Notice::ok(who.chrome().msg(&format!("done-{what}"))),
+        _ => Notice::none(),
+    };
+    show(&state, &who, notice, Typed::default(), StatusCode::OK).await
+}
+
+async fn show(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
+    match state.http.services.identity.profile(&who.principal).await {
+        Ok(profile) => {
+            let accounts = profile.accounts.iter().map(AccountView::from).collect();
+            let page = ConsolePage { c: who.chrome(), notice, typed, accounts, key: new_key(state) };
+            page::html(&page, status, who.chosen())
+        }
+        Err(error) => failed(who, &ApiError::from(error)),
+    }
+}
+
+async fn refused(state: &WebState, who: &SignedIn, posted: &Posted, error: ApiError) -> Response {
+    let notice = Notice::refused(who.chrome().t, &error);
+    show(state, who, notice, posted.typed(), error.status).await
+}
+
+/// `POST /agent/cash-in`: the API's cash-in, once per rendered form.
+async fn cash_in(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let http = &state.http;
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: CashInRequest = posted.request()?;
+        let (caller, body) = (&who.principal, &body);
+        let moved = idempotency::once(http, caller, &key, "cash_in", body, |id| async move {
+            let customer = PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
+            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+            Ok(TransferView::from(&http.services.wallet.cash_in(caller, id, &customer, amount).await?))
+        });
+        result_json(moved.await).await
+    };
+    match attempt.await {
+        Ok(_) => page::see_other("/agent/?done=cash-in"),
+        Err(error) => refused(&state, &who, &posted, error).await,
+    }
+}
+
+/// `POST /agent/cash-out`: the API's cash-out; the customer typed their PIN on this device.
+async fn cash_out(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let http = &state.http;
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: CashOutRequest = posted.request()?;
+        let (caller, body) = (&who.principal, &body);
+        let moved = idempotency::once(http, caller, &key, "cash_out", body, |id| async move {
+            let (customer, pin) = <(_, _)>::try_from(body)?;
+            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+            Ok(TransferView::from(&http.services.wallet.cash_out(caller, id, &customer, &pin, amount).await?))
+        });
+        result_json(moved.await).await
+    };
+    match attempt.await {
+        Ok(_) => page::see_other("/agent/?done=cash-out"),
+        Err(error) => refused(&state, &who, &posted, error).await,
+    }
+}
+
+/// `POST /agent/cards`: the API's card issue; the holder picked the PIN on the keypad.
+async fn issue_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let http = &state.http;
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: IssueCardRequest = posted.request()?;
+        let (caller, body) = (&who.principal, &body);
+        let issued = idempotency::once(http, caller, &key, "issue-card", body, |id| async move {
+            let (holder, pin) = <(_, _)>::try_from(body)?;
+            let cards = &http.services.cards;
+            let card = cards.issue_card(caller, CardId(id.0), body.currency.as_deref(), holder.as_ref(), &pin).await?;
+            Ok(CardView::from(&card))
+        });
+        result_json(issued.await).await
+    };
+    match attempt.await {
+        Ok(card) => card_sheet(&who, &card),
+        Err(error) => refused(&state, &who, &posted, error).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "agent/card.html")]
+struct CardSheet {
+    c: Chrome,
+    number: String,
+    qr: String,
+    barcode: String,
+}
+
+/// The printable card sheet: the number as digits, a QR and a Code 128 barcode drawn here as inline
+/// SVG (ours, digits only; the
+/// number never goes into a URL, where logs would keep it). A repeated post shows the same card.
+fn card_sheet(who: &SignedIn, card: &serde_json::Value) -> Response {
+    let number = card.get("number").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    let svg = |image: Result<Vec<u8>, quipu_codes::render::RenderError>| {
+        image.ok().and_then(|bytes| String::from_utf8(bytes).ok()).unwrap_or_default()
+    };
+    let qr = svg(quipu_codes::render::qr(&number, quipu_codes::render::ImageFormat::Svg));
+    let barcode = svg(quipu_codes::render::code128(&number, quipu_codes::render::ImageFormat::Svg));
+    page::html(&CardSheet { c: who.chrome(), number, qr, barcode }, StatusCode::CREATED, who.chosen())
+}

@@ -1,0 +1,240 @@
+//! Signing in and out on a page. The session is the API's own (same token,
+//! same expiry, same lockouts), kept in an HttpOnly cookie; every form that
+//! changes something carries the session's CSRF token
+//! ([`quipu_http::session`]). Forms shown before anyone signs in (sign in,
+//! sign up) carry a token tied to a random cookie of their own instead.
+
+use askama::Template;
+use axum::extract::{FromRef, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use quipu_api::requests::LoginRequest;
+use quipu_core::Principal;
+use quipu_core::kernel::access::Credentials;
+use quipu_domain::identity::Role;
+use quipu_http::extract::AddressSource;
+use quipu_http::problem::ApiError;
+use quipu_http::session::{self, SESSION_COOKIE};
+
+use crate::WebState;
+use crate::form::{Posted, Typed};
+use crate::i18n::Lang;
+use crate::page::{self, Chrome, Notice};
+
+/// The cookie behind the CSRF token of a form shown to nobody in particular.
+const FORM_COOKIE: &str = "quipu_form";
+
+/// A signed-in person on a page. A page asked for without a valid session
+/// sends the browser to the sign-in page, which comes back here after.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub principal: Principal,
+    pub lang: Lang,
+    /// The CSRF token this session's forms carry.
+    pub csrf: String,
+    token: String,
+    /// The reader chose a language on this request (`?lang=`): the answer keeps it in a cookie.
+    chose_lang: bool,
+}
+
+impl SignedIn {
+    pub fn chrome(&self) -> Chrome {
+        Chrome::new(self.lang, self.csrf.clone(), self.role().map(Role::as_str).unwrap_or_default().to_owned())
+    }
+
+    pub fn chosen(&self) -> Option<Lang> {
+        self.chose_lang.then_some(self.lang)
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self.principal {
+            Principal::User { role, .. } => Some(role),
+            Principal::MerchantKey { .. } => None,
+        }
+    }
+
+    /// This app is for these roles: anyone else gets a page saying so, in their language.
+    pub fn refused_unless(&self, roles: &[Role]) -> Option<Response> {
+        match self.role() {
+            Some(role) if roles.contains(&role) => None,
+            _ => {
+                let error = ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this app is for another role");
+                Some(crate::wallet::failed(self, &error))
+            }
+        }
+    }
+
+    /// A form from one of our pages for this session, or a refusal.
+    pub fn check(&self, posted: &Posted) -> Result<(), ApiError> {
+        if session::csrf_matches(&self.token, posted.csrf()) { Ok(()) } else { Err(csrf_refused()) }
+    }
+}
+
+fn csrf_refused() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "csrf_token_invalid", "the form is out of date: reload the page and try again")
+}
+
+impl<S> FromRequestParts<S> for SignedIn
+where
+    WebState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let web = WebState::from_ref(state);
+        let chosen = query_lang(parts);
+        let lang = page::lang(chosen.as_deref(), &parts.headers);
+        let to_sign_in = || {
+            let next = parts.uri.path_and_query().map_or("/", |path| path.as_str());
+            Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
+        };
+        let Some(token) = session::cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_sign_in());
+        };
+        match web.http.services.kernel.authenticate(token).await {
+            Ok(principal @ Principal::User { .. }) => {
+                let chose_lang = chosen.is_some();
+                Ok(Self { principal, lang, csrf: session::csrf_token(token), token: token.to_owned(), chose_lang })
+            }
+            _ => Err(to_sign_in()),
+        }
+    }
+}
+
+fn query_lang(parts: &Parts) -> Option<String> {
+    let query = parts.uri.query()?;
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()?
+        .into_iter()
+        .find_map(|(key, value)| (key == "lang").then_some(value))
+}
+
+fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)]).map(|pair| pair.trim_start_matches('=').to_owned()).unwrap_or_default()
+}
+
+/// Where a role lands after signing in.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Customer => "/wallet/",
+        Role::Cashier => "/till/",
+        Role::MerchantOwner => "/merchant/",
+        Role::Agent => "/agent/",
+        Role::Operator | Role::Auditor => "/operator/",
+        Role::Courier => "/",
+    }
+}
+
+/// A `next` that stays on this site: a path, never `//elsewhere` or a full URL.
+fn local_path(next: Option<&str>) -> Option<&str> {
+    next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
+}
+
+/// The anonymous form cookie, and whether this answer must set it.
+pub fn form_secret(state: &WebState, headers: &HeaderMap) -> (String, Option<String>) {
+    match session::cookie(headers, FORM_COOKIE) {
+        Some(secret) => (secret.to_owned(), None),
+        None => {
+            let secret = quipu_core::kernel::random::hex(state.http.services.kernel.random.as_ref(), 16);
+            let cookie = format!("{FORM_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict{}", state.secure());
+            (secret, Some(cookie))
+        }
+    }
+}
+
+/// An anonymous form from one of our pages, or a refusal.
+pub fn check_anonymous(headers: &HeaderMap, posted: &Posted) -> Result<(), ApiError> {
+    match session::cookie(headers, FORM_COOKIE) {
+        Some(secret) if session::csrf_matches(secret, posted.csrf()) => Ok(()),
+        _ => Err(csrf_refused()),
+    }
+}
+
+/// The cookie that holds a new session.
+pub fn session_cookie(state: &WebState, token: &str, max_age_seconds: i64) -> String {
+    format!("{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{}", state.secure())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+    lang: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    notice: Notice,
+    /// What was typed, and where to go after (`next`).
+    typed: Typed,
+}
+
+/// `GET /login`.
+pub async fn login_page(State(state): State<WebState>, Query(query): Query<NextQuery>, headers: HeaderMap) -> Response {
+    let lang = page::lang(query.lang.as_deref(), &headers);
+    let next = local_path(query.next.as_deref()).unwrap_or("");
+    let typed = Typed::from_pairs(vec![("next".to_owned(), next.to_owned())]);
+    show_login(&state, &headers, lang, Notice::none(), typed, StatusCode::OK, query.lang.is_some())
+}
+
+fn show_login(
+    state: &WebState,
+    headers: &HeaderMap,
+    lang: Lang,
+    notice: Notice,
+    typed: Typed,
+    status: StatusCode,
+    chose_lang: bool,
+) -> Response {
+    let (secret, new_cookie) = form_secret(state, headers);
+    let page = LoginPage { c: Chrome::new(lang, session::csrf_token(&secret), String::new()), notice, typed };
+    let response = page::html(&page, status, chose_lang.then_some(lang));
+    match new_cookie {
+        Some(cookie) => page::with_cookie(response, &cookie),
+        None => response,
+    }
+}
+
+/// `POST /login`: the API's login, then the session in a cookie and the person's home (or where they were going).
+pub async fn login(
+    State(state): State<WebState>,
+    AddressSource(source): AddressSource,
+    headers: HeaderMap,
+    posted: Posted,
+) -> Response {
+    let lang = page::lang(None, &headers);
+    let next = local_path(Some(posted.field("next"))).unwrap_or("").to_owned();
+    let mut fields = posted.clone();
+    fields.remove("next");
+    let attempt = async {
+        check_anonymous(&headers, &posted)?;
+        let request: LoginRequest = fields.request()?;
+        let credentials = Credentials::try_from(&request)?;
+        Ok::<_, ApiError>(state.http.services.kernel.login(&credentials, &source).await?)
+    };
+    match attempt.await {
+        Ok(session) => {
+            let max_age = (session.expires_at.0 - state.http.services.kernel.now().0) / 1_000_000;
+            let landing = if next.is_empty() { home_of(session.user.role) } else { next.as_str() };
+            page::with_cookie(page::see_other(landing), &session_cookie(&state, &session.token, max_age.max(0)))
+        }
+        Err(error) => {
+            let notice = Notice::refused(crate::i18n::Tr { lang }, &error);
+            show_login(&state, &headers, lang, notice, posted.typed(), error.status, false)
+        }
+    }
+}
+
+/// `POST /logout`: the session ends on the server, and its cookie in the browser.
+pub async fn logout(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    if who.check(&posted).is_ok()
+        && let Err(error) = state.http.services.kernel.logout(&who.token).await
+    {
+        tracing::warn!(%error, "a session could not be ended");
+    }
+    let cleared = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", state.secure());
+    page::with_cookie(page::see_other("/"), &cleared)
+}

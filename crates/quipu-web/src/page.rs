@@ -1,0 +1,115 @@
+//! What every page shares: its language, stylesheet and CSRF token
+//! ([`Chrome`]), how it is sent ([`html`]), and how a refusal from the
+//! services reads in the person's language ([`Notice`]).
+
+use askama::Template;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use quipu_http::problem::ApiError;
+
+use crate::assets;
+use crate::i18n::{Lang, Tr};
+
+/// The pages' policy: everything from this server, scripts only as files (no inline code), never framed.
+/// The wallet's scanner decodes in a worker it builds from a blob, hence `worker-src blob:`.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data: blob:; script-src 'self'; \
+    connect-src 'self'; media-src 'self' blob:; worker-src 'self' blob:; manifest-src 'self'; form-action 'self'; \
+    base-uri 'none'; frame-ancestors 'none'";
+
+/// The frame of every page: its language, its stylesheet, and the CSRF token its forms carry.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub t: Tr,
+    pub stylesheet: String,
+    /// Empty on a page with no form.
+    pub csrf: String,
+    /// The signed-in person's name, shown beside "sign out"; empty when nobody is.
+    pub who: String,
+}
+
+impl Chrome {
+    pub fn new(lang: Lang, csrf: String, who: String) -> Self {
+        Self { t: Tr { lang }, stylesheet: assets::url("quipu.css"), csrf, who }
+    }
+
+    pub fn msg(&self, key: &str) -> String {
+        self.t.msg(key)
+    }
+
+    /// A word for a machine value (a status, a kind): its message `<group>-<value>`, else the value.
+    pub fn word(&self, group: &str, value: &str) -> String {
+        self.t.try_msg(&format!("{group}-{}", value.replace('_', "-"))).unwrap_or_else(|| value.to_owned())
+    }
+
+    pub fn asset(&self, name: &str) -> String {
+        assets::url(name)
+    }
+}
+
+/// A message on a page: what went wrong (or right), in the reader's language.
+#[derive(Debug, Clone, Default)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+impl Notice {
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    pub fn ok(text: String) -> Self {
+        Self { text, is_error: false }
+    }
+
+    /// A refusal as the person reads it: the message for its code in their language, else the
+    /// service's own words (English), which always say what to do.
+    pub fn refused(t: Tr, error: &ApiError) -> Self {
+        let text =
+            t.try_msg(&format!("error-{}", error.code.replace('_', "-"))).unwrap_or_else(|| error.detail.clone());
+        Self { text, is_error: true }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// The reader's language for this request.
+pub fn lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    Lang::choose(query, headers)
+}
+
+/// A rendered page: not cached (it may hold a person's data), under the pages' policy, and when the
+/// reader chose a language, a cookie that keeps it.
+pub fn html(page: &impl Template, status: StatusCode, chosen_lang: Option<Lang>) -> Response {
+    let Ok(body) = page.render() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response();
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    if let Some(lang) = chosen_lang {
+        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", lang.code());
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// After a form that changed something: a fresh GET of the page that shows the result, so a
+/// reload does not post again.
+pub fn see_other(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}
+
+/// Adds a cookie to an answer.
+pub fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}

@@ -1,0 +1,190 @@
+//! The till, on a shop's phone, tablet or PC: charge a customer's code
+//! (typed, from a USB scanner that types digits then Enter, or from the
+//! camera with `till-scan.js`), show a QR for an amount, take a card, and
+//! see today's payments. A payment waiting for the customer's PIN is shown
+//! on a page that refreshes itself until it is decided: no script needed.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use quipu_api::requests::{CardPaymentRequest, ChargeRequest, PaymentRequestRequest};
+use quipu_api::views::{PaymentPage, PaymentRequestView, PaymentView};
+use quipu_domain::money::AmountInput;
+use quipu_domain::payment::PaymentId;
+use quipu_domain::payment::PaymentRequestId;
+use quipu_http::idempotency;
+use quipu_http::problem::ApiError;
+
+use crate::auth::SignedIn;
+use crate::form::{Posted, Typed};
+use crate::page::{self, Chrome, Notice};
+use crate::wallet::{failed, new_key};
+use crate::{WebState, id_of, result_json};
+use quipu_domain::identity::Role;
+
+pub fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/till/", get(till))
+        .route("/till/charge", post(charge))
+        .route("/till/card", post(card))
+        .route("/till/requests", post(request))
+        .route("/till/requests/{id}", get(show_request))
+        .route("/till/payments/{id}", get(show_payment))
+}
+
+#[derive(Template)]
+#[template(path = "till/till.html")]
+struct TillPage {
+    c: Chrome,
+    notice: Notice,
+    typed: Typed,
+    key: String,
+    today: PaymentPage,
+}
+
+/// `GET /till/`: the charge form first, then the other ways to be paid, then today's payments.
+async fn till(State(state): State<WebState>, who: SignedIn) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Cashier, Role::MerchantOwner]) {
+        return refused;
+    }
+    show_till(&state, &who, Notice::none(), Typed::default(), StatusCode::OK).await
+}
+
+async fn show_till(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
+    match state.http.services.payments.merchant_payments(&who.principal, None, Some(20)).await {
+        Ok(today) => {
+            let page =
+                TillPage { c: who.chrome(), notice, typed, key: new_key(state), today: PaymentPage::from(&today) };
+            page::html(&page, status, who.chosen())
+        }
+        Err(error) => failed(who, &ApiError::from(error)),
+    }
+}
+
+/// `POST /till/charge`: the API's charge of a payment code, once per rendered form.
+async fn charge(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let http = &state.http;
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: ChargeRequest = posted.request()?;
+        let (caller, body) = (&who.principal, &body);
+        let charged = idempotency::once(http, caller, &key, "charge", body, |id| async move {
+            let (reference, till) = <(_, _)>::try_from(body)?;
+            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+            let payments = &http.services.payments;
+            let payment = payments.charge_code(caller, PaymentId(id.0), &body.code, amount, reference, till).await?;
+            Ok(PaymentView::from(&payment))
+        });
+        result_json(charged.await).await
+    };
+    after(&state, &who, &posted, attempt.await).await
+}
+
+/// `POST /till/card`: the API's card payment (number and PIN typed at the till).
+async fn card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let http = &state.http;
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: CardPaymentRequest = posted.request()?;
+        let (caller, body) = (&who.principal, &body);
+        let paid = idempotency::once(http, caller, &key, "card-payment", body, |id| async move {
+            let (number, pin, reference, till) = <(_, _, _, _)>::try_from(body)?;
+            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+            let cards = &http.services.cards;
+            let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
+            Ok(PaymentView::from(&payment))
+        });
+        result_json(paid.await).await
+    };
+    after(&state, &who, &posted, attempt.await).await
+}
+
+/// A payment made: its page. A refusal: the till again, with the message and what was typed.
+async fn after(
+    state: &WebState,
+    who: &SignedIn,
+    posted: &Posted,
+    outcome: Result<serde_json::Value, ApiError>,
+) -> Response {
+    match outcome {
+        Ok(payment) => page::see_other(&format!("/till/payments/{}", id_of(&payment))),
+        Err(error) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            show_till(state, who, notice, posted.typed(), error.status).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "till/payment.html")]
+struct PaymentScreen {
+    c: Chrome,
+    payment: PaymentView,
+    waiting: bool,
+}
+
+/// `GET /till/payments/{id}`: the result; while the customer decides, the page asks again every 2 s.
+async fn show_payment(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>) -> Response {
+    match state.http.services.payments.payment(&who.principal, PaymentId(id)).await {
+        Ok(payment) => {
+            let payment = PaymentView::from(&payment);
+            let waiting = matches!(payment.status.as_str(), "awaiting_approval" | "processing");
+            page::html(&PaymentScreen { c: who.chrome(), payment, waiting }, StatusCode::OK, who.chosen())
+        }
+        Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+/// `POST /till/requests`: a dynamic QR for an amount, which the customer scans and pays.
+async fn request(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let http = &state.http;
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: PaymentRequestRequest = posted.request()?;
+        let (caller, body) = (&who.principal, &body);
+        let made = idempotency::once(http, caller, &key, "payment-request", body, |id| async move {
+            let (reference, till) = <(_, _)>::try_from(body)?;
+            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+            let qrs = &http.services.merchant_qr;
+            let id = PaymentRequestId(id.0);
+            let request =
+                qrs.create_payment_request(caller, id, amount, reference, till, body.expires_in_seconds).await?;
+            Ok(PaymentRequestView::from(&request))
+        });
+        result_json(made.await).await
+    };
+    match attempt.await {
+        Ok(request) => page::see_other(&format!("/till/requests/{}", id_of(&request))),
+        Err(error) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            show_till(&state, &who, notice, posted.typed(), error.status).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "till/request.html")]
+struct RequestScreen {
+    c: Chrome,
+    request: PaymentRequestView,
+}
+
+/// `GET /till/requests/{id}`: the QR to show the customer; the page asks again until it is paid.
+async fn show_request(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>) -> Response {
+    match state.http.services.merchant_qr.payment_request(&who.principal, PaymentRequestId(id)).await {
+        Ok(request) => {
+            let request = PaymentRequestView::from(&request);
+            if let Some(payment) = &request.payment {
+                return page::see_other(&format!("/till/payments/{}", payment.id));
+            }
+            page::html(&RequestScreen { c: who.chrome(), request }, StatusCode::OK, who.chosen())
+        }
+        Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}

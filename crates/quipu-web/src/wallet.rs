@@ -1,0 +1,376 @@
+//! The customer's wallet: sign up, the home screen (balance, payments
+//! awaiting approval, recent lines), the pay screen that works offline
+//! (`wallet-pay.js` computes the code on the phone; the service worker keeps
+//! the screen), sending money, history, and "my data".
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use quipu_api::requests::{
+    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pRequest, PageParams, RegisterRequest,
+};
+use quipu_api::views::{AccessLogView, AccountView, HistoryPage, PaymentPage};
+use quipu_core::identity::Registration;
+use quipu_core::kernel::access::Credentials;
+use quipu_core::wallet::HistoryFilter;
+use quipu_domain::payment::{PaymentId, PaymentStatus};
+use quipu_http::extract::AddressSource;
+use quipu_http::idempotency;
+use quipu_http::problem::ApiError;
+
+use crate::auth::{self, SignedIn};
+use crate::form::{Posted, Typed};
+use crate::i18n::{Lang, Tr};
+use crate::page::{self, Chrome, Notice};
+use crate::{WebState, result_json};
+use quipu_domain::identity::Role;
+
+pub fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/wallet/", get(home))
+        .route("/wallet/signup", get(signup_page).post(signup))
+        .route("/wallet/pay", get(pay))
+        .route("/wallet/sw.js", get(service_worker))
+        .route("/wallet/manifest.webmanifest", get(manifest))
+        .route("/wallet/history", get(history))
+        .route("/wallet/send", get(send_page).post(send))
+        .route("/wallet/payments/{id}/approve", post(approve))
+        .route("/wallet/data", get(my_data))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Flash {
+    lang: Option<String>,
+    /// What just happened, as a message key (`sent`, `approved`); never free text from the URL.
+    done: Option<String>,
+}
+
+impl Flash {
+    fn notice(&self, t: Tr) -> Notice {
+        match self.done.as_deref() {
+            Some(done @ ("sent" | "approved" | "welcome")) => Notice::ok(t.msg(&format!("done-{done}"))),
+            _ => Notice::none(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "wallet/home.html")]
+struct HomePage {
+    c: Chrome,
+    notice: Notice,
+    account: Option<AccountView>,
+    awaiting: PaymentPage,
+    recent: HistoryPage,
+}
+
+/// `GET /wallet/`: the balance, payments waiting for the PIN, and the latest lines.
+async fn home(State(state): State<WebState>, who: SignedIn, Query(flash): Query<Flash>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Customer]) {
+        return refused;
+    }
+    let services = &state.http.services;
+    let loaded = async {
+        let profile = services.identity.profile(&who.principal).await?;
+        let awaiting = services
+            .payments
+            .customer_payments(&who.principal, Some(PaymentStatus::AwaitingApproval), None, Some(10))
+            .await?;
+        let account = services.wallet.primary_account(&who.principal).await?;
+        let filter = HistoryFilter::try_from(&HistoryParams { limit: Some(10), ..HistoryParams::default() })?;
+        let recent = services.wallet.history(&who.principal, account, &filter).await?;
+        let account = profile.accounts.iter().find(|a| a.id == account).map(AccountView::from);
+        Ok::<_, quipu_core::CoreError>((account, PaymentPage::from(&awaiting), HistoryPage::from(&recent)))
+    };
+    match loaded.await {
+        Ok((account, awaiting, recent)) => {
+            let notice = flash.notice(who.chrome().t);
+            page::html(&HomePage { c: who.chrome(), notice, account, awaiting, recent }, StatusCode::OK, who.chosen())
+        }
+        Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "wallet/signup.html")]
+struct SignupPage {
+    c: Chrome,
+    notice: Notice,
+    typed: Typed,
+}
+
+/// `GET /wallet/signup`.
+async fn signup_page(State(state): State<WebState>, Query(flash): Query<Flash>, headers: HeaderMap) -> Response {
+    let lang = page::lang(flash.lang.as_deref(), &headers);
+    show_signup(&state, &headers, lang, Notice::none(), Typed::default(), StatusCode::OK, flash.lang.is_some())
+}
+
+fn show_signup(
+    state: &WebState,
+    headers: &HeaderMap,
+    lang: Lang,
+    notice: Notice,
+    typed: Typed,
+    status: StatusCode,
+    flash_lang: bool,
+) -> Response {
+    let (secret, new_cookie) = auth::form_secret(state, headers);
+    let c = Chrome::new(lang, quipu_http::session::csrf_token(&secret), String::new());
+    let chosen = flash_lang.then_some(lang);
+    let response = page::html(&SignupPage { c, notice, typed }, status, chosen);
+    match new_cookie {
+        Some(cookie) => page::with_cookie(response, &cookie),
+        None => response,
+    }
+}
+
+const REGISTRATION_FIELDS: [&str; 4] = ["phone", "full_name", "password", "pin"];
+const FUNDING_FIELDS: [&str; 2] = ["bank_name", "account_number"];
+
+/// `POST /wallet/signup`: the API's registration and the billing details, checked before anything
+/// is written, then signed in.
+async fn signup(
+    State(state): State<WebState>,
+    AddressSource(source): AddressSource,
+    headers: HeaderMap,
+    posted: Posted,
+) -> Response {
+    let lang = page::lang(None, &headers);
+    let services = &state.http.services;
+    let attempt = async {
+        auth::check_anonymous(&headers, &posted)?;
+        let registration: RegisterRequest = posted.only(&REGISTRATION_FIELDS).request()?;
+        let funding: FundingSourceRequest = posted.only(&FUNDING_FIELDS).request()?;
+        let registration = Registration::try_from(&registration)?;
+        let (bank, number) = <(_, _)>::try_from(&funding)?;
+        services.identity.register_customer(&registration).await?;
+        let login: LoginRequest = posted.only(&["phone", "password"]).request()?;
+        let session = services.kernel.login(&Credentials::try_from(&login)?, &source).await?;
+        let principal = services.kernel.authenticate(&session.token).await?;
+        services.identity.add_funding_source(&principal, &bank, &number).await?;
+        Ok::<_, ApiError>(session)
+    };
+    match attempt.await {
+        Ok(session) => {
+            let max_age = (session.expires_at.0 - services.kernel.now().0) / 1_000_000;
+            let cookie = auth::session_cookie(&state, &session.token, max_age.max(0));
+            page::with_cookie(page::see_other("/wallet/?done=welcome"), &cookie)
+        }
+        Err(error) => {
+            let notice = Notice::refused(Tr { lang }, &error);
+            show_signup(&state, &headers, lang, notice, posted.typed(), error.status, false)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "wallet/pay.html")]
+struct PayPage {
+    c: Chrome,
+}
+
+/// `GET /wallet/pay`: the screen that shows the payment code. It holds nothing of the person's, so
+/// the service worker may keep it for offline use; the code is computed by `wallet-pay.js`.
+async fn pay(who: SignedIn) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Customer]) {
+        return refused;
+    }
+    page::html(&PayPage { c: who.chrome() }, StatusCode::OK, who.chosen())
+}
+
+/// `GET /wallet/sw.js`: the service worker. Never cached by the browser's HTTP cache, so a new
+/// release (a new asset list, a new version) is picked up on the next visit.
+async fn service_worker() -> Response {
+    let shell = [
+        crate::assets::url("quipu.css"),
+        crate::assets::url("wallet-pay.js"),
+        crate::assets::url("paycode.js"),
+        crate::assets::url("qr.js"),
+        crate::assets::url("code128.js"),
+        crate::assets::url("qrcodegen.js"),
+        crate::assets::url("icon.svg"),
+    ];
+    let version = crate::assets::version();
+    let list = shell.iter().map(|url| format!("'{url}'")).collect::<Vec<_>>().join(", ");
+    let body =
+        format!("const VERSION = 'wallet-{version}';\nconst SHELL = [{list}];\n{}", crate::assets::SERVICE_WORKER);
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // A worker lives under its own script's policy: it may fetch from here, and nothing else.
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; connect-src 'self'"));
+    response
+}
+
+/// `GET /wallet/manifest.webmanifest`: what Android needs to install the wallet.
+async fn manifest() -> Response {
+    let icon = crate::assets::url("icon.svg");
+    let body = serde_json::json!({
+        "id": "/wallet/",
+        "name": "Quipu wallet",
+        "short_name": "Quipu",
+        "start_url": "/wallet/",
+        "scope": "/wallet/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b6e4f",
+        "icons": [
+            {"src": icon, "sizes": "any", "type": "image/svg+xml", "purpose": "any maskable"},
+        ],
+    });
+    let mut response = body.to_string().into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/manifest+json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+#[derive(Template)]
+#[template(path = "wallet/history.html")]
+struct HistoryScreen {
+    c: Chrome,
+    page: HistoryPage,
+    account_id: String,
+    kind: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct HistoryQuery {
+    cursor: Option<String>,
+    kind: Option<String>,
+}
+
+/// `GET /wallet/history`: every line, newest first, filtered by kind, with the statement download.
+async fn history(State(state): State<WebState>, who: SignedIn, Query(query): Query<HistoryQuery>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Customer]) {
+        return refused;
+    }
+    let services = &state.http.services;
+    let kind = query.kind.filter(|kind| !kind.is_empty());
+    let loaded = async {
+        let params =
+            HistoryParams { cursor: query.cursor, kind: kind.clone(), limit: Some(50), ..HistoryParams::default() };
+        let filter = HistoryFilter::try_from(&params)?;
+        let account = services.wallet.primary_account(&who.principal).await?;
+        let page = services.wallet.history(&who.principal, account, &filter).await?;
+        Ok::<_, quipu_core::CoreError>((account, HistoryPage::from(&page)))
+    };
+    match loaded.await {
+        Ok((account, page)) => {
+            let screen = HistoryScreen {
+                c: who.chrome(),
+                page,
+                account_id: account.0.to_string(),
+                kind: kind.unwrap_or_default(),
+            };
+            page::html(&screen, StatusCode::OK, who.chosen())
+        }
+        Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "wallet/send.html")]
+struct SendPage {
+    c: Chrome,
+    notice: Notice,
+    typed: Typed,
+    key: String,
+}
+
+/// `GET /wallet/send`.
+async fn send_page(State(state): State<WebState>, who: SignedIn) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Customer]) {
+        return refused;
+    }
+    show_send(&state, &who, Notice::none(), Typed::default(), StatusCode::OK)
+}
+
+fn show_send(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
+    let key = new_key(state);
+    page::html(&SendPage { c: who.chrome(), notice, typed, key }, status, who.chosen())
+}
+
+/// A fresh idempotency key for a form that moves money: one per rendering, so a double tap is one payment.
+pub(crate) fn new_key(state: &WebState) -> String {
+    state.http.services.kernel.new_id().to_string()
+}
+
+/// `POST /wallet/send`: the API's P2P transfer, once per rendered form.
+async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let http = &state.http;
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: P2pRequest = posted.request()?;
+        let body = &body;
+        let caller = &who.principal;
+        let moved = idempotency::once(http, caller, &key, "p2p", body, |id| async move {
+            let (to, pin, note) = <(_, _, _)>::try_from(body)?;
+            let amount = quipu_domain::money::AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+            let transfer = http.services.wallet.send_p2p(caller, id, &to, &pin, note.as_ref(), amount).await?;
+            Ok(quipu_api::views::TransferView::from(&transfer))
+        });
+        result_json(moved.await).await
+    };
+    match attempt.await {
+        Ok(_) => page::see_other("/wallet/?done=sent"),
+        Err(error) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            show_send(&state, &who, notice, posted.typed(), error.status)
+        }
+    }
+}
+
+/// `POST /wallet/payments/{id}/approve`: the customer's PIN for a payment above the threshold.
+async fn approve(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let body: ApproveRequest = posted.request()?;
+        let pin = quipu_domain::identity::Pin::try_from(&body)?;
+        Ok::<_, ApiError>(state.http.services.payments.approve_payment(&who.principal, PaymentId(id), &pin).await?)
+    };
+    match attempt.await {
+        Ok(_) => page::see_other("/wallet/?done=approved"),
+        Err(error) => failed(&who, &error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "wallet/data.html")]
+struct DataPage {
+    c: Chrome,
+    log: AccessLogView,
+}
+
+/// `GET /wallet/data`: download everything, and who looked at my data.
+async fn my_data(State(state): State<WebState>, who: SignedIn, Query(params): Query<PageParams>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Customer]) {
+        return refused;
+    }
+    let support = &state.http.services.support;
+    match support.my_access_log(&who.principal, params.cursor.as_deref(), Some(50)).await {
+        Ok(log) => {
+            page::html(&DataPage { c: who.chrome(), log: AccessLogView::from(&log) }, StatusCode::OK, who.chosen())
+        }
+        Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "failed.html")]
+pub(crate) struct FailedPage {
+    c: Chrome,
+    notice: Notice,
+}
+
+/// A page that could not be shown, and why, in the reader's language.
+pub(crate) fn failed(who: &SignedIn, error: &ApiError) -> Response {
+    let c = who.chrome();
+    let notice = Notice::refused(c.t, error);
+    page::html(&FailedPage { c, notice }, error.status, who.chosen())
+}

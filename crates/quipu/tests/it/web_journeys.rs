@@ -1,0 +1,278 @@
+//! The apps' journeys in a real browser against a real server (SQLite):
+//! a customer signs up with billing details, gets cash in at the agent's
+//! console, enrols the phone, loses the network and still shows a code the
+//! till's camera reads and charges; the payment and the owner's partial
+//! refund appear in the wallet; an operator reads the customer's history
+//! under a stated reason, and the customer sees who, when and why. The
+//! ledger is verified clean at the end (`TestApp::finish`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::browser::Browser;
+use crate::harness::{Backend, TestApp, test_config};
+use crate::payments::shop;
+
+const CUSTOMER_PHONE: &str = "+15550300021";
+
+/// A loopback proxy in front of the server, for the wallet's browser: cutting it is the phone
+/// losing its signal (every connection refused or dropped), while the till keeps its own line.
+struct Signal {
+    port: u16,
+    online: watch::Sender<bool>,
+}
+
+impl Signal {
+    async fn start(target: std::net::SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let online = watch::Sender::new(true);
+        let watching = online.subscribe();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut watching = watching.clone();
+                if !*watching.borrow() {
+                    continue; // dropped at once: no network
+                }
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watching.wait_for(|online| !online) => {}
+                    }
+                });
+            }
+        });
+        Self { port, online }
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn set(&self, online: bool) {
+        self.online.send_replace(online);
+    }
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("no field {css}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("nothing to click at {css}")).click().await.unwrap();
+}
+
+/// The page's text, for assertions on what a person reads.
+async fn text(client: &Client) -> String {
+    client.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+}
+
+/// Waits until `script` returns something truthy, and returns it.
+async fn until(client: &Client, script: &str, what: &str) -> Value {
+    for _ in 0..200 {
+        let value = client.execute(script, vec![]).await.unwrap_or(Value::Null);
+        if !(value.is_null() || value == json!(false) || value == json!("")) {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}: {}", text(client).await);
+}
+
+async fn sign_in(client: &Client, base: &str, phone: &str, password: &str) {
+    client.goto(&format!("{base}/login?lang=en")).await.unwrap();
+    fill(client, "#phone", phone).await;
+    fill(client, "#password", password).await;
+    click(client, "form[action='/login'] button[type=submit]").await;
+}
+
+async fn sign_out(client: &Client) {
+    click(client, "form[action='/logout'] button").await;
+}
+
+/// A video file Chromium's fake camera plays: one QR code of `text`, dark on light, in Y4M (4:2:0).
+fn write_qr_video(path: &Path, text: &str) {
+    let (width, height) = (640usize, 480usize);
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let modules = code.width();
+    let colors = code.to_colors();
+    let scale = 12;
+    let side = (modules + 8) * scale;
+    let (left, top) = ((width - side) / 2, (height - side) / 2);
+    let mut luma = vec![235u8; width * height];
+    for (index, color) in colors.iter().enumerate() {
+        if *color != qrcode::Color::Dark {
+            continue;
+        }
+        let (x, y) = (index % modules + 4, index / modules + 4);
+        for dy in 0..scale {
+            let row = top + y * scale + dy;
+            let start = row * width + left + x * scale;
+            luma[start..start + scale].fill(16);
+        }
+    }
+    let chroma = vec![128u8; (width / 2) * (height / 2)];
+    let mut video = format!("YUV4MPEG2 W{width} H{height} F15:1 Ip A1:1 C420\n").into_bytes();
+    for _ in 0..2 {
+        video.extend_from_slice(b"FRAME\n");
+        video.extend_from_slice(&luma);
+        video.extend_from_slice(&chroma);
+        video.extend_from_slice(&chroma);
+    }
+    std::fs::write(path, video).unwrap();
+}
+
+fn luhn_valid(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(position, byte)| {
+            let digit = u32::from(byte - b'0') * if position % 2 == 1 { 2 } else { 1 };
+            if digit > 9 { digit - 9 } else { digit }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() {
+    let app = TestApp::start(Backend::Sqlite, test_config()).await;
+    let base = app.base();
+    let operator = app.operator().await;
+    app.agent(&operator, "+15550300001", "1000.00").await;
+    let corner = shop(&app, &operator, "Corner Shop", 301, 150).await;
+    let signal = Signal::start(app.addr()).await;
+    let wallet = Browser::start().await;
+    let staff = Browser::start().await;
+    let w = &wallet.client;
+    let s = &staff.client;
+
+    // Sign up with billing details, on the wallet's own line.
+    w.goto(&format!("{}/wallet/signup?lang=en", signal.base())).await.unwrap();
+    fill(w, "#phone", CUSTOMER_PHONE).await;
+    fill(w, "#full_name", "Amina Diallo").await;
+    fill(w, "#password", "amina-password").await;
+    fill(w, "#pin", "1357").await;
+    fill(w, "#bank_name", "First Bank").await;
+    fill(w, "#account_number", "0012345678").await;
+    click(w, "form[action='/wallet/signup'] button[type=submit]").await;
+    until(w, "return location.pathname === '/wallet/' && document.body.innerText", "the wallet's home").await;
+    let customer = app.login(CUSTOMER_PHONE, "amina-password").await;
+    let (status, sources) = app.get("/me/funding-sources", &customer).await;
+    assert_eq!((status, sources.as_array().map(Vec::len)), (200, Some(1)), "{sources}");
+
+    // Cash in at the agent's console.
+    sign_in(s, &base, "+15550300001", "agent-password").await;
+    until(s, "return location.pathname === '/agent/'", "the agent's console").await;
+    fill(s, "#in-phone", CUSTOMER_PHONE).await;
+    fill(s, "#in-amount", "100.00").await;
+    click(s, "form[action='/agent/cash-in'] button").await;
+    until(s, "return document.querySelector('.ok')", "the cash-in").await;
+    sign_out(s).await;
+    w.goto(&format!("{}/wallet/", signal.base())).await.unwrap();
+    assert!(text(w).await.contains("100.00 USD"), "{}", text(w).await);
+
+    // Enrol the phone (PIN) and show a code; the service worker keeps the screen.
+    w.goto(&format!("{}/wallet/pay", signal.base())).await.unwrap();
+    until(w, "return !document.getElementById('enrol').hidden", "the enrolment form").await;
+    fill(w, "#enrol-pin", "1357").await;
+    click(w, "#enrol button[type=submit]").await;
+    until(w, "return document.getElementById('digits').dataset.code", "the first code").await;
+    until(
+        w,
+        "return navigator.serviceWorker.controller !== null || (navigator.serviceWorker.ready.then(() => 0), false)",
+        "the service worker",
+    )
+    .await;
+    let (_, devices) = app.get("/me/devices", &customer).await;
+    let device_ref = devices[0]["device_ref"].as_str().unwrap().to_owned();
+
+    // No signal: the screen comes back from the service worker and still makes a valid code.
+    signal.set(false);
+    w.goto(&format!("{}/wallet/pay", signal.base())).await.unwrap();
+    let code = until(w, "return document.getElementById('digits').dataset.code", "the offline code").await;
+    let code = code.as_str().unwrap().to_owned();
+    let reached = w
+        .execute_async(
+            "const done = arguments[0]; fetch('/api/v1/me').then(() => done('reached'), () => done('unreachable'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        reached,
+        json!("unreachable"),
+        "the wallet's browser is offline: this page came from the service worker"
+    );
+    assert!(code.starts_with(&format!("84{device_ref}")) && code.len() == 20 && luhn_valid(&code), "{code}");
+    until(w, "return !!(document.querySelector('#qr svg path') && document.querySelector('#barcode svg'))", "the QR")
+        .await;
+
+    // The till's camera reads the code from the phone's screen (here, a video of it) and charges it.
+    let video = tempfile::tempdir().unwrap();
+    let video_path = video.path().join("code.y4m");
+    write_qr_video(&video_path, &code);
+    let till = Browser::start_with(&[
+        "--use-fake-ui-for-media-stream".to_owned(),
+        "--use-fake-device-for-media-stream".to_owned(),
+        format!("--use-file-for-fake-video-capture={}", video_path.display()),
+    ])
+    .await;
+    let t = &till.client;
+    sign_in(t, &base, "+15550710301", "cashier-password").await;
+    until(t, "return location.pathname === '/till/'", "the till").await;
+    fill(t, "#amount", "12.50").await;
+    until(t, "return !document.getElementById('scan').hidden", "the scan button").await;
+    click(t, "#scan").await;
+    until(t, "return location.pathname.startsWith('/till/payments/')", "the charge").await;
+    let result = until(t, "return document.getElementById('result').className", "the result").await;
+    assert_eq!(result, json!("completed"), "{}", text(t).await);
+
+    // Back online: the wallet shows the payment.
+    signal.set(true);
+    w.goto(&format!("{}/wallet/", signal.base())).await.unwrap();
+    let home = text(w).await;
+    assert!(home.contains("Corner Shop") && home.contains("-12.50") && home.contains("87.50 USD"), "{home}");
+
+    // The owner refunds part of it from the console; the wallet shows the refund.
+    sign_in(s, &base, "+15550700301", "owner-password").await;
+    until(s, "return location.pathname === '/merchant/'", "the owner's console").await;
+    fill(s, ".payment input[name=amount]", "5.00").await;
+    click(s, ".payment form button").await;
+    until(s, "return document.querySelector('.ok')", "the refund").await;
+    sign_out(s).await;
+    w.goto(&format!("{}/wallet/", signal.base())).await.unwrap();
+    let home = text(w).await;
+    assert!(home.contains("Refund") && home.contains("92.50 USD"), "{home}");
+    let (_, payments) = app.get("/merchant/payments", &corner.owner).await;
+    assert_eq!(payments["payments"][0]["refunded"]["amount"], json!("5.00"), "{payments}");
+
+    // An operator asks to read the customer's history, with a reason; the customer reads who and why.
+    sign_in(s, &base, "+15559990001", "staff-password").await;
+    until(s, "return location.pathname === '/operator/'", "the operator's console").await;
+    fill(s, "#q", CUSTOMER_PHONE).await;
+    click(s, "form[action='/operator/'] button").await;
+    until(s, "return document.querySelector('ul.people a')", "the search result").await;
+    click(s, "ul.people a").await;
+    fill(s, "#reason", "Customer called about a refund, ticket 4417").await;
+    click(s, "form[action$='/access-grants'] button").await;
+    until(s, "return location.pathname.endsWith('/history')", "the granted read").await;
+    assert!(text(s).await.contains("Corner Shop"), "{}", text(s).await);
+    w.goto(&format!("{}/wallet/data", signal.base())).await.unwrap();
+    let log = w.find(Locator::Css("#access-log")).await.unwrap().text().await.unwrap();
+    assert!(log.contains("ticket 4417") && log.contains("operator"), "{log}");
+
+    till.stop().await;
+    staff.stop().await;
+    wallet.stop().await;
+    app.finish().await;
+}
