@@ -7,9 +7,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use quipu_api::requests::{CashInRequest, CashOutRequest, IssueCardRequest};
-use quipu_api::views::{AccountView, CardView, TransferView};
-use quipu_domain::card::CardId;
+use quipu_api::requests::{CardTopUpRequest, CashInRequest, CashOutRequest, IssueCardRequest};
+use quipu_api::views::{AccountView, CardTopUpView, CardView, TransferView};
+use quipu_domain::card::{CardId, CardNumber};
 use quipu_domain::identity::PhoneNumber;
 use quipu_domain::money::AmountInput;
 use quipu_http::idempotency;
@@ -28,6 +28,7 @@ pub fn routes() -> Router<WebState> {
         .route("/agent/cash-in", post(cash_in))
         .route("/agent/cash-out", post(cash_out))
         .route("/agent/cards", post(issue_card))
+        .route("/agent/cards/top-up", post(top_up_card))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -51,7 +52,7 @@ async fn console(State(state): State<WebState>, who: SignedIn, Query(done): Quer
         return refused;
     }
     let notice = match done.done.as_deref() {
-        Some(what @ ("cash-in" | "cash-out")) => Notice::ok(who.chrome().msg(&format!("done-{what}"))),
+        Some(what @ ("cash-in" | "cash-out" | "top-up")) => Notice::ok(who.chrome().msg(&format!("done-{what}"))),
         _ => Notice::none(),
     };
     show(&state, &who, notice, Typed::default(), StatusCode::OK).await
@@ -133,6 +134,27 @@ async fn issue_card(State(state): State<WebState>, who: SignedIn, posted: Posted
     };
     match attempt.await {
         Ok(card) => card_sheet(&who, &card),
+        Err(error) => refused(&state, &who, &posted, error).await,
+    }
+}
+
+/// `POST /agent/cards/top-up`: the API's card top-up from the float, against cash.
+async fn top_up_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let http = &state.http;
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: CardTopUpRequest = posted.request()?;
+        let (caller, body) = (&who.principal, &body);
+        let moved = idempotency::once(http, caller, &key, "card-top-up", body, |id| async move {
+            let number = CardNumber::try_from(body)?;
+            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+            Ok(CardTopUpView::from(&http.services.cards.top_up_card(caller, id, &number, amount).await?))
+        });
+        result_json(moved.await).await
+    };
+    match attempt.await {
+        Ok(_) => page::see_other("/agent/?done=top-up"),
         Err(error) => refused(&state, &who, &posted, error).await,
     }
 }

@@ -23,7 +23,7 @@ const ASSETS: [Asset; 10] = [
     Asset { name: "quipu.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../assets/quipu.css") },
     Asset { name: "icon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../assets/icon.svg") },
     Asset { name: "wallet-pay.js", content_type: JS, bytes: include_bytes!("../assets/wallet-pay.js") },
-    Asset { name: "till-scan.js", content_type: JS, bytes: include_bytes!("../assets/till-scan.js") },
+    Asset { name: "scan.js", content_type: JS, bytes: include_bytes!("../assets/scan.js") },
     Asset { name: "paycode.js", content_type: JS, bytes: include_bytes!("../assets/paycode.js") },
     Asset { name: "qr.js", content_type: JS, bytes: include_bytes!("../assets/qr.js") },
     Asset { name: "code128.js", content_type: JS, bytes: include_bytes!("../assets/code128.js") },

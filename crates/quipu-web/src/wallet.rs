@@ -10,9 +10,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use quipu_api::requests::{
-    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pRequest, PageParams, RegisterRequest,
+    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pRequest, PageParams, PayQrRequest,
+    RegisterRequest, ScanRequest,
 };
-use quipu_api::views::{AccessLogView, AccountView, HistoryPage, PaymentPage};
+use quipu_api::views::{AccessLogView, AccountView, HistoryPage, PaymentPage, PaymentView, ScannedMerchantView};
 use quipu_core::identity::Registration;
 use quipu_core::kernel::access::Credentials;
 use quipu_core::wallet::HistoryFilter;
@@ -39,6 +40,8 @@ pub fn routes() -> Router<WebState> {
         .route("/wallet/send", get(send_page).post(send))
         .route("/wallet/payments/{id}/approve", post(approve))
         .route("/wallet/data", get(my_data))
+        .route("/wallet/scan", get(scan_page).post(scanned))
+        .route("/wallet/scan/pay", post(pay_scanned))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -51,7 +54,7 @@ struct Flash {
 impl Flash {
     fn notice(&self, t: Tr) -> Notice {
         match self.done.as_deref() {
-            Some(done @ ("sent" | "approved" | "welcome")) => Notice::ok(t.msg(&format!("done-{done}"))),
+            Some(done @ ("sent" | "approved" | "welcome" | "paid")) => Notice::ok(t.msg(&format!("done-{done}"))),
             _ => Notice::none(),
         }
     }
@@ -358,6 +361,111 @@ async fn my_data(State(state): State<WebState>, who: SignedIn, Query(params): Qu
             page::html(&DataPage { c: who.chrome(), log: AccessLogView::from(&log) }, StatusCode::OK, who.chosen())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "wallet/scan.html")]
+struct ScanPage {
+    c: Chrome,
+    notice: Notice,
+    typed: Typed,
+}
+
+/// `GET /wallet/scan`: the camera reads a shop's QR (or the person pastes its text).
+async fn scan_page(who: SignedIn) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Customer]) {
+        return refused;
+    }
+    page::html(
+        &ScanPage { c: who.chrome(), notice: Notice::none(), typed: Typed::default() },
+        StatusCode::OK,
+        who.chosen(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "wallet/confirm.html")]
+struct ConfirmPage {
+    c: Chrome,
+    notice: Notice,
+    shop: ScannedMerchantView,
+    payload: String,
+    key: String,
+    typed: Typed,
+}
+
+/// `POST /wallet/scan`: whom and what the QR would pay, from the registered shop (never from the
+/// QR's own text), to confirm with the PIN. Another scheme's QR is "not a Quipu shop".
+async fn scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let body: ScanRequest = posted.request()?;
+        let shop = state.http.services.merchant_qr.read_merchant_qr(&who.principal, &body.payload).await?;
+        Ok::<_, ApiError>((ScannedMerchantView::from(&shop), body.payload))
+    };
+    match attempt.await {
+        Ok((shop, payload)) => {
+            let page = ConfirmPage {
+                c: who.chrome(),
+                notice: Notice::none(),
+                shop,
+                payload,
+                key: new_key(&state),
+                typed: Typed::default(),
+            };
+            page::html(&page, StatusCode::OK, who.chosen())
+        }
+        Err(error) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            page::html(&ScanPage { c: who.chrome(), notice, typed: posted.typed() }, error.status, who.chosen())
+        }
+    }
+}
+
+/// `POST /wallet/scan/pay`: the API's QR payment with the PIN, once per rendered form.
+async fn pay_scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let http = &state.http;
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: PayQrRequest = posted.request()?;
+        let (caller, body) = (&who.principal, &body);
+        let paid = idempotency::once(http, caller, &key, "pay-qr", body, |id| async move {
+            let pin = quipu_domain::identity::Pin::try_from(body)?;
+            let amount = body
+                .amount
+                .as_deref()
+                .map(|amount| quipu_domain::money::AmountInput { amount, currency: body.currency.as_deref() });
+            let qrs = &http.services.merchant_qr;
+            let payment = qrs.pay_merchant_qr(caller, PaymentId(id.0), &body.payload, amount, &pin).await?;
+            Ok(PaymentView::from(&payment))
+        });
+        result_json(paid.await).await
+    };
+    match attempt.await {
+        Ok(_) => page::see_other("/wallet/?done=paid"),
+        Err(error) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            let payload = posted.field("payload").to_owned();
+            match http.services.merchant_qr.read_merchant_qr(&who.principal, &payload).await {
+                Ok(shop) => {
+                    let shop = ScannedMerchantView::from(&shop);
+                    let page = ConfirmPage {
+                        c: who.chrome(),
+                        notice,
+                        shop,
+                        payload,
+                        key: new_key(&state),
+                        typed: posted.typed(),
+                    };
+                    page::html(&page, error.status, who.chosen())
+                }
+                Err(_) => {
+                    page::html(&ScanPage { c: who.chrome(), notice, typed: posted.typed() }, error.status, who.chosen())
+                }
+            }
+        }
     }
 }
 

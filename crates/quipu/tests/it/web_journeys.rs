@@ -104,7 +104,8 @@ fn write_qr_video(path: &Path, text: &str) {
     let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
     let modules = code.width();
     let colors = code.to_colors();
-    let scale = 12;
+    // qr-scanner looks at the middle two thirds of the frame: the code fits well inside it.
+    let scale = (height * 3 / 5 / (modules + 8)).clamp(2, 12);
     let side = (modules + 8) * scale;
     let (left, top) = ((width - side) / 2, (height - side) / 2);
     let mut luma = vec![235u8; width * height];
@@ -274,5 +275,132 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     till.stop().await;
     staff.stop().await;
     wallet.stop().await;
+    app.finish().await;
+}
+
+/// A browser whose camera sees `text` as a QR code.
+async fn browser_seeing(text: &str, dir: &Path) -> Browser {
+    let video_path = dir.join("seen.y4m");
+    write_qr_video(&video_path, text);
+    Browser::start_with(&[
+        "--use-fake-ui-for-media-stream".to_owned(),
+        "--use-fake-device-for-media-stream".to_owned(),
+        format!("--use-file-for-fake-video-capture={}", video_path.display()),
+    ])
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_day() {
+    let app = TestApp::start(Backend::Sqlite, test_config()).await;
+    let base = app.base();
+    let operator = app.operator().await;
+    let agent = app.agent(&operator, "+15550300002", "1000.00").await;
+    let corner = shop(&app, &operator, "Corner Shop", 302, 150).await;
+    let profile = json!({"city": "Lima", "category_code": "5411"});
+    let (status, body) =
+        app.request(reqwest::Method::PUT, "/merchant/profile", Some(&corner.owner), None, Some(profile)).await;
+    assert_eq!(status, 200, "{body}");
+    let customer = app.customer("+15550300022").await;
+    let (status, body) = app
+        .post_key(
+            "/agent/cash-in",
+            &agent.token,
+            "web-cash-in",
+            json!({"customer_phone": customer.phone, "amount": "50.00"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    // The till shows a QR for 7.25 and waits; the page asks again by itself.
+    let till = Browser::start().await;
+    let t = &till.client;
+    sign_in(t, &base, "+15550710302", "cashier-password").await;
+    until(t, "return location.pathname === '/till/'", "the till").await;
+    click(t, "details:nth-of-type(1) summary").await;
+    fill(t, "#qr-amount", "7.25").await;
+    click(t, "form[action='/till/requests'] button").await;
+    let path = until(t, "return location.pathname.startsWith('/till/requests/') && location.pathname", "the QR").await;
+    let request_id = path.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let (_, request) = app.get(&format!("/merchant/payment-requests/{request_id}"), &corner.cashier).await;
+    let payload = request["payload"].as_str().unwrap().to_owned();
+
+    // The customer's camera reads it; the wallet names the shop and the amount; a wrong PIN moves nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = browser_seeing(&payload, dir.path()).await;
+    let w = &wallet.client;
+    sign_in(w, &base, &customer.phone, "customer-password").await;
+    w.goto(&format!("{base}/wallet/scan")).await.unwrap();
+    until(w, "return !document.getElementById('scan').hidden", "the scan button").await;
+    click(w, "#scan").await;
+    let shop_name = until(w, "return document.getElementById('shop')?.textContent", "the shop's name").await;
+    assert_eq!(shop_name, json!("Corner Shop"));
+    assert_eq!(w.find(Locator::Css("#to-pay")).await.unwrap().text().await.unwrap(), "7.25 USD");
+    fill(w, "#pin", "9999").await;
+    click(w, "form[action='/wallet/scan/pay'] button").await;
+    let refused = until(w, "return document.querySelector('.error')?.textContent", "the refusal").await;
+    assert_eq!(refused, json!("Wrong PIN."));
+    let (_, account) = app.get(&format!("/accounts/{}", customer.account), &customer.token).await;
+    assert_eq!(account["available"]["amount"], json!("50.00"), "a wrong PIN moved nothing");
+    fill(w, "#pin", "1234").await;
+    click(w, "form[action='/wallet/scan/pay'] button").await;
+    until(w, "return location.pathname === '/wallet/' && document.querySelector('.ok')", "the payment").await;
+    assert!(text(w).await.contains("42.75 USD"), "{}", text(w).await);
+    let result = until(t, "return document.getElementById('result')?.className", "the till hearing it").await;
+    assert_eq!(result, json!("completed"), "{}", text(t).await);
+
+    // A foreign QR from the camera is refused in the person's language.
+    let foreign = browser_seeing("https://example.com/pay?to=someone", dir.path()).await;
+    let f = &foreign.client;
+    sign_in(f, &base, &customer.phone, "customer-password").await;
+    f.goto(&format!("{base}/wallet/scan?lang=ko")).await.unwrap();
+    until(f, "return !document.getElementById('scan').hidden", "the scan button").await;
+    click(f, "#scan").await;
+    let message = until(
+        f,
+        "const m = document.getElementById('payload').validationMessage; return m.includes('Quipu') && m",
+        "the refusal",
+    )
+    .await;
+    assert_eq!(message, json!("Quipu 가게의 QR이 아닙니다."));
+    foreign.stop().await;
+
+    // The agent issues a card and tops it up; the till takes it with its PIN.
+    let staff = Browser::start().await;
+    let s = &staff.client;
+    sign_in(s, &base, &agent.phone, "agent-password").await;
+    until(s, "return location.pathname === '/agent/'", "the agent's console").await;
+    fill(s, "#card-pin", "4321").await;
+    click(s, "form[action='/agent/cards'] button").await;
+    let number = until(s, "return document.getElementById('card-number')?.textContent", "the card sheet").await;
+    let number = number.as_str().unwrap().to_owned();
+    assert!(
+        s.find(Locator::Css(".card-sheet .qr svg")).await.is_ok()
+            && s.find(Locator::Css(".card-sheet .barcode svg")).await.is_ok()
+    );
+    s.goto(&format!("{base}/agent/")).await.unwrap();
+    fill(s, "#top-up-number", &number).await;
+    fill(s, "#top-up-amount", "20.00").await;
+    click(s, "form[action='/agent/cards/top-up'] button").await;
+    until(s, "return document.querySelector('.ok')", "the top-up").await;
+    sign_out(s).await;
+    t.goto(&format!("{base}/till/")).await.unwrap();
+    click(t, "details:nth-of-type(2) summary").await;
+    fill(t, "#card-amount", "3.00").await;
+    fill(t, "#card-number", &number).await;
+    fill(t, "#card-pin", "4321").await;
+    click(t, "form[action='/till/card'] button").await;
+    let result = until(t, "return document.getElementById('result')?.className", "the card payment").await;
+    assert_eq!(result, json!("completed"), "{}", text(t).await);
+
+    // The owner reads the day: two payments, 10.25 gross.
+    sign_in(s, &base, "+15550700302", "owner-password").await;
+    let summary = until(s, "return document.getElementById('summary')?.innerText", "the summary").await;
+    let summary = summary.as_str().unwrap();
+    assert!(summary.contains("USD\t2\t10.25"), "{summary}");
+
+    staff.stop().await;
+    wallet.stop().await;
+    till.stop().await;
     app.finish().await;
 }

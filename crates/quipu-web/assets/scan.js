@@ -1,21 +1,28 @@
-// The till's camera scanner: it reads a customer's payment code (a QR of 20 digits) and charges it.
-// The native BarcodeDetector where the phone has one; otherwise nimiq's qr-scanner (vendored), whose
-// worker is loaded only then. A USB scanner needs none of this: it types the digits and Enter.
-const form = document.getElementById('charge');
+// Reads a QR with the camera into a form's field and sends the form: the till reads a customer's
+// payment code, the wallet a shop's QR. The native BarcodeDetector where the phone has one;
+// otherwise nimiq's qr-scanner (vendored), whose worker is loaded only then. The form says which
+// field (data-scan-field), what a good read looks like (data-scan-pattern) and what to say otherwise.
+// A USB scanner needs none of this: it types the digits and Enter.
+const form = document.querySelector('form[data-scan-field]');
 const button = document.getElementById('scan');
 const video = document.getElementById('camera');
-const code = document.getElementById('code');
+const field = document.getElementById(form.dataset.scanField);
+const pattern = new RegExp(form.dataset.scanPattern || '^[\\s\\S]+$');
 const scannerUrl = document.querySelector('link[rel=modulepreload][data-name=qrscanner]')?.href;
 
+function complain(text) {
+  field.setCustomValidity(text);
+  field.reportValidity();
+}
+
 function found(text) {
-  const digits = String(text).trim();
-  if (!/^84\d{18}$/.test(digits)) {
-    code.setCustomValidity(form.dataset.msgForeign);
-    code.reportValidity();
+  const value = String(text).trim();
+  if (!pattern.test(value)) {
+    complain(form.dataset.msgForeign);
     return false;
   }
-  code.setCustomValidity('');
-  code.value = digits;
+  field.setCustomValidity('');
+  field.value = value;
   form.requestSubmit();
   return true;
 }
@@ -47,5 +54,5 @@ async function scan() {
 
 if (navigator.mediaDevices?.getUserMedia) {
   button.hidden = false;
-  button.addEventListener('click', () => scan().catch((error) => { code.setCustomValidity(String(error)); code.reportValidity(); }));
+  button.addEventListener('click', () => scan().catch((error) => complain(String(error))));
 }
