@@ -26,5 +26,6 @@ mod settlement;
 mod statements;
 mod storage;
 mod support;
+mod tls;
 mod wallet_flows;
 mod web;
