@@ -1,17 +1,27 @@
-//! Opening storage and running the HTTP server with a graceful shutdown.
+//! Opening storage and running the HTTP server, or the HTTPS one when it
+//! terminates TLS itself, with a graceful shutdown.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::Router;
+use axum::extract::{ConnectInfo, Extension};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
 use quipu_api::{AppState, metrics_recorder, router};
 use quipu_core::{Background, Clock, OsRandom, Random, Services, Settings, SystemClock};
 use quipu_http::HttpSettings;
 use quipu_store::Store;
 use quipu_web::WebSettings;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
+use tower_layer::Layer;
 
 use crate::Fallible;
 use crate::config::StorageConfig;
@@ -79,9 +89,50 @@ impl Setup {
     }
 }
 
+/// Most TLS connections served at once. Each holds a task, rustls state and buffers (tens of KiB), so
+/// a few thousand stay within tens of MiB, while a shop network's phones and tills open far fewer;
+/// past it, new connections wait in the kernel's accept queue instead of growing memory without bound.
+const MAX_TLS_CONNECTIONS: usize = 4096;
+/// How long a client has to complete its TLS handshake: a stalled one holds only its own task.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a stop waits for open TLS connections to finish: every request ends within
+/// `REQUEST_TIMEOUT`, and a little more lets its answer be written. Then the rest are cut.
+const TLS_DRAIN_TIMEOUT: Duration = Duration::from_secs(quipu_http::REQUEST_TIMEOUT.as_secs() + 5);
+
+/// How often an idle h2 connection is pinged: a phone that left the shop's Wi-Fi without closing its
+/// connection goes unanswered (hyper waits 20 s) and its slot is freed.
+const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Where a server listens: a bound TCP socket, and the TLS configuration when it terminates HTTPS itself
+/// (see [`crate::tls::load`]). A bare `TcpListener` converts into a plain-HTTP one.
+pub struct Listener {
+    tcp: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl Listener {
+    pub fn new(tcp: TcpListener, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
+        Self { tcp, tls }
+    }
+
+    /// Whether connections are HTTPS.
+    pub fn https(&self) -> bool {
+        self.tls.is_some()
+    }
+}
+
+impl From<TcpListener> for Listener {
+    fn from(tcp: TcpListener) -> Self {
+        Self::new(tcp, None)
+    }
+}
+
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
+    /// Whether this server terminates TLS itself (secure cookies, `https://` links). Behind a reverse
+    /// proxy that does it, this is `false` even though clients speak HTTPS.
+    pub https: bool,
     pub services: Arc<Services>,
     stop: oneshot::Sender<()>,
     closing: Arc<tokio::sync::watch::Sender<bool>>,
@@ -90,8 +141,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the services and serves HTTP on `listener`.
-    pub async fn start(store: Arc<dyn Store>, setup: Setup, listener: TcpListener) -> Fallible<Self> {
+    /// Starts the services and serves HTTP (or HTTPS) on `listener`.
+    pub async fn start(store: Arc<dyn Store>, setup: Setup, listener: impl Into<Listener>) -> Fallible<Self> {
         let (services, background) = setup.start_services(store).await?;
         Self::serve(services, background, setup.http, WebSettings::default(), listener)
     }
@@ -104,9 +155,11 @@ impl Server {
         background: Background,
         http: HttpSettings,
         web: WebSettings,
-        listener: TcpListener,
+        listener: impl Into<Listener>,
     ) -> Fallible<Self> {
+        let Listener { tcp: listener, tls } = listener.into();
         let addr = listener.local_addr()?;
+        let https = tls.is_some();
         let state = AppState::new(services.clone(), http, metrics_recorder());
         let closing = state.closing.clone();
         // The JSON API and the web pages, siblings over the same services; the API's fallback answers
@@ -115,16 +168,20 @@ impl Server {
         let pages = quipu_web::router(state.http.clone(), web);
         let app = router(state).merge(pages);
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            // Peer addresses feed the per-address limit on login and registration.
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        tracing::info!(%addr, backend = services.kernel.store.backend_name(), "quipu is listening");
-        Ok(Self { addr, services, stop, closing, task, background })
+        let task = match tls {
+            Some(tls) => tokio::spawn(serve_tls(listener, TlsAcceptor::from(tls), app, stopped)),
+            None => tokio::spawn(async move {
+                // Peer addresses feed the per-address limit on login and registration.
+                axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+            }),
+        };
+        let scheme = if https { "https" } else { "http" };
+        tracing::info!(%addr, scheme, backend = services.kernel.store.backend_name(), "quipu is listening");
+        Ok(Self { addr, https, services, stop, closing, task, background })
     }
 
     /// Graceful shutdown: stop accepting, finish in-flight requests (each
@@ -139,6 +196,112 @@ impl Server {
         tracing::info!("quipu stopped; every acknowledged transfer is committed");
         Ok(())
     }
+}
+
+/// Serves HTTPS until `stopped`: one task per connection (its handshake bounded by
+/// `TLS_HANDSHAKE_TIMEOUT`, so a slow or silent client never holds up the accept loop), at most
+/// `MAX_TLS_CONNECTIONS` at once. On stop it accepts no more, lets open connections finish their
+/// requests (idle ones close at once), and cuts what is left after `TLS_DRAIN_TIMEOUT`.
+async fn serve_tls(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    app: Router,
+    mut stopped: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    let permits = Arc::new(Semaphore::new(MAX_TLS_CONNECTIONS));
+    let (closing, closed) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            _ = &mut stopped => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    accept_failed(error).await;
+                    continue;
+                }
+            },
+            _ = &mut stopped => break,
+        };
+        connections.spawn(serve_tls_connection(acceptor.clone(), stream, peer, app.clone(), closed.clone(), permit));
+    }
+    drop(listener);
+    closing.send_replace(true);
+    let drained =
+        tokio::time::timeout(TLS_DRAIN_TIMEOUT, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!(open = connections.len(), "TLS connections still open after the drain timeout: closing them");
+        connections.shutdown().await;
+    }
+    Ok(())
+}
+
+/// An accept error is about one connection (it is gone: carry on) or about the process (out of file
+/// descriptors: wait a moment, as `axum::serve` does, rather than spin).
+async fn accept_failed(error: std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(error.kind(), ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused)
+    {
+        return;
+    }
+    tracing::error!(%error, "accepting a connection failed; retrying in a second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// One HTTPS connection: the handshake, then HTTP/1.1 or h2 as ALPN chose, with the peer's address
+/// where the handlers look for it (`ConnectInfo`, as `axum::serve` puts it).
+async fn serve_tls_connection(
+    acceptor: TlsAcceptor,
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    mut closing: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true);
+    let handshake = tokio::select! {
+        handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)) => handshake,
+        _ = closed(&mut closing) => return,
+    };
+    let stream = match handshake {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(error)) => {
+            tracing::debug!(%peer, %error, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    let service = TowerToHyperService::new(Extension(ConnectInfo(peer)).layer(app));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // The timer bounds how long HTTP/1.1 may take to send a request's headers.
+    builder.http1().timer(TokioTimer::new());
+    builder.http2().timer(TokioTimer::new()).keep_alive_interval(H2_KEEP_ALIVE_INTERVAL);
+    let mut connection = pin!(builder.serve_connection_with_upgrades(TokioIo::new(stream), service));
+    let served = tokio::select! {
+        served = connection.as_mut() => served,
+        _ = closed(&mut closing) => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = served {
+        tracing::debug!(%peer, %error, "HTTPS connection ended with an error");
+    }
+}
+
+/// Resolves once the server is closing.
+async fn closed(closing: &mut watch::Receiver<bool>) {
+    let _ = closing.wait_for(|closing| *closing).await;
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

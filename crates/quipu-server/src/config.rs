@@ -32,6 +32,10 @@ pub struct FileConfig {
     pub currencies: Option<Vec<String>>,
     /// "text" (default) or "json".
     pub log_format: Option<String>,
+    /// PEM certificate chain for serving HTTPS; with `tls_key`, or neither.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
     #[serde(default)]
     pub security: SecurityConfig,
     #[serde(default)]
@@ -149,6 +153,15 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub listen: Option<String>,
     pub currencies: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+}
+
+/// The certificate chain and private key the server terminates TLS with (both PEM files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +171,8 @@ pub struct Config {
     pub settings: Settings,
     pub http: HttpSettings,
     pub json_logs: bool,
+    /// Serve HTTPS with these files; `None`: plain HTTP (loopback, or behind a reverse proxy).
+    pub tls: Option<TlsFiles>,
 }
 
 impl Config {
@@ -297,7 +312,25 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         Some("json") => true,
         Some(other) => return Err(format!("log_format {other:?}: use \"text\" or \"json\"").into()),
     };
-    Ok(Config { listen, storage, settings, http, json_logs })
+    let tls = match (overrides.tls_cert.clone().or(file.tls_cert), overrides.tls_key.clone().or(file.tls_key)) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        (None, None) => None,
+        (Some(cert), None) => {
+            return Err(format!(
+                "TLS certificate {} given without its key: set --tls-key (QUIPU_TLS_KEY, or tls_key in the file) too",
+                cert.display()
+            )
+            .into());
+        }
+        (None, Some(key)) => {
+            return Err(format!(
+                "TLS key {} given without its certificate: set --tls-cert (QUIPU_TLS_CERT, or tls_cert in the file) too",
+                key.display()
+            )
+            .into());
+        }
+    };
+    Ok(Config { listen, storage, settings, http, json_logs, tls })
 }
 
 /// Overrides a tier's default limits in the currencies its tables name.
@@ -408,5 +441,21 @@ mod tests {
         assert!(resolve(zero_lock, &Overrides::default()).is_err());
         let bad_limit: FileConfig = toml::from_str("[limits.per_transfer]\nEUR = \"10\"\n").expect("parses");
         assert!(resolve(bad_limit, &Overrides::default()).is_err(), "EUR is not enabled");
+    }
+
+    #[test]
+    fn tls_takes_a_certificate_and_its_key_or_neither() {
+        assert_eq!(resolve(FileConfig::default(), &Overrides::default()).expect("resolves").tls, None);
+        let file: FileConfig =
+            toml::from_str("tls_cert = \"/etc/quipu/cert.pem\"\ntls_key = \"/etc/quipu/key.pem\"\n").expect("parses");
+        let flag = Overrides { tls_key: Some("/run/key.pem".into()), ..Overrides::default() };
+        let config = resolve(file, &flag).expect("resolves");
+        assert_eq!(config.tls, Some(TlsFiles { cert: "/etc/quipu/cert.pem".into(), key: "/run/key.pem".into() }));
+        let cert_only = Overrides { tls_cert: Some("cert.pem".into()), ..Overrides::default() };
+        let error = resolve(FileConfig::default(), &cert_only).expect_err("a certificate needs its key").to_string();
+        assert!(error.contains("cert.pem") && error.contains("--tls-key"), "{error}");
+        let key_only: FileConfig = toml::from_str("tls_key = \"key.pem\"\n").expect("parses");
+        let error = resolve(key_only, &Overrides::default()).expect_err("a key needs its certificate").to_string();
+        assert!(error.contains("key.pem") && error.contains("--tls-cert"), "{error}");
     }
 }

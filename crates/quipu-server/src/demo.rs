@@ -192,8 +192,9 @@ pub fn web_settings(logins: &[(String, &'static DemoLogin)]) -> quipu_web::WebSe
     quipu_web::WebSettings { demo_logins, ..quipu_web::WebSettings::default() }
 }
 
-pub fn print_logins(addr: std::net::SocketAddr, logins: &[(String, &'static DemoLogin)]) {
-    println!("Quipu demo network is ready at http://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json)\n");
+pub fn print_logins(addr: std::net::SocketAddr, https: bool, logins: &[(String, &'static DemoLogin)]) {
+    let scheme = if https { "https" } else { "http" };
+    println!("Quipu demo network is ready at {scheme}://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json)\n");
     println!("{:<16} {:<14} {:<16} {:<6} notes", "role", "phone", "password", "pin");
     for (note, login) in logins {
         println!(

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use quipu_core::identity::NewLogin;
 use quipu_domain::identity::{DisplayName, Password, PhoneNumber, Role};
 use quipu_server::Fallible;
-use quipu_server::app::{Server, Setup, open_store, shutdown_signal};
+use quipu_server::app::{Listener, Server, Setup, open_store, shutdown_signal};
 use quipu_server::config::{Config, Overrides, StorageConfig};
 use tracing_subscriber::EnvFilter;
 
@@ -43,11 +43,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API (default 127.0.0.1:8080).
+    /// Serve the API (default 127.0.0.1:8080), over HTTPS with --tls-cert and --tls-key.
     Serve {
         /// Address and port to listen on, e.g. 0.0.0.0:8080 (default 127.0.0.1:8080).
         #[arg(long, env = "QUIPU_LISTEN")]
         listen: Option<String>,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Seed a fresh demo network in ./quipu-demo (or --data-dir), print its logins, and serve it.
     /// Unlike `serve`, it lets webhooks use plain http to this machine (127.0.0.1, localhost), to try them.
@@ -55,6 +57,8 @@ enum Command {
         /// Address and port to listen on (default 127.0.0.1:8080); exits at once if it is taken.
         #[arg(long, env = "QUIPU_LISTEN")]
         listen: Option<String>,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Ledger maintenance.
     Ledger {
@@ -80,6 +84,18 @@ enum Command {
     /// (SQLite, and PostgreSQL with --database-url, where it creates and drops its own databases);
     /// prints tables and writes JSON. See BENCHMARKS.md.
     Bench(BenchArgs),
+}
+
+/// Terminating TLS in the server itself, for a network without a reverse proxy: phones' cameras,
+/// service workers and WebCrypto need HTTPS anywhere but localhost.
+#[derive(clap::Args, Clone, Default)]
+struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, env = "QUIPU_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "QUIPU_TLS_KEY")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -221,9 +237,9 @@ fn init_logs(json: bool) {
 }
 
 async fn run(cli: Cli) -> Fallible<ExitCode> {
-    let listen = match &cli.command {
-        Command::Serve { listen } | Command::Demo { listen } => listen.clone(),
-        _ => None,
+    let (listen, tls) = match &cli.command {
+        Command::Serve { listen, tls } | Command::Demo { listen, tls } => (listen.clone(), tls.clone()),
+        _ => (None, TlsArgs::default()),
     };
     let demo = matches!(cli.command, Command::Demo { .. });
     let overrides = Overrides {
@@ -232,8 +248,10 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
         database_url: cli.database_url,
         listen,
         currencies: cli.currencies,
+        tls_cert: tls.tls_cert,
+        tls_key: tls.tls_key,
     };
-    let mut config = Config::load(&overrides)?;
+    let config = Config::load(&overrides)?;
     init_logs(config.json_logs);
     match cli.command {
         Command::Serve { .. } => serve(config).await,
@@ -242,11 +260,7 @@ async fn run(cli: Cli) -> Fallible<ExitCode> {
                 (Some(dir), _) => dir.clone(),
                 _ => PathBuf::from("./quipu-demo"),
             };
-            quipu_server::demo::fresh_directory(&dir)?;
-            config.storage = StorageConfig::Sqlite { data_dir: dir, explicit: true };
-            // To try webhooks with a local listener: http to loopback only, never other private addresses.
-            config.settings.webhooks.allow_loopback_http = true;
-            run_demo(config).await
+            run_demo(config, dir).await
         }
         Command::Ledger { command: LedgerCommand::Verify } => verify(&config).await,
         Command::Admin { command } => admin(config, command).await,
@@ -313,11 +327,19 @@ fn qr(command: QrCommand) -> Fallible<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(config: Config) -> Fallible<ExitCode> {
-    let store = open_store(&config.storage).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
+/// Binds the listen address, with TLS when configured; the certificate and key are read first, so
+/// an unusable one stops the start before anything else happens.
+async fn bind(config: &Config) -> Fallible<Listener> {
+    let tls = config.tls.as_ref().map(quipu_server::tls::load).transpose()?;
+    let tcp = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    Ok(Listener::new(tcp, tls))
+}
+
+async fn serve(config: Config) -> Fallible<ExitCode> {
+    let listener = bind(&config).await?;
+    let store = open_store(&config.storage).await?;
     let server = Server::start(store, Setup::production(config.settings, config.http), listener).await?;
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
@@ -325,18 +347,21 @@ async fn serve(config: Config) -> Fallible<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run_demo(config: Config) -> Fallible<ExitCode> {
+async fn run_demo(mut config: Config, dir: PathBuf) -> Fallible<ExitCode> {
+    // Bound first, so a taken port or an unusable certificate fails at once, before the last demo's data is gone.
+    let listener = bind(&config).await?;
+    quipu_server::demo::fresh_directory(&dir)?;
+    config.storage = StorageConfig::Sqlite { data_dir: dir, explicit: true };
+    // To try webhooks with a local listener: http to loopback only, never other private addresses.
+    config.settings.webhooks.allow_loopback_http = true;
     let store = open_store(&config.storage).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    // Bound first, so a taken port fails at once; served only once seeded, so `/readyz` means the demo users exist.
+    // Served only once seeded, so `/readyz` means the demo users exist.
     let setup = Setup::production(config.settings, config.http);
     let (services, background) = setup.start_services(store).await?;
     let logins = quipu_server::demo::seed(&services).await?;
     let web = quipu_server::demo::web_settings(&logins);
     let server = Server::serve(services, background, setup.http, web, listener)?;
-    quipu_server::demo::print_logins(server.addr, &logins);
+    quipu_server::demo::print_logins(server.addr, server.https, &logins);
     shutdown_signal().await;
     server.stop().await?;
     Ok(ExitCode::SUCCESS)

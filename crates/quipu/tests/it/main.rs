@@ -26,6 +26,7 @@ mod settlement;
 mod statements;
 mod storage;
 mod support;
+mod tls;
 mod wallet_flows;
 mod web;
 mod web_journeys;
