@@ -164,7 +164,7 @@ impl Server {
         let closing = state.closing.clone();
         // The JSON API and the web pages, siblings over the same services; the API's fallback answers
         // any other path with a problem document.
-        let web = WebSettings { api_document: quipu_api::openapi::document(), ..web };
+        let web = WebSettings { api_document: quipu_api::openapi::document(), https: web.https || https, ..web };
         let pages = quipu_web::router(state.http.clone(), web);
         let app = router(state).merge(pages);
         let (stop, stopped) = oneshot::channel::<()>();

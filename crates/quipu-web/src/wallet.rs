@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use quipu_api::requests::{
-    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pRequest, PageParams, PayQrRequest,
-    RegisterRequest, ScanRequest,
+    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pRequest, PayQrRequest, RegisterRequest,
+    ScanRequest,
 };
 use quipu_api::views::{AccessLogView, AccountView, HistoryPage, PaymentPage, PaymentView, ScannedMerchantView};
 use quipu_core::identity::Registration;
@@ -343,6 +343,12 @@ async fn approve(State(state): State<WebState>, who: SignedIn, Path(id): Path<uu
     }
 }
 
+/// A page's place in a long list (and, like every page's query, perhaps `lang`).
+#[derive(Debug, Default, serde::Deserialize)]
+struct CursorQuery {
+    cursor: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "wallet/data.html")]
 struct DataPage {
@@ -351,7 +357,7 @@ struct DataPage {
 }
 
 /// `GET /wallet/data`: download everything, and who looked at my data.
-async fn my_data(State(state): State<WebState>, who: SignedIn, Query(params): Query<PageParams>) -> Response {
+async fn my_data(State(state): State<WebState>, who: SignedIn, Query(params): Query<CursorQuery>) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }

@@ -93,24 +93,59 @@ impl Browser {
     }
 }
 
+/// Every screen, as the role that uses it sees it.
+const SCREENS: [(&str, &[&str]); 6] = [
+    ("", &["/", "/reference", "/login", "/wallet/signup"]),
+    ("customer", &["/wallet/", "/wallet/pay", "/wallet/history", "/wallet/send", "/wallet/scan", "/wallet/data"]),
+    ("cashier", &["/till/"]),
+    ("owner", &["/merchant/"]),
+    ("agent", &["/agent/"]),
+    ("operator", &["/operator/"]),
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_page_stays_within_its_byte_budget_in_both_languages() {
+async fn every_screen_stays_within_its_byte_budget_in_both_languages() {
     let app = TestApp::start(Backend::Sqlite, test_config()).await;
-    let browser = Browser::start().await;
-    for (page, lang) in [("/", "en"), ("/", "ko"), ("/reference", "en"), ("/reference", "ko")] {
-        let url = format!("{}{page}?lang={lang}", app.base());
-        browser.client.goto(&url).await.unwrap();
-        let first = browser.transferred().await;
-        assert!(first > 0 && first <= FIRST_LOAD_BUDGET, "{page} ({lang}): first load {first} bytes");
-        browser.client.goto(&url).await.unwrap();
-        let later = browser.transferred().await;
-        assert!(later <= LATER_LOAD_BUDGET, "{page} ({lang}): later load {later} bytes");
-        let html_lang = browser.client.execute("return document.documentElement.lang", vec![]).await.unwrap();
-        assert_eq!(html_lang, json!(lang));
-        let styled = browser.client.execute("return getComputedStyle(document.body).maxWidth", vec![]).await.unwrap();
-        assert_eq!(styled, json!("640px"), "the stylesheet loaded under the page's policy");
-        eprintln!("{page} ({lang}): first load {first} bytes, later {later} bytes");
+    let operator = app.operator().await;
+    app.agent(&operator, "+15550400001", "100.00").await;
+    crate::payments::shop(&app, &operator, "Budget Shop", 401, 100).await;
+    app.customer("+15550400021").await;
+    let logins = [
+        ("customer", "+15550400021", "customer-password"),
+        ("cashier", "+15550710401", "cashier-password"),
+        ("owner", "+15550700401", "owner-password"),
+        ("agent", "+15550400001", "agent-password"),
+        ("operator", "+15559990001", "staff-password"),
+    ];
+    for (role, pages) in SCREENS {
+        // A fresh browser per role: an empty cache, so each first load pays for everything.
+        let browser = Browser::start().await;
+        let client = &browser.client;
+        if let Some((_, phone, password)) = logins.iter().find(|(name, _, _)| *name == role) {
+            client.goto(&format!("{}/login", app.base())).await.unwrap();
+            client.find(fantoccini::Locator::Css("#phone")).await.unwrap().send_keys(phone).await.unwrap();
+            client.find(fantoccini::Locator::Css("#password")).await.unwrap().send_keys(password).await.unwrap();
+            client.find(fantoccini::Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+        }
+        for page in pages.iter() {
+            for lang in ["en", "ko"] {
+                let url = format!("{}{page}?lang={lang}", app.base());
+                client.goto(&url).await.unwrap();
+                let first = browser.transferred().await;
+                assert!(first > 0 && first <= FIRST_LOAD_BUDGET, "{page} ({lang}): first load {first} bytes");
+                client.goto(&url).await.unwrap();
+                let later = browser.transferred().await;
+                assert!(later <= LATER_LOAD_BUDGET, "{page} ({lang}): later load {later} bytes");
+                let html_lang = client.execute("return document.documentElement.lang", vec![]).await.unwrap();
+                assert_eq!(html_lang, json!(lang), "{page} in {lang}");
+                let path = client.execute("return location.pathname", vec![]).await.unwrap();
+                assert_eq!(path, json!(page), "{role} reaches {page}");
+                let styled = client.execute("return getComputedStyle(document.body).maxWidth", vec![]).await.unwrap();
+                assert_eq!(styled, json!("640px"), "the stylesheet loaded under the page's policy");
+                eprintln!("{page} ({lang}): first load {first} bytes, later {later} bytes");
+            }
+        }
+        browser.stop().await;
     }
-    browser.stop().await;
     app.finish().await;
 }

@@ -98,6 +98,14 @@ async fn sign_out(client: &Client) {
     click(client, "form[action='/logout'] button").await;
 }
 
+/// With `QUIPU_SCREENSHOTS=<dir>`, the screen as it is now, for the README (docs/screenshots).
+async fn screenshot(client: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("QUIPU_SCREENSHOTS") {
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(Path::new(&dir).join(name), png).unwrap();
+    }
+}
+
 /// A video file Chromium's fake camera plays: one QR code of `text`, dark on light, in Y4M (4:2:0).
 fn write_qr_video(path: &Path, text: &str) {
     let (width, height) = (640usize, 480usize);
@@ -218,6 +226,8 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     until(w, "return !!(document.querySelector('#qr svg path') && document.querySelector('#barcode svg'))", "the QR")
         .await;
 
+    screenshot(w, "wallet-pay.png").await;
+
     // The till's camera reads the code from the phone's screen (here, a video of it) and charges it.
     let video = tempfile::tempdir().unwrap();
     let video_path = video.path().join("code.y4m");
@@ -233,6 +243,7 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     until(t, "return location.pathname === '/till/'", "the till").await;
     fill(t, "#amount", "12.50").await;
     until(t, "return !document.getElementById('scan').hidden", "the scan button").await;
+    screenshot(t, "till.png").await;
     click(t, "#scan").await;
     until(t, "return location.pathname.startsWith('/till/payments/')", "the charge").await;
     let result = until(t, "return document.getElementById('result').className", "the result").await;
