@@ -57,3 +57,135 @@ async fn the_start_page_speaks_the_readers_language_under_a_strict_policy() {
     })
     .await;
 }
+
+/// The value of `name="<field>" value="..."` in a page.
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker).nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned()
+}
+
+/// `name=value` of a `Set-Cookie` answer header.
+fn set_cookie(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with(&format!("{name}=")))
+        .and_then(|value| value.split(';').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn forms_need_their_csrf_token_a_double_tap_pays_once_and_an_ended_session_signs_in_again() {
+    on_each_backend(async |app: &TestApp| {
+        let base = app.base();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550500001", "100.00").await;
+        let amina = app.customer("+15550500021").await;
+        let bruno = app.customer("+15550500022").await;
+        let (status, body) = app
+            .post_key(
+                "/agent/cash-in",
+                &agent.token,
+                "csrf-cash-in",
+                serde_json::json!({"customer_phone": amina.phone, "amount": "30.00"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+
+        // Sign in: the form's token goes with its own cookie; without it, nobody is signed in.
+        let page = client.get(format!("{base}/login")).send().await.unwrap();
+        let form_cookie = set_cookie(&page, "quipu_form");
+        let csrf = field(&page.text().await.unwrap(), "csrf");
+        let login = [("csrf", csrf.as_str()), ("phone", amina.phone.as_str()), ("password", "customer-password")];
+        let forged = client.post(format!("{base}/login")).form(&login).send().await.unwrap();
+        assert_eq!(forged.status(), 403, "no form cookie, no sign-in");
+        let signed =
+            client.post(format!("{base}/login")).header("cookie", &form_cookie).form(&login).send().await.unwrap();
+        assert_eq!(signed.status(), 303);
+        let session = set_cookie(&signed, "quipu_session");
+        let cookie_header =
+            signed.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert!(
+            cookie_header.iter().any(|c| c.contains("HttpOnly") && c.contains("SameSite=Lax")),
+            "{cookie_header:?}"
+        );
+
+        let send = client.get(format!("{base}/wallet/send")).header("cookie", &session).send().await.unwrap();
+        let html = send.text().await.unwrap();
+        let (csrf, key) = (field(&html, "csrf"), field(&html, "idempotency_key"));
+        let transfer = |csrf: &str| {
+            vec![
+                ("csrf".to_owned(), csrf.to_owned()),
+                ("idempotency_key".to_owned(), key.clone()),
+                ("to_phone".to_owned(), bruno.phone.clone()),
+                ("amount".to_owned(), "4.00".to_owned()),
+                ("pin".to_owned(), "1234".to_owned()),
+            ]
+        };
+        // A post from another site has the cookie but not the token: refused, nothing moves.
+        let forged =
+            client.post(format!("{base}/wallet/send")).header("cookie", &session).form(&transfer("")).send().await;
+        assert_eq!(forged.unwrap().status(), 403);
+        let api_forged = client
+            .post(format!("{base}/api/v1/transfers/p2p"))
+            .header("cookie", &session)
+            .header("idempotency-key", "forged")
+            .json(&serde_json::json!({"to_phone": bruno.phone, "amount": "4.00", "pin": "1234"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api_forged.status(), 403, "the API takes the cookie only with X-CSRF-Token");
+        // A double tap: the same rendered form twice, one transfer.
+        for _ in 0..2 {
+            let sent = client
+                .post(format!("{base}/wallet/send"))
+                .header("cookie", &session)
+                .form(&transfer(&csrf))
+                .send()
+                .await;
+            let sent = sent.unwrap();
+            assert_eq!(
+                (sent.status().as_u16(), sent.headers()["location"].to_str().unwrap()),
+                (303, "/wallet/?done=sent")
+            );
+        }
+        let (_, account) = app.get(&format!("/accounts/{}", bruno.account), &bruno.token).await;
+        assert_eq!(account["available"]["amount"], serde_json::json!("4.00"), "{account}");
+        // A wrong PIN: the form again, in the reader's language, the amount kept, nothing moved.
+        let mut wrong = transfer(&csrf);
+        wrong[1].1 = "another-key".to_owned();
+        wrong[4].1 = "9999".to_owned();
+        let refused = client
+            .post(format!("{base}/wallet/send"))
+            .header("cookie", format!("{session}; lang=ko"))
+            .form(&wrong)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("PIN이 틀렸습니다.") && html.contains("value=\"4.00\""), "{html}");
+        assert!(!html.contains("9999"), "a PIN is never shown again");
+        let (_, account) = app.get(&format!("/accounts/{}", bruno.account), &bruno.token).await;
+        assert_eq!(account["available"]["amount"], serde_json::json!("4.00"));
+
+        // Signed out (or expired): a page sends the browser to sign in, and back after.
+        let out = client
+            .post(format!("{base}/logout"))
+            .header("cookie", &session)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await;
+        assert_eq!(out.unwrap().status(), 303);
+        let ended = client.get(format!("{base}/wallet/send")).header("cookie", &session).send().await.unwrap();
+        assert_eq!(
+            (ended.status().as_u16(), ended.headers()["location"].to_str().unwrap()),
+            (303, "/login?next=%2Fwallet%2Fsend")
+        );
+    })
+    .await;
+}
