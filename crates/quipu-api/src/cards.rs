@@ -6,15 +6,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use quipu_domain::card::{CardId, CardNumber};
 use quipu_domain::identity::Pin;
-use quipu_domain::payment::PaymentId;
 
-use crate::AppState;
-use crate::handlers::amount;
 use crate::requests::{
     CardApprovalRequest, CardBalanceRequest, CardNumberRequest, CardPaymentRequest, CardTopUpRequest, IssueCardRequest,
     ReplaceCardRequest, UnblockCardRequest,
 };
 use crate::views::{CardApprovalView, CardReplacedView, CardTopUpView, CardView, PaymentView};
+use crate::{AppState, moves};
 use quipu_http::extract::{AddressSource, ApiJson, ApiPath, Caller, IdempotencyKey};
 use quipu_http::idempotency;
 use quipu_http::problem::{ApiError, Problem};
@@ -32,14 +30,7 @@ pub async fn issue(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<IssueCardRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "issue-card", body, |id| async move {
-        let (holder, pin) = <(_, _)>::try_from(body)?;
-        let cards = &state.services.cards;
-        let card = cards.issue_card(caller, CardId(id.0), body.currency.as_deref(), holder.as_ref(), &pin).await?;
-        Ok(CardView::from(&card))
-    })
-    .await
+    moves::issue_card(&state.http, &caller, &key, &body).await
 }
 
 /// An agent loads a card from their float, against cash.
@@ -52,14 +43,7 @@ pub async fn top_up(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<CardTopUpRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "card-top-up", body, |id| async move {
-        let number = CardNumber::try_from(body)?;
-        let top_up =
-            state.services.cards.top_up_card(caller, id, &number, amount(&body.amount, &body.currency)).await?;
-        Ok(CardTopUpView::from(&top_up))
-    })
-    .await
+    moves::top_up_card(&state.http, &caller, &key, &body).await
 }
 
 /// An agent or operator blocks a card by its number (lost or stolen): it pays nothing until unblocked.
@@ -146,15 +130,7 @@ pub async fn pay(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<CardPaymentRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "card-payment", body, |id| async move {
-        let (number, pin, reference, till) = <(_, _, _, _)>::try_from(body)?;
-        let amount = amount(&body.amount, &body.currency);
-        let cards = &state.services.cards;
-        let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
-        Ok(PaymentView::from(&payment))
-    })
-    .await
+    moves::card_payment(&state.http, &caller, &key, &body).await
 }
 
 /// The customer's linked cards, with full numbers and balances.

@@ -8,27 +8,21 @@ use quipu_core::kernel::access::Credentials;
 use quipu_core::wallet::HistoryFilter;
 use quipu_domain::identity::UserId;
 use quipu_domain::ledger::{AccountId, TransferId};
-use quipu_domain::money::AmountInput;
 
-use crate::AppState;
 use crate::requests::*;
 use crate::views::{
     AccessLogView, AccountStandingView, AccountView, AgentView, ApiKeyInfoView, ApiKeyView, CashierView,
     FundingSourceView, HistoryPage, MerchantView, PersonExportView, ProfileView, ReceiptView, SessionView,
     StatementView, TransferView, UserView, VerifyView,
 };
+use crate::{AppState, moves};
 use quipu_http::extract::{AddressSource, ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
-use quipu_http::idempotency;
 use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
 
 pub(crate) fn created<T: serde::Serialize>(value: T) -> (StatusCode, axum::Json<T>) {
     (StatusCode::CREATED, axum::Json(value))
-}
-
-pub(crate) fn amount<'a>(amount: &'a str, currency: &'a Option<String>) -> AmountInput<'a> {
-    AmountInput { amount, currency: currency.as_deref() }
 }
 
 /// Liveness: the process answers.
@@ -221,14 +215,7 @@ pub async fn p2p(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<P2pRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "p2p", body, |id| async move {
-        let (to, pin, note) = <(_, _, _)>::try_from(body)?;
-        let amount = amount(&body.amount, &body.currency);
-        let transfer = state.services.wallet.send_p2p(caller, id, &to, &pin, note.as_ref(), amount).await?;
-        Ok(TransferView::from(&transfer))
-    })
-    .await
+    moves::p2p(&state.http, &caller, &key, &body).await
 }
 
 /// An agent credits a customer's wallet against cash received.
@@ -241,14 +228,7 @@ pub async fn cash_in(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<CashInRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "cash_in", body, |id| async move {
-        let customer =
-            quipu_domain::identity::PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
-        let amount = amount(&body.amount, &body.currency);
-        Ok(TransferView::from(&state.services.wallet.cash_in(caller, id, &customer, amount).await?))
-    })
-    .await
+    moves::cash_in(&state.http, &caller, &key, &body).await
 }
 
 /// An agent pays out cash from a customer's wallet, confirmed by the customer's PIN.
@@ -261,13 +241,7 @@ pub async fn cash_out(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<CashOutRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "cash_out", body, |id| async move {
-        let (customer, pin) = <(_, _)>::try_from(body)?;
-        let amount = amount(&body.amount, &body.currency);
-        Ok(TransferView::from(&state.services.wallet.cash_out(caller, id, &customer, &pin, amount).await?))
-    })
-    .await
+    moves::cash_out(&state.http, &caller, &key, &body).await
 }
 
 /// The operator signs up an agent.
@@ -303,12 +277,7 @@ pub async fn issue(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<FloatRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "issuance", body, |id| async move {
-        let amount = amount(&body.amount, &body.currency);
-        Ok(TransferView::from(&state.services.wallet.issue(caller, id, UserId(body.agent_id), amount).await?))
-    })
-    .await
+    moves::issue(&state.http, &caller, &key, &body).await
 }
 
 /// The operator redeems e-money from an agent's float.
@@ -320,12 +289,7 @@ pub async fn redeem(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<FloatRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "redemption", body, |id| async move {
-        let amount = amount(&body.amount, &body.currency);
-        Ok(TransferView::from(&state.services.wallet.redeem(caller, id, UserId(body.agent_id), amount).await?))
-    })
-    .await
+    moves::redeem(&state.http, &caller, &key, &body).await
 }
 
 /// The operator freezes an account: no money moves in or out until unfrozen. The answer is the

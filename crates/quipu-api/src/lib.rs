@@ -9,6 +9,7 @@ pub mod cards;
 pub mod events;
 pub mod handlers;
 pub mod merchant_qr;
+pub mod moves;
 pub mod openapi;
 pub mod payments;
 pub mod receipts;

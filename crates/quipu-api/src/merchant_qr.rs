@@ -5,20 +5,16 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quipu_codes::render::{self, ImageFormat};
-use quipu_domain::identity::Pin;
 use quipu_domain::merchant::CategoryCode;
-use quipu_domain::money::AmountInput;
-use quipu_domain::payment::{PaymentId, PaymentRequestId, TillLabel};
+use quipu_domain::payment::{PaymentRequestId, TillLabel};
 use serde::Serialize;
 
-use crate::AppState;
-use crate::handlers::amount;
 use crate::requests::{
     MerchantProfileRequest, MerchantQrParams, PayQrRequest, PaymentRequestRequest, QrImageParams, ScanRequest,
 };
 use crate::views::{MerchantQrView, MerchantSettingsView, PaymentRequestView, PaymentView, ScannedMerchantView};
+use crate::{AppState, moves};
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
-use quipu_http::idempotency;
 use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -47,16 +43,7 @@ pub async fn create_payment_request(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<PaymentRequestRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "payment-request", body, |id| async move {
-        let (reference, till) = <(_, _)>::try_from(body)?;
-        let amount = amount(&body.amount, &body.currency);
-        let id = PaymentRequestId(id.0);
-        let qrs = &state.services.merchant_qr;
-        let request = qrs.create_payment_request(caller, id, amount, reference, till, body.expires_in_seconds).await?;
-        Ok(PaymentRequestView::from(&request))
-    })
-    .await
+    moves::payment_request(&state.http, &caller, &key, &body).await
 }
 
 /// A payment request and, once paid, its payment. `format=png|svg` answers with its QR image.
@@ -96,15 +83,7 @@ pub async fn pay(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<PayQrRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "pay-qr", body, |id| async move {
-        let pin = Pin::try_from(body)?;
-        let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
-        let qrs = &state.services.merchant_qr;
-        let payment = qrs.pay_merchant_qr(caller, PaymentId(id.0), &body.payload, amount, &pin).await?;
-        Ok(PaymentView::from(&payment))
-    })
-    .await
+    moves::pay_qr(&state.http, &caller, &key, &body).await
 }
 
 /// The merchant's owner sets the city and category code its QRs carry.

@@ -5,17 +5,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use quipu_core::payments::DeviceAction;
 use quipu_domain::identity::MerchantId;
-use quipu_domain::payment::{DeviceId, PaymentId, RefundId};
+use quipu_domain::payment::{DeviceId, PaymentId};
 
-use crate::AppState;
-use crate::handlers::amount;
 use crate::requests::{
     ApproveRequest, ChargeRequest, CustomerPaymentsParams, EnrollDeviceRequest, MerchantFeeRequest, PageParams,
     RefundPolicyRequest, RefundRequest,
 };
 use crate::views::{DeviceView, EnrolledDeviceView, MerchantSettingsView, PaymentPage, PaymentView, RefundView};
+use crate::{AppState, moves};
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
-use quipu_http::idempotency;
 use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -85,15 +83,7 @@ pub async fn charge(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<ChargeRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "charge", body, |id| async move {
-        let (reference, till) = <(_, _)>::try_from(body)?;
-        let amount = amount(&body.amount, &body.currency);
-        let payments = &state.services.payments;
-        let payment = payments.charge_code(caller, PaymentId(id.0), &body.code, amount, reference, till).await?;
-        Ok(PaymentView::from(&payment))
-    })
-    .await
+    moves::charge(&state.http, &caller, &key, &body).await
 }
 
 /// The merchant's payments, newest first.
@@ -170,19 +160,7 @@ pub async fn refund(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(body): ApiJson<RefundRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    let route = format!("refund:{id}");
-    idempotency::once(&state.http, caller, &key, &route, body, |refund_id| async move {
-        let reason = Option::try_from(body)?;
-        let amount = body
-            .amount
-            .as_deref()
-            .map(|amount| quipu_domain::money::AmountInput { amount, currency: body.currency.as_deref() });
-        let payments = &state.services.payments;
-        let refund = payments.refund(caller, RefundId(refund_id.0), PaymentId(id), amount, reason.as_ref()).await?;
-        Ok(RefundView::from(&refund))
-    })
-    .await
+    moves::refund(&state.http, &caller, &key, PaymentId(id), &body).await
 }
 
 /// The operator sets a merchant's fee rate.

@@ -7,12 +7,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use quipu_api::moves;
 use quipu_api::requests::{CardTopUpRequest, CashInRequest, CashOutRequest, IssueCardRequest};
-use quipu_api::views::{AccountView, CardTopUpView, CardView, TransferView};
-use quipu_domain::card::{CardId, CardNumber};
-use quipu_domain::identity::PhoneNumber;
-use quipu_domain::money::AmountInput;
-use quipu_http::idempotency;
+use quipu_api::views::AccountView;
 use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
@@ -76,18 +73,11 @@ async fn refused(state: &WebState, who: &SignedIn, posted: &Posted, error: ApiEr
 
 /// `POST /agent/cash-in`: the API's cash-in, once per rendered form.
 async fn cash_in(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    let http = &state.http;
     let attempt = async {
         who.check(&posted)?;
         let key = posted.idempotency_key()?;
         let body: CashInRequest = posted.request()?;
-        let (caller, body) = (&who.principal, &body);
-        let moved = idempotency::once(http, caller, &key, "cash_in", body, |id| async move {
-            let customer = PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
-            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-            Ok(TransferView::from(&http.services.wallet.cash_in(caller, id, &customer, amount).await?))
-        });
-        result_json(moved.await).await
+        result_json(moves::cash_in(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
         Ok(_) => page::see_other("/agent/?done=cash-in"),
@@ -97,18 +87,11 @@ async fn cash_in(State(state): State<WebState>, who: SignedIn, posted: Posted) -
 
 /// `POST /agent/cash-out`: the API's cash-out; the customer typed their PIN on this device.
 async fn cash_out(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    let http = &state.http;
     let attempt = async {
         who.check(&posted)?;
         let key = posted.idempotency_key()?;
         let body: CashOutRequest = posted.request()?;
-        let (caller, body) = (&who.principal, &body);
-        let moved = idempotency::once(http, caller, &key, "cash_out", body, |id| async move {
-            let (customer, pin) = <(_, _)>::try_from(body)?;
-            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-            Ok(TransferView::from(&http.services.wallet.cash_out(caller, id, &customer, &pin, amount).await?))
-        });
-        result_json(moved.await).await
+        result_json(moves::cash_out(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
         Ok(_) => page::see_other("/agent/?done=cash-out"),
@@ -118,19 +101,11 @@ async fn cash_out(State(state): State<WebState>, who: SignedIn, posted: Posted) 
 
 /// `POST /agent/cards`: the API's card issue; the holder picked the PIN on the keypad.
 async fn issue_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    let http = &state.http;
     let attempt = async {
         who.check(&posted)?;
         let key = posted.idempotency_key()?;
         let body: IssueCardRequest = posted.request()?;
-        let (caller, body) = (&who.principal, &body);
-        let issued = idempotency::once(http, caller, &key, "issue-card", body, |id| async move {
-            let (holder, pin) = <(_, _)>::try_from(body)?;
-            let cards = &http.services.cards;
-            let card = cards.issue_card(caller, CardId(id.0), body.currency.as_deref(), holder.as_ref(), &pin).await?;
-            Ok(CardView::from(&card))
-        });
-        result_json(issued.await).await
+        result_json(moves::issue_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
         Ok(card) => card_sheet(&who, &card),
@@ -140,18 +115,11 @@ async fn issue_card(State(state): State<WebState>, who: SignedIn, posted: Posted
 
 /// `POST /agent/cards/top-up`: the API's card top-up from the float, against cash.
 async fn top_up_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    let http = &state.http;
     let attempt = async {
         who.check(&posted)?;
         let key = posted.idempotency_key()?;
         let body: CardTopUpRequest = posted.request()?;
-        let (caller, body) = (&who.principal, &body);
-        let moved = idempotency::once(http, caller, &key, "card-top-up", body, |id| async move {
-            let number = CardNumber::try_from(body)?;
-            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-            Ok(CardTopUpView::from(&http.services.cards.top_up_card(caller, id, &number, amount).await?))
-        });
-        result_json(moved.await).await
+        result_json(moves::top_up_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
         Ok(_) => page::see_other("/agent/?done=top-up"),

@@ -7,12 +7,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use quipu_api::moves;
 use quipu_api::requests::RefundRequest;
-use quipu_api::views::{MerchantSummaryView, PaymentPage, RefundView};
-use quipu_domain::money::AmountInput;
+use quipu_api::views::{MerchantSummaryView, PaymentPage};
 use quipu_domain::payment::PaymentId;
-use quipu_domain::payment::RefundId;
-use quipu_http::idempotency;
 use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
@@ -73,22 +71,11 @@ async fn show(state: &WebState, who: &SignedIn, query: &ConsoleQuery, notice: No
 
 /// `POST /merchant/payments/{id}/refund`: the API's refund, whole or part, once per rendered form.
 async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
-    let http = &state.http;
     let attempt = async {
         who.check(&posted)?;
         let key = posted.idempotency_key()?;
         let body: RefundRequest = posted.request()?;
-        let (caller, body) = (&who.principal, &body);
-        let route = format!("refund:{id}");
-        let refunded = idempotency::once(http, caller, &key, &route, body, |refund_id| async move {
-            let reason = Option::try_from(body)?;
-            let amount =
-                body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
-            let payments = &http.services.payments;
-            let refund = payments.refund(caller, RefundId(refund_id.0), PaymentId(id), amount, reason.as_ref()).await?;
-            Ok(RefundView::from(&refund))
-        });
-        result_json(refunded.await).await
+        result_json(moves::refund(&state.http, &who.principal, &key, PaymentId(id), &body).await).await
     };
     match attempt.await {
         Ok(_) => page::see_other("/merchant/?done=refunded"),

@@ -10,12 +10,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use quipu_api::moves;
 use quipu_api::requests::{CardPaymentRequest, ChargeRequest, PaymentRequestRequest};
 use quipu_api::views::{PaymentPage, PaymentRequestView, PaymentView};
-use quipu_domain::money::AmountInput;
 use quipu_domain::payment::PaymentId;
 use quipu_domain::payment::PaymentRequestId;
-use quipu_http::idempotency;
 use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
@@ -66,40 +65,22 @@ async fn show_till(state: &WebState, who: &SignedIn, notice: Notice, typed: Type
 
 /// `POST /till/charge`: the API's charge of a payment code, once per rendered form.
 async fn charge(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    let http = &state.http;
     let attempt = async {
         who.check(&posted)?;
         let key = posted.idempotency_key()?;
         let body: ChargeRequest = posted.request()?;
-        let (caller, body) = (&who.principal, &body);
-        let charged = idempotency::once(http, caller, &key, "charge", body, |id| async move {
-            let (reference, till) = <(_, _)>::try_from(body)?;
-            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-            let payments = &http.services.payments;
-            let payment = payments.charge_code(caller, PaymentId(id.0), &body.code, amount, reference, till).await?;
-            Ok(PaymentView::from(&payment))
-        });
-        result_json(charged.await).await
+        result_json(moves::charge(&state.http, &who.principal, &key, &body).await).await
     };
     after(&state, &who, &posted, attempt.await).await
 }
 
 /// `POST /till/card`: the API's card payment (number and PIN typed at the till).
 async fn card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    let http = &state.http;
     let attempt = async {
         who.check(&posted)?;
         let key = posted.idempotency_key()?;
         let body: CardPaymentRequest = posted.request()?;
-        let (caller, body) = (&who.principal, &body);
-        let paid = idempotency::once(http, caller, &key, "card-payment", body, |id| async move {
-            let (number, pin, reference, till) = <(_, _, _, _)>::try_from(body)?;
-            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-            let cards = &http.services.cards;
-            let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
-            Ok(PaymentView::from(&payment))
-        });
-        result_json(paid.await).await
+        result_json(moves::card_payment(&state.http, &who.principal, &key, &body).await).await
     };
     after(&state, &who, &posted, attempt.await).await
 }
@@ -142,22 +123,11 @@ async fn show_payment(State(state): State<WebState>, who: SignedIn, Path(id): Pa
 
 /// `POST /till/requests`: a dynamic QR for an amount, which the customer scans and pays.
 async fn request(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    let http = &state.http;
     let attempt = async {
         who.check(&posted)?;
         let key = posted.idempotency_key()?;
         let body: PaymentRequestRequest = posted.request()?;
-        let (caller, body) = (&who.principal, &body);
-        let made = idempotency::once(http, caller, &key, "payment-request", body, |id| async move {
-            let (reference, till) = <(_, _)>::try_from(body)?;
-            let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-            let qrs = &http.services.merchant_qr;
-            let id = PaymentRequestId(id.0);
-            let request =
-                qrs.create_payment_request(caller, id, amount, reference, till, body.expires_in_seconds).await?;
-            Ok(PaymentRequestView::from(&request))
-        });
-        result_json(made.await).await
+        result_json(moves::payment_request(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
         Ok(request) => page::see_other(&format!("/till/requests/{}", id_of(&request))),

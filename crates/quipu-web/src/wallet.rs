@@ -9,17 +9,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use quipu_api::moves;
 use quipu_api::requests::{
     ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pRequest, PayQrRequest, RegisterRequest,
     ScanRequest,
 };
-use quipu_api::views::{AccessLogView, AccountView, HistoryPage, PaymentPage, PaymentView, ScannedMerchantView};
+use quipu_api::views::{AccessLogView, AccountView, HistoryPage, PaymentPage, ScannedMerchantView};
 use quipu_core::identity::Registration;
 use quipu_core::kernel::access::Credentials;
 use quipu_core::wallet::HistoryFilter;
 use quipu_domain::payment::{PaymentId, PaymentStatus};
 use quipu_http::extract::AddressSource;
-use quipu_http::idempotency;
 use quipu_http::problem::ApiError;
 
 use crate::auth::{self, SignedIn};
@@ -305,20 +305,11 @@ pub(crate) fn new_key(state: &WebState) -> String {
 
 /// `POST /wallet/send`: the API's P2P transfer, once per rendered form.
 async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    let http = &state.http;
     let attempt = async {
         who.check(&posted)?;
         let key = posted.idempotency_key()?;
         let body: P2pRequest = posted.request()?;
-        let body = &body;
-        let caller = &who.principal;
-        let moved = idempotency::once(http, caller, &key, "p2p", body, |id| async move {
-            let (to, pin, note) = <(_, _, _)>::try_from(body)?;
-            let amount = quipu_domain::money::AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-            let transfer = http.services.wallet.send_p2p(caller, id, &to, &pin, note.as_ref(), amount).await?;
-            Ok(quipu_api::views::TransferView::from(&transfer))
-        });
-        result_json(moved.await).await
+        result_json(moves::p2p(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
         Ok(_) => page::see_other("/wallet/?done=sent"),
@@ -436,18 +427,7 @@ async fn pay_scanned(State(state): State<WebState>, who: SignedIn, posted: Poste
         who.check(&posted)?;
         let key = posted.idempotency_key()?;
         let body: PayQrRequest = posted.request()?;
-        let (caller, body) = (&who.principal, &body);
-        let paid = idempotency::once(http, caller, &key, "pay-qr", body, |id| async move {
-            let pin = quipu_domain::identity::Pin::try_from(body)?;
-            let amount = body
-                .amount
-                .as_deref()
-                .map(|amount| quipu_domain::money::AmountInput { amount, currency: body.currency.as_deref() });
-            let qrs = &http.services.merchant_qr;
-            let payment = qrs.pay_merchant_qr(caller, PaymentId(id.0), &body.payload, amount, &pin).await?;
-            Ok(PaymentView::from(&payment))
-        });
-        result_json(paid.await).await
+        result_json(moves::pay_qr(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
         Ok(_) => page::see_other("/wallet/?done=paid"),

@@ -1,0 +1,171 @@
+//! Every request that moves money, run once per (caller, Idempotency-Key):
+//! the body becomes domain values, one service moves the money, and the
+//! answer is the view the API shows. The JSON handlers run these, and so do
+//! the web pages' forms, under the same route names, so a retry through
+//! either face replays the first answer and never moves money twice.
+
+use axum::response::Response;
+use quipu_core::Principal;
+use quipu_domain::card::{CardId, CardNumber};
+use quipu_domain::identity::{PhoneNumber, Pin, UserId};
+use quipu_domain::money::AmountInput;
+use quipu_domain::payment::{PaymentId, PaymentRequestId, RefundId};
+use quipu_http::Http;
+use quipu_http::extract::IdempotencyKey;
+use quipu_http::idempotency;
+use quipu_http::problem::ApiError;
+
+use crate::requests::{
+    CardPaymentRequest, CardTopUpRequest, CashInRequest, CashOutRequest, ChargeRequest, FloatRequest, IssueCardRequest,
+    P2pRequest, PayQrRequest, PaymentRequestRequest, RefundRequest,
+};
+use crate::views::{CardTopUpView, CardView, PaymentRequestView, PaymentView, RefundView, TransferView};
+
+type Moved = Result<Response, ApiError>;
+
+fn amount<'a>(amount: &'a str, currency: &'a Option<String>) -> AmountInput<'a> {
+    AmountInput { amount, currency: currency.as_deref() }
+}
+
+/// A customer sends money to another by phone number, with their PIN.
+pub async fn p2p(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &P2pRequest) -> Moved {
+    idempotency::once(http, caller, key, "p2p", body, |id| async move {
+        let (to, pin, note) = <(_, _, _)>::try_from(body)?;
+        let amount = amount(&body.amount, &body.currency);
+        let transfer = http.services.wallet.send_p2p(caller, id, &to, &pin, note.as_ref(), amount).await?;
+        Ok(TransferView::from(&transfer))
+    })
+    .await
+}
+
+/// An agent credits a customer's wallet against cash received.
+pub async fn cash_in(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &CashInRequest) -> Moved {
+    idempotency::once(http, caller, key, "cash_in", body, |id| async move {
+        let customer = PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
+        let amount = amount(&body.amount, &body.currency);
+        Ok(TransferView::from(&http.services.wallet.cash_in(caller, id, &customer, amount).await?))
+    })
+    .await
+}
+
+/// An agent pays out cash from a customer's wallet, with the customer's PIN.
+pub async fn cash_out(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &CashOutRequest) -> Moved {
+    idempotency::once(http, caller, key, "cash_out", body, |id| async move {
+        let (customer, pin) = <(_, _)>::try_from(body)?;
+        let amount = amount(&body.amount, &body.currency);
+        Ok(TransferView::from(&http.services.wallet.cash_out(caller, id, &customer, &pin, amount).await?))
+    })
+    .await
+}
+
+/// The operator issues e-money into an agent's float.
+pub async fn issue(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &FloatRequest) -> Moved {
+    idempotency::once(http, caller, key, "issuance", body, |id| async move {
+        let amount = amount(&body.amount, &body.currency);
+        Ok(TransferView::from(&http.services.wallet.issue(caller, id, UserId(body.agent_id), amount).await?))
+    })
+    .await
+}
+
+/// The operator redeems e-money from an agent's float.
+pub async fn redeem(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &FloatRequest) -> Moved {
+    idempotency::once(http, caller, key, "redemption", body, |id| async move {
+        let amount = amount(&body.amount, &body.currency);
+        Ok(TransferView::from(&http.services.wallet.redeem(caller, id, UserId(body.agent_id), amount).await?))
+    })
+    .await
+}
+
+/// A till charges a customer's payment code.
+pub async fn charge(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &ChargeRequest) -> Moved {
+    idempotency::once(http, caller, key, "charge", body, |id| async move {
+        let (reference, till) = <(_, _)>::try_from(body)?;
+        let amount = amount(&body.amount, &body.currency);
+        let payments = &http.services.payments;
+        let payment = payments.charge_code(caller, PaymentId(id.0), &body.code, amount, reference, till).await?;
+        Ok(PaymentView::from(&payment))
+    })
+    .await
+}
+
+/// The merchant refunds a payment, whole or in part.
+pub async fn refund(
+    http: &Http,
+    caller: &Principal,
+    key: &IdempotencyKey,
+    payment: PaymentId,
+    body: &RefundRequest,
+) -> Moved {
+    let route = format!("refund:{}", payment.0);
+    idempotency::once(http, caller, key, &route, body, |refund_id| async move {
+        let reason = Option::try_from(body)?;
+        let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
+        let payments = &http.services.payments;
+        let refund = payments.refund(caller, RefundId(refund_id.0), payment, amount, reason.as_ref()).await?;
+        Ok(RefundView::from(&refund))
+    })
+    .await
+}
+
+/// A till asks for one payment with a dynamic QR.
+pub async fn payment_request(
+    http: &Http,
+    caller: &Principal,
+    key: &IdempotencyKey,
+    body: &PaymentRequestRequest,
+) -> Moved {
+    idempotency::once(http, caller, key, "payment-request", body, |id| async move {
+        let (reference, till) = <(_, _)>::try_from(body)?;
+        let amount = amount(&body.amount, &body.currency);
+        let id = PaymentRequestId(id.0);
+        let qrs = &http.services.merchant_qr;
+        let request = qrs.create_payment_request(caller, id, amount, reference, till, body.expires_in_seconds).await?;
+        Ok(PaymentRequestView::from(&request))
+    })
+    .await
+}
+
+/// The customer pays a merchant's QR with their PIN.
+pub async fn pay_qr(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &PayQrRequest) -> Moved {
+    idempotency::once(http, caller, key, "pay-qr", body, |id| async move {
+        let pin = Pin::try_from(body)?;
+        let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
+        let qrs = &http.services.merchant_qr;
+        let payment = qrs.pay_merchant_qr(caller, PaymentId(id.0), &body.payload, amount, &pin).await?;
+        Ok(PaymentView::from(&payment))
+    })
+    .await
+}
+
+/// An agent issues a prepaid card; the holder chose its PIN.
+pub async fn issue_card(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &IssueCardRequest) -> Moved {
+    idempotency::once(http, caller, key, "issue-card", body, |id| async move {
+        let (holder, pin) = <(_, _)>::try_from(body)?;
+        let cards = &http.services.cards;
+        let card = cards.issue_card(caller, CardId(id.0), body.currency.as_deref(), holder.as_ref(), &pin).await?;
+        Ok(CardView::from(&card))
+    })
+    .await
+}
+
+/// An agent loads a card from their float, against cash.
+pub async fn top_up_card(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &CardTopUpRequest) -> Moved {
+    idempotency::once(http, caller, key, "card-top-up", body, |id| async move {
+        let number = CardNumber::try_from(body)?;
+        let top_up = http.services.cards.top_up_card(caller, id, &number, amount(&body.amount, &body.currency)).await?;
+        Ok(CardTopUpView::from(&top_up))
+    })
+    .await
+}
+
+/// A till takes a card with its PIN.
+pub async fn card_payment(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &CardPaymentRequest) -> Moved {
+    idempotency::once(http, caller, key, "card-payment", body, |id| async move {
+        let (number, pin, reference, till) = <(_, _, _, _)>::try_from(body)?;
+        let amount = amount(&body.amount, &body.currency);
+        let cards = &http.services.cards;
+        let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
+        Ok(PaymentView::from(&payment))
+    })
+    .await
+}
