@@ -132,15 +132,28 @@ fn local_path(next: Option<&str>) -> Option<&str> {
     next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
 }
 
-/// The anonymous form cookie, and whether this answer must set it.
-pub fn form_secret(state: &WebState, headers: &HeaderMap) -> (String, Option<String>) {
-    match session::cookie(headers, FORM_COOKIE) {
+/// A page with a form shown to nobody in particular (sign in, sign up): its CSRF token is tied to a
+/// random cookie of its own, set by this answer when the browser has none yet.
+pub fn anonymous_form<P: Template>(
+    state: &WebState,
+    headers: &HeaderMap,
+    lang: Lang,
+    page: impl FnOnce(Chrome) -> P,
+    status: StatusCode,
+    chosen: Option<Lang>,
+) -> Response {
+    let (secret, new_cookie) = match session::cookie(headers, FORM_COOKIE) {
         Some(secret) => (secret.to_owned(), None),
         None => {
             let secret = quipu_core::kernel::random::hex(state.http.services.kernel.random.as_ref(), 16);
             let cookie = format!("{FORM_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict{}", state.secure());
             (secret, Some(cookie))
         }
+    };
+    let response = page::html(&page(Chrome::new(lang, session::csrf_token(&secret), String::new())), status, chosen);
+    match new_cookie {
+        Some(cookie) => page::with_cookie(response, &cookie),
+        None => response,
     }
 }
 
@@ -189,13 +202,8 @@ fn show_login(
     status: StatusCode,
     chose_lang: bool,
 ) -> Response {
-    let (secret, new_cookie) = form_secret(state, headers);
-    let page = LoginPage { c: Chrome::new(lang, session::csrf_token(&secret), String::new()), notice, typed };
-    let response = page::html(&page, status, chose_lang.then_some(lang));
-    match new_cookie {
-        Some(cookie) => page::with_cookie(response, &cookie),
-        None => response,
-    }
+    let page = |c| LoginPage { c, notice, typed };
+    anonymous_form(state, headers, lang, page, status, chose_lang.then_some(lang))
 }
 
 /// `POST /login`: the API's login, then the session in a cookie and the person's home (or where they were going).

@@ -120,14 +120,8 @@ fn show_signup(
     status: StatusCode,
     flash_lang: bool,
 ) -> Response {
-    let (secret, new_cookie) = auth::form_secret(state, headers);
-    let c = Chrome::new(lang, quipu_http::session::csrf_token(&secret), String::new());
-    let chosen = flash_lang.then_some(lang);
-    let response = page::html(&SignupPage { c, notice, typed }, status, chosen);
-    match new_cookie {
-        Some(cookie) => page::with_cookie(response, &cookie),
-        None => response,
-    }
+    let page = |c| SignupPage { c, notice, typed };
+    auth::anonymous_form(state, headers, lang, page, status, flash_lang.then_some(lang))
 }
 
 const REGISTRATION_FIELDS: [&str; 4] = ["phone", "full_name", "password", "pin"];
