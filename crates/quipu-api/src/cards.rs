@@ -14,7 +14,6 @@ use crate::requests::{
 use crate::views::{CardApprovalView, CardReplacedView, CardTopUpView, CardView, PaymentView};
 use crate::{AppState, moves};
 use quipu_http::extract::{AddressSource, ApiJson, ApiPath, Caller, IdempotencyKey};
-use quipu_http::idempotency;
 use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -83,13 +82,7 @@ pub async fn replace(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<ReplaceCardRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "replace-card", body, |id| async move {
-        let (number, pin, proof) = <(_, _, _)>::try_from(body)?;
-        let replaced = state.services.cards.replace_card(caller, CardId(id.0), &number, &pin, &proof).await?;
-        Ok(CardReplacedView::from(&replaced))
-    })
-    .await
+    moves::replace_card(&state.http, &caller, &key, &body).await
 }
 
 /// An operator lets an agent replace a card without any PIN, for a holder who forgot both; usable

@@ -83,7 +83,8 @@ pub async fn logout(
     request: axum::extract::Request,
 ) -> ApiResult<StatusCode> {
     let (parts, _) = request.into_parts();
-    if let Some(token) = bearer(&parts) {
+    let cookie = quipu_http::session::cookie(&parts.headers, quipu_http::session::SESSION_COOKIE);
+    if let Some(token) = bearer(&parts).or(cookie) {
         state.services.kernel.logout(token).await?;
     }
     Ok(StatusCode::NO_CONTENT)
@@ -420,7 +421,9 @@ pub async fn change_password(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .map(str::trim)
+        // A page's script signed in by cookie keeps its own session too.
+        .or_else(|| quipu_http::session::cookie(&headers, quipu_http::session::SESSION_COOKIE));
     let profile = state.services.identity.change_password(&caller, &body.old_password, &new, token).await?;
     Ok(axum::Json(ProfileView::from(&profile)))
 }

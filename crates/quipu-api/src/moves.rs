@@ -17,9 +17,11 @@ use quipu_http::problem::ApiError;
 
 use crate::requests::{
     CardPaymentRequest, CardTopUpRequest, CashInRequest, CashOutRequest, ChargeRequest, FloatRequest, IssueCardRequest,
-    P2pRequest, PayQrRequest, PaymentRequestRequest, RefundRequest,
+    P2pRequest, PayQrRequest, PaymentRequestRequest, RefundRequest, ReplaceCardRequest,
 };
-use crate::views::{CardTopUpView, CardView, PaymentRequestView, PaymentView, RefundView, TransferView};
+use crate::views::{
+    CardReplacedView, CardTopUpView, CardView, PaymentRequestView, PaymentView, RefundView, TransferView,
+};
 
 type Moved = Result<Response, ApiError>;
 
@@ -166,6 +168,17 @@ pub async fn card_payment(http: &Http, caller: &Principal, key: &IdempotencyKey,
         let cards = &http.services.cards;
         let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
         Ok(PaymentView::from(&payment))
+    })
+    .await
+}
+
+/// An agent replaces a card: a new number and PIN, the old card's balance moved onto it, with proof
+/// the card is the holder's.
+pub async fn replace_card(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &ReplaceCardRequest) -> Moved {
+    idempotency::once(http, caller, key, "replace-card", body, |id| async move {
+        let (number, pin, proof) = <(_, _, _)>::try_from(body)?;
+        let replaced = http.services.cards.replace_card(caller, CardId(id.0), &number, &pin, &proof).await?;
+        Ok(CardReplacedView::from(&replaced))
     })
     .await
 }

@@ -71,20 +71,22 @@ $('enrol').addEventListener('submit', async (event) => {
   showCode();
 });
 
-// Live results while online; an offline phone shows the code all the same.
+// Live results while online; an offline phone shows the code all the same (EventSource keeps
+// trying on its own, so it hears the till again when the signal is back).
 let approving;
+// An event is an envelope ({id, type, created_at, data}); the payment is its data.
+const paymentOf = (message) => JSON.parse(message.data).data;
 function listen() {
-  if (!navigator.onLine) return;
   const events = new EventSource('/api/v1/me/events');
   events.addEventListener('payment.completed', (message) => {
-    const payment = JSON.parse(message.data);
+    const payment = paymentOf(message);
     say(`${root.dataset.msgPaid} ${payment.merchant_name} ${payment.amount.amount} ${payment.amount.currency}`);
     $('approve').hidden = true;
     $('next').click();
   });
   events.addEventListener('payment.failed', () => { say(root.dataset.msgFailed); $('approve').hidden = true; });
   events.addEventListener('payment.awaiting_approval', (message) => {
-    approving = JSON.parse(message.data);
+    approving = paymentOf(message);
     say(`${root.dataset.msgApprove} ${approving.merchant_name} ${approving.amount.amount} ${approving.amount.currency}`);
     $('approve').hidden = false;
     $('approve-pin').focus();

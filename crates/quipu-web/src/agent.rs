@@ -8,8 +8,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use quipu_api::moves;
-use quipu_api::requests::{CardTopUpRequest, CashInRequest, CashOutRequest, IssueCardRequest};
-use quipu_api::views::AccountView;
+use quipu_api::requests::{
+    CardNumberRequest, CardTopUpRequest, CashInRequest, CashOutRequest, HistoryParams, IssueCardRequest,
+    ReplaceCardRequest,
+};
+use quipu_api::views::{AccountView, HistoryPage};
+use quipu_core::wallet::HistoryFilter;
+use quipu_domain::card::CardNumber;
 use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
@@ -26,6 +31,9 @@ pub fn routes() -> Router<WebState> {
         .route("/agent/cash-out", post(cash_out))
         .route("/agent/cards", post(issue_card))
         .route("/agent/cards/top-up", post(top_up_card))
+        .route("/agent/cards/block", post(block_card))
+        .route("/agent/cards/unblock", post(unblock_card))
+        .route("/agent/cards/replace", post(replace_card))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -41,6 +49,8 @@ struct ConsolePage {
     typed: Typed,
     accounts: Vec<AccountView>,
     key: String,
+    /// The float's latest lines.
+    recent: HistoryPage,
 }
 
 /// `GET /agent/`.
@@ -49,17 +59,29 @@ async fn console(State(state): State<WebState>, who: SignedIn, Query(done): Quer
         return refused;
     }
     let notice = match done.done.as_deref() {
-        Some(what @ ("cash-in" | "cash-out" | "top-up")) => Notice::ok(who.chrome().msg(&format!("done-{what}"))),
+        Some(what @ ("cash-in" | "cash-out" | "top-up" | "blocked" | "unblocked")) => {
+            Notice::ok(who.chrome().msg(&format!("done-{what}")))
+        }
         _ => Notice::none(),
     };
     show(&state, &who, notice, Typed::default(), StatusCode::OK).await
 }
 
 async fn show(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
-    match state.http.services.identity.profile(&who.principal).await {
-        Ok(profile) => {
-            let accounts = profile.accounts.iter().map(AccountView::from).collect();
-            let page = ConsolePage { c: who.chrome(), notice, typed, accounts, key: new_key(state) };
+    let services = &state.http.services;
+    let loaded = async {
+        let profile = services.identity.profile(&who.principal).await?;
+        let filter = HistoryFilter::try_from(&HistoryParams { limit: Some(20), ..HistoryParams::default() })?;
+        let float = services.wallet.primary_account(&who.principal).await?;
+        let recent = services.wallet.history(&who.principal, float, &filter).await?;
+        Ok::<_, quipu_core::CoreError>((
+            profile.accounts.iter().map(AccountView::from).collect(),
+            HistoryPage::from(&recent),
+        ))
+    };
+    match loaded.await {
+        Ok((accounts, recent)) => {
+            let page = ConsolePage { c: who.chrome(), notice, typed, accounts, key: new_key(state), recent };
             page::html(&page, status, who.chosen())
         }
         Err(error) => failed(who, &ApiError::from(error)),
@@ -123,6 +145,44 @@ async fn top_up_card(State(state): State<WebState>, who: SignedIn, posted: Poste
     };
     match attempt.await {
         Ok(_) => page::see_other("/agent/?done=top-up"),
+        Err(error) => refused(&state, &who, &posted, error).await,
+    }
+}
+
+/// `POST /agent/cards/block` and `/unblock`: a card reported lost stops paying; found, it pays again.
+async fn block_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    set_blocked(state, who, posted, true).await
+}
+
+async fn unblock_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    set_blocked(state, who, posted, false).await
+}
+
+async fn set_blocked(state: WebState, who: SignedIn, posted: Posted, blocked: bool) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let body: CardNumberRequest = posted.request()?;
+        let number = CardNumber::try_from(&body)?;
+        Ok::<_, ApiError>(state.http.services.cards.set_card_blocked(&who.principal, &number, blocked).await?)
+    };
+    match attempt.await {
+        Ok(_) if blocked => page::see_other("/agent/?done=blocked"),
+        Ok(_) => page::see_other("/agent/?done=unblocked"),
+        Err(error) => refused(&state, &who, &posted, error).await,
+    }
+}
+
+/// `POST /agent/cards/replace`: a new card for a lost or worn one, its balance moved across; the
+/// holder proves it is theirs (the old card's PIN, their own PIN, or an operator's approval).
+async fn replace_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: ReplaceCardRequest = posted.request()?;
+        result_json(moves::replace_card(&state.http, &who.principal, &key, &body).await).await
+    };
+    match attempt.await {
+        Ok(replaced) => card_sheet(&who, replaced.get("card").unwrap_or(&serde_json::Value::Null)),
         Err(error) => refused(&state, &who, &posted, error).await,
     }
 }

@@ -43,6 +43,11 @@ impl SignedIn {
         Chrome::new(self.lang, self.csrf.clone(), self.role().map(Role::as_str).unwrap_or_default().to_owned())
     }
 
+    /// This session's own token, to keep it when the person changes their password.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     pub fn chosen(&self) -> Option<Lang> {
         self.chose_lang.then_some(self.lang)
     }

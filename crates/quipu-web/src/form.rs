@@ -13,7 +13,8 @@ use quipu_http::problem::ApiError;
 use serde::de::DeserializeOwned;
 
 /// Fields a form never shows again when it comes back with an error.
-const SECRET_FIELDS: [&str; 5] = ["password", "pin", "customer_pin", "old_pin", "new_password"];
+const SECRET_FIELDS: [&str; 7] =
+    ["password", "pin", "customer_pin", "old_pin", "new_pin", "old_password", "new_password"];
 /// Fields that are the page's, not the request's.
 const CSRF_FIELD: &str = "csrf";
 const KEY_FIELD: &str = "idempotency_key";

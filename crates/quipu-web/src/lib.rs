@@ -20,6 +20,7 @@ pub mod merchant;
 pub mod operator;
 pub mod page;
 pub mod reference;
+pub mod settings;
 pub mod till;
 pub mod wallet;
 
@@ -90,6 +91,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .merge(wallet::routes())
+        .merge(settings::routes())
         .merge(till::routes())
         .merge(merchant::routes())
         .merge(agent::routes())

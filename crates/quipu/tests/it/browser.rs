@@ -96,7 +96,18 @@ impl Browser {
 /// Every screen, as the role that uses it sees it.
 const SCREENS: [(&str, &[&str]); 6] = [
     ("", &["/", "/reference", "/login", "/wallet/signup"]),
-    ("customer", &["/wallet/", "/wallet/pay", "/wallet/history", "/wallet/send", "/wallet/scan", "/wallet/data"]),
+    (
+        "customer",
+        &[
+            "/wallet/",
+            "/wallet/pay",
+            "/wallet/history",
+            "/wallet/send",
+            "/wallet/scan",
+            "/wallet/data",
+            "/wallet/settings",
+        ],
+    ),
     ("cashier", &["/till/"]),
     ("owner", &["/merchant/"]),
     ("agent", &["/agent/"]),

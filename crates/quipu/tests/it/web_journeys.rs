@@ -415,3 +415,120 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     till.stop().await;
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_above_the_threshold_waits_for_the_pin_and_the_customer_keeps_their_phones_and_cards() {
+    let app = TestApp::start(Backend::Sqlite, test_config()).await;
+    let base = app.base();
+    let operator = app.operator().await;
+    let agent = app.agent(&operator, "+15550300003", "1000.00").await;
+    shop(&app, &operator, "Corner Shop", 303, 150).await;
+    let customer = app.customer("+15550300023").await;
+    let (status, body) = app
+        .post_key(
+            "/agent/cash-in",
+            &agent.token,
+            "approval-cash-in",
+            json!({"customer_phone": customer.phone, "amount": "100.00"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    // The wallet shows its code; the till types it for 30.00, above the 20.00 threshold.
+    let wallet = Browser::start().await;
+    let w = &wallet.client;
+    sign_in(w, &base, &customer.phone, "customer-password").await;
+    w.goto(&format!("{base}/wallet/pay")).await.unwrap();
+    until(w, "return !document.getElementById('enrol').hidden", "the enrolment form").await;
+    fill(w, "#enrol-pin", "1234").await;
+    click(w, "#enrol button[type=submit]").await;
+    let code = until(w, "return document.getElementById('digits').dataset.code", "the code").await;
+    let till = Browser::start().await;
+    let t = &till.client;
+    sign_in(t, &base, "+15550710303", "cashier-password").await;
+    until(t, "return location.pathname === '/till/'", "the till").await;
+    fill(t, "#amount", "30.00").await;
+    fill(t, "#code", &format!("{}\n", code.as_str().unwrap())).await; // a USB scanner: digits, then Enter
+    let waiting = until(t, "return document.getElementById('result')?.className", "the charge").await;
+    assert_eq!(waiting, json!("awaiting_approval"), "{}", text(t).await);
+    assert!(text(t).await.contains("Waiting for the customer"));
+
+    // The phone hears it live and asks for the PIN; the till's page sees the answer.
+    until(w, "return !document.getElementById('approve').hidden", "the approval prompt").await;
+    assert!(text(w).await.contains("Corner Shop 30.00 USD"), "{}", text(w).await);
+    fill(w, "#approve-pin", "1234").await;
+    click(w, "#approve button[type=submit]").await;
+    let done = until(
+        t,
+        "const r = document.getElementById('result'); return r && r.className !== 'awaiting_approval' && r.className",
+        "the approval",
+    )
+    .await;
+    assert_eq!(done, json!("completed"), "{}", text(t).await);
+    let heard = until(
+        w,
+        "const s = document.getElementById('status').textContent; return s.startsWith('Paid') && s",
+        "the result",
+    )
+    .await;
+    assert_eq!(heard, json!("Paid: Corner Shop 30.00 USD"));
+    till.stop().await;
+
+    // The agent issues a card linked to the customer; the customer sees it, blocks it, the agent unblocks it.
+    let staff = Browser::start().await;
+    let s = &staff.client;
+    sign_in(s, &base, &agent.phone, "agent-password").await;
+    until(s, "return location.pathname === '/agent/'", "the agent's console").await;
+    fill(s, "#holder", &customer.phone).await;
+    fill(s, "#card-pin", "4321").await;
+    click(s, "form[action='/agent/cards'] button").await;
+    let number = until(s, "return document.getElementById('card-number')?.textContent", "the card sheet").await;
+    let number = number.as_str().unwrap().to_owned();
+    w.goto(&format!("{base}/wallet/settings")).await.unwrap();
+    let settings = text(w).await;
+    assert!(
+        settings.contains(&format!("•••• {}", &number[number.len() - 4..])) && settings.contains("active"),
+        "{settings}"
+    );
+    click(w, "form[action$='/block'] button").await;
+    until(w, "return document.querySelector('.ok')", "the block").await;
+    assert!(text(w).await.contains("blocked"));
+    s.goto(&format!("{base}/agent/")).await.unwrap();
+    fill(s, "#block-number", &number).await;
+    click(s, "form[action='/agent/cards/block'] button[formaction]").await;
+    until(s, "return document.querySelector('.ok')", "the unblock").await;
+    assert!(text(s).await.contains("The card is unblocked."));
+    // Replaced with the linked person's PIN: a new number on a new sheet.
+    fill(s, "#replace-number", &number).await;
+    fill(s, "#replace-holder-pin", "1234").await;
+    fill(s, "#replace-pin", "8642").await;
+    click(s, "form[action='/agent/cards/replace'] button").await;
+    let replaced = until(s, "return document.getElementById('card-number')?.textContent", "the new card").await;
+    assert_ne!(replaced, json!(number));
+    s.goto(&format!("{base}/agent/")).await.unwrap();
+    assert!(s.find(Locator::Css("details table.lines")).await.is_ok(), "the float's lines are on the console");
+
+    // The customer pauses and removes the phone; a wrong current PIN changes nothing.
+    w.goto(&format!("{base}/wallet/settings")).await.unwrap();
+    click(w, "form[action$='/pause'] button").await;
+    until(w, "return document.querySelector('.ok')", "the pause").await;
+    let (_, devices) = app.get("/me/devices", &customer.token).await;
+    assert_eq!(devices[0]["status"], json!("paused"));
+    click(w, "form[action$='/revoke'] button").await;
+    until(w, "return document.querySelector('.ok')", "the removal").await;
+    let (_, devices) = app.get("/me/devices", &customer.token).await;
+    assert_eq!(devices[0]["status"], json!("revoked"));
+    fill(w, "#old_pin", "0000").await;
+    fill(w, "#new_pin", "2468").await;
+    click(w, "form[action='/wallet/pin'] button").await;
+    let refused = until(w, "return document.querySelector('.error')?.textContent", "the refusal").await;
+    assert_eq!(refused, json!("Wrong PIN."));
+    fill(w, "#old_pin", "1234").await;
+    fill(w, "#new_pin", "2468").await;
+    click(w, "form[action='/wallet/pin'] button").await;
+    until(w, "return document.querySelector('.ok')", "the new PIN").await;
+
+    staff.stop().await;
+    wallet.stop().await;
+    app.finish().await;
+}
