@@ -37,6 +37,9 @@ pub struct HttpSettings {
     pub auth_requests_per_minute: u32,
     /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// The site is reached over HTTPS through a proxy that terminates TLS: cookies are marked `Secure`
+    /// (when Quipu terminates TLS itself it knows, and marks them anyway).
+    pub secure_cookies: bool,
     /// Live event streams one process serves at once; each holds a connection open.
     pub max_event_streams: u32,
     /// Live event streams one merchant (or person) may hold at once, so one cannot lock the others out.
@@ -48,6 +51,7 @@ impl Default for HttpSettings {
         Self {
             auth_requests_per_minute: 30,
             trust_forwarded_for: false,
+            secure_cookies: false,
             max_event_streams: 1000,
             max_event_streams_per_owner: 50,
         }

@@ -108,6 +108,8 @@ pub struct SecurityConfig {
     pub argon2_iterations: Option<u32>,
     pub auth_requests_per_minute: Option<u32>,
     pub trust_forwarded_for: Option<bool>,
+    /// The site is reached over HTTPS through a proxy that terminates TLS: mark cookies `Secure`.
+    pub secure_cookies: Option<bool>,
     /// Live event streams the process serves at once.
     pub max_event_streams: Option<u32>,
     /// Live event streams one merchant may hold at once.
@@ -244,6 +246,7 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
     let http = HttpSettings {
         auth_requests_per_minute: security.auth_requests_per_minute.unwrap_or(defaults.auth_requests_per_minute),
         trust_forwarded_for: security.trust_forwarded_for.unwrap_or(defaults.trust_forwarded_for),
+        secure_cookies: security.secure_cookies.unwrap_or(defaults.secure_cookies),
         max_event_streams: positive(
             security.max_event_streams,
             defaults.max_event_streams,

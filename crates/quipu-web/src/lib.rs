@@ -71,7 +71,7 @@ pub struct WebState {
 impl WebState {
     /// The cookie attribute that keeps a cookie off plain http, when the site is on HTTPS.
     fn secure(&self) -> &'static str {
-        if self.settings.https { "; Secure" } else { "" }
+        if self.settings.https || self.http.settings.secure_cookies { "; Secure" } else { "" }
     }
 }
 
@@ -96,7 +96,10 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .merge(merchant::routes())
         .merge(agent::routes())
         .merge(operator::routes())
-        .with_state(state);
+        .with_state(state)
+        // Pages and scripts travel gzipped (a phone on 2G pays for every byte); live streams and
+        // images do not (the layer's default predicate leaves them alone).
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true));
     quipu_http::common_layers(pages, http)
 }
 

@@ -189,3 +189,26 @@ async fn forms_need_their_csrf_token_a_double_tap_pays_once_and_an_ended_session
     })
     .await;
 }
+
+#[tokio::test]
+async fn behind_a_tls_proxy_the_session_cookie_is_secure() {
+    let mut config = crate::harness::test_config();
+    config.http.secure_cookies = true;
+    let app = TestApp::start(crate::harness::Backend::Sqlite, config).await;
+    let base = app.base();
+    app.customer("+15550500031").await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = client.get(format!("{base}/login")).send().await.unwrap();
+    let form_cookie = set_cookie(&page, "quipu_form");
+    let raw_form_cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(raw_form_cookie.contains("; Secure"), "{raw_form_cookie}");
+    let csrf = field(&page.text().await.unwrap(), "csrf");
+    let login = [("csrf", csrf.as_str()), ("phone", "+15550500031"), ("password", "customer-password")];
+    let signed = client.post(format!("{base}/login")).header("cookie", &form_cookie).form(&login).send().await.unwrap();
+    let session = signed.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        session.starts_with("quipu_session=") && session.contains("; Secure") && session.contains("HttpOnly"),
+        "{session}"
+    );
+    app.finish().await;
+}
