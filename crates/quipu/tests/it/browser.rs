@@ -98,7 +98,17 @@ const SCREENS: [(&str, &[&str]); 6] = [
     ("", &["/", "/reference", "/login", "/wallet/signup"]),
     ("customer", &["/wallet/", "/wallet/pay", "/wallet/history", "/wallet/send", "/wallet/scan", "/wallet/data"]),
     ("cashier", &["/till/"]),
-    ("owner", &["/merchant/"]),
+    (
+        "owner",
+        &[
+            "/merchant/",
+            "/merchant/profile",
+            "/merchant/cashiers",
+            "/merchant/poster",
+            "/merchant/api-keys",
+            "/merchant/webhooks",
+        ],
+    ),
     ("agent", &["/agent/"]),
     ("operator", &["/operator/"]),
 ];
