@@ -164,7 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/{id}/approve", post(payments::approve))
         .route("/payments/{id}/cancel", post(payments::cancel))
         .route("/operator/merchants/{id}/fee", put(payments::set_fee))
-        .route("/merchant/profile", put(merchant_qr::set_profile))
+        .route("/merchant/profile", get(merchant_qr::profile).put(merchant_qr::set_profile))
         .route("/merchant/qr", get(merchant_qr::merchant_qr))
         .route("/merchant/payment-requests", post(merchant_qr::create_payment_request))
         .route("/merchant/payment-requests/{id}", get(merchant_qr::payment_request))

@@ -86,6 +86,17 @@ pub async fn pay(
     moves::pay_qr(&state.http, &caller, &key, &body).await
 }
 
+/// The merchant's settings: its fee, whether cashiers may refund, the city and category code its QRs carry.
+#[utoipa::path(get, path = "/api/v1/merchant/profile", tag = "merchant", security(("bearer" = [])),
+    responses((status = 200, body = MerchantSettingsView), (status = 403, body = Problem)))]
+pub async fn profile(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<MerchantSettingsView>> {
+    let merchant = state.services.merchant_qr.merchant_profile(&caller).await?;
+    Ok(axum::Json(MerchantSettingsView::from(&merchant)))
+}
+
 /// The merchant's owner sets the city and category code its QRs carry.
 #[utoipa::path(put, path = "/api/v1/merchant/profile", tag = "merchant", security(("bearer" = [])),
     request_body = MerchantProfileRequest,

@@ -31,7 +31,7 @@ use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement
         payments::charge, payments::merchant_payments, payments::payment, payments::approve, payments::cancel,
         payments::refund, payments::set_fee, payments::set_refund_policy,
         merchant_qr::merchant_qr, merchant_qr::create_payment_request, merchant_qr::payment_request, merchant_qr::scan,
-        merchant_qr::pay, merchant_qr::set_profile,
+        merchant_qr::pay, merchant_qr::set_profile, merchant_qr::profile,
         events::events, events::create_webhook, events::webhooks, events::delete_webhook, events::deliveries, events::redeliver,
         cards::issue, cards::top_up, cards::block, cards::unblock, cards::replace, cards::balance, cards::pay, cards::my_cards,
         cards::block_mine, cards::unblock_mine, cards::approve_replacement, handlers::access_log, handlers::export,

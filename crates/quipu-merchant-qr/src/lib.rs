@@ -309,6 +309,11 @@ impl MerchantQrs {
         self.own_merchant(principal).await
     }
 
+    /// The merchant's settings as its own people read them: the fee, who may refund, what its QRs carry.
+    pub async fn merchant_profile(&self, principal: &Principal) -> CoreResult<MerchantRecord> {
+        self.own_merchant(principal).await
+    }
+
     async fn own_merchant(&self, principal: &Principal) -> CoreResult<MerchantRecord> {
         let merchant_id = principal.require_merchant()?;
         self.kernel.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))

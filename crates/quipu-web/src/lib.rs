@@ -8,7 +8,8 @@
 //! (no inline script).
 //!
 //! One module per app: [`wallet`] (customers), [`till`] (cashiers),
-//! [`merchant`] (shop owners), [`agent`], [`operator`]; [`auth`] signs
+//! [`merchant`] (shop owners, with [`integration`] for their API keys and
+//! webhooks), [`agent`], [`operator`]; [`auth`] signs
 //! people in and out of all of them.
 
 pub mod agent;
@@ -16,6 +17,7 @@ pub mod assets;
 pub mod auth;
 pub mod form;
 pub mod i18n;
+pub mod integration;
 pub mod merchant;
 pub mod operator;
 pub mod page;
@@ -94,6 +96,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .merge(settings::routes())
         .merge(till::routes())
         .merge(merchant::routes())
+        .merge(integration::routes())
         .merge(agent::routes())
         .merge(operator::routes())
         .with_state(state)

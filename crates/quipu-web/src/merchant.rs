@@ -1,5 +1,8 @@
-//! The shop owner's console: the day's summary, payments with refunds, and
-//! the receipts behind them.
+//! The shop owner's console: the day's summary and its statement as CSV,
+//! payments page by page with refunds and receipts, the fee rate, the
+//! profile the shop's QRs carry, cashiers and what each may do, and a
+//! printable QR poster per till. API keys and webhooks are in
+//! [`crate::integration`].
 
 use askama::Template;
 use axum::Router;
@@ -8,20 +11,55 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use quipu_api::moves;
-use quipu_api::requests::RefundRequest;
-use quipu_api::views::{MerchantSummaryView, PaymentPage};
-use quipu_domain::payment::PaymentId;
+use quipu_api::requests::{CashierPermissionsRequest, CreateCashierRequest, MerchantProfileRequest, RefundRequest};
+use quipu_api::views::{CashierView, MerchantSettingsView, MerchantSummaryView, MerchantView, PaymentPage};
+use quipu_core::identity::NewLogin;
+use quipu_domain::identity::UserId;
+use quipu_domain::merchant::CategoryCode;
+use quipu_domain::payment::{PaymentId, TillLabel};
 use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
-use crate::form::Posted;
+use crate::form::{Posted, Typed};
 use crate::page::{self, Chrome, Notice};
 use crate::wallet::{failed, new_key};
 use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
 
 pub fn routes() -> Router<WebState> {
-    Router::new().route("/merchant/", get(console)).route("/merchant/payments/{id}/refund", post(refund))
+    Router::new()
+        .route("/merchant/", get(console))
+        .route("/merchant/payments/{id}/refund", post(refund))
+        .route("/merchant/profile", get(profile).post(set_profile))
+        .route("/merchant/cashiers", get(cashiers).post(add_cashier))
+        .route("/merchant/cashiers/{id}/remove", post(remove_cashier))
+        .route("/merchant/cashiers/{id}/permissions", post(set_permissions))
+        .route("/merchant/poster", get(poster))
+}
+
+/// What just happened, as one of the words a page knows (its message `done-<word>`); never free text.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct Done {
+    pub(crate) done: Option<String>,
+}
+
+impl Done {
+    pub(crate) fn notice(&self, who: &SignedIn, known: &[&str]) -> Notice {
+        match self.done.as_deref() {
+            Some(word) if known.contains(&word) => Notice::ok(who.chrome().msg(&format!("done-{word}"))),
+            _ => Notice::none(),
+        }
+    }
+}
+
+/// A merchant's fee in basis points, as a percentage: 150 is "1.50%".
+fn percent(bps: u32) -> String {
+    format!("{}.{:02}%", bps / 100, bps % 100)
+}
+
+/// A query string of these pairs, each value encoded.
+pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -31,17 +69,30 @@ struct ConsoleQuery {
     done: Option<String>,
 }
 
+/// One account's statement of the shown period, as CSV from the API.
+struct Statement {
+    currency: String,
+    url: String,
+}
+
 #[derive(Template)]
 #[template(path = "merchant/console.html")]
 struct ConsolePage {
     c: Chrome,
     notice: Notice,
     summary: MerchantSummaryView,
+    fee: String,
+    statements: Vec<Statement>,
     today: PaymentPage,
+    /// The next page of payments, when there is one.
+    older: String,
+    /// Whether this is a later page (a link back to the newest).
+    paged: bool,
     key: String,
 }
 
-/// `GET /merchant/`: a day's totals (today unless `date`), then the payments, each refundable.
+/// `GET /merchant/`: a day's totals (today unless `date`) and its statement as CSV, the fee, then the
+/// payments, newest first, page by page, each refundable.
 async fn console(State(state): State<WebState>, who: SignedIn, Query(query): Query<ConsoleQuery>) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
         return refused;
@@ -54,15 +105,49 @@ async fn console(State(state): State<WebState>, who: SignedIn, Query(query): Que
 }
 
 async fn show(state: &WebState, who: &SignedIn, query: &ConsoleQuery, notice: Notice, status: StatusCode) -> Response {
-    let payments = &state.http.services.payments;
+    let services = &state.http.services;
     let loaded = async {
-        let summary = payments.merchant_summary(&who.principal, query.date.as_deref(), None, None).await?;
-        let page = payments.merchant_payments(&who.principal, query.cursor.as_deref(), Some(50)).await?;
-        Ok::<_, quipu_core::CoreError>((MerchantSummaryView::from(&summary), PaymentPage::from(&page)))
+        let summary = services.payments.merchant_summary(&who.principal, query.date.as_deref(), None, None).await?;
+        let page = services.payments.merchant_payments(&who.principal, query.cursor.as_deref(), Some(50)).await?;
+        let settings = services.merchant_qr.merchant_profile(&who.principal).await?;
+        let merchant = services.identity.merchant(&who.principal).await?;
+        Ok::<_, quipu_core::CoreError>((
+            MerchantSummaryView::from(&summary),
+            PaymentPage::from(&page),
+            MerchantSettingsView::from(&settings),
+            MerchantView::from(&merchant),
+        ))
     };
     match loaded.await {
-        Ok((summary, today)) => {
-            let page = ConsolePage { c: who.chrome(), notice, summary, today, key: new_key(state) };
+        Ok((summary, today, settings, merchant)) => {
+            let period = query_string(&[("from", &summary.from), ("to", &summary.to)]);
+            let statements = merchant
+                .accounts
+                .iter()
+                .filter(|account| account.kind == "merchant")
+                .map(|account| Statement {
+                    currency: account.currency.clone(),
+                    url: format!("/api/v1/accounts/{}/statement.csv?{period}", account.id),
+                })
+                .collect();
+            let older = match (&today.next_cursor, query.date.as_deref()) {
+                (Some(cursor), Some(date)) => {
+                    format!("/merchant/?{}", query_string(&[("date", date), ("cursor", cursor)]))
+                }
+                (Some(cursor), None) => format!("/merchant/?{}", query_string(&[("cursor", cursor)])),
+                (None, _) => String::new(),
+            };
+            let page = ConsolePage {
+                c: who.chrome(),
+                notice,
+                summary,
+                fee: percent(settings.fee_bps),
+                statements,
+                today,
+                older,
+                paged: query.cursor.is_some(),
+                key: new_key(state),
+            };
             page::html(&page, status, who.chosen())
         }
         Err(error) => failed(who, &ApiError::from(error)),
@@ -83,5 +168,219 @@ async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uui
             let notice = Notice::refused(who.chrome().t, &error);
             show(&state, &who, &ConsoleQuery::default(), notice, error.status).await
         }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "merchant/profile.html")]
+struct ProfilePage {
+    c: Chrome,
+    notice: Notice,
+    typed: Typed,
+    settings: MerchantSettingsView,
+    fee: String,
+}
+
+/// `GET /merchant/profile`: the fee rate, and the city and category code the shop's QRs carry.
+async fn profile(State(state): State<WebState>, who: SignedIn, Query(done): Query<Done>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
+        return refused;
+    }
+    show_profile(&state, &who, done.notice(&who, &["profile-saved"]), None, StatusCode::OK).await
+}
+
+async fn show_profile(
+    state: &WebState,
+    who: &SignedIn,
+    notice: Notice,
+    typed: Option<Typed>,
+    status: StatusCode,
+) -> Response {
+    match state.http.services.merchant_qr.merchant_profile(&who.principal).await {
+        Ok(settings) => {
+            let settings = MerchantSettingsView::from(&settings);
+            let typed = typed.unwrap_or_else(|| {
+                Typed::from_pairs(vec![
+                    ("city".to_owned(), settings.city.clone().unwrap_or_default()),
+                    ("category_code".to_owned(), settings.category_code.clone()),
+                ])
+            });
+            let fee = percent(settings.fee_bps);
+            page::html(&ProfilePage { c: who.chrome(), notice, typed, settings, fee }, status, who.chosen())
+        }
+        Err(error) => failed(who, &ApiError::from(error)),
+    }
+}
+
+/// `POST /merchant/profile`: the API's profile (`PUT /api/v1/merchant/profile`).
+async fn set_profile(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let body: MerchantProfileRequest = posted.request()?;
+        let category = CategoryCode::try_from(&body)?;
+        state.http.services.merchant_qr.set_merchant_profile(&who.principal, &body.city, &category).await?;
+        Ok::<_, ApiError>(())
+    };
+    match attempt.await {
+        Ok(()) => page::see_other("/merchant/profile?done=profile-saved"),
+        Err(error) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            show_profile(&state, &who, notice, Some(posted.typed()), error.status).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "merchant/cashiers.html")]
+struct CashiersPage {
+    c: Chrome,
+    notice: Notice,
+    typed: Typed,
+    cashiers: Vec<CashierView>,
+}
+
+/// `GET /merchant/cashiers`: who works the tills, whether each may refund, and a form to add one.
+async fn cashiers(State(state): State<WebState>, who: SignedIn, Query(done): Query<Done>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
+        return refused;
+    }
+    let notice = done.notice(&who, &["cashier-added", "cashier-removed", "permissions-saved"]);
+    show_cashiers(&state, &who, notice, Typed::default(), StatusCode::OK).await
+}
+
+async fn show_cashiers(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
+    match state.http.services.identity.cashiers(&who.principal).await {
+        Ok(list) => {
+            let cashiers = list.iter().map(CashierView::from).collect();
+            page::html(&CashiersPage { c: who.chrome(), notice, typed, cashiers }, status, who.chosen())
+        }
+        Err(error) => failed(who, &ApiError::from(error)),
+    }
+}
+
+async fn cashiers_refused(state: &WebState, who: &SignedIn, posted: &Posted, error: ApiError) -> Response {
+    let notice = Notice::refused(who.chrome().t, &error);
+    show_cashiers(state, who, notice, posted.typed(), error.status).await
+}
+
+/// `POST /merchant/cashiers`: the API's new cashier (`POST /api/v1/merchant/cashiers`).
+async fn add_cashier(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let body: CreateCashierRequest = posted.request()?;
+        state.http.services.identity.add_cashier(&who.principal, &NewLogin::try_from(&body)?).await?;
+        Ok::<_, ApiError>(())
+    };
+    match attempt.await {
+        Ok(()) => page::see_other("/merchant/cashiers?done=cashier-added"),
+        Err(error) => cashiers_refused(&state, &who, &posted, error).await,
+    }
+}
+
+/// `POST /merchant/cashiers/{id}/remove`: the API's removal; their sessions end.
+async fn remove_cashier(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+    posted: Posted,
+) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        state.http.services.identity.remove_cashier(&who.principal, UserId(id)).await?;
+        Ok::<_, ApiError>(())
+    };
+    match attempt.await {
+        Ok(()) => page::see_other("/merchant/cashiers?done=cashier-removed"),
+        Err(error) => cashiers_refused(&state, &who, &Posted::default(), error).await,
+    }
+}
+
+/// `POST /merchant/cashiers/{id}/permissions`: the API's permissions (`may_refund`: true, false, or
+/// absent for the shop's refund policy).
+async fn set_permissions(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+    posted: Posted,
+) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let body: CashierPermissionsRequest = posted.request()?;
+        state.http.services.identity.set_cashier_permissions(&who.principal, UserId(id), body.may_refund).await?;
+        Ok::<_, ApiError>(())
+    };
+    match attempt.await {
+        Ok(()) => page::see_other("/merchant/cashiers?done=permissions-saved"),
+        Err(error) => cashiers_refused(&state, &who, &Posted::default(), error).await,
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct PosterQuery {
+    till: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "merchant/poster.html")]
+struct PosterPage {
+    c: Chrome,
+    notice: Notice,
+    till: String,
+    shop: String,
+    city: String,
+    /// The shop's static QR for this till, drawn here as inline SVG; empty when it could not be made.
+    qr: String,
+    png: String,
+    svg: String,
+}
+
+/// `GET /merchant/poster?till=…`: the shop's static QR for one till (or the whole shop) to print, with
+/// the shop's name and city under it, and the API's PNG and SVG of it.
+async fn poster(State(state): State<WebState>, who: SignedIn, Query(query): Query<PosterQuery>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
+        return refused;
+    }
+    let services = &state.http.services;
+    let shop = async {
+        let merchant = services.identity.merchant(&who.principal).await?;
+        let settings = services.merchant_qr.merchant_profile(&who.principal).await?;
+        Ok::<_, ApiError>((merchant.name, settings.city))
+    };
+    let (shop, city) = match shop.await {
+        Ok(shop) => shop,
+        Err(error) => return failed(&who, &error),
+    };
+    let typed = query.till.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let drawn = async {
+        let till = TillLabel::parse(query.till.as_deref()).map_err(quipu_core::CoreError::from)?;
+        let qr = services.merchant_qr.merchant_qr(&who.principal, till, None).await?;
+        let image = quipu_codes::render::qr(&qr.payload, quipu_codes::render::ImageFormat::Svg)
+            .map_err(|error| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "qr_not_drawable", error.to_string()))?;
+        Ok::<_, ApiError>(String::from_utf8(image).unwrap_or_default())
+    };
+    let (notice, qr, status) = match drawn.await {
+        Ok(qr) => (Notice::none(), qr, StatusCode::OK),
+        Err(error) => (Notice::refused(who.chrome().t, &error), String::new(), error.status),
+    };
+    let image = |format: &str| {
+        let pairs: Vec<(&str, &str)> =
+            if typed.is_empty() { vec![("format", format)] } else { vec![("format", format), ("till", &typed)] };
+        format!("/api/v1/merchant/qr?{}", query_string(&pairs))
+    };
+    let (png, svg) = (image("png"), image("svg"));
+    let page = PosterPage { c: who.chrome(), notice, till: typed.clone(), shop, city, qr, png, svg };
+    page::html(&page, status, who.chosen())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fee_reads_as_a_percentage() {
+        assert_eq!(percent(150), "1.50%");
+        assert_eq!(percent(0), "0.00%");
+        assert_eq!(percent(1000), "10.00%");
+        assert_eq!(percent(5), "0.05%");
     }
 }

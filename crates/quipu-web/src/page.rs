@@ -106,6 +106,12 @@ pub fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
 }
 
+/// An answer that shows a secret once (a new API key, a webhook's signing secret): kept by no cache.
+pub fn not_stored(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// Adds a cookie to an answer.
 pub fn with_cookie(mut response: Response, cookie: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(cookie) {

@@ -109,7 +109,17 @@ const SCREENS: [(&str, &[&str]); 6] = [
         ],
     ),
     ("cashier", &["/till/"]),
-    ("owner", &["/merchant/"]),
+    (
+        "owner",
+        &[
+            "/merchant/",
+            "/merchant/profile",
+            "/merchant/cashiers",
+            "/merchant/poster",
+            "/merchant/api-keys",
+            "/merchant/webhooks",
+        ],
+    ),
     ("agent", &["/agent/"]),
     ("operator", &["/operator/"]),
 ];
