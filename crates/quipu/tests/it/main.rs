@@ -30,3 +30,4 @@ mod tls;
 mod wallet_flows;
 mod web;
 mod web_journeys;
+mod web_operator;

@@ -60,23 +60,23 @@ impl Signal {
     }
 }
 
-async fn fill(client: &Client, css: &str, text: &str) {
+pub(crate) async fn fill(client: &Client, css: &str, text: &str) {
     let field = client.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("no field {css}"));
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
 }
 
-async fn click(client: &Client, css: &str) {
+pub(crate) async fn click(client: &Client, css: &str) {
     client.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("nothing to click at {css}")).click().await.unwrap();
 }
 
 /// The page's text, for assertions on what a person reads.
-async fn text(client: &Client) -> String {
+pub(crate) async fn text(client: &Client) -> String {
     client.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
 
 /// Waits until `script` returns something truthy, and returns it.
-async fn until(client: &Client, script: &str, what: &str) -> Value {
+pub(crate) async fn until(client: &Client, script: &str, what: &str) -> Value {
     for _ in 0..200 {
         let value = client.execute(script, vec![]).await.unwrap_or(Value::Null);
         if !(value.is_null() || value == json!(false) || value == json!("")) {
@@ -87,7 +87,7 @@ async fn until(client: &Client, script: &str, what: &str) -> Value {
     panic!("timed out waiting for {what}: {}", text(client).await);
 }
 
-async fn sign_in(client: &Client, base: &str, phone: &str, password: &str) {
+pub(crate) async fn sign_in(client: &Client, base: &str, phone: &str, password: &str) {
     client.goto(&format!("{base}/login?lang=en")).await.unwrap();
     fill(client, "#phone", phone).await;
     fill(client, "#password", password).await;
