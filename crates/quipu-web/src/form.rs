@@ -13,8 +13,17 @@ use quipu_http::problem::ApiError;
 use serde::de::DeserializeOwned;
 
 /// Fields a form never shows again when it comes back with an error.
-const SECRET_FIELDS: [&str; 7] =
-    ["password", "pin", "customer_pin", "old_pin", "new_pin", "old_password", "new_password"];
+const SECRET_FIELDS: [&str; 9] = [
+    "password",
+    "pin",
+    "customer_pin",
+    "old_pin",
+    "new_pin",
+    "holder_pin",
+    "old_password",
+    "new_password",
+    "owner_password",
+];
 /// Fields that are the page's, not the request's.
 const CSRF_FIELD: &str = "csrf";
 const KEY_FIELD: &str = "idempotency_key";

@@ -107,6 +107,10 @@ mod tests {
         let korean = keys(include_str!("../locales/ko/main.ftl"));
         assert!(!english.is_empty());
         assert_eq!(english, korean, "locales/en and locales/ko must define the same messages, in the same order");
+        let mut unique = english.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), english.len(), "a message is defined once");
     }
 
     #[test]

@@ -3,6 +3,12 @@
 //! history an operator or auditor states a reason and gets a time-limited,
 //! read-only grant; each read under it is logged where the person sees it
 //! (the wallet's "my data").
+//!
+//! Operators also run the network from here: onboard shops and agents, set a
+//! shop's fee and a customer's tier, freeze and unfreeze a person (with a
+//! reason the person reads), issue e-money into an agent's float and redeem
+//! it, and check the ledger's invariants (auditors too). Every form is the
+//! API's request, run by the API's own services.
 
 use askama::Template;
 use axum::Router;
@@ -10,18 +16,26 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use quipu_api::requests::{AccessGrantRequest, HistoryParams};
-use quipu_api::views::{HistoryPage, PeoplePageView, PersonSummaryView};
+use quipu_api::moves;
+use quipu_api::requests::{
+    AccessGrantRequest, CreateAgentRequest, CreateMerchantRequest, CustomerTierRequest, FloatRequest, HistoryParams,
+    MerchantFeeRequest, ReasonRequest,
+};
+use quipu_api::views::{AgentView, HistoryPage, MerchantView, PeoplePageView, PersonSummaryView, VerifyView};
+use quipu_core::identity::{NewAgent, NewMerchant};
+use quipu_core::kernel::text::rfc3339;
 use quipu_core::wallet::HistoryFilter;
-use quipu_domain::identity::UserId;
+use quipu_domain::identity::{MerchantId, UserId};
+use quipu_domain::limits::CustomerTier;
 use quipu_domain::text::StatedReason;
+use quipu_domain::verify::RecordsChecked;
 use quipu_http::problem::ApiError;
 
-use crate::WebState;
 use crate::auth::SignedIn;
 use crate::form::{Posted, Typed};
 use crate::page::{self, Chrome, Notice};
-use crate::wallet::failed;
+use crate::wallet::{failed, new_key};
+use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
 
 pub fn routes() -> Router<WebState> {
@@ -30,6 +44,32 @@ pub fn routes() -> Router<WebState> {
         .route("/operator/people/{id}", get(person))
         .route("/operator/people/{id}/access-grants", post(grant))
         .route("/operator/people/{id}/history", get(history))
+        .route("/operator/people/{id}/freeze", post(freeze))
+        .route("/operator/people/{id}/unfreeze", post(unfreeze))
+        .route("/operator/people/{id}/tier", post(set_tier))
+        .route("/operator/onboarding", get(onboarding))
+        .route("/operator/merchants", post(create_merchant))
+        .route("/operator/agents", post(create_agent))
+        .route("/operator/fees", get(fees).post(set_fee))
+        .route("/operator/e-money", get(e_money))
+        .route("/operator/issuance", post(issue))
+        .route("/operator/redemption", post(redeem))
+        .route("/operator/ledger", get(ledger))
+}
+
+const STAFF: [Role; 2] = [Role::Operator, Role::Auditor];
+
+/// The message for a `?done=` word this page knows, else none.
+fn done_notice(who: &SignedIn, done: Option<&str>, known: &[&str]) -> Notice {
+    match done {
+        Some(word) if known.contains(&word) => Notice::ok(who.chrome().msg(&format!("done-{word}"))),
+        _ => Notice::none(),
+    }
+}
+
+/// A refusal as the reader reads it.
+fn refusal(who: &SignedIn, error: &ApiError) -> Notice {
+    Notice::refused(who.chrome().t, error)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -44,26 +84,50 @@ struct SearchPage {
     notice: Notice,
     q: String,
     found: Option<PeoplePageView>,
+    is_operator: bool,
 }
 
-/// `GET /operator/`: find a person by phone, name or id.
+/// What a search found, or why it was refused.
+type Found = Result<Option<PeoplePageView>, ApiError>;
+
+/// Finds people by phone, name or id (only those with `role`, if given); nothing when nothing was asked.
+async fn find(state: &WebState, who: &SignedIn, q: &str, role: Option<Role>) -> Found {
+    if q.is_empty() {
+        return Ok(None);
+    }
+    let page = state.http.services.support.search(&who.principal, q, role, None, Some(50)).await?;
+    Ok(Some(PeoplePageView::from(&page)))
+}
+
+/// A page's results, notice and status: a refused search is the page's notice, unless it has one already.
+fn found_or_refused(
+    who: &SignedIn,
+    found: Found,
+    notice: Notice,
+    status: StatusCode,
+) -> (Option<PeoplePageView>, Notice, StatusCode) {
+    match found {
+        Ok(found) => (found, notice, status),
+        Err(_) if !notice.is_empty() => (None, notice, status),
+        Err(error) => (None, refusal(who, &error), error.status),
+    }
+}
+
+/// `GET /operator/`: find a person by phone, name or id; the console's other sections.
 async fn search(State(state): State<WebState>, who: SignedIn, Query(query): Query<SearchQuery>) -> Response {
-    if let Some(refused) = who.refused_unless(&[Role::Operator, Role::Auditor]) {
+    if let Some(refused) = who.refused_unless(&STAFF) {
         return refused;
     }
     let q = query.q.unwrap_or_default();
-    let (found, notice, status) = if q.is_empty() {
-        (None, Notice::none(), StatusCode::OK)
-    } else {
-        match state.http.services.support.search(&who.principal, &q, None, None, Some(50)).await {
-            Ok(page) => (Some(PeoplePageView::from(&page)), Notice::none(), StatusCode::OK),
-            Err(error) => {
-                let error = ApiError::from(error);
-                (None, Notice::refused(who.chrome().t, &error), error.status)
-            }
-        }
-    };
-    page::html(&SearchPage { c: who.chrome(), notice, q, found }, status, who.chosen())
+    let searched = find(&state, &who, &q, None).await;
+    let (found, notice, status) = found_or_refused(&who, searched, Notice::none(), StatusCode::OK);
+    let is_operator = who.role() == Some(Role::Operator);
+    page::html(&SearchPage { c: who.chrome(), notice, q, found, is_operator }, status, who.chosen())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Done {
+    done: Option<String>,
 }
 
 #[derive(Template)]
@@ -71,13 +135,24 @@ async fn search(State(state): State<WebState>, who: SignedIn, Query(query): Quer
 struct PersonPage {
     c: Chrome,
     notice: Notice,
+    /// What was typed, into the form named by `form` (grant, freeze or tier).
     typed: Typed,
+    form: &'static str,
     summary: PersonSummaryView,
+    is_operator: bool,
 }
 
-/// `GET /operator/people/{id}`: the person's standing, and the form that asks to read their history.
-async fn person(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>) -> Response {
-    show_person(&state, &who, id, Notice::none(), Typed::default(), StatusCode::OK).await
+/// `GET /operator/people/{id}`: the person's standing, the form that asks to read their history, and
+/// for operators the forms that freeze them or change their tier.
+async fn person(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+    Query(done): Query<Done>,
+) -> Response {
+    let known = ["merchant", "agent", "frozen", "unfrozen", "tier"];
+    let notice = done_notice(&who, done.done.as_deref(), &known);
+    show_person(&state, &who, id, notice, (Typed::default(), ""), StatusCode::OK).await
 }
 
 async fn show_person(
@@ -85,16 +160,30 @@ async fn show_person(
     who: &SignedIn,
     id: uuid::Uuid,
     notice: Notice,
-    typed: Typed,
+    (typed, form): (Typed, &'static str),
     status: StatusCode,
 ) -> Response {
     match state.http.services.support.summary(&who.principal, UserId(id)).await {
         Ok(summary) => {
             let summary = PersonSummaryView::from(&summary);
-            page::html(&PersonPage { c: who.chrome(), notice, typed, summary }, status, who.chosen())
+            let is_operator = who.role() == Some(Role::Operator);
+            let page = PersonPage { c: who.chrome(), notice, typed, form, summary, is_operator };
+            page::html(&page, status, who.chosen())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
+}
+
+/// A form on the person page refused: the page again, with the reason and what was typed into that form.
+async fn person_refused(
+    state: &WebState,
+    who: &SignedIn,
+    id: uuid::Uuid,
+    posted: &Posted,
+    form: &'static str,
+    error: ApiError,
+) -> Response {
+    show_person(state, who, id, refusal(who, &error), (posted.typed(), form), error.status).await
 }
 
 /// `POST /operator/people/{id}/access-grants`: the API's grant, with the reason as stated.
@@ -109,10 +198,56 @@ async fn grant(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid
     };
     match attempt.await {
         Ok(_) => page::see_other(&format!("/operator/people/{id}/history")),
-        Err(error) => {
-            let notice = Notice::refused(who.chrome().t, &error);
-            show_person(&state, &who, id, notice, posted.typed(), error.status).await
-        }
+        Err(error) => person_refused(&state, &who, id, &posted, "grant", error).await,
+    }
+}
+
+/// `POST /operator/people/{id}/freeze`: the API's freeze of everything the person holds, with a reason.
+async fn freeze(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
+    set_frozen(&state, &who, id, &posted, true).await
+}
+
+/// `POST /operator/people/{id}/unfreeze`: the API's unfreeze, with a reason.
+async fn unfreeze(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+    posted: Posted,
+) -> Response {
+    set_frozen(&state, &who, id, &posted, false).await
+}
+
+async fn set_frozen(state: &WebState, who: &SignedIn, id: uuid::Uuid, posted: &Posted, frozen: bool) -> Response {
+    let attempt = async {
+        who.check(posted)?;
+        let body: ReasonRequest = posted.request()?;
+        let reason = StatedReason::try_from(&body)?;
+        Ok::<_, ApiError>(
+            state.http.services.support.set_person_frozen(&who.principal, UserId(id), frozen, &reason).await?,
+        )
+    };
+    match attempt.await {
+        Ok(_) => page::see_other(&format!("/operator/people/{id}?done={}", if frozen { "frozen" } else { "unfrozen" })),
+        Err(error) => person_refused(state, who, id, posted, "freeze", error).await,
+    }
+}
+
+/// `POST /operator/people/{id}/tier`: the API's customer tier.
+async fn set_tier(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+    posted: Posted,
+) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let body: CustomerTierRequest = posted.request()?;
+        let tier = CustomerTier::try_from(&body)?;
+        Ok::<_, ApiError>(state.http.services.identity.set_customer_tier(&who.principal, UserId(id), tier).await?)
+    };
+    match attempt.await {
+        Ok(()) => page::see_other(&format!("/operator/people/{id}?done=tier")),
+        Err(error) => person_refused(&state, &who, id, &posted, "tier", error).await,
     }
 }
 
@@ -136,6 +271,229 @@ async fn history(State(state): State<WebState>, who: SignedIn, Path(id): Path<uu
             StatusCode::OK,
             who.chosen(),
         ),
+        Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator/onboarding.html")]
+struct OnboardingPage {
+    c: Chrome,
+    notice: Notice,
+    typed: Typed,
+}
+
+/// `GET /operator/onboarding`: a new shop and its owner; a new agent.
+async fn onboarding(who: SignedIn) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Operator]) {
+        return refused;
+    }
+    show_onboarding(&who, Notice::none(), Typed::default(), StatusCode::OK)
+}
+
+fn show_onboarding(who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
+    page::html(&OnboardingPage { c: who.chrome(), notice, typed }, status, who.chosen())
+}
+
+/// `POST /operator/merchants`: the API's merchant sign-up; then the owner's page shows what was made.
+async fn create_merchant(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let body: CreateMerchantRequest = posted.request()?;
+        let merchant = NewMerchant::try_from(&body)?;
+        Ok::<_, ApiError>(MerchantView::from(
+            &state.http.services.identity.create_merchant(&who.principal, &merchant).await?,
+        ))
+    };
+    match attempt.await {
+        Ok(merchant) => page::see_other(&format!("/operator/people/{}?done=merchant", merchant.owner.id)),
+        Err(error) => show_onboarding(&who, refusal(&who, &error), posted.typed(), error.status),
+    }
+}
+
+/// `POST /operator/agents`: the API's agent sign-up; then the agent's page shows what was made.
+async fn create_agent(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let body: CreateAgentRequest = posted.request()?;
+        let agent = NewAgent::try_from(&body)?;
+        Ok::<_, ApiError>(AgentView::from(&state.http.services.identity.create_agent(&who.principal, &agent).await?))
+    };
+    match attempt.await {
+        Ok(agent) => page::see_other(&format!("/operator/people/{}?done=agent", agent.user.id)),
+        Err(error) => show_onboarding(&who, refusal(&who, &error), posted.typed(), error.status),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct PickQuery {
+    q: Option<String>,
+    merchant_id: Option<String>,
+    agent_id: Option<String>,
+    done: Option<String>,
+}
+
+/// An id chosen from a search result (a link) to fill a form with; anything but an id is ignored.
+fn chosen_id(name: &str, value: Option<&str>) -> Typed {
+    let id = value.and_then(|text| text.parse::<uuid::Uuid>().ok());
+    Typed::from_pairs(id.map(|id| (name.to_owned(), id.to_string())).into_iter().collect())
+}
+
+#[derive(Template)]
+#[template(path = "operator/fees.html")]
+struct FeesPage {
+    c: Chrome,
+    notice: Notice,
+    typed: Typed,
+    q: String,
+    found: Option<PeoplePageView>,
+}
+
+/// `GET /operator/fees`: find a shop by its owner, and set its fee.
+async fn fees(State(state): State<WebState>, who: SignedIn, Query(query): Query<PickQuery>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Operator]) {
+        return refused;
+    }
+    let typed = chosen_id("merchant_id", query.merchant_id.as_deref());
+    let notice = done_notice(&who, query.done.as_deref(), &["fee"]);
+    show_fees(&state, &who, query.q.unwrap_or_default(), notice, typed, StatusCode::OK).await
+}
+
+async fn show_fees(
+    state: &WebState,
+    who: &SignedIn,
+    q: String,
+    notice: Notice,
+    typed: Typed,
+    status: StatusCode,
+) -> Response {
+    let searched = find(state, who, &q, Some(Role::MerchantOwner)).await;
+    let (found, notice, status) = found_or_refused(who, searched, notice, status);
+    page::html(&FeesPage { c: who.chrome(), notice, typed, q, found }, status, who.chosen())
+}
+
+/// `POST /operator/fees`: the API's fee for the merchant in `merchant_id` (its path in the API).
+async fn set_fee(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let merchant = posted.field("merchant_id").parse::<uuid::Uuid>().map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", "the merchant id is not an id: pick or paste one")
+        })?;
+        let mut fields = posted.clone();
+        fields.remove("merchant_id");
+        let body: MerchantFeeRequest = fields.request()?;
+        state.http.services.payments.set_merchant_fee(&who.principal, MerchantId(merchant), body.fee_bps).await?;
+        Ok::<_, ApiError>(merchant)
+    };
+    match attempt.await {
+        Ok(merchant) => page::see_other(&format!("/operator/fees?done=fee&merchant_id={merchant}")),
+        Err(error) => show_fees(&state, &who, String::new(), refusal(&who, &error), posted.typed(), error.status).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator/e-money.html")]
+struct MoneyPage {
+    c: Chrome,
+    notice: Notice,
+    /// What was typed, into the form named by `form` (issue or redeem).
+    typed: Typed,
+    form: &'static str,
+    q: String,
+    found: Option<PeoplePageView>,
+    key: String,
+    redeem_key: String,
+}
+
+/// `GET /operator/e-money`: find an agent; issue e-money into their float, or redeem it.
+async fn e_money(State(state): State<WebState>, who: SignedIn, Query(query): Query<PickQuery>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Operator]) {
+        return refused;
+    }
+    let typed = chosen_id("agent_id", query.agent_id.as_deref());
+    let notice = done_notice(&who, query.done.as_deref(), &["issued", "redeemed"]);
+    let q = query.q.unwrap_or_default();
+    show_money(&state, &who, q, notice, (typed, ""), StatusCode::OK).await
+}
+
+async fn show_money(
+    state: &WebState,
+    who: &SignedIn,
+    q: String,
+    notice: Notice,
+    (typed, form): (Typed, &'static str),
+    status: StatusCode,
+) -> Response {
+    let searched = find(state, who, &q, Some(Role::Agent)).await;
+    let (found, notice, status) = found_or_refused(who, searched, notice, status);
+    let (key, redeem_key) = (new_key(state), new_key(state));
+    let page = MoneyPage { c: who.chrome(), notice, typed, form, q, found, key, redeem_key };
+    page::html(&page, status, who.chosen())
+}
+
+/// `POST /operator/issuance`: the API's issuance into an agent's float, once per rendered form.
+async fn issue(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: FloatRequest = posted.request()?;
+        result_json(moves::issue(&state.http, &who.principal, &key, &body).await).await?;
+        Ok::<_, ApiError>(body.agent_id)
+    };
+    match attempt.await {
+        Ok(agent) => page::see_other(&format!("/operator/e-money?done=issued&agent_id={agent}")),
+        Err(error) => {
+            let notice = refusal(&who, &error);
+            show_money(&state, &who, String::new(), notice, (posted.typed(), "issue"), error.status).await
+        }
+    }
+}
+
+/// `POST /operator/redemption`: the API's redemption from an agent's float, once per rendered form.
+async fn redeem(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: FloatRequest = posted.request()?;
+        result_json(moves::redeem(&state.http, &who.principal, &key, &body).await).await?;
+        Ok::<_, ApiError>(body.agent_id)
+    };
+    match attempt.await {
+        Ok(agent) => page::see_other(&format!("/operator/e-money?done=redeemed&agent_id={agent}")),
+        Err(error) => {
+            let notice = refusal(&who, &error);
+            show_money(&state, &who, String::new(), notice, (posted.typed(), "redeem"), error.status).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator/ledger.html")]
+struct LedgerPage {
+    c: Chrome,
+    report: VerifyView,
+    /// The business records checked against the ledger in the same run.
+    records: RecordsChecked,
+    ran_at: String,
+}
+
+/// `GET /operator/ledger`: every ledger invariant checked now (the API's `ledger/verify`), and what it covered.
+async fn ledger(State(state): State<WebState>, who: SignedIn) -> Response {
+    if let Some(refused) = who.refused_unless(&STAFF) {
+        return refused;
+    }
+    let kernel = &state.http.services.kernel;
+    match kernel.verify_ledger(&who.principal).await {
+        Ok(report) => {
+            let ran_at = rfc3339(kernel.now());
+            let page = LedgerPage {
+                c: who.chrome(),
+                report: VerifyView::from(&report),
+                records: report.records_checked,
+                ran_at,
+            };
+            page::html(&page, StatusCode::OK, who.chosen())
+        }
         Err(error) => failed(&who, &ApiError::from(error)),
     }
 }

@@ -121,7 +121,7 @@ const SCREENS: [(&str, &[&str]); 6] = [
         ],
     ),
     ("agent", &["/agent/"]),
-    ("operator", &["/operator/"]),
+    ("operator", &["/operator/", "/operator/onboarding", "/operator/fees", "/operator/e-money", "/operator/ledger"]),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,4 +30,5 @@ mod tls;
 mod wallet_flows;
 mod web;
 mod web_journeys;
+mod web_operator;
 mod web_owner;
