@@ -27,6 +27,9 @@ pub const OPERATOR: DemoLogin =
     DemoLogin { role: "operator", name: "Olga Operator", phone: "+15550100001", password: "operator-pass", pin: None };
 pub const AGENT: DemoLogin =
     DemoLogin { role: "agent", name: "Ade Agent", phone: "+15550100002", password: "agent-pass", pin: Some("2468") };
+/// A cashier at the first shop, to try the till as a cashier does.
+pub const CASHIER: DemoLogin =
+    DemoLogin { role: "cashier", name: "Carlos Cashier", phone: "+15550100014", password: "cashier-pass", pin: None };
 pub const MERCHANTS: [(&str, DemoLogin); 3] = [
     (
         "Mama Rosa's Groceries",
@@ -166,6 +169,10 @@ pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLog
         let (city, category) = demo_profile(business);
         services.merchant_qr.set_merchant_profile(&owner_principal, city, &CategoryCode::parse(category)?).await?;
         logins.push((format!("{business}, fee 1.5%"), owner));
+        if logins.iter().all(|(_, login)| login.role != CASHIER.role) {
+            services.identity.add_cashier(&owner_principal, &login(&CASHIER)?).await?;
+            logins.push((format!("till at {business}"), &CASHIER));
+        }
     }
     let agent = user_principal(agent_id, Role::Agent);
     for (customer, balance) in &CUSTOMERS {

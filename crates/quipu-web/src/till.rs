@@ -6,12 +6,12 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use quipu_api::moves;
-use quipu_api::requests::{CardPaymentRequest, ChargeRequest, PaymentRequestRequest};
+use quipu_api::requests::{CardPaymentRequest, ChargeRequest, PaymentRequestRequest, RefundRequest};
 use quipu_api::views::{PaymentPage, PaymentRequestView, PaymentView};
 use quipu_domain::payment::PaymentId;
 use quipu_domain::payment::PaymentRequestId;
@@ -32,6 +32,7 @@ pub fn routes() -> Router<WebState> {
         .route("/till/requests", post(request))
         .route("/till/requests/{id}", get(show_request))
         .route("/till/payments/{id}", get(show_payment))
+        .route("/till/payments/{id}/refund", post(refund))
 }
 
 #[derive(Template)]
@@ -105,19 +106,61 @@ async fn after(
 #[template(path = "till/payment.html")]
 struct PaymentScreen {
     c: Chrome,
+    notice: Notice,
     payment: PaymentView,
     waiting: bool,
+    key: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Done {
+    done: Option<String>,
 }
 
 /// `GET /till/payments/{id}`: the result; while the customer decides, the page asks again every 2 s.
-async fn show_payment(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>) -> Response {
+async fn show_payment(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+    Query(done): Query<Done>,
+) -> Response {
+    let notice = match done.done.as_deref() {
+        Some("refunded") => Notice::ok(who.chrome().msg("done-refunded")),
+        _ => Notice::none(),
+    };
+    payment_screen(&state, &who, id, notice, StatusCode::OK).await
+}
+
+async fn payment_screen(
+    state: &WebState,
+    who: &SignedIn,
+    id: uuid::Uuid,
+    notice: Notice,
+    status: StatusCode,
+) -> Response {
     match state.http.services.payments.payment(&who.principal, PaymentId(id)).await {
         Ok(payment) => {
             let payment = PaymentView::from(&payment);
             let waiting = matches!(payment.status.as_str(), "awaiting_approval" | "processing");
-            page::html(&PaymentScreen { c: who.chrome(), payment, waiting }, StatusCode::OK, who.chosen())
+            let page = PaymentScreen { c: who.chrome(), notice, payment, waiting, key: new_key(state) };
+            page::html(&page, status, who.chosen())
         }
-        Err(error) => failed(&who, &ApiError::from(error)),
+        Err(error) => failed(who, &ApiError::from(error)),
+    }
+}
+
+/// `POST /till/payments/{id}/refund`: a refund at the counter, when the shop lets this cashier refund
+/// (the service decides).
+async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        let key = posted.idempotency_key()?;
+        let body: RefundRequest = posted.request()?;
+        result_json(moves::refund(&state.http, &who.principal, &key, PaymentId(id), &body).await).await
+    };
+    match attempt.await {
+        Ok(_) => page::see_other(&format!("/till/payments/{id}?done=refunded")),
+        Err(error) => payment_screen(&state, &who, id, Notice::refused(who.chrome().t, &error), error.status).await,
     }
 }
 

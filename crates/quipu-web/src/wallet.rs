@@ -14,7 +14,7 @@ use quipu_api::requests::{
     ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pRequest, PayQrRequest, RegisterRequest,
     ScanRequest,
 };
-use quipu_api::views::{AccessLogView, AccountView, HistoryPage, PaymentPage, ScannedMerchantView};
+use quipu_api::views::{AccessLogView, AccountView, HistoryPage, PaymentPage, ReceiptView, ScannedMerchantView};
 use quipu_core::identity::Registration;
 use quipu_core::kernel::access::Credentials;
 use quipu_core::wallet::HistoryFilter;
@@ -40,6 +40,7 @@ pub fn routes() -> Router<WebState> {
         .route("/wallet/send", get(send_page).post(send))
         .route("/wallet/payments/{id}/approve", post(approve))
         .route("/wallet/data", get(my_data))
+        .route("/wallet/receipts/{id}", get(receipt))
         .route("/wallet/scan", get(scan_page).post(scanned))
         .route("/wallet/scan/pay", post(pay_scanned))
 }
@@ -446,6 +447,25 @@ async fn pay_scanned(State(state): State<WebState>, who: SignedIn, posted: Poste
                 }
             }
         }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "wallet/receipt.html")]
+struct ReceiptPage {
+    c: Chrome,
+    receipt: ReceiptView,
+}
+
+/// `GET /wallet/receipts/{id}`: one line's receipt, to show or print; only its parties may see it.
+async fn receipt(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>) -> Response {
+    match state.http.services.wallet.receipt(&who.principal, quipu_domain::ledger::TransferId(id)).await {
+        Ok(receipt) => page::html(
+            &ReceiptPage { c: who.chrome(), receipt: ReceiptView::from(&receipt) },
+            StatusCode::OK,
+            who.chosen(),
+        ),
+        Err(error) => failed(&who, &ApiError::from(error)),
     }
 }
 

@@ -374,3 +374,6 @@ error-invalid-fee = A fee is at most 1000 basis points (10%).
 error-invalid-path = That is not an id. Pick one from a search, or paste it whole.
 error-invalid-tier = A tier is basic or verified.
 error-invalid-pin-format = A PIN is 4 to 6 digits.
+receipt-from = From
+receipt-to = To
+receipt-reference = Reference

@@ -374,3 +374,6 @@ error-invalid-fee = 수수료는 최대 1000 베이시스 포인트(10%)입니�
 error-invalid-path = ID가 아닙니다. 검색 결과에서 고르거나 전체를 붙여 넣으세요.
 error-invalid-tier = 등급은 기본 또는 인증입니다.
 error-invalid-pin-format = PIN은 숫자 4~6자리입니다.
+receipt-from = 보낸 곳
+receipt-to = 받는 곳
+receipt-reference = 참조

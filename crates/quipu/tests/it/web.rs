@@ -212,3 +212,100 @@ async fn behind_a_tls_proxy_the_session_cookie_is_secure() {
     );
     app.finish().await;
 }
+
+/// Signs in through the sign-in page, as a browser does; the session cookie (`name=value`).
+async fn signed_in(client: &reqwest::Client, base: &str, phone: &str, password: &str) -> String {
+    let page = client.get(format!("{base}/login")).send().await.unwrap();
+    let form_cookie = set_cookie(&page, "quipu_form");
+    let csrf = field(&page.text().await.unwrap(), "csrf");
+    let login = [("csrf", csrf.as_str()), ("phone", phone), ("password", password)];
+    let signed = client.post(format!("{base}/login")).header("cookie", &form_cookie).form(&login).send().await.unwrap();
+    assert_eq!(signed.status(), 303, "sign-in of {phone}");
+    set_cookie(&signed, "quipu_session")
+}
+
+/// Posts the form of page `form_page` (its CSRF token and idempotency key) with `fields`; the answer's text.
+async fn post_form(
+    client: &reqwest::Client,
+    base: &str,
+    session: &str,
+    form_page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    let page = client.get(format!("{base}{form_page}")).header("cookie", session).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    let (csrf, key) = (field(&html, "csrf"), field(&html, "idempotency_key"));
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("idempotency_key", &key)];
+    form.extend_from_slice(fields);
+    let answer = client.post(format!("{base}{action}")).header("cookie", session).form(&form).send().await.unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn forms_refuse_what_the_api_refuses_in_the_readers_words_and_nothing_moves() {
+    let mut config = crate::harness::test_config();
+    let usd = quipu_domain::money::Currency::from_code("USD").unwrap();
+    config.settings.transfer_limits.insert(usd.code, usd.parse_amount("25.00").unwrap());
+    crate::harness::on_each_backend_with(config, async |app: &TestApp| {
+        let base = app.base();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550600001", "1000.00").await;
+        let corner = crate::payments::shop(app, &operator, "Corner Shop", 601, 150).await;
+        let amina = app.customer("+15550600021").await;
+        let bruno = app.customer("+15550600022").await;
+        let (status, body) = app
+            .post_key(
+                "/agent/cash-in",
+                &agent.token,
+                "bad-input-cash-in",
+                serde_json::json!({"customer_phone": amina.phone, "amount": "10.00"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let wallet = signed_in(&client, &base, &amina.phone, "customer-password").await;
+        let send = |amount: &'static str, pin: &'static str| {
+            let (client, base, wallet, to) = (client.clone(), base.clone(), wallet.clone(), bruno.phone.clone());
+            async move {
+                post_form(
+                    &client,
+                    &base,
+                    &wallet,
+                    "/wallet/send",
+                    "/wallet/send",
+                    &[("to_phone", &to), ("amount", amount), ("pin", pin)],
+                )
+                .await
+            }
+        };
+        // More than the balance; over the network's 25.00 per transfer.
+        let (status, page) = send("20.00", "1234").await;
+        assert!(status == 422 && page.contains("Not enough money in the wallet."), "{status} {page}");
+        let (status, page) = send("30.00", "1234").await;
+        assert!(status == 422 && page.contains("This is over the wallet&#39;s limit."), "{status} {page}");
+
+        // A code charged once is refused the second time.
+        let phone = crate::payments::enroll(app, &amina).await;
+        let code = phone.code(app, 0);
+        let till = signed_in(&client, &base, "+15550710601", "cashier-password").await;
+        let charge = [("amount", "2.00"), ("code", code.as_str())];
+        let (status, _) = post_form(&client, &base, &till, "/till/", "/till/charge", &charge).await;
+        assert_eq!(status, 303);
+        let (status, page) = post_form(&client, &base, &till, "/till/", "/till/charge", &charge).await;
+        assert!(status == 409 && page.contains("This code has already paid."), "{status} {page}");
+
+        // Wrong PINs lock the PIN; the page says so, and nothing moved.
+        let mut answers = Vec::new();
+        for _ in 0..6 {
+            answers.push(send("1.00", "9999").await);
+        }
+        let (status, last) = answers.last().unwrap();
+        assert!(*status == 423 && last.contains("Too many wrong PINs"), "{status} {last}");
+        let (_, account) = app.get(&format!("/accounts/{}", amina.account), &amina.token).await;
+        assert_eq!(account["available"]["amount"], serde_json::json!("8.00"), "only the one charge moved money");
+        let (_, shop) = app.get("/merchant/payments", &corner.owner).await;
+        assert_eq!(shop["payments"].as_array().map(Vec::len), Some(1));
+    })
+    .await;
+}

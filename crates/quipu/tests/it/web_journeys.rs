@@ -72,7 +72,16 @@ pub(crate) async fn click(client: &Client, css: &str) {
 
 /// The page's text, for assertions on what a person reads.
 pub(crate) async fn text(client: &Client) -> String {
-    client.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+    // Read in one script, so a page that is being replaced is read whole or not at all.
+    for _ in 0..50 {
+        if let Ok(Value::String(text)) =
+            client.execute("return document.body ? document.body.innerText : null", vec![]).await
+        {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never had a body");
 }
 
 /// Waits until `script` returns something truthy, and returns it.
@@ -254,6 +263,12 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     w.goto(&format!("{}/wallet/", signal.base())).await.unwrap();
     let home = text(w).await;
     assert!(home.contains("Corner Shop") && home.contains("-12.50") && home.contains("87.50 USD"), "{home}");
+    // Its receipt opens in the browser, signed in by the wallet's cookie.
+    let receipt = w.find(Locator::Css("table.lines a[href^='/wallet/receipts/']")).await.unwrap();
+    let href = receipt.attr("href").await.unwrap().unwrap();
+    w.goto(&format!("{}{href}", signal.base())).await.unwrap();
+    let printed = text(w).await;
+    assert!(printed.contains("Corner Shop") && printed.contains("12.50"), "{printed}");
 
     // The owner refunds part of it from the console; the wallet shows the refund.
     sign_in(s, &base, "+15550700301", "owner-password").await;
@@ -403,8 +418,24 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     click(t, "form[action='/till/card'] button").await;
     let result = until(t, "return document.getElementById('result')?.className", "the card payment").await;
     assert_eq!(result, json!("completed"), "{}", text(t).await);
+    // A refund at the counter: refused until the shop lets cashiers refund, then made.
+    click(t, "details summary").await;
+    fill(t, "#refund-amount", "1.00").await;
+    click(t, "form[action$='/refund'] button").await;
+    until(t, "return document.querySelector('.error')", "the refusal").await;
+    let policy = json!({"cashiers_may_refund": true});
+    let (status, body) =
+        app.request(reqwest::Method::PUT, "/merchant/refund-policy", Some(&corner.owner), None, Some(policy)).await;
+    assert_eq!(status, 200, "{body}");
+    let payment_page = t.current_url().await.unwrap().as_str().trim_end_matches("/refund").to_owned();
+    t.goto(&payment_page).await.unwrap();
+    click(t, "details summary").await;
+    fill(t, "#refund-amount", "1.00").await;
+    click(t, "form[action$='/refund'] button").await;
+    until(t, "return document.querySelector('.ok')", "the refund").await;
+    assert!(text(t).await.contains("refunded 1.00"), "{}", text(t).await);
 
-    // The owner reads the day: two payments, 10.25 gross.
+    // The owner reads the day: two payments, 10.25 gross, 1.00 refunded.
     sign_in(s, &base, "+15550700302", "owner-password").await;
     let summary = until(s, "return document.getElementById('summary')?.innerText", "the summary").await;
     let summary = summary.as_str().unwrap();
