@@ -19,7 +19,7 @@ struct Asset {
 
 const JS: &str = "text/javascript; charset=utf-8";
 
-const ASSETS: [Asset; 10] = [
+const ASSETS: [Asset; 11] = [
     Asset { name: "quipu.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../assets/quipu.css") },
     Asset { name: "icon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../assets/icon.svg") },
     Asset { name: "wallet-pay.js", content_type: JS, bytes: include_bytes!("../assets/wallet-pay.js") },
@@ -38,6 +38,7 @@ const ASSETS: [Asset; 10] = [
         content_type: JS,
         bytes: include_bytes!("../assets/vendor/qr-scanner-1.4.2.min.js"),
     },
+    Asset { name: "htmx.js", content_type: JS, bytes: include_bytes!("../assets/vendor/htmx-2.0.11.min.js") },
     WORKER,
 ];
 

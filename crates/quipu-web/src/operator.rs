@@ -13,7 +13,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use quipu_api::moves;
@@ -114,15 +114,31 @@ fn found_or_refused(
 }
 
 /// `GET /operator/`: find a person by phone, name or id; the console's other sections.
-async fn search(State(state): State<WebState>, who: SignedIn, Query(query): Query<SearchQuery>) -> Response {
+async fn search(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Query(query): Query<SearchQuery>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(refused) = who.refused_unless(&STAFF) {
         return refused;
     }
     let q = query.q.unwrap_or_default();
     let searched = find(&state, &who, &q, None).await;
     let (found, notice, status) = found_or_refused(&who, searched, Notice::none(), StatusCode::OK);
+    // Typing in the search box (htmx) asks for the results alone; a short or odd query finds nobody.
+    if headers.contains_key("hx-request") {
+        return page::html(&PeoplePartial { c: who.chrome(), found }, StatusCode::OK, None);
+    }
     let is_operator = who.role() == Some(Role::Operator);
     page::html(&SearchPage { c: who.chrome(), notice, q, found, is_operator }, status, who.chosen())
+}
+
+#[derive(Template)]
+#[template(path = "operator/people.html")]
+struct PeoplePartial {
+    c: Chrome,
+    found: Option<PeoplePageView>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -138,18 +138,23 @@ async fn every_screen_stays_within_its_byte_budget_in_both_languages() {
         ("agent", "+15550400001", "agent-password"),
         ("operator", "+15559990001", "staff-password"),
     ];
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     for (role, pages) in SCREENS {
-        // A fresh browser per role: an empty cache, so each first load pays for everything.
-        let browser = Browser::start().await;
-        let client = &browser.client;
-        if let Some((_, phone, password)) = logins.iter().find(|(name, _, _)| *name == role) {
-            client.goto(&format!("{}/login", app.base())).await.unwrap();
-            client.find(fantoccini::Locator::Css("#phone")).await.unwrap().send_keys(phone).await.unwrap();
-            client.find(fantoccini::Locator::Css("#password")).await.unwrap().send_keys(password).await.unwrap();
-            client.find(fantoccini::Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
-        }
+        let session = match logins.iter().find(|(name, _, _)| *name == role) {
+            Some((_, phone, password)) => Some(crate::web::signed_in(&client, &app.base(), phone, password).await),
+            None => None,
+        };
         for page in pages.iter() {
             for lang in ["en", "ko"] {
+                // A fresh browser per screen and language: an empty cache, so the first load pays for
+                // everything the screen needs. It is signed in by its cookie, on a page that loads nothing.
+                let browser = Browser::start().await;
+                let client = &browser.client;
+                if let Some(cookie) = session.as_deref() {
+                    // WebDriver's own cookie command refuses a bare IP host; the page's script may set it.
+                    client.goto(&format!("{}/healthz", app.base())).await.unwrap();
+                    client.execute("document.cookie = arguments[0] + '; path=/'", vec![json!(cookie)]).await.unwrap();
+                }
                 let url = format!("{}{page}?lang={lang}", app.base());
                 client.goto(&url).await.unwrap();
                 let first = browser.transferred().await;
@@ -164,9 +169,9 @@ async fn every_screen_stays_within_its_byte_budget_in_both_languages() {
                 let styled = client.execute("return getComputedStyle(document.body).maxWidth", vec![]).await.unwrap();
                 assert_eq!(styled, json!("640px"), "the stylesheet loaded under the page's policy");
                 eprintln!("{page} ({lang}): first load {first} bytes, later {later} bytes");
+                browser.stop().await;
             }
         }
-        browser.stop().await;
     }
     app.finish().await;
 }

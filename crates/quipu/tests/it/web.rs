@@ -214,7 +214,7 @@ async fn behind_a_tls_proxy_the_session_cookie_is_secure() {
 }
 
 /// Signs in through the sign-in page, as a browser does; the session cookie (`name=value`).
-async fn signed_in(client: &reqwest::Client, base: &str, phone: &str, password: &str) -> String {
+pub(crate) async fn signed_in(client: &reqwest::Client, base: &str, phone: &str, password: &str) -> String {
     let page = client.get(format!("{base}/login")).send().await.unwrap();
     let form_cookie = set_cookie(&page, "quipu_form");
     let csrf = field(&page.text().await.unwrap(), "csrf");

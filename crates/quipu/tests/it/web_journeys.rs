@@ -286,9 +286,12 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     // An operator asks to read the customer's history, with a reason; the customer reads who and why.
     sign_in(s, &base, "+15559990001", "staff-password").await;
     until(s, "return location.pathname === '/operator/'", "the operator's console").await;
+    // Typing is enough: the results come in as the operator types (htmx swaps them in, no reload).
+    s.execute("document.body.dataset.loaded = 'once'", vec![]).await.unwrap();
     fill(s, "#q", CUSTOMER_PHONE).await;
-    click(s, "form[action='/operator/'] button").await;
     until(s, "return document.querySelector('ul.people a')", "the search result").await;
+    let same_page = s.execute("return document.body.dataset.loaded", vec![]).await.unwrap();
+    assert_eq!(same_page, json!("once"), "the results came without a page load");
     click(s, "ul.people a").await;
     fill(s, "#reason", "Customer called about a refund, ticket 4417").await;
     click(s, "form[action$='/access-grants'] button").await;
