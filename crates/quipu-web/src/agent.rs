@@ -36,11 +36,6 @@ pub fn routes() -> Router<WebState> {
         .route("/agent/cards/replace", post(replace_card))
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "agent/console.html")]
 struct ConsolePage {
@@ -54,16 +49,11 @@ struct ConsolePage {
 }
 
 /// `GET /agent/`.
-async fn console(State(state): State<WebState>, who: SignedIn, Query(done): Query<Done>) -> Response {
+async fn console(State(state): State<WebState>, who: SignedIn, Query(done): Query<page::Done>) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Agent]) {
         return refused;
     }
-    let notice = match done.done.as_deref() {
-        Some(what @ ("cash-in" | "cash-out" | "top-up" | "blocked" | "unblocked")) => {
-            Notice::ok(who.chrome().msg(&format!("done-{what}")))
-        }
-        _ => Notice::none(),
-    };
+    let notice = done.notice(who.chrome().t, &["cash-in", "cash-out", "top-up", "blocked", "unblocked"]);
     show(&state, &who, notice, Typed::default(), StatusCode::OK).await
 }
 
@@ -96,9 +86,7 @@ async fn refused(state: &WebState, who: &SignedIn, posted: &Posted, error: ApiEr
 /// `POST /agent/cash-in`: the API's cash-in, once per rendered form.
 async fn cash_in(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: CashInRequest = posted.request()?;
+        let (key, body): (_, CashInRequest) = who.money_form(&posted)?;
         result_json(moves::cash_in(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -110,9 +98,7 @@ async fn cash_in(State(state): State<WebState>, who: SignedIn, posted: Posted) -
 /// `POST /agent/cash-out`: the API's cash-out; the customer typed their PIN on this device.
 async fn cash_out(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: CashOutRequest = posted.request()?;
+        let (key, body): (_, CashOutRequest) = who.money_form(&posted)?;
         result_json(moves::cash_out(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -124,9 +110,7 @@ async fn cash_out(State(state): State<WebState>, who: SignedIn, posted: Posted) 
 /// `POST /agent/cards`: the API's card issue; the holder picked the PIN on the keypad.
 async fn issue_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: IssueCardRequest = posted.request()?;
+        let (key, body): (_, IssueCardRequest) = who.money_form(&posted)?;
         result_json(moves::issue_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -138,9 +122,7 @@ async fn issue_card(State(state): State<WebState>, who: SignedIn, posted: Posted
 /// `POST /agent/cards/top-up`: the API's card top-up from the float, against cash.
 async fn top_up_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: CardTopUpRequest = posted.request()?;
+        let (key, body): (_, CardTopUpRequest) = who.money_form(&posted)?;
         result_json(moves::top_up_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -160,8 +142,7 @@ async fn unblock_card(State(state): State<WebState>, who: SignedIn, posted: Post
 
 async fn set_blocked(state: WebState, who: SignedIn, posted: Posted, blocked: bool) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: CardNumberRequest = posted.request()?;
+        let body: CardNumberRequest = who.form(&posted)?;
         let number = CardNumber::try_from(&body)?;
         Ok::<_, ApiError>(state.http.services.cards.set_card_blocked(&who.principal, &number, blocked).await?)
     };
@@ -176,9 +157,7 @@ async fn set_blocked(state: WebState, who: SignedIn, posted: Posted, blocked: bo
 /// holder proves it is theirs (the old card's PIN, their own PIN, or an operator's approval).
 async fn replace_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: ReplaceCardRequest = posted.request()?;
+        let (key, body): (_, ReplaceCardRequest) = who.money_form(&posted)?;
         result_json(moves::replace_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {

@@ -11,11 +11,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use quipu_api::requests::LoginRequest;
 use quipu_core::Principal;
-use quipu_core::kernel::access::Credentials;
+use quipu_core::kernel::access::{Credentials, Session};
 use quipu_domain::identity::Role;
-use quipu_http::extract::AddressSource;
+use quipu_http::extract::{AddressSource, IdempotencyKey};
 use quipu_http::problem::ApiError;
 use quipu_http::session::{self, SESSION_COOKIE};
+use serde::de::DeserializeOwned;
 
 use crate::WebState;
 use crate::form::{Posted, Typed};
@@ -68,6 +69,18 @@ impl SignedIn {
                 Some(crate::wallet::failed(self, &error))
             }
         }
+    }
+
+    /// A form that changes something: from one of our pages for this session, and the API's request `T`.
+    pub fn form<T: DeserializeOwned>(&self, posted: &Posted) -> Result<T, ApiError> {
+        self.check(posted)?;
+        posted.request()
+    }
+
+    /// A form that moves money: as [`Self::form`], with the idempotency key its page was rendered with.
+    pub fn money_form<T: DeserializeOwned>(&self, posted: &Posted) -> Result<(IdempotencyKey, T), ApiError> {
+        self.check(posted)?;
+        Ok((posted.idempotency_key()?, posted.request()?))
     }
 
     /// A form from one of our pages for this session, or a refusal.
@@ -170,9 +183,16 @@ pub fn check_anonymous(headers: &HeaderMap, posted: &Posted) -> Result<(), ApiEr
     }
 }
 
-/// The cookie that holds a new session.
-pub fn session_cookie(state: &WebState, token: &str, max_age_seconds: i64) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{}", state.secure())
+/// A new session's answer: its cookie (for as long as the session lasts), and the page to go to.
+pub fn signed_in_at(state: &WebState, session: &Session, landing: &str) -> Response {
+    let seconds_left = (session.expires_at.0 - state.http.services.kernel.now().0) / 1_000_000;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        session.token,
+        seconds_left.max(0),
+        state.secure()
+    );
+    page::with_cookie(page::see_other(landing), &cookie)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -230,9 +250,8 @@ pub async fn login(
     };
     match attempt.await {
         Ok(session) => {
-            let max_age = (session.expires_at.0 - state.http.services.kernel.now().0) / 1_000_000;
             let landing = if next.is_empty() { home_of(session.user.role) } else { next.as_str() };
-            page::with_cookie(page::see_other(landing), &session_cookie(&state, &session.token, max_age.max(0)))
+            signed_in_at(&state, &session, landing)
         }
         Err(error) => {
             let notice = Notice::refused(crate::i18n::Tr { lang }, &error);

@@ -17,7 +17,8 @@ use quipu_http::problem::ApiError;
 use crate::WebState;
 use crate::auth::SignedIn;
 use crate::form::{Posted, Typed};
-use crate::merchant::{Done, query_string};
+use crate::merchant::query_string;
+use crate::page::Done;
 use crate::page::{self, Chrome, Notice};
 use crate::wallet::failed;
 use quipu_domain::identity::Role;
@@ -47,7 +48,7 @@ async fn api_keys(State(state): State<WebState>, who: SignedIn, Query(done): Que
     if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
         return refused;
     }
-    show_api_keys(&state, &who, done.notice(&who, &["key-revoked"]), Typed::default(), StatusCode::OK).await
+    show_api_keys(&state, &who, done.notice(who.chrome().t, &["key-revoked"]), Typed::default(), StatusCode::OK).await
 }
 
 async fn show_api_keys(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
@@ -70,8 +71,7 @@ struct NewKeyPage {
 /// `POST /merchant/api-keys`: the API's new key, shown on this answer once (never in a URL, never again).
 async fn create_api_key(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: CreateApiKeyRequest = posted.request()?;
+        let body: CreateApiKeyRequest = who.form(&posted)?;
         let name = body.name()?;
         Ok::<_, ApiError>(state.http.services.identity.create_api_key(&who.principal, name.as_ref()).await?)
     };
@@ -122,7 +122,8 @@ async fn webhooks(State(state): State<WebState>, who: SignedIn, Query(done): Que
     if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
         return refused;
     }
-    show_webhooks(&state, &who, done.notice(&who, &["webhook-deleted"]), Typed::default(), StatusCode::OK).await
+    show_webhooks(&state, &who, done.notice(who.chrome().t, &["webhook-deleted"]), Typed::default(), StatusCode::OK)
+        .await
 }
 
 async fn show_webhooks(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
@@ -146,8 +147,7 @@ struct NewWebhookPage {
 /// this answer once.
 async fn create_webhook(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: CreateWebhookRequest = posted.request()?;
+        let body: CreateWebhookRequest = who.form(&posted)?;
         let events = body.events.unwrap_or_default();
         Ok::<_, ApiError>(state.http.services.events.create_webhook(&who.principal, &body.url, &events).await?)
     };
@@ -209,7 +209,7 @@ async fn deliveries(
     if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
         return refused;
     }
-    let notice = Done { done: query.done.clone() }.notice(&who, &["test-sent", "redelivered"]);
+    let notice = Done { done: query.done.clone() }.notice(who.chrome().t, &["test-sent", "redelivered"]);
     show_deliveries(&state, &who, id, query.cursor.as_deref(), notice, StatusCode::OK).await
 }
 

@@ -37,21 +37,6 @@ pub fn routes() -> Router<WebState> {
         .route("/merchant/poster", get(poster))
 }
 
-/// What just happened, as one of the words a page knows (its message `done-<word>`); never free text.
-#[derive(Debug, Default, serde::Deserialize)]
-pub(crate) struct Done {
-    pub(crate) done: Option<String>,
-}
-
-impl Done {
-    pub(crate) fn notice(&self, who: &SignedIn, known: &[&str]) -> Notice {
-        match self.done.as_deref() {
-            Some(word) if known.contains(&word) => Notice::ok(who.chrome().msg(&format!("done-{word}"))),
-            _ => Notice::none(),
-        }
-    }
-}
-
 /// A merchant's fee in basis points, as a percentage: 150 is "1.50%".
 fn percent(bps: u32) -> String {
     format!("{}.{:02}%", bps / 100, bps % 100)
@@ -97,10 +82,7 @@ async fn console(State(state): State<WebState>, who: SignedIn, Query(query): Que
     if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
         return refused;
     }
-    let notice = match query.done.as_deref() {
-        Some("refunded") => Notice::ok(who.chrome().msg("done-refunded")),
-        _ => Notice::none(),
-    };
+    let notice = page::done_notice(who.chrome().t, query.done.as_deref(), &["refunded"]);
     show(&state, &who, &query, notice, StatusCode::OK).await
 }
 
@@ -157,9 +139,7 @@ async fn show(state: &WebState, who: &SignedIn, query: &ConsoleQuery, notice: No
 /// `POST /merchant/payments/{id}/refund`: the API's refund, whole or part, once per rendered form.
 async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: RefundRequest = posted.request()?;
+        let (key, body): (_, RefundRequest) = who.money_form(&posted)?;
         result_json(moves::refund(&state.http, &who.principal, &key, PaymentId(id), &body).await).await
     };
     match attempt.await {
@@ -182,11 +162,11 @@ struct ProfilePage {
 }
 
 /// `GET /merchant/profile`: the fee rate, and the city and category code the shop's QRs carry.
-async fn profile(State(state): State<WebState>, who: SignedIn, Query(done): Query<Done>) -> Response {
+async fn profile(State(state): State<WebState>, who: SignedIn, Query(done): Query<page::Done>) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
         return refused;
     }
-    show_profile(&state, &who, done.notice(&who, &["profile-saved"]), None, StatusCode::OK).await
+    show_profile(&state, &who, done.notice(who.chrome().t, &["profile-saved"]), None, StatusCode::OK).await
 }
 
 async fn show_profile(
@@ -215,8 +195,7 @@ async fn show_profile(
 /// `POST /merchant/profile`: the API's profile (`PUT /api/v1/merchant/profile`).
 async fn set_profile(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: MerchantProfileRequest = posted.request()?;
+        let body: MerchantProfileRequest = who.form(&posted)?;
         let category = CategoryCode::try_from(&body)?;
         state.http.services.merchant_qr.set_merchant_profile(&who.principal, &body.city, &category).await?;
         Ok::<_, ApiError>(())
@@ -240,11 +219,11 @@ struct CashiersPage {
 }
 
 /// `GET /merchant/cashiers`: who works the tills, whether each may refund, and a form to add one.
-async fn cashiers(State(state): State<WebState>, who: SignedIn, Query(done): Query<Done>) -> Response {
+async fn cashiers(State(state): State<WebState>, who: SignedIn, Query(done): Query<page::Done>) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
         return refused;
     }
-    let notice = done.notice(&who, &["cashier-added", "cashier-removed", "permissions-saved"]);
+    let notice = done.notice(who.chrome().t, &["cashier-added", "cashier-removed", "permissions-saved"]);
     show_cashiers(&state, &who, notice, Typed::default(), StatusCode::OK).await
 }
 
@@ -266,8 +245,7 @@ async fn cashiers_refused(state: &WebState, who: &SignedIn, posted: &Posted, err
 /// `POST /merchant/cashiers`: the API's new cashier (`POST /api/v1/merchant/cashiers`).
 async fn add_cashier(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: CreateCashierRequest = posted.request()?;
+        let body: CreateCashierRequest = who.form(&posted)?;
         state.http.services.identity.add_cashier(&who.principal, &NewLogin::try_from(&body)?).await?;
         Ok::<_, ApiError>(())
     };
@@ -304,8 +282,7 @@ async fn set_permissions(
     posted: Posted,
 ) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: CashierPermissionsRequest = posted.request()?;
+        let body: CashierPermissionsRequest = who.form(&posted)?;
         state.http.services.identity.set_cashier_permissions(&who.principal, UserId(id), body.may_refund).await?;
         Ok::<_, ApiError>(())
     };

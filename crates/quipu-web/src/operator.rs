@@ -59,14 +59,6 @@ pub fn routes() -> Router<WebState> {
 
 const STAFF: [Role; 2] = [Role::Operator, Role::Auditor];
 
-/// The message for a `?done=` word this page knows, else none.
-fn done_notice(who: &SignedIn, done: Option<&str>, known: &[&str]) -> Notice {
-    match done {
-        Some(word) if known.contains(&word) => Notice::ok(who.chrome().msg(&format!("done-{word}"))),
-        _ => Notice::none(),
-    }
-}
-
 /// A refusal as the reader reads it.
 fn refusal(who: &SignedIn, error: &ApiError) -> Notice {
     Notice::refused(who.chrome().t, error)
@@ -141,11 +133,6 @@ struct PeoplePartial {
     found: Option<PeoplePageView>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "operator/person.html")]
 struct PersonPage {
@@ -164,10 +151,10 @@ async fn person(
     State(state): State<WebState>,
     who: SignedIn,
     Path(id): Path<uuid::Uuid>,
-    Query(done): Query<Done>,
+    Query(done): Query<page::Done>,
 ) -> Response {
     let known = ["merchant", "agent", "frozen", "unfrozen", "tier"];
-    let notice = done_notice(&who, done.done.as_deref(), &known);
+    let notice = page::done_notice(who.chrome().t, done.done.as_deref(), &known);
     show_person(&state, &who, id, notice, (Typed::default(), ""), StatusCode::OK).await
 }
 
@@ -205,8 +192,7 @@ async fn person_refused(
 /// `POST /operator/people/{id}/access-grants`: the API's grant, with the reason as stated.
 async fn grant(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: AccessGrantRequest = posted.request()?;
+        let body: AccessGrantRequest = who.form(&posted)?;
         let reason = StatedReason::try_from(&body)?;
         Ok::<_, ApiError>(
             state.http.services.support.grant_access(&who.principal, UserId(id), &reason, body.hours).await?,
@@ -256,8 +242,7 @@ async fn set_tier(
     posted: Posted,
 ) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: CustomerTierRequest = posted.request()?;
+        let body: CustomerTierRequest = who.form(&posted)?;
         let tier = CustomerTier::try_from(&body)?;
         Ok::<_, ApiError>(state.http.services.identity.set_customer_tier(&who.principal, UserId(id), tier).await?)
     };
@@ -314,8 +299,7 @@ fn show_onboarding(who: &SignedIn, notice: Notice, typed: Typed, status: StatusC
 /// `POST /operator/merchants`: the API's merchant sign-up; then the owner's page shows what was made.
 async fn create_merchant(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: CreateMerchantRequest = posted.request()?;
+        let body: CreateMerchantRequest = who.form(&posted)?;
         let merchant = NewMerchant::try_from(&body)?;
         Ok::<_, ApiError>(MerchantView::from(
             &state.http.services.identity.create_merchant(&who.principal, &merchant).await?,
@@ -330,8 +314,7 @@ async fn create_merchant(State(state): State<WebState>, who: SignedIn, posted: P
 /// `POST /operator/agents`: the API's agent sign-up; then the agent's page shows what was made.
 async fn create_agent(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: CreateAgentRequest = posted.request()?;
+        let body: CreateAgentRequest = who.form(&posted)?;
         let agent = NewAgent::try_from(&body)?;
         Ok::<_, ApiError>(AgentView::from(&state.http.services.identity.create_agent(&who.principal, &agent).await?))
     };
@@ -371,7 +354,7 @@ async fn fees(State(state): State<WebState>, who: SignedIn, Query(query): Query<
         return refused;
     }
     let typed = chosen_id("merchant_id", query.merchant_id.as_deref());
-    let notice = done_notice(&who, query.done.as_deref(), &["fee"]);
+    let notice = page::done_notice(who.chrome().t, query.done.as_deref(), &["fee"]);
     show_fees(&state, &who, query.q.unwrap_or_default(), notice, typed, StatusCode::OK).await
 }
 
@@ -427,7 +410,7 @@ async fn e_money(State(state): State<WebState>, who: SignedIn, Query(query): Que
         return refused;
     }
     let typed = chosen_id("agent_id", query.agent_id.as_deref());
-    let notice = done_notice(&who, query.done.as_deref(), &["issued", "redeemed"]);
+    let notice = page::done_notice(who.chrome().t, query.done.as_deref(), &["issued", "redeemed"]);
     let q = query.q.unwrap_or_default();
     show_money(&state, &who, q, notice, (typed, ""), StatusCode::OK).await
 }
@@ -450,9 +433,7 @@ async fn show_money(
 /// `POST /operator/issuance`: the API's issuance into an agent's float, once per rendered form.
 async fn issue(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: FloatRequest = posted.request()?;
+        let (key, body): (_, FloatRequest) = who.money_form(&posted)?;
         result_json(moves::issue(&state.http, &who.principal, &key, &body).await).await?;
         Ok::<_, ApiError>(body.agent_id)
     };
@@ -468,9 +449,7 @@ async fn issue(State(state): State<WebState>, who: SignedIn, posted: Posted) -> 
 /// `POST /operator/redemption`: the API's redemption from an agent's float, once per rendered form.
 async fn redeem(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: FloatRequest = posted.request()?;
+        let (key, body): (_, FloatRequest) = who.money_form(&posted)?;
         result_json(moves::redeem(&state.http, &who.principal, &key, &body).await).await?;
         Ok::<_, ApiError>(body.agent_id)
     };

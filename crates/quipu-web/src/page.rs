@@ -75,6 +75,27 @@ impl Notice {
     }
 }
 
+/// What a form just did, as the page that shows the result reads it from its URL (`?done=<word>`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
+impl Done {
+    pub fn notice(&self, t: Tr, known: &[&str]) -> Notice {
+        done_notice(t, self.done.as_deref(), known)
+    }
+}
+
+/// One of the words a page knows becomes its message `done-<word>`; anything else (free text put in
+/// a URL by someone else) shows nothing.
+pub fn done_notice(t: Tr, done: Option<&str>, known: &[&str]) -> Notice {
+    match done {
+        Some(word) if known.contains(&word) => Notice::ok(t.msg(&format!("done-{word}"))),
+        _ => Notice::none(),
+    }
+}
+
 /// The reader's language for this request.
 pub fn lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
     Lang::choose(query, headers)

@@ -31,11 +31,6 @@ pub fn routes() -> Router<WebState> {
         .route("/wallet/password", post(change_password))
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "wallet/settings.html")]
 struct SettingsPage {
@@ -46,14 +41,11 @@ struct SettingsPage {
 }
 
 /// `GET /wallet/settings`.
-async fn settings(State(state): State<WebState>, who: SignedIn, Query(done): Query<Done>) -> Response {
+async fn settings(State(state): State<WebState>, who: SignedIn, Query(done): Query<page::Done>) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }
-    let notice = match done.done.as_deref() {
-        Some(what @ ("device" | "card" | "pin" | "password")) => Notice::ok(who.chrome().msg(&format!("done-{what}"))),
-        _ => Notice::none(),
-    };
+    let notice = done.notice(who.chrome().t, &["device", "card", "pin", "password"]);
     show(&state, &who, notice, StatusCode::OK).await
 }
 
@@ -127,8 +119,7 @@ async fn unblock_card(
     posted: Posted,
 ) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: UnblockCardRequest = posted.request()?;
+        let body: UnblockCardRequest = who.form(&posted)?;
         let pin = Pin::try_from(&body)?;
         state.http.services.cards.unblock_my_card(&who.principal, CardId(id), &pin).await?;
         Ok("card")
@@ -139,8 +130,7 @@ async fn unblock_card(
 /// `POST /wallet/pin`: a new PIN, proving the current one.
 async fn change_pin(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: ChangePinRequest = posted.request()?;
+        let body: ChangePinRequest = who.form(&posted)?;
         let (new, old) = <(_, _)>::try_from(&body)?;
         state.http.services.identity.set_pin(&who.principal, &new, old.as_ref()).await?;
         Ok("pin")
@@ -151,8 +141,7 @@ async fn change_pin(State(state): State<WebState>, who: SignedIn, posted: Posted
 /// `POST /wallet/password`: a new password, proving the current one; the person's other sessions end.
 async fn change_password(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: ChangePasswordRequest = posted.request()?;
+        let body: ChangePasswordRequest = who.form(&posted)?;
         let new = body.new_password()?;
         let identity = &state.http.services.identity;
         identity.change_password(&who.principal, &body.old_password, &new, Some(who.token())).await?;

@@ -67,9 +67,7 @@ async fn show_till(state: &WebState, who: &SignedIn, notice: Notice, typed: Type
 /// `POST /till/charge`: the API's charge of a payment code, once per rendered form.
 async fn charge(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: ChargeRequest = posted.request()?;
+        let (key, body): (_, ChargeRequest) = who.money_form(&posted)?;
         result_json(moves::charge(&state.http, &who.principal, &key, &body).await).await
     };
     after(&state, &who, &posted, attempt.await).await
@@ -78,9 +76,7 @@ async fn charge(State(state): State<WebState>, who: SignedIn, posted: Posted) ->
 /// `POST /till/card`: the API's card payment (number and PIN typed at the till).
 async fn card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: CardPaymentRequest = posted.request()?;
+        let (key, body): (_, CardPaymentRequest) = who.money_form(&posted)?;
         result_json(moves::card_payment(&state.http, &who.principal, &key, &body).await).await
     };
     after(&state, &who, &posted, attempt.await).await
@@ -112,22 +108,14 @@ struct PaymentScreen {
     key: String,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 /// `GET /till/payments/{id}`: the result; while the customer decides, the page asks again every 2 s.
 async fn show_payment(
     State(state): State<WebState>,
     who: SignedIn,
     Path(id): Path<uuid::Uuid>,
-    Query(done): Query<Done>,
+    Query(done): Query<page::Done>,
 ) -> Response {
-    let notice = match done.done.as_deref() {
-        Some("refunded") => Notice::ok(who.chrome().msg("done-refunded")),
-        _ => Notice::none(),
-    };
+    let notice = done.notice(who.chrome().t, &["refunded"]);
     payment_screen(&state, &who, id, notice, StatusCode::OK).await
 }
 
@@ -153,9 +141,7 @@ async fn payment_screen(
 /// (the service decides).
 async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: RefundRequest = posted.request()?;
+        let (key, body): (_, RefundRequest) = who.money_form(&posted)?;
         result_json(moves::refund(&state.http, &who.principal, &key, PaymentId(id), &body).await).await
     };
     match attempt.await {
@@ -167,9 +153,7 @@ async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uui
 /// `POST /till/requests`: a dynamic QR for an amount, which the customer scans and pays.
 async fn request(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: PaymentRequestRequest = posted.request()?;
+        let (key, body): (_, PaymentRequestRequest) = who.money_form(&posted)?;
         result_json(moves::payment_request(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {

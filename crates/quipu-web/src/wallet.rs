@@ -54,10 +54,7 @@ struct Flash {
 
 impl Flash {
     fn notice(&self, t: Tr) -> Notice {
-        match self.done.as_deref() {
-            Some(done @ ("sent" | "approved" | "welcome" | "paid")) => Notice::ok(t.msg(&format!("done-{done}"))),
-            _ => Notice::none(),
-        }
+        page::done_notice(t, self.done.as_deref(), &["sent", "approved", "welcome", "paid"])
     }
 }
 
@@ -152,11 +149,7 @@ async fn signup(
         Ok::<_, ApiError>(session)
     };
     match attempt.await {
-        Ok(session) => {
-            let max_age = (session.expires_at.0 - services.kernel.now().0) / 1_000_000;
-            let cookie = auth::session_cookie(&state, &session.token, max_age.max(0));
-            page::with_cookie(page::see_other("/wallet/?done=welcome"), &cookie)
-        }
+        Ok(session) => auth::signed_in_at(&state, &session, "/wallet/?done=welcome"),
         Err(error) => {
             let notice = Notice::refused(Tr { lang }, &error);
             show_signup(&state, &headers, lang, notice, posted.typed(), error.status, false)
@@ -301,9 +294,7 @@ pub(crate) fn new_key(state: &WebState) -> String {
 /// `POST /wallet/send`: the API's P2P transfer, once per rendered form.
 async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: P2pRequest = posted.request()?;
+        let (key, body): (_, P2pRequest) = who.money_form(&posted)?;
         result_json(moves::p2p(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -318,8 +309,7 @@ async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> R
 /// `POST /wallet/payments/{id}/approve`: the customer's PIN for a payment above the threshold.
 async fn approve(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: ApproveRequest = posted.request()?;
+        let body: ApproveRequest = who.form(&posted)?;
         let pin = quipu_domain::identity::Pin::try_from(&body)?;
         Ok::<_, ApiError>(state.http.services.payments.approve_payment(&who.principal, PaymentId(id), &pin).await?)
     };
@@ -391,8 +381,7 @@ struct ConfirmPage {
 /// QR's own text), to confirm with the PIN. Another scheme's QR is "not a Quipu shop".
 async fn scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
-        let body: ScanRequest = posted.request()?;
+        let body: ScanRequest = who.form(&posted)?;
         let shop = state.http.services.merchant_qr.read_merchant_qr(&who.principal, &body.payload).await?;
         Ok::<_, ApiError>((ScannedMerchantView::from(&shop), body.payload))
     };
@@ -419,9 +408,7 @@ async fn scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -
 async fn pay_scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let http = &state.http;
     let attempt = async {
-        who.check(&posted)?;
-        let key = posted.idempotency_key()?;
-        let body: PayQrRequest = posted.request()?;
+        let (key, body): (_, PayQrRequest) = who.money_form(&posted)?;
         result_json(moves::pay_qr(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
