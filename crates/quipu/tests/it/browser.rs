@@ -86,6 +86,13 @@ impl Browser {
         }
     }
 
+    /// The page just loaded stayed within the first-load budget (pages reached by an id, which the
+    /// budget test's fixed list cannot name, are checked where the journeys reach them).
+    pub async fn assert_within_budget(&self, what: &str) {
+        let bytes = self.transferred().await;
+        assert!(bytes <= FIRST_LOAD_BUDGET, "{what}: {bytes} bytes");
+    }
+
     pub async fn stop(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();

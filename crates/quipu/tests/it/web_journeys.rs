@@ -257,6 +257,7 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     until(t, "return location.pathname.startsWith('/till/payments/')", "the charge").await;
     let result = until(t, "return document.getElementById('result').className", "the result").await;
     assert_eq!(result, json!("completed"), "{}", text(t).await);
+    till.assert_within_budget("the till's payment").await;
 
     // Back online: the wallet shows the payment.
     signal.set(true);
@@ -269,6 +270,7 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     w.goto(&format!("{}{href}", signal.base())).await.unwrap();
     let printed = text(w).await;
     assert!(printed.contains("Corner Shop") && printed.contains("12.50"), "{printed}");
+    wallet.assert_within_budget("a receipt").await;
 
     // The owner refunds part of it from the console; the wallet shows the refund.
     sign_in(s, &base, "+15550700301", "owner-password").await;
@@ -296,6 +298,7 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     fill(s, "#reason", "Customer called about a refund, ticket 4417").await;
     click(s, "form[action$='/access-grants'] button").await;
     until(s, "return location.pathname.endsWith('/history')", "the granted read").await;
+    staff.assert_within_budget("the granted read").await;
     assert!(text(s).await.contains("Corner Shop"), "{}", text(s).await);
     w.goto(&format!("{}/wallet/data", signal.base())).await.unwrap();
     let log = w.find(Locator::Css("#access-log")).await.unwrap().text().await.unwrap();
@@ -351,6 +354,7 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     click(t, "form[action='/till/requests'] button").await;
     let path = until(t, "return location.pathname.startsWith('/till/requests/') && location.pathname", "the QR").await;
     let request_id = path.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    till.assert_within_budget("the till's QR").await;
     let (_, request) = app.get(&format!("/merchant/payment-requests/{request_id}"), &corner.cashier).await;
     let payload = request["payload"].as_str().unwrap().to_owned();
 
@@ -364,6 +368,7 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     click(w, "#scan").await;
     let shop_name = until(w, "return document.getElementById('shop')?.textContent", "the shop's name").await;
     assert_eq!(shop_name, json!("Corner Shop"));
+    wallet.assert_within_budget("the scanned shop").await;
     assert_eq!(w.find(Locator::Css("#to-pay")).await.unwrap().text().await.unwrap(), "7.25 USD");
     fill(w, "#pin", "9999").await;
     click(w, "form[action='/wallet/scan/pay'] button").await;
@@ -403,6 +408,7 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     click(s, "form[action='/agent/cards'] button").await;
     let number = until(s, "return document.getElementById('card-number')?.textContent", "the card sheet").await;
     let number = number.as_str().unwrap().to_owned();
+    staff.assert_within_budget("the card sheet").await;
     assert!(
         s.find(Locator::Css(".card-sheet .qr svg")).await.is_ok()
             && s.find(Locator::Css(".card-sheet .barcode svg")).await.is_ok()

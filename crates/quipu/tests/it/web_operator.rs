@@ -60,6 +60,7 @@ async fn an_operator_onboards_issues_sets_fees_and_tiers_freezes_and_checks_the_
         .await;
     let page = text(s).await;
     assert!(page.contains("Shop created") && page.contains(OWNER_PHONE) && page.contains("Harbour Bakery"), "{page}");
+    browser.assert_within_budget("a person's page").await;
     let merchant_id = s.find(Locator::Css("#merchant-id")).await.unwrap().text().await.unwrap();
     let owner = app.login(OWNER_PHONE, "owner-password-1").await;
     let (_, shop) = app.get("/merchant", &owner).await;

@@ -174,6 +174,7 @@ async fn a_shop_owner_runs_the_shop_from_the_console() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(text(b).await.contains("webhook.test · delivered"), "{}", text(b).await);
+    browser.assert_within_budget("a webhook's deliveries").await;
     click(b, "form[action$='/redeliver'] button").await;
     until(b, "return location.search === '?done=redelivered'", "the redelivery").await;
     b.goto(&format!("{base}/merchant/webhooks")).await.unwrap();
