@@ -377,3 +377,4 @@ error-invalid-pin-format = A PIN is 4 to 6 digits.
 receipt-from = From
 receipt-to = To
 receipt-reference = Reference
+scan-card-button = Scan the card's code

@@ -377,3 +377,4 @@ error-invalid-pin-format = PIN은 숫자 4~6자리입니다.
 receipt-from = 보낸 곳
 receipt-to = 받는 곳
 receipt-reference = 참조
+scan-card-button = 카드 코드 스캔
