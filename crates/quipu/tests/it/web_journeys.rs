@@ -101,10 +101,13 @@ pub(crate) async fn sign_in(client: &Client, base: &str, phone: &str, password: 
     fill(client, "#phone", phone).await;
     fill(client, "#password", password).await;
     click(client, "form[action='/login'] button[type=submit]").await;
+    // Signed in once the page has moved on: a navigation started before that would race the redirect.
+    until(client, "return location.pathname !== '/login'", "the sign-in").await;
 }
 
 pub(crate) async fn sign_out(client: &Client) {
     click(client, "form[action='/logout'] button").await;
+    until(client, "return location.pathname === '/'", "the sign-out").await;
 }
 
 /// With `QUIPU_SCREENSHOTS=<dir>`, the screen as it is now, for the README (docs/screenshots).
