@@ -188,6 +188,7 @@ pub fn router(state: AppState) -> Router {
         .route("/operator/people/{id}", get(support::summary))
         .route("/operator/people/{id}/unlock", post(support::unlock))
         .route("/operator/people/{id}/reset-codes", post(support::reset_code))
+        .route("/operator/people/{id}/reset-codes/approve", post(support::approve_reset_code))
         .route("/agent/reset-codes", post(support::agent_reset_code))
         .route("/operator/people/{id}/freeze", post(support::freeze))
         .route("/operator/people/{id}/unfreeze", post(support::unfreeze))

@@ -14,7 +14,9 @@ use crate::requests::{
     AccessGrantRequest, AgentResetCodeRequest, HistoryParams, PasswordResetRequest, PeopleSearchParams, ReasonRequest,
     UnlockRequest,
 };
-use crate::views::{AccessGrantView, HistoryPage, PeoplePageView, PersonSummaryView, ResetCodeView, UserView};
+use crate::views::{
+    AccessGrantView, HistoryPage, PeoplePageView, PersonSummaryView, ResetCodeView, ResetRequestView, UserView,
+};
 use quipu_core::wallet::HistoryFilter;
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use quipu_http::problem::{ApiError, Problem};
@@ -156,11 +158,13 @@ pub async fn account_history(
     Ok(axum::Json(HistoryPage::from(&page)))
 }
 
-/// The operator issues a one-time code to set a new password (SMS is not assumed: it is handed over in
-/// person); valid 30 minutes, shown once. The person reads who issued it and why.
+/// An operator asks to reset someone's password (SMS is not assumed: the code is handed over in
+/// person). No code yet: a second operator approves the request and alone sees the code, so no one
+/// member of staff can take over an account. The person reads who asked, who approved and why, and
+/// every request of a session opened with the new password.
 #[utoipa::path(post, path = "/api/v1/operator/people/{id}/reset-codes", tag = "operator", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ReasonRequest,
-    responses((status = 201, body = ResetCodeView), (status = 400, body = Problem), (status = 403, body = Problem),
+    responses((status = 202, body = ResetRequestView), (status = 400, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)))]
 pub async fn reset_code(
     State(state): State<AppState>,
@@ -169,7 +173,24 @@ pub async fn reset_code(
     ApiJson(body): ApiJson<ReasonRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let reason = StatedReason::try_from(&body)?;
-    let issued = state.services.support.issue_reset_code(&caller, UserId(id), &reason, None).await?;
+    let request = state.services.support.request_reset(&caller, UserId(id), &reason).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(ResetRequestView::from(&request))))
+}
+
+/// A second operator approves a reset another operator asked for: the one-time code (valid 30
+/// minutes) is shown once, to the approver, to hand to the person.
+#[utoipa::path(post, path = "/api/v1/operator/people/{id}/reset-codes/approve", tag = "operator",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = ReasonRequest,
+    responses((status = 201, body = ResetCodeView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn approve_reset_code(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<ReasonRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let reason = StatedReason::try_from(&body)?;
+    let issued = state.services.support.approve_reset(&caller, UserId(id), &reason).await?;
     Ok((StatusCode::CREATED, axum::Json(ResetCodeView::from(&issued))))
 }
 
@@ -189,7 +210,7 @@ pub async fn agent_reset_code(
     let (phone, reason, pin) = <(_, _, _)>::try_from(&body)?;
     let services = &state.services;
     let customer = services.kernel.user_with_role(&phone, quipu_domain::identity::Role::Customer, "customer").await?;
-    let issued = services.support.issue_reset_code(&caller, customer.id, &reason, Some(&pin)).await?;
+    let issued = services.support.issue_reset_code(&caller, customer.id, &reason, &pin).await?;
     Ok((StatusCode::CREATED, axum::Json(ResetCodeView::from(&issued))))
 }
 

@@ -1516,3 +1516,26 @@ impl From<&quipu_core::support::IssuedResetCode> for ResetCodeView {
         Self { person_id: issued.user_id.0, code: issued.code.clone(), expires_at: rfc3339(issued.expires_at) }
     }
 }
+
+/// An operator's reset of someone's password, waiting for a second operator to approve it: no code
+/// yet, and the one who asked never sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResetRequestView {
+    pub person_id: uuid::Uuid,
+    pub requested_by: uuid::Uuid,
+    /// `awaiting_approval`.
+    pub status: String,
+    /// The request lapses unapproved at this time.
+    pub expires_at: String,
+}
+
+impl From<&quipu_core::support::ResetRequest> for ResetRequestView {
+    fn from(request: &quipu_core::support::ResetRequest) -> Self {
+        Self {
+            person_id: request.user_id.0,
+            requested_by: request.requested_by.0,
+            status: "awaiting_approval".to_owned(),
+            expires_at: rfc3339(request.expires_at),
+        }
+    }
+}

@@ -494,6 +494,7 @@ fn posted(
         op: TransferOp::Posted { debit, credit, amount, currency },
         code,
         reference,
+        credit_cap: None,
     }
 }
 

@@ -479,6 +479,7 @@ async fn open_book(store: &Arc<dyn Store>, writer: &LedgerWriter, options: &Benc
                 },
                 code: TransferCode::Issuance,
                 reference: String::new(),
+                credit_cap: None,
             }]
         })
         .collect();
@@ -519,6 +520,7 @@ fn payment_chains(book: &Book, workload: Workload, count: usize) -> Vec<Chain> {
                 op: TransferOp::Posted { debit: customer, credit: merchant, amount, currency: book.currency },
                 code: TransferCode::P2p,
                 reference: String::new(),
+                credit_cap: None,
             };
             let fee_leg = (fee > Amount::ZERO).then(|| TransferCommand {
                 id: next_id(&mut rng),
@@ -530,6 +532,7 @@ fn payment_chains(book: &Book, workload: Workload, count: usize) -> Vec<Chain> {
                 },
                 code: TransferCode::P2p,
                 reference: String::new(),
+                credit_cap: None,
             });
             [Some(pay), fee_leg].into_iter().flatten().collect()
         })

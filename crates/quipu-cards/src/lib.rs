@@ -169,9 +169,10 @@ impl Cards {
         ensure_currency(&card, money.0)?;
         let float = self.wallet.float_of(agent, money.0).await?;
         let account = self.kernel.card_account(&card).await?;
-        self.kernel.check_balance_limit(card.customer_id, account, money.0, money.1).await?;
+        let credit_cap = self.kernel.balance_cap(card.customer_id, money.0).await?;
         let reference = format!("card {}", card.number.masked());
-        let transfer = self.wallet.move_money(id, (float, account), money, TransferCode::CashIn, reference).await?;
+        let legs = (TransferCode::CashIn, reference);
+        let transfer = self.wallet.move_money(id, (float, account), money, legs, credit_cap).await?;
         Ok(CardTopUp { card: self.card(&card, Reveal::Masked, false).await?, transfer })
     }
 
@@ -448,6 +449,7 @@ impl Cards {
                     op: TransferOp::Posted { debit: from, credit: to, amount: available, currency: old.currency },
                     code: TransferCode::CardReplacement,
                     reference: format!("card {} replaced by {}", old.number.masked(), new.number.masked()),
+                    credit_cap: None,
                 };
                 kernel.ledger.submit_one(command).await?;
                 moved = moved.checked_add(available)?;

@@ -279,6 +279,11 @@ pub struct TransferCommand {
     pub op: TransferOp,
     pub code: TransferCode,
     pub reference: String,
+    /// The most the credit account may hold once this moves (a wallet's or card's tier cap), or
+    /// none. Checked in the plan, after the debit side's funds, so it holds however many credits
+    /// arrive at once, and a refusal says nothing the debit side could not already know. Not a
+    /// field of the transfer: a replay is the stored transfer, whatever the cap is now.
+    pub credit_cap: Option<Amount>,
 }
 
 /// A chain of transfers that commits or fails as one. A lone transfer is a chain of one.
@@ -337,6 +342,8 @@ pub enum TransferError {
     InsufficientFunds,
     #[error("the credit would exceed the account's debits")]
     ExceedsDebits,
+    #[error("the recipient cannot receive this amount now")]
+    BalanceLimit,
     #[error("a balance would overflow")]
     Overflow,
     #[error("the reference is longer than 128 bytes")]
@@ -375,6 +382,7 @@ impl TransferError {
             TransferError::AccountClosed => "account_closed",
             TransferError::InsufficientFunds => "insufficient_funds",
             TransferError::ExceedsDebits => "exceeds_debits",
+            TransferError::BalanceLimit => "balance_limit",
             TransferError::Overflow => "overflow",
             TransferError::ReferenceTooLong => "reference_too_long",
             TransferError::TimeoutTooLong => "timeout_too_long",
@@ -707,6 +715,9 @@ impl Planner {
             credit.balances.credits_posted = add(credit.balances.credits_posted, amount.minor())?;
         }
         check_flags(&debit, &credit)?;
+        if let Some(cap) = command.credit_cap {
+            check_cap(&credit, cap)?;
+        }
         let timestamp = self.next_timestamp();
         let expires_at = pending_timeout.flatten().map(|seconds| timestamp.plus_seconds(i64::from(seconds)));
         let transfer = Transfer {
@@ -861,6 +872,15 @@ fn check_flags(debit: &Account, credit: &Account) -> Result<(), TransferError> {
     }
 }
 
+/// Refuses a credit that takes an account above `cap`, counting what holds are bringing in.
+fn check_cap(credit: &Account, cap: Amount) -> Result<(), TransferError> {
+    let b = &credit.balances;
+    // Three i64s cannot overflow an i128; saturating says so to the lint.
+    let held = i128::from(b.credits_posted).saturating_add(i128::from(b.credits_pending));
+    let held = held.saturating_sub(i128::from(b.debits_posted));
+    if held > i128::from(cap.minor()) { Err(TransferError::BalanceLimit) } else { Ok(()) }
+}
+
 /// Whether a retried command asks for exactly what was stored.
 fn same_fields(command: &TransferCommand, stored: &Transfer) -> bool {
     if command.code != stored.code || command.reference != stored.reference {
@@ -956,6 +976,7 @@ mod tests {
             op,
             code: TransferCode::P2p,
             reference: String::new(),
+            credit_cap: None,
         }
     }
 
@@ -1112,6 +1133,26 @@ mod tests {
         assert_eq!(replay, Ok((true, Timestamp(10))));
         assert_eq!(plan.results[1], Err(ChainRejection { index: 0, error: TransferError::IdempotencyConflict }));
         assert!(plan.new_transfers.is_empty());
+    }
+
+    #[test]
+    fn a_credit_cap_is_checked_after_the_debit_sides_funds() {
+        let capped = |n: u128, debit: u128, credit: u128, amount: i64, cap: i64| TransferCommand {
+            credit_cap: Some(Amount::from_minor(cap)),
+            ..posted(n, debit, credit, amount)
+        };
+        let plan = plan_batch(
+            view(),
+            &[vec![capped(1, 1, 2, 60, 100)], vec![capped(2, 1, 2, 50, 100)], vec![capped(3, 1, 2, 40, 100)]],
+            Timestamp(1),
+        );
+        assert!(plan.results[0].is_ok());
+        assert_eq!(plan.results[1].as_ref().map_err(|r| r.error), Err(TransferError::BalanceLimit));
+        assert!(plan.results[2].is_ok(), "exactly at the cap");
+        assert_eq!(balances(&plan, 2).credits_posted, 100);
+        // Funds first: a sender without the money learns nothing of the recipient's room.
+        let plan = plan_batch(view(), &[vec![capped(4, 2, 1, 10, 0)]], Timestamp(1));
+        assert_eq!(plan.results[0].as_ref().map_err(|r| r.error), Err(TransferError::InsufficientFunds));
     }
 
     #[test]

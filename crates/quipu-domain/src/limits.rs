@@ -1,6 +1,7 @@
 //! Customer tiers and their limits: the most one payment may be, the most a
 //! payer may pay in a rolling 24 hours, the most a wallet or card may hold.
-//! Pure rules; the services look up what was spent and what is held.
+//! Pure rules; the services look up what was spent. The most a wallet may
+//! hold is held by the ledger itself (`TransferCommand::credit_cap`).
 
 use crate::ledger::string_enum;
 use crate::money::Amount;
@@ -33,11 +34,6 @@ pub enum LimitHit {
         limit: Amount,
         spent: Amount,
     },
-    /// `balance` is what the wallet or card holds now.
-    MaxBalance {
-        limit: Amount,
-        balance: Amount,
-    },
 }
 
 impl LimitHit {
@@ -46,7 +42,6 @@ impl LimitHit {
         match self {
             LimitHit::PerPayment { .. } => "payment_limit",
             LimitHit::PerDay { .. } => "daily_limit",
-            LimitHit::MaxBalance { .. } => "balance_limit",
         }
     }
 }
@@ -64,16 +59,6 @@ impl TierLimits {
             }
         }
         Ok(())
-    }
-
-    /// Whether a wallet or card holding `balance` may receive `amount` more.
-    pub fn check_credit(&self, amount: Amount, balance: Amount) -> Result<(), LimitHit> {
-        match self.max_balance {
-            Some(limit) if balance.checked_add(amount).unwrap_or(Amount::from_minor(i64::MAX)) > limit => {
-                Err(LimitHit::MaxBalance { limit, balance })
-            }
-            _ => Ok(()),
-        }
     }
 }
 
@@ -97,15 +82,6 @@ mod tests {
         assert_eq!(
             LIMITS.check_payment(Amount::from_minor(100), Amount::from_minor(151)),
             Err(LimitHit::PerDay { limit: Amount::from_minor(250), spent: Amount::from_minor(151) })
-        );
-        assert_eq!(LIMITS.check_credit(Amount::from_minor(400), Amount::from_minor(600)), Ok(()));
-        assert_eq!(
-            LIMITS.check_credit(Amount::from_minor(401), Amount::from_minor(600)),
-            Err(LimitHit::MaxBalance { limit: Amount::from_minor(1000), balance: Amount::from_minor(600) })
-        );
-        assert_eq!(
-            LIMITS.check_credit(Amount::from_minor(i64::MAX), Amount::from_minor(1)).map_err(LimitHit::code),
-            Err("balance_limit")
         );
         assert_eq!(
             TierLimits::default().check_payment(Amount::from_minor(i64::MAX), Amount::from_minor(i64::MAX)),

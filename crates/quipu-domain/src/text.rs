@@ -5,8 +5,11 @@
 /// Whether `text` is safe to show to someone else: no control characters
 /// (a leading CR/LF could forge a line in a statement or a log), no
 /// bidirectional overrides, embeddings, isolates or marks (U+202E can make
-/// "Amina <RLO>gnp.exe" read as another name, or reorder an amount), and no
-/// line or paragraph separators.
+/// "Amina <RLO>gnp.exe" read as another name, or reorder an amount), no
+/// line or paragraph separators, and nothing invisible that makes two names
+/// look alike or a name look empty (a zero-width space, a soft hyphen, the
+/// Hangul fillers). The zero-width joiner and non-joiner stay: Persian,
+/// Indic scripts and emoji need them.
 pub fn is_display_safe(text: &str) -> bool {
     !text.chars().any(is_hidden_formatting)
 }
@@ -20,7 +23,18 @@ fn is_hidden_formatting(c: char) -> bool {
             | '\u{202A}'..='\u{202E}'   // embeddings and overrides
             | '\u{2066}'..='\u{2069}'   // isolates
             | '\u{2028}' | '\u{2029}'   // line and paragraph separators
-            | '\u{FEFF}' // byte order mark, a zero-width no-break space
+            | '\u{FEFF}'               // byte order mark, a zero-width no-break space
+            | '\u{00AD}'               // soft hyphen
+            | '\u{034F}'               // combining grapheme joiner
+            | '\u{115F}' | '\u{1160}'  // Hangul choseong and jungseong fillers
+            | '\u{17B4}' | '\u{17B5}'  // Khmer inherent vowels, invisible
+            | '\u{180E}'               // Mongolian vowel separator
+            | '\u{200B}'               // zero-width space
+            | '\u{2060}'..='\u{2064}'  // word joiner and invisible operators
+            | '\u{206A}'..='\u{206F}'  // deprecated format characters
+            | '\u{3164}' | '\u{FFA0}'  // Hangul fillers, full and half width
+            | '\u{FFF9}'..='\u{FFFB}'  // interlinear annotation
+            | '\u{E0000}'..='\u{E007F}' // tags
         )
 }
 
@@ -30,7 +44,8 @@ mod tests {
 
     #[test]
     fn ordinary_names_in_any_script_are_safe() {
-        for name in ["Amina K.", "Mama Rosa's Groceries", "김민준", "محمد علي", "Zoë Ñúñez", "Warung Sari 2"]
+        for name in
+            ["Amina K.", "Mama Rosa's Groceries", "김민준", "محمد علي", "Zoë Ñúñez", "Warung Sari 2", "می\u{200C}خواهم"]
         {
             assert!(is_display_safe(name), "{name}");
         }
@@ -47,6 +62,11 @@ mod tests {
             "bom\u{FEFF}",
             "nul\0",
             "l\u{2028}",
+            "Ami\u{200B}na",
+            "\u{3164}",
+            "Ami\u{00AD}na",
+            "\u{FFA0}x",
+            "a\u{2060}b",
         ] {
             assert!(!is_display_safe(text), "{text:?}");
         }

@@ -19,7 +19,8 @@ use quipu_domain::Timestamp;
 use quipu_kernel::paging::{cursor_before, next_cursor, page_limit};
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Kernel, Principal, WebhookSettings};
 use quipu_store::events::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, MAX_DELIVERY_PAGE, WebhookEndpointRecord,
+    AttemptRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, EndpointEvent, MAX_DELIVERY_PAGE,
+    WebhookEndpointRecord,
 };
 use sha2::Sha256;
 use tokio::sync::watch;
@@ -31,6 +32,10 @@ use crate::{EVENT_KINDS, Events};
 pub const SIGNATURE_HEADER: &str = "Quipu-Signature";
 /// Longest endpoint URL accepted.
 const MAX_URL_CHARS: usize = 500;
+/// Test events a merchant may send in a window: enough to debug an endpoint, too few to use the
+/// outbox as a way to make Quipu send traffic.
+const TEST_EVENTS_PER_WINDOW: u32 = 20;
+const TEST_EVENT_WINDOW_SECONDS: i64 = 3600;
 /// Deliveries one pass of the sender takes on.
 const SEND_BATCH: u32 = 32;
 /// How long a sender owns a delivery: longer than any send can take.
@@ -194,8 +199,17 @@ impl Events {
         }))
         .map_err(|error| CoreError::invalid("unserialisable_event", error.to_string()))?;
         let event = crate::new_event(&self.kernel, crate::TEST_EVENT_KIND, merchant, "", &data, now)?;
-        if !store.insert_endpoint_event(&event, endpoint).await? {
-            return Err(CoreError::not_found("webhook endpoint"));
+        let quota = (now.plus_seconds(-TEST_EVENT_WINDOW_SECONDS), TEST_EVENTS_PER_WINDOW);
+        match store.insert_endpoint_event(&event, endpoint, quota).await? {
+            EndpointEvent::Queued => {}
+            EndpointEvent::NoEndpoint => return Err(CoreError::not_found("webhook endpoint")),
+            EndpointEvent::OverQuota => {
+                return Err(CoreError::new(
+                    ErrorKind::Throttled,
+                    "too_many_test_events",
+                    format!("at most {TEST_EVENTS_PER_WINDOW} test events an hour; wait before sending another"),
+                ));
+            }
         }
         self.kernel.events_written();
         let record =
@@ -337,17 +351,31 @@ fn is_public(ip: IpAddr) -> bool {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => is_public(IpAddr::V4(v4)),
             None => {
-                // 64:ff9b::/96, NAT64: an IPv4 address in disguise, judged as that address.
-                if let [0x64, 0xff9b, 0, 0, 0, 0, high, low] = v6.segments() {
-                    let embedded = (u32::from(high) << 16) | u32::from(low);
-                    return is_public(IpAddr::V4(std::net::Ipv4Addr::from(embedded)));
+                let embedded = |high: u16, low: u16| {
+                    is_public(IpAddr::V4(std::net::Ipv4Addr::from((u32::from(high) << 16) | u32::from(low))))
+                };
+                match v6.segments() {
+                    // 64:ff9b::/96 (NAT64) and ::/96 (IPv4-compatible): an IPv4 address in disguise,
+                    // judged as that address.
+                    [0x64, 0xff9b, 0, 0, 0, 0, high, low] | [0, 0, 0, 0, 0, 0, high, low] => {
+                        return !v6.is_unspecified() && !v6.is_loopback() && embedded(high, low);
+                    }
+                    // 2002::/16, 6to4: the IPv4 address is the next 32 bits (2002:7f00:1:: is 127.0.0.1).
+                    [0x2002, high, low, ..] => return embedded(high, low),
+                    _ => {}
                 }
-                let first = v6.segments()[0];
+                let [first, second, third, fourth, ..] = v6.segments();
                 !(v6.is_loopback()
                     || v6.is_unspecified()
                     || v6.is_multicast()
                     || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80)
+                    || (first & 0xffc0) == 0xfe80
+                    // fec0::/10, the old site-local range.
+                    || (first & 0xffc0) == 0xfec0
+                    // 2001::/32, Teredo, whose IPv4 address is hidden; 2001:db8::/32, documentation.
+                    || (first == 0x2001 && (second == 0 || second == 0x0db8))
+                    // 100::/64, discard-only.
+                    || (first == 0x0100 && second == 0 && third == 0 && fourth == 0))
             }
         },
     }
@@ -512,10 +540,18 @@ mod tests {
             "0.1.2.3",
             "64:ff9b::7f00:1",
             "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::",
+            "2002:a00:1::1",
+            "2002:a9fe:a9fe::",
+            "::7f00:1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:db8::1",
+            "fec0::1",
+            "100::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "2606:4700::1111"] {
+        for ip in ["8.8.8.8", "2606:4700::1111", "2002:808:808::1"] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }

@@ -54,7 +54,10 @@ where
                 )
             })?,
         };
-        Ok(Self(http.services.kernel.authenticate(token).await?))
+        // The path as the client sent it: a nested router sees its own part of it.
+        let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or(parts.uri.path(), |uri| uri.0.path());
+        let what = format!("{} {path}", parts.method);
+        Ok(Self(http.services.kernel.authenticate(token, &what).await?))
     }
 }
 

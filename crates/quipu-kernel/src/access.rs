@@ -26,6 +26,9 @@ pub const SESSION_PREFIX: &str = "qps_";
 pub const API_KEY_PREFIX: &str = "qpk_";
 /// How long one check of a secret may hold its claim; longer than a hashing slot wait plus a hash.
 const CHECK_CLAIM_SECONDS: i64 = 30;
+/// How long a source that got a secret right stays one of the owner's own channels (a usual agent,
+/// shop or address), unheld by the lock strangers' guesses put on all sources together.
+const TRUSTED_SOURCE_SECONDS: i64 = 90 * 24 * 3600;
 /// An API key's last use is written at most this often, so a busy key costs no write per request.
 const KEY_USE_RESOLUTION_SECONDS: i64 = 60;
 
@@ -38,6 +41,7 @@ pub fn new_session(random: &dyn Random, user: UserId, now: Timestamp, ttl_second
         user_id: user,
         created_at: now,
         expires_at: now.plus_seconds(ttl_seconds),
+        watched_by: None,
     };
     (token, session)
 }
@@ -282,8 +286,10 @@ impl Kernel {
         if user.removed_at.is_some() {
             return Err(bad_credentials());
         }
-        let (token, session) =
+        let (token, mut session) =
             new_session(self.random.as_ref(), user.id, self.now(), self.settings.session_ttl_seconds);
+        // A password set from a reset code is one its issuer could know: its sessions are watched.
+        session.watched_by = self.store.reset_watch(user.id).await?.map(|watch| watch.issued_by);
         self.store.insert_session(&session).await?;
         Ok(Session { token, expires_at: session.expires_at, user: User::from(&user) })
     }
@@ -306,8 +312,10 @@ impl Kernel {
         Ok(self.store.delete_session(&sha256(token.as_bytes())).await?)
     }
 
-    /// Resolves a bearer token (session) or API key to a principal.
-    pub async fn authenticate(&self, credential: &str) -> CoreResult<Principal> {
+    /// Resolves a bearer token (session) or API key to a principal, for a request that does
+    /// `what` (its method and path, nothing of its content): a session opened with a password set
+    /// from a reset code writes it to the person's access log, where they see what was done.
+    pub async fn authenticate(&self, credential: &str, what: &str) -> CoreResult<Principal> {
         if credential.starts_with(API_KEY_PREFIX) {
             return self.authenticate_api_key(credential).await;
         }
@@ -325,7 +333,30 @@ impl Kernel {
         if user.removed_at.is_some() {
             return Err(invalid());
         }
+        if let Some(staff) = session.watched_by {
+            self.log_watched(user.id, staff, what).await?;
+        }
         Ok(Principal::User { id: user.id, role: user.role, merchant_id: user.merchant_id })
+    }
+
+    /// Writes one request of a watched session to the person's access log, under the staff member
+    /// whose reset code set the password and the reason they gave. Before the request runs: what
+    /// is read is logged, or it is not read.
+    async fn log_watched(&self, person: UserId, staff: UserId, what: &str) -> CoreResult<()> {
+        let watch = self.store.reset_watch(person).await?;
+        let reason = watch.map(|watch| watch.reason).unwrap_or_default();
+        let role = self.store.user(staff).await?.map_or(Role::Operator, |staff| staff.role);
+        let entry = AccessEntryRecord {
+            id: self.new_id(),
+            subject: person.0,
+            actor: staff,
+            actor_role: role,
+            action: "session_after_reset".to_owned(),
+            reason,
+            detail: format!("{what}, in a session opened with the password set from their reset code"),
+            at: self.now(),
+        };
+        Ok(self.store.insert_access_entry(&entry).await?)
     }
 
     async fn authenticate_api_key(&self, key: &str) -> CoreResult<Principal> {
@@ -446,13 +477,16 @@ impl Kernel {
             let Some(attempts) = store.claim_secret_check(owner, kind, &source, now, claim_until).await? else {
                 return Ok(SecretCheck::Busy);
             };
+            // The owner's own channels (their session, a source that knew the secret before) are
+            // not held by the lock for all sources together: strangers' guesses lock out strangers.
+            let own = own || attempts.source_trusted;
             let total_lock = attempts.total.locked_until.filter(|_| !own);
             if let Some(until) = attempts.source.locked_until.or(total_lock) {
                 store.finish_secret_check(owner, kind, &source, CheckOutcome::Abandoned, now).await?;
                 return Ok(SecretCheck::Locked(until));
             }
             let outcome = match hasher.verify(&secret, Some(&hash)).await {
-                Ok(true) => CheckOutcome::Right,
+                Ok(true) => CheckOutcome::Right { trusted_until: now.plus_seconds(TRUSTED_SOURCE_SECONDS) },
                 Ok(false) => CheckOutcome::Wrong { per_source: limits.per_source, total: limits.total },
                 Err(error) => {
                     store.finish_secret_check(owner, kind, &source, CheckOutcome::Abandoned, now).await?;
@@ -462,7 +496,7 @@ impl Kernel {
             let after = store.finish_secret_check(owner, kind, &source, outcome, now).await?;
             let total_lock = after.total.locked_until.filter(|_| !own);
             Ok(match (outcome, after.source.locked_until.or(total_lock)) {
-                (CheckOutcome::Right, _) => SecretCheck::Correct,
+                (CheckOutcome::Right { .. }, _) => SecretCheck::Correct,
                 (_, Some(until)) => SecretCheck::Locked(until),
                 _ => {
                     let source_left = limits.per_source.max_attempts.saturating_sub(after.source.failed_attempts);

@@ -1,14 +1,14 @@
 //! Customer tiers and the limits they carry: per payment, per rolling 24
 //! hours of payments, and the most a wallet or card may hold. The rules are
-//! `quipu_domain::limits`; this looks up the tier, what was spent and what
-//! is held, and names the limit hit in the error.
+//! `quipu_domain::limits`; this looks up the tier and what was spent, and
+//! names the limit hit in the error. The most a wallet may hold is the
+//! ledger's to enforce: this only says what it is.
 //!
 //! A limit is a risk control, not a ledger invariant: two payments checked
 //! at the same instant may together pass a daily limit by one payment.
 
 use quipu_domain::card::CardId;
 use quipu_domain::identity::UserId;
-use quipu_domain::ledger::AccountId;
 use quipu_domain::limits::{CustomerTier, LimitHit, TierLimits};
 use quipu_domain::money::{Amount, Currency};
 
@@ -70,42 +70,26 @@ impl Kernel {
         let tier = self.tier_of(customer).await?;
         let since = self.now().plus_seconds(-DAY_SECONDS);
         let spent = self.store.payer_spent_since(customer, card, currency.code, since).await?;
-        self.settings
-            .tier_limits(tier, currency)
-            .check_payment(amount, spent)
-            .map_err(|hit| limit_error(hit, tier, currency))
+        self.settings.tier_limits(tier, currency).check_payment(amount, spent).map_err(|hit| limit_error(hit, currency))
     }
 
-    /// Refuses a credit that would take a wallet or card above its tier's maximum balance.
-    pub async fn check_balance_limit(
-        &self,
-        customer: Option<UserId>,
-        account: AccountId,
-        currency: Currency,
-        amount: Amount,
-    ) -> CoreResult<()> {
+    /// The most a wallet or card may hold on its holder's tier, for the ledger to hold it to
+    /// (`TransferCommand::credit_cap`): checked there, after the sender's funds, so parallel
+    /// credits cannot pass it and a refusal tells the sender nothing of the recipient's balance.
+    pub async fn balance_cap(&self, customer: Option<UserId>, currency: Currency) -> CoreResult<Option<Amount>> {
         let tier = self.tier_of(customer).await?;
-        let held = match self.store.account(account).await? {
-            Some(owned) => Amount::from_minor(owned.account.balances.credit_balance().unwrap_or(0)),
-            None => Amount::ZERO,
-        };
-        self.settings
-            .tier_limits(tier, currency)
-            .check_credit(amount, held)
-            .map_err(|hit| limit_error(hit, tier, currency))
+        Ok(self.settings.tier_limits(tier, currency).max_balance)
     }
 }
 
-fn limit_error(hit: LimitHit, tier: CustomerTier, currency: Currency) -> CoreError {
+/// A limit's refusal, worded for whoever asked: often the shop at a till, so it names the limit but
+/// neither the payer's tier nor what they paid elsewhere today (the payer reads that on their own).
+fn limit_error(hit: LimitHit, currency: Currency) -> CoreError {
     let money = |amount: Amount| format!("{} {}", currency.format_amount(amount), currency.code);
     let detail = match hit {
-        LimitHit::PerPayment { limit } => format!("the {tier} tier pays at most {} per payment", money(limit)),
-        LimitHit::PerDay { limit, spent } => {
-            format!("the {tier} tier pays at most {} in 24 hours; {} already paid", money(limit), money(spent))
-        }
-        // What is held now stays unsaid: the sender of a transfer must not learn the recipient's balance.
-        LimitHit::MaxBalance { limit, .. } => {
-            format!("the {tier} tier holds at most {}; this would take the balance above it", money(limit))
+        LimitHit::PerPayment { limit } => format!("the payer may pay at most {} per payment", money(limit)),
+        LimitHit::PerDay { limit, .. } => {
+            format!("the payer may pay at most {} in 24 hours, and this payment would pass it", money(limit))
         }
     };
     CoreError::new(ErrorKind::Rejected, hit.code(), detail)

@@ -115,6 +115,7 @@ impl LedgerWriter {
             op: TransferOp::Expire { pending_id },
             code: quipu_domain::ledger::TransferCode::Expiry,
             reference: String::new(),
+            credit_cap: None,
         };
         match self.submit(vec![command]).await? {
             Ok(_) => Ok(()),

@@ -222,6 +222,7 @@ impl Payments {
             op: TransferOp::Post { pending_id: PaymentLeg::Hold.transfer_id(payment.id), amount: None },
             code: TransferCode::Payment,
             reference: payment_ledger_reference(payment.id),
+            credit_cap: None,
         };
         let chain = [Some(post), fee_leg(&payment, &accounts)].into_iter().flatten().collect();
         match self.kernel.ledger.submit(chain).await? {
@@ -277,6 +278,7 @@ impl Payments {
                     },
                     code: TransferCode::Payment,
                     reference,
+                    credit_cap: None,
                 };
                 let chain: Vec<TransferCommand> =
                     [Some(pay), fee_leg(&payment, &accounts)].into_iter().flatten().collect();
@@ -295,6 +297,7 @@ impl Payments {
                     },
                     code: TransferCode::Payment,
                     reference,
+                    credit_cap: None,
                 };
                 (vec![hold], PaymentStatus::AwaitingApproval)
             }
@@ -369,6 +372,7 @@ impl Payments {
             op: TransferOp::Void { pending_id: PaymentLeg::Hold.transfer_id(payment.id) },
             code: TransferCode::Payment,
             reference: payment_ledger_reference(payment.id),
+            credit_cap: None,
         };
         match self.kernel.ledger.submit(vec![void]).await? {
             Ok(_) => {}
@@ -451,6 +455,7 @@ fn fee_leg(payment: &PaymentRecord, accounts: &PaymentAccounts) -> Option<Transf
         },
         code: TransferCode::Fee,
         reference: payment_ledger_reference(payment.id),
+        credit_cap: None,
     })
 }
 

@@ -104,6 +104,7 @@ impl Payments {
             },
             code: TransferCode::Fee,
             reference: reference.clone(),
+            credit_cap: None,
         });
         let refund_leg = TransferCommand {
             id: RefundLeg::Refund.transfer_id(refund.id),
@@ -115,6 +116,7 @@ impl Payments {
             },
             code: TransferCode::Refund,
             reference,
+            credit_cap: None,
         };
         // A retry after the chain committed (the card may since have been replaced, changing `payer`)
         // must see the money moved, not refuse a transfer it already made.

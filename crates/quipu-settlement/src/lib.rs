@@ -242,6 +242,7 @@ impl Settlement {
             },
             code: TransferCode::Payout,
             reference: payout_ledger_reference(record.id),
+            credit_cap: None,
         };
         match self.kernel.ledger.submit(vec![hold]).await? {
             Ok(_) => {}
@@ -430,6 +431,7 @@ impl Settlement {
             op: TransferOp::Post { pending_id: PayoutLeg::Hold.transfer_id(payout.id), amount: None },
             code: TransferCode::Payout,
             reference: payout_ledger_reference(payout.id),
+            credit_cap: None,
         };
         self.kernel.ledger.submit_one(command).await.map(|_| ())
     }
@@ -441,6 +443,7 @@ impl Settlement {
             op: TransferOp::Void { pending_id: PayoutLeg::Hold.transfer_id(payout.id) },
             code: TransferCode::Payout,
             reference: payout_ledger_reference(payout.id),
+            credit_cap: None,
         };
         match self.kernel.ledger.submit(vec![command]).await? {
             Ok(_) => Ok(()),

@@ -31,7 +31,7 @@ fn account(kind: AccountKind, currency: CurrencyCode, now: Timestamp) -> Account
 }
 
 fn command(op: TransferOp, code: TransferCode) -> TransferCommand {
-    TransferCommand { id: TransferId(Uuid::now_v7()), op, code, reference: "smoke".to_owned() }
+    TransferCommand { id: TransferId(Uuid::now_v7()), op, code, reference: "smoke".to_owned(), credit_cap: None }
 }
 
 /// A fresh database, dropped again by [`TempDatabase::drop_now`].

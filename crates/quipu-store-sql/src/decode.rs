@@ -180,6 +180,7 @@ impl FromColumns for SessionRecord {
             user_id: UserId(row.uuid("user_id")?),
             created_at: time(row, "created_at")?,
             expires_at: time(row, "expires_at")?,
+            watched_by: row.opt_uuid("watched_by")?.map(UserId),
         })
     }
 }

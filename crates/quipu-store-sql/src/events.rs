@@ -6,8 +6,8 @@
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_store::events::{
-    AttemptRecord, CustomerEventRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, EventRecord, EventStore,
-    MAX_DELIVERY_PAGE, MAX_EVENT_PAGE, WebhookEndpointRecord,
+    AttemptRecord, CustomerEventRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, EndpointEvent, EventRecord,
+    EventStore, MAX_DELIVERY_PAGE, MAX_EVENT_PAGE, WebhookEndpointRecord,
 };
 use quipu_store::{StoreResult, async_trait, db_error};
 use uuid::Uuid;
@@ -29,6 +29,8 @@ pub(crate) mod sql {
         SELECT_LAST_CUSTOMER_EVENT_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM customer_events WHERE customer_id = $1";
         SELECT_LAST_EVENT_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM merchant_events WHERE merchant_id = $1";
 
+        /// A merchant's events of one kind since a time. $1 merchant, $2 kind, $3 since.
+        COUNT_RECENT_EVENTS = "SELECT COUNT(*) FROM merchant_events WHERE merchant_id = $1 AND kind = $2 AND created_at >= $3";
         COUNT_LIVE_ENDPOINTS = "SELECT COUNT(*) FROM webhook_endpoints WHERE merchant_id = $1 AND disabled_at IS NULL";
         INSERT_ENDPOINT = "INSERT INTO webhook_endpoints (id, merchant_id, url, secret, events, created_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)";
         SELECT_ENDPOINTS = "SELECT id, merchant_id, url, secret, events, created_at, disabled_at FROM webhook_endpoints WHERE merchant_id = $1 ORDER BY created_at LIMIT 100";
@@ -154,10 +156,21 @@ impl<B: Backend> EventStore for SqlStore<B> {
         Ok(inserted == 1)
     }
 
-    async fn insert_endpoint_event(&self, event: &EventRecord, endpoint: Uuid) -> StoreResult<bool> {
+    async fn insert_endpoint_event(
+        &self,
+        event: &EventRecord,
+        endpoint: Uuid,
+        (since, max): (Timestamp, u32),
+    ) -> StoreResult<EndpointEvent> {
         let mut tx = self.begin().await?;
+        // The ordering lock (or SQLite's one writer) also makes the count and the insert one step.
         if let Some(lock) = B::DIALECT.order_events {
             execute::<B::Db>(&mut tx, "ordering events", Statement::new(lock)).await?;
+        }
+        let count = Statement::new(sql::COUNT_RECENT_EVENTS).bind(event.merchant_id).bind(&event.kind).bind(since);
+        let Scalar(recent): Scalar<i64> = fetch_one::<B::Db, _>(&mut tx, "counting recent events", count).await?;
+        if recent >= i64::from(max) {
+            return Ok(EndpointEvent::OverQuota);
         }
         let insert = Statement::new(sql::INSERT_EVENT)
             .bind(event.id)
@@ -173,10 +186,10 @@ impl<B: Backend> EventStore for SqlStore<B> {
             .bind(event.created_at)
             .bind(event.merchant_id);
         if execute::<B::Db>(&mut tx, "queueing a test delivery", queue).await? != 1 {
-            return Ok(false);
+            return Ok(EndpointEvent::NoEndpoint);
         }
         tx.commit().await.map_err(db_error("committing a test event"))?;
-        Ok(true)
+        Ok(EndpointEvent::Queued)
     }
 
     async fn insert_webhook_endpoint(&self, endpoint: &WebhookEndpointRecord, max_live: u32) -> StoreResult<bool> {

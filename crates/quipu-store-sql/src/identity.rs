@@ -25,8 +25,10 @@ pub(crate) mod sql {
         SELECT_USER_BY_PHONE = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at, removed_at, may_refund FROM users WHERE phone = $1";
         SELECT_MERCHANT_STAFF = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at, removed_at, may_refund FROM users WHERE merchant_id = $1 ORDER BY created_at LIMIT 200";
 
-        INSERT_SESSION = "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
-        SELECT_SESSION = "SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = $1";
+        INSERT_SESSION = "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, watched_by) VALUES ($1, $2, $3, $4, $5)";
+        SELECT_SESSION = "SELECT token_hash, user_id, created_at, expires_at, watched_by FROM sessions WHERE token_hash = $1";
+        /// The person chose a password: the watch from a reset ends.
+        END_RESET_WATCH = "DELETE FROM reset_watches WHERE user_id = $1";
         DELETE_SESSION = "DELETE FROM sessions WHERE token_hash = $1";
         /// Every session of $1 but the one hashed $2 (an empty hash keeps none).
         DELETE_USER_SESSIONS = "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2";
@@ -58,6 +60,13 @@ pub(crate) mod sql {
     RETURNING failed_attempts, locked_until";
         DELETE_SOURCE_ATTEMPTS = "DELETE FROM secret_attempts WHERE owner = $1 AND kind = $2 AND source = $3";
         DELETE_ALL_SOURCE_ATTEMPTS = "DELETE FROM secret_attempts WHERE owner = $1 AND kind = $2";
+        /// Whether a source is trusted with a secret at $4. $1 owner, $2 kind, $3 source.
+        SELECT_SOURCE_TRUSTED = "SELECT trusted_until FROM trusted_sources WHERE owner = $1 AND kind = $2 AND source = $3 AND trusted_until > $4";
+        /// $1 owner, $2 kind, $3 source, $4 trusted until.
+        TRUST_SOURCE = "INSERT INTO trusted_sources (owner, kind, source, trusted_until) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (owner, kind, source) DO UPDATE SET trusted_until = excluded.trusted_until";
+        /// Whoever knew the old secret is trusted no more (a reset, a change). $1 owner, $2 kind.
+        FORGET_TRUSTED_SOURCES = "DELETE FROM trusted_sources WHERE owner = $1 AND kind = $2";
         SELECT_OWNER_ATTEMPTS = "SELECT kind, source, failed_attempts, locked_until, last_failed_at FROM secret_attempts WHERE owner = $1 ORDER BY last_failed_at DESC LIMIT 50";
         /// $3: the PIN hash the caller saw ('' for none), so a first-time set cannot overwrite one set meanwhile.
         SET_PIN = "UPDATE users SET pin_hash = $2 WHERE id = $1 AND COALESCE(pin_hash, '') = $3";
@@ -140,8 +149,28 @@ fn clear_lock(kind: SecretKind) -> String {
     format!("UPDATE {table} SET {failures} = 0, {lock} = NULL WHERE id = $1")
 }
 
+/// Whoever knew an owner's old secret is no longer one of their channels. Inside the caller's transaction.
+pub(crate) async fn forget_trusted<B: Backend>(
+    conn: &mut crate::Conn<B>,
+    owner: Uuid,
+    kind: SecretKind,
+) -> StoreResult<()> {
+    let forget = Statement::new(sql::FORGET_TRUSTED_SOURCES).bind(owner).bind(kind.as_str());
+    execute::<B::Db>(conn, "forgetting trusted sources", forget).await.map(|_| ())
+}
+
 /// A count and lock read back (`record_wrong`, `claim_check`, a source's row).
 struct Counted(FailureState);
+
+/// A source's trust, read back only to say that there is one.
+struct Until;
+
+impl FromColumns for Until {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        row.opt_int_at(0)?;
+        Ok(Until)
+    }
+}
 
 impl FromColumns for Counted {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
@@ -240,7 +269,8 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
             .bind(&session.token_hash)
             .bind(session.user_id)
             .bind(session.created_at)
-            .bind(session.expires_at);
+            .bind(session.expires_at)
+            .bind(session.watched_by.map(|staff| staff.0));
         let mut conn = self.writer().await?;
         execute::<B::Db>(&mut conn, "inserting a session", statement).await.map(|_| ())
     }
@@ -264,9 +294,12 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
     }
 
     async fn set_password_hash(&self, user: UserId, hash: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
         let statement = Statement::new(sql::SET_PASSWORD_HASH).bind(user).bind(hash);
-        let mut conn = self.writer().await?;
-        execute::<B::Db>(&mut conn, "setting a password", statement).await.map(|_| ())
+        execute::<B::Db>(&mut tx, "setting a password", statement).await?;
+        forget_trusted::<B>(&mut tx, user.0, SecretKind::Password).await?;
+        execute::<B::Db>(&mut tx, "ending a reset's watch", Statement::new(sql::END_RESET_WATCH).bind(user)).await?;
+        tx.commit().await.map_err(db_error("committing a password"))
     }
 
     async fn remove_cashier(&self, cashier: UserId, merchant: MerchantId, now: Timestamp) -> StoreResult<bool> {
@@ -368,8 +401,14 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
             return Ok(None);
         };
         let select = Statement::new(sql::SELECT_SOURCE_ATTEMPTS).bind(owner).bind(kind.as_str()).bind(source).bind(now);
-        let source = fetch_optional::<B::Db, Counted>(&mut conn, "reading a source's attempts", select).await?;
-        Ok(Some(Attempts { total, source: source.map(|Counted(state)| state).unwrap_or_default() }))
+        let counted = fetch_optional::<B::Db, Counted>(&mut conn, "reading a source's attempts", select).await?;
+        let trusted = Statement::new(sql::SELECT_SOURCE_TRUSTED).bind(owner).bind(kind.as_str()).bind(source).bind(now);
+        let trusted = fetch_optional::<B::Db, Until>(&mut conn, "reading a source's trust", trusted).await?;
+        Ok(Some(Attempts {
+            total,
+            source: counted.map(|Counted(state)| state).unwrap_or_default(),
+            source_trusted: trusted.is_some(),
+        }))
     }
 
     async fn finish_secret_check(
@@ -387,12 +426,15 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
                     .await?;
                 Attempts::default()
             }
-            CheckOutcome::Right => {
+            CheckOutcome::Right { trusted_until } => {
                 execute::<B::Db>(&mut tx, "clearing a secret's count", Statement::new(record_right(kind)).bind(owner))
                     .await?;
                 let forget = Statement::new(sql::DELETE_SOURCE_ATTEMPTS).bind(owner).bind(kind.as_str()).bind(source);
                 execute::<B::Db>(&mut tx, "clearing a source's count", forget).await?;
-                Attempts::default()
+                let trust =
+                    Statement::new(sql::TRUST_SOURCE).bind(owner).bind(kind.as_str()).bind(source).bind(trusted_until);
+                execute::<B::Db>(&mut tx, "trusting a source", trust).await?;
+                Attempts { source_trusted: true, ..Attempts::default() }
             }
             CheckOutcome::Wrong { per_source, total } => {
                 let count_total =
@@ -407,7 +449,8 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
                     .bind(now);
                 let Counted(source) =
                     fetch_one::<B::Db, _>(&mut tx, "counting a source's wrong secret", count_source).await?;
-                Attempts { total, source }
+                // Trust is the claim's to report: a wrong guess changes none.
+                Attempts { total, source, ..Attempts::default() }
             }
         };
         tx.commit().await.map_err(db_error("committing a secret check"))?;
@@ -443,9 +486,14 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
     }
 
     async fn set_pin(&self, user: UserId, pin_hash: &str, current: Option<&str>) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
         let statement = Statement::new(sql::SET_PIN).bind(user).bind(pin_hash).bind(current.unwrap_or(""));
-        let mut conn = self.writer().await?;
-        Ok(execute::<B::Db>(&mut conn, "setting a PIN", statement).await? == 1)
+        let set = execute::<B::Db>(&mut tx, "setting a PIN", statement).await? == 1;
+        if set {
+            forget_trusted::<B>(&mut tx, user.0, SecretKind::Pin).await?;
+        }
+        tx.commit().await.map_err(db_error("committing a PIN"))?;
+        Ok(set)
     }
 
     async fn customer_tier(&self, customer: UserId) -> StoreResult<Option<CustomerTier>> {

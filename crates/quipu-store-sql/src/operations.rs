@@ -23,6 +23,9 @@ pub(crate) mod sql {
         /// A source's wrong guesses are forgotten with the idempotency records, unless they still lock.
         PURGE_SECRET_ATTEMPTS = "DELETE FROM secret_attempts WHERE (owner, kind, source) IN
     (SELECT owner, kind, source FROM secret_attempts WHERE last_failed_at < $1 AND (locked_until IS NULL OR locked_until < $1) LIMIT $2)";
+        /// Trust that has lapsed, with the expired sessions.
+        PURGE_TRUSTED_SOURCES = "DELETE FROM trusted_sources WHERE (owner, kind, source) IN
+    (SELECT owner, kind, source FROM trusted_sources WHERE trusted_until < $1 LIMIT $2)";
     }
 }
 
@@ -70,6 +73,7 @@ impl<B: Backend> OperationsStore for SqlStore<B> {
             (sql::PURGE_IDEMPOTENCY, idempotency_before),
             (sql::PURGE_SESSIONS, sessions_before),
             (sql::PURGE_SECRET_ATTEMPTS, idempotency_before),
+            (sql::PURGE_TRUSTED_SOURCES, sessions_before),
         ] {
             let purge = Statement::new(statement).bind(cutoff).bind(limit);
             purged += execute::<B::Db>(&mut conn, "purging stale rows", purge).await?;

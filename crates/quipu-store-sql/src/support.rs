@@ -4,7 +4,7 @@ use quipu_domain::Timestamp;
 use quipu_domain::identity::{Role, UserId};
 use quipu_store::support::{
     AccessEntryRecord, AccessGrantRecord, MAX_ACCESS_LOG_PAGE, MAX_SEARCH_PAGE, PeopleQuery, PersonRecord,
-    ResetCodeRecord, SupportStore,
+    ResetCodeRecord, ResetRequestRecord, ResetWatchRecord, SupportStore,
 };
 use quipu_store::{StoreResult, UserRecord, async_trait, db_error};
 use uuid::Uuid;
@@ -23,8 +23,14 @@ pub(crate) mod sql {
       AND (u.id = $2 OR u.phone LIKE $3 ESCAPE '\\' OR LOWER(u.full_name) LIKE $4 ESCAPE '\\' OR LOWER(m.name) LIKE $4 ESCAPE '\\')
       AND u.created_at < $5
     ORDER BY u.created_at DESC LIMIT $6";
-        UPSERT_RESET_CODE = "INSERT INTO reset_codes (user_id, code_hash, issued_by, created_at, expires_at, failed_attempts) VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, issued_by = excluded.issued_by, created_at = excluded.created_at, expires_at = excluded.expires_at, failed_attempts = 0";
-        SELECT_RESET_CODE = "SELECT user_id, code_hash, issued_by, created_at, expires_at, failed_attempts FROM reset_codes WHERE user_id = $1";
+        UPSERT_RESET_CODE = "INSERT INTO reset_codes (user_id, code_hash, issued_by, created_at, expires_at, failed_attempts, reason) VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, issued_by = excluded.issued_by, created_at = excluded.created_at, expires_at = excluded.expires_at, failed_attempts = 0, reason = excluded.reason";
+        SELECT_RESET_CODE = "SELECT user_id, code_hash, issued_by, created_at, expires_at, failed_attempts, reason FROM reset_codes WHERE user_id = $1";
+        UPSERT_RESET_REQUEST = "INSERT INTO reset_requests (user_id, requested_by, reason, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET requested_by = excluded.requested_by, reason = excluded.reason, created_at = excluded.created_at, expires_at = excluded.expires_at";
+        SELECT_RESET_REQUEST = "SELECT user_id, requested_by, reason, created_at, expires_at FROM reset_requests WHERE user_id = $1";
+        /// Takes exactly the request that was read: $2 its asker, $3 when it was asked.
+        TAKE_RESET_REQUEST = "DELETE FROM reset_requests WHERE user_id = $1 AND requested_by = $2 AND created_at = $3";
+        UPSERT_RESET_WATCH = "INSERT INTO reset_watches (user_id, issued_by, reason, since) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET issued_by = excluded.issued_by, reason = excluded.reason, since = excluded.since";
+        SELECT_RESET_WATCH = "SELECT user_id, issued_by, reason, since FROM reset_watches WHERE user_id = $1";
         /// $2 the hash checked, $3 the most tries a code has.
         TAKE_RESET_TRY = "UPDATE reset_codes SET failed_attempts = failed_attempts + 1 WHERE user_id = $1 AND code_hash = $2 AND failed_attempts < $3";
         /// $2: the most wrong tries a code survives.
@@ -35,7 +41,7 @@ pub(crate) mod sql {
         FORGET_LOGIN_GUESSES = "DELETE FROM secret_attempts WHERE owner = $1 AND kind = 'password'";
         END_SESSIONS = "DELETE FROM sessions WHERE user_id = $1";
         INSERT_ACCESS_GRANT = "INSERT INTO access_grants (id, subject, grantee, reason, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        SELECT_LIVE_GRANT = "SELECT id, subject, grantee, reason, created_at, expires_at FROM access_grants WHERE subject = $1 AND grantee = $2 AND expires_at > $3 ORDER BY expires_at DESC LIMIT 1";
+        SELECT_LIVE_GRANT = "SELECT id, subject, grantee, reason, created_at, expires_at FROM access_grants WHERE subject = $1 AND grantee = $2 AND expires_at > $3 ORDER BY created_at DESC, id DESC LIMIT 1";
     }
 }
 
@@ -83,6 +89,30 @@ impl FromColumns for ResetCodeRecord {
             created_at: Timestamp(row.int("created_at")?),
             expires_at: Timestamp(row.int("expires_at")?),
             failed_attempts: u32::try_from(row.int("failed_attempts")?).unwrap_or(u32::MAX),
+            reason: row.text("reason")?,
+        })
+    }
+}
+
+impl FromColumns for ResetRequestRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(ResetRequestRecord {
+            user_id: UserId(row.uuid("user_id")?),
+            requested_by: UserId(row.uuid("requested_by")?),
+            reason: row.text("reason")?,
+            created_at: Timestamp(row.int("created_at")?),
+            expires_at: Timestamp(row.int("expires_at")?),
+        })
+    }
+}
+
+impl FromColumns for ResetWatchRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(ResetWatchRecord {
+            user_id: UserId(row.uuid("user_id")?),
+            issued_by: UserId(row.uuid("issued_by")?),
+            reason: row.text("reason")?,
+            since: Timestamp(row.int("since")?),
         })
     }
 }
@@ -163,15 +193,54 @@ impl<B: Backend> SupportStore for SqlStore<B> {
 
     async fn insert_reset_code(&self, code: &ResetCodeRecord, log: &AccessEntryRecord) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let upsert = Statement::new(sql::UPSERT_RESET_CODE)
-            .bind(code.user_id)
-            .bind(code.code_hash.as_str())
-            .bind(code.issued_by)
-            .bind(code.created_at)
-            .bind(code.expires_at);
-        execute::<B::Db>(&mut tx, "storing a reset code", upsert).await?;
+        upsert_reset_code::<B>(&mut tx, code).await?;
         insert_access_entry::<B>(&mut tx, log).await?;
         tx.commit().await.map_err(db_error("committing a reset code"))
+    }
+
+    async fn insert_reset_request(&self, request: &ResetRequestRecord, log: &AccessEntryRecord) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let upsert = Statement::new(sql::UPSERT_RESET_REQUEST)
+            .bind(request.user_id)
+            .bind(request.requested_by)
+            .bind(request.reason.as_str())
+            .bind(request.created_at)
+            .bind(request.expires_at);
+        execute::<B::Db>(&mut tx, "storing a reset request", upsert).await?;
+        insert_access_entry::<B>(&mut tx, log).await?;
+        tx.commit().await.map_err(db_error("committing a reset request"))
+    }
+
+    async fn reset_request(&self, user: UserId) -> StoreResult<Option<ResetRequestRecord>> {
+        let statement = Statement::new(sql::SELECT_RESET_REQUEST).bind(user);
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "loading a reset request", statement).await
+    }
+
+    async fn approve_reset_request(
+        &self,
+        request: &ResetRequestRecord,
+        code: &ResetCodeRecord,
+        log: &AccessEntryRecord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let take = Statement::new(sql::TAKE_RESET_REQUEST)
+            .bind(request.user_id)
+            .bind(request.requested_by)
+            .bind(request.created_at);
+        if execute::<B::Db>(&mut tx, "taking a reset request", take).await? != 1 {
+            return Ok(false);
+        }
+        upsert_reset_code::<B>(&mut tx, code).await?;
+        insert_access_entry::<B>(&mut tx, log).await?;
+        tx.commit().await.map_err(db_error("committing an approved reset"))?;
+        Ok(true)
+    }
+
+    async fn reset_watch(&self, user: UserId) -> StoreResult<Option<ResetWatchRecord>> {
+        let statement = Statement::new(sql::SELECT_RESET_WATCH).bind(user);
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "loading a reset watch", statement).await
     }
 
     async fn reset_code(&self, user: UserId) -> StoreResult<Option<ResetCodeRecord>> {
@@ -203,8 +272,26 @@ impl<B: Backend> SupportStore for SqlStore<B> {
         execute::<B::Db>(&mut tx, "setting a password", set).await?;
         let forget = Statement::new(sql::FORGET_LOGIN_GUESSES).bind(code.user_id);
         execute::<B::Db>(&mut tx, "forgetting login guesses", forget).await?;
+        crate::identity::forget_trusted::<B>(&mut tx, code.user_id.0, quipu_store::SecretKind::Password).await?;
         execute::<B::Db>(&mut tx, "ending sessions", Statement::new(sql::END_SESSIONS).bind(code.user_id)).await?;
+        let watch = Statement::new(sql::UPSERT_RESET_WATCH)
+            .bind(code.user_id)
+            .bind(code.issued_by)
+            .bind(code.reason.as_str())
+            .bind(code.created_at);
+        execute::<B::Db>(&mut tx, "watching a reset password", watch).await?;
         tx.commit().await.map_err(db_error("committing a password reset"))?;
         Ok(true)
     }
+}
+
+async fn upsert_reset_code<B: Backend>(conn: &mut Conn<B>, code: &ResetCodeRecord) -> StoreResult<()> {
+    let upsert = Statement::new(sql::UPSERT_RESET_CODE)
+        .bind(code.user_id)
+        .bind(code.code_hash.as_str())
+        .bind(code.issued_by)
+        .bind(code.created_at)
+        .bind(code.expires_at)
+        .bind(code.reason.as_str());
+    execute::<B::Db>(conn, "storing a reset code", upsert).await.map(|_| ())
 }

@@ -136,8 +136,14 @@ pub trait EventStore: Send + Sync {
     /// Writes a customer's event unless one with its id exists (a retry of what raised it): `false` then.
     async fn insert_customer_event(&self, event: &CustomerEventRecord) -> StoreResult<bool>;
     /// Writes a merchant's event and one delivery of it to `endpoint` alone (a test of that
-    /// endpoint); `false`, writing nothing, unless the endpoint is the merchant's and live.
-    async fn insert_endpoint_event(&self, event: &EventRecord, endpoint: Uuid) -> StoreResult<bool>;
+    /// endpoint), unless the endpoint is not the merchant's and live, or the merchant already
+    /// wrote `quota.1` events of the event's kind since `quota.0`; then nothing is written.
+    async fn insert_endpoint_event(
+        &self,
+        event: &EventRecord,
+        endpoint: Uuid,
+        quota: (Timestamp, u32),
+    ) -> StoreResult<EndpointEvent>;
     /// Adds an endpoint unless the merchant already has `max_live` (then `false`).
     async fn insert_webhook_endpoint(&self, endpoint: &WebhookEndpointRecord, max_live: u32) -> StoreResult<bool>;
     async fn webhook_endpoints(&self, merchant: MerchantId) -> StoreResult<Vec<WebhookEndpointRecord>>;
@@ -168,4 +174,14 @@ pub trait EventStore: Send + Sync {
     async fn delivery_attempts(&self, endpoint: Uuid, event: Uuid) -> StoreResult<Vec<AttemptRecord>>;
     /// Queues a delivery to be sent again now; `false` if it is not the merchant's or its endpoint is disabled.
     async fn redeliver(&self, endpoint: Uuid, event: Uuid, merchant: MerchantId, now: Timestamp) -> StoreResult<bool>;
+}
+
+/// What became of a test event for one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointEvent {
+    Queued,
+    /// The endpoint is not the merchant's, or not live.
+    NoEndpoint,
+    /// The merchant sent its quota of such events lately.
+    OverQuota,
 }

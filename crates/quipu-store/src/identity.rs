@@ -47,6 +47,9 @@ pub struct SessionRecord {
     pub user_id: UserId,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// Opened with a password set from a reset code this staff member issued: every request it
+    /// makes lands in the person's access log.
+    pub watched_by: Option<UserId>,
 }
 
 /// A merchant API key: the prefix is public, only the secret's SHA-256 is stored.
@@ -115,12 +118,10 @@ pub struct GuessLimit {
 /// How a claimed check of a secret ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckOutcome {
-    Right,
+    /// The source knew the secret: its count goes, and it is trusted until the time given.
+    Right { trusted_until: Timestamp },
     /// Counted against the guessing source (with its limit) and against the owner in all (with a higher one).
-    Wrong {
-        per_source: GuessLimit,
-        total: GuessLimit,
-    },
+    Wrong { per_source: GuessLimit, total: GuessLimit },
     /// The check could not run to the end; nothing is counted.
     Abandoned,
 }
@@ -137,6 +138,9 @@ pub struct FailureState {
 pub struct Attempts {
     pub total: FailureState,
     pub source: FailureState,
+    /// This source got the secret right before, and its trust has not lapsed: one of the owner's
+    /// own channels, which the lock for all sources together does not hold.
+    pub source_trusted: bool,
 }
 
 /// Wrong guesses at one owner's secret from one source (an agent, a shop, an address).
@@ -171,7 +175,8 @@ pub trait IdentityStore: Send + Sync {
     /// returns how many ended.
     async fn delete_user_sessions(&self, user: UserId, keep: Option<&[u8]>) -> StoreResult<u64>;
 
-    /// Replaces a user's password (an Argon2id PHC string).
+    /// Replaces a user's password (an Argon2id PHC string); the person chose it, so a watch from a
+    /// reset ends.
     async fn set_password_hash(&self, user: UserId, hash: &str) -> StoreResult<()>;
 
     /// Removes one of a merchant's cashiers (they keep their row, sign in no more) and ends their

@@ -72,6 +72,28 @@ pub struct ResetCodeRecord {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub failed_attempts: u32,
+    /// Why it was issued: the watch on the password it sets carries it.
+    pub reason: String,
+}
+
+/// An operator's request to reset someone's password, waiting for a second operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetRequestRecord {
+    pub user_id: UserId,
+    pub requested_by: UserId,
+    pub reason: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A password set from a reset code: whoever issued the code could know it, so the sessions it
+/// opens are watched, each request written to the person's access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetWatchRecord {
+    pub user_id: UserId,
+    pub issued_by: UserId,
+    pub reason: String,
+    pub since: Timestamp,
 }
 
 #[async_trait::async_trait]
@@ -101,7 +123,20 @@ pub trait SupportStore: Send + Sync {
     /// Forgets the code once its tries are spent.
     async fn drop_spent_reset_code(&self, user: UserId, max_attempts: u32) -> StoreResult<()>;
     /// In one transaction: spends the code (only if it is still the one checked), sets the new
-    /// password hash, lifts the login lock and its counts, and ends every session. `false` if the
-    /// code was spent or replaced meanwhile.
+    /// password hash, lifts the login lock and its counts, ends every session, and watches the
+    /// sessions the new password opens. `false` if the code was spent or replaced meanwhile.
     async fn reset_password(&self, code: &ResetCodeRecord, password_hash: &str) -> StoreResult<bool>;
+    /// Stores an operator's reset request (replacing any earlier one) and its access-log entry together.
+    async fn insert_reset_request(&self, request: &ResetRequestRecord, log: &AccessEntryRecord) -> StoreResult<()>;
+    async fn reset_request(&self, user: UserId) -> StoreResult<Option<ResetRequestRecord>>;
+    /// In one transaction: takes exactly `request` (so two approvals issue one code), stores the
+    /// code and the approver's access-log entry. `false` if the request was taken or replaced.
+    async fn approve_reset_request(
+        &self,
+        request: &ResetRequestRecord,
+        code: &ResetCodeRecord,
+        log: &AccessEntryRecord,
+    ) -> StoreResult<bool>;
+    /// The watch on a person's password, if it was set from a reset code and not changed since.
+    async fn reset_watch(&self, user: UserId) -> StoreResult<Option<ResetWatchRecord>>;
 }

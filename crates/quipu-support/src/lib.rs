@@ -30,8 +30,12 @@ pub const MAX_GRANT_HOURS: u32 = 72;
 /// Digits in a reset code: 10^10 codes, five tries each, and the code lapses in half an hour.
 const RESET_CODE_DIGITS: usize = 10;
 const RESET_CODE_SECONDS: i64 = 30 * 60;
+/// How long an operator's reset request waits for a second operator.
+const RESET_REQUEST_SECONDS: i64 = 24 * 3600;
 /// Wrong tries a reset code survives.
 const RESET_CODE_ATTEMPTS: u32 = 5;
+
+pub use quipu_store::support::ResetRequestRecord as ResetRequest;
 
 /// A reset code as issued: shown once, to be handed to the person.
 #[derive(Debug, Clone)]
@@ -258,33 +262,108 @@ impl Support {
         self.wallet.history_granted(&read, account, filter).await
     }
 
-    /// A one-time code to set a new password, handed over in person (SMS is
-    /// not assumed): an operator for anyone but staff, an agent for a
-    /// customer at the counter who proves it is them with their payment PIN
-    /// (an agent sees the code, so without the PIN an agent could take over
-    /// any customer's account). The person reads who issued it and why.
+    /// A one-time code to set a new password, for a customer at an agent's counter who proves it
+    /// is them with their payment PIN (an agent sees the code, so without the PIN an agent could
+    /// take over any customer's account). The person reads who issued it and why.
     pub async fn issue_reset_code(
         &self,
         principal: &Principal,
         id: UserId,
         reason: &StatedReason,
-        holder_pin: Option<&Pin>,
+        holder_pin: &Pin,
     ) -> CoreResult<IssuedResetCode> {
-        let issuer = principal.require_any(&[Role::Operator, Role::Agent])?;
+        principal.require(Role::Agent)?;
         let user = self.person(id).await?;
-        let allowed = match principal.role() {
-            Some(Role::Operator) => !matches!(user.role, Role::Operator | Role::Auditor),
-            _ => user.role == Role::Customer,
-        };
-        if !allowed || user.id == issuer {
+        if user.role != Role::Customer {
             return Err(CoreError::forbidden());
         }
-        if principal.role() == Some(Role::Agent) {
-            let pin = holder_pin.ok_or_else(|| {
-                CoreError::invalid("customer_pin_required", "the customer types their payment PIN to get a reset code")
-            })?;
-            self.kernel.check_pin(&user, pin, &GuessSource::of(principal)).await?;
+        self.kernel.check_pin(&user, holder_pin, &GuessSource::of(principal)).await?;
+        let (code, record) = self.new_reset_code(principal, &user, reason).await?;
+        let detail = "a one-time code to set a new password, valid for 30 minutes".to_owned();
+        let log = self.kernel.access_entry(principal, user.id.0, "reset_code_issued", reason, detail)?;
+        self.kernel.store.insert_reset_code(&record, &log).await?;
+        tracing::info!(person = %user.id.0, "password reset code issued at an agent");
+        Ok(IssuedResetCode { user_id: user.id, code, expires_at: record.expires_at })
+    }
+
+    /// An operator asks to reset someone's password (anyone but staff). No code yet: a second
+    /// operator approves it and alone sees the code, to hand it to the person, so no one member
+    /// of staff can take over an account. The person reads who asked and why.
+    pub async fn request_reset(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        reason: &StatedReason,
+    ) -> CoreResult<ResetRequest> {
+        let operator = principal.require(Role::Operator)?;
+        let user = self.resettable_by_staff(id, operator).await?;
+        let now = self.kernel.now();
+        let request = ResetRequest {
+            user_id: user.id,
+            requested_by: operator,
+            reason: reason.as_str().to_owned(),
+            created_at: now,
+            expires_at: now.plus_seconds(RESET_REQUEST_SECONDS),
+        };
+        let detail = "asked for a one-time code to set a new password; a second operator must approve it".to_owned();
+        let log = self.kernel.access_entry(principal, user.id.0, "reset_requested", reason, detail)?;
+        self.kernel.store.insert_reset_request(&request, &log).await?;
+        tracing::info!(person = %user.id.0, "password reset requested");
+        Ok(request)
+    }
+
+    /// A second operator approves a reset another operator asked for: the code is made now and
+    /// shown to the approver only.
+    pub async fn approve_reset(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        reason: &StatedReason,
+    ) -> CoreResult<IssuedResetCode> {
+        let operator = principal.require(Role::Operator)?;
+        let user = self.resettable_by_staff(id, operator).await?;
+        let no_request = || {
+            CoreError::new(ErrorKind::NotFound, "reset_request_not_found", "no reset of this person waits for approval")
+        };
+        let request = self.kernel.store.reset_request(user.id).await?;
+        let request = request.filter(|r| r.expires_at > self.kernel.now()).ok_or_else(no_request)?;
+        if request.requested_by == operator {
+            return Err(CoreError::new(
+                ErrorKind::Forbidden,
+                "second_operator_required",
+                "another operator must approve a reset you asked for",
+            ));
         }
+        let (code, record) = self.new_reset_code(principal, &user, reason).await?;
+        let detail = format!(
+            "a one-time code to set a new password, valid for 30 minutes, asked for by operator {} ({})",
+            request.requested_by.0, request.reason
+        );
+        let log = self.kernel.access_entry(principal, user.id.0, "reset_code_issued", reason, detail)?;
+        if !self.kernel.store.approve_reset_request(&request, &record, &log).await? {
+            return Err(no_request());
+        }
+        tracing::info!(person = %user.id.0, "password reset approved");
+        Ok(IssuedResetCode { user_id: user.id, code, expires_at: record.expires_at })
+    }
+
+    /// Someone staff may reset: not staff themselves, and not the operator asking.
+    async fn resettable_by_staff(&self, id: UserId, operator: UserId) -> CoreResult<UserRecord> {
+        let user = self.person(id).await?;
+        if matches!(user.role, Role::Operator | Role::Auditor) || user.id == operator {
+            return Err(CoreError::forbidden());
+        }
+        Ok(user)
+    }
+
+    /// A fresh code and the record that keeps its hash.
+    async fn new_reset_code(
+        &self,
+        principal: &Principal,
+        user: &UserRecord,
+        reason: &StatedReason,
+    ) -> CoreResult<(String, ResetCodeRecord)> {
+        let issuer = principal.user_id().ok_or_else(CoreError::forbidden)?;
         let random = self.kernel.random.as_ref();
         let code: String = (0..RESET_CODE_DIGITS)
             .map(|_| char::from_digit(quipu_kernel::random::in_range(random, 0..=9), 10).unwrap_or('0'))
@@ -297,12 +376,9 @@ impl Support {
             created_at: now,
             expires_at: now.plus_seconds(RESET_CODE_SECONDS),
             failed_attempts: 0,
+            reason: reason.as_str().to_owned(),
         };
-        let detail = "a one-time code to set a new password, valid for 30 minutes".to_owned();
-        let log = self.kernel.access_entry(principal, user.id.0, "reset_code_issued", reason, detail)?;
-        self.kernel.store.insert_reset_code(&record, &log).await?;
-        tracing::info!(person = %user.id.0, "password reset code issued");
-        Ok(IssuedResetCode { user_id: user.id, code, expires_at: record.expires_at })
+        Ok((code, record))
     }
 
     /// The person sets a new password with the code they were handed. Every

@@ -124,6 +124,7 @@ impl Wallet {
             op: TransferOp::Posted { debit: fee_income, credit: float, amount: payable, currency: currency.code },
             code: TransferCode::Commission,
             reference: commission_reference(operation, source),
+            credit_cap: None,
         }))
     }
 

@@ -167,17 +167,18 @@ impl Wallet {
         Self { kernel }
     }
 
-    /// Posts one transfer; a refusal becomes the matching service error.
+    /// Posts one transfer, the credit side held to `credit_cap` if any; a refusal becomes the
+    /// matching service error.
     pub async fn move_money(
         &self,
         id: TransferId,
         (debit, credit): (AccountId, AccountId),
         (currency, amount): (Currency, Amount),
-        code: TransferCode,
-        reference: String,
+        (code, reference): (TransferCode, String),
+        credit_cap: Option<Amount>,
     ) -> CoreResult<Transfer> {
         let op = TransferOp::Posted { debit, credit, amount, currency: currency.code };
-        self.kernel.ledger.submit_one(TransferCommand { id, op, code, reference }).await
+        self.kernel.ledger.submit_one(TransferCommand { id, op, code, reference, credit_cap }).await
     }
 
     /// An agent's float in a currency.
@@ -237,7 +238,7 @@ impl Wallet {
         let float = self.float_of(agent.id, money.0).await?;
         let issuance = self.issuance(money.0).await?;
         let accounts = if code == TransferCode::Issuance { (issuance, float) } else { (float, issuance) };
-        self.move_money(id, accounts, money, code, format!("agent:{}", agent.id)).await
+        self.move_money(id, accounts, money, (code, format!("agent:{}", agent.id)), None).await
     }
 
     /// An agent takes cash from a customer and credits their wallet from the float.
@@ -254,9 +255,10 @@ impl Wallet {
         let customer = self.kernel.user_with_role(customer, Role::Customer, "customer").await?;
         let float = self.float_of(agent, money.0).await?;
         let wallet = self.wallet_of(customer.id, money.0).await?;
-        self.kernel.check_balance_limit(Some(customer.id), wallet, money.0, money.1).await?;
+        let credit_cap = self.kernel.balance_cap(Some(customer.id), money.0).await?;
         let op = TransferOp::Posted { debit: float, credit: wallet, amount: money.1, currency: money.0.code };
-        let command = TransferCommand { id, op, code: TransferCode::CashIn, reference: format!("agent:{agent}") };
+        let reference = format!("agent:{agent}");
+        let command = TransferCommand { id, op, code: TransferCode::CashIn, reference, credit_cap };
         let transfer = self.move_with_commission(command, CommissionOperation::CashIn, float, money).await?;
         let from = self.agent(agent).await.map(|a| a.full_name).unwrap_or_default();
         self.money_received(customer.id, &transfer, money.0, "cash_in", &from, "").await?;
@@ -288,7 +290,8 @@ impl Wallet {
             _ => self.wallet_of(person.id, money.0).await?,
         };
         let op = TransferOp::Posted { debit: source, credit: float, amount: money.1, currency: money.0.code };
-        let command = TransferCommand { id, op, code: TransferCode::CashOut, reference: format!("agent:{agent}") };
+        let reference = format!("agent:{agent}");
+        let command = TransferCommand { id, op, code: TransferCode::CashOut, reference, credit_cap: None };
         self.move_with_commission(command, CommissionOperation::CashOut, float, money).await
     }
 
@@ -339,12 +342,14 @@ impl Wallet {
         if recipient.id == sender.id {
             return Err(CoreError::invalid("same_account", "you cannot send money to yourself"));
         }
-        let credit = self.wallet_of(recipient.id, money.0).await?;
-        self.kernel.check_balance_limit(Some(recipient.id), credit, money.0, money.1).await?;
+        // The sender first (PIN, then funds, in the ledger), and only then the recipient's cap, so a
+        // refusal tells the sender nothing about the recipient they could not learn by paying.
         self.kernel.check_pin(&sender, pin, &GuessSource::of(principal)).await?;
+        let credit = self.wallet_of(recipient.id, money.0).await?;
+        let credit_cap = self.kernel.balance_cap(Some(recipient.id), money.0).await?;
         let debit = self.wallet_of(sender.id, money.0).await?;
         let note = note.map(|n| n.as_str().to_owned()).unwrap_or_default();
-        let transfer = self.move_money(id, (debit, credit), money, TransferCode::P2p, note).await?;
+        let transfer = self.move_money(id, (debit, credit), money, (TransferCode::P2p, note), credit_cap).await?;
         self.money_received(recipient.id, &transfer, money.0, "p2p", &sender.full_name, &transfer.reference).await?;
         Ok(transfer)
     }
@@ -497,22 +502,35 @@ impl Wallet {
             (false, true) => "received",
             (false, false) => return Err(CoreError::not_found("transaction")),
         };
+        // A side of one's own names the other side: you dealt with them. Staff who see a shop's or
+        // an agent's books see that money moved, not whose: that takes a grant.
+        let owns = |account: &Option<OwnedAccount>| {
+            account.as_ref().is_some_and(|a| People::for_reader(principal, a) == People::Named)
+        };
+        let people = if owns(&debit) || owns(&credit) { People::Named } else { People::Unnamed };
         Ok(Receipt {
-            from: self.party(debit.as_ref()).await?,
-            to: self.party(credit.as_ref()).await?,
+            from: self.party(debit.as_ref(), people).await?,
+            to: self.party(credit.as_ref(), people).await?,
             transfer,
             direction,
         })
     }
 
-    async fn party(&self, account: Option<&OwnedAccount>) -> CoreResult<Party> {
+    async fn party(&self, account: Option<&OwnedAccount>, people: People) -> CoreResult<Party> {
         let unknown = || Party { kind: "unknown", name: String::new(), phone: None };
         let Some(account) = account else { return Ok(unknown()) };
         let store = &self.kernel.store;
         Ok(match account.owner {
             AccountOwner::User(id) => match store.user(id).await? {
+                Some(user) if user.role == Role::Agent => Party {
+                    kind: "agent",
+                    name: user.full_name.clone(),
+                    phone: PhoneNumber::parse(&user.phone).ok().map(|p| p.masked()),
+                },
+                // A person, to a reader who may not know who: neither name nor number.
+                Some(_) if people == People::Unnamed => Party { kind: "customer", name: String::new(), phone: None },
                 Some(user) => Party {
-                    kind: if user.role == Role::Agent { "agent" } else { "customer" },
+                    kind: "customer",
                     name: user.full_name.clone(),
                     phone: PhoneNumber::parse(&user.phone).ok().map(|p| p.masked()),
                 },
@@ -522,6 +540,9 @@ impl Wallet {
                 Some(merchant) => Party { kind: "merchant", name: merchant.name, phone: None },
                 None => unknown(),
             },
+            AccountOwner::Card(_) if people == People::Unnamed => {
+                Party { kind: "card", name: String::new(), phone: None }
+            }
             AccountOwner::Card(id) => match store.card(id).await? {
                 Some(card) => Party { kind: "card", name: card.number.masked(), phone: None },
                 None => unknown(),

@@ -189,7 +189,7 @@ impl Wallet {
         let store = &self.kernel.store;
         let Some(owned) = store.account(account).await? else { return Ok(None) };
         Ok(match owned.owner {
-            AccountOwner::User(_) if people == People::Unnamed => None,
+            AccountOwner::User(_) | AccountOwner::Card(_) if people == People::Unnamed => None,
             AccountOwner::User(id) => store.user(id).await?.map(|user| shown_person_name(&user.full_name)),
             AccountOwner::Merchant(id) => store.merchant(id).await?.map(|merchant| merchant.name),
             AccountOwner::Card(id) => store.card(id).await?.map(|card| format!("card {}", card.number.masked())),

@@ -111,7 +111,8 @@ where
         let Some(token) = session::cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(to_sign_in());
         };
-        match web.http.services.kernel.authenticate(token).await {
+        let what = format!("{} {}", parts.method, parts.uri.path());
+        match web.http.services.kernel.authenticate(token, &what).await {
             Ok(principal @ Principal::User { .. }) => {
                 let chose_lang = chosen.is_some();
                 Ok(Self { principal, lang, csrf: session::csrf_token(token), token: token.to_owned(), chose_lang })

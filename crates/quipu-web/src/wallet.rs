@@ -144,7 +144,7 @@ async fn signup(
         services.identity.register_customer(&registration).await?;
         let login: LoginRequest = posted.only(&["phone", "password"]).request()?;
         let session = services.kernel.login(&Credentials::try_from(&login)?, &source).await?;
-        let principal = services.kernel.authenticate(&session.token).await?;
+        let principal = services.kernel.authenticate(&session.token, "POST /wallet/signup").await?;
         services.identity.add_funding_source(&principal, &bank, &number).await?;
         Ok::<_, ApiError>(session)
     };

@@ -348,6 +348,13 @@ async fn serve(config: Config) -> Fallible<ExitCode> {
 }
 
 async fn run_demo(mut config: Config, dir: PathBuf) -> Fallible<ExitCode> {
+    // The demo seeds a database of its own from nothing: it never writes demo people and money into
+    // a PostgreSQL database someone named, nor says it runs on one when it does not.
+    if matches!(config.storage, StorageConfig::Postgres { .. }) {
+        return Err("quipu demo runs on a fresh SQLite database of its own and never writes to a PostgreSQL \
+                    one: leave out --database-url (QUIPU_DATABASE_URL, or the config file's database_url)"
+            .into());
+    }
     // Bound first, so a taken port or an unusable certificate fails at once, before the last demo's data is gone.
     let listener = bind(&config).await?;
     quipu_server::demo::fresh_directory(&dir)?;

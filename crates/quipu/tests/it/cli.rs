@@ -59,6 +59,7 @@ async fn ledger_verify_reports_tampering_with_a_non_zero_exit() {
             },
             code: TransferCode::P2p,
             reference: "order:1".into(),
+            credit_cap: None,
         };
         services.kernel.ledger.submit_one(hold).await.unwrap();
         background.shutdown().await;

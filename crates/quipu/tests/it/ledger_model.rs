@@ -293,8 +293,13 @@ impl Case {
             }
             Cmd::Void { hold: index } => TransferOp::Void { pending_id: hold(index, &self.pendings) },
         };
-        let command =
-            TransferCommand { id, op, code: TransferCode::P2p, reference: format!("model:{}", self.history.len()) };
+        let command = TransferCommand {
+            id,
+            op,
+            code: TransferCode::P2p,
+            reference: format!("model:{}", self.history.len()),
+            credit_cap: None,
+        };
         self.history.push(command.clone());
         command
     }

@@ -12,6 +12,7 @@ mod cli;
 mod concurrency;
 mod contract;
 mod durability;
+mod found_in_use;
 mod harness;
 mod ledger_model;
 mod merchant_events;

@@ -301,7 +301,7 @@ async fn a_person_takes_everything_quipu_holds_about_them_in_one_call() {
     .await;
 }
 
-/// A forgotten password: an agent or the operator hands over a one-time code; it works once, for half
+/// A forgotten password: an agent or two operators hand over a one-time code; it works once, for half
 /// an hour, survives five wrong tries at most, ends every session, and the person reads who issued it.
 #[tokio::test]
 async fn a_reset_code_sets_a_new_password_once() {
@@ -346,10 +346,15 @@ async fn a_reset_code_sets_a_new_password_once() {
         let (status, _) = reset(&amina.phone, &code, "a-new-long-password").await;
         assert_eq!(status, 403, "spent after five wrong tries");
 
-        // A fresh code from the operator works once; sessions end; the old password is gone.
+        // A fresh code asked for by one operator and approved by another works once; sessions end;
+        // the old password is gone.
+        let second = app.staff(Role::Operator, "+15559990661").await;
         let path = format!("/operator/people/{}/reset-codes", amina.id);
-        let (status, issued) =
+        let approve = format!("{path}/approve");
+        let (status, asked) =
             app.post(&path, Some(&operator), json!({"reason": "customer called, identity checked"})).await;
+        assert_eq!(status, 202, "{asked}");
+        let (status, issued) = app.post(&approve, Some(&second), json!({"reason": "approved: ID seen on call"})).await;
         assert_eq!(status, 201, "{issued}");
         let code = issued["code"].as_str().unwrap().to_owned();
         let (status, body) = reset(&amina.phone, &code, "short").await;
@@ -367,11 +372,15 @@ async fn a_reset_code_sets_a_new_password_once() {
         assert_eq!(status, 401);
         let token = app.login(&amina.phone, "a-new-long-password").await;
         let (_, log) = app.get("/me/access-log", &token).await;
-        assert_eq!(actions(&log), ["reset_code_issued", "reset_code_issued"], "{log}");
+        assert_eq!(
+            actions(&log),
+            ["session_after_reset", "reset_code_issued", "reset_requested", "reset_code_issued"],
+            "{log}"
+        );
 
         // A code lapses after half an hour.
-        let (_, issued) =
-            app.post(&path, Some(&operator), json!({"reason": "customer called again, ID checked"})).await;
+        app.post(&path, Some(&operator), json!({"reason": "customer called again, ID checked"})).await;
+        let (_, issued) = app.post(&approve, Some(&second), json!({"reason": "approved: ID seen again"})).await;
         app.clock.advance_seconds(31 * 60);
         let (status, _) = reset(&amina.phone, issued["code"].as_str().unwrap(), "yet-another-password").await;
         assert_eq!(status, 403, "expired");
