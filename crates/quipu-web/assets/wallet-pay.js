@@ -70,7 +70,13 @@ async function confirmDevice() {
   if (!response || response.status >= 500 || !device) return;
   const mine = response.ok ? await response.json().catch(() => null) : [];
   if (!Array.isArray(mine)) return;
-  if (!mine.some((d) => d.id === device.deviceId && d.status === 'active')) await forget(root.dataset.msgGone);
+  if (!mine.some((d) => d.id === device.deviceId && d.status === 'active')) return forget(root.dataset.msgGone);
+  if (!device.userId) {
+    // A key saved before keys named their holder: the server says it is this person's.
+    device.userId = root.dataset.user;
+    await saveDevice(device);
+    showCode();
+  }
 }
 
 // A new code within the same minute: the next slot (each pays at most once).
@@ -131,9 +137,11 @@ if ('serviceWorker' in navigator) navigator.serviceWorker.register('/wallet/sw.j
 fetch('/wallet/manifest.webmanifest', { method: 'HEAD' }).then(learnSkew, () => {});
 
 // A key is used only for the person who enrolled it; one of anybody else's (a shared phone) is wiped.
+// One saved before keys named their holder shows only once the server says whose it is.
 device = await loadDevice();
-if (device && device.userId !== root.dataset.user) await forget();
-if (device) {
+if (device?.userId && device.userId !== root.dataset.user) await forget();
+if (device?.userId) {
   showCode();
   confirmDevice();
-} else $('enrol').hidden = false;
+} else if (device) confirmDevice();
+else $('enrol').hidden = false;

@@ -57,7 +57,7 @@ impl SignedIn {
     }
 
     /// The signed-in person's id.
-    pub fn user_id(&self) -> Option<String> {
+    fn user_id(&self) -> Option<String> {
         match self.principal {
             Principal::User { id, .. } => Some(id.0.to_string()),
             Principal::MerchantKey { .. } => None,
@@ -158,7 +158,7 @@ pub fn home_of(role: Role) -> &'static str {
 }
 
 /// A `next` that stays on this site: a plain path (and query) on it, read as a browser would read
-/// it in a `Location`. Browsers drop tabs and line breaks from a URL, read `\\` as `/` and resolve
+/// it in a `Location`. Browsers drop tabs and line breaks from a URL, read `\` as `/` and resolve
 /// dot segments, so `/\t/evil.example/` or `/.//evil.example/` would leave the site: anything but
 /// printable ASCII, a backslash, a fragment, an empty or dot segment is refused, never repaired.
 fn local_path(next: Option<&str>) -> Option<&str> {
@@ -315,8 +315,14 @@ struct SignedOutPage {
 }
 
 /// `GET /signed-out`: where sign-out lands. Its script drops what the browser kept for whoever was
-/// signed in, as `Clear-Site-Data` asks (harmless when nobody was: there is then nothing to drop).
+/// signed in, as `Clear-Site-Data` asks. Someone still signed in (a link from elsewhere) is sent to the
+/// start page instead, so no other site can make a person's phone forget its key.
 pub async fn signed_out(State(state): State<WebState>, Query(query): Query<NextQuery>, headers: HeaderMap) -> Response {
+    if let Some(token) = session::cookie(&headers, SESSION_COOKIE)
+        && state.http.services.kernel.authenticate(token).await.is_ok()
+    {
+        return page::see_other("/");
+    }
     let lang = page::lang(query.lang.as_deref(), &headers);
     let chosen = query.lang.is_some().then_some(lang);
     page::html(

@@ -456,6 +456,14 @@ async fn sign_out_ends_the_session_whatever_its_form_token_and_clears_the_sites_
             let (status, _) = app.get("/me", &token).await;
             assert_eq!(status, 401, "the session ended on the server too (csrf {csrf:?})");
         }
+        // The signed-out page wipes what the browser kept; a link to it from elsewhere, followed by
+        // someone still signed in, does not make their phone forget its key.
+        let landing = client.get(format!("{base}/signed-out")).send().await.unwrap();
+        assert_eq!(landing.status(), 200);
+        assert!(landing.text().await.unwrap().contains("<script type=\"module\" src=\"/assets/signed-out."));
+        let session = signed_in(&client, &base, &amina.phone, "customer-password").await;
+        let still_in = client.get(format!("{base}/signed-out")).header("cookie", &session).send().await.unwrap();
+        assert_eq!((still_in.status().as_u16(), still_in.headers()["location"].to_str().unwrap()), (303, "/"));
     })
     .await;
 }
