@@ -637,12 +637,20 @@ async fn a_payment_above_the_threshold_waits_for_the_pin_and_the_customer_keeps_
     app.finish().await;
 }
 
-/// Registers a customer with a name of their own (the pay screen shows it).
-async fn named_customer(app: &TestApp, phone: &str, name: &str) {
+/// Registers a customer with a name of their own (the pay screen shows it); their id.
+async fn named_customer(app: &TestApp, phone: &str, name: &str) -> String {
     let person = json!({"phone": phone, "full_name": name, "password": "customer-password", "pin": "1234"});
     let (status, body) = app.post("/auth/register", None, person).await;
     assert_eq!(status, 201, "{body}");
+    body["user"]["id"].as_str().unwrap().to_owned()
 }
+
+/// Rewrites whose the phone's saved key says it is (`null`: a key saved before keys named anyone).
+const RELABEL: &str = "const [userId, done] = arguments; const open = indexedDB.open('quipu-wallet', 1); \
+    open.onsuccess = () => { const db = open.result; const tx = db.transaction('device', 'readwrite'); \
+    const store = tx.objectStore('device'); const get = store.get('current'); \
+    get.onsuccess = () => store.put({ ...get.result, userId: userId ?? undefined }, 'current'); \
+    tx.oncomplete = () => { db.close(); done('relabelled'); }; tx.onerror = () => done(String(tx.error)); };";
 
 /// Whether the browser still keeps anything of the wallet's: the phone's key store or a cache.
 const KEPT: &str = "const done = arguments[0]; Promise.all([indexedDB.databases(), caches.keys()]) \
@@ -654,7 +662,7 @@ async fn a_payment_code_stays_with_its_holder_on_a_shared_phone() {
     let signal = Signal::start(app.addr()).await;
     let base = signal.base();
     let (amina, bruno) = ("+15550300041", "+15550300042");
-    named_customer(&app, amina, "Amina Diallo").await;
+    let amina_id = named_customer(&app, amina, "Amina Diallo").await;
     named_customer(&app, bruno, "Bruno Costa").await;
     let phone = Browser::start().await;
     let w = &phone.client;
@@ -710,15 +718,36 @@ async fn a_payment_code_stays_with_its_holder_on_a_shared_phone() {
     until(w, enrol_form, "Bruno's enrolment form over Amina's key").await;
     assert!(text(w).await.contains("Bruno Costa"));
 
-    // A key the server no longer has as the person's active device (removed elsewhere) is wiped.
+    // A key that names someone else is wiped even offline, where the server cannot be asked.
     fill(w, "#enrol-pin", "1234").await;
     click(w, "#enrol button[type=submit]").await;
     until(w, CODE, "Bruno's code").await;
+    let relabelled = w.execute_async(RELABEL, vec![json!(amina_id)]).await.unwrap();
+    assert_eq!(relabelled, json!("relabelled"));
+    signal.set(Line::Dropped);
+    w.goto(&pay).await.unwrap();
+    until(w, "return !document.getElementById('enrol').hidden", "the enrolment form offline").await;
+    assert_eq!(w.execute(CODE, vec![]).await.unwrap(), json!(null), "a key of Amina's is never shown to Bruno");
+    signal.set(Line::Online);
+
+    // A key saved before keys named their holder shows once the server lists it as the person's.
+    w.goto(&pay).await.unwrap();
+    fill(w, "#enrol-pin", "1234").await;
+    click(w, "#enrol button[type=submit]").await;
+    until(w, CODE, "Bruno's new code").await;
+    let relabelled = w.execute_async(RELABEL, vec![json!(null)]).await.unwrap();
+    assert_eq!(relabelled, json!("relabelled"));
+    w.goto(&pay).await.unwrap();
+    until(w, CODE, "the adopted key's code").await;
+
+    // A key the server no longer has as the person's active device (removed elsewhere) is wiped.
     let token = app.login(bruno, "customer-password").await;
     let (_, devices) = app.get("/me/devices", &token).await;
-    let device = devices[0]["id"].as_str().unwrap().to_owned();
-    let (status, body) = app.post(&format!("/me/devices/{device}/revoke"), Some(&token), json!({})).await;
-    assert_eq!(status, 200, "{body}");
+    for device in devices.as_array().unwrap().iter().filter(|device| device["status"] == json!("active")) {
+        let path = format!("/me/devices/{}/revoke", device["id"].as_str().unwrap());
+        let (status, body) = app.post(&path, Some(&token), json!({})).await;
+        assert_eq!(status, 200, "{body}");
+    }
     w.goto(&pay).await.unwrap();
     until(
         w,
