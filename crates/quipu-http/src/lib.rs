@@ -100,6 +100,16 @@ pub fn common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>, http: 
         ))
 }
 
+/// For a server that terminates TLS itself: every answer tells the browser to come back over HTTPS
+/// only, for a year (`Strict-Transport-Security`), so a later visit typed as `http://` never goes out
+/// in the clear. Not sent over plain http, where browsers ignore it and a proxy in front decides.
+pub fn strict_transport<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(SetResponseHeaderLayer::overriding(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    ))
+}
+
 /// The policy of an answer that sets none: it loads nothing, runs nothing, and is never framed.
 pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 

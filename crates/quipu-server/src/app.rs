@@ -167,6 +167,7 @@ impl Server {
         let web = WebSettings { api_document: quipu_api::openapi::document(), https: web.https || https, ..web };
         let pages = quipu_web::router(state.http.clone(), web);
         let app = router(state).merge(pages);
+        let app = if https { quipu_http::strict_transport(app) } else { app };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = match tls {
             Some(tls) => tokio::spawn(serve_tls(listener, TlsAcceptor::from(tls), app, stopped)),

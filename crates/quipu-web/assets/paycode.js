@@ -36,8 +36,9 @@ export async function paymentCode(key, deviceRef, unixSeconds, slot) {
   return body + luhnDigit(body);
 }
 
-// The enrolled device, {key, deviceRef, deviceId}, in IndexedDB. A CryptoKey is structured-cloneable,
-// so the key object itself is stored (still non-extractable), never its bytes.
+// The enrolled device, {key, deviceRef, deviceId, userId}, in IndexedDB: userId is the person who
+// enrolled it, whose wallet its codes pay from; the pay screen uses it for nobody else. A CryptoKey is
+// structured-cloneable, so the key object itself is stored (still non-extractable), never its bytes.
 export function openKeyStore() {
   return new Promise((resolve, reject) => {
     const open = indexedDB.open('quipu-wallet', 1);
@@ -58,8 +59,8 @@ async function withStore(mode, request) {
   });
 }
 
-export const saveDevice = ({ key, deviceRef, deviceId }) =>
-  withStore('readwrite', (s) => s.put({ key, deviceRef, deviceId }, 'current'));
+export const saveDevice = ({ key, deviceRef, deviceId, userId }) =>
+  withStore('readwrite', (s) => s.put({ key, deviceRef, deviceId, userId }, 'current'));
 /** The saved device, or undefined before enrolment. */
 export const loadDevice = () => withStore('readonly', (s) => s.get('current'));
 export const clearDevice = () => withStore('readwrite', (s) => s.delete('current'));

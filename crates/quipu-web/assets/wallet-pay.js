@@ -4,7 +4,7 @@
 // URLs, which it reads from its own <link rel=modulepreload> tags.
 const root = document.getElementById('pay');
 const urls = Object.fromEntries([...document.querySelectorAll('link[rel=modulepreload]')].map((l) => [l.dataset.name, l.href]));
-const [{ importDeviceSecret, paymentCode, saveDevice, loadDevice, step }, { qrSvg }, { code128Svg }, qrcodegen] =
+const [{ importDeviceSecret, paymentCode, saveDevice, loadDevice, clearDevice, step }, { qrSvg }, { code128Svg }, qrcodegen] =
   await Promise.all([import(urls.paycode), import(urls.qr), import(urls.code128), import(urls.qrcodegen).then((m) => m.default)]);
 
 const $ = (id) => document.getElementById(id);
@@ -41,12 +41,42 @@ async function render() {
   $('expires').textContent = `${60 - Math.floor(t % 60)} s`;
 }
 
+let ticking;
 function showCode() {
   $('enrol').hidden = true;
   $('code').hidden = false;
   render();
-  setInterval(render, 1000);
+  ticking = setInterval(render, 1000);
   listen();
+}
+
+// The key is wiped and the enrolment form shown instead of a code: the key is not this person's.
+async function forget(message) {
+  clearInterval(ticking);
+  events?.close();
+  device = undefined;
+  await clearDevice();
+  $('code').hidden = true;
+  delete $('digits').dataset.code;
+  for (const id of ['digits', 'expires', 'qr', 'barcode']) $(id).textContent = '';
+  $('enrol').hidden = false;
+  if (message) say(message);
+}
+
+// Online, the server says whether this key is still one of the signed-in person's active devices
+// (removed, paused or enrolled by someone else: wiped). Offline, the code shows all the same.
+async function confirmDevice() {
+  const response = await fetch('/api/v1/me/devices', { credentials: 'same-origin' }).catch(() => null);
+  if (!response || response.status >= 500 || !device) return;
+  const mine = response.ok ? await response.json().catch(() => null) : [];
+  if (!Array.isArray(mine)) return;
+  if (!mine.some((d) => d.id === device.deviceId && d.status === 'active')) return forget(root.dataset.msgGone);
+  if (!device.userId) {
+    // A key saved before keys named their holder: the server says it is this person's.
+    device.userId = root.dataset.user;
+    await saveDevice(device);
+    showCode();
+  }
 }
 
 // A new code within the same minute: the next slot (each pays at most once).
@@ -65,7 +95,7 @@ $('enrol').addEventListener('submit', async (event) => {
   learnSkew(response);
   const secret = Uint8Array.from(answer.secret_hex.match(/../g), (byte) => parseInt(byte, 16));
   const key = await importDeviceSecret(secret);
-  device = { key, deviceRef: Number(answer.device.device_ref), deviceId: answer.device.id };
+  device = { key, deviceRef: Number(answer.device.device_ref), deviceId: answer.device.id, userId: root.dataset.user };
   await saveDevice(device);
   say(root.dataset.msgEnrolled);
   showCode();
@@ -74,10 +104,11 @@ $('enrol').addEventListener('submit', async (event) => {
 // Live results while online; an offline phone shows the code all the same (EventSource keeps
 // trying on its own, so it hears the till again when the signal is back).
 let approving;
+let events;
 // An event is an envelope ({id, type, created_at, data}); the payment is its data.
 const paymentOf = (message) => JSON.parse(message.data).data;
 function listen() {
-  const events = new EventSource('/api/v1/me/events');
+  events = new EventSource('/api/v1/me/events');
   events.addEventListener('payment.completed', (message) => {
     const payment = paymentOf(message);
     say(`${root.dataset.msgPaid} ${payment.merchant_name} ${payment.amount.amount} ${payment.amount.currency}`);
@@ -105,6 +136,12 @@ $('approve').addEventListener('submit', async (event) => {
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('/wallet/sw.js', { scope: '/wallet/' });
 fetch('/wallet/manifest.webmanifest', { method: 'HEAD' }).then(learnSkew, () => {});
 
+// A key is used only for the person who enrolled it; one of anybody else's (a shared phone) is wiped.
+// One saved before keys named their holder shows only once the server says whose it is.
 device = await loadDevice();
-if (device) showCode();
+if (device?.userId && device.userId !== root.dataset.user) await forget();
+if (device?.userId) {
+  showCode();
+  confirmDevice();
+} else if (device) confirmDevice();
 else $('enrol').hidden = false;

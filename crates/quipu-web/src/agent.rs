@@ -72,7 +72,7 @@ async fn show(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, st
     match loaded.await {
         Ok((accounts, recent)) => {
             let page = ConsolePage { c: who.chrome(), notice, typed, accounts, key: new_key(state), recent };
-            page::html(&page, status, who.chosen())
+            page::html(&page, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
@@ -185,5 +185,5 @@ fn card_sheet(who: &SignedIn, card: &serde_json::Value) -> Response {
     };
     let qr = svg(quipu_codes::render::qr(&number, quipu_codes::render::ImageFormat::Svg));
     let barcode = svg(quipu_codes::render::code128(&number, quipu_codes::render::ImageFormat::Svg));
-    page::html(&CardSheet { c: who.chrome(), number, qr, barcode }, StatusCode::CREATED, who.chosen())
+    page::html(&CardSheet { c: who.chrome(), number, qr, barcode }, StatusCode::CREATED, who.reader())
 }

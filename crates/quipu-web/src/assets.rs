@@ -19,11 +19,12 @@ struct Asset {
 
 const JS: &str = "text/javascript; charset=utf-8";
 
-const ASSETS: [Asset; 11] = [
+const ASSETS: [Asset; 12] = [
     Asset { name: "quipu.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../assets/quipu.css") },
     Asset { name: "icon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../assets/icon.svg") },
     Asset { name: "wallet-pay.js", content_type: JS, bytes: include_bytes!("../assets/wallet-pay.js") },
     Asset { name: "scan.js", content_type: JS, bytes: include_bytes!("../assets/scan.js") },
+    Asset { name: "signed-out.js", content_type: JS, bytes: include_bytes!("../assets/signed-out.js") },
     Asset { name: "paycode.js", content_type: JS, bytes: include_bytes!("../assets/paycode.js") },
     Asset { name: "qr.js", content_type: JS, bytes: include_bytes!("../assets/qr.js") },
     Asset { name: "code128.js", content_type: JS, bytes: include_bytes!("../assets/code128.js") },

@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::extract::{FromRef, FromRequestParts, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use quipu_api::requests::LoginRequest;
 use quipu_core::Principal;
@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::WebState;
 use crate::form::{Posted, Typed};
 use crate::i18n::Lang;
-use crate::page::{self, Chrome, Notice};
+use crate::page::{self, Chrome, Notice, Reader};
 
 /// The cookie behind the CSRF token of a form shown to nobody in particular.
 const FORM_COOKIE: &str = "quipu_form";
@@ -37,6 +37,8 @@ pub struct SignedIn {
     token: String,
     /// The reader chose a language on this request (`?lang=`): the answer keeps it in a cookie.
     chose_lang: bool,
+    /// The site is on HTTPS: cookies are `Secure`.
+    secure: bool,
 }
 
 impl SignedIn {
@@ -49,8 +51,17 @@ impl SignedIn {
         &self.token
     }
 
-    pub fn chosen(&self) -> Option<Lang> {
-        self.chose_lang.then_some(self.lang)
+    /// Whom this request's page is for: the language chosen on it, and the person.
+    pub fn reader(&self) -> Reader {
+        Reader { chosen: self.chose_lang.then_some(self.lang), secure: self.secure, user: self.user_id() }
+    }
+
+    /// The signed-in person's id.
+    fn user_id(&self) -> Option<String> {
+        match self.principal {
+            Principal::User { id, .. } => Some(id.0.to_string()),
+            Principal::MerchantKey { .. } => None,
+        }
     }
 
     pub fn role(&self) -> Option<Role> {
@@ -115,7 +126,8 @@ where
         match web.http.services.kernel.authenticate(token, &what).await {
             Ok(principal @ Principal::User { .. }) => {
                 let chose_lang = chosen.is_some();
-                Ok(Self { principal, lang, csrf: session::csrf_token(token), token: token.to_owned(), chose_lang })
+                let (csrf, token, secure) = (session::csrf_token(token), token.to_owned(), web.is_secure());
+                Ok(Self { principal, lang, csrf, token, chose_lang, secure })
             }
             _ => Err(to_sign_in()),
         }
@@ -146,9 +158,24 @@ pub fn home_of(role: Role) -> &'static str {
     }
 }
 
-/// A `next` that stays on this site: a path, never `//elsewhere` or a full URL.
+/// A `next` that stays on this site: a plain path (and query) on it, read as a browser would read
+/// it in a `Location`. Browsers drop tabs and line breaks from a URL, read `\` as `/` and resolve
+/// dot segments, so `/\t/evil.example/` or `/.//evil.example/` would leave the site: anything but
+/// printable ASCII, a backslash, a fragment, an empty or dot segment is refused, never repaired.
 fn local_path(next: Option<&str>) -> Option<&str> {
-    next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
+    let next = next?;
+    let path = next.split_once('?').map_or(next, |(path, _)| path);
+    let printable = next.bytes().all(|byte| byte.is_ascii_graphic() && byte != b'\\' && byte != b'#');
+    // `/` alone, or segments none empty (a `//`) nor a dot segment; the last may be empty (`/wallet/`).
+    let inner = path.strip_prefix('/').map(|rest| rest.strip_suffix('/').unwrap_or(rest));
+    let plain = inner.is_some_and(|inner| path == "/" || inner.split('/').all(is_plain_segment));
+    (printable && plain).then_some(next)
+}
+
+/// A path segment a browser keeps as it is: not empty, not `.` or `..` (even percent-encoded).
+fn is_plain_segment(segment: &str) -> bool {
+    let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+    !segment.is_empty() && decoded != "." && decoded != ".."
 }
 
 /// A page with a form shown to nobody in particular (sign in, sign up): its CSRF token is tied to a
@@ -169,7 +196,8 @@ pub fn anonymous_form<P: Template>(
             (secret, Some(cookie))
         }
     };
-    let response = page::html(&page(Chrome::new(lang, session::csrf_token(&secret), String::new())), status, chosen);
+    let chrome = Chrome::new(lang, session::csrf_token(&secret), String::new());
+    let response = page::html(&page(chrome), status, state.reader(chosen));
     match new_cookie {
         Some(cookie) => page::with_cookie(response, &cookie),
         None => response,
@@ -261,13 +289,46 @@ pub async fn login(
     }
 }
 
-/// `POST /logout`: the session ends on the server, and its cookie in the browser.
-pub async fn logout(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    if who.check(&posted).is_ok()
-        && let Err(error) = state.http.services.kernel.logout(&who.token).await
+/// `POST /logout`: the session ends on the server and its cookie in the browser, and the browser
+/// is asked to drop what it kept for this person (the wallet's payment key and kept pay screen; the
+/// signed-out page's script does it too where `Clear-Site-Data` is not honoured).
+///
+/// The form's CSRF token is not required: a session cookie on this request is enough to end that
+/// session. Ending a session harms no one, a post from another site carries no session cookie
+/// (SameSite=Lax), and refusing while clearing the cookie would leave alive a session the browser
+/// can no longer end.
+pub async fn logout(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    if let Some(token) = session::cookie(&headers, SESSION_COOKIE)
+        && let Err(error) = state.http.services.kernel.logout(token).await
     {
         tracing::warn!(%error, "a session could not be ended");
     }
     let cleared = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", state.secure());
-    page::with_cookie(page::see_other("/"), &cleared)
+    let mut response = page::with_cookie(page::see_other("/signed-out"), &cleared);
+    response.headers_mut().insert("clear-site-data", HeaderValue::from_static("\"cache\", \"storage\""));
+    response
+}
+
+#[derive(Template)]
+#[template(path = "signed-out.html")]
+struct SignedOutPage {
+    c: Chrome,
+}
+
+/// `GET /signed-out`: where sign-out lands. Its script drops what the browser kept for whoever was
+/// signed in, as `Clear-Site-Data` asks. Someone still signed in (a link from elsewhere) is sent to the
+/// start page instead, so no other site can make a person's phone forget its key.
+pub async fn signed_out(State(state): State<WebState>, Query(query): Query<NextQuery>, headers: HeaderMap) -> Response {
+    if let Some(token) = session::cookie(&headers, SESSION_COOKIE)
+        && state.http.services.kernel.authenticate(token).await.is_ok()
+    {
+        return page::see_other("/");
+    }
+    let lang = page::lang(query.lang.as_deref(), &headers);
+    let chosen = query.lang.is_some().then_some(lang);
+    page::html(
+        &SignedOutPage { c: Chrome::new(lang, String::new(), String::new()) },
+        StatusCode::OK,
+        state.reader(chosen),
+    )
 }

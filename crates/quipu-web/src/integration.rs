@@ -55,7 +55,7 @@ async fn show_api_keys(state: &WebState, who: &SignedIn, notice: Notice, typed: 
     match state.http.services.identity.api_keys(&who.principal).await {
         Ok(list) => {
             let keys = list.iter().map(ApiKeyInfoView::from).collect();
-            page::html(&ApiKeysPage { c: who.chrome(), notice, typed, keys }, status, who.chosen())
+            page::html(&ApiKeysPage { c: who.chrome(), notice, typed, keys }, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
@@ -76,11 +76,9 @@ async fn create_api_key(State(state): State<WebState>, who: SignedIn, posted: Po
         Ok::<_, ApiError>(state.http.services.identity.create_api_key(&who.principal, name.as_ref()).await?)
     };
     match attempt.await {
-        Ok(key) => page::not_stored(page::html(
-            &NewKeyPage { c: who.chrome(), key: ApiKeyView::from(&key) },
-            StatusCode::CREATED,
-            None,
-        )),
+        Ok(key) => {
+            page::html(&NewKeyPage { c: who.chrome(), key: ApiKeyView::from(&key) }, StatusCode::CREATED, who.reader())
+        }
         Err(error) => {
             let notice = Notice::refused(who.chrome().t, &error);
             show_api_keys(&state, &who, notice, posted.typed(), error.status).await
@@ -130,7 +128,7 @@ async fn show_webhooks(state: &WebState, who: &SignedIn, notice: Notice, typed: 
     match state.http.services.events.webhooks(&who.principal).await {
         Ok(list) => {
             let endpoints = list.iter().map(WebhookView::from).collect();
-            page::html(&WebhooksPage { c: who.chrome(), notice, typed, endpoints }, status, who.chosen())
+            page::html(&WebhooksPage { c: who.chrome(), notice, typed, endpoints }, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
@@ -154,7 +152,7 @@ async fn create_webhook(State(state): State<WebState>, who: SignedIn, posted: Po
     match attempt.await {
         Ok(created) => {
             let page = NewWebhookPage { c: who.chrome(), created: WebhookCreatedView::from(&created) };
-            page::not_stored(page::html(&page, StatusCode::CREATED, None))
+            page::html(&page, StatusCode::CREATED, who.reader())
         }
         Err(error) => {
             let notice = Notice::refused(who.chrome().t, &error);
@@ -239,7 +237,7 @@ async fn show_deliveries(
                 .as_deref()
                 .map(|cursor| format!("/merchant/webhooks/{id}?{}", query_string(&[("cursor", cursor)])))
                 .unwrap_or_default();
-            page::html(&DeliveriesPage { c: who.chrome(), notice, endpoint, page, older }, status, who.chosen())
+            page::html(&DeliveriesPage { c: who.chrome(), notice, endpoint, page, older }, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }

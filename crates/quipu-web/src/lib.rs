@@ -73,7 +73,16 @@ pub struct WebState {
 impl WebState {
     /// The cookie attribute that keeps a cookie off plain http, when the site is on HTTPS.
     fn secure(&self) -> &'static str {
-        if self.settings.https || self.http.settings.secure_cookies { "; Secure" } else { "" }
+        if self.is_secure() { "; Secure" } else { "" }
+    }
+
+    fn is_secure(&self) -> bool {
+        self.settings.https || self.http.settings.secure_cookies
+    }
+
+    /// Whom a page for nobody in particular is for: the language chosen on this request, if any.
+    fn reader(&self, chosen: Option<i18n::Lang>) -> page::Reader {
+        page::Reader { chosen, secure: self.is_secure(), user: None }
     }
 }
 
@@ -92,6 +101,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .route("/assets/{file}", get(assets::serve))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/signed-out", get(auth::signed_out))
         .merge(wallet::routes())
         .merge(settings::routes())
         .merge(till::routes())
@@ -133,7 +143,7 @@ async fn start(State(state): State<WebState>, Query(query): Query<LangQuery>, he
         ],
         demo_logins: &state.settings.demo_logins,
     };
-    page::html(&page, StatusCode::OK, query.lang.is_some().then_some(lang))
+    page::html(&page, StatusCode::OK, state.reader(query.lang.is_some().then_some(lang)))
 }
 
 #[derive(Template)]
@@ -150,7 +160,7 @@ async fn reference(State(state): State<WebState>, Query(query): Query<LangQuery>
         c: Chrome::new(lang, String::new(), String::new()),
         groups: reference::operations_by_tag(&state.settings.api_document),
     };
-    page::html(&page, StatusCode::OK, query.lang.is_some().then_some(lang))
+    page::html(&page, StatusCode::OK, state.reader(query.lang.is_some().then_some(lang)))
 }
 
 /// Largest answer a page reads back from an idempotent operation (a payment or transfer view).

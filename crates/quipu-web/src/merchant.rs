@@ -130,7 +130,7 @@ async fn show(state: &WebState, who: &SignedIn, query: &ConsoleQuery, notice: No
                 paged: query.cursor.is_some(),
                 key: new_key(state),
             };
-            page::html(&page, status, who.chosen())
+            page::html(&page, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
@@ -186,7 +186,7 @@ async fn show_profile(
                 ])
             });
             let fee = percent(settings.fee_bps);
-            page::html(&ProfilePage { c: who.chrome(), notice, typed, settings, fee }, status, who.chosen())
+            page::html(&ProfilePage { c: who.chrome(), notice, typed, settings, fee }, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
@@ -231,7 +231,7 @@ async fn show_cashiers(state: &WebState, who: &SignedIn, notice: Notice, typed: 
     match state.http.services.identity.cashiers(&who.principal).await {
         Ok(list) => {
             let cashiers = list.iter().map(CashierView::from).collect();
-            page::html(&CashiersPage { c: who.chrome(), notice, typed, cashiers }, status, who.chosen())
+            page::html(&CashiersPage { c: who.chrome(), notice, typed, cashiers }, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
@@ -346,7 +346,7 @@ async fn poster(State(state): State<WebState>, who: SignedIn, Query(query): Quer
     };
     let (png, svg) = (image("png"), image("svg"));
     let page = PosterPage { c: who.chrome(), notice, till: typed.clone(), shop, city, qr, png, svg };
-    page::html(&page, status, who.chosen())
+    page::html(&page, status, who.reader())
 }
 
 #[cfg(test)]

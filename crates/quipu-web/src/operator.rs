@@ -120,10 +120,10 @@ async fn search(
     let (found, notice, status) = found_or_refused(&who, searched, Notice::none(), StatusCode::OK);
     // Typing in the search box (htmx) asks for the results alone; a short or odd query finds nobody.
     if headers.contains_key("hx-request") {
-        return page::html(&PeoplePartial { c: who.chrome(), found }, StatusCode::OK, None);
+        return page::html(&PeoplePartial { c: who.chrome(), found }, StatusCode::OK, who.reader());
     }
     let is_operator = who.role() == Some(Role::Operator);
-    page::html(&SearchPage { c: who.chrome(), notice, q, found, is_operator }, status, who.chosen())
+    page::html(&SearchPage { c: who.chrome(), notice, q, found, is_operator }, status, who.reader())
 }
 
 #[derive(Template)]
@@ -171,7 +171,7 @@ async fn show_person(
             let summary = PersonSummaryView::from(&summary);
             let is_operator = who.role() == Some(Role::Operator);
             let page = PersonPage { c: who.chrome(), notice, typed, form, summary, is_operator };
-            page::html(&page, status, who.chosen())
+            page::html(&page, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
@@ -270,7 +270,7 @@ async fn history(State(state): State<WebState>, who: SignedIn, Path(id): Path<uu
         Ok(page) => page::html(
             &HistoryScreen { c: who.chrome(), id, recent: HistoryPage::from(&page) },
             StatusCode::OK,
-            who.chosen(),
+            who.reader(),
         ),
         Err(error) => failed(&who, &ApiError::from(error)),
     }
@@ -293,7 +293,7 @@ async fn onboarding(who: SignedIn) -> Response {
 }
 
 fn show_onboarding(who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
-    page::html(&OnboardingPage { c: who.chrome(), notice, typed }, status, who.chosen())
+    page::html(&OnboardingPage { c: who.chrome(), notice, typed }, status, who.reader())
 }
 
 /// `POST /operator/merchants`: the API's merchant sign-up; then the owner's page shows what was made.
@@ -368,7 +368,7 @@ async fn show_fees(
 ) -> Response {
     let searched = find(state, who, &q, Some(Role::MerchantOwner)).await;
     let (found, notice, status) = found_or_refused(who, searched, notice, status);
-    page::html(&FeesPage { c: who.chrome(), notice, typed, q, found }, status, who.chosen())
+    page::html(&FeesPage { c: who.chrome(), notice, typed, q, found }, status, who.reader())
 }
 
 /// `POST /operator/fees`: the API's fee for the merchant in `merchant_id` (its path in the API).
@@ -427,7 +427,7 @@ async fn show_money(
     let (found, notice, status) = found_or_refused(who, searched, notice, status);
     let (key, redeem_key) = (new_key(state), new_key(state));
     let page = MoneyPage { c: who.chrome(), notice, typed, form, q, found, key, redeem_key };
-    page::html(&page, status, who.chosen())
+    page::html(&page, status, who.reader())
 }
 
 /// `POST /operator/issuance`: the API's issuance into an agent's float, once per rendered form.
@@ -487,7 +487,7 @@ async fn ledger(State(state): State<WebState>, who: SignedIn) -> Response {
                 records: report.records_checked,
                 ran_at,
             };
-            page::html(&page, StatusCode::OK, who.chosen())
+            page::html(&page, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
     }

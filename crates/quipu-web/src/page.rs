@@ -101,19 +101,37 @@ pub fn lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
     Lang::choose(query, headers)
 }
 
-/// A rendered page: not cached (it may hold a person's data), under the pages' policy, and when the
+/// Whom a page is for, as its answer needs it: the language they chose on this request (kept in a
+/// cookie, `Secure` when the site is on HTTPS) and, once signed in, their id (`Quipu-User`): the
+/// wallet's service worker keeps a pay screen only for the person it was made for.
+#[derive(Debug, Clone, Default)]
+pub struct Reader {
+    pub chosen: Option<Lang>,
+    pub secure: bool,
+    pub user: Option<String>,
+}
+
+/// The header that names the signed-in person a page was made for.
+pub const USER_HEADER: &str = "quipu-user";
+
+/// A rendered page: kept by no cache, neither the browser's nor a proxy's (it may hold a person's
+/// data, and a shared phone's next person must not find it), under the pages' policy, and when the
 /// reader chose a language, a cookie that keeps it.
-pub fn html(page: &impl Template, status: StatusCode, chosen_lang: Option<Lang>) -> Response {
+pub fn html(page: &impl Template, status: StatusCode, reader: Reader) -> Response {
     let Ok(body) = page.render() else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response();
     };
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
-    if let Some(lang) = chosen_lang {
-        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", lang.code());
+    if let Some(user) = reader.user.and_then(|user| HeaderValue::from_str(&user).ok()) {
+        headers.insert(USER_HEADER, user);
+    }
+    if let Some(lang) = reader.chosen {
+        let secure = if reader.secure { "; Secure" } else { "" };
+        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}", lang.code());
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             headers.append(header::SET_COOKIE, value);
         }
@@ -125,12 +143,6 @@ pub fn html(page: &impl Template, status: StatusCode, chosen_lang: Option<Lang>)
 /// reload does not post again.
 pub fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
-}
-
-/// An answer that shows a secret once (a new API key, a webhook's signing secret): kept by no cache.
-pub fn not_stored(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 /// Adds a cookie to an answer.

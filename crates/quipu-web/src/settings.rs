@@ -61,7 +61,7 @@ async fn show(state: &WebState, who: &SignedIn, notice: Notice, status: StatusCo
     };
     match loaded.await {
         Ok((devices, cards)) => {
-            page::html(&SettingsPage { c: who.chrome(), notice, devices, cards }, status, who.chosen())
+            page::html(&SettingsPage { c: who.chrome(), notice, devices, cards }, status, who.reader())
         }
         Err(error) => crate::wallet::failed(who, &ApiError::from(error)),
     }

@@ -58,7 +58,7 @@ async fn show_till(state: &WebState, who: &SignedIn, notice: Notice, typed: Type
         Ok(today) => {
             let page =
                 TillPage { c: who.chrome(), notice, typed, key: new_key(state), today: PaymentPage::from(&today) };
-            page::html(&page, status, who.chosen())
+            page::html(&page, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
@@ -131,7 +131,7 @@ async fn payment_screen(
             let payment = PaymentView::from(&payment);
             let waiting = matches!(payment.status.as_str(), "awaiting_approval" | "processing");
             let page = PaymentScreen { c: who.chrome(), notice, payment, waiting, key: new_key(state) };
-            page::html(&page, status, who.chosen())
+            page::html(&page, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
@@ -180,7 +180,7 @@ async fn show_request(State(state): State<WebState>, who: SignedIn, Path(id): Pa
             if let Some(payment) = &request.payment {
                 return page::see_other(&format!("/till/payments/{}", payment.id));
             }
-            page::html(&RequestScreen { c: who.chrome(), request }, StatusCode::OK, who.chosen())
+            page::html(&RequestScreen { c: who.chrome(), request }, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
     }

@@ -89,7 +89,7 @@ async fn home(State(state): State<WebState>, who: SignedIn, Query(flash): Query<
     match loaded.await {
         Ok((account, awaiting, recent)) => {
             let notice = flash.notice(who.chrome().t);
-            page::html(&HomePage { c: who.chrome(), notice, account, awaiting, recent }, StatusCode::OK, who.chosen())
+            page::html(&HomePage { c: who.chrome(), notice, account, awaiting, recent }, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
     }
@@ -161,15 +161,26 @@ async fn signup(
 #[template(path = "wallet/pay.html")]
 struct PayPage {
     c: Chrome,
+    /// Whose wallet the code pays from: their name is on the screen, and their id tells
+    /// `wallet-pay.js` whose key it may use (a key enrolled by anyone else is wiped, never shown).
+    holder: String,
+    user: String,
 }
 
-/// `GET /wallet/pay`: the screen that shows the payment code. It holds nothing of the person's, so
-/// the service worker may keep it for offline use; the code is computed by `wallet-pay.js`.
-async fn pay(who: SignedIn) -> Response {
+/// `GET /wallet/pay`: the screen that shows the payment code. It holds nothing of the person's but
+/// their name, so the service worker may keep it for offline use, for this person only (it names
+/// them in `Quipu-User`); the code is computed by `wallet-pay.js`.
+async fn pay(State(state): State<WebState>, who: SignedIn) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }
-    page::html(&PayPage { c: who.chrome() }, StatusCode::OK, who.chosen())
+    match state.http.services.kernel.current_user(&who.principal).await {
+        Ok(user) => {
+            let page = PayPage { c: who.chrome(), holder: user.full_name, user: user.id.0.to_string() };
+            page::html(&page, StatusCode::OK, who.reader())
+        }
+        Err(error) => failed(&who, &ApiError::from(error)),
+    }
 }
 
 /// `GET /wallet/sw.js`: the service worker. Never cached by the browser's HTTP cache, so a new
@@ -258,7 +269,7 @@ async fn history(State(state): State<WebState>, who: SignedIn, Query(query): Que
                 account_id: account.0.to_string(),
                 kind: kind.unwrap_or_default(),
             };
-            page::html(&screen, StatusCode::OK, who.chosen())
+            page::html(&screen, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
     }
@@ -283,7 +294,7 @@ async fn send_page(State(state): State<WebState>, who: SignedIn) -> Response {
 
 fn show_send(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
     let key = new_key(state);
-    page::html(&SendPage { c: who.chrome(), notice, typed, key }, status, who.chosen())
+    page::html(&SendPage { c: who.chrome(), notice, typed, key }, status, who.reader())
 }
 
 /// A fresh idempotency key for a form that moves money: one per rendering, so a double tap is one payment.
@@ -340,7 +351,7 @@ async fn my_data(State(state): State<WebState>, who: SignedIn, Query(params): Qu
     let support = &state.http.services.support;
     match support.my_access_log(&who.principal, params.cursor.as_deref(), Some(50)).await {
         Ok(log) => {
-            page::html(&DataPage { c: who.chrome(), log: AccessLogView::from(&log) }, StatusCode::OK, who.chosen())
+            page::html(&DataPage { c: who.chrome(), log: AccessLogView::from(&log) }, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
     }
@@ -362,7 +373,7 @@ async fn scan_page(who: SignedIn) -> Response {
     page::html(
         &ScanPage { c: who.chrome(), notice: Notice::none(), typed: Typed::default() },
         StatusCode::OK,
-        who.chosen(),
+        who.reader(),
     )
 }
 
@@ -395,11 +406,11 @@ async fn scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -
                 key: new_key(&state),
                 typed: Typed::default(),
             };
-            page::html(&page, StatusCode::OK, who.chosen())
+            page::html(&page, StatusCode::OK, who.reader())
         }
         Err(error) => {
             let notice = Notice::refused(who.chrome().t, &error);
-            page::html(&ScanPage { c: who.chrome(), notice, typed: posted.typed() }, error.status, who.chosen())
+            page::html(&ScanPage { c: who.chrome(), notice, typed: posted.typed() }, error.status, who.reader())
         }
     }
 }
@@ -427,10 +438,10 @@ async fn pay_scanned(State(state): State<WebState>, who: SignedIn, posted: Poste
                         key: new_key(&state),
                         typed: posted.typed(),
                     };
-                    page::html(&page, error.status, who.chosen())
+                    page::html(&page, error.status, who.reader())
                 }
                 Err(_) => {
-                    page::html(&ScanPage { c: who.chrome(), notice, typed: posted.typed() }, error.status, who.chosen())
+                    page::html(&ScanPage { c: who.chrome(), notice, typed: posted.typed() }, error.status, who.reader())
                 }
             }
         }
@@ -450,7 +461,7 @@ async fn receipt(State(state): State<WebState>, who: SignedIn, Path(id): Path<uu
         Ok(receipt) => page::html(
             &ReceiptPage { c: who.chrome(), receipt: ReceiptView::from(&receipt) },
             StatusCode::OK,
-            who.chosen(),
+            who.reader(),
         ),
         Err(error) => failed(&who, &ApiError::from(error)),
     }
@@ -467,5 +478,5 @@ pub(crate) struct FailedPage {
 pub(crate) fn failed(who: &SignedIn, error: &ApiError) -> Response {
     let c = who.chrome();
     let notice = Notice::refused(c.t, error);
-    page::html(&FailedPage { c, notice }, error.status, who.chosen())
+    page::html(&FailedPage { c, notice }, error.status, who.reader())
 }

@@ -23,6 +23,8 @@ webhook-heading = Checking a webhook's signature
 webhook-intro = Each delivery carries Quipu-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>", keyed by the endpoint's secret>. In Python:
 sign-in = Sign in
 sign-out = Sign out
+signed-out-title = You are signed out
+signed-out-text = This browser no longer keeps anything of your wallet: to pay with it again, sign in and enrol it with your PIN.
 sign-up = Open a wallet
 back-home = Back to the start
 back-wallet = Back to the wallet
@@ -112,6 +114,8 @@ pay-paid = Paid:
 pay-approve = Approve with your PIN:
 pay-offline = No connection. The code still works; approvals need a connection.
 pay-failed = The payment did not go through.
+pay-holder = Pays from the wallet of
+pay-device-gone = This phone no longer pays for this wallet. Enrol it again with your PIN.
 pay-needs-js = This screen needs JavaScript to make your code.
 scan-button = Scan with the camera
 charge-button = Charge

@@ -23,6 +23,8 @@ webhook-heading = 웹훅 서명 확인하기
 webhook-intro = 각 전송에는 Quipu-Signature: t=<유닉스 초>,v1=<엔드포인트 비밀 키로 만든 "<t>.<본문>"의 16진 HMAC-SHA256> 헤더가 붙습니다. Python 예:
 sign-in = 로그인
 sign-out = 로그아웃
+signed-out-title = 로그아웃했습니다
+signed-out-text = 이 브라우저에는 지갑의 어떤 정보도 남아 있지 않습니다. 다시 결제하려면 로그인한 뒤 PIN으로 등록하세요.
 sign-up = 지갑 만들기
 back-home = 처음으로
 back-wallet = 지갑으로
@@ -112,6 +114,8 @@ pay-paid = 결제 완료:
 pay-approve = PIN으로 승인하세요:
 pay-offline = 연결이 없습니다. 코드는 그대로 쓸 수 있고, 승인은 연결이 필요합니다.
 pay-failed = 결제가 되지 않았습니다.
+pay-holder = 결제 지갑 주인:
+pay-device-gone = 이 휴대폰은 더 이상 이 지갑으로 결제하지 않습니다. PIN으로 다시 등록하세요.
 pay-needs-js = 이 화면은 코드를 만들기 위해 자바스크립트가 필요합니다.
 scan-button = 카메라로 스캔
 charge-button = 결제 받기

@@ -92,6 +92,10 @@ async fn https_serves_the_api_over_http1_and_h2_and_refuses_plain_http() {
     let health = client.get(format!("https://{addr}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     assert_eq!(health.version(), reqwest::Version::HTTP_11);
+    // The browser is told to come back over HTTPS only, for a year.
+    assert_eq!(health.headers()["strict-transport-security"], "max-age=31536000");
+    let login = client.get(format!("https://{addr}/login")).send().await.unwrap();
+    assert_eq!(login.headers()["strict-transport-security"], "max-age=31536000");
 
     let api = Api { api: format!("https://{addr}/api/v1"), client: client.clone() };
     let dana = api.customer("+15550030001").await;

@@ -11,7 +11,8 @@ async fn the_start_page_speaks_the_readers_language_under_a_strict_policy() {
         assert_eq!(page.status(), 200);
         let headers = page.headers().clone();
         assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
-        assert_eq!(headers["cache-control"], "no-cache");
+        assert_eq!(headers["cache-control"], "no-store");
+        assert!(headers.get("strict-transport-security").is_none(), "no HSTS over plain http");
         let policy = headers["content-security-policy"].to_str().unwrap();
         assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe"), "{policy}");
         assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
@@ -210,6 +211,14 @@ async fn behind_a_tls_proxy_the_session_cookie_is_secure() {
         session.starts_with("quipu_session=") && session.contains("; Secure") && session.contains("HttpOnly"),
         "{session}"
     );
+    // The language cookie too, on a page for nobody and on a signed-in one.
+    let chosen = client.get(format!("{base}/?lang=ko")).send().await.unwrap();
+    let lang = chosen.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(lang.starts_with("lang=ko;") && lang.contains("; Secure"), "{lang}");
+    let session = set_cookie(&signed, "quipu_session");
+    let chosen = client.get(format!("{base}/wallet/?lang=ko")).header("cookie", &session).send().await.unwrap();
+    let lang = chosen.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(lang.starts_with("lang=ko;") && lang.contains("; Secure"), "{lang}");
     app.finish().await;
 }
 
@@ -306,6 +315,155 @@ async fn forms_refuse_what_the_api_refuses_in_the_readers_words_and_nothing_move
         assert_eq!(account["available"]["amount"], serde_json::json!("8.00"), "only the one charge moved money");
         let (_, shop) = app.get("/merchant/payments", &corner.owner).await;
         assert_eq!(shop["payments"].as_array().map(Vec::len), Some(1));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn after_sign_in_only_a_same_site_path_is_followed() {
+    on_each_backend(async |app: &TestApp| {
+        let base = app.base();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let amina = app.customer("+15550500041").await;
+        // Each of these, as a browser reads a Location (tab, CR and LF stripped, `\` as `/`, dot
+        // segments resolved), leaves the site or is no plain path: the person lands at home instead.
+        let hostile = [
+            "/\t/evil.example/",
+            "/\r\n/evil.example/",
+            "/\n/evil.example/",
+            "/\r/evil.example/",
+            "//evil.example/",
+            "/\\evil.example/",
+            "\\/evil.example/",
+            "https://evil.example/",
+            "/ /evil.example/",
+            "/.//evil.example/",
+            "/%2e//evil.example/",
+            "/wallet/..//evil.example/",
+            "/wallet/\u{0}",
+            "/wallet/#//evil.example/",
+            "evil.example",
+            "/wallet/\u{3000}/",
+        ];
+        for next in hostile {
+            let page = client.get(format!("{base}/login")).query(&[("next", next)]).send().await.unwrap();
+            assert_eq!(page.status(), 200, "the sign-in page with next={next:?}");
+            let form_cookie = set_cookie(&page, "quipu_form");
+            let html = page.text().await.unwrap();
+            assert_eq!(field(&html, "next"), "", "next={next:?} is not kept in the form");
+            let csrf = field(&html, "csrf");
+            let login = [
+                ("csrf", csrf.as_str()),
+                ("phone", amina.phone.as_str()),
+                ("password", "customer-password"),
+                ("next", next),
+            ];
+            let signed =
+                client.post(format!("{base}/login")).header("cookie", &form_cookie).form(&login).send().await.unwrap();
+            assert_eq!(signed.status(), 303, "sign-in with next={next:?}");
+            assert_eq!(signed.headers()["location"], "/wallet/", "next={next:?} is not followed");
+        }
+        // A plain path and query on this site is followed.
+        let page = client.get(format!("{base}/login")).send().await.unwrap();
+        let form_cookie = set_cookie(&page, "quipu_form");
+        let csrf = field(&page.text().await.unwrap(), "csrf");
+        let next = "/wallet/history?kind=p2p";
+        let login = [
+            ("csrf", csrf.as_str()),
+            ("phone", amina.phone.as_str()),
+            ("password", "customer-password"),
+            ("next", next),
+        ];
+        let signed =
+            client.post(format!("{base}/login")).header("cookie", &form_cookie).form(&login).send().await.unwrap();
+        assert_eq!(signed.headers()["location"], next);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn no_page_with_a_persons_data_is_stored_by_any_cache() {
+    on_each_backend(async |app: &TestApp| {
+        let base = app.base();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550500051", "100.00").await;
+        crate::payments::shop(app, &operator, "Store Shop", 501, 100).await;
+        let amina = app.customer("+15550500052").await;
+        let (status, body) = app
+            .post_key(
+                "/agent/cash-in",
+                &agent.token,
+                "no-store-cash-in",
+                serde_json::json!({"customer_phone": amina.phone, "amount": "30.00"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let wallet = signed_in(&client, &base, &amina.phone, "customer-password").await;
+        let home = client.get(format!("{base}/wallet/")).header("cookie", &wallet).send().await.unwrap();
+        let home = home.text().await.unwrap();
+        let receipt = home.split("href=\"/wallet/receipts/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let pages = [
+            (wallet.clone(), "/wallet/".to_owned()),
+            (wallet.clone(), "/wallet/history".to_owned()),
+            (wallet.clone(), format!("/wallet/receipts/{receipt}")),
+            (wallet.clone(), "/wallet/data".to_owned()),
+            (wallet.clone(), "/wallet/send".to_owned()),
+            (wallet.clone(), "/wallet/pay".to_owned()),
+            (wallet.clone(), "/wallet/settings".to_owned()),
+            (
+                signed_in(&client, &base, "+15559990001", "staff-password").await,
+                format!("/operator/people/{}", amina.id),
+            ),
+            (signed_in(&client, &base, "+15550700501", "owner-password").await, "/merchant/".to_owned()),
+            (signed_in(&client, &base, "+15550710501", "cashier-password").await, "/till/".to_owned()),
+            (signed_in(&client, &base, &agent.phone, "agent-password").await, "/agent/".to_owned()),
+        ];
+        for (session, page) in pages {
+            let answer = client.get(format!("{base}{page}")).header("cookie", &session).send().await.unwrap();
+            assert_eq!(answer.status(), 200, "{page}");
+            assert_eq!(answer.headers()["cache-control"], "no-store", "{page}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_whatever_its_form_token_and_clears_the_sites_data() {
+    on_each_backend(async |app: &TestApp| {
+        let base = app.base();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let amina = app.customer("+15550500061").await;
+        for csrf in ["not-the-token", ""] {
+            let session = signed_in(&client, &base, &amina.phone, "customer-password").await;
+            let token = session.trim_start_matches("quipu_session=").to_owned();
+            let (status, _) = app.get("/me", &token).await;
+            assert_eq!(status, 200);
+            let out = client
+                .post(format!("{base}/logout"))
+                .header("cookie", &session)
+                .form(&[("csrf", csrf)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(out.status(), 303);
+            assert_eq!(out.headers()["clear-site-data"], "\"cache\", \"storage\"");
+            let cleared = out.headers().get_all("set-cookie").iter().any(|c| {
+                let c = c.to_str().unwrap();
+                c.starts_with("quipu_session=;") && c.contains("Max-Age=0")
+            });
+            assert!(cleared, "the cookie is cleared");
+            let (status, _) = app.get("/me", &token).await;
+            assert_eq!(status, 401, "the session ended on the server too (csrf {csrf:?})");
+        }
+        // The signed-out page wipes what the browser kept; a link to it from elsewhere, followed by
+        // someone still signed in, does not make their phone forget its key.
+        let landing = client.get(format!("{base}/signed-out")).send().await.unwrap();
+        assert_eq!(landing.status(), 200);
+        assert!(landing.text().await.unwrap().contains("<script type=\"module\" src=\"/assets/signed-out."));
+        let session = signed_in(&client, &base, &amina.phone, "customer-password").await;
+        let still_in = client.get(format!("{base}/signed-out")).header("cookie", &session).send().await.unwrap();
+        assert_eq!((still_in.status().as_u16(), still_in.headers()["location"].to_str().unwrap()), (303, "/"));
     })
     .await;
 }

@@ -20,43 +20,58 @@ use crate::payments::shop;
 
 const CUSTOMER_PHONE: &str = "+15550300021";
 
-/// A loopback proxy in front of the server, for the wallet's browser: cutting it is the phone
-/// losing its signal (every connection refused or dropped), while the till keeps its own line.
+/// What the wallet's line does: carries everything, drops every connection at once (no signal),
+/// or accepts connections and never answers (a stalled link, as on a weak cell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    Online,
+    Dropped,
+    Stalled,
+}
+
+/// A loopback proxy in front of the server, for the wallet's browser: changing its line is the
+/// phone losing its signal (connections open until then are cut), while the till keeps its own line.
 struct Signal {
     port: u16,
-    online: watch::Sender<bool>,
+    line: watch::Sender<Line>,
 }
 
 impl Signal {
     async fn start(target: std::net::SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let online = watch::Sender::new(true);
-        let watching = online.subscribe();
+        let line = watch::Sender::new(Line::Online);
+        let watching = line.subscribe();
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 let mut watching = watching.clone();
-                if !*watching.borrow() {
-                    continue; // dropped at once: no network
+                let now = *watching.borrow();
+                match now {
+                    Line::Dropped => continue, // dropped at once: no network
+                    // Held open, never read nor answered, until the line changes.
+                    Line::Stalled => drop(tokio::spawn(async move {
+                        let _held = inbound;
+                        let _ = watching.wait_for(|line| *line != Line::Stalled).await;
+                    })),
+                    Line::Online => drop(tokio::spawn(async move {
+                        let Ok(mut outbound) = TcpStream::connect(target).await else { return };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = watching.wait_for(|line| *line != Line::Online) => {}
+                        }
+                    })),
                 }
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else { return };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = watching.wait_for(|online| !online) => {}
-                    }
-                });
             }
         });
-        Self { port, online }
+        Self { port, line }
     }
 
     fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn set(&self, online: bool) {
-        self.online.send_replace(online);
+    fn set(&self, line: Line) {
+        self.line.send_replace(line);
     }
 }
 
@@ -107,8 +122,34 @@ pub(crate) async fn sign_in(client: &Client, base: &str, phone: &str, password: 
 
 pub(crate) async fn sign_out(client: &Client) {
     click(client, "form[action='/logout'] button").await;
-    until(client, "return location.pathname === '/'", "the sign-out").await;
+    // The signed-out page wipes what the browser kept (the phone's key, the kept pay screen).
+    until(
+        client,
+        "return location.pathname === '/signed-out' && document.documentElement.dataset.wiped",
+        "the sign-out",
+    )
+    .await;
 }
+
+/// Waits a bounded while (about ten seconds) until `script` returns something truthy.
+async fn soon(client: &Client, script: &str, what: &str) -> Value {
+    for _ in 0..100 {
+        let value = client.execute(script, vec![]).await.unwrap_or(Value::Null);
+        if !(value.is_null() || value == json!(false) || value == json!("")) {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not come within the wait: {}", text(client).await);
+}
+
+/// Navigations give up after `seconds` (a page that never loads fails the test, not hangs it).
+async fn page_loads_within(client: &Client, seconds: u64) {
+    let timeouts = fantoccini::wd::TimeoutConfiguration::new(None, Some(Duration::from_secs(seconds)), None);
+    client.update_timeouts(timeouts).await.unwrap();
+}
+
+const CODE: &str = "return document.getElementById('digits')?.dataset.code";
 
 /// With `QUIPU_SCREENSHOTS=<dir>`, the screen as it is now, for the README (docs/screenshots).
 async fn screenshot(client: &Client, name: &str) {
@@ -218,7 +259,7 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     let device_ref = devices[0]["device_ref"].as_str().unwrap().to_owned();
 
     // No signal: the screen comes back from the service worker and still makes a valid code.
-    signal.set(false);
+    signal.set(Line::Dropped);
     w.goto(&format!("{}/wallet/pay", signal.base())).await.unwrap();
     let code = until(w, "return document.getElementById('digits').dataset.code", "the offline code").await;
     let code = code.as_str().unwrap().to_owned();
@@ -262,8 +303,20 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     assert_eq!(result, json!("completed"), "{}", text(t).await);
     till.assert_within_budget("the till's payment").await;
 
+    // A stalled link (connections accepted, never answered): Pay still shows its code, from the
+    // kept screen, within a bounded wait. And with no signal the installed app opens (at its start
+    // page, /wallet/) on the pay screen, not the browser's error page.
+    signal.set(Line::Stalled);
+    page_loads_within(w, 15).await;
+    w.goto(&format!("{}/wallet/pay", signal.base())).await.expect("the pay screen loads on a stalled link");
+    soon(w, CODE, "a code on a stalled link").await;
+    signal.set(Line::Dropped);
+    w.goto(&format!("{}/wallet/", signal.base())).await.expect("the app opens offline");
+    soon(w, CODE, "a code in the app opened offline").await;
+    assert!(!text(w).await.contains("100.00 USD"), "no balance is kept for offline use");
+
     // Back online: the wallet shows the payment.
-    signal.set(true);
+    signal.set(Line::Online);
     w.goto(&format!("{}/wallet/", signal.base())).await.unwrap();
     let home = text(w).await;
     assert!(home.contains("Corner Shop") && home.contains("-12.50") && home.contains("87.50 USD"), "{home}");
@@ -581,5 +634,128 @@ async fn a_payment_above_the_threshold_waits_for_the_pin_and_the_customer_keeps_
 
     staff.stop().await;
     wallet.stop().await;
+    app.finish().await;
+}
+
+/// Registers a customer with a name of their own (the pay screen shows it); their id.
+async fn named_customer(app: &TestApp, phone: &str, name: &str) -> String {
+    let person = json!({"phone": phone, "full_name": name, "password": "customer-password", "pin": "1234"});
+    let (status, body) = app.post("/auth/register", None, person).await;
+    assert_eq!(status, 201, "{body}");
+    body["user"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Rewrites whose the phone's saved key says it is (`null`: a key saved before keys named anyone).
+const RELABEL: &str = "const [userId, done] = arguments; const open = indexedDB.open('quipu-wallet', 1); \
+    open.onsuccess = () => { const db = open.result; const tx = db.transaction('device', 'readwrite'); \
+    const store = tx.objectStore('device'); const get = store.get('current'); \
+    get.onsuccess = () => store.put({ ...get.result, userId: userId ?? undefined }, 'current'); \
+    tx.oncomplete = () => { db.close(); done('relabelled'); }; tx.onerror = () => done(String(tx.error)); };";
+
+/// Whether the browser still keeps anything of the wallet's: the phone's key store or a cache.
+const KEPT: &str = "const done = arguments[0]; Promise.all([indexedDB.databases(), caches.keys()]) \
+    .then(([dbs, names]) => done(dbs.map((d) => d.name).concat(names)), (e) => done(String(e)))";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_code_stays_with_its_holder_on_a_shared_phone() {
+    let app = TestApp::start(Backend::Sqlite, test_config()).await;
+    let signal = Signal::start(app.addr()).await;
+    let base = signal.base();
+    let (amina, bruno) = ("+15550300041", "+15550300042");
+    let amina_id = named_customer(&app, amina, "Amina Diallo").await;
+    named_customer(&app, bruno, "Bruno Costa").await;
+    let phone = Browser::start().await;
+    let w = &phone.client;
+    page_loads_within(w, 15).await;
+    let pay = format!("{base}/wallet/pay?lang=en");
+    let enrol_form = "return !document.getElementById('enrol').hidden";
+
+    // Amina enrols the shared phone; the screen names her. Then she signs out.
+    sign_in(w, &base, amina, "customer-password").await;
+    w.goto(&pay).await.unwrap();
+    until(w, enrol_form, "Amina's enrolment form").await;
+    assert!(text(w).await.contains("Amina Diallo"), "the pay screen names its holder: {}", text(w).await);
+    fill(w, "#enrol-pin", "1234").await;
+    click(w, "#enrol button[type=submit]").await;
+    until(w, CODE, "Amina's code").await;
+    until(w, "return navigator.serviceWorker.controller !== null", "the service worker").await;
+    sign_out(w).await;
+    let kept = w.execute_async(KEPT, vec![]).await.unwrap();
+    assert_eq!(kept, json!([]), "sign-out leaves no key store and no kept page");
+
+    // Signed out and offline: no pay screen, no code.
+    signal.set(Line::Dropped);
+    let _ = w.goto(&pay).await; // the browser's own error page: nothing is kept to show
+    let shown = w.execute("return document.getElementById('pay') === null", vec![]).await.unwrap();
+    assert_eq!(shown, json!(true), "signed out and offline, nothing of Amina's shows: {}", text(w).await);
+    signal.set(Line::Online);
+
+    // Bruno signs in on the same phone: his name, the enrolment form, none of Amina's code.
+    sign_in(w, &base, bruno, "customer-password").await;
+    w.goto(&pay).await.unwrap();
+    until(w, enrol_form, "Bruno's enrolment form").await;
+    let screen = text(w).await;
+    assert!(screen.contains("Bruno Costa") && !screen.contains("Amina"), "{screen}");
+    assert_eq!(w.execute(CODE, vec![]).await.unwrap(), json!(null), "no code shows before Bruno enrols");
+    sign_out(w).await;
+
+    // Amina enrols again; Bruno signs in over her session without her signing out: her key is
+    // refused for him and wiped, and the kept pay screen is hers, so it is not shown to him offline.
+    sign_in(w, &base, amina, "customer-password").await;
+    w.goto(&pay).await.unwrap();
+    until(w, enrol_form, "Amina's enrolment form again").await;
+    fill(w, "#enrol-pin", "1234").await;
+    click(w, "#enrol button[type=submit]").await;
+    until(w, CODE, "Amina's new code").await;
+    until(w, "return navigator.serviceWorker.controller !== null", "the service worker").await;
+    sign_in(w, &base, bruno, "customer-password").await;
+    signal.set(Line::Dropped);
+    let _ = w.goto(&pay).await;
+    let shown = w.execute(CODE, vec![]).await.unwrap_or(Value::Null);
+    assert_eq!(shown, json!(null), "Amina's code is not shown to Bruno offline: {}", text(w).await);
+    signal.set(Line::Online);
+    w.goto(&pay).await.unwrap();
+    until(w, enrol_form, "Bruno's enrolment form over Amina's key").await;
+    assert!(text(w).await.contains("Bruno Costa"));
+
+    // A key that names someone else is wiped even offline, where the server cannot be asked.
+    fill(w, "#enrol-pin", "1234").await;
+    click(w, "#enrol button[type=submit]").await;
+    until(w, CODE, "Bruno's code").await;
+    let relabelled = w.execute_async(RELABEL, vec![json!(amina_id)]).await.unwrap();
+    assert_eq!(relabelled, json!("relabelled"));
+    signal.set(Line::Dropped);
+    w.goto(&pay).await.unwrap();
+    until(w, "return !document.getElementById('enrol').hidden", "the enrolment form offline").await;
+    assert_eq!(w.execute(CODE, vec![]).await.unwrap(), json!(null), "a key of Amina's is never shown to Bruno");
+    signal.set(Line::Online);
+
+    // A key saved before keys named their holder shows once the server lists it as the person's.
+    w.goto(&pay).await.unwrap();
+    fill(w, "#enrol-pin", "1234").await;
+    click(w, "#enrol button[type=submit]").await;
+    until(w, CODE, "Bruno's new code").await;
+    let relabelled = w.execute_async(RELABEL, vec![json!(null)]).await.unwrap();
+    assert_eq!(relabelled, json!("relabelled"));
+    w.goto(&pay).await.unwrap();
+    until(w, CODE, "the adopted key's code").await;
+
+    // A key the server no longer has as the person's active device (removed elsewhere) is wiped.
+    let token = app.login(bruno, "customer-password").await;
+    let (_, devices) = app.get("/me/devices", &token).await;
+    for device in devices.as_array().unwrap().iter().filter(|device| device["status"] == json!("active")) {
+        let path = format!("/me/devices/{}/revoke", device["id"].as_str().unwrap());
+        let (status, body) = app.post(&path, Some(&token), json!({})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    w.goto(&pay).await.unwrap();
+    until(
+        w,
+        "return !document.getElementById('enrol').hidden && !document.getElementById('digits').dataset.code",
+        "the removed key's enrolment form",
+    )
+    .await;
+
+    phone.stop().await;
     app.finish().await;
 }
