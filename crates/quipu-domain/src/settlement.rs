@@ -72,6 +72,16 @@ string_enum!(
 );
 
 impl PayoutLeg {
+    /// The state a payout is in once this leg is in the ledger: settling a hold is decided by the
+    /// ledger first (a hold settles once), and the payout's status follows it.
+    pub fn settles_as(self) -> PayoutStatus {
+        match self {
+            PayoutLeg::Hold => PayoutStatus::Pending,
+            PayoutLeg::Post => PayoutStatus::Paid,
+            PayoutLeg::Void => PayoutStatus::Rejected,
+        }
+    }
+
     pub fn transfer_id(self, payout: PayoutId) -> TransferId {
         TransferId(derived_id("quipu.payout", &[payout.0.as_bytes(), self.as_str().as_bytes()]))
     }
