@@ -347,7 +347,9 @@ async fn agents_earn_commissions_from_fee_income_never_beyond_it() {
         let (_, again) = app.post_key("/agent/cash-in", &agent.token, key, body).await;
         assert_eq!(again["id"], cash_in["id"]);
         assert_eq!(fee_income(app, &operator).await, 50, "a retry earns nothing more");
-        // Cash-out: 1% of 20.00.
+        // A day after her cash-ins (a cash-out right after them would earn nothing: no new money),
+        // a cash-out earns 1% of 20.00.
+        app.clock.advance_seconds(25 * 3600);
         let (status, out) = app
             .post_key(
                 "/agent/cash-out",
@@ -358,15 +360,20 @@ async fn agents_earn_commissions_from_fee_income_never_beyond_it() {
             .await;
         assert_eq!(status, 201, "{out}");
         assert_eq!(fee_income(app, &operator).await, 30);
-        // A card issue earns 0.25.
+        // A card issue earns 0.25, once the card is loaded.
         let (status, card) =
             app.post_key("/agent/cards", &agent.token, "commission-card-1", json!({"pin": "2580"})).await;
         assert_eq!(status, 201, "{card}");
+        assert_eq!(fee_income(app, &operator).await, 30);
+        let top_up = json!({"number": card["number"], "amount": "1.00"});
+        let (status, topped) = app.post_key("/agent/cards/top-up", &agent.token, "commission-top-up", top_up).await;
+        assert_eq!(status, 201, "{topped}");
         assert_eq!(fee_income(app, &operator).await, 5);
         // Only 0.05 of fee income is left: that is all the next cash-in earns; then nothing.
-        app.cash_in(&agent, &amina.phone, "1.00").await;
+        let bo = app.customer("+15550120303").await;
+        app.cash_in(&agent, &bo.phone, "1.00").await;
         assert_eq!(fee_income(app, &operator).await, 0);
-        app.cash_in(&agent, &amina.phone, "1.00").await;
+        app.cash_in(&agent, &bo.phone, "1.00").await;
         assert_eq!(fee_income(app, &operator).await, 0, "fee income never goes negative");
 
         let (status, earnings) = app.get("/agent/commissions", &agent.token).await;
