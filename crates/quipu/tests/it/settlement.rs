@@ -443,6 +443,12 @@ async fn a_frozen_merchants_payout_waits_in_its_batch_and_the_others_are_paid() 
         let (status, verify) = app.get("/operator/ledger/verify", &operator).await;
         assert_eq!((status, &verify["clean"]), (200, &json!(true)), "{verify}");
 
+        // A crash between posting a hold and its status leaves a paid payout `batched`: the ledger
+        // checks still pass, and marking the batch paid again finishes it.
+        app.storage.execute("UPDATE payouts SET status = 'batched' WHERE status = 'paid'").await;
+        let (status, verify) = app.get("/operator/ledger/verify", &operator).await;
+        assert_eq!((status, &verify["clean"]), (200, &json!(true)), "{verify}");
+
         // Marking it paid again after unfreezing pays the waiting payout.
         let (status, body) =
             app.post(&format!("/operator/accounts/{frozen_account}/unfreeze"), Some(&operator), json!({})).await;
@@ -450,6 +456,7 @@ async fn a_frozen_merchants_payout_waits_in_its_batch_and_the_others_are_paid() 
         let (status, done) = app.post_key(&paid_path, &operator, "paid-f2", json!({})).await;
         assert_eq!(status, 201, "{done}");
         assert_eq!(status_of(&done, &frozen_payout["id"]), "paid", "{done}");
+        assert_eq!(status_of(&done, &open_payout["id"]), "paid", "finished after the crash: {done}");
         assert_eq!(done["waiting"].as_array().map(Vec::len), Some(0), "{done}");
         assert!(done["paid_at"].is_string(), "{done}");
         assert_eq!(merchant_balance(app, &frozen.owner).await, 0);
@@ -473,7 +480,7 @@ async fn a_frozen_merchants_waiting_payout_can_be_rejected() {
         assert_eq!(charge(app, &frozen.cashier, "sale-2", &phone.code(app, 1), "15.00").await.0, 201);
         let open_bank = bank_account(app, &open.owner, "12345678").await;
         let frozen_bank = bank_account(app, &frozen.owner, "87654321").await;
-        payout(app, &open.owner, "p-open", json!({"bank_account_id": open_bank})).await;
+        let (_, open_payout) = payout(app, &open.owner, "p-open", json!({"bank_account_id": open_bank})).await;
         let (_, frozen_payout) = payout(app, &frozen.owner, "p-frozen", json!({"bank_account_id": frozen_bank})).await;
         let frozen_account = merchant_account_id(app, &frozen.owner).await;
         app.post(&format!("/operator/accounts/{frozen_account}/freeze"), Some(&operator), json!({})).await;
@@ -490,6 +497,14 @@ async fn a_frozen_merchants_waiting_payout_can_be_rejected() {
             app.post_key(&format!("/operator/payouts/{id}/reject"), &operator, "reject-r", json!({})).await;
         assert_eq!((status, rejected["status"].as_str()), (201, Some("rejected")), "{rejected}");
         assert_eq!(merchant_available(app, &frozen.owner).await, 15_00);
+        // The open shop's payout, posted but left `batched` by a crash, is paid: it cannot be rejected.
+        app.storage.execute("UPDATE payouts SET status = 'batched' WHERE status = 'paid'").await;
+        let id = open_payout["id"].as_str().unwrap();
+        let (status, body) =
+            app.post_key(&format!("/operator/payouts/{id}/reject"), &operator, "reject-open", json!({})).await;
+        assert_eq!((status, body["code"].as_str()), (409, Some("payout_settled")), "{body}");
+        let (_, mine) = app.get("/merchant/payouts", &open.owner).await;
+        assert_eq!(mine[0]["status"], "paid", "the reject finished it as paid: {mine}");
         // Nothing is left waiting: marking the batch paid again closes it.
         let (status, done) =
             app.post_key(&format!("/operator/payout-batches/{batch_id}/paid"), &operator, "paid-r2", json!({})).await;
