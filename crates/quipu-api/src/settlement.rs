@@ -175,7 +175,8 @@ pub async fn batch_file(
 }
 
 /// The operator marks a batch paid once the bank paid it: every payout in it is paid, its held
-/// money posted to settlement.
+/// money posted to settlement. A payout the ledger will not pay yet (its merchant's account is
+/// frozen) stays batched and is listed in `waiting` with why; marking the batch paid again pays it.
 #[utoipa::path(post, path = "/api/v1/operator/payout-batches/{id}/paid", tag = "settlement", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = String, Header)),
     responses((status = 201, body = PayoutBatchView), (status = 404, body = Problem)))]

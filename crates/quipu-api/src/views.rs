@@ -1381,6 +1381,19 @@ pub struct PayoutBatchView {
     /// Payouts in the batch per currency (rejected ones left out).
     pub totals: Vec<MoneyView>,
     pub payouts: Vec<PayoutView>,
+    /// In the answer to marking the batch paid: the payouts the ledger would not pay yet (a frozen
+    /// merchant account, say). They stay `batched`, their money held, until the batch is marked paid
+    /// again or they are rejected; the batch has no `paid_at` while any waits. Empty elsewhere.
+    pub waiting: Vec<WaitingPayoutView>,
+}
+
+/// A payout that marking its batch paid left waiting, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WaitingPayoutView {
+    pub payout_id: uuid::Uuid,
+    /// The ledger's reason, as a problem code: e.g. `account_frozen`.
+    pub code: String,
+    pub detail: String,
 }
 
 impl From<&quipu_core::settlement::Batch> for PayoutBatchView {
@@ -1403,6 +1416,15 @@ impl From<&quipu_core::settlement::Batch> for PayoutBatchView {
             paid_at: batch.record.paid_at.map(rfc3339),
             totals: totals.into_iter().map(|(currency, amount)| MoneyView::new(amount, currency)).collect(),
             payouts: batch.payouts.iter().map(PayoutView::from).collect(),
+            waiting: batch
+                .waiting
+                .iter()
+                .map(|waiting| WaitingPayoutView {
+                    payout_id: waiting.payout.0,
+                    code: waiting.code.to_owned(),
+                    detail: waiting.detail.clone(),
+                })
+                .collect(),
         }
     }
 }

@@ -148,7 +148,6 @@ impl Cards {
         }
         let card = store.card(card_id).await?.ok_or_else(number_exhausted)?;
         self.kernel.card_account(&card).await?;
-        self.wallet.pay_card_issue_commission(UserId(card.issued_by), card.id, currency).await?;
         tracing::info!(card = %card.id, issuer = %issuer, linked = card.customer_id.is_some(), "card issued");
         self.card(&card, Reveal::Full, false).await
     }
@@ -173,6 +172,8 @@ impl Cards {
         let reference = format!("card {}", card.number.masked());
         let legs = (TransferCode::CashIn, reference);
         let transfer = self.wallet.move_money(id, (float, account), money, legs, credit_cap).await?;
+        // The card is loaded: its issue earns the agent who issued it a commission, once.
+        self.wallet.pay_card_issue_commission(UserId(card.issued_by), card.id, money.0).await?;
         Ok(CardTopUp { card: self.card(&card, Reveal::Masked, false).await?, transfer })
     }
 

@@ -20,8 +20,8 @@ pub use quipu_cards::Cards;
 pub use quipu_events::Events;
 pub use quipu_identity::Identity;
 pub use quipu_kernel::{
-    Clock, CoreError, CoreResult, ErrorKind, GuessSource, HashCost, Kernel, LedgerWriter, OffsetClock, OsRandom,
-    PaymentSettings, Principal, Random, Settings, SystemClock, WebhookSettings, WriterLimits,
+    Clock, CommissionSettings, CoreError, CoreResult, ErrorKind, GuessSource, HashCost, Kernel, LedgerWriter,
+    OffsetClock, OsRandom, PaymentSettings, Principal, Random, Settings, SystemClock, WebhookSettings, WriterLimits,
 };
 pub use quipu_merchant_qr::MerchantQrs;
 pub use quipu_payments::{PaymentDocuments, Payments};

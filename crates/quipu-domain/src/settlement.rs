@@ -8,6 +8,7 @@
 //! voided if rejected. A commission moves money from `fee_income` to the
 //! agent's float, in the same linked chain as the operation that earned it.
 
+use crate::Timestamp;
 use crate::ledger::{TransferCode, TransferId, derived_id, id_type, string_enum};
 use crate::money::{Amount, MoneyError};
 
@@ -72,6 +73,16 @@ string_enum!(
 );
 
 impl PayoutLeg {
+    /// The state a payout is in once this leg is in the ledger: settling a hold is decided by the
+    /// ledger first (a hold settles once), and the payout's status follows it.
+    pub fn settles_as(self) -> PayoutStatus {
+        match self {
+            PayoutLeg::Hold => PayoutStatus::Pending,
+            PayoutLeg::Post => PayoutStatus::Paid,
+            PayoutLeg::Void => PayoutStatus::Rejected,
+        }
+    }
+
     pub fn transfer_id(self, payout: PayoutId) -> TransferId {
         TransferId(derived_id("quipu.payout", &[payout.0.as_bytes(), self.as_str().as_bytes()]))
     }
@@ -187,6 +198,41 @@ pub fn commission_payable(earned: Amount, fee_income_available: Amount) -> Amoun
     earned.min(fee_income_available).max(Amount::ZERO)
 }
 
+/// What decides whether an operation's commission is paid, and how much of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommissionCheck {
+    /// What the rate earns the operation ([`CommissionRate::earned`]).
+    pub earned: Amount,
+    /// The operation undoes money the same customer moved the other way at the same agent within
+    /// the window (a cash-out after their cash-in, or a cash-in after their cash-out).
+    pub reverses_recent: bool,
+    /// What the agent's commissions have paid so far today (UTC).
+    pub earned_today: Amount,
+    /// The most the agent's commissions may pay in a day.
+    pub daily_cap: Amount,
+    /// What fee income holds, spendable.
+    pub fee_income_available: Amount,
+}
+
+/// What an operation's commission pays. Commissions reward net new money: an operation that
+/// reverses the same customer's recent opposite operation at the same agent earns nothing (all or
+/// nothing, whatever the amounts: cycling money in and out earns once, not each time); what is
+/// paid keeps the agent's day within the cap, and never exceeds the fee income held.
+pub fn commission_due(check: CommissionCheck) -> Amount {
+    if check.reverses_recent {
+        return Amount::ZERO;
+    }
+    let left_today = check.daily_cap.checked_sub(check.earned_today).unwrap_or(Amount::ZERO).max(Amount::ZERO);
+    commission_payable(check.earned.min(left_today), check.fee_income_available)
+}
+
+/// The start of the UTC day `now` falls in: an agent's daily commission cap counts from it.
+pub fn commission_day_start(now: Timestamp) -> Timestamp {
+    Timestamp(now.0.saturating_sub(now.0.rem_euclid(MICROS_PER_DAY)))
+}
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
 /// A commission transfer's id: derived from what earned it (the operation's transfer, or the card
 /// issued), so a retried operation pays at most one commission.
 pub fn commission_transfer_id(operation: CommissionOperation, source: uuid::Uuid) -> TransferId {
@@ -205,6 +251,16 @@ pub fn parse_commission_reference(reference: &str) -> Option<(CommissionOperatio
 }
 
 impl CommissionOperation {
+    /// The operation that moves money the other way at the same counter: a cash-out reverses a
+    /// cash-in and a cash-in a cash-out. A card issue moves no money.
+    pub fn reversal(self) -> Option<CommissionOperation> {
+        match self {
+            CommissionOperation::CashIn => Some(CommissionOperation::CashOut),
+            CommissionOperation::CashOut => Some(CommissionOperation::CashIn),
+            CommissionOperation::CardIssue => None,
+        }
+    }
+
     /// The ledger code of the operation that earns it; none for a card issue (no money moves).
     pub fn transfer_code(self) -> Option<TransferCode> {
         match self {
@@ -287,6 +343,32 @@ mod tests {
             CommissionRate::new(CommissionOperation::CardIssue, CommissionRate::Bps(10)),
             Err(CommissionError::CardIssueBps)
         );
+    }
+
+    #[test]
+    fn commissions_pay_only_net_new_money_within_the_daily_cap() {
+        let check = CommissionCheck {
+            earned: Amount::from_minor(10),
+            reverses_recent: false,
+            earned_today: Amount::ZERO,
+            daily_cap: Amount::from_minor(1_00),
+            fee_income_available: Amount::from_minor(5_00),
+        };
+        assert_eq!(commission_due(check), Amount::from_minor(10));
+        assert_eq!(commission_due(CommissionCheck { reverses_recent: true, ..check }), Amount::ZERO);
+        let late = CommissionCheck { earned_today: Amount::from_minor(95), ..check };
+        assert_eq!(commission_due(late), Amount::from_minor(5), "only what is left of the day's cap");
+        assert_eq!(commission_due(CommissionCheck { earned_today: Amount::from_minor(1_20), ..check }), Amount::ZERO);
+        assert_eq!(
+            commission_due(CommissionCheck { fee_income_available: Amount::from_minor(3), ..check }),
+            Amount::from_minor(3)
+        );
+        assert_eq!(CommissionOperation::CashIn.reversal(), Some(CommissionOperation::CashOut));
+        assert_eq!(CommissionOperation::CashOut.reversal(), Some(CommissionOperation::CashIn));
+        assert_eq!(CommissionOperation::CardIssue.reversal(), None);
+        let day = 20_000 * MICROS_PER_DAY;
+        assert_eq!(commission_day_start(Timestamp(day + 5)), Timestamp(day));
+        assert_eq!(commission_day_start(Timestamp(day)), Timestamp(day));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub use crate::clock::{Clock, OffsetClock, SystemClock};
 pub use crate::error::{CoreError, CoreResult, ErrorKind};
 pub use crate::random::{OsRandom, Random};
 pub use crate::secrets::HashCost;
-pub use crate::settings::{PaymentSettings, Settings, WebhookSettings};
+pub use crate::settings::{CommissionSettings, PaymentSettings, Settings, WebhookSettings};
 pub use crate::writer::{LedgerWriter, WriterLimits};
 
 /// Longest chain of card replacements followed to find where a card's money lives now.

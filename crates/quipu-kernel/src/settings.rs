@@ -38,6 +38,7 @@ pub struct Settings {
     /// again, and the ledger still answers with the original transfer.
     pub idempotency_retention_seconds: i64,
     pub payments: PaymentSettings,
+    pub commissions: CommissionSettings,
     /// Payment and balance limits per customer tier and currency. A pair
     /// without an entry uses [`Settings::tier_limits`]'s defaults.
     pub tier_limits: HashMap<(CustomerTier, CurrencyCode), TierLimits>,
@@ -70,6 +71,30 @@ pub struct PaymentSettings {
     pub country: String,
     /// The six digits every prepaid card number this network issues starts with.
     pub card_prefix: String,
+}
+
+/// What keeps agents' commissions to net new money.
+#[derive(Debug, Clone)]
+pub struct CommissionSettings {
+    /// A cash-out earns nothing when the same customer cashed in at the same agent within this
+    /// many seconds, and a cash-in nothing after their cash-out (default a day).
+    pub net_window_seconds: i64,
+    /// The most an agent's commissions may pay in a UTC day, per currency. A currency without an
+    /// entry uses 100 major units (e.g. 100.00 USD).
+    pub daily_caps: HashMap<CurrencyCode, Amount>,
+}
+
+impl Default for CommissionSettings {
+    fn default() -> Self {
+        Self { net_window_seconds: 24 * 3600, daily_caps: HashMap::new() }
+    }
+}
+
+impl CommissionSettings {
+    /// The most an agent's commissions may pay in a day in `currency`.
+    pub fn daily_cap(&self, currency: Currency) -> Amount {
+        self.daily_caps.get(&currency.code).copied().or_else(|| major_units(currency, 100)).unwrap_or(Amount::ZERO)
+    }
 }
 
 /// What an operator tunes about webhooks.
@@ -152,6 +177,7 @@ impl Settings {
             hold_sweep_interval: Duration::from_secs(5),
             idempotency_retention_seconds: 7 * 24 * 3600,
             payments: PaymentSettings::default(),
+            commissions: CommissionSettings::default(),
             tier_limits: HashMap::new(),
             webhooks: WebhookSettings::default(),
             event_poll_interval: Duration::from_secs(1),

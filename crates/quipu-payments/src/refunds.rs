@@ -41,13 +41,31 @@ impl Payments {
             _ => return Err(CoreError::not_found("payment")),
         };
         let currency = self.kernel.settings.currencies.get(payment.currency.as_str())?;
-        let requested = match amount {
+        let asked = match amount {
             Some(input) => {
                 if input.currency.is_some_and(|c| c != payment.currency.as_str()) {
                     return Err(CoreError::invalid("currency_mismatch", "a refund is in the payment's currency"));
                 }
-                currency.parse_amount(input.amount)?.ensure_positive()?
+                Some(currency.parse_amount(input.amount)?.ensure_positive()?)
             }
+            None => None,
+        };
+        // A retry whose first attempt claimed the refund (its id derives from the caller and the key):
+        // answered from the refund itself, finished if a crash left it pending, whatever the payment's
+        // state is now. The stored answer of the first attempt may be gone: it is written without
+        // waiting for the disk, and a crash can take it back while the claim and transfers stay.
+        if let Some(existing) = store.refunds_of(payment_id).await?.into_iter().find(|r| r.id == refund_id) {
+            if asked.is_some_and(|amount| amount != existing.amount) {
+                return Err(CoreError::new(
+                    ErrorKind::Conflict,
+                    "idempotency_conflict",
+                    "a refund of another amount was made with this key",
+                ));
+            }
+            return self.settle_refund(&payment, existing).await;
+        }
+        let requested = match asked {
+            Some(amount) => amount,
             None => payment.amount.checked_sub(payment.refunded)?,
         };
         if !payment.status.is_refundable() || requested <= Amount::ZERO {

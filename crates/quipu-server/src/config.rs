@@ -46,6 +46,8 @@ pub struct FileConfig {
     pub payments: PaymentsConfig,
     #[serde(default)]
     pub webhooks: WebhooksConfig,
+    #[serde(default)]
+    pub commissions: CommissionsConfig,
     /// Limits per customer tier: `[tiers.basic]`, `[tiers.verified]`.
     #[serde(default)]
     pub tiers: HashMap<String, TierConfig>,
@@ -71,6 +73,18 @@ pub struct WebhooksConfig {
     pub timeout_seconds: Option<u64>,
     /// Only for development: lets endpoints be plain http and on private addresses.
     pub allow_private_targets: Option<bool>,
+}
+
+/// What keeps agents' commissions to net new money.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommissionsConfig {
+    /// A cash-out earns nothing within this many hours of the same customer's cash-in at the same
+    /// agent, nor a cash-in after their cash-out (default 24).
+    pub net_window_hours: Option<i64>,
+    /// The most an agent's commissions pay in a UTC day: `{ USD = "100.00" }`.
+    #[serde(default)]
+    pub daily_cap: HashMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -284,6 +298,14 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         }
         settings.payments.card_prefix = prefix;
     }
+    if let Some(hours) = file.commissions.net_window_hours {
+        if !(0..=24 * 31).contains(&hours) {
+            return Err("commissions.net_window_hours must be between 0 and 744".into());
+        }
+        settings.commissions.net_window_seconds = hours.saturating_mul(3600);
+    }
+    settings.commissions.daily_caps =
+        amounts_by_currency(&settings, file.commissions.daily_cap, "commissions.daily_cap")?;
     let webhooks = file.webhooks;
     settings.webhooks.max_endpoints =
         positive(webhooks.max_endpoints, settings.webhooks.max_endpoints, "webhooks.max_endpoints")?.min(50);
@@ -427,6 +449,8 @@ mod tests {
         assert_eq!(verified.per_payment, Some(Amount::from_minor(500_000)));
         assert_eq!(verified.per_day, Some(Amount::from_minor(1_000_000)), "unset limits keep their defaults");
         assert_eq!(config.settings.card_pin_lock_seconds, 86_400);
+        assert_eq!(config.settings.commissions.net_window_seconds, 24 * 3600);
+        assert_eq!(config.settings.commissions.daily_cap(usd), Amount::from_minor(10_000));
         assert!(!config.json_logs);
     }
 
@@ -444,6 +468,8 @@ mod tests {
         assert!(resolve(zero_lock, &Overrides::default()).is_err());
         let bad_limit: FileConfig = toml::from_str("[limits.per_transfer]\nEUR = \"10\"\n").expect("parses");
         assert!(resolve(bad_limit, &Overrides::default()).is_err(), "EUR is not enabled");
+        let long_window: FileConfig = toml::from_str("[commissions]\nnet_window_hours = 9999\n").expect("parses");
+        assert!(resolve(long_window, &Overrides::default()).is_err());
     }
 
     #[test]

@@ -11,9 +11,12 @@
 //!
 //! The state machine is `quipu_domain::settlement::PayoutStatus`; every
 //! transfer id derives from the payout's id (`PayoutLeg`), so any step can be
-//! retried. A payout's status is decided first (compare-and-set), then the
-//! ledger follows; retrying the operator's step repeats the ledger's part,
-//! which the ledger replays.
+//! retried. Settling a hold goes the other way round from placing it: the
+//! ledger decides first (a hold is posted or voided at most once, so paying
+//! and rejecting at the same time cannot both win), then the status follows
+//! by compare-and-set. A crash between the two leaves a payout `batched` (or
+//! `pending`) whose hold is settled; marking the batch paid, or rejecting the
+//! payout, again finishes it, and reconcile accepts that state meanwhile.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -74,6 +77,18 @@ pub struct Payout {
 pub struct Batch {
     pub record: PayoutBatchRecord,
     pub payouts: Vec<Payout>,
+    /// Payouts that marking the batch paid left waiting (still `batched`), and why.
+    pub waiting: Vec<Waiting>,
+}
+
+/// A payout the ledger would not pay yet (its merchant's account is frozen, say): it stays
+/// `batched`, its money held, until the batch is marked paid again or the payout is rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub payout: PayoutId,
+    /// The ledger's reason, as a problem code (e.g. `account_frozen`).
+    pub code: &'static str,
+    pub detail: String,
 }
 
 #[derive(Clone)]
@@ -311,7 +326,7 @@ impl Settlement {
     async fn load_batch(&self, id: PayoutBatchId) -> CoreResult<Batch> {
         let record = self.kernel.store.payout_batch(id).await?.ok_or_else(batch_not_found)?;
         let payouts = self.kernel.store.batch_payouts(id).await?;
-        Ok(Batch { record, payouts: self.with_bank_accounts(payouts).await? })
+        Ok(Batch { record, payouts: self.with_bank_accounts(payouts).await?, waiting: Vec::new() })
     }
 
     /// A batch and its payouts, for operators and auditors.
@@ -364,76 +379,120 @@ impl Settlement {
         String::from_utf8(bytes).map_err(|_| csv_failed(()))
     }
 
-    /// The operator marks a batch paid once the bank paid it: each payout in it is paid and its
-    /// hold posted. Repeating it repeats only what is missing.
+    /// The operator marks a batch paid once the bank paid it: each payout in it is paid, its hold
+    /// posted first and its status then. A payout the ledger refuses (its merchant's account is
+    /// frozen) stays `batched` with its money held, and the answer lists it as waiting, with why;
+    /// marking the batch paid again pays it. The batch is paid once no payout in it waits.
+    /// Repeating it repeats only what is missing.
     pub async fn mark_batch_paid(&self, principal: &Principal, id: PayoutBatchId) -> CoreResult<Batch> {
         let operator = principal.require(Role::Operator)?;
         let store = &self.kernel.store;
         store.payout_batch(id).await?.ok_or_else(batch_not_found)?;
+        let mut waiting = Vec::new();
         for payout in store.batch_payouts(id).await? {
-            let now = self.kernel.now();
-            match payout.status {
-                PayoutStatus::Batched => {
-                    // A payout whose hold was never placed (its request failed as it was batched).
-                    if store.transfer(PayoutLeg::Hold.transfer_id(payout.id)).await?.is_none() {
-                        store.set_payout_status(payout.id, PayoutStatus::Batched, PayoutStatus::Rejected, now).await?;
-                        continue;
-                    }
-                    if store.set_payout_status(payout.id, PayoutStatus::Batched, PayoutStatus::Paid, now).await? {
-                        self.post(&payout).await?;
-                    }
+            if !payout.status.may_become(PayoutStatus::Paid) {
+                continue;
+            }
+            // A payout whose hold was never placed (its request failed as it was batched).
+            if store.transfer(PayoutLeg::Hold.transfer_id(payout.id)).await?.is_none() {
+                self.follow(&payout, PayoutStatus::Rejected).await?;
+                continue;
+            }
+            match self.settle(&payout, PayoutLeg::Post).await? {
+                Ok(status) => {
+                    self.follow(&payout, status).await?;
                 }
-                PayoutStatus::Paid => self.post(&payout).await?,
-                _ => {}
+                Err(error) => {
+                    tracing::info!(payout = %payout.id, code = error.code, "payout waits in its batch");
+                    waiting.push(Waiting { payout: payout.id, code: error.code, detail: error.detail });
+                }
             }
         }
-        store.set_batch_paid(id, self.kernel.now()).await?;
-        tracing::info!(batch = %id, by = %operator, "payout batch paid");
-        self.load_batch(id).await
+        if waiting.is_empty() {
+            store.set_batch_paid(id, self.kernel.now()).await?;
+            tracing::info!(batch = %id, by = %operator, "payout batch paid");
+        }
+        Ok(Batch { waiting, ..self.load_batch(id).await? })
     }
 
     /// The operator rejects a payout not yet paid (the bank refused it, or it looks wrong): its
-    /// hold is released and the money is the merchant's again.
+    /// hold is released and the money is the merchant's again. A payout whose hold was posted
+    /// meanwhile is paid, and answers so.
     pub async fn reject_payout(&self, principal: &Principal, id: PayoutId) -> CoreResult<Payout> {
         let operator = principal.require(Role::Operator)?;
         let store = &self.kernel.store;
         let payout = store.payout(id).await?.ok_or_else(payout_not_found)?;
-        let now = self.kernel.now();
-        match payout.status {
+        let status = match payout.status {
+            PayoutStatus::Paid | PayoutStatus::Failed => payout.status,
+            PayoutStatus::Rejected => {
+                self.void(&payout).await?;
+                PayoutStatus::Rejected
+            }
             PayoutStatus::Pending | PayoutStatus::Batched => {
-                if !store.set_payout_status(id, payout.status, PayoutStatus::Rejected, now).await? {
-                    return Err(CoreError::new(
-                        ErrorKind::Conflict,
-                        "payout_changed",
-                        "the payout changed meanwhile; read it again",
-                    ));
-                }
+                let status = match self.settle(&payout, PayoutLeg::Void).await? {
+                    Ok(status) => status,
+                    // Never held: its request failed, or is still to place the hold and will see the rejection.
+                    Err(error) if error.code == TransferError::PendingNotFound.code() => PayoutStatus::Rejected,
+                    Err(error) => return Err(error),
+                };
+                self.follow(&payout, status).await?
             }
-            PayoutStatus::Rejected => {}
-            PayoutStatus::Paid | PayoutStatus::Failed => {
-                return Err(CoreError::new(
-                    ErrorKind::Conflict,
-                    "payout_settled",
-                    format!("the payout is {} and cannot be rejected", payout.status),
-                ));
-            }
+        };
+        if status != PayoutStatus::Rejected {
+            return Err(CoreError::new(
+                ErrorKind::Conflict,
+                "payout_settled",
+                format!("the payout is {status} and cannot be rejected"),
+            ));
         }
-        self.void(&payout).await?;
         tracing::info!(payout = %id, by = %operator, "payout rejected");
         let record = store.payout(id).await?.ok_or_else(payout_not_found)?;
         let mut payouts = self.with_bank_accounts(vec![record]).await?;
         payouts.pop().ok_or_else(payout_not_found)
     }
 
-    async fn post(&self, payout: &PayoutRecord) -> CoreResult<()> {
+    /// Settles a payout's hold by `leg` (post or void) in the ledger, and answers the state the
+    /// ledger says the payout has now: the one `leg` makes, or the other if the hold was already
+    /// settled the other way. A refusal for any other reason is the ledger's, as an error.
+    async fn settle(&self, payout: &PayoutRecord, leg: PayoutLeg) -> CoreResult<Result<PayoutStatus, CoreError>> {
+        let hold = PayoutLeg::Hold.transfer_id(payout.id);
+        let op = match leg {
+            PayoutLeg::Void => TransferOp::Void { pending_id: hold },
+            _ => TransferOp::Post { pending_id: hold, amount: None },
+        };
         let command = TransferCommand {
-            id: PayoutLeg::Post.transfer_id(payout.id),
-            op: TransferOp::Post { pending_id: PayoutLeg::Hold.transfer_id(payout.id), amount: None },
+            id: leg.transfer_id(payout.id),
+            op,
             code: TransferCode::Payout,
             reference: payout_ledger_reference(payout.id),
             credit_cap: None,
         };
-        self.kernel.ledger.submit_one(command).await.map(|_| ())
+        Ok(match self.kernel.ledger.submit(vec![command]).await? {
+            Ok(_) => Ok(leg.settles_as()),
+            Err(rejection) => match rejection.error {
+                TransferError::PendingAlreadyPosted => Ok(PayoutLeg::Post.settles_as()),
+                TransferError::PendingAlreadyVoided => Ok(PayoutLeg::Void.settles_as()),
+                error => Err(CoreError::from(error)),
+            },
+        })
+    }
+
+    /// Brings a payout's status to `to`, the state its hold's settlement (or its missing hold)
+    /// says, by compare-and-set from whatever it is now, and answers the state it ends in.
+    async fn follow(&self, payout: &PayoutRecord, to: PayoutStatus) -> CoreResult<PayoutStatus> {
+        let store = &self.kernel.store;
+        let mut from = payout.status;
+        // Each failed compare-and-set means the payout moved forward; the states are few.
+        for _ in PayoutStatus::ALL {
+            if from == to || !from.may_become(to) {
+                return Ok(from);
+            }
+            if store.set_payout_status(payout.id, from, to, self.kernel.now()).await? {
+                return Ok(to);
+            }
+            from = store.payout(payout.id).await?.ok_or_else(payout_not_found)?.status;
+        }
+        Ok(from)
     }
 
     /// Releases a payout's hold, if it has one.

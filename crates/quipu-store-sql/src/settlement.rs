@@ -54,6 +54,10 @@ pub(crate) mod sql {
         SELECT_COMMISSIONS = "SELECT operation, currency, rate_kind, rate, updated_by, updated_at FROM agent_commissions ORDER BY operation, currency";
         /// An agent's earnings: $1 the float, $2 the commission code.
         EARNINGS = "SELECT CAST(COUNT(*) AS BIGINT) AS transfers, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM transfers WHERE credit_account_id = $1 AND code = $2";
+        /// An agent's earnings since a time: $1 the float, $2 the commission code, $3 since.
+        EARNINGS_SINCE = "SELECT CAST(COUNT(*) AS BIGINT) AS transfers, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM transfers WHERE credit_account_id = $1 AND code = $2 AND timestamp >= $3";
+        /// A transfer coded $3 from $1 to $2 at or after $4 (the credit side's index, then a filter).
+        MOVED_SINCE = "SELECT id FROM transfers WHERE credit_account_id = $2 AND timestamp >= $4 AND debit_account_id = $1 AND code = $3 LIMIT 1";
     }
 }
 
@@ -244,6 +248,35 @@ impl<B: Backend> SettlementStore for SqlStore<B> {
         let mut conn = self.reader().await?;
         let statement = Statement::new(sql::EARNINGS).bind(account.0).bind(TransferCode::Commission.as_str());
         fetch_one::<B::Db, _>(&mut conn, "summing an agent's commissions", statement).await
+    }
+
+    async fn commission_earnings_since(&self, account: AccountId, since: Timestamp) -> StoreResult<EarningsTotal> {
+        let mut conn = self.reader().await?;
+        let statement =
+            Statement::new(sql::EARNINGS_SINCE).bind(account.0).bind(TransferCode::Commission.as_str()).bind(since);
+        fetch_one::<B::Db, _>(&mut conn, "summing an agent's commissions since a time", statement).await
+    }
+
+    async fn moved_since(
+        &self,
+        code: TransferCode,
+        (debit, credit): (AccountId, AccountId),
+        since: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(sql::MOVED_SINCE).bind(debit.0).bind(credit.0).bind(code.as_str()).bind(since);
+        let found: Option<FoundId> =
+            fetch_optional::<B::Db, _>(&mut conn, "looking for a recent transfer", statement).await?;
+        Ok(found.is_some())
+    }
+}
+
+/// A row that only says a transfer was found.
+struct FoundId;
+
+impl FromColumns for FoundId {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        row.uuid("id").map(|_| FoundId)
     }
 }
 

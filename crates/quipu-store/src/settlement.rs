@@ -4,7 +4,7 @@
 
 use quipu_domain::Timestamp;
 use quipu_domain::identity::MerchantId;
-use quipu_domain::ledger::AccountId;
+use quipu_domain::ledger::{AccountId, TransferCode};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::settlement::{CommissionOperation, CommissionRate, PayoutBatchId, PayoutId, PayoutStatus};
 use uuid::Uuid;
@@ -148,4 +148,15 @@ pub trait SettlementStore: Send + Sync {
 
     /// How many transfers coded `commission` credited an account, and their sum.
     async fn commission_earnings(&self, account: AccountId) -> StoreResult<EarningsTotal>;
+
+    /// How many transfers coded `commission` credited an account at or after `since`, and their sum.
+    async fn commission_earnings_since(&self, account: AccountId, since: Timestamp) -> StoreResult<EarningsTotal>;
+
+    /// Whether a transfer coded `code` moved money from `debit` to `credit` at or after `since`.
+    async fn moved_since(
+        &self,
+        code: TransferCode,
+        (debit, credit): (AccountId, AccountId),
+        since: Timestamp,
+    ) -> StoreResult<bool>;
 }

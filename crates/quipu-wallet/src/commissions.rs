@@ -9,6 +9,20 @@
 //! (debits never above credits) makes the ledger refuse anything more. If
 //! another commission spent the fee income meanwhile, the chain is decided
 //! again with what is left; the operation itself is never refused for it.
+//!
+//! Commissions reward net new money, so they cannot be farmed
+//! (`quipu_domain::settlement::commission_due`): a cash-out earns nothing
+//! when the same customer cashed in at the same agent within
+//! `net_window_seconds`, nor a cash-in after their cash-out; a card issue
+//! earns only once the card is loaded (at a top-up, paid to the agent who
+//! issued it); and an agent's commissions pay at most the daily cap per
+//! currency. An agent's commissions are decided one at a time in a process
+//! (reading the day's total and committing the chain under one turn), so
+//! the cap is exact there; processes sharing a database may each pay one
+//! commission past it at the same instant, at most one each.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use quipu_domain::card::CardId;
 use quipu_domain::identity::{Role, UserId};
@@ -17,7 +31,8 @@ use quipu_domain::ledger::{
 };
 use quipu_domain::money::{Amount, Currency};
 use quipu_domain::settlement::{
-    CommissionOperation, CommissionRate, commission_payable, commission_reference, commission_transfer_id,
+    CommissionCheck, CommissionOperation, CommissionRate, commission_day_start, commission_due, commission_reference,
+    commission_transfer_id,
 };
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::settlement::{CommissionRecord, EarningsTotal};
@@ -29,6 +44,31 @@ use crate::Wallet;
 const FEE_INCOME_RACES: usize = 3;
 /// Recent commissions shown with an agent's earnings.
 const RECENT_EARNINGS: u32 = 20;
+
+/// Floats remembered before idle ones are swept out of the map.
+const SWEEP_ABOVE: usize = 4096;
+
+/// The agents' floats whose commission is being decided in this process: one turn per float at a
+/// time, from reading the day's earnings to committing the chain, so two operations at once cannot
+/// both pay the last of the daily cap.
+#[derive(Default)]
+pub(crate) struct EarningTurns {
+    floats: Mutex<HashMap<AccountId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl EarningTurns {
+    async fn wait_turn(&self, float: AccountId) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut floats = self.floats.lock().unwrap_or_else(PoisonError::into_inner);
+            if floats.len() >= SWEEP_ABOVE {
+                // A float only the map still refers to is idle: nobody holds or awaits its turn.
+                floats.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
+            floats.entry(float).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+}
 
 /// An agent's commissions: totals per currency, and the most recent ones.
 #[derive(Debug, Clone)]
@@ -99,11 +139,12 @@ impl Wallet {
     }
 
     /// The commission transfer an operation of `amount` earns the agent's `float`, if any.
+    /// `customer` is the account on the other side of a cash-in or cash-out (none for a card issue).
     async fn commission_command(
         &self,
         operation: CommissionOperation,
         source: uuid::Uuid,
-        float: AccountId,
+        (float, customer): (AccountId, Option<AccountId>),
         (currency, amount): (Currency, Amount),
     ) -> CoreResult<Option<TransferCommand>> {
         let Some(record) = self.kernel.store.commission(operation, currency.code).await? else {
@@ -113,10 +154,29 @@ impl Wallet {
         if earned <= Amount::ZERO {
             return Ok(None);
         }
-        let (fee_income, available) = self.fee_income_available(currency).await?;
-        let payable = commission_payable(earned, available);
+        let now = self.kernel.now();
+        let settings = &self.kernel.settings.commissions;
+        let reverses_recent = match (operation.reversal().and_then(CommissionOperation::transfer_code), customer) {
+            (Some(code), Some(customer)) => {
+                // The reversal moved money between the same two accounts, the other way.
+                let accounts =
+                    if operation == CommissionOperation::CashIn { (customer, float) } else { (float, customer) };
+                let since = now.plus_seconds(settings.net_window_seconds.saturating_neg());
+                self.kernel.store.moved_since(code, accounts, since).await?
+            }
+            _ => false,
+        };
+        let earned_today = self.kernel.store.commission_earnings_since(float, commission_day_start(now)).await?.total;
+        let (fee_income, fee_income_available) = self.fee_income_available(currency).await?;
+        let payable = commission_due(CommissionCheck {
+            earned,
+            reverses_recent,
+            earned_today,
+            daily_cap: settings.daily_cap(currency),
+            fee_income_available,
+        });
         if payable <= Amount::ZERO {
-            tracing::info!(operation = operation.as_str(), "no fee income to pay a commission from");
+            tracing::info!(operation = operation.as_str(), reverses_recent, "no commission due");
             return Ok(None);
         }
         Ok(Some(TransferCommand {
@@ -142,8 +202,13 @@ impl Wallet {
         if self.kernel.store.transfer(command.id).await?.is_some() {
             return self.kernel.ledger.submit_one(command).await;
         }
+        let customer = match command.op {
+            TransferOp::Posted { debit, credit, .. } => Some(if debit == float { credit } else { debit }),
+            _ => None,
+        };
+        let _turn = self.earning_turns.wait_turn(float).await;
         for _ in 0..FEE_INCOME_RACES {
-            let commission = self.commission_command(operation, command.id.0, float, money).await?;
+            let commission = self.commission_command(operation, command.id.0, (float, customer), money).await?;
             let paid = commission.is_some();
             let mut chain = vec![command.clone()];
             chain.extend(commission);
@@ -166,28 +231,31 @@ impl Wallet {
         self.kernel.ledger.submit_one(command).await
     }
 
-    /// Pays an agent the commission for issuing a card (no money moves with a card issue, so it is
-    /// a chain of its own; its id derives from the card, so a retry pays it once). Operators earn none.
+    /// Pays an agent the commission for issuing a card, once the card is loaded (cards call it at
+    /// each top-up): a card nobody loads earns nothing. No money moves with the issue itself, so it is
+    /// a chain of its own; its id derives from the card, so it is paid once. Operators earn none.
     pub async fn pay_card_issue_commission(&self, issuer: UserId, card: CardId, currency: Currency) -> CoreResult<()> {
-        match self.kernel.store.user(issuer).await? {
-            Some(user) if user.role == Role::Agent => {}
-            _ => return Ok(()),
-        }
         let id = commission_transfer_id(CommissionOperation::CardIssue, card.0);
         if self.kernel.store.transfer(id).await?.is_some() {
             return Ok(());
         }
+        match self.kernel.store.user(issuer).await? {
+            Some(user) if user.role == Role::Agent => {}
+            _ => return Ok(()),
+        }
         let float = self.float_of(issuer, currency).await?;
+        let _turn = self.earning_turns.wait_turn(float).await;
         for _ in 0..FEE_INCOME_RACES {
             let money = (currency, Amount::ZERO);
-            let Some(command) = self.commission_command(CommissionOperation::CardIssue, card.0, float, money).await?
+            let Some(command) =
+                self.commission_command(CommissionOperation::CardIssue, card.0, (float, None), money).await?
             else {
                 return Ok(());
             };
             match self.kernel.ledger.submit(vec![command]).await? {
                 Ok(_) => return Ok(()),
                 Err(rejection) if rejection.error == TransferError::InsufficientFunds => continue,
-                // Paid already by a retry running at the same time.
+                // Paid already by a top-up running at the same time.
                 Err(rejection) if rejection.error == TransferError::IdempotencyConflict => return Ok(()),
                 Err(rejection) => return Err(CoreError::from(rejection.error)),
             }

@@ -160,11 +160,12 @@ pub struct Receipt {
 #[derive(Clone)]
 pub struct Wallet {
     kernel: Arc<Kernel>,
+    earning_turns: Arc<commissions::EarningTurns>,
 }
 
 impl Wallet {
     pub fn new(kernel: Arc<Kernel>) -> Self {
-        Self { kernel }
+        Self { kernel, earning_turns: Arc::default() }
     }
 
     /// Posts one transfer, the credit side held to `credit_cap` if any; a refusal becomes the

@@ -63,14 +63,27 @@ async function forget(message) {
   if (message) say(message);
 }
 
+// A paused phone shows no code; it keeps its key for when the person resumes it.
+function pause(message) {
+  clearInterval(ticking);
+  events?.close();
+  $('code').hidden = true;
+  for (const id of ['digits', 'expires', 'qr', 'barcode']) $(id).textContent = '';
+  delete $('digits').dataset.code;
+  say(message);
+}
+
 // Online, the server says whether this key is still one of the signed-in person's active devices
-// (removed, paused or enrolled by someone else: wiped). Offline, the code shows all the same.
+// (removed or enrolled by someone else: wiped; paused: no code). Offline, the code shows all the same.
 async function confirmDevice() {
   const response = await fetch('/api/v1/me/devices', { credentials: 'same-origin' }).catch(() => null);
   if (!response || response.status >= 500 || !device) return;
   const mine = response.ok ? await response.json().catch(() => null) : [];
   if (!Array.isArray(mine)) return;
-  if (!mine.some((d) => d.id === device.deviceId && d.status === 'active')) return forget(root.dataset.msgGone);
+  const own = mine.find((d) => d.id === device.deviceId);
+  if (!own || own.status === 'revoked') return forget(root.dataset.msgGone);
+  // Paused from settings: no code while it is, but the key stays, so resuming needs no new enrolment.
+  if (own.status !== 'active') return pause(root.dataset.msgPaused);
   if (!device.userId) {
     // A key saved before keys named their holder: the server says it is this person's.
     device.userId = root.dataset.user;

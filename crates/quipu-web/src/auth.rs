@@ -320,7 +320,7 @@ struct SignedOutPage {
 /// start page instead, so no other site can make a person's phone forget its key.
 pub async fn signed_out(State(state): State<WebState>, Query(query): Query<NextQuery>, headers: HeaderMap) -> Response {
     if let Some(token) = session::cookie(&headers, SESSION_COOKIE)
-        && state.http.services.kernel.authenticate(token).await.is_ok()
+        && state.http.services.kernel.authenticate(token, "GET /signed-out").await.is_ok()
     {
         return page::see_other("/");
     }

@@ -116,6 +116,7 @@ pay-offline = No connection. The code still works; approvals need a connection.
 pay-failed = The payment did not go through.
 pay-holder = Pays from the wallet of
 pay-device-gone = This phone no longer pays for this wallet. Enrol it again with your PIN.
+pay-device-paused = This phone is paused: resume it in Settings to pay with it.
 pay-needs-js = This screen needs JavaScript to make your code.
 scan-button = Scan with the camera
 charge-button = Charge

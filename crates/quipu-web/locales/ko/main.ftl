@@ -116,6 +116,7 @@ pay-offline = 연결이 없습니다. 코드는 그대로 쓸 수 있고, 승인
 pay-failed = 결제가 되지 않았습니다.
 pay-holder = 결제 지갑 주인:
 pay-device-gone = 이 휴대폰은 더 이상 이 지갑으로 결제하지 않습니다. PIN으로 다시 등록하세요.
+pay-device-paused = 이 휴대폰은 일시 중지되었습니다. 설정에서 다시 사용하도록 하면 결제할 수 있습니다.
 pay-needs-js = 이 화면은 코드를 만들기 위해 자바스크립트가 필요합니다.
 scan-button = 카메라로 스캔
 charge-button = 결제 받기

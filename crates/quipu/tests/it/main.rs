@@ -9,6 +9,7 @@ mod bench_http;
 mod browser;
 mod cards;
 mod cli;
+mod commissions;
 mod concurrency;
 mod contract;
 mod durability;

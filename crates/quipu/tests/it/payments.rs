@@ -439,3 +439,55 @@ async fn housekeeping_finishes_interrupted_payments_and_refunds_and_lapses_appro
     })
     .await;
 }
+
+/// Issue 18, item 8: a refund whose idempotency record a crash lost (it is written without waiting
+/// for the disk) while its claim and transfers survived. The retry with the same key finds the refund
+/// its key names and answers it, 201, moving nothing: whether the refund had completed, was left
+/// pending, or was finished meanwhile by housekeeping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_retried_after_a_crash_lost_its_answer_is_answered_again() {
+    on_each_backend(async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550082101", "500.00").await;
+        let amina = app.customer("+15550082102").await;
+        app.cash_in(&agent, &amina.phone, "100.00").await;
+        let shop = shop(app, &operator, "Crash Shop", 5, 150).await;
+        let phone = enroll(app, &amina).await;
+        let lose_answers = "DELETE FROM idempotency WHERE key LIKE 'crash-%'";
+        let cases = [
+            ("completed", json!({}), None),
+            ("pending", json!({"amount": "10.00"}), Some("UPDATE refunds SET status = 'pending'")),
+            ("finished by housekeeping", json!({}), Some("UPDATE refunds SET status = 'pending'")),
+        ];
+        for (slot, (case, body, crash)) in cases.into_iter().enumerate() {
+            let slot = u8::try_from(slot).unwrap();
+            let sale = format!("sale-{slot}");
+            let (status, paid) = charge(app, &shop.cashier, &sale, &phone.code(app, slot), "10.00").await;
+            assert_eq!(status, 201, "{case}: {paid}");
+            let refunds = format!("/merchant/payments/{}/refunds", paid["id"].as_str().unwrap());
+            let key = format!("crash-{slot}");
+            let (status, first) = app.post_key(&refunds, &shop.owner, &key, body.clone()).await;
+            assert_eq!((status, first["status"].as_str()), (201, Some("completed")), "{case}: {first}");
+            let (customer, merchant) = (app.balance(&amina).await, merchant_balance(app, &shop.owner).await);
+
+            if let Some(statement) = crash {
+                app.storage.execute(&format!("{statement} WHERE id IN (SELECT id FROM refunds)")).await;
+            }
+            if case == "finished by housekeeping" {
+                app.clock.advance_seconds(120);
+                quipu_core::sweep_once(&app.services, 100).await.unwrap();
+            }
+            app.storage.execute(lose_answers).await;
+
+            let (status, again) = app.post_key(&refunds, &shop.owner, &key, body).await;
+            assert_eq!(status, 201, "{case}: the retry gets the original answer: {again}");
+            assert_eq!((&again["id"], again["status"].as_str()), (&first["id"], Some("completed")), "{case}");
+            assert_eq!(again["amount"], first["amount"], "{case}");
+            assert_eq!(app.balance(&amina).await, customer, "{case}: nothing moves again");
+            assert_eq!(merchant_balance(app, &shop.owner).await, merchant, "{case}: nothing moves again");
+            let (_, payment) = app.get(&format!("/payments/{}", paid["id"].as_str().unwrap()), &shop.owner).await;
+            assert_eq!(payment["status"], "refunded", "{case}: {payment}");
+        }
+    })
+    .await;
+}

@@ -347,7 +347,9 @@ async fn agents_earn_commissions_from_fee_income_never_beyond_it() {
         let (_, again) = app.post_key("/agent/cash-in", &agent.token, key, body).await;
         assert_eq!(again["id"], cash_in["id"]);
         assert_eq!(fee_income(app, &operator).await, 50, "a retry earns nothing more");
-        // Cash-out: 1% of 20.00.
+        // A day after her cash-ins (a cash-out right after them would earn nothing: no new money),
+        // a cash-out earns 1% of 20.00.
+        app.clock.advance_seconds(25 * 3600);
         let (status, out) = app
             .post_key(
                 "/agent/cash-out",
@@ -358,15 +360,20 @@ async fn agents_earn_commissions_from_fee_income_never_beyond_it() {
             .await;
         assert_eq!(status, 201, "{out}");
         assert_eq!(fee_income(app, &operator).await, 30);
-        // A card issue earns 0.25.
+        // A card issue earns 0.25, once the card is loaded.
         let (status, card) =
             app.post_key("/agent/cards", &agent.token, "commission-card-1", json!({"pin": "2580"})).await;
         assert_eq!(status, 201, "{card}");
+        assert_eq!(fee_income(app, &operator).await, 30);
+        let top_up = json!({"number": card["number"], "amount": "1.00"});
+        let (status, topped) = app.post_key("/agent/cards/top-up", &agent.token, "commission-top-up", top_up).await;
+        assert_eq!(status, 201, "{topped}");
         assert_eq!(fee_income(app, &operator).await, 5);
         // Only 0.05 of fee income is left: that is all the next cash-in earns; then nothing.
-        app.cash_in(&agent, &amina.phone, "1.00").await;
+        let bo = app.customer("+15550120303").await;
+        app.cash_in(&agent, &bo.phone, "1.00").await;
         assert_eq!(fee_income(app, &operator).await, 0);
-        app.cash_in(&agent, &amina.phone, "1.00").await;
+        app.cash_in(&agent, &bo.phone, "1.00").await;
         assert_eq!(fee_income(app, &operator).await, 0, "fee income never goes negative");
 
         let (status, earnings) = app.get("/agent/commissions", &agent.token).await;
@@ -377,6 +384,134 @@ async fn agents_earn_commissions_from_fee_income_never_beyond_it() {
         assert_eq!(earnings["recent"][0]["amount"]["amount"], "0.05");
         let (status, _) = app.get("/agent/commissions", &amina.token).await;
         assert_eq!(status, 403);
+    })
+    .await;
+}
+
+/// The id of a merchant's first ledger account.
+async fn merchant_account_id(app: &TestApp, owner: &str) -> String {
+    let (status, merchant) = app.get("/merchant", owner).await;
+    assert_eq!(status, 200, "{merchant}");
+    merchant["accounts"][0]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_merchants_payout_waits_in_its_batch_and_the_others_are_paid() {
+    on_each_backend(async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550120401", "500.00").await;
+        let amina = app.customer("+15550120402").await;
+        app.cash_in(&agent, &amina.phone, "100.00").await;
+        let open = shop(app, &operator, "Open Shop", 206, 0).await;
+        let frozen = shop(app, &operator, "Frozen Shop", 207, 0).await;
+        let phone = enroll(app, &amina).await;
+        assert_eq!(charge(app, &open.cashier, "sale-1", &phone.code(app, 0), "20.00").await.0, 201);
+        assert_eq!(charge(app, &frozen.cashier, "sale-2", &phone.code(app, 1), "15.00").await.0, 201);
+        let open_bank = bank_account(app, &open.owner, "12345678").await;
+        let frozen_bank = bank_account(app, &frozen.owner, "87654321").await;
+        let (status, open_payout) = payout(app, &open.owner, "p-open", json!({"bank_account_id": open_bank})).await;
+        assert_eq!(status, 201, "{open_payout}");
+        let (status, frozen_payout) =
+            payout(app, &frozen.owner, "p-frozen", json!({"bank_account_id": frozen_bank})).await;
+        assert_eq!(status, 201, "{frozen_payout}");
+        let frozen_account = merchant_account_id(app, &frozen.owner).await;
+        let (status, body) =
+            app.post(&format!("/operator/accounts/{frozen_account}/freeze"), Some(&operator), json!({})).await;
+        assert_eq!(status, 200, "{body}");
+
+        let (status, batch) =
+            app.request(Method::POST, "/operator/payout-batches", Some(&operator), Some("batch-f"), None).await;
+        assert_eq!((status, batch["payouts"].as_array().map(Vec::len)), (201, Some(2)), "{batch}");
+        let batch_id = batch["id"].as_str().unwrap();
+        let paid_path = format!("/operator/payout-batches/{batch_id}/paid");
+
+        // The open shop's payout is paid; the frozen one's waits, batched, and the answer says why.
+        let (status, done) = app.post_key(&paid_path, &operator, "paid-f1", json!({})).await;
+        assert_eq!(status, 201, "{done}");
+        let status_of = |batch: &Value, id: &Value| {
+            let payouts = batch["payouts"].as_array().unwrap();
+            payouts.iter().find(|p| &p["id"] == id).unwrap()["status"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(status_of(&done, &open_payout["id"]), "paid", "{done}");
+        assert_eq!(status_of(&done, &frozen_payout["id"]), "batched", "{done}");
+        assert!(done["paid_at"].is_null(), "a batch with a payout waiting is not paid: {done}");
+        assert_eq!(done["waiting"].as_array().map(Vec::len), Some(1), "{done}");
+        assert_eq!(done["waiting"][0]["payout_id"], frozen_payout["id"], "{done}");
+        assert_eq!(done["waiting"][0]["code"], "account_frozen", "{done}");
+        assert_eq!(merchant_balance(app, &open.owner).await, 0);
+        assert_eq!(merchant_balance(app, &frozen.owner).await, 15_00, "held, not gone");
+        let (status, verify) = app.get("/operator/ledger/verify", &operator).await;
+        assert_eq!((status, &verify["clean"]), (200, &json!(true)), "{verify}");
+
+        // A crash between posting a hold and its status leaves a paid payout `batched`: the ledger
+        // checks still pass, and marking the batch paid again finishes it.
+        app.storage.execute("UPDATE payouts SET status = 'batched' WHERE status = 'paid'").await;
+        let (status, verify) = app.get("/operator/ledger/verify", &operator).await;
+        assert_eq!((status, &verify["clean"]), (200, &json!(true)), "{verify}");
+
+        // Marking it paid again after unfreezing pays the waiting payout.
+        let (status, body) =
+            app.post(&format!("/operator/accounts/{frozen_account}/unfreeze"), Some(&operator), json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, done) = app.post_key(&paid_path, &operator, "paid-f2", json!({})).await;
+        assert_eq!(status, 201, "{done}");
+        assert_eq!(status_of(&done, &frozen_payout["id"]), "paid", "{done}");
+        assert_eq!(status_of(&done, &open_payout["id"]), "paid", "finished after the crash: {done}");
+        assert_eq!(done["waiting"].as_array().map(Vec::len), Some(0), "{done}");
+        assert!(done["paid_at"].is_string(), "{done}");
+        assert_eq!(merchant_balance(app, &frozen.owner).await, 0);
+        let (status, verify) = app.get("/operator/ledger/verify", &operator).await;
+        assert_eq!((status, &verify["clean"]), (200, &json!(true)), "{verify}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_merchants_waiting_payout_can_be_rejected() {
+    on_each_backend(async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550120501", "500.00").await;
+        let amina = app.customer("+15550120502").await;
+        app.cash_in(&agent, &amina.phone, "100.00").await;
+        let open = shop(app, &operator, "Open Shop", 208, 0).await;
+        let frozen = shop(app, &operator, "Frozen Shop", 209, 0).await;
+        let phone = enroll(app, &amina).await;
+        assert_eq!(charge(app, &open.cashier, "sale-1", &phone.code(app, 0), "20.00").await.0, 201);
+        assert_eq!(charge(app, &frozen.cashier, "sale-2", &phone.code(app, 1), "15.00").await.0, 201);
+        let open_bank = bank_account(app, &open.owner, "12345678").await;
+        let frozen_bank = bank_account(app, &frozen.owner, "87654321").await;
+        let (_, open_payout) = payout(app, &open.owner, "p-open", json!({"bank_account_id": open_bank})).await;
+        let (_, frozen_payout) = payout(app, &frozen.owner, "p-frozen", json!({"bank_account_id": frozen_bank})).await;
+        let frozen_account = merchant_account_id(app, &frozen.owner).await;
+        app.post(&format!("/operator/accounts/{frozen_account}/freeze"), Some(&operator), json!({})).await;
+        let (_, batch) =
+            app.request(Method::POST, "/operator/payout-batches", Some(&operator), Some("batch-r"), None).await;
+        let batch_id = batch["id"].as_str().unwrap();
+        let (status, done) =
+            app.post_key(&format!("/operator/payout-batches/{batch_id}/paid"), &operator, "paid-r", json!({})).await;
+        assert_eq!(status, 201, "{done}");
+
+        // The waiting payout is rejected: its hold released, the money the (still frozen) merchant's.
+        let id = frozen_payout["id"].as_str().unwrap();
+        let (status, rejected) =
+            app.post_key(&format!("/operator/payouts/{id}/reject"), &operator, "reject-r", json!({})).await;
+        assert_eq!((status, rejected["status"].as_str()), (201, Some("rejected")), "{rejected}");
+        assert_eq!(merchant_available(app, &frozen.owner).await, 15_00);
+        // The open shop's payout, posted but left `batched` by a crash, is paid: it cannot be rejected.
+        app.storage.execute("UPDATE payouts SET status = 'batched' WHERE status = 'paid'").await;
+        let id = open_payout["id"].as_str().unwrap();
+        let (status, body) =
+            app.post_key(&format!("/operator/payouts/{id}/reject"), &operator, "reject-open", json!({})).await;
+        assert_eq!((status, body["code"].as_str()), (409, Some("payout_settled")), "{body}");
+        let (_, mine) = app.get("/merchant/payouts", &open.owner).await;
+        assert_eq!(mine[0]["status"], "paid", "the reject finished it as paid: {mine}");
+        // Nothing is left waiting: marking the batch paid again closes it.
+        let (status, done) =
+            app.post_key(&format!("/operator/payout-batches/{batch_id}/paid"), &operator, "paid-r2", json!({})).await;
+        assert_eq!(status, 201, "{done}");
+        assert!(done["paid_at"].is_string(), "{done}");
+        let (status, verify) = app.get("/operator/ledger/verify", &operator).await;
+        assert_eq!((status, &verify["clean"]), (200, &json!(true)), "{verify}");
     })
     .await;
 }
