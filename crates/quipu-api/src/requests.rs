@@ -713,7 +713,11 @@ impl TryFrom<&MerchantProfileRequest> for CategoryCode {
 #[into_params(parameter_in = Query)]
 pub struct EventStreamParams {
     /// Only this till's events (its label); all of the merchant's if absent.
-    #[param(example = "till-1")]
+    #[param(
+        example = "till-1",
+        pattern = "^(?:[A-Za-z0-9_-](?:[A-Za-z0-9 _-]{0,14}[A-Za-z0-9_-])?)?$",
+        max_length = 16
+    )]
     pub till: Option<String>,
     /// Resume after this event id, for clients that cannot send `Last-Event-ID`.
     #[param(example = "42")]
@@ -775,7 +779,7 @@ impl TryFrom<&CardTopUpRequest> for CardNumber {
     type Error = CoreError;
 
     fn try_from(body: &CardTopUpRequest) -> CoreResult<Self> {
-        Ok(card_number(&body.number)?)
+        card_number(&body.number)
     }
 }
 
@@ -790,7 +794,7 @@ impl TryFrom<&CardNumberRequest> for CardNumber {
     type Error = CoreError;
 
     fn try_from(body: &CardNumberRequest) -> CoreResult<Self> {
-        Ok(card_number(&body.number)?)
+        card_number(&body.number)
     }
 }
 

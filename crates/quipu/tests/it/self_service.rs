@@ -574,7 +574,7 @@ async fn a_summary_covers_several_days_within_limits() {
         let (status, quarter) = app.get("/merchant/summary?date=2026-01-01&to=2026-04-02", &shop.owner).await;
         assert_eq!((status, quarter["days"].as_u64()), (200, Some(92)), "{quarter}");
         let (status, _) = app.get("/merchant/summary?date=2026-01-01&to=2026-04-03", &shop.owner).await;
-        assert_eq!(status, 400);
+        assert_eq!(status, 422);
     })
     .await;
 }
