@@ -253,6 +253,11 @@ pub async fn set_commission(
             )));
         }
     };
+    if operation == CommissionOperation::CardIssue && matches!(rate, CommissionRate::Bps(_)) {
+        // Both are well formed; together they name no rate, since a card issue has no amount (422).
+        let detail = "a card issue has no amount: its commission must be a fixed amount";
+        return Err(quipu_core::CoreError::new(quipu_core::ErrorKind::Rejected, "invalid_commission", detail).into());
+    }
     let commission =
         state.services.wallet.set_commission(&caller, operation, Some(currency.code.as_str()), rate).await?;
     Ok(axum::Json(CommissionView::from(&commission)))
