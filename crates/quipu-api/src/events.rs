@@ -174,7 +174,8 @@ impl<C: StreamCursor> LiveStream<C> {
 /// Subscribe an HTTPS endpoint to events. The signing secret in the answer is shown once.
 #[utoipa::path(post, path = "/api/v1/merchant/webhooks", tag = "merchant integration", security(("bearer" = [])),
     request_body = CreateWebhookRequest,
-    responses((status = 201, body = WebhookCreatedView), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 201, body = WebhookCreatedView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn create_webhook(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -99,7 +99,7 @@ pub async fn me(State(state): State<AppState>, Caller(caller): Caller) -> ApiRes
 
 /// Add a bank account as a funding source (shown masked from then on).
 #[utoipa::path(post, path = "/api/v1/me/funding-sources", tag = "identity", security(("bearer" = [])), request_body = FundingSourceRequest,
-    responses((status = 201, body = FundingSourceView), (status = 400, body = Problem)))]
+    responses((status = 201, body = FundingSourceView), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn add_funding_source(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -147,7 +147,8 @@ pub async fn history(
 
 /// The caller's own transactions: a customer's wallet, an agent's float or a merchant's account, in the default currency.
 #[utoipa::path(get, path = "/api/v1/me/transactions", tag = "wallet", security(("bearer" = [])),
-    params(HistoryParams), responses((status = 200, body = HistoryPage), (status = 401, body = Problem)))]
+    params(HistoryParams),
+    responses((status = 200, body = HistoryPage), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn my_history(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -162,7 +163,8 @@ pub async fn my_history(
 /// event (state, counterparty, running balances), oldest first; at most 10 000 lines.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/statement", tag = "wallet", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), StatementParams),
-    responses((status = 200, body = StatementView), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = StatementView), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn statement(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -178,7 +180,8 @@ pub async fn statement(
 /// signed amounts sum to closing less opening balance.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/statement.csv", tag = "wallet", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), StatementParams),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn statement_csv(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -271,7 +274,8 @@ pub async fn create_merchant(
 
 /// The operator issues e-money into an agent's float against deposited cash.
 #[utoipa::path(post, path = "/api/v1/operator/issuance", tag = "operator", security(("bearer" = [])), request_body = FloatRequest,
-    params(("Idempotency-Key" = String, Header)), responses((status = 201, body = TransferView), (status = 403, body = Problem)))]
+    params(("Idempotency-Key" = String, Header)),
+    responses((status = 201, body = TransferView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn issue(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -283,7 +287,8 @@ pub async fn issue(
 
 /// The operator redeems e-money from an agent's float.
 #[utoipa::path(post, path = "/api/v1/operator/redemption", tag = "operator", security(("bearer" = [])), request_body = FloatRequest,
-    params(("Idempotency-Key" = String, Header)), responses((status = 201, body = TransferView), (status = 422, body = Problem)))]
+    params(("Idempotency-Key" = String, Header)),
+    responses((status = 201, body = TransferView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn redeem(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -22,7 +22,8 @@ type ApiResult<T> = Result<T, ApiError>;
 /// The merchant's static QR (for the shop, or one till): the customer scans it and types the amount.
 /// `format=png|svg` answers with the image to print.
 #[utoipa::path(get, path = "/api/v1/merchant/qr", tag = "merchant QR", security(("bearer" = [])), params(MerchantQrParams),
-    responses((status = 200, body = MerchantQrView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, content((MerchantQrView = "application/json"), (Vec<u8> = "image/png"), (String = "image/svg+xml"))),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn merchant_qr(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -49,7 +50,8 @@ pub async fn create_payment_request(
 /// A payment request and, once paid, its payment. `format=png|svg` answers with its QR image.
 #[utoipa::path(get, path = "/api/v1/merchant/payment-requests/{id}", tag = "merchant QR", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), QrImageParams),
-    responses((status = 200, body = PaymentRequestView), (status = 404, body = Problem)))]
+    responses((status = 200, content((PaymentRequestView = "application/json"), (Vec<u8> = "image/png"), (String = "image/svg+xml"))),
+        (status = 404, body = Problem)))]
 pub async fn payment_request(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -2,7 +2,10 @@
 //! the body becomes domain values, one service moves the money, and the
 //! answer is the view the API shows. The JSON handlers run these, and so do
 //! the web pages' forms, under the same route names, so a retry through
-//! either face replays the first answer and never moves money twice.
+//! either face replays the first answer and never moves money twice. What
+//! a body says is read before its key is looked up: a malformed request is
+//! refused as malformed, even with a key that was used (a PIN is not in the
+//! stored fingerprint, so a retry's PIN could otherwise be anything).
 
 use axum::response::Response;
 use quipu_core::Principal;
@@ -31,8 +34,8 @@ fn amount<'a>(amount: &'a str, currency: &'a Option<String>) -> AmountInput<'a> 
 
 /// A customer sends money to another by phone number, with their PIN.
 pub async fn p2p(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &P2pRequest) -> Moved {
-    idempotency::once(http, caller, key, "p2p", body, |id| async move {
-        let (to, pin, note) = <(_, _, _)>::try_from(body)?;
+    let (to, pin, note) = <(_, _, _)>::try_from(body)?;
+    idempotency::once(http, caller, key, "p2p", body, move |id| async move {
         let amount = amount(&body.amount, &body.currency);
         let transfer = http.services.wallet.send_p2p(caller, id, &to, &pin, note.as_ref(), amount).await?;
         Ok(TransferView::from(&transfer))
@@ -42,8 +45,8 @@ pub async fn p2p(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &P
 
 /// An agent credits a customer's wallet against cash received.
 pub async fn cash_in(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &CashInRequest) -> Moved {
-    idempotency::once(http, caller, key, "cash_in", body, |id| async move {
-        let customer = PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
+    let customer = PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
+    idempotency::once(http, caller, key, "cash_in", body, move |id| async move {
         let amount = amount(&body.amount, &body.currency);
         Ok(TransferView::from(&http.services.wallet.cash_in(caller, id, &customer, amount).await?))
     })
@@ -52,8 +55,8 @@ pub async fn cash_in(http: &Http, caller: &Principal, key: &IdempotencyKey, body
 
 /// An agent pays out cash from a customer's wallet, with the customer's PIN.
 pub async fn cash_out(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &CashOutRequest) -> Moved {
-    idempotency::once(http, caller, key, "cash_out", body, |id| async move {
-        let (customer, pin) = <(_, _)>::try_from(body)?;
+    let (customer, pin) = <(_, _)>::try_from(body)?;
+    idempotency::once(http, caller, key, "cash_out", body, move |id| async move {
         let amount = amount(&body.amount, &body.currency);
         Ok(TransferView::from(&http.services.wallet.cash_out(caller, id, &customer, &pin, amount).await?))
     })
@@ -80,8 +83,8 @@ pub async fn redeem(http: &Http, caller: &Principal, key: &IdempotencyKey, body:
 
 /// A till charges a customer's payment code.
 pub async fn charge(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &ChargeRequest) -> Moved {
-    idempotency::once(http, caller, key, "charge", body, |id| async move {
-        let (reference, till) = <(_, _)>::try_from(body)?;
+    let (reference, till) = <(_, _)>::try_from(body)?;
+    idempotency::once(http, caller, key, "charge", body, move |id| async move {
         let amount = amount(&body.amount, &body.currency);
         let payments = &http.services.payments;
         let payment = payments.charge_code(caller, PaymentId(id.0), &body.code, amount, reference, till).await?;
@@ -99,8 +102,8 @@ pub async fn refund(
     body: &RefundRequest,
 ) -> Moved {
     let route = format!("refund:{}", payment.0);
-    idempotency::once(http, caller, key, &route, body, |refund_id| async move {
-        let reason = Option::try_from(body)?;
+    let reason = Option::try_from(body)?;
+    idempotency::once(http, caller, key, &route, body, move |refund_id| async move {
         let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
         let payments = &http.services.payments;
         let refund = payments.refund(caller, RefundId(refund_id.0), payment, amount, reason.as_ref()).await?;
@@ -116,8 +119,8 @@ pub async fn payment_request(
     key: &IdempotencyKey,
     body: &PaymentRequestRequest,
 ) -> Moved {
-    idempotency::once(http, caller, key, "payment-request", body, |id| async move {
-        let (reference, till) = <(_, _)>::try_from(body)?;
+    let (reference, till) = <(_, _)>::try_from(body)?;
+    idempotency::once(http, caller, key, "payment-request", body, move |id| async move {
         let amount = amount(&body.amount, &body.currency);
         let id = PaymentRequestId(id.0);
         let qrs = &http.services.merchant_qr;
@@ -129,8 +132,8 @@ pub async fn payment_request(
 
 /// The customer pays a merchant's QR with their PIN.
 pub async fn pay_qr(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &PayQrRequest) -> Moved {
-    idempotency::once(http, caller, key, "pay-qr", body, |id| async move {
-        let pin = Pin::try_from(body)?;
+    let pin = Pin::try_from(body)?;
+    idempotency::once(http, caller, key, "pay-qr", body, move |id| async move {
         let amount = body.amount.as_deref().map(|amount| AmountInput { amount, currency: body.currency.as_deref() });
         let qrs = &http.services.merchant_qr;
         let payment = qrs.pay_merchant_qr(caller, PaymentId(id.0), &body.payload, amount, &pin).await?;
@@ -141,8 +144,8 @@ pub async fn pay_qr(http: &Http, caller: &Principal, key: &IdempotencyKey, body:
 
 /// An agent issues a prepaid card; the holder chose its PIN.
 pub async fn issue_card(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &IssueCardRequest) -> Moved {
-    idempotency::once(http, caller, key, "issue-card", body, |id| async move {
-        let (holder, pin) = <(_, _)>::try_from(body)?;
+    let (holder, pin) = <(_, _)>::try_from(body)?;
+    idempotency::once(http, caller, key, "issue-card", body, move |id| async move {
         let cards = &http.services.cards;
         let card = cards.issue_card(caller, CardId(id.0), body.currency.as_deref(), holder.as_ref(), &pin).await?;
         Ok(CardView::from(&card))
@@ -152,8 +155,8 @@ pub async fn issue_card(http: &Http, caller: &Principal, key: &IdempotencyKey, b
 
 /// An agent loads a card from their float, against cash.
 pub async fn top_up_card(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &CardTopUpRequest) -> Moved {
-    idempotency::once(http, caller, key, "card-top-up", body, |id| async move {
-        let number = CardNumber::try_from(body)?;
+    let number = CardNumber::try_from(body)?;
+    idempotency::once(http, caller, key, "card-top-up", body, move |id| async move {
         let top_up = http.services.cards.top_up_card(caller, id, &number, amount(&body.amount, &body.currency)).await?;
         Ok(CardTopUpView::from(&top_up))
     })
@@ -162,8 +165,8 @@ pub async fn top_up_card(http: &Http, caller: &Principal, key: &IdempotencyKey, 
 
 /// A till takes a card with its PIN.
 pub async fn card_payment(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &CardPaymentRequest) -> Moved {
-    idempotency::once(http, caller, key, "card-payment", body, |id| async move {
-        let (number, pin, reference, till) = <(_, _, _, _)>::try_from(body)?;
+    let (number, pin, reference, till) = <(_, _, _, _)>::try_from(body)?;
+    idempotency::once(http, caller, key, "card-payment", body, move |id| async move {
         let amount = amount(&body.amount, &body.currency);
         let cards = &http.services.cards;
         let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
@@ -175,8 +178,8 @@ pub async fn card_payment(http: &Http, caller: &Principal, key: &IdempotencyKey,
 /// An agent replaces a card: a new number and PIN, the old card's balance moved onto it, with proof
 /// the card is the holder's.
 pub async fn replace_card(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &ReplaceCardRequest) -> Moved {
-    idempotency::once(http, caller, key, "replace-card", body, |id| async move {
-        let (number, pin, proof) = <(_, _, _)>::try_from(body)?;
+    let (number, pin, proof) = <(_, _, _)>::try_from(body)?;
+    idempotency::once(http, caller, key, "replace-card", body, move |id| async move {
         let replaced = http.services.cards.replace_card(caller, CardId(id.0), &number, &pin, &proof).await?;
         Ok(CardReplacedView::from(&replaced))
     })

@@ -8,7 +8,7 @@ use quipu_domain::identity::MerchantId;
 use quipu_domain::payment::{DeviceId, PaymentId};
 
 use crate::requests::{
-    ApproveRequest, ChargeRequest, CustomerPaymentsParams, EnrollDeviceRequest, MerchantFeeRequest, PageParams,
+    ApproveRequest, ChargeRequest, CustomerPaymentsParams, EnrollDeviceRequest, MerchantFeeRequest, PaymentPageParams,
     RefundPolicyRequest, RefundRequest,
 };
 use crate::views::{DeviceView, EnrolledDeviceView, MerchantSettingsView, PaymentPage, PaymentView, RefundView};
@@ -87,12 +87,12 @@ pub async fn charge(
 }
 
 /// The merchant's payments, newest first.
-#[utoipa::path(get, path = "/api/v1/merchant/payments", tag = "payments", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(get, path = "/api/v1/merchant/payments", tag = "payments", security(("bearer" = [])), params(PaymentPageParams),
     responses((status = 200, body = PaymentPage), (status = 403, body = Problem)))]
 pub async fn merchant_payments(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    ApiQuery(params): ApiQuery<PageParams>,
+    ApiQuery(params): ApiQuery<PaymentPageParams>,
 ) -> ApiResult<axum::Json<PaymentPage>> {
     let page = state.services.payments.merchant_payments(&caller, params.cursor.as_deref(), params.limit).await?;
     Ok(axum::Json(PaymentPage::from(&page)))

@@ -51,14 +51,17 @@ pub async fn receipt_html(
 /// The merchant's day (`date`), or days (`date` to `to`, both included, at most 92): count, gross,
 /// fees, refunds and net per currency.
 #[utoipa::path(get, path = "/api/v1/merchant/summary", tag = "merchant", security(("bearer" = [])), params(SummaryParams),
-    responses((status = 200, body = MerchantSummaryView), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = MerchantSummaryView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn summary(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiQuery(params): ApiQuery<SummaryParams>,
 ) -> ApiResult<axum::Json<MerchantSummaryView>> {
     if params.date.is_none() && params.to.is_some() {
-        return Err(CoreError::invalid("invalid_date_range", "to needs a date: the first day").into());
+        // Each parameter is well formed; `to` alone names no range (422, not malformed).
+        let detail = "to needs a date: the first day";
+        return Err(CoreError::new(quipu_core::ErrorKind::Rejected, "invalid_date_range", detail).into());
     }
     let payments = &state.services.payments;
     let (first, last) = (params.date.as_deref(), params.to.as_deref());

@@ -13,7 +13,7 @@ use quipu_core::kernel::access::{Credentials, bad_credentials};
 use quipu_core::support::LockedSecret;
 use quipu_core::wallet::HistoryFilter;
 use quipu_core::{CoreError, CoreResult, ErrorKind};
-use quipu_domain::card::CardNumber;
+use quipu_domain::card::{CardNumber, CardNumberError};
 use quipu_domain::identity::{BankAccountNumber, DisplayName, Password, PhoneNumber, Pin, Role, SecretText};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::merchant::CategoryCode;
@@ -25,6 +25,16 @@ use utoipa::{IntoParams, ToSchema};
 /// A PIN as typed, checked for form.
 fn pin(text: &SecretText) -> CoreResult<Pin> {
     Ok(Pin::parse(text.expose())?)
+}
+
+/// A card number as typed. Not 16 digits is malformed (400); 16 digits whose check digit does not
+/// match are well formed but can name no card (422, the same code), so the document can say what
+/// a well-formed number is.
+fn card_number(text: &str) -> CoreResult<CardNumber> {
+    CardNumber::parse(text).map_err(|error| match error {
+        CardNumberError::CheckDigit => CoreError::new(ErrorKind::Rejected, "invalid_card_number", error.to_string()),
+        other => CoreError::from(other),
+    })
 }
 
 /// A login: a phone number, a display name and a password, checked in that order.
@@ -239,17 +249,28 @@ pub struct FloatRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
-    /// `next_cursor` of the previous page.
-    #[param(example = "1767225600000000")]
+    /// `next_cursor` of the previous page; empty is the first page.
+    #[param(example = "1767225600000000", pattern = "^[0-9]{0,18}$")]
+    #[serde(default, deserialize_with = "cursor")]
     pub cursor: Option<String>,
     /// RFC 3339, inclusive.
-    #[param(example = "2026-01-01T00:00:00Z")]
+    #[param(
+        example = "2026-01-01T00:00:00Z",
+        pattern = r"^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9])$"
+    )]
     pub from: Option<String>,
     /// RFC 3339, exclusive.
-    #[param(example = "2026-02-01T00:00:00Z")]
+    #[param(
+        example = "2026-02-01T00:00:00Z",
+        pattern = r"^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9])$"
+    )]
     pub to: Option<String>,
-    /// Comma-separated kinds: issuance, redemption, cash_in, cash_out, p2p, payment, refund, fee, adjustment, expiry.
-    #[param(example = "p2p,cash_in")]
+    /// Comma-separated kinds: issuance, redemption, cash_in, cash_out, p2p, payment, refund, fee, adjustment, expiry,
+    /// card_replacement, payout, commission.
+    #[param(
+        example = "p2p,cash_in",
+        pattern = "^(?:(?:issuance|redemption|cash_in|cash_out|p2p|payment|refund|fee|adjustment|expiry|card_replacement|payout|commission)(?:,(?:issuance|redemption|cash_in|cash_out|p2p|payment|refund|fee|adjustment|expiry|card_replacement|payout|commission)){0,12})?$"
+    )]
     pub kind: Option<String>,
     /// 1 to 200; default 50.
     #[param(example = 50, minimum = 1, maximum = 200)]
@@ -358,6 +379,7 @@ impl TryFrom<&RefundRequest> for Option<DisplayName> {
 pub struct MerchantFeeRequest {
     /// The fee on each payment in basis points: 150 is 1.5%. At most 1000.
     #[schema(example = 150, maximum = 1000)]
+    #[serde(deserialize_with = "whole")]
     pub fee_bps: u32,
 }
 
@@ -443,10 +465,14 @@ pub struct CashierPermissionsRequest {
 #[into_params(parameter_in = Query)]
 pub struct CustomerPaymentsParams {
     /// Only payments in this state, e.g. awaiting_approval (those waiting for your PIN).
-    #[param(example = "awaiting_approval")]
+    #[param(
+        example = "awaiting_approval",
+        pattern = "^(?:processing|awaiting_approval|completed|failed|partially_refunded|refunded)$"
+    )]
     pub status: Option<String>,
-    /// `next_cursor` of the previous page.
-    #[param(example = "1767225600000000")]
+    /// `next_cursor` of the previous page; empty is the first page.
+    #[param(example = "1767225600000000", pattern = "^[0-9]{0,18}$")]
+    #[serde(default, deserialize_with = "cursor")]
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
     #[param(example = 50, minimum = 1, maximum = 200)]
@@ -482,12 +508,99 @@ pub struct CustomerEventParams {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// `next_cursor` of the previous page.
-    #[param(example = "1767225600000000")]
+    /// `next_cursor` of the previous page; empty is the first page.
+    #[param(example = "1767225600000000", pattern = "^[0-9]{0,18}$")]
+    #[serde(default, deserialize_with = "cursor")]
+    pub cursor: Option<String>,
+    /// 1 to 100; default 50 (20 for deliveries).
+    #[param(example = 50, minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PaymentPageParams {
+    /// `next_cursor` of the previous page; empty is the first page.
+    #[param(example = "1767225600000000", pattern = "^[0-9]{0,18}$")]
+    #[serde(default, deserialize_with = "cursor")]
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
     #[param(example = 50, minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+}
+
+/// A whole number as JSON may write it: to JSON Schema, which the document follows, `68.0` is the
+/// integer 68, so it is read as 68; a fraction, or a number out of the field's range, is refused.
+/// A form's text is read by its own deserializer, which asks for the same `i64`.
+fn whole<'de, D: serde::Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64>>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_i64(WholeVisitor(std::marker::PhantomData))
+}
+
+fn optional_whole<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64> + TryFrom<u64>,
+{
+    deserializer.deserialize_option(OptionalWhole(std::marker::PhantomData))
+}
+
+struct WholeVisitor<T>(std::marker::PhantomData<T>);
+
+impl<T: TryFrom<i64> + TryFrom<u64>> serde::de::Visitor<'_> for WholeVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a whole number in range")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<T, E> {
+        T::try_from(value).map_err(|_| E::custom(format!("{value} is out of range")))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<T, E> {
+        T::try_from(value).map_err(|_| E::custom(format!("{value} is out of range")))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<T, E> {
+        // A whole f64 prints without a point; any other does not parse as an integer.
+        let whole =
+            format!("{value}").parse::<i64>().map_err(|_| E::custom(format!("{value} is not a whole number")))?;
+        self.visit_i64(whole)
+    }
+}
+
+struct OptionalWhole<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: TryFrom<i64> + TryFrom<u64>> serde::de::Visitor<'de> for OptionalWhole<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a whole number in range, or null")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
+        whole(deserializer).map(Some)
+    }
+}
+
+/// A page cursor as a query carries it: empty is none (a form's blank field asks for the first
+/// page), anything else the digits of a `next_cursor` we issued.
+fn cursor<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    match text.as_deref() {
+        None | Some("") => Ok(None),
+        Some(digits) if digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()) => Ok(text),
+        Some(_) => Err(serde::de::Error::custom("the cursor is not one this server issued")),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -495,13 +608,17 @@ pub struct PageParams {
 #[into_params(parameter_in = Query)]
 pub struct MerchantQrParams {
     /// A till's label, printed into the QR so payments show which till took them.
-    #[param(example = "till-1")]
+    #[param(
+        example = "till-1",
+        pattern = "^(?:[A-Za-z0-9_-](?:[A-Za-z0-9 _-]{0,14}[A-Za-z0-9_-])?)?$",
+        max_length = 16
+    )]
     pub till: Option<String>,
     /// ISO 4217 code; the network's default currency if absent.
-    #[param(example = "USD")]
+    #[param(example = "USD", pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     /// json (default: the payload), png or svg.
-    #[param(example = "json")]
+    #[param(example = "json", pattern = "^(?:json|png|svg)$")]
     pub format: Option<String>,
 }
 
@@ -510,7 +627,7 @@ pub struct MerchantQrParams {
 #[into_params(parameter_in = Query)]
 pub struct QrImageParams {
     /// json (default: the request), png or svg.
-    #[param(example = "json")]
+    #[param(example = "json", pattern = "^(?:json|png|svg)$")]
     pub format: Option<String>,
 }
 
@@ -530,6 +647,7 @@ pub struct PaymentRequestRequest {
     pub till: Option<String>,
     /// How long the QR stays payable: 30 to 3600 seconds; 300 if absent.
     #[schema(example = 300, minimum = 30, maximum = 3600)]
+    #[serde(default, deserialize_with = "optional_whole")]
     pub expires_in_seconds: Option<i64>,
 }
 
@@ -595,7 +713,11 @@ impl TryFrom<&MerchantProfileRequest> for CategoryCode {
 #[into_params(parameter_in = Query)]
 pub struct EventStreamParams {
     /// Only this till's events (its label); all of the merchant's if absent.
-    #[param(example = "till-1")]
+    #[param(
+        example = "till-1",
+        pattern = "^(?:[A-Za-z0-9_-](?:[A-Za-z0-9 _-]{0,14}[A-Za-z0-9_-])?)?$",
+        max_length = 16
+    )]
     pub till: Option<String>,
     /// Resume after this event id, for clients that cannot send `Last-Event-ID`.
     #[param(example = "42")]
@@ -657,7 +779,7 @@ impl TryFrom<&CardTopUpRequest> for CardNumber {
     type Error = CoreError;
 
     fn try_from(body: &CardTopUpRequest) -> CoreResult<Self> {
-        Ok(CardNumber::parse(&body.number)?)
+        card_number(&body.number)
     }
 }
 
@@ -672,7 +794,7 @@ impl TryFrom<&CardNumberRequest> for CardNumber {
     type Error = CoreError;
 
     fn try_from(body: &CardNumberRequest) -> CoreResult<Self> {
-        Ok(CardNumber::parse(&body.number)?)
+        card_number(&body.number)
     }
 }
 
@@ -689,7 +811,7 @@ impl TryFrom<&CardBalanceRequest> for (CardNumber, Pin) {
     type Error = CoreError;
 
     fn try_from(body: &CardBalanceRequest) -> CoreResult<Self> {
-        Ok((CardNumber::parse(&body.number)?, pin(&body.pin)?))
+        Ok((card_number(&body.number)?, pin(&body.pin)?))
     }
 }
 
@@ -720,7 +842,7 @@ impl TryFrom<&ReplaceCardRequest> for (CardNumber, Pin, HolderProof) {
     type Error = CoreError;
 
     fn try_from(body: &ReplaceCardRequest) -> CoreResult<Self> {
-        let number = CardNumber::parse(&body.number)?;
+        let number = card_number(&body.number)?;
         let new_pin = pin(&body.pin)?;
         let proof = match (&body.old_pin, &body.holder_pin, body.approval_id) {
             (Some(old_pin), None, None) => HolderProof::CardPin(pin(old_pin)?),
@@ -758,7 +880,7 @@ impl TryFrom<&CardApprovalRequest> for (CardNumber, StatedReason) {
     type Error = CoreError;
 
     fn try_from(body: &CardApprovalRequest) -> CoreResult<Self> {
-        Ok((CardNumber::parse(&body.number)?, StatedReason::parse(&body.reason)?))
+        Ok((card_number(&body.number)?, StatedReason::parse(&body.reason)?))
     }
 }
 
@@ -788,7 +910,7 @@ impl TryFrom<&CardPaymentRequest> for (CardNumber, Pin, PaymentReference, TillLa
     fn try_from(body: &CardPaymentRequest) -> CoreResult<Self> {
         let reference = PaymentReference::parse(body.reference.as_deref())?;
         let till = TillLabel::parse(body.till.as_deref())?;
-        Ok((CardNumber::parse(&body.number)?, pin(&body.pin)?, reference, till))
+        Ok((card_number(&body.number)?, pin(&body.pin)?, reference, till))
     }
 }
 
@@ -813,10 +935,16 @@ impl TryFrom<&UnblockCardRequest> for Pin {
 #[into_params(parameter_in = Query)]
 pub struct SummaryParams {
     /// YYYY-MM-DD: the day, or with `to` the first of several days; today by default.
-    #[param(example = "2026-01-01")]
+    #[param(
+        example = "2026-01-01",
+        pattern = "^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])$"
+    )]
     pub date: Option<String>,
     /// YYYY-MM-DD: the last day included, with `date`; at most 92 days in all.
-    #[param(example = "2026-01-31")]
+    #[param(
+        example = "2026-01-31",
+        pattern = "^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])$"
+    )]
     pub to: Option<String>,
     /// The merchant's UTC offset in minutes (Lima: -300), -720 to 840; 0 by default.
     #[param(example = -300, minimum = -720, maximum = 840)]
@@ -827,7 +955,7 @@ pub struct SummaryParams {
 #[serde(deny_unknown_fields)]
 pub struct CustomerTierRequest {
     /// basic or verified.
-    #[schema(example = "verified")]
+    #[schema(example = "verified", pattern = "^(?:basic|verified)$")]
     pub tier: String,
 }
 
@@ -879,13 +1007,19 @@ mod tests {
 #[into_params(parameter_in = Query)]
 pub struct PeopleSearchParams {
     /// A phone number or its start, a part of a name or business name, or an id; 2 to 100 characters.
-    #[param(example = "Amina", min_length = 2, max_length = 100)]
+    #[param(
+        example = "Amina",
+        min_length = 2,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\u3164\ufeff]*[A-Za-z0-9][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\u3164\ufeff]*[A-Za-z0-9][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\u3164\ufeff]*$"
+    )]
     pub q: String,
     /// Only this role: customer, merchant_owner, cashier, agent, operator or auditor.
-    #[param(example = "customer")]
+    #[param(example = "customer", pattern = "^(?:customer|merchant_owner|cashier|agent|courier|operator|auditor)?$")]
     pub role: Option<String>,
-    /// `next_cursor` of the previous page.
-    #[param(example = "1767225600000000")]
+    /// `next_cursor` of the previous page; empty is the first page.
+    #[param(example = "1767225600000000", pattern = "^[0-9]{0,18}$")]
+    #[serde(default, deserialize_with = "cursor")]
     pub cursor: Option<String>,
     /// 1 to 50; default 20.
     #[param(example = 20, minimum = 1, maximum = 50)]
@@ -929,7 +1063,7 @@ impl TryFrom<&ReasonRequest> for StatedReason {
 #[serde(deny_unknown_fields)]
 pub struct UnlockRequest {
     /// `pin` or `password`.
-    #[schema(example = "pin")]
+    #[schema(example = "pin", pattern = "^(?:pin|password)$")]
     pub secret: String,
     /// 10 to 500 characters; the person reads it.
     #[schema(
@@ -962,6 +1096,7 @@ pub struct AccessGrantRequest {
     pub reason: String,
     /// 1 to 72; default 24.
     #[schema(example = 24, minimum = 1, maximum = 72)]
+    #[serde(default, deserialize_with = "optional_whole")]
     pub hours: Option<u32>,
 }
 
@@ -1031,7 +1166,7 @@ pub struct PayoutScheduleRequest {
 #[into_params(parameter_in = Query)]
 pub struct PayoutListParams {
     /// pending (the default), batched, paid, rejected or failed.
-    #[param(example = "pending")]
+    #[param(example = "pending", pattern = "^(?:pending|batched|paid|rejected|failed)$")]
     pub status: Option<String>,
 }
 
@@ -1043,6 +1178,7 @@ pub struct CommissionRequest {
     pub fixed: Option<String>,
     /// A share of the operation's amount in basis points, e.g. 50 for 0.5% (not for card issues).
     #[schema(example = 50, maximum = 10000)]
+    #[serde(default, deserialize_with = "optional_whole")]
     pub bps: Option<u32>,
     #[schema(example = "USD")]
     pub currency: Option<String>,
@@ -1061,10 +1197,16 @@ pub struct RecipientRequest {
 #[into_params(parameter_in = Query)]
 pub struct StatementParams {
     /// RFC 3339, inclusive; from the account's first transfer if absent.
-    #[param(example = "2026-01-01T00:00:00Z")]
+    #[param(
+        example = "2026-01-01T00:00:00Z",
+        pattern = r"^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9])$"
+    )]
     pub from: Option<String>,
     /// RFC 3339, exclusive; up to now if absent.
-    #[param(example = "2026-02-01T00:00:00Z")]
+    #[param(
+        example = "2026-02-01T00:00:00Z",
+        pattern = r"^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9])$"
+    )]
     pub to: Option<String>,
 }
 

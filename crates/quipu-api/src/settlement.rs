@@ -29,7 +29,8 @@ fn invalid(code: &'static str, detail: &str) -> ApiError {
 /// A merchant's owner registers a bank account for payouts (shown masked from then on).
 #[utoipa::path(post, path = "/api/v1/merchant/bank-accounts", tag = "settlement", security(("bearer" = [])),
     request_body = BankAccountRequest,
-    responses((status = 201, body = BankAccountView), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 201, body = BankAccountView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn add_bank_account(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -95,7 +96,7 @@ pub async fn merchant_payouts(
 /// above a threshold; without a bank account, scheduled payouts in the currency stop.
 #[utoipa::path(put, path = "/api/v1/merchant/payout-schedule", tag = "settlement", security(("bearer" = [])),
     request_body = PayoutScheduleRequest,
-    responses((status = 200, body = [PayoutScheduleView]), (status = 404, body = Problem)))]
+    responses((status = 200, body = [PayoutScheduleView]), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_payout_schedule(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -103,8 +104,17 @@ pub async fn set_payout_schedule(
 ) -> ApiResult<axum::Json<Vec<PayoutScheduleView>>> {
     let schedule = match (body.bank_account_id, body.threshold.as_deref()) {
         (Some(account), Some(threshold)) => Some((account, threshold)),
-        (None, _) => None,
-        (Some(_), None) => return Err(invalid("invalid_body", "threshold is required with a bank account")),
+        (None, None) => None,
+        // A threshold alone is no schedule either; it is not silently dropped.
+        (None, Some(_)) => {
+            let detail = "a threshold is set with a bank account; send neither to stop automatic payouts";
+            return Err(quipu_core::CoreError::new(quipu_core::ErrorKind::Rejected, "invalid_body", detail).into());
+        }
+        // Each field is well formed; an account without a threshold is no schedule (422, not malformed).
+        (Some(_), None) => {
+            let detail = "threshold is required with a bank account";
+            return Err(quipu_core::CoreError::new(quipu_core::ErrorKind::Rejected, "invalid_body", detail).into());
+        }
     };
     let settlement = &state.services.settlement;
     settlement.set_schedule(&caller, body.currency.as_deref(), schedule).await?;
@@ -215,9 +225,11 @@ pub async fn reject_payout(
 /// The operator sets what an agent operation (cash_in, cash_out, card_issue) earns: a fixed
 /// amount or basis points, paid from the network's fee income, never beyond what it holds.
 #[utoipa::path(put, path = "/api/v1/operator/commissions/{operation}", tag = "settlement", security(("bearer" = [])),
-    params(("operation" = String, Path, description = "cash_in, cash_out or card_issue", example = "cash_in")),
+    params(("operation" = String, Path, description = "cash_in, cash_out or card_issue", example = "cash_in",
+        pattern = "^(?:cash_in|cash_out|card_issue)$")),
     request_body = CommissionRequest,
-    responses((status = 200, body = CommissionView), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = CommissionView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn set_commission(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -242,6 +254,11 @@ pub async fn set_commission(
             )));
         }
     };
+    if operation == CommissionOperation::CardIssue && matches!(rate, CommissionRate::Bps(_)) {
+        // Both are well formed; together they name no rate, since a card issue has no amount (422).
+        let detail = "a card issue has no amount: its commission must be a fixed amount";
+        return Err(quipu_core::CoreError::new(quipu_core::ErrorKind::Rejected, "invalid_commission", detail).into());
+    }
     let commission =
         state.services.wallet.set_commission(&caller, operation, Some(currency.code.as_str()), rate).await?;
     Ok(axum::Json(CommissionView::from(&commission)))

@@ -26,7 +26,20 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await.map_err(|_| {
+            ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the body is larger than 16 KiB")
+        })?;
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes.clone()));
         let axum::Json(value) = axum::Json::<T>::from_request(request, state).await?;
+        // Every body is a JSON object; serde would also read a struct from an array of its fields.
+        if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "the body is a JSON object",
+            ));
+        }
         Ok(Self(value))
     }
 }

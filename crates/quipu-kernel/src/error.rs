@@ -90,7 +90,11 @@ impl From<MoneyError> for CoreError {
             MoneyError::NotPositive => "amount_not_positive",
             MoneyError::Malformed(_) => "invalid_amount",
         };
-        CoreError::invalid(code, error.to_string())
+        match error {
+            // A well-formed code this network does not hold is refused, not malformed.
+            MoneyError::UnknownCurrency => CoreError::new(ErrorKind::Rejected, code, error.to_string()),
+            _ => CoreError::invalid(code, error.to_string()),
+        }
     }
 }
 

@@ -551,8 +551,9 @@ fn not_quipu(payload: &Payload) -> CoreError {
     CoreError::new(ErrorKind::Rejected, "not_a_quipu_merchant", detail)
 }
 
+/// Any text is a well-formed payload to send; one that is no payment code is refused as such (422).
 fn unreadable(detail: &str) -> CoreError {
-    CoreError::invalid("unreadable_qr", detail.to_owned())
+    CoreError::new(ErrorKind::Rejected, "unreadable_qr", detail.to_owned())
 }
 
 /// Fits text into an EMV "ans" field: Latin letters lose their accents,

@@ -464,7 +464,8 @@ fn parse_code(scanned: &str) -> CoreResult<PaymentCode> {
     let trimmed = scanned.trim();
     let digits: String = trimmed.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     let text = if digits.bytes().all(|b| b.is_ascii_digit()) { digits.as_str() } else { trimmed };
-    let refused = |detail: String| CoreError::invalid("unreadable_payment_code", detail);
+    // Any scanned text is well formed to send; one that is no payment code is refused as such (422).
+    let refused = |detail: String| CoreError::new(ErrorKind::Rejected, "unreadable_payment_code", detail);
     let scanned = scan::scan(text).map_err(|e| refused(e.to_string()))?;
     match scanned.payment_code() {
         Some(Ok(code)) => Ok(code),

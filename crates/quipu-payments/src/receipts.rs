@@ -103,7 +103,12 @@ impl Payments {
             Some(last) => {
                 let (last_day, last_start, to) = day_window(Some(last), offset_minutes, now)?;
                 if last_start < from {
-                    return Err(CoreError::invalid("invalid_date_range", "the last day is before the first"));
+                    // Each day is well formed; together they name no range (422, not malformed).
+                    return Err(CoreError::new(
+                        ErrorKind::Rejected,
+                        "invalid_date_range",
+                        "the last day is before the first",
+                    ));
                 }
                 (last_day, to)
             }
@@ -111,7 +116,8 @@ impl Payments {
         };
         let days = (to.0 - from.0) / (DAY_SECONDS * Timestamp::MICROS_PER_SECOND);
         if days > MAX_SUMMARY_DAYS {
-            return Err(CoreError::invalid(
+            return Err(CoreError::new(
+                ErrorKind::Rejected,
                 "date_range_too_long",
                 format!("a summary covers at most {MAX_SUMMARY_DAYS} days; ask for several"),
             ));

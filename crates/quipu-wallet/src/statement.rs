@@ -76,7 +76,8 @@ impl Wallet {
         let account = owned.account.id;
         let (from, to) = (from.unwrap_or(Timestamp(0)), to.unwrap_or(Timestamp(i64::MAX)));
         if from >= to {
-            return Err(CoreError::invalid("invalid_range", "`from` must be before `to`"));
+            // Each bound is well formed; together they name no time (422, not malformed).
+            return Err(CoreError::new(ErrorKind::Rejected, "invalid_range", "`from` must be before `to`"));
         }
         // The window, the opening and the closing are separate reads: a transfer committing between
         // them makes the sums differ for a moment, so a disagreement is read again before it is an error.

@@ -44,8 +44,8 @@ async fn malformed_amounts_and_currencies_are_refused() {
             (p2p(json!("1e3")), 400, "invalid_amount"),
             (p2p(json!(12.5)), 400, "invalid_body"),
             (p2p(json!("")), 400, "invalid_amount"),
-            (in_currency("XYZ"), 400, "unknown_currency"),
-            (in_currency("GBP"), 400, "unknown_currency"),
+            (in_currency("XYZ"), 422, "unknown_currency"),
+            (in_currency("GBP"), 422, "unknown_currency"),
             (p2p(json!("20.01")), 422, "insufficient_funds"),
         ];
         refused_transfers(app, &amina, cases).await;

@@ -105,7 +105,8 @@ async fn cards_are_issued_topped_up_paid_with_blocked_and_replaced() {
         for (bad, code, expected) in [
             ("12345", "invalid_card_number", 400),
             ("9900 01ab 0000 0000", "invalid_card_number", 400),
-            (std::str::from_utf8(&wrong_check).unwrap(), "invalid_card_number", 400),
+            // Well formed, but no card's: its check digit is wrong.
+            (std::str::from_utf8(&wrong_check).unwrap(), "invalid_card_number", 422),
             (unknown.as_str(), "card_not_found", 404),
         ] {
             let (status, body) = balance(app, bad, "4321").await;

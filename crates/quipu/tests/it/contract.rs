@@ -10,7 +10,9 @@
 //!   413 or 415, nor 5xx, and every success is documented and conforms to its response schema;
 //! - the fields the handler takes (serde names them when it refuses an unknown one) are exactly
 //!   the schema's properties, and secrets are `writeOnly`, `format: password`;
-//! - a query parameter the document does not list is refused.
+//! - a query parameter the document does not list is refused;
+//! - every answer an operation can give is documented, an error as `application/problem+json`,
+//!   and every parameter is constrained to what the server takes (the rest is `.ci/contract-fuzz`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -262,11 +264,12 @@ fn fields_named_in(detail: &str) -> BTreeSet<String> {
 fn check_allowed(document: &Value, operation: &Value, what: &str, answer: &Answer) {
     let Answer { status, content_type, body } = answer;
     assert!(![400, 405, 413, 415].contains(status) && *status < 500, "{what}: refused with {status}: {body}");
+    let documented = &operation["responses"][status.to_string()];
     if *status >= 400 {
         assert!(content_type.starts_with("application/problem+json"), "{what}: {status} is not a problem: {body}");
+        assert!(documented["content"]["application/problem+json"].is_object(), "{what}: {status} is not documented");
         return;
     }
-    let documented = &operation["responses"][status.to_string()];
     assert!(documented.is_object(), "{what}: {status} is not documented");
     if content_type.starts_with("application/json") {
         let schema = &documented["content"]["application/json"]["schema"];
@@ -347,6 +350,71 @@ async fn every_operation_takes_what_its_schema_allows_and_answers_what_it_says()
         assert!(operations >= 64, "every operation is in the document: {operations}");
         let succeeded: usize = statuses.iter().filter(|(status, _)| **status < 300).map(|(_, count)| count).sum();
         assert!(succeeded >= operations / 2, "most requests succeed, not only their parsing: {statuses:?}");
+    })
+    .await;
+}
+
+/// The statuses every operation documents, from what it is (`quipu_api::openapi`).
+fn expected_statuses(operation: &Value) -> Vec<&'static str> {
+    let signed = operation["security"].as_array().is_some_and(|security| !security.is_empty());
+    let parameters: Vec<&Value> = operation["parameters"].as_array().into_iter().flatten().collect();
+    let by_id = parameters.iter().any(|p| p["in"] == "path");
+    let keyed = parameters.iter().any(|p| p["name"] == "Idempotency-Key");
+    let with_body = operation.get("requestBody").is_some();
+    let mut statuses = vec!["400", "408", "503"];
+    statuses.extend(if signed { ["401", "403"].as_slice() } else { ["429"].as_slice() });
+    statuses.extend(by_id.then_some("404"));
+    statuses.extend(with_body.then_some("413"));
+    statuses.extend(with_body.then_some("415"));
+    statuses.extend(keyed.then_some("422"));
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_is_documented_and_every_parameter_constrained() {
+    on_each_backend(async |app| {
+        let (status, document) = app.request(Method::GET, "/openapi.json", None, None, None).await;
+        assert_eq!(status, 200);
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let what = format!("{method} {path}");
+                let responses = operation["responses"].as_object().unwrap();
+                for status in expected_statuses(operation) {
+                    assert!(responses.contains_key(status), "{what}: {status} is not documented");
+                }
+                for (status, response) in responses.iter().filter(|(status, _)| !status.starts_with('2')) {
+                    let content = response.get("content").and_then(Value::as_object);
+                    let types: Vec<&String> = content.map(|content| content.keys().collect()).unwrap_or_default();
+                    let expected: &[&str] = if status == "408" { &[] } else { &["application/problem+json"] };
+                    assert_eq!(types, expected, "{what}: {status} is a problem document");
+                    assert!(
+                        !response["description"].as_str().unwrap().is_empty(),
+                        "{what}: {status} says what it means"
+                    );
+                }
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    let schema = &parameter["schema"];
+                    let name = parameter["name"].as_str().unwrap();
+                    let constrained = schema["type"].as_str().is_none_or(|kind| kind != "string")
+                        || schema.get("pattern").is_some()
+                        || schema.get("format").is_some()
+                        || ["q", "after", "Last-Event-ID"].contains(&name);
+                    assert!(constrained, "{what}: {name} is constrained: {parameter}");
+                }
+                if let Some(key) =
+                    operation["parameters"].as_array().into_iter().flatten().find(|p| p["name"] == "Idempotency-Key")
+                {
+                    assert_eq!((&key["required"], &key["schema"]["maxLength"]), (&json!(true), &json!(64)), "{what}");
+                }
+            }
+        }
+
+        // An empty cursor is the first page, as a blank form field would send it.
+        let amina = app.customer("+15550170001").await;
+        for path in ["/me/transactions?cursor=", "/me/access-log?cursor=", "/me/payments?cursor="] {
+            let (status, body) = app.get(path, &amina.token).await;
+            assert_eq!(status, 200, "{path}: {body}");
+        }
     })
     .await;
 }

@@ -221,9 +221,9 @@ async fn hostile_codes_are_refused_and_nothing_moves() {
         let cases: Vec<(String, &str, u16, &str)> = vec![
             (expired, "5.00", 422, "payment_code_expired"),
             (forged, "5.00", 422, "invalid_payment_code"),
-            (typo, "5.00", 400, "unreadable_payment_code"),
-            ("00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D".into(), "5.00", 400, "unreadable_payment_code"),
-            ("8412345678".into(), "5.00", 400, "unreadable_payment_code"),
+            (typo, "5.00", 422, "unreadable_payment_code"),
+            ("00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D".into(), "5.00", 422, "unreadable_payment_code"),
+            ("8412345678".into(), "5.00", 422, "unreadable_payment_code"),
             (phone.code(app, 1), "0", 400, "amount_not_positive"),
             (phone.code(app, 1), "-5.00", 400, "amount_not_positive"),
             (phone.code(app, 1), "5,00", 400, "invalid_amount"),

@@ -560,20 +560,21 @@ async fn a_summary_covers_several_days_within_limits() {
             "{range}"
         );
 
-        for (query, code) in [
-            (format!("date={last}&to={first}"), "invalid_date_range"),
-            (format!("date={first}&to=2099-01-01"), "date_range_too_long"),
-            (format!("to={last}"), "invalid_date_range"),
-            (format!("date={first}&to=2026-13-01"), "invalid_date"),
+        // A malformed day is 400; well-formed days that name no range are 422.
+        for (query, expected, code) in [
+            (format!("date={last}&to={first}"), 422, "invalid_date_range"),
+            (format!("date={first}&to=2099-01-01"), 422, "date_range_too_long"),
+            (format!("to={last}"), 422, "invalid_date_range"),
+            (format!("date={first}&to=2026-13-01"), 400, "invalid_date"),
         ] {
             let (status, problem) = app.get(&format!("/merchant/summary?{query}"), &shop.owner).await;
-            assert_eq!((status, problem["code"].as_str()), (400, Some(code)), "{query}: {problem}");
+            assert_eq!((status, problem["code"].as_str()), (expected, Some(code)), "{query}: {problem}");
         }
         // A quarter at most: 1 January to 2 April is 92 days, to 3 April one too many.
         let (status, quarter) = app.get("/merchant/summary?date=2026-01-01&to=2026-04-02", &shop.owner).await;
         assert_eq!((status, quarter["days"].as_u64()), (200, Some(92)), "{quarter}");
         let (status, _) = app.get("/merchant/summary?date=2026-01-01&to=2026-04-03", &shop.owner).await;
-        assert_eq!(status, 400);
+        assert_eq!(status, 422);
     })
     .await;
 }

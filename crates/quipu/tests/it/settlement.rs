@@ -305,7 +305,7 @@ async fn agents_earn_commissions_from_fee_income_never_beyond_it() {
             ("cash_in", json!({"bps": 5, "fixed": "0.10"}), 422, "invalid_commission"),
             ("cash_in", json!({}), 422, "invalid_commission"),
             ("cash_in", json!({"fixed": "-0.10"}), 400, "invalid_commission"),
-            ("card_issue", json!({"bps": 10}), 400, "invalid_commission"),
+            ("card_issue", json!({"bps": 10}), 422, "invalid_commission"),
             ("p2p", json!({"fixed": "0.10"}), 400, "invalid_operation"),
         ] {
             let (status, body) = set(operation, body).await;

@@ -189,7 +189,7 @@ async fn statements_add_up_after_holds_voids_refunds_fees_and_a_payout() {
                 &amina.token,
             )
             .await;
-        assert_eq!((status, body["code"].as_str()), (400, Some("invalid_range")), "{body}");
+        assert_eq!((status, body["code"].as_str()), (422, Some("invalid_range")), "{body}");
         let (status, body) =
             app.get(&format!("/accounts/{}/statement?from=yesterday", amina.account), &amina.token).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("invalid_date")), "{body}");
