@@ -225,7 +225,8 @@ pub async fn deliveries(
 /// retried, listed among its deliveries); tills do not hear it.
 #[utoipa::path(post, path = "/api/v1/merchant/webhooks/{id}/test", tag = "merchant integration",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    responses((status = 201, body = DeliveryView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 201, body = DeliveryView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 429, description = "The merchant sent its 20 test events of the hour", body = Problem)))]
 pub async fn test_webhook(
     State(state): State<AppState>,
     Caller(caller): Caller,
