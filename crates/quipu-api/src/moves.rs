@@ -23,7 +23,8 @@ use crate::requests::{
     P2pRequest, PayQrRequest, PaymentRequestRequest, RefundRequest, ReplaceCardRequest,
 };
 use crate::views::{
-    CardReplacedView, CardTopUpView, CardView, PaymentRequestView, PaymentView, RefundView, TransferView,
+    CardPaymentView, CardReplacedView, CardTopUpView, CardView, PaymentRequestView, PaymentView, RefundView,
+    TransferView,
 };
 
 type Moved = Result<Response, ApiError>;
@@ -169,8 +170,8 @@ pub async fn card_payment(http: &Http, caller: &Principal, key: &IdempotencyKey,
     idempotency::once(http, caller, key, "card-payment", body, move |id| async move {
         let amount = amount(&body.amount, &body.currency);
         let cards = &http.services.cards;
-        let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
-        Ok(PaymentView::from(&payment))
+        let paid = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
+        Ok(CardPaymentView::from(&paid))
     })
     .await
 }
