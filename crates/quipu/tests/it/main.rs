@@ -34,4 +34,5 @@ mod web;
 mod web_journeys;
 mod web_operator;
 mod web_owner;
+mod web_payouts;
 mod web_till;
