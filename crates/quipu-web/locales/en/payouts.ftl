@@ -26,3 +26,10 @@ done-payout-requested = Payout requested: the money is set aside until the bank 
 done-bank-account-added = Bank account added.
 done-payout-schedule-saved = Automatic payouts saved.
 error-threshold-required = Say above which balance the automatic payout is made, or choose "No automatic payouts".
+# Webhook endpoints choose their event types.
+webhook-event-types = Events to send
+event-payment-awaiting-approval = A payment waits for the customer's PIN
+event-payment-completed = A payment is made
+event-payment-failed = A payment failed
+event-refund-completed = A refund is made
+error-no-event-types = Tick at least one event to send to this address.

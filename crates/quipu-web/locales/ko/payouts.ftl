@@ -26,3 +26,10 @@ done-payout-requested = 출금을 요청했습니다. 은행이 입금할 때까
 done-bank-account-added = 은행 계좌를 추가했습니다.
 done-payout-schedule-saved = 자동 출금을 저장했습니다.
 error-threshold-required = 자동 출금이 이루어질 잔액 기준을 입력하거나 "자동 출금 안 함"을 고르세요.
+# Webhook endpoints choose their event types.
+webhook-event-types = 보낼 이벤트
+event-payment-awaiting-approval = 결제가 고객의 PIN을 기다림
+event-payment-completed = 결제 완료
+event-payment-failed = 결제 실패
+event-refund-completed = 환불 완료
+error-no-event-types = 이 주소로 보낼 이벤트를 하나 이상 선택하세요.
