@@ -184,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .route("/operator/cards/replacement-approvals", post(cards::approve_replacement))
         .route("/me/access-log", get(handlers::access_log))
         .route("/me/export", get(handlers::export))
+        .route("/operator/attention", get(support::attention))
         .route("/operator/people", get(support::search))
         .route("/operator/people/{id}", get(support::summary))
         .route("/operator/people/{id}/unlock", post(support::unlock))

@@ -38,7 +38,7 @@ use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement
         events::events, events::create_webhook, events::webhooks, events::delete_webhook, events::deliveries, events::redeliver,
         cards::issue, cards::top_up, cards::block, cards::unblock, cards::replace, cards::balance, cards::pay, cards::my_cards,
         cards::block_mine, cards::unblock_mine, cards::approve_replacement, handlers::access_log, handlers::export,
-        support::search, support::summary, support::unlock, support::freeze, support::unfreeze, support::grant,
+        support::attention, support::search, support::summary, support::unlock, support::freeze, support::unfreeze, support::grant,
         support::history, support::account_history, support::reset_code, support::approve_reset_code, support::agent_reset_code,
         support::reset_password,
         receipts::receipt, receipts::receipt_html, receipts::summary, receipts::set_tier,

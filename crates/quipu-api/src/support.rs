@@ -15,13 +15,22 @@ use crate::requests::{
     UnlockRequest,
 };
 use crate::views::{
-    AccessGrantView, HistoryPage, PeoplePageView, PersonSummaryView, ResetCodeView, ResetRequestView, UserView,
+    AccessGrantView, AttentionView, HistoryPage, PeoplePageView, PersonSummaryView, ResetCodeView, ResetRequestView,
+    UserView,
 };
 use quipu_core::wallet::HistoryFilter;
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use quipu_http::problem::{ApiError, Problem};
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// What may need the operator now: payouts waiting, frozen accounts, failing webhooks, people locked
+/// out, and agents low on float (by the network's `[operator] low_float` mark).
+#[utoipa::path(get, path = "/api/v1/operator/attention", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = AttentionView), (status = 403, body = Problem)))]
+pub async fn attention(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<AttentionView>> {
+    Ok(axum::Json(AttentionView::from(&state.services.support.attention(&caller).await?)))
+}
 
 /// Operators and auditors find people by phone (or its start), part of a name or business name, or id.
 /// The answer names people; it never shows what they hold or paid.

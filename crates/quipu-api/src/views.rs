@@ -1180,6 +1180,51 @@ pub struct PeoplePageView {
     pub next_cursor: Option<String>,
 }
 
+/// What may need the operator now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttentionView {
+    /// Payouts asked for and not yet sent to the bank.
+    pub pending_payouts: i64,
+    pub frozen_accounts: i64,
+    /// Live webhook endpoints with a delivery retrying, or given up in the last day.
+    pub failing_webhooks: i64,
+    /// People whose PIN or sign-in is locked for everyone.
+    pub locked_people: i64,
+    /// Agents whose float has less available than the network's mark, lowest first.
+    pub agents_low_on_float: Vec<LowFloatView>,
+}
+
+/// An agent whose float is running low.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LowFloatView {
+    pub agent_id: uuid::Uuid,
+    pub full_name: String,
+    pub phone: String,
+    pub available: MoneyView,
+}
+
+impl From<&quipu_core::support::Attention> for AttentionView {
+    fn from(attention: &quipu_core::support::Attention) -> Self {
+        let counts = &attention.counts;
+        Self {
+            pending_payouts: counts.pending_payouts,
+            frozen_accounts: counts.frozen_accounts,
+            failing_webhooks: counts.failing_webhooks,
+            locked_people: counts.locked_people,
+            agents_low_on_float: attention
+                .low_floats
+                .iter()
+                .map(|low| LowFloatView {
+                    agent_id: low.agent.0,
+                    full_name: low.full_name.clone(),
+                    phone: low.phone.clone(),
+                    available: MoneyView::new(Amount::from_minor(low.available), low.currency),
+                })
+                .collect(),
+        }
+    }
+}
+
 impl From<&quipu_core::support::PeoplePage> for PeoplePageView {
     fn from(page: &quipu_core::support::PeoplePage) -> Self {
         Self { people: page.people.iter().map(PersonView::from).collect(), next_cursor: page.next_cursor.clone() }

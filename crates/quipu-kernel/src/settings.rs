@@ -39,6 +39,7 @@ pub struct Settings {
     pub idempotency_retention_seconds: i64,
     pub payments: PaymentSettings,
     pub commissions: CommissionSettings,
+    pub attention: AttentionSettings,
     /// Payment and balance limits per customer tier and currency. A pair
     /// without an entry uses [`Settings::tier_limits`]'s defaults.
     pub tier_limits: HashMap<(CustomerTier, CurrencyCode), TierLimits>,
@@ -94,6 +95,21 @@ impl CommissionSettings {
     /// The most an agent's commissions may pay in a day in `currency`.
     pub fn daily_cap(&self, currency: Currency) -> Amount {
         self.daily_caps.get(&currency.code).copied().or_else(|| major_units(currency, 100)).unwrap_or(Amount::ZERO)
+    }
+}
+
+/// What the operator's home calls for attention.
+#[derive(Debug, Clone, Default)]
+pub struct AttentionSettings {
+    /// An agent whose float has less than this available is listed, per currency. A currency without
+    /// an entry uses 50 major units (e.g. 50.00 USD).
+    pub low_floats: HashMap<CurrencyCode, Amount>,
+}
+
+impl AttentionSettings {
+    /// The float below which an agent is listed, in `currency`.
+    pub fn low_float(&self, currency: Currency) -> Amount {
+        self.low_floats.get(&currency.code).copied().or_else(|| major_units(currency, 50)).unwrap_or(Amount::ZERO)
     }
 }
 
@@ -178,6 +194,7 @@ impl Settings {
             idempotency_retention_seconds: 7 * 24 * 3600,
             payments: PaymentSettings::default(),
             commissions: CommissionSettings::default(),
+            attention: AttentionSettings::default(),
             tier_limits: HashMap::new(),
             webhooks: WebhookSettings::default(),
             event_poll_interval: Duration::from_secs(1),

@@ -48,6 +48,8 @@ pub struct FileConfig {
     pub webhooks: WebhooksConfig,
     #[serde(default)]
     pub commissions: CommissionsConfig,
+    #[serde(default)]
+    pub operator: OperatorConfig,
     /// Limits per customer tier: `[tiers.basic]`, `[tiers.verified]`.
     #[serde(default)]
     pub tiers: HashMap<String, TierConfig>,
@@ -85,6 +87,15 @@ pub struct CommissionsConfig {
     /// The most an agent's commissions pay in a UTC day: `{ USD = "100.00" }`.
     #[serde(default)]
     pub daily_cap: HashMap<String, String>,
+}
+
+/// What the operator's home calls for attention.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// Agents whose float has less than this available are listed: `{ USD = "50.00" }`.
+    #[serde(default)]
+    pub low_float: HashMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -306,6 +317,7 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
     }
     settings.commissions.daily_caps =
         amounts_by_currency(&settings, file.commissions.daily_cap, "commissions.daily_cap")?;
+    settings.attention.low_floats = amounts_by_currency(&settings, file.operator.low_float, "operator.low_float")?;
     let webhooks = file.webhooks;
     settings.webhooks.max_endpoints =
         positive(webhooks.max_endpoints, settings.webhooks.max_endpoints, "webhooks.max_endpoints")?.min(50);

@@ -2,9 +2,10 @@
 
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{Role, UserId};
+use quipu_domain::money::CurrencyCode;
 use quipu_store::support::{
-    AccessEntryRecord, AccessGrantRecord, MAX_ACCESS_LOG_PAGE, MAX_SEARCH_PAGE, PeopleQuery, PersonRecord,
-    ResetCodeRecord, ResetRequestRecord, ResetWatchRecord, SupportStore,
+    AccessEntryRecord, AccessGrantRecord, AttentionCounts, LowFloatRecord, MAX_ACCESS_LOG_PAGE, MAX_LOW_FLOATS,
+    MAX_SEARCH_PAGE, PeopleQuery, PersonRecord, ResetCodeRecord, ResetRequestRecord, ResetWatchRecord, SupportStore,
 };
 use quipu_store::{StoreResult, UserRecord, async_trait, db_error};
 use uuid::Uuid;
@@ -41,6 +42,17 @@ pub(crate) mod sql {
         FORGET_LOGIN_GUESSES = "DELETE FROM secret_attempts WHERE owner = $1 AND kind = 'password'";
         END_SESSIONS = "DELETE FROM sessions WHERE user_id = $1";
         INSERT_ACCESS_GRANT = "INSERT INTO access_grants (id, subject, grantee, reason, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        /// $1 now, $2 failing since, $3 the ledger's frozen flag.
+        ATTENTION_COUNTS = "SELECT (SELECT COUNT(*) FROM payouts WHERE status = 'pending') AS pending_payouts,
+    (SELECT COUNT(*) FROM accounts WHERE (flags & $3) <> 0) AS frozen_accounts,
+    (SELECT COUNT(DISTINCT d.endpoint_id) FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+      WHERE w.disabled_at IS NULL AND ((d.status = 'pending' AND d.attempts > 0) OR (d.status = 'failed' AND d.created_at >= $2))) AS failing_webhooks,
+    (SELECT COUNT(*) FROM users WHERE removed_at IS NULL AND (pin_locked_until > $1 OR login_locked_until > $1)) AS locked_people";
+        /// $1 currency, $2 the mark in minor units, $3 limit. A float never funded in a currency is unused, not low.
+        SELECT_LOW_FLOATS = "SELECT u.id, u.full_name, u.phone, a.currency, a.credits_posted - a.debits_posted - a.debits_pending AS available
+    FROM accounts a JOIN users u ON a.owner_kind = 'user' AND a.owner_id = u.id
+    WHERE a.kind = 'agent_float' AND a.currency = $1 AND a.credits_posted > 0 AND u.removed_at IS NULL AND a.credits_posted - a.debits_posted - a.debits_pending < $2
+    ORDER BY available, u.id LIMIT $3";
         SELECT_LIVE_GRANT = "SELECT id, subject, grantee, reason, created_at, expires_at FROM access_grants WHERE subject = $1 AND grantee = $2 AND expires_at > $3 ORDER BY created_at DESC, id DESC LIMIT 1";
     }
 }
@@ -70,6 +82,29 @@ impl FromColumns for AccessEntryRecord {
             reason: row.text("reason")?,
             detail: row.text("detail")?,
             at: Timestamp(row.int("at")?),
+        })
+    }
+}
+
+impl FromColumns for AttentionCounts {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(AttentionCounts {
+            pending_payouts: row.int("pending_payouts")?,
+            frozen_accounts: row.int("frozen_accounts")?,
+            failing_webhooks: row.int("failing_webhooks")?,
+            locked_people: row.int("locked_people")?,
+        })
+    }
+}
+
+impl FromColumns for LowFloatRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(LowFloatRecord {
+            agent: UserId(row.uuid("id")?),
+            full_name: row.text("full_name")?,
+            phone: row.text("phone")?,
+            currency: crate::decode::currency("accounts", row, "currency")?,
+            available: row.int("available")?,
         })
     }
 }
@@ -235,6 +270,30 @@ impl<B: Backend> SupportStore for SqlStore<B> {
         insert_access_entry::<B>(&mut tx, log).await?;
         tx.commit().await.map_err(db_error("committing an approved reset"))?;
         Ok(true)
+    }
+
+    async fn attention_counts(
+        &self,
+        now: Timestamp,
+        failing_since: Timestamp,
+        frozen: i64,
+    ) -> StoreResult<AttentionCounts> {
+        let statement = Statement::new(sql::ATTENTION_COUNTS).bind(now).bind(failing_since).bind(frozen);
+        let mut conn = self.reader().await?;
+        let counts = fetch_optional::<B::Db, _>(&mut conn, "counting what needs attention", statement).await?;
+        Ok(counts.unwrap_or_default())
+    }
+
+    async fn agents_low_on_float(
+        &self,
+        currency: CurrencyCode,
+        below: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<LowFloatRecord>> {
+        let statement =
+            Statement::new(sql::SELECT_LOW_FLOATS).bind(currency.as_str()).bind(below).bind(limit.min(MAX_LOW_FLOATS));
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "listing agents low on float", statement).await
     }
 
     async fn reset_watch(&self, user: UserId) -> StoreResult<Option<ResetWatchRecord>> {

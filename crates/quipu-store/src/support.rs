@@ -5,6 +5,7 @@
 
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{Role, UserId};
+use quipu_domain::money::CurrencyCode;
 use uuid::Uuid;
 
 use crate::StoreResult;
@@ -96,8 +97,48 @@ pub struct ResetWatchRecord {
     pub since: Timestamp,
 }
 
+/// Most agents the operator's home lists as low on float.
+pub const MAX_LOW_FLOATS: u32 = 20;
+
+/// What the operator's home counts: what may need a person now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttentionCounts {
+    /// Payouts asked for and not yet in a batch for the bank.
+    pub pending_payouts: i64,
+    pub frozen_accounts: i64,
+    /// Live endpoints with a delivery retrying now, or given up on since the given time.
+    pub failing_webhooks: i64,
+    /// People whose PIN or sign-in is locked for everyone now.
+    pub locked_people: i64,
+}
+
+/// An agent whose float's available balance is below the network's mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LowFloatRecord {
+    pub agent: UserId,
+    pub full_name: String,
+    pub phone: String,
+    pub currency: CurrencyCode,
+    /// In minor units.
+    pub available: i64,
+}
+
 #[async_trait::async_trait]
 pub trait SupportStore: Send + Sync {
+    /// The counts on the operator's home: `frozen` is the ledger's frozen flag.
+    async fn attention_counts(
+        &self,
+        now: Timestamp,
+        failing_since: Timestamp,
+        frozen: i64,
+    ) -> StoreResult<AttentionCounts>;
+    /// Agents whose float in `currency` has less than `below` (minor units) available, lowest first.
+    async fn agents_low_on_float(
+        &self,
+        currency: CurrencyCode,
+        below: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<LowFloatRecord>>;
     async fn insert_access_entry(&self, entry: &AccessEntryRecord) -> StoreResult<()>;
     /// A subject's entries before `before`, newest first, at most `limit`.
     async fn access_entries(&self, subject: Uuid, before: Timestamp, limit: u32)

@@ -14,8 +14,8 @@ use quipu_domain::text::StatedReason;
 use quipu_kernel::paging::{cursor_before, next_cursor, page_limit};
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, GuessSource, Kernel, Principal};
 use quipu_store::support::{
-    AccessEntryRecord, AccessGrantRecord, MAX_ACCESS_LOG_PAGE, MAX_SEARCH_PAGE, PeopleQuery, PersonRecord,
-    ResetCodeRecord,
+    AccessEntryRecord, AccessGrantRecord, AttentionCounts, LowFloatRecord, MAX_ACCESS_LOG_PAGE, MAX_LOW_FLOATS,
+    MAX_SEARCH_PAGE, PeopleQuery, PersonRecord, ResetCodeRecord,
 };
 use quipu_store::{AccountOwner, SecretKind, SourceAttempts, UserRecord};
 use quipu_wallet::{HistoryFilter, HistoryPage, Wallet};
@@ -50,6 +50,23 @@ pub struct IssuedResetCode {
 pub struct AccessLogPage {
     pub entries: Vec<AccessEntryRecord>,
     pub next_cursor: Option<String>,
+}
+
+/// How long a given-up webhook delivery keeps its endpoint on the operator's home.
+const FAILING_WEBHOOK_SECONDS: i64 = 24 * 3600;
+
+/// What may need the operator now: counts, and the agents whose float is running low.
+#[derive(Debug, Clone, Default)]
+pub struct Attention {
+    pub counts: AttentionCounts,
+    pub low_floats: Vec<LowFloatRecord>,
+}
+
+impl Attention {
+    /// Whether nothing needs anyone.
+    pub fn is_calm(&self) -> bool {
+        self.counts == AttentionCounts::default() && self.low_floats.is_empty()
+    }
 }
 
 /// A page of people found.
@@ -105,6 +122,22 @@ impl Support {
 
     /// Operators and auditors find people by phone (a prefix), name or
     /// business name (a part), or id; newest first.
+    /// What needs the operator now: payouts waiting, frozen accounts, webhooks failing, people locked
+    /// out, agents low on float. Counts and names only: no one's money but the floats' own.
+    pub async fn attention(&self, principal: &Principal) -> CoreResult<Attention> {
+        principal.require_any(&[Role::Operator, Role::Auditor])?;
+        let now = self.kernel.now();
+        let since = now.plus_seconds(-FAILING_WEBHOOK_SECONDS);
+        let store = &self.kernel.store;
+        let counts = store.attention_counts(now, since, i64::from(AccountFlags::FROZEN.bits())).await?;
+        let mut low_floats = Vec::new();
+        for currency in self.kernel.settings.currencies.iter() {
+            let mark = self.kernel.settings.attention.low_float(*currency);
+            low_floats.extend(store.agents_low_on_float(currency.code, mark.minor(), MAX_LOW_FLOATS).await?);
+        }
+        Ok(Attention { counts, low_floats })
+    }
+
     pub async fn search(
         &self,
         principal: &Principal,

@@ -21,7 +21,9 @@ use quipu_api::requests::{
     AccessGrantRequest, CreateAgentRequest, CreateMerchantRequest, CustomerTierRequest, FloatRequest, HistoryParams,
     MerchantFeeRequest, ReasonRequest,
 };
-use quipu_api::views::{AgentView, HistoryPage, MerchantView, PeoplePageView, PersonSummaryView, VerifyView};
+use quipu_api::views::{
+    AgentView, AttentionView, HistoryPage, MerchantView, PeoplePageView, PersonSummaryView, VerifyView,
+};
 use quipu_core::identity::{NewAgent, NewMerchant};
 use quipu_core::kernel::text::rfc3339;
 use quipu_core::wallet::HistoryFilter;
@@ -77,6 +79,8 @@ struct SearchPage {
     q: String,
     found: Option<PeoplePageView>,
     is_operator: bool,
+    /// What needs staff now; `None` when it could not be read (the search still works).
+    attention: Option<AttentionView>,
 }
 
 /// What a search found, or why it was refused.
@@ -123,7 +127,15 @@ async fn search(
         return page::html(&PeoplePartial { c: who.chrome(), found }, StatusCode::OK, who.reader());
     }
     let is_operator = who.role() == Some(Role::Operator);
-    page::html(&SearchPage { c: who.chrome(), notice, q, found, is_operator }, status, who.reader())
+    let attention = match state.http.services.support.attention(&who.principal).await {
+        Ok(attention) => Some(AttentionView::from(&attention)),
+        Err(error) => {
+            tracing::warn!(%error, "the operator's home could not count what needs attention");
+            None
+        }
+    };
+    let page = SearchPage { c: who.chrome(), notice, q, found, is_operator, attention };
+    page::html(&page, status, who.reader())
 }
 
 #[derive(Template)]

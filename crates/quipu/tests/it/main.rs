@@ -18,6 +18,7 @@ mod harness;
 mod ledger_model;
 mod merchant_events;
 mod merchant_qr;
+mod operator_home;
 mod payments;
 mod qr_cli;
 mod receipts;

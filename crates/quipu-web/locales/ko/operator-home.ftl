@@ -1,0 +1,8 @@
+# The operator's home: what needs attention (issue 19).
+attention-heading = 확인이 필요한 일
+attention-calm = 지금 확인할 일이 없습니다.
+attention-pending-payouts = 은행 송금을 기다리는 출금
+attention-frozen-accounts = 동결된 계정
+attention-failing-webhooks = 실패 중인 가게 웹훅 주소
+attention-locked-people = 잠긴 사람 (PIN 또는 로그인)
+attention-low-float = 보유 잔액 부족:
