@@ -11,13 +11,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use quipu_api::moves;
 use quipu_api::requests::{
-    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pRequest, PayQrRequest, RegisterRequest,
-    ScanRequest,
+    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pPreviewRequest, P2pRequest, PayQrRequest,
+    RegisterRequest, ScanRequest,
 };
-use quipu_api::views::{AccessLogView, AccountView, HistoryPage, PaymentPage, ReceiptView, ScannedMerchantView};
+use quipu_api::views::{
+    AccessLogView, AccountView, HistoryPage, PaymentPage, ReceiptView, ScannedMerchantView, TransferPreviewView,
+};
 use quipu_core::identity::Registration;
 use quipu_core::kernel::access::Credentials;
 use quipu_core::wallet::HistoryFilter;
+use quipu_domain::money::AmountInput;
 use quipu_domain::payment::{PaymentId, PaymentStatus};
 use quipu_http::extract::AddressSource;
 use quipu_http::problem::ApiError;
@@ -38,6 +41,7 @@ pub fn routes() -> Router<WebState> {
         .route("/wallet/manifest.webmanifest", get(manifest))
         .route("/wallet/history", get(history))
         .route("/wallet/send", get(send_page).post(send))
+        .route("/wallet/send/confirm", post(confirm_send))
         .route("/wallet/payments/{id}/approve", post(approve))
         .route("/wallet/data", get(my_data))
         .route("/wallet/receipts/{id}", get(receipt))
@@ -281,20 +285,30 @@ struct SendPage {
     c: Chrome,
     notice: Notice,
     typed: Typed,
-    key: String,
 }
 
-/// `GET /wallet/send`.
-async fn send_page(State(state): State<WebState>, who: SignedIn) -> Response {
+/// `GET /wallet/send`: whom and how much; the PIN comes after the recipient's name is read back.
+async fn send_page(who: SignedIn) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }
-    show_send(&state, &who, Notice::none(), Typed::default(), StatusCode::OK)
+    show_send(&who, Notice::none(), Typed::default(), StatusCode::OK)
 }
 
-fn show_send(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
-    let key = new_key(state);
-    page::html(&SendPage { c: who.chrome(), notice, typed, key }, status, who.reader())
+fn show_send(who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
+    page::html(&SendPage { c: who.chrome(), notice, typed }, status, who.reader())
+}
+
+#[derive(Template)]
+#[template(path = "wallet/send-confirm.html")]
+struct SendConfirmPage {
+    c: Chrome,
+    notice: Notice,
+    /// "Send 5.00 USD to Amina D.?", in the reader's language.
+    question: String,
+    preview: TransferPreviewView,
+    typed: Typed,
+    key: String,
 }
 
 /// A fresh idempotency key for a form that moves money: one per rendering, so a double tap is one payment.
@@ -302,7 +316,45 @@ pub(crate) fn new_key(state: &WebState) -> String {
     state.http.services.kernel.new_id().to_string()
 }
 
-/// `POST /wallet/send`: the API's P2P transfer, once per rendered form.
+/// What the send form would do, as the API's preview reads it back: the recipient's shown name, the
+/// amount and the fee. Nothing moves.
+async fn p2p_preview(state: &WebState, who: &SignedIn, posted: &Posted) -> Result<TransferPreviewView, ApiError> {
+    let body: P2pPreviewRequest = posted.only(&["to_phone", "amount", "currency", "note"]).request()?;
+    let (to, _) = <(_, _)>::try_from(&body)?;
+    let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+    Ok(TransferPreviewView::from(&state.http.services.wallet.p2p_preview(&who.principal, &to, amount).await?))
+}
+
+fn show_send_confirm(
+    state: &WebState,
+    who: &SignedIn,
+    notice: Notice,
+    preview: TransferPreviewView,
+    typed: Typed,
+    status: StatusCode,
+) -> Response {
+    let c = who.chrome();
+    let amount = format!("{} {}", preview.amount.amount, preview.amount.currency);
+    let question = c.t.msg_with("confirm-send-question", &[("amount", &amount), ("name", &preview.recipient.name)]);
+    let page = SendConfirmPage { c, notice, question, preview, typed, key: new_key(state) };
+    page::html(&page, status, who.reader())
+}
+
+/// `POST /wallet/send/confirm`: the recipient's name, the amount and the fee, read back before the
+/// PIN. An unknown phone, a bad amount: the form again, with why.
+async fn confirm_send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        p2p_preview(&state, &who, &posted).await
+    };
+    match attempt.await {
+        Ok(preview) => show_send_confirm(&state, &who, Notice::none(), preview, posted.typed(), StatusCode::OK),
+        Err(error) => show_send(&who, Notice::refused(who.chrome().t, &error), posted.typed(), error.status),
+    }
+}
+
+/// `POST /wallet/send`: the API's P2P transfer with the PIN, once per rendered confirmation. A
+/// refusal (a wrong PIN, say) shows the confirmation again, with a fresh key.
 async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
         let (key, body): (_, P2pRequest) = who.money_form(&posted)?;
@@ -312,7 +364,10 @@ async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> R
         Ok(_) => page::see_other("/wallet/?done=sent"),
         Err(error) => {
             let notice = Notice::refused(who.chrome().t, &error);
-            show_send(&state, &who, notice, posted.typed(), error.status)
+            match p2p_preview(&state, &who, &posted).await {
+                Ok(preview) => show_send_confirm(&state, &who, notice, preview, posted.typed(), error.status),
+                Err(_) => show_send(&who, notice, posted.typed(), error.status),
+            }
         }
     }
 }
