@@ -15,7 +15,8 @@ use quipu_api::requests::{
     RegisterRequest, ScanRequest,
 };
 use quipu_api::views::{
-    AccessLogView, AccountView, HistoryPage, PaymentPage, ReceiptView, ScannedMerchantView, TransferPreviewView,
+    AccessLogView, AccountView, DeviceView, HistoryPage, PaymentPage, ReceiptView, ScannedMerchantView,
+    TransferPreviewView,
 };
 use quipu_core::identity::Registration;
 use quipu_core::kernel::access::Credentials;
@@ -70,6 +71,29 @@ struct HomePage {
     account: Option<AccountView>,
     awaiting: PaymentPage,
     recent: HistoryPage,
+    /// What stops this wallet paying, and what to do: frozen, or phones paused.
+    standing: Standing,
+}
+
+/// What stops a wallet or a phone paying, as its home and pay screens say it.
+#[derive(Debug, Default)]
+struct Standing {
+    /// The wallet is frozen (an operator froze it): nothing leaves or arrives until support lifts it.
+    frozen: bool,
+    /// "The phone "Amina's phone" is paused: resume it in Settings", one per paused phone.
+    paused: Vec<String>,
+}
+
+impl Standing {
+    fn of(t: Tr, account: Option<&AccountView>, devices: &[DeviceView]) -> Self {
+        let frozen = account.is_some_and(|a| a.flags.iter().any(|flag| flag == "frozen"));
+        let paused = devices
+            .iter()
+            .filter(|device| device.status == "paused")
+            .map(|device| t.msg_with("wallet-device-paused", &[("label", &device.label)]))
+            .collect();
+        Self { frozen, paused }
+    }
 }
 
 /// `GET /wallet/`: the balance, payments waiting for the PIN, and the latest lines.
@@ -88,12 +112,16 @@ async fn home(State(state): State<WebState>, who: SignedIn, Query(flash): Query<
         let filter = HistoryFilter::try_from(&HistoryParams { limit: Some(10), ..HistoryParams::default() })?;
         let recent = services.wallet.history(&who.principal, account, &filter).await?;
         let account = profile.accounts.iter().find(|a| a.id == account).map(AccountView::from);
-        Ok::<_, quipu_core::CoreError>((account, PaymentPage::from(&awaiting), HistoryPage::from(&recent)))
+        let devices: Vec<DeviceView> =
+            services.payments.devices(&who.principal).await?.iter().map(DeviceView::from).collect();
+        let standing = Standing::of(who.chrome().t, account.as_ref(), &devices);
+        Ok::<_, quipu_core::CoreError>((account, PaymentPage::from(&awaiting), HistoryPage::from(&recent), standing))
     };
     match loaded.await {
-        Ok((account, awaiting, recent)) => {
+        Ok((account, awaiting, recent, standing)) => {
             let notice = flash.notice(who.chrome().t);
-            page::html(&HomePage { c: who.chrome(), notice, account, awaiting, recent }, StatusCode::OK, who.reader())
+            let page = HomePage { c: who.chrome(), notice, account, awaiting, recent, standing };
+            page::html(&page, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
     }
@@ -165,6 +193,11 @@ async fn signup(
 #[template(path = "wallet/pay.html")]
 struct PayPage {
     c: Chrome,
+    /// A frozen wallet pays nothing: the screen says so, and what to do. (A paused phone is told
+    /// by `wallet-pay.js`, which knows which device this phone is.)
+    frozen: bool,
+    /// "New code in {s} s": the script puts the seconds in place of `{s}`.
+    countdown: String,
     /// Whose wallet the code pays from: their name is on the screen, and their id tells
     /// `wallet-pay.js` whose key it may use (a key enrolled by anyone else is wiped, never shown).
     holder: String,
@@ -178,9 +211,18 @@ async fn pay(State(state): State<WebState>, who: SignedIn) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }
-    match state.http.services.kernel.current_user(&who.principal).await {
-        Ok(user) => {
-            let page = PayPage { c: who.chrome(), holder: user.full_name, user: user.id.0.to_string() };
+    let services = &state.http.services;
+    let loaded = async {
+        let user = services.kernel.current_user(&who.principal).await?;
+        let account = services.wallet.primary_account(&who.principal).await?;
+        let account = AccountView::from(&services.wallet.account(&who.principal, account).await?);
+        Ok::<_, quipu_core::CoreError>((user, Standing::of(who.chrome().t, Some(&account), &[]).frozen))
+    };
+    match loaded.await {
+        Ok((user, frozen)) => {
+            let c = who.chrome();
+            let countdown = c.t.msg_with("pay-countdown", &[("seconds", "{s}")]);
+            let page = PayPage { c, frozen, countdown, holder: user.full_name, user: user.id.0.to_string() };
             page::html(&page, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
