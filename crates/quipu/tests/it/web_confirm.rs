@@ -236,3 +236,50 @@ async fn a_transfer_is_read_back_before_the_pin_and_an_unknown_phone_moves_nothi
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pay_screen_says_what_to_do_labels_its_countdown_and_a_paused_phone_is_named() {
+    let app = TestApp::start(Backend::Sqlite, test_config()).await;
+    let base = app.base();
+    let amina = person(&app, "+15550830021", "Amina Diallo").await;
+    let wallet = Browser::start().await;
+    let w = &wallet.client;
+    sign_in(w, &base, &amina.phone, "customer-password").await;
+    w.goto(&format!("{base}/wallet/pay")).await.unwrap();
+    until(w, "return !document.getElementById('enrol').hidden", "the enrolment form").await;
+    fill(w, "#label", "Kitchen phone").await;
+    fill(w, "#enrol-pin", "1234").await;
+    click(w, "#enrol button[type=submit]").await;
+    until(w, "return document.getElementById('digits').dataset.code", "the first code").await;
+
+    assert_eq!(read(w, "#instruction").await, "Show this to the cashier.");
+    let countdown = read(w, "#expires").await;
+    let seconds = countdown.strip_prefix("New code in ").and_then(|rest| rest.strip_suffix(" s"));
+    assert!(seconds.is_some_and(|s| s.parse::<u32>().is_ok_and(|s| (1..=60).contains(&s))), "{countdown}");
+    // Five groups of four digits, each kept whole, within the width a 360 px phone leaves them
+    // (the headless window is wider than a phone, so the box is narrowed to it here).
+    let groups = w.execute("return [...document.querySelectorAll('#digits span')].map((s) => s.textContent)", vec![]);
+    let groups: Vec<String> = serde_json::from_value(groups.await.unwrap()).unwrap();
+    assert!(groups.len() == 5 && groups.iter().all(|g| g.len() == 4), "{groups:?}");
+    let fits = "const d = document.getElementById('digits'); d.style.width = '328px'; \
+        return [d.scrollWidth <= d.clientWidth, [...d.querySelectorAll('span')].map((s) => s.getClientRects().length)]";
+    assert_eq!(w.execute(fits, vec![]).await.unwrap(), json!([true, [1, 1, 1, 1, 1]]));
+    // The offline badge follows the network's events (navigator.onLine is not trusted).
+    until(w, "return document.getElementById('offline').hidden", "the badge hidden while online").await;
+    w.execute("dispatchEvent(new Event('offline'))", vec![]).await.unwrap();
+    assert_eq!(read(w, "#offline").await, "Offline");
+    w.execute("dispatchEvent(new Event('online'))", vec![]).await.unwrap();
+    until(w, "return document.getElementById('offline').hidden", "the badge hidden again").await;
+
+    // Paused from another screen: the home names the phone and says where to resume it.
+    let (_, devices) = app.get("/me/devices", &amina.token).await;
+    let device = devices[0]["id"].as_str().unwrap();
+    let (status, body) = app.post(&format!("/me/devices/{device}/pause"), Some(&amina.token), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    w.goto(&format!("{base}/wallet/")).await.unwrap();
+    let paused = read(w, ".paused").await;
+    assert!(paused.contains("The phone \"Kitchen phone\" is paused: resume it in Settings"), "{paused}");
+
+    wallet.stop().await;
+    app.finish().await;
+}
