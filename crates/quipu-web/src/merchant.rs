@@ -207,7 +207,9 @@ pub(crate) async fn refund_confirmation(
         );
         return Err(error.into());
     }
-    let reason = quipu_core::payments::parse_reason(Some(posted.field("reason")))?
+    // The API's own check, named for what it is here (its `invalid_reason` is shared with staff reasons).
+    let reason = quipu_core::payments::parse_reason(Some(posted.field("reason")))
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "invalid_refund_reason", error.detail))?
         .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refund_reason_required", "say why"))?;
     let amount = if posted.field("whole").is_empty() {
         let typed = posted.field("amount");

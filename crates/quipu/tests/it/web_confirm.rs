@@ -78,6 +78,17 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     let id = history["entries"][0]["transfer"]["id"].as_str().unwrap();
     let reference = done.rsplit("Reference ").next().unwrap().split(' ').next().unwrap().replace('-', "");
     assert!(id.replace('-', "").to_uppercase().ends_with(&reference), "{id} ends with {reference}");
+    // A card loaded from the float: the notice names the card (masked), the amount and a reference.
+    let agent = app.login("+15550800001", "agent-password").await;
+    let (status, card) = app.post_key("/agent/cards", &agent, "confirm-card", json!({"pin": "4321"})).await;
+    assert_eq!(status, 201, "{card}");
+    let number = card["number"].as_str().unwrap();
+    fill(s, "#top-up-number", number).await;
+    fill(s, "#top-up-amount", "5.00").await;
+    click(s, "form[action='/agent/cards/top-up'] button").await;
+    let loaded = read(s, ".ok").await;
+    let masked = format!("{}******{}", &number[..6], &number[12..]);
+    assert!(loaded.starts_with(&format!("Card loaded: 5.00 USD onto {masked} · Reference ")), "{loaded}");
     sign_out(s).await;
 
     // The customer types whom and how much; the PIN comes after "Send 5.00 USD to Bruno S.?".
@@ -112,6 +123,10 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     fill(s, ".payment input[name=reason]", "Wrong size").await;
     click(s, ".payment form button").await;
     assert!(read(s, ".error").await.contains("Type the amount to refund"), "{}", text(s).await);
+    fill(s, ".payment input[name=amount]", "3.00").await;
+    fill(s, ".payment input[name=reason]", "Wrong size\u{202E}nrowun").await;
+    click(s, ".payment form button").await;
+    assert!(read(s, ".error").await.contains("no control or text-direction characters"), "{}", text(s).await);
     fill(s, ".payment input[name=amount]", "3.00").await;
     fill(s, ".payment input[name=reason]", "Wrong size, returned unworn").await;
     click(s, ".payment form button").await;
