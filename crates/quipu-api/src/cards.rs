@@ -11,7 +11,7 @@ use crate::requests::{
     CardApprovalRequest, CardBalanceRequest, CardNumberRequest, CardPaymentRequest, CardTopUpRequest, IssueCardRequest,
     ReplaceCardRequest, UnblockCardRequest,
 };
-use crate::views::{CardApprovalView, CardReplacedView, CardTopUpView, CardView, PaymentView};
+use crate::views::{CardApprovalView, CardPaymentView, CardReplacedView, CardTopUpView, CardView};
 use crate::{AppState, moves};
 use quipu_http::extract::{AddressSource, ApiJson, ApiPath, Caller, IdempotencyKey};
 use quipu_http::problem::{ApiError, Problem};
@@ -113,10 +113,11 @@ pub async fn balance(
     Ok(axum::Json(CardView::from(&state.services.cards.card_balance(&number, &pin, &source).await?)))
 }
 
-/// A till takes a card payment with the number and the holder's PIN; it completes at once.
+/// A till takes a card payment with the number and the holder's PIN; it completes at once. The
+/// answer says what is left on the card, for the holder's slip.
 #[utoipa::path(post, path = "/api/v1/merchant/card-payments", tag = "cards", security(("bearer" = [])), request_body = CardPaymentRequest,
     params(("Idempotency-Key" = String, Header, description = "One per sale")),
-    responses((status = 201, body = PaymentView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = CardPaymentView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn pay(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -13,6 +13,7 @@ use quipu_domain::card::{CardId, CardNumber};
 use quipu_domain::identity::{PhoneNumber, Pin, UserId};
 use quipu_domain::money::AmountInput;
 use quipu_domain::payment::{PaymentId, PaymentRequestId, RefundId};
+use quipu_domain::settlement::PayoutId;
 use quipu_http::Http;
 use quipu_http::extract::IdempotencyKey;
 use quipu_http::idempotency;
@@ -20,10 +21,11 @@ use quipu_http::problem::ApiError;
 
 use crate::requests::{
     CardPaymentRequest, CardTopUpRequest, CashInRequest, CashOutRequest, ChargeRequest, FloatRequest, IssueCardRequest,
-    P2pRequest, PayQrRequest, PaymentRequestRequest, RefundRequest, ReplaceCardRequest,
+    P2pRequest, PayQrRequest, PaymentRequestRequest, PayoutRequest, RefundRequest, ReplaceCardRequest,
 };
 use crate::views::{
-    CardReplacedView, CardTopUpView, CardView, PaymentRequestView, PaymentView, RefundView, TransferView,
+    CardPaymentView, CardReplacedView, CardTopUpView, CardView, PaymentRequestView, PaymentView, PayoutView,
+    RefundView, TransferView,
 };
 
 type Moved = Result<Response, ApiError>;
@@ -169,8 +171,8 @@ pub async fn card_payment(http: &Http, caller: &Principal, key: &IdempotencyKey,
     idempotency::once(http, caller, key, "card-payment", body, move |id| async move {
         let amount = amount(&body.amount, &body.currency);
         let cards = &http.services.cards;
-        let payment = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
-        Ok(PaymentView::from(&payment))
+        let paid = cards.pay_with_card(caller, PaymentId(id.0), &number, &pin, amount, reference, till).await?;
+        Ok(CardPaymentView::from(&paid))
     })
     .await
 }
@@ -182,6 +184,17 @@ pub async fn replace_card(http: &Http, caller: &Principal, key: &IdempotencyKey,
     idempotency::once(http, caller, key, "replace-card", body, move |id| async move {
         let replaced = http.services.cards.replace_card(caller, CardId(id.0), &number, &pin, &proof).await?;
         Ok(CardReplacedView::from(&replaced))
+    })
+    .await
+}
+
+/// A merchant's owner asks for a payout to one of the merchant's bank accounts; the money is held at once.
+pub async fn payout(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &PayoutRequest) -> Moved {
+    idempotency::once(http, caller, key, "payout", body, move |id| async move {
+        let settlement = &http.services.settlement;
+        let (amount, currency) = (body.amount.as_deref(), body.currency.as_deref());
+        let payout = settlement.request_payout(caller, PayoutId(id.0), body.bank_account_id, amount, currency).await?;
+        Ok(PayoutView::from(&payout))
     })
     .await
 }

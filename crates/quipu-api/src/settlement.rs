@@ -11,7 +11,6 @@ use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
 use quipu_http::idempotency;
 use quipu_http::problem::{ApiError, Problem};
 
-use crate::AppState;
 use crate::handlers::created;
 use crate::requests::{
     BankAccountRequest, CommissionRequest, PayoutListParams, PayoutRequest, PayoutScheduleRequest, RecipientRequest,
@@ -19,6 +18,7 @@ use crate::requests::{
 use crate::views::{
     BankAccountView, CommissionView, EarningsView, PayoutBatchView, PayoutScheduleView, PayoutView, RecipientView,
 };
+use crate::{AppState, moves};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -64,21 +64,7 @@ pub async fn request_payout(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<PayoutRequest>,
 ) -> ApiResult<Response> {
-    let (state, caller, body) = (&state, &caller, &body);
-    idempotency::once(&state.http, caller, &key, "payout", body, |id| async move {
-        let settlement = &state.services.settlement;
-        let payout = settlement
-            .request_payout(
-                caller,
-                PayoutId(id.0),
-                body.bank_account_id,
-                body.amount.as_deref(),
-                body.currency.as_deref(),
-            )
-            .await?;
-        Ok(PayoutView::from(&payout))
-    })
-    .await
+    moves::payout(&state.http, &caller, &key, &body).await
 }
 
 /// The merchant's payouts, newest first.

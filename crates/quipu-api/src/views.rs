@@ -2,7 +2,7 @@
 //! what a service returned. Amounts are decimal strings plus minor units,
 //! never floats; times are RFC 3339 in UTC.
 
-use quipu_core::cards::{Card, CardReplaced, CardTopUp};
+use quipu_core::cards::{Card, CardPayment, CardReplaced, CardTopUp};
 use quipu_core::events::{Delivery, DeliveryPage as Deliveries, Webhook, WebhookCreated};
 use quipu_core::identity::{ApiKey, Cashier, CustomerLimits, FundingSource, Merchant, NewApiKey, Profile};
 use quipu_core::kernel::access::{Session, User};
@@ -461,6 +461,16 @@ pub struct PaymentView {
     pub created_at: String,
     /// For a payment awaiting approval: when it lapses.
     pub expires_at: Option<String>,
+}
+
+/// A card payment's answer to the till that took it: the payment, and what was left on the card.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardPaymentView {
+    #[serde(flatten)]
+    pub payment: PaymentView,
+    /// The card's balance just after this payment, for the holder's slip; null when the payment did
+    /// not complete. Only this answer carries it: nothing later tells the shop a card's balance.
+    pub card_balance: Option<MoneyView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -938,6 +948,16 @@ impl From<&Payment> for PaymentView {
             card: p.card_number.as_ref().map(quipu_domain::card::CardNumber::masked),
             created_at: rfc3339(p.created_at),
             expires_at: p.expires_at.map(rfc3339),
+        }
+    }
+}
+
+impl From<&CardPayment> for CardPaymentView {
+    fn from(paid: &CardPayment) -> Self {
+        let currency = paid.payment.record.currency;
+        Self {
+            payment: PaymentView::from(&paid.payment),
+            card_balance: paid.balance_after.map(|balance| MoneyView::new(balance, currency)),
         }
     }
 }

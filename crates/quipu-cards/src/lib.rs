@@ -16,7 +16,7 @@ use quipu_domain::card::{CardId, CardNumber, CardStatus, RANDOM_DIGITS};
 use quipu_domain::identity::{PhoneNumber, Pin, Role, UserId};
 use quipu_domain::ledger::{AccountFlags, Transfer, TransferCode, TransferCommand, TransferId, TransferOp};
 use quipu_domain::money::{Amount, AmountInput, Currency};
-use quipu_domain::payment::{PaymentId, PaymentReference, TillLabel};
+use quipu_domain::payment::{PaymentId, PaymentReference, PaymentStatus, TillLabel};
 use quipu_domain::text::StatedReason;
 use quipu_kernel::secrets::derived_id;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, GuessSource, Kernel, Principal};
@@ -25,6 +25,15 @@ use quipu_store::cards::{CardApprovalRecord, CardInsert, CardRecord, CardReplace
 use quipu_store::{AccessEntryRecord, StoreError};
 use quipu_wallet::Wallet;
 use uuid::Uuid;
+
+/// A card payment as the till that took it hears it: the payment, and what was left on the card
+/// just after it (as a card terminal's slip says; the holder has just typed the PIN). `None` for a
+/// payment that did not complete, or a retry answered from the first attempt.
+#[derive(Debug, Clone)]
+pub struct CardPayment {
+    pub payment: Payment,
+    pub balance_after: Option<Amount>,
+}
 
 /// Attempts at drawing an unused card number before giving up.
 const NUMBER_DRAWS: u32 = 8;
@@ -198,10 +207,10 @@ impl Cards {
         amount: AmountInput<'_>,
         reference: PaymentReference,
         till: TillLabel,
-    ) -> CoreResult<Payment> {
+    ) -> CoreResult<CardPayment> {
         let merchant_id = principal.require_merchant()?;
         if let Some(existing) = self.payments.retried(id, |p| p.merchant_id == merchant_id).await? {
-            return Ok(existing);
+            return Ok(CardPayment { payment: existing, balance_after: None });
         }
         let money = self.kernel.parse_amount(amount)?;
         let card = self.card_by_number(number).await?;
@@ -210,10 +219,28 @@ impl Cards {
         let merchant =
             self.kernel.store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
         let reference = reference.as_str().to_owned();
-        let payer = Payer::Card { card, pin: pin.clone(), source: GuessSource::of(principal) };
-        self.payments
+        let payer = Payer::Card { card: card.clone(), pin: pin.clone(), source: GuessSource::of(principal) };
+        let payment = self
+            .payments
             .charge(Charge { id, merchant, money, payer, reference, till, created_by: principal.scope() })
-            .await
+            .await?;
+        let balance_after = match payment.record.status {
+            PaymentStatus::Completed => self.balance_after(&card).await,
+            _ => None,
+        };
+        Ok(CardPayment { payment, balance_after })
+    }
+
+    /// What is left on a card just after a payment. The money has moved by then: a failed read
+    /// leaves the slip without it rather than failing the payment's answer.
+    async fn balance_after(&self, card: &CardRecord) -> Option<Amount> {
+        match self.card(card, Reveal::Masked, true).await {
+            Ok(read) => read.balance,
+            Err(error) => {
+                tracing::warn!(%error, "a card's balance after its payment could not be read");
+                None
+            }
+        }
     }
 
     /// A customer's linked cards, with full numbers and balances.

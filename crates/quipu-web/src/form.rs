@@ -105,6 +105,11 @@ impl Posted {
         self.fields.retain(|(key, _)| key != name);
     }
 
+    /// Every value of a field that may come more than once (a group of checkboxes).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.fields.iter().filter(|(key, _)| key == name).map(|(_, value)| value.clone()).collect()
+    }
+
     /// One field's value, or "".
     pub fn field(&self, name: &str) -> &str {
         self.fields.iter().find(|(key, _)| key == name).map_or("", |(_, value)| value.as_str())

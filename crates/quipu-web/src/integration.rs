@@ -113,6 +113,8 @@ struct WebhooksPage {
     notice: Notice,
     typed: Typed,
     endpoints: Vec<WebhookView>,
+    /// The event types an endpoint may choose, and whether the form shows each chosen.
+    kinds: Vec<(&'static str, bool)>,
 }
 
 /// `GET /merchant/webhooks`: the shop's endpoints, and a form to add one.
@@ -125,10 +127,26 @@ async fn webhooks(State(state): State<WebState>, who: SignedIn, Query(done): Que
 }
 
 async fn show_webhooks(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
+    show_webhooks_choosing(state, who, notice, typed, None, status).await
+}
+
+/// The page, with the event types ticked on a refused form still ticked (all of them on a fresh form).
+async fn show_webhooks_choosing(
+    state: &WebState,
+    who: &SignedIn,
+    notice: Notice,
+    typed: Typed,
+    chosen: Option<&[String]>,
+    status: StatusCode,
+) -> Response {
     match state.http.services.events.webhooks(&who.principal).await {
         Ok(list) => {
             let endpoints = list.iter().map(WebhookView::from).collect();
-            page::html(&WebhooksPage { c: who.chrome(), notice, typed, endpoints }, status, who.reader())
+            let kinds = quipu_core::events::EVENT_KINDS
+                .iter()
+                .map(|kind| (*kind, chosen.is_none_or(|chosen| chosen.iter().any(|c| c == kind))))
+                .collect();
+            page::html(&WebhooksPage { c: who.chrome(), notice, typed, endpoints, kinds }, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
@@ -141,13 +159,17 @@ struct NewWebhookPage {
     created: WebhookCreatedView,
 }
 
-/// `POST /merchant/webhooks`: the API's new endpoint (every event); its signing secret is shown on
-/// this answer once.
+/// `POST /merchant/webhooks`: the API's new endpoint, for the event types ticked (at least one); its
+/// signing secret is shown on this answer once.
 async fn create_webhook(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let events = posted.all("events");
     let attempt = async {
-        let body: CreateWebhookRequest = who.form(&posted)?;
-        let events = body.events.unwrap_or_default();
-        Ok::<_, ApiError>(state.http.services.events.create_webhook(&who.principal, &body.url, &events).await?)
+        let body: CreateWebhookRequest = who.form(&posted.only(&["url"]))?;
+        if events.is_empty() {
+            let detail = "choose at least one event type";
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_event_types", detail));
+        }
+        Ok(state.http.services.events.create_webhook(&who.principal, &body.url, &events).await?)
     };
     match attempt.await {
         Ok(created) => {
@@ -156,7 +178,7 @@ async fn create_webhook(State(state): State<WebState>, who: SignedIn, posted: Po
         }
         Err(error) => {
             let notice = Notice::refused(who.chrome().t, &error);
-            show_webhooks(&state, &who, notice, posted.typed(), error.status).await
+            show_webhooks_choosing(&state, &who, notice, posted.typed(), Some(&events), error.status).await
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod integration;
 pub mod merchant;
 pub mod operator;
 pub mod page;
+pub mod payouts;
 pub mod reference;
 pub mod settings;
 pub mod till;
@@ -106,6 +107,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .merge(settings::routes())
         .merge(till::routes())
         .merge(merchant::routes())
+        .merge(payouts::routes())
         .merge(integration::routes())
         .merge(agent::routes())
         .merge(operator::routes())

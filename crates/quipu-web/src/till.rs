@@ -7,8 +7,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use quipu_api::moves;
 use quipu_api::requests::{CardPaymentRequest, ChargeRequest, PaymentRequestRequest, RefundRequest};
@@ -31,6 +31,7 @@ pub fn routes() -> Router<WebState> {
         .route("/till/card", post(card))
         .route("/till/requests", post(request))
         .route("/till/requests/{id}", get(show_request))
+        .route("/till/requests/{id}/qr.svg", get(request_qr))
         .route("/till/payments/{id}", get(show_payment))
         .route("/till/payments/{id}/refund", post(refund))
         .route("/till/payments/{id}/refund/confirm", post(confirm_refund))
@@ -74,13 +75,32 @@ async fn charge(State(state): State<WebState>, who: SignedIn, posted: Posted) ->
     after(&state, &who, &posted, attempt.await).await
 }
 
-/// `POST /till/card`: the API's card payment (number and PIN typed at the till).
+/// `POST /till/card`: the API's card payment (number and PIN typed at the till). The result is shown
+/// at once, with what is left on the card: only this answer knows it, so it is not a redirect (a
+/// reload posts the same form key again and is answered from the first attempt).
 async fn card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
         let (key, body): (_, CardPaymentRequest) = who.money_form(&posted)?;
         result_json(moves::card_payment(&state.http, &who.principal, &key, &body).await).await
     };
-    after(&state, &who, &posted, attempt.await).await
+    match attempt.await {
+        Ok(paid) => match uuid::Uuid::parse_str(&id_of(&paid)) {
+            Ok(id) => {
+                let slip = Slip { card_balance: money_text(paid.get("card_balance")) };
+                payment_screen(&state, &who, id, Notice::none(), slip, StatusCode::OK).await
+            }
+            Err(_) => after(&state, &who, &posted, Ok(paid)).await,
+        },
+        outcome => after(&state, &who, &posted, outcome).await,
+    }
+}
+
+/// "12.50 USD" from a money view's JSON, if there is one.
+fn money_text(money: Option<&serde_json::Value>) -> Option<String> {
+    let money = money?;
+    let amount = money.get("amount")?.as_str()?;
+    let currency = money.get("currency")?.as_str()?;
+    Some(format!("{amount} {currency}"))
 }
 
 /// A payment made: its page. A refusal: the till again, with the message and what was typed.
@@ -108,6 +128,13 @@ struct PaymentScreen {
     waiting: bool,
     /// Whether this person may refund (a cashier by their permission): Refund is shown only then.
     may_refund: bool,
+    slip: Slip,
+}
+
+/// What only the answer to a card payment carries, for the holder's slip.
+#[derive(Debug, Default)]
+struct Slip {
+    card_balance: Option<String>,
 }
 
 /// `GET /till/payments/{id}`: the result; while the customer decides, the page asks again every 2 s.
@@ -118,7 +145,7 @@ async fn show_payment(
     Query(done): Query<page::Done>,
 ) -> Response {
     let notice = done.notice(who.chrome().t, &["refunded"]);
-    payment_screen(&state, &who, id, notice, StatusCode::OK).await
+    payment_screen(&state, &who, id, notice, Slip::default(), StatusCode::OK).await
 }
 
 async fn payment_screen(
@@ -126,6 +153,7 @@ async fn payment_screen(
     who: &SignedIn,
     id: uuid::Uuid,
     notice: Notice,
+    slip: Slip,
     status: StatusCode,
 ) -> Response {
     let payments = &state.http.services.payments;
@@ -137,7 +165,7 @@ async fn payment_screen(
         Ok((payment, may_refund)) => {
             let payment = PaymentView::from(&payment);
             let waiting = matches!(payment.status.as_str(), "awaiting_approval" | "processing");
-            let page = PaymentScreen { c: who.chrome(), notice, payment, waiting, may_refund };
+            let page = PaymentScreen { c: who.chrome(), notice, payment, waiting, may_refund, slip };
             page::html(&page, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
@@ -153,7 +181,10 @@ async fn confirm_refund(
 ) -> Response {
     match crate::merchant::refund_confirmation(&state, &who, PaymentId(id), &posted, "/till").await {
         Ok(page) => page,
-        Err(error) => payment_screen(&state, &who, id, Notice::refused(who.chrome().t, &error), error.status).await,
+        Err(error) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            payment_screen(&state, &who, id, notice, Slip::default(), error.status).await
+        }
     }
 }
 
@@ -166,7 +197,10 @@ async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uui
     };
     match attempt.await {
         Ok(_) => page::see_other(&format!("/till/payments/{id}?done=refunded")),
-        Err(error) => payment_screen(&state, &who, id, Notice::refused(who.chrome().t, &error), error.status).await,
+        Err(error) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            payment_screen(&state, &who, id, notice, Slip::default(), error.status).await
+        }
     }
 }
 
@@ -192,7 +226,8 @@ struct RequestScreen {
     request: PaymentRequestView,
 }
 
-/// `GET /till/requests/{id}`: the QR to show the customer; the page asks again until it is paid.
+/// `GET /till/requests/{id}`: the QR to show the customer. `till-live.js` hears the payment on the
+/// shop's event stream and moves on; without scripts the page asks again every few seconds.
 async fn show_request(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>) -> Response {
     match state.http.services.merchant_qr.payment_request(&who.principal, PaymentRequestId(id)).await {
         Ok(request) => {
@@ -203,5 +238,25 @@ async fn show_request(State(state): State<WebState>, who: SignedIn, Path(id): Pa
             page::html(&RequestScreen { c: who.chrome(), request }, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+/// `GET /till/requests/{id}/qr.svg`: the request's QR. Its payload never changes, so the till's
+/// browser keeps it (privately) instead of fetching it again; it travels gzipped like the pages.
+async fn request_qr(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>) -> Response {
+    let drawn = match state.http.services.merchant_qr.payment_request(&who.principal, PaymentRequestId(id)).await {
+        Ok(request) => quipu_codes::render::qr(&request.payload, quipu_codes::render::ImageFormat::Svg)
+            .map_err(|error| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "qr_not_drawable", error.to_string())),
+        Err(error) => Err(ApiError::from(error)),
+    };
+    match drawn {
+        Ok(svg) => {
+            let mut response = svg.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
+            response
+        }
+        Err(error) => error.into_response(),
     }
 }

@@ -123,6 +123,7 @@ const SCREENS: [(&str, &[&str]); 6] = [
             "/merchant/profile",
             "/merchant/cashiers",
             "/merchant/poster",
+            "/merchant/payouts",
             "/merchant/api-keys",
             "/merchant/webhooks",
         ],

@@ -35,3 +35,5 @@ mod web_confirm;
 mod web_journeys;
 mod web_operator;
 mod web_owner;
+mod web_payouts;
+mod web_till;

@@ -410,7 +410,7 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     until(t, "return location.pathname === '/till/'", "the till").await;
     click(t, "details:nth-of-type(1) summary").await;
     fill(t, "#qr-amount", "7.25").await;
-    click(t, "form[action='/till/requests'] button").await;
+    click(t, "form[action='/till/requests'] button[type=submit]").await;
     let path = until(t, "return location.pathname.startsWith('/till/requests/') && location.pathname", "the QR").await;
     let request_id = path.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
     till.assert_within_budget("the till's QR").await;

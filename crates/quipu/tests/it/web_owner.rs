@@ -147,10 +147,28 @@ async fn a_shop_owner_runs_the_shop_from_the_console() {
     until(b, "return location.search === '?done=key-revoked'", "the revocation").await;
     assert_eq!(app.get("/merchant", &key).await.0, 401, "a revoked key is refused");
 
-    // A webhook endpoint: its secret shown once; a test event reaches it; then it is deleted.
+    // A webhook endpoint: the events it gets are ticked (none is refused); its secret is shown once;
+    // a test event reaches it; then it is deleted.
     let (url, seen) = receiver().await;
     b.goto(&format!("{base}/merchant/webhooks")).await.unwrap();
+    let untick = |kinds: &[&str]| {
+        let kinds = json!(kinds);
+        async move {
+            let script = "for (const box of document.querySelectorAll('input[name=events]')) \
+                { if (arguments[0].includes(box.value)) box.checked = false; } return true";
+            b.execute(script, vec![kinds]).await.unwrap();
+        }
+    };
     fill(b, "#url", &url).await;
+    untick(&["payment.awaiting_approval", "payment.completed", "payment.failed", "refund.completed"]).await;
+    click(b, "form[action='/merchant/webhooks'] button").await;
+    let refused = until(b, "return document.querySelector('.error')?.textContent", "the refusal").await;
+    assert_eq!(refused, json!("Tick at least one event to send to this address."));
+    let ticked = "return document.querySelectorAll('input[name=events]:checked').length";
+    assert_eq!(b.execute(ticked, vec![]).await.unwrap(), json!(0), "the form comes back as it was sent");
+    b.goto(&format!("{base}/merchant/webhooks")).await.unwrap();
+    fill(b, "#url", &url).await;
+    untick(&["payment.awaiting_approval", "payment.failed"]).await;
     click(b, "form[action='/merchant/webhooks'] button").await;
     let secret = until(b, "return document.getElementById('webhook-secret')?.textContent", "the secret").await;
     assert!(secret.as_str().unwrap().len() >= 16, "{secret}");
@@ -182,6 +200,7 @@ async fn a_shop_owner_runs_the_shop_from_the_console() {
     until(b, "return location.search === '?done=webhook-deleted'", "the deletion").await;
     let (_, endpoints) = app.get("/merchant/webhooks", &owner_shop.owner).await;
     assert!(endpoints[0]["disabled_at"].is_string(), "{endpoints}");
+    assert_eq!(endpoints[0]["events"], json!(["payment.completed", "refund.completed"]), "{endpoints}");
 
     // 51 payments: the console shows 50, then the older one; the day's statement comes as CSV.
     let customer = app.customer("+15550500021").await;

@@ -1,0 +1,35 @@
+# The owner's payouts page (issue 19).
+owner-payouts = Payouts
+payout-available = Available to pay out:
+payout-no-bank-account = Add the shop's bank account below to be paid out.
+payout-request-heading = Pay out to the bank
+field-bank-account = Bank account
+payout-amount-note = Leave the amount empty to pay out everything available.
+payout-button = Request the payout
+payouts-heading = Payouts asked for
+payouts-empty = No payouts yet.
+payout-scheduled = automatic
+payout-status-pending = Waiting: the money is set aside
+payout-status-batched = Sent to the bank
+payout-status-paid = Paid into the account
+payout-status-rejected = Refused: the money is back in the shop's balance
+payout-status-failed = Failed: nothing left the shop's balance
+bank-accounts-heading = Bank accounts
+bank-account-add-heading = Add a bank account
+field-holder-name = Account holder's name
+bank-account-add-button = Add the account
+payout-schedule-heading = Automatic payout, once a day
+payout-schedule-now = Now: every day, when the balance is above
+payout-schedule-none = No automatic payouts
+field-threshold = When the balance is above
+done-payout-requested = Payout requested: the money is set aside until the bank pays it.
+done-bank-account-added = Bank account added.
+done-payout-schedule-saved = Automatic payouts saved.
+error-threshold-required = Say above which balance the automatic payout is made, or choose "No automatic payouts".
+# Webhook endpoints choose their event types.
+webhook-event-types = Events to send
+event-payment-awaiting-approval = A payment waits for the customer's PIN
+event-payment-completed = A payment is made
+event-payment-failed = A payment failed
+event-refund-completed = A refund is made
+error-no-event-types = Tick at least one event to send to this address.

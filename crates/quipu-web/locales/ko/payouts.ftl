@@ -1,0 +1,35 @@
+# The owner's payouts page (issue 19).
+owner-payouts = 정산 출금
+payout-available = 출금 가능 금액:
+payout-no-bank-account = 출금을 받으려면 아래에 가게의 은행 계좌를 추가하세요.
+payout-request-heading = 은행으로 출금
+field-bank-account = 은행 계좌
+payout-amount-note = 금액을 비워 두면 출금 가능한 전액을 출금합니다.
+payout-button = 출금 요청
+payouts-heading = 요청한 출금
+payouts-empty = 아직 출금이 없습니다.
+payout-scheduled = 자동
+payout-status-pending = 대기 중: 금액을 따로 보관하고 있습니다
+payout-status-batched = 은행으로 보냄
+payout-status-paid = 계좌에 입금됨
+payout-status-rejected = 거절됨: 금액이 가게 잔액으로 돌아왔습니다
+payout-status-failed = 실패: 가게 잔액에서 빠져나간 금액은 없습니다
+bank-accounts-heading = 은행 계좌
+bank-account-add-heading = 은행 계좌 추가
+field-holder-name = 예금주 이름
+bank-account-add-button = 계좌 추가
+payout-schedule-heading = 하루 한 번 자동 출금
+payout-schedule-now = 현재: 매일, 잔액이 다음 금액을 넘으면
+payout-schedule-none = 자동 출금 안 함
+field-threshold = 잔액이 다음 금액을 넘으면
+done-payout-requested = 출금을 요청했습니다. 은행이 입금할 때까지 금액을 따로 보관합니다.
+done-bank-account-added = 은행 계좌를 추가했습니다.
+done-payout-schedule-saved = 자동 출금을 저장했습니다.
+error-threshold-required = 자동 출금이 이루어질 잔액 기준을 입력하거나 "자동 출금 안 함"을 고르세요.
+# Webhook endpoints choose their event types.
+webhook-event-types = 보낼 이벤트
+event-payment-awaiting-approval = 결제가 고객의 PIN을 기다림
+event-payment-completed = 결제 완료
+event-payment-failed = 결제 실패
+event-refund-completed = 환불 완료
+error-no-event-types = 이 주소로 보낼 이벤트를 하나 이상 선택하세요.
