@@ -1,6 +1,6 @@
 //! Names before money moves, in a real browser: a customer reads "Send 5.00 USD to Bruno S.?"
 //! before the PIN and the money moves only after it; an agent reads the customer's name before
-//! taking cash, and the done notice names who, how much and a reference; an unknown phone moves
+//! taking or paying out cash, and the done notice names who, how much and a reference; an unknown phone moves
 //! nothing; the owner refunds with a reason, confirmed, and the customer's receipt shows it; a
 //! frozen wallet's home and pay screens say so. And, over the API on both backends, a refund's
 //! reason is stored and shown on both receipts, and a hostile one is refused with nothing moved.
@@ -78,6 +78,21 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     let id = history["entries"][0]["transfer"]["id"].as_str().unwrap();
     let reference = done.rsplit("Reference ").next().unwrap().split(' ').next().unwrap().replace('-', "");
     assert!(id.replace('-', "").to_uppercase().ends_with(&reference), "{id} ends with {reference}");
+    // A cash-out reads the name back too; the customer's PIN goes on the confirmation, a wrong one
+    // moves nothing and asks again.
+    fill(s, "#out-phone", &amina.phone).await;
+    fill(s, "#out-amount", "10.00").await;
+    click(s, "form[action='/agent/cash-out/confirm'] button").await;
+    assert_eq!(read(s, "#question").await, "Pay out 10.00 USD in cash to Amina D.? The customer types their PIN.");
+    fill(s, "#out-pin", "9876").await;
+    click(s, "form[action='/agent/cash-out'] button").await;
+    assert!(read(s, ".error").await.contains("Wrong PIN"), "{}", text(s).await);
+    assert_eq!(available(&app, &amina).await, json!("50.00"));
+    fill(s, "#out-pin", "1234").await;
+    click(s, "form[action='/agent/cash-out'] button").await;
+    let done = read(s, ".ok").await;
+    assert!(done.starts_with("Cash out done: 10.00 USD to Amina D. · Reference "), "{done}");
+    assert_eq!(available(&app, &amina).await, json!("40.00"));
     // A card loaded from the float: the notice names the card (masked), the amount and a reference.
     let agent = app.login("+15550800001", "agent-password").await;
     let (status, card) = app.post_key("/agent/cards", &agent, "confirm-card", json!({"pin": "4321"})).await;
@@ -109,7 +124,7 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     click(w, "form[action='/wallet/send'] button").await;
     until(w, "return location.pathname === '/wallet/'", "the wallet's home").await;
     assert_eq!(available(&app, &bruno).await, json!("5.00"));
-    assert_eq!(available(&app, &amina).await, json!("45.00"));
+    assert_eq!(available(&app, &amina).await, json!("35.00"));
 
     // Amina pays the shop 10.00; the owner refunds 3.00 of it with a reason, confirmed first.
     let phone = crate::payments::enroll(&app, &amina).await;
@@ -131,10 +146,10 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     fill(s, ".payment input[name=reason]", "Wrong size, returned unworn").await;
     click(s, ".payment form button").await;
     assert_eq!(read(s, "#question").await, "Refund 3.00 USD of 10.00 USD to the customer?");
-    assert_eq!(available(&app, &amina).await, json!("35.00"), "nothing goes back before the owner confirms");
+    assert_eq!(available(&app, &amina).await, json!("25.00"), "nothing goes back before the owner confirms");
     click(s, "form[action$='/refund'] button").await;
     until(s, "return document.querySelector('.ok')", "the refund").await;
-    assert_eq!(available(&app, &amina).await, json!("38.00"));
+    assert_eq!(available(&app, &amina).await, json!("28.00"));
     sign_out(s).await;
 
     // The customer's receipt of the refund shows the shop's reason.
