@@ -13,9 +13,10 @@ use crate::requests::*;
 use crate::views::{
     AccessLogView, AccountStandingView, AccountView, AgentView, ApiKeyInfoView, ApiKeyView, CashierView,
     FundingSourceView, HistoryPage, MerchantView, PersonExportView, ProfileView, ReceiptView, SessionView,
-    StatementView, TransferView, UserView, VerifyView,
+    StatementView, TransferPreviewView, TransferView, UserView, VerifyView,
 };
 use crate::{AppState, moves};
+use quipu_domain::money::AmountInput;
 use quipu_http::extract::{AddressSource, ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
 use quipu_http::problem::{ApiError, Problem};
 
@@ -220,6 +221,21 @@ pub async fn p2p(
     ApiJson(body): ApiJson<P2pRequest>,
 ) -> ApiResult<Response> {
     moves::p2p(&state.http, &caller, &key, &body).await
+}
+
+/// What a P2P transfer would do, read back before the PIN: the recipient's name as the network shows
+/// it (first name and initial), the amount and the fee. Nothing moves.
+#[utoipa::path(post, path = "/api/v1/transfers/p2p/preview", tag = "wallet", security(("bearer" = [])),
+    request_body = P2pPreviewRequest,
+    responses((status = 200, body = TransferPreviewView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn p2p_preview(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<P2pPreviewRequest>,
+) -> ApiResult<axum::Json<TransferPreviewView>> {
+    let (to, _) = <(_, _)>::try_from(&body)?;
+    let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+    Ok(axum::Json(TransferPreviewView::from(&state.services.wallet.p2p_preview(&caller, &to, amount).await?)))
 }
 
 /// An agent credits a customer's wallet against cash received.

@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{id}/statement.csv", get(handlers::statement_csv))
         .route("/transactions/{id}/receipt", get(handlers::receipt))
         .route("/transfers/p2p", post(handlers::p2p))
+        .route("/transfers/p2p/preview", post(handlers::p2p_preview))
         .route("/agent/cash-in", post(handlers::cash_in))
         .route("/agent/cash-out", post(handlers::cash_out))
         .route("/operator/agents", post(handlers::create_agent))

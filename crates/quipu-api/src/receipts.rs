@@ -102,6 +102,9 @@ fn receipt_page(r: &PaymentReceiptView) -> String {
     rows.push(("Amount", format!("{} {}", p.amount.amount, p.amount.currency)));
     for refund in &r.refunds {
         rows.push(("Refund", format!("−{} {} ({})", refund.amount.amount, refund.amount.currency, refund.created_at)));
+        if !refund.reason.is_empty() {
+            rows.push(("Reason", refund.reason.clone()));
+        }
     }
     rows.push(("Total", format!("{} {}", r.net.amount, r.net.currency)));
     let body: String =

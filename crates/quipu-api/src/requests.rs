@@ -129,14 +129,43 @@ impl TryFrom<&P2pRequest> for (PhoneNumber, Pin, Option<DisplayName>) {
     type Error = CoreError;
 
     fn try_from(body: &P2pRequest) -> CoreResult<Self> {
-        let note = match body.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            Some(text) => Some(
-                DisplayName::parse(text)
-                    .map_err(|_| CoreError::invalid("invalid_note", "a note is at most 100 printable characters"))?,
-            ),
-            None => None,
-        };
-        Ok((PhoneNumber::parse(&body.to_phone)?, pin(&body.pin)?, note))
+        Ok((PhoneNumber::parse(&body.to_phone)?, pin(&body.pin)?, note(body.note.as_deref())?))
+    }
+}
+
+fn note(text: Option<&str>) -> CoreResult<Option<DisplayName>> {
+    match text.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(text) => Ok(Some(
+            DisplayName::parse(text)
+                .map_err(|_| CoreError::invalid("invalid_note", "a note is at most 100 printable characters"))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// A P2P transfer as the sender fills it in before the PIN: what the confirmation reads back.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct P2pPreviewRequest {
+    #[schema(example = "+250788123456")]
+    pub to_phone: String,
+    /// Decimal string, e.g. "12.50".
+    #[schema(example = "12.50")]
+    pub amount: String,
+    /// ISO 4217 code; the network's default currency if absent.
+    #[schema(example = "USD")]
+    pub currency: Option<String>,
+    /// Shown to both sides; at most 100 characters.
+    #[schema(example = "lunch")]
+    pub note: Option<String>,
+}
+
+/// The recipient and the note, checked as the transfer checks them.
+impl TryFrom<&P2pPreviewRequest> for (PhoneNumber, Option<DisplayName>) {
+    type Error = CoreError;
+
+    fn try_from(body: &P2pPreviewRequest) -> CoreResult<Self> {
+        Ok((PhoneNumber::parse(&body.to_phone)?, note(body.note.as_deref())?))
     }
 }
 
@@ -361,7 +390,8 @@ pub struct RefundRequest {
     /// Must be the payment's currency if given.
     #[schema(example = "USD")]
     pub currency: Option<String>,
-    /// Shown to the customer; at most 100 characters.
+    /// Shown to the customer and the shop on the receipt; at most 100 characters, none of them
+    /// control or text-direction characters.
     #[schema(example = "damaged on delivery")]
     pub reason: Option<String>,
 }

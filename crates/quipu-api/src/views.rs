@@ -193,6 +193,10 @@ pub struct ReceiptView {
     pub direction: String,
     pub reference: String,
     pub timestamp: String,
+    /// A refund's reason, as the shop gave it; null for any other transaction.
+    pub refund_reason: Option<String>,
+    /// What a person at a counter keeps: the id's last eight hex digits ("3F9A-21C0").
+    pub short_reference: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -441,6 +445,10 @@ pub struct PaymentView {
     /// The merchant's fee on this payment.
     pub fee: MoneyView,
     pub refunded: MoneyView,
+    /// Whether money may still go back to the customer.
+    pub refundable: bool,
+    /// What may still be refunded: the amount less refunds while refundable, else zero.
+    pub refundable_amount: MoneyView,
     pub merchant_id: uuid::Uuid,
     pub merchant_name: String,
     pub reference: String,
@@ -849,6 +857,8 @@ impl From<&Receipt> for ReceiptView {
             direction: receipt.direction.to_owned(),
             reference: t.reference.clone(),
             timestamp: rfc3339(t.timestamp),
+            refund_reason: receipt.refund_reason.clone(),
+            short_reference: t.id.short_reference(),
         }
     }
 }
@@ -928,6 +938,8 @@ impl From<&Payment> for PaymentView {
             amount: MoneyView::new(p.amount, p.currency),
             fee: MoneyView::new(p.fee, p.currency),
             refunded: MoneyView::new(p.refunded, p.currency),
+            refundable: p.status.is_refundable(),
+            refundable_amount: MoneyView::new(p.status.refundable_remainder(p.amount, p.refunded), p.currency),
             merchant_id: p.merchant_id.0,
             merchant_name: payment.merchant_name.clone(),
             reference: p.reference.clone(),
@@ -1578,6 +1590,24 @@ pub struct RecipientView {
     /// The registered name, to read back to the person at the counter.
     pub name: String,
     pub merchant_name: Option<String>,
+}
+
+/// What a transfer would do, read back before the PIN.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TransferPreviewView {
+    pub recipient: RecipientView,
+    pub amount: MoneyView,
+    pub fee: MoneyView,
+}
+
+impl From<&quipu_core::wallet::Preview> for TransferPreviewView {
+    fn from(preview: &quipu_core::wallet::Preview) -> Self {
+        Self {
+            recipient: RecipientView::from(&preview.recipient),
+            amount: MoneyView::new(preview.amount, preview.currency.code),
+            fee: MoneyView::new(preview.fee, preview.currency.code),
+        }
+    }
 }
 
 impl From<&quipu_core::wallet::Recipient> for RecipientView {

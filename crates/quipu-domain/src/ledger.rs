@@ -54,6 +54,16 @@ id_type!(
     TransferId
 );
 
+impl TransferId {
+    /// What a person at a counter keeps: the id's last eight hex digits, in two groups of four
+    /// ("3F9A-21C0"). The full id, on the receipt, ends with them, so the receipt is found by them.
+    pub fn short_reference(&self) -> String {
+        let hex = self.0.simple().to_string().to_ascii_uppercase();
+        let tail = hex.get(24..).unwrap_or_default();
+        format!("{}-{}", tail.get(..4).unwrap_or_default(), tail.get(4..).unwrap_or_default())
+    }
+}
+
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -936,6 +946,13 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+
+    #[test]
+    fn a_short_reference_is_the_ids_last_eight_hex_digits() {
+        let id = TransferId(Uuid::from_u128(0x0193_a4b0_7c1e_7000_8000_0000_3f9a_21c0));
+        assert_eq!(id.short_reference(), "3F9A-21C0");
+        assert!(id.to_string().to_ascii_uppercase().replace('-', "").ends_with("3F9A21C0"));
+    }
 
     const USD: CurrencyCode = match CurrencyCode::parse_const(*b"USD") {
         Some(code) => code,

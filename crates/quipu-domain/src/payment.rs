@@ -69,6 +69,11 @@ pub fn refund_ledger_reference(payment: PaymentId) -> String {
     format!("refund:{payment}")
 }
 
+/// The payment a refund's transfer refunds, read back from its reference.
+pub fn refunded_payment(reference: &str) -> Option<PaymentId> {
+    reference.strip_prefix("refund:").and_then(|id| uuid::Uuid::parse_str(id).ok()).map(PaymentId)
+}
+
 /// Longest label of a till: it travels in the QR (EMV object 62.07).
 pub const MAX_TILL_CHARS: usize = 16;
 /// Longest reference a till may attach to a payment.
@@ -202,6 +207,15 @@ impl PaymentStatus {
         matches!(self, PaymentStatus::Completed | PaymentStatus::PartiallyRefunded)
     }
 
+    /// How much may still go back to the customer: what was paid less what was refunded, while the
+    /// payment is refundable; zero otherwise.
+    pub fn refundable_remainder(self, paid: Amount, refunded: Amount) -> Amount {
+        match paid.checked_sub(refunded) {
+            Ok(left) if self.is_refundable() && left > Amount::ZERO => left,
+            _ => Amount::ZERO,
+        }
+    }
+
     /// The states of a payment whose money reached the merchant (refunded ones included): what a
     /// merchant's summary adds up.
     pub const SETTLED: [PaymentStatus; 3] =
@@ -304,6 +318,24 @@ mod tests {
         assert_eq!(fee_for(Amount::from_minor(99), 150), Ok(Amount::from_minor(1)));
         assert_eq!(fee_for(Amount::from_minor(66), 150), Ok(Amount::from_minor(0)));
         assert_eq!(fee_for(Amount::from_minor(i64::MAX), MAX_FEE_BPS), Ok(Amount::from_minor(i64::MAX / 10)));
+    }
+
+    #[test]
+    fn only_a_refundable_payment_has_a_remainder_to_refund() {
+        let (paid, three) = (Amount::from_minor(1000), Amount::from_minor(300));
+        assert_eq!(PaymentStatus::Completed.refundable_remainder(paid, Amount::ZERO), paid);
+        assert_eq!(PaymentStatus::PartiallyRefunded.refundable_remainder(paid, three), Amount::from_minor(700));
+        assert_eq!(PaymentStatus::Refunded.refundable_remainder(paid, paid), Amount::ZERO);
+        assert_eq!(PaymentStatus::AwaitingApproval.refundable_remainder(paid, Amount::ZERO), Amount::ZERO);
+        assert_eq!(PaymentStatus::PartiallyRefunded.refundable_remainder(paid, paid), Amount::ZERO);
+    }
+
+    #[test]
+    fn a_refund_reference_names_its_payment() {
+        let payment = PaymentId(uuid::Uuid::from_u128(7));
+        assert_eq!(refunded_payment(&refund_ledger_reference(payment)), Some(payment));
+        assert_eq!(refunded_payment(&payment_ledger_reference(payment)), None);
+        assert_eq!(refunded_payment("refund:nonsense"), None);
     }
 
     #[test]

@@ -24,17 +24,12 @@ impl Payments {
     ) -> CoreResult<Refund> {
         let merchant_id = principal.require_merchant()?;
         let store = &self.kernel.store;
-        let merchant = store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
-        if principal.role() == Some(Role::Cashier) {
-            // A cashier's own permission, if the owner set one; else the merchant's policy.
-            let cashier = self.kernel.current_user(principal).await?;
-            if !cashier.may_refund.unwrap_or(merchant.cashiers_may_refund) {
-                return Err(CoreError::new(
-                    ErrorKind::Forbidden,
-                    "refund_not_allowed",
-                    "this cashier may not refund; the owner can allow it, for all cashiers or for this one",
-                ));
-            }
+        if !self.may_refund(principal).await? {
+            return Err(CoreError::new(
+                ErrorKind::Forbidden,
+                "refund_not_allowed",
+                "this cashier may not refund; the owner can allow it, for all cashiers or for this one",
+            ));
         }
         let payment = match store.payment(payment_id).await? {
             Some(payment) if payment.merchant_id == merchant_id => payment,
@@ -95,6 +90,19 @@ impl Payments {
             RefundClaim::NotRefundable(status) => return Err(not_refundable(status)),
         };
         self.settle_refund(&payment, claimed).await
+    }
+
+    /// Whether this person may refund their shop's payments: an owner always; a cashier by their own
+    /// permission, if the owner set one, else by the shop's policy. The till shows Refund only then.
+    pub async fn may_refund(&self, principal: &Principal) -> CoreResult<bool> {
+        let merchant_id = principal.require_merchant()?;
+        if principal.role() != Some(Role::Cashier) {
+            return Ok(true);
+        }
+        let store = &self.kernel.store;
+        let merchant = store.merchant(merchant_id).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
+        let cashier = self.kernel.current_user(principal).await?;
+        Ok(cashier.may_refund.unwrap_or(merchant.cashiers_may_refund))
     }
 
     /// Moves a claimed refund's money and finishes it: completed with its event, or failed with

@@ -18,8 +18,10 @@ use quipu_domain::ledger::{
     AccountId, AccountKind, Balances, Transfer, TransferCode, TransferCommand, TransferId, TransferOp,
 };
 use quipu_domain::money::{Amount, AmountInput, Currency};
+use quipu_domain::payment::{RefundLeg, refunded_payment};
 use quipu_domain::settlement::CommissionOperation;
 use quipu_domain::statement::LineState;
+use quipu_domain::text::shown_person_name;
 use quipu_kernel::access::GrantedRead;
 use quipu_kernel::paging::{next_cursor, page_limit};
 use quipu_kernel::text::parse_rfc3339;
@@ -136,15 +138,26 @@ pub struct Party {
     pub phone: Option<String>,
 }
 
-/// Who a phone number belongs to, as an agent sees it before taking or paying out cash.
+/// Who a phone number belongs to, read back before money moves (an agent before taking or paying
+/// out cash, a customer before sending).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
     /// "customer" or "merchant" (a merchant's owner, who may cash out the merchant's money).
     pub kind: &'static str,
-    /// The person's registered name.
+    /// The registered name as the network shows a person to others: first name and initial.
     pub name: String,
     /// For a merchant's owner: the business.
     pub merchant_name: Option<String>,
+}
+
+/// What a transfer would do, read back before the PIN: to whom, how much, and its fee.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub recipient: Recipient,
+    pub currency: Currency,
+    pub amount: Amount,
+    /// What the sender pays on top: P2P, cash-in and cash-out carry no fee today.
+    pub fee: Amount,
 }
 
 /// A transfer's receipt, as one of its sides sees it.
@@ -155,6 +168,8 @@ pub struct Receipt {
     pub to: Party,
     /// From the viewer's side: "sent", "received" (or "both" for own-account moves).
     pub direction: &'static str,
+    /// A refund's reason, as the shop gave it; none for any other transfer.
+    pub refund_reason: Option<String>,
 }
 
 #[derive(Clone)]
@@ -302,7 +317,47 @@ impl Wallet {
         principal.require(Role::Agent)?;
         let (person, merchant_name) = self.cash_party(phone).await?;
         let kind = if merchant_name.is_some() { "merchant" } else { "customer" };
-        Ok(Recipient { kind, name: person.full_name, merchant_name })
+        Ok(Recipient { kind, name: shown_person_name(&person.full_name), merchant_name })
+    }
+
+    /// What an agent's cash-in (`cash_in`) or cash-out would do, checked as the operation checks it
+    /// (the amount, the per-transfer limit, whom the phone names), before the agent takes the cash.
+    pub async fn cash_preview(
+        &self,
+        principal: &Principal,
+        phone: &PhoneNumber,
+        amount: AmountInput<'_>,
+        cash_in: bool,
+    ) -> CoreResult<Preview> {
+        let money = self.kernel.parse_amount(amount)?;
+        self.kernel.check_transfer_limit(money.0, money.1)?;
+        let recipient = self.recipient(principal, phone).await?;
+        if cash_in && recipient.merchant_name.is_some() {
+            // Cash goes in to customers' wallets only, as `cash_in` decides.
+            self.kernel.user_with_role(phone, Role::Customer, "customer").await?;
+        }
+        Ok(Preview { recipient, currency: money.0, amount: money.1, fee: Amount::ZERO })
+    }
+
+    /// What a P2P transfer would do, read back before the sender's PIN: the recipient as the network
+    /// shows them, the amount and the fee. Checked as `send_p2p` checks, short of the PIN and funds.
+    pub async fn p2p_preview(
+        &self,
+        principal: &Principal,
+        to: &PhoneNumber,
+        amount: AmountInput<'_>,
+    ) -> CoreResult<Preview> {
+        principal.require(Role::Customer)?;
+        let money = self.kernel.parse_amount(amount)?;
+        self.kernel.check_transfer_limit(money.0, money.1)?;
+        let sender = self.kernel.current_user(principal).await?;
+        let recipient = self.kernel.user_with_role(to, Role::Customer, "customer").await?;
+        if recipient.id == sender.id {
+            return Err(CoreError::invalid("same_account", "you cannot send money to yourself"));
+        }
+        let recipient =
+            Recipient { kind: "customer", name: shown_person_name(&recipient.full_name), merchant_name: None };
+        Ok(Preview { recipient, currency: money.0, amount: money.1, fee: Amount::ZERO })
     }
 
     /// A customer, or a merchant's owner (with the merchant's name), by phone number.
@@ -512,9 +567,24 @@ impl Wallet {
         Ok(Receipt {
             from: self.party(debit.as_ref(), people).await?,
             to: self.party(credit.as_ref(), people).await?,
+            refund_reason: self.refund_reason(&transfer).await?,
             transfer,
             direction,
         })
+    }
+
+    /// The reason a shop gave for the refund this transfer made, for both its sides to read.
+    async fn refund_reason(&self, transfer: &Transfer) -> CoreResult<Option<String>> {
+        let payment = match (transfer.code, refunded_payment(&transfer.reference)) {
+            (TransferCode::Refund, Some(payment)) => payment,
+            _ => return Ok(None),
+        };
+        let refunds = self.kernel.store.refunds_of(payment).await?;
+        Ok(refunds
+            .into_iter()
+            .find(|refund| RefundLeg::Refund.transfer_id(refund.id) == transfer.id)
+            .map(|refund| refund.reason)
+            .filter(|reason| !reason.is_empty()))
     }
 
     async fn party(&self, account: Option<&OwnedAccount>, people: People) -> CoreResult<Party> {

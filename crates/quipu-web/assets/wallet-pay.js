@@ -9,6 +9,12 @@ const [{ importDeviceSecret, paymentCode, saveDevice, loadDevice, clearDevice, s
 
 const $ = (id) => document.getElementById(id);
 const say = (text) => { $('status').textContent = text; };
+// The offline badge follows what the network does, not navigator.onLine (which some browsers, headless
+// Chromium among them, report wrongly): a failed request or an `offline` event shows it; an answer,
+// the live stream opening or an `online` event hides it.
+const offline = (yes) => { $('offline').hidden = !yes; };
+addEventListener('offline', () => offline(true));
+addEventListener('online', () => offline(false));
 const api = (path, body) => fetch(path, {
   method: 'POST',
   credentials: 'same-origin',
@@ -34,11 +40,16 @@ async function render() {
   const code = await paymentCode(device.key, device.deviceRef, t, shown.slot);
   if ($('digits').dataset.code !== code) {
     $('digits').dataset.code = code;
-    $('digits').textContent = code.replace(/(\d{4})(?=\d)/g, '$1 ');
+    // Groups of four that never break inside (each its own unbreakable box), spaced by text spaces.
+    $('digits').replaceChildren(...code.match(/\d{1,4}/g).flatMap((group, i) => {
+      const span = document.createElement('span');
+      span.textContent = group;
+      return i ? [' ', span] : [span];
+    }));
     $('qr').innerHTML = qrSvg(code, qrcodegen, 8);
     $('barcode').innerHTML = code128Svg(code, 2, 64);
   }
-  $('expires').textContent = `${60 - Math.floor(t % 60)} s`;
+  $('expires').textContent = root.dataset.msgCountdown.replace('{s}', String(60 - Math.floor(t % 60)));
 }
 
 let ticking;
@@ -77,6 +88,7 @@ function pause(message) {
 // (removed or enrolled by someone else: wiped; paused: no code). Offline, the code shows all the same.
 async function confirmDevice() {
   const response = await fetch('/api/v1/me/devices', { credentials: 'same-origin' }).catch(() => null);
+  offline(!response);
   if (!response || response.status >= 500 || !device) return;
   const mine = response.ok ? await response.json().catch(() => null) : [];
   if (!Array.isArray(mine)) return;
@@ -102,6 +114,7 @@ $('enrol').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   const response = await api('/api/v1/me/devices', { label: form.get('label'), pin: form.get('pin') }).catch(() => null);
+  offline(!response);
   if (!response) return say(root.dataset.msgOffline);
   const answer = await response.json();
   if (!response.ok) return say(answer.detail);
@@ -122,6 +135,7 @@ let events;
 const paymentOf = (message) => JSON.parse(message.data).data;
 function listen() {
   events = new EventSource('/api/v1/me/events');
+  events.addEventListener('open', () => offline(false));
   events.addEventListener('payment.completed', (message) => {
     const payment = paymentOf(message);
     say(`${root.dataset.msgPaid} ${payment.merchant_name} ${payment.amount.amount} ${payment.amount.currency}`);
@@ -147,7 +161,7 @@ $('approve').addEventListener('submit', async (event) => {
 });
 
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('/wallet/sw.js', { scope: '/wallet/' });
-fetch('/wallet/manifest.webmanifest', { method: 'HEAD' }).then(learnSkew, () => {});
+fetch('/wallet/manifest.webmanifest', { method: 'HEAD' }).then((response) => { offline(false); learnSkew(response); }, () => offline(true));
 
 // A key is used only for the person who enrolled it; one of anybody else's (a shared phone) is wiped.
 // One saved before keys named their holder shows only once the server says whose it is.

@@ -12,23 +12,29 @@ use quipu_api::requests::{
     CardNumberRequest, CardTopUpRequest, CashInRequest, CashOutRequest, HistoryParams, IssueCardRequest,
     ReplaceCardRequest,
 };
-use quipu_api::views::{AccountView, HistoryPage};
+use quipu_api::views::{AccountView, HistoryPage, ReceiptView, TransferPreviewView};
 use quipu_core::wallet::HistoryFilter;
 use quipu_domain::card::CardNumber;
+use quipu_domain::identity::PhoneNumber;
+use quipu_domain::ledger::TransferId;
+use quipu_domain::money::AmountInput;
+use quipu_domain::text::shown_person_name;
 use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
 use crate::form::{Posted, Typed};
 use crate::page::{self, Chrome, Notice};
 use crate::wallet::{failed, new_key};
-use crate::{WebState, result_json};
+use crate::{WebState, id_of, result_json};
 use quipu_domain::identity::Role;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/agent/", get(console))
         .route("/agent/cash-in", post(cash_in))
+        .route("/agent/cash-in/confirm", post(confirm_cash_in))
         .route("/agent/cash-out", post(cash_out))
+        .route("/agent/cash-out/confirm", post(confirm_cash_out))
         .route("/agent/cards", post(issue_card))
         .route("/agent/cards/top-up", post(top_up_card))
         .route("/agent/cards/block", post(block_card))
@@ -48,13 +54,44 @@ struct ConsolePage {
     recent: HistoryPage,
 }
 
+/// What the console's URL may say after a form: what was done, and the transfer it made.
+#[derive(Debug, Default, serde::Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+    transfer: Option<uuid::Uuid>,
+}
+
 /// `GET /agent/`.
-async fn console(State(state): State<WebState>, who: SignedIn, Query(done): Query<page::Done>) -> Response {
+async fn console(State(state): State<WebState>, who: SignedIn, Query(done): Query<DoneQuery>) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Agent]) {
         return refused;
     }
-    let notice = done.notice(who.chrome().t, &["cash-in", "cash-out", "top-up", "blocked", "unblocked"]);
+    let notice = match (done.done.as_deref(), done.transfer) {
+        (Some(word @ ("cash-in" | "cash-out" | "top-up")), Some(transfer)) => {
+            done_notice(&state, &who, word, TransferId(transfer)).await
+        }
+        _ => page::done_notice(who.chrome().t, done.done.as_deref(), &["blocked", "unblocked"]),
+    };
     show(&state, &who, notice, Typed::default(), StatusCode::OK).await
+}
+
+/// "Cash in done: 5.00 USD to Amina D. Reference 3F9A-21C0": who (as the network shows them), how
+/// much, and the reference the customer keeps (their receipt's id ends with it). Read from the
+/// transfer's receipt, which only its parties may see, so a URL cannot make it say anything else.
+async fn done_notice(state: &WebState, who: &SignedIn, word: &str, transfer: TransferId) -> Notice {
+    let t = who.chrome().t;
+    match state.http.services.wallet.receipt(&who.principal, transfer).await {
+        Ok(receipt) => {
+            let receipt = ReceiptView::from(&receipt);
+            // The customer's side: credited by a cash-in or a card load, debited by a cash-out.
+            let party = if word == "cash-out" { &receipt.from } else { &receipt.to };
+            let name = if party.kind == "customer" { shown_person_name(&party.name) } else { party.name.clone() };
+            let amount = format!("{} {}", receipt.amount.amount, receipt.amount.currency);
+            let args = [("amount", amount.as_str()), ("name", name.as_str()), ("reference", &receipt.short_reference)];
+            Notice::ok(t.msg_with(&format!("confirm-done-{word}"), &args))
+        }
+        Err(_) => Notice::none(),
+    }
 }
 
 async fn show(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
@@ -83,15 +120,98 @@ async fn refused(state: &WebState, who: &SignedIn, posted: &Posted, error: ApiEr
     show(state, who, notice, posted.typed(), error.status).await
 }
 
-/// `POST /agent/cash-in`: the API's cash-in, once per rendered form.
+#[derive(Template)]
+#[template(path = "agent/confirm.html")]
+struct ConfirmPage {
+    c: Chrome,
+    notice: Notice,
+    /// "cash-in" or "cash-out": the form's action and its words.
+    operation: &'static str,
+    /// "Take 5.00 USD in cash for Amina D.?", in the reader's language.
+    question: String,
+    preview: TransferPreviewView,
+    typed: Typed,
+    key: String,
+}
+
+/// What a cash-in or cash-out would do, through the same check the API's `/agent/recipient` makes:
+/// the customer's shown name (a merchant owner's business too, for a cash-out), the amount, the fee.
+async fn cash_preview(
+    state: &WebState,
+    who: &SignedIn,
+    posted: &Posted,
+    cash_in: bool,
+) -> Result<TransferPreviewView, ApiError> {
+    let body: CashInRequest = posted.only(&["customer_phone", "amount", "currency"]).request()?;
+    let phone = PhoneNumber::parse(&body.customer_phone).map_err(quipu_core::CoreError::from)?;
+    let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+    let preview = state.http.services.wallet.cash_preview(&who.principal, &phone, amount, cash_in).await?;
+    Ok(TransferPreviewView::from(&preview))
+}
+
+fn show_confirm(
+    state: &WebState,
+    who: &SignedIn,
+    operation: &'static str,
+    notice: Notice,
+    preview: TransferPreviewView,
+    posted: &Posted,
+    status: StatusCode,
+) -> Response {
+    let c = who.chrome();
+    let amount = format!("{} {}", preview.amount.amount, preview.amount.currency);
+    let name = match &preview.recipient.merchant_name {
+        Some(business) => format!("{} ({business})", preview.recipient.name),
+        None => preview.recipient.name.clone(),
+    };
+    let question = c.t.msg_with(&format!("confirm-{operation}-question"), &[("amount", &amount), ("name", &name)]);
+    let page = ConfirmPage { c, notice, operation, question, preview, typed: posted.typed(), key: new_key(state) };
+    page::html(&page, status, who.reader())
+}
+
+/// The confirmation after a refusal of the move itself (a wrong PIN), else the console with why.
+async fn refused_move(state: &WebState, who: &SignedIn, posted: &Posted, error: ApiError, cash_in: bool) -> Response {
+    let operation = if cash_in { "cash-in" } else { "cash-out" };
+    match cash_preview(state, who, posted, cash_in).await {
+        Ok(preview) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            show_confirm(state, who, operation, notice, preview, posted, error.status)
+        }
+        Err(_) => refused(state, who, posted, error).await,
+    }
+}
+
+async fn confirm(state: WebState, who: SignedIn, posted: Posted, cash_in: bool) -> Response {
+    let operation = if cash_in { "cash-in" } else { "cash-out" };
+    let attempt = async {
+        who.check(&posted)?;
+        cash_preview(&state, &who, &posted, cash_in).await
+    };
+    match attempt.await {
+        Ok(preview) => show_confirm(&state, &who, operation, Notice::none(), preview, &posted, StatusCode::OK),
+        Err(error) => refused(&state, &who, &posted, error).await,
+    }
+}
+
+/// `POST /agent/cash-in/confirm`: the customer's name read back before the agent takes the cash.
+async fn confirm_cash_in(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    confirm(state, who, posted, true).await
+}
+
+/// `POST /agent/cash-out/confirm`: the customer's name read back; they type their PIN on the next page.
+async fn confirm_cash_out(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    confirm(state, who, posted, false).await
+}
+
+/// `POST /agent/cash-in`: the API's cash-in, once per rendered confirmation.
 async fn cash_in(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
         let (key, body): (_, CashInRequest) = who.money_form(&posted)?;
         result_json(moves::cash_in(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
-        Ok(_) => page::see_other("/agent/?done=cash-in"),
-        Err(error) => refused(&state, &who, &posted, error).await,
+        Ok(moved) => page::see_other(&format!("/agent/?done=cash-in&transfer={}", id_of(&moved))),
+        Err(error) => refused_move(&state, &who, &posted, error, true).await,
     }
 }
 
@@ -102,8 +222,8 @@ async fn cash_out(State(state): State<WebState>, who: SignedIn, posted: Posted) 
         result_json(moves::cash_out(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
-        Ok(_) => page::see_other("/agent/?done=cash-out"),
-        Err(error) => refused(&state, &who, &posted, error).await,
+        Ok(moved) => page::see_other(&format!("/agent/?done=cash-out&transfer={}", id_of(&moved))),
+        Err(error) => refused_move(&state, &who, &posted, error, false).await,
     }
 }
 
@@ -126,7 +246,10 @@ async fn top_up_card(State(state): State<WebState>, who: SignedIn, posted: Poste
         result_json(moves::top_up_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
-        Ok(_) => page::see_other("/agent/?done=top-up"),
+        Ok(moved) => {
+            let transfer = moved.get("transfer").map(id_of).unwrap_or_default();
+            page::see_other(&format!("/agent/?done=top-up&transfer={transfer}"))
+        }
         Err(error) => refused(&state, &who, &posted, error).await,
     }
 }

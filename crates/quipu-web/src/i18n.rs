@@ -5,6 +5,7 @@
 use axum::http::HeaderMap;
 use axum::http::header;
 use fluent_langneg::{NegotiationStrategy, negotiate_languages, parse_accepted_languages};
+use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid, static_loader};
 
 static_loader! {
@@ -87,6 +88,14 @@ impl Tr {
     pub fn try_msg(&self, key: &str) -> Option<String> {
         LOCALES.try_lookup(self.lang.id(), key)
     }
+
+    /// A message with its `{ $name }` places filled in: each value is isolated from the text around
+    /// it (U+2068…U+2069), so a name in another script cannot reorder the amount beside it.
+    pub fn msg_with(&self, key: &str, args: &[(&'static str, &str)]) -> String {
+        let args: std::collections::HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> =
+            args.iter().map(|(name, value)| (std::borrow::Cow::Borrowed(*name), FluentValue::from(*value))).collect();
+        LOCALES.lookup_with_args(self.lang.id(), key, &args)
+    }
 }
 
 #[cfg(test)]
@@ -107,6 +116,9 @@ mod tests {
         let korean = keys(include_str!("../locales/ko/main.ftl"));
         assert!(!english.is_empty());
         assert_eq!(english, korean, "locales/en and locales/ko must define the same messages, in the same order");
+        let (english, korean) =
+            (keys(include_str!("../locales/en/confirm.ftl")), keys(include_str!("../locales/ko/confirm.ftl")));
+        assert_eq!(english, korean, "locales/en/confirm.ftl and locales/ko/confirm.ftl define the same messages");
         let mut unique = english.clone();
         unique.sort_unstable();
         unique.dedup();

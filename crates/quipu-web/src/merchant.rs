@@ -12,7 +12,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use quipu_api::moves;
 use quipu_api::requests::{CashierPermissionsRequest, CreateCashierRequest, MerchantProfileRequest, RefundRequest};
-use quipu_api::views::{CashierView, MerchantSettingsView, MerchantSummaryView, MerchantView, PaymentPage};
+use quipu_api::views::{
+    CashierView, MerchantSettingsView, MerchantSummaryView, MerchantView, PaymentPage, PaymentView,
+};
 use quipu_core::identity::NewLogin;
 use quipu_domain::identity::UserId;
 use quipu_domain::merchant::CategoryCode;
@@ -30,6 +32,7 @@ pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/merchant/", get(console))
         .route("/merchant/payments/{id}/refund", post(refund))
+        .route("/merchant/payments/{id}/refund/confirm", post(confirm_refund))
         .route("/merchant/profile", get(profile).post(set_profile))
         .route("/merchant/cashiers", get(cashiers).post(add_cashier))
         .route("/merchant/cashiers/{id}/remove", post(remove_cashier))
@@ -73,7 +76,6 @@ struct ConsolePage {
     older: String,
     /// Whether this is a later page (a link back to the newest).
     paged: bool,
-    key: String,
 }
 
 /// `GET /merchant/`: a day's totals (today unless `date`) and its statement as CSV, the fee, then the
@@ -128,7 +130,6 @@ async fn show(state: &WebState, who: &SignedIn, query: &ConsoleQuery, notice: No
                 today,
                 older,
                 paged: query.cursor.is_some(),
-                key: new_key(state),
             };
             page::html(&page, status, who.reader())
         }
@@ -136,7 +137,24 @@ async fn show(state: &WebState, who: &SignedIn, query: &ConsoleQuery, notice: No
     }
 }
 
-/// `POST /merchant/payments/{id}/refund`: the API's refund, whole or part, once per rendered form.
+/// `POST /merchant/payments/{id}/refund/confirm`: "Refund 3.00 USD of 10.00 USD to the customer?",
+/// with the reason, before anything moves.
+async fn confirm_refund(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+    posted: Posted,
+) -> Response {
+    match refund_confirmation(&state, &who, PaymentId(id), &posted, "/merchant").await {
+        Ok(page) => page,
+        Err(error) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            show(&state, &who, &ConsoleQuery::default(), notice, error.status).await
+        }
+    }
+}
+
+/// `POST /merchant/payments/{id}/refund`: the API's refund, once per rendered confirmation.
 async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
     let attempt = async {
         let (key, body): (_, RefundRequest) = who.money_form(&posted)?;
@@ -149,6 +167,82 @@ async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uui
             show(&state, &who, &ConsoleQuery::default(), notice, error.status).await
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "refund-confirm.html")]
+struct RefundConfirmPage {
+    c: Chrome,
+    /// "Refund 3.00 USD of 10.00 USD to the customer?", in the reader's language.
+    question: String,
+    payment: PaymentView,
+    /// The amount to refund, always explicit (never "empty means everything").
+    amount: String,
+    reason: String,
+    /// Where the refund is posted: `/merchant` or `/till`.
+    base: &'static str,
+    key: String,
+}
+
+/// The confirmation of a refund, shared by the owner's console and the till: the amount is what was
+/// typed, or everything left when the person chose "Refund everything", never an empty field; a
+/// reason is required (the customer reads it on their receipt) and checked as the API checks it.
+/// What is left to refund comes from the payment's view (the domain's rule), not from this page.
+pub(crate) async fn refund_confirmation(
+    state: &WebState,
+    who: &SignedIn,
+    id: PaymentId,
+    posted: &Posted,
+    base: &'static str,
+) -> Result<Response, ApiError> {
+    who.check(posted)?;
+    let services = &state.http.services;
+    let payment = PaymentView::from(&services.payments.payment(&who.principal, id).await?);
+    if !payment.refundable {
+        let status = &payment.status;
+        let error = quipu_core::CoreError::new(
+            quipu_core::ErrorKind::Rejected,
+            "not_refundable",
+            format!("a {status} payment cannot be refunded"),
+        );
+        return Err(error.into());
+    }
+    // The API's own check, named for what it is here (its `invalid_reason` is shared with staff reasons).
+    let reason = quipu_core::payments::parse_reason(Some(posted.field("reason")))
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "invalid_refund_reason", error.detail))?
+        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refund_reason_required", "say why"))?;
+    let amount = if posted.field("whole").is_empty() {
+        let typed = posted.field("amount");
+        if typed.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "refund_amount_required",
+                "type the amount to refund, or choose to refund everything",
+            ));
+        }
+        let currency =
+            services.kernel.settings.currencies.get(&payment.amount.currency).map_err(quipu_core::CoreError::from)?;
+        let amount =
+            currency.parse_amount(typed).and_then(|a| a.ensure_positive()).map_err(quipu_core::CoreError::from)?;
+        currency.format_amount(amount)
+    } else {
+        payment.refundable_amount.amount.clone()
+    };
+    let c = who.chrome();
+    let currency = payment.amount.currency.clone();
+    let refunding = format!("{amount} {currency}");
+    let paid = format!("{} {currency}", payment.amount.amount);
+    let question = c.t.msg_with("confirm-refund-question", &[("amount", &refunding), ("paid", &paid)]);
+    let page = RefundConfirmPage {
+        c,
+        question,
+        payment,
+        amount,
+        reason: reason.as_str().to_owned(),
+        base,
+        key: new_key(state),
+    };
+    Ok(page::html(&page, StatusCode::OK, who.reader()))
 }
 
 #[derive(Template)]

@@ -41,6 +41,11 @@ impl Chrome {
         self.t.try_msg(&format!("{group}-{}", value.replace('_', "-"))).unwrap_or_else(|| value.to_owned())
     }
 
+    /// A message with one amount in it (`{ $amount }`), such as "Refund everything (10.00 USD)".
+    pub fn msg_amount(&self, key: &str, money: &quipu_api::views::MoneyView) -> String {
+        self.t.msg_with(key, &[("amount", &format!("{} {}", money.amount, money.currency))])
+    }
+
     pub fn asset(&self, name: &str) -> String {
         assets::url(name)
     }

@@ -34,6 +34,7 @@ pub fn routes() -> Router<WebState> {
         .route("/till/requests/{id}/qr.svg", get(request_qr))
         .route("/till/payments/{id}", get(show_payment))
         .route("/till/payments/{id}/refund", post(refund))
+        .route("/till/payments/{id}/refund/confirm", post(confirm_refund))
 }
 
 #[derive(Template)]
@@ -125,7 +126,8 @@ struct PaymentScreen {
     notice: Notice,
     payment: PaymentView,
     waiting: bool,
-    key: String,
+    /// Whether this person may refund (a cashier by their permission): Refund is shown only then.
+    may_refund: bool,
     slip: Slip,
 }
 
@@ -154,14 +156,35 @@ async fn payment_screen(
     slip: Slip,
     status: StatusCode,
 ) -> Response {
-    match state.http.services.payments.payment(&who.principal, PaymentId(id)).await {
-        Ok(payment) => {
+    let payments = &state.http.services.payments;
+    let loaded = async {
+        let payment = payments.payment(&who.principal, PaymentId(id)).await?;
+        Ok::<_, quipu_core::CoreError>((payment, payments.may_refund(&who.principal).await?))
+    };
+    match loaded.await {
+        Ok((payment, may_refund)) => {
             let payment = PaymentView::from(&payment);
             let waiting = matches!(payment.status.as_str(), "awaiting_approval" | "processing");
-            let page = PaymentScreen { c: who.chrome(), notice, payment, waiting, key: new_key(state), slip };
+            let page = PaymentScreen { c: who.chrome(), notice, payment, waiting, may_refund, slip };
             page::html(&page, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
+    }
+}
+
+/// `POST /till/payments/{id}/refund/confirm`: the refund read back, with its reason, before it is made.
+async fn confirm_refund(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+    posted: Posted,
+) -> Response {
+    match crate::merchant::refund_confirmation(&state, &who, PaymentId(id), &posted, "/till").await {
+        Ok(page) => page,
+        Err(error) => {
+            let notice = Notice::refused(who.chrome().t, &error);
+            payment_screen(&state, &who, id, notice, Slip::default(), error.status).await
+        }
     }
 }
 

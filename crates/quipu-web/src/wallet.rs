@@ -11,13 +11,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use quipu_api::moves;
 use quipu_api::requests::{
-    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pRequest, PayQrRequest, RegisterRequest,
-    ScanRequest,
+    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pPreviewRequest, P2pRequest, PayQrRequest,
+    RegisterRequest, ScanRequest,
 };
-use quipu_api::views::{AccessLogView, AccountView, HistoryPage, PaymentPage, ReceiptView, ScannedMerchantView};
+use quipu_api::views::{
+    AccessLogView, AccountView, DeviceView, HistoryPage, PaymentPage, ReceiptView, ScannedMerchantView,
+    TransferPreviewView,
+};
 use quipu_core::identity::Registration;
 use quipu_core::kernel::access::Credentials;
 use quipu_core::wallet::HistoryFilter;
+use quipu_domain::money::AmountInput;
 use quipu_domain::payment::{PaymentId, PaymentStatus};
 use quipu_http::extract::AddressSource;
 use quipu_http::problem::ApiError;
@@ -38,6 +42,7 @@ pub fn routes() -> Router<WebState> {
         .route("/wallet/manifest.webmanifest", get(manifest))
         .route("/wallet/history", get(history))
         .route("/wallet/send", get(send_page).post(send))
+        .route("/wallet/send/confirm", post(confirm_send))
         .route("/wallet/payments/{id}/approve", post(approve))
         .route("/wallet/data", get(my_data))
         .route("/wallet/receipts/{id}", get(receipt))
@@ -66,6 +71,29 @@ struct HomePage {
     account: Option<AccountView>,
     awaiting: PaymentPage,
     recent: HistoryPage,
+    /// What stops this wallet paying, and what to do: frozen, or phones paused.
+    standing: Standing,
+}
+
+/// What stops a wallet or a phone paying, as its home and pay screens say it.
+#[derive(Debug, Default)]
+struct Standing {
+    /// The wallet is frozen (an operator froze it): nothing leaves or arrives until support lifts it.
+    frozen: bool,
+    /// "The phone "Amina's phone" is paused: resume it in Settings", one per paused phone.
+    paused: Vec<String>,
+}
+
+impl Standing {
+    fn of(t: Tr, account: Option<&AccountView>, devices: &[DeviceView]) -> Self {
+        let frozen = account.is_some_and(|a| a.flags.iter().any(|flag| flag == "frozen"));
+        let paused = devices
+            .iter()
+            .filter(|device| device.status == "paused")
+            .map(|device| t.msg_with("wallet-device-paused", &[("label", &device.label)]))
+            .collect();
+        Self { frozen, paused }
+    }
 }
 
 /// `GET /wallet/`: the balance, payments waiting for the PIN, and the latest lines.
@@ -84,12 +112,16 @@ async fn home(State(state): State<WebState>, who: SignedIn, Query(flash): Query<
         let filter = HistoryFilter::try_from(&HistoryParams { limit: Some(10), ..HistoryParams::default() })?;
         let recent = services.wallet.history(&who.principal, account, &filter).await?;
         let account = profile.accounts.iter().find(|a| a.id == account).map(AccountView::from);
-        Ok::<_, quipu_core::CoreError>((account, PaymentPage::from(&awaiting), HistoryPage::from(&recent)))
+        let devices: Vec<DeviceView> =
+            services.payments.devices(&who.principal).await?.iter().map(DeviceView::from).collect();
+        let standing = Standing::of(who.chrome().t, account.as_ref(), &devices);
+        Ok::<_, quipu_core::CoreError>((account, PaymentPage::from(&awaiting), HistoryPage::from(&recent), standing))
     };
     match loaded.await {
-        Ok((account, awaiting, recent)) => {
+        Ok((account, awaiting, recent, standing)) => {
             let notice = flash.notice(who.chrome().t);
-            page::html(&HomePage { c: who.chrome(), notice, account, awaiting, recent }, StatusCode::OK, who.reader())
+            let page = HomePage { c: who.chrome(), notice, account, awaiting, recent, standing };
+            page::html(&page, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
     }
@@ -161,6 +193,11 @@ async fn signup(
 #[template(path = "wallet/pay.html")]
 struct PayPage {
     c: Chrome,
+    /// A frozen wallet pays nothing: the screen says so, and what to do. (A paused phone is told
+    /// by `wallet-pay.js`, which knows which device this phone is.)
+    frozen: bool,
+    /// "New code in {s} s": the script puts the seconds in place of `{s}`.
+    countdown: String,
     /// Whose wallet the code pays from: their name is on the screen, and their id tells
     /// `wallet-pay.js` whose key it may use (a key enrolled by anyone else is wiped, never shown).
     holder: String,
@@ -174,9 +211,18 @@ async fn pay(State(state): State<WebState>, who: SignedIn) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }
-    match state.http.services.kernel.current_user(&who.principal).await {
-        Ok(user) => {
-            let page = PayPage { c: who.chrome(), holder: user.full_name, user: user.id.0.to_string() };
+    let services = &state.http.services;
+    let loaded = async {
+        let user = services.kernel.current_user(&who.principal).await?;
+        let account = services.wallet.primary_account(&who.principal).await?;
+        let account = AccountView::from(&services.wallet.account(&who.principal, account).await?);
+        Ok::<_, quipu_core::CoreError>((user, Standing::of(who.chrome().t, Some(&account), &[]).frozen))
+    };
+    match loaded.await {
+        Ok((user, frozen)) => {
+            let c = who.chrome();
+            let countdown = c.t.msg_with("pay-countdown", &[("seconds", "{s}")]);
+            let page = PayPage { c, frozen, countdown, holder: user.full_name, user: user.id.0.to_string() };
             page::html(&page, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
@@ -281,20 +327,30 @@ struct SendPage {
     c: Chrome,
     notice: Notice,
     typed: Typed,
-    key: String,
 }
 
-/// `GET /wallet/send`.
-async fn send_page(State(state): State<WebState>, who: SignedIn) -> Response {
+/// `GET /wallet/send`: whom and how much; the PIN comes after the recipient's name is read back.
+async fn send_page(who: SignedIn) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }
-    show_send(&state, &who, Notice::none(), Typed::default(), StatusCode::OK)
+    show_send(&who, Notice::none(), Typed::default(), StatusCode::OK)
 }
 
-fn show_send(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
-    let key = new_key(state);
-    page::html(&SendPage { c: who.chrome(), notice, typed, key }, status, who.reader())
+fn show_send(who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
+    page::html(&SendPage { c: who.chrome(), notice, typed }, status, who.reader())
+}
+
+#[derive(Template)]
+#[template(path = "wallet/send-confirm.html")]
+struct SendConfirmPage {
+    c: Chrome,
+    notice: Notice,
+    /// "Send 5.00 USD to Amina D.?", in the reader's language.
+    question: String,
+    preview: TransferPreviewView,
+    typed: Typed,
+    key: String,
 }
 
 /// A fresh idempotency key for a form that moves money: one per rendering, so a double tap is one payment.
@@ -302,7 +358,45 @@ pub(crate) fn new_key(state: &WebState) -> String {
     state.http.services.kernel.new_id().to_string()
 }
 
-/// `POST /wallet/send`: the API's P2P transfer, once per rendered form.
+/// What the send form would do, as the API's preview reads it back: the recipient's shown name, the
+/// amount and the fee. Nothing moves.
+async fn p2p_preview(state: &WebState, who: &SignedIn, posted: &Posted) -> Result<TransferPreviewView, ApiError> {
+    let body: P2pPreviewRequest = posted.only(&["to_phone", "amount", "currency", "note"]).request()?;
+    let (to, _) = <(_, _)>::try_from(&body)?;
+    let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
+    Ok(TransferPreviewView::from(&state.http.services.wallet.p2p_preview(&who.principal, &to, amount).await?))
+}
+
+fn show_send_confirm(
+    state: &WebState,
+    who: &SignedIn,
+    notice: Notice,
+    preview: TransferPreviewView,
+    typed: Typed,
+    status: StatusCode,
+) -> Response {
+    let c = who.chrome();
+    let amount = format!("{} {}", preview.amount.amount, preview.amount.currency);
+    let question = c.t.msg_with("confirm-send-question", &[("amount", &amount), ("name", &preview.recipient.name)]);
+    let page = SendConfirmPage { c, notice, question, preview, typed, key: new_key(state) };
+    page::html(&page, status, who.reader())
+}
+
+/// `POST /wallet/send/confirm`: the recipient's name, the amount and the fee, read back before the
+/// PIN. An unknown phone, a bad amount: the form again, with why.
+async fn confirm_send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    let attempt = async {
+        who.check(&posted)?;
+        p2p_preview(&state, &who, &posted).await
+    };
+    match attempt.await {
+        Ok(preview) => show_send_confirm(&state, &who, Notice::none(), preview, posted.typed(), StatusCode::OK),
+        Err(error) => show_send(&who, Notice::refused(who.chrome().t, &error), posted.typed(), error.status),
+    }
+}
+
+/// `POST /wallet/send`: the API's P2P transfer with the PIN, once per rendered confirmation. A
+/// refusal (a wrong PIN, say) shows the confirmation again, with a fresh key.
 async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
         let (key, body): (_, P2pRequest) = who.money_form(&posted)?;
@@ -312,7 +406,10 @@ async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> R
         Ok(_) => page::see_other("/wallet/?done=sent"),
         Err(error) => {
             let notice = Notice::refused(who.chrome().t, &error);
-            show_send(&state, &who, notice, posted.typed(), error.status)
+            match p2p_preview(&state, &who, &posted).await {
+                Ok(preview) => show_send_confirm(&state, &who, notice, preview, posted.typed(), error.status),
+                Err(_) => show_send(&who, notice, posted.typed(), error.status),
+            }
         }
     }
 }
