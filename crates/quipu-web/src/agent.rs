@@ -12,7 +12,7 @@ use quipu_api::requests::{
     CardNumberRequest, CardTopUpRequest, CashInRequest, CashOutRequest, HistoryParams, IssueCardRequest,
     ReplaceCardRequest,
 };
-use quipu_api::views::{AccountView, HistoryPage, ReceiptView, TransferPreviewView};
+use quipu_api::views::{AccountView, EarningsView, HistoryPage, ReceiptView, TransferPreviewView};
 use quipu_core::wallet::HistoryFilter;
 use quipu_domain::card::CardNumber;
 use quipu_domain::identity::PhoneNumber;
@@ -30,16 +30,50 @@ use quipu_domain::identity::Role;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
-        .route("/agent/", get(console))
+        .route("/agent/", get(cash_in_section))
         .route("/agent/cash-in", post(cash_in))
         .route("/agent/cash-in/confirm", post(confirm_cash_in))
-        .route("/agent/cash-out", post(cash_out))
+        .route("/agent/cash-out", get(cash_out_section).post(cash_out))
         .route("/agent/cash-out/confirm", post(confirm_cash_out))
-        .route("/agent/cards", post(issue_card))
+        .route("/agent/cards", get(cards_section).post(issue_card))
+        .route("/agent/float", get(float_section))
         .route("/agent/cards/top-up", post(top_up_card))
         .route("/agent/cards/block", post(block_card))
         .route("/agent/cards/unblock", post(unblock_card))
         .route("/agent/cards/replace", post(replace_card))
+}
+
+/// The counter's sections, one screen each: a phone shows one job at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    CashIn,
+    CashOut,
+    Cards,
+    /// The float's lines and the commissions earned.
+    Float,
+}
+
+impl Section {
+    const ALL: [Section; 4] = [Section::CashIn, Section::CashOut, Section::Cards, Section::Float];
+
+    fn path(self) -> &'static str {
+        match self {
+            Section::CashIn => "/agent/",
+            Section::CashOut => "/agent/cash-out",
+            Section::Cards => "/agent/cards",
+            Section::Float => "/agent/float",
+        }
+    }
+
+    /// Its name's message.
+    fn title(self) -> &'static str {
+        match self {
+            Section::CashIn => "cash-in-heading",
+            Section::CashOut => "cash-out-heading",
+            Section::Cards => "agent-cards-heading",
+            Section::Float => "agent-float-heading",
+        }
+    }
 }
 
 #[derive(Template)]
@@ -50,8 +84,12 @@ struct ConsolePage {
     typed: Typed,
     accounts: Vec<AccountView>,
     key: String,
-    /// The float's latest lines.
-    recent: HistoryPage,
+    section: Section,
+    sections: [Section; 4],
+    /// The float's latest lines (the float section only).
+    recent: Option<HistoryPage>,
+    /// The commissions earned (the float section only).
+    earnings: Option<EarningsView>,
 }
 
 /// What the console's URL may say after a form: what was done, and the transfer it made.
@@ -61,8 +99,27 @@ struct DoneQuery {
     transfer: Option<uuid::Uuid>,
 }
 
-/// `GET /agent/`.
-async fn console(State(state): State<WebState>, who: SignedIn, Query(done): Query<DoneQuery>) -> Response {
+/// `GET /agent/`: the float, then cash in (the counter's most common job).
+async fn cash_in_section(State(state): State<WebState>, who: SignedIn, Query(done): Query<DoneQuery>) -> Response {
+    console(state, who, done, Section::CashIn).await
+}
+
+/// `GET /agent/cash-out`.
+async fn cash_out_section(State(state): State<WebState>, who: SignedIn, Query(done): Query<DoneQuery>) -> Response {
+    console(state, who, done, Section::CashOut).await
+}
+
+/// `GET /agent/cards`: issue, load, block and replace prepaid cards.
+async fn cards_section(State(state): State<WebState>, who: SignedIn, Query(done): Query<DoneQuery>) -> Response {
+    console(state, who, done, Section::Cards).await
+}
+
+/// `GET /agent/float`: the float's lines and the commissions earned.
+async fn float_section(State(state): State<WebState>, who: SignedIn, Query(done): Query<DoneQuery>) -> Response {
+    console(state, who, done, Section::Float).await
+}
+
+async fn console(state: WebState, who: SignedIn, done: DoneQuery, section: Section) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Agent]) {
         return refused;
     }
@@ -72,7 +129,7 @@ async fn console(State(state): State<WebState>, who: SignedIn, Query(done): Quer
         }
         _ => page::done_notice(who.chrome().t, done.done.as_deref(), &["blocked", "unblocked"]),
     };
-    show(&state, &who, notice, Typed::default(), StatusCode::OK).await
+    show(&state, &who, notice, Typed::default(), section, StatusCode::OK).await
 }
 
 /// "Cash in done: 5.00 USD to Amina D. Reference 3F9A-21C0": who (as the network shows them), how
@@ -94,30 +151,44 @@ async fn done_notice(state: &WebState, who: &SignedIn, word: &str, transfer: Tra
     }
 }
 
-async fn show(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
+async fn show(
+    state: &WebState,
+    who: &SignedIn,
+    notice: Notice,
+    typed: Typed,
+    section: Section,
+    status: StatusCode,
+) -> Response {
     let services = &state.http.services;
     let loaded = async {
         let profile = services.identity.profile(&who.principal).await?;
-        let filter = HistoryFilter::try_from(&HistoryParams { limit: Some(20), ..HistoryParams::default() })?;
-        let float = services.wallet.primary_account(&who.principal).await?;
-        let recent = services.wallet.history(&who.principal, float, &filter).await?;
-        Ok::<_, quipu_core::CoreError>((
-            profile.accounts.iter().map(AccountView::from).collect(),
-            HistoryPage::from(&recent),
-        ))
+        let (recent, earnings) = if section == Section::Float {
+            let filter = HistoryFilter::try_from(&HistoryParams { limit: Some(20), ..HistoryParams::default() })?;
+            let float = services.wallet.primary_account(&who.principal).await?;
+            let recent = services.wallet.history(&who.principal, float, &filter).await?;
+            let earnings = services.wallet.earnings(&who.principal).await?;
+            (Some(HistoryPage::from(&recent)), Some(EarningsView::from(&earnings)))
+        } else {
+            (None, None)
+        };
+        Ok::<_, quipu_core::CoreError>((profile.accounts.iter().map(AccountView::from).collect(), recent, earnings))
     };
     match loaded.await {
-        Ok((accounts, recent)) => {
-            let page = ConsolePage { c: who.chrome(), notice, typed, accounts, key: new_key(state), recent };
+        Ok((accounts, recent, earnings)) => {
+            let key = new_key(state);
+            let sections = Section::ALL;
+            let page =
+                ConsolePage { c: who.chrome(), notice, typed, accounts, key, section, sections, recent, earnings };
             page::html(&page, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
     }
 }
 
-async fn refused(state: &WebState, who: &SignedIn, posted: &Posted, error: ApiError) -> Response {
+/// The section the form was on, again, with why it was refused and what was typed.
+async fn refused(state: &WebState, who: &SignedIn, posted: &Posted, error: ApiError, section: Section) -> Response {
     let notice = Notice::refused(who.chrome().t, &error);
-    show(state, who, notice, posted.typed(), error.status).await
+    show(state, who, notice, posted.typed(), section, error.status).await
 }
 
 #[derive(Template)]
@@ -177,7 +248,7 @@ async fn refused_move(state: &WebState, who: &SignedIn, posted: &Posted, error: 
             let notice = Notice::refused(who.chrome().t, &error);
             show_confirm(state, who, operation, notice, preview, posted, error.status)
         }
-        Err(_) => refused(state, who, posted, error).await,
+        Err(_) => refused(state, who, posted, error, if cash_in { Section::CashIn } else { Section::CashOut }).await,
     }
 }
 
@@ -189,7 +260,10 @@ async fn confirm(state: WebState, who: SignedIn, posted: Posted, cash_in: bool) 
     };
     match attempt.await {
         Ok(preview) => show_confirm(&state, &who, operation, Notice::none(), preview, &posted, StatusCode::OK),
-        Err(error) => refused(&state, &who, &posted, error).await,
+        Err(error) => {
+            let section = if cash_in { Section::CashIn } else { Section::CashOut };
+            refused(&state, &who, &posted, error, section).await
+        }
     }
 }
 
@@ -222,7 +296,7 @@ async fn cash_out(State(state): State<WebState>, who: SignedIn, posted: Posted) 
         result_json(moves::cash_out(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
-        Ok(moved) => page::see_other(&format!("/agent/?done=cash-out&transfer={}", id_of(&moved))),
+        Ok(moved) => page::see_other(&format!("/agent/cash-out?done=cash-out&transfer={}", id_of(&moved))),
         Err(error) => refused_move(&state, &who, &posted, error, false).await,
     }
 }
@@ -234,8 +308,8 @@ async fn issue_card(State(state): State<WebState>, who: SignedIn, posted: Posted
         result_json(moves::issue_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
-        Ok(card) => card_sheet(&who, &card),
-        Err(error) => refused(&state, &who, &posted, error).await,
+        Ok(card) => card_sheet(&state, &who, &card),
+        Err(error) => refused(&state, &who, &posted, error, Section::Cards).await,
     }
 }
 
@@ -248,9 +322,9 @@ async fn top_up_card(State(state): State<WebState>, who: SignedIn, posted: Poste
     match attempt.await {
         Ok(moved) => {
             let transfer = moved.get("transfer").map(id_of).unwrap_or_default();
-            page::see_other(&format!("/agent/?done=top-up&transfer={transfer}"))
+            page::see_other(&format!("/agent/cards?done=top-up&transfer={transfer}"))
         }
-        Err(error) => refused(&state, &who, &posted, error).await,
+        Err(error) => refused(&state, &who, &posted, error, Section::Cards).await,
     }
 }
 
@@ -270,9 +344,9 @@ async fn set_blocked(state: WebState, who: SignedIn, posted: Posted, blocked: bo
         Ok::<_, ApiError>(state.http.services.cards.set_card_blocked(&who.principal, &number, blocked).await?)
     };
     match attempt.await {
-        Ok(_) if blocked => page::see_other("/agent/?done=blocked"),
-        Ok(_) => page::see_other("/agent/?done=unblocked"),
-        Err(error) => refused(&state, &who, &posted, error).await,
+        Ok(_) if blocked => page::see_other("/agent/cards?done=blocked"),
+        Ok(_) => page::see_other("/agent/cards?done=unblocked"),
+        Err(error) => refused(&state, &who, &posted, error, Section::Cards).await,
     }
 }
 
@@ -284,8 +358,8 @@ async fn replace_card(State(state): State<WebState>, who: SignedIn, posted: Post
         result_json(moves::replace_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
-        Ok(replaced) => card_sheet(&who, replaced.get("card").unwrap_or(&serde_json::Value::Null)),
-        Err(error) => refused(&state, &who, &posted, error).await,
+        Ok(replaced) => card_sheet(&state, &who, replaced.get("card").unwrap_or(&serde_json::Value::Null)),
+        Err(error) => refused(&state, &who, &posted, error, Section::Cards).await,
     }
 }
 
@@ -296,17 +370,20 @@ struct CardSheet {
     number: String,
     qr: String,
     barcode: String,
+    /// The key of the sheet's own load form: the card is loaded from here, its number already known.
+    key: String,
 }
 
 /// The printable card sheet: the number as digits, a QR and a Code 128 barcode drawn here as inline
-/// SVG (ours, digits only; the
-/// number never goes into a URL, where logs would keep it). A repeated post shows the same card.
-fn card_sheet(who: &SignedIn, card: &serde_json::Value) -> Response {
+/// SVG (ours, digits only; the number never goes into a URL, where logs would keep it), and a form
+/// that loads the new card without typing its 16 digits again. A repeated post shows the same card.
+fn card_sheet(state: &WebState, who: &SignedIn, card: &serde_json::Value) -> Response {
     let number = card.get("number").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
     let svg = |image: Result<Vec<u8>, quipu_codes::render::RenderError>| {
         image.ok().and_then(|bytes| String::from_utf8(bytes).ok()).unwrap_or_default()
     };
     let qr = svg(quipu_codes::render::qr(&number, quipu_codes::render::ImageFormat::Svg));
     let barcode = svg(quipu_codes::render::code128(&number, quipu_codes::render::ImageFormat::Svg));
-    page::html(&CardSheet { c: who.chrome(), number, qr, barcode }, StatusCode::CREATED, who.reader())
+    let page = CardSheet { c: who.chrome(), number, qr, barcode, key: new_key(state) };
+    page::html(&page, StatusCode::CREATED, who.reader())
 }

@@ -128,7 +128,7 @@ const SCREENS: [(&str, &[&str]); 6] = [
             "/merchant/webhooks",
         ],
     ),
-    ("agent", &["/agent/"]),
+    ("agent", &["/agent/", "/agent/cash-out", "/agent/cards", "/agent/float"]),
     ("operator", &["/operator/", "/operator/onboarding", "/operator/fees", "/operator/e-money", "/operator/ledger"]),
 ];
 

@@ -79,7 +79,9 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     let reference = done.rsplit("Reference ").next().unwrap().split(' ').next().unwrap().replace('-', "");
     assert!(id.replace('-', "").to_uppercase().ends_with(&reference), "{id} ends with {reference}");
     // A cash-out reads the name back too; the customer's PIN goes on the confirmation, a wrong one
-    // moves nothing and asks again.
+    // moves nothing and asks again. Cash out is a section of the counter of its own.
+    click(s, "nav.sections a[href='/agent/cash-out']").await;
+    until(s, "return location.pathname === '/agent/cash-out'", "the cash-out section").await;
     fill(s, "#out-phone", &amina.phone).await;
     fill(s, "#out-amount", "10.00").await;
     click(s, "form[action='/agent/cash-out/confirm'] button").await;
@@ -98,9 +100,10 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     let (status, card) = app.post_key("/agent/cards", &agent, "confirm-card", json!({"pin": "4321"})).await;
     assert_eq!(status, 201, "{card}");
     let number = card["number"].as_str().unwrap();
+    s.goto(&format!("{base}/agent/cards")).await.unwrap();
     fill(s, "#top-up-number", number).await;
     fill(s, "#top-up-amount", "5.00").await;
-    click(s, "form[action='/agent/cards/top-up'] button").await;
+    click(s, "form[action='/agent/cards/top-up'] button[type=submit]").await;
     let loaded = read(s, ".ok").await;
     let masked = format!("{}******{}", &number[..6], &number[12..]);
     assert!(loaded.starts_with(&format!("Card loaded: 5.00 USD onto {masked} · Reference ")), "{loaded}");

@@ -463,6 +463,7 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     let s = &staff.client;
     sign_in(s, &base, &agent.phone, "agent-password").await;
     until(s, "return location.pathname === '/agent/'", "the agent's console").await;
+    s.goto(&format!("{base}/agent/cards")).await.unwrap();
     fill(s, "#card-pin", "4321").await;
     click(s, "form[action='/agent/cards'] button").await;
     let number = until(s, "return document.getElementById('card-number')?.textContent", "the card sheet").await;
@@ -472,10 +473,10 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
         s.find(Locator::Css(".card-sheet .qr svg")).await.is_ok()
             && s.find(Locator::Css(".card-sheet .barcode svg")).await.is_ok()
     );
-    s.goto(&format!("{base}/agent/")).await.unwrap();
+    s.goto(&format!("{base}/agent/cards")).await.unwrap();
     fill(s, "#top-up-number", &number).await;
     fill(s, "#top-up-amount", "20.00").await;
-    click(s, "form[action='/agent/cards/top-up'] button").await;
+    click(s, "form[action='/agent/cards/top-up'] button[type=submit]").await;
     until(s, "return document.querySelector('.ok')", "the top-up").await;
     sign_out(s).await;
     // The till reads the card's printed code with the camera, and the holder types the PIN.
@@ -599,20 +600,22 @@ async fn a_payment_above_the_threshold_waits_for_the_pin_and_the_customer_keeps_
     click(w, "form[action$='/block'] button").await;
     until(w, "return document.querySelector('.ok')", "the block").await;
     assert!(text(w).await.contains("blocked"));
-    s.goto(&format!("{base}/agent/")).await.unwrap();
+    s.goto(&format!("{base}/agent/cards")).await.unwrap();
+    s.execute("document.querySelectorAll('details').forEach(d => d.open = true); return true", vec![]).await.unwrap();
     fill(s, "#block-number", &number).await;
     click(s, "form[action='/agent/cards/block'] button[formaction]").await;
     until(s, "return document.querySelector('.ok')", "the unblock").await;
     assert!(text(s).await.contains("The card is unblocked."));
     // Replaced with the linked person's PIN: a new number on a new sheet.
+    s.execute("document.querySelectorAll('details').forEach(d => d.open = true); return true", vec![]).await.unwrap();
     fill(s, "#replace-number", &number).await;
     fill(s, "#replace-holder-pin", "1234").await;
     fill(s, "#replace-pin", "8642").await;
     click(s, "form[action='/agent/cards/replace'] button").await;
     let replaced = until(s, "return document.getElementById('card-number')?.textContent", "the new card").await;
     assert_ne!(replaced, json!(number));
-    s.goto(&format!("{base}/agent/")).await.unwrap();
-    assert!(s.find(Locator::Css("details table.lines")).await.is_ok(), "the float's lines are on the console");
+    s.goto(&format!("{base}/agent/float")).await.unwrap();
+    assert!(s.find(Locator::Css("table.lines")).await.is_ok(), "the float's lines are a section of the counter");
 
     // The customer pauses and removes the phone; a wrong current PIN changes nothing.
     w.goto(&format!("{base}/wallet/settings")).await.unwrap();
