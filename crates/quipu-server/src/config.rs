@@ -9,6 +9,7 @@ use std::time::Duration;
 use quipu_core::{HashCost, Settings, WriterLimits};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
+use quipu_domain::zone::Zone;
 use quipu_http::HttpSettings;
 use serde::Deserialize;
 
@@ -32,6 +33,8 @@ pub struct FileConfig {
     pub currencies: Option<Vec<String>>,
     /// "text" (default) or "json".
     pub log_format: Option<String>,
+    /// The IANA zone times are shown in until a person or shop chooses theirs, e.g. "America/Lima".
+    pub time_zone: Option<String>,
     /// PEM certificate chain for serving HTTPS; with `tls_key`, or neither.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for `tls_cert`.
@@ -227,6 +230,11 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         },
     };
     let mut settings = Settings::new(currencies);
+    if let Some(name) = file.time_zone {
+        settings.time_zone = Zone::parse(&name).map_err(|_| {
+            format!("time_zone {name:?}: use an IANA time zone name such as \"America/Lima\" or \"UTC\"")
+        })?;
+    }
     let security = file.security;
     settings.pin_max_attempts =
         positive(security.pin_max_attempts, settings.pin_max_attempts, "security.pin_max_attempts")?;
