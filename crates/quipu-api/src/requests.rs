@@ -1275,7 +1275,8 @@ impl TryFrom<&PasswordResetRequest> for (PhoneNumber, Password) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeZoneRequest {
-    /// An IANA name such as "Asia/Seoul" (any letter case); empty for the network's default.
+    /// An IANA name such as "Asia/Seoul" (any letter case); empty or absent for the network's default.
     #[schema(example = "Asia/Seoul", max_length = 64)]
+    #[serde(default)]
     pub time_zone: String,
 }
