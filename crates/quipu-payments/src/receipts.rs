@@ -219,18 +219,23 @@ impl Calendar {
 }
 
 /// The day `date` (or today) at a fixed UTC offset, as `[from, to)` in ledger time.
-fn day_window(date: Option<&str>, offset_minutes: i32, now: Timestamp) -> CoreResult<(LocalDate, Timestamp, Timestamp)> {
+fn day_window(
+    date: Option<&str>,
+    offset_minutes: i32,
+    now: Timestamp,
+) -> CoreResult<(LocalDate, Timestamp, Timestamp)> {
     if !(MIN_OFFSET_MINUTES..=MAX_OFFSET_MINUTES).contains(&offset_minutes) {
         return Err(CoreError::invalid("invalid_utc_offset", "utc_offset_minutes is between -720 and 840"));
     }
     let shifted = now.plus_seconds(i64::from(offset_minutes) * 60);
     let day = match date {
         Some(text) => parse_date(text)?,
-        None => Zone::utc().date_of(shifted).ok_or_else(|| CoreError::invalid("invalid_date", "the clock is out of range"))?,
+        None => Zone::utc()
+            .date_of(shifted)
+            .ok_or_else(|| CoreError::invalid("invalid_date", "the clock is out of range"))?,
     };
-    let midnight_utc = Zone::utc()
-        .start_of(day)
-        .ok_or_else(|| CoreError::invalid("invalid_date", "the date is out of range"))?;
+    let midnight_utc =
+        Zone::utc().start_of(day).ok_or_else(|| CoreError::invalid("invalid_date", "the date is out of range"))?;
     let from = midnight_utc.plus_seconds(-i64::from(offset_minutes) * 60);
     Ok((day, from, from.plus_seconds(DAY_SECONDS)))
 }

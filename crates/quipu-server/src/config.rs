@@ -460,6 +460,17 @@ mod tests {
         assert_eq!(config.settings.commissions.net_window_seconds, 24 * 3600);
         assert_eq!(config.settings.commissions.daily_cap(usd), Amount::from_minor(10_000));
         assert!(!config.json_logs);
+        assert_eq!(config.settings.time_zone.name(), "UTC");
+    }
+
+    #[test]
+    fn the_network_time_zone_is_an_iana_name() {
+        let lima: FileConfig = toml::from_str("time_zone = \"america/lima\"\n").expect("parses");
+        let config = resolve(lima, &Overrides::default()).expect("resolves");
+        assert_eq!(config.settings.time_zone.name(), "America/Lima");
+        let mars: FileConfig = toml::from_str("time_zone = \"Mars/Olympus\"\n").expect("parses");
+        let error = resolve(mars, &Overrides::default()).expect_err("no such zone").to_string();
+        assert!(error.contains("Mars/Olympus") && error.contains("IANA"), "{error}");
     }
 
     #[test]

@@ -41,7 +41,8 @@ impl<B: Backend> ZoneStore for SqlStore<B> {
     async fn merchant_zone(&self, merchant: MerchantId) -> StoreResult<Option<String>> {
         let mut conn = self.reader().await?;
         let statement = Statement::new(sql::SELECT_MERCHANT_ZONE).bind(merchant);
-        let found: Option<ShopZone> = fetch_optional::<B::Db, _>(&mut conn, "loading a shop's time zone", statement).await?;
+        let found: Option<ShopZone> =
+            fetch_optional::<B::Db, _>(&mut conn, "loading a shop's time zone", statement).await?;
         Ok(found.and_then(|zone| zone.0))
     }
 

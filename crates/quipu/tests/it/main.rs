@@ -33,5 +33,5 @@ mod wallet_flows;
 mod web;
 mod web_journeys;
 mod web_operator;
-mod web_time;
 mod web_owner;
+mod web_time;

@@ -51,9 +51,12 @@ async fn post_zone(app: &TestApp, from: &str, action: &str, token: &str, zone: &
 }
 
 fn usd_payments(summary: &Value) -> i64 {
-    summary["currencies"].as_array().unwrap().iter().find(|c| c["currency"] == "USD").map_or(0, |c| {
-        c["payments"].as_i64().unwrap()
-    })
+    summary["currencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["currency"] == "USD")
+        .map_or(0, |c| c["payments"].as_i64().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,20 +80,38 @@ async fn a_payment_at_23_30_utc_is_in_the_next_day_of_a_shop_in_seoul() {
         assert_eq!(usd_payments(&day), 1);
 
         // The owner chooses the shop's zone on its profile; a name no database knows is refused.
-        let (status, html) = post_zone(app, "/merchant/profile", "/merchant/time-zone", &shop.owner, "Mars/Olympus").await;
+        let (status, html) =
+            post_zone(app, "/merchant/profile", "/merchant/time-zone", &shop.owner, "Mars/Olympus").await;
         assert_eq!(status, 400, "{html}");
         assert!(html.contains("That is not a time zone we know"), "{html}");
         let (status, day) = app.get("/merchant/summary", &shop.owner).await;
         assert_eq!((status, day["time_zone"].as_str()), (200, Some("UTC")), "nothing changed: {day}");
-        let (status, html) = post_zone(app, "/merchant/profile", "/merchant/time-zone", &shop.owner, "asia/seoul").await;
+        let (status, html) =
+            post_zone(app, "/merchant/profile", "/merchant/time-zone", &shop.owner, "asia/seoul").await;
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("Time zone saved.") && html.contains(">Asia/Seoul<"), "{html}");
+
+        // Through the API too: the shop's zone as chosen; a cashier may not change it; nonsense is refused.
+        let (status, zone) = app.get("/merchant/time-zone", &shop.cashier).await;
+        assert_eq!((status, zone), (200, json!({"time_zone": "Asia/Seoul", "chosen": true})));
+        let put = |token: &str, path: &'static str, zone: &str| {
+            let (token, body) = (token.to_owned(), json!({ "time_zone": zone }));
+            async move { app.request(reqwest::Method::PUT, path, Some(&token), None, Some(body)).await }
+        };
+        assert_eq!(put(&shop.cashier, "/merchant/time-zone", "UTC").await.0, 403);
+        let (status, body) = put(&shop.owner, "/merchant/time-zone", "../../etc/localtime").await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("invalid_time_zone")), "{body}");
+        let (status, mine) = app.get("/me/time-zone", &customer.token).await;
+        assert_eq!((status, mine), (200, json!({"time_zone": "UTC", "chosen": false})));
 
         // Now its today is Seoul's 15th, from 15:00 UTC on the 14th, and holds the 23:30 UTC sale.
         let (status, day) = app.get("/merchant/summary", &shop.cashier).await;
         assert_eq!(status, 200, "{day}");
         assert_eq!((day["date"].as_str(), day["time_zone"].as_str()), (Some("2030-06-15"), Some("Asia/Seoul")));
-        assert_eq!((day["from"].as_str(), day["to"].as_str()), (Some("2030-06-14T15:00:00Z"), Some("2030-06-15T15:00:00Z")));
+        assert_eq!(
+            (day["from"].as_str(), day["to"].as_str()),
+            (Some("2030-06-14T15:00:00Z"), Some("2030-06-15T15:00:00Z"))
+        );
         assert_eq!((day["utc_offset_minutes"].as_i64(), usd_payments(&day)), (Some(540), 1), "{day}");
         // A date is the shop's local date: Seoul's 14th ended before the sale.
         let (_, before) = app.get("/merchant/summary?date=2030-06-14", &shop.owner).await;
