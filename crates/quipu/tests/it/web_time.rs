@@ -72,6 +72,7 @@ async fn a_payment_at_23_30_utc_is_in_the_next_day_of_a_shop_in_seoul() {
         let charge = json!({"code": phone.code(app, 1), "amount": "10.00"});
         let (status, body) = app.post_key("/merchant/charges", &shop.cashier, "late", charge).await;
         assert_eq!(status, 201, "{body}");
+        let sale = body["id"].as_str().unwrap().to_owned();
 
         // Until the shop chooses, its day is the network's (UTC here): the 14th.
         let (status, day) = app.get("/merchant/summary", &shop.owner).await;
@@ -127,6 +128,10 @@ async fn a_payment_at_23_30_utc_is_in_the_next_day_of_a_shop_in_seoul() {
         // The cashier's till, in the shop's zone too.
         let till = page(app, "/till/", &shop.cashier).await;
         assert!(till.contains("Today 08:30"), "{till}");
+        // Its printed receipt, on the shop's clock.
+        let printed = app.client.get(format!("{}/payments/{sale}/receipt.html", app.api));
+        let printed = printed.bearer_auth(&shop.cashier).send().await.unwrap().text().await.unwrap();
+        assert!(printed.contains("<td>2030-06-15 08:30 Asia/Seoul</td>"), "{printed}");
         // The customer never chose: the network's zone, where it is still the 14th at 23:30.
         let wallet = page(app, "/wallet/", &customer.token).await;
         assert!(wallet.contains(">Today</time>") && wallet.contains(">23:30</time>"), "{wallet}");
