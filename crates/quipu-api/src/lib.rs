@@ -17,6 +17,7 @@ pub mod requests;
 pub mod settlement;
 pub mod support;
 pub mod views;
+pub mod zones;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -166,6 +167,8 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/{id}/cancel", post(payments::cancel))
         .route("/operator/merchants/{id}/fee", put(payments::set_fee))
         .route("/merchant/profile", get(merchant_qr::profile).put(merchant_qr::set_profile))
+        .route("/merchant/time-zone", get(zones::shop_zone).put(zones::set_shop_zone))
+        .route("/me/time-zone", get(zones::my_zone).put(zones::set_my_zone))
         .route("/merchant/qr", get(merchant_qr::merchant_qr))
         .route("/merchant/payment-requests", post(merchant_qr::create_payment_request))
         .route("/merchant/payment-requests/{id}", get(merchant_qr::payment_request))

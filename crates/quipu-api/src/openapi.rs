@@ -16,7 +16,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
-use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement, support};
+use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement, support, zones};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -47,6 +47,7 @@ use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement
         settlement::batch, settlement::batch_file, settlement::mark_batch_paid, settlement::reject_payout,
         settlement::set_commission, settlement::commissions, settlement::earnings, settlement::recipient,
         handlers::p2p_preview,
+        zones::my_zone, zones::set_my_zone, zones::shop_zone, zones::set_shop_zone,
     ),
     modifiers(&BearerAuth, &StandardAnswers, &FieldRules),
     tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"), (name = "settlement"))

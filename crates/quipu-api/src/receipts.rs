@@ -5,9 +5,11 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quipu_core::CoreError;
+use quipu_core::kernel::text::parse_rfc3339;
 use quipu_domain::identity::UserId;
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::payment::PaymentId;
+use quipu_domain::zone::Zone;
 
 use crate::AppState;
 use crate::requests::{CustomerTierRequest, SummaryParams};
@@ -37,7 +39,9 @@ pub async fn receipt_html(
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<Response> {
     let receipt = state.services.payments.payment_receipt(&caller, PaymentId(id)).await?;
-    let mut response = (StatusCode::OK, receipt_page(&PaymentReceiptView::from(&receipt))).into_response();
+    // Printed in the shop's time, as its till and its day read it.
+    let zone = state.services.kernel.merchant_zone(receipt.payment.record.merchant_id).await?;
+    let mut response = (StatusCode::OK, receipt_page(&PaymentReceiptView::from(&receipt), &zone)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     // The page loads nothing and runs nothing: names and references are the merchant's own text.
@@ -84,11 +88,19 @@ pub async fn set_tier(
     Ok(axum::Json(CustomerTierView { customer_id: id, tier: tier.as_str().to_owned() }))
 }
 
+/// A time (RFC 3339) on the shop's clock, "2026-12-07 08:30 Asia/Seoul"; text that is no time as it is.
+fn shop_time(at: &str, zone: &Zone) -> String {
+    match parse_rfc3339(at).and_then(|instant| zone.local(instant)) {
+        Some(local) => format!("{} {:02}:{:02} {}", local.date, local.hour, local.minute, zone.name()),
+        None => at.to_owned(),
+    }
+}
+
 /// A narrow receipt, as a till printer or a phone shows it.
-fn receipt_page(r: &PaymentReceiptView) -> String {
+fn receipt_page(r: &PaymentReceiptView, zone: &Zone) -> String {
     let p = &r.payment;
     let mut rows = vec![
-        ("Date", p.created_at.clone()),
+        ("Date", shop_time(&p.created_at, zone)),
         ("Receipt", p.id.to_string()),
         ("Paid with", r.paid_with.clone()),
         ("Status", p.status.replace('_', " ")),
@@ -101,7 +113,8 @@ fn receipt_page(r: &PaymentReceiptView) -> String {
     }
     rows.push(("Amount", format!("{} {}", p.amount.amount, p.amount.currency)));
     for refund in &r.refunds {
-        rows.push(("Refund", format!("−{} {} ({})", refund.amount.amount, refund.amount.currency, refund.created_at)));
+        let at = shop_time(&refund.created_at, zone);
+        rows.push(("Refund", format!("−{} {} ({at})", refund.amount.amount, refund.amount.currency)));
         if !refund.reason.is_empty() {
             rows.push(("Reason", refund.reason.clone()));
         }
@@ -119,7 +132,7 @@ fn receipt_page(r: &PaymentReceiptView) -> String {
         id = p.id,
         merchant = escape(&p.merchant_name),
         city = escape(&r.merchant_city),
-        printed = escape(&r.printed_at),
+        printed = escape(&shop_time(&r.printed_at, zone)),
     )
 }
 

@@ -964,7 +964,8 @@ impl TryFrom<&UnblockCardRequest> for Pin {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SummaryParams {
-    /// YYYY-MM-DD: the day, or with `to` the first of several days; today by default.
+    /// YYYY-MM-DD: the day, or with `to` the first of several days, a date in the shop's time zone
+    /// (at `utc_offset_minutes` when given); the shop's today by default.
     #[param(
         example = "2026-01-01",
         pattern = "^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])$"
@@ -976,7 +977,8 @@ pub struct SummaryParams {
         pattern = "^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])$"
     )]
     pub to: Option<String>,
-    /// The merchant's UTC offset in minutes (Lima: -300), -720 to 840; 0 by default.
+    /// A fixed UTC offset in minutes (Lima: -300), -720 to 840, for the days instead of the shop's
+    /// time zone (its profile's, else the network's).
     #[param(example = -300, minimum = -720, maximum = 840)]
     pub utc_offset_minutes: Option<i32>,
 }
@@ -1297,4 +1299,14 @@ impl TryFrom<&PasswordResetRequest> for (PhoneNumber, Password) {
     fn try_from(body: &PasswordResetRequest) -> CoreResult<Self> {
         Ok((PhoneNumber::parse(&body.phone)?, Password::parse(body.new_password.expose())?))
     }
+}
+
+/// The IANA time zone times are shown in (a person's) or a shop keeps its days in (a shop's).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeZoneRequest {
+    /// An IANA name such as "Asia/Seoul" (any letter case); empty or absent for the network's default.
+    #[schema(example = "Asia/Seoul", max_length = 64)]
+    #[serde(default)]
+    pub time_zone: String,
 }

@@ -716,13 +716,18 @@ pub struct PaymentReceiptView {
 /// A merchant's day, per currency.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MerchantSummaryView {
-    /// The (first) day, YYYY-MM-DD, at `utc_offset_minutes`.
+    /// The (first) day, YYYY-MM-DD: the shop's local date in `time_zone`, or at `utc_offset_minutes`
+    /// when the request named one.
     pub date: String,
     /// The last day included; `date` again for one day.
     pub last_date: String,
     /// How many days: 1, or up to 92 from `date` to `to`.
     pub days: u32,
+    /// The offset asked for, or the shop's zone's offset at `from`.
     pub utc_offset_minutes: i32,
+    /// The shop's IANA time zone the days are in; null when the request named `utc_offset_minutes`.
+    #[schema(example = "America/Lima")]
+    pub time_zone: Option<String>,
     pub from: String,
     pub to: String,
     pub currencies: Vec<SummaryLineView>,
@@ -1150,6 +1155,7 @@ impl From<&MerchantSummary> for MerchantSummaryView {
             last_date: summary.last_date.clone(),
             days: summary.days,
             utc_offset_minutes: summary.utc_offset_minutes,
+            time_zone: summary.time_zone.clone(),
             from: rfc3339(summary.from),
             to: rfc3339(summary.to),
             currencies: summary.lines.iter().map(SummaryLineView::from).collect(),

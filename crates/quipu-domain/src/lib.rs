@@ -24,6 +24,7 @@ pub mod statement;
 pub mod text;
 pub mod time;
 pub mod verify;
+pub mod zone;
 
 pub use money::{Amount, Currency, CurrencyCode, MoneyError};
 pub use time::Timestamp;

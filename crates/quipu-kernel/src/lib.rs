@@ -18,6 +18,7 @@ pub mod secrets;
 pub mod settings;
 pub mod text;
 pub mod writer;
+mod zones;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use quipu_domain::limits::{CustomerTier, TierLimits};
 use quipu_domain::money::{Amount, Currency, CurrencyCode, CurrencySet};
+use quipu_domain::zone::Zone;
 
 use crate::secrets::HashCost;
 use crate::writer::WriterLimits;
@@ -46,6 +47,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// How often a till's live stream looks for events written by other processes.
     pub event_poll_interval: Duration,
+    /// The zone times are shown in and shops keep their days in until a person or shop chooses theirs.
+    pub time_zone: Zone,
 }
 
 /// In-store payment rules an operator tunes.
@@ -198,6 +201,7 @@ impl Settings {
             tier_limits: HashMap::new(),
             webhooks: WebhookSettings::default(),
             event_poll_interval: Duration::from_secs(1),
+            time_zone: Zone::utc(),
         }
     }
 

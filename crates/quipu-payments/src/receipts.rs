@@ -4,9 +4,9 @@
 use quipu_domain::Timestamp;
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::payment::{self as rules, PaymentId, PaymentMethod, RefundStatus};
+use quipu_domain::zone::{LocalDate, Zone};
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::payments::{MAX_SUMMARY_REFUNDS, PaymentTotals, RefundRecord, SummaryRefund};
-use time::{Date, Month, OffsetDateTime, UtcOffset};
 
 use crate::{Payment, Payments};
 
@@ -34,12 +34,15 @@ pub struct PaymentReceipt {
 /// A merchant's day, or days, per currency.
 #[derive(Debug, Clone)]
 pub struct MerchantSummary {
-    /// The (first) day, YYYY-MM-DD, at `utc_offset_minutes`.
+    /// The (first) day, YYYY-MM-DD, in `time_zone` or at `utc_offset_minutes`.
     pub date: String,
     /// The last day, the same as `date` for one day.
     pub last_date: String,
     pub days: u32,
+    /// The offset the days are at (a zone's at the start of the first day).
     pub utc_offset_minutes: i32,
+    /// The shop's zone the days are in; `None` when the caller named a fixed offset.
+    pub time_zone: Option<String>,
     pub from: Timestamp,
     pub to: Timestamp,
     pub lines: Vec<SummaryLine>,
@@ -85,9 +88,11 @@ impl Payments {
 
     /// A merchant's day, or days: payments completed then (count, gross,
     /// fees) and refunds made then (with the fee share they gave back), per
-    /// currency. `date` is `YYYY-MM-DD` (today by default) in the merchant's
-    /// UTC offset; `last_date`, if given, makes it the days from `date` to
-    /// `last_date`, both included, at most [`MAX_SUMMARY_DAYS`].
+    /// currency. `date` is `YYYY-MM-DD` (today by default), a day in the
+    /// shop's time zone, or at a fixed UTC offset when one is given (what
+    /// integrators asked for before shops had zones); `last_date`, if given,
+    /// makes it the days from `date` to `last_date`, both included, at most
+    /// [`MAX_SUMMARY_DAYS`].
     pub async fn merchant_summary(
         &self,
         principal: &Principal,
@@ -96,12 +101,15 @@ impl Payments {
         utc_offset_minutes: Option<i32>,
     ) -> CoreResult<MerchantSummary> {
         let merchant = principal.require_merchant()?;
-        let offset_minutes = utc_offset_minutes.unwrap_or(0);
+        let calendar = match utc_offset_minutes {
+            Some(minutes) => Calendar::Offset(minutes),
+            None => Calendar::Zone(self.kernel.merchant_zone(merchant).await?),
+        };
         let now = self.kernel.now();
-        let (day, from, first_end) = day_window(date, offset_minutes, now)?;
+        let (day, from, first_end) = calendar.day(date, now)?;
         let (last_day, to) = match last_date {
             Some(last) => {
-                let (last_day, last_start, to) = day_window(Some(last), offset_minutes, now)?;
+                let (last_day, last_start, to) = calendar.day(Some(last), now)?;
                 if last_start < from {
                     // Each day is well formed; together they name no range (422, not malformed).
                     return Err(CoreError::new(
@@ -112,9 +120,9 @@ impl Payments {
                 }
                 (last_day, to)
             }
-            None => (day.clone(), first_end),
+            None => (day, first_end),
         };
-        let days = (to.0 - from.0) / (DAY_SECONDS * Timestamp::MICROS_PER_SECOND);
+        let days = day.days_until(last_day).saturating_add(1);
         if days > MAX_SUMMARY_DAYS {
             return Err(CoreError::new(
                 ErrorKind::Rejected,
@@ -133,10 +141,11 @@ impl Payments {
             ));
         }
         Ok(MerchantSummary {
-            date: day,
-            last_date: last_day,
+            date: day.to_string(),
+            last_date: last_day.to_string(),
             days: u32::try_from(days).unwrap_or(u32::MAX),
-            utc_offset_minutes: offset_minutes,
+            utc_offset_minutes: calendar.offset_minutes_at(from),
+            time_zone: calendar.zone_name(),
             from,
             to,
             lines: summary_lines(&totals, &refunds)?,
@@ -171,37 +180,68 @@ fn summary_lines(totals: &[PaymentTotals], refunds: &[SummaryRefund]) -> CoreRes
     Ok(lines)
 }
 
+/// What a summary's days are: a shop's zone's, or (asked for by an integrator) a fixed offset's.
+enum Calendar {
+    Zone(Zone),
+    Offset(i32),
+}
+
+impl Calendar {
+    /// The day `date` (or today), as the day and `[from, to)` in ledger time.
+    fn day(&self, date: Option<&str>, now: Timestamp) -> CoreResult<(LocalDate, Timestamp, Timestamp)> {
+        match self {
+            Calendar::Offset(minutes) => day_window(date, *minutes, now),
+            Calendar::Zone(zone) => {
+                let out_of_range = || CoreError::invalid("invalid_date", "the date is out of range");
+                let day = match date {
+                    Some(text) => parse_date(text)?,
+                    None => zone.date_of(now).ok_or_else(out_of_range)?,
+                };
+                let (from, to) = zone.day(day).ok_or_else(out_of_range)?;
+                Ok((day, from, to))
+            }
+        }
+    }
+
+    fn offset_minutes_at(&self, at: Timestamp) -> i32 {
+        match self {
+            Calendar::Offset(minutes) => *minutes,
+            Calendar::Zone(zone) => zone.local(at).map_or(0, |local| local.utc_offset_seconds / 60),
+        }
+    }
+
+    fn zone_name(&self) -> Option<String> {
+        match self {
+            Calendar::Zone(zone) => Some(zone.name().to_owned()),
+            Calendar::Offset(_) => None,
+        }
+    }
+}
+
 /// The day `date` (or today) at a fixed UTC offset, as `[from, to)` in ledger time.
-fn day_window(date: Option<&str>, offset_minutes: i32, now: Timestamp) -> CoreResult<(String, Timestamp, Timestamp)> {
+fn day_window(
+    date: Option<&str>,
+    offset_minutes: i32,
+    now: Timestamp,
+) -> CoreResult<(LocalDate, Timestamp, Timestamp)> {
     if !(MIN_OFFSET_MINUTES..=MAX_OFFSET_MINUTES).contains(&offset_minutes) {
         return Err(CoreError::invalid("invalid_utc_offset", "utc_offset_minutes is between -720 and 840"));
     }
-    let offset = UtcOffset::from_whole_seconds(offset_minutes * 60)
-        .map_err(|_| CoreError::invalid("invalid_utc_offset", "utc_offset_minutes is between -720 and 840"))?;
+    let shifted = now.plus_seconds(i64::from(offset_minutes) * 60);
     let day = match date {
         Some(text) => parse_date(text)?,
-        None => OffsetDateTime::from_unix_timestamp_nanos(i128::from(now.0) * 1000)
-            .map_err(|_| CoreError::invalid("invalid_date", "the clock is out of range"))?
-            .to_offset(offset)
-            .date(),
+        None => Zone::utc()
+            .date_of(shifted)
+            .ok_or_else(|| CoreError::invalid("invalid_date", "the clock is out of range"))?,
     };
-    let start = day.midnight().assume_offset(offset).unix_timestamp();
-    let from = Timestamp(start.saturating_mul(Timestamp::MICROS_PER_SECOND));
-    Ok((day.to_string(), from, from.plus_seconds(DAY_SECONDS)))
+    let midnight_utc =
+        Zone::utc().start_of(day).ok_or_else(|| CoreError::invalid("invalid_date", "the date is out of range"))?;
+    let from = midnight_utc.plus_seconds(-i64::from(offset_minutes) * 60);
+    Ok((day, from, from.plus_seconds(DAY_SECONDS)))
 }
 
-fn parse_date(text: &str) -> CoreResult<Date> {
-    let invalid = || CoreError::invalid("invalid_date", "a date is YYYY-MM-DD, e.g. 2026-11-22");
-    let mut parts = text.splitn(3, '-');
-    let mut next = || parts.next().ok_or_else(invalid);
-    let (year, month, day) = (next()?, next()?, next()?);
-    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
-        return Err(invalid());
-    }
-    let year: i32 = year.parse().map_err(|_| invalid())?;
-    let month: u8 = month.parse().map_err(|_| invalid())?;
-    let day: u8 = day.parse().map_err(|_| invalid())?;
-    Date::from_calendar_date(year, Month::try_from(month).map_err(|_| invalid())?, day).map_err(|_| invalid())
+fn parse_date(text: &str) -> CoreResult<LocalDate> {
+    LocalDate::parse(text).ok_or_else(|| CoreError::invalid("invalid_date", "a date is YYYY-MM-DD, e.g. 2026-11-22"))
 }
 
 #[cfg(test)]
@@ -216,14 +256,27 @@ mod tests {
     fn a_day_runs_from_local_midnight_to_midnight() {
         let noon_utc = Timestamp(1_795_348_800 * Timestamp::MICROS_PER_SECOND); // 2026-11-22T12:00:00Z
         let (day, from, to) = day_window(None, -300, noon_utc).unwrap();
-        assert_eq!((day.as_str(), rfc3339(from).as_str()), ("2026-11-22", "2026-11-22T05:00:00Z"));
+        assert_eq!((day.to_string().as_str(), rfc3339(from).as_str()), ("2026-11-22", "2026-11-22T05:00:00Z"));
         assert_eq!(to.0 - from.0, DAY_SECONDS * Timestamp::MICROS_PER_SECOND);
         let (day, from, _) = day_window(Some("2026-02-28"), 0, noon_utc).unwrap();
-        assert_eq!((day.as_str(), rfc3339(from).as_str()), ("2026-02-28", "2026-02-28T00:00:00Z"));
+        assert_eq!((day.to_string().as_str(), rfc3339(from).as_str()), ("2026-02-28", "2026-02-28T00:00:00Z"));
         for bad in ["2026-02-30", "26-02-01", "2026-2-01", "2026-02-01x", "", "yesterday"] {
             assert!(day_window(Some(bad), 0, noon_utc).is_err(), "{bad}");
         }
         assert!(day_window(None, 841, noon_utc).is_err());
+    }
+
+    #[test]
+    fn a_shops_today_is_its_own_zones_day() {
+        let late_utc = Timestamp(1_796_599_800 * Timestamp::MICROS_PER_SECOND); // 2026-12-06T23:30:00Z
+        let seoul = Calendar::Zone(Zone::parse("Asia/Seoul").unwrap());
+        let (day, from, to) = seoul.day(None, late_utc).unwrap();
+        assert_eq!(day.to_string(), "2026-12-07");
+        assert_eq!((rfc3339(from).as_str(), rfc3339(to).as_str()), ("2026-12-06T15:00:00Z", "2026-12-07T15:00:00Z"));
+        assert_eq!((seoul.offset_minutes_at(from), seoul.zone_name().as_deref()), (540, Some("Asia/Seoul")));
+        let (utc_day, _, _) = Calendar::Zone(Zone::utc()).day(None, late_utc).unwrap();
+        assert_eq!(utc_day.to_string(), "2026-12-06");
+        assert!(seoul.day(Some("2026-13-01"), late_utc).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use quipu_core::{HashCost, Settings, WriterLimits};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
+use quipu_domain::zone::Zone;
 use quipu_http::HttpSettings;
 use serde::Deserialize;
 
@@ -32,6 +33,8 @@ pub struct FileConfig {
     pub currencies: Option<Vec<String>>,
     /// "text" (default) or "json".
     pub log_format: Option<String>,
+    /// The IANA zone times are shown in until a person or shop chooses theirs, e.g. "America/Lima".
+    pub time_zone: Option<String>,
     /// PEM certificate chain for serving HTTPS; with `tls_key`, or neither.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for `tls_cert`.
@@ -238,6 +241,11 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         },
     };
     let mut settings = Settings::new(currencies);
+    if let Some(name) = file.time_zone {
+        settings.time_zone = Zone::parse(&name).map_err(|_| {
+            format!("time_zone {name:?}: use an IANA time zone name such as \"America/Lima\" or \"UTC\"")
+        })?;
+    }
     let security = file.security;
     settings.pin_max_attempts =
         positive(security.pin_max_attempts, settings.pin_max_attempts, "security.pin_max_attempts")?;
@@ -464,6 +472,17 @@ mod tests {
         assert_eq!(config.settings.commissions.net_window_seconds, 24 * 3600);
         assert_eq!(config.settings.commissions.daily_cap(usd), Amount::from_minor(10_000));
         assert!(!config.json_logs);
+        assert_eq!(config.settings.time_zone.name(), "UTC");
+    }
+
+    #[test]
+    fn the_network_time_zone_is_an_iana_name() {
+        let lima: FileConfig = toml::from_str("time_zone = \"america/lima\"\n").expect("parses");
+        let config = resolve(lima, &Overrides::default()).expect("resolves");
+        assert_eq!(config.settings.time_zone.name(), "America/Lima");
+        let mars: FileConfig = toml::from_str("time_zone = \"Mars/Olympus\"\n").expect("parses");
+        let error = resolve(mars, &Overrides::default()).expect_err("no such zone").to_string();
+        assert!(error.contains("Mars/Olympus") && error.contains("IANA"), "{error}");
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod payments;
 mod reconcile;
 mod settlement;
 mod support;
+mod zones;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -209,6 +210,7 @@ pub fn statements(dialect: &Dialect) -> Vec<(String, String)> {
         ("reconcile", reconcile::sql::ALL),
         ("support", support::sql::ALL),
         ("settlement", settlement::sql::ALL),
+        ("zones", zones::sql::ALL),
     ] {
         all.extend(list.iter().map(|(name, text)| (format!("{module}::{name}"), (*text).to_owned())));
     }

@@ -25,6 +25,7 @@ pub mod operations;
 pub mod payments;
 pub mod settlement;
 pub mod support;
+pub mod zones;
 
 pub use crate::cards::CardStore;
 pub use crate::events::EventStore;
@@ -38,6 +39,7 @@ pub use crate::operations::{IdempotencyRecord, OperationsStore};
 pub use crate::payments::PaymentStore;
 pub use crate::settlement::SettlementStore;
 pub use crate::support::{AccessEntryRecord, SupportStore};
+pub use crate::zones::{ZoneChoice, ZoneStore};
 
 /// For implementations of the context traits, so they need not name async-trait themselves.
 pub use async_trait::async_trait;
@@ -53,6 +55,7 @@ pub trait Store:
     + OperationsStore
     + SupportStore
     + SettlementStore
+    + ZoneStore
     + Send
     + Sync
     + 'static
@@ -69,6 +72,7 @@ impl<T> Store for T where
         + OperationsStore
         + SupportStore
         + SettlementStore
+        + ZoneStore
         + Send
         + Sync
         + 'static

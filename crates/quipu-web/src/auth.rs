@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use quipu_api::requests::LoginRequest;
 use quipu_core::Principal;
 use quipu_core::kernel::access::{Credentials, Session};
+use quipu_domain::Timestamp;
 use quipu_domain::identity::Role;
+use quipu_domain::zone::Zone;
 use quipu_http::extract::{AddressSource, IdempotencyKey};
 use quipu_http::problem::ApiError;
 use quipu_http::session::{self, SESSION_COOKIE};
@@ -39,11 +41,16 @@ pub struct SignedIn {
     chose_lang: bool,
     /// The site is on HTTPS: cookies are `Secure`.
     secure: bool,
+    /// The zone their pages show times in (a shop's staff, the shop's).
+    pub zone: Zone,
+    /// When the request came, by the injected clock.
+    pub now: Timestamp,
 }
 
 impl SignedIn {
     pub fn chrome(&self) -> Chrome {
         Chrome::new(self.lang, self.csrf.clone(), self.role().map(Role::as_str).unwrap_or_default().to_owned())
+            .at(self.zone.clone(), self.now)
     }
 
     /// This session's own token, to keep it when the person changes their password.
@@ -127,7 +134,14 @@ where
             Ok(principal @ Principal::User { .. }) => {
                 let chose_lang = chosen.is_some();
                 let (csrf, token, secure) = (session::csrf_token(token), token.to_owned(), web.is_secure());
-                Ok(Self { principal, lang, csrf, token, chose_lang, secure })
+                let kernel = &web.http.services.kernel;
+                // A zone that cannot be read costs the page its local times, not the page.
+                let zone = kernel.zone_of(&principal).await.unwrap_or_else(|error| {
+                    tracing::warn!(%error, "reading the reader's time zone");
+                    kernel.settings.time_zone.clone()
+                });
+                let now = kernel.now();
+                Ok(Self { principal, lang, csrf, token, chose_lang, secure, zone, now })
             }
             _ => Err(to_sign_in()),
         }

@@ -18,6 +18,7 @@ pub mod auth;
 pub mod form;
 pub mod i18n;
 pub mod integration;
+pub mod local;
 pub mod merchant;
 pub mod operator;
 pub mod page;
@@ -26,6 +27,7 @@ pub mod reference;
 pub mod settings;
 pub mod till;
 pub mod wallet;
+pub mod zones;
 
 use std::sync::Arc;
 
@@ -105,6 +107,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .route("/signed-out", get(auth::signed_out))
         .merge(wallet::routes())
         .merge(settings::routes())
+        .merge(zones::routes())
         .merge(till::routes())
         .merge(merchant::routes())
         .merge(payouts::routes())

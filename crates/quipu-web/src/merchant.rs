@@ -260,10 +260,10 @@ async fn profile(State(state): State<WebState>, who: SignedIn, Query(done): Quer
     if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
         return refused;
     }
-    show_profile(&state, &who, done.notice(who.chrome().t, &["profile-saved"]), None, StatusCode::OK).await
+    show_profile(&state, &who, done.notice(who.chrome().t, &["profile-saved", "time-zone"]), None, StatusCode::OK).await
 }
 
-async fn show_profile(
+pub(crate) async fn show_profile(
     state: &WebState,
     who: &SignedIn,
     notice: Notice,

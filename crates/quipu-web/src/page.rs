@@ -5,10 +5,13 @@
 use askama::Template;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use quipu_domain::Timestamp;
+use quipu_domain::zone::Zone;
 use quipu_http::problem::ApiError;
 
 use crate::assets;
 use crate::i18n::{Lang, Tr};
+use crate::local::{Dated, Day, Local};
 
 /// The pages' policy: everything from this server, scripts only as files (no inline code), never framed.
 /// The wallet's scanner decodes in a worker it builds from a blob, hence `worker-src blob:`.
@@ -25,11 +28,36 @@ pub struct Chrome {
     pub csrf: String,
     /// The signed-in person's name, shown beside "sign out"; empty when nobody is.
     pub who: String,
+    /// The reader's zone and now, for the times a page shows.
+    pub local: Local,
 }
 
 impl Chrome {
+    /// A page for nobody in particular shows no times: UTC, at the epoch.
     pub fn new(lang: Lang, csrf: String, who: String) -> Self {
-        Self { t: Tr { lang }, stylesheet: assets::url("quipu.css"), csrf, who }
+        let local = Local { lang, zone: Zone::utc(), now: Timestamp::default() };
+        Self { t: Tr { lang }, stylesheet: assets::url("quipu.css"), csrf, who, local }
+    }
+
+    /// The same page, read in `zone` at `now`.
+    pub fn at(mut self, zone: Zone, now: Timestamp) -> Self {
+        self.local = Local { lang: self.t.lang, zone, now };
+        self
+    }
+
+    /// A time (RFC 3339) as the reader says it: "Today 13:16".
+    pub fn when(&self, at: &str) -> String {
+        self.local.when(at)
+    }
+
+    /// A time (RFC 3339) as the clock on the reader's wall says it: "13:16".
+    pub fn clock(&self, at: &str) -> String {
+        self.local.clock(at)
+    }
+
+    /// Lines in runs of the same day, each under its heading.
+    pub fn by_day<'a, T: Dated>(&self, items: &'a [T]) -> Vec<Day<'a, T>> {
+        self.local.by_day(items)
     }
 
     pub fn msg(&self, key: &str) -> String {

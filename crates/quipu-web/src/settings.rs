@@ -45,11 +45,11 @@ async fn settings(State(state): State<WebState>, who: SignedIn, Query(done): Que
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }
-    let notice = done.notice(who.chrome().t, &["device", "card", "pin", "password"]);
+    let notice = done.notice(who.chrome().t, &["device", "card", "pin", "password", "time-zone"]);
     show(&state, &who, notice, StatusCode::OK).await
 }
 
-async fn show(state: &WebState, who: &SignedIn, notice: Notice, status: StatusCode) -> Response {
+pub(crate) async fn show(state: &WebState, who: &SignedIn, notice: Notice, status: StatusCode) -> Response {
     let services = &state.http.services;
     let loaded = async {
         let devices = services.payments.devices(&who.principal).await?;

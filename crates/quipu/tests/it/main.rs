@@ -39,3 +39,4 @@ mod web_operator;
 mod web_owner;
 mod web_payouts;
 mod web_till;
+mod web_time;
