@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use quipu_domain::identity::CallingCode;
 use quipu_domain::limits::{CustomerTier, TierLimits};
 use quipu_domain::money::{Amount, Currency, CurrencyCode, CurrencySet};
 
@@ -45,6 +46,9 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// How often a till's live stream looks for events written by other processes.
     pub event_poll_interval: Duration,
+    /// The country code a phone number typed in national form gets (`555 010 0099` → `+1…`);
+    /// `None`: only international numbers are taken.
+    pub default_country_code: Option<CallingCode>,
 }
 
 /// In-store payment rules an operator tunes.
@@ -181,6 +185,7 @@ impl Settings {
             tier_limits: HashMap::new(),
             webhooks: WebhookSettings::default(),
             event_poll_interval: Duration::from_secs(1),
+            default_country_code: None,
         }
     }
 

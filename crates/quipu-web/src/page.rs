@@ -62,11 +62,22 @@ impl Notice {
         Self { text, is_error: false }
     }
 
-    /// A refusal as the person reads it: the message for its code in their language, else the
-    /// service's own words (English), which always say what to do.
+    /// A refusal as the person reads it: the message for its code in their language (with the
+    /// attempts left after a wrong PIN or password). Every code has one (a test reads the sources
+    /// for them); one that has not is logged and shown as a general sentence, never as the
+    /// service's own English words.
     pub fn refused(t: Tr, error: &ApiError) -> Self {
-        let text =
-            t.try_msg(&format!("error-{}", error.code.replace('_', "-"))).unwrap_or_else(|| error.detail.clone());
+        Self::problem(t, error.code, error.attempts_left, &error.detail)
+    }
+
+    /// The refusal for a problem's code (and the attempts left it carries), as [`Self::refused`].
+    pub fn problem(t: Tr, code: &str, attempts_left: Option<u32>, detail: &str) -> Self {
+        let key = format!("error-{}", code.replace('_', "-"));
+        let with_attempts = |left| t.try_msg_with(&format!("{key}-attempts"), "attempts", left);
+        let text = attempts_left.and_then(with_attempts).or_else(|| t.try_msg(&key)).unwrap_or_else(|| {
+            tracing::warn!(code, detail, "a refusal with no message of its own");
+            t.msg("error-unknown")
+        });
         Self { text, is_error: true }
     }
 

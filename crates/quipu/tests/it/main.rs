@@ -34,3 +34,4 @@ mod web;
 mod web_journeys;
 mod web_operator;
 mod web_owner;
+mod web_words;
