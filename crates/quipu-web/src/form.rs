@@ -135,7 +135,7 @@ pub fn local_phone(typed: String, default_code: Option<&CallingCode>) -> String 
 /// fit, named by its own code so the page says what is wrong with it.
 fn unfit(error: &serde_path_to_error::Error<serde_urlencoded::de::Error>) -> ApiError {
     let detail = error.inner().to_string();
-    let field = error.path().iter().last().map(|segment| segment.to_string()).unwrap_or_default();
+    let field = error.path().iter().next_back().map(|segment| segment.to_string()).unwrap_or_default();
     if detail.starts_with("missing field") {
         return ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", detail);
     }
