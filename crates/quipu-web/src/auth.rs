@@ -398,9 +398,13 @@ pub struct ProblemQuery {
 /// reader's words (the API's own detail is English engine text).
 pub async fn problem_text(Query(query): Query<ProblemQuery>, headers: HeaderMap) -> Response {
     let lang = page::lang(None, &headers);
+    let t = crate::i18n::Tr { lang };
+    // Only a code with a message is looked up: anything else anyone may ask for reads as the
+    // general sentence, without a warning in the log for each ask.
     let plain = query.code.len() <= 64 && query.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    let code = if plain { query.code.as_str() } else { "unknown" };
-    let text = Notice::problem(crate::i18n::Tr { lang }, code, query.attempts, "from a page's script").text;
+    let known = plain && t.try_msg(&format!("error-{}", query.code.replace('_', "-"))).is_some();
+    let code = if known { query.code.as_str() } else { "unknown" };
+    let text = Notice::problem(t, code, query.attempts, "from a page's script").text;
     let mut response = text.into_response();
     response
         .headers_mut()

@@ -103,6 +103,11 @@ async fn refusals_name_the_problem_in_the_readers_words() {
         let (status, page) = post_form(app, &wallet, "/wallet/send", "/wallet/send", &send("1234")).await;
         assert_eq!(status, 303, "{page}");
         assert_eq!(app.balance(&bruno).await, 100);
+        // At an agent's counter too, with the customer's number as dialled at home.
+        let counter = crate::web::signed_in(&client, &app.base(), "+15550610001", "agent-password").await;
+        let cash_out = [("customer_phone", "555 061 0021"), ("amount", "1.00"), ("customer_pin", "9999")];
+        let (status, page) = post_form(app, &counter, "/agent/", "/agent/cash-out", &cash_out).await;
+        assert!(status == 403 && read(&page).contains("Wrong PIN. 4 attempts left before the PIN locks."), "{page}");
 
         // An operator's fee of 1.5 is no whole number of basis points; hours "abc" are no hours.
         let staff = crate::web::signed_in(&client, &app.base(), "+15559990001", "staff-password").await;
