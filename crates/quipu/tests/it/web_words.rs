@@ -228,3 +228,44 @@ async fn the_korean_wallet_signs_up_without_a_bank_account_and_says_the_pin_atte
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_korean_pay_screen_says_the_attempts_left_in_korean_not_the_apis_english() {
+    on_each_backend_with(config(), async |app: &TestApp| {
+        let operator = app.operator().await;
+        let agent = app.agent(&operator, "+15550640001", "1000.00").await;
+        let corner = crate::payments::shop(app, &operator, "Corner Shop", 641, 150).await;
+        let customer = app.customer("+15550640021").await;
+        app.cash_in(&agent, &customer.phone, "100.00").await;
+        let base = app.base();
+        let wallet = Browser::start().await;
+        let w = &wallet.client;
+        crate::web_journeys::sign_in(w, &base, &customer.phone, "customer-password").await;
+        w.goto(&format!("{base}/wallet/pay?lang=ko")).await.unwrap();
+        until(w, "return !document.getElementById('enrol').hidden", "the enrolment form").await;
+        fill(w, "#enrol-pin", "1234").await;
+        click(w, "#enrol button[type=submit]").await;
+        let code = until(w, "return document.getElementById('digits').dataset.code", "the code").await;
+
+        // Above the threshold the phone asks for the PIN; a wrong one reads in Korean, with the attempts left.
+        let (status, body) = crate::payments::charge(app, &corner.cashier, "words-pay", code.as_str().unwrap(), "30.00").await;
+        assert!(status == 202 || status == 201, "{status} {body}");
+        until(w, "return !document.getElementById('approve').hidden", "the approval prompt").await;
+        fill(w, "#approve-pin", "9999").await;
+        click(w, "#approve button[type=submit]").await;
+        let said = until(
+            w,
+            "const s = document.getElementById('status').textContent; return s.startsWith('PIN이 틀렸') && s.replace(/[\\u2068\\u2069]/g, '')",
+            "the refusal",
+        )
+        .await;
+        assert_eq!(said, json!("PIN이 틀렸습니다. PIN이 잠기기 전까지 4번 더 시도할 수 있습니다."));
+        fill(w, "#approve-pin", "1234").await;
+        click(w, "#approve button[type=submit]").await;
+        until(w, "return document.getElementById('approve').hidden", "the approval").await;
+        let (_, payments) = app.get("/merchant/payments", &corner.owner).await;
+        assert_eq!(payments["payments"][0]["status"], json!("completed"), "{payments}");
+        wallet.stop().await;
+    })
+    .await;
+}
