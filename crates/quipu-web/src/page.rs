@@ -163,3 +163,32 @@ pub fn with_cookie(mut response: Response, cookie: &str) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn a_refusal_reads_as_its_codes_sentence_never_as_the_engines_words() {
+        let english = Tr { lang: Lang::En };
+        let korean = Tr { lang: Lang::Ko };
+        let wrong = ApiError {
+            attempts_left: Some(2),
+            ..ApiError::new(StatusCode::FORBIDDEN, "wrong_pin", "wrong PIN; 2 left")
+        };
+        let unmark = |notice: Notice| notice.text.replace(['\u{2068}', '\u{2069}'], "");
+        assert_eq!(unmark(Notice::refused(english, &wrong)), "Wrong PIN. 2 attempts left before the PIN locks.");
+        assert_eq!(
+            unmark(Notice::refused(korean, &wrong)),
+            "PIN이 틀렸습니다. PIN이 잠기기 전까지 2번 더 시도할 수 있습니다."
+        );
+        let one = ApiError { attempts_left: Some(1), ..wrong.clone() };
+        assert_eq!(unmark(Notice::refused(english, &one)), "Wrong PIN. 1 attempt left before the PIN locks.");
+        let bare = ApiError { attempts_left: None, ..wrong };
+        assert_eq!(Notice::refused(english, &bare).text, "Wrong PIN.", "without a count, the plain sentence");
+        let unknown = ApiError::new(StatusCode::BAD_REQUEST, "no_such_code", "engine words");
+        let notice = Notice::refused(korean, &unknown);
+        assert!(notice.is_error && notice.text == korean.msg("error-unknown") && !notice.text.contains("engine"));
+    }
+}

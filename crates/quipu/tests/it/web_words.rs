@@ -108,6 +108,12 @@ async fn refusals_name_the_problem_in_the_readers_words() {
         let cash_out = [("customer_phone", "555 061 0021"), ("amount", "1.00"), ("customer_pin", "9999")];
         let (status, page) = post_form(app, &counter, "/agent/", "/agent/cash-out", &cash_out).await;
         assert!(status == 403 && read(&page).contains("Wrong PIN. 4 attempts left before the PIN locks."), "{page}");
+        // And a card's PIN at a till.
+        let card = crate::cards::issue(app, &agent, "words-card", None, "4321").await;
+        let till = crate::web::signed_in(&client, &app.base(), "+15550710611", "cashier-password").await;
+        let charge = [("amount", "1.00"), ("number", card.number.as_str()), ("pin", "0000")];
+        let (status, page) = post_form(app, &till, "/till/", "/till/card", &charge).await;
+        assert!(status == 403 && read(&page).contains("Wrong PIN. 4 attempts left before the PIN locks."), "{page}");
 
         // An operator's fee of 1.5 is no whole number of basis points; hours "abc" are no hours.
         let staff = crate::web::signed_in(&client, &app.base(), "+15559990001", "staff-password").await;
