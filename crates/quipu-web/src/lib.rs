@@ -35,7 +35,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRef, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
 use quipu_http::Http;
@@ -98,34 +97,25 @@ impl FromRef<WebState> for Http {
 /// The pages' routes, under the same common layers as the API.
 pub fn router(http: Http, settings: WebSettings) -> Router {
     let state = WebState { http: http.clone(), settings: Arc::new(settings) };
-    let pages =
-        Router::new()
-            .route("/", get(start))
-            .route("/reference", get(reference))
-            .route("/assets/{file}", get(assets::serve))
-            .route("/login", get(auth::login_page).post(auth::login))
-            .route("/logout", post(auth::logout))
-            .route("/signed-out", get(auth::signed_out))
-            .route("/forgot", get(auth::forgot))
-            .route("/messages/problem", get(auth::problem_text))
-            .route(
-                "/reset-password",
-                get(auth::reset_page).merge(post(auth::reset_password).route_layer(middleware::from_fn_with_state(
-                    http.clone(),
-                    quipu_http::rate_limit::limit_by_address,
-                ))),
-            )
-            .merge(wallet::routes())
-            .merge(settings::routes())
-            .merge(till::routes())
-            .merge(merchant::routes())
-            .merge(integration::routes())
-            .merge(agent::routes())
-            .merge(operator::routes())
-            .with_state(state)
-            // Pages and scripts travel gzipped (a phone on 2G pays for every byte); live streams and
-            // images do not (the layer's default predicate leaves them alone).
-            .layer(tower_http::compression::CompressionLayer::new().gzip(true));
+    let pages = Router::new()
+        .route("/", get(start))
+        .route("/reference", get(reference))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/signed-out", get(auth::signed_out))
+        .merge(auth::ways_back_in(&http))
+        .merge(wallet::routes())
+        .merge(settings::routes())
+        .merge(till::routes())
+        .merge(merchant::routes())
+        .merge(integration::routes())
+        .merge(agent::routes())
+        .merge(operator::routes())
+        .with_state(state)
+        // Pages and scripts travel gzipped (a phone on 2G pays for every byte); live streams and
+        // images do not (the layer's default predicate leaves them alone).
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true));
     quipu_http::common_layers(pages, http)
 }
 
