@@ -137,7 +137,7 @@ fn standard_description(status: &str) -> &'static str {
         "400" => "Malformed: a query parameter, path, header or body this operation does not take",
         "401" => "No valid credential: send Authorization: Bearer <session token or API key>",
         "403" => {
-            "Not allowed: this caller may not do this, a PIN or password is wrong, or a cookie-signed request lacks its X-CSRF-Token"
+            "Not allowed: this caller may not do this, a PIN or password is wrong (`wrong_pin`, `wrong_password`: `attempts_left` says how many wrong guesses remain before it locks), or a cookie-signed request lacks its X-CSRF-Token"
         }
         "404" => "Nothing the caller may see has this id, number or phone",
         "408" => "The request took longer than 30 s; retry a money move with the same Idempotency-Key",

@@ -10,12 +10,16 @@ use uuid::Uuid;
 pub enum IdentityError {
     #[error("phone numbers are written in international form: + then 8 to 15 digits")]
     MalformedPhone,
+    #[error("a country calling code is + then 1 to 3 digits, e.g. +1 or +82")]
+    MalformedCallingCode,
     #[error("a PIN is 4 to 6 digits")]
     MalformedPin,
     #[error("a password is 8 to 128 characters")]
     WeakPassword,
-    #[error("a name is 1 to 100 characters, with no control or text-direction characters")]
+    #[error("a name is 1 to 100 characters")]
     MalformedName,
+    #[error("a name may not hold invisible, control or text-direction characters (such as U+202E)")]
+    HiddenCharacters,
     #[error("an account number is 4 to 34 letters or digits")]
     MalformedAccountNumber,
 }
@@ -68,6 +72,35 @@ impl PhoneNumber {
         Ok(Self(format!("+{digits}")))
     }
 
+    /// A number as people type it where they live: international (`+82 10-1234-5678`, or `00`
+    /// then the country code), or national (`(555) 010-0099`, `010-1234-5678`), which gets the
+    /// network's `default` country code after its trunk `0` is dropped. Without a default, only
+    /// the international form is taken. Anything but digits and the separators people type is
+    /// refused, never repaired.
+    pub fn parse_local(text: &str, default: Option<&CallingCode>) -> Result<Self, IdentityError> {
+        let trimmed = text.trim();
+        if trimmed.len() > 32 || trimmed.starts_with('+') {
+            return Self::parse(trimmed);
+        }
+        let mut digits = String::with_capacity(16);
+        for c in trimmed.chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '-' | '(' | ')' | '.' => {}
+                _ => return Err(IdentityError::MalformedPhone),
+            }
+        }
+        if let Some(international) = digits.strip_prefix("00") {
+            return Self::parse(&format!("+{international}"));
+        }
+        let default = default.ok_or(IdentityError::MalformedPhone)?;
+        let national = digits.strip_prefix('0').unwrap_or(&digits);
+        if national.len() < 4 || national.starts_with('0') {
+            return Err(IdentityError::MalformedPhone);
+        }
+        Self::parse(&format!("+{}{national}", default.digits()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -82,6 +115,26 @@ impl PhoneNumber {
         out.extend(std::iter::repeat_n('•', hidden));
         out.extend(chars.iter().skip(keep_front.saturating_add(hidden)));
         out
+    }
+}
+
+/// A country calling code (`+1`, `+82`, `+250`): the one a network's people leave out when
+/// they type a number the way they dial it at home.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallingCode(String);
+
+impl CallingCode {
+    /// `+` (optional) then 1 to 3 digits, the first not 0.
+    pub fn parse(text: &str) -> Result<Self, IdentityError> {
+        let digits = text.trim().strip_prefix('+').unwrap_or(text.trim());
+        let valid =
+            (1..=3).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+        if valid { Ok(Self(digits.to_owned())) } else { Err(IdentityError::MalformedCallingCode) }
+    }
+
+    /// The code's digits, without the `+`.
+    pub fn digits(&self) -> &str {
+        &self.0
     }
 }
 
@@ -177,11 +230,10 @@ impl DisplayName {
     pub fn parse(text: &str) -> Result<Self, IdentityError> {
         let trimmed = text.trim();
         let length = trimmed.chars().count();
-        if (1..=100).contains(&length) && crate::text::is_display_safe(trimmed) {
-            Ok(Self(trimmed.to_owned()))
-        } else {
-            Err(IdentityError::MalformedName)
+        if !crate::text::is_display_safe(trimmed) {
+            return Err(IdentityError::HiddenCharacters);
         }
+        if (1..=100).contains(&length) { Ok(Self(trimmed.to_owned())) } else { Err(IdentityError::MalformedName) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -266,6 +318,76 @@ mod tests {
         }
         let phone = PhoneNumber::parse("+250788123456").unwrap();
         assert_eq!(phone.masked(), "+2507•••••456");
+    }
+
+    fn local(text: &str, code: &str) -> Result<String, IdentityError> {
+        let code = CallingCode::parse(code).unwrap();
+        PhoneNumber::parse_local(text, Some(&code)).map(|phone| phone.as_str().to_owned())
+    }
+
+    #[test]
+    fn national_numbers_get_the_default_country_code() {
+        assert_eq!(local("555 010 0099", "+1"), Ok("+15550100099".into()));
+        assert_eq!(local("(555) 010-0099", "+1"), Ok("+15550100099".into()));
+        assert_eq!(local("555.010.0099", "1"), Ok("+15550100099".into()));
+        assert_eq!(local("010-1234-5678", "+82"), Ok("+821012345678".into()), "the trunk 0 is dropped");
+        assert_eq!(local("0101234567", "+82"), Ok("+82101234567".into()));
+        assert_eq!(local("+250 788 123 456", "+1"), Ok("+250788123456".into()), "international stays");
+        assert_eq!(local("00 250 788 123 456", "+1"), Ok("+250788123456".into()), "00 is the international prefix");
+        assert_eq!(PhoneNumber::parse_local("555 010 0099", None), Err(IdentityError::MalformedPhone));
+        for hostile in [
+            "555 O10 0099",
+            "555\u{202E}0100099",
+            "٥٥٥٠١٠٠٠٩٩",
+            "555/010/0099",
+            "",
+            "0",
+            "00",
+            "000 123",
+            "12",
+            "1234567890123456789",
+            "+1 555 010 0099 x",
+            "555 010 0099; drop",
+        ] {
+            assert!(local(hostile, "+1").is_err(), "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn calling_codes_are_one_to_three_digits() {
+        assert_eq!(CallingCode::parse("+82").map(|code| code.digits().to_owned()), Ok("82".into()));
+        assert_eq!(CallingCode::parse("250").map(|code| code.digits().to_owned()), Ok("250".into()));
+        for bad in ["", "+", "+0", "+1234", "+1a", "++1", "+ 1"] {
+            assert!(CallingCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_local_number_is_e164_or_refused(text in "\\PC{0,40}", code in 1u16..1000) {
+            let code = CallingCode::parse(&code.to_string()).unwrap();
+            if let Ok(phone) = PhoneNumber::parse_local(&text, Some(&code)) {
+                let digits = phone.as_str().strip_prefix('+').unwrap();
+                proptest::prop_assert!((8..=15).contains(&digits.len()));
+                proptest::prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0'));
+            }
+        }
+
+        #[test]
+        fn a_typed_national_number_keeps_its_digits(national in "[1-9][0-9]{6,9}", code in 1u16..1000) {
+            let code = CallingCode::parse(&code.to_string()).unwrap();
+            let spaced = format!("0{} {}", &national[..3], &national[3..]);
+            let phone = PhoneNumber::parse_local(&spaced, Some(&code)).unwrap();
+            proptest::prop_assert_eq!(phone.as_str().to_owned(), format!("+{}{national}", code.digits()));
+        }
+    }
+
+    #[test]
+    fn names_with_hidden_characters_say_so() {
+        assert_eq!(DisplayName::parse("Amina\u{202E}gnp"), Err(IdentityError::HiddenCharacters));
+        assert_eq!(DisplayName::parse(&"a".repeat(101)), Err(IdentityError::MalformedName));
+        assert_eq!(DisplayName::parse("  "), Err(IdentityError::MalformedName));
+        assert!(DisplayName::parse("김민준").is_ok());
     }
 
     #[test]

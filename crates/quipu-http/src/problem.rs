@@ -20,6 +20,9 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code, e.g. `insufficient_funds`, `pin_locked`, `limit_exceeded`.
     pub code: String,
+    /// With `wrong_pin` and `wrong_password`: the wrong guesses left before the secret locks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -27,11 +30,13 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
+    /// See [`Problem::attempts_left`].
+    pub attempts_left: Option<u32>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into() }
+        Self { status, code, detail: detail.into(), attempts_left: None }
     }
 }
 
@@ -51,7 +56,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 
 impl From<CoreError> for ApiError {
     fn from(error: CoreError) -> Self {
-        Self::new(status_of(error.kind), error.code, error.detail)
+        Self { attempts_left: error.attempts_left, ..Self::new(status_of(error.kind), error.code, error.detail) }
     }
 }
 
@@ -97,6 +102,7 @@ impl IntoResponse for ApiError {
             status: self.status.as_u16(),
             detail: self.detail,
             code: self.code.to_owned(),
+            attempts_left: self.attempts_left,
         };
         let mut response = (self.status, Json(problem)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));

@@ -414,7 +414,8 @@ impl Kernel {
                 ErrorKind::Forbidden,
                 "wrong_password",
                 format!("wrong password; {attempts_left} attempts left before it locks"),
-            )),
+            )
+            .with_attempts_left(attempts_left)),
         }
     }
 
@@ -584,7 +585,8 @@ fn pin_outcome(check: SecretCheck) -> CoreResult<()> {
             ErrorKind::Forbidden,
             "wrong_pin",
             format!("wrong PIN; {attempts_left} attempts left before it locks"),
-        )),
+        )
+        .with_attempts_left(attempts_left)),
     }
 }
 

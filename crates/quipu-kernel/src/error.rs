@@ -36,13 +36,21 @@ pub struct CoreError {
     pub kind: ErrorKind,
     pub code: &'static str,
     pub detail: String,
+    /// After a wrong PIN or password: the guesses left before it locks, for a person's own words.
+    pub attempts_left: Option<u32>,
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
 
 impl CoreError {
     pub fn new(kind: ErrorKind, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { kind, code, detail: detail.into() }
+        Self { kind, code, detail: detail.into(), attempts_left: None }
+    }
+
+    /// A wrong secret, with the guesses left before it locks.
+    pub fn with_attempts_left(mut self, attempts_left: u32) -> Self {
+        self.attempts_left = Some(attempts_left);
+        self
     }
 
     pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
@@ -102,9 +110,11 @@ impl From<IdentityError> for CoreError {
     fn from(error: IdentityError) -> Self {
         let code = match error {
             IdentityError::MalformedPhone => "invalid_phone",
+            IdentityError::MalformedCallingCode => "invalid_calling_code",
             IdentityError::MalformedPin => "invalid_pin_format",
             IdentityError::WeakPassword => "invalid_password",
             IdentityError::MalformedName => "invalid_name",
+            IdentityError::HiddenCharacters => "hidden_characters",
             IdentityError::MalformedAccountNumber => "invalid_account_number",
         };
         CoreError::invalid(code, error.to_string())

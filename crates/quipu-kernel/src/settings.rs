@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use quipu_domain::identity::CallingCode;
 use quipu_domain::limits::{CustomerTier, TierLimits};
 use quipu_domain::money::{Amount, Currency, CurrencyCode, CurrencySet};
 use quipu_domain::zone::Zone;
@@ -49,6 +50,9 @@ pub struct Settings {
     pub event_poll_interval: Duration,
     /// The zone times are shown in and shops keep their days in until a person or shop chooses theirs.
     pub time_zone: Zone,
+    /// The country code a phone number typed in national form gets (`555 010 0099` → `+1…`);
+    /// `None`: only international numbers are taken.
+    pub default_country_code: Option<CallingCode>,
 }
 
 /// In-store payment rules an operator tunes.
@@ -202,6 +206,7 @@ impl Settings {
             webhooks: WebhookSettings::default(),
             event_poll_interval: Duration::from_secs(1),
             time_zone: Zone::utc(),
+            default_country_code: None,
         }
     }
 

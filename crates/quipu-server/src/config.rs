@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use quipu_core::{HashCost, Settings, WriterLimits};
+use quipu_domain::identity::CallingCode;
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
 use quipu_domain::zone::Zone;
@@ -35,6 +36,8 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     /// The IANA zone times are shown in until a person or shop chooses theirs, e.g. "America/Lima".
     pub time_zone: Option<String>,
+    /// The country code a phone number typed without `+` gets, e.g. "+1"; none: only `+…` numbers.
+    pub default_country_code: Option<String>,
     /// PEM certificate chain for serving HTTPS; with `tls_key`, or neither.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for `tls_cert`.
@@ -245,6 +248,11 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
         settings.time_zone = Zone::parse(&name).map_err(|_| {
             format!("time_zone {name:?}: use an IANA time zone name such as \"America/Lima\" or \"UTC\"")
         })?;
+    }
+    if let Some(code) = &file.default_country_code {
+        let parsed = CallingCode::parse(code)
+            .map_err(|_| format!("default_country_code {code:?}: use + and 1 to 3 digits, such as \"+1\""))?;
+        settings.default_country_code = Some(parsed);
     }
     let security = file.security;
     settings.pin_max_attempts =
@@ -473,6 +481,7 @@ mod tests {
         assert_eq!(config.settings.commissions.daily_cap(usd), Amount::from_minor(10_000));
         assert!(!config.json_logs);
         assert_eq!(config.settings.time_zone.name(), "UTC");
+        assert_eq!(config.settings.default_country_code.as_ref().map(CallingCode::digits), Some("1"));
     }
 
     #[test]
@@ -495,6 +504,8 @@ mod tests {
         assert_eq!(default.listen.to_string(), DEFAULT_LISTEN);
         let mysql = Overrides { database_url: Some("mysql://x".into()), ..Overrides::default() };
         assert!(resolve(FileConfig::default(), &mysql).is_err());
+        let bad_code: FileConfig = toml::from_str("default_country_code = \"+1a\"\n").expect("parses");
+        assert!(resolve(bad_code, &Overrides::default()).is_err());
         let zero_lock: FileConfig = toml::from_str("[security]\npin_lock_seconds = 0\n").expect("parses");
         assert!(resolve(zero_lock, &Overrides::default()).is_err());
         let bad_limit: FileConfig = toml::from_str("[limits.per_transfer]\nEUR = \"10\"\n").expect("parses");

@@ -110,14 +110,22 @@ $('next').addEventListener('click', () => {
   render();
 });
 
+// A refusal in the reader's words (with the attempts a wrong PIN leaves), never the API's English detail.
+async function refusal(response) {
+  const problem = await response.json().catch(() => ({}));
+  const query = new URLSearchParams({ code: problem.code ?? 'unknown' });
+  if (Number.isInteger(problem.attempts_left)) query.set('attempts', problem.attempts_left);
+  return fetch(`/messages/problem?${query}`).then((words) => words.text(), () => root.dataset.msgOffline);
+}
+
 $('enrol').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   const response = await api('/api/v1/me/devices', { label: form.get('label'), pin: form.get('pin') }).catch(() => null);
   offline(!response);
   if (!response) return say(root.dataset.msgOffline);
+  if (!response.ok) return say(await refusal(response));
   const answer = await response.json();
-  if (!response.ok) return say(answer.detail);
   learnSkew(response);
   const secret = Uint8Array.from(answer.secret_hex.match(/../g), (byte) => parseInt(byte, 16));
   const key = await importDeviceSecret(secret);
@@ -157,7 +165,7 @@ $('approve').addEventListener('submit', async (event) => {
   const response = await api(`/api/v1/payments/${approving.id}/approve`, { pin }).catch(() => null);
   if (!response) return say(root.dataset.msgOffline);
   event.target.reset();
-  if (!response.ok) return say((await response.json()).detail);
+  if (!response.ok) return say(await refusal(response));
 });
 
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('/wallet/sw.js', { scope: '/wallet/' });

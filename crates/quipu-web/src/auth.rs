@@ -9,11 +9,11 @@ use axum::extract::{FromRef, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use quipu_api::requests::LoginRequest;
-use quipu_core::Principal;
+use quipu_api::requests::{LoginRequest, PasswordResetRequest};
 use quipu_core::kernel::access::{Credentials, Session};
+use quipu_core::{CoreError, Principal};
 use quipu_domain::Timestamp;
-use quipu_domain::identity::Role;
+use quipu_domain::identity::{PhoneNumber, Role};
 use quipu_domain::zone::Zone;
 use quipu_http::extract::{AddressSource, IdempotencyKey};
 use quipu_http::problem::ApiError;
@@ -242,6 +242,8 @@ pub fn signed_in_at(state: &WebState, session: &Session, landing: &str) -> Respo
 pub struct NextQuery {
     next: Option<String>,
     lang: Option<String>,
+    /// `reset`: a password was just set from a reset code.
+    done: Option<String>,
 }
 
 #[derive(Template)]
@@ -258,7 +260,8 @@ pub async fn login_page(State(state): State<WebState>, Query(query): Query<NextQ
     let lang = page::lang(query.lang.as_deref(), &headers);
     let next = local_path(query.next.as_deref()).unwrap_or("");
     let typed = Typed::from_pairs(vec![("next".to_owned(), next.to_owned())]);
-    show_login(&state, &headers, lang, Notice::none(), typed, StatusCode::OK, query.lang.is_some())
+    let notice = page::done_notice(crate::i18n::Tr { lang }, query.done.as_deref(), &["reset"]);
+    show_login(&state, &headers, lang, notice, typed, StatusCode::OK, query.lang.is_some())
 }
 
 fn show_login(
@@ -288,6 +291,9 @@ pub async fn login(
     let attempt = async {
         check_anonymous(&headers, &posted)?;
         let request: LoginRequest = fields.request()?;
+        // A number that is no phone number says so here; the API's login answers it as wrong
+        // credentials, which would send the person to look for a password that was never wrong.
+        PhoneNumber::parse(&request.phone).map_err(CoreError::from)?;
         let credentials = Credentials::try_from(&request)?;
         Ok::<_, ApiError>(state.http.services.kernel.login(&credentials, &source).await?)
     };
@@ -345,4 +351,90 @@ pub async fn signed_out(State(state): State<WebState>, Query(query): Query<NextQ
         StatusCode::OK,
         state.reader(chosen),
     )
+}
+
+/// The pages for a forgotten password or PIN, and the words a page's script shows for a refusal.
+/// Setting a password from a reset code is limited per address, like the API's.
+pub fn ways_back_in(http: &quipu_http::Http) -> axum::Router<WebState> {
+    let limited = axum::middleware::from_fn_with_state(http.clone(), quipu_http::rate_limit::limit_by_address);
+    axum::Router::new()
+        .route("/forgot", axum::routing::get(forgot))
+        .route("/messages/problem", axum::routing::get(problem_text))
+        .route(
+            "/reset-password",
+            axum::routing::get(reset_page).merge(axum::routing::post(reset_password).route_layer(limited)),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage {
+    c: Chrome,
+}
+
+/// `GET /forgot`: the ways back in that exist, for a forgotten password or PIN (the sign-in page
+/// and every PIN form link here).
+pub async fn forgot(State(state): State<WebState>, Query(query): Query<NextQuery>, headers: HeaderMap) -> Response {
+    let lang = page::lang(query.lang.as_deref(), &headers);
+    let chosen = query.lang.is_some().then_some(lang);
+    page::html(&ForgotPage { c: Chrome::new(lang, String::new(), String::new()) }, StatusCode::OK, state.reader(chosen))
+}
+
+#[derive(Template)]
+#[template(path = "reset-password.html")]
+struct ResetPage {
+    c: Chrome,
+    notice: Notice,
+    typed: Typed,
+}
+
+/// `GET /reset-password`: a new password with the one-time code an agent or the operator gave.
+pub async fn reset_page(State(state): State<WebState>, Query(query): Query<NextQuery>, headers: HeaderMap) -> Response {
+    let lang = page::lang(query.lang.as_deref(), &headers);
+    let page = |c| ResetPage { c, notice: Notice::none(), typed: Typed::default() };
+    anonymous_form(&state, &headers, lang, page, StatusCode::OK, query.lang.is_some().then_some(lang))
+}
+
+/// `POST /reset-password`: the API's password reset; then the sign-in page, which says it worked.
+pub async fn reset_password(State(state): State<WebState>, headers: HeaderMap, posted: Posted) -> Response {
+    let lang = page::lang(None, &headers);
+    let attempt = async {
+        check_anonymous(&headers, &posted)?;
+        let body: PasswordResetRequest = posted.request()?;
+        let (phone, password) = <(_, _)>::try_from(&body)?;
+        state.http.services.support.reset_password(&phone, body.code.expose(), &password).await?;
+        Ok::<_, ApiError>(())
+    };
+    match attempt.await {
+        Ok(()) => page::see_other("/login?done=reset"),
+        Err(error) => {
+            let notice = Notice::refused(crate::i18n::Tr { lang }, &error);
+            let page = |c| ResetPage { c, notice, typed: posted.typed() };
+            anonymous_form(&state, &headers, lang, page, error.status, None)
+        }
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ProblemQuery {
+    code: String,
+    attempts: Option<u32>,
+}
+
+/// `GET /messages/problem?code=…&attempts=…`: a refusal the API answered a page's script, in the
+/// reader's words (the API's own detail is English engine text).
+pub async fn problem_text(Query(query): Query<ProblemQuery>, headers: HeaderMap) -> Response {
+    let lang = page::lang(None, &headers);
+    let t = crate::i18n::Tr { lang };
+    // Only a code with a message is looked up: anything else anyone may ask for reads as the
+    // general sentence, without a warning in the log for each ask.
+    let plain = query.code.len() <= 64 && query.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let known = plain && t.try_msg(&format!("error-{}", query.code.replace('_', "-"))).is_some();
+    let code = if known { query.code.as_str() } else { "unknown" };
+    let text = Notice::problem(t, code, query.attempts, "from a page's script").text;
+    let mut response = text.into_response();
+    response
+        .headers_mut()
+        .insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
 }

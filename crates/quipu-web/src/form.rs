@@ -6,11 +6,15 @@
 //! second is answered with the first's result).
 
 use axum::body::Bytes;
+use axum::extract::FromRef;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
+use quipu_domain::identity::{CallingCode, PhoneNumber};
 use quipu_http::extract::IdempotencyKey;
 use quipu_http::problem::ApiError;
 use serde::de::DeserializeOwned;
+
+use crate::WebState;
 
 /// Fields a form never shows again when it comes back with an error.
 const SECRET_FIELDS: [&str; 9] = [
@@ -36,10 +40,14 @@ pub struct Posted {
     key: String,
 }
 
-impl<S: Send + Sync> FromRequest<S> for Posted {
+impl<S: Send + Sync> FromRequest<S> for Posted
+where
+    WebState: FromRef<S>,
+{
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let default_code = WebState::from_ref(state).http.services.kernel.settings.default_country_code.clone();
         let unreadable = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_form", "the form could not be read");
         let is_form = request
             .headers()
@@ -57,6 +65,7 @@ impl<S: Send + Sync> FromRequest<S> for Posted {
                 CSRF_FIELD => posted.csrf = value,
                 KEY_FIELD => posted.key = value,
                 _ if value.trim().is_empty() => {}
+                _ if is_phone_field(&name) => posted.fields.push((name, local_phone(value, default_code.as_ref()))),
                 _ => posted.fields.push((name, value)),
             }
         }
@@ -73,8 +82,8 @@ impl Posted {
     pub fn request<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         let encoded = serde_urlencoded::to_string(&self.fields)
             .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_form", "the form could not be read"))?;
-        serde_urlencoded::from_str(&encoded)
-            .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", error.to_string()))
+        let fields = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        serde_path_to_error::deserialize(fields).map_err(|error| unfit(&error))
     }
 
     /// The key the page was rendered with, checked as the API checks its header.
@@ -114,6 +123,38 @@ impl Posted {
     pub fn field(&self, name: &str) -> &str {
         self.fields.iter().find(|(key, _)| key == name).map_or("", |(_, value)| value.as_str())
     }
+}
+
+/// A field the API takes a phone number in (`phone`, `to_phone`, `customer_phone`, …).
+fn is_phone_field(name: &str) -> bool {
+    name == "phone" || name.ends_with("_phone")
+}
+
+/// A phone number as the person typed it where they live, in E.164 when it reads as one (a
+/// national number gets the network's country code); otherwise as typed, for the API to refuse.
+pub fn local_phone(typed: String, default_code: Option<&CallingCode>) -> String {
+    PhoneNumber::parse_local(&typed, default_code).map_or(typed, |phone| phone.as_str().to_owned())
+}
+
+/// Why a form's fields are not the request: a field left empty, or the field whose value does not
+/// fit, named by its own code so the page says what is wrong with it.
+fn unfit(error: &serde_path_to_error::Error<serde_urlencoded::de::Error>) -> ApiError {
+    let detail = error.inner().to_string();
+    let field = error.path().iter().next_back().map(|segment| segment.to_string()).unwrap_or_default();
+    if detail.starts_with("missing field") {
+        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", detail);
+    }
+    if detail.starts_with("unknown field") {
+        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_form", detail);
+    }
+    let code = match field.as_str() {
+        "fee_bps" => "invalid_fee",
+        "hours" => "invalid_hours",
+        "bps" => "invalid_commission",
+        "expires_in_seconds" => "invalid_expiry",
+        _ => "invalid_number",
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, code, format!("{field}: {detail}"))
 }
 
 /// Values a form shows in its fields: what was typed before, or nothing.
@@ -156,6 +197,32 @@ mod tests {
         let form = posted(&[("phone", "+1"), ("pin", "1234")]);
         assert_eq!(form.typed().get("phone"), "+1");
         assert_eq!(form.typed().get("pin"), "");
+    }
+
+    #[test]
+    fn a_value_that_does_not_fit_is_named_by_its_field() {
+        let code = |fields: &[(&str, &str)]| posted(fields).request::<Example>().map(|_| ()).unwrap_err().code;
+        assert_eq!(code(&[("phone", "+15550001"), ("hours", "abc")]), "invalid_hours");
+        assert_eq!(code(&[("phone", "+15550001"), ("hours", "1.5")]), "invalid_hours");
+        assert_eq!(code(&[("hours", "24")]), "invalid_body", "a field left empty");
+        assert_eq!(code(&[("phone", "+15550001"), ("pin", "1")]), "invalid_form", "a field no request takes");
+        #[derive(Debug, serde::Deserialize)]
+        struct Fee {
+            #[allow(dead_code)]
+            fee_bps: u32,
+        }
+        let error = posted(&[("fee_bps", "1.5")]).request::<Fee>().unwrap_err();
+        assert_eq!(error.code, "invalid_fee", "not \"fill in every field\"");
+    }
+
+    #[test]
+    fn a_phone_typed_at_home_becomes_international() {
+        let code = CallingCode::parse("+1").ok();
+        assert_eq!(local_phone("(555) 010-0099".into(), code.as_ref()), "+15550100099");
+        assert_eq!(local_phone("+44 20 7946 0958".into(), code.as_ref()), "+442079460958");
+        assert_eq!(local_phone("call me".into(), code.as_ref()), "call me", "left for the API to refuse");
+        assert_eq!(local_phone("555 010 0099".into(), None), "555 010 0099");
+        assert!(is_phone_field("to_phone") && is_phone_field("phone") && !is_phone_field("phones_note"));
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! binary; the reader's choice is `?lang=`, then the `lang` cookie, then
 //! `Accept-Language`, then English.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use axum::http::HeaderMap;
 use axum::http::header;
 use fluent_langneg::{NegotiationStrategy, negotiate_languages, parse_accepted_languages};
@@ -92,9 +95,15 @@ impl Tr {
     /// A message with its `{ $name }` places filled in: each value is isolated from the text around
     /// it (U+2068…U+2069), so a name in another script cannot reorder the amount beside it.
     pub fn msg_with(&self, key: &str, args: &[(&'static str, &str)]) -> String {
-        let args: std::collections::HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> =
-            args.iter().map(|(name, value)| (std::borrow::Cow::Borrowed(*name), FluentValue::from(*value))).collect();
+        let args: HashMap<Cow<'static, str>, FluentValue<'_>> =
+            args.iter().map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(*value))).collect();
         LOCALES.lookup_with_args(self.lang.id(), key, &args)
+    }
+
+    /// The message with a number in it (`{ $name }`), if there is one for this key.
+    pub fn try_msg_with(&self, key: &str, name: &'static str, value: u32) -> Option<String> {
+        let args = HashMap::from([(Cow::Borrowed(name), FluentValue::from(value))]);
+        LOCALES.try_lookup_with_args(self.lang.id(), key, &args)
     }
 }
 
@@ -105,24 +114,73 @@ mod tests {
     /// The keys of a message file, in order of appearance.
     fn keys(text: &str) -> Vec<&str> {
         text.lines()
-            .filter(|line| !line.starts_with([' ', '#', '\t']) && line.contains('='))
+            .filter(|line| !line.starts_with([' ', '#', '\t', '.', '*', '[', '}']) && line.contains('='))
             .filter_map(|line| line.split('=').next().map(str::trim))
             .collect()
     }
 
+    /// Every message file of one language, by name.
+    fn files(lang: &str) -> Vec<(String, String)> {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang);
+        let mut files: Vec<(String, String)> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "ftl"))
+            .map(|path| {
+                (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Every key one language defines, across its files; a key defined twice fails.
+    fn all_keys(lang: &str) -> std::collections::BTreeSet<String> {
+        let mut all = std::collections::BTreeSet::new();
+        for (file, text) in files(lang) {
+            for key in keys(&text) {
+                assert!(all.insert(key.to_owned()), "{lang}: {key} is defined twice (again in {file})");
+            }
+        }
+        all
+    }
+
     #[test]
     fn both_languages_have_the_same_keys() {
-        let english = keys(include_str!("../locales/en/main.ftl"));
-        let korean = keys(include_str!("../locales/ko/main.ftl"));
-        assert!(!english.is_empty());
-        assert_eq!(english, korean, "locales/en and locales/ko must define the same messages, in the same order");
-        let (english, korean) =
-            (keys(include_str!("../locales/en/confirm.ftl")), keys(include_str!("../locales/ko/confirm.ftl")));
-        assert_eq!(english, korean, "locales/en/confirm.ftl and locales/ko/confirm.ftl define the same messages");
-        let mut unique = english.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        assert_eq!(unique.len(), english.len(), "a message is defined once");
+        let english_files: Vec<String> = files("en").into_iter().map(|(name, _)| name).collect();
+        let korean_files: Vec<String> = files("ko").into_iter().map(|(name, _)| name).collect();
+        assert_eq!(english_files, korean_files, "locales/en and locales/ko hold the same files");
+        for ((file, english), (_, korean)) in files("en").iter().zip(files("ko").iter()) {
+            assert_eq!(
+                keys(english),
+                keys(korean),
+                "{file}: both languages define the same messages, in the same order"
+            );
+        }
+        let (english, korean) = (all_keys("en"), all_keys("ko"));
+        assert!(english.len() > 100);
+        assert_eq!(english, korean);
+    }
+
+    /// Every message a template or page asks for by a literal name (with `msg`) exists, in both languages.
+    #[test]
+    fn every_message_a_page_asks_for_exists() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (english, korean) = (all_keys("en"), all_keys("ko"));
+        let mut asked = 0;
+        for file in crate::problem_codes::sources(&[root.join("templates"), root.join("src")]) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for piece in text.split("msg(\"").skip(1) {
+                let Some(key) = piece.split('"').next() else { continue };
+                if key.is_empty() || key.contains(['{', ' ']) {
+                    continue;
+                }
+                asked += 1;
+                assert!(english.contains(key), "{}: {key} is not in locales/en", file.display());
+                assert!(korean.contains(key), "{}: {key} is not in locales/ko", file.display());
+            }
+        }
+        assert!(asked > 100, "{asked} messages asked for");
     }
 
     #[test]

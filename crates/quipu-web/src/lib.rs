@@ -23,6 +23,8 @@ pub mod merchant;
 pub mod operator;
 pub mod page;
 pub mod payouts;
+#[cfg(test)]
+mod problem_codes;
 pub mod reference;
 pub mod settings;
 pub mod till;
@@ -105,6 +107,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/signed-out", get(auth::signed_out))
+        .merge(auth::ways_back_in(&http))
         .merge(wallet::routes())
         .merge(settings::routes())
         .merge(zones::routes())

@@ -34,7 +34,7 @@ use quipu_domain::verify::RecordsChecked;
 use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
-use crate::form::{Posted, Typed};
+use crate::form::{Posted, Typed, local_phone};
 use crate::page::{self, Chrome, Notice};
 use crate::wallet::{failed, new_key};
 use crate::{WebState, result_json};
@@ -91,7 +91,10 @@ async fn find(state: &WebState, who: &SignedIn, q: &str, role: Option<Role>) -> 
     if q.is_empty() {
         return Ok(None);
     }
-    let page = state.http.services.support.search(&who.principal, q, role, None, Some(50)).await?;
+    // A whole number typed the way people dial it at home is searched for as stored: international.
+    let default_code = state.http.services.kernel.settings.default_country_code.as_ref();
+    let q = if q.trim_start().starts_with('+') { q.to_owned() } else { local_phone(q.to_owned(), default_code) };
+    let page = state.http.services.support.search(&who.principal, &q, role, None, Some(50)).await?;
     Ok(Some(PeoplePageView::from(&page)))
 }
 
@@ -204,6 +207,10 @@ async fn person_refused(
 /// `POST /operator/people/{id}/access-grants`: the API's grant, with the reason as stated.
 async fn grant(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
     let attempt = async {
+        // The page always sends the hours: an empty field is a mistake, not "the default".
+        if posted.field("hours").is_empty() {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_hours", "say for how many hours"));
+        }
         let body: AccessGrantRequest = who.form(&posted)?;
         let reason = StatedReason::try_from(&body)?;
         Ok::<_, ApiError>(

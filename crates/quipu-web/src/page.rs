@@ -95,11 +95,22 @@ impl Notice {
         Self { text, is_error: false }
     }
 
-    /// A refusal as the person reads it: the message for its code in their language, else the
-    /// service's own words (English), which always say what to do.
+    /// A refusal as the person reads it: the message for its code in their language (with the
+    /// attempts left after a wrong PIN or password). Every code has one (a test reads the sources
+    /// for them); one that has not is logged and shown as a general sentence, never as the
+    /// service's own English words.
     pub fn refused(t: Tr, error: &ApiError) -> Self {
-        let text =
-            t.try_msg(&format!("error-{}", error.code.replace('_', "-"))).unwrap_or_else(|| error.detail.clone());
+        Self::problem(t, error.code, error.attempts_left, &error.detail)
+    }
+
+    /// The refusal for a problem's code (and the attempts left it carries), as [`Self::refused`].
+    pub fn problem(t: Tr, code: &str, attempts_left: Option<u32>, detail: &str) -> Self {
+        let key = format!("error-{}", code.replace('_', "-"));
+        let with_attempts = |left| t.try_msg_with(&format!("{key}-attempts"), "attempts", left);
+        let text = attempts_left.and_then(with_attempts).or_else(|| t.try_msg(&key)).unwrap_or_else(|| {
+            tracing::warn!(code, detail, "a refusal with no message of its own");
+            t.msg("error-unknown")
+        });
         Self { text, is_error: true }
     }
 
@@ -184,4 +195,33 @@ pub fn with_cookie(mut response: Response, cookie: &str) -> Response {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn a_refusal_reads_as_its_codes_sentence_never_as_the_engines_words() {
+        let english = Tr { lang: Lang::En };
+        let korean = Tr { lang: Lang::Ko };
+        let wrong = ApiError {
+            attempts_left: Some(2),
+            ..ApiError::new(StatusCode::FORBIDDEN, "wrong_pin", "wrong PIN; 2 left")
+        };
+        let unmark = |notice: Notice| notice.text.replace(['\u{2068}', '\u{2069}'], "");
+        assert_eq!(unmark(Notice::refused(english, &wrong)), "Wrong PIN. 2 attempts left before the PIN locks.");
+        assert_eq!(
+            unmark(Notice::refused(korean, &wrong)),
+            "PIN이 틀렸습니다. PIN이 잠기기 전까지 2번 더 시도할 수 있습니다."
+        );
+        let one = ApiError { attempts_left: Some(1), ..wrong.clone() };
+        assert_eq!(unmark(Notice::refused(english, &one)), "Wrong PIN. 1 attempt left before the PIN locks.");
+        let bare = ApiError { attempts_left: None, ..wrong };
+        assert_eq!(Notice::refused(english, &bare).text, "Wrong PIN.", "without a count, the plain sentence");
+        let unknown = ApiError::new(StatusCode::BAD_REQUEST, "no_such_code", "engine words");
+        let notice = Notice::refused(korean, &unknown);
+        assert!(notice.is_error && notice.text == korean.msg("error-unknown") && !notice.text.contains("engine"));
+    }
 }

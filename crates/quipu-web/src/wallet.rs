@@ -157,8 +157,8 @@ fn show_signup(
 const REGISTRATION_FIELDS: [&str; 4] = ["phone", "full_name", "password", "pin"];
 const FUNDING_FIELDS: [&str; 2] = ["bank_name", "account_number"];
 
-/// `POST /wallet/signup`: the API's registration and the billing details, checked before anything
-/// is written, then signed in.
+/// `POST /wallet/signup`: the API's registration and, if given, the billing details, checked before
+/// anything is written, then signed in.
 async fn signup(
     State(state): State<WebState>,
     AddressSource(source): AddressSource,
@@ -170,14 +170,20 @@ async fn signup(
     let attempt = async {
         auth::check_anonymous(&headers, &posted)?;
         let registration: RegisterRequest = posted.only(&REGISTRATION_FIELDS).request()?;
-        let funding: FundingSourceRequest = posted.only(&FUNDING_FIELDS).request()?;
         let registration = Registration::try_from(&registration)?;
-        let (bank, number) = <(_, _)>::try_from(&funding)?;
+        // Most people top up in cash at agents: a bank account is optional, but one begun is checked whole.
+        let funding = if FUNDING_FIELDS.iter().any(|name| !posted.field(name).is_empty()) {
+            Some(<(_, _)>::try_from(&posted.only(&FUNDING_FIELDS).request::<FundingSourceRequest>()?)?)
+        } else {
+            None
+        };
         services.identity.register_customer(&registration).await?;
         let login: LoginRequest = posted.only(&["phone", "password"]).request()?;
         let session = services.kernel.login(&Credentials::try_from(&login)?, &source).await?;
-        let principal = services.kernel.authenticate(&session.token, "POST /wallet/signup").await?;
-        services.identity.add_funding_source(&principal, &bank, &number).await?;
+        if let Some((bank, number)) = funding {
+            let principal = services.kernel.authenticate(&session.token, "POST /wallet/signup").await?;
+            services.identity.add_funding_source(&principal, &bank, &number).await?;
+        }
         Ok::<_, ApiError>(session)
     };
     match attempt.await {

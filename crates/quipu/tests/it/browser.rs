@@ -102,7 +102,7 @@ impl Browser {
 
 /// Every screen, as the role that uses it sees it.
 const SCREENS: [(&str, &[&str]); 6] = [
-    ("", &["/", "/reference", "/login", "/wallet/signup", "/signed-out"]),
+    ("", &["/", "/reference", "/login", "/wallet/signup", "/signed-out", "/forgot", "/reset-password"]),
     (
         "customer",
         &[

@@ -40,3 +40,4 @@ mod web_owner;
 mod web_payouts;
 mod web_till;
 mod web_time;
+mod web_words;

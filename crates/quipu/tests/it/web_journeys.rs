@@ -431,8 +431,14 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     assert_eq!(w.find(Locator::Css("#to-pay")).await.unwrap().text().await.unwrap(), "7.25 USD");
     fill(w, "#pin", "9999").await;
     click(w, "form[action='/wallet/scan/pay'] button").await;
-    let refused = until(w, "return document.querySelector('.error')?.textContent", "the refusal").await;
-    assert_eq!(refused, json!("Wrong PIN."));
+    // Fluent sets the number apart with invisible isolation marks; a person reads the sentence.
+    let refused = until(
+        w,
+        "return document.querySelector('.error')?.textContent.replace(/[\\u2068\\u2069]/g, '')",
+        "the refusal",
+    )
+    .await;
+    assert_eq!(refused, json!("Wrong PIN. 4 attempts left before the PIN locks."));
     let (_, account) = app.get(&format!("/accounts/{}", customer.account), &customer.token).await;
     assert_eq!(account["available"]["amount"], json!("50.00"), "a wrong PIN moved nothing");
     fill(w, "#pin", "1234").await;
@@ -630,8 +636,14 @@ async fn a_payment_above_the_threshold_waits_for_the_pin_and_the_customer_keeps_
     fill(w, "#old_pin", "0000").await;
     fill(w, "#new_pin", "2468").await;
     click(w, "form[action='/wallet/pin'] button").await;
-    let refused = until(w, "return document.querySelector('.error')?.textContent", "the refusal").await;
-    assert_eq!(refused, json!("Wrong PIN."));
+    // Fluent sets the number apart with invisible isolation marks; a person reads the sentence.
+    let refused = until(
+        w,
+        "return document.querySelector('.error')?.textContent.replace(/[\\u2068\\u2069]/g, '')",
+        "the refusal",
+    )
+    .await;
+    assert_eq!(refused, json!("Wrong PIN. 4 attempts left before the PIN locks."));
     fill(w, "#old_pin", "1234").await;
     fill(w, "#new_pin", "2468").await;
     click(w, "form[action='/wallet/pin'] button").await;

@@ -197,7 +197,7 @@ async fn an_operator_onboards_issues_sets_fees_and_tiers_freezes_and_checks_the_
     fill(s, "#issue-amount", "abc").await;
     click(s, "form[action='/operator/issuance'] button").await;
     let refused = until(s, "return document.querySelector('.error')?.textContent", "the refusal").await;
-    assert_eq!(refused, json!("쓸 수 없는 금액입니다."));
+    assert_eq!(refused, json!("쓸 수 없는 금액입니다. 12.50처럼 입력하세요."));
     let html_lang = s.execute("return document.documentElement.lang", vec![]).await.unwrap();
     assert_eq!(html_lang, json!("ko"));
     assert_eq!((value(s, "#issue-agent").await, value(s, "#issue-amount").await), (agent_id.clone(), "abc".to_owned()));

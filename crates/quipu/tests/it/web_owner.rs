@@ -83,7 +83,10 @@ async fn a_shop_owner_runs_the_shop_from_the_console() {
     fill(b, "#password", "cashier-password-2").await;
     click(b, "#add-cashier button").await;
     let refused = until(b, "return document.querySelector('.error')?.textContent", "the refusal").await;
-    assert_eq!(refused, json!("쓸 수 없는 전화번호입니다 (+와 국가 번호로 시작하세요)."));
+    assert_eq!(
+        refused,
+        json!("쓸 수 없는 전화번호입니다. 숫자로 입력하거나(공백과 - 는 괜찮습니다) +와 국가 번호로 시작하세요.")
+    );
     let typed = |css: &'static str| async move {
         b.find(Locator::Css(css)).await.unwrap().prop("value").await.unwrap().unwrap_or_default()
     };
