@@ -22,7 +22,6 @@ confirm-refund-everything = Refund everything ({ $amount })
 error-refund-reason-required = Say why the money goes back: the customer reads it on the receipt.
 error-refund-amount-required = Type the amount to refund, or choose "Refund everything".
 error-invalid-refund-reason = A reason is at most 100 characters, with no control or text-direction characters.
-error-recipient-not-found = No wallet has this phone number. Check the number: nothing moved.
 receipt-refund-reason = Reason
 receipt-short-reference = Reference
 wallet-frozen = Your wallet is frozen: no money can leave or arrive. Contact support or visit an agent.

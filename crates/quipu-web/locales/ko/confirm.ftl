@@ -22,7 +22,6 @@ confirm-refund-everything = 전액 환불 ({ $amount })
 error-refund-reason-required = 환불 사유를 적어 주세요. 고객이 영수증에서 읽습니다.
 error-refund-amount-required = 환불할 금액을 입력하거나 "전액 환불"을 선택하세요.
 error-invalid-refund-reason = 사유는 100자 이내이며, 제어 문자나 텍스트 방향 문자를 넣을 수 없습니다.
-error-recipient-not-found = 이 전화번호로 된 지갑이 없습니다. 번호를 확인하세요. 돈은 움직이지 않았습니다.
 receipt-refund-reason = 사유
 receipt-short-reference = 참조 번호
 wallet-frozen = 지갑이 동결되었습니다. 돈을 보내거나 받을 수 없습니다. 고객센터에 문의하거나 에이전트를 찾아가세요.

@@ -41,7 +41,9 @@ async fn the_counter_is_in_sections_a_new_card_loads_from_its_sheet_and_commissi
     fill(s, "#load-amount", "12.00").await;
     click(s, "form#load-new-card button[type=submit]").await;
     let loaded = until(s, "return document.querySelector('.ok')?.textContent", "the load").await;
-    assert!(loaded.as_str().unwrap().starts_with("Card loaded: 12.00 USD onto "), "{loaded}");
+    // Fluent isolates each value in the sentence (U+2068…U+2069).
+    let loaded = loaded.as_str().unwrap().replace(['\u{2068}', '\u{2069}'], "");
+    assert!(loaded.starts_with("Card loaded: 12.00 USD onto "), "{loaded}");
     let (status, card) = app.post("/cards/balance", None, json!({"number": number, "pin": "4321"})).await;
     assert_eq!((status, &card["balance"]["amount"]), (200, &json!("12.00")), "{card}");
 

@@ -471,7 +471,7 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     until(s, "return location.pathname === '/agent/'", "the agent's console").await;
     s.goto(&format!("{base}/agent/cards")).await.unwrap();
     fill(s, "#card-pin", "4321").await;
-    click(s, "form[action='/agent/cards'] button").await;
+    click(s, "form[action='/agent/cards'] button[type=submit]").await;
     let number = until(s, "return document.getElementById('card-number')?.textContent", "the card sheet").await;
     let number = number.as_str().unwrap().to_owned();
     staff.assert_within_budget("the card sheet").await;
@@ -592,9 +592,10 @@ async fn a_payment_above_the_threshold_waits_for_the_pin_and_the_customer_keeps_
     let s = &staff.client;
     sign_in(s, &base, &agent.phone, "agent-password").await;
     until(s, "return location.pathname === '/agent/'", "the agent's console").await;
+    s.goto(&format!("{base}/agent/cards")).await.unwrap();
     fill(s, "#holder", &customer.phone).await;
     fill(s, "#card-pin", "4321").await;
-    click(s, "form[action='/agent/cards'] button").await;
+    click(s, "form[action='/agent/cards'] button[type=submit]").await;
     let number = until(s, "return document.getElementById('card-number')?.textContent", "the card sheet").await;
     let number = number.as_str().unwrap().to_owned();
     w.goto(&format!("{base}/wallet/settings")).await.unwrap();
