@@ -1,7 +1,7 @@
 //! Every screen, every phone: each screen of the browser suite (and the
 //! screens reached by an id: a receipt, a till's payment (done and waiting) and payment request,
 //! an operator's page of a person, a webhook's deliveries) in a real Chromium
-//! with a 360 px window, in light and in dark mode, in English and Korean.
+//! on an emulated 360 px phone, in light and in dark mode, in English and Korean.
 //! axe-core (vendored for the tests only, `tests/vendor/`) must find no
 //! violation of impact serious or critical, with every rule it runs by
 //! default; the page must not scroll sideways and must have one h1.
@@ -15,7 +15,7 @@ use crate::harness::{Backend, TestApp, on_each_backend, test_config};
 /// axe-core's published build, read from disk: never compiled into the server nor served by it.
 const AXE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vendor/axe-core-4.10.2.min.js");
 
-/// The window the browser suite opens: a small phone's.
+/// The screen `Browser::start_phone` emulates: a small phone's.
 const PHONE_WIDTH: u64 = 360;
 
 /// How the page is asked to look: the browser's own switch, as a phone set to dark mode sets it.
