@@ -144,8 +144,12 @@ async fn problems(browser: &Browser, axe: &str, scheme: Scheme) -> Vec<String> {
     let Value::Array(violations) = violations else { panic!("axe did not run: {violations}") };
     for violation in violations {
         let impact = violation["impact"].as_str().unwrap_or_default();
+        let line = format!("axe {} ({impact}): {} at {}", violation["id"], violation["help"], violation["nodes"]);
         if matches!(impact, "serious" | "critical") {
-            found.push(format!("axe {} ({impact}): {} at {}", violation["id"], violation["help"], violation["nodes"]));
+            found.push(line);
+        } else {
+            // Moderate and minor: worth reading (with --nocapture), not yet a failure.
+            eprintln!("{line}");
         }
     }
     found
