@@ -21,7 +21,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 const ASSETS: [Asset; 14] = [
     Asset { name: "quipu.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../assets/quipu.css") },
-    Asset { name: "icon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../assets/icon.svg") },
+    ICON,
     Asset { name: "wallet-pay.js", content_type: JS, bytes: include_bytes!("../assets/wallet-pay.js") },
     Asset { name: "scan.js", content_type: JS, bytes: include_bytes!("../assets/scan.js") },
     Asset { name: "signed-out.js", content_type: JS, bytes: include_bytes!("../assets/signed-out.js") },
@@ -44,6 +44,10 @@ const ASSETS: [Asset; 14] = [
     Asset { name: "htmx.js", content_type: JS, bytes: include_bytes!("../assets/vendor/htmx-2.0.11.min.js") },
     WORKER,
 ];
+
+/// The app's icon: the wallet's manifest names it, and `/favicon.ico` answers with it.
+const ICON: Asset =
+    Asset { name: "icon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../assets/icon.svg") };
 
 /// qr-scanner imports its worker by a path relative to itself, which no hash can be part of: it is
 /// also served at that plain path (`/assets/qr-scanner-worker.min.js`), cached for a day.
@@ -102,6 +106,16 @@ pub async fn serve(Path(file): Path<String>) -> Response {
             None => return ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file").into_response(),
         }
     };
+    respond(asset, caching)
+}
+
+/// `GET /favicon.ico`: the app's icon, where browsers look for one when a page names none (an SVG:
+/// browsers go by its type, not the name). Its URL has no hash, so it is cached for a day.
+pub async fn favicon() -> Response {
+    respond(&ICON, "public, max-age=86400")
+}
+
+fn respond(asset: &Asset, caching: &'static str) -> Response {
     let mut response = asset.bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));

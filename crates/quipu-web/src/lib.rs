@@ -104,6 +104,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .route("/", get(start))
         .route("/reference", get(reference))
         .route("/assets/{file}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/signed-out", get(auth::signed_out))

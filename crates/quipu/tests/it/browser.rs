@@ -30,6 +30,17 @@ impl Browser {
 
     /// A browser with more command-line switches (a fake camera, say).
     pub async fn start_with(extra: &[String]) -> Self {
+        Self::launch(extra, json!({"binary": "/usr/bin/chromium"})).await
+    }
+
+    /// A browser whose pages are laid out as on a 360 px phone: headless Chromium keeps a window at
+    /// least 500 px wide, so the phone's screen is emulated (its viewport meta honoured, too).
+    pub async fn start_phone(extra: &[String]) -> Self {
+        let phone = json!({"deviceMetrics": {"width": 360, "height": 640, "pixelRatio": 2.0}});
+        Self::launch(extra, json!({"binary": "/usr/bin/chromium", "mobileEmulation": phone})).await
+    }
+
+    async fn launch(extra: &[String], mut options: Value) -> Self {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -55,8 +66,9 @@ impl Browser {
         if let Some(list) = args.as_array_mut() {
             list.extend(extra.iter().map(|arg| json!(arg)));
         }
+        options["args"] = args;
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert("goog:chromeOptions".to_owned(), json!({"binary": "/usr/bin/chromium", "args": args}));
+        capabilities.insert("goog:chromeOptions".to_owned(), options);
         let mut client = None;
         for _ in 0..100 {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -101,7 +113,7 @@ impl Browser {
 }
 
 /// Every screen, as the role that uses it sees it.
-const SCREENS: [(&str, &[&str]); 6] = [
+pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
     ("", &["/", "/reference", "/login", "/wallet/signup", "/signed-out", "/forgot", "/reset-password"]),
     (
         "customer",

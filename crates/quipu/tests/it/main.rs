@@ -32,6 +32,7 @@ mod support;
 mod tls;
 mod wallet_flows;
 mod web;
+mod web_a11y;
 mod web_agent;
 mod web_confirm;
 mod web_journeys;
