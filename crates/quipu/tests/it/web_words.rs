@@ -173,8 +173,8 @@ async fn a_forgotten_password_is_set_again_with_a_code_from_an_agent() {
         let login = client.get(format!("{base}/login?lang=en")).send().await.unwrap().text().await.unwrap();
         assert!(login.contains("href=\"/forgot\"") && login.contains("Forgot password / PIN?"), "{login}");
         let wallet = crate::web::signed_in(&client, &base, &amina.phone, "customer-password").await;
-        let send = client.get(format!("{base}/wallet/send")).header("cookie", &wallet).send().await.unwrap();
-        assert!(send.text().await.unwrap().contains("href=\"/forgot\""));
+        let settings = client.get(format!("{base}/wallet/settings")).header("cookie", &wallet).send().await.unwrap();
+        assert!(settings.text().await.unwrap().contains("href=\"/forgot\""));
         let forgot = client.get(format!("{base}/forgot?lang=ko")).send().await.unwrap();
         assert_eq!(forgot.status(), 200);
         let forgot = forgot.text().await.unwrap();
