@@ -238,6 +238,8 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     fill(s, "#in-phone", CUSTOMER_PHONE).await;
     fill(s, "#in-amount", "100.00").await;
     click(s, "form[action='/agent/cash-in/confirm'] button").await;
+    until(s, "return document.getElementById('question')", "the name read back").await;
+    screenshot(s, "agent.png").await;
     click(s, "form[action='/agent/cash-in'] button").await;
     until(s, "return document.querySelector('.ok')", "the cash-in").await;
     sign_out(s).await;
