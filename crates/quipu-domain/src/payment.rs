@@ -284,6 +284,21 @@ pub fn release_refund(refunded: Amount, released: Amount) -> (PaymentStatus, Amo
     (status, left)
 }
 
+/// A fee rate as people type it, in percent ("1.5", "1.50%", "10"), in basis points: 150. At most
+/// two decimals (a basis point is the finest rate) and at most [`MAX_FEE_BPS`]; `None` otherwise.
+pub fn fee_bps_from_percent(text: &str) -> Option<u32> {
+    let text = text.trim();
+    let number = text.strip_suffix('%').unwrap_or(text).trim_end();
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |part: &str, most: usize| part.len() <= most && part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole, 2) || !digits(fraction, 2) || (number.contains('.') && fraction.is_empty()) {
+        return None;
+    }
+    let hundredths = format!("{fraction:0<2}");
+    let bps = whole.parse::<u32>().ok()?.checked_mul(100)?.checked_add(hundredths.parse::<u32>().ok()?)?;
+    (bps <= MAX_FEE_BPS).then_some(bps)
+}
+
 /// The merchant's fee on a payment, rounded down to the minor unit: the
 /// network never charges a fraction of a cent more than the rate says.
 pub fn fee_for(amount: Amount, fee_bps: u32) -> Result<Amount, MoneyError> {
@@ -311,6 +326,16 @@ fn share(amount: Amount, numerator: i64, denominator: i64) -> Result<Amount, Mon
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fee_typed_in_percent_is_basis_points() {
+        for (typed, bps) in [("1.5", 150), ("1.50%", 150), (" 0 ", 0), ("0.01", 1), ("10", 1_000), ("2 %", 200)] {
+            assert_eq!(fee_bps_from_percent(typed), Some(bps), "{typed:?}");
+        }
+        for typed in ["", "1.555", "10.01", "abc", "-1", "1.", ".5", "1,5", "150", "1e1", "１"] {
+            assert_eq!(fee_bps_from_percent(typed), None, "{typed:?}");
+        }
+    }
 
     #[test]
     fn fees_round_down() {

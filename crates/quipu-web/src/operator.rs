@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use quipu_api::moves;
 use quipu_api::requests::{
     AccessGrantRequest, CreateAgentRequest, CreateMerchantRequest, CustomerTierRequest, FloatRequest, HistoryParams,
-    MerchantFeeRequest, ReasonRequest,
+    ReasonRequest,
 };
 use quipu_api::views::{
     AgentView, AttentionView, HistoryPage, MerchantView, PeoplePageView, PersonSummaryView, VerifyView,
@@ -397,10 +397,12 @@ async fn set_fee(State(state): State<WebState>, who: SignedIn, posted: Posted) -
         let merchant = posted.field("merchant_id").parse::<uuid::Uuid>().map_err(|_| {
             ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", "the merchant id is not an id: pick or paste one")
         })?;
-        let mut fields = posted.clone();
-        fields.remove("merchant_id");
-        let body: MerchantFeeRequest = fields.request()?;
-        state.http.services.payments.set_merchant_fee(&who.principal, MerchantId(merchant), body.fee_bps).await?;
+        // People think of a fee in percent; the API's rate is in basis points.
+        let fee_bps = quipu_domain::payment::fee_bps_from_percent(posted.field("fee_percent")).ok_or_else(|| {
+            let detail = "a fee is a percentage from 0 to 10 with at most two decimals, such as 1.5";
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_fee_percent", detail)
+        })?;
+        state.http.services.payments.set_merchant_fee(&who.principal, MerchantId(merchant), fee_bps).await?;
         Ok::<_, ApiError>(merchant)
     };
     match attempt.await {

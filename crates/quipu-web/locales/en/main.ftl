@@ -311,7 +311,6 @@ agent-new-heading = A new agent
 agent-create-button = Create the agent
 field-find-shop = The owner's phone, name or id
 field-merchant-id = Shop id
-field-fee-bps = Fee in basis points (150 is 1.5%, at most 1000)
 fee-button = Set the fee
 field-find-agent = The agent's phone, name or id
 field-agent-id = Agent id

@@ -311,7 +311,6 @@ agent-new-heading = 새 대리점
 agent-create-button = 대리점 만들기
 field-find-shop = 주인의 전화번호, 이름 또는 ID
 field-merchant-id = 가맹점 ID
-field-fee-bps = 수수료 (베이시스 포인트: 150은 1.5%, 최대 1000)
 fee-button = 수수료 설정
 field-find-agent = 대리점의 전화번호, 이름 또는 ID
 field-agent-id = 대리점 ID

@@ -135,7 +135,7 @@ async fn an_operator_onboards_issues_sets_fees_and_tiers_freezes_and_checks_the_
     click(s, "ul.people a").await;
     until(s, "return document.getElementById('merchant-id').value", "the chosen shop").await;
     assert_eq!(value(s, "#merchant-id").await, merchant_id);
-    fill(s, "#fee-bps", "150").await;
+    fill(s, "#fee-percent", "1.5").await;
     click(s, "form[action='/operator/fees'][method='post'] button").await;
     until(s, "return location.search.includes('done=fee') && document.querySelector('.ok')", "the fee").await;
     let policy = json!({"cashiers_may_refund": false});

@@ -130,12 +130,12 @@ async fn refusals_name_the_problem_in_the_readers_words() {
         let (status, page) = post_form(app, &till, "/till/", "/till/card", &charge).await;
         assert!(status == 403 && read(&page).contains("Wrong PIN. 4 attempts left before the PIN locks."), "{page}");
 
-        // An operator's fee of 1.5 is no whole number of basis points; hours "abc" are no hours.
+        // An operator's fee is typed in percent: 1.555 is finer than a basis point; hours "abc" are no hours.
         let staff = crate::web::signed_in(&client, &app.base(), "+15559990001", "staff-password").await;
-        let fee = [("merchant_id", shop.id.as_str()), ("fee_bps", "1.5")];
+        let fee = [("merchant_id", shop.id.as_str()), ("fee_percent", "1.555")];
         let fees = format!("/operator/fees?merchant_id={}", shop.id);
         let (status, page) = post_form(app, &staff, &fees, "/operator/fees", &fee).await;
-        assert!(status == 400 && page.contains("A fee is a whole number of basis points"), "{status} {page}");
+        assert!(status == 400 && page.contains("A fee is a percentage from 0 to 10"), "{status} {page}");
         assert!(!page.contains("Fill in every field"), "{page}");
         let person = format!("/operator/people/{}", amina.id);
         for hours in ["abc", ""] {
