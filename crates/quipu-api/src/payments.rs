@@ -86,15 +86,18 @@ pub async fn charge(
     moves::charge(&state.http, &caller, &key, &body).await
 }
 
-/// The merchant's payments, newest first.
+/// The merchant's payments, newest first: all of them, or those of a range of the shop's days, a
+/// state, a till or an amount range.
 #[utoipa::path(get, path = "/api/v1/merchant/payments", tag = "payments", security(("bearer" = [])), params(PaymentPageParams),
-    responses((status = 200, body = PaymentPage), (status = 403, body = Problem)))]
+    responses((status = 200, body = PaymentPage), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn merchant_payments(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiQuery(params): ApiQuery<PaymentPageParams>,
 ) -> ApiResult<axum::Json<PaymentPage>> {
-    let page = state.services.payments.merchant_payments(&caller, params.cursor.as_deref(), params.limit).await?;
+    let (search, cursor) = (params.search(), params.cursor.as_deref());
+    let page = state.services.payments.merchant_payments(&caller, &search, cursor, params.limit).await?;
     Ok(axum::Json(PaymentPage::from(&page)))
 }
 

@@ -558,6 +558,47 @@ pub struct PaymentPageParams {
     /// 1 to 200; default 50.
     #[param(example = 50, minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// Only payments in this state.
+    #[param(
+        example = "completed",
+        pattern = "^(?:processing|awaiting_approval|completed|failed|partially_refunded|refunded)$"
+    )]
+    pub status: Option<String>,
+    /// Only payments taken at this till (as the till named itself); empty for those at no named till.
+    #[param(example = "Till 1", pattern = "^[A-Za-z0-9 _-]{0,16}$")]
+    pub till: Option<String>,
+    /// Only payments of at least this amount (decimal, the default currency's units).
+    #[param(example = "5.00", pattern = "^[0-9]{1,15}(?:[.][0-9]{1,3})?$")]
+    pub min_amount: Option<String>,
+    /// Only payments of at most this amount.
+    #[param(example = "50.00", pattern = "^[0-9]{1,15}(?:[.][0-9]{1,3})?$")]
+    pub max_amount: Option<String>,
+    /// YYYY-MM-DD: only payments from this day on, in the shop's time zone.
+    #[param(
+        example = "2026-01-01",
+        pattern = "^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])$"
+    )]
+    pub from: Option<String>,
+    /// YYYY-MM-DD: only payments up to the end of this day, in the shop's time zone.
+    #[param(
+        example = "2026-01-31",
+        pattern = "^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])$"
+    )]
+    pub to: Option<String>,
+}
+
+impl PaymentPageParams {
+    /// The search these parameters ask for.
+    pub fn search(&self) -> quipu_core::payments::PaymentSearch<'_> {
+        quipu_core::payments::PaymentSearch {
+            status: self.status.as_deref(),
+            till: self.till.as_deref(),
+            min_amount: self.min_amount.as_deref(),
+            max_amount: self.max_amount.as_deref(),
+            from: self.from.as_deref(),
+            to: self.to.as_deref(),
+        }
+    }
 }
 
 /// A whole number as JSON may write it: to JSON Schema, which the document follows, `68.0` is the

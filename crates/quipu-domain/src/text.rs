@@ -2,6 +2,12 @@
 //! cities. It may hold any script, but nothing that changes how the text
 //! around it is shown.
 
+/// Text someone else wrote, for a CSV cell: one a spreadsheet would run as a formula (it starts
+/// with `=`, `+`, `-` or `@`) is prefixed with `'`, which shows it as text.
+pub fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() }
+}
+
 /// Whether `text` is safe to show to someone else: no control characters
 /// (a leading CR/LF could forge a line in a statement or a log), no
 /// bidirectional overrides, embeddings, isolates or marks (U+202E can make

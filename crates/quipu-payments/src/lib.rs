@@ -13,6 +13,7 @@ mod charge;
 mod devices;
 mod receipts;
 mod refunds;
+mod search;
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ use serde_json::value::RawValue;
 pub use crate::charge::{Charge, Payer, request_used};
 pub use crate::devices::{Device, DeviceAction, EnrolledDevice, parse_label};
 pub use crate::receipts::{MerchantSummary, PaymentReceipt, SummaryLine};
+pub use crate::search::PaymentSearch;
 
 /// A payment and the name of the merchant it was made at.
 #[derive(Debug, Clone)]
@@ -75,16 +77,18 @@ impl Payments {
         self.with_merchant_name(payment).await
     }
 
-    /// A merchant's payments, newest first; `cursor` continues a previous page.
+    /// A merchant's payments that `search` lets through, newest first; `cursor` continues a previous page.
     pub async fn merchant_payments(
         &self,
         principal: &Principal,
+        search: &PaymentSearch<'_>,
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> CoreResult<PaymentPage> {
         let merchant = principal.require_merchant()?;
         let limit = page_limit(limit, 50, MAX_PAYMENT_PAGE)?;
-        let records = self.kernel.store.merchant_payments(merchant, cursor_before(cursor)?, limit).await?;
+        let filter = search.filter(&self.kernel, merchant).await?;
+        let records = self.kernel.store.merchant_payments(merchant, &filter, cursor_before(cursor)?, limit).await?;
         let next_cursor = next_cursor(&records, limit, |p| p.created_at);
         let name = self.merchant_name(merchant).await?;
         let payments = records.into_iter().map(|record| Payment { record, merchant_name: name.clone() }).collect();

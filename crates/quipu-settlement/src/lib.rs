@@ -365,9 +365,9 @@ impl Settlement {
             let currency = self.kernel.settings.currencies.get(payout.currency.as_str())?;
             file.write_record([
                 payout.id.to_string().as_str(),
-                &spreadsheet_safe(merchant),
-                &spreadsheet_safe(&bank.bank_name),
-                &spreadsheet_safe(&bank.holder_name),
+                &quipu_domain::text::spreadsheet_safe(merchant),
+                &quipu_domain::text::spreadsheet_safe(&bank.bank_name),
+                &quipu_domain::text::spreadsheet_safe(&bank.holder_name),
                 &bank.account_number,
                 payout.currency.as_str(),
                 &currency.format_amount(payout.amount),
@@ -602,9 +602,4 @@ fn payout_refused(error: PayoutError) -> CoreError {
 
 fn csv_failed<E>(_: E) -> CoreError {
     CoreError::new(ErrorKind::Unavailable, "internal_error", "the batch file could not be written")
-}
-
-/// Text a spreadsheet would read as a formula is prefixed with `'`.
-fn spreadsheet_safe(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() }
 }

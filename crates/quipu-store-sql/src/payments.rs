@@ -16,8 +16,8 @@ use quipu_domain::payment::{
 };
 use quipu_store::events::EventRecord;
 use quipu_store::payments::{
-    DeviceRecord, MAX_PAYMENT_PAGE, PaymentInsert, PaymentRecord, PaymentRequestRecord, PaymentStore, PaymentTotals,
-    RefundClaim, RefundRecord, SummaryRefund,
+    DeviceRecord, MAX_PAYMENT_PAGE, PaymentFilter, PaymentInsert, PaymentRecord, PaymentRequestRecord, PaymentStore,
+    PaymentTotals, RefundClaim, RefundRecord, SummaryRefund,
 };
 use quipu_store::{StoreError, StoreResult, async_trait, db_error};
 
@@ -45,7 +45,8 @@ pub(crate) mod sql {
         SELECT_PAYMENT = concat!("SELECT ", payment_columns!(), " FROM payments WHERE id = $1");
         /// $2 a status, or '' for all.
         SELECT_CUSTOMER_PAYMENTS = concat!("SELECT ", payment_columns!(), " FROM payments WHERE customer_id = $1 AND ($2 = '' OR status = $2) AND created_at < $3 ORDER BY created_at DESC LIMIT $4");
-        SELECT_MERCHANT_PAYMENTS = concat!("SELECT ", payment_columns!(), " FROM payments WHERE merchant_id = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3");
+        /// $2 before, $3 from, $4 status or NULL, $5 till or NULL, $6 and $7 the amounts, $8 limit.
+        SELECT_MERCHANT_PAYMENTS = concat!("SELECT ", payment_columns!(), " FROM payments WHERE merchant_id = $1 AND created_at < $2 AND created_at >= $3 AND (CAST($4 AS TEXT) IS NULL OR status = $4) AND (CAST($5 AS TEXT) IS NULL OR till = $5) AND amount >= $6 AND amount <= $7 ORDER BY created_at DESC LIMIT $8");
         // The selections below that a partial index serves name their states in the text: a
         // partial index matches only a literal (PostgreSQL's generic plans cannot use it for a
         // bound state).
@@ -237,11 +238,20 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
     async fn merchant_payments(
         &self,
         merchant: MerchantId,
+        filter: &PaymentFilter,
         before: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<PaymentRecord>> {
-        let statement =
-            Statement::new(sql::SELECT_MERCHANT_PAYMENTS).bind(merchant).bind(before).bind(limit.min(MAX_PAYMENT_PAGE));
+        let before = filter.to.map_or(before, |to| before.min(to));
+        let statement = Statement::new(sql::SELECT_MERCHANT_PAYMENTS)
+            .bind(merchant)
+            .bind(before)
+            .bind(filter.from.unwrap_or(Timestamp(i64::MIN)))
+            .bind(filter.status.map(PaymentStatus::as_str))
+            .bind(filter.till.as_deref())
+            .bind(filter.min_amount.map_or(0, Amount::minor))
+            .bind(filter.max_amount.map_or(i64::MAX, Amount::minor))
+            .bind(limit.min(MAX_PAYMENT_PAGE));
         let mut conn = self.reader().await?;
         fetch_all::<B::Db, _>(&mut conn, "listing payments", statement).await
     }

@@ -14,6 +14,21 @@ use uuid::Uuid;
 use crate::StoreResult;
 use crate::events::EventRecord;
 
+/// Which of a merchant's payments a list shows; each part left `None` lets every payment through.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentFilter {
+    pub status: Option<PaymentStatus>,
+    /// A till's label as stored; `Some("")` is the payments taken at no named till.
+    pub till: Option<String>,
+    /// Amounts from and to these, in minor units, both included.
+    pub min_amount: Option<Amount>,
+    pub max_amount: Option<Amount>,
+    /// Created at or after this instant.
+    pub from: Option<Timestamp>,
+    /// Created before this instant.
+    pub to: Option<Timestamp>,
+}
+
 /// Most payments one page lists.
 pub const MAX_PAYMENT_PAGE: u32 = 200;
 
@@ -179,10 +194,12 @@ pub trait PaymentStore: Send + Sync {
         now: Timestamp,
         event: Option<&EventRecord>,
     ) -> StoreResult<bool>;
-    /// A merchant's payments created before `before`, newest first, at most [`MAX_PAYMENT_PAGE`].
+    /// A merchant's payments created before `before` that `filter` lets through, newest first, at
+    /// most [`MAX_PAYMENT_PAGE`].
     async fn merchant_payments(
         &self,
         merchant: MerchantId,
+        filter: &PaymentFilter,
         before: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<PaymentRecord>>;

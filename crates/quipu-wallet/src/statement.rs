@@ -11,7 +11,7 @@ use quipu_domain::Timestamp;
 use quipu_domain::ledger::{AccountId, Balances, Transfer, TransferId, TransferKind};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::statement::{Line, replay};
-use quipu_domain::text::shown_person_name;
+use quipu_domain::text::{shown_person_name, spreadsheet_safe};
 use quipu_kernel::text::rfc3339;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::{AccountOwner, HistoryQuery, MAX_PAGE, OwnedAccount};
@@ -254,8 +254,8 @@ pub fn statement_csv(statement: &Statement) -> CoreResult<String> {
                 line.event_id.to_string(),
                 line.transfer.id.to_string(),
                 line.transfer.code.to_string(),
-                defused(counterparty.as_deref().unwrap_or("")),
-                defused(&line.transfer.reference),
+                spreadsheet_safe(counterparty.as_deref().unwrap_or("")),
+                spreadsheet_safe(&line.transfer.reference),
                 money(line.signed_amount),
                 currency.to_string(),
                 available(&line.after),
@@ -266,11 +266,6 @@ pub fn statement_csv(statement: &Statement) -> CoreResult<String> {
     writer.write_record(edge("closing_balance", statement.to, &statement.closing)).map_err(|_| write_failed())?;
     let bytes = writer.into_inner().map_err(|_| write_failed())?;
     String::from_utf8(bytes).map_err(|_| write_failed())
-}
-
-/// Text someone else wrote, kept from running as a spreadsheet formula.
-fn defused(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() }
 }
 
 fn write_failed() -> CoreError {

@@ -33,6 +33,14 @@ impl Local {
         }
     }
 
+    /// `at` as the local date and clock time a spreadsheet sorts by, "2026-12-07 13:16".
+    pub fn stamp(&self, at: &str) -> String {
+        match parse_rfc3339(at).and_then(|at| self.zone.local(at)) {
+            Some(local) => format!("{} {:02}:{:02}", local.date, local.hour, local.minute),
+            None => at.to_owned(),
+        }
+    }
+
     /// `items`, newest first as they came, in runs of the same local day, each under its heading.
     pub fn by_day<'a, T: Dated>(&self, items: &'a [T]) -> Vec<Day<'a, T>> {
         let mut days: Vec<Day<'a, T>> = Vec::new();

@@ -7,8 +7,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use quipu_api::moves;
 use quipu_api::requests::{CashierPermissionsRequest, CreateCashierRequest, MerchantProfileRequest, RefundRequest};
@@ -19,6 +19,7 @@ use quipu_core::identity::NewLogin;
 use quipu_domain::identity::UserId;
 use quipu_domain::merchant::CategoryCode;
 use quipu_domain::payment::{PaymentId, TillLabel};
+use quipu_domain::text::spreadsheet_safe;
 use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/merchant/", get(console))
         .route("/merchant/payments/{id}/refund", post(refund))
+        .route("/merchant/payments.csv", get(export))
         .route("/merchant/payments/{id}/refund/confirm", post(confirm_refund))
         .route("/merchant/profile", get(profile).post(set_profile))
         .route("/merchant/cashiers", get(cashiers).post(add_cashier))
@@ -55,6 +57,133 @@ struct ConsoleQuery {
     date: Option<String>,
     cursor: Option<String>,
     done: Option<String>,
+    #[serde(flatten)]
+    search: SearchQuery,
+}
+
+/// What the owner searches the payments by (the API's `GET /merchant/payments` parameters); an
+/// empty field is no filter.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub(crate) struct SearchQuery {
+    from: Option<String>,
+    to: Option<String>,
+    status: Option<String>,
+    till: Option<String>,
+    min_amount: Option<String>,
+    max_amount: Option<String>,
+}
+
+/// A field as typed, trimmed; an empty one is no filter.
+fn typed(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl SearchQuery {
+    /// The fields as typed, empty ones dropped, in the order of the form.
+    fn pairs(&self) -> Vec<(&'static str, &str)> {
+        let fields = [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("status", &self.status),
+            ("till", &self.till),
+            ("min_amount", &self.min_amount),
+            ("max_amount", &self.max_amount),
+        ];
+        fields.into_iter().filter_map(|(name, value)| typed(value).map(|v| (name, v))).collect()
+    }
+
+    fn search(&self) -> quipu_core::payments::PaymentSearch<'_> {
+        quipu_core::payments::PaymentSearch {
+            status: typed(&self.status),
+            till: typed(&self.till),
+            min_amount: typed(&self.min_amount),
+            max_amount: typed(&self.max_amount),
+            from: typed(&self.from),
+            to: typed(&self.to),
+        }
+    }
+
+    fn get(&self, name: &str) -> &str {
+        self.pairs().into_iter().find(|(field, _)| *field == name).map_or("", |(_, value)| value)
+    }
+}
+
+/// The states a payment is searched by.
+const STATUSES: [&str; 6] =
+    ["completed", "partially_refunded", "refunded", "awaiting_approval", "processing", "failed"];
+
+/// Most payments one export holds: a year of a busy shop's days is well under it.
+const MAX_EXPORT_ROWS: usize = 20_000;
+
+/// `GET /merchant/payments.csv`: the payments a search finds (every payment without one), newest
+/// first, as CSV with the shop's local times, at most [`MAX_EXPORT_ROWS`].
+async fn export(State(state): State<WebState>, who: SignedIn, Query(query): Query<SearchQuery>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::MerchantOwner]) {
+        return refused;
+    }
+    let search = query.search();
+    let payments = &state.http.services.payments;
+    let mut rows = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = match payments.merchant_payments(&who.principal, &search, cursor.as_deref(), Some(200)).await {
+            Ok(page) => PaymentPage::from(&page),
+            Err(error) => return failed(&who, &ApiError::from(error)),
+        };
+        rows.extend(page.payments);
+        match page.next_cursor {
+            Some(next) if rows.len() < MAX_EXPORT_ROWS => cursor = Some(next),
+            _ => break,
+        }
+    }
+    rows.truncate(MAX_EXPORT_ROWS);
+    match payments_csv(&who.chrome(), &rows) {
+        Ok(bytes) => {
+            let mut response = bytes.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            let name = HeaderValue::from_static("attachment; filename=\"payments.csv\"");
+            headers.insert(header::CONTENT_DISPOSITION, name);
+            response
+        }
+        Err(_) => failed(&who, &ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "internal_error", "no CSV")),
+    }
+}
+
+/// One line a payment: its local time (and the instant), what, how much, and where; what a till
+/// typed is kept from running as a formula.
+fn payments_csv(c: &Chrome, rows: &[PaymentView]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "local_time",
+        "created_at",
+        "payment_id",
+        "status",
+        "method",
+        "till",
+        "reference",
+        "amount",
+        "fee",
+        "refunded",
+        "currency",
+    ])?;
+    for p in rows {
+        out.write_record([
+            c.stamp(&p.created_at).as_str(),
+            &p.created_at,
+            &p.id.to_string(),
+            &p.status,
+            &p.method,
+            &spreadsheet_safe(p.till.as_deref().unwrap_or("")),
+            &spreadsheet_safe(&p.reference),
+            &p.amount.amount,
+            &p.fee.amount,
+            &p.refunded.amount,
+            &p.amount.currency,
+        ])?;
+    }
+    out.into_inner().map_err(|error| csv::Error::from(error.into_error()))
 }
 
 /// One account's statement of the shown period, as CSV from the API.
@@ -76,6 +205,10 @@ struct ConsolePage {
     older: String,
     /// Whether this is a later page (a link back to the newest).
     paged: bool,
+    search: SearchQuery,
+    /// The payments found, as CSV: the search's query string on `/merchant/payments.csv`.
+    export: String,
+    statuses: [&'static str; 6],
 }
 
 /// `GET /merchant/`: a day's totals (today unless `date`) and its statement as CSV, the fee, then the
@@ -90,20 +223,29 @@ async fn console(State(state): State<WebState>, who: SignedIn, Query(query): Que
 
 async fn show(state: &WebState, who: &SignedIn, query: &ConsoleQuery, notice: Notice, status: StatusCode) -> Response {
     let services = &state.http.services;
+    let (search, cursor) = (query.search.search(), query.cursor.as_deref());
+    // A search refused (a day that is no date, say) says why above an empty list; the rest stands.
+    let (found, notice) = match services.payments.merchant_payments(&who.principal, &search, cursor, Some(50)).await {
+        Ok(page) => (PaymentPage::from(&page), notice),
+        Err(error) if matches!(error.kind, quipu_core::ErrorKind::Invalid | quipu_core::ErrorKind::Rejected) => {
+            let empty = PaymentPage { payments: Vec::new(), next_cursor: None };
+            (empty, Notice::refused(who.chrome().t, &ApiError::from(error)))
+        }
+        Err(error) => return failed(who, &ApiError::from(error)),
+    };
     let loaded = async {
         let summary = services.payments.merchant_summary(&who.principal, query.date.as_deref(), None, None).await?;
-        let page = services.payments.merchant_payments(&who.principal, query.cursor.as_deref(), Some(50)).await?;
         let settings = services.merchant_qr.merchant_profile(&who.principal).await?;
         let merchant = services.identity.merchant(&who.principal).await?;
         Ok::<_, quipu_core::CoreError>((
             MerchantSummaryView::from(&summary),
-            PaymentPage::from(&page),
             MerchantSettingsView::from(&settings),
             MerchantView::from(&merchant),
         ))
     };
     match loaded.await {
-        Ok((summary, today, settings, merchant)) => {
+        Ok((summary, settings, merchant)) => {
+            let today = found;
             let period = query_string(&[("from", &summary.from), ("to", &summary.to)]);
             let statements = merchant
                 .accounts
@@ -114,12 +256,16 @@ async fn show(state: &WebState, who: &SignedIn, query: &ConsoleQuery, notice: No
                     url: format!("/api/v1/accounts/{}/statement.csv?{period}", account.id),
                 })
                 .collect();
-            let older = match (&today.next_cursor, query.date.as_deref()) {
-                (Some(cursor), Some(date)) => {
-                    format!("/merchant/?{}", query_string(&[("date", date), ("cursor", cursor)]))
+            let searched = query.search.pairs();
+            let older = match &today.next_cursor {
+                Some(cursor) => {
+                    let mut pairs: Vec<(&str, &str)> =
+                        query.date.as_deref().map(|date| ("date", date)).into_iter().collect();
+                    pairs.extend(searched.iter().copied());
+                    pairs.push(("cursor", cursor));
+                    format!("/merchant/?{}", query_string(&pairs))
                 }
-                (Some(cursor), None) => format!("/merchant/?{}", query_string(&[("cursor", cursor)])),
-                (None, _) => String::new(),
+                None => String::new(),
             };
             let page = ConsolePage {
                 c: who.chrome(),
@@ -130,6 +276,9 @@ async fn show(state: &WebState, who: &SignedIn, query: &ConsoleQuery, notice: No
                 today,
                 older,
                 paged: query.cursor.is_some(),
+                export: format!("/merchant/payments.csv?{}", query_string(&searched)),
+                search: query.search.clone(),
+                statuses: STATUSES,
             };
             page::html(&page, status, who.reader())
         }

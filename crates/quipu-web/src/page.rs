@@ -50,6 +50,11 @@ impl Chrome {
         self.local.when(at)
     }
 
+    /// A time (RFC 3339) as a spreadsheet sorts it, in the reader's zone: "2026-12-07 13:16".
+    pub fn stamp(&self, at: &str) -> String {
+        self.local.stamp(at)
+    }
+
     /// A time (RFC 3339) as the clock on the reader's wall says it: "13:16".
     pub fn clock(&self, at: &str) -> String {
         self.local.clock(at)

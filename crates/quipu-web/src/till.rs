@@ -56,7 +56,8 @@ async fn till(State(state): State<WebState>, who: SignedIn) -> Response {
 }
 
 async fn show_till(state: &WebState, who: &SignedIn, notice: Notice, typed: Typed, status: StatusCode) -> Response {
-    match state.http.services.payments.merchant_payments(&who.principal, None, Some(20)).await {
+    let search = quipu_core::payments::PaymentSearch::default();
+    match state.http.services.payments.merchant_payments(&who.principal, &search, None, Some(20)).await {
         Ok(today) => {
             let page =
                 TillPage { c: who.chrome(), notice, typed, key: new_key(state), today: PaymentPage::from(&today) };

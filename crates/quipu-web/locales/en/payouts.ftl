@@ -33,3 +33,14 @@ event-payment-completed = A payment is made
 event-payment-failed = A payment failed
 event-refund-completed = A refund is made
 error-no-event-types = Tick at least one event to send to this address.
+# The owner's payment search and export.
+search-payments = Find payments
+search-from = From
+search-to = To (included)
+search-status = State
+search-any = Any
+search-till = Till (as it names itself)
+search-min = Amount from
+search-max = Amount to
+search-export = Download these payments (CSV)
+error-invalid-amount-range = The smallest amount is above the largest: swap them.

@@ -33,3 +33,14 @@ event-payment-completed = 결제 완료
 event-payment-failed = 결제 실패
 event-refund-completed = 환불 완료
 error-no-event-types = 이 주소로 보낼 이벤트를 하나 이상 선택하세요.
+# The owner's payment search and export.
+search-payments = 결제 찾기
+search-from = 시작일
+search-to = 종료일 (포함)
+search-status = 상태
+search-any = 전체
+search-till = 계산대 (계산대 이름)
+search-min = 최소 금액
+search-max = 최대 금액
+search-export = 이 결제 내역 내려받기 (CSV)
+error-invalid-amount-range = 최소 금액이 최대 금액보다 큽니다. 두 값을 바꿔 입력하세요.

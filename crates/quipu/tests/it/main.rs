@@ -19,6 +19,7 @@ mod ledger_model;
 mod merchant_events;
 mod merchant_qr;
 mod operator_home;
+mod payment_search;
 mod payments;
 mod qr_cli;
 mod receipts;
