@@ -337,6 +337,7 @@ async fn a_customer_pays_offline_at_a_till_and_sees_the_refund_and_who_looked() 
     fill(s, ".payment input[name=amount]", "5.00").await;
     fill(s, ".payment input[name=reason]", "Wrong size").await;
     click(s, ".payment form button").await;
+    until(s, "return document.querySelector(\"form[action$='/refund']\")", "the refund's confirmation").await;
     click(s, "form[action$='/refund'] button").await;
     until(s, "return document.querySelector('.ok')", "the refund").await;
     sign_out(s).await;
@@ -515,6 +516,7 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     fill(t, "#refund-amount", "1.00").await;
     fill(t, "#refund-reason", "Card charged twice").await;
     click(t, "form[action$='/refund/confirm'] button").await;
+    until(t, "return document.querySelector(\"form[action$='/refund']\")", "the refund's confirmation").await;
     click(t, "form[action$='/refund'] button").await;
     until(t, "return document.querySelector('.ok')", "the refund").await;
     assert!(text(t).await.contains("refunded 1.00"), "{}", text(t).await);

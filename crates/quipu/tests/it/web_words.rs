@@ -236,6 +236,8 @@ async fn the_korean_wallet_signs_up_without_a_bank_account_and_says_the_pin_atte
         fill(w, "#to_phone", "555-063-0022").await;
         fill(w, "#amount", "5.00").await;
         click(w, "form[action='/wallet/send/confirm'] button[type=submit]").await;
+        until(w, "return document.getElementById('question') && document.getElementById('pin')", "the name read back")
+            .await;
         fill(w, "#pin", "1111").await;
         click(w, "form[action='/wallet/send'] button[type=submit]").await;
         until(w, "return document.querySelector('.error')", "the wrong PIN").await;
