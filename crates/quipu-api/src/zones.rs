@@ -33,7 +33,8 @@ pub async fn my_zone(State(state): State<AppState>, Caller(caller): Caller) -> A
 /// A person chooses the zone they read times in; empty goes back to the network's.
 #[utoipa::path(put, path = "/api/v1/me/time-zone", tag = "identity", security(("bearer" = [])),
     request_body = TimeZoneRequest,
-    responses((status = 200, body = TimeZoneView), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = TimeZoneView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 422, description = "A time zone the zone database does not know", body = Problem)))]
 pub async fn set_my_zone(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -57,7 +58,8 @@ pub async fn shop_zone(State(state): State<AppState>, Caller(caller): Caller) ->
 /// the network's.
 #[utoipa::path(put, path = "/api/v1/merchant/time-zone", tag = "merchant", security(("bearer" = [])),
     request_body = TimeZoneRequest,
-    responses((status = 200, body = TimeZoneView), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = TimeZoneView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 422, description = "A time zone the zone database does not know", body = Problem)))]
 pub async fn set_shop_zone(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -4,7 +4,7 @@
 use quipu_domain::identity::MerchantId;
 use quipu_domain::zone::Zone;
 
-use crate::{CoreError, CoreResult, Kernel, Principal};
+use crate::{CoreError, CoreResult, ErrorKind, Kernel, Principal};
 
 impl Kernel {
     /// The zone a caller reads times in: a shop's owner, cashiers and API keys the shop's; anyone else
@@ -64,10 +64,14 @@ impl Kernel {
     }
 }
 
-/// A zone as typed: empty for the network's default, else a name the zone database knows.
+/// A zone as typed: empty for the network's default, else a name the zone database knows. A name
+/// it does not know is well formed and refused (422), as an amount the currency cannot hold is.
 fn parse_choice(name: &str) -> CoreResult<Option<Zone>> {
     if name.is_empty() {
         return Ok(None);
     }
-    Zone::parse(name).map(Some).map_err(|unknown| CoreError::invalid("invalid_time_zone", unknown.to_string()))
+    let unknown = |unknown: quipu_domain::zone::UnknownZone| {
+        CoreError::new(ErrorKind::Rejected, "invalid_time_zone", unknown.to_string())
+    };
+    Zone::parse(name).map(Some).map_err(unknown)
 }

@@ -83,7 +83,7 @@ async fn a_payment_at_23_30_utc_is_in_the_next_day_of_a_shop_in_seoul() {
         // The owner chooses the shop's zone on its profile; a name no database knows is refused.
         let (status, html) =
             post_zone(app, "/merchant/profile", "/merchant/time-zone", &shop.owner, "Mars/Olympus").await;
-        assert_eq!(status, 400, "{html}");
+        assert_eq!(status, 422, "{html}");
         assert!(html.contains("That is not a time zone we know"), "{html}");
         let (status, day) = app.get("/merchant/summary", &shop.owner).await;
         assert_eq!((status, day["time_zone"].as_str()), (200, Some("UTC")), "nothing changed: {day}");
@@ -101,7 +101,7 @@ async fn a_payment_at_23_30_utc_is_in_the_next_day_of_a_shop_in_seoul() {
         };
         assert_eq!(put(&shop.cashier, "/merchant/time-zone", "UTC").await.0, 403);
         let (status, body) = put(&shop.owner, "/merchant/time-zone", "../../etc/localtime").await;
-        assert_eq!((status, body["code"].as_str()), (400, Some("invalid_time_zone")), "{body}");
+        assert_eq!((status, body["code"].as_str()), (422, Some("invalid_time_zone")), "{body}");
         let (status, mine) = app.get("/me/time-zone", &customer.token).await;
         assert_eq!((status, mine), (200, json!({"time_zone": "UTC", "chosen": false})));
 
