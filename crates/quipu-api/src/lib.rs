@@ -207,6 +207,7 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/{id}/receipt", get(receipts::receipt))
         .route("/payments/{id}/receipt.html", get(receipts::receipt_html))
         .route("/merchant/summary", get(receipts::summary))
+        .route("/merchant/staff-summary", get(receipts::staff_summary))
         .route("/operator/customers/{id}/tier", put(receipts::set_tier))
         .route("/merchant/bank-accounts", get(settlement::bank_accounts).post(settlement::add_bank_account))
         .route("/merchant/payouts", get(settlement::merchant_payouts).post(settlement::request_payout))

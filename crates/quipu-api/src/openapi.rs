@@ -41,7 +41,7 @@ use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement
         support::attention, support::search, support::summary, support::unlock, support::freeze, support::unfreeze, support::grant,
         support::history, support::account_history, support::reset_code, support::approve_reset_code, support::agent_reset_code,
         support::reset_password,
-        receipts::receipt, receipts::receipt_html, receipts::summary, receipts::set_tier,
+        receipts::receipt, receipts::receipt_html, receipts::summary, receipts::staff_summary, receipts::set_tier,
         settlement::add_bank_account, settlement::bank_accounts, settlement::request_payout,
         settlement::merchant_payouts, settlement::set_payout_schedule, settlement::operator_payouts, settlement::create_batch,
         settlement::batch, settlement::batch_file, settlement::mark_batch_paid, settlement::reject_payout,

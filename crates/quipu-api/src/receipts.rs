@@ -12,8 +12,8 @@ use quipu_domain::payment::PaymentId;
 use quipu_domain::zone::Zone;
 
 use crate::AppState;
-use crate::requests::{CustomerTierRequest, SummaryParams};
-use crate::views::{CustomerTierView, MerchantSummaryView, PaymentReceiptView};
+use crate::requests::{CustomerTierRequest, StaffDayParams, SummaryParams};
+use crate::views::{CustomerTierView, MerchantSummaryView, PaymentReceiptView, StaffDayView};
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use quipu_http::problem::{ApiError, Problem};
 
@@ -71,6 +71,21 @@ pub async fn summary(
     let (first, last) = (params.date.as_deref(), params.to.as_deref());
     let summary = payments.merchant_summary(&caller, first, last, params.utc_offset_minutes).await?;
     Ok(axum::Json(MerchantSummaryView::from(&summary)))
+}
+
+/// The shop's day per person (`date`, the shop's today by default): what each cashier and API key
+/// took, by way of paying, and gave back. A cashier sees their own; the owner and keys everyone's.
+#[utoipa::path(get, path = "/api/v1/merchant/staff-summary", tag = "merchant", security(("bearer" = [])),
+    params(StaffDayParams),
+    responses((status = 200, body = StaffDayView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn staff_summary(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(params): ApiQuery<StaffDayParams>,
+) -> ApiResult<axum::Json<StaffDayView>> {
+    let day = state.services.payments.staff_day(&caller, params.date.as_deref()).await?;
+    Ok(axum::Json(StaffDayView::from(&day)))
 }
 
 /// The operator moves a customer to a tier; each tier has its own payment and balance limits.

@@ -1024,6 +1024,19 @@ pub struct SummaryParams {
     pub utc_offset_minutes: Option<i32>,
 }
 
+/// Which day of the shop's a staff summary covers.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StaffDayParams {
+    /// YYYY-MM-DD: a date in the shop's time zone; the shop's today by default.
+    #[param(
+        example = "2026-01-01",
+        pattern = "^(?:19[7-9][0-9]|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])$"
+    )]
+    pub date: Option<String>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerTierRequest {

@@ -9,7 +9,8 @@ use quipu_core::kernel::access::{Session, User};
 use quipu_core::kernel::text::rfc3339;
 use quipu_core::merchant_qr::{MerchantQr, PaymentRequest, ScannedMerchant};
 use quipu_core::payments::{
-    Device, EnrolledDevice, MerchantSummary, Payment, PaymentPage as Payments, PaymentReceipt, Refund, SummaryLine,
+    Device, EnrolledDevice, MerchantSummary, Payment, PaymentPage as Payments, PaymentReceipt, Refund, StaffDay,
+    SummaryLine, Taker, TakerDay, TakerLine,
 };
 use quipu_core::wallet::{HistoryEntry as Entry, HistoryPage as History, Party, Receipt};
 use quipu_domain::ledger::{Account, Transfer};
@@ -746,6 +747,108 @@ pub struct SummaryLineView {
     pub fees_returned: MoneyView,
     /// What reached the merchant's account: gross − fees − refunds + fees returned.
     pub net: MoneyView,
+}
+
+/// The shop's day per person: what each took and gave back, in the shop's time zone. A cashier gets
+/// their own; the owner and the shop's API keys everyone's.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StaffDayView {
+    /// The day, YYYY-MM-DD, in `time_zone`.
+    pub date: String,
+    #[schema(example = "America/Lima")]
+    pub time_zone: String,
+    pub from: String,
+    pub to: String,
+    /// True when only the caller's own day is shown (a cashier's).
+    pub own_only: bool,
+    pub people: Vec<TakerDayView>,
+}
+
+/// One person's (or API key's, or the printed QR's) day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TakerDayView {
+    /// staff, api_key, printed_qr (paid with no one at the till asking) or former (no longer at the shop).
+    #[schema(example = "staff")]
+    pub kind: String,
+    /// The person's or key's id; null for the printed QR.
+    pub id: Option<uuid::Uuid>,
+    /// The person's full name or the key's name; null for the printed QR and former staff.
+    pub name: Option<String>,
+    pub currencies: Vec<TakerLineView>,
+}
+
+/// A person's day in one currency.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TakerLineView {
+    pub currency: String,
+    /// Payments they took that reached the shop (including those since refunded).
+    pub payments: i64,
+    pub gross: MoneyView,
+    pub by_method: Vec<MethodTakingsView>,
+    /// Refunds they gave that day, whichever day their payment was.
+    pub refunds: i64,
+    pub refunded: MoneyView,
+    /// Gross less refunded; negative when refunds outweigh the day's takings.
+    pub net: MoneyView,
+}
+
+/// One way of paying's share of a person's takings.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MethodTakingsView {
+    /// payment_code, merchant_qr or card.
+    #[schema(example = "payment_code")]
+    pub method: String,
+    pub payments: i64,
+    pub gross: MoneyView,
+}
+
+impl From<&StaffDay> for StaffDayView {
+    fn from(day: &StaffDay) -> Self {
+        Self {
+            date: day.date.clone(),
+            time_zone: day.time_zone.clone(),
+            from: rfc3339(day.from),
+            to: rfc3339(day.to),
+            own_only: day.own_only,
+            people: day.takers.iter().map(TakerDayView::from).collect(),
+        }
+    }
+}
+
+impl From<&TakerDay> for TakerDayView {
+    fn from(day: &TakerDay) -> Self {
+        let (kind, id, name) = match &day.taker {
+            Taker::Staff { id, name } => ("staff", Some(*id), Some(name.clone())),
+            Taker::Key { id, name } => ("api_key", Some(*id), Some(name.clone())),
+            Taker::PrintedQr => ("printed_qr", None, None),
+            Taker::Former { id } => ("former", Some(*id), None),
+        };
+        Self { kind: kind.to_owned(), id, name, currencies: day.lines.iter().map(TakerLineView::from).collect() }
+    }
+}
+
+impl From<&TakerLine> for TakerLineView {
+    fn from(line: &TakerLine) -> Self {
+        let currency = line.currency;
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        Self {
+            currency: currency.to_string(),
+            payments: count(line.payments),
+            gross: MoneyView::new(line.gross, currency),
+            by_method: line
+                .by_method
+                .iter()
+                .map(|m| MethodTakingsView {
+                    method: m.method.as_str().to_owned(),
+                    payments: count(m.count),
+                    gross: MoneyView::new(m.gross, currency),
+                })
+                .collect(),
+            refunds: count(line.refunds),
+            refunded: MoneyView::new(line.refunded, currency),
+            net: MoneyView::signed(line.net.minor(), currency),
+        }
+    }
 }
 
 impl From<&Entry> for HistoryEntry {

@@ -14,6 +14,7 @@ mod devices;
 mod receipts;
 mod refunds;
 mod search;
+mod staff_day;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub use crate::charge::{Charge, Payer, request_used};
 pub use crate::devices::{Device, DeviceAction, EnrolledDevice, parse_label};
 pub use crate::receipts::{MerchantSummary, PaymentReceipt, SummaryLine};
 pub use crate::search::PaymentSearch;
+pub use crate::staff_day::{MethodTakings, StaffDay, Taker, TakerDay, TakerLine};
 
 /// A payment and the name of the merchant it was made at.
 #[derive(Debug, Clone)]

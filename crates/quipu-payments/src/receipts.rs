@@ -181,14 +181,14 @@ fn summary_lines(totals: &[PaymentTotals], refunds: &[SummaryRefund]) -> CoreRes
 }
 
 /// What a summary's days are: a shop's zone's, or (asked for by an integrator) a fixed offset's.
-enum Calendar {
+pub(crate) enum Calendar {
     Zone(Zone),
     Offset(i32),
 }
 
 impl Calendar {
     /// The day `date` (or today), as the day and `[from, to)` in ledger time.
-    fn day(&self, date: Option<&str>, now: Timestamp) -> CoreResult<(LocalDate, Timestamp, Timestamp)> {
+    pub(crate) fn day(&self, date: Option<&str>, now: Timestamp) -> CoreResult<(LocalDate, Timestamp, Timestamp)> {
         match self {
             Calendar::Offset(minutes) => day_window(date, *minutes, now),
             Calendar::Zone(zone) => {

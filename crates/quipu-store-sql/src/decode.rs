@@ -17,7 +17,8 @@ use quipu_store::events::{
     AttemptRecord, CustomerEventRecord, DeliveryRecord, DueDelivery, EventRecord, WebhookEndpointRecord,
 };
 use quipu_store::payments::{
-    DeviceRecord, PaymentRecord, PaymentRequestRecord, PaymentTotals, RefundRecord, SummaryRefund,
+    DeviceRecord, PaymentRecord, PaymentRequestRecord, PaymentTotals, RefundRecord, StaffRefunds, StaffTakings,
+    SummaryRefund,
 };
 use quipu_store::{
     AccountOwner, ApiKeyRecord, FundingSourceRecord, IdempotencyRecord, MerchantRecord, OwnedAccount, SessionRecord,
@@ -314,6 +315,29 @@ impl FromColumns for PaymentTotals {
             count: count("payments", row, "count")?,
             gross: amount(row, "gross")?,
             fees: amount(row, "fees")?,
+        })
+    }
+}
+
+impl FromColumns for StaffTakings {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(StaffTakings {
+            taken_by: row.opt_uuid("taken_by")?,
+            method: named("payments", row, "method", PaymentMethod::parse)?,
+            currency: currency("payments", row, "currency")?,
+            count: count("payments", row, "count")?,
+            gross: amount(row, "gross")?,
+        })
+    }
+}
+
+impl FromColumns for StaffRefunds {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(StaffRefunds {
+            given_by: row.uuid("given_by")?,
+            currency: currency("payments", row, "currency")?,
+            count: count("refunds", row, "count")?,
+            amount: amount(row, "amount")?,
         })
     }
 }

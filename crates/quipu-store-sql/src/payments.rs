@@ -12,12 +12,13 @@ use quipu_domain::card::CardId;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::payment::{
-    self as rules, DeviceId, DeviceStatus, PaymentId, PaymentRequestId, PaymentStatus, RefundStatus, RefundTarget,
+    self as rules, DeviceId, DeviceStatus, PaymentId, PaymentMethod, PaymentRequestId, PaymentStatus, RefundStatus,
+    RefundTarget,
 };
 use quipu_store::events::EventRecord;
 use quipu_store::payments::{
     DeviceRecord, MAX_PAYMENT_PAGE, PaymentFilter, PaymentInsert, PaymentRecord, PaymentRequestRecord, PaymentStore,
-    PaymentTotals, RefundClaim, RefundRecord, SummaryRefund,
+    PaymentTotals, RefundClaim, RefundRecord, StaffRefunds, StaffTakings, SummaryRefund,
 };
 use quipu_store::{StoreError, StoreResult, async_trait, db_error};
 
@@ -79,6 +80,12 @@ pub(crate) mod sql {
         MERCHANT_PAYMENT_TOTALS = "SELECT currency, CAST(COUNT(*) AS BIGINT) AS count, CAST(SUM(amount) AS BIGINT) AS gross, CAST(SUM(fee) AS BIGINT) AS fees FROM payments WHERE merchant_id = $1 AND created_at >= $2 AND created_at < $3 AND status IN ($4, $5, $6) GROUP BY currency ORDER BY currency";
         /// A merchant's refunds in state $4 (completed) made in [$2, $3).
         MERCHANT_REFUNDS_BETWEEN = "SELECT p.currency AS currency, r.amount AS amount, r.refunded_before AS refunded_before, p.amount AS paid, p.fee AS fee FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.merchant_id = $1 AND r.status = $4 AND r.created_at >= $2 AND r.created_at < $3 LIMIT $5";
+        /// A merchant's payments in [$2, $3) whose money reached it ($5, $6, $7), per taker, method
+        /// and currency: a merchant QR's ($4) taker is whoever asked for its payment request (none for
+        /// a printed QR), as its payment's `created_by` is the paying customer.
+        STAFF_TAKINGS = "SELECT CASE WHEN p.method = $4 THEN r.created_by ELSE p.created_by END AS taken_by, p.method AS method, p.currency AS currency, CAST(COUNT(*) AS BIGINT) AS count, CAST(SUM(p.amount) AS BIGINT) AS gross FROM payments p LEFT JOIN payment_requests r ON r.id = p.request_id WHERE p.merchant_id = $1 AND p.created_at >= $2 AND p.created_at < $3 AND p.status IN ($5, $6, $7) GROUP BY 1, 2, 3 ORDER BY 2, 3 LIMIT $8";
+        /// A merchant's refunds in state $4 (completed) made in [$2, $3), per giver and currency.
+        STAFF_REFUNDS = "SELECT r.created_by AS given_by, p.currency AS currency, CAST(COUNT(*) AS BIGINT) AS count, CAST(SUM(r.amount) AS BIGINT) AS amount FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.merchant_id = $1 AND r.status = $4 AND r.created_at >= $2 AND r.created_at < $3 GROUP BY 1, 2 ORDER BY 2 LIMIT $5";
     }
 }
 
@@ -442,5 +449,43 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
             .bind(limit);
         let mut conn = self.reader().await?;
         fetch_all::<B::Db, _>(&mut conn, "listing a merchant's refunds", statement).await
+    }
+
+    async fn staff_takings(
+        &self,
+        merchant: MerchantId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StaffTakings>> {
+        let [completed, partly_refunded, refunded] = PaymentStatus::SETTLED.map(PaymentStatus::as_str);
+        let statement = Statement::new(sql::STAFF_TAKINGS)
+            .bind(merchant)
+            .bind(from)
+            .bind(to)
+            .bind(PaymentMethod::MerchantQr.as_str())
+            .bind(completed)
+            .bind(partly_refunded)
+            .bind(refunded)
+            .bind(limit);
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "adding up a merchant's takings per person", statement).await
+    }
+
+    async fn staff_refunds(
+        &self,
+        merchant: MerchantId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StaffRefunds>> {
+        let statement = Statement::new(sql::STAFF_REFUNDS)
+            .bind(merchant)
+            .bind(from)
+            .bind(to)
+            .bind(RefundStatus::Completed.as_str())
+            .bind(limit);
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "adding up a merchant's refunds per person", statement).await
     }
 }

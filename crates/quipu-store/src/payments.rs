@@ -137,6 +137,30 @@ pub struct SummaryRefund {
     pub fee: Amount,
 }
 
+/// What one person (or API key) took in one currency by one method over a period: whoever made the
+/// charge, or the payment request a merchant QR paid; `None` for a shop's printed QR, which no one
+/// at the till asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffTakings {
+    pub taken_by: Option<Uuid>,
+    pub method: PaymentMethod,
+    pub currency: CurrencyCode,
+    pub count: u64,
+    pub gross: Amount,
+}
+
+/// What one person (or API key) gave back in one currency over a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRefunds {
+    pub given_by: Uuid,
+    pub currency: CurrencyCode,
+    pub count: u64,
+    pub amount: Amount,
+}
+
+/// Most lines (person × method × currency) one staff report reads; more is refused, not cut.
+pub const MAX_STAFF_LINES: u32 = 1_000;
+
 /// Most refunds one merchant summary adds up; a busier day is refused rather than miscounted.
 pub const MAX_SUMMARY_REFUNDS: u32 = 10_000;
 
@@ -259,4 +283,22 @@ pub trait PaymentStore: Send + Sync {
         to: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<SummaryRefund>>;
+    /// A merchant's completed payments created in [`from`, `to`), per taker, method and currency;
+    /// at most `limit` lines.
+    async fn staff_takings(
+        &self,
+        merchant: MerchantId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StaffTakings>>;
+    /// A merchant's completed refunds made in [`from`, `to`), per giver and currency; at most
+    /// `limit` lines.
+    async fn staff_refunds(
+        &self,
+        merchant: MerchantId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StaffRefunds>>;
 }

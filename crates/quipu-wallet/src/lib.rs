@@ -347,14 +347,7 @@ impl Wallet {
         to: &PhoneNumber,
         amount: AmountInput<'_>,
     ) -> CoreResult<Preview> {
-        principal.require(Role::Customer)?;
-        let money = self.kernel.parse_amount(amount)?;
-        self.kernel.check_transfer_limit(money.0, money.1)?;
-        let sender = self.kernel.current_user(principal).await?;
-        let recipient = self.kernel.user_with_role(to, Role::Customer, "customer").await?;
-        if recipient.id == sender.id {
-            return Err(CoreError::invalid("same_account", "you cannot send money to yourself"));
-        }
+        let (money, _, recipient) = self.p2p_parties(principal, to, amount).await?;
         let recipient =
             Recipient { kind: "customer", name: shown_person_name(&recipient.full_name), merchant_name: None };
         Ok(Preview { recipient, currency: money.0, amount: money.1, fee: Amount::ZERO })
@@ -380,6 +373,26 @@ impl Wallet {
         }
     }
 
+    /// What a P2P transfer and its preview both check first: a customer sending, an amount within the
+    /// per-transfer limit, a customer receiving who is someone else. One place, so the name read
+    /// back before the PIN is always of the transfer the PIN then confirms.
+    async fn p2p_parties(
+        &self,
+        principal: &Principal,
+        to: &PhoneNumber,
+        amount: AmountInput<'_>,
+    ) -> CoreResult<((Currency, Amount), UserRecord, UserRecord)> {
+        principal.require(Role::Customer)?;
+        let money = self.kernel.parse_amount(amount)?;
+        self.kernel.check_transfer_limit(money.0, money.1)?;
+        let sender = self.kernel.current_user(principal).await?;
+        let recipient = self.kernel.user_with_role(to, Role::Customer, "customer").await?;
+        if recipient.id == sender.id {
+            return Err(CoreError::invalid("same_account", "you cannot send money to yourself"));
+        }
+        Ok((money, sender, recipient))
+    }
+
     /// A customer sends money to another customer by phone number, confirmed by PIN.
     pub async fn send_p2p(
         &self,
@@ -390,14 +403,7 @@ impl Wallet {
         note: Option<&DisplayName>,
         amount: AmountInput<'_>,
     ) -> CoreResult<Transfer> {
-        principal.require(Role::Customer)?;
-        let money = self.kernel.parse_amount(amount)?;
-        self.kernel.check_transfer_limit(money.0, money.1)?;
-        let sender = self.kernel.current_user(principal).await?;
-        let recipient = self.kernel.user_with_role(to, Role::Customer, "customer").await?;
-        if recipient.id == sender.id {
-            return Err(CoreError::invalid("same_account", "you cannot send money to yourself"));
-        }
+        let (money, sender, recipient) = self.p2p_parties(principal, to, amount).await?;
         // The sender first (PIN, then funds, in the ledger), and only then the recipient's cap, so a
         // refusal tells the sender nothing about the recipient they could not learn by paying.
         self.kernel.check_pin(&sender, pin, &GuessSource::of(principal)).await?;

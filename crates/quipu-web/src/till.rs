@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use quipu_api::moves;
 use quipu_api::requests::{CardPaymentRequest, ChargeRequest, PaymentRequestRequest, RefundRequest};
-use quipu_api::views::{PaymentPage, PaymentRequestView, PaymentView};
+use quipu_api::views::{PaymentPage, PaymentRequestView, PaymentView, StaffDayView};
 use quipu_domain::payment::PaymentId;
 use quipu_domain::payment::PaymentRequestId;
 use quipu_http::problem::ApiError;
@@ -32,6 +32,7 @@ pub fn routes() -> Router<WebState> {
         .route("/till/requests", post(request))
         .route("/till/requests/{id}", get(show_request))
         .route("/till/requests/{id}/qr.svg", get(request_qr))
+        .route("/till/report", get(report))
         .route("/till/payments/{id}", get(show_payment))
         .route("/till/payments/{id}/refund", post(refund))
         .route("/till/payments/{id}/refund/confirm", post(confirm_refund))
@@ -118,6 +119,50 @@ async fn after(
             show_till(state, who, notice, posted.typed(), error.status).await
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "till/report.html")]
+struct ReportPage {
+    c: Chrome,
+    notice: Notice,
+    /// Whose day this is and in which zone's time.
+    intro: String,
+    day: StaffDayView,
+}
+
+/// Which day a report shows; other parameters (the language, say) are the page's, not the report's.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ReportQuery {
+    date: Option<String>,
+}
+
+/// `GET /till/report`: the shop's day (`date`, today by default) per person, to close a day with: a
+/// cashier's own, or everyone's for the owner.
+async fn report(State(state): State<WebState>, who: SignedIn, Query(query): Query<ReportQuery>) -> Response {
+    if let Some(refused) = who.refused_unless(&[Role::Cashier, Role::MerchantOwner]) {
+        return refused;
+    }
+    let payments = &state.http.services.payments;
+    // A day that is no date says why above today's report.
+    let date = query.date.as_deref().filter(|date| !date.is_empty());
+    let (day, notice) = match payments.staff_day(&who.principal, date).await {
+        Ok(day) => (day, Notice::none()),
+        Err(error) if matches!(error.kind, quipu_core::ErrorKind::Invalid) => {
+            let notice = Notice::refused(who.chrome().t, &ApiError::from(error));
+            match payments.staff_day(&who.principal, None).await {
+                Ok(day) => (day, notice),
+                Err(error) => return failed(&who, &ApiError::from(error)),
+            }
+        }
+        Err(error) => return failed(&who, &ApiError::from(error)),
+    };
+    let status = if notice.is_error { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let c = who.chrome();
+    let whose = if day.own_only { "report-own" } else { "report-everyone" };
+    let intro = c.t.msg_with(whose, &[("zone", &day.time_zone)]);
+    let page = ReportPage { c, notice, intro, day: StaffDayView::from(&day) };
+    page::html(&page, status, who.reader())
 }
 
 #[derive(Template)]

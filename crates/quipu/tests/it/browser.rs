@@ -127,7 +127,7 @@ pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
             "/wallet/settings",
         ],
     ),
-    ("cashier", &["/till/"]),
+    ("cashier", &["/till/", "/till/report"]),
     (
         "owner",
         &[

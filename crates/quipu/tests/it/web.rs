@@ -1,6 +1,7 @@
 //! The web pages' ground: the start page in English and Korean, under a strict policy, its
 //! stylesheet at a content-hashed URL browsers may keep for a year.
 
+use crate::forms::{field, post_form, set_cookie};
 use crate::harness::{TestApp, on_each_backend};
 
 #[tokio::test]
@@ -57,25 +58,6 @@ async fn the_start_page_speaks_the_readers_language_under_a_strict_policy() {
         assert_eq!(status, 401);
     })
     .await;
-}
-
-/// The value of `name="<field>" value="..."` in a page.
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    html.split(&marker).nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned()
-}
-
-/// `name=value` of a `Set-Cookie` answer header.
-fn set_cookie(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with(&format!("{name}=")))
-        .and_then(|value| value.split(';').next())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -238,29 +220,6 @@ pub(crate) async fn signed_in(client: &reqwest::Client, base: &str, phone: &str,
     set_cookie(&signed, "quipu_session")
 }
 
-/// Posts the form of page `form_page` (its CSRF token and idempotency key) with `fields`; the answer's text.
-async fn post_form(
-    client: &reqwest::Client,
-    base: &str,
-    session: &str,
-    form_page: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> (u16, String) {
-    let page = client.get(format!("{base}{form_page}")).header("cookie", session).send().await.unwrap();
-    let html = page.text().await.unwrap();
-    let (csrf, mut key) = (field(&html, "csrf"), field(&html, "idempotency_key"));
-    if key.is_empty() {
-        // A form whose key is on its confirmation page (sending money): the test posts the last step
-        // directly, with a key of its own.
-        key = uuid::Uuid::from_u128(rand::random()).to_string();
-    }
-    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("idempotency_key", &key)];
-    form.extend_from_slice(fields);
-    let answer = client.post(format!("{base}{action}")).header("cookie", session).form(&form).send().await.unwrap();
-    (answer.status().as_u16(), answer.text().await.unwrap())
-}
-
 #[tokio::test]
 async fn forms_refuse_what_the_api_refuses_in_the_readers_words_and_nothing_moves() {
     let mut config = crate::harness::test_config();
@@ -285,11 +244,10 @@ async fn forms_refuse_what_the_api_refuses_in_the_readers_words_and_nothing_move
         assert_eq!(status, 201, "{body}");
         let wallet = signed_in(&client, &base, &amina.phone, "customer-password").await;
         let send = |amount: &'static str, pin: &'static str| {
-            let (client, base, wallet, to) = (client.clone(), base.clone(), wallet.clone(), bruno.phone.clone());
+            let (wallet, to) = (wallet.clone(), bruno.phone.clone());
             async move {
                 post_form(
-                    &client,
-                    &base,
+                    app,
                     &wallet,
                     "/wallet/send",
                     "/wallet/send",
@@ -309,9 +267,9 @@ async fn forms_refuse_what_the_api_refuses_in_the_readers_words_and_nothing_move
         let code = phone.code(app, 0);
         let till = signed_in(&client, &base, "+15550710601", "cashier-password").await;
         let charge = [("amount", "2.00"), ("code", code.as_str())];
-        let (status, _) = post_form(&client, &base, &till, "/till/", "/till/charge", &charge).await;
+        let (status, _) = post_form(app, &till, "/till/", "/till/charge", &charge).await;
         assert_eq!(status, 303);
-        let (status, page) = post_form(&client, &base, &till, "/till/", "/till/charge", &charge).await;
+        let (status, page) = post_form(app, &till, "/till/", "/till/charge", &charge).await;
         assert!(status == 409 && page.contains("This code has already paid."), "{status} {page}");
 
         // Wrong PINs lock the PIN; the page says so, and nothing moved.

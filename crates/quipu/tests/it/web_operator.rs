@@ -9,6 +9,7 @@ use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
+use crate::forms::field;
 use crate::harness::{Backend, TestApp, test_config};
 use crate::web_journeys::{click, fill, sign_in, text, until};
 
@@ -27,12 +28,6 @@ async fn float(app: &TestApp, agent_token: &str) -> Value {
     let (status, me) = app.get("/me", agent_token).await;
     assert_eq!(status, 200, "{me}");
     me["accounts"][0]["available"]["amount"].clone()
-}
-
-/// The value of `name="<field>" value="..."` in a page (the first such field).
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    html.split(&marker).nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

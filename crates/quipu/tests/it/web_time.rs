@@ -22,7 +22,7 @@ fn set_clock(app: &TestApp, seconds: i64) {
 }
 
 /// A page as a signed-in person's browser gets it (the session cookie is the API's token).
-async fn page(app: &TestApp, path: &str, token: &str) -> String {
+pub(crate) async fn page(app: &TestApp, path: &str, token: &str) -> String {
     let response = app
         .client
         .get(format!("{}{path}", app.base()))

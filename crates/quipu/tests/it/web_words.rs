@@ -7,6 +7,7 @@
 use serde_json::json;
 
 use crate::browser::Browser;
+use crate::forms::{client, post_form};
 use crate::harness::{TestApp, TestConfig, on_each_backend_with, test_config};
 use crate::web_journeys::{click, fill, text, until};
 
@@ -15,24 +16,6 @@ fn config() -> TestConfig {
     let mut config = test_config();
     config.settings.default_country_code = Some(quipu_domain::identity::CallingCode::parse("+1").unwrap());
     config
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-/// The value of `name="<field>" value="..."` in a page.
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    html.split(&marker).nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned()
-}
-
-/// `name=value` of a `Set-Cookie` answer header.
-fn set_cookie(response: &reqwest::Response, name: &str) -> String {
-    let cookies = response.headers().get_all("set-cookie");
-    let found =
-        cookies.iter().filter_map(|value| value.to_str().ok()).find(|value| value.starts_with(&format!("{name}=")));
-    found.and_then(|value| value.split(';').next()).unwrap_or_default().to_owned()
 }
 
 /// Whether `script` returns something truthy within a few seconds (no failure if it does not).
@@ -49,27 +32,6 @@ async fn within(client: &fantoccini::Client, script: &str) -> bool {
 /// What a person reads: Fluent sets a number apart with invisible isolation marks.
 fn read(html: &str) -> String {
     html.replace(['\u{2068}', '\u{2069}'], "")
-}
-
-/// Posts the form a page shows (its CSRF token, idempotency key, and for a page shown to nobody in
-/// particular its form cookie) with `fields`, as `cookie` (a session, a language); status and page.
-async fn post_form(app: &TestApp, cookie: &str, page: &str, action: &str, fields: &[(&str, &str)]) -> (u16, String) {
-    let client = client();
-    let base = app.base();
-    let shown = client.get(format!("{base}{page}")).header("cookie", cookie).send().await.unwrap();
-    let form_cookie = set_cookie(&shown, "quipu_form");
-    let html = shown.text().await.unwrap();
-    let (csrf, mut key) = (field(&html, "csrf"), field(&html, "idempotency_key"));
-    if key.is_empty() {
-        // Sending money: the key is on the confirmation page; the test posts the last step directly.
-        key = uuid::Uuid::from_u128(rand::random()).to_string();
-    }
-    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("idempotency_key", &key)];
-    form.extend_from_slice(fields);
-    let cookies =
-        [cookie, form_cookie.as_str()].iter().filter(|c| !c.is_empty()).copied().collect::<Vec<_>>().join("; ");
-    let answer = client.post(format!("{base}{action}")).header("cookie", cookies).form(&form).send().await.unwrap();
-    (answer.status().as_u16(), answer.text().await.unwrap())
 }
 
 #[tokio::test]
