@@ -42,6 +42,7 @@ mod web_journeys;
 mod web_operator;
 mod web_owner;
 mod web_payouts;
+mod web_staff_zone;
 mod web_till;
 mod web_time;
 mod web_words;
