@@ -1,6 +1,6 @@
 //! Every page a form leads to, on every phone: the pages only a submitted form shows (the
 //! confirmations that read a name back before money moves, the refusals, the "done" notices, a new
-//! card's sheet, an API key shown once, a card's slip) are reached by submitting the forms in a
+//! card's sheet, an API key and a webhook's secret shown once, a card's slip) are reached by submitting the forms in a
 //! real Chromium on an emulated 360 px phone, in light and dark mode, in English and Korean, and
 //! held to web_a11y.rs's checks: no serious or critical axe-core violation, nothing wider than the
 //! phone, one h1.
@@ -20,6 +20,7 @@ use crate::web_journeys::{click, fill, until};
 const AGENT_PHONE: &str = "+15550191001";
 const OWNER_PHONE: &str = "+15550701910";
 const CASHIER_PHONE: &str = "+15550711910";
+const OPERATOR_PHONE: &str = "+15559990001";
 
 /// What every walk shares: the staff's sessions, a payment to refund and a shop's QR to scan.
 struct Fixture {
@@ -27,6 +28,7 @@ struct Fixture {
     agent: String,
     owner: String,
     cashier: String,
+    operator: String,
     /// A 20.00 payment at the shop, refunded a little in each walk.
     payment: String,
     /// A payment request's QR text, which the wallet reads back before paying.
@@ -67,6 +69,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         agent: signed_in(AGENT_PHONE, "agent-password").await,
         owner: signed_in(OWNER_PHONE, "owner-password").await,
         cashier: signed_in(CASHIER_PHONE, "cashier-password").await,
+        operator: signed_in(OPERATOR_PHONE, "staff-password").await,
         payment: paid["id"].as_str().unwrap().to_owned(),
         payload: request["payload"].as_str().unwrap().to_owned(),
         base,
@@ -146,7 +149,9 @@ async fn walk(fixture: &Fixture, customers: &Customers, axe: &str, scheme: Schem
         till_pages(&mut w, fixture, &card).await;
         owner_pages(&mut w, fixture).await;
         wallet_pages(&mut w, fixture, customers).await;
-        assert_eq!(w.checked, 18, "every page of the walk was checked ({lang}, {scheme:?})");
+        operator_pages(&mut w, fixture).await;
+        signed_out_pages(&mut w).await;
+        assert_eq!(w.checked, 22, "every page of the walk was checked ({lang}, {scheme:?})");
         report.append(&mut w.report);
     }
     browser.stop().await;
@@ -158,6 +163,8 @@ async fn agent_pages(w: &mut Walker<'_>, fixture: &Fixture, customers: &Customer
     let (phone, _) = &customers.sender;
     with_cookie(w.client(), w.base, &fixture.agent).await;
     w.open("/agent/").await;
+    agent_asks_cash_in(w.client(), "+15550199999", "20.00").await;
+    w.check(REFUSED, "the cash-in refused for an unknown phone").await;
     agent_asks_cash_in(w.client(), phone, "20.00").await;
     w.check(QUESTION, "the cash-in confirmation").await;
     click(w.client(), "form[action='/agent/cash-in'] button").await;
@@ -207,6 +214,11 @@ async fn owner_pages(w: &mut Walker<'_>, fixture: &Fixture) {
     fill(w.client(), "#key-name", "Online shop").await;
     click(w.client(), "form[action='/merchant/api-keys'] button[type=submit]").await;
     w.check("document.getElementById('new-key')", "the new API key").await;
+    w.open("/merchant/webhooks").await;
+    let url = format!("https://hooks.example.com/walk-{}-{:?}", w.lang, w.scheme);
+    fill(w.client(), "#url", &url).await;
+    click(w.client(), "form[action='/merchant/webhooks'] button[type=submit]").await;
+    w.check("document.getElementById('webhook-secret')", "the new webhook's secret").await;
 }
 
 /// A send refused (an unknown phone, then a wrong PIN), read back and sent; a shop's QR read back.
@@ -226,4 +238,26 @@ async fn wallet_pages(w: &mut Walker<'_>, fixture: &Fixture, customers: &Custome
     fill(w.client(), "#payload", &fixture.payload).await;
     click(w.client(), "form[action='/wallet/scan'] button[type=submit]").await;
     w.check("document.getElementById('shop')", "the shop's QR read back").await;
+}
+
+/// A shop onboarded for an owner's phone already taken: the onboarding page says why.
+async fn operator_pages(w: &mut Walker<'_>, fixture: &Fixture) {
+    with_cookie(w.client(), w.base, &fixture.operator).await;
+    w.open("/operator/onboarding").await;
+    fill(w.client(), "#shop-name", "Second Bakery").await;
+    fill(w.client(), "#owner-phone", OWNER_PHONE).await;
+    fill(w.client(), "#owner-name", "Owner Again").await;
+    fill(w.client(), "#owner-password", "owner-password").await;
+    click(w.client(), "form[action='/operator/merchants'] button[type=submit]").await;
+    w.check(REFUSED, "the onboarding refused for a phone taken").await;
+}
+
+/// A sign-in refused (a phone no one has), to nobody in particular.
+async fn signed_out_pages(w: &mut Walker<'_>) {
+    with_cookie(w.client(), w.base, "quipu_session=; max-age=0").await;
+    w.open("/login").await;
+    fill(w.client(), "#phone", "+15550199990").await;
+    fill(w.client(), "#password", "not-the-password").await;
+    click(w.client(), "form[action='/login'] button[type=submit]").await;
+    w.check(REFUSED, "the sign-in refused").await;
 }
