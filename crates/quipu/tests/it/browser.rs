@@ -127,7 +127,7 @@ pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
             "/wallet/settings",
         ],
     ),
-    ("cashier", &["/till/", "/till/report"]),
+    ("cashier", &["/till/", "/till/report", "/account/time-zone"]),
     (
         "owner",
         &[
@@ -140,8 +140,18 @@ pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
             "/merchant/webhooks",
         ],
     ),
-    ("agent", &["/agent/", "/agent/cash-out", "/agent/cards", "/agent/float"]),
-    ("operator", &["/operator/", "/operator/onboarding", "/operator/fees", "/operator/e-money", "/operator/ledger"]),
+    ("agent", &["/agent/", "/agent/cash-out", "/agent/cards", "/agent/float", "/account/time-zone"]),
+    (
+        "operator",
+        &[
+            "/operator/",
+            "/operator/onboarding",
+            "/operator/fees",
+            "/operator/e-money",
+            "/operator/ledger",
+            "/account/time-zone",
+        ],
+    ),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

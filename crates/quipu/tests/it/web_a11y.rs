@@ -4,7 +4,8 @@
 //! on an emulated 360 px phone, in light and in dark mode, in English and Korean.
 //! axe-core (vendored for the tests only, `tests/vendor/`) must find no
 //! violation of impact serious or critical, with every rule it runs by
-//! default; the page must not scroll sideways and must have one h1.
+//! default; the page must not scroll sideways and must have one h1. The pages reached only by
+//! submitting a form are walked the same way in web_a11y_forms.rs.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -13,20 +14,20 @@ use crate::browser::{Browser, SCREENS};
 use crate::harness::{Backend, TestApp, on_each_backend, test_config};
 
 /// axe-core's published build, read from disk: never compiled into the server nor served by it.
-const AXE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vendor/axe-core-4.10.2.min.js");
+pub(crate) const AXE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vendor/axe-core-4.10.2.min.js");
 
 /// The screen `Browser::start_phone` emulates: a small phone's.
 const PHONE_WIDTH: u64 = 360;
 
 /// How the page is asked to look: the browser's own switch, as a phone set to dark mode sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scheme {
+pub(crate) enum Scheme {
     Light,
     Dark,
 }
 
 impl Scheme {
-    fn switches(self) -> Vec<String> {
+    pub(crate) fn switches(self) -> Vec<String> {
         match self {
             Scheme::Light => vec!["--blink-settings=preferredColorScheme=1".to_owned()],
             Scheme::Dark => vec!["--blink-settings=preferredColorScheme=0".to_owned(), "--force-dark-mode".to_owned()],
@@ -111,7 +112,7 @@ async fn first_receipt(client: &reqwest::Client, base: &str, session: &str) -> S
 }
 
 /// What is wrong with the page just loaded, each problem one line (none: an empty list).
-async fn problems(browser: &Browser, axe: &str, scheme: Scheme) -> Vec<String> {
+pub(crate) async fn problems(browser: &Browser, axe: &str, scheme: Scheme) -> Vec<String> {
     let client = &browser.client;
     let mut found = Vec::new();
     let layout = client
@@ -199,8 +200,7 @@ async fn walk(base: &str, fixture: &Fixture, screens: &[(&str, String)], axe: &s
                     .map(|(_, cookie)| cookie.as_str())
                     .unwrap_or_else(|| panic!("no one signs in as {role:?}: add the role to the fixture")),
             };
-            client.goto(&format!("{base}/healthz")).await.unwrap();
-            client.execute("document.cookie = arguments[0] + '; path=/'", vec![json!(cookie)]).await.unwrap();
+            with_cookie(client, base, cookie).await;
             signed_in_as = role;
         }
         for lang in ["en", "ko"] {
@@ -215,6 +215,13 @@ async fn walk(base: &str, fixture: &Fixture, screens: &[(&str, String)], axe: &s
     }
     browser.stop().await;
     report
+}
+
+/// The browser signs in (or out) by its session cookie, set by a page's script (WebDriver's own
+/// cookie command refuses a bare IP host), on a page that loads nothing.
+pub(crate) async fn with_cookie(client: &fantoccini::Client, base: &str, cookie: &str) {
+    client.goto(&format!("{base}/healthz")).await.unwrap();
+    client.execute("document.cookie = arguments[0] + '; path=/'", vec![json!(cookie)]).await.unwrap();
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::browser::Browser;
 use crate::harness::{Backend, TestApp, test_config};
+use crate::steps::agent_issues_card;
 use crate::web_journeys::{click, fill, sign_in, text, until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,10 +35,7 @@ async fn the_counter_is_in_sections_a_new_card_loads_from_its_sheet_and_commissi
     click(s, "nav.sections a[href='/agent/cards']").await;
     until(s, "return location.pathname === '/agent/cards'", "the cards section").await;
     browser.assert_within_budget("the cards section").await;
-    fill(s, "#card-pin", "4321").await;
-    click(s, "form[action='/agent/cards'] button[type=submit]").await;
-    let number = until(s, "return document.getElementById('card-number')?.textContent", "the card sheet").await;
-    let number = number.as_str().unwrap().to_owned();
+    let number = agent_issues_card(s, "4321").await;
     fill(s, "#load-amount", "12.00").await;
     click(s, "form#load-new-card button[type=submit]").await;
     let loaded = until(s, "return document.querySelector('.ok')?.textContent", "the load").await;

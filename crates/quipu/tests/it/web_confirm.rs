@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 
 use crate::browser::Browser;
 use crate::harness::{Backend, Person, TestApp, on_each_backend, test_config};
+use crate::steps::{
+    agent_asks_cash_in, agent_asks_cash_out, agent_pays_out_with_pin, customer_asks_to_send, customer_sends_with_pin,
+    owner_asks_refund, read, refund_confirmed,
+};
 use crate::web_journeys::{click, fill, sign_in, sign_out, text, until};
 
 /// A customer registered under a name of their own.
@@ -30,17 +34,6 @@ async fn available(app: &TestApp, person: &Person) -> Value {
     account["available"]["amount"].clone()
 }
 
-/// What a person reads, without the invisible marks that keep a name from reordering the text
-/// around it (Fluent isolates each value it fills in).
-fn plain(text: &str) -> String {
-    text.replace(['\u{2068}', '\u{2069}'], "")
-}
-
-async fn read(client: &fantoccini::Client, css: &str) -> String {
-    let script = format!("return document.querySelector({css:?})?.innerText");
-    plain(until(client, &script, css).await.as_str().unwrap_or_default())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason() {
     let app = TestApp::start(Backend::Sqlite, test_config()).await;
@@ -57,14 +50,10 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     // The agent types the phone and the amount; the console reads the customer's name back first.
     sign_in(s, &base, "+15550800001", "agent-password").await;
     until(s, "return location.pathname === '/agent/'", "the agent's console").await;
-    fill(s, "#in-phone", "+15550809999").await;
-    fill(s, "#in-amount", "50.00").await;
-    click(s, "form[action='/agent/cash-in/confirm'] button").await;
+    agent_asks_cash_in(s, "+15550809999", "50.00").await;
     let refused = read(s, ".error").await;
     assert!(refused.contains("No wallet has this phone number"), "{refused}");
-    fill(s, "#in-phone", &amina.phone).await;
-    fill(s, "#in-amount", "50.00").await;
-    click(s, "form[action='/agent/cash-in/confirm'] button").await;
+    agent_asks_cash_in(s, &amina.phone, "50.00").await;
     let question = read(s, "#question").await;
     assert_eq!(question, "Take 50.00 USD in cash and credit Amina D.?");
     assert!(!text(s).await.contains("Diallo"), "only the name the network shows: first name and initial");
@@ -82,16 +71,12 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     // moves nothing and asks again. Cash out is a section of the counter of its own.
     click(s, "nav.sections a[href='/agent/cash-out']").await;
     until(s, "return location.pathname === '/agent/cash-out'", "the cash-out section").await;
-    fill(s, "#out-phone", &amina.phone).await;
-    fill(s, "#out-amount", "10.00").await;
-    click(s, "form[action='/agent/cash-out/confirm'] button").await;
+    agent_asks_cash_out(s, &amina.phone, "10.00").await;
     assert_eq!(read(s, "#question").await, "Pay out 10.00 USD in cash to Amina D.? The customer types their PIN.");
-    fill(s, "#out-pin", "9876").await;
-    click(s, "form[action='/agent/cash-out'] button").await;
+    agent_pays_out_with_pin(s, "9876").await;
     assert!(read(s, ".error").await.contains("Wrong PIN"), "{}", text(s).await);
     assert_eq!(available(&app, &amina).await, json!("50.00"));
-    fill(s, "#out-pin", "1234").await;
-    click(s, "form[action='/agent/cash-out'] button").await;
+    agent_pays_out_with_pin(s, "1234").await;
     let done = read(s, ".ok").await;
     assert!(done.starts_with("Cash out done: 10.00 USD to Amina D. · Reference "), "{done}");
     assert_eq!(available(&app, &amina).await, json!("40.00"));
@@ -113,18 +98,13 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     sign_in(w, &base, &amina.phone, "customer-password").await;
     w.goto(&format!("{base}/wallet/send")).await.unwrap();
     assert!(w.find(fantoccini::Locator::Css("#pin")).await.is_err(), "no PIN before the name is read back");
-    fill(w, "#to_phone", "+15550809998").await;
-    fill(w, "#amount", "5.00").await;
-    click(w, "form[action='/wallet/send/confirm'] button").await;
+    customer_asks_to_send(w, "+15550809998", "5.00").await;
     assert!(read(w, ".error").await.contains("No wallet has this phone number"));
-    fill(w, "#to_phone", &bruno.phone).await;
-    fill(w, "#amount", "5.00").await;
-    click(w, "form[action='/wallet/send/confirm'] button").await;
+    customer_asks_to_send(w, &bruno.phone, "5.00").await;
     assert_eq!(read(w, "#question").await, "Send 5.00 USD to Bruno S.?");
     assert!(read(w, "#preview").await.contains("0.00 USD"), "the fee is shown");
     assert_eq!(available(&app, &bruno).await, json!("0.00"), "nothing moves before the PIN");
-    fill(w, "#pin", "1234").await;
-    click(w, "form[action='/wallet/send'] button").await;
+    customer_sends_with_pin(w, "1234").await;
     until(w, "return location.pathname === '/wallet/'", "the wallet's home").await;
     assert_eq!(available(&app, &bruno).await, json!("5.00"));
     assert_eq!(available(&app, &amina).await, json!("35.00"));
@@ -141,16 +121,12 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     fill(s, ".payment input[name=reason]", "Wrong size").await;
     click(s, ".payment form button").await;
     assert!(read(s, ".error").await.contains("Type the amount to refund"), "{}", text(s).await);
-    fill(s, ".payment input[name=amount]", "3.00").await;
-    fill(s, ".payment input[name=reason]", "Wrong size\u{202E}nrowun").await;
-    click(s, ".payment form button").await;
+    owner_asks_refund(s, "3.00", "Wrong size\u{202E}nrowun").await;
     assert!(read(s, ".error").await.contains("no control or text-direction characters"), "{}", text(s).await);
-    fill(s, ".payment input[name=amount]", "3.00").await;
-    fill(s, ".payment input[name=reason]", "Wrong size, returned unworn").await;
-    click(s, ".payment form button").await;
+    owner_asks_refund(s, "3.00", "Wrong size, returned unworn").await;
     assert_eq!(read(s, "#question").await, "Refund 3.00 USD of 10.00 USD to the customer?");
     assert_eq!(available(&app, &amina).await, json!("25.00"), "nothing goes back before the owner confirms");
-    click(s, "form[action$='/refund'] button").await;
+    refund_confirmed(s).await;
     until(s, "return document.querySelector('.ok')", "the refund").await;
     assert_eq!(available(&app, &amina).await, json!("28.00"));
     sign_out(s).await;

@@ -473,10 +473,7 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
     sign_in(s, &base, &agent.phone, "agent-password").await;
     until(s, "return location.pathname === '/agent/'", "the agent's console").await;
     s.goto(&format!("{base}/agent/cards")).await.unwrap();
-    fill(s, "#card-pin", "4321").await;
-    click(s, "form[action='/agent/cards'] button[type=submit]").await;
-    let number = until(s, "return document.getElementById('card-number')?.textContent", "the card sheet").await;
-    let number = number.as_str().unwrap().to_owned();
+    let number = crate::steps::agent_issues_card(s, "4321").await;
     staff.assert_within_budget("the card sheet").await;
     assert!(
         s.find(Locator::Css(".card-sheet .qr svg")).await.is_ok()
@@ -512,12 +509,8 @@ async fn a_customer_scans_the_tills_qr_and_a_card_pays_and_the_owner_reads_the_d
         app.request(reqwest::Method::PUT, "/merchant/refund-policy", Some(&corner.owner), None, Some(policy)).await;
     assert_eq!(status, 200, "{body}");
     t.refresh().await.unwrap();
-    click(t, "details summary").await;
-    fill(t, "#refund-amount", "1.00").await;
-    fill(t, "#refund-reason", "Card charged twice").await;
-    click(t, "form[action$='/refund/confirm'] button").await;
-    until(t, "return document.querySelector(\"form[action$='/refund']\")", "the refund's confirmation").await;
-    click(t, "form[action$='/refund'] button").await;
+    crate::steps::cashier_asks_refund(t, "1.00", "Card charged twice").await;
+    crate::steps::refund_confirmed(t).await;
     until(t, "return document.querySelector('.ok')", "the refund").await;
     assert!(text(t).await.contains("refunded 1.00"), "{}", text(t).await);
 
@@ -598,10 +591,7 @@ async fn a_payment_above_the_threshold_waits_for_the_pin_and_the_customer_keeps_
     until(s, "return location.pathname === '/agent/'", "the agent's console").await;
     s.goto(&format!("{base}/agent/cards")).await.unwrap();
     fill(s, "#holder", &customer.phone).await;
-    fill(s, "#card-pin", "4321").await;
-    click(s, "form[action='/agent/cards'] button[type=submit]").await;
-    let number = until(s, "return document.getElementById('card-number')?.textContent", "the card sheet").await;
-    let number = number.as_str().unwrap().to_owned();
+    let number = crate::steps::agent_issues_card(s, "4321").await;
     w.goto(&format!("{base}/wallet/settings")).await.unwrap();
     let settings = text(w).await;
     assert!(

@@ -12,12 +12,12 @@ use crate::payments::{enroll, shop};
 use crate::web_journeys::{click, fill, sign_in, text, until};
 
 /// 2030-06-14T23:30:00Z: still the 14th in UTC, already 08:30 on the 15th in Seoul.
-const LATE_UTC: i64 = 1_907_710_200;
+pub(crate) const LATE_UTC: i64 = 1_907_710_200;
 /// 2030-06-14T14:00:00Z: 23:00 on the 14th in Seoul.
 const AFTERNOON_UTC: i64 = 1_907_676_000;
 
 /// Moves the server's clock to `seconds` since the epoch (it runs on from there at real speed).
-fn set_clock(app: &TestApp, seconds: i64) {
+pub(crate) fn set_clock(app: &TestApp, seconds: i64) {
     app.clock.advance_seconds(seconds - app.clock.now().0 / 1_000_000);
 }
 
@@ -35,7 +35,7 @@ pub(crate) async fn page(app: &TestApp, path: &str, token: &str) -> String {
 }
 
 /// Posts the time-zone form of a page (with the CSRF token the page carries); the page it lands on.
-async fn post_zone(app: &TestApp, from: &str, action: &str, token: &str, zone: &str) -> (u16, String) {
+pub(crate) async fn post_zone(app: &TestApp, from: &str, action: &str, token: &str, zone: &str) -> (u16, String) {
     let html = page(app, from, token).await;
     let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let response = app
