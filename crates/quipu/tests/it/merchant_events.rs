@@ -135,13 +135,13 @@ async fn a_till_hears_its_payments_live_and_resumes_after_a_dropped_connection()
 
 /// A webhook receiver: records what it is sent, answers with a status the test sets.
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     requests: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>,
-    answer: Arc<AtomicU16>,
+    pub(crate) answer: Arc<AtomicU16>,
 }
 
 impl Receiver {
-    async fn start(&self) -> String {
+    pub(crate) async fn start(&self) -> String {
         let this = self.clone();
         let app = axum::Router::new().route(
             "/hook",
@@ -159,7 +159,7 @@ impl Receiver {
         format!("http://{addr}/hook")
     }
 
-    async fn wait_for(&self, count: usize) -> Vec<(axum::http::HeaderMap, String)> {
+    pub(crate) async fn wait_for(&self, count: usize) -> Vec<(axum::http::HeaderMap, String)> {
         tokio::time::timeout(PATIENCE, async {
             loop {
                 let seen = self.requests.lock().unwrap().clone();

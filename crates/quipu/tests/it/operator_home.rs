@@ -1,9 +1,13 @@
 //! The operator's home counts what needs a person, on every backend: payouts waiting, frozen
-//! accounts, people locked out, and agents low on float (by the network's mark, 50.00 by default).
+//! accounts, webhooks failing, people locked out, and agents low on float (by the network's mark,
+//! 50.00 by default).
 
 use serde_json::json;
 
+use std::sync::atomic::Ordering;
+
 use crate::harness::{TestApp, on_each_backend};
+use crate::merchant_events::Receiver;
 use crate::payments::shop;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,6 +30,12 @@ async fn the_operators_home_names_what_needs_attention() {
         assert_eq!(status, 200, "{body}");
         // A shop asks for a payout: it waits for the operator's batch.
         let bakery = shop(app, &operator, "Attention Bakery", 330, 0).await;
+        // The bakery's webhook receiver is down: its first delivery fails and waits for a retry.
+        let receiver = Receiver::default();
+        receiver.answer.store(500, Ordering::SeqCst);
+        let hook = json!({"url": receiver.start().await, "events": ["payment.completed"]});
+        let (status, body) = app.post("/merchant/webhooks", Some(&bakery.owner), hook).await;
+        assert_eq!(status, 201, "{body}");
         let bruno = app.customer("+15550330022").await;
         let (status, card) = app.post_key("/agent/cards", &rich.token, "attention-card", json!({"pin": "4321"})).await;
         assert_eq!(status, 201, "{card}");
@@ -35,6 +45,7 @@ async fn the_operators_home_names_what_needs_attention() {
         let sale = json!({"number": card["number"], "pin": "4321", "amount": "25.00"});
         let (status, body) = app.post_key("/merchant/card-payments", &bakery.cashier, "attention-sale", sale).await;
         assert_eq!(status, 201, "{body}");
+        receiver.wait_for(1).await;
         let bank = json!({"bank_name": "Bank", "holder_name": "Attention Bakery", "account_number": "0012345678"});
         let (status, account) = app.post("/merchant/bank-accounts", Some(&bakery.owner), bank).await;
         assert_eq!(status, 201, "{account}");
@@ -56,11 +67,21 @@ async fn the_operators_home_names_what_needs_attention() {
             }
         }
 
-        let (status, attention) = app.get("/operator/attention", &operator).await;
-        assert_eq!(status, 200, "{attention}");
+        // The failed attempt is written just after the receiver answers: wait for it, not for a time.
+        let mut attention = json!(null);
+        for _ in 0..500 {
+            let (status, seen) = app.get("/operator/attention", &operator).await;
+            assert_eq!(status, 200, "{seen}");
+            attention = seen;
+            if attention["failing_webhooks"] != json!(0) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         assert_eq!(attention["pending_payouts"], json!(1), "{attention}");
         assert_eq!(attention["frozen_accounts"], json!(1), "{attention}");
         assert_eq!(attention["locked_people"], json!(1), "{attention}");
+        assert_eq!(attention["failing_webhooks"], json!(1), "{attention}");
         let lows = attention["agents_low_on_float"].as_array().unwrap();
         assert_eq!(lows.len(), 1, "only the float under 50.00: {attention}");
         assert_eq!((&lows[0]["phone"], &lows[0]["available"]["amount"]), (&json!(low.phone), &json!("49.99")));
