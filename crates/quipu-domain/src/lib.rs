@@ -20,6 +20,7 @@ pub mod money;
 pub mod payment;
 pub mod reconcile;
 pub mod settlement;
+pub mod state;
 pub mod statement;
 pub mod text;
 pub mod time;

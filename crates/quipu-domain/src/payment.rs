@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::ledger::{TransferId, derived_id, id_type, string_enum};
 use crate::money::{Amount, MoneyError};
+use crate::state::{StateMachine, Transition};
 
 id_type!(
     /// A payment's id. It derives from the caller and the request's idempotency key, so a retried
@@ -222,6 +223,24 @@ impl PaymentStatus {
         [PaymentStatus::Completed, PaymentStatus::PartiallyRefunded, PaymentStatus::Refunded];
 }
 
+impl StateMachine for PaymentStatus {
+    /// A payment is recorded (processing), then completes, waits for the customer's PIN, or fails;
+    /// a waiting one completes or fails. Refunds move a completed payment to partly refunded or
+    /// refunded, and a refund the ledger refused gives its claim back (to completed or partly
+    /// refunded). Failed is final.
+    fn may_become(self, next: PaymentStatus) -> bool {
+        use PaymentStatus::*;
+        matches!(
+            (self, next),
+            (Processing, AwaitingApproval | Completed | Failed)
+                | (AwaitingApproval, Completed | Failed)
+                | (Completed, PartiallyRefunded | Refunded)
+                | (PartiallyRefunded, PartiallyRefunded | Refunded | Completed)
+                | (Refunded, PartiallyRefunded | Completed)
+        )
+    }
+}
+
 impl DeviceStatus {
     /// Revoked is final: a revoked device never comes back.
     pub const FINAL: DeviceStatus = DeviceStatus::Revoked;
@@ -245,7 +264,8 @@ pub struct RefundTarget {
 /// The payment once a refund has claimed its amount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefundClaimed {
-    pub status: PaymentStatus,
+    /// From the payment's state to the one the refund leaves it in.
+    pub transition: Transition<PaymentStatus>,
     pub refunded: Amount,
     /// What had been refunded before this refund: it fixes the fee share the refund gives back.
     pub refunded_before: Amount,
@@ -273,15 +293,21 @@ pub fn claim_refund(payment: RefundTarget, amount: Amount) -> Result<RefundClaim
         return Err(RefundRefused::Exceeds { refundable: left.max(Amount::ZERO) });
     };
     let status = if refunded == payment.amount { PaymentStatus::Refunded } else { PaymentStatus::PartiallyRefunded };
-    Ok(RefundClaimed { status, refunded, refunded_before: payment.refunded })
+    let transition = Transition::new(payment.status, status).ok_or(RefundRefused::NotRefundable(payment.status))?;
+    Ok(RefundClaimed { transition, refunded, refunded_before: payment.refunded })
 }
 
 /// Gives a claimed refund's amount back to its payment when the ledger refused the refund's
-/// transfers: what is still refunded, and the state that leaves the payment in.
-pub fn release_refund(refunded: Amount, released: Amount) -> (PaymentStatus, Amount) {
+/// transfers: the move to the state that leaves the payment in (from `from`), and what is still
+/// refunded; `None` if the payment is in no state a refund's claim leads to.
+pub fn release_refund(
+    from: PaymentStatus,
+    refunded: Amount,
+    released: Amount,
+) -> Option<(Transition<PaymentStatus>, Amount)> {
     let left = refunded.checked_sub(released).unwrap_or(Amount::ZERO).max(Amount::ZERO);
     let status = if left == Amount::ZERO { PaymentStatus::Completed } else { PaymentStatus::PartiallyRefunded };
-    (status, left)
+    Some((Transition::new(from, status)?, left))
 }
 
 /// A fee rate as people type it, in percent ("1.5", "1.50%", "10"), in basis points: 150. At most
@@ -396,22 +422,22 @@ mod tests {
         assert_eq!(
             part,
             RefundClaimed {
-                status: PaymentStatus::PartiallyRefunded,
+                transition: Transition::new(PaymentStatus::Completed, PaymentStatus::PartiallyRefunded).unwrap(),
                 refunded: Amount::from_minor(400),
                 refunded_before: Amount::from_minor(0)
             }
         );
-        let rest = RefundTarget { status: part.status, refunded: part.refunded, refunds: 2, ..paid };
+        let rest = RefundTarget { status: part.transition.to(), refunded: part.refunded, refunds: 2, ..paid };
         assert_eq!(
             claim_refund(rest, Amount::from_minor(601)),
             Err(RefundRefused::Exceeds { refundable: Amount::from_minor(600) })
         );
         let all = claim_refund(rest, Amount::from_minor(600)).unwrap();
         assert_eq!(
-            (all.status, all.refunded, all.refunded_before),
+            (all.transition.to(), all.refunded, all.refunded_before),
             (PaymentStatus::Refunded, Amount::from_minor(1_000), Amount::from_minor(400))
         );
-        let done = RefundTarget { status: all.status, refunded: all.refunded, refunds: 3, ..paid };
+        let done = RefundTarget { status: all.transition.to(), refunded: all.refunded, refunds: 3, ..paid };
         assert_eq!(
             claim_refund(done, Amount::from_minor(1)),
             Err(RefundRefused::NotRefundable(PaymentStatus::Refunded))
@@ -432,14 +458,27 @@ mod tests {
 
     #[test]
     fn a_released_refund_gives_its_claim_back() {
-        assert_eq!(
-            release_refund(Amount::from_minor(400), Amount::from_minor(400)),
-            (PaymentStatus::Completed, Amount::from_minor(0))
-        );
-        assert_eq!(
-            release_refund(Amount::from_minor(1_000), Amount::from_minor(400)),
-            (PaymentStatus::PartiallyRefunded, Amount::from_minor(600))
-        );
+        use PaymentStatus::*;
+        let released = |from, refunded, amount| {
+            release_refund(from, Amount::from_minor(refunded), Amount::from_minor(amount))
+                .map(|(moved, left)| (moved.to(), left.minor()))
+        };
+        assert_eq!(released(PartiallyRefunded, 400, 400), Some((Completed, 0)));
+        assert_eq!(released(Refunded, 1_000, 400), Some((PartiallyRefunded, 600)));
+        assert_eq!(released(Failed, 400, 400), None, "a failed payment had no claim to give back");
+    }
+
+    #[test]
+    fn a_payment_moves_only_as_its_table_says() {
+        use PaymentStatus::*;
+        let all = [Processing, AwaitingApproval, Completed, Failed, PartiallyRefunded, Refunded];
+        assert!(all.iter().all(|to| !Failed.may_become(*to)), "failed is final");
+        for from in all {
+            assert!(!from.may_become(Processing), "nothing goes back to processing from {from:?}");
+            assert_eq!(from.may_become(AwaitingApproval), from == Processing, "{from:?}");
+        }
+        assert!(!AwaitingApproval.may_become(Refunded) && !Processing.may_become(PartiallyRefunded));
+        assert!(Transition::new(Completed, Failed).is_none(), "money that arrived is refunded, never failed");
     }
 
     #[test]

@@ -29,6 +29,7 @@ use crate::settlement::{
     CommissionOperation, PayoutId, PayoutLeg, PayoutStatus, commission_transfer_id, parse_commission_reference,
     payout_ledger_reference,
 };
+use crate::state::StateMachine;
 
 /// At most this many mismatches are described; the rest are counted.
 pub const MAX_REPORTED: usize = 20;

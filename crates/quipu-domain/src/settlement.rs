@@ -11,6 +11,7 @@
 use crate::Timestamp;
 use crate::ledger::{TransferCode, TransferId, derived_id, id_type, string_enum};
 use crate::money::{Amount, MoneyError};
+use crate::state::StateMachine;
 
 id_type!(
     /// A payout's id: derived from the owner and their Idempotency-Key (or, for a scheduled one,
@@ -47,18 +48,21 @@ impl PayoutStatus {
     /// States a payout never leaves.
     pub const FINAL: [PayoutStatus; 3] = [PayoutStatus::Paid, PayoutStatus::Rejected, PayoutStatus::Failed];
 
-    /// Whether a payout in this state may move to `next`.
-    pub fn may_become(self, next: PayoutStatus) -> bool {
+    /// Whether its hold should be open: the money is reserved, not yet gone.
+    pub fn holds_money(self) -> bool {
+        matches!(self, PayoutStatus::Pending | PayoutStatus::Batched)
+    }
+}
+
+impl StateMachine for PayoutStatus {
+    /// A payout waits (pending), goes to the bank in a batch (batched), and is paid; the operator
+    /// rejects it before it is paid, and a hold the ledger refused fails it.
+    fn may_become(self, next: PayoutStatus) -> bool {
         use PayoutStatus::*;
         matches!(
             (self, next),
             (Pending, Batched) | (Pending, Rejected) | (Pending, Failed) | (Batched, Paid) | (Batched, Rejected)
         )
-    }
-
-    /// Whether its hold should be open: the money is reserved, not yet gone.
-    pub fn holds_money(self) -> bool {
-        matches!(self, PayoutStatus::Pending | PayoutStatus::Batched)
     }
 }
 

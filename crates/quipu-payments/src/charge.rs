@@ -17,6 +17,7 @@ use quipu_domain::payment::{
     self as rules, DeviceStatus, PaymentId, PaymentLeg, PaymentMethod, PaymentReference, PaymentRequestId,
     PaymentStatus, TillLabel, payment_ledger_reference,
 };
+use quipu_domain::state::Transition;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, GuessSource, Principal};
 use quipu_store::cards::CardRecord;
 use quipu_store::payments::{DeviceRecord, PaymentInsert, PaymentRecord};
@@ -325,7 +326,14 @@ impl Payments {
         let moved = self.with_merchant_name(moved).await?;
         let event = self.payment_event(&moved)?;
         let store = &self.kernel.store;
-        if store.set_payment_status(payment.id, payment.status, to, failure, now, event.as_ref()).await? {
+        let transition = Transition::new(payment.status, to).ok_or_else(|| {
+            CoreError::new(
+                ErrorKind::Conflict,
+                "payment_changed",
+                format!("a payment does not move from {} to {}", payment.status, to),
+            )
+        })?;
+        if store.set_payment_status(payment.id, transition, failure, now, event.as_ref()).await? {
             self.kernel.events_written();
             return Ok(moved);
         }

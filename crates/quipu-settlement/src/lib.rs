@@ -29,6 +29,7 @@ use quipu_domain::settlement::{
     PayoutBatchId, PayoutError, PayoutId, PayoutLeg, PayoutStatus, payout_amount, payout_ledger_reference,
     scheduled_payout_due, scheduled_payout_id,
 };
+use quipu_domain::state::{StateMachine, Transition};
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Kernel, Principal};
 use quipu_store::AccountOwner;
 use quipu_store::settlement::{BankAccountRecord, PayoutBatchRecord, PayoutRecord, ScheduledPayoutRecord};
@@ -98,6 +99,13 @@ pub struct Settlement {
 
 fn bank_account_not_found() -> CoreError {
     CoreError::new(ErrorKind::NotFound, "bank_account_not_found", "no such bank account")
+}
+
+/// A payout's move the code names outright, as the domain's table builds it.
+fn moved(from: PayoutStatus, to: PayoutStatus) -> CoreResult<Transition<PayoutStatus>> {
+    Transition::new(from, to).ok_or_else(|| {
+        CoreError::new(ErrorKind::Conflict, "payout_changed", format!("a payout does not move from {from} to {to}"))
+    })
 }
 
 fn payout_not_found() -> CoreError {
@@ -265,8 +273,10 @@ impl Settlement {
                 let now = self.kernel.now();
                 let store = &self.kernel.store;
                 // Batched meanwhile (it never had money held): the operator's batch drops it.
-                if !store.set_payout_status(record.id, PayoutStatus::Pending, PayoutStatus::Failed, now).await? {
-                    store.set_payout_status(record.id, PayoutStatus::Batched, PayoutStatus::Rejected, now).await?;
+                if !store.set_payout_status(record.id, moved(PayoutStatus::Pending, PayoutStatus::Failed)?, now).await?
+                {
+                    let rejected = moved(PayoutStatus::Batched, PayoutStatus::Rejected)?;
+                    store.set_payout_status(record.id, rejected, now).await?;
                 }
                 return Err(CoreError::from(rejection.error));
             }
@@ -484,10 +494,10 @@ impl Settlement {
         let mut from = payout.status;
         // Each failed compare-and-set means the payout moved forward; the states are few.
         for _ in PayoutStatus::ALL {
-            if from == to || !from.may_become(to) {
+            let Some(transition) = Transition::new(from, to) else {
                 return Ok(from);
-            }
-            if store.set_payout_status(payout.id, from, to, self.kernel.now()).await? {
+            };
+            if store.set_payout_status(payout.id, transition, self.kernel.now()).await? {
                 return Ok(to);
             }
             from = store.payout(payout.id).await?.ok_or_else(payout_not_found)?.status;

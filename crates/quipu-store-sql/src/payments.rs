@@ -15,6 +15,7 @@ use quipu_domain::payment::{
     self as rules, DeviceId, DeviceStatus, PaymentId, PaymentMethod, PaymentRequestId, PaymentStatus, RefundStatus,
     RefundTarget,
 };
+use quipu_domain::state::Transition;
 use quipu_store::events::EventRecord;
 use quipu_store::payments::{
     DeviceRecord, MAX_PAYMENT_PAGE, PaymentFilter, PaymentInsert, PaymentRecord, PaymentRequestRecord, PaymentStore,
@@ -130,12 +131,17 @@ async fn payment_for_update<B: Backend>(conn: &mut Conn<B>, id: PaymentId) -> St
 async fn set_refunded<B: Backend>(
     conn: &mut Conn<B>,
     payment: &PaymentRecord,
-    (status, refunded): (PaymentStatus, Amount),
+    (transition, refunded): (Transition<PaymentStatus>, Amount),
     now: Timestamp,
 ) -> StoreResult<()> {
+    debug_assert!(
+        transition.is_allowed() && transition.from() == payment.status,
+        "a refund's move the table does not allow from {:?}: {transition:?}",
+        payment.status
+    );
     let statement = Statement::new(sql::SET_REFUNDED)
         .bind(payment.id)
-        .bind(status.as_str())
+        .bind(transition.to().as_str())
         .bind(refunded)
         .bind(payment.status.as_str())
         .bind(payment.refunded)
@@ -219,17 +225,17 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
     async fn set_payment_status(
         &self,
         id: PaymentId,
-        from: PaymentStatus,
-        to: PaymentStatus,
+        transition: Transition<PaymentStatus>,
         failure_code: Option<&str>,
         now: Timestamp,
         event: Option<&EventRecord>,
     ) -> StoreResult<bool> {
+        debug_assert!(transition.is_allowed(), "a payment's move the table does not allow: {transition:?}");
         let mut tx = self.begin().await?;
         let statement = Statement::new(sql::UPDATE_PAYMENT_STATUS)
             .bind(id)
-            .bind(from.as_str())
-            .bind(to.as_str())
+            .bind(transition.from().as_str())
+            .bind(transition.to().as_str())
             .bind(failure_code)
             .bind(now);
         if execute::<B::Db>(&mut tx, "updating a payment", statement).await? != 1 {
@@ -310,7 +316,7 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
             Err(rules::RefundRefused::NotRefundable(status)) => return Ok(RefundClaim::NotRefundable(status)),
             Err(rules::RefundRefused::Exceeds { refundable }) => return Ok(RefundClaim::Exceeds { refundable }),
         };
-        set_refunded::<B>(&mut tx, &payment, (claimed.status, claimed.refunded), now).await?;
+        set_refunded::<B>(&mut tx, &payment, (claimed.transition, claimed.refunded), now).await?;
         let before = Statement::new(sql::SET_REFUNDED_BEFORE).bind(refund.id).bind(claimed.refunded_before);
         execute::<B::Db>(&mut tx, "recording a refund", before).await?;
         tx.commit().await.map_err(db_error("committing a refund"))?;
@@ -339,7 +345,8 @@ impl<B: Backend> PaymentStore for SqlStore<B> {
                 crate::events::insert_event::<B>(&mut tx, event).await?;
             }
         } else if let Some(payment) = payment_for_update::<B>(&mut tx, refund.payment_id).await? {
-            let released = rules::release_refund(payment.refunded, refund.amount);
+            let released = rules::release_refund(payment.status, payment.refunded, refund.amount)
+                .ok_or(StoreError::Conflict("a refund's payment is in no state a claim leads to"))?;
             set_refunded::<B>(&mut tx, &payment, released, now).await?;
         }
         tx.commit().await.map_err(db_error("committing a refund"))

@@ -6,6 +6,7 @@ use quipu_domain::identity::MerchantId;
 use quipu_domain::ledger::{AccountId, TransferCode};
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::settlement::{CommissionOperation, CommissionRate, PayoutBatchId, PayoutId, PayoutStatus};
+use quipu_domain::state::{StateMachine, Transition};
 use quipu_store::settlement::{
     BankAccountRecord, CommissionRecord, EarningsTotal, PayoutBatchRecord, PayoutRecord, ScheduledPayoutRecord,
     SettlementStore,
@@ -132,10 +133,11 @@ impl<B: Backend> SettlementStore for SqlStore<B> {
     async fn set_payout_status(
         &self,
         id: PayoutId,
-        from: PayoutStatus,
-        to: PayoutStatus,
+        transition: Transition<PayoutStatus>,
         now: Timestamp,
     ) -> StoreResult<bool> {
+        debug_assert!(transition.is_allowed(), "a payout's move the table does not allow: {transition:?}");
+        let (from, to) = (transition.from(), transition.to());
         let statement =
             Statement::new(sql::SET_PAYOUT_STATUS).bind(id.0).bind(from.as_str()).bind(to.as_str()).bind(now);
         let mut conn = self.writer().await?;
@@ -146,6 +148,7 @@ impl<B: Backend> SettlementStore for SqlStore<B> {
         let mut tx = self.begin().await?;
         let insert = Statement::new(sql::INSERT_BATCH).bind(batch.id.0).bind(batch.created_by).bind(batch.created_at);
         if execute::<B::Db>(&mut tx, "inserting a payout batch", insert).await? == 1 {
+            debug_assert!(PayoutStatus::Pending.may_become(PayoutStatus::Batched), "the batch's move, by the table");
             let fill = Statement::new(sql::FILL_BATCH)
                 .bind(batch.id.0)
                 .bind(batch.created_at)

@@ -9,6 +9,7 @@ use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::payment::{
     DeviceId, DeviceStatus, PaymentId, PaymentMethod, PaymentRequestId, PaymentStatus, RefundId, RefundStatus,
 };
+use quipu_domain::state::Transition;
 use uuid::Uuid;
 
 use crate::StoreResult;
@@ -207,13 +208,12 @@ pub trait PaymentStore: Send + Sync {
     ) -> StoreResult<bool>;
     async fn insert_payment(&self, payment: &PaymentRecord) -> StoreResult<PaymentInsert>;
     async fn payment(&self, id: PaymentId) -> StoreResult<Option<PaymentRecord>>;
-    /// Moves a payment from `from` to `to`, writing `event` in the same
-    /// transaction if it moved; `false` if it was no longer in `from`.
+    /// Moves a payment as `transition` (which only the domain's table builds) says, writing `event`
+    /// in the same transaction if it moved; `false` if it was no longer in the transition's `from`.
     async fn set_payment_status(
         &self,
         id: PaymentId,
-        from: PaymentStatus,
-        to: PaymentStatus,
+        transition: Transition<PaymentStatus>,
         failure_code: Option<&str>,
         now: Timestamp,
         event: Option<&EventRecord>,

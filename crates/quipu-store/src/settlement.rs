@@ -7,6 +7,7 @@ use quipu_domain::identity::MerchantId;
 use quipu_domain::ledger::{AccountId, TransferCode};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::settlement::{CommissionOperation, CommissionRate, PayoutBatchId, PayoutId, PayoutStatus};
+use quipu_domain::state::Transition;
 use uuid::Uuid;
 
 use crate::StoreResult;
@@ -101,12 +102,12 @@ pub trait SettlementStore: Send + Sync {
     /// Payouts in a state, oldest first.
     async fn payouts_with_status(&self, status: PayoutStatus, limit: u32) -> StoreResult<Vec<PayoutRecord>>;
 
-    /// Moves a payout from `from` to `to` (compare-and-set); `false` if it was not in `from`.
+    /// Moves a payout as `transition` (which only the domain's table builds) says, by
+    /// compare-and-set; `false` if it was no longer in the transition's `from`.
     async fn set_payout_status(
         &self,
         id: PayoutId,
-        from: PayoutStatus,
-        to: PayoutStatus,
+        transition: Transition<PayoutStatus>,
         now: Timestamp,
     ) -> StoreResult<bool>;
 
