@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::AppState;
 use crate::requests::{CreateWebhookRequest, CustomerEventParams, EventStreamParams, PageParams};
-use crate::views::{DeliveryPage, DeliveryView, WebhookCreatedView, WebhookView};
+use crate::views::{WebhookCreatedView, WebhookDeliveryPage, WebhookDeliveryView, WebhookView};
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use quipu_http::problem::{ApiError, Problem};
 
@@ -210,40 +210,40 @@ pub async fn delete_webhook(
 
 /// An endpoint's deliveries, newest first, with every attempt.
 #[utoipa::path(get, path = "/api/v1/merchant/webhooks/{id}/deliveries", tag = "merchant integration", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = DeliveryPage), (status = 403, body = Problem)))]
+    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = WebhookDeliveryPage), (status = 403, body = Problem)))]
 pub async fn deliveries(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiQuery(params): ApiQuery<PageParams>,
-) -> ApiResult<axum::Json<DeliveryPage>> {
+) -> ApiResult<axum::Json<WebhookDeliveryPage>> {
     let page = state.services.events.deliveries(&caller, id, params.cursor.as_deref(), params.limit).await?;
-    Ok(axum::Json(DeliveryPage::from(&page)))
+    Ok(axum::Json(WebhookDeliveryPage::from(&page)))
 }
 
 /// Send a `webhook.test` event to this endpoint alone, through the outbox like any delivery (signed,
 /// retried, listed among its deliveries); tills do not hear it.
 #[utoipa::path(post, path = "/api/v1/merchant/webhooks/{id}/test", tag = "merchant integration",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    responses((status = 201, body = DeliveryView), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 201, body = WebhookDeliveryView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 429, description = "The merchant sent its 20 test events of the hour", body = Problem)))]
 pub async fn test_webhook(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
-) -> ApiResult<(StatusCode, axum::Json<DeliveryView>)> {
+) -> ApiResult<(StatusCode, axum::Json<WebhookDeliveryView>)> {
     let delivery = state.services.events.test_webhook(&caller, id).await?;
-    Ok((StatusCode::CREATED, axum::Json(DeliveryView::from(&delivery))))
+    Ok((StatusCode::CREATED, axum::Json(WebhookDeliveryView::from(&delivery))))
 }
 
 /// Send one delivery again, now.
 #[utoipa::path(post, path = "/api/v1/merchant/webhooks/{id}/deliveries/{event_id}/redeliver", tag = "merchant integration",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("event_id" = uuid::Uuid, Path)),
-    responses((status = 200, body = DeliveryView), (status = 404, body = Problem)))]
+    responses((status = 200, body = WebhookDeliveryView), (status = 404, body = Problem)))]
 pub async fn redeliver(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath((id, event_id)): ApiPath<(uuid::Uuid, uuid::Uuid)>,
-) -> ApiResult<axum::Json<DeliveryView>> {
-    Ok(axum::Json(DeliveryView::from(&state.services.events.redeliver(&caller, id, event_id).await?)))
+) -> ApiResult<axum::Json<WebhookDeliveryView>> {
+    Ok(axum::Json(WebhookDeliveryView::from(&state.services.events.redeliver(&caller, id, event_id).await?)))
 }

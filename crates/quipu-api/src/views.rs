@@ -3,7 +3,7 @@
 //! never floats; times are RFC 3339 in UTC.
 
 use quipu_core::cards::{Card, CardPayment, CardReplaced, CardTopUp};
-use quipu_core::events::{Delivery, DeliveryPage as Deliveries, Webhook, WebhookCreated};
+use quipu_core::events::{Webhook, WebhookCreated, WebhookDelivery, WebhookDeliveryPage as Deliveries};
 use quipu_core::identity::{ApiKey, Cashier, CustomerLimits, FundingSource, Merchant, NewApiKey, Profile};
 use quipu_core::kernel::access::{Session, User};
 use quipu_core::kernel::text::rfc3339;
@@ -572,7 +572,7 @@ pub struct AttemptView {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DeliveryView {
+pub struct WebhookDeliveryView {
     pub event_id: uuid::Uuid,
     pub event_type: String,
     /// pending, delivered or failed (attempts exhausted, or the endpoint was deleted).
@@ -583,8 +583,8 @@ pub struct DeliveryView {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DeliveryPage {
-    pub deliveries: Vec<DeliveryView>,
+pub struct WebhookDeliveryPage {
+    pub deliveries: Vec<WebhookDeliveryView>,
     pub next_cursor: Option<String>,
 }
 
@@ -1156,8 +1156,8 @@ impl From<&WebhookCreated> for WebhookCreatedView {
     }
 }
 
-impl From<&Delivery> for DeliveryView {
-    fn from(delivery: &Delivery) -> Self {
+impl From<&WebhookDelivery> for WebhookDeliveryView {
+    fn from(delivery: &WebhookDelivery) -> Self {
         let record = &delivery.record;
         Self {
             event_id: record.event_id,
@@ -1180,10 +1180,10 @@ impl From<&Delivery> for DeliveryView {
     }
 }
 
-impl From<&Deliveries> for DeliveryPage {
+impl From<&Deliveries> for WebhookDeliveryPage {
     fn from(page: &Deliveries) -> Self {
         Self {
-            deliveries: page.deliveries.iter().map(DeliveryView::from).collect(),
+            deliveries: page.deliveries.iter().map(WebhookDeliveryView::from).collect(),
             next_cursor: page.next_cursor.clone(),
         }
     }

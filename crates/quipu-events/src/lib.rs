@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-pub use crate::webhooks::{Delivery, DeliveryPage, Webhook, WebhookCreated};
+pub use crate::webhooks::{Webhook, WebhookCreated, WebhookDelivery, WebhookDeliveryPage};
 
 /// What a customer hears on their own stream: their payments' events (as the merchant's, with the
 /// same ids) and money they received.

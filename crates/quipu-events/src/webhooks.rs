@@ -19,7 +19,7 @@ use quipu_domain::Timestamp;
 use quipu_kernel::paging::{cursor_before, next_cursor, page_limit};
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Kernel, Principal, WebhookSettings};
 use quipu_store::events::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, EndpointEvent, MAX_DELIVERY_PAGE,
+    AttemptRecord, DueDelivery, EndpointEvent, MAX_DELIVERY_PAGE, WebhookDeliveryOutcome, WebhookDeliveryRecord,
     WebhookEndpointRecord,
 };
 use sha2::Sha256;
@@ -78,14 +78,14 @@ pub struct WebhookCreated {
 
 /// A delivery and every attempt at it.
 #[derive(Debug, Clone)]
-pub struct Delivery {
-    pub record: DeliveryRecord,
+pub struct WebhookDelivery {
+    pub record: WebhookDeliveryRecord,
     pub attempts: Vec<AttemptRecord>,
 }
 
 #[derive(Debug, Clone)]
-pub struct DeliveryPage {
-    pub deliveries: Vec<Delivery>,
+pub struct WebhookDeliveryPage {
+    pub deliveries: Vec<WebhookDelivery>,
     pub next_cursor: Option<String>,
 }
 
@@ -158,7 +158,7 @@ impl Events {
         endpoint: Uuid,
         cursor: Option<&str>,
         limit: Option<u32>,
-    ) -> CoreResult<DeliveryPage> {
+    ) -> CoreResult<WebhookDeliveryPage> {
         let merchant = principal.require_merchant_admin()?;
         let limit = page_limit(limit, 20, MAX_DELIVERY_PAGE)?;
         // Another merchant's endpoint is not found, as everywhere else, rather than an empty page.
@@ -171,11 +171,11 @@ impl Events {
         for record in records {
             deliveries.push(self.with_attempts(record).await?);
         }
-        Ok(DeliveryPage { deliveries, next_cursor })
+        Ok(WebhookDeliveryPage { deliveries, next_cursor })
     }
 
     /// Sends one delivery again, now, whatever became of it.
-    pub async fn redeliver(&self, principal: &Principal, endpoint: Uuid, event: Uuid) -> CoreResult<Delivery> {
+    pub async fn redeliver(&self, principal: &Principal, endpoint: Uuid, event: Uuid) -> CoreResult<WebhookDelivery> {
         let merchant = principal.require_merchant_admin()?;
         let store = &self.kernel.store;
         if !store.redeliver(endpoint, event, merchant, self.now()).await? {
@@ -189,7 +189,7 @@ impl Events {
 
     /// Sends a `webhook.test` event to one endpoint, through the outbox like any other delivery
     /// (signed, retried, listed); no other endpoint and no till hears it.
-    pub async fn test_webhook(&self, principal: &Principal, endpoint: Uuid) -> CoreResult<Delivery> {
+    pub async fn test_webhook(&self, principal: &Principal, endpoint: Uuid) -> CoreResult<WebhookDelivery> {
         let merchant = principal.require_merchant_admin()?;
         let store = &self.kernel.store;
         let now = self.now();
@@ -217,9 +217,9 @@ impl Events {
         self.with_attempts(record).await
     }
 
-    async fn with_attempts(&self, record: DeliveryRecord) -> CoreResult<Delivery> {
+    async fn with_attempts(&self, record: WebhookDeliveryRecord) -> CoreResult<WebhookDelivery> {
         let attempts = self.kernel.store.delivery_attempts(record.endpoint_id, record.event_id).await?;
-        Ok(Delivery { record, attempts })
+        Ok(WebhookDelivery { record, attempts })
     }
 
     fn checked_url(&self, url: &str) -> CoreResult<String> {
@@ -442,9 +442,9 @@ pub async fn deliver_due(kernel: &Kernel, client: &reqwest::Client) -> CoreResul
         }
         let attempt = send_one(kernel, client, delivery).await;
         let outcome = match (&attempt.status_code, attempt.error.is_empty()) {
-            (Some(200..=299), true) => DeliveryOutcome::Delivered,
-            _ if attempt.attempt >= kernel.settings.webhooks.max_attempts => DeliveryOutcome::GaveUp,
-            _ => DeliveryOutcome::RetryAt(attempt.at.plus_seconds(backoff_seconds(attempt.attempt))),
+            (Some(200..=299), true) => WebhookDeliveryOutcome::Delivered,
+            _ if attempt.attempt >= kernel.settings.webhooks.max_attempts => WebhookDeliveryOutcome::GaveUp,
+            _ => WebhookDeliveryOutcome::RetryAt(attempt.at.plus_seconds(backoff_seconds(attempt.attempt))),
         };
         kernel.store.record_attempt(delivery, &attempt, outcome).await?;
         sent += 1;

@@ -14,7 +14,7 @@ use quipu_domain::payment::{
 };
 use quipu_store::cards::CardRecord;
 use quipu_store::events::{
-    AttemptRecord, CustomerEventRecord, DeliveryRecord, DueDelivery, EventRecord, WebhookEndpointRecord,
+    AttemptRecord, CustomerEventRecord, DueDelivery, EventRecord, WebhookDeliveryRecord, WebhookEndpointRecord,
 };
 use quipu_store::payments::{
     DeviceRecord, PaymentRecord, PaymentRequestRecord, PaymentTotals, RefundRecord, StaffRefunds, StaffTakings,
@@ -418,9 +418,9 @@ impl FromColumns for WebhookEndpointRecord {
     }
 }
 
-impl FromColumns for DeliveryRecord {
+impl FromColumns for WebhookDeliveryRecord {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
-        Ok(DeliveryRecord {
+        Ok(WebhookDeliveryRecord {
             endpoint_id: row.uuid("endpoint_id")?,
             event_id: row.uuid("event_id")?,
             event_kind: row.text("kind")?,

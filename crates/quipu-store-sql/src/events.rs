@@ -6,8 +6,8 @@
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_store::events::{
-    AttemptRecord, CustomerEventRecord, DeliveryOutcome, DeliveryRecord, DueDelivery, EndpointEvent, EventRecord,
-    EventStore, MAX_DELIVERY_PAGE, MAX_EVENT_PAGE, WebhookEndpointRecord,
+    AttemptRecord, CustomerEventRecord, DueDelivery, EndpointEvent, EventRecord, EventStore, MAX_DELIVERY_PAGE,
+    MAX_EVENT_PAGE, WebhookDeliveryOutcome, WebhookDeliveryRecord, WebhookEndpointRecord,
 };
 use quipu_store::{StoreResult, async_trait, db_error};
 use uuid::Uuid;
@@ -258,12 +258,12 @@ impl<B: Backend> EventStore for SqlStore<B> {
         &self,
         delivery: &DueDelivery,
         attempt: &AttemptRecord,
-        outcome: DeliveryOutcome,
+        outcome: WebhookDeliveryOutcome,
     ) -> StoreResult<()> {
         let (status, next, delivered_at) = match outcome {
-            DeliveryOutcome::Delivered => ("delivered", attempt.at, Some(attempt.at)),
-            DeliveryOutcome::RetryAt(at) => ("pending", at, None),
-            DeliveryOutcome::GaveUp => ("failed", attempt.at, None),
+            WebhookDeliveryOutcome::Delivered => ("delivered", attempt.at, Some(attempt.at)),
+            WebhookDeliveryOutcome::RetryAt(at) => ("pending", at, None),
+            WebhookDeliveryOutcome::GaveUp => ("failed", attempt.at, None),
         };
         let (endpoint, event) = delivery_key(delivery);
         let mut tx = self.begin().await?;
@@ -293,7 +293,7 @@ impl<B: Backend> EventStore for SqlStore<B> {
         merchant: MerchantId,
         before: Timestamp,
         limit: u32,
-    ) -> StoreResult<Vec<DeliveryRecord>> {
+    ) -> StoreResult<Vec<WebhookDeliveryRecord>> {
         let statement = Statement::new(sql::SELECT_DELIVERIES)
             .bind(endpoint)
             .bind(merchant)
@@ -303,7 +303,12 @@ impl<B: Backend> EventStore for SqlStore<B> {
         fetch_all::<B::Db, _>(&mut conn, "listing deliveries", statement).await
     }
 
-    async fn delivery(&self, endpoint: Uuid, event: Uuid, merchant: MerchantId) -> StoreResult<Option<DeliveryRecord>> {
+    async fn delivery(
+        &self,
+        endpoint: Uuid,
+        event: Uuid,
+        merchant: MerchantId,
+    ) -> StoreResult<Option<WebhookDeliveryRecord>> {
         let statement = Statement::new(sql::SELECT_DELIVERY).bind(endpoint).bind(event).bind(merchant);
         let mut conn = self.reader().await?;
         fetch_optional::<B::Db, _>(&mut conn, "loading a delivery", statement).await

@@ -69,7 +69,7 @@ impl std::fmt::Debug for WebhookEndpointRecord {
 
 /// pending (waiting for its next attempt), delivered, or failed (attempts exhausted).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryRecord {
+pub struct WebhookDeliveryRecord {
     pub endpoint_id: Uuid,
     pub event_id: Uuid,
     pub event_kind: String,
@@ -106,7 +106,7 @@ pub struct AttemptRecord {
 
 /// Where a delivery goes after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryOutcome {
+pub enum WebhookDeliveryOutcome {
     Delivered,
     RetryAt(Timestamp),
     GaveUp,
@@ -160,7 +160,7 @@ pub trait EventStore: Send + Sync {
         &self,
         delivery: &DueDelivery,
         attempt: &AttemptRecord,
-        outcome: DeliveryOutcome,
+        outcome: WebhookDeliveryOutcome,
     ) -> StoreResult<()>;
     /// An endpoint's deliveries created before `before`, newest first.
     async fn deliveries(
@@ -169,8 +169,13 @@ pub trait EventStore: Send + Sync {
         merchant: MerchantId,
         before: Timestamp,
         limit: u32,
-    ) -> StoreResult<Vec<DeliveryRecord>>;
-    async fn delivery(&self, endpoint: Uuid, event: Uuid, merchant: MerchantId) -> StoreResult<Option<DeliveryRecord>>;
+    ) -> StoreResult<Vec<WebhookDeliveryRecord>>;
+    async fn delivery(
+        &self,
+        endpoint: Uuid,
+        event: Uuid,
+        merchant: MerchantId,
+    ) -> StoreResult<Option<WebhookDeliveryRecord>>;
     async fn delivery_attempts(&self, endpoint: Uuid, event: Uuid) -> StoreResult<Vec<AttemptRecord>>;
     /// Queues a delivery to be sent again now; `false` if it is not the merchant's or its endpoint is disabled.
     async fn redeliver(&self, endpoint: Uuid, event: Uuid, merchant: MerchantId, now: Timestamp) -> StoreResult<bool>;

@@ -4,6 +4,10 @@
 //! the ledger invariant check.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable)]
 
+mod fixtures;
+
+pub use fixtures::{Phone, Shop, charge, enroll, merchant_balance, shop};
+
 use std::sync::Arc;
 
 use quipu_core::identity::NewLogin;

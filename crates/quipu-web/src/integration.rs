@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use quipu_api::requests::{CreateApiKeyRequest, CreateWebhookRequest};
-use quipu_api::views::{ApiKeyInfoView, ApiKeyView, DeliveryPage, WebhookCreatedView, WebhookView};
+use quipu_api::views::{ApiKeyInfoView, ApiKeyView, WebhookCreatedView, WebhookDeliveryPage, WebhookView};
 use quipu_http::problem::ApiError;
 
 use crate::WebState;
@@ -215,7 +215,7 @@ struct DeliveriesPage {
     c: Chrome,
     notice: Notice,
     endpoint: WebhookView,
-    page: DeliveryPage,
+    page: WebhookDeliveryPage,
     older: String,
 }
 
@@ -250,7 +250,7 @@ async fn show_deliveries(
             .map(WebhookView::from)
             .ok_or_else(|| quipu_core::CoreError::not_found("webhook endpoint"))?;
         let page = events.deliveries(&who.principal, id, cursor, None).await?;
-        Ok::<_, quipu_core::CoreError>((endpoint, DeliveryPage::from(&page)))
+        Ok::<_, quipu_core::CoreError>((endpoint, WebhookDeliveryPage::from(&page)))
     };
     match loaded.await {
         Ok((endpoint, page)) => {

@@ -385,7 +385,7 @@ async fn logins_are_limited_per_address() {
 async fn unknown_query_parameters_are_refused_not_ignored() {
     on_each_backend(async |app| {
         let operator = app.operator().await;
-        let shop = crate::payments::shop(app, &operator, "Query Shop", 31, 0).await;
+        let shop = crate::harness::shop(app, &operator, "Query Shop", 31, 0).await;
         let cases = [
             // A filter the list does not support would otherwise answer every payment, looking filtered.
             ("/merchant/payments?sort=amount", "unknown_query_parameter"),

@@ -159,7 +159,7 @@ async fn every_screen_stays_within_its_byte_budget_in_both_languages() {
     let app = TestApp::start(Backend::Sqlite, test_config()).await;
     let operator = app.operator().await;
     app.agent(&operator, "+15550400001", "100.00").await;
-    crate::payments::shop(&app, &operator, "Budget Shop", 401, 100).await;
+    crate::harness::shop(&app, &operator, "Budget Shop", 401, 100).await;
     app.customer("+15550400021").await;
     let logins = [
         ("customer", "+15550400021", "customer-password"),

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::harness::{Person, TestApp, on_each_backend};
-use crate::payments::{Shop, merchant_balance, shop};
+use crate::harness::{Shop, merchant_balance, shop};
 
 /// A card as the counter hands it over: its id and full number.
 pub struct Card {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::cards::{issue, top_up};
 use crate::harness::{Person, TestApp, on_each_backend, on_each_backend_with, test_config};
-use crate::payments::{charge, enroll, shop};
+use crate::harness::{charge, enroll, shop};
 
 /// What an agent's commissions have paid in all, in minor units of the default currency.
 async fn earned(app: &TestApp, agent: &Person) -> i64 {

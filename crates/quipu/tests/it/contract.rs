@@ -20,7 +20,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use crate::harness::{Person, TestApp, on_each_backend};
-use crate::payments::{Phone, enroll, shop};
+use crate::harness::{Phone, enroll, shop};
 
 /// A field and a query parameter no operation has.
 const PROBE: &str = "contract_probe";

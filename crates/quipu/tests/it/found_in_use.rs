@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use quipu_domain::identity::Role;
 
 use crate::harness::{Api, TestApp, on_each_backend, on_each_backend_with, test_config};
-use crate::payments::{enroll, shop};
+use crate::harness::{enroll, shop};
 
 fn actions(log: &Value) -> Vec<String> {
     log["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()

@@ -10,8 +10,8 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use crate::harness::{Phone, enroll, shop};
 use crate::harness::{TestApp, backends, on_each_backend, test_config};
-use crate::payments::{Phone, enroll, shop};
 
 /// Long enough for any event to arrive on a loaded CI machine; only a hang trips it.
 const PATIENCE: Duration = Duration::from_secs(20);

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, on_each_backend};
-use crate::payments::{enroll, merchant_balance, shop};
+use crate::harness::{enroll, merchant_balance, shop};
 
 const PIX: &str = "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D";
 const PROMPTPAY: &str = "00020101021129370016A000000677010111011300668012345675802TH530376463046197";
@@ -163,7 +163,7 @@ async fn static_and_dynamic_merchant_qrs_are_paid_with_the_pin() {
         assert_eq!((status, body["code"].as_str()), (409, Some("payment_request_used")), "{body}");
         assert_eq!(app.balance(&amina).await, 180_10);
         assert_eq!(app.balance(&bob).await, 10_00);
-        let other = crate::payments::shop(app, &operator, "Other Shop", 22, 0).await;
+        let other = crate::harness::shop(app, &operator, "Other Shop", 22, 0).await;
         let (status, _) = app.get(&format!("/merchant/payment-requests/{request_id}"), &other.cashier).await;
         assert_eq!(status, 404, "another merchant cannot see the request");
 

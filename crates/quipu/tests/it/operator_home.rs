@@ -6,9 +6,9 @@ use serde_json::json;
 
 use std::sync::atomic::Ordering;
 
+use crate::harness::shop;
 use crate::harness::{TestApp, on_each_backend};
 use crate::merchant_events::Receiver;
-use crate::payments::shop;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operators_home_names_what_needs_attention() {

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::harness::shop;
 use crate::harness::{TestApp, on_each_backend};
-use crate::payments::shop;
 
 async fn found(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
     app.get(&format!("/merchant/payments?{query}"), token).await

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::harness::{TestApp, on_each_backend_with, test_config};
-use crate::payments::{enroll, merchant_balance, shop};
+use crate::harness::{enroll, merchant_balance, shop};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tier_limits_name_the_limit_and_receipts_and_the_day_add_up() {

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::cards::{issue, pay, replace, top_up};
 use crate::harness::{TestApp, on_each_backend, run_quipu};
-use crate::payments::{charge, enroll, shop};
+use crate::harness::{charge, enroll, shop};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ledger_verify_finds_records_that_disagree_with_their_transfers() {

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use crate::cards::{issue, replace, replace_with, top_up};
 use crate::concurrency::free_port;
+use crate::harness::shop;
 use crate::harness::{TestApp, on_each_backend, on_each_backend_with, test_config};
-use crate::payments::shop;
 
 /// The headers every answer carries, whatever it is.
 fn assert_hardened(headers: &reqwest::header::HeaderMap, what: &str) {

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, on_each_backend, on_each_backend_with, test_config};
-use crate::payments::{enroll, shop};
+use crate::harness::{enroll, shop};
 
 /// Long enough for any event to arrive on a loaded CI machine; only a hang trips it.
 const PATIENCE: Duration = Duration::from_secs(20);

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, on_each_backend};
-use crate::payments::{charge, enroll, merchant_balance, shop};
+use crate::harness::{charge, enroll, merchant_balance, shop};
 
 /// The merchant's available balance (posted, less held), in minor units.
 async fn merchant_available(app: &TestApp, owner: &str) -> i64 {

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, on_each_backend};
-use crate::payments::{enroll, shop};
+use crate::harness::{enroll, shop};
 use crate::web_time::page;
 
 /// The day's line in `currency` of the person (or line) of `kind` named `name`.

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, on_each_backend};
-use crate::payments::{charge, enroll, shop};
+use crate::harness::{charge, enroll, shop};
 
 /// Minor units of a signed decimal string ("-7.50" is -750).
 fn minor(text: &str) -> i64 {

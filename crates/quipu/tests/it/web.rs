@@ -230,7 +230,7 @@ async fn forms_refuse_what_the_api_refuses_in_the_readers_words_and_nothing_move
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let operator = app.operator().await;
         let agent = app.agent(&operator, "+15550600001", "1000.00").await;
-        let corner = crate::payments::shop(app, &operator, "Corner Shop", 601, 150).await;
+        let corner = crate::harness::shop(app, &operator, "Corner Shop", 601, 150).await;
         let amina = app.customer("+15550600021").await;
         let bruno = app.customer("+15550600022").await;
         let (status, body) = app
@@ -263,7 +263,7 @@ async fn forms_refuse_what_the_api_refuses_in_the_readers_words_and_nothing_move
         assert!(status == 422 && page.contains("This is over the wallet&#39;s limit."), "{status} {page}");
 
         // A code charged once is refused the second time.
-        let phone = crate::payments::enroll(app, &amina).await;
+        let phone = crate::harness::enroll(app, &amina).await;
         let code = phone.code(app, 0);
         let till = signed_in(&client, &base, "+15550710601", "cashier-password").await;
         let charge = [("amount", "2.00"), ("code", code.as_str())];
@@ -356,7 +356,7 @@ async fn no_page_with_a_persons_data_is_stored_by_any_cache() {
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let operator = app.operator().await;
         let agent = app.agent(&operator, "+15550500051", "100.00").await;
-        crate::payments::shop(app, &operator, "Store Shop", 501, 100).await;
+        crate::harness::shop(app, &operator, "Store Shop", 501, 100).await;
         let amina = app.customer("+15550500052").await;
         let (status, body) = app
             .post_key(

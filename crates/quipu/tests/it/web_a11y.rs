@@ -44,15 +44,15 @@ struct Fixture {
 async fn fixture(app: &TestApp) -> Fixture {
     let operator = app.operator().await;
     let agent = app.agent(&operator, "+15550190001", "500.00").await;
-    let shop = crate::payments::shop(app, &operator, "Harbour Bakery", 1901, 150).await;
+    let shop = crate::harness::shop(app, &operator, "Harbour Bakery", 1901, 150).await;
     let amina = app.customer("+15550190021").await;
     app.cash_in(&agent, &amina.phone, "100.00").await;
-    let phone = crate::payments::enroll(app, &amina).await;
-    let (status, paid) = crate::payments::charge(app, &shop.cashier, "a11y-1", &phone.code(app, 0), "12.00").await;
+    let phone = crate::harness::enroll(app, &amina).await;
+    let (status, paid) = crate::harness::charge(app, &shop.cashier, "a11y-1", &phone.code(app, 0), "12.00").await;
     assert_eq!(status, 201, "{paid}");
     let payment = paid["id"].as_str().unwrap().to_owned();
     // Above the PIN threshold: the till's screen waits for the customer.
-    let (status, waiting) = crate::payments::charge(app, &shop.cashier, "a11y-3", &phone.code(app, 1), "25.00").await;
+    let (status, waiting) = crate::harness::charge(app, &shop.cashier, "a11y-3", &phone.code(app, 1), "25.00").await;
     assert_eq!((status, &waiting["status"]), (201, &json!("awaiting_approval")), "{waiting}");
     let profile = json!({"city": "Lima", "category_code": "5462"});
     let (status, body) = app.request(Method::PUT, "/merchant/profile", Some(&shop.owner), None, Some(profile)).await;

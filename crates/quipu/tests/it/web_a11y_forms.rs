@@ -44,7 +44,7 @@ struct Customers {
 async fn fixture(app: &TestApp) -> Fixture {
     let operator = app.operator().await;
     let agent = app.agent(&operator, AGENT_PHONE, "1000.00").await;
-    let shop = crate::payments::shop(app, &operator, "Form Walk Bakery", 1910, 150).await;
+    let shop = crate::harness::shop(app, &operator, "Form Walk Bakery", 1910, 150).await;
     let profile = json!({"city": "Lima", "category_code": "5462"});
     let (status, body) =
         app.request(reqwest::Method::PUT, "/merchant/profile", Some(&shop.owner), None, Some(profile)).await;
@@ -55,8 +55,8 @@ async fn fixture(app: &TestApp) -> Fixture {
     assert_eq!(status, 200, "{body}");
     let payer = app.customer("+15550191021").await;
     app.cash_in(&agent, &payer.phone, "100.00").await;
-    let phone = crate::payments::enroll(app, &payer).await;
-    let (status, paid) = crate::payments::charge(app, &shop.cashier, "walk-1", &phone.code(app, 0), "20.00").await;
+    let phone = crate::harness::enroll(app, &payer).await;
+    let (status, paid) = crate::harness::charge(app, &shop.cashier, "walk-1", &phone.code(app, 0), "20.00").await;
     assert_eq!(status, 201, "{paid}");
     let request = json!({"amount": "7.50", "reference": "Order 19"});
     let (status, request) = app.post_key("/merchant/payment-requests", &shop.cashier, "walk-2", request).await;

@@ -40,7 +40,7 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     let base = app.base();
     let operator = app.operator().await;
     app.agent(&operator, "+15550800001", "500.00").await;
-    let corner = crate::payments::shop(&app, &operator, "Confirm Shop", 801, 150).await;
+    let corner = crate::harness::shop(&app, &operator, "Confirm Shop", 801, 150).await;
     let amina = person(&app, "+15550800021", "Amina Diallo").await;
     let bruno = person(&app, "+15550800022", "Bruno Costa Silva").await;
     let staff = Browser::start().await;
@@ -110,9 +110,9 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     assert_eq!(available(&app, &amina).await, json!("35.00"));
 
     // Amina pays the shop 10.00; the owner refunds 3.00 of it with a reason, confirmed first.
-    let phone = crate::payments::enroll(&app, &amina).await;
+    let phone = crate::harness::enroll(&app, &amina).await;
     let (status, body) =
-        crate::payments::charge(&app, &corner.cashier, "confirm-pay", &phone.code(&app, 0), "10.00").await;
+        crate::harness::charge(&app, &corner.cashier, "confirm-pay", &phone.code(&app, 0), "10.00").await;
     assert_eq!(status, 201, "{body}");
     sign_in(s, &base, "+15550700801", "owner-password").await;
     until(s, "return location.pathname === '/merchant/'", "the owner's console").await;
@@ -157,17 +157,17 @@ async fn a_refunds_reason_is_kept_and_shown_on_both_receipts_and_a_hostile_one_m
     on_each_backend(async |app: &TestApp| {
         let operator = app.operator().await;
         let agent = app.agent(&operator, "+15550810001", "500.00").await;
-        let corner = crate::payments::shop(app, &operator, "Reason Shop", 811, 150).await;
+        let corner = crate::harness::shop(app, &operator, "Reason Shop", 811, 150).await;
         let amina = person(app, "+15550810021", "Amina Diallo").await;
         app.cash_in(&agent, &amina.phone, "50.00").await;
-        let phone = crate::payments::enroll(app, &amina).await;
+        let phone = crate::harness::enroll(app, &amina).await;
         let (status, paid) =
-            crate::payments::charge(app, &corner.cashier, "reason-pay", &phone.code(app, 0), "10.00").await;
+            crate::harness::charge(app, &corner.cashier, "reason-pay", &phone.code(app, 0), "10.00").await;
         assert_eq!(status, 201, "{paid}");
         let payment = paid["id"].as_str().unwrap().to_owned();
         assert_eq!((&paid["refundable"], &paid["refundable_amount"]["amount"]), (&json!(true), &json!("10.00")));
         let refunds = format!("/merchant/payments/{payment}/refunds");
-        let merchant_before = crate::payments::merchant_balance(app, &corner.owner).await;
+        let merchant_before = crate::harness::merchant_balance(app, &corner.owner).await;
 
         // A reason that would reorder what the customer reads, or run on: refused, nothing moves.
         let long = "x".repeat(101);
@@ -179,7 +179,7 @@ async fn a_refunds_reason_is_kept_and_shown_on_both_receipts_and_a_hostile_one_m
             assert_eq!((status, problem["code"].as_str()), (400, Some("invalid_reason")), "{hostile:?}: {problem}");
         }
         assert_eq!(available(app, &amina).await, json!("40.00"));
-        assert_eq!(crate::payments::merchant_balance(app, &corner.owner).await, merchant_before);
+        assert_eq!(crate::harness::merchant_balance(app, &corner.owner).await, merchant_before);
 
         // A reason is kept with the refund and shown on the payment's receipt to both sides.
         let body = json!({"amount": "3.00", "reason": "Damaged in transit"});

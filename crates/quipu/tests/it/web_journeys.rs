@@ -15,8 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::browser::Browser;
+use crate::harness::shop;
 use crate::harness::{Backend, TestApp, test_config};
-use crate::payments::shop;
 
 const CUSTOMER_PHONE: &str = "+15550300021";
 

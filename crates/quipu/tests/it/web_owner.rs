@@ -14,8 +14,8 @@ use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
+use crate::harness::shop;
 use crate::harness::{Backend, TestApp, test_config};
-use crate::payments::shop;
 use crate::web_journeys::{click, fill, sign_in, text, until};
 
 /// A webhook receiver on loopback that answers 200 and counts what it is sent.

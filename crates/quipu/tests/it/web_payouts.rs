@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::browser::Browser;
 use crate::harness::{Backend, TestApp, test_config};
-use crate::payments::{merchant_balance, shop};
+use crate::harness::{merchant_balance, shop};
 use crate::web_journeys::{click, fill, sign_in, text, until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -75,7 +75,7 @@ async fn an_agent_and_an_operator_choose_their_zone_on_a_page_and_their_times_fo
 async fn a_cashier_reads_that_the_shops_zone_applies_and_a_customer_chooses_in_the_wallet() {
     on_each_backend(async |app: &TestApp| {
         let operator = app.operator().await;
-        let shop = crate::payments::shop(app, &operator, "Zone Shop", 931, 0).await;
+        let shop = crate::harness::shop(app, &operator, "Zone Shop", 931, 0).await;
         let body = json!({"time_zone": "Asia/Seoul"});
         let (status, zone) =
             app.request(reqwest::Method::PUT, "/merchant/time-zone", Some(&shop.owner), None, Some(body)).await;

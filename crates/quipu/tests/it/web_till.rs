@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
+use crate::harness::shop;
 use crate::harness::{Backend, TestApp, test_config};
-use crate::payments::shop;
 use crate::web_journeys::{click, fill, sign_in, text, until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::browser::Browser;
 use crate::harness::{Backend, TestApp, on_each_backend, test_config};
-use crate::payments::{enroll, shop};
+use crate::harness::{enroll, shop};
 use crate::web_journeys::{click, fill, sign_in, text, until};
 
 /// 2030-06-14T23:30:00Z: still the 14th in UTC, already 08:30 on the 15th in Seoul.

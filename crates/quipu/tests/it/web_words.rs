@@ -42,7 +42,7 @@ async fn refusals_name_the_problem_in_the_readers_words() {
         let bruno = app.customer("+15550610022").await;
         let agent = app.agent(&operator, "+15550610001", "100.00").await;
         app.cash_in(&agent, &amina.phone, "20.00").await;
-        let shop = crate::payments::shop(app, &operator, "Words Shop", 611, 100).await;
+        let shop = crate::harness::shop(app, &operator, "Words Shop", 611, 100).await;
 
         // A bidirectional override in a name is named as what it is, not as a name too long.
         let signup =
@@ -220,7 +220,7 @@ async fn the_korean_pay_screen_says_the_attempts_left_in_korean_not_the_apis_eng
     on_each_backend_with(config(), async |app: &TestApp| {
         let operator = app.operator().await;
         let agent = app.agent(&operator, "+15550640001", "1000.00").await;
-        let corner = crate::payments::shop(app, &operator, "Corner Shop", 641, 150).await;
+        let corner = crate::harness::shop(app, &operator, "Corner Shop", 641, 150).await;
         let customer = app.customer("+15550640021").await;
         app.cash_in(&agent, &customer.phone, "100.00").await;
         let base = app.base();
@@ -237,7 +237,7 @@ async fn the_korean_pay_screen_says_the_attempts_left_in_korean_not_the_apis_eng
             let fresh = format!("const c = document.getElementById('digits').dataset.code; return c !== '{used}' && c");
             used = until(w, &fresh, "a fresh code").await.as_str().unwrap().to_owned();
             let key = format!("words-small-{attempt}");
-            let (status, body) = crate::payments::charge(app, &corner.cashier, &key, &used, "1.00").await;
+            let (status, body) = crate::harness::charge(app, &corner.cashier, &key, &used, "1.00").await;
             assert_eq!(status, 201, "{body}");
             if within(w, "return document.getElementById('status').textContent.includes(' 1.00 ')").await {
                 break;
@@ -247,7 +247,7 @@ async fn the_korean_pay_screen_says_the_attempts_left_in_korean_not_the_apis_eng
         // Above the threshold the phone asks for the PIN; a wrong one reads in Korean, with the attempts left.
         let fresh = format!("const c = document.getElementById('digits').dataset.code; return c !== '{used}' && c");
         let code = until(w, &fresh, "the next code").await;
-        let (status, body) = crate::payments::charge(app, &corner.cashier, "words-pay", code.as_str().unwrap(), "30.00").await;
+        let (status, body) = crate::harness::charge(app, &corner.cashier, "words-pay", code.as_str().unwrap(), "30.00").await;
         assert!(status == 202 || status == 201, "{status} {body}");
         until(w, "return !document.getElementById('approve').hidden", "the approval prompt").await;
         fill(w, "#approve-pin", "9999").await;
