@@ -96,15 +96,17 @@ async fn set_own(State(state): State<WebState>, who: SignedIn, posted: Posted) -
     if let Some(refused) = who.refused_unless(&OWN_ZONE) {
         return refused;
     }
-    let attempt = async {
-        let body: TimeZoneRequest = who.form(&posted)?;
-        state.http.services.kernel.set_my_zone(&who.principal, &body.time_zone).await?;
-        Ok::<_, ApiError>(())
-    };
-    match attempt.await {
+    match save_own_zone(&state, &who, &posted).await {
         Ok(()) => page::see_other("/account/time-zone?done=time-zone"),
         Err(error) => show_account(&who, Notice::refused(who.chrome().t, &error), error.status),
     }
+}
+
+/// The signed-in person's own zone from a posted form, as the API's `PUT /me/time-zone` sets it.
+async fn save_own_zone(state: &WebState, who: &SignedIn, posted: &Posted) -> Result<(), ApiError> {
+    let body: TimeZoneRequest = who.form(posted)?;
+    state.http.services.kernel.set_my_zone(&who.principal, &body.time_zone).await?;
+    Ok(())
 }
 
 /// `POST /wallet/time-zone`: a customer's own zone.
@@ -112,12 +114,7 @@ async fn set_mine(State(state): State<WebState>, who: SignedIn, posted: Posted) 
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }
-    let attempt = async {
-        let body: TimeZoneRequest = who.form(&posted)?;
-        state.http.services.kernel.set_my_zone(&who.principal, &body.time_zone).await?;
-        Ok::<_, ApiError>(())
-    };
-    match attempt.await {
+    match save_own_zone(&state, &who, &posted).await {
         Ok(()) => page::see_other("/wallet/settings?done=time-zone"),
         Err(error) => {
             let notice = Notice::refused(who.chrome().t, &error);
