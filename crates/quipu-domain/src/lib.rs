@@ -15,6 +15,7 @@ pub mod card;
 pub mod identity;
 pub mod ledger;
 pub mod limits;
+pub mod market;
 pub mod merchant;
 pub mod money;
 pub mod payment;

@@ -129,6 +129,11 @@ impl LocalDate {
         self.0.day().unsigned_abs()
     }
 
+    /// 1 (Monday) to 7 (Sunday).
+    pub fn weekday(self) -> u8 {
+        self.0.weekday().to_monday_one_offset().unsigned_abs()
+    }
+
     pub fn next(self) -> Option<Self> {
         self.0.tomorrow().ok().map(Self)
     }
