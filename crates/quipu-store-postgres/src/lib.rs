@@ -16,8 +16,10 @@ use std::path::Path;
 use std::str::FromStr;
 
 use quipu_domain::ledger::{Account, Transfer};
+use quipu_domain::market::search::QueryTerm;
+use quipu_store::market::MatchForms;
 use quipu_store::{StoreError, StoreResult, db_error};
-use quipu_store_sql::{Backend, ByIds, Dialect, DurableCommit, SqlStore};
+use quipu_store_sql::{Backend, ByIds, Dialect, DurableCommit, SearchDialect, SqlStore, render_tsquery};
 use sqlx::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 
@@ -91,6 +93,20 @@ impl Backend for PostgresBackend {
         durable_commit: DurableCommit::Inside("SET LOCAL synchronous_commit = on"),
         snapshot: Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
     };
+    // Terms go in word for word (`array_to_tsvector`, a cast to tsquery): no parser or dictionary
+    // of PostgreSQL's changes them, so both databases match the same words. Words and fuzzy forms
+    // share one vector (fuzzy ones marked with `~`), so every query is one indexed condition.
+    const SEARCH: SearchDialect = SearchDialect {
+        next_row: "nextval('products_search_row')",
+        delete_terms: "DELETE FROM product_search WHERE search_row = $1",
+        insert_terms: "INSERT INTO product_search (search_row, terms) VALUES ($1, array_to_tsvector(string_to_array($2, ' ') || ARRAY(SELECT '~' || form FROM unnest(string_to_array($3, ' ')) AS form)))",
+        matching: "p.search_row IN (SELECT search_row FROM product_search WHERE terms @@ CAST($1 AS tsquery))",
+        among_sellers: "p.seller_id IN (SELECT CAST(value AS UUID) FROM json_array_elements_text(CAST($2 AS JSON)))",
+    };
+
+    fn render_search(terms: &[QueryTerm], forms: MatchForms) -> String {
+        render_tsquery(terms, forms)
+    }
 
     async fn fetch_by_ids<'c>(conn: &'c mut PgConnection, query: ByIds<'c>) -> Result<Vec<PgRow>, sqlx::Error> {
         let sql = by_ids_sql(query.select, query.column, query.suffix);

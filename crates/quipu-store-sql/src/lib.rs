@@ -29,6 +29,7 @@ mod decode;
 mod events;
 mod identity;
 mod ledger;
+mod market;
 mod merchants;
 mod operations;
 mod payments;
@@ -49,6 +50,7 @@ use sqlx::{Database, Pool, Transaction};
 use uuid::Uuid;
 
 use crate::driver::{FromColumns, SqlDriver, decode};
+pub use crate::market::{SearchDialect, render_fts5, render_tsquery};
 
 /// How a transaction is made to wait for the disk when it commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +108,14 @@ pub trait Backend: Send + Sync + 'static {
     /// "sqlite" or "postgres", for logs and `/readyz`.
     const NAME: &'static str;
     const DIALECT: Dialect;
+    /// The product search index: FTS5 on SQLite, text-search vectors on PostgreSQL.
+    const SEARCH: SearchDialect;
+
+    /// A query's terms as the `$1` of [`SearchDialect::matching`].
+    fn render_search(
+        terms: &[quipu_domain::market::search::QueryTerm],
+        forms: quipu_store::market::MatchForms,
+    ) -> String;
 
     /// Runs [`ByIds`]: `IN` lists on SQLite, an array on PostgreSQL.
     fn fetch_by_ids<'c>(
@@ -196,7 +206,8 @@ pub(crate) async fn by_ids<B: Backend, T: FromColumns>(
 /// Every statement the shared store runs, by name, for a test that prepares
 /// each one on every backend: a typo or a schema drift fails there, not in a
 /// customer's payment.
-pub fn statements(dialect: &Dialect) -> Vec<(String, String)> {
+pub fn statements<B: Backend>() -> Vec<(String, String)> {
+    let dialect = &B::DIALECT;
     let mut all: Vec<(String, String)> = Vec::new();
     for (module, list) in [
         ("ledger", ledger::sql::ALL),
@@ -211,6 +222,7 @@ pub fn statements(dialect: &Dialect) -> Vec<(String, String)> {
         ("support", support::sql::ALL),
         ("settlement", settlement::sql::ALL),
         ("zones", zones::sql::ALL),
+        ("market", market::sql::ALL),
     ] {
         all.extend(list.iter().map(|(name, text)| (format!("{module}::{name}"), (*text).to_owned())));
     }
@@ -219,5 +231,6 @@ pub fn statements(dialect: &Dialect) -> Vec<(String, String)> {
     all.extend(identity::generated_statements());
     all.extend(payments::generated_statements(dialect));
     all.extend(reconcile::generated_statements());
+    all.extend(market::generated_statements::<B>());
     all
 }

@@ -18,8 +18,10 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use quipu_domain::ledger::{Account, Transfer};
+use quipu_domain::market::search::QueryTerm;
+use quipu_store::market::MatchForms;
 use quipu_store::{StoreError, StoreResult, corrupt, db_error};
-use quipu_store_sql::{Backend, ByIds, Dialect, DurableCommit, SqlStore};
+use quipu_store_sql::{Backend, ByIds, Dialect, DurableCommit, SearchDialect, SqlStore, render_fts5};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 
@@ -187,6 +189,18 @@ impl Backend for SqliteBackend {
         },
         snapshot: None,
     };
+    const SEARCH: SearchDialect = SearchDialect {
+        // One writer: the next number cannot be taken by anyone else meanwhile.
+        next_row: "(SELECT COALESCE(MAX(search_row), 0) + 1 FROM products)",
+        delete_terms: "DELETE FROM product_search WHERE rowid = $1",
+        insert_terms: "INSERT INTO product_search (rowid, words, fuzzy) VALUES ($1, $2, $3)",
+        matching: "p.search_row IN (SELECT rowid FROM product_search WHERE product_search MATCH $1)",
+        among_sellers: "p.seller_id IN (SELECT unhex(replace(value, '-', '')) FROM json_each($2))",
+    };
+
+    fn render_search(terms: &[QueryTerm], forms: MatchForms) -> String {
+        render_fts5(terms, forms)
+    }
 
     async fn fetch_by_ids<'c>(conn: &'c mut SqliteConnection, query: ByIds<'c>) -> Result<Vec<SqliteRow>, sqlx::Error> {
         let mut rows = Vec::with_capacity(query.ids.len());

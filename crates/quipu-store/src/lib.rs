@@ -1,8 +1,8 @@
 //! What Quipu stores, and the storage interface: one trait per context
-//! (ledger, identity, merchants, payments, cards, events, operations, support), which
+//! (ledger, identity, merchants, payments, cards, events, operations, support, market), which
 //! [`Store`] bundles for the services, who hold an `Arc<dyn Store>`.
-//! A new context (the marketplace, delivery) adds its records and trait here
-//! and joins the bundle.
+//! A new context adds its records and trait here and joins the bundle; the
+//! context itself is handed only its own trait (the market gets `Arc<dyn MarketStore>`).
 //!
 //! Storage returns records (plain domain values), never driver rows, and
 //! this crate knows no database driver: `quipu-store-sql` implements every
@@ -20,6 +20,7 @@ pub mod cards;
 pub mod events;
 pub mod identity;
 pub mod ledger;
+pub mod market;
 pub mod merchants;
 pub mod operations;
 pub mod payments;
@@ -34,6 +35,7 @@ pub use crate::identity::{
     SecretKind, SessionRecord, SourceAttempts, UserRecord,
 };
 pub use crate::ledger::{AccountOwner, HistoryQuery, LedgerStore, MAX_PAGE, OwnedAccount};
+pub use crate::market::MarketStore;
 pub use crate::merchants::{MerchantRecord, MerchantStore};
 pub use crate::operations::{IdempotencyRecord, OperationsStore};
 pub use crate::payments::PaymentStore;
@@ -49,6 +51,7 @@ pub trait Store:
     LedgerStore
     + IdentityStore
     + MerchantStore
+    + MarketStore
     + PaymentStore
     + CardStore
     + EventStore
@@ -66,6 +69,7 @@ impl<T> Store for T where
     T: LedgerStore
         + IdentityStore
         + MerchantStore
+        + MarketStore
         + PaymentStore
         + CardStore
         + EventStore

@@ -6,3 +6,15 @@ pub mod catalog;
 pub mod order;
 pub mod search;
 pub mod storefront;
+
+use crate::ledger::id_type;
+
+id_type!(
+    /// A delivery area the operator named (a district: addresses there are often a district and a
+    /// building, not a street a map can find).
+    AreaId
+);
+id_type!(
+    /// A product in a seller's catalog.
+    ProductId
+);

@@ -17,6 +17,7 @@ mod forms;
 mod found_in_use;
 mod harness;
 mod ledger_model;
+mod market_search;
 mod merchant_events;
 mod merchant_qr;
 mod operator_home;

@@ -1,0 +1,499 @@
+//! [`MarketStore`] for every backend. The search index is where the two engines truly differ
+//! (FTS5 against text-search vectors): each backend supplies its fragments in [`SearchDialect`]
+//! and renders a query's terms ([`Backend::render_search`]); everything else is shared.
+
+use quipu_domain::identity::MerchantId;
+use quipu_domain::market::catalog::{LocalisedName, OptionGroup, ProductOption, Stock, Unit, option_groups};
+use quipu_domain::market::search::{IndexedText, QueryTerm};
+use quipu_domain::market::storefront::{DeliveryTerms, OpeningHours, Period, SellerKind, parse_day};
+use quipu_domain::market::{AreaId, ProductId};
+use quipu_domain::zone::LocalDate;
+use quipu_domain::{Amount, Timestamp};
+use quipu_store::market::{
+    AreaRecord, MAX_AREAS, MAX_PRODUCTS_PAGE, MAX_SEARCH_SELLERS, MarketStore, MatchForms, ProductQuery, ProductRecord,
+    RadiusDelivery, SearchOrder, SellerAreaRecord, SellerRecord, StoredPoint,
+};
+use quipu_store::{StoreError, StoreResult, async_trait, corrupt, db_error};
+use serde::{Deserialize, Serialize};
+
+use crate::decode::{amount, currency, named};
+use crate::driver::{Columns, FromColumns, Statement, execute, execute_unique, fetch_all, fetch_one, fetch_optional};
+use crate::{Backend, SqlStore};
+
+/// The search index's statements and conditions on one backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchDialect {
+    /// An expression giving a new product its search row (the index's key).
+    pub next_row: &'static str,
+    /// Removes a product's terms: `$1` its search row.
+    pub delete_terms: &'static str,
+    /// Adds a product's terms: `$1` its search row, `$2` words, `$3` fuzzy forms (space-separated).
+    pub insert_terms: &'static str,
+    /// A condition on products `p` that match `$1`, the query as [`Backend::render_search`] made it.
+    pub matching: &'static str,
+    /// A condition on products `p` sold by one of the sellers in `$2`, a JSON array of ids.
+    pub among_sellers: &'static str,
+}
+
+pub(crate) mod sql {
+    crate::sql_statements! {
+        INSERT_AREA = "INSERT INTO market_areas (id, name, created_at) VALUES ($1, $2, $3)";
+        SELECT_AREAS = "SELECT id, name, created_at FROM market_areas ORDER BY name LIMIT $1";
+        UPSERT_SELLER = "INSERT INTO sellers (merchant_id, kind, description, address, latitude_micro, longitude_micro, hours, closures, accepting, preparation_minutes, pickup, radius_metres, radius_fee, radius_minimum, radius_free_from, updated_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+            ON CONFLICT (merchant_id) DO UPDATE SET kind = excluded.kind, description = excluded.description, address = excluded.address, \
+            latitude_micro = excluded.latitude_micro, longitude_micro = excluded.longitude_micro, hours = excluded.hours, closures = excluded.closures, \
+            accepting = excluded.accepting, preparation_minutes = excluded.preparation_minutes, pickup = excluded.pickup, radius_metres = excluded.radius_metres, \
+            radius_fee = excluded.radius_fee, radius_minimum = excluded.radius_minimum, radius_free_from = excluded.radius_free_from, updated_at = excluded.updated_at";
+        DELETE_SELLER_AREAS = "DELETE FROM seller_areas WHERE seller_id = $1";
+        INSERT_SELLER_AREA = "INSERT INTO seller_areas (seller_id, area_id, fee, minimum_order, free_from) VALUES ($1, $2, $3, $4, $5)";
+        SELECT_SELLER = "SELECT * FROM sellers WHERE merchant_id = $1";
+        SELECT_SELLERS = "SELECT * FROM sellers ORDER BY merchant_id LIMIT $1";
+        SELECT_SELLER_AREAS = "SELECT area_id, fee, minimum_order, free_from FROM seller_areas WHERE seller_id = $1 ORDER BY area_id";
+        UPDATE_PRODUCT = "UPDATE products SET sku = $3, name_ko = $4, name_en = $5, description = $6, category = $7, currency = $8, price = $9, unit = $10, \
+            stock = $11, sold_out = $12, needs_pharmacist = $13, visible = $14, options = $15, name_length = $16, version = $17, updated_at = $18 \
+            WHERE id = $1 AND seller_id = $2 AND version = $17 - 1";
+        SELECT_SEARCH_ROW = "SELECT search_row FROM products WHERE id = $1";
+        SELECT_PRODUCT = "SELECT * FROM products WHERE id = $1";
+        SELECT_SELLER_PRODUCTS = "SELECT * FROM products WHERE seller_id = $1 ORDER BY category, name_length, id LIMIT $2 OFFSET $3";
+    }
+}
+
+/// Every statement built from a backend's fragments, for the test that prepares them all.
+pub(crate) fn generated_statements<B: Backend>() -> Vec<(String, String)> {
+    let search = B::SEARCH;
+    let mut all = vec![
+        ("market::insert_product".to_owned(), insert_product_sql(&search)),
+        ("market::delete_terms".to_owned(), search.delete_terms.to_owned()),
+        ("market::insert_terms".to_owned(), search.insert_terms.to_owned()),
+        ("market::count".to_owned(), count_sql(&search)),
+    ];
+    for order in [SearchOrder::Relevance, SearchOrder::PriceAscending, SearchOrder::PriceDescending] {
+        all.push((format!("market::search({order:?})"), search_sql(&search, order)));
+    }
+    all
+}
+
+const PRODUCT_COLUMNS: &str = "id, seller_id, sku, name_ko, name_en, description, category, currency, price, unit, stock, sold_out, needs_pharmacist, visible, options, name_length, version, updated_at, search_row";
+
+fn insert_product_sql(search: &SearchDialect) -> String {
+    format!(
+        "INSERT INTO products ({PRODUCT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, {})",
+        search.next_row
+    )
+}
+
+/// The conditions every searched product meets; `$1`–`$5` as in [`search_sql`].
+fn search_conditions(search: &SearchDialect) -> String {
+    format!(
+        "p.visible = 1 AND {} AND {} AND (CAST($3 AS TEXT) IS NULL OR p.category = $3) \
+         AND (CAST($4 AS BIGINT) IS NULL OR p.price >= $4) AND (CAST($5 AS BIGINT) IS NULL OR p.price <= $5)",
+        search.matching, search.among_sellers
+    )
+}
+
+/// `$1` the rendered query, `$2` the sellers (JSON), `$3` a category, `$4`/`$5` a price range,
+/// `$6`/`$7` limit and offset. Ties break on the id, so pages never overlap.
+fn search_sql(search: &SearchDialect, order: SearchOrder) -> String {
+    let order = match order {
+        SearchOrder::Relevance => "p.name_length, p.id",
+        SearchOrder::PriceAscending => "p.price, p.id",
+        SearchOrder::PriceDescending => "p.price DESC, p.id",
+    };
+    format!("SELECT p.* FROM products p WHERE {} ORDER BY {order} LIMIT $6 OFFSET $7", search_conditions(search))
+}
+
+fn count_sql(search: &SearchDialect) -> String {
+    format!("SELECT COUNT(*) AS found FROM products p WHERE {}", search_conditions(search))
+}
+
+/// An option group as its JSON column holds it.
+#[derive(Serialize, Deserialize)]
+struct StoredGroup {
+    ko: Option<String>,
+    en: Option<String>,
+    min: u32,
+    max: u32,
+    options: Vec<StoredOption>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredOption {
+    ko: Option<String>,
+    en: Option<String>,
+    extra: i64,
+}
+
+fn options_json(groups: &[OptionGroup]) -> StoreResult<String> {
+    let stored: Vec<StoredGroup> = groups
+        .iter()
+        .map(|group| StoredGroup {
+            ko: group.name.korean().map(str::to_owned),
+            en: group.name.english().map(str::to_owned),
+            min: group.min(),
+            max: group.max(),
+            options: group
+                .options()
+                .iter()
+                .map(|option| StoredOption {
+                    ko: option.name.korean().map(str::to_owned),
+                    en: option.name.english().map(str::to_owned),
+                    extra: option.extra.minor(),
+                })
+                .collect(),
+        })
+        .collect();
+    serde_json::to_string(&stored).map_err(|error| corrupt("products", format!("options not written: {error}")))
+}
+
+fn options_from_json(text: &str) -> StoreResult<Vec<OptionGroup>> {
+    let bad = |detail: String| corrupt("products", format!("options: {detail}"));
+    let stored: Vec<StoredGroup> = serde_json::from_str(text).map_err(|error| bad(error.to_string()))?;
+    let groups = stored
+        .into_iter()
+        .map(|group| {
+            let options = group
+                .options
+                .into_iter()
+                .map(|option| {
+                    let name = LocalisedName::parse(option.ko.as_deref(), option.en.as_deref())
+                        .map_err(|error| bad(error.to_string()))?;
+                    Ok(ProductOption { name, extra: Amount::from_minor(option.extra) })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let name = LocalisedName::parse(group.ko.as_deref(), group.en.as_deref())
+                .map_err(|error| bad(error.to_string()))?;
+            OptionGroup::new(name, group.min, group.max, options).map_err(|error| bad(error.to_string()))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    option_groups(groups).map_err(|error| bad(error.to_string()))
+}
+
+/// A week as stored: one line per weekday, Monday first.
+fn hours_text(hours: &OpeningHours) -> String {
+    (1..=7u8)
+        .map(|day| hours.day(day).iter().map(Period::to_string).collect::<Vec<_>>().join(","))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn hours_from(row: &dyn Columns) -> StoreResult<OpeningHours> {
+    let bad = |detail: String| corrupt("sellers", format!("hours: {detail}"));
+    let text = row.text("hours")?;
+    let days: Vec<Vec<Period>> =
+        text.split('\n').map(parse_day).collect::<Result<_, _>>().map_err(|error| bad(error.to_string()))?;
+    let week: [Vec<Period>; 7] = days.try_into().map_err(|_| bad("not seven days".to_owned()))?;
+    let closures = row
+        .text("closures")?
+        .split(',')
+        .filter(|date| !date.is_empty())
+        .map(|date| LocalDate::parse(date).ok_or_else(|| bad(format!("closure {date:?}"))))
+        .collect::<StoreResult<Vec<_>>>()?;
+    OpeningHours::new(week, closures).map_err(|error| bad(error.to_string()))
+}
+
+fn opt_amount(row: &dyn Columns, column: &str) -> StoreResult<Option<Amount>> {
+    Ok(row.opt_int(column)?.map(Amount::from_minor))
+}
+
+fn u32_column(table: &'static str, row: &dyn Columns, column: &str) -> StoreResult<u32> {
+    let value = row.int(column)?;
+    u32::try_from(value).map_err(|_| corrupt(table, format!("{column} = {value}")))
+}
+
+impl FromColumns for AreaRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self { id: AreaId(row.uuid("id")?), name: row.text("name")?, created_at: Timestamp(row.int("created_at")?) })
+    }
+}
+
+impl FromColumns for SellerRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        let location = match (row.opt_int("latitude_micro")?, row.opt_int("longitude_micro")?) {
+            (Some(latitude_micro), Some(longitude_micro)) => Some(StoredPoint { latitude_micro, longitude_micro }),
+            _ => None,
+        };
+        let radius = match row.opt_int("radius_metres")? {
+            Some(metres) => Some(RadiusDelivery {
+                metres: u32::try_from(metres).map_err(|_| corrupt("sellers", "radius_metres"))?,
+                terms: DeliveryTerms {
+                    fee: opt_amount(row, "radius_fee")?.unwrap_or_default(),
+                    minimum_order: opt_amount(row, "radius_minimum")?.unwrap_or_default(),
+                    free_from: opt_amount(row, "radius_free_from")?,
+                },
+            }),
+            None => None,
+        };
+        Ok(Self {
+            merchant_id: MerchantId(row.uuid("merchant_id")?),
+            kind: named("sellers", row, "kind", SellerKind::parse)?,
+            description: row.text("description")?,
+            address: row.text("address")?,
+            location,
+            hours: hours_from(row)?,
+            accepting: row.int("accepting")? != 0,
+            preparation_minutes: u32_column("sellers", row, "preparation_minutes")?,
+            pickup: row.int("pickup")? != 0,
+            radius,
+            updated_at: Timestamp(row.int("updated_at")?),
+        })
+    }
+}
+
+impl FromColumns for SellerAreaRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            area: AreaId(row.uuid("area_id")?),
+            terms: DeliveryTerms {
+                fee: amount(row, "fee")?,
+                minimum_order: amount(row, "minimum_order")?,
+                free_from: opt_amount(row, "free_from")?,
+            },
+        })
+    }
+}
+
+impl FromColumns for ProductRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        let name = LocalisedName::parse(row.opt_text("name_ko")?.as_deref(), row.opt_text("name_en")?.as_deref())
+            .map_err(|error| corrupt("products", error.to_string()))?;
+        let stock = match row.opt_int("stock")? {
+            Some(count) => Stock::tracked(count).map_err(|error| corrupt("products", error.to_string()))?,
+            None => Stock::Untracked { sold_out: row.int("sold_out")? != 0 },
+        };
+        Ok(Self {
+            id: ProductId(row.uuid("id")?),
+            seller: MerchantId(row.uuid("seller_id")?),
+            sku: row.opt_text("sku")?,
+            name,
+            description: row.opt_text("description")?,
+            category: row.text("category")?,
+            currency: currency("products", row, "currency")?,
+            price: amount(row, "price")?,
+            unit: named("products", row, "unit", Unit::parse)?,
+            stock,
+            needs_pharmacist: row.int("needs_pharmacist")? != 0,
+            visible: row.int("visible")? != 0,
+            options: options_from_json(&row.text("options")?)?,
+            version: u32_column("products", row, "version")?,
+            updated_at: Timestamp(row.int("updated_at")?),
+        })
+    }
+}
+
+/// A product's search row.
+struct SearchRow(i64);
+
+impl FromColumns for SearchRow {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        row.int("search_row").map(SearchRow)
+    }
+}
+
+struct Found(u64);
+
+impl FromColumns for Found {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        let found = row.int("found")?;
+        u64::try_from(found).map(Found).map_err(|_| corrupt("products", "a negative count"))
+    }
+}
+
+/// The columns a product is written with, `$1`–`$18` in [`PRODUCT_COLUMNS`]' order.
+fn product_statement<'a>(
+    sql: impl Into<std::borrow::Cow<'a, str>>,
+    product: &'a ProductRecord,
+    options: &'a str,
+) -> Statement<'a> {
+    let (stock, sold_out) = match product.stock {
+        Stock::Tracked(left) => (Some(i64::from(left)), false),
+        Stock::Untracked { sold_out } => (None, sold_out),
+    };
+    let name_length = product.name.korean().or(product.name.english()).map_or(0, |name| name.chars().count());
+    Statement::new(sql)
+        .bind(product.id.0)
+        .bind(product.seller)
+        .bind(product.sku.as_deref())
+        .bind(product.name.korean())
+        .bind(product.name.english())
+        .bind(product.description.as_deref())
+        .bind(product.category.as_str())
+        .bind(&product.currency)
+        .bind(product.price)
+        .bind(product.unit.as_str())
+        .bind(stock)
+        .bind(sold_out)
+        .bind(product.needs_pharmacist)
+        .bind(product.visible)
+        .bind(options)
+        .bind(i64::try_from(name_length).unwrap_or(i64::MAX))
+        .bind(product.version)
+        .bind(product.updated_at)
+}
+
+#[async_trait]
+impl<B: Backend> MarketStore for SqlStore<B> {
+    async fn create_area(&self, area: &AreaRecord) -> StoreResult<()> {
+        let statement = Statement::new(sql::INSERT_AREA).bind(area.id.0).bind(area.name.as_str()).bind(area.created_at);
+        let mut conn = self.writer().await?;
+        execute_unique::<B::Db>(&mut conn, "inserting an area", "area name taken", statement).await.map(|_| ())
+    }
+
+    async fn areas(&self) -> StoreResult<Vec<AreaRecord>> {
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "loading areas", Statement::new(sql::SELECT_AREAS).bind(MAX_AREAS)).await
+    }
+
+    async fn save_seller(&self, seller: &SellerRecord, areas: &[SellerAreaRecord]) -> StoreResult<()> {
+        let hours = hours_text(&seller.hours);
+        let closures = seller.hours.closures().iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        let radius = seller.radius;
+        let statement = Statement::new(sql::UPSERT_SELLER)
+            .bind(seller.merchant_id)
+            .bind(seller.kind.as_str())
+            .bind(seller.description.as_str())
+            .bind(seller.address.as_str())
+            .bind(seller.location.map(|point| point.latitude_micro))
+            .bind(seller.location.map(|point| point.longitude_micro))
+            .bind(hours.as_str())
+            .bind(closures.as_str())
+            .bind(seller.accepting)
+            .bind(seller.preparation_minutes)
+            .bind(seller.pickup)
+            .bind(radius.map(|radius| radius.metres))
+            .bind(radius.map(|radius| radius.terms.fee.minor()))
+            .bind(radius.map(|radius| radius.terms.minimum_order.minor()))
+            .bind(radius.and_then(|radius| radius.terms.free_from).map(Amount::minor))
+            .bind(seller.updated_at);
+        let mut tx = self.begin().await?;
+        execute::<B::Db>(&mut tx, "saving a storefront", statement).await?;
+        let clear = Statement::new(sql::DELETE_SELLER_AREAS).bind(seller.merchant_id);
+        execute::<B::Db>(&mut tx, "clearing a seller's areas", clear).await?;
+        for area in areas {
+            let insert = Statement::new(sql::INSERT_SELLER_AREA)
+                .bind(seller.merchant_id)
+                .bind(area.area.0)
+                .bind(area.terms.fee)
+                .bind(area.terms.minimum_order)
+                .bind(area.terms.free_from.map(Amount::minor));
+            execute::<B::Db>(&mut tx, "adding a seller's area", insert).await?;
+        }
+        tx.commit().await.map_err(db_error("committing a storefront"))
+    }
+
+    async fn seller(&self, merchant: MerchantId) -> StoreResult<Option<SellerRecord>> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(sql::SELECT_SELLER).bind(merchant);
+        fetch_optional::<B::Db, _>(&mut conn, "loading a seller", statement).await
+    }
+
+    async fn seller_areas(&self, merchant: MerchantId) -> StoreResult<Vec<SellerAreaRecord>> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(sql::SELECT_SELLER_AREAS).bind(merchant);
+        fetch_all::<B::Db, _>(&mut conn, "loading a seller's areas", statement).await
+    }
+
+    async fn sellers(&self) -> StoreResult<Vec<SellerRecord>> {
+        let mut conn = self.reader().await?;
+        let limit = i64::try_from(MAX_SEARCH_SELLERS).unwrap_or(i64::MAX);
+        fetch_all::<B::Db, _>(&mut conn, "loading sellers", Statement::new(sql::SELECT_SELLERS).bind(limit)).await
+    }
+
+    async fn save_products(&self, products: &[(ProductRecord, IndexedText)]) -> StoreResult<()> {
+        let search = B::SEARCH;
+        let insert = insert_product_sql(&search);
+        let mut tx = self.begin().await?;
+        for (product, terms) in products {
+            let options = options_json(&product.options)?;
+            if product.version == 1 {
+                let statement = product_statement(insert.as_str(), product, &options);
+                execute_unique::<B::Db>(&mut tx, "inserting a product", "product exists", statement).await?;
+            } else {
+                let statement = product_statement(sql::UPDATE_PRODUCT, product, &options);
+                if execute::<B::Db>(&mut tx, "updating a product", statement).await? != 1 {
+                    return Err(StoreError::Conflict("product changed"));
+                }
+            }
+            let select = Statement::new(sql::SELECT_SEARCH_ROW).bind(product.id.0);
+            let SearchRow(row) = fetch_one::<B::Db, _>(&mut tx, "finding a product's search row", select).await?;
+            execute::<B::Db>(&mut tx, "removing a product's terms", Statement::new(search.delete_terms).bind(row))
+                .await?;
+            let add =
+                Statement::new(search.insert_terms).bind(row).bind(terms.words.as_str()).bind(terms.fuzzy.as_str());
+            execute::<B::Db>(&mut tx, "indexing a product", add).await?;
+        }
+        tx.commit().await.map_err(db_error("committing products"))
+    }
+
+    async fn product(&self, id: ProductId) -> StoreResult<Option<ProductRecord>> {
+        let mut conn = self.reader().await?;
+        fetch_optional::<B::Db, _>(&mut conn, "loading a product", Statement::new(sql::SELECT_PRODUCT).bind(id.0)).await
+    }
+
+    async fn seller_products(&self, seller: MerchantId, limit: u32, offset: u32) -> StoreResult<Vec<ProductRecord>> {
+        let mut conn = self.reader().await?;
+        let statement =
+            Statement::new(sql::SELECT_SELLER_PRODUCTS).bind(seller).bind(limit.min(MAX_PRODUCTS_PAGE)).bind(offset);
+        fetch_all::<B::Db, _>(&mut conn, "loading a seller's products", statement).await
+    }
+
+    async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<(Vec<ProductRecord>, u64)> {
+        if query.sellers.is_empty() || query.terms.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let search = B::SEARCH;
+        let rendered = B::render_search(query.terms, query.forms);
+        let sellers = serde_json::to_string(&query.sellers.iter().take(MAX_SEARCH_SELLERS).collect::<Vec<_>>())
+            .map_err(|error| corrupt("sellers", error.to_string()))?;
+        let bind = |sql: String| {
+            Statement::new(sql)
+                .bind(rendered.as_str())
+                .bind(sellers.as_str())
+                .bind(query.category)
+                .bind(query.min_price.map(Amount::minor))
+                .bind(query.max_price.map(Amount::minor))
+        };
+        let mut conn = self.reader().await?;
+        let page = bind(search_sql(&search, query.order)).bind(query.limit.min(MAX_PRODUCTS_PAGE)).bind(query.offset);
+        let products = fetch_all::<B::Db, _>(&mut conn, "searching products", page).await?;
+        let Found(found) =
+            fetch_one::<B::Db, _>(&mut conn, "counting search results", bind(count_sql(&search))).await?;
+        Ok((products, found))
+    }
+}
+
+/// Renders a query's terms for FTS5, whose table has a `words` and a `fuzzy` column. Terms are
+/// plain letters and digits (see `quipu_domain::market::search`); quotes are doubled all the same.
+pub fn render_fts5(terms: &[QueryTerm], forms: MatchForms) -> String {
+    let quoted = |word: &str| format!("\"{}\"", word.replace('"', "\"\""));
+    let rendered: Vec<String> = terms
+        .iter()
+        .map(|term| match forms {
+            MatchForms::Fuzzy if !term.fuzzy.is_empty() => {
+                format!("fuzzy : ({})", term.fuzzy.iter().map(|form| quoted(form)).collect::<Vec<_>>().join(" OR "))
+            }
+            _ => format!("words : {}{}", quoted(&term.exact), if term.prefix { " *" } else { "" }),
+        })
+        .collect();
+    rendered.join(" AND ")
+}
+
+/// Marks a fuzzy form in PostgreSQL's one vector of terms, so it never meets a word.
+const FUZZY_MARK: char = '~';
+
+/// Renders a query's terms as a tsquery over PostgreSQL's one vector, where fuzzy forms carry
+/// [`FUZZY_MARK`]. Quotes are doubled, as for FTS5.
+pub fn render_tsquery(terms: &[QueryTerm], forms: MatchForms) -> String {
+    let quoted = |word: &str| format!("'{}'", word.replace('\'', "''"));
+    let rendered: Vec<String> = terms
+        .iter()
+        .map(|term| match forms {
+            MatchForms::Fuzzy if !term.fuzzy.is_empty() => {
+                let marked = term.fuzzy.iter().map(|form| quoted(&format!("{FUZZY_MARK}{form}")));
+                format!("({})", marked.collect::<Vec<_>>().join(" | "))
+            }
+            _ => format!("{}{}", quoted(&term.exact), if term.prefix { ":*" } else { "" }),
+        })
+        .collect();
+    rendered.join(" & ")
+}

@@ -1,0 +1,150 @@
+//! The marketplace's records: delivery areas, sellers' storefronts, their catalogs and the search
+//! index over them. [`MarketStore`] is the market context's own, narrow handle: the context is
+//! given this trait, not the whole store.
+
+use quipu_domain::identity::MerchantId;
+use quipu_domain::market::catalog::{LocalisedName, OptionGroup, Stock, Unit};
+use quipu_domain::market::search::{IndexedText, QueryTerm};
+use quipu_domain::market::storefront::{DeliveryTerms, OpeningHours, SellerKind};
+use quipu_domain::market::{AreaId, ProductId};
+use quipu_domain::money::CurrencyCode;
+use quipu_domain::{Amount, Timestamp};
+
+use crate::StoreResult;
+
+/// Most areas an operator may define, and most products one search page or catalog page holds.
+pub const MAX_AREAS: u32 = 500;
+pub const MAX_PRODUCTS_PAGE: u32 = 100;
+/// Most sellers one search looks across (every seller of a network this size, at once).
+pub const MAX_SEARCH_SELLERS: usize = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaRecord {
+    pub id: AreaId,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// A point stored as whole microdegrees, so both databases keep exactly the same number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredPoint {
+    pub latitude_micro: i64,
+    pub longitude_micro: i64,
+}
+
+/// Delivery within a radius of the shop, for customers who share their location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RadiusDelivery {
+    pub metres: u32,
+    pub terms: DeliveryTerms,
+}
+
+/// A merchant enabled as a seller, and its storefront.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SellerRecord {
+    pub merchant_id: MerchantId,
+    pub kind: SellerKind,
+    pub description: String,
+    pub address: String,
+    pub location: Option<StoredPoint>,
+    pub hours: OpeningHours,
+    /// The "accepting orders" switch: a busy kitchen pauses.
+    pub accepting: bool,
+    pub preparation_minutes: u32,
+    pub pickup: bool,
+    pub radius: Option<RadiusDelivery>,
+    pub updated_at: Timestamp,
+}
+
+/// A seller's terms for one area it delivers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SellerAreaRecord {
+    pub area: AreaId,
+    pub terms: DeliveryTerms,
+}
+
+/// A product as stored; `version` counts its changes (a cart line remembers it, so checkout can
+/// tell the customer what changed since).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductRecord {
+    pub id: ProductId,
+    pub seller: MerchantId,
+    /// The seller's own code for it (what a CSV import matches on); unique per seller.
+    pub sku: Option<String>,
+    pub name: LocalisedName,
+    pub description: Option<String>,
+    pub category: String,
+    pub currency: CurrencyCode,
+    pub price: Amount,
+    pub unit: Unit,
+    pub stock: Stock,
+    pub needs_pharmacist: bool,
+    pub visible: bool,
+    pub options: Vec<OptionGroup>,
+    pub version: u32,
+    pub updated_at: Timestamp,
+}
+
+/// How search results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchOrder {
+    /// Shortest names first: where the word stands alone ("우유 1L") before where it is a part
+    /// ("우유식빵 크림"). Deterministic, so both databases give the same order.
+    Relevance,
+    PriceAscending,
+    PriceDescending,
+}
+
+/// Which of a query's forms to match: exact words first; fuzzy forms only when nothing matched
+/// exactly, so a typo still finds something and a correct word is never drowned by near misses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchForms {
+    Exact,
+    Fuzzy,
+}
+
+/// A product search among the given sellers (the service decides which serve the customer).
+#[derive(Debug, Clone)]
+pub struct ProductQuery<'a> {
+    pub terms: &'a [QueryTerm],
+    pub forms: MatchForms,
+    pub sellers: &'a [MerchantId],
+    pub category: Option<&'a str>,
+    pub min_price: Option<Amount>,
+    pub max_price: Option<Amount>,
+    pub order: SearchOrder,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+#[async_trait::async_trait]
+pub trait MarketStore: Send + Sync {
+    /// Adds an area; a name already used is a conflict.
+    async fn create_area(&self, area: &AreaRecord) -> StoreResult<()>;
+
+    /// Every area, by name (at most [`MAX_AREAS`]).
+    async fn areas(&self) -> StoreResult<Vec<AreaRecord>>;
+
+    /// Creates or replaces a seller's storefront, with the areas it delivers to, in one transaction.
+    async fn save_seller(&self, seller: &SellerRecord, areas: &[SellerAreaRecord]) -> StoreResult<()>;
+
+    async fn seller(&self, merchant: MerchantId) -> StoreResult<Option<SellerRecord>>;
+
+    async fn seller_areas(&self, merchant: MerchantId) -> StoreResult<Vec<SellerAreaRecord>>;
+
+    /// Every seller (at most [`MAX_SEARCH_SELLERS`]), for the directory search starts from.
+    async fn sellers(&self) -> StoreResult<Vec<SellerRecord>>;
+
+    /// Creates or updates products with their search terms, all or none: a catalog write and its
+    /// index change commit together. A product's `version` must be one more than the stored one
+    /// (or 1 for a new product); otherwise nothing is written and the write is a conflict.
+    async fn save_products(&self, products: &[(ProductRecord, IndexedText)]) -> StoreResult<()>;
+
+    async fn product(&self, id: ProductId) -> StoreResult<Option<ProductRecord>>;
+
+    /// A seller's products, by category and name, a page at a time.
+    async fn seller_products(&self, seller: MerchantId, limit: u32, offset: u32) -> StoreResult<Vec<ProductRecord>>;
+
+    /// Visible products matching every term, and how many match in all.
+    async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<(Vec<ProductRecord>, u64)>;
+}
