@@ -1,5 +1,6 @@
 //! What Quipu stores, and the storage interface: one trait per context
-//! (ledger, identity, merchants, payments, cards, events, operations, support), which
+//! (ledger, identity, merchants, payments, cards, events, operations, support,
+//! settlement, zones), which
 //! [`Store`] bundles for the services, who hold an `Arc<dyn Store>`.
 //! A new context (the marketplace, delivery) adds its records and trait here
 //! and joins the bundle.
