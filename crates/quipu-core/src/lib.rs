@@ -4,9 +4,9 @@
 //!
 //! The contexts are crates of their own, so their dependencies are plain to
 //! see and cannot form a cycle: every context depends on the kernel; payments
-//! on events; merchant QR on payments; cards on payments and the wallet.
-//! Nothing here knows about HTTP: the JSON API and the web pages are
-//! siblings over these services.
+//! and the wallet on events; merchant QR on payments; cards on payments and
+//! the wallet; support on the wallet. Nothing here knows about HTTP: the JSON
+//! API is built over these services, and the web pages over the API.
 
 pub mod export;
 

@@ -1,5 +1,5 @@
-//! What Quipu's HTTP faces share, so the web pages are a sibling of the
-//! JSON API, not a copy of it: who is calling ([`extract::Caller`]),
+//! What Quipu's HTTP faces share (the JSON API, and the web pages built on
+//! it), so neither copies the other: who is calling ([`extract::Caller`]),
 //! problem documents ([`problem`]), idempotent requests ([`idempotency`]),
 //! the durability barrier ([`durable_answers`]), the per-address rate limit
 //! ([`rate_limit`]), request metrics, and the limits every request lives

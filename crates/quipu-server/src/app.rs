@@ -162,8 +162,8 @@ impl Server {
         let https = tls.is_some();
         let state = AppState::new(services.clone(), http, metrics_recorder());
         let closing = state.closing.clone();
-        // The JSON API and the web pages, siblings over the same services; the API's fallback answers
-        // any other path with a problem document.
+        // The JSON API and the web pages (built on the API), merged into one router; the API's fallback
+        // answers any other path with a problem document.
         let web = WebSettings { api_document: quipu_api::openapi::document(), https: web.https || https, ..web };
         let pages = quipu_web::router(state.http.clone(), web);
         let app = router(state).merge(pages);

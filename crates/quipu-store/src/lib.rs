@@ -1,5 +1,6 @@
 //! What Quipu stores, and the storage interface: one trait per context
-//! (ledger, identity, merchants, payments, cards, events, operations, support, market), which
+//! (ledger, identity, merchants, payments, cards, events, operations, support,
+//! settlement, zones, market), which
 //! [`Store`] bundles for the services, who hold an `Arc<dyn Store>`.
 //! A new context adds its records and trait here and joins the bundle; the
 //! context itself is handed only its own trait (the market gets `Arc<dyn MarketStore>`).
