@@ -23,6 +23,7 @@ pub use quipu_kernel::{
     Clock, CommissionSettings, CoreError, CoreResult, ErrorKind, GuessSource, HashCost, Kernel, LedgerWriter,
     OffsetClock, OsRandom, PaymentSettings, Principal, Random, Settings, SystemClock, WebhookSettings, WriterLimits,
 };
+pub use quipu_market::Market;
 pub use quipu_merchant_qr::MerchantQrs;
 pub use quipu_payments::{PaymentDocuments, Payments};
 pub use quipu_settlement::Settlement;
@@ -30,8 +31,8 @@ pub use quipu_support::Support;
 pub use quipu_wallet::Wallet;
 pub use {
     quipu_cards as cards, quipu_events as events, quipu_identity as identity, quipu_kernel as kernel,
-    quipu_merchant_qr as merchant_qr, quipu_payments as payments, quipu_settlement as settlement, quipu_store as store,
-    quipu_support as support, quipu_wallet as wallet,
+    quipu_market as market, quipu_merchant_qr as merchant_qr, quipu_payments as payments,
+    quipu_settlement as settlement, quipu_store as store, quipu_support as support, quipu_wallet as wallet,
 };
 
 /// The services, shared by every request handler.
@@ -45,6 +46,7 @@ pub struct Services {
     pub events: Events,
     pub support: Support,
     pub settlement: Settlement,
+    pub market: Market,
 }
 
 /// The background tasks; stop them with [`Background::shutdown`] after the
@@ -88,6 +90,8 @@ impl Services {
         let (kernel, writer) = Kernel::start(store, clock, random, settings, stop_signal.clone()).await?;
         let payments = Payments::new(kernel.clone(), documents);
         let wallet = Wallet::new(kernel.clone());
+        // The market is handed only its own store trait (an upcast of the whole store), not the whole store.
+        let market_store: Arc<dyn quipu_store::MarketStore> = kernel.store.clone();
         let services = Arc::new(Self {
             identity: Identity::new(kernel.clone()),
             merchant_qr: MerchantQrs::new(kernel.clone(), payments.clone()),
@@ -95,6 +99,7 @@ impl Services {
             events: Events::new(kernel.clone()),
             support: Support::new(kernel.clone(), wallet.clone()),
             settlement: Settlement::new(kernel.clone()),
+            market: Market::new(kernel.clone(), market_store),
             wallet,
             payments,
             kernel: kernel.clone(),

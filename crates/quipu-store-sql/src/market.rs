@@ -2,6 +2,8 @@
 //! (FTS5 against text-search vectors): each backend supplies its fragments in [`SearchDialect`]
 //! and renders a query's terms ([`Backend::render_search`]); everything else is shared.
 
+use std::collections::HashMap;
+
 use quipu_domain::identity::MerchantId;
 use quipu_domain::market::catalog::{LocalisedName, OptionGroup, ProductOption, Stock, Unit, option_groups};
 use quipu_domain::market::search::{IndexedText, QueryTerm};
@@ -11,7 +13,7 @@ use quipu_domain::zone::LocalDate;
 use quipu_domain::{Amount, Timestamp};
 use quipu_store::market::{
     AreaRecord, MAX_AREAS, MAX_PRODUCTS_PAGE, MAX_SEARCH_SELLERS, MarketStore, MatchForms, ProductQuery, ProductRecord,
-    RadiusDelivery, SearchOrder, SellerAreaRecord, SellerRecord, StoredPoint,
+    RadiusDelivery, SearchOrder, SellerAreaRecord, SellerEntry, SellerRecord, StoredPoint,
 };
 use quipu_store::{StoreError, StoreResult, async_trait, corrupt, db_error};
 use serde::{Deserialize, Serialize};
@@ -48,14 +50,16 @@ pub(crate) mod sql {
         DELETE_SELLER_AREAS = "DELETE FROM seller_areas WHERE seller_id = $1";
         INSERT_SELLER_AREA = "INSERT INTO seller_areas (seller_id, area_id, fee, minimum_order, free_from) VALUES ($1, $2, $3, $4, $5)";
         SELECT_SELLER = "SELECT * FROM sellers WHERE merchant_id = $1";
-        SELECT_SELLERS = "SELECT * FROM sellers ORDER BY merchant_id LIMIT $1";
+        SELECT_SELLERS = "SELECT s.*, m.name AS name, m.time_zone AS time_zone FROM sellers s JOIN merchants m ON m.id = s.merchant_id ORDER BY s.merchant_id LIMIT $1";
+        SELECT_ALL_SELLER_AREAS = "SELECT seller_id, area_id, fee, minimum_order, free_from FROM seller_areas ORDER BY seller_id, area_id LIMIT $1";
+        SELECT_MERCHANT_NAME = "SELECT name FROM merchants WHERE id = $1";
         SELECT_SELLER_AREAS = "SELECT area_id, fee, minimum_order, free_from FROM seller_areas WHERE seller_id = $1 ORDER BY area_id";
         UPDATE_PRODUCT = "UPDATE products SET sku = $3, name_ko = $4, name_en = $5, description = $6, category = $7, currency = $8, price = $9, unit = $10, \
             stock = $11, sold_out = $12, needs_pharmacist = $13, visible = $14, options = $15, name_length = $16, version = $17, updated_at = $18 \
             WHERE id = $1 AND seller_id = $2 AND version = $17 - 1";
         SELECT_SEARCH_ROW = "SELECT search_row FROM products WHERE id = $1";
         SELECT_PRODUCT = "SELECT * FROM products WHERE id = $1";
-        SELECT_SELLER_PRODUCTS = "SELECT * FROM products WHERE seller_id = $1 ORDER BY category, name_length, id LIMIT $2 OFFSET $3";
+        SELECT_SELLER_PRODUCTS = "SELECT * FROM products WHERE seller_id = $1 AND (visible = 1 OR $2 = 0) ORDER BY category, name_length, id LIMIT $3 OFFSET $4";
     }
 }
 
@@ -281,6 +285,37 @@ impl FromColumns for ProductRecord {
     }
 }
 
+/// A seller joined with its shop (its areas come from another read).
+struct Listed(SellerEntry);
+
+impl FromColumns for Listed {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self(SellerEntry {
+            seller: SellerRecord::from_columns(row)?,
+            name: row.text("name")?,
+            time_zone: row.opt_text("time_zone")?,
+            areas: Vec::new(),
+        }))
+    }
+}
+
+/// One seller's area, with whose it is.
+struct AreaOf(MerchantId, SellerAreaRecord);
+
+impl FromColumns for AreaOf {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self(MerchantId(row.uuid("seller_id")?), SellerAreaRecord::from_columns(row)?))
+    }
+}
+
+struct Named(String);
+
+impl FromColumns for Named {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        row.text("name").map(Named)
+    }
+}
+
 /// A product's search row.
 struct SearchRow(i64);
 
@@ -393,10 +428,34 @@ impl<B: Backend> MarketStore for SqlStore<B> {
         fetch_all::<B::Db, _>(&mut conn, "loading a seller's areas", statement).await
     }
 
-    async fn sellers(&self) -> StoreResult<Vec<SellerRecord>> {
+    async fn sellers(&self) -> StoreResult<Vec<SellerEntry>> {
         let mut conn = self.reader().await?;
         let limit = i64::try_from(MAX_SEARCH_SELLERS).unwrap_or(i64::MAX);
-        fetch_all::<B::Db, _>(&mut conn, "loading sellers", Statement::new(sql::SELECT_SELLERS).bind(limit)).await
+        let sellers: Vec<Listed> =
+            fetch_all::<B::Db, _>(&mut conn, "loading sellers", Statement::new(sql::SELECT_SELLERS).bind(limit))
+                .await?;
+        let areas_limit = limit.saturating_mul(i64::from(MAX_AREAS));
+        let statement = Statement::new(sql::SELECT_ALL_SELLER_AREAS).bind(areas_limit);
+        let areas: Vec<AreaOf> = fetch_all::<B::Db, _>(&mut conn, "loading sellers' areas", statement).await?;
+        let mut by_seller: HashMap<MerchantId, Vec<SellerAreaRecord>> = HashMap::new();
+        for AreaOf(seller, area) in areas {
+            by_seller.entry(seller).or_default().push(area);
+        }
+        Ok(sellers
+            .into_iter()
+            .map(|Listed(mut entry)| {
+                entry.areas = by_seller.remove(&entry.seller.merchant_id).unwrap_or_default();
+                entry
+            })
+            .collect())
+    }
+
+    async fn merchant_name(&self, merchant: MerchantId) -> StoreResult<Option<String>> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(sql::SELECT_MERCHANT_NAME).bind(merchant);
+        let found: Option<Named> =
+            fetch_optional::<B::Db, _>(&mut conn, "loading a merchant's name", statement).await?;
+        Ok(found.map(|named| named.0))
     }
 
     async fn save_products(&self, products: &[(ProductRecord, IndexedText)]) -> StoreResult<()> {
@@ -430,10 +489,19 @@ impl<B: Backend> MarketStore for SqlStore<B> {
         fetch_optional::<B::Db, _>(&mut conn, "loading a product", Statement::new(sql::SELECT_PRODUCT).bind(id.0)).await
     }
 
-    async fn seller_products(&self, seller: MerchantId, limit: u32, offset: u32) -> StoreResult<Vec<ProductRecord>> {
+    async fn seller_products(
+        &self,
+        seller: MerchantId,
+        visible_only: bool,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<ProductRecord>> {
         let mut conn = self.reader().await?;
-        let statement =
-            Statement::new(sql::SELECT_SELLER_PRODUCTS).bind(seller).bind(limit.min(MAX_PRODUCTS_PAGE)).bind(offset);
+        let statement = Statement::new(sql::SELECT_SELLER_PRODUCTS)
+            .bind(seller)
+            .bind(visible_only)
+            .bind(limit.min(MAX_PRODUCTS_PAGE))
+            .bind(offset);
         fetch_all::<B::Db, _>(&mut conn, "loading a seller's products", statement).await
     }
 

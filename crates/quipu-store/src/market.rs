@@ -56,6 +56,17 @@ pub struct SellerRecord {
     pub updated_at: Timestamp,
 }
 
+/// A seller as search and browsing see it: its storefront, its shop's name and time zone, and the
+/// areas it delivers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SellerEntry {
+    pub seller: SellerRecord,
+    pub name: String,
+    /// The shop's own zone; `None` means the network's default.
+    pub time_zone: Option<String>,
+    pub areas: Vec<SellerAreaRecord>,
+}
+
 /// A seller's terms for one area it delivers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SellerAreaRecord {
@@ -132,8 +143,12 @@ pub trait MarketStore: Send + Sync {
 
     async fn seller_areas(&self, merchant: MerchantId) -> StoreResult<Vec<SellerAreaRecord>>;
 
-    /// Every seller (at most [`MAX_SEARCH_SELLERS`]), for the directory search starts from.
-    async fn sellers(&self) -> StoreResult<Vec<SellerRecord>>;
+    /// Every seller (at most [`MAX_SEARCH_SELLERS`]) with its name, zone and areas, for the
+    /// directory search starts from.
+    async fn sellers(&self) -> StoreResult<Vec<SellerEntry>>;
+
+    /// A merchant's name, if there is such a merchant.
+    async fn merchant_name(&self, merchant: MerchantId) -> StoreResult<Option<String>>;
 
     /// Creates or updates products with their search terms, all or none: a catalog write and its
     /// index change commit together. A product's `version` must be one more than the stored one
@@ -142,8 +157,15 @@ pub trait MarketStore: Send + Sync {
 
     async fn product(&self, id: ProductId) -> StoreResult<Option<ProductRecord>>;
 
-    /// A seller's products, by category and name, a page at a time.
-    async fn seller_products(&self, seller: MerchantId, limit: u32, offset: u32) -> StoreResult<Vec<ProductRecord>>;
+    /// A seller's products (only visible ones, or all for its own shop), by category and name, a
+    /// page at a time.
+    async fn seller_products(
+        &self,
+        seller: MerchantId,
+        visible_only: bool,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<ProductRecord>>;
 
     /// Visible products matching every term, and how many match in all.
     async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<(Vec<ProductRecord>, u64)>;

@@ -18,6 +18,7 @@ mod found_in_use;
 mod harness;
 mod ledger_model;
 mod market_search;
+mod market_sellers;
 mod merchant_events;
 mod merchant_qr;
 mod operator_home;

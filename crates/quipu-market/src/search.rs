@@ -1,0 +1,153 @@
+//! Product search across the sellers that serve a customer: by delivery to their area or shared
+//! location, or by pickup. Exact words first; only when nothing matches exactly, the fuzzy forms
+//! (one typo), so a correct word is never drowned by near misses.
+
+use std::collections::HashMap;
+
+use quipu_domain::identity::MerchantId;
+use quipu_domain::market::AreaId;
+use quipu_domain::market::search::parse_query;
+use quipu_domain::market::storefront::{Coordinates, SellerKind, within_radius};
+use quipu_domain::money::Amount;
+use quipu_kernel::{CoreError, CoreResult};
+use quipu_store::market::{MAX_PRODUCTS_PAGE, MatchForms, ProductQuery, ProductRecord, SearchOrder, StoredPoint};
+
+use crate::Market;
+use crate::directory::Listing;
+
+/// Where the customer is, as far as they told.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Whereabouts {
+    /// A district they chose.
+    Area(AreaId),
+    /// Their phone's location, shared for this search.
+    Location(Coordinates),
+    /// Not said: only pickup is offered.
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchInput {
+    pub text: String,
+    pub whereabouts: Whereabouts,
+    pub kind: Option<SellerKind>,
+    pub category: Option<String>,
+    /// Only sellers open and accepting orders now.
+    pub open_now: bool,
+    pub min_price: Option<Amount>,
+    pub max_price: Option<Amount>,
+    pub order: SearchOrder,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// A product found, with what the customer needs to know of its seller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub product: ProductRecord,
+    pub seller_name: String,
+    pub seller_kind: SellerKind,
+    /// The seller delivers to the customer's area or location (otherwise: pickup only).
+    pub delivers: bool,
+    /// Open and accepting orders now.
+    pub open_now: bool,
+    /// From the customer's shared location to the shop, when both are known.
+    pub distance_metres: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    pub hits: Vec<Hit>,
+    /// How many match in all.
+    pub total: u64,
+    /// No product matched the words exactly; these match them with one letter changed.
+    pub fuzzy: bool,
+}
+
+/// How a listed seller stands for this customer now.
+struct Standing {
+    delivers: bool,
+    open_now: bool,
+    distance_metres: Option<u32>,
+}
+
+fn point(stored: StoredPoint) -> Option<Coordinates> {
+    // Microdegrees as the store keeps them: exact in an f64.
+    #[allow(clippy::cast_precision_loss)]
+    let degrees = |micro: i64| micro as f64 / 1_000_000.0;
+    Coordinates::new(degrees(stored.latitude_micro), degrees(stored.longitude_micro)).ok()
+}
+
+fn standing(listing: &Listing, whereabouts: Whereabouts, now: quipu_domain::Timestamp) -> Standing {
+    let seller = &listing.entry.seller;
+    let shop = seller.location.and_then(point);
+    let (delivers, distance_metres) = match whereabouts {
+        Whereabouts::Area(area) => (listing.entry.areas.iter().any(|served| served.area == area), None),
+        Whereabouts::Location(customer) => {
+            let distance = shop.map(|shop| shop.metres_to(customer));
+            let within = match (shop, seller.radius) {
+                (Some(shop), Some(radius)) => within_radius(shop, customer, radius.metres),
+                _ => false,
+            };
+            (within, distance)
+        }
+        Whereabouts::Unknown => (false, None),
+    };
+    let open_now = seller.accepting && seller.hours.is_open(&listing.zone, now);
+    Standing { delivers, open_now, distance_metres }
+}
+
+impl Market {
+    /// Searches the catalogs of the sellers that serve the customer. Anyone may search, signed in
+    /// or not: it shows only what shops chose to show.
+    pub async fn search(&self, input: &SearchInput) -> CoreResult<SearchPage> {
+        let terms = parse_query(&input.text).map_err(|error| CoreError::invalid(error.code(), error.to_string()))?;
+        let now = self.kernel.now();
+        let listings = self.directory.listings(self.store.as_ref(), now, &self.kernel.settings.time_zone).await?;
+        let mut serving: HashMap<MerchantId, (&Listing, Standing)> = HashMap::new();
+        for listing in listings.iter() {
+            let seller = &listing.entry.seller;
+            if input.kind.is_some_and(|kind| kind != seller.kind) {
+                continue;
+            }
+            let standing = standing(listing, input.whereabouts, now);
+            if !(standing.delivers || seller.pickup) || (input.open_now && !standing.open_now) {
+                continue;
+            }
+            serving.insert(listing.id(), (listing, standing));
+        }
+        let sellers: Vec<MerchantId> = serving.keys().copied().collect();
+        let mut query = ProductQuery {
+            terms: &terms,
+            forms: MatchForms::Exact,
+            sellers: &sellers,
+            category: input.category.as_deref(),
+            min_price: input.min_price,
+            max_price: input.max_price,
+            order: input.order,
+            limit: input.limit.clamp(1, MAX_PRODUCTS_PAGE),
+            offset: input.offset,
+        };
+        let (mut products, mut total) = self.store.search_products(&query).await?;
+        let fuzzy = total == 0;
+        if fuzzy {
+            query.forms = MatchForms::Fuzzy;
+            (products, total) = self.store.search_products(&query).await?;
+        }
+        let hits = products
+            .into_iter()
+            .filter_map(|product| {
+                let (listing, standing) = serving.get(&product.seller)?;
+                Some(Hit {
+                    seller_name: listing.entry.name.clone(),
+                    seller_kind: listing.entry.seller.kind,
+                    delivers: standing.delivers,
+                    open_now: standing.open_now,
+                    distance_metres: standing.distance_metres,
+                    product,
+                })
+            })
+            .collect();
+        Ok(SearchPage { hits, total, fuzzy: fuzzy && total > 0 })
+    }
+}
