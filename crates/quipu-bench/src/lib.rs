@@ -13,6 +13,7 @@
 //! `quipu bench` runs.
 
 pub mod http;
+pub mod search;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -51,6 +52,8 @@ pub struct BenchOptions {
     pub postgres_url: Option<String>,
     /// The end-to-end scenario over HTTP; `None` skips it.
     pub http: Option<crate::http::HttpOptions>,
+    /// Product search over a marketplace's catalog; `None` skips it.
+    pub search: Option<crate::search::SearchOptions>,
 }
 
 impl BenchOptions {
@@ -65,6 +68,7 @@ impl BenchOptions {
             max_batch: 512,
             postgres_url,
             http: Some(crate::http::HttpOptions::smoke()),
+            search: Some(crate::search::SearchOptions::smoke()),
         }
     }
 }
@@ -133,6 +137,8 @@ pub struct BenchReport {
     pub ratios: Vec<Ratio>,
     /// End to end over HTTP, after the ledger scenarios.
     pub http: Vec<crate::http::HttpScenarioResult>,
+    /// Product search, last.
+    pub search: Vec<crate::search::SearchResult>,
 }
 
 impl BenchReport {
@@ -166,6 +172,10 @@ pub async fn run(options: &BenchOptions, scratch: &Path) -> Fallible<BenchReport
         Some(http) => crate::http::run(http, options, scratch).await?,
         None => Vec::new(),
     };
+    let search = match &options.search {
+        Some(search) => crate::search::run(search, options.postgres_url.as_deref(), scratch).await?,
+        None => Vec::new(),
+    };
     Ok(BenchReport {
         cores: std::thread::available_parallelism().map_or(1, usize::from),
         payments: options.payments,
@@ -177,6 +187,7 @@ pub async fn run(options: &BenchOptions, scratch: &Path) -> Fallible<BenchReport
         results,
         ratios,
         http,
+        search,
     })
 }
 
@@ -196,6 +207,10 @@ pub fn table(report: &BenchReport) -> String {
     if !report.http.is_empty() {
         out.push('\n');
         out.push_str(&crate::http::table(&report.http));
+    }
+    if !report.search.is_empty() {
+        out.push('\n');
+        out.push_str(&crate::search::table(&report.search));
     }
     out
 }

@@ -121,6 +121,12 @@ struct BenchArgs {
     /// A small run for CI: every scenario, a few thousand payments.
     #[arg(long)]
     smoke: bool,
+    /// Products in the search scenario's catalog (0 skips it).
+    #[arg(long, default_value_t = quipu_bench::search::SearchOptions::full().products)]
+    search_products: usize,
+    /// Sellers the search scenario's products are spread over.
+    #[arg(long, default_value_t = quipu_bench::search::SearchOptions::full().sellers)]
+    search_sellers: usize,
     /// Where to write the JSON report.
     #[arg(long, default_value = "bench-results.json")]
     json: PathBuf,
@@ -283,6 +289,11 @@ async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCo
             concurrency: args.concurrency,
             max_batch: args.max_batch,
             postgres_url,
+            search: (args.search_products > 0).then(|| quipu_bench::search::SearchOptions {
+                products: args.search_products,
+                sellers: args.search_sellers,
+                ..quipu_bench::search::SearchOptions::full()
+            }),
             http: Some(quipu_bench::http::HttpOptions {
                 charge_rates: args.http_rates,
                 p2p_rates: args.http_p2p_rates,

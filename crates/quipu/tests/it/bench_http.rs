@@ -28,6 +28,7 @@ async fn every_http_request_is_answered_and_matches_the_store() {
         max_batch: 1,
         postgres_url: postgres.clone(),
         http: Some(http.clone()),
+        search: None,
     };
     let results = quipu_bench::http::run(&http, &options, scratch.path()).await.unwrap();
 
