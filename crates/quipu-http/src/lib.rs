@@ -2,8 +2,9 @@
 //! JSON API, not a copy of it: who is calling ([`extract::Caller`]),
 //! problem documents ([`problem`]), idempotent requests ([`idempotency`]),
 //! the durability barrier ([`durable_answers`]), the per-address rate limit
-//! ([`rate_limit`]), request metrics, and the limits every request lives
-//! under ([`common_layers`]).
+//! ([`rate_limit`]), request metrics, the limits every request lives under
+//! ([`common_layers`]), and what each router's requests may send and wait
+//! for ([`Policy`]).
 
 pub mod extract;
 pub mod idempotency;
@@ -25,8 +26,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// Largest request body: every Quipu request is a small JSON object or form.
+/// Largest request body of a JSON object or a form: every such Quipu request is small.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Largest request body of an upload (images, CSV files), where a router says it takes uploads.
+pub const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;
 /// Longest a request may take before the client gets 408 and should retry with the same key.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -77,13 +80,70 @@ impl Http {
     }
 }
 
-/// The layers every request passes: the durability barrier, the body limit,
-/// the time limit, hardening headers, request metrics, and tracing that
-/// never logs headers or bodies (tokens, PINs).
-pub fn common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>, http: Http) -> Router<S> {
+/// What a router's requests may send and what their answers wait for, chosen where a context
+/// declares its routes: the body limit, the durability barrier ([`durable_answers`]), and the
+/// per-address rate limit of the routes anyone may call unsigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Largest request body; a larger one is refused with 413 before its handler runs.
+    pub max_body_bytes: usize,
+    /// A write (any method but GET, HEAD and OPTIONS) is answered only once it is durable.
+    pub durable: bool,
+    /// Requests are counted per client address ([`rate_limit::limit_by_address`]).
+    pub limited_by_address: bool,
+}
+
+impl Policy {
+    /// A small JSON body or form that may write: answered once durable. Anything that writes a row
+    /// or counts a guessed secret (a PIN, a password, a card number) lives under this one.
+    pub const fn writes() -> Self {
+        Self { max_body_bytes: MAX_BODY_BYTES, durable: true, limited_by_address: false }
+    }
+
+    /// A small body that writes nothing (a preview, a lookup read back before a PIN): answered at
+    /// once, without waiting for the next durability barrier.
+    pub const fn writes_nothing() -> Self {
+        Self { durable: false, ..Self::writes() }
+    }
+
+    /// An upload (multipart images, CSV files): up to [`MAX_UPLOAD_BYTES`], answered once durable.
+    pub const fn uploads() -> Self {
+        Self { max_body_bytes: MAX_UPLOAD_BYTES, ..Self::writes() }
+    }
+
+    /// The same, counted per client address: the routes anyone may call unsigned.
+    pub const fn limited_by_address(self) -> Self {
+        Self { limited_by_address: true, ..self }
+    }
+
+    /// Applies the policy to a router's routes only (not its fallbacks), so routers of different
+    /// policies merge into one. The body limit is outermost, as it was when one policy held for all.
+    pub fn route_layer<S: Clone + Send + Sync + 'static>(self, mut router: Router<S>, http: &Http) -> Router<S> {
+        if self.limited_by_address {
+            router = router.route_layer(middleware::from_fn_with_state(http.clone(), rate_limit::limit_by_address));
+        }
+        if self.durable {
+            router = router.route_layer(middleware::from_fn_with_state(http.clone(), durable_answers));
+        }
+        router.route_layer(DefaultBodyLimit::max(self.max_body_bytes))
+    }
+
+    /// Applies the policy to every request a router gets, its fallbacks' too (a face with one policy).
+    pub fn layer<S: Clone + Send + Sync + 'static>(self, mut router: Router<S>, http: &Http) -> Router<S> {
+        if self.limited_by_address {
+            router = router.layer(middleware::from_fn_with_state(http.clone(), rate_limit::limit_by_address));
+        }
+        if self.durable {
+            router = router.layer(middleware::from_fn_with_state(http.clone(), durable_answers));
+        }
+        router.layer(DefaultBodyLimit::max(self.max_body_bytes))
+    }
+}
+
+/// The layers every request passes, whatever its router's [`Policy`]: the time limit, hardening
+/// headers, request metrics, and tracing that never logs headers or bodies (tokens, PINs).
+pub fn common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
-        .layer(middleware::from_fn_with_state(http, durable_answers))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::from_fn(record_request))
         .layer(TraceLayer::new_for_http())

@@ -1,15 +1,24 @@
-//! The time zone a person reads times in and a shop keeps its days in (its summary's `date`).
+//! Time zones: a person's and a shop's chosen zone.
+
+pub mod requests;
 
 use axum::extract::State;
+use quipu_http::Policy;
 use quipu_http::extract::{ApiJson, Caller};
-use quipu_http::problem::{ApiError, Problem};
+use quipu_http::problem::Problem;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
+use self::requests::*;
 use crate::AppState;
-use crate::requests::TimeZoneRequest;
+use crate::common::ApiResult;
+use crate::routes::Routes;
 
-type ApiResult<T> = Result<T, ApiError>;
+/// This context's routes, each declared once: served, and documented, from here.
+pub fn routes() -> Routes {
+    Routes::under(Policy::writes()).routes(routes!(shop_zone, set_shop_zone)).routes(routes!(my_zone, set_my_zone))
+}
 
 /// A zone and whether it was chosen or is the network's default.
 #[derive(Debug, Clone, Serialize, ToSchema)]
