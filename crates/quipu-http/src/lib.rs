@@ -125,7 +125,7 @@ impl Policy {
         if self.durable {
             router = router.route_layer(middleware::from_fn_with_state(http.clone(), durable_answers));
         }
-        router.route_layer(DefaultBodyLimit::max(self.max_body_bytes))
+        router.route_layer(self.body_limit())
     }
 
     /// Applies the policy to every request a router gets, its fallbacks' too (a face with one policy).
@@ -136,7 +136,12 @@ impl Policy {
         if self.durable {
             router = router.layer(middleware::from_fn_with_state(http.clone(), durable_answers));
         }
-        router.layer(DefaultBodyLimit::max(self.max_body_bytes))
+        router.layer(self.body_limit())
+    }
+
+    /// The body limit alone: what a handler's body extractor (JSON, form, bytes) reads at most.
+    pub fn body_limit(self) -> DefaultBodyLimit {
+        DefaultBodyLimit::max(self.max_body_bytes)
     }
 }
 
@@ -205,4 +210,34 @@ async fn record_request(request: Request, next: Next) -> Response {
     metrics::histogram!("quipu_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{Body, Bytes};
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// What a route under `policy` answers to a body of `bytes`, read whole by its handler.
+    async fn status(policy: Policy, bytes: usize) -> StatusCode {
+        let router: Router = Router::new()
+            .route("/", post(|body: Bytes| async move { body.len().to_string() }))
+            .route_layer(policy.body_limit());
+        let request = Request::post("/").body(Body::from(vec![b'x'; bytes])).unwrap();
+        router.oneshot(request).await.unwrap().status()
+    }
+
+    /// An image or a CSV file is refused where a small JSON body is expected, and taken where a
+    /// router says it takes uploads, up to their own limit.
+    #[tokio::test]
+    async fn an_upload_passes_where_uploads_are_taken_and_nowhere_else() {
+        let image = 2 * 1024 * 1024;
+        assert_eq!(status(Policy::writes(), image).await, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(status(Policy::writes_nothing(), image).await, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(status(Policy::uploads(), image).await, StatusCode::OK);
+        assert_eq!(status(Policy::uploads(), MAX_UPLOAD_BYTES + 1).await, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(status(Policy::writes(), MAX_BODY_BYTES).await, StatusCode::OK);
+    }
 }

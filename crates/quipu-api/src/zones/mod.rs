@@ -1,16 +1,16 @@
 //! Time zones: a person's and a shop's chosen zone.
 
 pub mod requests;
+pub mod views;
 
 use axum::extract::State;
 use quipu_http::Policy;
 use quipu_http::extract::{ApiJson, Caller};
 use quipu_http::problem::Problem;
-use serde::Serialize;
-use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use self::requests::*;
+use self::views::TimeZoneView;
 use crate::AppState;
 use crate::common::ApiResult;
 use crate::routes::Routes;
@@ -18,16 +18,6 @@ use crate::routes::Routes;
 /// This context's routes, each declared once: served, and documented, from here.
 pub fn routes() -> Routes {
     Routes::under(Policy::writes()).routes(routes!(shop_zone, set_shop_zone)).routes(routes!(my_zone, set_my_zone))
-}
-
-/// A zone and whether it was chosen or is the network's default.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TimeZoneView {
-    /// The IANA zone in effect.
-    #[schema(example = "Asia/Seoul")]
-    pub time_zone: String,
-    /// False while the network's default applies.
-    pub chosen: bool,
 }
 
 /// The zone a person chose to read times in (the network's until they choose); a shop's staff read
