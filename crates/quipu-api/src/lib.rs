@@ -4,19 +4,24 @@
 //! Thin by design: a handler parses the request, calls one `quipu-core`
 //! service with the authenticated [`quipu_core::Principal`], and shapes the
 //! answer. Authorization and rules live in the services, not here.
+//!
+//! One module per context (its handlers, `requests`, `views`), each declaring
+//! its routes once ([`routes::Routes`]): the served router and the OpenAPI
+//! document both come from [`contexts`], so a route and its entry cannot drift.
 
 pub mod cards;
+pub mod common;
 pub mod events;
-pub mod handlers;
+pub mod identity;
 pub mod merchant_qr;
 pub mod moves;
 pub mod openapi;
+pub mod operations;
 pub mod payments;
-pub mod receipts;
-pub mod requests;
+pub mod routes;
 pub mod settlement;
 pub mod support;
-pub mod views;
+pub mod wallet;
 pub mod zones;
 
 use std::sync::{Arc, OnceLock};
@@ -26,23 +31,25 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{delete, get, post, put};
+use axum::response::IntoResponse;
+use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use quipu_core::Services;
-use quipu_http::{Http, HttpSettings, problem, rate_limit};
+use quipu_http::{Http, HttpSettings, problem};
 use serde_json::value::RawValue;
-use utoipa::OpenApi;
+
+use crate::routes::Routes;
 
 /// What a payment's and a refund's events carry: exactly what the API shows for them.
 pub struct JsonDocuments;
 
 impl quipu_core::PaymentDocuments for JsonDocuments {
     fn payment(&self, payment: &quipu_core::payments::Payment) -> serde_json::Result<Box<RawValue>> {
-        serde_json::value::to_raw_value(&views::PaymentView::from(payment))
+        serde_json::value::to_raw_value(&payments::views::PaymentView::from(payment))
     }
 
     fn refund(&self, refund: &quipu_core::payments::Refund) -> serde_json::Result<Box<RawValue>> {
-        serde_json::value::to_raw_value(&views::RefundView::from(refund))
+        serde_json::value::to_raw_value(&payments::views::RefundView::from(refund))
     }
 }
 
@@ -114,127 +121,40 @@ fn spawn_upkeep(handle: &PrometheusHandle) {
     }
 }
 
+/// Every context's routes, composed in this one place.
+pub fn contexts() -> Routes {
+    Routes::default()
+        .merge(identity::routes())
+        .merge(wallet::routes())
+        .merge(payments::routes())
+        .merge(merchant_qr::routes())
+        .merge(cards::routes())
+        .merge(events::routes())
+        .merge(support::routes())
+        .merge(settlement::routes())
+        .merge(zones::routes())
+}
+
 pub fn router(state: AppState) -> Router {
-    let unauthenticated = Router::new()
-        .route("/auth/register", post(handlers::register))
-        .route("/auth/login", post(handlers::login))
-        .route("/auth/reset-password", post(support::reset_password))
-        .route("/cards/balance", post(cards::balance))
-        .route_layer(middleware::from_fn_with_state(state.http.clone(), rate_limit::limit_by_address));
-    let api = Router::new()
-        .merge(unauthenticated)
-        .route("/openapi.json", get(|| async { axum::Json(openapi::ApiDoc::openapi()) }))
-        .route("/auth/logout", post(handlers::logout))
-        .route("/me", get(handlers::me))
-        .route("/me/funding-sources", get(handlers::funding_sources).post(handlers::add_funding_source))
-        .route("/me/funding-sources/{id}", delete(handlers::remove_funding_source))
-        .route("/me/password", put(handlers::change_password))
-        .route("/me/pin", put(handlers::change_pin))
-        .route("/me/events", get(events::my_events))
-        .route("/me/transactions", get(handlers::my_history))
-        .route("/accounts/{id}", get(handlers::account))
-        .route("/accounts/{id}/transactions", get(handlers::history))
-        .route("/accounts/{id}/statement", get(handlers::statement))
-        .route("/accounts/{id}/statement.csv", get(handlers::statement_csv))
-        .route("/transactions/{id}/receipt", get(handlers::receipt))
-        .route("/transfers/p2p", post(handlers::p2p))
-        .route("/transfers/p2p/preview", post(handlers::p2p_preview))
-        .route("/agent/cash-in", post(handlers::cash_in))
-        .route("/agent/cash-out", post(handlers::cash_out))
-        .route("/operator/agents", post(handlers::create_agent))
-        .route("/operator/merchants", post(handlers::create_merchant))
-        .route("/operator/issuance", post(handlers::issue))
-        .route("/operator/redemption", post(handlers::redeem))
-        .route("/operator/accounts/{id}/freeze", post(handlers::freeze))
-        .route("/operator/accounts/{id}/unfreeze", post(handlers::unfreeze))
-        .route("/operator/ledger/verify", get(handlers::verify))
-        .route("/merchant", get(handlers::merchant))
-        .route("/merchant/cashiers", get(handlers::cashiers).post(handlers::add_cashier))
-        .route("/merchant/cashiers/{id}", delete(handlers::remove_cashier))
-        .route("/merchant/cashiers/{id}/permissions", put(handlers::set_cashier_permissions))
-        .route("/merchant/api-keys", get(handlers::api_keys).post(handlers::create_api_key))
-        .route("/merchant/api-keys/{id}", delete(handlers::revoke_api_key))
-        .route("/me/devices", get(payments::devices).post(payments::enroll_device))
-        .route("/me/devices/{id}/pause", post(payments::pause_device))
-        .route("/me/devices/{id}/resume", post(payments::resume_device))
-        .route("/me/devices/{id}/revoke", post(payments::revoke_device))
-        .route("/merchant/charges", post(payments::charge))
-        .route("/merchant/payments", get(payments::merchant_payments))
-        .route("/merchant/payments/{id}/refunds", post(payments::refund))
-        .route("/merchant/refund-policy", put(payments::set_refund_policy))
-        .route("/payments/{id}", get(payments::payment))
-        .route("/payments/{id}/approve", post(payments::approve))
-        .route("/payments/{id}/cancel", post(payments::cancel))
-        .route("/operator/merchants/{id}/fee", put(payments::set_fee))
-        .route("/merchant/profile", get(merchant_qr::profile).put(merchant_qr::set_profile))
-        .route("/merchant/time-zone", get(zones::shop_zone).put(zones::set_shop_zone))
-        .route("/me/time-zone", get(zones::my_zone).put(zones::set_my_zone))
-        .route("/merchant/qr", get(merchant_qr::merchant_qr))
-        .route("/merchant/payment-requests", post(merchant_qr::create_payment_request))
-        .route("/merchant/payment-requests/{id}", get(merchant_qr::payment_request))
-        .route("/me/scan", post(merchant_qr::scan))
-        .route("/me/payments", get(payments::my_payments).post(merchant_qr::pay))
-        .route("/merchant/events", get(events::events))
-        .route("/merchant/webhooks", get(events::webhooks).post(events::create_webhook))
-        .route("/merchant/webhooks/{id}", delete(events::delete_webhook))
-        .route("/merchant/webhooks/{id}/deliveries", get(events::deliveries))
-        .route("/merchant/webhooks/{id}/test", post(events::test_webhook))
-        .route("/merchant/webhooks/{id}/deliveries/{event_id}/redeliver", post(events::redeliver))
-        .route("/agent/cards", post(cards::issue))
-        .route("/agent/cards/top-up", post(cards::top_up))
-        .route("/agent/cards/block", post(cards::block))
-        .route("/agent/cards/unblock", post(cards::unblock))
-        .route("/agent/cards/replace", post(cards::replace))
-        .route("/operator/cards/replacement-approvals", post(cards::approve_replacement))
-        .route("/me/access-log", get(handlers::access_log))
-        .route("/me/export", get(handlers::export))
-        .route("/operator/attention", get(support::attention))
-        .route("/operator/people", get(support::search))
-        .route("/operator/people/{id}", get(support::summary))
-        .route("/operator/people/{id}/unlock", post(support::unlock))
-        .route("/operator/people/{id}/reset-codes", post(support::reset_code))
-        .route("/operator/people/{id}/reset-codes/approve", post(support::approve_reset_code))
-        .route("/agent/reset-codes", post(support::agent_reset_code))
-        .route("/operator/people/{id}/freeze", post(support::freeze))
-        .route("/operator/people/{id}/unfreeze", post(support::unfreeze))
-        .route("/operator/people/{id}/access-grants", post(support::grant))
-        .route("/operator/people/{id}/transactions", get(support::history))
-        .route("/operator/people/{id}/accounts/{account_id}/transactions", get(support::account_history))
-        .route("/merchant/card-payments", post(cards::pay))
-        .route("/me/cards", get(cards::my_cards))
-        .route("/me/cards/{id}/block", post(cards::block_mine))
-        .route("/me/cards/{id}/unblock", post(cards::unblock_mine))
-        .route("/payments/{id}/receipt", get(receipts::receipt))
-        .route("/payments/{id}/receipt.html", get(receipts::receipt_html))
-        .route("/merchant/summary", get(receipts::summary))
-        .route("/merchant/staff-summary", get(receipts::staff_summary))
-        .route("/operator/customers/{id}/tier", put(receipts::set_tier))
-        .route("/merchant/bank-accounts", get(settlement::bank_accounts).post(settlement::add_bank_account))
-        .route("/merchant/payouts", get(settlement::merchant_payouts).post(settlement::request_payout))
-        .route("/merchant/payout-schedule", put(settlement::set_payout_schedule))
-        .route("/operator/payouts", get(settlement::operator_payouts))
-        .route("/operator/payouts/{id}/reject", post(settlement::reject_payout))
-        .route("/operator/payout-batches", post(settlement::create_batch))
-        .route("/operator/payout-batches/{id}", get(settlement::batch))
-        .route("/operator/payout-batches/{id}/file.csv", get(settlement::batch_file))
-        .route("/operator/payout-batches/{id}/paid", post(settlement::mark_batch_paid))
-        .route("/operator/commissions", get(settlement::commissions))
-        .route("/operator/commissions/{operation}", put(settlement::set_commission))
-        .route("/agent/commissions", get(settlement::earnings))
-        .route("/agent/recipient", post(settlement::recipient))
+    let (api, document) = contexts().serve(&state.http);
+    // Serialised once: the document is the same for every request.
+    let document = serde_json::to_vec(&openapi::finish(document)).unwrap_or_default();
+    let document = axum::body::Bytes::from(document);
+    let api = api
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document).into_response() }
+            }),
+        )
         .route_layer(middleware::from_fn(openapi::refuse_undocumented_query));
-    let router = Router::new()
-        .nest("/api/v1", api)
-        .route("/healthz", get(handlers::healthz))
-        .route("/readyz", get(handlers::readyz))
-        .route("/metrics", get(handlers::metrics))
-        .fallback(problem::fallback)
-        .method_not_allowed_fallback(|| async {
-            problem::ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this endpoint does not take that method",
-            )
-        });
-    quipu_http::common_layers(router, state.http.clone()).with_state(state)
+    let router = api.merge(operations::routes()).fallback(problem::fallback).method_not_allowed_fallback(|| async {
+        problem::ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this endpoint does not take that method",
+        )
+    });
+    quipu_http::common_layers(router).with_state(state)
 }

@@ -19,14 +19,16 @@ use quipu_http::extract::IdempotencyKey;
 use quipu_http::idempotency;
 use quipu_http::problem::ApiError;
 
-use crate::requests::{
-    CardPaymentRequest, CardTopUpRequest, CashInRequest, CashOutRequest, ChargeRequest, FloatRequest, IssueCardRequest,
-    P2pRequest, PayQrRequest, PaymentRequestRequest, PayoutRequest, RefundRequest, ReplaceCardRequest,
-};
-use crate::views::{
-    CardPaymentView, CardReplacedView, CardTopUpView, CardView, PaymentRequestView, PaymentView, PayoutView,
-    RefundView, TransferView,
-};
+use crate::cards::requests::{CardPaymentRequest, CardTopUpRequest, IssueCardRequest, ReplaceCardRequest};
+use crate::cards::views::{CardPaymentView, CardReplacedView, CardTopUpView, CardView};
+use crate::common::views::TransferView;
+use crate::merchant_qr::requests::{PayQrRequest, PaymentRequestRequest};
+use crate::merchant_qr::views::PaymentRequestView;
+use crate::payments::requests::{ChargeRequest, RefundRequest};
+use crate::payments::views::{PaymentView, RefundView};
+use crate::settlement::requests::PayoutRequest;
+use crate::settlement::views::PayoutView;
+use crate::wallet::requests::{CashInRequest, CashOutRequest, FloatRequest, P2pRequest};
 
 type Moved = Result<Response, ApiError>;
 
@@ -197,4 +199,42 @@ pub async fn payout(http: &Http, caller: &Principal, key: &IdempotencyKey, body:
         Ok(PayoutView::from(&payout))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use quipu_domain::identity::SecretText;
+
+    use crate::cards::requests::{CardPaymentRequest, IssueCardRequest, ReplaceCardRequest};
+    use crate::merchant_qr::requests::PayQrRequest;
+    use crate::wallet::requests::{CashOutRequest, P2pRequest};
+
+    /// Every request that moves money is fingerprinted by its serialisation, and the fingerprint is stored.
+    #[test]
+    fn idempotency_fingerprints_never_hold_a_secret() -> serde_json::Result<()> {
+        let secret = "975310";
+        let fingerprints = [
+            serde_json::to_string(&serde_json::from_value::<P2pRequest>(serde_json::json!(
+                {"to_phone": "+250788123456", "amount": "1.00", "pin": secret}
+            ))?)?,
+            serde_json::to_string(&serde_json::from_value::<CashOutRequest>(serde_json::json!(
+                {"customer_phone": "+250788123456", "amount": "1.00", "customer_pin": secret}
+            ))?)?,
+            serde_json::to_string(&serde_json::from_value::<PayQrRequest>(serde_json::json!(
+                {"payload": "000201", "pin": secret}
+            ))?)?,
+            serde_json::to_string(&serde_json::from_value::<IssueCardRequest>(serde_json::json!({"pin": secret}))?)?,
+            serde_json::to_string(&serde_json::from_value::<ReplaceCardRequest>(serde_json::json!(
+                {"number": "9900010000000019", "pin": secret}
+            ))?)?,
+            serde_json::to_string(&serde_json::from_value::<CardPaymentRequest>(serde_json::json!(
+                {"number": "9900010000000019", "pin": secret, "amount": "1.00"}
+            ))?)?,
+        ];
+        for fingerprint in fingerprints {
+            assert!(!fingerprint.contains(secret), "{fingerprint}");
+            assert!(fingerprint.contains(SecretText::SERIALISED), "{fingerprint}");
+        }
+        Ok(())
+    }
 }

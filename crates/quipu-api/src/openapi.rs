@@ -16,47 +16,35 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
-use crate::{cards, events, handlers, merchant_qr, payments, receipts, settlement, support, zones};
-
+/// The document's own parts: title, description and tags. Its paths and schemas come from the
+/// contexts' routes ([`crate::contexts`]), where each route is declared once.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Quipu API", description = "Payments, wallets and agents for cash-first places. Errors are RFC 9457 problem documents."),
-    paths(
-        handlers::register, handlers::login, handlers::logout, handlers::me, handlers::add_funding_source, handlers::funding_sources,
-        handlers::my_history, handlers::account, handlers::history, handlers::statement, handlers::statement_csv, handlers::receipt, handlers::p2p,
-        handlers::cash_in, handlers::cash_out,
-        handlers::create_agent, handlers::create_merchant, handlers::issue, handlers::redeem, handlers::freeze, handlers::unfreeze, handlers::verify,
-        handlers::merchant, handlers::add_cashier, handlers::create_api_key, handlers::revoke_api_key,
-        handlers::api_keys, handlers::cashiers, handlers::remove_cashier, handlers::set_cashier_permissions,
-        handlers::change_password, handlers::change_pin, handlers::remove_funding_source,
-        payments::my_payments, events::my_events, events::test_webhook,
-        payments::enroll_device, payments::devices, payments::pause_device, payments::resume_device, payments::revoke_device,
-        payments::charge, payments::merchant_payments, payments::payment, payments::approve, payments::cancel,
-        payments::refund, payments::set_fee, payments::set_refund_policy,
-        merchant_qr::merchant_qr, merchant_qr::create_payment_request, merchant_qr::payment_request, merchant_qr::scan,
-        merchant_qr::pay, merchant_qr::set_profile, merchant_qr::profile,
-        events::events, events::create_webhook, events::webhooks, events::delete_webhook, events::deliveries, events::redeliver,
-        cards::issue, cards::top_up, cards::block, cards::unblock, cards::replace, cards::balance, cards::pay, cards::my_cards,
-        cards::block_mine, cards::unblock_mine, cards::approve_replacement, handlers::access_log, handlers::export,
-        support::attention, support::search, support::summary, support::unlock, support::freeze, support::unfreeze, support::grant,
-        support::history, support::account_history, support::reset_code, support::approve_reset_code, support::agent_reset_code,
-        support::reset_password,
-        receipts::receipt, receipts::receipt_html, receipts::summary, receipts::staff_summary, receipts::set_tier,
-        settlement::add_bank_account, settlement::bank_accounts, settlement::request_payout,
-        settlement::merchant_payouts, settlement::set_payout_schedule, settlement::operator_payouts, settlement::create_batch,
-        settlement::batch, settlement::batch_file, settlement::mark_batch_paid, settlement::reject_payout,
-        settlement::set_commission, settlement::commissions, settlement::earnings, settlement::recipient,
-        handlers::p2p_preview,
-        zones::my_zone, zones::set_my_zone, zones::shop_zone, zones::set_shop_zone,
-    ),
-    modifiers(&BearerAuth, &StandardAnswers, &FieldRules),
     tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"), (name = "settlement"))
 )]
-pub struct ApiDoc;
+struct ApiDoc;
+
+/// The whole document from the routes' paths and schemas: the API's own parts, the bearer scheme,
+/// and every operation's standard answers and field rules.
+pub fn finish(routes: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    document.merge(routes);
+    for modifier in [&BearerAuth as &dyn Modify, &StandardAnswers, &FieldRules] {
+        modifier.modify(&mut document);
+    }
+    document
+}
+
+/// The document of every route [`crate::router`] serves, built once.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(|| finish(crate::contexts().document()))
+}
 
 /// The document as JSON, for the web pages' API reference.
 pub fn document() -> serde_json::Value {
-    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+    serde_json::to_value(openapi()).unwrap_or_default()
 }
 
 struct BearerAuth;
@@ -337,7 +325,7 @@ fn documented_query_parameters() -> &'static QueryParameters {
     static PARAMETERS: OnceLock<QueryParameters> = OnceLock::new();
     PARAMETERS.get_or_init(|| {
         let mut parameters = QueryParameters::new();
-        for (path, item) in ApiDoc::openapi().paths.paths {
+        for (path, item) in openapi().paths.paths.clone() {
             let operations = [(Method::GET, item.get), (Method::PUT, item.put), (Method::POST, item.post)];
             let operations = operations.into_iter().chain([(Method::DELETE, item.delete), (Method::PATCH, item.patch)]);
             for (method, operation) in operations {

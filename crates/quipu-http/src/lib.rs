@@ -2,8 +2,9 @@
 //! it), so neither copies the other: who is calling ([`extract::Caller`]),
 //! problem documents ([`problem`]), idempotent requests ([`idempotency`]),
 //! the durability barrier ([`durable_answers`]), the per-address rate limit
-//! ([`rate_limit`]), request metrics, and the limits every request lives
-//! under ([`common_layers`]).
+//! ([`rate_limit`]), request metrics, the limits every request lives under
+//! ([`common_layers`]), and what each router's requests may send and wait
+//! for ([`Policy`]).
 
 pub mod extract;
 pub mod idempotency;
@@ -25,8 +26,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// Largest request body: every Quipu request is a small JSON object or form.
+/// Largest request body of a JSON object or a form: every such Quipu request is small.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Largest request body of an upload (images, CSV files), where a router says it takes uploads.
+pub const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;
 /// Longest a request may take before the client gets 408 and should retry with the same key.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -77,13 +80,75 @@ impl Http {
     }
 }
 
-/// The layers every request passes: the durability barrier, the body limit,
-/// the time limit, hardening headers, request metrics, and tracing that
-/// never logs headers or bodies (tokens, PINs).
-pub fn common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>, http: Http) -> Router<S> {
+/// What a router's requests may send and what their answers wait for, chosen where a context
+/// declares its routes: the body limit, the durability barrier ([`durable_answers`]), and the
+/// per-address rate limit of the routes anyone may call unsigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Largest request body; a larger one is refused with 413 before its handler runs.
+    pub max_body_bytes: usize,
+    /// A write (any method but GET, HEAD and OPTIONS) is answered only once it is durable.
+    pub durable: bool,
+    /// Requests are counted per client address ([`rate_limit::limit_by_address`]).
+    pub limited_by_address: bool,
+}
+
+impl Policy {
+    /// A small JSON body or form that may write: answered once durable. Anything that writes a row
+    /// or counts a guessed secret (a PIN, a password, a card number) lives under this one.
+    pub const fn writes() -> Self {
+        Self { max_body_bytes: MAX_BODY_BYTES, durable: true, limited_by_address: false }
+    }
+
+    /// A small body that writes nothing (a preview, a lookup read back before a PIN): answered at
+    /// once, without waiting for the next durability barrier.
+    pub const fn writes_nothing() -> Self {
+        Self { durable: false, ..Self::writes() }
+    }
+
+    /// An upload (multipart images, CSV files): up to [`MAX_UPLOAD_BYTES`], answered once durable.
+    pub const fn uploads() -> Self {
+        Self { max_body_bytes: MAX_UPLOAD_BYTES, ..Self::writes() }
+    }
+
+    /// The same, counted per client address: the routes anyone may call unsigned.
+    pub const fn limited_by_address(self) -> Self {
+        Self { limited_by_address: true, ..self }
+    }
+
+    /// Applies the policy to a router's routes only (not its fallbacks), so routers of different
+    /// policies merge into one. The body limit is outermost, as it was when one policy held for all.
+    pub fn route_layer<S: Clone + Send + Sync + 'static>(self, mut router: Router<S>, http: &Http) -> Router<S> {
+        if self.limited_by_address {
+            router = router.route_layer(middleware::from_fn_with_state(http.clone(), rate_limit::limit_by_address));
+        }
+        if self.durable {
+            router = router.route_layer(middleware::from_fn_with_state(http.clone(), durable_answers));
+        }
+        router.route_layer(self.body_limit())
+    }
+
+    /// Applies the policy to every request a router gets, its fallbacks' too (a face with one policy).
+    pub fn layer<S: Clone + Send + Sync + 'static>(self, mut router: Router<S>, http: &Http) -> Router<S> {
+        if self.limited_by_address {
+            router = router.layer(middleware::from_fn_with_state(http.clone(), rate_limit::limit_by_address));
+        }
+        if self.durable {
+            router = router.layer(middleware::from_fn_with_state(http.clone(), durable_answers));
+        }
+        router.layer(self.body_limit())
+    }
+
+    /// The body limit alone: what a handler's body extractor (JSON, form, bytes) reads at most.
+    pub fn body_limit(self) -> DefaultBodyLimit {
+        DefaultBodyLimit::max(self.max_body_bytes)
+    }
+}
+
+/// The layers every request passes, whatever its router's [`Policy`]: the time limit, hardening
+/// headers, request metrics, and tracing that never logs headers or bodies (tokens, PINs).
+pub fn common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
-        .layer(middleware::from_fn_with_state(http, durable_answers))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::from_fn(record_request))
         .layer(TraceLayer::new_for_http())
@@ -145,4 +210,34 @@ async fn record_request(request: Request, next: Next) -> Response {
     metrics::histogram!("quipu_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{Body, Bytes};
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// What a route under `policy` answers to a body of `bytes`, read whole by its handler.
+    async fn status(policy: Policy, bytes: usize) -> StatusCode {
+        let router: Router = Router::new()
+            .route("/", post(|body: Bytes| async move { body.len().to_string() }))
+            .route_layer(policy.body_limit());
+        let request = Request::post("/").body(Body::from(vec![b'x'; bytes])).unwrap();
+        router.oneshot(request).await.unwrap().status()
+    }
+
+    /// An image or a CSV file is refused where a small JSON body is expected, and taken where a
+    /// router says it takes uploads, up to their own limit.
+    #[tokio::test]
+    async fn an_upload_passes_where_uploads_are_taken_and_nowhere_else() {
+        let image = 2 * 1024 * 1024;
+        assert_eq!(status(Policy::writes(), image).await, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(status(Policy::writes_nothing(), image).await, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(status(Policy::uploads(), image).await, StatusCode::OK);
+        assert_eq!(status(Policy::uploads(), MAX_UPLOAD_BYTES + 1).await, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(status(Policy::writes(), MAX_BODY_BYTES).await, StatusCode::OK);
+    }
 }

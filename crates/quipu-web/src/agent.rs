@@ -7,12 +7,12 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use quipu_api::cards::requests::{CardNumberRequest, CardTopUpRequest, IssueCardRequest, ReplaceCardRequest};
+use quipu_api::common::views::AccountView;
 use quipu_api::moves;
-use quipu_api::requests::{
-    CardNumberRequest, CardTopUpRequest, CashInRequest, CashOutRequest, HistoryParams, IssueCardRequest,
-    ReplaceCardRequest,
-};
-use quipu_api::views::{AccountView, EarningsView, HistoryPage, ReceiptView, TransferPreviewView};
+use quipu_api::settlement::views::EarningsView;
+use quipu_api::wallet::requests::{CashInRequest, CashOutRequest, HistoryParams};
+use quipu_api::wallet::views::{HistoryPage, ReceiptView, TransferPreviewView};
 use quipu_core::wallet::HistoryFilter;
 use quipu_domain::card::CardNumber;
 use quipu_domain::identity::PhoneNumber;

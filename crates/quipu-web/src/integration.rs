@@ -10,8 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use quipu_api::requests::{CreateApiKeyRequest, CreateWebhookRequest};
-use quipu_api::views::{ApiKeyInfoView, ApiKeyView, WebhookCreatedView, WebhookDeliveryPage, WebhookView};
+use quipu_api::events::requests::CreateWebhookRequest;
+use quipu_api::events::views::{WebhookCreatedView, WebhookDeliveryPage, WebhookView};
+use quipu_api::identity::requests::CreateApiKeyRequest;
+use quipu_api::identity::views::{ApiKeyInfoView, ApiKeyView};
 use quipu_http::problem::ApiError;
 
 use crate::WebState;

@@ -122,7 +122,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         // Pages and scripts travel gzipped (a phone on 2G pays for every byte); live streams and
         // images do not (the layer's default predicate leaves them alone).
         .layer(tower_http::compression::CompressionLayer::new().gzip(true));
-    quipu_http::common_layers(pages, http)
+    quipu_http::common_layers(quipu_http::Policy::writes().layer(pages, &http))
 }
 
 #[derive(Debug, serde::Deserialize)]

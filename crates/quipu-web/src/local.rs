@@ -73,13 +73,13 @@ pub trait Dated {
     fn at(&self) -> &str;
 }
 
-impl Dated for quipu_api::views::HistoryEntry {
+impl Dated for quipu_api::wallet::views::HistoryEntry {
     fn at(&self) -> &str {
         &self.transfer.timestamp
     }
 }
 
-impl Dated for quipu_api::views::PaymentView {
+impl Dated for quipu_api::payments::views::PaymentView {
     fn at(&self) -> &str {
         &self.created_at
     }

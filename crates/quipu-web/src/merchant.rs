@@ -10,11 +10,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use quipu_api::identity::requests::{CashierPermissionsRequest, CreateCashierRequest};
+use quipu_api::identity::views::{CashierView, MerchantView};
+use quipu_api::merchant_qr::requests::MerchantProfileRequest;
 use quipu_api::moves;
-use quipu_api::requests::{CashierPermissionsRequest, CreateCashierRequest, MerchantProfileRequest, RefundRequest};
-use quipu_api::views::{
-    CashierView, MerchantSettingsView, MerchantSummaryView, MerchantView, PaymentPage, PaymentView,
-};
+use quipu_api::payments::requests::RefundRequest;
+use quipu_api::payments::views::{MerchantSettingsView, MerchantSummaryView, PaymentPage, PaymentView};
 use quipu_core::identity::NewLogin;
 use quipu_domain::identity::UserId;
 use quipu_domain::merchant::CategoryCode;

@@ -16,14 +16,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
+use quipu_api::identity::requests::{CreateAgentRequest, CreateMerchantRequest, CustomerTierRequest};
+use quipu_api::identity::views::{AgentView, MerchantView};
 use quipu_api::moves;
-use quipu_api::requests::{
-    AccessGrantRequest, CreateAgentRequest, CreateMerchantRequest, CustomerTierRequest, FloatRequest, HistoryParams,
-    ReasonRequest,
-};
-use quipu_api::views::{
-    AgentView, AttentionView, HistoryPage, MerchantView, PeoplePageView, PersonSummaryView, VerifyView,
-};
+use quipu_api::support::requests::{AccessGrantRequest, ReasonRequest};
+use quipu_api::support::views::{AttentionView, PeoplePageView, PersonSummaryView};
+use quipu_api::wallet::requests::{FloatRequest, HistoryParams};
+use quipu_api::wallet::views::{HistoryPage, VerifyView};
 use quipu_core::identity::{NewAgent, NewMerchant};
 use quipu_core::kernel::text::rfc3339;
 use quipu_core::wallet::HistoryFilter;

@@ -75,7 +75,7 @@ impl Chrome {
     }
 
     /// A message with one amount in it (`{ $amount }`), such as "Refund everything (10.00 USD)".
-    pub fn msg_amount(&self, key: &str, money: &quipu_api::views::MoneyView) -> String {
+    pub fn msg_amount(&self, key: &str, money: &quipu_api::common::views::MoneyView) -> String {
         self.t.msg_with(key, &[("amount", &format!("{} {}", money.amount, money.currency))])
     }
 

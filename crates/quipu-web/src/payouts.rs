@@ -8,9 +8,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use quipu_api::common::views::MoneyView;
+use quipu_api::identity::views::MerchantView;
 use quipu_api::moves;
-use quipu_api::requests::{BankAccountRequest, PayoutRequest, PayoutScheduleRequest};
-use quipu_api::views::{BankAccountView, MerchantView, MoneyView, PayoutScheduleView, PayoutView};
+use quipu_api::settlement::requests::{BankAccountRequest, PayoutRequest, PayoutScheduleRequest};
+use quipu_api::settlement::views::{BankAccountView, PayoutScheduleView, PayoutView};
 use quipu_domain::identity::Role;
 use quipu_http::problem::ApiError;
 

@@ -9,15 +9,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use quipu_api::common::views::AccountView;
+use quipu_api::identity::requests::{FundingSourceRequest, LoginRequest, RegisterRequest};
+use quipu_api::identity::views::AccessLogView;
+use quipu_api::merchant_qr::requests::{PayQrRequest, ScanRequest};
+use quipu_api::merchant_qr::views::ScannedMerchantView;
 use quipu_api::moves;
-use quipu_api::requests::{
-    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pPreviewRequest, P2pRequest, PayQrRequest,
-    RegisterRequest, ScanRequest,
-};
-use quipu_api::views::{
-    AccessLogView, AccountView, DeviceView, HistoryPage, PaymentPage, ReceiptView, ScannedMerchantView,
-    TransferPreviewView,
-};
+use quipu_api::payments::requests::ApproveRequest;
+use quipu_api::payments::views::{DeviceView, PaymentPage};
+use quipu_api::wallet::requests::{HistoryParams, P2pPreviewRequest, P2pRequest};
+use quipu_api::wallet::views::{HistoryPage, ReceiptView, TransferPreviewView};
 use quipu_core::identity::Registration;
 use quipu_core::kernel::access::Credentials;
 use quipu_core::wallet::HistoryFilter;

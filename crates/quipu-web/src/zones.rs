@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use quipu_api::requests::TimeZoneRequest;
+use quipu_api::zones::requests::TimeZoneRequest;
 use quipu_domain::identity::Role;
 use quipu_http::problem::ApiError;
 

@@ -16,6 +16,7 @@ mod durability;
 mod forms;
 mod found_in_use;
 mod harness;
+mod http_policy;
 mod ledger_model;
 mod market_search;
 mod market_sellers;

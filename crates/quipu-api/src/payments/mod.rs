@@ -1,4 +1,8 @@
-//! Handlers for in-store payments: devices, till charges, approvals, refunds.
+//! Merchant payments: charges, approvals, refunds, payer devices, fees, receipts and day summaries.
+
+mod receipts;
+pub mod requests;
+pub mod views;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -6,17 +10,38 @@ use axum::response::Response;
 use quipu_core::payments::DeviceAction;
 use quipu_domain::identity::MerchantId;
 use quipu_domain::payment::{DeviceId, PaymentId};
-
-use crate::requests::{
-    ApproveRequest, ChargeRequest, CustomerPaymentsParams, EnrollDeviceRequest, MerchantFeeRequest, PaymentPageParams,
-    RefundPolicyRequest, RefundRequest,
-};
-use crate::views::{DeviceView, EnrolledDeviceView, MerchantSettingsView, PaymentPage, PaymentView, RefundView};
-use crate::{AppState, moves};
+use quipu_http::Policy;
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
-use quipu_http::problem::{ApiError, Problem};
+use quipu_http::problem::Problem;
+use utoipa_axum::routes;
 
-type ApiResult<T> = Result<T, ApiError>;
+use self::requests::*;
+use self::views::*;
+use crate::common::ApiResult;
+use crate::routes::Routes;
+use crate::{AppState, moves};
+
+/// This context's routes, each declared once: served, and documented, from here.
+pub fn routes() -> Routes {
+    Routes::under(Policy::writes())
+        .routes(routes!(devices, enroll_device))
+        .routes(routes!(pause_device))
+        .routes(routes!(resume_device))
+        .routes(routes!(revoke_device))
+        .routes(routes!(charge))
+        .routes(routes!(merchant_payments))
+        .routes(routes!(refund))
+        .routes(routes!(set_refund_policy))
+        .routes(routes!(payment))
+        .routes(routes!(approve))
+        .routes(routes!(cancel))
+        .routes(routes!(set_fee))
+        .routes(routes!(my_payments))
+        .routes(routes!(receipts::receipt))
+        .routes(routes!(receipts::receipt_html))
+        .routes(routes!(receipts::summary))
+        .routes(routes!(receipts::staff_summary))
+}
 
 /// Enrol a device for payment codes, confirmed by PIN. The secret in the answer is shown once.
 #[utoipa::path(post, path = "/api/v1/me/devices", tag = "payments", security(("bearer" = [])), request_body = EnrollDeviceRequest,

@@ -1,24 +1,23 @@
-//! The time zone a person reads times in and a shop keeps its days in (its summary's `date`).
+//! Time zones: a person's and a shop's chosen zone.
+
+pub mod requests;
+pub mod views;
 
 use axum::extract::State;
+use quipu_http::Policy;
 use quipu_http::extract::{ApiJson, Caller};
-use quipu_http::problem::{ApiError, Problem};
-use serde::Serialize;
-use utoipa::ToSchema;
+use quipu_http::problem::Problem;
+use utoipa_axum::routes;
 
+use self::requests::*;
+use self::views::TimeZoneView;
 use crate::AppState;
-use crate::requests::TimeZoneRequest;
+use crate::common::ApiResult;
+use crate::routes::Routes;
 
-type ApiResult<T> = Result<T, ApiError>;
-
-/// A zone and whether it was chosen or is the network's default.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TimeZoneView {
-    /// The IANA zone in effect.
-    #[schema(example = "Asia/Seoul")]
-    pub time_zone: String,
-    /// False while the network's default applies.
-    pub chosen: bool,
+/// This context's routes, each declared once: served, and documented, from here.
+pub fn routes() -> Routes {
+    Routes::under(Policy::writes()).routes(routes!(shop_zone, set_shop_zone)).routes(routes!(my_zone, set_my_zone))
 }
 
 /// The zone a person chose to read times in (the network's until they choose); a shop's staff read

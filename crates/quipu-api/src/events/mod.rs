@@ -1,10 +1,7 @@
-//! Handlers for merchant integration: a till's live event stream
-//! (Server-Sent Events) and webhook endpoints with their deliveries.
+//! Events: live streams for merchants and people, and merchants' webhooks.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::future::Future;
-use std::sync::Arc;
+pub mod requests;
+pub mod views;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -14,16 +11,35 @@ use quipu_core::Services;
 use quipu_core::events::{CustomerCursor, EventCursor};
 use quipu_core::store::events::{CustomerEventRecord, EventRecord};
 use quipu_domain::payment::TillLabel;
-use quipu_http::streams::StreamPermit;
-use tokio::sync::watch;
-
-use crate::AppState;
-use crate::requests::{CreateWebhookRequest, CustomerEventParams, EventStreamParams, PageParams};
-use crate::views::{WebhookCreatedView, WebhookDeliveryPage, WebhookDeliveryView, WebhookView};
+use quipu_http::Policy;
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use quipu_http::problem::{ApiError, Problem};
+use quipu_http::streams::StreamPermit;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::watch;
+use utoipa_axum::routes;
 
-type ApiResult<T> = Result<T, ApiError>;
+use self::requests::*;
+use self::views::*;
+use crate::AppState;
+use crate::common::ApiResult;
+use crate::common::requests::PageParams;
+use crate::routes::Routes;
+
+/// This context's routes, each declared once: served, and documented, from here.
+pub fn routes() -> Routes {
+    Routes::under(Policy::writes())
+        .routes(routes!(my_events))
+        .routes(routes!(events))
+        .routes(routes!(webhooks, create_webhook))
+        .routes(routes!(delete_webhook))
+        .routes(routes!(deliveries))
+        .routes(routes!(test_webhook))
+        .routes(routes!(redeliver))
+}
 
 /// Live events for a merchant's tills: `payment.completed`, `payment.failed`,
 /// `payment.awaiting_approval`, `refund.completed`. Each SSE message's `id`

@@ -1,22 +1,41 @@
-//! Handlers for prepaid cards: issue, top-up, block, replace at the counter;
-//! balance with number and PIN; payment at a till; the holder's own cards.
+//! Prepaid cards: issue, top up, block, replace, balance checks and card payments.
+
+pub mod requests;
+pub mod views;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use quipu_domain::card::{CardId, CardNumber};
 use quipu_domain::identity::Pin;
-
-use crate::requests::{
-    CardApprovalRequest, CardBalanceRequest, CardNumberRequest, CardPaymentRequest, CardTopUpRequest, IssueCardRequest,
-    ReplaceCardRequest, UnblockCardRequest,
-};
-use crate::views::{CardApprovalView, CardPaymentView, CardReplacedView, CardTopUpView, CardView};
-use crate::{AppState, moves};
+use quipu_http::Policy;
 use quipu_http::extract::{AddressSource, ApiJson, ApiPath, Caller, IdempotencyKey};
-use quipu_http::problem::{ApiError, Problem};
+use quipu_http::problem::Problem;
+use utoipa_axum::routes;
 
-type ApiResult<T> = Result<T, ApiError>;
+use self::requests::*;
+use self::views::*;
+use crate::common::ApiResult;
+use crate::routes::Routes;
+use crate::{AppState, moves};
+
+/// This context's routes, each declared once: served, and documented, from here.
+pub fn routes() -> Routes {
+    // Anyone may call these unsigned: counted per client address.
+    Routes::under(Policy::writes().limited_by_address())
+        .routes(routes!(balance))
+        .then_under(Policy::writes())
+        .routes(routes!(issue))
+        .routes(routes!(top_up))
+        .routes(routes!(block))
+        .routes(routes!(unblock))
+        .routes(routes!(replace))
+        .routes(routes!(approve_replacement))
+        .routes(routes!(pay))
+        .routes(routes!(my_cards))
+        .routes(routes!(block_mine))
+        .routes(routes!(unblock_mine))
+}
 
 /// An agent or operator issues a card, optionally linked to a customer; the holder chooses its PIN.
 /// The answer carries the full number, to print on or check against the physical card.

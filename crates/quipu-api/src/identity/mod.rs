@@ -1,55 +1,56 @@
-//! Request handlers: parse, call one service, shape the answer. Nothing else.
+//! People and their credentials: registration, sessions, profiles, passwords and PINs, funding
+//! sources, the access log and export, agents, merchants with their cashiers and API keys, and tiers.
+
+pub mod requests;
+pub mod views;
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
 use quipu_core::kernel::access::Credentials;
-use quipu_core::wallet::HistoryFilter;
 use quipu_domain::identity::UserId;
-use quipu_domain::ledger::{AccountId, TransferId};
+use quipu_domain::ledger::AccountId;
+use quipu_domain::limits::CustomerTier;
+use quipu_http::Policy;
+use quipu_http::extract::{AddressSource, ApiJson, ApiPath, ApiQuery, Caller, bearer};
+use quipu_http::problem::Problem;
+use utoipa_axum::routes;
 
-use crate::requests::*;
-use crate::views::{
-    AccessLogView, AccountStandingView, AccountView, AgentView, ApiKeyInfoView, ApiKeyView, CashierView,
-    FundingSourceView, HistoryPage, MerchantView, PersonExportView, ProfileView, ReceiptView, SessionView,
-    StatementView, TransferPreviewView, TransferView, UserView, VerifyView,
-};
-use crate::{AppState, moves};
-use quipu_domain::money::AmountInput;
-use quipu_http::extract::{AddressSource, ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey, bearer};
-use quipu_http::problem::{ApiError, Problem};
+use self::requests::*;
+use self::views::*;
+use crate::AppState;
+use crate::common::requests::PageParams;
+use crate::common::views::*;
+use crate::common::{ApiResult, created};
+use crate::routes::Routes;
 
-type ApiResult<T> = Result<T, ApiError>;
-
-pub(crate) fn created<T: serde::Serialize>(value: T) -> (StatusCode, axum::Json<T>) {
-    (StatusCode::CREATED, axum::Json(value))
-}
-
-/// Liveness: the process answers.
-pub async fn healthz() -> &'static str {
-    "ok"
-}
-
-/// Readiness: the ledger writer runs and the database answers.
-pub async fn readyz(State(state): State<AppState>) -> Response {
-    if !state.services.kernel.ledger.is_running() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "ledger writer stopped").into_response();
-    }
-    match state.services.kernel.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
-        }
-    }
-}
-
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.as_ref().map(|handle| handle.render()).unwrap_or_default();
-    let mut response = body.into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
-    response
+/// This context's routes, each declared once: served, and documented, from here.
+pub fn routes() -> Routes {
+    // Anyone may call these unsigned: counted per client address.
+    Routes::under(Policy::writes().limited_by_address())
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .then_under(Policy::writes())
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(funding_sources, add_funding_source))
+        .routes(routes!(remove_funding_source))
+        .routes(routes!(change_password))
+        .routes(routes!(change_pin))
+        .routes(routes!(create_agent))
+        .routes(routes!(create_merchant))
+        .routes(routes!(freeze))
+        .routes(routes!(unfreeze))
+        .routes(routes!(merchant))
+        .routes(routes!(cashiers, add_cashier))
+        .routes(routes!(remove_cashier))
+        .routes(routes!(set_cashier_permissions))
+        .routes(routes!(api_keys, create_api_key))
+        .routes(routes!(revoke_api_key))
+        .routes(routes!(access_log))
+        .routes(routes!(export))
+        .routes(routes!(set_tier))
 }
 
 /// Sign up as a customer.
@@ -122,148 +123,6 @@ pub async fn funding_sources(
     Ok(axum::Json(sources.iter().map(FundingSourceView::from).collect()))
 }
 
-/// One account's balances.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "wallet", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AccountView), (status = 404, body = Problem)))]
-pub async fn account(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiPath(id): ApiPath<uuid::Uuid>,
-) -> ApiResult<axum::Json<AccountView>> {
-    Ok(axum::Json(AccountView::from(&state.services.wallet.account(&caller, AccountId(id)).await?)))
-}
-
-/// An account's transactions, newest first, with cursor pagination.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/transactions", tag = "wallet", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), HistoryParams), responses((status = 200, body = HistoryPage), (status = 404, body = Problem)))]
-pub async fn history(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiPath(id): ApiPath<uuid::Uuid>,
-    ApiQuery(params): ApiQuery<HistoryParams>,
-) -> ApiResult<axum::Json<HistoryPage>> {
-    let page = state.services.wallet.history(&caller, AccountId(id), &HistoryFilter::try_from(&params)?).await?;
-    Ok(axum::Json(HistoryPage::from(&page)))
-}
-
-/// The caller's own transactions: a customer's wallet, an agent's float or a merchant's account, in the default currency.
-#[utoipa::path(get, path = "/api/v1/me/transactions", tag = "wallet", security(("bearer" = [])),
-    params(HistoryParams),
-    responses((status = 200, body = HistoryPage), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn my_history(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiQuery(params): ApiQuery<HistoryParams>,
-) -> ApiResult<axum::Json<HistoryPage>> {
-    let filter = HistoryFilter::try_from(&params)?;
-    let account = state.services.wallet.primary_account(&caller).await?;
-    Ok(axum::Json(HistoryPage::from(&state.services.wallet.history(&caller, account, &filter).await?)))
-}
-
-/// An account's statement for a date range: opening and closing balances, and one line per business
-/// event (state, counterparty, running balances), oldest first; at most 10 000 lines.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/statement", tag = "wallet", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), StatementParams),
-    responses((status = 200, body = StatementView), (status = 400, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem)))]
-pub async fn statement(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiPath(id): ApiPath<uuid::Uuid>,
-    ApiQuery(params): ApiQuery<StatementParams>,
-) -> ApiResult<axum::Json<StatementView>> {
-    let (from, to) = params.range()?;
-    let statement = state.services.wallet.statement(&caller, AccountId(id), from, to).await?;
-    Ok(axum::Json(StatementView::from(&statement)))
-}
-
-/// The same statement as CSV: an opening row, one row per line, a closing row; the `completed` rows'
-/// signed amounts sum to closing less opening balance.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/statement.csv", tag = "wallet", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), StatementParams),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem)))]
-pub async fn statement_csv(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiPath(id): ApiPath<uuid::Uuid>,
-    ApiQuery(params): ApiQuery<StatementParams>,
-) -> ApiResult<Response> {
-    let (from, to) = params.range()?;
-    let statement = state.services.wallet.statement(&caller, AccountId(id), from, to).await?;
-    let csv = quipu_core::wallet::statement_csv(&statement)?;
-    let mut response = csv.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"statement.csv\""));
-    Ok(response)
-}
-
-/// The receipt of one transaction, for either side of it.
-#[utoipa::path(get, path = "/api/v1/transactions/{id}/receipt", tag = "wallet", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = ReceiptView), (status = 404, body = Problem)))]
-pub async fn receipt(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiPath(id): ApiPath<uuid::Uuid>,
-) -> ApiResult<axum::Json<ReceiptView>> {
-    Ok(axum::Json(ReceiptView::from(&state.services.wallet.receipt(&caller, TransferId(id)).await?)))
-}
-
-/// Send money to another customer by phone number, confirmed by PIN.
-#[utoipa::path(post, path = "/api/v1/transfers/p2p", tag = "wallet", security(("bearer" = [])), request_body = P2pRequest,
-    params(("Idempotency-Key" = String, Header, description = "Unique per intended transfer; a retry with the same key returns the first response")),
-    responses((status = 201, body = TransferView), (status = 403, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
-pub async fn p2p(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    key: IdempotencyKey,
-    ApiJson(body): ApiJson<P2pRequest>,
-) -> ApiResult<Response> {
-    moves::p2p(&state.http, &caller, &key, &body).await
-}
-
-/// What a P2P transfer would do, read back before the PIN: the recipient's name as the network shows
-/// it (first name and initial), the amount and the fee. Nothing moves.
-#[utoipa::path(post, path = "/api/v1/transfers/p2p/preview", tag = "wallet", security(("bearer" = [])),
-    request_body = P2pPreviewRequest,
-    responses((status = 200, body = TransferPreviewView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn p2p_preview(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiJson(body): ApiJson<P2pPreviewRequest>,
-) -> ApiResult<axum::Json<TransferPreviewView>> {
-    let (to, _) = <(_, _)>::try_from(&body)?;
-    let amount = AmountInput { amount: &body.amount, currency: body.currency.as_deref() };
-    Ok(axum::Json(TransferPreviewView::from(&state.services.wallet.p2p_preview(&caller, &to, amount).await?)))
-}
-
-/// An agent credits a customer's wallet against cash received.
-#[utoipa::path(post, path = "/api/v1/agent/cash-in", tag = "agent", security(("bearer" = [])), request_body = CashInRequest,
-    params(("Idempotency-Key" = String, Header)),
-    responses((status = 201, body = TransferView), (status = 422, body = Problem)))]
-pub async fn cash_in(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    key: IdempotencyKey,
-    ApiJson(body): ApiJson<CashInRequest>,
-) -> ApiResult<Response> {
-    moves::cash_in(&state.http, &caller, &key, &body).await
-}
-
-/// An agent pays out cash from a customer's wallet, confirmed by the customer's PIN.
-#[utoipa::path(post, path = "/api/v1/agent/cash-out", tag = "agent", security(("bearer" = [])), request_body = CashOutRequest,
-    params(("Idempotency-Key" = String, Header)),
-    responses((status = 201, body = TransferView), (status = 403, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
-pub async fn cash_out(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    key: IdempotencyKey,
-    ApiJson(body): ApiJson<CashOutRequest>,
-) -> ApiResult<Response> {
-    moves::cash_out(&state.http, &caller, &key, &body).await
-}
-
 /// The operator signs up an agent.
 #[utoipa::path(post, path = "/api/v1/operator/agents", tag = "operator", security(("bearer" = [])), request_body = CreateAgentRequest,
     responses((status = 201, body = AgentView), (status = 403, body = Problem), (status = 409, body = Problem)))]
@@ -286,32 +145,6 @@ pub async fn create_merchant(
 ) -> ApiResult<impl IntoResponse> {
     let merchant = state.services.identity.create_merchant(&caller, &NewMerchant::try_from(&body)?).await?;
     Ok(created(MerchantView::from(&merchant)))
-}
-
-/// The operator issues e-money into an agent's float against deposited cash.
-#[utoipa::path(post, path = "/api/v1/operator/issuance", tag = "operator", security(("bearer" = [])), request_body = FloatRequest,
-    params(("Idempotency-Key" = String, Header)),
-    responses((status = 201, body = TransferView), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn issue(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    key: IdempotencyKey,
-    ApiJson(body): ApiJson<FloatRequest>,
-) -> ApiResult<Response> {
-    moves::issue(&state.http, &caller, &key, &body).await
-}
-
-/// The operator redeems e-money from an agent's float.
-#[utoipa::path(post, path = "/api/v1/operator/redemption", tag = "operator", security(("bearer" = [])), request_body = FloatRequest,
-    params(("Idempotency-Key" = String, Header)),
-    responses((status = 201, body = TransferView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn redeem(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    key: IdempotencyKey,
-    ApiJson(body): ApiJson<FloatRequest>,
-) -> ApiResult<Response> {
-    moves::redeem(&state.http, &caller, &key, &body).await
 }
 
 /// The operator freezes an account: no money moves in or out until unfrozen. The answer is the
@@ -337,13 +170,6 @@ pub async fn unfreeze(
 ) -> ApiResult<axum::Json<AccountStandingView>> {
     let account = state.services.identity.set_frozen(&caller, AccountId(id), false).await?;
     Ok(axum::Json(AccountStandingView::from(&account)))
-}
-
-/// Operators and auditors check every ledger invariant.
-#[utoipa::path(get, path = "/api/v1/operator/ledger/verify", tag = "operator", security(("bearer" = [])),
-    responses((status = 200, body = VerifyView), (status = 403, body = Problem)))]
-pub async fn verify(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<VerifyView>> {
-    Ok(axum::Json(VerifyView::from(&state.services.kernel.verify_ledger(&caller).await?)))
 }
 
 /// The caller's merchant: name, owner and accounts.
@@ -513,4 +339,19 @@ pub async fn export(State(state): State<AppState>, Caller(caller): Caller) -> Ap
         .headers_mut()
         .insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"quipu-my-data.json\""));
     Ok(response)
+}
+
+/// The operator moves a customer to a tier; each tier has its own payment and balance limits.
+#[utoipa::path(put, path = "/api/v1/operator/customers/{id}/tier", tag = "operator", security(("bearer" = [])),
+    request_body = CustomerTierRequest, params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = CustomerTierView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn set_tier(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<CustomerTierRequest>,
+) -> ApiResult<axum::Json<CustomerTierView>> {
+    let tier = CustomerTier::try_from(&body)?;
+    state.services.identity.set_customer_tier(&caller, UserId(id), tier).await?;
+    Ok(axum::Json(CustomerTierView { customer_id: id, tier: tier.as_str().to_owned() }))
 }

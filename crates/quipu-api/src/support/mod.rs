@@ -1,28 +1,48 @@
-//! Handlers for staff helping people: find them, see their standing, lift a
-//! lock, freeze what they hold, and read their history only under a grant;
-//! every such action lands in the person's access log.
+//! Support: the operator's view of people, unlocks, freezes, reset codes and access grants.
+
+pub mod requests;
+pub mod views;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use quipu_core::wallet::HistoryFilter;
 use quipu_domain::identity::UserId;
 use quipu_domain::ledger::AccountId;
 use quipu_domain::text::StatedReason;
-
-use crate::AppState;
-use crate::requests::{
-    AccessGrantRequest, AgentResetCodeRequest, HistoryParams, PasswordResetRequest, PeopleSearchParams, ReasonRequest,
-    UnlockRequest,
-};
-use crate::views::{
-    AccessGrantView, AttentionView, HistoryPage, PeoplePageView, PersonSummaryView, ResetCodeView, ResetRequestView,
-    UserView,
-};
-use quipu_core::wallet::HistoryFilter;
+use quipu_http::Policy;
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use quipu_http::problem::{ApiError, Problem};
+use quipu_http::problem::Problem;
+use utoipa_axum::routes;
 
-type ApiResult<T> = Result<T, ApiError>;
+use self::requests::*;
+use self::views::*;
+use crate::AppState;
+use crate::common::ApiResult;
+use crate::common::views::*;
+use crate::routes::Routes;
+use crate::wallet::requests::HistoryParams;
+use crate::wallet::views::HistoryPage;
+
+/// This context's routes, each declared once: served, and documented, from here.
+pub fn routes() -> Routes {
+    // Anyone may call these unsigned: counted per client address.
+    Routes::under(Policy::writes().limited_by_address())
+        .routes(routes!(reset_password))
+        .then_under(Policy::writes())
+        .routes(routes!(attention))
+        .routes(routes!(search))
+        .routes(routes!(summary))
+        .routes(routes!(unlock))
+        .routes(routes!(reset_code))
+        .routes(routes!(approve_reset_code))
+        .routes(routes!(agent_reset_code))
+        .routes(routes!(freeze))
+        .routes(routes!(unfreeze))
+        .routes(routes!(grant))
+        .routes(routes!(history))
+        .routes(routes!(account_history))
+}
 
 /// What may need the operator now: payouts waiting, frozen accounts, failing webhooks, people locked
 /// out, and agents low on float (by the network's `[operator] low_float` mark).

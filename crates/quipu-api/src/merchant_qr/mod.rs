@@ -1,23 +1,40 @@
-//! Handlers for merchant-presented QR: a merchant's static QR, per-sale
-//! payment requests (dynamic QR), and the customer's scan-and-pay.
+//! Merchant QR codes: a shop's static code and profile, payment requests, scanning and paying.
+
+pub mod requests;
+pub mod views;
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quipu_codes::render::{self, ImageFormat};
+use quipu_codes::render;
+use quipu_codes::render::ImageFormat;
 use quipu_domain::merchant::CategoryCode;
 use quipu_domain::payment::{PaymentRequestId, TillLabel};
-use serde::Serialize;
-
-use crate::requests::{
-    MerchantProfileRequest, MerchantQrParams, PayQrRequest, PaymentRequestRequest, QrImageParams, ScanRequest,
-};
-use crate::views::{MerchantQrView, MerchantSettingsView, PaymentRequestView, PaymentView, ScannedMerchantView};
-use crate::{AppState, moves};
+use quipu_http::Policy;
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
 use quipu_http::problem::{ApiError, Problem};
+use serde::Serialize;
+use utoipa_axum::routes;
 
-type ApiResult<T> = Result<T, ApiError>;
+use self::requests::*;
+use self::views::*;
+use crate::common::ApiResult;
+use crate::payments::views::{MerchantSettingsView, PaymentView};
+use crate::routes::Routes;
+use crate::{AppState, moves};
+
+/// This context's routes, each declared once: served, and documented, from here.
+pub fn routes() -> Routes {
+    Routes::under(Policy::writes())
+        .routes(routes!(profile, set_profile))
+        .routes(routes!(merchant_qr))
+        .routes(routes!(create_payment_request))
+        .routes(routes!(payment_request))
+        .routes(routes!(pay))
+        // Read back before a PIN or cash changes hands: nothing is written, so nothing waits for the disk.
+        .then_under(Policy::writes_nothing())
+        .routes(routes!(scan))
+}
 
 /// The merchant's static QR (for the shop, or one till): the customer scans it and types the amount.
 /// `format=png|svg` answers with the image to print.

@@ -1,23 +1,19 @@
-//! Handlers for receipts (JSON and a printable page), a merchant's daily
-//! summary, and customer tiers.
+//! Receipts and day summaries of merchant payments.
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quipu_core::CoreError;
 use quipu_core::kernel::text::parse_rfc3339;
-use quipu_domain::identity::UserId;
-use quipu_domain::limits::CustomerTier;
 use quipu_domain::payment::PaymentId;
 use quipu_domain::zone::Zone;
+use quipu_http::extract::{ApiPath, ApiQuery, Caller};
+use quipu_http::problem::Problem;
 
+use super::requests::*;
+use super::views::*;
 use crate::AppState;
-use crate::requests::{CustomerTierRequest, StaffDayParams, SummaryParams};
-use crate::views::{CustomerTierView, MerchantSummaryView, PaymentReceiptView, StaffDayView};
-use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use quipu_http::problem::{ApiError, Problem};
-
-type ApiResult<T> = Result<T, ApiError>;
+use crate::common::ApiResult;
 
 /// A payment's receipt, for its customer or its merchant.
 #[utoipa::path(get, path = "/api/v1/payments/{id}/receipt", tag = "payments", security(("bearer" = [])),
@@ -86,21 +82,6 @@ pub async fn staff_summary(
 ) -> ApiResult<axum::Json<StaffDayView>> {
     let day = state.services.payments.staff_day(&caller, params.date.as_deref()).await?;
     Ok(axum::Json(StaffDayView::from(&day)))
-}
-
-/// The operator moves a customer to a tier; each tier has its own payment and balance limits.
-#[utoipa::path(put, path = "/api/v1/operator/customers/{id}/tier", tag = "operator", security(("bearer" = [])),
-    request_body = CustomerTierRequest, params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = CustomerTierView), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn set_tier(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    ApiPath(id): ApiPath<uuid::Uuid>,
-    ApiJson(body): ApiJson<CustomerTierRequest>,
-) -> ApiResult<axum::Json<CustomerTierView>> {
-    let tier = CustomerTier::try_from(&body)?;
-    state.services.identity.set_customer_tier(&caller, UserId(id), tier).await?;
-    Ok(axum::Json(CustomerTierView { customer_id: id, tier: tier.as_str().to_owned() }))
 }
 
 /// A time (RFC 3339) on the shop's clock, "2026-12-07 08:30 Asia/Seoul"; text that is no time as it is.
