@@ -13,6 +13,7 @@ pub mod cards;
 pub mod common;
 pub mod events;
 pub mod identity;
+pub mod market;
 pub mod merchant_qr;
 pub mod moves;
 pub mod openapi;
@@ -133,6 +134,7 @@ pub fn contexts() -> Routes {
         .merge(support::routes())
         .merge(settlement::routes())
         .merge(zones::routes())
+        .merge(market::routes())
 }
 
 pub fn router(state: AppState) -> Router {

@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Quipu API", description = "Payments, wallets and agents for cash-first places. Errors are RFC 9457 problem documents."),
-    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"), (name = "settlement"))
+    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"), (name = "settlement"), (name = "market"))
 )]
 struct ApiDoc;
 
@@ -257,6 +257,16 @@ fn field_rule(schema: &str, field: &str) -> Option<Rule> {
         ("CardPaymentRequest" | "ChargeRequest", "reference") => optional_name(64),
         ("PaymentRequestRequest", "reference") => rule("^(?:[!-~](?:[ -~]{0,23}[!-~])?)?$", Some(25)),
         (_, "category_code") => rule("^[0-9]{4}$", None),
+        ("AreaRequest", "name") => name(60),
+        ("StorefrontRequest", "address") => name(200),
+        ("StorefrontRequest", "description") => optional_name(1000),
+        ("ProductRequest", "name_ko" | "name_en") => optional_name(120),
+        ("ProductRequest", "category") => name(60),
+        ("ProductRequest", "sku") => optional_name(64),
+        ("ProductRequest", "description") => optional_name(2000),
+        ("ProductRequest", "price") => {
+            rule(r"^(?:0{0,8}[1-9][0-9]{0,11}(?:\.[0-9]{1,2})?|0{1,8}\.(?:0[1-9]|[1-9][0-9]?))$", None)
+        }
         // Its QR carries its Latin letters (`quipu_merchant_qr`): it starts with one.
         ("MerchantProfileRequest", "city") => rule(format!("^[A-Za-z](?:{SHOWN}{{0,58}}{SHOWN_MARK})?$"), Some(60)),
         ("CreateWebhookRequest", "events") => {

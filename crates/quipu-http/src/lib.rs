@@ -112,6 +112,11 @@ impl Policy {
     }
 
     /// The same, counted per client address: the routes anyone may call unsigned.
+    /// The same, taking bodies of up to `max_body_bytes` (a catalog's product with its options).
+    pub const fn with_max_body(self, max_body_bytes: usize) -> Self {
+        Self { max_body_bytes, ..self }
+    }
+
     pub const fn limited_by_address(self) -> Self {
         Self { limited_by_address: true, ..self }
     }

@@ -39,12 +39,15 @@ pub struct ProductInput {
     pub options: Vec<OptionGroup>,
 }
 
-fn check_text(text: &str, max: usize, code: &'static str, detail: &str) -> CoreResult<String> {
+/// A product that breaks a rule: well formed, refused (422).
+fn refused(code: &'static str, detail: impl Into<String>) -> CoreError {
+    CoreError::new(ErrorKind::Rejected, code, detail)
+}
+
+/// Plain text of 1 to `max` characters, trimmed.
+fn plain(text: &str, max: usize) -> Option<String> {
     let text = text.trim();
-    if text.is_empty() || text.chars().count() > max || !is_display_safe(text) {
-        return Err(CoreError::invalid(code, detail));
-    }
-    Ok(text.to_owned())
+    (!text.is_empty() && text.chars().count() <= max && is_display_safe(text)).then(|| text.to_owned())
 }
 
 impl Market {
@@ -62,7 +65,7 @@ impl Market {
     ) -> CoreResult<Vec<ProductRecord>> {
         let seller = principal.require_merchant_admin()?;
         if inputs.len() > MAX_PRODUCTS_PER_WRITE {
-            return Err(CoreError::invalid("too_many_products", "at most 5,000 products are written at once"));
+            return Err(refused("too_many_products", "at most 5,000 products are written at once"));
         }
         let kind = self.store.seller(seller).await?.ok_or_else(|| CoreError::not_found("seller"))?.kind;
         let currency = self.kernel.settings.currencies.default_currency().code;
@@ -74,16 +77,15 @@ impl Market {
                 id: input.id.unwrap_or_else(|| ProductId(self.kernel.new_id())),
                 seller,
                 sku: match input.sku.as_deref().map(str::trim).filter(|sku| !sku.is_empty()) {
-                    Some(sku) => Some(check_text(sku, MAX_SKU, "sku_invalid", "a SKU is at most 64 characters")?),
+                    Some(sku) => Some(
+                        plain(sku, MAX_SKU)
+                            .ok_or_else(|| refused("sku_invalid", "a SKU is at most 64 characters of plain text"))?,
+                    ),
                     None => None,
                 },
-                category: check_text(
-                    &input.category,
-                    MAX_CATEGORY,
-                    "category_invalid",
-                    "a category is 1 to 60 characters",
-                )?,
-                price: parse_price(input.price).map_err(|error| CoreError::invalid(error.code(), error.to_string()))?,
+                category: plain(&input.category, MAX_CATEGORY)
+                    .ok_or_else(|| refused("category_invalid", "a category is 1 to 60 characters of plain text"))?,
+                price: parse_price(input.price).map_err(|error| refused(error.code(), error.to_string()))?,
                 needs_pharmacist: checked_flag(kind, input.needs_pharmacist)?,
                 name: input.name,
                 description: input.description,
@@ -124,12 +126,11 @@ impl Market {
             (Some(id), Some(seen)) => {
                 let stored = self.store.product(id).await?.filter(|product| product.seller == seller);
                 stored.ok_or_else(|| CoreError::not_found("product"))?;
-                seen.checked_add(1).ok_or_else(|| CoreError::invalid("version_invalid", "an impossible version"))
+                seen.checked_add(1).ok_or_else(|| refused("version_invalid", "an impossible version"))
             }
-            (Some(_), None) => Err(CoreError::invalid(
-                "version_missing",
-                "a change names the version it was made from (the product's `version`)",
-            )),
+            (Some(_), None) => {
+                Err(refused("version_missing", "a change names the version it was made from (the product's `version`)"))
+            }
         }
     }
 
@@ -156,7 +157,7 @@ impl Market {
 /// Only a pharmacy's products may wait for a pharmacist's check.
 fn checked_flag(kind: SellerKind, needs_pharmacist: bool) -> CoreResult<bool> {
     if needs_pharmacist && kind != SellerKind::Pharmacy {
-        return Err(CoreError::invalid(
+        return Err(refused(
             "pharmacist_check_needs_pharmacy",
             "only a pharmacy's products can need a pharmacist's check",
         ));

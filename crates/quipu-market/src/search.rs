@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use quipu_domain::identity::MerchantId;
 use quipu_domain::market::AreaId;
-use quipu_domain::market::search::parse_query;
+use quipu_domain::market::search::{QueryError, parse_query};
 use quipu_domain::market::storefront::{Coordinates, SellerKind, within_radius};
 use quipu_domain::money::Amount;
-use quipu_kernel::{CoreError, CoreResult};
+use quipu_kernel::{CoreError, CoreResult, ErrorKind};
 use quipu_store::market::{MAX_PRODUCTS_PAGE, MatchForms, ProductQuery, ProductRecord, SearchOrder, StoredPoint};
 
 use crate::Market;
@@ -101,7 +101,11 @@ impl Market {
     /// Searches the catalogs of the sellers that serve the customer. Anyone may search, signed in
     /// or not: it shows only what shops chose to show.
     pub async fn search(&self, input: &SearchInput) -> CoreResult<SearchPage> {
-        let terms = parse_query(&input.text).map_err(|error| CoreError::invalid(error.code(), error.to_string()))?;
+        let terms = parse_query(&input.text).map_err(|error| match error {
+            // Too long is malformed; symbols only is well formed, and finds nothing to look for.
+            QueryError::TooLong => CoreError::invalid(error.code(), error.to_string()),
+            QueryError::Empty => CoreError::new(ErrorKind::Rejected, error.code(), error.to_string()),
+        })?;
         let now = self.kernel.now();
         let listings = self.directory.listings(self.store.as_ref(), now, &self.kernel.settings.time_zone).await?;
         let mut serving: HashMap<MerchantId, (&Listing, Standing)> = HashMap::new();

@@ -41,14 +41,17 @@ pub struct Seller {
     pub record: SellerRecord,
     pub name: String,
     pub areas: Vec<SellerAreaRecord>,
+    /// Open by its hours (in its zone) and accepting orders, now.
+    pub open_now: bool,
 }
 
 fn text_within(text: &str, max: usize) -> bool {
     text.chars().count() <= max && is_display_safe(text)
 }
 
+/// A storefront that breaks a rule: well formed, refused (422).
 fn invalid(code: &'static str, detail: &str) -> CoreError {
-    CoreError::invalid(code, detail)
+    CoreError::new(ErrorKind::Rejected, code, detail)
 }
 
 fn check_terms(terms: &DeliveryTerms) -> CoreResult<()> {
@@ -109,7 +112,7 @@ impl Market {
         kind: SellerKind,
     ) -> CoreResult<Seller> {
         principal.require(Role::Operator)?;
-        let name = self.store.merchant_name(merchant).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
+        self.store.merchant_name(merchant).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
         let now = self.kernel.now();
         let (record, areas) = match self.store.seller(merchant).await? {
             Some(existing) => {
@@ -136,7 +139,7 @@ impl Market {
         };
         self.store.save_seller(&record, &areas).await?;
         self.directory.forget().await;
-        Ok(Seller { record, name, areas })
+        self.seller(merchant).await
     }
 
     /// The caller's shop as a seller: its owner or an API key of it.
@@ -149,7 +152,9 @@ impl Market {
         let record = self.store.seller(merchant).await?.ok_or_else(|| CoreError::not_found("seller"))?;
         let name = self.store.merchant_name(merchant).await?.unwrap_or_default();
         let areas = self.store.seller_areas(merchant).await?;
-        Ok(Seller { record, name, areas })
+        let zone = self.kernel.merchant_zone(merchant).await?;
+        let open_now = record.accepting && record.hours.is_open(&zone, self.kernel.now());
+        Ok(Seller { record, name, areas, open_now })
     }
 
     /// The caller's own storefront.

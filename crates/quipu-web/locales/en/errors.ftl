@@ -177,3 +177,5 @@ error-wrong-password-attempts =
         [one] Wrong password. 1 attempt left before it locks.
        *[other] Wrong password. { $attempts } attempts left before it locks.
     }
+
+error-invalid-secret = Choose which secret to reset: the PIN or the password.

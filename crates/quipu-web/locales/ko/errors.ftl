@@ -169,3 +169,5 @@ error-expired = 만료되었습니다.
 error-not-a-quipu-code = Quipu 결제 코드가 아닙니다.
 error-wrong-pin-attempts = PIN이 틀렸습니다. PIN이 잠기기 전까지 { $attempts }번 더 시도할 수 있습니다.
 error-wrong-password-attempts = 비밀번호가 틀렸습니다. 잠기기 전까지 { $attempts }번 더 시도할 수 있습니다.
+
+error-invalid-secret = 초기화할 것을 골라 주세요: PIN 또는 비밀번호.

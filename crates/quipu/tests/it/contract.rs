@@ -148,10 +148,17 @@ fn body(app: &TestApp, world: &World, document: &Value, schema: &Value, every_fi
         let value = world
             .resource(app, name)
             .or_else(|| property.get("example").cloned())
+            .or_else(|| nullable(property).then_some(Value::Null))
             .unwrap_or_else(|| panic!("{name} in {schema} has neither an example nor a resource"));
         fields.insert(name.clone(), value);
     }
     Value::Object(fields)
+}
+
+/// Whether a property may be null (an optional object: `oneOf` null and a reference).
+fn nullable(property: &Value) -> bool {
+    let choices = property.get("oneOf").and_then(Value::as_array).into_iter().flatten();
+    choices.chain([property]).any(|choice| choice["type"] == "null")
 }
 
 /// The documented query, every parameter at its example.
@@ -398,6 +405,7 @@ async fn every_answer_is_documented_and_every_parameter_constrained() {
                     let constrained = schema["type"].as_str().is_none_or(|kind| kind != "string")
                         || schema.get("pattern").is_some()
                         || schema.get("format").is_some()
+                        || schema.get("enum").is_some()
                         || ["q", "after", "Last-Event-ID"].contains(&name);
                     assert!(constrained, "{what}: {name} is constrained: {parameter}");
                 }

@@ -18,6 +18,7 @@ mod found_in_use;
 mod harness;
 mod http_policy;
 mod ledger_model;
+mod market_api;
 mod market_search;
 mod market_sellers;
 mod merchant_events;
