@@ -3,6 +3,7 @@
 //! changes something carries the session's CSRF token
 //! ([`quipu_http::session`]). Forms shown before anyone signs in (sign in,
 //! sign up) carry a token tied to a random cookie of their own instead.
+//! [`crate::form::Posted`] checks either before a handler reads a field.
 
 use askama::Template;
 use axum::extract::{FromRef, FromRequestParts, Query, State};
@@ -15,18 +16,14 @@ use quipu_core::{CoreError, Principal};
 use quipu_domain::Timestamp;
 use quipu_domain::identity::{PhoneNumber, Role};
 use quipu_domain::zone::Zone;
-use quipu_http::extract::{AddressSource, IdempotencyKey};
+use quipu_http::extract::AddressSource;
 use quipu_http::problem::ApiError;
 use quipu_http::session::{self, SESSION_COOKIE};
-use serde::de::DeserializeOwned;
 
 use crate::WebState;
-use crate::form::{Posted, Typed};
+use crate::form::{FORM_COOKIE, Posted, SignedOut, Typed};
 use crate::i18n::Lang;
 use crate::page::{self, Chrome, Notice, Reader};
-
-/// The cookie behind the CSRF token of a form shown to nobody in particular.
-const FORM_COOKIE: &str = "quipu_form";
 
 /// A signed-in person on a page. A page asked for without a valid session
 /// sends the browser to the sign-in page, which comes back here after.
@@ -88,27 +85,6 @@ impl SignedIn {
             }
         }
     }
-
-    /// A form that changes something: from one of our pages for this session, and the API's request `T`.
-    pub fn form<T: DeserializeOwned>(&self, posted: &Posted) -> Result<T, ApiError> {
-        self.check(posted)?;
-        posted.request()
-    }
-
-    /// A form that moves money: as [`Self::form`], with the idempotency key its page was rendered with.
-    pub fn money_form<T: DeserializeOwned>(&self, posted: &Posted) -> Result<(IdempotencyKey, T), ApiError> {
-        self.check(posted)?;
-        Ok((posted.idempotency_key()?, posted.request()?))
-    }
-
-    /// A form from one of our pages for this session, or a refusal.
-    pub fn check(&self, posted: &Posted) -> Result<(), ApiError> {
-        if session::csrf_matches(&self.token, posted.csrf()) { Ok(()) } else { Err(csrf_refused()) }
-    }
-}
-
-fn csrf_refused() -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "csrf_token_invalid", "the form is out of date: reload the page and try again")
 }
 
 impl<S> FromRequestParts<S> for SignedIn
@@ -218,14 +194,6 @@ pub fn anonymous_form<P: Template>(
     }
 }
 
-/// An anonymous form from one of our pages, or a refusal.
-pub fn check_anonymous(headers: &HeaderMap, posted: &Posted) -> Result<(), ApiError> {
-    match session::cookie(headers, FORM_COOKIE) {
-        Some(secret) if session::csrf_matches(secret, posted.csrf()) => Ok(()),
-        _ => Err(csrf_refused()),
-    }
-}
-
 /// A new session's answer: its cookie (for as long as the session lasts), and the page to go to.
 pub fn signed_in_at(state: &WebState, session: &Session, landing: &str) -> Response {
     let seconds_left = (session.expires_at.0 - state.http.services.kernel.now().0) / 1_000_000;
@@ -282,14 +250,13 @@ pub async fn login(
     State(state): State<WebState>,
     AddressSource(source): AddressSource,
     headers: HeaderMap,
-    posted: Posted,
+    posted: Posted<SignedOut>,
 ) -> Response {
     let lang = page::lang(None, &headers);
     let next = local_path(Some(posted.field("next"))).unwrap_or("").to_owned();
     let mut fields = posted.clone();
     fields.remove("next");
     let attempt = async {
-        check_anonymous(&headers, &posted)?;
         let request: LoginRequest = fields.request()?;
         // A number that is no phone number says so here; the API's login answers it as wrong
         // credentials, which would send the person to look for a password that was never wrong.
@@ -396,10 +363,9 @@ pub async fn reset_page(State(state): State<WebState>, Query(query): Query<NextQ
 }
 
 /// `POST /reset-password`: the API's password reset; then the sign-in page, which says it worked.
-pub async fn reset_password(State(state): State<WebState>, headers: HeaderMap, posted: Posted) -> Response {
+pub async fn reset_password(State(state): State<WebState>, headers: HeaderMap, posted: Posted<SignedOut>) -> Response {
     let lang = page::lang(None, &headers);
     let attempt = async {
-        check_anonymous(&headers, &posted)?;
         let body: PasswordResetRequest = posted.request()?;
         let (phone, password) = <(_, _)>::try_from(&body)?;
         state.http.services.support.reset_password(&phone, body.code.expose(), &password).await?;

@@ -124,6 +124,14 @@ impl Notice {
     }
 }
 
+/// A page that could not be shown, and why.
+#[derive(Template)]
+#[template(path = "failed.html")]
+pub(crate) struct FailedPage {
+    pub c: Chrome,
+    pub notice: Notice,
+}
+
 /// What a form just did, as the page that shows the result reads it from its URL (`?done=<word>`).
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Done {

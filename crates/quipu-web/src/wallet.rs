@@ -27,7 +27,7 @@ use quipu_http::extract::AddressSource;
 use quipu_http::problem::ApiError;
 
 use crate::auth::{self, SignedIn};
-use crate::form::{Posted, Typed};
+use crate::form::{Posted, SignedOut, Typed};
 use crate::i18n::{Lang, Tr};
 use crate::page::{self, Chrome, Notice};
 use crate::{WebState, result_json};
@@ -163,12 +163,11 @@ async fn signup(
     State(state): State<WebState>,
     AddressSource(source): AddressSource,
     headers: HeaderMap,
-    posted: Posted,
+    posted: Posted<SignedOut>,
 ) -> Response {
     let lang = page::lang(None, &headers);
     let services = &state.http.services;
     let attempt = async {
-        auth::check_anonymous(&headers, &posted)?;
         let registration: RegisterRequest = posted.only(&REGISTRATION_FIELDS).request()?;
         let registration = Registration::try_from(&registration)?;
         // Most people top up in cash at agents: a bank account is optional, but one begun is checked whole.
@@ -391,10 +390,7 @@ fn show_send_confirm(
 /// `POST /wallet/send/confirm`: the recipient's name, the amount and the fee, read back before the
 /// PIN. An unknown phone, a bad amount: the form again, with why.
 async fn confirm_send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    let attempt = async {
-        who.check(&posted)?;
-        p2p_preview(&state, &who, &posted).await
-    };
+    let attempt = async { p2p_preview(&state, &who, &posted).await };
     match attempt.await {
         Ok(preview) => show_send_confirm(&state, &who, Notice::none(), preview, posted.typed(), StatusCode::OK),
         Err(error) => show_send(&who, Notice::refused(who.chrome().t, &error), posted.typed(), error.status),
@@ -405,7 +401,7 @@ async fn confirm_send(State(state): State<WebState>, who: SignedIn, posted: Post
 /// refusal (a wrong PIN, say) shows the confirmation again, with a fresh key.
 async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, P2pRequest) = who.money_form(&posted)?;
+        let (key, body): (_, P2pRequest) = posted.money_request()?;
         result_json(moves::p2p(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -423,7 +419,7 @@ async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> R
 /// `POST /wallet/payments/{id}/approve`: the customer's PIN for a payment above the threshold.
 async fn approve(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
     let attempt = async {
-        let body: ApproveRequest = who.form(&posted)?;
+        let body: ApproveRequest = posted.request()?;
         let pin = quipu_domain::identity::Pin::try_from(&body)?;
         Ok::<_, ApiError>(state.http.services.payments.approve_payment(&who.principal, PaymentId(id), &pin).await?)
     };
@@ -495,7 +491,7 @@ struct ConfirmPage {
 /// QR's own text), to confirm with the PIN. Another scheme's QR is "not a Quipu shop".
 async fn scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let body: ScanRequest = who.form(&posted)?;
+        let body: ScanRequest = posted.request()?;
         let shop = state.http.services.merchant_qr.read_merchant_qr(&who.principal, &body.payload).await?;
         Ok::<_, ApiError>((ScannedMerchantView::from(&shop), body.payload))
     };
@@ -522,7 +518,7 @@ async fn scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -
 async fn pay_scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let http = &state.http;
     let attempt = async {
-        let (key, body): (_, PayQrRequest) = who.money_form(&posted)?;
+        let (key, body): (_, PayQrRequest) = posted.money_request()?;
         result_json(moves::pay_qr(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -570,16 +566,9 @@ async fn receipt(State(state): State<WebState>, who: SignedIn, Path(id): Path<uu
     }
 }
 
-#[derive(Template)]
-#[template(path = "failed.html")]
-pub(crate) struct FailedPage {
-    c: Chrome,
-    notice: Notice,
-}
-
 /// A page that could not be shown, and why, in the reader's language.
 pub(crate) fn failed(who: &SignedIn, error: &ApiError) -> Response {
     let c = who.chrome();
     let notice = Notice::refused(c.t, error);
-    page::html(&FailedPage { c, notice }, error.status, who.reader())
+    page::html(&page::FailedPage { c, notice }, error.status, who.reader())
 }
