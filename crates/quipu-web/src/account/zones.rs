@@ -118,7 +118,7 @@ async fn set_mine(State(state): State<WebState>, who: SignedIn, posted: Posted) 
         Ok(()) => page::see_other("/wallet/settings?done=time-zone"),
         Err(error) => {
             let notice = Notice::refused(who.chrome().t, &error);
-            crate::settings::show(&state, &who, notice, error.status).await
+            crate::wallet::settings::show(&state, &who, notice, error.status).await
         }
     }
 }

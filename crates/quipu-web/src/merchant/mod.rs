@@ -2,7 +2,7 @@
 //! payments page by page with refunds and receipts, the fee rate, the
 //! profile the shop's QRs carry, cashiers and what each may do, and a
 //! printable QR poster per till. API keys and webhooks are in
-//! [`crate::integration`].
+//! [`integration`].
 
 use askama::Template;
 use axum::Router;
@@ -29,6 +29,9 @@ use crate::wallet::{failed, new_key};
 use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
 
+pub mod integration;
+pub mod payouts;
+
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/merchant/", get(console))
@@ -40,6 +43,8 @@ pub fn routes() -> Router<WebState> {
         .route("/merchant/cashiers/{id}/remove", post(remove_cashier))
         .route("/merchant/cashiers/{id}/permissions", post(set_permissions))
         .route("/merchant/poster", get(poster))
+        .merge(payouts::routes())
+        .merge(integration::routes())
 }
 
 /// A merchant's fee in basis points, as a percentage: 150 is "1.50%".

@@ -33,6 +33,8 @@ use crate::page::{self, Chrome, Notice};
 use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
 
+pub mod settings;
+
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/wallet/", get(home))
@@ -48,6 +50,7 @@ pub fn routes() -> Router<WebState> {
         .route("/wallet/receipts/{id}", get(receipt))
         .route("/wallet/scan", get(scan_page).post(scanned))
         .route("/wallet/scan/pay", post(pay_scanned))
+        .merge(settings::routes())
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
