@@ -11,15 +11,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use quipu_api::moves;
 use quipu_api::requests::{
-    ApproveRequest, FundingSourceRequest, HistoryParams, LoginRequest, P2pPreviewRequest, P2pRequest, PayQrRequest,
-    RegisterRequest, ScanRequest,
+    ApproveRequest, FundingSourceRequest, HistoryParams, P2pPreviewRequest, P2pRequest, PayQrRequest, RegisterRequest,
+    ScanRequest,
 };
 use quipu_api::views::{
     AccessLogView, AccountView, DeviceView, HistoryPage, PaymentPage, ReceiptView, ScannedMerchantView,
     TransferPreviewView,
 };
-use quipu_core::identity::Registration;
-use quipu_core::kernel::access::Credentials;
+use quipu_core::identity::{NewFundingSource, Registration};
 use quipu_core::wallet::HistoryFilter;
 use quipu_domain::money::AmountInput;
 use quipu_domain::payment::{PaymentId, PaymentStatus};
@@ -160,8 +159,8 @@ fn show_signup(
 const REGISTRATION_FIELDS: [&str; 4] = ["phone", "full_name", "password", "pin"];
 const FUNDING_FIELDS: [&str; 2] = ["bank_name", "account_number"];
 
-/// `POST /wallet/signup`: the API's registration and, if given, the billing details, checked before
-/// anything is written, then signed in.
+/// `POST /wallet/signup`: the API's registration and, if given, the billing details, checked and
+/// written together by one service call (or nothing is), then signed in.
 async fn signup(
     State(state): State<WebState>,
     AddressSource(source): AddressSource,
@@ -169,24 +168,19 @@ async fn signup(
     posted: Posted<SignedOut>,
 ) -> Response {
     let lang = page::lang(None, &headers);
-    let services = &state.http.services;
     let attempt = async {
         let registration: RegisterRequest = posted.only(&REGISTRATION_FIELDS).request()?;
         let registration = Registration::try_from(&registration)?;
         // Most people top up in cash at agents: a bank account is optional, but one begun is checked whole.
         let funding = if FUNDING_FIELDS.iter().any(|name| !posted.field(name).is_empty()) {
-            Some(<(_, _)>::try_from(&posted.only(&FUNDING_FIELDS).request::<FundingSourceRequest>()?)?)
+            let (bank_name, account_number) =
+                <(_, _)>::try_from(&posted.only(&FUNDING_FIELDS).request::<FundingSourceRequest>()?)?;
+            Some(NewFundingSource { bank_name, account_number })
         } else {
             None
         };
-        services.identity.register_customer(&registration).await?;
-        let login: LoginRequest = posted.only(&["phone", "password"]).request()?;
-        let session = services.kernel.login(&Credentials::try_from(&login)?, &source).await?;
-        if let Some((bank, number)) = funding {
-            let principal = services.kernel.authenticate(&session.token, "POST /wallet/signup").await?;
-            services.identity.add_funding_source(&principal, &bank, &number).await?;
-        }
-        Ok::<_, ApiError>(session)
+        let identity = &state.http.services.identity;
+        Ok::<_, ApiError>(identity.sign_up_customer(&registration, funding.as_ref(), &source).await?)
     };
     match attempt.await {
         Ok(session) => auth::signed_in_at(&state, &session, "/wallet/?done=welcome"),
