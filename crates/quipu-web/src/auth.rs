@@ -79,7 +79,7 @@ impl SignedIn {
             Some(role) if roles.contains(&role) => None,
             _ => {
                 let error = ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this app is for another role");
-                Some(crate::wallet::failed(self, &error))
+                Some(crate::page::failed(self, &error))
             }
         }
     }

@@ -49,6 +49,8 @@ pub const FORM_COOKIE: &str = "quipu_form";
 /// Whose secret a form's CSRF token is derived from: the cookie that holds it.
 pub trait FormSecret {
     const COOKIE: &'static str;
+    /// The form's page is a GET of the path it posts to, so a refusal can link back to a fresh copy.
+    const SHOWN_WHERE_POSTED: bool;
 }
 
 /// A form a signed-in person posts: its token is the session's.
@@ -63,10 +65,12 @@ pub struct SignedOut;
 
 impl FormSecret for SignedInForm {
     const COOKIE: &'static str = SESSION_COOKIE;
+    const SHOWN_WHERE_POSTED: bool = false;
 }
 
 impl FormSecret for SignedOut {
     const COOKIE: &'static str = FORM_COOKIE;
+    const SHOWN_WHERE_POSTED: bool = true;
 }
 
 /// A posted form whose CSRF token matched: its fields in order, empty ones dropped (an empty
@@ -87,6 +91,7 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let default_code = WebState::from_ref(state).http.services.kernel.settings.default_country_code.clone();
         let headers = request.headers().clone();
+        let again = if F::SHOWN_WHERE_POSTED { request.uri().path().to_owned() } else { String::new() };
         let unreadable = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_form", "the form could not be read");
         let is_form = headers
             .get(header::CONTENT_TYPE)
@@ -111,7 +116,7 @@ where
         }
         match session::cookie(&headers, F::COOKIE) {
             Some(secret) if session::csrf_matches(secret, &csrf) => Ok(posted),
-            _ => Err(refusal(&headers, &csrf_refused())),
+            _ => Err(refusal_with(&headers, &csrf_refused(), again)),
         }
     }
 }
@@ -122,13 +127,15 @@ fn csrf_refused() -> ApiError {
 
 /// A form refused before its handler saw it, as a page in the reader's language.
 fn refusal(headers: &HeaderMap, error: &ApiError) -> Response {
+    refusal_with(headers, error, String::new())
+}
+
+/// As [`refusal`], with a link to the form again at `again` (when not empty).
+fn refusal_with(headers: &HeaderMap, error: &ApiError, again: String) -> Response {
     let lang = page::lang(None, headers);
     let notice = Notice::refused(Tr { lang }, error);
-    page::html(
-        &FailedPage { c: Chrome::new(lang, String::new(), String::new()), notice },
-        error.status,
-        Reader::default(),
-    )
+    let c = Chrome::new(lang, String::new(), String::new());
+    page::html(&FailedPage { c, notice, again }, error.status, Reader::default())
 }
 
 impl<F> Posted<F> {

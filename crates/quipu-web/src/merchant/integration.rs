@@ -18,9 +18,7 @@ use crate::WebState;
 use crate::auth::SignedIn;
 use crate::form::{Posted, Typed};
 use crate::merchant::query_string;
-use crate::page::Done;
-use crate::page::{self, Chrome, Notice};
-use crate::wallet::failed;
+use crate::page::{self, Chrome, Done, Notice, failed};
 use quipu_domain::identity::Role;
 
 pub fn routes() -> Router<WebState> {

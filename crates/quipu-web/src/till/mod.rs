@@ -19,8 +19,7 @@ use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
 use crate::form::{Posted, Typed};
-use crate::page::{self, Chrome, Notice};
-use crate::wallet::{failed, new_key};
+use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, id_of, result_json};
 use quipu_domain::identity::Role;
 

@@ -28,7 +28,7 @@ use quipu_http::problem::ApiError;
 use crate::auth::{self, SignedIn};
 use crate::form::{Posted, SignedOut, Typed};
 use crate::i18n::{Lang, Tr};
-use crate::page::{self, Chrome, Notice};
+use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
 
@@ -355,11 +355,6 @@ struct SendConfirmPage {
     key: String,
 }
 
-/// A fresh idempotency key for a form that moves money: one per rendering, so a double tap is one payment.
-pub(crate) fn new_key(state: &WebState) -> String {
-    state.http.services.kernel.new_id().to_string()
-}
-
 /// What the send form would do, as the API's preview reads it back: the recipient's shown name, the
 /// amount and the fee. Nothing moves.
 async fn p2p_preview(state: &WebState, who: &SignedIn, posted: &Posted) -> Result<TransferPreviewView, ApiError> {
@@ -561,11 +556,4 @@ async fn receipt(State(state): State<WebState>, who: SignedIn, Path(id): Path<uu
         ),
         Err(error) => failed(&who, &ApiError::from(error)),
     }
-}
-
-/// A page that could not be shown, and why, in the reader's language.
-pub(crate) fn failed(who: &SignedIn, error: &ApiError) -> Response {
-    let c = who.chrome();
-    let notice = Notice::refused(c.t, error);
-    page::html(&page::FailedPage { c, notice }, error.status, who.reader())
 }

@@ -63,7 +63,7 @@ pub(crate) async fn show(state: &WebState, who: &SignedIn, notice: Notice, statu
         Ok((devices, cards)) => {
             page::html(&SettingsPage { c: who.chrome(), notice, devices, cards }, status, who.reader())
         }
-        Err(error) => crate::wallet::failed(who, &ApiError::from(error)),
+        Err(error) => crate::page::failed(who, &ApiError::from(error)),
     }
 }
 

@@ -339,6 +339,9 @@ async fn every_form_refuses_a_post_without_its_token(
             let html = answer.text().await.unwrap();
             assert_eq!(status, 403, "{route} without its token: {html}");
             assert!(html.contains("<html lang=\"ko\">") && html.contains("오래된 양식입니다"), "{route}: {html}");
+            // A form shown before anyone signs in is at the path it posts to: the refusal links to a fresh one.
+            let again = format!("<a href=\"{path}\">양식 다시 열기</a>");
+            assert_eq!(html.contains(&again), session.is_empty(), "{route}: {html}");
         }
     }
     // A signed-out form's token (a cookie someone else may have set) never stands in for a session's.
