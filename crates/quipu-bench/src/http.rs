@@ -430,7 +430,12 @@ async fn open_tills(
         let account = new_account(AccountOwner::Merchant(merchant.id), AccountKind::Merchant, currency, now);
         cashiers.push((merchant.id, cashier.id));
         store
-            .enroll(&Enrollment { merchant: Some(merchant), users: vec![owner, cashier], accounts: vec![account] })
+            .enroll(&Enrollment {
+                merchant: Some(merchant),
+                users: vec![owner, cashier],
+                accounts: vec![account],
+                ..Enrollment::default()
+            })
             .await?;
     }
     let (store, ttl) = (store.clone(), settings.session_ttl_seconds);
@@ -455,7 +460,7 @@ async fn fund(store: &Arc<dyn Store>, customers: &[Customer], hashes: &Hashes, n
     let float = new_account(AccountOwner::User(agent.id), AccountKind::AgentFloat, currency, now);
     let agent_id = agent.id;
     let float_id = float.account.id;
-    store.enroll(&Enrollment { merchant: None, users: vec![agent], accounts: vec![float] }).await?;
+    store.enroll(&Enrollment { users: vec![agent], accounts: vec![float], ..Enrollment::default() }).await?;
     let issuance =
         store.ensure_account(&new_account(AccountOwner::System, AccountKind::Issuance, currency, now)).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);

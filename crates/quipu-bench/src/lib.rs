@@ -480,7 +480,7 @@ async fn open_book(store: &Arc<dyn Store>, writer: &LedgerWriter, options: &Benc
     let mut accounts = vec![issuance.clone(), fee_income.clone()];
     accounts.extend(customers.iter().cloned());
     accounts.extend(merchants.iter().cloned());
-    store.enroll(&Enrollment { merchant: None, users: Vec::new(), accounts }).await?;
+    store.enroll(&Enrollment { accounts, ..Enrollment::default() }).await?;
     let funding: Vec<Chain> = customers
         .iter()
         .map(|customer| {

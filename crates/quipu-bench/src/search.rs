@@ -323,7 +323,7 @@ async fn seed(store: &Arc<dyn Store>, options: &SearchOptions) -> Fallible<AreaI
             city: String::new(),
             category_code: "5411".to_owned(),
         };
-        store.enroll(&Enrollment { merchant: Some(merchant), users: Vec::new(), accounts: Vec::new() }).await?;
+        store.enroll(&Enrollment { merchant: Some(merchant), ..Enrollment::default() }).await?;
         let seller = SellerRecord {
             merchant_id: id,
             kind: if index % 10 == 0 { SellerKind::Pharmacy } else { SellerKind::Grocery },

@@ -12,7 +12,7 @@ use quipu_domain::identity::{
 use quipu_domain::ledger::{Account, AccountFlags, AccountId, AccountKind};
 use quipu_domain::limits::CustomerTier;
 use quipu_domain::merchant::DEFAULT_CATEGORY_CODE;
-use quipu_kernel::access::{API_KEY_PREFIX, User};
+use quipu_kernel::access::{API_KEY_PREFIX, Credentials, Session, User};
 use quipu_kernel::limits::LimitsNow;
 use quipu_kernel::secrets::sha256;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, GuessSource, Kernel, Principal};
@@ -29,6 +29,13 @@ const MAX_FUNDING_SOURCES: u32 = 10;
 pub struct Registration {
     pub login: NewLogin,
     pub pin: Pin,
+}
+
+/// The bank account a customer tops up from, as they gave it (each part already checked).
+#[derive(Debug, Clone)]
+pub struct NewFundingSource {
+    pub bank_name: DisplayName,
+    pub account_number: BankAccountNumber,
 }
 
 /// Someone with a login and no payment PIN: operators, auditors, cashiers, merchant owners.
@@ -157,8 +164,31 @@ impl Identity {
         let user = self.new_user(Role::Customer, &registration.login, Some(&registration.pin)).await?;
         let accounts = self.accounts_for(AccountOwner::User(user.id), AccountKind::CustomerWallet, false);
         let profile = profile(&user, &accounts);
-        self.enroll(Enrollment { merchant: None, users: vec![user], accounts }).await?;
+        self.enroll(Enrollment { users: vec![user], accounts, ..Enrollment::default() }).await?;
         Ok(profile)
+    }
+
+    /// A customer signs up on a page in one go: the user, their wallet and, if they gave one, the
+    /// bank account they top up from, all checked before anything is written and then written
+    /// together, or nothing is; then they are signed in. (The API keeps registering and adding a
+    /// funding source apart.)
+    pub async fn sign_up_customer(
+        &self,
+        registration: &Registration,
+        funding: Option<&NewFundingSource>,
+        source: &GuessSource,
+    ) -> CoreResult<Session> {
+        let user = self.new_user(Role::Customer, &registration.login, Some(&registration.pin)).await?;
+        let accounts = self.accounts_for(AccountOwner::User(user.id), AccountKind::CustomerWallet, false);
+        let funding_sources = funding
+            .map(|given| self.funding_record(user.id, &given.bank_name, &given.account_number))
+            .into_iter()
+            .collect();
+        self.enroll(Enrollment { merchant: None, users: vec![user], accounts, funding_sources }).await?;
+        let login = &registration.login;
+        let credentials =
+            Credentials { phone: login.phone.clone(), password: SecretText::new(login.password.expose()) };
+        self.kernel.login(&credentials, source).await
     }
 
     /// Operators and auditors are created from the command line by whoever runs the server.
@@ -178,7 +208,7 @@ impl Identity {
         let user = self.new_user(Role::Agent, &agent.login, Some(&agent.pin)).await?;
         let accounts = self.accounts_for(AccountOwner::User(user.id), AccountKind::AgentFloat, true);
         let profile = profile(&user, &accounts);
-        self.enroll(Enrollment { merchant: None, users: vec![user], accounts }).await?;
+        self.enroll(Enrollment { users: vec![user], accounts, ..Enrollment::default() }).await?;
         Ok(profile)
     }
 
@@ -203,7 +233,8 @@ impl Identity {
             owner: User::from(&owner),
             accounts: accounts.iter().map(|a| a.account.clone()).collect(),
         };
-        self.enroll(Enrollment { merchant: Some(record), users: vec![owner], accounts }).await?;
+        self.enroll(Enrollment { merchant: Some(record), users: vec![owner], accounts, ..Enrollment::default() })
+            .await?;
         Ok(created)
     }
 
@@ -399,13 +430,7 @@ impl Identity {
         account_number: &BankAccountNumber,
     ) -> CoreResult<FundingSource> {
         let user_id = principal.require(Role::Customer)?;
-        let record = FundingSourceRecord {
-            id: self.kernel.new_id(),
-            user_id,
-            bank_name: bank_name.as_str().to_owned(),
-            account_number: account_number.expose().to_owned(),
-            created_at: self.kernel.now(),
-        };
+        let record = self.funding_record(user_id, bank_name, account_number);
         if !self.kernel.store.insert_funding_source(&record, MAX_FUNDING_SOURCES).await? {
             return Err(CoreError::new(ErrorKind::Rejected, "limit_exceeded", "at most 10 funding sources"));
         }
@@ -478,6 +503,21 @@ impl Identity {
             removed_at: None,
             may_refund: None,
         })
+    }
+
+    fn funding_record(
+        &self,
+        user_id: UserId,
+        bank_name: &DisplayName,
+        account_number: &BankAccountNumber,
+    ) -> FundingSourceRecord {
+        FundingSourceRecord {
+            id: self.kernel.new_id(),
+            user_id,
+            bank_name: bank_name.as_str().to_owned(),
+            account_number: account_number.expose().to_owned(),
+            created_at: self.kernel.now(),
+        }
     }
 
     async fn enroll(&self, enrollment: Enrollment) -> CoreResult<()> {

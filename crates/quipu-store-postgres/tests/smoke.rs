@@ -121,6 +121,7 @@ async fn run(url: String) -> Result<(), StoreError> {
                 OwnedAccount { account: wallet.clone(), owner: AccountOwner::User(user) },
                 OwnedAccount { account: issuance.clone(), owner: AccountOwner::System },
             ],
+            ..Enrollment::default()
         })
         .await?;
     // The same account again is a conflict.

@@ -231,6 +231,17 @@ fn user_insert(u: &UserRecord) -> Statement<'_> {
         .bind(u.may_refund)
 }
 
+/// A funding source, if its owner has fewer than `max`.
+fn funding_source_insert(source: &FundingSourceRecord, max: u32) -> Statement<'_> {
+    Statement::new(sql::INSERT_FUNDING_SOURCE)
+        .bind(source.id)
+        .bind(source.user_id)
+        .bind(&source.bank_name)
+        .bind(&source.account_number)
+        .bind(source.created_at)
+        .bind(max)
+}
+
 #[async_trait]
 impl<B: Backend> IdentityStore for SqlStore<B> {
     async fn enroll(&self, enrollment: &Enrollment) -> StoreResult<()> {
@@ -244,6 +255,10 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
             execute_unique::<B::Db>(&mut tx, "inserting a user", "phone number already registered", insert).await?;
         }
         crate::ledger::insert_accounts::<B>(&mut tx, &enrollment.accounts).await?;
+        // A user joining has no funding source yet: the cap is the service's, not reached here.
+        for source in &enrollment.funding_sources {
+            execute::<B::Db>(&mut tx, "inserting a funding source", funding_source_insert(source, u32::MAX)).await?;
+        }
         tx.commit().await.map_err(db_error("committing an enrollment"))
     }
 
@@ -369,15 +384,8 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
     }
 
     async fn insert_funding_source(&self, source: &FundingSourceRecord, max: u32) -> StoreResult<bool> {
-        let statement = Statement::new(sql::INSERT_FUNDING_SOURCE)
-            .bind(source.id)
-            .bind(source.user_id)
-            .bind(&source.bank_name)
-            .bind(&source.account_number)
-            .bind(source.created_at)
-            .bind(max);
         let mut conn = self.writer().await?;
-        Ok(execute::<B::Db>(&mut conn, "inserting a funding source", statement).await? == 1)
+        Ok(execute::<B::Db>(&mut conn, "inserting a funding source", funding_source_insert(source, max)).await? == 1)
     }
 
     async fn funding_sources(&self, user: UserId) -> StoreResult<Vec<FundingSourceRecord>> {

@@ -78,12 +78,27 @@ pub struct FundingSourceRecord {
     pub created_at: Timestamp,
 }
 
-/// Everything created together when someone joins: users, maybe a merchant, their accounts.
+/// Masked, as everywhere else the number is shown.
+impl std::fmt::Debug for FundingSourceRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FundingSourceRecord")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("bank_name", &self.bank_name)
+            .field("account_number", &quipu_domain::identity::mask_tail(&self.account_number, 4))
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// Everything created together when someone joins: users, maybe a merchant, their accounts, and
+/// the bank account a customer signing up tops up from.
 #[derive(Debug, Clone, Default)]
 pub struct Enrollment {
     pub merchant: Option<MerchantRecord>,
     pub users: Vec<UserRecord>,
     pub accounts: Vec<OwnedAccount>,
+    pub funding_sources: Vec<FundingSourceRecord>,
 }
 
 /// Which failure counter a wrong secret bumps.

@@ -4,17 +4,28 @@
 //! the CSRF token and, on a form that moves money, the idempotency key the
 //! page was rendered with (a double tap posts the same key twice, and the
 //! second is answered with the first's result).
+//!
+//! The CSRF check is the extractor's, not the handler's: a [`Posted`] exists
+//! only once its token matched the session's (or, for a form shown before
+//! anyone signs in, [`Posted<SignedOut>`], the form cookie's), so a handler
+//! cannot read a field of a form that did not come from one of our pages.
+
+use std::marker::PhantomData;
 
 use axum::body::Bytes;
 use axum::extract::FromRef;
 use axum::extract::{FromRequest, Request};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use quipu_domain::identity::{CallingCode, PhoneNumber};
 use quipu_http::extract::IdempotencyKey;
 use quipu_http::problem::ApiError;
+use quipu_http::session::{self, SESSION_COOKIE};
 use serde::de::DeserializeOwned;
 
 use crate::WebState;
+use crate::i18n::Tr;
+use crate::page::{self, Chrome, FailedPage, Notice, Reader};
 
 /// Fields a form never shows again when it comes back with an error.
 const SECRET_FIELDS: [&str; 9] = [
@@ -32,58 +43,113 @@ const SECRET_FIELDS: [&str; 9] = [
 const CSRF_FIELD: &str = "csrf";
 const KEY_FIELD: &str = "idempotency_key";
 
-/// A posted form: its fields in order, empty ones dropped (an empty optional field is an absent one).
-#[derive(Debug, Clone, Default)]
-pub struct Posted {
-    fields: Vec<(String, String)>,
-    csrf: String,
-    key: String,
+/// The cookie behind the CSRF token of a form shown to nobody in particular.
+pub const FORM_COOKIE: &str = "quipu_form";
+
+/// Whose secret a form's CSRF token is derived from: the cookie that holds it.
+pub trait FormSecret {
+    const COOKIE: &'static str;
+    /// The form's page is a GET of the path it posts to, so a refusal can link back to a fresh copy.
+    const SHOWN_WHERE_POSTED: bool;
 }
 
-impl<S: Send + Sync> FromRequest<S> for Posted
+/// A form a signed-in person posts: its token is the session's.
+#[derive(Debug, Clone, Default)]
+pub struct SignedInForm;
+
+/// A form shown before anyone signs in (sign in, sign up, a password reset): its token is the
+/// form cookie's. Never accepted for a signed-in form: a cookie someone else managed to set must
+/// not stand in for a session.
+#[derive(Debug, Clone, Default)]
+pub struct SignedOut;
+
+impl FormSecret for SignedInForm {
+    const COOKIE: &'static str = SESSION_COOKIE;
+    const SHOWN_WHERE_POSTED: bool = false;
+}
+
+impl FormSecret for SignedOut {
+    const COOKIE: &'static str = FORM_COOKIE;
+    const SHOWN_WHERE_POSTED: bool = true;
+}
+
+/// A posted form whose CSRF token matched: its fields in order, empty ones dropped (an empty
+/// optional field is an absent one).
+#[derive(Debug, Clone, Default)]
+pub struct Posted<F = SignedInForm> {
+    fields: Vec<(String, String)>,
+    key: String,
+    from: PhantomData<F>,
+}
+
+impl<S: Send + Sync, F: FormSecret + Send> FromRequest<S> for Posted<F>
 where
     WebState: FromRef<S>,
 {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let default_code = WebState::from_ref(state).http.services.kernel.settings.default_country_code.clone();
+        let headers = request.headers().clone();
+        let again = if F::SHOWN_WHERE_POSTED { request.uri().path().to_owned() } else { String::new() };
         let unreadable = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_form", "the form could not be read");
-        let is_form = request
-            .headers()
+        let is_form = headers
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
         if !is_form {
-            return Err(unreadable());
+            return Err(refusal(&headers, &unreadable()));
         }
-        let body = Bytes::from_request(request, state).await.map_err(|_| unreadable())?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| unreadable())?;
-        let mut posted = Posted::default();
+        let body = Bytes::from_request(request, state).await.map_err(|_| refusal(&headers, &unreadable()))?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&body).map_err(|_| refusal(&headers, &unreadable()))?;
+        let mut posted = Posted::<F> { fields: Vec::new(), key: String::new(), from: PhantomData };
+        let mut csrf = String::new();
         for (name, value) in pairs {
             match name.as_str() {
-                CSRF_FIELD => posted.csrf = value,
+                CSRF_FIELD => csrf = value,
                 KEY_FIELD => posted.key = value,
                 _ if value.trim().is_empty() => {}
                 _ if is_phone_field(&name) => posted.fields.push((name, local_phone(value, default_code.as_ref()))),
                 _ => posted.fields.push((name, value)),
             }
         }
-        Ok(posted)
+        match session::cookie(&headers, F::COOKIE) {
+            Some(secret) if session::csrf_matches(secret, &csrf) => Ok(posted),
+            _ => Err(refusal_with(&headers, &csrf_refused(), again)),
+        }
     }
 }
 
-impl Posted {
-    pub fn csrf(&self) -> &str {
-        &self.csrf
-    }
+fn csrf_refused() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "csrf_token_invalid", "the form is out of date: reload the page and try again")
+}
 
+/// A form refused before its handler saw it, as a page in the reader's language.
+fn refusal(headers: &HeaderMap, error: &ApiError) -> Response {
+    refusal_with(headers, error, String::new())
+}
+
+/// As [`refusal`], with a link to the form again at `again` (when not empty).
+fn refusal_with(headers: &HeaderMap, error: &ApiError, again: String) -> Response {
+    let lang = page::lang(None, headers);
+    let notice = Notice::refused(Tr { lang }, error);
+    let c = Chrome::new(lang, String::new(), String::new());
+    page::html(&FailedPage { c, notice, again }, error.status, Reader::default())
+}
+
+impl<F> Posted<F> {
     /// The form's fields as the API request `T`; a missing or surplus field is the API's refusal too.
     pub fn request<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         let encoded = serde_urlencoded::to_string(&self.fields)
             .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_form", "the form could not be read"))?;
         let fields = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
         serde_path_to_error::deserialize(fields).map_err(|error| unfit(&error))
+    }
+
+    /// A form that moves money: its request `T`, with the idempotency key its page was rendered with.
+    pub fn money_request<T: DeserializeOwned>(&self) -> Result<(IdempotencyKey, T), ApiError> {
+        Ok((self.idempotency_key()?, self.request()?))
     }
 
     /// The key the page was rendered with, checked as the API checks its header.
@@ -104,9 +170,9 @@ impl Posted {
     }
 
     /// The named fields only: one form may carry two requests (sign-up and its billing details).
-    pub fn only(&self, names: &[&str]) -> Posted {
+    pub fn only(&self, names: &[&str]) -> Self {
         let fields = self.fields.iter().filter(|(key, _)| names.contains(&key.as_str())).cloned().collect();
-        Posted { fields, csrf: self.csrf.clone(), key: self.key.clone() }
+        Self { fields, key: self.key.clone(), from: PhantomData }
     }
 
     /// Drops a field that is the page's (such as where to go next), not the request's.
@@ -227,7 +293,7 @@ mod tests {
 
     #[test]
     fn an_idempotency_key_is_checked_like_the_header() {
-        let mut form = Posted::default();
+        let mut form = Posted::<SignedOut>::default();
         assert!(form.idempotency_key().is_err());
         form.key = "0193a4b0-7c1e-7000-8000-000000000000".to_owned();
         assert!(form.idempotency_key().is_ok());

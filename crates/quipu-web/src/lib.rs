@@ -7,29 +7,29 @@
 //! and served at content-hashed URLs under a strict Content-Security-Policy
 //! (no inline script).
 //!
-//! One module per app: [`wallet`] (customers), [`till`] (cashiers),
-//! [`merchant`] (shop owners, with [`integration`] for their API keys and
-//! webhooks), [`agent`], [`operator`]; [`auth`] signs
-//! people in and out of all of them.
+//! One module folder per app, each with its routes, pages and templates
+//! (`templates/<app>/`): [`wallet`] (customers, with their settings),
+//! [`till`] (cashiers), [`merchant`] (shop owners, with payouts and the
+//! integration pages for API keys and webhooks), [`agent`], [`operator`],
+//! and [`account`] (signing in and out, ways back in, one's time zone).
+//! Shared at the top: who is signed in ([`auth`]), forms ([`form`]), pages
+//! ([`page`]), words ([`i18n`]), local times ([`local`]) and [`assets`].
 
+pub mod account;
 pub mod agent;
 pub mod assets;
 pub mod auth;
 pub mod form;
 pub mod i18n;
-pub mod integration;
 pub mod local;
 pub mod merchant;
 pub mod operator;
 pub mod page;
-pub mod payouts;
 #[cfg(test)]
 mod problem_codes;
 pub mod reference;
-pub mod settings;
 pub mod till;
 pub mod wallet;
-pub mod zones;
 
 use std::sync::Arc;
 
@@ -39,7 +39,7 @@ use axum::body::Body;
 use axum::extract::{FromRef, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use quipu_http::Http;
 use quipu_http::problem::ApiError;
 
@@ -105,17 +105,10 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .route("/reference", get(reference))
         .route("/assets/{file}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
-        .route("/login", get(auth::login_page).post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route("/signed-out", get(auth::signed_out))
-        .merge(auth::ways_back_in(&http))
+        .merge(account::routes(&http))
         .merge(wallet::routes())
-        .merge(settings::routes())
-        .merge(zones::routes())
         .merge(till::routes())
         .merge(merchant::routes())
-        .merge(payouts::routes())
-        .merge(integration::routes())
         .merge(agent::routes())
         .merge(operator::routes())
         .with_state(state)

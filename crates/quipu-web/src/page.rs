@@ -9,7 +9,9 @@ use quipu_domain::Timestamp;
 use quipu_domain::zone::Zone;
 use quipu_http::problem::ApiError;
 
+use crate::WebState;
 use crate::assets;
+use crate::auth::SignedIn;
 use crate::i18n::{Lang, Tr};
 use crate::local::{Dated, Day, Local};
 
@@ -122,6 +124,28 @@ impl Notice {
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
     }
+}
+
+/// A page that could not be shown, and why; for a form that was out of date, a link to it again.
+#[derive(Template)]
+#[template(path = "failed.html")]
+pub(crate) struct FailedPage {
+    pub c: Chrome,
+    pub notice: Notice,
+    /// Where the form can be had again; empty when there is no such page.
+    pub again: String,
+}
+
+/// A page that could not be shown, and why, in the reader's language.
+pub(crate) fn failed(who: &SignedIn, error: &ApiError) -> Response {
+    let c = who.chrome();
+    let notice = Notice::refused(c.t, error);
+    html(&FailedPage { c, notice, again: String::new() }, error.status, who.reader())
+}
+
+/// A fresh idempotency key for a form that moves money: one per rendering, so a double tap is one payment.
+pub(crate) fn new_key(state: &WebState) -> String {
+    state.http.services.kernel.new_id().to_string()
 }
 
 /// What a form just did, as the page that shows the result reads it from its URL (`?done=<word>`).

@@ -32,6 +32,7 @@ mod reconcile;
 mod security;
 mod self_service;
 mod settlement;
+mod signup;
 mod staff_day;
 mod statements;
 mod steps;

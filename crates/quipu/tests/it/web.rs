@@ -2,7 +2,7 @@
 //! stylesheet at a content-hashed URL browsers may keep for a year.
 
 use crate::forms::{field, post_form, set_cookie};
-use crate::harness::{TestApp, on_each_backend};
+use crate::harness::{Person, TestApp, on_each_backend};
 
 #[tokio::test]
 async fn the_start_page_speaks_the_readers_language_under_a_strict_policy() {
@@ -161,6 +161,8 @@ async fn forms_need_their_csrf_token_a_double_tap_pays_once_and_an_ended_session
         let (_, account) = app.get(&format!("/accounts/{}", bruno.account), &bruno.token).await;
         assert_eq!(account["available"]["amount"], serde_json::json!("4.00"));
 
+        every_form_refuses_a_post_without_its_token(app, &operator, &agent, &amina, &bruno).await;
+
         // Signed out (or expired): a page sends the browser to sign in, and back after.
         let out = client
             .post(format!("{base}/logout"))
@@ -176,6 +178,192 @@ async fn forms_need_their_csrf_token_a_double_tap_pays_once_and_an_ended_session
         );
     })
     .await;
+}
+
+/// Every form the web router takes, and whose session posts it in the test (`-` for a form shown
+/// before anyone signs in). `/logout` alone takes no token: ending one's own session harms no one
+/// (see `auth::logout`). A route added to the router and missing here fails the test.
+const FORM_ROUTES: &[(&str, &str)] = &[
+    ("/login", "-"),
+    ("/logout", "-"),
+    ("/reset-password", "-"),
+    ("/wallet/signup", "-"),
+    ("/wallet/send", "customer"),
+    ("/wallet/send/confirm", "customer"),
+    ("/wallet/payments/{id}/approve", "customer"),
+    ("/wallet/scan", "customer"),
+    ("/wallet/scan/pay", "customer"),
+    ("/wallet/devices/{id}/{action}", "customer"),
+    ("/wallet/cards/{id}/block", "customer"),
+    ("/wallet/cards/{id}/unblock", "customer"),
+    ("/wallet/pin", "customer"),
+    ("/wallet/password", "customer"),
+    ("/wallet/time-zone", "customer"),
+    ("/account/time-zone", "operator"),
+    ("/till/charge", "cashier"),
+    ("/till/card", "cashier"),
+    ("/till/requests", "cashier"),
+    ("/till/payments/{id}/refund", "cashier"),
+    ("/till/payments/{id}/refund/confirm", "cashier"),
+    ("/merchant/payments/{id}/refund", "owner"),
+    ("/merchant/payments/{id}/refund/confirm", "owner"),
+    ("/merchant/profile", "owner"),
+    ("/merchant/cashiers", "owner"),
+    ("/merchant/cashiers/{id}/remove", "owner"),
+    ("/merchant/cashiers/{id}/permissions", "owner"),
+    ("/merchant/time-zone", "owner"),
+    ("/merchant/payouts", "owner"),
+    ("/merchant/bank-accounts", "owner"),
+    ("/merchant/payout-schedule", "owner"),
+    ("/merchant/api-keys", "owner"),
+    ("/merchant/api-keys/{id}/revoke", "owner"),
+    ("/merchant/webhooks", "owner"),
+    ("/merchant/webhooks/{id}/delete", "owner"),
+    ("/merchant/webhooks/{id}/test", "owner"),
+    ("/merchant/webhooks/{id}/deliveries/{event_id}/redeliver", "owner"),
+    ("/agent/cash-in", "agent"),
+    ("/agent/cash-in/confirm", "agent"),
+    ("/agent/cash-out", "agent"),
+    ("/agent/cash-out/confirm", "agent"),
+    ("/agent/cards", "agent"),
+    ("/agent/cards/top-up", "agent"),
+    ("/agent/cards/block", "agent"),
+    ("/agent/cards/unblock", "agent"),
+    ("/agent/cards/replace", "agent"),
+    ("/operator/people/{id}/access-grants", "operator"),
+    ("/operator/people/{id}/freeze", "operator"),
+    ("/operator/people/{id}/unfreeze", "operator"),
+    ("/operator/people/{id}/tier", "operator"),
+    ("/operator/merchants", "operator"),
+    ("/operator/agents", "operator"),
+    ("/operator/fees", "operator"),
+    ("/operator/issuance", "operator"),
+    ("/operator/redemption", "operator"),
+];
+
+/// The paths the web router takes a POST on, read from its sources: every `.route("<path>", …)`
+/// whose handlers include a `post(…)`.
+fn posted_routes_in_the_router() -> std::collections::BTreeSet<String> {
+    let mut sources = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../quipu-web/src"))];
+    let mut routes = std::collections::BTreeSet::new();
+    while let Some(path) = sources.pop() {
+        if path.is_dir() {
+            sources.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|ext| ext != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (start, _) in text.match_indices(".route(") {
+            let rest = &text[start + ".route(".len()..];
+            let mut depth = 1;
+            let end = rest
+                .char_indices()
+                .find(|(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .unwrap()
+                .0;
+            let call = &rest[..end];
+            if call.contains("post(") {
+                routes.insert(call.split('"').nth(1).unwrap().to_owned());
+            }
+        }
+    }
+    routes
+}
+
+/// What a forged post carries: for a form that moves money or makes someone, the fields that would
+/// do it with a token; for the rest, a field of no form.
+fn forged_fields<'a>(path: &str, amina: &'a Person, bruno: &'a Person, agent: &'a Person) -> Vec<(&'a str, &'a str)> {
+    let key = ("idempotency_key", "forged-key-0001");
+    match path {
+        "/wallet/send" => vec![key, ("to_phone", &bruno.phone), ("amount", "1.00"), ("pin", "1234")],
+        "/agent/cash-in" => vec![key, ("customer_phone", &amina.phone), ("amount", "1.00")],
+        "/agent/cash-out" => vec![key, ("customer_phone", &amina.phone), ("amount", "1.00"), ("customer_pin", "1234")],
+        "/operator/issuance" | "/operator/redemption" => vec![key, ("agent_id", &agent.id), ("amount", "1.00")],
+        "/wallet/signup" => {
+            vec![("phone", "+15550500099"), ("full_name", "Forged"), ("password", "forged-password"), ("pin", "1234")]
+        }
+        "/login" => vec![("phone", &amina.phone), ("password", "customer-password")],
+        _ => vec![("note", "forged")],
+    }
+}
+
+/// Every form route: a post without its token (or with a token that is not this session's) is
+/// refused with 403, in the person's language, and nothing moves.
+async fn every_form_refuses_a_post_without_its_token(
+    app: &TestApp,
+    operator: &str,
+    agent: &Person,
+    amina: &Person,
+    bruno: &Person,
+) {
+    let listed: std::collections::BTreeSet<String> = FORM_ROUTES.iter().map(|(path, _)| (*path).to_owned()).collect();
+    assert_eq!(listed, posted_routes_in_the_router(), "every form route is in FORM_ROUTES, and only those");
+    let shop = quipu_testkit::shop(app, operator, "Forged Shop", 501, 100).await;
+    let balances = async || (app.balance(amina).await, app.balance(bruno).await, app.balance(agent).await);
+    let before = balances().await;
+    let client = crate::forms::client();
+    let base = app.base();
+    let id = uuid::Uuid::now_v7().to_string();
+    for (route, who) in FORM_ROUTES {
+        let session = match *who {
+            "customer" => amina.token.as_str(),
+            "agent" => agent.token.as_str(),
+            "operator" => operator,
+            "owner" => shop.owner.as_str(),
+            "cashier" => shop.cashier.as_str(),
+            _ => "",
+        };
+        let path = route.replace("{id}", &id).replace("{event_id}", &id).replace("{action}", "pause");
+        let cookie =
+            if session.is_empty() { "lang=ko".to_owned() } else { format!("quipu_session={session}; lang=ko") };
+        let fields = forged_fields(route, amina, bruno, agent);
+        for csrf in ["", "0123456789abcdef0123456789abcdef"] {
+            let mut form = fields.clone();
+            form.push(("csrf", csrf));
+            let answer = client.post(format!("{base}{path}")).header("cookie", &cookie).form(&form).send().await;
+            let answer = answer.unwrap();
+            let status = answer.status().as_u16();
+            if *route == "/logout" {
+                assert_eq!(status, 303, "signing out needs no token");
+                continue;
+            }
+            let html = answer.text().await.unwrap();
+            assert_eq!(status, 403, "{route} without its token: {html}");
+            assert!(html.contains("<html lang=\"ko\">") && html.contains("오래된 양식입니다"), "{route}: {html}");
+            // A form shown before anyone signs in is at the path it posts to: the refusal links to a fresh one.
+            let again = format!("<a href=\"{path}\">양식 다시 열기</a>");
+            assert_eq!(html.contains(&again), session.is_empty(), "{route}: {html}");
+        }
+    }
+    // A signed-out form's token (a cookie someone else may have set) never stands in for a session's.
+    let shown = client.get(format!("{base}/login")).send().await.unwrap();
+    let form_cookie = set_cookie(&shown, "quipu_form");
+    let form_token = field(&shown.text().await.unwrap(), "csrf");
+    let mut form = forged_fields("/wallet/send", amina, bruno, agent);
+    form.push(("csrf", &form_token));
+    let session = app.login(&amina.phone, "customer-password").await;
+    let answer = client
+        .post(format!("{base}/wallet/send"))
+        .header("cookie", format!("quipu_session={session}; {form_cookie}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 403);
+    assert_eq!(balances().await, before, "nothing moved");
+    let (status, _) = app
+        .post("/auth/login", None, serde_json::json!({"phone": "+15550500099", "password": "forged-password"}))
+        .await;
+    assert_ne!(status, 200, "nobody was signed up");
 }
 
 #[tokio::test]

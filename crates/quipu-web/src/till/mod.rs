@@ -22,8 +22,7 @@ use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
 use crate::form::{Posted, Typed};
-use crate::page::{self, Chrome, Notice};
-use crate::wallet::{failed, new_key};
+use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, id_of, result_json};
 use quipu_domain::identity::Role;
 
@@ -74,7 +73,7 @@ async fn show_till(state: &WebState, who: &SignedIn, notice: Notice, typed: Type
 /// `POST /till/charge`: the API's charge of a payment code, once per rendered form.
 async fn charge(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, ChargeRequest) = who.money_form(&posted)?;
+        let (key, body): (_, ChargeRequest) = posted.money_request()?;
         result_json(moves::charge(&state.http, &who.principal, &key, &body).await).await
     };
     after(&state, &who, &posted, attempt.await).await
@@ -85,7 +84,7 @@ async fn charge(State(state): State<WebState>, who: SignedIn, posted: Posted) ->
 /// reload posts the same form key again and is answered from the first attempt).
 async fn card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, CardPaymentRequest) = who.money_form(&posted)?;
+        let (key, body): (_, CardPaymentRequest) = posted.money_request()?;
         result_json(moves::card_payment(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -241,7 +240,7 @@ async fn confirm_refund(
 /// (the service decides).
 async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, RefundRequest) = who.money_form(&posted)?;
+        let (key, body): (_, RefundRequest) = posted.money_request()?;
         result_json(moves::refund(&state.http, &who.principal, &key, PaymentId(id), &body).await).await
     };
     match attempt.await {
@@ -256,7 +255,7 @@ async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uui
 /// `POST /till/requests`: a dynamic QR for an amount, which the customer scans and pays.
 async fn request(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, PaymentRequestRequest) = who.money_form(&posted)?;
+        let (key, body): (_, PaymentRequestRequest) = posted.money_request()?;
         result_json(moves::payment_request(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {

@@ -34,8 +34,7 @@ use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
 use crate::form::{Posted, Typed, local_phone};
-use crate::page::{self, Chrome, Notice};
-use crate::wallet::{failed, new_key};
+use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
 
@@ -210,7 +209,7 @@ async fn grant(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid
         if posted.field("hours").is_empty() {
             return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_hours", "say for how many hours"));
         }
-        let body: AccessGrantRequest = who.form(&posted)?;
+        let body: AccessGrantRequest = posted.request()?;
         let reason = StatedReason::try_from(&body)?;
         Ok::<_, ApiError>(
             state.http.services.support.grant_access(&who.principal, UserId(id), &reason, body.hours).await?,
@@ -239,7 +238,6 @@ async fn unfreeze(
 
 async fn set_frozen(state: &WebState, who: &SignedIn, id: uuid::Uuid, posted: &Posted, frozen: bool) -> Response {
     let attempt = async {
-        who.check(posted)?;
         let body: ReasonRequest = posted.request()?;
         let reason = StatedReason::try_from(&body)?;
         Ok::<_, ApiError>(
@@ -260,7 +258,7 @@ async fn set_tier(
     posted: Posted,
 ) -> Response {
     let attempt = async {
-        let body: CustomerTierRequest = who.form(&posted)?;
+        let body: CustomerTierRequest = posted.request()?;
         let tier = CustomerTier::try_from(&body)?;
         Ok::<_, ApiError>(state.http.services.identity.set_customer_tier(&who.principal, UserId(id), tier).await?)
     };
@@ -317,7 +315,7 @@ fn show_onboarding(who: &SignedIn, notice: Notice, typed: Typed, status: StatusC
 /// `POST /operator/merchants`: the API's merchant sign-up; then the owner's page shows what was made.
 async fn create_merchant(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let body: CreateMerchantRequest = who.form(&posted)?;
+        let body: CreateMerchantRequest = posted.request()?;
         let merchant = NewMerchant::try_from(&body)?;
         Ok::<_, ApiError>(MerchantView::from(
             &state.http.services.identity.create_merchant(&who.principal, &merchant).await?,
@@ -332,7 +330,7 @@ async fn create_merchant(State(state): State<WebState>, who: SignedIn, posted: P
 /// `POST /operator/agents`: the API's agent sign-up; then the agent's page shows what was made.
 async fn create_agent(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let body: CreateAgentRequest = who.form(&posted)?;
+        let body: CreateAgentRequest = posted.request()?;
         let agent = NewAgent::try_from(&body)?;
         Ok::<_, ApiError>(AgentView::from(&state.http.services.identity.create_agent(&who.principal, &agent).await?))
     };
@@ -392,7 +390,6 @@ async fn show_fees(
 /// `POST /operator/fees`: the API's fee for the merchant in `merchant_id` (its path in the API).
 async fn set_fee(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        who.check(&posted)?;
         let merchant = posted.field("merchant_id").parse::<uuid::Uuid>().map_err(|_| {
             ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", "the merchant id is not an id: pick or paste one")
         })?;
@@ -453,7 +450,7 @@ async fn show_money(
 /// `POST /operator/issuance`: the API's issuance into an agent's float, once per rendered form.
 async fn issue(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, FloatRequest) = who.money_form(&posted)?;
+        let (key, body): (_, FloatRequest) = posted.money_request()?;
         result_json(moves::issue(&state.http, &who.principal, &key, &body).await).await?;
         Ok::<_, ApiError>(body.agent_id)
     };
@@ -469,7 +466,7 @@ async fn issue(State(state): State<WebState>, who: SignedIn, posted: Posted) -> 
 /// `POST /operator/redemption`: the API's redemption from an agent's float, once per rendered form.
 async fn redeem(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, FloatRequest) = who.money_form(&posted)?;
+        let (key, body): (_, FloatRequest) = posted.money_request()?;
         result_json(moves::redeem(&state.http, &who.principal, &key, &body).await).await?;
         Ok::<_, ApiError>(body.agent_id)
     };

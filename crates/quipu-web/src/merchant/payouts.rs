@@ -18,8 +18,7 @@ use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
 use crate::form::{Posted, Typed};
-use crate::page::{self, Chrome, Notice};
-use crate::wallet::{failed, new_key};
+use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, result_json};
 
 pub fn routes() -> Router<WebState> {
@@ -92,7 +91,7 @@ async fn refused(state: &WebState, who: &SignedIn, posted: &Posted, error: ApiEr
 /// `POST /merchant/payouts`: the API's payout, once per rendered form; the money is held at once.
 async fn request_payout(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, PayoutRequest) = who.money_form(&posted)?;
+        let (key, body): (_, PayoutRequest) = posted.money_request()?;
         result_json(moves::payout(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -104,7 +103,7 @@ async fn request_payout(State(state): State<WebState>, who: SignedIn, posted: Po
 /// `POST /merchant/bank-accounts`: a bank account the shop is paid out to (shown masked from then on).
 async fn add_bank_account(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let body: BankAccountRequest = who.form(&posted)?;
+        let body: BankAccountRequest = posted.request()?;
         let (bank, holder, number) = <(_, _, _)>::try_from(&body)?;
         state.http.services.settlement.add_bank_account(&who.principal, &bank, &holder, &number).await?;
         Ok::<_, ApiError>(())
@@ -118,7 +117,7 @@ async fn add_bank_account(State(state): State<WebState>, who: SignedIn, posted: 
 /// `POST /merchant/payout-schedule`: a daily payout above a threshold, or (with no account) none.
 async fn set_schedule(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let body: PayoutScheduleRequest = who.form(&posted)?;
+        let body: PayoutScheduleRequest = posted.request()?;
         let schedule = match (body.bank_account_id, body.threshold.as_deref()) {
             (Some(account), Some(threshold)) => Some((account, threshold)),
             (None, _) => None,

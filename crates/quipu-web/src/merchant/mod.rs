@@ -2,7 +2,7 @@
 //! payments page by page with refunds and receipts, the fee rate, the
 //! profile the shop's QRs carry, cashiers and what each may do, and a
 //! printable QR poster per till. API keys and webhooks are in
-//! [`crate::integration`].
+//! [`integration`].
 
 use askama::Template;
 use axum::Router;
@@ -25,10 +25,12 @@ use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
 use crate::form::{Posted, Typed};
-use crate::page::{self, Chrome, Notice};
-use crate::wallet::{failed, new_key};
+use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
+
+pub mod integration;
+pub mod payouts;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -41,6 +43,8 @@ pub fn routes() -> Router<WebState> {
         .route("/merchant/cashiers/{id}/remove", post(remove_cashier))
         .route("/merchant/cashiers/{id}/permissions", post(set_permissions))
         .route("/merchant/poster", get(poster))
+        .merge(payouts::routes())
+        .merge(integration::routes())
 }
 
 /// A merchant's fee in basis points, as a percentage: 150 is "1.50%".
@@ -307,7 +311,7 @@ async fn confirm_refund(
 /// `POST /merchant/payments/{id}/refund`: the API's refund, once per rendered confirmation.
 async fn refund(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, RefundRequest) = who.money_form(&posted)?;
+        let (key, body): (_, RefundRequest) = posted.money_request()?;
         result_json(moves::refund(&state.http, &who.principal, &key, PaymentId(id), &body).await).await
     };
     match attempt.await {
@@ -345,7 +349,6 @@ pub(crate) async fn refund_confirmation(
     posted: &Posted,
     base: &'static str,
 ) -> Result<Response, ApiError> {
-    who.check(posted)?;
     let services = &state.http.services;
     let payment = PaymentView::from(&services.payments.payment(&who.principal, id).await?);
     if !payment.refundable {
@@ -439,7 +442,7 @@ pub(crate) async fn show_profile(
 /// `POST /merchant/profile`: the API's profile (`PUT /api/v1/merchant/profile`).
 async fn set_profile(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let body: MerchantProfileRequest = who.form(&posted)?;
+        let body: MerchantProfileRequest = posted.request()?;
         let category = CategoryCode::try_from(&body)?;
         state.http.services.merchant_qr.set_merchant_profile(&who.principal, &body.city, &category).await?;
         Ok::<_, ApiError>(())
@@ -489,7 +492,7 @@ async fn cashiers_refused(state: &WebState, who: &SignedIn, posted: &Posted, err
 /// `POST /merchant/cashiers`: the API's new cashier (`POST /api/v1/merchant/cashiers`).
 async fn add_cashier(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let body: CreateCashierRequest = who.form(&posted)?;
+        let body: CreateCashierRequest = posted.request()?;
         state.http.services.identity.add_cashier(&who.principal, &NewLogin::try_from(&body)?).await?;
         Ok::<_, ApiError>(())
     };
@@ -504,10 +507,9 @@ async fn remove_cashier(
     State(state): State<WebState>,
     who: SignedIn,
     Path(id): Path<uuid::Uuid>,
-    posted: Posted,
+    _checked: Posted,
 ) -> Response {
     let attempt = async {
-        who.check(&posted)?;
         state.http.services.identity.remove_cashier(&who.principal, UserId(id)).await?;
         Ok::<_, ApiError>(())
     };
@@ -526,7 +528,7 @@ async fn set_permissions(
     posted: Posted,
 ) -> Response {
     let attempt = async {
-        let body: CashierPermissionsRequest = who.form(&posted)?;
+        let body: CashierPermissionsRequest = posted.request()?;
         state.http.services.identity.set_cashier_permissions(&who.principal, UserId(id), body.may_refund).await?;
         Ok::<_, ApiError>(())
     };

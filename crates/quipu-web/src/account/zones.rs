@@ -104,7 +104,7 @@ async fn set_own(State(state): State<WebState>, who: SignedIn, posted: Posted) -
 
 /// The signed-in person's own zone from a posted form, as the API's `PUT /me/time-zone` sets it.
 async fn save_own_zone(state: &WebState, who: &SignedIn, posted: &Posted) -> Result<(), ApiError> {
-    let body: TimeZoneRequest = who.form(posted)?;
+    let body: TimeZoneRequest = posted.request()?;
     state.http.services.kernel.set_my_zone(&who.principal, &body.time_zone).await?;
     Ok(())
 }
@@ -118,7 +118,7 @@ async fn set_mine(State(state): State<WebState>, who: SignedIn, posted: Posted) 
         Ok(()) => page::see_other("/wallet/settings?done=time-zone"),
         Err(error) => {
             let notice = Notice::refused(who.chrome().t, &error);
-            crate::settings::show(&state, &who, notice, error.status).await
+            crate::wallet::settings::show(&state, &who, notice, error.status).await
         }
     }
 }
@@ -129,7 +129,7 @@ async fn set_shops(State(state): State<WebState>, who: SignedIn, posted: Posted)
         return refused;
     }
     let attempt = async {
-        let body: TimeZoneRequest = who.form(&posted)?;
+        let body: TimeZoneRequest = posted.request()?;
         state.http.services.kernel.set_shop_zone(&who.principal, &body.time_zone).await?;
         Ok::<_, ApiError>(())
     };

@@ -23,8 +23,7 @@ use quipu_http::problem::ApiError;
 
 use crate::auth::SignedIn;
 use crate::form::{Posted, Typed};
-use crate::page::{self, Chrome, Notice};
-use crate::wallet::{failed, new_key};
+use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, id_of, result_json};
 use quipu_domain::identity::Role;
 
@@ -254,10 +253,7 @@ async fn refused_move(state: &WebState, who: &SignedIn, posted: &Posted, error: 
 
 async fn confirm(state: WebState, who: SignedIn, posted: Posted, cash_in: bool) -> Response {
     let operation = if cash_in { "cash-in" } else { "cash-out" };
-    let attempt = async {
-        who.check(&posted)?;
-        cash_preview(&state, &who, &posted, cash_in).await
-    };
+    let attempt = async { cash_preview(&state, &who, &posted, cash_in).await };
     match attempt.await {
         Ok(preview) => show_confirm(&state, &who, operation, Notice::none(), preview, &posted, StatusCode::OK),
         Err(error) => {
@@ -280,7 +276,7 @@ async fn confirm_cash_out(State(state): State<WebState>, who: SignedIn, posted: 
 /// `POST /agent/cash-in`: the API's cash-in, once per rendered confirmation.
 async fn cash_in(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, CashInRequest) = who.money_form(&posted)?;
+        let (key, body): (_, CashInRequest) = posted.money_request()?;
         result_json(moves::cash_in(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -292,7 +288,7 @@ async fn cash_in(State(state): State<WebState>, who: SignedIn, posted: Posted) -
 /// `POST /agent/cash-out`: the API's cash-out; the customer typed their PIN on this device.
 async fn cash_out(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, CashOutRequest) = who.money_form(&posted)?;
+        let (key, body): (_, CashOutRequest) = posted.money_request()?;
         result_json(moves::cash_out(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -304,7 +300,7 @@ async fn cash_out(State(state): State<WebState>, who: SignedIn, posted: Posted) 
 /// `POST /agent/cards`: the API's card issue; the holder picked the PIN on the keypad.
 async fn issue_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, IssueCardRequest) = who.money_form(&posted)?;
+        let (key, body): (_, IssueCardRequest) = posted.money_request()?;
         result_json(moves::issue_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -316,7 +312,7 @@ async fn issue_card(State(state): State<WebState>, who: SignedIn, posted: Posted
 /// `POST /agent/cards/top-up`: the API's card top-up from the float, against cash.
 async fn top_up_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, CardTopUpRequest) = who.money_form(&posted)?;
+        let (key, body): (_, CardTopUpRequest) = posted.money_request()?;
         result_json(moves::top_up_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -339,7 +335,7 @@ async fn unblock_card(State(state): State<WebState>, who: SignedIn, posted: Post
 
 async fn set_blocked(state: WebState, who: SignedIn, posted: Posted, blocked: bool) -> Response {
     let attempt = async {
-        let body: CardNumberRequest = who.form(&posted)?;
+        let body: CardNumberRequest = posted.request()?;
         let number = CardNumber::try_from(&body)?;
         Ok::<_, ApiError>(state.http.services.cards.set_card_blocked(&who.principal, &number, blocked).await?)
     };
@@ -354,7 +350,7 @@ async fn set_blocked(state: WebState, who: SignedIn, posted: Posted, blocked: bo
 /// holder proves it is theirs (the old card's PIN, their own PIN, or an operator's approval).
 async fn replace_card(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, ReplaceCardRequest) = who.money_form(&posted)?;
+        let (key, body): (_, ReplaceCardRequest) = posted.money_request()?;
         result_json(moves::replace_card(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {

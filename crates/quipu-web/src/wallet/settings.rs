@@ -65,7 +65,7 @@ pub(crate) async fn show(state: &WebState, who: &SignedIn, notice: Notice, statu
         Ok((devices, cards)) => {
             page::html(&SettingsPage { c: who.chrome(), notice, devices, cards }, status, who.reader())
         }
-        Err(error) => crate::wallet::failed(who, &ApiError::from(error)),
+        Err(error) => crate::page::failed(who, &ApiError::from(error)),
     }
 }
 
@@ -82,10 +82,9 @@ async fn change_device(
     State(state): State<WebState>,
     who: SignedIn,
     Path((id, action)): Path<(uuid::Uuid, String)>,
-    posted: Posted,
+    _checked: Posted,
 ) -> Response {
     let attempt = async {
-        who.check(&posted)?;
         let action = match action.as_str() {
             "pause" => DeviceAction::Pause,
             "resume" => DeviceAction::Resume,
@@ -103,10 +102,9 @@ async fn block_card(
     State(state): State<WebState>,
     who: SignedIn,
     Path(id): Path<uuid::Uuid>,
-    posted: Posted,
+    _checked: Posted,
 ) -> Response {
     let attempt = async {
-        who.check(&posted)?;
         state.http.services.cards.block_my_card(&who.principal, CardId(id)).await?;
         Ok("card")
     };
@@ -121,7 +119,7 @@ async fn unblock_card(
     posted: Posted,
 ) -> Response {
     let attempt = async {
-        let body: UnblockCardRequest = who.form(&posted)?;
+        let body: UnblockCardRequest = posted.request()?;
         let pin = Pin::try_from(&body)?;
         state.http.services.cards.unblock_my_card(&who.principal, CardId(id), &pin).await?;
         Ok("card")
@@ -132,7 +130,7 @@ async fn unblock_card(
 /// `POST /wallet/pin`: a new PIN, proving the current one.
 async fn change_pin(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let body: ChangePinRequest = who.form(&posted)?;
+        let body: ChangePinRequest = posted.request()?;
         let (new, old) = <(_, _)>::try_from(&body)?;
         state.http.services.identity.set_pin(&who.principal, &new, old.as_ref()).await?;
         Ok("pin")
@@ -143,7 +141,7 @@ async fn change_pin(State(state): State<WebState>, who: SignedIn, posted: Posted
 /// `POST /wallet/password`: a new password, proving the current one; the person's other sessions end.
 async fn change_password(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let body: ChangePasswordRequest = who.form(&posted)?;
+        let body: ChangePasswordRequest = posted.request()?;
         let new = body.new_password()?;
         let identity = &state.http.services.identity;
         identity.change_password(&who.principal, &body.old_password, &new, Some(who.token())).await?;

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use quipu_api::common::views::AccountView;
-use quipu_api::identity::requests::{FundingSourceRequest, LoginRequest, RegisterRequest};
+use quipu_api::identity::requests::{FundingSourceRequest, RegisterRequest};
 use quipu_api::identity::views::AccessLogView;
 use quipu_api::merchant_qr::requests::{PayQrRequest, ScanRequest};
 use quipu_api::merchant_qr::views::ScannedMerchantView;
@@ -19,8 +19,7 @@ use quipu_api::payments::requests::ApproveRequest;
 use quipu_api::payments::views::{DeviceView, PaymentPage};
 use quipu_api::wallet::requests::{HistoryParams, P2pPreviewRequest, P2pRequest};
 use quipu_api::wallet::views::{HistoryPage, ReceiptView, TransferPreviewView};
-use quipu_core::identity::Registration;
-use quipu_core::kernel::access::Credentials;
+use quipu_core::identity::{NewFundingSource, Registration};
 use quipu_core::wallet::HistoryFilter;
 use quipu_domain::money::AmountInput;
 use quipu_domain::payment::{PaymentId, PaymentStatus};
@@ -28,11 +27,13 @@ use quipu_http::extract::AddressSource;
 use quipu_http::problem::ApiError;
 
 use crate::auth::{self, SignedIn};
-use crate::form::{Posted, Typed};
+use crate::form::{Posted, SignedOut, Typed};
 use crate::i18n::{Lang, Tr};
-use crate::page::{self, Chrome, Notice};
+use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
+
+pub mod settings;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -49,6 +50,7 @@ pub fn routes() -> Router<WebState> {
         .route("/wallet/receipts/{id}", get(receipt))
         .route("/wallet/scan", get(scan_page).post(scanned))
         .route("/wallet/scan/pay", post(pay_scanned))
+        .merge(settings::routes())
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -158,34 +160,28 @@ fn show_signup(
 const REGISTRATION_FIELDS: [&str; 4] = ["phone", "full_name", "password", "pin"];
 const FUNDING_FIELDS: [&str; 2] = ["bank_name", "account_number"];
 
-/// `POST /wallet/signup`: the API's registration and, if given, the billing details, checked before
-/// anything is written, then signed in.
+/// `POST /wallet/signup`: the API's registration and, if given, the billing details, checked and
+/// written together by one service call (or nothing is), then signed in.
 async fn signup(
     State(state): State<WebState>,
     AddressSource(source): AddressSource,
     headers: HeaderMap,
-    posted: Posted,
+    posted: Posted<SignedOut>,
 ) -> Response {
     let lang = page::lang(None, &headers);
-    let services = &state.http.services;
     let attempt = async {
-        auth::check_anonymous(&headers, &posted)?;
         let registration: RegisterRequest = posted.only(&REGISTRATION_FIELDS).request()?;
         let registration = Registration::try_from(&registration)?;
         // Most people top up in cash at agents: a bank account is optional, but one begun is checked whole.
         let funding = if FUNDING_FIELDS.iter().any(|name| !posted.field(name).is_empty()) {
-            Some(<(_, _)>::try_from(&posted.only(&FUNDING_FIELDS).request::<FundingSourceRequest>()?)?)
+            let (bank_name, account_number) =
+                <(_, _)>::try_from(&posted.only(&FUNDING_FIELDS).request::<FundingSourceRequest>()?)?;
+            Some(NewFundingSource { bank_name, account_number })
         } else {
             None
         };
-        services.identity.register_customer(&registration).await?;
-        let login: LoginRequest = posted.only(&["phone", "password"]).request()?;
-        let session = services.kernel.login(&Credentials::try_from(&login)?, &source).await?;
-        if let Some((bank, number)) = funding {
-            let principal = services.kernel.authenticate(&session.token, "POST /wallet/signup").await?;
-            services.identity.add_funding_source(&principal, &bank, &number).await?;
-        }
-        Ok::<_, ApiError>(session)
+        let identity = &state.http.services.identity;
+        Ok::<_, ApiError>(identity.sign_up_customer(&registration, funding.as_ref(), &source).await?)
     };
     match attempt.await {
         Ok(session) => auth::signed_in_at(&state, &session, "/wallet/?done=welcome"),
@@ -360,11 +356,6 @@ struct SendConfirmPage {
     key: String,
 }
 
-/// A fresh idempotency key for a form that moves money: one per rendering, so a double tap is one payment.
-pub(crate) fn new_key(state: &WebState) -> String {
-    state.http.services.kernel.new_id().to_string()
-}
-
 /// What the send form would do, as the API's preview reads it back: the recipient's shown name, the
 /// amount and the fee. Nothing moves.
 async fn p2p_preview(state: &WebState, who: &SignedIn, posted: &Posted) -> Result<TransferPreviewView, ApiError> {
@@ -392,10 +383,7 @@ fn show_send_confirm(
 /// `POST /wallet/send/confirm`: the recipient's name, the amount and the fee, read back before the
 /// PIN. An unknown phone, a bad amount: the form again, with why.
 async fn confirm_send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
-    let attempt = async {
-        who.check(&posted)?;
-        p2p_preview(&state, &who, &posted).await
-    };
+    let attempt = async { p2p_preview(&state, &who, &posted).await };
     match attempt.await {
         Ok(preview) => show_send_confirm(&state, &who, Notice::none(), preview, posted.typed(), StatusCode::OK),
         Err(error) => show_send(&who, Notice::refused(who.chrome().t, &error), posted.typed(), error.status),
@@ -406,7 +394,7 @@ async fn confirm_send(State(state): State<WebState>, who: SignedIn, posted: Post
 /// refusal (a wrong PIN, say) shows the confirmation again, with a fresh key.
 async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let (key, body): (_, P2pRequest) = who.money_form(&posted)?;
+        let (key, body): (_, P2pRequest) = posted.money_request()?;
         result_json(moves::p2p(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -424,7 +412,7 @@ async fn send(State(state): State<WebState>, who: SignedIn, posted: Posted) -> R
 /// `POST /wallet/payments/{id}/approve`: the customer's PIN for a payment above the threshold.
 async fn approve(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>, posted: Posted) -> Response {
     let attempt = async {
-        let body: ApproveRequest = who.form(&posted)?;
+        let body: ApproveRequest = posted.request()?;
         let pin = quipu_domain::identity::Pin::try_from(&body)?;
         Ok::<_, ApiError>(state.http.services.payments.approve_payment(&who.principal, PaymentId(id), &pin).await?)
     };
@@ -496,7 +484,7 @@ struct ConfirmPage {
 /// QR's own text), to confirm with the PIN. Another scheme's QR is "not a Quipu shop".
 async fn scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
-        let body: ScanRequest = who.form(&posted)?;
+        let body: ScanRequest = posted.request()?;
         let shop = state.http.services.merchant_qr.read_merchant_qr(&who.principal, &body.payload).await?;
         Ok::<_, ApiError>((ScannedMerchantView::from(&shop), body.payload))
     };
@@ -523,7 +511,7 @@ async fn scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -
 async fn pay_scanned(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let http = &state.http;
     let attempt = async {
-        let (key, body): (_, PayQrRequest) = who.money_form(&posted)?;
+        let (key, body): (_, PayQrRequest) = posted.money_request()?;
         result_json(moves::pay_qr(&state.http, &who.principal, &key, &body).await).await
     };
     match attempt.await {
@@ -569,18 +557,4 @@ async fn receipt(State(state): State<WebState>, who: SignedIn, Path(id): Path<uu
         ),
         Err(error) => failed(&who, &ApiError::from(error)),
     }
-}
-
-#[derive(Template)]
-#[template(path = "failed.html")]
-pub(crate) struct FailedPage {
-    c: Chrome,
-    notice: Notice,
-}
-
-/// A page that could not be shown, and why, in the reader's language.
-pub(crate) fn failed(who: &SignedIn, error: &ApiError) -> Response {
-    let c = who.chrome();
-    let notice = Notice::refused(c.t, error);
-    page::html(&FailedPage { c, notice }, error.status, who.reader())
 }
