@@ -27,8 +27,13 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = request.into_parts();
-        let bytes = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await.map_err(|_| {
-            ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the body is larger than 16 KiB")
+        let limit = parts.extensions.get::<crate::BodyLimit>().map_or(crate::MAX_BODY_BYTES, |limit| limit.0);
+        let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the body is larger than {limit} bytes"),
+            )
         })?;
         let request = Request::from_parts(parts, axum::body::Body::from(bytes.clone()));
         let axum::Json(value) = axum::Json::<T>::from_request(request, state).await?;

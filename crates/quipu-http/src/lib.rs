@@ -33,6 +33,11 @@ pub const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;
 /// Longest a request may take before the client gets 408 and should retry with the same key.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The body limit of the route a request is on, for extractors that read the body themselves
+/// (`extract::ApiJson`); absent, [`MAX_BODY_BYTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimit(pub usize);
+
 /// What only the HTTP layer tunes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpSettings {
@@ -130,7 +135,7 @@ impl Policy {
         if self.durable {
             router = router.route_layer(middleware::from_fn_with_state(http.clone(), durable_answers));
         }
-        router.route_layer(self.body_limit())
+        router.route_layer(axum::Extension(BodyLimit(self.max_body_bytes))).route_layer(self.body_limit())
     }
 
     /// Applies the policy to every request a router gets, its fallbacks' too (a face with one policy).
@@ -141,7 +146,7 @@ impl Policy {
         if self.durable {
             router = router.layer(middleware::from_fn_with_state(http.clone(), durable_answers));
         }
-        router.layer(self.body_limit())
+        router.layer(axum::Extension(BodyLimit(self.max_body_bytes))).layer(self.body_limit())
     }
 
     /// The body limit alone: what a handler's body extractor (JSON, form, bytes) reads at most.

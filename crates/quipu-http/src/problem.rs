@@ -74,9 +74,11 @@ impl From<JsonRejection> for ApiError {
                 "unsupported_media_type",
                 "send the body as application/json",
             ),
-            JsonRejection::BytesRejection(_) => {
-                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the body is larger than 16 KiB")
-            }
+            JsonRejection::BytesRejection(_) => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the body is larger than this endpoint takes",
+            ),
             other => Self::new(StatusCode::BAD_REQUEST, "invalid_body", other.body_text()),
         }
     }

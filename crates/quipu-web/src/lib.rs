@@ -106,7 +106,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .route("/assets/{file}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
         .merge(account::routes(&http))
-        .merge(wallet::routes())
+        .merge(wallet::routes(&http))
         .merge(till::routes())
         .merge(merchant::routes())
         .merge(agent::routes())
@@ -116,6 +116,17 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         // images do not (the layer's default predicate leaves them alone).
         .layer(tower_http::compression::CompressionLayer::new().gzip(true));
     quipu_http::common_layers(quipu_http::Policy::writes().layer(pages, &http))
+}
+
+/// A form post under the per-address limit of the API's sign-in and sign-up, for the forms where
+/// the same secrets are guessed: one bucket per address across both faces.
+fn limited_post<H, T>(handler: H, http: &Http) -> axum::routing::MethodRouter<WebState>
+where
+    H: axum::handler::Handler<T, WebState>,
+    T: 'static,
+{
+    let limit = axum::middleware::from_fn_with_state(http.clone(), quipu_http::rate_limit::limit_by_address);
+    axum::routing::post(handler).route_layer(limit)
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -11,7 +11,8 @@ use crate::WebState;
 
 pub fn routes(http: &quipu_http::Http) -> Router<WebState> {
     Router::new()
-        .route("/login", get(sign_in::login_page).post(sign_in::login))
+        // Wrong passwords are guessed here as at the API's login: limited per address alike.
+        .route("/login", get(sign_in::login_page).merge(crate::limited_post(sign_in::login, http)))
         .route("/logout", post(sign_in::logout))
         .route("/signed-out", get(sign_in::signed_out))
         .merge(sign_in::ways_back_in(http))

@@ -170,14 +170,10 @@ pub async fn signed_out(State(state): State<WebState>, Query(query): Query<NextQ
 /// The pages for a forgotten password or PIN, and the words a page's script shows for a refusal.
 /// Setting a password from a reset code is limited per address, like the API's.
 pub fn ways_back_in(http: &quipu_http::Http) -> axum::Router<WebState> {
-    let limited = axum::middleware::from_fn_with_state(http.clone(), quipu_http::rate_limit::limit_by_address);
     axum::Router::new()
         .route("/forgot", axum::routing::get(forgot))
         .route("/messages/problem", axum::routing::get(problem_text))
-        .route(
-            "/reset-password",
-            axum::routing::get(reset_page).merge(axum::routing::post(reset_password).route_layer(limited)),
-        )
+        .route("/reset-password", axum::routing::get(reset_page).merge(crate::limited_post(reset_password, http)))
 }
 
 #[derive(Template)]

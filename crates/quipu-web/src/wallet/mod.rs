@@ -35,10 +35,11 @@ use quipu_domain::identity::Role;
 
 pub mod settings;
 
-pub fn routes() -> Router<WebState> {
+pub fn routes(http: &quipu_http::Http) -> Router<WebState> {
     Router::new()
         .route("/wallet/", get(home))
-        .route("/wallet/signup", get(signup_page).post(signup))
+        // Sign-up sets a password anyone may try from anywhere: limited per address, like the API's.
+        .route("/wallet/signup", get(signup_page).merge(crate::limited_post(signup, http)))
         .route("/wallet/pay", get(pay))
         .route("/wallet/sw.js", get(service_worker))
         .route("/wallet/manifest.webmanifest", get(manifest))

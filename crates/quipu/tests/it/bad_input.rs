@@ -374,9 +374,16 @@ async fn logins_are_limited_per_address() {
         assert!(response.headers().contains_key("retry-after"));
         let problem: serde_json::Value = response.json().await.unwrap();
         assert_eq!(problem["code"], "rate_limited");
+        // The web's sign-in and sign-up guess the same secrets: the same bucket holds them.
+        for form in ["/login", "/wallet/signup", "/reset-password"] {
+            let page = app.client.post(format!("{}{form}", app.base())).form(&[("phone", "+15550004601")]).send().await;
+            assert_eq!(page.unwrap().status(), 429, "{form}");
+        }
         app.clock.advance_seconds(60);
         let (status, _) = app.post("/auth/login", None, login).await;
         assert_eq!(status, 401, "the bucket refills");
+        let page = app.client.post(format!("{}/login", app.base())).form(&[("phone", "+15550004601")]).send().await;
+        assert_eq!(page.unwrap().status(), 403, "past the limit, the form's own check answers (no token here)");
     })
     .await;
 }

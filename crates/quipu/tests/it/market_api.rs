@@ -115,6 +115,18 @@ async fn a_shop_opens_on_the_market_and_anyone_finds_its_products() {
         assert_eq!(status, 422, "a price of nothing: {symbols}");
         let (status, catalog) = app.get("/merchant/products", &mart.owner).await;
         assert_eq!((status, catalog.as_array().unwrap().len()), (200, 3), "nothing else was added");
+
+        // A menu item with every option it may have is a bigger body than most: its route takes it.
+        let option = |index: usize| json!({"name_en": format!("{index:03} {}", "topping ".repeat(14).trim()), "extra": "0.50"});
+        let group = |index: usize| json!({"name_en": format!("Group {index}"), "min": 0, "max": 30, "options": (0..30).map(option).collect::<Vec<_>>()});
+        let menu = json!({"name_en": "Everything bowl", "category": "meals", "price": "9.00", "unit": "each",
+            "option_groups": (0..10).map(group).collect::<Vec<_>>()});
+        assert!(menu.to_string().len() > 16 * 1024);
+        let (status, bowl) = app.post("/merchant/products", Some(&mart.owner), menu).await;
+        assert_eq!((status, bowl["option_groups"].as_array().map(Vec::len)), (201, Some(10)), "{bowl}");
+        let huge = json!({"name_en": "x", "category": "c", "price": "1.00", "unit": "each", "description": "x".repeat(2 * 1024 * 1024)});
+        let (status, too_big) = app.post("/merchant/products", Some(&mart.owner), huge).await;
+        assert_eq!((status, too_big["code"].as_str()), (413, Some("body_too_large")));
     })
     .await;
 }
