@@ -57,6 +57,11 @@ impl CoreError {
         Self::new(ErrorKind::Invalid, code, detail)
     }
 
+    /// Well formed, but a rule refuses it (422).
+    pub fn rejected(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Rejected, code, detail)
+    }
+
     pub fn forbidden() -> Self {
         Self::new(ErrorKind::Forbidden, "forbidden", "you are not allowed to do this")
     }

@@ -39,11 +39,6 @@ pub struct ProductInput {
     pub options: Vec<OptionGroup>,
 }
 
-/// A product that breaks a rule: well formed, refused (422).
-fn refused(code: &'static str, detail: impl Into<String>) -> CoreError {
-    CoreError::new(ErrorKind::Rejected, code, detail)
-}
-
 /// Plain text of 1 to `max` characters, trimmed.
 fn plain(text: &str, max: usize) -> Option<String> {
     let text = text.trim();
@@ -65,7 +60,7 @@ impl Market {
     ) -> CoreResult<Vec<ProductRecord>> {
         let seller = principal.require_merchant_admin()?;
         if inputs.len() > MAX_PRODUCTS_PER_WRITE {
-            return Err(refused("too_many_products", "at most 5,000 products are written at once"));
+            return Err(CoreError::rejected("too_many_products", "at most 5,000 products are written at once"));
         }
         let kind = self.store.seller(seller).await?.ok_or_else(|| CoreError::not_found("seller"))?.kind;
         let currency = self.kernel.settings.currencies.default_currency().code;
@@ -77,15 +72,16 @@ impl Market {
                 id: input.id.unwrap_or_else(|| ProductId(self.kernel.new_id())),
                 seller,
                 sku: match input.sku.as_deref().map(str::trim).filter(|sku| !sku.is_empty()) {
-                    Some(sku) => Some(
-                        plain(sku, MAX_SKU)
-                            .ok_or_else(|| refused("sku_invalid", "a SKU is at most 64 characters of plain text"))?,
-                    ),
+                    Some(sku) => Some(plain(sku, MAX_SKU).ok_or_else(|| {
+                        CoreError::rejected("sku_invalid", "a SKU is at most 64 characters of plain text")
+                    })?),
                     None => None,
                 },
-                category: plain(&input.category, MAX_CATEGORY)
-                    .ok_or_else(|| refused("category_invalid", "a category is 1 to 60 characters of plain text"))?,
-                price: parse_price(input.price).map_err(|error| refused(error.code(), error.to_string()))?,
+                category: plain(&input.category, MAX_CATEGORY).ok_or_else(|| {
+                    CoreError::rejected("category_invalid", "a category is 1 to 60 characters of plain text")
+                })?,
+                price: parse_price(input.price)
+                    .map_err(|error| CoreError::rejected(error.code(), error.to_string()))?,
                 needs_pharmacist: checked_flag(kind, input.needs_pharmacist)?,
                 name: input.name,
                 description: input.description,
@@ -126,11 +122,12 @@ impl Market {
             (Some(id), Some(seen)) => {
                 let stored = self.store.product(id).await?.filter(|product| product.seller == seller);
                 stored.ok_or_else(|| CoreError::not_found("product"))?;
-                seen.checked_add(1).ok_or_else(|| refused("version_invalid", "an impossible version"))
+                seen.checked_add(1).ok_or_else(|| CoreError::rejected("version_invalid", "an impossible version"))
             }
-            (Some(_), None) => {
-                Err(refused("version_missing", "a change names the version it was made from (the product's `version`)"))
-            }
+            (Some(_), None) => Err(CoreError::rejected(
+                "version_missing",
+                "a change names the version it was made from (the product's `version`)",
+            )),
         }
     }
 
@@ -157,7 +154,7 @@ impl Market {
 /// Only a pharmacy's products may wait for a pharmacist's check.
 fn checked_flag(kind: SellerKind, needs_pharmacist: bool) -> CoreResult<bool> {
     if needs_pharmacist && kind != SellerKind::Pharmacy {
-        return Err(refused(
+        return Err(CoreError::rejected(
             "pharmacist_check_needs_pharmacy",
             "only a pharmacy's products can need a pharmacist's check",
         ));

@@ -71,16 +71,9 @@ struct Standing {
     distance_metres: Option<u32>,
 }
 
-fn point(stored: StoredPoint) -> Option<Coordinates> {
-    // Microdegrees as the store keeps them: exact in an f64.
-    #[allow(clippy::cast_precision_loss)]
-    let degrees = |micro: i64| micro as f64 / 1_000_000.0;
-    Coordinates::new(degrees(stored.latitude_micro), degrees(stored.longitude_micro)).ok()
-}
-
 fn standing(listing: &Listing, whereabouts: Whereabouts, now: quipu_domain::Timestamp) -> Standing {
     let seller = &listing.entry.seller;
-    let shop = seller.location.and_then(point);
+    let shop = seller.location.and_then(StoredPoint::coordinates);
     let (delivers, distance_metres) = match whereabouts {
         Whereabouts::Area(area) => (listing.entry.areas.iter().any(|served| served.area == area), None),
         Whereabouts::Location(customer) => {

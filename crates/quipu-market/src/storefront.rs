@@ -49,27 +49,17 @@ fn text_within(text: &str, max: usize) -> bool {
     text.chars().count() <= max && is_display_safe(text)
 }
 
-/// A storefront that breaks a rule: well formed, refused (422).
-fn invalid(code: &'static str, detail: &str) -> CoreError {
-    CoreError::new(ErrorKind::Rejected, code, detail)
-}
-
 fn check_terms(terms: &DeliveryTerms) -> CoreResult<()> {
     let negative = terms.fee.minor() < 0
         || terms.minimum_order.minor() < 0
         || terms.free_from.is_some_and(|threshold| threshold.minor() < 0);
     if negative {
-        return Err(invalid("delivery_terms_invalid", "delivery fees, minimums and thresholds are zero or more"));
+        return Err(CoreError::rejected(
+            "delivery_terms_invalid",
+            "delivery fees, minimums and thresholds are zero or more",
+        ));
     }
     Ok(())
-}
-
-/// Microdegrees: what the store keeps of a point.
-pub(crate) fn stored(point: Coordinates) -> StoredPoint {
-    // Within ±180° the products stay far inside i64.
-    #[allow(clippy::cast_possible_truncation)]
-    let micro = |degrees: f64| (degrees * 1_000_000.0).round() as i64;
-    StoredPoint { latitude_micro: micro(point.latitude()), longitude_micro: micro(point.longitude()) }
 }
 
 impl Market {
@@ -78,7 +68,7 @@ impl Market {
         principal.require(Role::Operator)?;
         let name = name.trim();
         if name.is_empty() || !text_within(name, MAX_AREA_NAME) {
-            return Err(invalid("area_name_invalid", "an area's name is 1 to 60 characters of plain text"));
+            return Err(CoreError::rejected("area_name_invalid", "an area's name is 1 to 60 characters of plain text"));
         }
         if self.store.areas().await?.len() >= usize::try_from(MAX_AREAS).unwrap_or(usize::MAX) {
             return Err(CoreError::new(
@@ -172,7 +162,7 @@ impl Market {
             kind: existing.kind,
             description: input.description.trim().to_owned(),
             address: input.address.trim().to_owned(),
-            location: input.location.map(stored),
+            location: input.location.map(StoredPoint::from_coordinates),
             hours: input.hours,
             accepting: input.accepting,
             preparation_minutes: input.preparation_minutes,
@@ -187,18 +177,21 @@ impl Market {
 
     async fn check_storefront(&self, input: &StorefrontInput) -> CoreResult<()> {
         if !text_within(&input.description, MAX_DESCRIPTION) {
-            return Err(invalid("description_invalid", "a description is at most 1,000 characters of plain text"));
+            return Err(CoreError::rejected(
+                "description_invalid",
+                "a description is at most 1,000 characters of plain text",
+            ));
         }
         let address = input.address.trim();
         if address.is_empty() || !text_within(address, MAX_ADDRESS) {
-            return Err(invalid("address_invalid", "an address is 1 to 200 characters of plain text"));
+            return Err(CoreError::rejected("address_invalid", "an address is 1 to 200 characters of plain text"));
         }
         if input.preparation_minutes > MAX_PREPARATION_MINUTES {
-            return Err(invalid("preparation_time_invalid", "a preparation time is 0 to 240 minutes"));
+            return Err(CoreError::rejected("preparation_time_invalid", "a preparation time is 0 to 240 minutes"));
         }
         if let Some(radius) = &input.radius {
             if input.location.is_none() || radius.metres == 0 || radius.metres > MAX_RADIUS_METRES {
-                return Err(invalid(
+                return Err(CoreError::rejected(
                     "radius_invalid",
                     "a delivery radius is 1 m to 30 km around the shop's location, which must be given",
                 ));
@@ -206,14 +199,17 @@ impl Market {
             check_terms(&radius.terms)?;
         }
         if input.areas.len() > MAX_SELLER_AREAS {
-            return Err(invalid("too_many_areas", "a seller delivers to at most 50 areas"));
+            return Err(CoreError::rejected("too_many_areas", "a seller delivers to at most 50 areas"));
         }
         let known = self.store.areas().await?;
         for (index, area) in input.areas.iter().enumerate() {
             check_terms(&area.terms)?;
             let repeated = input.areas.get(..index).is_some_and(|before| before.iter().any(|a| a.area == area.area));
             if repeated || !known.iter().any(|known| known.id == area.area) {
-                return Err(invalid("area_unknown", "each delivery area is one the operator defined, once"));
+                return Err(CoreError::rejected(
+                    "area_unknown",
+                    "each delivery area is one the operator defined, once",
+                ));
             }
         }
         Ok(())

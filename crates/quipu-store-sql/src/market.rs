@@ -175,10 +175,7 @@ fn options_from_json(text: &str) -> StoreResult<Vec<OptionGroup>> {
 
 /// A week as stored: one line per weekday, Monday first.
 fn hours_text(hours: &OpeningHours) -> String {
-    (1..=7u8)
-        .map(|day| hours.day(day).iter().map(Period::to_string).collect::<Vec<_>>().join(","))
-        .collect::<Vec<_>>()
-        .join("\n")
+    (1..=7u8).map(|day| hours.day_text(day)).collect::<Vec<_>>().join("\n")
 }
 
 fn hours_from(row: &dyn Columns) -> StoreResult<OpeningHours> {

@@ -5,7 +5,7 @@
 use quipu_domain::identity::MerchantId;
 use quipu_domain::market::catalog::{LocalisedName, OptionGroup, Stock, Unit};
 use quipu_domain::market::search::{IndexedText, QueryTerm};
-use quipu_domain::market::storefront::{DeliveryTerms, OpeningHours, SellerKind};
+use quipu_domain::market::storefront::{Coordinates, DeliveryTerms, OpeningHours, SellerKind};
 use quipu_domain::market::{AreaId, ProductId};
 use quipu_domain::money::CurrencyCode;
 use quipu_domain::{Amount, Timestamp};
@@ -30,6 +30,25 @@ pub struct AreaRecord {
 pub struct StoredPoint {
     pub latitude_micro: i64,
     pub longitude_micro: i64,
+}
+
+impl StoredPoint {
+    const MICRO_PER_DEGREE: f64 = 1_000_000.0;
+
+    pub fn from_coordinates(point: Coordinates) -> Self {
+        // Within ±180° the products stay far inside i64.
+        #[allow(clippy::cast_possible_truncation)]
+        let micro = |degrees: f64| (degrees * Self::MICRO_PER_DEGREE).round() as i64;
+        Self { latitude_micro: micro(point.latitude()), longitude_micro: micro(point.longitude()) }
+    }
+
+    /// The point again; `None` only for a stored value off the globe (a hand-edited row).
+    pub fn coordinates(self) -> Option<Coordinates> {
+        // Microdegrees are exact in an f64.
+        #[allow(clippy::cast_precision_loss)]
+        let degrees = |micro: i64| micro as f64 / Self::MICRO_PER_DEGREE;
+        Coordinates::new(degrees(self.latitude_micro), degrees(self.longitude_micro)).ok()
+    }
 }
 
 /// Delivery within a radius of the shop, for customers who share their location.

@@ -1,8 +1,8 @@
 //! Every problem code the services, the API and the pages can answer has a message in both
 //! languages (`error-<code>` in `locales/*/errors.ftl`), so no engine text reaches a page. The
 //! codes are read from the workspace's sources: the string given to an error's constructor
-//! (`CoreError::new`, `::invalid`, `::unauthenticated`, `ApiError::new`, the `invalid`, `refused`
-//! and `locked` helpers) and every code a `let code = match` or a domain error's `fn code(self)` chooses from. A
+//! (`CoreError::new`, `::invalid`, `::unauthenticated`, `ApiError::new`, the `invalid`
+//! and `locked` helpers, `CoreError::rejected`) and every code a `let code = match` or a domain error's `fn code(self)` chooses from. A
 //! new code without its messages fails here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::string_slice)]
@@ -30,11 +30,11 @@ pub fn sources(roots: &[PathBuf]) -> Vec<PathBuf> {
 const CONSTRUCTORS: [&str; 8] = [
     "CoreError::new(",
     "CoreError::invalid(",
+    "CoreError::rejected(",
     "CoreError::unauthenticated(",
     "ApiError::new(",
     "Self::new(",
     "invalid(",
-    "refused(",
     "locked(",
 ];
 

@@ -3,7 +3,7 @@
 //! Monday first ("09:00-12:00,13:00-18:00", empty: closed).
 
 use quipu_core::market::{ProductInput, StorefrontInput, Whereabouts};
-use quipu_core::{CoreError, CoreResult, ErrorKind};
+use quipu_core::{CoreError, CoreResult};
 use quipu_domain::market::catalog::{
     LocalisedName, OptionGroup, ProductOption, Stock, Unit, option_groups, parse_description,
 };
@@ -17,14 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::common::requests::{optional_whole, whole};
 
-/// A rule broken by a well-formed request: 422, with the rule's code.
-fn refused(code: &'static str, detail: impl Into<String>) -> CoreError {
-    CoreError::new(ErrorKind::Rejected, code, detail)
-}
-
 /// An amount in the network's currency; one that does not parse is refused with the rule's words.
 fn money(currency: &Currency, text: &str) -> CoreResult<Amount> {
-    currency.parse_amount(text).map_err(|error| refused("amount_invalid", error.to_string()))
+    currency.parse_amount(text).map_err(|error| CoreError::rejected("amount_invalid", error.to_string()))
 }
 
 fn optional_money(currency: &Currency, text: Option<&str>) -> CoreResult<Option<Amount>> {
@@ -152,25 +147,27 @@ impl StorefrontRequest {
         let week: Vec<_> = self
             .hours
             .iter()
-            .map(|day| parse_day(day).map_err(|error| refused("hours_invalid", error.to_string())))
+            .map(|day| parse_day(day).map_err(|error| CoreError::rejected("hours_invalid", error.to_string())))
             .collect::<CoreResult<_>>()?;
         let week: [_; 7] =
-            week.try_into().map_err(|_| refused("hours_invalid", "hours name seven days, Monday first"))?;
+            week.try_into().map_err(|_| CoreError::rejected("hours_invalid", "hours name seven days, Monday first"))?;
         let closures = self
             .closures
             .iter()
             .map(|date| {
-                LocalDate::parse(date).ok_or_else(|| refused("closure_invalid", "a closure is a date, YYYY-MM-DD"))
+                LocalDate::parse(date)
+                    .ok_or_else(|| CoreError::rejected("closure_invalid", "a closure is a date, YYYY-MM-DD"))
             })
             .collect::<CoreResult<Vec<_>>>()?;
-        let hours = OpeningHours::new(week, closures).map_err(|error| refused("hours_invalid", error.to_string()))?;
+        let hours = OpeningHours::new(week, closures)
+            .map_err(|error| CoreError::rejected("hours_invalid", error.to_string()))?;
         let location = match (self.latitude, self.longitude) {
             (Some(latitude), Some(longitude)) => Some(
                 Coordinates::new(latitude, longitude)
-                    .map_err(|error| refused("location_invalid", error.to_string()))?,
+                    .map_err(|error| CoreError::rejected("location_invalid", error.to_string()))?,
             ),
             (None, None) => None,
-            _ => return Err(refused("location_invalid", "a location has both a latitude and a longitude")),
+            _ => return Err(CoreError::rejected("location_invalid", "a location has both a latitude and a longitude")),
         };
         let radius = match &self.delivery_radius {
             Some(radius) => Some(RadiusDelivery { metres: radius.metres, terms: radius.terms.terms(currency)? }),
@@ -283,7 +280,7 @@ fn shown() -> bool {
 }
 
 fn name(korean: Option<&str>, english: Option<&str>) -> CoreResult<LocalisedName> {
-    LocalisedName::parse(korean, english).map_err(|error| refused(error.code(), error.to_string()))
+    LocalisedName::parse(korean, english).map_err(|error| CoreError::rejected(error.code(), error.to_string()))
 }
 
 impl ProductRequest {
@@ -292,7 +289,8 @@ impl ProductRequest {
         if self.version == Some(0) {
             return Err(CoreError::invalid("version_invalid", "a version is 1 or more"));
         }
-        let catalog = |error: quipu_domain::market::catalog::CatalogError| refused(error.code(), error.to_string());
+        let catalog =
+            |error: quipu_domain::market::catalog::CatalogError| CoreError::rejected(error.code(), error.to_string());
         let groups = self
             .option_groups
             .iter()
@@ -383,10 +381,16 @@ impl SearchParams {
         let whereabouts = match (self.area, self.lat, self.lon) {
             (Some(area), None, None) => Whereabouts::Area(AreaId(area)),
             (None, Some(lat), Some(lon)) => Whereabouts::Location(
-                Coordinates::new(lat, lon).map_err(|error| refused("location_invalid", error.to_string()))?,
+                Coordinates::new(lat, lon)
+                    .map_err(|error| CoreError::rejected("location_invalid", error.to_string()))?,
             ),
             (None, None, None) => Whereabouts::Unknown,
-            _ => return Err(refused("whereabouts_invalid", "give an area, or a latitude and a longitude, not both")),
+            _ => {
+                return Err(CoreError::rejected(
+                    "whereabouts_invalid",
+                    "give an area, or a latitude and a longitude, not both",
+                ));
+            }
         };
         Ok(quipu_core::market::SearchInput {
             text: self.q.clone(),

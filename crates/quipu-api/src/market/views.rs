@@ -4,9 +4,9 @@
 use quipu_core::kernel::text::rfc3339;
 use quipu_core::market::{Hit, SearchPage, Seller};
 use quipu_domain::market::catalog::{LocalisedName, Stock};
-use quipu_domain::market::storefront::DeliveryTerms;
+use quipu_domain::market::storefront::{Coordinates, DeliveryTerms};
 use quipu_domain::money::CurrencyCode;
-use quipu_store::market::{AreaRecord, ProductRecord};
+use quipu_store::market::{AreaRecord, ProductRecord, StoredPoint};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -75,26 +75,19 @@ pub struct SellerView {
     pub areas: Vec<AreaTermsView>,
 }
 
-/// Microdegrees back to degrees, as the store keeps them (exact in an f64).
-#[allow(clippy::cast_precision_loss)]
-fn degrees(micro: i64) -> f64 {
-    micro as f64 / 1_000_000.0
-}
-
 impl SellerView {
     pub fn new(seller: &Seller, currency: CurrencyCode) -> Self {
         let record = &seller.record;
+        let point = record.location.and_then(StoredPoint::coordinates);
         Self {
             merchant_id: record.merchant_id.0,
             name: seller.name.clone(),
             kind: record.kind.as_str().to_owned(),
             description: record.description.clone(),
             address: record.address.clone(),
-            latitude: record.location.map(|point| degrees(point.latitude_micro)),
-            longitude: record.location.map(|point| degrees(point.longitude_micro)),
-            hours: (1..=7u8)
-                .map(|day| record.hours.day(day).iter().map(ToString::to_string).collect::<Vec<_>>().join(","))
-                .collect(),
+            latitude: point.map(Coordinates::latitude),
+            longitude: point.map(Coordinates::longitude),
+            hours: (1..=7u8).map(|day| record.hours.day_text(day)).collect(),
             closures: record.hours.closures().iter().map(ToString::to_string).collect(),
             accepting: record.accepting,
             open_now: seller.open_now,

@@ -160,6 +160,12 @@ impl OpeningHours {
         usize::from(weekday).checked_sub(1).and_then(|index| self.week.get(index)).map_or(&[], Vec::as_slice)
     }
 
+    /// A weekday's periods as text, as [`parse_day`] reads them ("09:00-12:00,13:00-18:00"; empty:
+    /// closed).
+    pub fn day_text(&self, weekday: u8) -> String {
+        self.day(weekday).iter().map(Period::to_string).collect::<Vec<_>>().join(",")
+    }
+
     pub fn closures(&self) -> &[LocalDate] {
         &self.closures
     }
@@ -255,6 +261,8 @@ mod tests {
             assert_eq!(Period::parse(bad), Err(HoursError::Period), "{bad:?}");
         }
         assert_eq!(parse_day(""), Ok(vec![]));
+        let hours = OpeningHours::new(week("09:00-12:00, 13:00-18:00", ""), vec![]).unwrap();
+        assert_eq!((hours.day_text(1), hours.day_text(7)), ("09:00-12:00,13:00-18:00".to_owned(), String::new()));
         assert!(parse_day("01:00-02:00,03:00-04:00,05:00-06:00,07:00-08:00,09:00-10:00").is_err());
     }
 
