@@ -32,6 +32,7 @@ mod ledger;
 mod market;
 mod merchants;
 mod operations;
+mod orders;
 mod payments;
 mod reconcile;
 mod settlement;
@@ -223,6 +224,7 @@ pub fn statements<B: Backend>() -> Vec<(String, String)> {
         ("settlement", settlement::sql::ALL),
         ("zones", zones::sql::ALL),
         ("market", market::sql::ALL),
+        ("orders", orders::sql::ALL),
     ] {
         all.extend(list.iter().map(|(name, text)| (format!("{module}::{name}"), (*text).to_owned())));
     }
