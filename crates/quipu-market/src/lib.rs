@@ -5,7 +5,9 @@
 //! and writes through its own narrow store handle, [`MarketStore`], never the whole store. Orders
 //! and the money they hold come next, on the same handle.
 
+mod bulk;
 mod catalog;
+pub mod csv;
 mod directory;
 mod search;
 mod storefront;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use quipu_kernel::Kernel;
 use quipu_store::MarketStore;
 
+pub use bulk::{BatchError, BulkChange, BulkSummary, ImportSummary, MAX_BULK_CHANGES, MAX_SELLER_PRODUCTS};
 pub use catalog::ProductInput;
 pub use directory::Listing;
 pub use search::{Hit, SearchInput, SearchPage, Whereabouts};
