@@ -71,7 +71,10 @@ pub struct BulkSummary {
 
 impl Market {
     /// The caller's seller, for a catalog-wide write or read: its owner (or its API key).
-    async fn catalog_owner(&self, principal: &Principal) -> CoreResult<(MerchantId, quipu_store::market::SellerRecord)> {
+    async fn catalog_owner(
+        &self,
+        principal: &Principal,
+    ) -> CoreResult<(MerchantId, quipu_store::market::SellerRecord)> {
         let seller = principal.require_merchant_admin()?;
         let record = self.store.seller(seller).await?.ok_or_else(|| CoreError::not_found("seller"))?;
         Ok((seller, record))

@@ -270,28 +270,30 @@ pub fn parse_catalog(bytes: &[u8], currency: &Currency) -> Result<Vec<ImportRow>
             refusal.push(invalid("csv_row_length", detail).at(line));
             continue;
         }
-        let row = match parse_row(line, &columns, &record, currency) {
-            Ok(row) => row,
-            Err(errors) => {
-                errors.into_iter().for_each(|error| refusal.push(error));
-                continue;
-            }
-        };
+        let (row, errors) = parse_row(line, &columns, &record, currency);
+        let mut fine = errors.is_empty();
+        errors.into_iter().for_each(|error| refusal.push(error));
+        // A SKU or id read from a line with other errors still counts: its repeat is an error too.
         if let Some(sku) = &row.sku {
             if let Some(first) = skus.get(sku) {
                 let detail = format!("SKU {sku} is also on line {first}: each product is on one line");
                 refusal.push(invalid("csv_sku_repeated", detail).at(line).field("sku"));
-                continue;
+                fine = false;
+            } else {
+                skus.insert(sku.clone(), line);
             }
-            skus.insert(sku.clone(), line);
         }
         if let Some(id) = row.id {
             if let Some(first) = ids.get(&id) {
                 let detail = format!("this id is also on line {first}: each product is on one line");
                 refusal.push(invalid("csv_id_repeated", detail).at(line).field("id"));
-                continue;
+                fine = false;
+            } else {
+                ids.insert(id, line);
             }
-            ids.insert(id, line);
+        }
+        if !fine {
+            continue;
         }
         rows.push(row);
     }
@@ -337,12 +339,13 @@ fn header<R: std::io::Read>(
     Ok(columns)
 }
 
+/// A line's row, as much of it as could be read, and what is wrong with it.
 fn parse_row(
     line: u64,
     columns: &[Column],
     record: &::csv::StringRecord,
     currency: &Currency,
-) -> Result<ImportRow, Vec<ItemError>> {
+) -> (ImportRow, Vec<ItemError>) {
     let mut row = ImportRow { line, ..ImportRow::default() };
     let mut errors = Vec::new();
     for (column, cell) in columns.iter().zip(record.iter()) {
@@ -350,11 +353,12 @@ fn parse_row(
             errors.push(error.at(line).field(column.name()));
         }
     }
-    if errors.is_empty() && row.sku.is_none() && row.id.is_none() {
+    let sku_cell_fine = !errors.iter().any(|error| error.field == Some("sku") || error.field == Some("id"));
+    if sku_cell_fine && row.sku.is_none() && row.id.is_none() {
         let detail = "each line needs a SKU: it is what the import matches products on";
         errors.push(invalid("sku_missing", detail).at(line).field("sku"));
     }
-    if errors.is_empty() { Ok(row) } else { Err(errors) }
+    (row, errors)
 }
 
 impl ImportRow {
@@ -388,9 +392,10 @@ impl ImportRow {
                 self.description = Some(parse_description(given).map_err(ItemError::catalog)?);
             }
             Column::Category => {
-                self.category = Some(plain(cell, MAX_CATEGORY).ok_or_else(|| {
-                    invalid("category_invalid", "a category is 1 to 60 characters of plain text")
-                })?);
+                self.category =
+                    Some(plain(cell, MAX_CATEGORY).ok_or_else(|| {
+                        invalid("category_invalid", "a category is 1 to 60 characters of plain text")
+                    })?);
             }
             Column::Price => self.price = Some(price(cell, currency)?),
             Column::Unit => {
@@ -608,9 +613,8 @@ fn merged(row: &ImportRow, base: Option<&ProductRecord>, kind: SellerKind) -> Re
     };
     let needs_pharmacist =
         row.needs_pharmacist.or_else(|| base.map(|product| product.needs_pharmacist)).unwrap_or(false);
-    let needs_pharmacist = checked_flag(kind, needs_pharmacist).map_err(|error| {
-        vec![invalid_code(error.code, error.detail).field(Column::NeedsPharmacist.name())]
-    })?;
+    let needs_pharmacist = checked_flag(kind, needs_pharmacist)
+        .map_err(|error| vec![invalid_code(error.code, error.detail).field(Column::NeedsPharmacist.name())])?;
     Ok(ProductInput {
         id: base.map(|product| product.id),
         expected_version: base.map(|product| product.version),
@@ -680,7 +684,8 @@ mod tests {
 
     fn product(sku: Option<&str>, english: &str, price: i64) -> ProductRecord {
         let name = LocalisedName::parse(None, Some(english)).unwrap();
-        let option = ProductOption { name: LocalisedName::parse(None, Some("Large")).unwrap(), extra: Amount::from_minor(50) };
+        let option =
+            ProductOption { name: LocalisedName::parse(None, Some("Large")).unwrap(), extra: Amount::from_minor(50) };
         ProductRecord {
             id: ProductId(uuid::Uuid::now_v7()),
             seller: MerchantId(uuid::Uuid::nil()),
@@ -702,7 +707,9 @@ mod tests {
 
     #[test]
     fn columns_are_found_by_name_in_any_order_with_a_byte_order_mark() {
-        let rows = parse("\u{feff}Price,SKU,name_en,unit,category,stock,visible\n2.90,MILK-1L,Milk,each,dairy,12,FALSE\n").unwrap();
+        let rows =
+            parse("\u{feff}Price,SKU,name_en,unit,category,stock,visible\n2.90,MILK-1L,Milk,each,dairy,12,FALSE\n")
+                .unwrap();
         let row = &rows[0];
         assert_eq!((row.line, row.sku.as_deref(), row.price), (2, Some("MILK-1L"), Some(Amount::from_minor(290))));
         assert_eq!((row.stock, row.visible, row.name_ko.clone()), (Some(Some(12)), Some(false), None));
@@ -801,10 +808,7 @@ mod tests {
     #[test]
     fn rows_update_by_sku_keep_options_and_create_new_skus() {
         let shop = vec![product(Some("A-1"), "Apple", 290), product(None, "No code", 100)];
-        let file = format!(
-            "sku,price,id\nA-1,3.10,\nB-2,1.00,\nC-3,2.00,{}\n",
-            shop[1].id
-        );
+        let file = format!("sku,price,id\nA-1,3.10,\nB-2,1.00,\nC-3,2.00,{}\n", shop[1].id);
         let rows = parse(&file).unwrap();
         let refusal = plan_import(rows.clone(), &shop, SellerKind::Grocery).unwrap_err();
         assert_eq!(
