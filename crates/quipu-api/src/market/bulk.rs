@@ -18,8 +18,9 @@ use crate::AppState;
 use crate::common::ApiResult;
 use crate::common::requests::optional_whole;
 
-/// Largest CSV file (and bulk change list) taken: about 20,000 products of ordinary length, the
-/// most one file may hold; a bigger body is refused with 413 before anything is read into a row.
+/// Largest CSV file (and bulk change list) taken: 10,000 products, the most one file may hold, of
+/// up to 400 bytes a line (an exported line of a product named in both languages with a short
+/// description is about 200); a bigger body is refused with 413 before anything is parsed.
 pub const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
 
 const EXAMPLE_FILE: &str = "sku,name_ko,name_en,description,category,price,unit,stock,needs_pharmacist,visible\n\
@@ -155,7 +156,7 @@ pub async fn export_catalog(State(state): State<AppState>, Caller(caller): Calle
     Ok(response)
 }
 
-/// Imports a CSV file (`text/csv`, UTF-8, at most 4 MiB and 20,000 products) into the shop's
+/// Imports a CSV file (`text/csv`, UTF-8, at most 4 MiB and 10,000 products) into the shop's
 /// catalog, all or none. A header row names the columns in any order: `sku` (required: rows
 /// match products on it), `name_ko`, `name_en`, `description`, `category`, `price` (a decimal,
 /// as the JSON API writes amounts), `unit` (each, kg, 100g, pack), `stock` (a whole number, or
@@ -171,7 +172,7 @@ pub async fn export_catalog(State(state): State<AppState>, Caller(caller): Calle
         (status = 409, description = "A product changed while the file was read, or a new SKU was taken meanwhile; send the file again", body = Problem),
         (status = 413, description = "The file is larger than 4 MiB: split it", body = Problem),
         (status = 415, description = "The body is not text/csv", body = Problem),
-        (status = 422, description = "Lines are wrong (`errors` lists each), the file is not UTF-8 or has more than 20,000 rows, or the catalog would pass 50,000 products; nothing was imported", body = Problem)))]
+        (status = 422, description = "Lines are wrong (`errors` lists each), the file is not UTF-8 or has more than 10,000 rows, or the catalog would pass 50,000 products; nothing was imported", body = Problem)))]
 pub async fn import_catalog(
     State(state): State<AppState>,
     Caller(caller): Caller,

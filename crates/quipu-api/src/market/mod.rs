@@ -39,7 +39,7 @@ pub fn routes() -> Routes {
         .routes(routes!(storefront, set_storefront))
         .routes(routes!(my_products, create_product))
         .routes(routes!(update_product))
-        // A whole catalog: a CSV file of up to 20,000 products, or up to 5,000 changes.
+        // A whole catalog: a CSV file of up to 10,000 products, or up to 5,000 changes.
         .then_under(Policy::writes().with_max_body(bulk::MAX_IMPORT_BYTES))
         .routes(routes!(bulk::export_catalog))
         .routes(routes!(bulk::import_catalog))

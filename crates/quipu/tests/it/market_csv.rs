@@ -436,3 +436,33 @@ async fn an_import_of_more_than_5000_products_is_written_in_one_go() {
     })
     .await;
 }
+
+/// How long the largest import takes, end to end over HTTP: `cargo test -p quipu --test it
+/// measure_an_import -- --ignored --nocapture` (numbers in the report of the change that added it).
+#[tokio::test]
+#[ignore = "a measurement, not a check"]
+async fn measure_an_import_of_the_most_products_a_file_holds() {
+    on_each_backend(async |app| {
+        let operator = app.operator().await;
+        let mart = grocer(app, &operator, "Huge Mart", 40).await;
+        let rows = 10_000;
+        let mut file = format!("{HEADER}\n");
+        for index in 0..rows {
+            file.push_str(&format!("SKU-{index:06},서울우유 흰우유 1L 상품 {index},Seoul white milk 1 litre item {index},Fresh whole milk from the morning delivery; keep cold,aisle {},2.{:02},each,{},false,true\n", index % 40, index % 100, index % 7));
+        }
+        eprintln!("file: {} bytes", file.len());
+        let started = std::time::Instant::now();
+        let (status, report) = import(app, &mart.owner, file.clone()).await;
+        eprintln!("{status} {report} create {rows}: {:?}", started.elapsed());
+        let started = std::time::Instant::now();
+        let (status, report) = import(app, &mart.owner, file.replace(",each,", ",pack,")).await;
+        eprintln!("{status} {report} change {rows}: {:?}", started.elapsed());
+        let started = std::time::Instant::now();
+        let (status, _, _, exported) = export(app, &mart.owner).await;
+        eprintln!("{status} export: {:?} {} bytes", started.elapsed(), exported.len());
+        let started = std::time::Instant::now();
+        let (status, report) = import(app, &mart.owner, exported).await;
+        eprintln!("{status} {report} unchanged {rows}: {:?}", started.elapsed());
+    })
+    .await;
+}
