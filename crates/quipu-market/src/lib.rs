@@ -6,9 +6,11 @@
 //! whole store. Carts become orders at checkout, one per seller, each with its money held in the
 //! ledger until the shop hands it over (captured) or it ends otherwise (voided).
 
+mod bulk;
 mod cart;
 mod catalog;
 mod checkout;
+pub mod csv;
 mod directory;
 mod orders;
 mod search;
@@ -19,6 +21,7 @@ use std::sync::Arc;
 use quipu_kernel::Kernel;
 use quipu_store::{MarketStore, OrderStore};
 
+pub use bulk::{BatchError, BulkChange, BulkSummary, ImportSummary, MAX_BULK_CHANGES, MAX_SELLER_PRODUCTS};
 pub use cart::{Cart, CartGroup, CartItem, LineProblem};
 pub use catalog::ProductInput;
 pub use checkout::{ACCEPT_WITHIN_SECONDS, CheckoutInput, Fulfilment, PayWith};

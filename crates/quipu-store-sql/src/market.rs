@@ -60,6 +60,7 @@ pub(crate) mod sql {
         SELECT_SEARCH_ROW = "SELECT search_row FROM products WHERE id = $1";
         SELECT_PRODUCT = "SELECT * FROM products WHERE id = $1";
         SELECT_SELLER_PRODUCTS = "SELECT * FROM products WHERE seller_id = $1 AND (visible = 1 OR $2 = 0) ORDER BY category, name_length, id LIMIT $3 OFFSET $4";
+        SELECT_SELLER_CATALOG = "SELECT * FROM products WHERE seller_id = $1 ORDER BY category, name_length, id LIMIT $2";
     }
 }
 
@@ -466,7 +467,8 @@ impl<B: Backend> MarketStore for SqlStore<B> {
                 execute_unique::<B::Db>(&mut tx, "inserting a product", "product exists", statement).await?;
             } else {
                 let statement = product_statement(sql::UPDATE_PRODUCT, product, &options);
-                if execute::<B::Db>(&mut tx, "updating a product", statement).await? != 1 {
+                // A change may give a product without a SKU one that another product took meanwhile.
+                if execute_unique::<B::Db>(&mut tx, "updating a product", "product sku taken", statement).await? != 1 {
                     return Err(StoreError::Conflict("product changed"));
                 }
             }
@@ -500,6 +502,12 @@ impl<B: Backend> MarketStore for SqlStore<B> {
             .bind(limit.min(MAX_PRODUCTS_PAGE))
             .bind(offset);
         fetch_all::<B::Db, _>(&mut conn, "loading a seller's products", statement).await
+    }
+
+    async fn seller_catalog(&self, seller: MerchantId, limit: u32) -> StoreResult<Vec<ProductRecord>> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(sql::SELECT_SELLER_CATALOG).bind(seller).bind(limit);
+        fetch_all::<B::Db, _>(&mut conn, "loading a seller's catalog", statement).await
     }
 
     async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<(Vec<ProductRecord>, u64)> {

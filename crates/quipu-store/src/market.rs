@@ -186,6 +186,10 @@ pub trait MarketStore: Send + Sync {
         offset: u32,
     ) -> StoreResult<Vec<ProductRecord>>;
 
+    /// Every product of a seller, hidden ones too, by category and name: at most `limit`, read at
+    /// once (a CSV export, and the products an import matches its rows against).
+    async fn seller_catalog(&self, seller: MerchantId, limit: u32) -> StoreResult<Vec<ProductRecord>>;
+
     /// Visible products matching every term, and how many match in all.
     async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<(Vec<ProductRecord>, u64)>;
 }

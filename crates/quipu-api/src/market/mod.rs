@@ -2,6 +2,7 @@
 //! and search need no sign-in (they show only what shops chose to show, and are cacheable);
 //! storefronts and catalogs are their owners'; areas and sellers are the operator's to make.
 
+pub mod bulk;
 pub mod requests;
 pub mod views;
 
@@ -38,6 +39,11 @@ pub fn routes() -> Routes {
         .routes(routes!(storefront, set_storefront))
         .routes(routes!(my_products, create_product))
         .routes(routes!(update_product))
+        // A whole catalog: a CSV file of up to 10,000 products, or up to 5,000 changes.
+        .then_under(Policy::writes().with_max_body(bulk::MAX_IMPORT_BYTES))
+        .routes(routes!(bulk::export_catalog))
+        .routes(routes!(bulk::import_catalog))
+        .routes(routes!(bulk::bulk_change))
 }
 
 /// Largest storefront or product body: 10 groups × 30 options × 2 names of 120 characters, each

@@ -19,6 +19,7 @@ mod harness;
 mod http_policy;
 mod ledger_model;
 mod market_api;
+mod market_csv;
 mod market_orders;
 mod market_search;
 mod market_sellers;
