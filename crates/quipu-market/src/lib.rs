@@ -7,6 +7,7 @@
 
 mod catalog;
 mod directory;
+pub mod images;
 mod search;
 mod storefront;
 
