@@ -76,11 +76,12 @@ impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Refusal::Unsupported => write!(f, "an image is a JPEG, PNG or WebP file"),
-            Refusal::TooLarge { width, height } => write!(
-                f,
-                "the image is {width} × {height} pixels; at most {MAX_SIDE} pixels a side and {} megapixels are taken",
-                MAX_PIXELS / 1_000_000
-            ),
+            Refusal::TooLarge { width, height } => {
+                if *width > 0 && *height > 0 {
+                    write!(f, "the image is {width} × {height} pixels; ")?;
+                }
+                write!(f, "at most {MAX_SIDE} pixels a side and {} megapixels are taken", MAX_PIXELS / 1_000_000)
+            }
             Refusal::Invalid(why) => write!(f, "the image cannot be read: {why}"),
         }
     }

@@ -8,6 +8,7 @@
 mod catalog;
 mod directory;
 pub mod images;
+mod product_images;
 mod search;
 mod storefront;
 
@@ -27,10 +28,12 @@ pub struct Market {
     kernel: Arc<Kernel>,
     store: Arc<dyn MarketStore>,
     directory: Arc<directory::Directory>,
+    /// Image decoders free now (see `product_images`).
+    decoders: Arc<tokio::sync::Semaphore>,
 }
 
 impl Market {
     pub fn new(kernel: Arc<Kernel>, store: Arc<dyn MarketStore>) -> Self {
-        Self { kernel, store, directory: Arc::default() }
+        Self { kernel, store, directory: Arc::default(), decoders: Arc::new(product_images::decoders()) }
     }
 }

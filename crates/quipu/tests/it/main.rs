@@ -19,6 +19,7 @@ mod harness;
 mod http_policy;
 mod ledger_model;
 mod market_api;
+mod market_images;
 mod market_search;
 mod market_sellers;
 mod merchant_events;
