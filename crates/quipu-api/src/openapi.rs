@@ -130,7 +130,9 @@ fn standard_description(status: &str) -> &'static str {
         "404" => "Nothing the caller may see has this id, number or phone",
         "408" => "The request took longer than 30 s; retry a money move with the same Idempotency-Key",
         "409" => "Conflicts with the current state",
-        "413" => "The body is larger than the operation takes: 16 KiB, 1 MiB for a storefront or a product, 8 MiB for an upload",
+        "413" => {
+            "The body is larger than the operation takes: 16 KiB, 1 MiB for a storefront or a product, 8 MiB for an upload"
+        }
         "415" => "The body is not application/json (multipart/form-data for an upload)",
         "422" => {
             "Well formed but refused: a rule about the money, the state or the values together (e.g. an Idempotency-Key used for a different request, a card number whose check digit is wrong)"

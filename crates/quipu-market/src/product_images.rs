@@ -33,7 +33,10 @@ fn refused(refusal: &Refusal) -> CoreError {
 }
 
 fn full() -> CoreError {
-    CoreError::rejected("too_many_images", format!("a product shows at most {MAX_PRODUCT_IMAGES} images; remove one first"))
+    CoreError::rejected(
+        "too_many_images",
+        format!("a product shows at most {MAX_PRODUCT_IMAGES} images; remove one first"),
+    )
 }
 
 fn file(rendition: Rendition, created_at: quipu_domain::Timestamp) -> ImageFileRecord {
@@ -112,7 +115,8 @@ impl Market {
     /// Makes an upload's two sizes on the blocking pool, once a decoder is free. The decoder stays
     /// taken until the work ends, even if the request that asked for it has gone.
     async fn process_image(&self, upload: Vec<u8>) -> CoreResult<Processed> {
-        let busy = || CoreError::new(ErrorKind::Unavailable, "server_busy", "images are being processed; try again shortly");
+        let busy =
+            || CoreError::new(ErrorKind::Unavailable, "server_busy", "images are being processed; try again shortly");
         let permit = tokio::time::timeout(DECODE_WAIT, self.decoders.clone().acquire_owned())
             .await
             .map_err(|_| busy())?

@@ -116,7 +116,8 @@ impl<B: Backend> SqlStore<B> {
     ) -> StoreResult<ImageAdded> {
         let mut tx = self.begin().await?;
         let shown = Statement::new(sql::SELECT_PRODUCT_IMAGE).bind(product.0).bind(detail.sha256.as_str());
-        let already: Option<Thumbnail> = fetch_optional::<B::Db, _>(&mut tx, "looking for a product's image", shown).await?;
+        let already: Option<Thumbnail> =
+            fetch_optional::<B::Db, _>(&mut tx, "looking for a product's image", shown).await?;
         if already.is_some() {
             return Ok(ImageAdded::AlreadyShown);
         }

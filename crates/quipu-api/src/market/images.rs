@@ -38,7 +38,11 @@ fn multipart_error(error: &MultipartError) -> ApiError {
         let mib = MAX_UPLOAD_BYTES / (1024 * 1024);
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("an upload is at most {mib} MiB"))
     } else {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("the upload cannot be read: {}", error.body_text()))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("the upload cannot be read: {}", error.body_text()),
+        )
     }
 }
 
@@ -111,9 +115,11 @@ pub async fn remove_product_image(
 
 /// Whether an `If-None-Match` header names `etag` (or is `*`).
 fn matches(headers: &HeaderMap, etag: &str) -> bool {
-    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|value| value.to_str().ok()).any(|value| {
-        value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
-    })
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag))
 }
 
 /// A product image file, by the hash a product's view gives; no sign-in. Its URL names its exact
@@ -135,7 +141,11 @@ pub async fn image_file(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     if !is_sha256_hex(&sha256) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", "an image's hash is 64 lowercase hex digits"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            "an image's hash is 64 lowercase hex digits",
+        ));
     }
     let etag = format!("\"{sha256}\"");
     let cached = |status: StatusCode| -> ApiResult<Response> {
@@ -151,8 +161,8 @@ pub async fn image_file(
         return cached(StatusCode::NOT_MODIFIED);
     }
     let file = state.services.market.image_file(&sha256).await?;
-    let content_type = HeaderValue::from_str(&file.content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let content_type =
+        HeaderValue::from_str(&file.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     let mut response = cached(StatusCode::OK)?;
     response.headers_mut().insert(header::CONTENT_TYPE, content_type);
     *response.body_mut() = axum::body::Body::from(file.bytes);

@@ -362,7 +362,8 @@ async fn every_operation_takes_what_its_schema_allows_and_answers_what_it_says()
                     continue;
                 };
                 if request_body["content"].get("multipart/form-data").is_some() {
-                    let answer = send_upload(app, &document, &url, token, &request_body["content"]["multipart/form-data"]).await;
+                    let answer =
+                        send_upload(app, &document, &url, token, &request_body["content"]["multipart/form-data"]).await;
                     check_allowed(&document, operation, &what, &answer);
                     *statuses.entry(answer.status).or_default() += 1;
                     continue;

@@ -84,7 +84,13 @@ fn multipart(field: &str, filename: &str, content_type: &str, bytes: &[u8]) -> (
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn send_upload(app: &TestApp, token: Option<&str>, product: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+async fn send_upload(
+    app: &TestApp,
+    token: Option<&str>,
+    product: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
     // A fresh client: the server closes a connection whose body it refused to read whole.
     let mut request = reqwest::Client::new()
         .post(format!("{}/merchant/products/{product}/images", app.api))
@@ -187,7 +193,10 @@ async fn check_served(app: &TestApp, size: &Value, side: u32, budget: usize) -> 
     assert_eq!(hex_of(&sha2::Sha256::digest(&served.bytes)), hash, "the URL names the bytes");
     assert!(!served.bytes.windows(6).any(|window| window == b"Exif\0\0"), "no EXIF survives");
     let decoded = image::load_from_memory_with_format(&served.bytes, ImageFormat::Jpeg).unwrap();
-    assert_eq!((decoded.width(), decoded.height()), (size["width"].as_u64().unwrap() as u32, size["height"].as_u64().unwrap() as u32));
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (size["width"].as_u64().unwrap() as u32, size["height"].as_u64().unwrap() as u32)
+    );
     assert!(decoded.width().max(decoded.height()) <= side);
     // A browser that holds it asks again with its tag, and is told it still holds it.
     let again = fetch(app, url, served.etag.as_deref()).await;
@@ -357,10 +366,12 @@ async fn hostile_or_unwanted_uploads_are_refused_and_change_nothing() {
 
         // Six images at most; the seventh is refused before it is decoded.
         for seed in 0..6 {
-            let (status, body) = upload(app, &mart.owner, rice, "p.png", &encoded(&photo(96, 64, seed), ImageFormat::Png)).await;
+            let (status, body) =
+                upload(app, &mart.owner, rice, "p.png", &encoded(&photo(96, 64, seed), ImageFormat::Png)).await;
             assert_eq!(status, 201, "{body}");
         }
-        let (status, refused) = upload(app, &mart.owner, rice, "p.png", &encoded(&photo(96, 64, 99), ImageFormat::Png)).await;
+        let (status, refused) =
+            upload(app, &mart.owner, rice, "p.png", &encoded(&photo(96, 64, 99), ImageFormat::Png)).await;
         assert_eq!((status, refused["code"].as_str()), (422, Some("too_many_images")), "{refused}");
         let (status, product) = app.request(Method::GET, &format!("/market/products/{rice}"), None, None, None).await;
         let images = product["images"].as_array().unwrap();
@@ -378,8 +389,9 @@ async fn hostile_or_unwanted_uploads_are_refused_and_change_nothing() {
         }
         let (status, _) = app.request(Method::DELETE, &path, Some(&other.owner), None, None).await;
         assert_eq!(status, 404);
-        let (status, body) =
-            app.request(Method::DELETE, &format!("/merchant/products/{rice}/images/xyz"), Some(&mart.owner), None, None).await;
+        let (status, body) = app
+            .request(Method::DELETE, &format!("/merchant/products/{rice}/images/xyz"), Some(&mart.owner), None, None)
+            .await;
         assert_eq!((status, body["code"].as_str()), (400, Some("invalid_path")));
         let (status, left) = app.request(Method::DELETE, &path, Some(&mart.owner), None, None).await;
         assert_eq!((status, left["images"].as_array().map(Vec::len)), (200, Some(5)));
