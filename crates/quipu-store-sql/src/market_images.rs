@@ -9,7 +9,7 @@ use quipu_store::market::{ImageAdded, ImageFileRecord, ImageSize, MAX_PRODUCT_IM
 use quipu_store::{StoreResult, corrupt, db_error};
 use uuid::Uuid;
 
-use crate::driver::{Columns, FromColumns, Statement, execute, fetch_optional};
+use crate::driver::{Columns, FromColumns, Statement, execute, execute_unique, fetch_optional};
 use crate::{Backend, Conn, SqlStore, by_ids};
 
 pub(crate) mod sql {
@@ -130,7 +130,9 @@ impl<B: Backend> SqlStore<B> {
             .bind(thumbnail.sha256.as_str())
             .bind(detail.created_at)
             .bind(MAX_PRODUCT_IMAGES);
-        if execute::<B::Db>(&mut tx, "showing an image on a product", link).await? == 0 {
+        // Two uploads to one product at once (PostgreSQL) may meet on its key or its next position.
+        let linked = execute_unique::<B::Db>(&mut tx, "showing an image on a product", "images added meanwhile", link);
+        if linked.await? == 0 {
             // The files written above go with the transaction.
             return Ok(ImageAdded::Full);
         }

@@ -364,12 +364,23 @@ async fn hostile_or_unwanted_uploads_are_refused_and_change_nothing() {
         assert_eq!((status, &product["images"]), (200, &json!([])), "nothing was shown");
         assert_eq!(stored_files(app).await, 0, "nothing was stored");
 
-        // Six images at most; the seventh is refused before it is decoded.
-        for seed in 0..6 {
+        // Six images at most, even when the last two arrive at once; a seventh is refused before it
+        // is decoded.
+        for seed in 0..5 {
             let (status, body) =
                 upload(app, &mart.owner, rice, "p.png", &encoded(&photo(96, 64, seed), ImageFormat::Png)).await;
             assert_eq!(status, 201, "{body}");
         }
+        let (sixth, rival) =
+            (encoded(&photo(96, 64, 5), ImageFormat::Png), encoded(&photo(96, 64, 6), ImageFormat::Png));
+        let (first, second) = tokio::join!(
+            upload(app, &mart.owner, rice, "a.png", &sixth),
+            upload(app, &mart.owner, rice, "b.png", &rival)
+        );
+        let mut answers = [(first.0, first.1["code"].clone()), (second.0, second.1["code"].clone())];
+        answers.sort_by_key(|answer| answer.0);
+        assert_eq!(answers[0], (201, Value::Null), "{answers:?}");
+        assert!([(409, json!("images_changed")), (422, json!("too_many_images"))].contains(&answers[1]), "{answers:?}");
         let (status, refused) =
             upload(app, &mart.owner, rice, "p.png", &encoded(&photo(96, 64, 99), ImageFormat::Png)).await;
         assert_eq!((status, refused["code"].as_str()), (422, Some("too_many_images")), "{refused}");
