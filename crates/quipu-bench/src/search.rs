@@ -365,6 +365,7 @@ async fn seed(store: &Arc<dyn Store>, options: &SearchOptions) -> Fallible<AreaI
             options: Vec::new(),
             version: 1,
             updated_at: now,
+            images: Vec::new(),
         };
         let terms = index_text(&[&korean, &english, &record.category]);
         batch.push((record, terms));

@@ -271,6 +271,7 @@ mod tests {
             options: Vec::new(),
             version: 1,
             updated_at: Timestamp(0),
+            images: Vec::new(),
         }
     }
 

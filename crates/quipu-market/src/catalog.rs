@@ -9,7 +9,7 @@ use quipu_domain::money::Amount;
 use quipu_domain::text::is_display_safe;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::StoreError;
-use quipu_store::market::{MAX_PRODUCTS_PAGE, ProductRecord};
+use quipu_store::market::{MAX_PRODUCTS_PAGE, ProductImage, ProductRecord};
 
 use crate::Market;
 
@@ -64,11 +64,17 @@ impl Market {
         }
         let kind = self.store.seller(seller).await?.ok_or_else(|| CoreError::not_found("seller"))?.kind;
         let mut versioned = Vec::with_capacity(inputs.len());
+        let mut shown = Vec::with_capacity(inputs.len());
         for input in inputs {
-            let version = self.next_version(seller, &input).await?;
+            let (version, images) = self.next_version(seller, &input).await?;
             versioned.push((input, version));
+            shown.push(images);
         }
-        self.write_products(seller, kind, versioned).await
+        let mut written = self.write_products(seller, kind, versioned).await?;
+        for (record, images) in written.iter_mut().zip(shown) {
+            record.images = images;
+        }
+        Ok(written)
     }
 
     /// Writes products of `seller`, each with the version it is given (1 for a new one; one more
@@ -107,6 +113,8 @@ impl Market {
                 options: input.options,
                 version,
                 updated_at: now,
+                // A catalog write leaves the product's images as they are; `save_products` shows them.
+                images: Vec::new(),
             };
             let terms = {
                 let texts = [
@@ -130,14 +138,18 @@ impl Market {
     }
 
     /// The version a write gives the product: 1 for a new one; one more than the version the
-    /// seller saw for a change (the store refuses it if the product moved on meanwhile).
-    async fn next_version(&self, seller: MerchantId, input: &ProductInput) -> CoreResult<u32> {
+    /// seller saw for a change (the store refuses it if the product moved on meanwhile). With it,
+    /// the images the product shows, which a catalog write keeps.
+    async fn next_version(&self, seller: MerchantId, input: &ProductInput) -> CoreResult<(u32, Vec<ProductImage>)> {
         match (input.id, input.expected_version) {
-            (None, _) => Ok(1),
+            (None, _) => Ok((1, Vec::new())),
             (Some(id), Some(seen)) => {
                 let stored = self.store.product(id).await?.filter(|product| product.seller == seller);
-                stored.ok_or_else(|| CoreError::not_found("product"))?;
-                seen.checked_add(1).ok_or_else(|| CoreError::rejected("version_invalid", "an impossible version"))
+                let stored = stored.ok_or_else(|| CoreError::not_found("product"))?;
+                let version = seen
+                    .checked_add(1)
+                    .ok_or_else(|| CoreError::rejected("version_invalid", "an impossible version"))?;
+                Ok((version, stored.images))
             }
             (Some(_), None) => Err(CoreError::rejected(
                 "version_missing",

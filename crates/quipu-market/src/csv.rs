@@ -705,6 +705,7 @@ mod tests {
             options: vec![OptionGroup::new(name, 0, 1, vec![option]).unwrap()],
             version: 3,
             updated_at: Timestamp(0),
+            images: Vec::new(),
         }
     }
 

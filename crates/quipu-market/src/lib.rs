@@ -12,7 +12,9 @@ mod catalog;
 mod checkout;
 pub mod csv;
 mod directory;
+pub mod images;
 mod orders;
+mod product_images;
 mod search;
 mod storefront;
 
@@ -37,10 +39,12 @@ pub struct Market {
     store: Arc<dyn MarketStore>,
     orders: Arc<dyn OrderStore>,
     directory: Arc<directory::Directory>,
+    /// Image decoders free now (see `product_images`).
+    decoders: Arc<tokio::sync::Semaphore>,
 }
 
 impl Market {
     pub fn new(kernel: Arc<Kernel>, store: Arc<dyn MarketStore>, orders: Arc<dyn OrderStore>) -> Self {
-        Self { kernel, store, orders, directory: Arc::default() }
+        Self { kernel, store, orders, directory: Arc::default(), decoders: Arc::new(product_images::decoders()) }
     }
 }

@@ -30,6 +30,7 @@ mod events;
 mod identity;
 mod ledger;
 mod market;
+mod market_images;
 mod merchants;
 mod operations;
 mod orders;
@@ -225,6 +226,7 @@ pub fn statements<B: Backend>() -> Vec<(String, String)> {
         ("zones", zones::sql::ALL),
         ("market", market::sql::ALL),
         ("orders", orders::sql::ALL),
+        ("market_images", market_images::sql::ALL),
     ] {
         all.extend(list.iter().map(|(name, text)| (format!("{module}::{name}"), (*text).to_owned())));
     }

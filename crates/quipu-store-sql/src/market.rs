@@ -15,12 +15,13 @@ use quipu_store::market::{
     AreaRecord, MAX_AREAS, MAX_PRODUCTS_PAGE, MAX_SEARCH_SELLERS, MarketStore, MatchForms, ProductQuery, ProductRecord,
     RadiusDelivery, SearchOrder, SellerAreaRecord, SellerEntry, SellerRecord, StoredPoint,
 };
+use quipu_store::market::{ImageAdded, ImageFileRecord};
 use quipu_store::{StoreError, StoreResult, async_trait, corrupt, db_error};
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{amount, currency, named};
 use crate::driver::{Columns, FromColumns, Statement, execute, execute_unique, fetch_all, fetch_one, fetch_optional};
-use crate::{Backend, SqlStore};
+use crate::{Backend, SqlStore, market_images};
 
 /// The search index's statements and conditions on one backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,6 +280,8 @@ impl FromColumns for ProductRecord {
             options: options_from_json(&row.text("options")?)?,
             version: u32_column("products", row, "version")?,
             updated_at: Timestamp(row.int("updated_at")?),
+            // Read with the product, by `market_images::attach`.
+            images: Vec::new(),
         })
     }
 }
@@ -485,7 +488,11 @@ impl<B: Backend> MarketStore for SqlStore<B> {
 
     async fn product(&self, id: ProductId) -> StoreResult<Option<ProductRecord>> {
         let mut conn = self.reader().await?;
-        fetch_optional::<B::Db, _>(&mut conn, "loading a product", Statement::new(sql::SELECT_PRODUCT).bind(id.0)).await
+        let statement = Statement::new(sql::SELECT_PRODUCT).bind(id.0);
+        let mut product: Option<ProductRecord> =
+            fetch_optional::<B::Db, _>(&mut conn, "loading a product", statement).await?;
+        market_images::attach::<B>(&mut conn, product.as_mut_slice()).await?;
+        Ok(product)
     }
 
     async fn seller_products(
@@ -501,7 +508,9 @@ impl<B: Backend> MarketStore for SqlStore<B> {
             .bind(visible_only)
             .bind(limit.min(MAX_PRODUCTS_PAGE))
             .bind(offset);
-        fetch_all::<B::Db, _>(&mut conn, "loading a seller's products", statement).await
+        let mut products = fetch_all::<B::Db, _>(&mut conn, "loading a seller's products", statement).await?;
+        market_images::attach::<B>(&mut conn, &mut products).await?;
+        Ok(products)
     }
 
     async fn seller_catalog(&self, seller: MerchantId, limit: u32) -> StoreResult<Vec<ProductRecord>> {
@@ -528,10 +537,28 @@ impl<B: Backend> MarketStore for SqlStore<B> {
         };
         let mut conn = self.reader().await?;
         let page = bind(search_sql(&search, query.order)).bind(query.limit.min(MAX_PRODUCTS_PAGE)).bind(query.offset);
-        let products = fetch_all::<B::Db, _>(&mut conn, "searching products", page).await?;
+        let mut products = fetch_all::<B::Db, _>(&mut conn, "searching products", page).await?;
+        market_images::attach::<B>(&mut conn, &mut products).await?;
         let Found(found) =
             fetch_one::<B::Db, _>(&mut conn, "counting search results", bind(count_sql(&search))).await?;
         Ok((products, found))
+    }
+
+    async fn add_product_image(
+        &self,
+        product: ProductId,
+        thumbnail: &ImageFileRecord,
+        detail: &ImageFileRecord,
+    ) -> StoreResult<ImageAdded> {
+        self.add_image(product, thumbnail, detail).await
+    }
+
+    async fn remove_product_image(&self, product: ProductId, image: &str) -> StoreResult<bool> {
+        self.remove_image(product, image).await
+    }
+
+    async fn image_file(&self, sha256: &str) -> StoreResult<Option<ImageFileRecord>> {
+        self.load_image_file(sha256).await
     }
 }
 

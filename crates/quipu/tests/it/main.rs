@@ -20,6 +20,7 @@ mod http_policy;
 mod ledger_model;
 mod market_api;
 mod market_csv;
+mod market_images;
 mod market_orders;
 mod market_search;
 mod market_sellers;
