@@ -47,6 +47,7 @@ pub fn choices(picks: &[ChoiceRequest]) -> CoreResult<Choices> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddToCartRequest {
+    #[schema(example = "01930f6e-7c5a-7d3e-9b1a-2f4c6e8a0b1c")]
     pub product_id: uuid::Uuid,
     #[schema(example = 2, minimum = 1, maximum = 99)]
     #[serde(deserialize_with = "whole")]
@@ -83,6 +84,7 @@ pub struct CheckoutPaymentRequest {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FulfilmentRequest {
+    #[schema(example = "01930f6e-7c5a-7d3e-9b1a-2f4c6e8a0b1c")]
     pub seller_id: uuid::Uuid,
     #[schema(example = "pickup", pattern = "^(?:pickup|delivery)$")]
     pub kind: String,
@@ -106,9 +108,10 @@ pub struct FulfilmentRequest {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
+    #[schema(example = json!({"method": "wallet", "pin": "1234"}))]
     pub payment: CheckoutPaymentRequest,
     /// One per shop in the cart.
-    #[schema(min_items = 1, max_items = 5)]
+    #[schema(min_items = 1, max_items = 5, example = json!([{"seller_id": "01930f6e-7c5a-7d3e-9b1a-2f4c6e8a0b1c", "kind": "pickup"}]))]
     pub fulfilments: Vec<FulfilmentRequest>,
 }
 
@@ -195,7 +198,7 @@ pub struct LineEditRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineEditsRequest {
-    #[schema(min_items = 1, max_items = 50)]
+    #[schema(min_items = 1, max_items = 50, example = json!([{"position": 0, "unavailable": true}]))]
     pub lines: Vec<LineEditRequest>,
 }
 

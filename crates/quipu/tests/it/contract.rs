@@ -207,6 +207,8 @@ fn body(app: &TestApp, world: &World, document: &Value, schema: &Value, every_fi
         let value = world
             .resource(app, name)
             .or_else(|| property.get("example").cloned())
+            // A nested object is filled in the same way.
+            .or_else(|| property.get("$ref").map(|_| body(app, world, document, property, every_field)))
             .or_else(|| nullable(property).then_some(Value::Null))
             .unwrap_or_else(|| panic!("{name} in {schema} has neither an example nor a resource"));
         fields.insert(name.clone(), value);
