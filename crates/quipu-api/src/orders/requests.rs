@@ -73,7 +73,8 @@ pub struct CartQuantityRequest {
 pub struct CheckoutPaymentRequest {
     #[schema(example = "wallet", pattern = "^(?:wallet|card)$")]
     pub method: String,
-    #[schema(value_type = String, format = Password, write_only, example = "1234")]
+    /// 4 to 6 digits.
+    #[schema(value_type = String, format = Password, write_only, example = "1234", pattern = "^[0-9]{4,6}$")]
     pub pin: SecretText,
     /// For `card`: the card's number.
     #[schema(example = "9900010000000019")]
