@@ -309,3 +309,67 @@ async fn cancelled_and_expired_orders_give_back_their_hold_and_stock_and_bad_che
     })
     .await;
 }
+
+#[tokio::test]
+async fn ledger_verify_finds_orders_that_disagree_with_their_holds() {
+    on_each_backend(async |app| {
+        let m = market(app).await;
+        let customer = &m.customer;
+        add(app, customer, &m.milk, 2).await;
+        add(app, customer, &m.bread, 1).await;
+        let body = json!({"payment": wallet("1234"), "fulfilments": [pickup(&m.mart.id), pickup(&m.bakery.id)]});
+        let (status, placed) = checkout(app, customer, "verify-1", body).await;
+        assert_eq!(status, 201, "{placed}");
+        let id_of = |shop: &Shop| {
+            placed.as_array().unwrap().iter().find(|o| o["seller_id"] == json!(shop.id)).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let mart_path = format!("/merchant/orders/{}", id_of(&m.mart));
+        order_move(app, &m.mart.owner, &format!("{mart_path}/accept"), json!({"ready_minutes": 5})).await;
+        order_move(app, &m.mart.owner, &format!("{mart_path}/ready"), json!({})).await;
+        let (status, done) = order_move(app, &m.mart.owner, &format!("{mart_path}/hand-over"), json!({})).await;
+        assert_eq!((status, done["status"].as_str()), (200, Some("completed")), "{done}");
+        let bakery_path = format!("/merchant/orders/{}", id_of(&m.bakery));
+        let (status, _) =
+            order_move(app, &m.bakery.owner, &format!("{bakery_path}/reject"), json!({"reason": "closed early"})).await;
+        assert_eq!(status, 200);
+
+        let verify = [app.storage.cli_args(), vec!["ledger".into(), "verify".into()]].concat();
+        let (clean, stdout, stderr) = crate::harness::run_quipu(&verify, &[]);
+        assert!(clean && stdout.contains("market orders 2"), "{stdout}{stderr}");
+        let cases = [
+            (
+                "UPDATE orders SET captured = captured - 1 WHERE status = 'completed'",
+                "UPDATE orders SET captured = captured + 1 WHERE status = 'completed'",
+                "has a transfer of the wrong amount or currency",
+            ),
+            (
+                "UPDATE orders SET fee = 0 WHERE status = 'completed'",
+                "UPDATE orders SET fee = 6 WHERE status = 'completed'",
+                "has a transfer of the wrong amount or currency",
+            ),
+            (
+                "UPDATE orders SET status = 'completed' WHERE status = 'rejected'",
+                "UPDATE orders SET status = 'rejected' WHERE status = 'completed' AND captured = 0",
+                "is completed but its hold was not captured",
+            ),
+            (
+                "UPDATE orders SET held = held + 100 WHERE status = 'rejected'",
+                "UPDATE orders SET held = held - 100 WHERE status = 'rejected'",
+                "has a transfer of the wrong amount or currency",
+            ),
+        ];
+        for (change, repair, expected) in cases {
+            app.storage.execute(change).await;
+            let (clean, stdout, _) = crate::harness::run_quipu(&verify, &[]);
+            assert!(!clean, "verify must fail after: {change}");
+            assert!(stdout.contains(expected), "after {change}, expected {expected:?} in: {stdout}");
+            app.storage.execute(repair).await;
+            let (clean, stdout, stderr) = crate::harness::run_quipu(&verify, &[]);
+            assert!(clean, "repaired after {change}: {stdout}{stderr}");
+        }
+    })
+    .await;
+}
