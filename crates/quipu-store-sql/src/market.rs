@@ -38,14 +38,23 @@ pub struct SearchDialect {
     /// (see [`SearchDialect::rows`]) from its row into the index, replacing any: `$1` its search row.
     pub copy_columns: Option<&'static str>,
     /// The index's rows as `f`, with the columns search filters and sorts by: `search_row`,
-    /// `product_id`, `seller_id`, `visible`, `category`, `price`, `name_length`.
+    /// `product_id`, `seller_id`, `visible`, `category`, `price`, `name_length`; found from the
+    /// text index (what [`Plan::Matches`] reads).
     pub rows: &'static str,
-    /// A condition on `f`: it matches `{query}`, the query as [`Backend::render_search`] made it.
+    /// A condition on [`SearchDialect::rows`]: `f` matches `{query}`, the query as
+    /// [`Backend::render_search`] made it.
     pub matching: &'static str,
+    /// The same rows, read in the order's own index, each checked against the matches (what
+    /// [`Plan::InOrder`] reads), and the condition that checks them.
+    pub rows_in_order: &'static str,
+    pub matching_in_order: &'static str,
     /// A condition on `f`: its seller is in `{sellers}`, a JSON array of ids.
     pub among_sellers: &'static str,
-    /// A table `d (seller_id, metres)` made of `{distances}`, a JSON array of `[id, metres]`.
-    pub distances: &'static str,
+    /// What the distance order needs joined to `f`, if anything (empty: nothing).
+    pub distance_join: &'static str,
+    /// The distance in metres of `f`'s seller, NULL when unknown, from `{distances}`: a JSON
+    /// object of metres by seller id.
+    pub distance: &'static str,
     /// Run before a bulk catalog write commits, so the planner knows what the index holds.
     pub after_bulk_write: Option<&'static str>,
 }
@@ -92,7 +101,10 @@ pub(crate) fn generated_statements<B: Backend>() -> Vec<(String, String)> {
         for order in
             [SearchOrder::Relevance, SearchOrder::PriceAscending, SearchOrder::PriceDescending, SearchOrder::Distance]
         {
-            all.push((format!("market::page({filter:?}, {order:?})"), page_sql(&search, filter, order)));
+            for plan in [Plan::Matches, Plan::InOrder] {
+                let name = format!("market::page({filter:?}, {order:?}, {plan:?})");
+                all.push((name, page_sql(&search, filter, order, plan)));
+            }
         }
     }
     all
@@ -121,6 +133,34 @@ impl Scope {
             SellerFilter::Every => Scope::Every,
             SellerFilter::Among(_) => Scope::Among,
             SellerFilter::Except(_) => Scope::Except,
+        }
+    }
+}
+
+/// How a page is read. Which is faster depends on how many match, which the count (read first)
+/// tells; the statement says it, so neither database's planner has to guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Every match, from the text index, sorted: for a few hundred matches, or an order no index
+    /// keeps (distance), or a page deep in the results.
+    Matches,
+    /// The order's own index, from the top, keeping the rows that match until the page is full:
+    /// for a common word (over [`MAX_COUNTED`] matches), where that is a few rows per result
+    /// instead of sorting tens of thousands.
+    InOrder,
+}
+
+impl Plan {
+    /// Pages that end within this many results are read [`Plan::InOrder`] when a word is common:
+    /// a match is then at least one row in a hundred, so a page costs at most a few thousand rows.
+    const IN_ORDER_WITHIN: u64 = 200;
+
+    fn choose(order: SearchOrder, counted: u64, page_end: u64) -> Self {
+        let indexed = order != SearchOrder::Distance;
+        if indexed && counted > MAX_COUNTED && page_end <= Self::IN_ORDER_WITHIN {
+            Plan::InOrder
+        } else {
+            Plan::Matches
         }
     }
 }
@@ -161,7 +201,7 @@ impl Params {
 
 /// `FROM` and `WHERE` of a search: the index rows `f` that match, visible, of the sellers in
 /// scope, in the category and price range; with the distances `d` for the distance order.
-fn search_from(search: &SearchDialect, scope: Scope, params: &Params) -> String {
+fn search_from(search: &SearchDialect, scope: Scope, plan: Plan, params: &Params) -> String {
     let sellers = params.sellers.as_deref().unwrap_or_default();
     let among = search.among_sellers.replace("{sellers}", sellers);
     let seller_condition = match scope {
@@ -170,47 +210,61 @@ fn search_from(search: &SearchDialect, scope: Scope, params: &Params) -> String 
         Scope::Except => format!(" AND NOT {among}"),
     };
     let distances = match &params.distances {
-        Some(param) => {
-            format!(" LEFT JOIN {} ON d.seller_id = f.seller_id", search.distances.replace("{distances}", param))
+        Some(param) if !search.distance_join.is_empty() => {
+            format!(" {}", search.distance_join.replace("{distances}", param))
         }
-        None => String::new(),
+        _ => String::new(),
     };
     let Params { category, min_price, max_price, .. } = params;
+    let (rows, matching) = match plan {
+        Plan::Matches => (search.rows, search.matching),
+        Plan::InOrder => (search.rows_in_order, search.matching_in_order),
+    };
     format!(
         "FROM {}{distances} WHERE {} AND f.visible = 1{seller_condition} \
          AND (CAST({category} AS TEXT) IS NULL OR f.category = {category}) \
          AND (CAST({min_price} AS BIGINT) IS NULL OR f.price >= {min_price}) \
          AND (CAST({max_price} AS BIGINT) IS NULL OR f.price <= {max_price})",
-        search.rows,
-        search.matching.replace("{query}", &params.query),
+        rows,
+        matching.replace("{query}", &params.query),
     )
 }
 
-/// A page of matches, as products' ids in order. Every order ends on the id, so pages never
-/// overlap and both databases agree.
-fn page_sql(search: &SearchDialect, scope: Scope, order: SearchOrder) -> String {
+/// A page of matches, as products' ids in order. Every order ends on the id (in price's direction,
+/// so one index serves both), so pages never overlap and both databases agree. Read
+/// [`Plan::Matches`], the orders' first key is an expression (`+`), so no planner reads the
+/// order's index instead.
+fn page_sql(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: Plan) -> String {
     let params = Params::new(scope, order == SearchOrder::Distance);
+    let first = if plan == Plan::Matches { "+" } else { "" };
     let order = match order {
-        SearchOrder::Relevance => "f.name_length, f.product_id",
-        SearchOrder::PriceAscending => "f.price, f.product_id",
-        SearchOrder::PriceDescending => "f.price DESC, f.product_id",
-        // Unknown distances last, the same on both databases (they place NULLs differently).
-        SearchOrder::Distance => "CASE WHEN d.metres IS NULL THEN 1 ELSE 0 END, d.metres, f.name_length, f.product_id",
+        SearchOrder::Relevance => format!("{first}f.name_length, f.product_id"),
+        SearchOrder::PriceAscending => format!("{first}f.price, f.product_id"),
+        SearchOrder::PriceDescending => format!("{first}f.price DESC, f.product_id DESC"),
+        // An unknown distance sorts past every known one (metres are a u32), the same on both
+        // databases, which place NULLs differently.
+        SearchOrder::Distance => format!(
+            "COALESCE({}, {UNKNOWN_DISTANCE}), f.name_length, f.product_id",
+            search.distance.replace("{distances}", params.distances.as_deref().unwrap_or_default())
+        ),
     };
     format!(
         "SELECT f.product_id AS id {} ORDER BY {order} LIMIT {} OFFSET {}",
-        search_from(search, scope, &params),
+        search_from(search, scope, plan, &params),
         params.limit,
         params.offset
     )
 }
+
+/// Farther than any distance in metres a `u32` holds.
+const UNKNOWN_DISTANCE: i64 = 1 << 32;
 
 /// How many match, counted up to one past [`MAX_COUNTED`] (which says "more").
 fn count_sql(search: &SearchDialect, scope: Scope) -> String {
     let params = Params::new(scope, false);
     format!(
         "SELECT COUNT(*) AS found FROM (SELECT 1 AS one {} LIMIT {}) counted",
-        search_from(search, scope, &params),
+        search_from(search, scope, Plan::Matches, &params),
         MAX_COUNTED + 1
     )
 }
@@ -615,9 +669,8 @@ impl<B: Backend> MarketStore for SqlStore<B> {
     }
 
     async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<FoundProducts> {
-        let nothing = FoundProducts { page: Vec::new(), total: 0, total_capped: false };
         if query.terms.is_empty() || matches!(query.sellers, SellerFilter::Among([])) {
-            return Ok(nothing);
+            return Ok(FoundProducts { page: Vec::new(), total: 0, total_capped: false });
         }
         let search = B::SEARCH;
         let scope = Scope::of(query.sellers);
@@ -647,25 +700,24 @@ impl<B: Backend> MarketStore for SqlStore<B> {
         };
         let limit = query.limit.min(MAX_PRODUCTS_PAGE);
         let mut conn = self.reader().await?;
-        let page = bind(page_sql(&search, scope, query.order), true).bind(limit).bind(query.offset);
+        // The count first: it costs at most a thousand matches, says how to read the page, and
+        // whether there is a page at all.
+        let count = bind(count_sql(&search, scope), false);
+        let Found(counted) = fetch_one::<B::Db, _>(&mut conn, "counting search results", count).await?;
+        let total =
+            FoundProducts { page: Vec::new(), total: counted.min(MAX_COUNTED), total_capped: counted > MAX_COUNTED };
+        if !total.total_capped && counted <= u64::from(query.offset) {
+            return Ok(total);
+        }
+        let plan = Plan::choose(query.order, counted, u64::from(query.offset) + u64::from(limit));
+        let page = bind(page_sql(&search, scope, query.order, plan), true).bind(limit).bind(query.offset);
         let ids: Vec<PageId> = fetch_all::<B::Db, _>(&mut conn, "searching products", page).await?;
         let ids: Vec<Uuid> = ids.into_iter().map(|PageId(id)| id).collect();
-        // A short page is the end: the total is known without counting.
-        let counted = match u64::try_from(ids.len()) {
-            Ok(found) if found < u64::from(limit) && (found > 0 || query.offset == 0) => {
-                u64::from(query.offset).saturating_add(found)
-            }
-            _ => {
-                let count = bind(count_sql(&search, scope), false);
-                let Found(found) = fetch_one::<B::Db, _>(&mut conn, "counting search results", count).await?;
-                found
-            }
-        };
         let mut products: Vec<ProductRecord> =
             by_ids::<B, _>(&mut conn, "loading a page of products", sql::SELECT_PRODUCTS, "id", &ids, "").await?;
         let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(index, id)| (*id, index)).collect();
         products.sort_by_key(|product| position.get(&product.id.0).copied());
-        Ok(FoundProducts { page: products, total: counted.min(MAX_COUNTED), total_capped: counted > MAX_COUNTED })
+        Ok(FoundProducts { page: products, ..total })
     }
 }
 
@@ -678,10 +730,14 @@ fn ids_json(ids: &[MerchantId]) -> StoreResult<String> {
     serde_json::to_string(&ids).map_err(|error| corrupt("sellers", error.to_string()))
 }
 
+/// Metres by seller id (the id as text, lowercase with hyphens), as [`SearchDialect::distance`] reads them.
 fn distances_json(distances: &[SellerDistance]) -> StoreResult<String> {
-    let pairs: Vec<(&MerchantId, u32)> =
-        distances.iter().take(MAX_SEARCH_SELLERS).map(|distance| (&distance.seller, distance.metres)).collect();
-    serde_json::to_string(&pairs).map_err(|error| corrupt("sellers", error.to_string()))
+    let by_seller: std::collections::BTreeMap<String, u32> = distances
+        .iter()
+        .take(MAX_SEARCH_SELLERS)
+        .map(|distance| (distance.seller.0.hyphenated().to_string(), distance.metres))
+        .collect();
+    serde_json::to_string(&by_seller).map_err(|error| corrupt("sellers", error.to_string()))
 }
 
 /// A product's id, as a search page lists them.

@@ -201,9 +201,14 @@ impl Backend for SqliteBackend {
         ),
         rows: "product_search JOIN product_search_facets f ON f.search_row = product_search.rowid",
         matching: "product_search MATCH {query}",
+        // `+`: the matches are a list to look rows up in, not where the rows come from.
+        rows_in_order: "product_search_facets f",
+        matching_in_order: "+f.search_row IN (SELECT rowid FROM product_search WHERE product_search MATCH {query})",
         among_sellers: "f.seller_id IN (SELECT unhex(replace(value, '-', '')) FROM json_each({sellers}))",
-        distances: "(SELECT unhex(replace(json_extract(value, '$[0]'), '-', '')) AS seller_id, \
-             json_extract(value, '$[1]') AS metres FROM json_each({distances})) d",
+        // A table of the object's entries, which SQLite indexes for the join.
+        distance_join: "LEFT JOIN (SELECT unhex(replace(key, '-', '')) AS seller_id, value AS metres \
+             FROM json_each({distances})) d ON d.seller_id = f.seller_id",
+        distance: "d.metres",
         // FTS5 answers first whatever the statistics say.
         after_bulk_write: None,
     };

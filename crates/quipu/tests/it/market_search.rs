@@ -375,6 +375,22 @@ async fn a_common_word_is_counted_to_a_thousand_and_said_to_be_more() {
         let past = app.storage.store.search_products(&ProductQuery { offset: 50, ..cheap }).await.unwrap();
         assert_eq!((past.total, past.page.len()), (10, 0), "past the end, the count still says how many");
 
+        // Read down the order's index (a common word, a page near the top) or by sorting every
+        // match (deeper), the order is the same: shortest names first, then the product's id.
+        let mut expected: Vec<(usize, ProductId)> = products
+            .iter()
+            .map(|(product, _)| (product.name.korean().unwrap().chars().count(), product.id))
+            .collect();
+        expected.sort();
+        let mut pages = Vec::new();
+        for offset in [0, 100, 200] {
+            let relevance = ProductQuery { order: SearchOrder::Relevance, limit: 100, offset, ..query.clone() };
+            let page = app.storage.store.search_products(&relevance).await.unwrap().page;
+            pages.extend(page.iter().map(|product| product.id));
+        }
+        let expected: Vec<ProductId> = expected.iter().take(300).map(|(_, id)| *id).collect();
+        assert_eq!(pages, expected);
+
         // The service and the API say it too.
         let url = format!("{}/api/v1/market/search?q=%EC%9A%B0%EC%9C%A0&limit=1", app.base());
         let page: serde_json::Value = app.client.get(url).send().await.unwrap().json().await.unwrap();
