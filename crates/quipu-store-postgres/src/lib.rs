@@ -106,8 +106,7 @@ impl Backend for PostgresBackend {
         copy_columns: None,
         rows: "product_search f",
         matching: "f.terms @@ CAST({query} AS tsquery)",
-        // One table: with the order's index at hand, the planner reads it when a word is common.
-        rows_in_order: "product_search f",
+        facets: "product_search",
         matching_in_order: "f.terms @@ CAST({query} AS tsquery)",
         // `IS TRUE` keeps the list a hashed filter: as a plain `IN` the planner may make it a join,
         // and without statistics it chose to scan the whole list once per match (seconds).

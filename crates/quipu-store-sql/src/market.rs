@@ -44,9 +44,9 @@ pub struct SearchDialect {
     /// A condition on [`SearchDialect::rows`]: `f` matches `{query}`, the query as
     /// [`Backend::render_search`] made it.
     pub matching: &'static str,
-    /// The same rows, read in the order's own index, each checked against the matches (what
-    /// [`Plan::InOrder`] reads), and the condition that checks them.
-    pub rows_in_order: &'static str,
+    /// The table of those rows, which has an index for each order but distance (what
+    /// [`Plan::InOrder`] reads down), and the condition on its row `f` that it matches `{query}`.
+    pub facets: &'static str,
     pub matching_in_order: &'static str,
     /// A condition on `f`: its seller is in `{sellers}`, a JSON array of ids.
     pub among_sellers: &'static str,
@@ -101,7 +101,7 @@ pub(crate) fn generated_statements<B: Backend>() -> Vec<(String, String)> {
         for order in
             [SearchOrder::Relevance, SearchOrder::PriceAscending, SearchOrder::PriceDescending, SearchOrder::Distance]
         {
-            for plan in [Plan::Matches, Plan::InOrder] {
+            for plan in [Plan::Matches, Plan::InOrder].into_iter().filter(|plan| plan.serves(order)) {
                 let name = format!("market::page({filter:?}, {order:?}, {plan:?})");
                 all.push((name, page_sql(&search, filter, order, plan)));
             }
@@ -151,13 +151,20 @@ enum Plan {
 }
 
 impl Plan {
-    /// Pages that end within this many results are read [`Plan::InOrder`] when a word is common:
-    /// a match is then at least one row in a hundred, so a page costs at most a few thousand rows.
+    /// Pages that end within this many results are read [`Plan::InOrder`] when a word is common.
     const IN_ORDER_WITHIN: u64 = 200;
+    /// How many rows of the order [`Plan::InOrder`] reads per result of the page, at most: a word
+    /// found in fewer than one in this many of them (say "1L" where the short names come first,
+    /// or the most expensive wine by price ascending) is read [`Plan::Matches`] after all.
+    const IN_ORDER_ROWS_PER_RESULT: u64 = 50;
+
+    /// No index keeps the distance order (it is the customer's).
+    fn serves(self, order: SearchOrder) -> bool {
+        self == Plan::Matches || order != SearchOrder::Distance
+    }
 
     fn choose(order: SearchOrder, counted: u64, page_end: u64) -> Self {
-        let indexed = order != SearchOrder::Distance;
-        if indexed && counted > MAX_COUNTED && page_end <= Self::IN_ORDER_WITHIN {
+        if Plan::InOrder.serves(order) && counted > MAX_COUNTED && page_end <= Self::IN_ORDER_WITHIN {
             Plan::InOrder
         } else {
             Plan::Matches
@@ -167,7 +174,7 @@ impl Plan {
 
 /// Numbers a statement's parameters in the order they are bound: the query; the sellers (unless
 /// every seller's products are wanted); the category and the price range; the distances (for the
-/// distance order); then the page's limit and offset.
+/// distance order) or the window ([`Plan::InOrder`]); then the page's limit and offset.
 struct Params {
     query: String,
     sellers: Option<String>,
@@ -175,12 +182,14 @@ struct Params {
     min_price: String,
     max_price: String,
     distances: Option<String>,
+    /// How many rows of the order [`Plan::InOrder`] reads.
+    window: Option<String>,
     limit: String,
     offset: String,
 }
 
 impl Params {
-    fn new(scope: Scope, distances: bool) -> Self {
+    fn new(scope: Scope, distances: bool, plan: Plan) -> Self {
         let mut next = 0;
         let mut take = || {
             next += 1;
@@ -193,6 +202,7 @@ impl Params {
             min_price: take(),
             max_price: take(),
             distances: distances.then(&mut take),
+            window: (plan == Plan::InOrder).then(&mut take),
             limit: take(),
             offset: take(),
         }
@@ -201,7 +211,7 @@ impl Params {
 
 /// `FROM` and `WHERE` of a search: the index rows `f` that match, visible, of the sellers in
 /// scope, in the category and price range; with the distances `d` for the distance order.
-fn search_from(search: &SearchDialect, scope: Scope, plan: Plan, params: &Params) -> String {
+fn search_from(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: Plan, params: &Params) -> String {
     let sellers = params.sellers.as_deref().unwrap_or_default();
     let among = search.among_sellers.replace("{sellers}", sellers);
     let seller_condition = match scope {
@@ -217,8 +227,16 @@ fn search_from(search: &SearchDialect, scope: Scope, plan: Plan, params: &Params
     };
     let Params { category, min_price, max_price, .. } = params;
     let (rows, matching) = match plan {
-        Plan::Matches => (search.rows, search.matching),
-        Plan::InOrder => (search.rows_in_order, search.matching_in_order),
+        Plan::Matches => (search.rows.to_owned(), search.matching),
+        Plan::InOrder => (
+            format!(
+                "(SELECT * FROM {} ORDER BY {} LIMIT {}) f",
+                search.facets,
+                order_keys(search, order, "", Plan::InOrder, params),
+                params.window.as_deref().unwrap_or_default()
+            ),
+            search.matching_in_order,
+        ),
     };
     format!(
         "FROM {}{distances} WHERE {} AND f.visible = 1{seller_condition} \
@@ -230,27 +248,32 @@ fn search_from(search: &SearchDialect, scope: Scope, plan: Plan, params: &Params
     )
 }
 
-/// A page of matches, as products' ids in order. Every order ends on the id (in price's direction,
-/// so one index serves both), so pages never overlap and both databases agree. Read
-/// [`Plan::Matches`], the orders' first key is an expression (`+`), so no planner reads the
-/// order's index instead.
-fn page_sql(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: Plan) -> String {
-    let params = Params::new(scope, order == SearchOrder::Distance);
+/// An order's keys on the index rows (named `{table}column`). Every order ends on the id (in
+/// price's direction, so one index serves both), so pages never overlap and both databases agree.
+/// Read [`Plan::Matches`], the first key is an expression (`+`), so no planner reads the order's
+/// index instead of the matches.
+fn order_keys(search: &SearchDialect, order: SearchOrder, table: &str, plan: Plan, params: &Params) -> String {
     let first = if plan == Plan::Matches { "+" } else { "" };
-    let order = match order {
-        SearchOrder::Relevance => format!("{first}f.name_length, f.product_id"),
-        SearchOrder::PriceAscending => format!("{first}f.price, f.product_id"),
-        SearchOrder::PriceDescending => format!("{first}f.price DESC, f.product_id DESC"),
+    match order {
+        SearchOrder::Relevance => format!("{first}{table}name_length, {table}product_id"),
+        SearchOrder::PriceAscending => format!("{first}{table}price, {table}product_id"),
+        SearchOrder::PriceDescending => format!("{first}{table}price DESC, {table}product_id DESC"),
         // An unknown distance sorts past every known one (metres are a u32), the same on both
         // databases, which place NULLs differently.
         SearchOrder::Distance => format!(
-            "COALESCE({}, {UNKNOWN_DISTANCE}), f.name_length, f.product_id",
+            "COALESCE({}, {UNKNOWN_DISTANCE}), {table}name_length, {table}product_id",
             search.distance.replace("{distances}", params.distances.as_deref().unwrap_or_default())
         ),
-    };
+    }
+}
+
+/// A page of matches, as products' ids in order.
+fn page_sql(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: Plan) -> String {
+    let params = Params::new(scope, order == SearchOrder::Distance, plan);
     format!(
-        "SELECT f.product_id AS id {} ORDER BY {order} LIMIT {} OFFSET {}",
-        search_from(search, scope, plan, &params),
+        "SELECT f.product_id AS id {} ORDER BY {} LIMIT {} OFFSET {}",
+        search_from(search, scope, order, plan, &params),
+        order_keys(search, order, "f.", plan, &params),
         params.limit,
         params.offset
     )
@@ -261,10 +284,10 @@ const UNKNOWN_DISTANCE: i64 = 1 << 32;
 
 /// How many match, counted up to one past [`MAX_COUNTED`] (which says "more").
 fn count_sql(search: &SearchDialect, scope: Scope) -> String {
-    let params = Params::new(scope, false);
+    let params = Params::new(scope, false, Plan::Matches);
     format!(
         "SELECT COUNT(*) AS found FROM (SELECT 1 AS one {} LIMIT {}) counted",
-        search_from(search, scope, Plan::Matches, &params),
+        search_from(search, scope, SearchOrder::Relevance, Plan::Matches, &params),
         MAX_COUNTED + 1
     )
 }
@@ -709,9 +732,21 @@ impl<B: Backend> MarketStore for SqlStore<B> {
         if !total.total_capped && counted <= u64::from(query.offset) {
             return Ok(total);
         }
-        let plan = Plan::choose(query.order, counted, u64::from(query.offset) + u64::from(limit));
-        let page = bind(page_sql(&search, scope, query.order, plan), true).bind(limit).bind(query.offset);
-        let ids: Vec<PageId> = fetch_all::<B::Db, _>(&mut conn, "searching products", page).await?;
+        let page_end = u64::from(query.offset) + u64::from(limit);
+        let mut ids: Vec<PageId> = Vec::new();
+        if Plan::choose(query.order, counted, page_end) == Plan::InOrder {
+            let window = page_end.saturating_mul(Plan::IN_ORDER_ROWS_PER_RESULT);
+            let page = bind(page_sql(&search, scope, query.order, Plan::InOrder), false)
+                .bind(i64::try_from(window).unwrap_or(i64::MAX))
+                .bind(limit)
+                .bind(query.offset);
+            ids = fetch_all::<B::Db, _>(&mut conn, "searching products in order", page).await?;
+        }
+        // More than a thousand match, so a short page means the window held too few of them.
+        if ids.len() < usize::try_from(limit).unwrap_or(usize::MAX) {
+            let page = bind(page_sql(&search, scope, query.order, Plan::Matches), true).bind(limit).bind(query.offset);
+            ids = fetch_all::<B::Db, _>(&mut conn, "searching products", page).await?;
+        }
         let ids: Vec<Uuid> = ids.into_iter().map(|PageId(id)| id).collect();
         let mut products: Vec<ProductRecord> =
             by_ids::<B, _>(&mut conn, "loading a page of products", sql::SELECT_PRODUCTS, "id", &ids, "").await?;

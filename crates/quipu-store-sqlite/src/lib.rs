@@ -202,7 +202,7 @@ impl Backend for SqliteBackend {
         rows: "product_search JOIN product_search_facets f ON f.search_row = product_search.rowid",
         matching: "product_search MATCH {query}",
         // `+`: the matches are a list to look rows up in, not where the rows come from.
-        rows_in_order: "product_search_facets f",
+        facets: "product_search_facets",
         matching_in_order: "+f.search_row IN (SELECT rowid FROM product_search WHERE product_search MATCH {query})",
         among_sellers: "f.seller_id IN (SELECT unhex(replace(value, '-', '')) FROM json_each({sellers}))",
         // A table of the object's entries, which SQLite indexes for the join.

@@ -348,6 +348,9 @@ async fn a_common_word_is_counted_to_a_thousand_and_said_to_be_more() {
             })
             .collect();
         app.storage.store.save_products(&products).await.unwrap();
+        // And sixty cheaper products that are not milk.
+        let cola: Vec<_> = (0..60).map(|index| indexed(&product(grocery, ("콜라", "cola", 100 + index)))).collect();
+        app.storage.store.save_products(&cola).await.unwrap();
         let terms = parse_query("우유").unwrap();
         let query = ProductQuery {
             terms: &terms,
@@ -377,10 +380,8 @@ async fn a_common_word_is_counted_to_a_thousand_and_said_to_be_more() {
 
         // Read down the order's index (a common word, a page near the top) or by sorting every
         // match (deeper), the order is the same: shortest names first, then the product's id.
-        let mut expected: Vec<(usize, ProductId)> = products
-            .iter()
-            .map(|(product, _)| (product.name.korean().unwrap().chars().count(), product.id))
-            .collect();
+        let mut expected: Vec<(usize, ProductId)> =
+            products.iter().map(|(product, _)| (product.name.korean().unwrap().chars().count(), product.id)).collect();
         expected.sort();
         let mut pages = Vec::new();
         for offset in [0, 100, 200] {
@@ -390,6 +391,12 @@ async fn a_common_word_is_counted_to_a_thousand_and_said_to_be_more() {
         }
         let expected: Vec<ProductId> = expected.iter().take(300).map(|(_, id)| *id).collect();
         assert_eq!(pages, expected);
+
+        // The cheapest milk comes after all the cola: read down the price index, a page of one
+        // finds none in its first rows, and is read from the matches instead.
+        let cheapest = ProductQuery { order: SearchOrder::PriceAscending, limit: 1, ..query.clone() };
+        let cheapest = app.storage.store.search_products(&cheapest).await.unwrap();
+        assert_eq!(cheapest.page.iter().map(|product| product.price.minor()).collect::<Vec<_>>(), [1000]);
 
         // The service and the API say it too.
         let url = format!("{}/api/v1/market/search?q=%EC%9A%B0%EC%9C%A0&limit=1", app.base());
