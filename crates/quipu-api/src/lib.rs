@@ -18,6 +18,7 @@ pub mod merchant_qr;
 pub mod moves;
 pub mod openapi;
 pub mod operations;
+pub mod orders;
 pub mod payments;
 pub mod routes;
 pub mod settlement;
@@ -135,6 +136,7 @@ pub fn contexts() -> Routes {
         .merge(settlement::routes())
         .merge(zones::routes())
         .merge(market::routes())
+        .merge(orders::routes())
 }
 
 pub fn router(state: AppState) -> Router {

@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Quipu API", description = "Payments, wallets and agents for cash-first places. Errors are RFC 9457 problem documents."),
-    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"), (name = "settlement"), (name = "market"))
+    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"), (name = "settlement"), (name = "market"), (name = "orders"))
 )]
 struct ApiDoc;
 
@@ -130,8 +130,10 @@ fn standard_description(status: &str) -> &'static str {
         "404" => "Nothing the caller may see has this id, number or phone",
         "408" => "The request took longer than 30 s; retry a money move with the same Idempotency-Key",
         "409" => "Conflicts with the current state",
-        "413" => "The body is larger than the operation takes: 16 KiB, or 1 MiB for a storefront or a product",
-        "415" => "The body is not application/json",
+        "413" => {
+            "The body is larger than the operation takes: 16 KiB, 1 MiB for a storefront or a product, 8 MiB for an upload"
+        }
+        "415" => "The body is not application/json (multipart/form-data for an upload)",
         "422" => {
             "Well formed but refused: a rule about the money, the state or the values together (e.g. an Idempotency-Key used for a different request, a card number whose check digit is wrong)"
         }
@@ -186,9 +188,10 @@ fn standard_answers(operation: &mut Operation, fields: &BTreeSet<String>) {
     }
 }
 
-/// An error answer's body is a problem document; a timeout's (408, from the timeout layer) has none.
+/// An error answer's body is a problem document; a timeout's (408, from the timeout layer) has none,
+/// nor has a redirection's (304, not modified).
 fn problem_content(status: &str, response: &mut Answer) {
-    if status.starts_with('2') || status == "408" {
+    if status.starts_with('2') || status.starts_with('3') || status == "408" {
         return;
     }
     response.content.clear();

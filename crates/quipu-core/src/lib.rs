@@ -92,6 +92,7 @@ impl Services {
         let wallet = Wallet::new(kernel.clone());
         // The market is handed only its own store trait (an upcast of the whole store), not the whole store.
         let market_store: Arc<dyn quipu_store::MarketStore> = kernel.store.clone();
+        let order_store: Arc<dyn quipu_store::OrderStore> = kernel.store.clone();
         let services = Arc::new(Self {
             identity: Identity::new(kernel.clone()),
             merchant_qr: MerchantQrs::new(kernel.clone(), payments.clone()),
@@ -99,7 +100,7 @@ impl Services {
             events: Events::new(kernel.clone()),
             support: Support::new(kernel.clone(), wallet.clone()),
             settlement: Settlement::new(kernel.clone()),
-            market: Market::new(kernel.clone(), market_store),
+            market: Market::new(kernel.clone(), market_store, order_store),
             wallet,
             payments,
             kernel: kernel.clone(),
@@ -144,5 +145,6 @@ pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
     kernel.store.purge_stale(retention, now, limit).await?;
     services.payments.finish_interrupted(INTERRUPTED_AFTER_SECONDS, limit).await?;
     services.settlement.run_schedules(limit).await?;
+    services.market.run_due_orders(limit).await?;
     Ok(expired.len())
 }

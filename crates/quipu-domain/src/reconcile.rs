@@ -20,6 +20,8 @@ use uuid::Uuid;
 use crate::card::CardId;
 use crate::identity::{MerchantId, UserId};
 use crate::ledger::{AccountKind, HoldState, Transfer, TransferCode, TransferId, TransferKind};
+use crate::market::checkout::{OrderId, OrderLeg, order_ledger_reference};
+use crate::market::order::OrderStatus;
 use crate::money::{Amount, CurrencyCode};
 use crate::payment::{
     PaymentId, PaymentLeg, PaymentStatus, RefundId, RefundLeg, RefundStatus, fee_returned, payment_ledger_reference,
@@ -147,6 +149,22 @@ pub struct CommissionFacts {
     pub source: CommissionSource,
 }
 
+/// A market order and the transfers found under its legs' ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderFacts {
+    pub id: OrderId,
+    pub status: OrderStatus,
+    pub merchant: MerchantId,
+    /// `None` only if the record is damaged: an order always has a payer.
+    pub payer: Option<PaidFrom>,
+    pub held: Amount,
+    /// What completion took; zero until then.
+    pub captured: Amount,
+    pub fee: Amount,
+    pub currency: CurrencyCode,
+    pub legs: Vec<(OrderLeg, FoundTransfer)>,
+}
+
 /// The record a mismatch is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Record {
@@ -155,6 +173,7 @@ pub enum Record {
     CardSweep(TransferId),
     Payout(PayoutId),
     Commission(TransferId),
+    Order(OrderId),
 }
 
 impl fmt::Display for Record {
@@ -165,6 +184,7 @@ impl fmt::Display for Record {
             Record::CardSweep(id) => write!(f, "card replacement transfer {id}"),
             Record::Payout(id) => write!(f, "payout {id}"),
             Record::Commission(id) => write!(f, "commission transfer {id}"),
+            Record::Order(id) => write!(f, "order {id}"),
         }
     }
 }
@@ -184,6 +204,7 @@ pub struct RecordFacts {
     pub sweeps_checked: u64,
     pub payouts_checked: u64,
     pub commissions_checked: u64,
+    pub orders_checked: u64,
     /// The first [`MAX_REPORTED`] mismatches.
     pub mismatches: Vec<RecordMismatch>,
     /// Mismatches past those.
@@ -248,6 +269,16 @@ impl RecordFacts {
         }
         if let Some(problem) = payout_problem(payout) {
             self.mismatch(Record::Payout(payout.id), problem);
+        }
+    }
+
+    pub fn check_order(&mut self, order: &OrderFacts) {
+        self.orders_checked = self.orders_checked.saturating_add(1);
+        for (_, found) in &order.legs {
+            self.account(found.transfer.code);
+        }
+        if let Some(problem) = order_problem(order) {
+            self.mismatch(Record::Order(order.id), problem);
         }
     }
 
@@ -451,6 +482,105 @@ fn payout_problem(payout: &PayoutFacts) -> Option<&'static str> {
             Some("was rejected but its hold was not released")
         }
         PayoutStatus::Failed if hold.is_some() || post.is_some() || void.is_some() => Some("failed but money moved"),
+        _ => None,
+    }
+}
+
+/// A leg found under an order's id must be the transfer the order would have made.
+fn order_leg_problem(
+    order: &OrderFacts,
+    payer: PaidFrom,
+    leg: OrderLeg,
+    found: &FoundTransfer,
+) -> Option<&'static str> {
+    let merchant = Holder { kind: AccountKind::Merchant, owner: Some(order.merchant.0) };
+    let expected = match leg {
+        OrderLeg::Fee => Expected {
+            code: TransferCode::Fee,
+            kind: TransferKind::Posted,
+            amount: order.fee,
+            accounts_right: found.debit == merchant && found.credit.is(AccountKind::FeeIncome, None),
+        },
+        OrderLeg::Hold | OrderLeg::Capture | OrderLeg::Void => Expected {
+            code: TransferCode::Payment,
+            kind: match leg {
+                OrderLeg::Capture => TransferKind::PostPending,
+                OrderLeg::Void => TransferKind::VoidPending,
+                OrderLeg::Hold | OrderLeg::Fee => TransferKind::Pending,
+            },
+            amount: if leg == OrderLeg::Capture { order.captured } else { order.held },
+            accounts_right: found.debit == payer.holder() && found.credit == merchant,
+        },
+    };
+    let settles_hold = matches!(leg, OrderLeg::Capture | OrderLeg::Void);
+    leg_problem(found, expected, order.currency, &order_ledger_reference(order.id)).or_else(|| {
+        (settles_hold && found.transfer.pending_id != Some(OrderLeg::Hold.transfer_id(order.id)))
+            .then_some("settles a hold that is not its own")
+    })
+}
+
+/// The first thing wrong with an order's transfers, if any. Completing and ending an order settle
+/// its hold first and the status follows; a crash between the two leaves the order one step
+/// behind its hold, which repeating the step (or housekeeping) finishes, so such an order is
+/// judged as the end its hold's settlement says, where the table lets it get there.
+fn order_problem(order: &OrderFacts) -> Option<&'static str> {
+    let Some(payer) = order.payer else { return Some("has no payer") };
+    for (leg, found) in &order.legs {
+        if let Some(problem) = order_leg_problem(order, payer, *leg, found) {
+            return Some(problem);
+        }
+    }
+    let leg = |wanted: OrderLeg| order.legs.iter().find(|(leg, _)| *leg == wanted).map(|(_, found)| found);
+    let (hold, capture, void, fee) =
+        (leg(OrderLeg::Hold), leg(OrderLeg::Capture), leg(OrderLeg::Void), leg(OrderLeg::Fee));
+    let hold_state = hold.and_then(|found| found.hold_state);
+    if capture.is_some() && void.is_some() {
+        return Some("was both captured and voided");
+    }
+    let captured_now = capture.is_some() && order.status != OrderStatus::Completed;
+    let status = if captured_now && order.status.may_become(OrderStatus::Completed) {
+        OrderStatus::Completed
+    } else if void.is_some() && !order.status.is_final() {
+        // Which end it was heading for is not in the ledger; any end that voids will do.
+        OrderStatus::Cancelled
+    } else {
+        order.status
+    };
+    let released = matches!(hold_state, Some(HoldState::Voided | HoldState::Expired));
+    match status {
+        OrderStatus::Paying if capture.is_some() || void.is_some() || fee.is_some() => {
+            Some("is paying but money moved")
+        }
+        OrderStatus::Paying if hold.is_some() && hold_state != Some(HoldState::Open) => {
+            Some("is paying but its hold is not open")
+        }
+        OrderStatus::Failed if capture.is_some() || fee.is_some() => Some("failed but money moved"),
+        OrderStatus::Failed if hold.is_some() && !released => Some("failed but its hold was not released"),
+        OrderStatus::Completed
+            if hold.is_none()
+                || capture.is_none()
+                || hold_state != Some(HoldState::Posted)
+                || order.captured <= Amount::ZERO =>
+        {
+            Some("is completed but its hold was not captured")
+        }
+        OrderStatus::Completed if fee.is_some() != (order.fee > Amount::ZERO) => {
+            Some("is completed but its fee transfer is missing or unexpected")
+        }
+        OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired
+            if capture.is_some() || fee.is_some() || hold.is_none() || !released =>
+        {
+            Some("ended without completing but its hold was not released")
+        }
+        OrderStatus::Placed
+        | OrderStatus::AwaitingPharmacist
+        | OrderStatus::Accepted
+        | OrderStatus::Preparing
+        | OrderStatus::Ready
+            if hold.is_none() || capture.is_some() || fee.is_some() || hold_state != Some(HoldState::Open) =>
+        {
+            Some("is open but its hold is not")
+        }
         _ => None,
     }
 }

@@ -158,14 +158,15 @@ pub struct RecordsChecked {
     pub card_replacements: u64,
     pub payouts: u64,
     pub commissions: u64,
+    pub orders: u64,
 }
 
 impl fmt::Display for RecordsChecked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "records against the ledger: payments {}, refunds {}, card replacement transfers {}, payouts {}, commissions {}",
-            self.payments, self.refunds, self.card_replacements, self.payouts, self.commissions
+            "records against the ledger: payments {}, refunds {}, card replacement transfers {}, payouts {}, commissions {}, market orders {}",
+            self.payments, self.refunds, self.card_replacements, self.payouts, self.commissions, self.orders
         )
     }
 }
@@ -245,6 +246,7 @@ pub fn verify(facts: &LedgerFacts) -> Report {
         card_replacements: records.sweeps_checked,
         payouts: records.payouts_checked,
         commissions: records.commissions_checked,
+        orders: records.orders_checked,
     };
     Report { accounts_checked: facts.accounts.len(), records_checked, violations }
 }

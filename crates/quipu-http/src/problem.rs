@@ -23,6 +23,61 @@ pub struct Problem {
     /// With `wrong_pin` and `wrong_password`: the wrong guesses left before the secret locks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts_left: Option<u32>,
+    /// With a request refused whole for what is wrong with its parts (a CSV file's lines, a bulk
+    /// change's items): each part's error, the first 100.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemItem>,
+    /// How many more such errors there are beyond `errors`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub more_errors: Option<u64>,
+}
+
+/// What is wrong with one part of a request refused whole.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemItem {
+    /// A CSV file's line, as a spreadsheet numbers it (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 7)]
+    pub line: Option<u64>,
+    /// An item's place in the request's list, from 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<u64>,
+    /// The column (of a file) or field (of an item) at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "price")]
+    pub field: Option<String>,
+    #[schema(example = "price_invalid")]
+    pub code: String,
+    #[schema(example = "a price is a positive amount such as 2900 or 2.90")]
+    pub detail: String,
+}
+
+/// A problem document refusing a request for what is wrong with its parts: `errors` lists them
+/// (the first ones), `more_errors` counts the rest.
+pub fn problem_with_items(
+    status: StatusCode,
+    code: &'static str,
+    detail: impl Into<String>,
+    errors: Vec<ProblemItem>,
+    more_errors: u64,
+) -> Response {
+    let problem = Problem {
+        problem_type: format!("urn:quipu:problem:{code}"),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        code: code.to_owned(),
+        attempts_left: None,
+        errors,
+        more_errors: (more_errors > 0).then_some(more_errors),
+    };
+    problem_response(status, problem)
+}
+
+fn problem_response(status: StatusCode, problem: Problem) -> Response {
+    let mut response = (status, Json(problem)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response
 }
 
 #[derive(Debug, Clone)]
@@ -105,10 +160,10 @@ impl IntoResponse for ApiError {
             detail: self.detail,
             code: self.code.to_owned(),
             attempts_left: self.attempts_left,
+            errors: Vec::new(),
+            more_errors: None,
         };
-        let mut response = (self.status, Json(problem)).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        response
+        problem_response(self.status, problem)
     }
 }
 

@@ -7,6 +7,7 @@
 //! A limit is a risk control, not a ledger invariant: two payments checked
 //! at the same instant may together pass a daily limit by one payment.
 
+use quipu_domain::Timestamp;
 use quipu_domain::card::CardId;
 use quipu_domain::identity::UserId;
 use quipu_domain::limits::{CustomerTier, LimitHit, TierLimits};
@@ -67,10 +68,30 @@ impl Kernel {
         currency: Currency,
         amount: Amount,
     ) -> CoreResult<()> {
+        self.check_spending(customer, card, currency, amount, Amount::ZERO).await
+    }
+
+    /// [`Self::check_payment_limits`] for spending that also counts what a context outside the
+    /// payments keeps (a market order's hold): `elsewhere` is what the payer spent there in the
+    /// last 24 hours.
+    pub async fn check_spending(
+        &self,
+        customer: Option<UserId>,
+        card: Option<CardId>,
+        currency: Currency,
+        amount: Amount,
+        elsewhere: Amount,
+    ) -> CoreResult<()> {
         let tier = self.tier_of(customer).await?;
-        let since = self.now().plus_seconds(-DAY_SECONDS);
+        let since = self.payment_day_start();
         let spent = self.store.payer_spent_since(customer, card, currency.code, since).await?;
+        let spent = Amount::from_minor(spent.minor().saturating_add(elsewhere.minor()));
         self.settings.tier_limits(tier, currency).check_payment(amount, spent).map_err(|hit| limit_error(hit, currency))
+    }
+
+    /// Where the payer's 24 hours of spending that limits count start.
+    pub fn payment_day_start(&self) -> Timestamp {
+        self.now().plus_seconds(-DAY_SECONDS)
     }
 
     /// The most a wallet or card may hold on its holder's tier, for the ledger to hold it to

@@ -9,15 +9,15 @@ use quipu_domain::money::Amount;
 use quipu_domain::text::is_display_safe;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::StoreError;
-use quipu_store::market::{MAX_PRODUCTS_PAGE, ProductRecord};
+use quipu_store::market::{MAX_PRODUCTS_PAGE, ProductImage, ProductRecord};
 
 use crate::Market;
 
 /// Longest category and SKU, in characters.
-const MAX_CATEGORY: usize = 60;
-const MAX_SKU: usize = 64;
-/// Most products one write may carry (a CSV import is written in pieces of this size, each all
-/// or none, inside one import that is itself all or none; see the import).
+pub(crate) const MAX_CATEGORY: usize = 60;
+pub(crate) const MAX_SKU: usize = 64;
+/// Most products one JSON write may carry. A CSV import is bounded by its own limits instead
+/// (`csv::MAX_IMPORT_ROWS`) and is written in one transaction too, however many rows it has.
 pub const MAX_PRODUCTS_PER_WRITE: usize = 5_000;
 
 /// A product as its seller states it. `id` is `None` for a new product; for a change,
@@ -40,7 +40,7 @@ pub struct ProductInput {
 }
 
 /// Plain text of 1 to `max` characters, trimmed.
-fn plain(text: &str, max: usize) -> Option<String> {
+pub(crate) fn plain(text: &str, max: usize) -> Option<String> {
     let text = text.trim();
     (!text.is_empty() && text.chars().count() <= max && is_display_safe(text)).then(|| text.to_owned())
 }
@@ -63,11 +63,32 @@ impl Market {
             return Err(CoreError::rejected("too_many_products", "at most 5,000 products are written at once"));
         }
         let kind = self.store.seller(seller).await?.ok_or_else(|| CoreError::not_found("seller"))?.kind;
+        let mut versioned = Vec::with_capacity(inputs.len());
+        let mut shown = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let (version, images) = self.next_version(seller, &input).await?;
+            versioned.push((input, version));
+            shown.push(images);
+        }
+        let mut written = self.write_products(seller, kind, versioned).await?;
+        for (record, images) in written.iter_mut().zip(shown) {
+            record.images = images;
+        }
+        Ok(written)
+    }
+
+    /// Writes products of `seller`, each with the version it is given (1 for a new one; one more
+    /// than the stored one for a change), with their search terms, in one transaction: all or none.
+    pub(crate) async fn write_products(
+        &self,
+        seller: MerchantId,
+        kind: SellerKind,
+        inputs: Vec<(ProductInput, u32)>,
+    ) -> CoreResult<Vec<ProductRecord>> {
         let currency = self.kernel.settings.currencies.default_currency().code;
         let now = self.kernel.now();
         let mut records = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            let version = self.next_version(seller, &input).await?;
+        for (input, version) in inputs {
             let record = ProductRecord {
                 id: input.id.unwrap_or_else(|| ProductId(self.kernel.new_id())),
                 seller,
@@ -92,6 +113,8 @@ impl Market {
                 options: input.options,
                 version,
                 updated_at: now,
+                // A catalog write leaves the product's images as they are; `save_products` shows them.
+                images: Vec::new(),
             };
             let terms = {
                 let texts = [
@@ -115,14 +138,18 @@ impl Market {
     }
 
     /// The version a write gives the product: 1 for a new one; one more than the version the
-    /// seller saw for a change (the store refuses it if the product moved on meanwhile).
-    async fn next_version(&self, seller: MerchantId, input: &ProductInput) -> CoreResult<u32> {
+    /// seller saw for a change (the store refuses it if the product moved on meanwhile). With it,
+    /// the images the product shows, which a catalog write keeps.
+    async fn next_version(&self, seller: MerchantId, input: &ProductInput) -> CoreResult<(u32, Vec<ProductImage>)> {
         match (input.id, input.expected_version) {
-            (None, _) => Ok(1),
+            (None, _) => Ok((1, Vec::new())),
             (Some(id), Some(seen)) => {
                 let stored = self.store.product(id).await?.filter(|product| product.seller == seller);
-                stored.ok_or_else(|| CoreError::not_found("product"))?;
-                seen.checked_add(1).ok_or_else(|| CoreError::rejected("version_invalid", "an impossible version"))
+                let stored = stored.ok_or_else(|| CoreError::not_found("product"))?;
+                let version = seen
+                    .checked_add(1)
+                    .ok_or_else(|| CoreError::rejected("version_invalid", "an impossible version"))?;
+                Ok((version, stored.images))
             }
             (Some(_), None) => Err(CoreError::rejected(
                 "version_missing",
@@ -152,7 +179,7 @@ impl Market {
 }
 
 /// Only a pharmacy's products may wait for a pharmacist's check.
-fn checked_flag(kind: SellerKind, needs_pharmacist: bool) -> CoreResult<bool> {
+pub(crate) fn checked_flag(kind: SellerKind, needs_pharmacist: bool) -> CoreResult<bool> {
     if needs_pharmacist && kind != SellerKind::Pharmacy {
         return Err(CoreError::rejected(
             "pharmacist_check_needs_pharmacy",

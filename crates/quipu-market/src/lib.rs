@@ -2,21 +2,33 @@
 //! delivery areas), their catalogs, and search across the sellers that serve a customer.
 //!
 //! The rules are pure, in `quipu_domain::market`; this context applies them, checks who may act,
-//! and writes through its own narrow store handle, [`MarketStore`], never the whole store. Orders
-//! and the money they hold come next, on the same handle.
+//! and writes through its own narrow store handles, [`MarketStore`] and [`OrderStore`], never the
+//! whole store. Carts become orders at checkout, one per seller, each with its money held in the
+//! ledger until the shop hands it over (captured) or it ends otherwise (voided).
 
+mod bulk;
+mod cart;
 mod catalog;
+mod checkout;
+pub mod csv;
 mod directory;
+pub mod images;
+mod orders;
+mod product_images;
 mod search;
 mod storefront;
 
 use std::sync::Arc;
 
 use quipu_kernel::Kernel;
-use quipu_store::MarketStore;
+use quipu_store::{MarketStore, OrderStore};
 
+pub use bulk::{BatchError, BulkChange, BulkSummary, ImportSummary, MAX_BULK_CHANGES, MAX_SELLER_PRODUCTS};
+pub use cart::{Cart, CartGroup, CartItem, LineProblem};
 pub use catalog::ProductInput;
+pub use checkout::{ACCEPT_WITHIN_SECONDS, CheckoutInput, Fulfilment, PayWith};
 pub use directory::Listing;
+pub use orders::Order;
 pub use search::{Hit, SearchInput, SearchPage, Whereabouts};
 pub use storefront::{Seller, StorefrontInput};
 
@@ -25,11 +37,14 @@ pub use storefront::{Seller, StorefrontInput};
 pub struct Market {
     kernel: Arc<Kernel>,
     store: Arc<dyn MarketStore>,
+    orders: Arc<dyn OrderStore>,
     directory: Arc<directory::Directory>,
+    /// Image decoders free now (see `product_images`).
+    decoders: Arc<tokio::sync::Semaphore>,
 }
 
 impl Market {
-    pub fn new(kernel: Arc<Kernel>, store: Arc<dyn MarketStore>) -> Self {
-        Self { kernel, store, directory: Arc::default() }
+    pub fn new(kernel: Arc<Kernel>, store: Arc<dyn MarketStore>, orders: Arc<dyn OrderStore>) -> Self {
+        Self { kernel, store, orders, directory: Arc::default(), decoders: Arc::new(product_images::decoders()) }
     }
 }

@@ -14,6 +14,8 @@ use quipu_domain::Timestamp;
 use quipu_domain::card::CardId;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{AccountId, TransferId};
+use quipu_domain::market::checkout::{CartLineId, CheckoutId, OrderId};
+use quipu_domain::market::{AreaId, ProductId};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::payment::{DeviceId, PaymentId, PaymentRequestId, RefundId};
 use quipu_store::{StoreError, StoreResult, corrupt, db_error};
@@ -149,7 +151,22 @@ macro_rules! uuid_params {
     )+};
 }
 
-uuid_params!(UserId, MerchantId, AccountId, TransferId, CardId, DeviceId, PaymentId, PaymentRequestId, RefundId);
+uuid_params!(
+    UserId,
+    MerchantId,
+    AccountId,
+    TransferId,
+    CardId,
+    DeviceId,
+    PaymentId,
+    PaymentRequestId,
+    RefundId,
+    ProductId,
+    AreaId,
+    OrderId,
+    CheckoutId,
+    CartLineId
+);
 
 /// SQL text (with `$1`, `$2`, … placeholders, which both backends read) and its parameters.
 #[derive(Debug, Clone)]

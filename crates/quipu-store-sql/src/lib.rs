@@ -30,8 +30,10 @@ mod events;
 mod identity;
 mod ledger;
 mod market;
+mod market_images;
 mod merchants;
 mod operations;
+mod orders;
 mod payments;
 mod reconcile;
 mod settlement;
@@ -223,6 +225,8 @@ pub fn statements<B: Backend>() -> Vec<(String, String)> {
         ("settlement", settlement::sql::ALL),
         ("zones", zones::sql::ALL),
         ("market", market::sql::ALL),
+        ("orders", orders::sql::ALL),
+        ("market_images", market_images::sql::ALL),
     ] {
         all.extend(list.iter().map(|(name, text)| (format!("{module}::{name}"), (*text).to_owned())));
     }

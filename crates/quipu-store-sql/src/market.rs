@@ -16,13 +16,14 @@ use quipu_store::market::{
     ProductQuery, ProductRecord, RadiusDelivery, SearchOrder, SellerAreaRecord, SellerDistance, SellerEntry,
     SellerFilter, SellerRecord, StoredPoint,
 };
+use quipu_store::market::{ImageAdded, ImageFileRecord};
 use quipu_store::{StoreError, StoreResult, async_trait, corrupt, db_error};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::decode::{amount, currency, named};
 use crate::driver::{Columns, FromColumns, Statement, execute, execute_unique, fetch_all, fetch_one, fetch_optional};
-use crate::{Backend, SqlStore, by_ids};
+use crate::{Backend, SqlStore, by_ids, market_images};
 
 /// The search index's statements and fragments on one backend. Fragments name their parameters
 /// `{query}`, `{sellers}` and `{distances}`; the shared code numbers them.
@@ -83,6 +84,7 @@ pub(crate) mod sql {
         SELECT_PRODUCT = "SELECT * FROM products WHERE id = $1";
         SELECT_PRODUCTS = "SELECT * FROM products";
         SELECT_SELLER_PRODUCTS = "SELECT * FROM products WHERE seller_id = $1 AND (visible = 1 OR $2 = 0) ORDER BY category, name_length, id LIMIT $3 OFFSET $4";
+        SELECT_SELLER_CATALOG = "SELECT * FROM products WHERE seller_id = $1 ORDER BY category, name_length, id LIMIT $2";
     }
 }
 
@@ -459,6 +461,8 @@ impl FromColumns for ProductRecord {
             options: options_from_json(&row.text("options")?)?,
             version: u32_column("products", row, "version")?,
             updated_at: Timestamp(row.int("updated_at")?),
+            // Read with the product, by `market_images::attach`.
+            images: Vec::new(),
         })
     }
 }
@@ -647,7 +651,8 @@ impl<B: Backend> MarketStore for SqlStore<B> {
                 execute_unique::<B::Db>(&mut tx, "inserting a product", "product exists", statement).await?;
             } else {
                 let statement = product_statement(sql::UPDATE_PRODUCT, product, &options);
-                if execute::<B::Db>(&mut tx, "updating a product", statement).await? != 1 {
+                // A change may give a product without a SKU one that another product took meanwhile.
+                if execute_unique::<B::Db>(&mut tx, "updating a product", "product sku taken", statement).await? != 1 {
                     return Err(StoreError::Conflict("product changed"));
                 }
             }
@@ -672,7 +677,11 @@ impl<B: Backend> MarketStore for SqlStore<B> {
 
     async fn product(&self, id: ProductId) -> StoreResult<Option<ProductRecord>> {
         let mut conn = self.reader().await?;
-        fetch_optional::<B::Db, _>(&mut conn, "loading a product", Statement::new(sql::SELECT_PRODUCT).bind(id.0)).await
+        let statement = Statement::new(sql::SELECT_PRODUCT).bind(id.0);
+        let mut product: Option<ProductRecord> =
+            fetch_optional::<B::Db, _>(&mut conn, "loading a product", statement).await?;
+        market_images::attach::<B>(&mut conn, product.as_mut_slice()).await?;
+        Ok(product)
     }
 
     async fn seller_products(
@@ -688,7 +697,15 @@ impl<B: Backend> MarketStore for SqlStore<B> {
             .bind(visible_only)
             .bind(limit.min(MAX_PRODUCTS_PAGE))
             .bind(offset);
-        fetch_all::<B::Db, _>(&mut conn, "loading a seller's products", statement).await
+        let mut products = fetch_all::<B::Db, _>(&mut conn, "loading a seller's products", statement).await?;
+        market_images::attach::<B>(&mut conn, &mut products).await?;
+        Ok(products)
+    }
+
+    async fn seller_catalog(&self, seller: MerchantId, limit: u32) -> StoreResult<Vec<ProductRecord>> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(sql::SELECT_SELLER_CATALOG).bind(seller).bind(limit);
+        fetch_all::<B::Db, _>(&mut conn, "loading a seller's catalog", statement).await
     }
 
     async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<FoundProducts> {
@@ -752,7 +769,25 @@ impl<B: Backend> MarketStore for SqlStore<B> {
             by_ids::<B, _>(&mut conn, "loading a page of products", sql::SELECT_PRODUCTS, "id", &ids, "").await?;
         let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(index, id)| (*id, index)).collect();
         products.sort_by_key(|product| position.get(&product.id.0).copied());
+        market_images::attach::<B>(&mut conn, &mut products).await?;
         Ok(FoundProducts { page: products, ..total })
+    }
+
+    async fn add_product_image(
+        &self,
+        product: ProductId,
+        thumbnail: &ImageFileRecord,
+        detail: &ImageFileRecord,
+    ) -> StoreResult<ImageAdded> {
+        self.add_image(product, thumbnail, detail).await
+    }
+
+    async fn remove_product_image(&self, product: ProductId, image: &str) -> StoreResult<bool> {
+        self.remove_image(product, image).await
+    }
+
+    async fn image_file(&self, sha256: &str) -> StoreResult<Option<ImageFileRecord>> {
+        self.load_image_file(sha256).await
     }
 }
 
@@ -782,6 +817,7 @@ impl FromColumns for PageId {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
         row.uuid("id").map(PageId)
     }
+
 }
 
 /// Renders a query's terms for FTS5, whose table has a `words` and a `fuzzy` column. Terms are

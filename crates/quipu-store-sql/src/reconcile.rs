@@ -9,11 +9,13 @@ use std::collections::HashMap;
 use quipu_domain::card::CardId;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{AccountKind, HoldState, Transfer, TransferCode, TransferId};
+use quipu_domain::market::checkout::{OrderId, OrderLeg};
+use quipu_domain::market::order::OrderStatus;
 use quipu_domain::money::Amount;
 use quipu_domain::payment::{PaymentId, PaymentLeg, PaymentStatus, RefundLeg};
 use quipu_domain::reconcile::{
-    CommissionFacts, CommissionSource, FoundTransfer, Holder, PaidFrom, PaymentFacts, PayoutFacts, RecordFacts,
-    RefundFacts, SweepFacts,
+    CommissionFacts, CommissionSource, FoundTransfer, Holder, OrderFacts, PaidFrom, PaymentFacts, PayoutFacts,
+    RecordFacts, RefundFacts, SweepFacts,
 };
 use quipu_domain::settlement::{CommissionOperation, PayoutId, PayoutLeg, PayoutStatus, parse_commission_reference};
 use quipu_store::payments::RefundRecord;
@@ -57,6 +59,7 @@ pub(crate) mod sql {
     LEFT JOIN cards k ON k.id = d.owner_id
     WHERE t.code = $1 AND t.id > $2 ORDER BY t.id LIMIT $3";
         PAYOUTS_PAGE = "SELECT id, merchant_id, status, amount, currency FROM payouts WHERE id > $1 ORDER BY id LIMIT $2";
+        ORDERS_PAGE = "SELECT id, seller_id, customer_id, card_id, status, held, captured, fee, currency FROM orders WHERE id > $1 ORDER BY id LIMIT $2";
         /// Commission transfers with their accounts' holders, a page at a time by id.
         COMMISSIONS_PAGE = "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency, t.code, t.reference, t.kind, t.pending_id, t.expires_at, t.timestamp,
     d.kind AS debit_kind, d.owner_kind AS debit_owner_kind, d.owner_id AS debit_owner,
@@ -106,6 +109,16 @@ pub(crate) async fn record_facts<B: Backend>(conn: &mut Conn<B>) -> StoreResult<
         after = last.id.0;
         for payout in payout_facts::<B>(conn, payouts).await? {
             facts.check_payout(&payout);
+        }
+    }
+    let mut after = Uuid::nil();
+    loop {
+        let page = Statement::new(sql::ORDERS_PAGE).bind(after).bind(PAYOUTS_PER_PAGE);
+        let orders: Vec<OrderFacts> = fetch_all::<B::Db, _>(conn, "reading orders to verify", page).await?;
+        let Some(last) = orders.last() else { break };
+        after = last.id.0;
+        for order in order_facts::<B>(conn, orders).await? {
+            facts.check_order(&order);
         }
     }
     let mut after = Uuid::nil();
@@ -200,6 +213,45 @@ async fn payout_facts<B: Backend>(conn: &mut Conn<B>, payouts: Vec<PayoutRow>) -
             currency: payout.currency,
         })
         .collect())
+}
+
+/// A page of orders with every transfer found under their legs' ids.
+async fn order_facts<B: Backend>(conn: &mut Conn<B>, mut orders: Vec<OrderFacts>) -> StoreResult<Vec<OrderFacts>> {
+    let wanted: Vec<Uuid> =
+        orders.iter().flat_map(|order| OrderLeg::ALL.iter().map(|leg| leg.transfer_id(order.id).0)).collect();
+    let found: Vec<FoundTransfer> =
+        by_ids::<B, _>(conn, "reading orders' transfers to verify", sql::FOUND_TRANSFERS, "t.id", &wanted, "").await?;
+    let mut found: HashMap<TransferId, FoundTransfer> =
+        found.into_iter().map(|transfer| (transfer.transfer.id, transfer)).collect();
+    for order in &mut orders {
+        order.legs = OrderLeg::ALL
+            .iter()
+            .filter_map(|leg| found.remove(&leg.transfer_id(order.id)).map(|transfer| (*leg, transfer)))
+            .collect();
+    }
+    Ok(orders)
+}
+
+/// An order as verification reads it, its legs still to be found.
+impl FromColumns for OrderFacts {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        let payer = match (row.opt_uuid("card_id")?, row.opt_uuid("customer_id")?) {
+            (Some(card), _) => Some(PaidFrom::Card(CardId(card))),
+            (None, Some(customer)) => Some(PaidFrom::Customer(UserId(customer))),
+            (None, None) => None,
+        };
+        Ok(OrderFacts {
+            id: OrderId(row.uuid("id")?),
+            status: named("orders", row, "status", OrderStatus::parse)?,
+            merchant: MerchantId(row.uuid("seller_id")?),
+            payer,
+            held: amount(row, "held")?,
+            captured: amount(row, "captured")?,
+            fee: amount(row, "fee")?,
+            currency: currency("orders", row, "currency")?,
+            legs: Vec::new(),
+        })
+    }
 }
 
 /// A page of commission transfers with what each one's reference names: the operation's transfer,

@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod market;
 pub mod merchants;
 pub mod operations;
+pub mod orders;
 pub mod payments;
 pub mod settlement;
 pub mod support;
@@ -39,6 +40,7 @@ pub use crate::ledger::{AccountOwner, HistoryQuery, LedgerStore, MAX_PAGE, Owned
 pub use crate::market::MarketStore;
 pub use crate::merchants::{MerchantRecord, MerchantStore};
 pub use crate::operations::{IdempotencyRecord, OperationsStore};
+pub use crate::orders::OrderStore;
 pub use crate::payments::PaymentStore;
 pub use crate::settlement::SettlementStore;
 pub use crate::support::{AccessEntryRecord, SupportStore};
@@ -53,6 +55,7 @@ pub trait Store:
     + IdentityStore
     + MerchantStore
     + MarketStore
+    + OrderStore
     + PaymentStore
     + CardStore
     + EventStore
@@ -71,6 +74,7 @@ impl<T> Store for T where
         + IdentityStore
         + MerchantStore
         + MarketStore
+        + OrderStore
         + PaymentStore
         + CardStore
         + EventStore

@@ -113,6 +113,57 @@ pub struct ProductRecord {
     pub options: Vec<OptionGroup>,
     pub version: u32,
     pub updated_at: Timestamp,
+    /// Its images, in order (the first is its main one); written only by
+    /// [`MarketStore::add_product_image`] and [`MarketStore::remove_product_image`], so a
+    /// catalog write leaves them as they are.
+    pub images: Vec<ProductImage>,
+}
+
+/// Most images one product shows.
+pub const MAX_PRODUCT_IMAGES: u32 = 6;
+
+/// One size of a product image, as served: JPEG bytes keyed by their SHA-256 (lowercase hex), the
+/// key being the URL, so a file is stored once however many products show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFileRecord {
+    pub sha256: String,
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+/// A stored file's key and size, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSize {
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// An image a product shows: its two sizes. Its id is its detail size's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductImage {
+    pub thumbnail: ImageSize,
+    pub detail: ImageSize,
+}
+
+impl ProductImage {
+    pub fn id(&self) -> &str {
+        &self.detail.sha256
+    }
+}
+
+/// What adding an image to a product did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageAdded {
+    /// Shown last among its images.
+    Added,
+    /// The product showed this image already; nothing changed.
+    AlreadyShown,
+    /// The product shows [`MAX_PRODUCT_IMAGES`] already; nothing changed.
+    Full,
 }
 
 /// How search results are ordered. Every order ends on the product's id, so it is total: both
@@ -232,7 +283,28 @@ pub trait MarketStore: Send + Sync {
         offset: u32,
     ) -> StoreResult<Vec<ProductRecord>>;
 
+    /// Every product of a seller, hidden ones too, by category and name: at most `limit`, read at
+    /// once (a CSV export, and the products an import matches its rows against).
+    async fn seller_catalog(&self, seller: MerchantId, limit: u32) -> StoreResult<Vec<ProductRecord>>;
+
     /// Visible products matching every term, a page in the query's order, and how many match
     /// (counted up to [`MAX_COUNTED`]).
     async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<FoundProducts>;
+
+    /// Shows an image on a product, after its others: its two sizes are stored (each once, however
+    /// many products show it) and linked, all or none, unless the product shows the image already
+    /// or shows [`MAX_PRODUCT_IMAGES`]. The product exists (the caller checked).
+    async fn add_product_image(
+        &self,
+        product: ProductId,
+        thumbnail: &ImageFileRecord,
+        detail: &ImageFileRecord,
+    ) -> StoreResult<ImageAdded>;
+
+    /// Stops showing an image (named by its id) on a product; a size no product shows any more
+    /// is deleted with it. `false` if the product did not show it.
+    async fn remove_product_image(&self, product: ProductId, image: &str) -> StoreResult<bool>;
+
+    /// A stored size, by its hash.
+    async fn image_file(&self, sha256: &str) -> StoreResult<Option<ImageFileRecord>>;
 }

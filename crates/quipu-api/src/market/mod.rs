@@ -2,6 +2,8 @@
 //! and search need no sign-in (they show only what shops chose to show, and are cacheable);
 //! storefronts and catalogs are their owners'; areas and sellers are the operator's to make.
 
+pub mod bulk;
+pub mod images;
 pub mod requests;
 pub mod views;
 
@@ -33,11 +35,21 @@ pub fn routes() -> Routes {
         .routes(routes!(seller_products))
         .routes(routes!(product))
         .routes(routes!(search))
+        .routes(routes!(images::image_file))
+        .routes(routes!(images::remove_product_image))
         // A product may carry ten option groups of thirty options, each named in two languages.
         .then_under(Policy::writes().with_max_body(MAX_CATALOG_BODY_BYTES))
         .routes(routes!(storefront, set_storefront))
         .routes(routes!(my_products, create_product))
         .routes(routes!(update_product))
+        // A whole catalog: a CSV file of up to 10,000 products, or up to 5,000 changes.
+        .then_under(Policy::writes().with_max_body(bulk::MAX_IMPORT_BYTES))
+        .routes(routes!(bulk::export_catalog))
+        .routes(routes!(bulk::import_catalog))
+        .routes(routes!(bulk::bulk_change))
+        // A photo of up to 8 MiB, as multipart/form-data.
+        .then_under(Policy::uploads())
+        .routes(routes!(images::add_product_image))
 }
 
 /// Largest storefront or product body: 10 groups × 30 options × 2 names of 120 characters, each

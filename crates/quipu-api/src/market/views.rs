@@ -6,7 +6,7 @@ use quipu_core::market::{Hit, SearchPage, Seller};
 use quipu_domain::market::catalog::{LocalisedName, Stock};
 use quipu_domain::market::storefront::{Coordinates, DeliveryTerms};
 use quipu_domain::money::CurrencyCode;
-use quipu_store::market::{AreaRecord, ProductRecord, StoredPoint};
+use quipu_store::market::{AreaRecord, ImageSize, ProductImage, ProductRecord, StoredPoint};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -152,6 +152,43 @@ pub struct ProductView {
     /// Send it back with a change, so a change made meanwhile is not overwritten.
     pub version: u32,
     pub updated_at: String,
+    /// Its images, the main one first.
+    pub images: Vec<ProductImageView>,
+}
+
+/// One size of an image: where it is (cacheable for a year) and how big it is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImageSizeView {
+    #[schema(example = "/api/v1/market/images/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl From<&ImageSize> for ImageSizeView {
+    fn from(size: &ImageSize) -> Self {
+        Self { url: format!("{}{}", super::images::IMAGE_PATH, size.sha256), width: size.width, height: size.height }
+    }
+}
+
+/// An image a product shows, in two sizes (JPEG): a thumbnail for lists (at most 200 pixels a
+/// side) and a detail size for its page (at most 800).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProductImageView {
+    /// What removes it from the product.
+    pub id: String,
+    pub thumbnail: ImageSizeView,
+    pub detail: ImageSizeView,
+}
+
+impl From<&ProductImage> for ProductImageView {
+    fn from(image: &ProductImage) -> Self {
+        Self {
+            id: image.id().to_owned(),
+            thumbnail: ImageSizeView::from(&image.thumbnail),
+            detail: ImageSizeView::from(&image.detail),
+        }
+    }
 }
 
 impl From<&ProductRecord> for ProductView {
@@ -199,6 +236,7 @@ impl From<&ProductRecord> for ProductView {
                 .collect(),
             version: product.version,
             updated_at: rfc3339(product.updated_at),
+            images: product.images.iter().map(ProductImageView::from).collect(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! the rest of this crate; the `quipu-market` context applies them.
 
 pub mod catalog;
+pub mod checkout;
 pub mod order;
 pub mod search;
 pub mod storefront;

@@ -6,10 +6,13 @@ use crate::ledger::string_enum;
 use crate::state::{StateMachine, Transition};
 
 string_enum!(
-    /// Where an order stands. Delivery (the next context) slots in between `Ready` and `Completed`
+    /// Where an order stands. `paying` is written at checkout before the money is held (nobody but
+    /// housekeeping acts on it); `failed` means the money could not be held, so the shop never saw
+    /// it. Delivery (the next context) slots in between `Ready` and `Completed`
     /// without changing these: a delivery job carries its own steps, and its hand-over completes
     /// the order as a pickup at the counter does.
     OrderStatus {
+        Paying => "paying",
         Placed => "placed",
         AwaitingPharmacist => "awaiting_pharmacist",
         Accepted => "accepted",
@@ -19,6 +22,7 @@ string_enum!(
         Rejected => "rejected",
         Cancelled => "cancelled",
         Expired => "expired",
+        Failed => "failed",
     }
 );
 
@@ -29,6 +33,16 @@ string_enum!(
         Shop => "shop",
         Pharmacist => "pharmacist",
         System => "system",
+    }
+);
+
+string_enum!(
+    /// What a change to an order was: a move of its status, a line the shop changed, or a line a
+    /// pharmacist checked.
+    ChangeKind {
+        Moved => "moved",
+        LineChanged => "line_changed",
+        LineChecked => "line_checked",
     }
 );
 
@@ -60,14 +74,15 @@ pub enum HoldEffect {
 }
 
 impl StateMachine for OrderStatus {
-    /// Placed waits for the shop (or first for a pharmacist's check of flagged lines); accepted
+    /// An order is placed once its money is held (or fails when it cannot be). Placed waits for the shop (or first for a pharmacist's check of flagged lines); accepted
     /// orders are prepared, made ready and handed over. Until hand-over an order can end: rejected
     /// by the shop, cancelled, or expired when nobody accepted it in time. The four ends are final.
     fn may_become(self, next: OrderStatus) -> bool {
         use OrderStatus::*;
         matches!(
             (self, next),
-            (Placed, AwaitingPharmacist | Accepted | Rejected | Cancelled | Expired)
+            (Paying, Placed | Failed)
+                | (Placed, AwaitingPharmacist | Accepted | Rejected | Cancelled | Expired)
                 | (AwaitingPharmacist, Accepted | Rejected | Cancelled | Expired)
                 | (Accepted, Preparing | Ready | Cancelled)
                 | (Preparing, Ready | Cancelled)
@@ -91,7 +106,9 @@ impl OrderStatus {
     pub fn hold_effect(self) -> HoldEffect {
         match self {
             OrderStatus::Completed => HoldEffect::Capture,
-            OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired => HoldEffect::Void,
+            OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired | OrderStatus::Failed => {
+                HoldEffect::Void
+            }
             _ => HoldEffect::Keep,
         }
     }
@@ -121,8 +138,9 @@ pub enum OrderMoveError {
 
 /// Who may make each allowed move. The customer may cancel only before the shop accepts; the shop
 /// accepts or rejects, then prepares, hands over, and may cancel until hand-over; a pharmacist may
-/// do all the shop does and is the only one who ends the check of flagged lines; housekeeping puts
-/// an order into the check and expires what nobody accepted.
+/// do all the shop does and is the only one who ends the check of flagged lines; housekeeping places
+/// or fails an order once its money is held or refused, puts it into the check, and expires what
+/// nobody accepted.
 fn actor_may(actor: OrderActor, from: OrderStatus, to: OrderStatus) -> bool {
     use OrderStatus::*;
     let shop = matches!((from, to), (Placed, Accepted | Rejected)) || (from.is_in_hand() && to != Expired);
@@ -131,7 +149,10 @@ fn actor_may(actor: OrderActor, from: OrderStatus, to: OrderStatus) -> bool {
         OrderActor::Shop => shop,
         OrderActor::Pharmacist => shop || matches!((from, to), (AwaitingPharmacist, Accepted | Rejected)),
         OrderActor::System => {
-            matches!((from, to), (Placed | AwaitingPharmacist, Expired) | (Placed, AwaitingPharmacist))
+            matches!(
+                (from, to),
+                (Placed | AwaitingPharmacist, Expired) | (Placed, AwaitingPharmacist) | (Paying, Placed | Failed)
+            )
         }
     }
 }
@@ -223,11 +244,11 @@ mod tests {
 
     #[test]
     fn the_ends_are_final_and_nothing_goes_back() {
-        for end in [Completed, Rejected, Cancelled, Expired] {
+        for end in [Completed, Rejected, Cancelled, Expired, Failed] {
             assert!(end.is_final(), "{end}");
         }
         for status in OrderStatus::ALL {
-            assert!(!status.may_become(Placed), "{status} -> placed");
+            assert!(*status == Paying || !status.may_become(Placed), "{status} -> placed");
             assert!(!status.may_become(*status), "{status} -> itself");
         }
         assert_eq!(
@@ -266,6 +287,17 @@ mod tests {
     }
 
     #[test]
+    fn only_housekeeping_places_an_order_and_only_once_its_money_is_held() {
+        assert!(plan_move(at(Paying), OrderActor::System, Placed, false).is_ok());
+        assert!(plan_move(at(Paying), OrderActor::System, Failed, false).is_ok());
+        for actor in [OrderActor::Customer, OrderActor::Shop, OrderActor::Pharmacist] {
+            assert!(plan_move(at(Paying), actor, Placed, false).is_err(), "{actor}");
+            assert!(next_actions(at(Paying), actor, false).is_empty(), "{actor}");
+        }
+        assert!(plan_move(at(Paying), OrderActor::System, Accepted, false).is_err());
+    }
+
+    #[test]
     fn only_housekeeping_expires_and_only_what_nobody_accepted() {
         assert!(plan_move(at(Placed), OrderActor::System, Expired, false).is_ok());
         assert!(plan_move(at(AwaitingPharmacist), OrderActor::System, Expired, false).is_ok());
@@ -294,10 +326,10 @@ mod tests {
     #[test]
     fn the_hold_is_captured_on_completion_and_voided_on_every_other_end() {
         assert_eq!(Completed.hold_effect(), HoldEffect::Capture);
-        for end in [Rejected, Cancelled, Expired] {
+        for end in [Rejected, Cancelled, Expired, Failed] {
             assert_eq!(end.hold_effect(), HoldEffect::Void);
         }
-        for status in [Placed, AwaitingPharmacist, Accepted, Preparing, Ready] {
+        for status in [Paying, Placed, AwaitingPharmacist, Accepted, Preparing, Ready] {
             assert_eq!(status.hold_effect(), HoldEffect::Keep);
             assert!(!status.is_final());
         }

@@ -71,6 +71,7 @@ fn product(seller: MerchantId, (korean, english, price): (&str, &str, i64)) -> P
         options: vec![],
         version: 1,
         updated_at: Timestamp(0),
+        images: vec![],
     }
 }
 

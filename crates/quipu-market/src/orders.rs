@@ -1,0 +1,463 @@
+//! Orders after checkout: who may see one, each party's moves through the domain's table (with
+//! the hold captured or voided where the move says so), the shop's changes to lines, and
+//! housekeeping's part (checkouts cut short, orders nobody accepted).
+//!
+//! A move that settles money settles the hold first and moves the status after: a crash between
+//! leaves the order one step behind its hold, and repeating the move (the ids are derived, the
+//! ledger answers a repeat with the transfer it made) finishes it.
+
+use quipu_domain::identity::Role;
+use quipu_domain::ledger::{AccountKind, ChainRejection, TransferCode, TransferCommand, TransferError, TransferOp};
+use quipu_domain::market::checkout::{
+    LineEdit, MAX_READY_MINUTES, MAX_REASON_CHARS, OrderId, OrderLeg, capture_amount, edit_line, order_ledger_reference,
+};
+use quipu_domain::market::order::{
+    ChangeKind, HoldEffect, OrderAction, OrderActor, OrderMoveError, OrderSituation, OrderStatus, next_actions,
+    plan_move,
+};
+use quipu_domain::payment::fee_for;
+use quipu_domain::text::is_display_safe;
+use quipu_domain::{Amount, Timestamp};
+use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
+use quipu_store::AccountOwner;
+use quipu_store::events::EventRecord;
+use quipu_store::orders::{LineChange, MAX_ORDERS_PAGE, OrderChange, OrderMove, OrderRecord};
+use serde::Serialize;
+
+use crate::Market;
+
+/// A checkout still `paying` this long after it was written was cut short: housekeeping finishes it.
+const STALLED_AFTER_SECONDS: i64 = 60;
+
+/// An order as one party reads it: what it is, its shop's name, its history, and what that party
+/// may do next (decided by the domain, never by a page).
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub record: OrderRecord,
+    pub seller_name: String,
+    pub changes: Vec<OrderChange>,
+    pub next_actions: Vec<OrderAction>,
+}
+
+/// What order events carry: enough for a board or a phone to know what changed and fetch the rest.
+#[derive(Serialize)]
+struct OrderEvent<'a> {
+    order_id: OrderId,
+    status: &'a str,
+    seller_id: uuid::Uuid,
+    total: String,
+    currency: &'a str,
+    created_at: i64,
+}
+
+impl Market {
+    /// Who the caller is to this order, or not found: another customer's order, or another shop's,
+    /// looks missing.
+    fn actor_for(principal: &Principal, order: &OrderRecord) -> CoreResult<OrderActor> {
+        match principal.role() {
+            Some(Role::Customer) if principal.user_id() == Some(order.customer) => Ok(OrderActor::Customer),
+            _ if principal.merchant() == Some(order.seller) => Ok(OrderActor::Shop),
+            _ => Err(CoreError::not_found("order")),
+        }
+    }
+
+    async fn visible_order(&self, principal: &Principal, id: OrderId) -> CoreResult<(OrderRecord, OrderActor)> {
+        let order = self.orders.order(id).await?.ok_or_else(|| CoreError::not_found("order"))?;
+        let actor = Self::actor_for(principal, &order)?;
+        // A checkout still taking its money is nobody's order yet.
+        if order.status == OrderStatus::Paying && actor == OrderActor::Shop {
+            return Err(CoreError::not_found("order"));
+        }
+        Ok((order, actor))
+    }
+
+    pub(crate) async fn order_view(&self, record: OrderRecord, actor: OrderActor) -> CoreResult<Order> {
+        let seller_name = self.store.merchant_name(record.seller).await?.unwrap_or_default();
+        let changes = self.orders.order_changes(record.id).await?;
+        let situation = OrderSituation { status: record.status, unchecked_lines: record.unchecked_lines() };
+        let next_actions = next_actions(situation, actor, false)
+            .into_iter()
+            // A line edit is over once completion has begun.
+            .filter(|action| *action != OrderAction::EditLines || record.captured == Amount::ZERO)
+            .collect();
+        Ok(Order { record, seller_name, changes, next_actions })
+    }
+
+    /// One order, for its customer or its shop.
+    pub async fn order(&self, principal: &Principal, id: OrderId) -> CoreResult<Order> {
+        let (order, actor) = self.visible_order(principal, id).await?;
+        self.order_view(order, actor).await
+    }
+
+    /// The caller's orders, newest first, placed before `before`.
+    pub async fn my_orders(
+        &self,
+        principal: &Principal,
+        before: Option<Timestamp>,
+        limit: u32,
+    ) -> CoreResult<Vec<Order>> {
+        let customer = principal.require(Role::Customer)?;
+        let before = before.unwrap_or(Timestamp(i64::MAX));
+        let records = self.orders.customer_orders(customer, before, limit.min(MAX_ORDERS_PAGE)).await?;
+        let mut orders = Vec::with_capacity(records.len());
+        for record in records {
+            orders.push(self.order_view(record, OrderActor::Customer).await?);
+        }
+        Ok(orders)
+    }
+
+    /// The caller's shop's orders: the open ones oldest first (the board), or the ended ones.
+    pub async fn shop_orders(&self, principal: &Principal, open: bool, limit: u32) -> CoreResult<Vec<Order>> {
+        let seller = principal.require_merchant()?;
+        let records = self.orders.seller_orders(seller, open, limit).await?;
+        let mut orders = Vec::with_capacity(records.len());
+        for record in records {
+            orders.push(self.order_view(record, OrderActor::Shop).await?);
+        }
+        Ok(orders)
+    }
+
+    /// The shop accepts, promising the order ready in `ready_minutes`.
+    pub async fn accept_order(&self, principal: &Principal, id: OrderId, ready_minutes: u32) -> CoreResult<Order> {
+        if ready_minutes > MAX_READY_MINUTES {
+            return Err(CoreError::rejected("ready_time_invalid", "an order is promised ready within 24 hours"));
+        }
+        let ready_at = self.kernel.now().plus_seconds(i64::from(ready_minutes).saturating_mul(60));
+        self.move_by(principal, id, OrderStatus::Accepted, None, Some(ready_at)).await
+    }
+
+    /// A move without more to say: preparing, ready, handed over (completion takes the money).
+    pub async fn advance_order(&self, principal: &Principal, id: OrderId, to: OrderStatus) -> CoreResult<Order> {
+        self.move_by(principal, id, to, None, None).await
+    }
+
+    /// The shop rejects, or either party cancels, saying why.
+    pub async fn end_order(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        to: OrderStatus,
+        reason: &str,
+    ) -> CoreResult<Order> {
+        let reason = reason.trim();
+        if reason.chars().count() > MAX_REASON_CHARS || !is_display_safe(reason) {
+            return Err(CoreError::rejected("reason_invalid", "a reason is at most 200 characters of plain text"));
+        }
+        let reason = (!reason.is_empty()).then(|| reason.to_owned());
+        self.move_by(principal, id, to, reason, None).await
+    }
+
+    async fn move_by(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        to: OrderStatus,
+        reason: Option<String>,
+        ready_at: Option<Timestamp>,
+    ) -> CoreResult<Order> {
+        let (order, actor) = self.visible_order(principal, id).await?;
+        let by = Some(principal.scope());
+        let moved = self.move_order(&order, actor, by, to, reason, ready_at).await?;
+        self.order_view(moved, actor).await
+    }
+
+    /// Moves an order as the table allows `actor`, settling its hold where the move says so.
+    async fn move_order(
+        &self,
+        order: &OrderRecord,
+        actor: OrderActor,
+        by: Option<uuid::Uuid>,
+        to: OrderStatus,
+        reason: Option<String>,
+        ready_at: Option<Timestamp>,
+    ) -> CoreResult<OrderRecord> {
+        let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
+        let transition = plan_move(situation, actor, to, reason.is_some()).map_err(move_refused)?;
+        match to.hold_effect() {
+            HoldEffect::Keep => {}
+            HoldEffect::Void => self.void_hold(order).await?,
+            HoldEffect::Capture => self.capture_hold(order).await?,
+        }
+        let now = self.kernel.now();
+        let change = OrderChange {
+            at: now,
+            actor,
+            by,
+            kind: ChangeKind::Moved,
+            from: Some(order.status),
+            to: Some(to),
+            line: None,
+            amount: None,
+            note: reason,
+        };
+        let moved = OrderRecord { status: to, updated_at: now, ..order.clone() };
+        let events = self.order_events(&moved)?;
+        let order_move = OrderMove {
+            order: order.id,
+            transition,
+            change,
+            ready_at,
+            release_stock: to.hold_effect() == HoldEffect::Void,
+            events: &events,
+        };
+        if self.orders.move_order(&order_move).await? {
+            if !events.is_empty() {
+                self.kernel.events_written();
+            }
+        } else {
+            // Someone moved it first: say where it stands now.
+            let current = self.orders.order(order.id).await?.ok_or_else(|| CoreError::not_found("order"))?;
+            return Err(CoreError::new(
+                ErrorKind::Conflict,
+                "order_changed",
+                format!("this order is {} now; read it again", current.status),
+            ));
+        }
+        self.orders.order(order.id).await?.ok_or_else(|| CoreError::not_found("order"))
+    }
+
+    /// Housekeeping's move (placing, failing, expiring): no person, no reason asked.
+    pub(crate) async fn system_move(
+        &self,
+        order: &OrderRecord,
+        to: OrderStatus,
+        note: Option<String>,
+    ) -> CoreResult<()> {
+        let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
+        let transition = plan_move(situation, OrderActor::System, to, true).map_err(move_refused)?;
+        if to == OrderStatus::Expired {
+            self.void_hold(order).await?;
+        }
+        let now = self.kernel.now();
+        let change = OrderChange {
+            at: now,
+            actor: OrderActor::System,
+            by: None,
+            kind: ChangeKind::Moved,
+            from: Some(order.status),
+            to: Some(to),
+            line: None,
+            amount: None,
+            note,
+        };
+        let moved = OrderRecord { status: to, updated_at: now, ..order.clone() };
+        let events = self.order_events(&moved)?;
+        let release_stock = matches!(to, OrderStatus::Failed | OrderStatus::Expired);
+        let order_move =
+            OrderMove { order: order.id, transition, change, ready_at: None, release_stock, events: &events };
+        // Lost to another process doing the same: what it left stands.
+        if self.orders.move_order(&order_move).await? && !events.is_empty() {
+            self.kernel.events_written();
+        }
+        Ok(())
+    }
+
+    /// Gives the whole hold back. One already voided, or lapsed in the ledger, is back already.
+    async fn void_hold(&self, order: &OrderRecord) -> CoreResult<()> {
+        let void = TransferCommand {
+            id: OrderLeg::Void.transfer_id(order.id),
+            op: TransferOp::Void { pending_id: OrderLeg::Hold.transfer_id(order.id) },
+            code: TransferCode::Payment,
+            reference: order_ledger_reference(order.id),
+            credit_cap: None,
+        };
+        match self.kernel.ledger.submit(vec![void]).await? {
+            Ok(_) => Ok(()),
+            Err(rejection) if is_released(&rejection) => Ok(()),
+            Err(rejection) => Err(CoreError::from(rejection.error)),
+        }
+    }
+
+    /// Takes the final amount from the hold, with the merchant's fee, in one linked chain. The
+    /// amounts are written on the order first, so a retry (or verification) knows what was meant.
+    async fn capture_hold(&self, order: &OrderRecord) -> CoreResult<()> {
+        let (captured, fee) = if order.captured > Amount::ZERO {
+            (order.captured, order.fee)
+        } else {
+            let lines: Vec<_> = order.lines.iter().map(|line| line.money).collect();
+            let captured = capture_amount(&lines, order.delivery_fee, order.held)
+                .map_err(|error| CoreError::rejected("order_not_completable", error.to_string()))?;
+            let merchant =
+                self.kernel.store.merchant(order.seller).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
+            let fee = fee_for(captured, merchant.fee_bps)
+                .map_err(|error| CoreError::invalid("fee_invalid", error.to_string()))?;
+            if !self.orders.set_capture(order.id, order.status, captured, fee).await? {
+                return Err(CoreError::new(ErrorKind::Conflict, "order_changed", "this order changed; read it again"));
+            }
+            (captured, fee)
+        };
+        let reference = order_ledger_reference(order.id);
+        let capture = TransferCommand {
+            id: OrderLeg::Capture.transfer_id(order.id),
+            op: TransferOp::Post { pending_id: OrderLeg::Hold.transfer_id(order.id), amount: Some(captured) },
+            code: TransferCode::Payment,
+            reference: reference.clone(),
+            credit_cap: None,
+        };
+        let mut chain = vec![capture];
+        if fee > Amount::ZERO {
+            let kernel = &self.kernel;
+            let currency = order.currency;
+            chain.push(TransferCommand {
+                id: OrderLeg::Fee.transfer_id(order.id),
+                op: TransferOp::Posted {
+                    debit: kernel
+                        .ensure_account(AccountOwner::Merchant(order.seller), AccountKind::Merchant, currency)
+                        .await?,
+                    credit: kernel.ensure_account(AccountOwner::System, AccountKind::FeeIncome, currency).await?,
+                    amount: fee,
+                    currency,
+                },
+                code: TransferCode::Fee,
+                reference,
+                credit_cap: None,
+            });
+        }
+        match self.kernel.ledger.submit(chain).await? {
+            Ok(_) => Ok(()),
+            Err(rejection) => Err(CoreError::from(rejection.error)),
+        }
+    }
+
+    /// The shop changes accepted lines before hand-over: an item it cannot supply, fewer than
+    /// ordered, or a weighed item's price off the scale (within its hold). The customer reads
+    /// every change in the order's history.
+    pub async fn change_lines(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        edits: &[(u32, LineEdit)],
+    ) -> CoreResult<Order> {
+        let (order, actor) = self.visible_order(principal, id).await?;
+        let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
+        if actor != OrderActor::Shop || !next_actions(situation, actor, false).contains(&OrderAction::EditLines) {
+            return Err(CoreError::new(
+                ErrorKind::Conflict,
+                "order_not_editable",
+                format!("the shop changes lines only while it has the order in hand; it is {}", order.status),
+            ));
+        }
+        if edits.is_empty() || edits.len() > order.lines.len() {
+            return Err(CoreError::rejected("lines_invalid", "name each line to change once"));
+        }
+        let now = self.kernel.now();
+        let mut lines = Vec::with_capacity(edits.len());
+        let mut changes = Vec::with_capacity(edits.len());
+        for (position, edit) in edits {
+            let line = order
+                .lines
+                .iter()
+                .find(|line| line.position == *position)
+                .ok_or_else(|| CoreError::rejected("line_unknown", format!("this order has no line {position}")))?;
+            if lines.iter().any(|changed: &LineChange| changed.position == *position) {
+                return Err(CoreError::rejected("lines_invalid", "name each line to change once"));
+            }
+            let final_total = edit_line(&line.money, *edit)
+                .map_err(|error| CoreError::rejected("line_edit_invalid", error.to_string()))?;
+            lines.push(LineChange { position: *position, final_total: Some(final_total), check: None });
+            changes.push(OrderChange {
+                at: now,
+                actor,
+                by: Some(principal.scope()),
+                kind: ChangeKind::LineChanged,
+                from: None,
+                to: None,
+                line: Some(*position),
+                amount: Some(final_total),
+                note: None,
+            });
+        }
+        let mut after = order.clone();
+        for change in &lines {
+            if let Some(line) = after.lines.iter_mut().find(|line| line.position == change.position) {
+                line.money.final_total = change.final_total;
+            }
+        }
+        let money: Vec<_> = after.lines.iter().map(|line| line.money).collect();
+        capture_amount(&money, order.delivery_fee, order.held).map_err(|error| {
+            CoreError::rejected("order_not_completable", format!("{error}: cancel the order instead"))
+        })?;
+        let events = self.order_events_of(&after, "order.changed")?;
+        if !self.orders.change_lines(order.id, order.status, &lines, &changes, &events).await? {
+            return Err(CoreError::new(ErrorKind::Conflict, "order_changed", "this order changed; read it again"));
+        }
+        self.kernel.events_written();
+        let stored = self.orders.order(order.id).await?.ok_or_else(|| CoreError::not_found("order"))?;
+        self.order_view(stored, actor).await
+    }
+
+    /// Housekeeping: finishes checkouts cut short and expires orders nobody accepted in time.
+    /// Returns how many orders it acted on.
+    pub async fn run_due_orders(&self, limit: u32) -> CoreResult<usize> {
+        let now = self.kernel.now();
+        let due = self.orders.due_orders(now, now.plus_seconds(-STALLED_AFTER_SECONDS), limit).await?;
+        for id in &due {
+            let Some(order) = self.orders.order(*id).await? else { continue };
+            match order.status {
+                OrderStatus::Paying => {
+                    let checkout = self.orders.checkout_orders(order.checkout).await?;
+                    // A refusal is the checkout's answer, recorded on its orders; nothing to report here.
+                    let _ = self.hold_and_place(checkout).await;
+                }
+                OrderStatus::Placed | OrderStatus::AwaitingPharmacist => {
+                    self.system_move(&order, OrderStatus::Expired, Some("not accepted in time".to_owned())).await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(due.len())
+    }
+
+    fn order_events(&self, order: &OrderRecord) -> CoreResult<Vec<EventRecord>> {
+        if order.status == OrderStatus::Paying {
+            return Ok(Vec::new());
+        }
+        self.order_events_of(order, &format!("order.{}", order.status))
+    }
+
+    /// The event for the shop's stream and webhooks, heard by the customer too. A move the shop
+    /// never saw (a checkout that failed) is the customer's alone, and not written at all.
+    fn order_events_of(&self, order: &OrderRecord, kind: &str) -> CoreResult<Vec<EventRecord>> {
+        if order.status == OrderStatus::Failed {
+            return Ok(Vec::new());
+        }
+        let total = if order.captured > Amount::ZERO {
+            order.captured
+        } else {
+            order.subtotal.checked_add(order.delivery_fee).unwrap_or(order.held)
+        };
+        let data = OrderEvent {
+            order_id: order.id,
+            status: order.status.as_str(),
+            seller_id: order.seller.0,
+            total: self.kernel.settings.currencies.default_currency().format_amount(total),
+            currency: order.currency.as_str(),
+            created_at: order.created_at.0,
+        };
+        let data = serde_json::value::to_raw_value(&data)
+            .map_err(|error| CoreError::invalid("unserialisable_event", error.to_string()))?;
+        let mut event = quipu_events::new_event(&self.kernel, kind, order.seller, "", &data, order.updated_at)?;
+        event.customer_id = Some(order.customer);
+        Ok(vec![event])
+    }
+}
+
+/// A move the table refused, as the caller reads it.
+fn move_refused(error: OrderMoveError) -> CoreError {
+    match error {
+        OrderMoveError::NotAllowed { .. } => {
+            CoreError::new(ErrorKind::Conflict, "order_move_not_allowed", error.to_string())
+        }
+        OrderMoveError::NotYours { .. } => {
+            CoreError::new(ErrorKind::Forbidden, "order_move_not_yours", error.to_string())
+        }
+        OrderMoveError::ReasonMissing(_) => CoreError::rejected("reason_required", error.to_string()),
+        OrderMoveError::CheckPending => {
+            CoreError::new(ErrorKind::Conflict, "pharmacist_check_pending", error.to_string())
+        }
+    }
+}
+
+fn is_released(rejection: &ChainRejection) -> bool {
+    matches!(rejection.error, TransferError::PendingAlreadyVoided | TransferError::PendingExpired)
+}

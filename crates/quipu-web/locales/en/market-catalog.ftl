@@ -1,0 +1,27 @@
+# Market: a whole catalog at once (CSV import and export, bulk changes).
+error-bulk-invalid = Some changes cannot be made, so none were. Each one is listed with what to fix.
+error-catalog-too-large = A catalog is imported or exported whole up to 50,000 products.
+error-change-empty = A change needs a new price, stock or visibility.
+error-change-repeated = Each product can be changed only once in a list.
+error-change-target-invalid = Name each product by its id or by its code, one of them.
+error-csv-column-missing = The file needs a sku column: products are matched on their codes.
+error-csv-column-repeated = A column is named twice in the first line.
+error-csv-column-unknown = The first line names a column this file cannot have. The columns are sku, name_ko, name_en, description, category, price, unit, stock, needs_pharmacist, visible and id.
+error-csv-empty = The file is empty. Its first line names the columns.
+error-csv-flag-invalid = Write true or false, or leave the cell empty.
+error-csv-id-mismatch = This id belongs to a product with another code. Clear the id to add a new product.
+error-csv-id-repeated = The same product is on two lines.
+error-csv-id-unknown = This id is not one of your products. Leave it empty for a new product.
+error-csv-invalid = Some lines of the file are wrong, so nothing was imported. Each line is listed with what to fix.
+error-csv-not-utf8 = The file is not UTF-8 text. Save it as "CSV UTF-8" and send it again.
+error-csv-row-length = This line has a different number of cells than the first line.
+error-csv-sku-repeated = The same product code is on two lines.
+error-csv-sku-taken = Another product already has this code.
+error-csv-too-many-rows = A file holds at most 10,000 products. Split it into several files.
+error-csv-unreadable = The file cannot be read as CSV.
+error-csv-unwritable = The catalog could not be written as a file. Try again.
+error-product-id-invalid = An id is a product's id as the exported file wrote it. Leave it empty for a new product.
+error-product-incomplete = A new product needs a name, a category, a price and a unit.
+error-product-unknown = Your shop has no such product.
+error-sku-missing = Each line needs a product code (sku).
+error-too-many-changes = At most 5,000 products can be changed at once.

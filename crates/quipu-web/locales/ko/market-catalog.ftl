@@ -1,0 +1,27 @@
+# 마켓: 상품 목록 한꺼번에 (CSV 가져오기와 내보내기, 일괄 변경).
+error-bulk-invalid = 할 수 없는 변경이 있어 아무것도 바꾸지 않았습니다. 고칠 곳을 하나씩 알려 드립니다.
+error-catalog-too-large = 상품 목록은 50,000개까지 한꺼번에 가져오거나 내보낼 수 있습니다.
+error-change-empty = 바꿀 가격, 재고 또는 공개 여부를 적어 주세요.
+error-change-repeated = 한 목록에서 같은 상품은 한 번만 바꿀 수 있습니다.
+error-change-target-invalid = 상품은 id나 상품 코드 중 하나로 알려 주세요.
+error-csv-column-missing = 파일에 sku 열이 있어야 합니다. 상품은 상품 코드로 찾습니다.
+error-csv-column-repeated = 첫 줄에 같은 열 이름이 두 번 있습니다.
+error-csv-column-unknown = 첫 줄에 쓸 수 없는 열 이름이 있습니다. 열은 sku, name_ko, name_en, description, category, price, unit, stock, needs_pharmacist, visible, id입니다.
+error-csv-empty = 파일이 비어 있습니다. 첫 줄에 열 이름을 적어 주세요.
+error-csv-flag-invalid = true나 false로 적거나 칸을 비워 두세요.
+error-csv-id-mismatch = 이 id는 다른 코드의 상품입니다. 새 상품이면 id를 지워 주세요.
+error-csv-id-repeated = 같은 상품이 두 줄에 있습니다.
+error-csv-id-unknown = 이 id는 우리 가게 상품이 아닙니다. 새 상품이면 비워 두세요.
+error-csv-invalid = 파일에 잘못된 줄이 있어 아무것도 가져오지 않았습니다. 고칠 줄을 하나씩 알려 드립니다.
+error-csv-not-utf8 = 파일이 UTF-8 글자가 아닙니다. "CSV UTF-8"로 저장해서 다시 보내 주세요.
+error-csv-row-length = 이 줄의 칸 수가 첫 줄과 다릅니다.
+error-csv-sku-repeated = 같은 상품 코드가 두 줄에 있습니다.
+error-csv-sku-taken = 다른 상품이 이미 이 코드를 쓰고 있습니다.
+error-csv-too-many-rows = 파일 하나에는 상품을 10,000개까지 담을 수 있습니다. 여러 파일로 나눠 주세요.
+error-csv-unreadable = 파일을 CSV로 읽을 수 없습니다.
+error-csv-unwritable = 상품 목록을 파일로 만들지 못했습니다. 다시 해 주세요.
+error-product-id-invalid = id는 내보낸 파일에 적힌 상품 id입니다. 새 상품이면 비워 두세요.
+error-product-incomplete = 새 상품에는 이름, 분류, 가격, 단위가 있어야 합니다.
+error-product-unknown = 우리 가게에 그런 상품이 없습니다.
+error-sku-missing = 줄마다 상품 코드(sku)가 있어야 합니다.
+error-too-many-changes = 한 번에 5,000개까지 바꿀 수 있습니다.

@@ -1,0 +1,311 @@
+//! Orders on both databases: a cart from two shops becomes two orders with their money held; one
+//! is accepted, changed (an item short, a weighed item off the scale), handed over and captured
+//! for its final amount with the shop's fee; the other is rejected and its hold voided. Cancelling,
+//! expiring, stock taken and given back, retries, and the bad input around them: each a clear
+//! problem, nothing moved twice, `ledger verify` clean after each story (the harness checks it).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::harness::{Person, Shop, TestApp, merchant_balance, on_each_backend, shop};
+
+struct Market {
+    operator: String,
+    area: String,
+    mart: Shop,
+    bakery: Shop,
+    milk: String,
+    beef: String,
+    bread: String,
+    customer: Person,
+}
+
+async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
+    app.request(Method::PUT, path, Some(token), None, Some(body)).await
+}
+
+async fn seller(app: &TestApp, operator: &str, shop: &Shop, area: &str, kind: &str) {
+    let (status, body) =
+        put(app, &format!("/operator/merchants/{}/seller", shop.id), operator, json!({"kind": kind})).await;
+    assert_eq!(status, 200, "{body}");
+    let hours = json!([
+        "00:00-24:00",
+        "00:00-24:00",
+        "00:00-24:00",
+        "00:00-24:00",
+        "00:00-24:00",
+        "00:00-24:00",
+        "00:00-24:00"
+    ]);
+    let storefront = json!({"address": "Mapo-gu", "hours": hours, "accepting": true, "preparation_minutes": 15, "pickup": true,
+        "areas": [{"area_id": area, "terms": {"fee": "3.00", "minimum_order": "2.00", "free_from": "100.00"}}]});
+    let (status, body) = put(app, "/merchant/storefront", &shop.owner, storefront).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn product(app: &TestApp, shop: &Shop, body: Value) -> String {
+    let (status, product) = app.post("/merchant/products", Some(&shop.owner), body).await;
+    assert_eq!(status, 201, "{product}");
+    product["id"].as_str().unwrap().to_owned()
+}
+
+async fn market(app: &TestApp) -> Market {
+    let operator = app.operator().await;
+    let (status, area) = app.post("/operator/market/areas", Some(&operator), json!({"name": "Mapo"})).await;
+    assert_eq!(status, 201, "{area}");
+    let area = area["id"].as_str().unwrap().to_owned();
+    let mart = shop(app, &operator, "Mapo Mart", 31, 200).await;
+    let bakery = shop(app, &operator, "Corner Bakery", 32, 0).await;
+    seller(app, &operator, &mart, &area, "grocery").await;
+    seller(app, &operator, &bakery, &area, "grocery").await;
+    let milk = product(
+        app,
+        &mart,
+        json!({"name_ko": "흰우유 1L", "category": "dairy", "price": "1.50", "unit": "each", "stock": 10}),
+    )
+    .await;
+    let beef = product(
+        app,
+        &mart,
+        json!({"name_ko": "소고기", "name_en": "Beef", "category": "meat", "price": "20.00", "unit": "kg"}),
+    )
+    .await;
+    let bread = product(
+        app,
+        &bakery,
+        json!({"name_ko": "우유식빵", "category": "bread", "price": "3.00", "unit": "each", "stock": 2}),
+    )
+    .await;
+    let agent = app.agent(&operator, "+15550330001", "1000.00").await;
+    let customer = app.customer("+15550330002").await;
+    app.cash_in(&agent, &customer.phone, "100.00").await;
+    Market { operator, area, mart, bakery, milk, beef, bread, customer }
+}
+
+async fn add(app: &TestApp, who: &Person, product: &str, quantity: u32) -> (u16, Value) {
+    app.post("/me/cart/lines", Some(&who.token), json!({"product_id": product, "quantity": quantity})).await
+}
+
+/// Posted balance and what can be spent now, in minor units.
+async fn balances(app: &TestApp, who: &Person) -> (i64, i64) {
+    let (status, body) = app.get(&format!("/accounts/{}", who.account), &who.token).await;
+    assert_eq!(status, 200, "{body}");
+    (body["balance"]["minor_units"].as_i64().unwrap(), body["available"]["minor_units"].as_i64().unwrap())
+}
+
+async fn public_product(app: &TestApp, product: &str) -> Value {
+    let response = app.client.get(format!("{}/api/v1/market/products/{product}", app.base())).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.unwrap()
+}
+
+async fn stock(app: &TestApp, product: &str) -> u64 {
+    public_product(app, product).await["stock"].as_u64().unwrap()
+}
+
+fn pickup(seller: &str) -> Value {
+    json!({"seller_id": seller, "kind": "pickup"})
+}
+
+fn wallet(pin: &str) -> Value {
+    json!({"method": "wallet", "pin": pin})
+}
+
+async fn checkout(app: &TestApp, who: &Person, key: &str, body: Value) -> (u16, Value) {
+    app.post_key("/me/checkout", &who.token, key, body).await
+}
+
+async fn order_move(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
+    app.post(path, Some(token), body).await
+}
+
+#[tokio::test]
+async fn a_cart_from_two_shops_becomes_two_held_orders_one_captured_for_what_was_supplied_one_voided() {
+    on_each_backend(async |app| {
+        let m = market(app).await;
+        let customer = &m.customer;
+        let (status, cart) = add(app, customer, &m.milk, 2).await;
+        assert_eq!(status, 200, "{cart}");
+        add(app, customer, &m.beef, 1).await;
+        let (_, cart) = add(app, customer, &m.bread, 1).await;
+        assert_eq!((cart["groups"].as_array().unwrap().len(), cart["total"]["amount"].as_str(), cart["ready"].as_bool()), (2, Some("26.00"), Some(true)), "{cart}");
+
+        // A wrong PIN holds nothing and writes no order.
+        let fulfilments = json!([
+            {"seller_id": m.mart.id, "kind": "delivery", "area_id": m.area, "address": "Building 3, flat 402", "note": "ring twice"},
+            pickup(&m.bakery.id),
+        ]);
+        let (status, wrong) = checkout(app, customer, "wrong-pin", json!({"payment": wallet("0000"), "fulfilments": fulfilments})).await;
+        assert_eq!((status, wrong["code"].as_str()), (403, Some("wrong_pin")), "{wrong}");
+        assert_eq!(balances(app, customer).await, (10_000, 10_000));
+        let (_, orders) = app.get("/me/orders", &customer.token).await;
+        assert_eq!(orders.as_array().unwrap().len(), 0);
+
+        let body = json!({"payment": wallet("1234"), "fulfilments": fulfilments});
+        let (status, placed) = checkout(app, customer, "checkout-1", body.clone()).await;
+        assert_eq!(status, 201, "{placed}");
+        let placed = placed.as_array().unwrap().clone();
+        assert_eq!(placed.len(), 2);
+        let mart_order = placed.iter().find(|o| o["seller_id"] == json!(m.mart.id)).unwrap().clone();
+        let bakery_order = placed.iter().find(|o| o["seller_id"] == json!(m.bakery.id)).unwrap().clone();
+        // Milk 3.00 + beef 20.00 (held with a 10% margin: 22.00) + delivery 3.00.
+        assert_eq!(
+            (mart_order["status"].as_str(), mart_order["total"]["amount"].as_str(), mart_order["held"]["amount"].as_str()),
+            (Some("placed"), Some("26.00"), Some("28.00")),
+            "{mart_order}"
+        );
+        assert_eq!(bakery_order["held"]["amount"].as_str(), Some("3.00"));
+        assert_eq!(mart_order["next_actions"], json!(["cancel"]));
+        assert_eq!(balances(app, customer).await, (10_000, 10_000 - 2_800 - 300), "held, not taken");
+        assert_eq!((stock(app, &m.milk).await, stock(app, &m.bread).await), (8, 1), "stock taken at checkout");
+        let (_, cart) = app.get("/me/cart", &customer.token).await;
+        assert_eq!(cart["groups"].as_array().unwrap().len(), 0, "the cart was checked out");
+
+        // The same key again: the same orders, nothing held twice.
+        let (status, again) = checkout(app, customer, "checkout-1", body).await;
+        assert_eq!(status, 201, "{again}");
+        assert_eq!(again.as_array().unwrap().iter().map(|o| o["id"].clone()).collect::<Vec<_>>(), placed.iter().map(|o| o["id"].clone()).collect::<Vec<_>>());
+        assert_eq!(balances(app, customer).await.1, 10_000 - 3_100);
+
+        // Each shop sees its own order on its board, not the other's.
+        let mart_path = format!("/merchant/orders/{}", mart_order["id"].as_str().unwrap());
+        let bakery_path = format!("/merchant/orders/{}", bakery_order["id"].as_str().unwrap());
+        let (_, board) = app.get("/merchant/orders", &m.mart.cashier).await;
+        assert_eq!(board.as_array().unwrap().len(), 1, "{board}");
+        assert_eq!(board[0]["next_actions"], json!(["accept", "reject"]));
+        let (status, _) = app.get(&bakery_path, &m.mart.owner).await;
+        assert_eq!(status, 404, "another shop's order looks missing");
+        let (status, _) = order_move(app, &m.mart.owner, &format!("{bakery_path}/accept"), json!({"ready_minutes": 5})).await;
+        assert_eq!(status, 404);
+        let stranger = app.customer("+15550330003").await;
+        let (status, _) = app.get(&format!("/me/orders/{}", mart_order["id"].as_str().unwrap()), &stranger.token).await;
+        assert_eq!(status, 404, "another customer's order looks missing");
+
+        // The mart accepts, is short of one milk, weighs the beef, and hands over.
+        let (status, early) = order_move(app, &m.mart.cashier, &format!("{mart_path}/hand-over"), json!({})).await;
+        assert_eq!((status, early["code"].as_str()), (409, Some("order_move_not_allowed")), "{early}");
+        let (status, accepted) = order_move(app, &m.mart.cashier, &format!("{mart_path}/accept"), json!({"ready_minutes": 20})).await;
+        assert_eq!((status, accepted["status"].as_str()), (200, Some("accepted")), "{accepted}");
+        assert!(accepted["ready_at"].is_string());
+        let (status, late) = order_move(app, &customer.token, &format!("/me/orders/{}/cancel", mart_order["id"].as_str().unwrap()), json!({"reason": "changed my mind"})).await;
+        assert_eq!((status, late["code"].as_str()), (403, Some("order_move_not_yours")), "the customer cancels only before acceptance: {late}");
+        let (status, over) = put(app, &format!("{mart_path}/lines"), &m.mart.cashier, json!({"lines": [{"position": 1, "weighed_price": "22.01"}]})).await;
+        assert_eq!((status, over["code"].as_str()), (422, Some("line_edit_invalid")), "beyond the hold: {over}");
+        let (status, changed) = put(app, &format!("{mart_path}/lines"), &m.mart.cashier,
+            json!({"lines": [{"position": 0, "quantity": 1}, {"position": 1, "weighed_price": "21.00"}]})).await;
+        assert_eq!(status, 200, "{changed}");
+        assert_eq!((changed["lines"][0]["final_total"]["amount"].as_str(), changed["lines"][1]["final_total"]["amount"].as_str()), (Some("1.50"), Some("21.00")));
+        let (_, seen) = app.get(&format!("/me/orders/{}", mart_order["id"].as_str().unwrap()), &customer.token).await;
+        let kinds: Vec<&str> = seen["history"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == "line_changed").count(), 2, "the customer sees each change: {seen}");
+        for step in ["preparing", "ready"] {
+            let (status, moved) = order_move(app, &m.mart.cashier, &format!("{mart_path}/{step}"), json!({})).await;
+            assert_eq!(status, 200, "{step}: {moved}");
+        }
+        let mart_before = merchant_balance(app, &m.mart.owner).await;
+        let (status, done) = order_move(app, &m.mart.cashier, &format!("{mart_path}/hand-over"), json!({})).await;
+        assert_eq!((status, done["status"].as_str(), done["captured"]["amount"].as_str()), (200, Some("completed"), Some("25.50")), "{done}");
+        let (status, twice) = order_move(app, &m.mart.cashier, &format!("{mart_path}/hand-over"), json!({})).await;
+        assert_eq!((status, twice["code"].as_str()), (409, Some("order_move_not_allowed")), "{twice}");
+        // 1.50 + 21.00 + 3.00 taken; the rest of the 28.00 hold came back; the mart keeps 25.50 less 2%.
+        assert_eq!(balances(app, customer).await, (10_000 - 2_550, 10_000 - 2_550 - 300));
+        assert_eq!(merchant_balance(app, &m.mart.owner).await - mart_before, 2_550 - 51);
+
+        // The bakery rejects, saying why: the hold and the loaf come back.
+        let (status, silent) = order_move(app, &m.bakery.owner, &format!("{bakery_path}/reject"), json!({"reason": " "})).await;
+        assert_eq!((status, silent["code"].as_str()), (422, Some("reason_required")), "{silent}");
+        let (status, rejected) = order_move(app, &m.bakery.owner, &format!("{bakery_path}/reject"), json!({"reason": "oven broke"})).await;
+        assert_eq!((status, rejected["status"].as_str(), rejected["reason"].as_str()), (200, Some("rejected"), Some("oven broke")), "{rejected}");
+        assert_eq!(balances(app, customer).await, (10_000 - 2_550, 10_000 - 2_550));
+        assert_eq!(stock(app, &m.bread).await, 2);
+        assert_eq!(stock(app, &m.milk).await, 8, "a completed order keeps its stock taken");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cancelled_and_expired_orders_give_back_their_hold_and_stock_and_bad_checkouts_move_nothing() {
+    on_each_backend(async |app| {
+        let m = market(app).await;
+        let customer = &m.customer;
+
+        // Nothing to check out.
+        let (status, empty) = checkout(app, customer, "empty", json!({"payment": wallet("1234"), "fulfilments": [pickup(&m.bakery.id)]})).await;
+        assert_eq!((status, empty["code"].as_str()), (422, Some("cart_empty")), "{empty}");
+
+        // The customer cancels before the shop accepts.
+        add(app, customer, &m.bread, 2).await;
+        let (status, placed) = checkout(app, customer, "to-cancel", json!({"payment": wallet("1234"), "fulfilments": [pickup(&m.bakery.id)]})).await;
+        assert_eq!(status, 201, "{placed}");
+        assert_eq!(stock(app, &m.bread).await, 0);
+        let id = placed[0]["id"].as_str().unwrap();
+        let (status, cancelled) = order_move(app, &customer.token, &format!("/me/orders/{id}/cancel"), json!({"reason": "ordered twice"})).await;
+        assert_eq!((status, cancelled["status"].as_str()), (200, Some("cancelled")), "{cancelled}");
+        assert_eq!(balances(app, customer).await, (10_000, 10_000));
+        assert_eq!(stock(app, &m.bread).await, 2);
+
+        // Nobody accepts in time: housekeeping expires it.
+        add(app, customer, &m.milk, 3).await;
+        let (status, placed) = checkout(app, customer, "to-expire", json!({"payment": wallet("1234"), "fulfilments": [pickup(&m.mart.id)]})).await;
+        assert_eq!(status, 201, "{placed}");
+        assert_eq!(stock(app, &m.milk).await, 7);
+        app.clock.advance_seconds(quipu_core::market::ACCEPT_WITHIN_SECONDS + 1);
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        let (_, expired) = app.get(&format!("/me/orders/{}", placed[0]["id"].as_str().unwrap()), &customer.token).await;
+        assert_eq!(expired["status"].as_str(), Some("expired"), "{expired}");
+        assert_eq!(balances(app, customer).await, (10_000, 10_000));
+        assert_eq!(stock(app, &m.milk).await, 10);
+
+        // A price changed since the cart was filled, and too little stock: refused, naming them.
+        add(app, customer, &m.milk, 1).await;
+        add(app, customer, &m.bread, 2).await;
+        let milk = public_product(app, &m.milk).await;
+        let change = json!({"name_ko": "흰우유 1L", "category": "dairy", "price": "1.80", "unit": "each", "stock": 10, "version": milk["version"]});
+        let (status, changed) = put(app, &format!("/merchant/products/{}", m.milk), &m.mart.owner, change).await;
+        assert_eq!(status, 200, "{changed}");
+        let bread = public_product(app, &m.bread).await;
+        let change = json!({"name_ko": "우유식빵", "category": "bread", "price": "3.00", "unit": "each", "stock": 1, "version": bread["version"]});
+        let (status, changed) = put(app, &format!("/merchant/products/{}", m.bread), &m.bakery.owner, change).await;
+        assert_eq!(status, 200, "{changed}");
+        let (_, cart) = app.get("/me/cart", &customer.token).await;
+        assert_eq!(cart["ready"].as_bool(), Some(false), "{cart}");
+        let both = json!({"payment": wallet("1234"), "fulfilments": [pickup(&m.mart.id), pickup(&m.bakery.id)]});
+        let (status, refused) = checkout(app, customer, "changed", both.clone()).await;
+        assert_eq!((status, refused["code"].as_str()), (409, Some("cart_changed")), "{refused}");
+        let detail = refused["detail"].as_str().unwrap();
+        assert!(detail.contains("흰우유 1L now costs 1.80") && detail.contains("only 1 of 우유식빵 left"), "{detail}");
+
+        // Outside every area, a missing fulfilment, and a shop that paused: each refused.
+        let (status, _) = app.request(Method::DELETE, "/me/cart", Some(&customer.token), None, None).await;
+        assert_eq!(status, 200);
+        add(app, customer, &m.milk, 2).await;
+        let nowhere = json!({"payment": wallet("1234"), "fulfilments": [{"seller_id": m.mart.id, "kind": "delivery", "address": "far away", "latitude": 10.0, "longitude": 10.0}]});
+        let (status, outside) = checkout(app, customer, "outside", nowhere).await;
+        assert_eq!((status, outside["code"].as_str()), (422, Some("outside_delivery_area")), "{outside}");
+        let (status, missing) = checkout(app, customer, "missing", json!({"payment": wallet("1234"), "fulfilments": [pickup(&m.bakery.id)]})).await;
+        assert_eq!((status, missing["code"].as_str()), (422, Some("fulfilment_missing")), "{missing}");
+        let (status, _) = put(app, "/merchant/storefront/accepting", &m.mart.cashier, json!({"accepting": false})).await;
+        assert_eq!(status, 200);
+        let (status, closed) = checkout(app, customer, "closed", json!({"payment": wallet("1234"), "fulfilments": [pickup(&m.mart.id)]})).await;
+        assert_eq!((status, closed["code"].as_str()), (422, Some("seller_closed")), "{closed}");
+        let (status, _) = put(app, "/merchant/storefront/accepting", &m.mart.cashier, json!({"accepting": true})).await;
+        assert_eq!(status, 200);
+
+        // Absurd quantities, and more than the wallet holds.
+        let (status, zero) = add(app, customer, &m.milk, 0).await;
+        assert_eq!((status, zero["code"].as_str()), (422, Some("quantity_invalid")), "{zero}");
+        let (status, absurd) = add(app, customer, &m.milk, 98).await;
+        assert_eq!((status, absurd["code"].as_str()), (422, Some("quantity_invalid")), "2 + 98 is past 99: {absurd}");
+        let (status, negative) = app.post("/me/cart/lines", Some(&customer.token), json!({"product_id": m.milk, "quantity": -1})).await;
+        assert_eq!(status, 400, "{negative}");
+        add(app, customer, &m.beef, 5).await;
+        let (status, poor) = checkout(app, customer, "too-much", json!({"payment": wallet("1234"), "fulfilments": [pickup(&m.mart.id)]})).await;
+        assert_eq!((status, poor["code"].as_str()), (422, Some("insufficient_funds")), "{poor}");
+        let (_, orders) = app.get("/me/orders", &customer.token).await;
+        assert!(orders.as_array().unwrap().iter().all(|o| o["status"] != json!("placed")), "the failed checkout placed nothing: {orders}");
+        assert_eq!(balances(app, customer).await, (10_000, 10_000));
+        assert_eq!(stock(app, &m.milk).await, 10, "stock taken by the failed checkout came back");
+        let _ = &m.operator;
+    })
+    .await;
+}
