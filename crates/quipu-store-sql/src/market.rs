@@ -817,7 +817,6 @@ impl FromColumns for PageId {
     fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
         row.uuid("id").map(PageId)
     }
-
 }
 
 /// Renders a query's terms for FTS5, whose table has a `words` and a `fuzzy` column. Terms are

@@ -237,13 +237,16 @@ fn at(latitude: f64, longitude: f64) -> StoredPoint {
     StoredPoint::from_coordinates(Coordinates::new(latitude, longitude).unwrap())
 }
 
-fn nearest_first(page: &SearchPage) -> Vec<(String, Option<u32>)> {
+/// A search's hits: each product's Korean name and its shop's distance.
+type Hits = Vec<(String, Option<u32>)>;
+
+fn nearest_first(page: &SearchPage) -> Hits {
     page.hits.iter().map(|hit| (hit.product.name.korean().unwrap().to_owned(), hit.distance_metres)).collect()
 }
 
 #[tokio::test]
 async fn nearest_shops_come_first_and_both_databases_agree_on_the_order() {
-    let answers: Mutex<Vec<Vec<Vec<(String, Option<u32>)>>>> = Mutex::default();
+    let answers: Mutex<Vec<Vec<Hits>>> = Mutex::default();
     on_each_backend(async |app| {
         let operator = app.operator().await;
         let customer = Coordinates::new(37.5563, 126.9236).unwrap();
