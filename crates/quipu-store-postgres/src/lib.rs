@@ -19,9 +19,7 @@ use quipu_domain::ledger::{Account, Transfer};
 use quipu_domain::market::search::QueryTerm;
 use quipu_store::market::MatchForms;
 use quipu_store::{StoreError, StoreResult, db_error};
-use quipu_store_sql::{
-    Backend, ByIds, Dialect, DurableCommit, InOrderReading, SearchDialect, SqlStore, render_tsquery,
-};
+use quipu_store_sql::{Backend, ByIds, Dialect, DurableCommit, SearchDialect, SqlStore, render_tsquery};
 use sqlx::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 
@@ -108,9 +106,8 @@ impl Backend for PostgresBackend {
         copy_columns: None,
         rows: "product_search f",
         matching: "f.terms @@ CAST({query} AS tsquery)",
-        // Read down an order's index, a row is checked against the query where it lies, and the
-        // page stops when full: for a common word a few rows per result, not tens of thousands.
-        in_order: Some(InOrderReading { table: "product_search", matching: "f.terms @@ CAST({query} AS tsquery)" }),
+        facets: "product_search",
+        matching_in_order: "f.terms @@ CAST({query} AS tsquery)",
         // `IS TRUE` keeps the list a hashed filter: as a plain `IN` the planner may make it a join,
         // and without statistics it chose to scan the whole list once per match (seconds).
         among_sellers: "(f.seller_id IN (SELECT CAST(value AS UUID) FROM json_array_elements_text(CAST({sellers} AS JSON)))) IS TRUE",

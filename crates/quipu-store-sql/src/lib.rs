@@ -52,7 +52,7 @@ use sqlx::{Database, Pool, Transaction};
 use uuid::Uuid;
 
 use crate::driver::{FromColumns, SqlDriver, decode};
-pub use crate::market::{InOrderReading, SearchDialect, render_fts5, render_tsquery};
+pub use crate::market::{SearchDialect, render_fts5, render_tsquery};
 
 /// How a transaction is made to wait for the disk when it commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

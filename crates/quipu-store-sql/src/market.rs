@@ -45,9 +45,10 @@ pub struct SearchDialect {
     /// A condition on [`SearchDialect::rows`]: `f` matches `{query}`, the query as
     /// [`Backend::render_search`] made it.
     pub matching: &'static str,
-    /// Where the backend reads a common word's page [`Plan::InOrder`]: `None` where that gains
-    /// nothing (SQLite: checking rows against the matches costs what sorting them does).
-    pub in_order: Option<InOrderReading>,
+    /// The table of those rows, which has an index for each order but distance (what
+    /// [`Plan::InOrder`] reads down), and the condition on its row `f` that it matches `{query}`.
+    pub facets: &'static str,
+    pub matching_in_order: &'static str,
     /// A condition on `f`: its seller is in `{sellers}`, a JSON array of ids.
     pub among_sellers: &'static str,
     /// What the distance order needs joined to `f`, if anything (empty: nothing).
@@ -102,7 +103,7 @@ pub(crate) fn generated_statements<B: Backend>() -> Vec<(String, String)> {
         for order in
             [SearchOrder::Relevance, SearchOrder::PriceAscending, SearchOrder::PriceDescending, SearchOrder::Distance]
         {
-            for plan in [Plan::Matches, Plan::InOrder].into_iter().filter(|plan| plan.serves(&search, order)) {
+            for plan in [Plan::Matches, Plan::InOrder].into_iter().filter(|plan| plan.serves(order)) {
                 let name = format!("market::page({filter:?}, {order:?}, {plan:?})");
                 all.push((name, page_sql(&search, filter, order, plan)));
             }
@@ -138,15 +139,6 @@ impl Scope {
     }
 }
 
-/// How a backend reads a page [`Plan::InOrder`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InOrderReading {
-    /// The table of the index rows, with an index for each order but distance.
-    pub table: &'static str,
-    /// A condition on its row `f`: it matches `{query}`.
-    pub matching: &'static str,
-}
-
 /// How a page is read. Which is faster depends on how many match, which the count (read first)
 /// tells; the statement says it, so neither database's planner has to guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,15 +160,17 @@ impl Plan {
     /// or the most expensive wine by price ascending) is read [`Plan::Matches`] after all.
     const IN_ORDER_ROWS_PER_RESULT: u64 = 50;
 
-    /// Whether the backend reads this order this way (no index keeps the distance order: it is
-    /// the customer's).
-    fn serves(self, search: &SearchDialect, order: SearchOrder) -> bool {
-        self == Plan::Matches || (search.in_order.is_some() && order != SearchOrder::Distance)
+    /// No index keeps the distance order (it is the customer's).
+    fn serves(self, order: SearchOrder) -> bool {
+        self == Plan::Matches || order != SearchOrder::Distance
     }
 
-    fn choose(search: &SearchDialect, order: SearchOrder, counted: u64, page_end: u64) -> Self {
-        let common = counted > MAX_COUNTED && page_end <= Self::IN_ORDER_WITHIN;
-        if common && Plan::InOrder.serves(search, order) { Plan::InOrder } else { Plan::Matches }
+    fn choose(order: SearchOrder, counted: u64, page_end: u64) -> Self {
+        if Plan::InOrder.serves(order) && counted > MAX_COUNTED && page_end <= Self::IN_ORDER_WITHIN {
+            Plan::InOrder
+        } else {
+            Plan::Matches
+        }
     }
 }
 
@@ -234,17 +228,17 @@ fn search_from(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: P
         _ => String::new(),
     };
     let Params { category, min_price, max_price, .. } = params;
-    let (rows, matching) = match (plan, search.in_order) {
-        (Plan::InOrder, Some(reading)) => {
-            let window = format!(
+    let (rows, matching) = match plan {
+        Plan::Matches => (search.rows.to_owned(), search.matching),
+        Plan::InOrder => (
+            format!(
                 "(SELECT * FROM {} ORDER BY {} LIMIT {}) f",
-                reading.table,
+                search.facets,
                 order_keys(search, order, "", Plan::InOrder, params),
                 params.window.as_deref().unwrap_or_default()
-            );
-            (window, reading.matching)
-        }
-        _ => (search.rows.to_owned(), search.matching),
+            ),
+            search.matching_in_order,
+        ),
     };
     format!(
         "FROM {}{distances} WHERE {} AND f.visible = 1{seller_condition} \
@@ -757,7 +751,7 @@ impl<B: Backend> MarketStore for SqlStore<B> {
         }
         let page_end = u64::from(query.offset) + u64::from(limit);
         let mut ids: Vec<PageId> = Vec::new();
-        if Plan::choose(&search, query.order, counted, page_end) == Plan::InOrder {
+        if Plan::choose(query.order, counted, page_end) == Plan::InOrder {
             let window = page_end.saturating_mul(Plan::IN_ORDER_ROWS_PER_RESULT);
             let page = bind(page_sql(&search, scope, query.order, Plan::InOrder), false)
                 .bind(i64::try_from(window).unwrap_or(i64::MAX))

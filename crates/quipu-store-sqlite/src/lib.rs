@@ -201,10 +201,9 @@ impl Backend for SqliteBackend {
         ),
         rows: "product_search JOIN product_search_facets f ON f.search_row = product_search.rowid",
         matching: "product_search MATCH {query}",
-        // Read down an order's index, each row must be looked up among the matches, which SQLite
-        // first makes into a list: that costs about what sorting them does (measured; see
-        // `Plan`), and a word rare at the top of the order costs both.
-        in_order: None,
+        // `+`: the matches are a list to look rows up in, not where the rows come from.
+        facets: "product_search_facets",
+        matching_in_order: "+f.search_row IN (SELECT rowid FROM product_search WHERE product_search MATCH {query})",
         among_sellers: "f.seller_id IN (SELECT unhex(replace(value, '-', '')) FROM json_each({sellers}))",
         // A table of the object's entries, which SQLite indexes for the join.
         distance_join: "LEFT JOIN (SELECT unhex(replace(key, '-', '')) AS seller_id, value AS metres \
