@@ -1,9 +1,12 @@
 //! Product search at marketplace scale: `sellers` shops with `products` products between them
 //! (Korean and English names built from grocery words), searched through the market's own path
 //! (its directory of sellers, the query's terms, the store's index) with the queries people type:
-//! one Korean syllable, two, English words, a prefix, a typo, two words, and filters. Every number
-//! is measured; none is asserted.
+//! one Korean syllable, two, English words, a prefix, a typo, two words, and filters; then the
+//! same queries from a shared location, nearest shops first. Every number is measured; none is
+//! asserted. What each search found is folded into a digest, so two backends' runs can be compared
+//! answer for answer.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,11 +17,11 @@ use quipu_domain::Timestamp;
 use quipu_domain::identity::MerchantId;
 use quipu_domain::market::catalog::{LocalisedName, Stock, Unit};
 use quipu_domain::market::search::index_text;
-use quipu_domain::market::storefront::{DeliveryTerms, OpeningHours, SellerKind, parse_day};
+use quipu_domain::market::storefront::{Coordinates, DeliveryTerms, OpeningHours, SellerKind, parse_day};
 use quipu_domain::market::{AreaId, ProductId};
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
 use quipu_server::Fallible;
-use quipu_store::market::{AreaRecord, ProductRecord, SearchOrder, SellerAreaRecord, SellerRecord};
+use quipu_store::market::{AreaRecord, ProductRecord, SearchOrder, SellerAreaRecord, SellerRecord, StoredPoint};
 use quipu_store::{Enrollment, MerchantRecord, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -57,12 +60,32 @@ pub struct SearchResult {
     /// Seconds to write the catalog and its index.
     pub seed_seconds: f64,
     pub latency: Percentiles,
-    /// Products found per search, on average (the total, not the page).
+    /// Products found per search, on average (the total, not the page; a search counts up to
+    /// 1 000).
     pub mean_found: f64,
+    /// The share of searches that found more than they counted ("1 000+").
+    pub capped_share: f64,
     /// The slowest query and its p99 alone, to say where the time goes.
     pub slowest_query: String,
     pub slowest_p99_ms: f64,
+    /// Each query's own latency, to say where the time goes (the JSON report only).
+    pub per_query: Vec<QueryLatency>,
+    /// The same queries from a shared location, sorted by distance (a quarter as many searches).
+    pub distance_latency: Percentiles,
+    /// Every search's total and page (names, prices, shops' distances), hashed: equal on two
+    /// backends when they answered alike.
+    pub digest: String,
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryLatency {
+    pub query: String,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// Where the customer stands, and the shops around them (within about 5 km).
+const CENTRE: (f64, f64) = (37.5563, 126.9236);
 
 /// Words of Korean grocery names: one and two syllables that live inside longer names.
 const KOREAN: &[&str] = &[
@@ -262,6 +285,8 @@ async fn scenario(database: &BenchDatabase, options: &SearchOptions) -> Fallible
     let mut latencies = Vec::with_capacity(options.queries);
     let mut per_query: Vec<Vec<Duration>> = vec![Vec::new(); QUERIES.len()];
     let mut found = 0u64;
+    let mut capped = 0usize;
+    let mut digest = DefaultHasher::new();
     for round in 0..options.queries {
         let which = round % QUERIES.len();
         let input = SearchInput {
@@ -284,12 +309,41 @@ async fn scenario(database: &BenchDatabase, options: &SearchOptions) -> Fallible
             samples.push(took);
         }
         found += page.total;
+        capped += usize::from(page.total_capped);
+        fold(&mut digest, &page);
+    }
+    let centre = Coordinates::new(CENTRE.0, CENTRE.1)?;
+    let mut distance_latencies = Vec::with_capacity(options.queries / 4);
+    for round in 0..options.queries / 4 {
+        let input = SearchInput {
+            text: QUERIES.get(round % QUERIES.len()).copied().unwrap_or("우유").to_owned(),
+            whereabouts: Whereabouts::Location(centre),
+            kind: None,
+            category: None,
+            open_now: round % 3 == 0,
+            min_price: None,
+            max_price: None,
+            order: SearchOrder::Distance,
+            limit: 20,
+            offset: 0,
+        };
+        let began = Instant::now();
+        let page = market.search(&input).await?;
+        distance_latencies.push(began.elapsed());
+        fold(&mut digest, &page);
     }
     writer.abort();
-    let (slowest_query, slowest_p99_ms) = QUERIES
+    let per_query: Vec<QueryLatency> = QUERIES
         .iter()
         .zip(per_query)
-        .map(|(query, samples)| (query.to_string(), percentiles(samples).p99_ms))
+        .map(|(query, samples)| {
+            let latency = percentiles(samples);
+            QueryLatency { query: query.to_string(), p50_ms: latency.p50_ms, p99_ms: latency.p99_ms }
+        })
+        .collect();
+    let (slowest_query, slowest_p99_ms) = per_query
+        .iter()
+        .map(|query| (query.query.clone(), query.p99_ms))
         .fold((String::new(), 0.0), |worst, next| if next.1 > worst.1 { next } else { worst });
     Ok(SearchResult {
         backend: database.backend,
@@ -299,8 +353,42 @@ async fn scenario(database: &BenchDatabase, options: &SearchOptions) -> Fallible
         seed_seconds,
         latency: percentiles(latencies),
         mean_found: found as f64 / options.queries.max(1) as f64,
+        capped_share: capped as f64 / options.queries.max(1) as f64,
         slowest_query,
         slowest_p99_ms,
+        per_query,
+        distance_latency: percentiles(distance_latencies),
+        digest: format!("{:016x}", digest.finish()),
+    })
+}
+
+/// Folds what a search answered into `digest`: what a customer sees, not ids (each backend's
+/// run makes its own).
+fn fold(digest: &mut DefaultHasher, page: &quipu_core::market::SearchPage) {
+    (page.total, page.total_capped, page.fuzzy).hash(digest);
+    for hit in &page.hits {
+        (hit.product.name.korean(), hit.product.name.english(), hit.product.price.minor(), &hit.seller_name)
+            .hash(digest);
+        (hit.distance_metres, hit.delivers, hit.open_now).hash(digest);
+    }
+}
+
+/// Where shop `index` stands: scattered within about 5 km of [`CENTRE`], in a fixed pattern; one
+/// in nine has not given its location.
+fn location(index: usize) -> Option<StoredPoint> {
+    if index % 9 == 4 {
+        return None;
+    }
+    // Microdegrees: about 0.045° of latitude and 0.057° of longitude are 5 km here.
+    let step = |modulus: usize, spread: i64| {
+        i64::try_from(index.wrapping_mul(7919) % modulus).unwrap_or(0) * spread / i64::try_from(modulus).unwrap_or(1)
+            - spread / 2
+    };
+    #[allow(clippy::cast_possible_truncation)]
+    let micro = |degrees: f64| (degrees * 1_000_000.0) as i64;
+    Some(StoredPoint {
+        latitude_micro: micro(CENTRE.0) + step(997, 90_000),
+        longitude_micro: micro(CENTRE.1) + step(991, 114_000),
     })
 }
 
@@ -329,7 +417,7 @@ async fn seed(store: &Arc<dyn Store>, options: &SearchOptions) -> Fallible<AreaI
             kind: if index % 10 == 0 { SellerKind::Pharmacy } else { SellerKind::Grocery },
             description: String::new(),
             address: format!("Building {index}"),
-            location: None,
+            location: location(index),
             hours: all_day.clone(),
             accepting: index % 7 != 0,
             preparation_minutes: 15,
@@ -382,7 +470,7 @@ async fn seed(store: &Arc<dyn Store>, options: &SearchOptions) -> Fallible<AreaI
 
 fn row(result: &SearchResult) -> String {
     format!(
-        "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} ({:.2}) |",
+        "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} ({:.0}% 1 000+) | {} ({:.2}) | {:.2} / {:.2} | {} |",
         result.backend,
         result.products,
         result.sellers,
@@ -392,15 +480,19 @@ fn row(result: &SearchResult) -> String {
         result.latency.p99_ms,
         result.latency.max_ms,
         result.mean_found,
+        result.capped_share * 100.0,
         result.slowest_query,
         result.slowest_p99_ms,
+        result.distance_latency.p50_ms,
+        result.distance_latency.p99_ms,
+        result.digest,
     )
 }
 
 /// The results as BENCHMARKS.md shows them.
 pub fn table(results: &[SearchResult]) -> String {
     let mut out = String::from(
-        "| backend | products | sellers | searches | seed s | p50 ms | p99 ms | max ms | found (mean) | slowest query (its p99 ms) |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "| backend | products | sellers | searches | seed s | p50 ms | p99 ms | max ms | found (mean, counted to 1 000) | slowest query (its p99 ms) | by distance p50 / p99 ms | answers digest |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for result in results {
         out.push_str(&row(result));

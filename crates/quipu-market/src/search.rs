@@ -10,7 +10,10 @@ use quipu_domain::market::search::{QueryError, parse_query};
 use quipu_domain::market::storefront::{Coordinates, SellerKind, within_radius};
 use quipu_domain::money::Amount;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind};
-use quipu_store::market::{MAX_PRODUCTS_PAGE, MatchForms, ProductQuery, ProductRecord, SearchOrder, StoredPoint};
+use quipu_store::market::{
+    FoundProducts, MAX_PRODUCTS_PAGE, MAX_SEARCH_SELLERS, MatchForms, ProductQuery, ProductRecord, SearchOrder,
+    SellerDistance, SellerFilter, StoredPoint,
+};
 
 use crate::Market;
 use crate::directory::Listing;
@@ -58,8 +61,10 @@ pub struct Hit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchPage {
     pub hits: Vec<Hit>,
-    /// How many match in all.
+    /// How many match in all, counted up to [`quipu_store::market::MAX_COUNTED`].
     pub total: u64,
+    /// More than `total` match ("1 000+").
+    pub total_capped: bool,
     /// No product matched the words exactly; these match them with one letter changed.
     pub fuzzy: bool,
 }
@@ -113,24 +118,55 @@ impl Market {
             }
             serving.insert(listing.id(), (listing, standing));
         }
-        let sellers: Vec<MerchantId> = serving.keys().copied().collect();
+        // Name the sellers the shorter way: none left out (no filter at all), the few left out,
+        // or the few that serve. Only a complete directory can say who is left out.
+        let complete = listings.len() < MAX_SEARCH_SELLERS;
+        let mut among: Vec<MerchantId> = serving.keys().copied().collect();
+        among.sort_unstable();
+        let mut left_out: Vec<MerchantId> =
+            listings.iter().map(Listing::id).filter(|id| !serving.contains_key(id)).collect();
+        left_out.sort_unstable();
+        let sellers = if !complete || among.len() <= left_out.len() {
+            SellerFilter::Among(&among)
+        } else if left_out.is_empty() {
+            SellerFilter::Every
+        } else {
+            SellerFilter::Except(&left_out)
+        };
+        let mut distances: Vec<SellerDistance> = Vec::new();
+        if input.order == SearchOrder::Distance {
+            distances.extend(serving.iter().filter_map(|(seller, (_, standing))| {
+                standing.distance_metres.map(|metres| SellerDistance { seller: *seller, metres })
+            }));
+            distances.sort_unstable_by_key(|distance| (distance.metres, distance.seller));
+        }
         let mut query = ProductQuery {
             terms: &terms,
             forms: MatchForms::Exact,
-            sellers: &sellers,
+            sellers,
             category: input.category.as_deref(),
             min_price: input.min_price,
             max_price: input.max_price,
             order: input.order,
+            distances: &distances,
             limit: input.limit.clamp(1, MAX_PRODUCTS_PAGE),
             offset: input.offset,
         };
-        let (mut products, mut total) = self.store.search_products(&query).await?;
-        let fuzzy = total == 0;
+        let mut found = self.store.search_products(&query).await?;
+        let fuzzy = found.total == 0;
         if fuzzy {
             query.forms = MatchForms::Fuzzy;
-            (products, total) = self.store.search_products(&query).await?;
+            found = self.store.search_products(&query).await?;
         }
+        // A seller enabled by another process since the directory was read is in no list: ask
+        // again among the sellers known to serve (the directory catches up within seconds).
+        if !matches!(query.sellers, SellerFilter::Among(_))
+            && found.page.iter().any(|product| !serving.contains_key(&product.seller))
+        {
+            query.sellers = SellerFilter::Among(&among);
+            found = self.store.search_products(&query).await?;
+        }
+        let FoundProducts { page: products, total, total_capped } = found;
         let hits = products
             .into_iter()
             .filter_map(|product| {
@@ -145,6 +181,6 @@ impl Market {
                 })
             })
             .collect();
-        Ok(SearchPage { hits, total, fuzzy: fuzzy && total > 0 })
+        Ok(SearchPage { hits, total, total_capped, fuzzy: fuzzy && total > 0 })
     }
 }

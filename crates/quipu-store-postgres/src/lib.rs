@@ -95,13 +95,27 @@ impl Backend for PostgresBackend {
     };
     // Terms go in word for word (`array_to_tsvector`, a cast to tsquery): no parser or dictionary
     // of PostgreSQL's changes them, so both databases match the same words. Words and fuzzy forms
-    // share one vector (fuzzy ones marked with `~`), so every query is one indexed condition.
+    // share one vector (fuzzy ones marked with `~`), so every query is one indexed condition; the
+    // row beside the vector holds what search filters and sorts by, copied from the product.
     const SEARCH: SearchDialect = SearchDialect {
         next_row: "nextval('products_search_row')",
         delete_terms: "DELETE FROM product_search WHERE search_row = $1",
-        insert_terms: "INSERT INTO product_search (search_row, terms) VALUES ($1, array_to_tsvector(string_to_array($2, ' ') || ARRAY(SELECT '~' || form FROM unnest(string_to_array($3, ' ')) AS form)))",
-        matching: "p.search_row IN (SELECT search_row FROM product_search WHERE terms @@ CAST($1 AS tsquery))",
-        among_sellers: "p.seller_id IN (SELECT CAST(value AS UUID) FROM json_array_elements_text(CAST($2 AS JSON)))",
+        insert_terms: "INSERT INTO product_search (search_row, terms, product_id, seller_id, visible, category, price, name_length) \
+             SELECT search_row, array_to_tsvector(string_to_array($2, ' ') || ARRAY(SELECT '~' || form FROM unnest(string_to_array($3, ' ')) AS form)), \
+             id, seller_id, visible, category, price, name_length FROM products WHERE search_row = $1",
+        copy_columns: None,
+        rows: "product_search f",
+        matching: "f.terms @@ CAST({query} AS tsquery)",
+        facets: "product_search",
+        matching_in_order: "f.terms @@ CAST({query} AS tsquery)",
+        // `IS TRUE` keeps the list a hashed filter: as a plain `IN` the planner may make it a join,
+        // and without statistics it chose to scan the whole list once per match (seconds).
+        among_sellers: "(f.seller_id IN (SELECT CAST(value AS UUID) FROM json_array_elements_text(CAST({sellers} AS JSON)))) IS TRUE",
+        // A key looked up in the object, parsed once (the sub-select): no join for the planner to
+        // get wrong, which as a join of the entries it did (a scan of every entry per match).
+        distance_join: "",
+        distance: "CAST((SELECT CAST({distances} AS JSONB)) ->> CAST(f.seller_id AS TEXT) AS BIGINT)",
+        after_bulk_write: Some("ANALYZE products, product_search"),
     };
 
     fn render_search(terms: &[QueryTerm], forms: MatchForms) -> String {

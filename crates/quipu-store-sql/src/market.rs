@@ -12,18 +12,21 @@ use quipu_domain::market::{AreaId, ProductId};
 use quipu_domain::zone::LocalDate;
 use quipu_domain::{Amount, Timestamp};
 use quipu_store::market::{
-    AreaRecord, MAX_AREAS, MAX_PRODUCTS_PAGE, MAX_SEARCH_SELLERS, MarketStore, MatchForms, ProductQuery, ProductRecord,
-    RadiusDelivery, SearchOrder, SellerAreaRecord, SellerEntry, SellerRecord, StoredPoint,
+    AreaRecord, FoundProducts, MAX_AREAS, MAX_COUNTED, MAX_PRODUCTS_PAGE, MAX_SEARCH_SELLERS, MarketStore, MatchForms,
+    ProductQuery, ProductRecord, RadiusDelivery, SearchOrder, SellerAreaRecord, SellerDistance, SellerEntry,
+    SellerFilter, SellerRecord, StoredPoint,
 };
 use quipu_store::market::{ImageAdded, ImageFileRecord};
 use quipu_store::{StoreError, StoreResult, async_trait, corrupt, db_error};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::decode::{amount, currency, named};
 use crate::driver::{Columns, FromColumns, Statement, execute, execute_unique, fetch_all, fetch_one, fetch_optional};
-use crate::{Backend, SqlStore, market_images};
+use crate::{Backend, SqlStore, by_ids, market_images};
 
-/// The search index's statements and conditions on one backend.
+/// The search index's statements and fragments on one backend. Fragments name their parameters
+/// `{query}`, `{sellers}` and `{distances}`; the shared code numbers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchDialect {
     /// An expression giving a new product its search row (the index's key).
@@ -32,10 +35,29 @@ pub struct SearchDialect {
     pub delete_terms: &'static str,
     /// Adds a product's terms: `$1` its search row, `$2` words, `$3` fuzzy forms (space-separated).
     pub insert_terms: &'static str,
-    /// A condition on products `p` that match `$1`, the query as [`Backend::render_search`] made it.
+    /// Where the index rows do not hold them already, copies the product's search columns
+    /// (see [`SearchDialect::rows`]) from its row into the index, replacing any: `$1` its search row.
+    pub copy_columns: Option<&'static str>,
+    /// The index's rows as `f`, with the columns search filters and sorts by: `search_row`,
+    /// `product_id`, `seller_id`, `visible`, `category`, `price`, `name_length`; found from the
+    /// text index (what [`Plan::Matches`] reads).
+    pub rows: &'static str,
+    /// A condition on [`SearchDialect::rows`]: `f` matches `{query}`, the query as
+    /// [`Backend::render_search`] made it.
     pub matching: &'static str,
-    /// A condition on products `p` sold by one of the sellers in `$2`, a JSON array of ids.
+    /// The table of those rows, which has an index for each order but distance (what
+    /// [`Plan::InOrder`] reads down), and the condition on its row `f` that it matches `{query}`.
+    pub facets: &'static str,
+    pub matching_in_order: &'static str,
+    /// A condition on `f`: its seller is in `{sellers}`, a JSON array of ids.
     pub among_sellers: &'static str,
+    /// What the distance order needs joined to `f`, if anything (empty: nothing).
+    pub distance_join: &'static str,
+    /// The distance in metres of `f`'s seller, NULL when unknown, from `{distances}`: a JSON
+    /// object of metres by seller id.
+    pub distance: &'static str,
+    /// Run before a bulk catalog write commits, so the planner knows what the index holds.
+    pub after_bulk_write: Option<&'static str>,
 }
 
 pub(crate) mod sql {
@@ -60,6 +82,7 @@ pub(crate) mod sql {
             WHERE id = $1 AND seller_id = $2 AND version = $17 - 1";
         SELECT_SEARCH_ROW = "SELECT search_row FROM products WHERE id = $1";
         SELECT_PRODUCT = "SELECT * FROM products WHERE id = $1";
+        SELECT_PRODUCTS = "SELECT * FROM products";
         SELECT_SELLER_PRODUCTS = "SELECT * FROM products WHERE seller_id = $1 AND (visible = 1 OR $2 = 0) ORDER BY category, name_length, id LIMIT $3 OFFSET $4";
         SELECT_SELLER_CATALOG = "SELECT * FROM products WHERE seller_id = $1 ORDER BY category, name_length, id LIMIT $2";
     }
@@ -72,10 +95,19 @@ pub(crate) fn generated_statements<B: Backend>() -> Vec<(String, String)> {
         ("market::insert_product".to_owned(), insert_product_sql(&search)),
         ("market::delete_terms".to_owned(), search.delete_terms.to_owned()),
         ("market::insert_terms".to_owned(), search.insert_terms.to_owned()),
-        ("market::count".to_owned(), count_sql(&search)),
     ];
-    for order in [SearchOrder::Relevance, SearchOrder::PriceAscending, SearchOrder::PriceDescending] {
-        all.push((format!("market::search({order:?})"), search_sql(&search, order)));
+    all.extend(search.copy_columns.map(|sql| ("market::copy_columns".to_owned(), sql.to_owned())));
+    all.extend(search.after_bulk_write.map(|sql| ("market::after_bulk_write".to_owned(), sql.to_owned())));
+    for filter in [Scope::Every, Scope::Among, Scope::Except] {
+        all.push((format!("market::count({filter:?})"), count_sql(&search, filter)));
+        for order in
+            [SearchOrder::Relevance, SearchOrder::PriceAscending, SearchOrder::PriceDescending, SearchOrder::Distance]
+        {
+            for plan in [Plan::Matches, Plan::InOrder].into_iter().filter(|plan| plan.serves(order)) {
+                let name = format!("market::page({filter:?}, {order:?}, {plan:?})");
+                all.push((name, page_sql(&search, filter, order, plan)));
+            }
+        }
     }
     all
 }
@@ -89,28 +121,177 @@ fn insert_product_sql(search: &SearchDialect) -> String {
     )
 }
 
-/// The conditions every searched product meets; `$1`–`$5` as in [`search_sql`].
-fn search_conditions(search: &SearchDialect) -> String {
+/// A [`SellerFilter`]'s shape, which is what the statement depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Every,
+    Among,
+    Except,
+}
+
+impl Scope {
+    fn of(filter: SellerFilter<'_>) -> Self {
+        match filter {
+            SellerFilter::Every => Scope::Every,
+            SellerFilter::Among(_) => Scope::Among,
+            SellerFilter::Except(_) => Scope::Except,
+        }
+    }
+}
+
+/// How a page is read. Which is faster depends on how many match, which the count (read first)
+/// tells; the statement says it, so neither database's planner has to guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Every match, from the text index, sorted: for a few hundred matches, or an order no index
+    /// keeps (distance), or a page deep in the results.
+    Matches,
+    /// The order's own index, from the top, keeping the rows that match until the page is full:
+    /// for a common word (over [`MAX_COUNTED`] matches), where that is a few rows per result
+    /// instead of sorting tens of thousands.
+    InOrder,
+}
+
+impl Plan {
+    /// Pages that end within this many results are read [`Plan::InOrder`] when a word is common.
+    const IN_ORDER_WITHIN: u64 = 200;
+    /// How many rows of the order [`Plan::InOrder`] reads per result of the page, at most: a word
+    /// found in fewer than one in this many of them (say "1L" where the short names come first,
+    /// or the most expensive wine by price ascending) is read [`Plan::Matches`] after all.
+    const IN_ORDER_ROWS_PER_RESULT: u64 = 50;
+
+    /// No index keeps the distance order (it is the customer's).
+    fn serves(self, order: SearchOrder) -> bool {
+        self == Plan::Matches || order != SearchOrder::Distance
+    }
+
+    fn choose(order: SearchOrder, counted: u64, page_end: u64) -> Self {
+        if Plan::InOrder.serves(order) && counted > MAX_COUNTED && page_end <= Self::IN_ORDER_WITHIN {
+            Plan::InOrder
+        } else {
+            Plan::Matches
+        }
+    }
+}
+
+/// Numbers a statement's parameters in the order they are bound: the query; the sellers (unless
+/// every seller's products are wanted); the category and the price range; the distances (for the
+/// distance order) or the window ([`Plan::InOrder`]); then the page's limit and offset.
+struct Params {
+    query: String,
+    sellers: Option<String>,
+    category: String,
+    min_price: String,
+    max_price: String,
+    distances: Option<String>,
+    /// How many rows of the order [`Plan::InOrder`] reads.
+    window: Option<String>,
+    limit: String,
+    offset: String,
+}
+
+impl Params {
+    fn new(scope: Scope, distances: bool, plan: Plan) -> Self {
+        let mut next = 0;
+        let mut take = || {
+            next += 1;
+            format!("${next}")
+        };
+        Self {
+            query: take(),
+            sellers: (scope != Scope::Every).then(&mut take),
+            category: take(),
+            min_price: take(),
+            max_price: take(),
+            distances: distances.then(&mut take),
+            window: (plan == Plan::InOrder).then(&mut take),
+            limit: take(),
+            offset: take(),
+        }
+    }
+}
+
+/// `FROM` and `WHERE` of a search: the index rows `f` that match, visible, of the sellers in
+/// scope, in the category and price range; with the distances `d` for the distance order.
+fn search_from(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: Plan, params: &Params) -> String {
+    let sellers = params.sellers.as_deref().unwrap_or_default();
+    let among = search.among_sellers.replace("{sellers}", sellers);
+    let seller_condition = match scope {
+        Scope::Every => String::new(),
+        Scope::Among => format!(" AND {among}"),
+        Scope::Except => format!(" AND NOT {among}"),
+    };
+    let distances = match &params.distances {
+        Some(param) if !search.distance_join.is_empty() => {
+            format!(" {}", search.distance_join.replace("{distances}", param))
+        }
+        _ => String::new(),
+    };
+    let Params { category, min_price, max_price, .. } = params;
+    let (rows, matching) = match plan {
+        Plan::Matches => (search.rows.to_owned(), search.matching),
+        Plan::InOrder => (
+            format!(
+                "(SELECT * FROM {} ORDER BY {} LIMIT {}) f",
+                search.facets,
+                order_keys(search, order, "", Plan::InOrder, params),
+                params.window.as_deref().unwrap_or_default()
+            ),
+            search.matching_in_order,
+        ),
+    };
     format!(
-        "p.visible = 1 AND {} AND {} AND (CAST($3 AS TEXT) IS NULL OR p.category = $3) \
-         AND (CAST($4 AS BIGINT) IS NULL OR p.price >= $4) AND (CAST($5 AS BIGINT) IS NULL OR p.price <= $5)",
-        search.matching, search.among_sellers
+        "FROM {}{distances} WHERE {} AND f.visible = 1{seller_condition} \
+         AND (CAST({category} AS TEXT) IS NULL OR f.category = {category}) \
+         AND (CAST({min_price} AS BIGINT) IS NULL OR f.price >= {min_price}) \
+         AND (CAST({max_price} AS BIGINT) IS NULL OR f.price <= {max_price})",
+        rows,
+        matching.replace("{query}", &params.query),
     )
 }
 
-/// `$1` the rendered query, `$2` the sellers (JSON), `$3` a category, `$4`/`$5` a price range,
-/// `$6`/`$7` limit and offset. Ties break on the id, so pages never overlap.
-fn search_sql(search: &SearchDialect, order: SearchOrder) -> String {
-    let order = match order {
-        SearchOrder::Relevance => "p.name_length, p.id",
-        SearchOrder::PriceAscending => "p.price, p.id",
-        SearchOrder::PriceDescending => "p.price DESC, p.id",
-    };
-    format!("SELECT p.* FROM products p WHERE {} ORDER BY {order} LIMIT $6 OFFSET $7", search_conditions(search))
+/// An order's keys on the index rows (named `{table}column`). Every order ends on the id (in
+/// price's direction, so one index serves both), so pages never overlap and both databases agree.
+/// Read [`Plan::Matches`], the first key is an expression (`+`), so no planner reads the order's
+/// index instead of the matches.
+fn order_keys(search: &SearchDialect, order: SearchOrder, table: &str, plan: Plan, params: &Params) -> String {
+    let first = if plan == Plan::Matches { "+" } else { "" };
+    match order {
+        SearchOrder::Relevance => format!("{first}{table}name_length, {table}product_id"),
+        SearchOrder::PriceAscending => format!("{first}{table}price, {table}product_id"),
+        SearchOrder::PriceDescending => format!("{first}{table}price DESC, {table}product_id DESC"),
+        // An unknown distance sorts past every known one (metres are a u32), the same on both
+        // databases, which place NULLs differently.
+        SearchOrder::Distance => format!(
+            "COALESCE({}, {UNKNOWN_DISTANCE}), {table}name_length, {table}product_id",
+            search.distance.replace("{distances}", params.distances.as_deref().unwrap_or_default())
+        ),
+    }
 }
 
-fn count_sql(search: &SearchDialect) -> String {
-    format!("SELECT COUNT(*) AS found FROM products p WHERE {}", search_conditions(search))
+/// A page of matches, as products' ids in order.
+fn page_sql(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: Plan) -> String {
+    let params = Params::new(scope, order == SearchOrder::Distance, plan);
+    format!(
+        "SELECT f.product_id AS id {} ORDER BY {} LIMIT {} OFFSET {}",
+        search_from(search, scope, order, plan, &params),
+        order_keys(search, order, "f.", plan, &params),
+        params.limit,
+        params.offset
+    )
+}
+
+/// Farther than any distance in metres a `u32` holds.
+const UNKNOWN_DISTANCE: i64 = 1 << 32;
+
+/// How many match, counted up to one past [`MAX_COUNTED`] (which says "more").
+fn count_sql(search: &SearchDialect, scope: Scope) -> String {
+    let params = Params::new(scope, false, Plan::Matches);
+    format!(
+        "SELECT COUNT(*) AS found FROM (SELECT 1 AS one {} LIMIT {}) counted",
+        search_from(search, scope, SearchOrder::Relevance, Plan::Matches, &params),
+        MAX_COUNTED + 1
+    )
 }
 
 /// An option group as its JSON column holds it.
@@ -482,6 +663,14 @@ impl<B: Backend> MarketStore for SqlStore<B> {
             let add =
                 Statement::new(search.insert_terms).bind(row).bind(terms.words.as_str()).bind(terms.fuzzy.as_str());
             execute::<B::Db>(&mut tx, "indexing a product", add).await?;
+            if let Some(copy) = search.copy_columns {
+                execute::<B::Db>(&mut tx, "indexing a product's columns", Statement::new(copy).bind(row)).await?;
+            }
+        }
+        if products.len() >= BULK_WRITE
+            && let Some(analyze) = search.after_bulk_write
+        {
+            execute::<B::Db>(&mut tx, "updating the planner's statistics", Statement::new(analyze)).await?;
         }
         tx.commit().await.map_err(db_error("committing products"))
     }
@@ -519,29 +708,69 @@ impl<B: Backend> MarketStore for SqlStore<B> {
         fetch_all::<B::Db, _>(&mut conn, "loading a seller's catalog", statement).await
     }
 
-    async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<(Vec<ProductRecord>, u64)> {
-        if query.sellers.is_empty() || query.terms.is_empty() {
-            return Ok((Vec::new(), 0));
+    async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<FoundProducts> {
+        if query.terms.is_empty() || matches!(query.sellers, SellerFilter::Among([])) {
+            return Ok(FoundProducts { page: Vec::new(), total: 0, total_capped: false });
         }
         let search = B::SEARCH;
+        let scope = Scope::of(query.sellers);
         let rendered = B::render_search(query.terms, query.forms);
-        let sellers = serde_json::to_string(&query.sellers.iter().take(MAX_SEARCH_SELLERS).collect::<Vec<_>>())
-            .map_err(|error| corrupt("sellers", error.to_string()))?;
-        let bind = |sql: String| {
-            Statement::new(sql)
-                .bind(rendered.as_str())
-                .bind(sellers.as_str())
+        let sellers = match query.sellers {
+            SellerFilter::Every => None,
+            SellerFilter::Among(ids) | SellerFilter::Except(ids) => Some(ids_json(ids)?),
+        };
+        let distances = match query.order {
+            SearchOrder::Distance => Some(distances_json(query.distances)?),
+            _ => None,
+        };
+        let bind = |sql: String, with_distances: bool| {
+            let statement = Statement::new(sql).bind(rendered.as_str());
+            let statement = match sellers.as_deref() {
+                Some(sellers) => statement.bind(sellers),
+                None => statement,
+            };
+            let statement = statement
                 .bind(query.category)
                 .bind(query.min_price.map(Amount::minor))
-                .bind(query.max_price.map(Amount::minor))
+                .bind(query.max_price.map(Amount::minor));
+            match distances.as_deref() {
+                Some(distances) if with_distances => statement.bind(distances),
+                _ => statement,
+            }
         };
+        let limit = query.limit.min(MAX_PRODUCTS_PAGE);
         let mut conn = self.reader().await?;
-        let page = bind(search_sql(&search, query.order)).bind(query.limit.min(MAX_PRODUCTS_PAGE)).bind(query.offset);
-        let mut products = fetch_all::<B::Db, _>(&mut conn, "searching products", page).await?;
+        // The count first: it costs at most a thousand matches, says how to read the page, and
+        // whether there is a page at all.
+        let count = bind(count_sql(&search, scope), false);
+        let Found(counted) = fetch_one::<B::Db, _>(&mut conn, "counting search results", count).await?;
+        let total =
+            FoundProducts { page: Vec::new(), total: counted.min(MAX_COUNTED), total_capped: counted > MAX_COUNTED };
+        if !total.total_capped && counted <= u64::from(query.offset) {
+            return Ok(total);
+        }
+        let page_end = u64::from(query.offset) + u64::from(limit);
+        let mut ids: Vec<PageId> = Vec::new();
+        if Plan::choose(query.order, counted, page_end) == Plan::InOrder {
+            let window = page_end.saturating_mul(Plan::IN_ORDER_ROWS_PER_RESULT);
+            let page = bind(page_sql(&search, scope, query.order, Plan::InOrder), false)
+                .bind(i64::try_from(window).unwrap_or(i64::MAX))
+                .bind(limit)
+                .bind(query.offset);
+            ids = fetch_all::<B::Db, _>(&mut conn, "searching products in order", page).await?;
+        }
+        // More than a thousand match, so a short page means the window held too few of them.
+        if ids.len() < usize::try_from(limit).unwrap_or(usize::MAX) {
+            let page = bind(page_sql(&search, scope, query.order, Plan::Matches), true).bind(limit).bind(query.offset);
+            ids = fetch_all::<B::Db, _>(&mut conn, "searching products", page).await?;
+        }
+        let ids: Vec<Uuid> = ids.into_iter().map(|PageId(id)| id).collect();
+        let mut products: Vec<ProductRecord> =
+            by_ids::<B, _>(&mut conn, "loading a page of products", sql::SELECT_PRODUCTS, "id", &ids, "").await?;
+        let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(index, id)| (*id, index)).collect();
+        products.sort_by_key(|product| position.get(&product.id.0).copied());
         market_images::attach::<B>(&mut conn, &mut products).await?;
-        let Found(found) =
-            fetch_one::<B::Db, _>(&mut conn, "counting search results", bind(count_sql(&search))).await?;
-        Ok((products, found))
+        Ok(FoundProducts { page: products, ..total })
     }
 
     async fn add_product_image(
@@ -559,6 +788,34 @@ impl<B: Backend> MarketStore for SqlStore<B> {
 
     async fn image_file(&self, sha256: &str) -> StoreResult<Option<ImageFileRecord>> {
         self.load_image_file(sha256).await
+    }
+}
+
+/// Below this many products, a catalog write leaves the planner's statistics to the database's
+/// own schedule; from it on (an import), they are brought up to date with the write.
+const BULK_WRITE: usize = 1_000;
+
+fn ids_json(ids: &[MerchantId]) -> StoreResult<String> {
+    let ids: Vec<&MerchantId> = ids.iter().take(MAX_SEARCH_SELLERS).collect();
+    serde_json::to_string(&ids).map_err(|error| corrupt("sellers", error.to_string()))
+}
+
+/// Metres by seller id (the id as text, lowercase with hyphens), as [`SearchDialect::distance`] reads them.
+fn distances_json(distances: &[SellerDistance]) -> StoreResult<String> {
+    let by_seller: std::collections::BTreeMap<String, u32> = distances
+        .iter()
+        .take(MAX_SEARCH_SELLERS)
+        .map(|distance| (distance.seller.0.hyphenated().to_string(), distance.metres))
+        .collect();
+    serde_json::to_string(&by_seller).map_err(|error| corrupt("sellers", error.to_string()))
+}
+
+/// A product's id, as a search page lists them.
+struct PageId(Uuid);
+
+impl FromColumns for PageId {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        row.uuid("id").map(PageId)
     }
 }
 

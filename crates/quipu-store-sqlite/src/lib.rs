@@ -189,13 +189,28 @@ impl Backend for SqliteBackend {
         },
         snapshot: None,
     };
+    // FTS5 holds the terms; `product_search_facets` beside it what search filters and sorts by.
     const SEARCH: SearchDialect = SearchDialect {
         // One writer: the next number cannot be taken by anyone else meanwhile.
         next_row: "(SELECT COALESCE(MAX(search_row), 0) + 1 FROM products)",
         delete_terms: "DELETE FROM product_search WHERE rowid = $1",
         insert_terms: "INSERT INTO product_search (rowid, words, fuzzy) VALUES ($1, $2, $3)",
-        matching: "p.search_row IN (SELECT rowid FROM product_search WHERE product_search MATCH $1)",
-        among_sellers: "p.seller_id IN (SELECT unhex(replace(value, '-', '')) FROM json_each($2))",
+        copy_columns: Some(
+            "INSERT OR REPLACE INTO product_search_facets (search_row, product_id, seller_id, visible, category, price, name_length) \
+             SELECT search_row, id, seller_id, visible, category, price, name_length FROM products WHERE search_row = $1",
+        ),
+        rows: "product_search JOIN product_search_facets f ON f.search_row = product_search.rowid",
+        matching: "product_search MATCH {query}",
+        // `+`: the matches are a list to look rows up in, not where the rows come from.
+        facets: "product_search_facets",
+        matching_in_order: "+f.search_row IN (SELECT rowid FROM product_search WHERE product_search MATCH {query})",
+        among_sellers: "f.seller_id IN (SELECT unhex(replace(value, '-', '')) FROM json_each({sellers}))",
+        // A table of the object's entries, which SQLite indexes for the join.
+        distance_join: "LEFT JOIN (SELECT unhex(replace(key, '-', '')) AS seller_id, value AS metres \
+             FROM json_each({distances})) d ON d.seller_id = f.seller_id",
+        distance: "d.metres",
+        // FTS5 answers first whatever the statistics say.
+        after_bulk_write: None,
     };
 
     fn render_search(terms: &[QueryTerm], forms: MatchForms) -> String {

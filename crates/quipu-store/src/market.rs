@@ -166,14 +166,21 @@ pub enum ImageAdded {
     Full,
 }
 
-/// How search results are ordered.
+/// How search results are ordered. Every order ends on the product's id, so it is total: both
+/// databases give the same order and pages never overlap.
+///
+/// Rating (a seller's average review) comes with reviews: its column joins the index rows then,
+/// and its order here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchOrder {
     /// Shortest names first: where the word stands alone ("우유 1L") before where it is a part
-    /// ("우유식빵 크림"). Deterministic, so both databases give the same order.
+    /// ("우유식빵 크림").
     Relevance,
     PriceAscending,
     PriceDescending,
+    /// Nearest shops first, by [`ProductQuery::distances`]; shops whose distance is unknown last;
+    /// ties by relevance.
+    Distance,
 }
 
 /// Which of a query's forms to match: exact words first; fuzzy forms only when nothing matched
@@ -184,18 +191,54 @@ pub enum MatchForms {
     Fuzzy,
 }
 
+/// Whose products a search may find. The service says it the shorter way: every seller, only
+/// these, or all but these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SellerFilter<'a> {
+    /// Every seller's.
+    Every,
+    /// Only these sellers' (none: nothing is found).
+    Among(&'a [MerchantId]),
+    /// Every seller's but these.
+    Except(&'a [MerchantId]),
+}
+
+/// A seller's distance from the customer, for [`SearchOrder::Distance`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SellerDistance {
+    pub seller: MerchantId,
+    pub metres: u32,
+}
+
+/// The most matches a search counts: past it, the total says "more than this" (a count of every
+/// match of a common word would cost as much as the search itself).
+pub const MAX_COUNTED: u64 = 1_000;
+
 /// A product search among the given sellers (the service decides which serve the customer).
 #[derive(Debug, Clone)]
 pub struct ProductQuery<'a> {
     pub terms: &'a [QueryTerm],
     pub forms: MatchForms,
-    pub sellers: &'a [MerchantId],
+    pub sellers: SellerFilter<'a>,
     pub category: Option<&'a str>,
     pub min_price: Option<Amount>,
     pub max_price: Option<Amount>,
     pub order: SearchOrder,
+    /// For [`SearchOrder::Distance`]: the sellers whose distance is known (at most
+    /// [`MAX_SEARCH_SELLERS`]); others sort last. Ignored by the other orders.
+    pub distances: &'a [SellerDistance],
     pub limit: u32,
     pub offset: u32,
+}
+
+/// A page of a search, and how many match in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundProducts {
+    pub page: Vec<ProductRecord>,
+    /// How many match, at most [`MAX_COUNTED`].
+    pub total: u64,
+    /// More than [`MAX_COUNTED`] match ("1 000+").
+    pub total_capped: bool,
 }
 
 #[async_trait::async_trait]
@@ -221,7 +264,10 @@ pub trait MarketStore: Send + Sync {
     async fn merchant_name(&self, merchant: MerchantId) -> StoreResult<Option<String>>;
 
     /// Creates or updates products with their search terms, all or none: a catalog write and its
-    /// index change commit together. A product's `version` must be one more than the stored one
+    /// index change commit together. The index rows also carry what search filters and sorts by
+    /// (seller, visibility, category, price, name length), copied from the product as written
+    /// here: a write of those columns that bypasses this method leaves search answering from the
+    /// old values. A product's `version` must be one more than the stored one
     /// (or 1 for a new product); otherwise nothing is written and the write is a conflict.
     async fn save_products(&self, products: &[(ProductRecord, IndexedText)]) -> StoreResult<()>;
 
@@ -241,8 +287,9 @@ pub trait MarketStore: Send + Sync {
     /// once (a CSV export, and the products an import matches its rows against).
     async fn seller_catalog(&self, seller: MerchantId, limit: u32) -> StoreResult<Vec<ProductRecord>>;
 
-    /// Visible products matching every term, and how many match in all.
-    async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<(Vec<ProductRecord>, u64)>;
+    /// Visible products matching every term, a page in the query's order, and how many match
+    /// (counted up to [`MAX_COUNTED`]).
+    async fn search_products(&self, query: &ProductQuery<'_>) -> StoreResult<FoundProducts>;
 
     /// Shows an image on a product, after its others: its two sizes are stored (each once, however
     /// many products show it) and linked, all or none, unless the product shows the image already

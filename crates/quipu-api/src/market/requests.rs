@@ -331,12 +331,16 @@ impl ProductRequest {
     }
 }
 
+/// How results are ordered: `relevance` (shortest names first), `price_ascending`,
+/// `price_descending`, or `distance` (nearest shops first when `lat` and `lon` are given, shops
+/// without a location last, ties by relevance; without a location, as `relevance`).
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SortParam {
     Relevance,
     PriceAscending,
     PriceDescending,
+    Distance,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -404,6 +408,7 @@ impl SearchParams {
                 SortParam::Relevance => SearchOrder::Relevance,
                 SortParam::PriceAscending => SearchOrder::PriceAscending,
                 SortParam::PriceDescending => SearchOrder::PriceDescending,
+                SortParam::Distance => SearchOrder::Distance,
             },
             limit,
             offset,

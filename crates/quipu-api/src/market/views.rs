@@ -268,14 +268,23 @@ impl From<&Hit> for HitView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchPageView {
     pub hits: Vec<HitView>,
-    /// How many match in all.
+    /// How many match in all, counted up to 1 000: with `total_capped`, at least this many.
+    #[schema(example = 1000)]
     pub total: u64,
+    /// More than `total` match: show "1 000+".
+    #[schema(example = true)]
+    pub total_capped: bool,
     /// Nothing matched the words exactly; these match with one letter changed.
     pub fuzzy: bool,
 }
 
 impl From<&SearchPage> for SearchPageView {
     fn from(page: &SearchPage) -> Self {
-        Self { hits: page.hits.iter().map(HitView::from).collect(), total: page.total, fuzzy: page.fuzzy }
+        Self {
+            hits: page.hits.iter().map(HitView::from).collect(),
+            total: page.total,
+            total_capped: page.total_capped,
+            fuzzy: page.fuzzy,
+        }
     }
 }
