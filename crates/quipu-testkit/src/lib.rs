@@ -199,18 +199,22 @@ impl Storage {
     /// How many durable commits (ledger batches and syncs) the database has seen, read behind the
     /// store's back.
     pub async fn durable_commits(&self) -> i64 {
-        const COUNT: &str = "SELECT durable_commits FROM ledger_clock WHERE id = 1";
+        self.count("SELECT durable_commits FROM ledger_clock WHERE id = 1").await
+    }
+
+    /// One number read by `query` behind the store's back, on a connection of its own.
+    pub async fn count(&self, query: &str) -> i64 {
         match (&self.sqlite_dir, &self.postgres) {
             (Some(dir), _) => {
                 let url = format!("sqlite://{}?mode=ro", dir.path().join(quipu_server::app::SQLITE_FILE).display());
                 let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-                let count = sqlx::query_scalar(COUNT).fetch_one(&pool).await.unwrap();
+                let count = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
                 pool.close().await;
                 count
             }
             (_, Some(pg)) => {
                 let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
-                let count = sqlx::query_scalar(COUNT).fetch_one(&pool).await.unwrap();
+                let count = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
                 pool.close().await;
                 count
             }

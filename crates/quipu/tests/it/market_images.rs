@@ -142,23 +142,7 @@ async fn fetch(app: &TestApp, url: &str, if_none_match: Option<&str>) -> Fetched
 
 /// How many image files the database holds, read behind the store's back.
 async fn stored_files(app: &TestApp) -> i64 {
-    const COUNT: &str = "SELECT COUNT(*) FROM image_files";
-    match (&app.storage.sqlite_dir, &app.storage.postgres) {
-        (Some(dir), _) => {
-            let url = format!("sqlite://{}?mode=ro", dir.path().join("quipu.sqlite3").display());
-            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-            let count = sqlx::query_scalar(COUNT).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            count
-        }
-        (_, Some(pg)) => {
-            let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
-            let count = sqlx::query_scalar(COUNT).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            count
-        }
-        _ => unreachable!(),
-    }
+    app.storage.count("SELECT COUNT(*) FROM image_files").await
 }
 
 /// A shop enabled as a seller, with `names.len()` products; answers the shop and the products' ids.
