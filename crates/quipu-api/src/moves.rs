@@ -24,6 +24,8 @@ use crate::cards::views::{CardPaymentView, CardReplacedView, CardTopUpView, Card
 use crate::common::views::TransferView;
 use crate::merchant_qr::requests::{PayQrRequest, PaymentRequestRequest};
 use crate::merchant_qr::views::PaymentRequestView;
+use crate::orders::requests::CheckoutRequest;
+use crate::orders::views::OrderView;
 use crate::payments::requests::{ChargeRequest, RefundRequest};
 use crate::payments::views::{PaymentView, RefundView};
 use crate::settlement::requests::PayoutRequest;
@@ -197,6 +199,18 @@ pub async fn payout(http: &Http, caller: &Principal, key: &IdempotencyKey, body:
         let (amount, currency) = (body.amount.as_deref(), body.currency.as_deref());
         let payout = settlement.request_payout(caller, PayoutId(id.0), body.bank_account_id, amount, currency).await?;
         Ok(PayoutView::from(&payout))
+    })
+    .await
+}
+
+/// A customer checks out their cart: one order per shop, each with its money held, paid by wallet
+/// or card with its PIN. A retry with the same key answers the same orders and holds nothing twice.
+pub async fn checkout(http: &Http, caller: &Principal, key: &IdempotencyKey, body: &CheckoutRequest) -> Moved {
+    let input = body.input()?;
+    let market = &http.services.market;
+    idempotency::once(http, caller, key, "checkout", body, move |id| async move {
+        let orders = market.checkout(caller, quipu_domain::market::checkout::CheckoutId(id.0), input).await?;
+        Ok(orders.iter().map(OrderView::from).collect::<Vec<_>>())
     })
     .await
 }

@@ -70,13 +70,13 @@ pub struct SearchPage {
 }
 
 /// How a listed seller stands for this customer now.
-struct Standing {
-    delivers: bool,
-    open_now: bool,
-    distance_metres: Option<u32>,
+pub(crate) struct Standing {
+    pub(crate) delivers: bool,
+    pub(crate) open_now: bool,
+    pub(crate) distance_metres: Option<u32>,
 }
 
-fn standing(listing: &Listing, whereabouts: Whereabouts, now: quipu_domain::Timestamp) -> Standing {
+pub(crate) fn standing(listing: &Listing, whereabouts: Whereabouts, now: quipu_domain::Timestamp) -> Standing {
     let seller = &listing.entry.seller;
     let shop = seller.location.and_then(StoredPoint::coordinates);
     let (delivers, distance_metres) = match whereabouts {

@@ -6,7 +6,7 @@
 //! [`crate::form::Posted`] checks either before a handler reads a field.
 
 use askama::Template;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -119,6 +119,22 @@ where
             }
             _ => Err(to_sign_in()),
         }
+    }
+}
+
+/// A page anyone may see (the market) knows whether someone is signed in, and sends nobody away.
+impl<S> OptionalFromRequestParts<S> for SignedIn
+where
+    WebState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        if session::cookie(&parts.headers, SESSION_COOKIE).is_none() {
+            return Ok(None);
+        }
+        Ok(<Self as FromRequestParts<S>>::from_request_parts(parts, state).await.ok())
     }
 }
 

@@ -22,6 +22,7 @@ pub mod auth;
 pub mod form;
 pub mod i18n;
 pub mod local;
+pub mod market;
 pub mod merchant;
 pub mod operator;
 pub mod page;
@@ -111,6 +112,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .merge(merchant::routes())
         .merge(agent::routes())
         .merge(operator::routes())
+        .merge(market::routes())
         .with_state(state)
         // Pages and scripts travel gzipped (a phone on 2G pays for every byte); live streams and
         // images do not (the layer's default predicate leaves them alone).
@@ -138,7 +140,7 @@ struct LangQuery {
 #[template(path = "start.html")]
 struct StartPage<'a> {
     c: Chrome,
-    apps: [(&'static str, &'static str); 5],
+    apps: [(&'static str, &'static str); 6],
     demo_logins: &'a [DemoLogin],
 }
 
@@ -149,6 +151,7 @@ async fn start(State(state): State<WebState>, Query(query): Query<LangQuery>, he
         c: Chrome::new(lang, String::new(), String::new()),
         apps: [
             ("app-wallet", "/wallet/"),
+            ("app-market", "/market/"),
             ("app-till", "/till/"),
             ("app-merchant", "/merchant/"),
             ("app-agent", "/agent/"),

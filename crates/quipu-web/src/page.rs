@@ -81,6 +81,20 @@ impl Chrome {
         self.t.msg_with(key, &[("amount", &format!("{} {}", money.amount, money.currency))])
     }
 
+    /// A message with one value in it, such as "12 found" (`{ $count }`).
+    pub fn msg_one(&self, key: &str, name: &'static str, value: impl std::fmt::Display) -> String {
+        self.t.msg_with(key, &[(name, &value.to_string())])
+    }
+
+    /// A name given in Korean and/or English, in the reader's language when it has one.
+    pub fn name(&self, korean: &Option<String>, english: &Option<String>) -> String {
+        let (first, second) = match self.t.lang {
+            crate::i18n::Lang::Ko => (korean, english),
+            crate::i18n::Lang::En => (english, korean),
+        };
+        first.as_ref().or(second.as_ref()).cloned().unwrap_or_default()
+    }
+
     pub fn asset(&self, name: &str) -> String {
         assets::url(name)
     }
@@ -208,6 +222,19 @@ pub fn html(page: &impl Template, status: StatusCode, reader: Reader) -> Respons
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             headers.append(header::SET_COOKIE, value);
         }
+    }
+    response
+}
+
+/// A page for nobody in particular that shows only what shops chose to show (the market's
+/// browsing): kept a minute by the browser and by proxies, per language. A signed-in person's copy
+/// of the same page carries their forms, and goes through [`html`] instead.
+pub fn public_html(page: &impl Template, reader: Reader) -> Response {
+    let mut response = html(page, StatusCode::OK, reader);
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::SET_COOKIE) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+        headers.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
     }
     response
 }

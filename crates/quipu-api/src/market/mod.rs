@@ -31,6 +31,7 @@ pub fn routes() -> Routes {
         .routes(routes!(enable_seller))
         .routes(routes!(set_accepting))
         .routes(routes!(areas))
+        .routes(routes!(sellers_near))
         .routes(routes!(seller))
         .routes(routes!(seller_products))
         .routes(routes!(product))
@@ -192,6 +193,22 @@ pub async fn update_product(
     let input = body.input(Some(ProductId(id)), &currency(&state))?;
     let product = state.services.market.save_product(&caller, input).await?;
     Ok(axum::Json(ProductView::from(&product)))
+}
+
+/// The shops that serve the customer where they are (delivering to their area or location, or
+/// offering pickup), those delivering first, then open before closed, nearest first; at most 100.
+/// No sign-in.
+#[utoipa::path(get, path = "/api/v1/market/sellers", tag = "market", params(NearbyParams),
+    responses((status = 200, body = Vec<NearbySellerView>), (status = 400, body = Problem),
+        (status = 422, description = "An area and a location both given, or a location out of range", body = Problem)))]
+pub async fn sellers_near(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<NearbyParams>,
+) -> ApiResult<Response> {
+    let kind = params.kind.map(quipu_domain::market::storefront::SellerKind::from);
+    let nearby =
+        state.services.market.sellers_near(params.whereabouts()?, kind, quipu_core::market::MAX_NEARBY).await?;
+    Ok(public(nearby.iter().map(NearbySellerView::from).collect::<Vec<_>>()))
 }
 
 /// A seller's storefront; no sign-in.

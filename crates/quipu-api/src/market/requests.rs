@@ -382,20 +382,7 @@ pub struct SearchParams {
 impl SearchParams {
     pub fn input(&self, currency: &Currency) -> CoreResult<quipu_core::market::SearchInput> {
         let (limit, offset) = page(self.limit, self.offset, 20, 10_000)?;
-        let whereabouts = match (self.area, self.lat, self.lon) {
-            (Some(area), None, None) => Whereabouts::Area(AreaId(area)),
-            (None, Some(lat), Some(lon)) => Whereabouts::Location(
-                Coordinates::new(lat, lon)
-                    .map_err(|error| CoreError::rejected("location_invalid", error.to_string()))?,
-            ),
-            (None, None, None) => Whereabouts::Unknown,
-            _ => {
-                return Err(CoreError::rejected(
-                    "whereabouts_invalid",
-                    "give an area, or a latitude and a longitude, not both",
-                ));
-            }
-        };
+        let whereabouts = whereabouts(self.area, self.lat, self.lon)?;
         Ok(quipu_core::market::SearchInput {
             text: self.q.clone(),
             whereabouts,
@@ -413,6 +400,39 @@ impl SearchParams {
             limit,
             offset,
         })
+    }
+}
+
+/// Where the customer said they are: an area, or a latitude and a longitude, or nothing.
+fn whereabouts(area: Option<uuid::Uuid>, lat: Option<f64>, lon: Option<f64>) -> CoreResult<Whereabouts> {
+    match (area, lat, lon) {
+        (Some(area), None, None) => Ok(Whereabouts::Area(AreaId(area))),
+        (None, Some(lat), Some(lon)) => Ok(Whereabouts::Location(
+            Coordinates::new(lat, lon).map_err(|error| CoreError::rejected("location_invalid", error.to_string()))?,
+        )),
+        (None, None, None) => Ok(Whereabouts::Unknown),
+        _ => Err(CoreError::rejected("whereabouts_invalid", "give an area, or a latitude and a longitude, not both")),
+    }
+}
+
+/// Where the customer is, for the shops that serve them.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NearbyParams {
+    /// The customer's area (or `lat` and `lon`, not both); without either, the shops offering pickup.
+    #[param(example = "0192f3a4-5b6c-7d8e-9f00-112233445566")]
+    pub area: Option<uuid::Uuid>,
+    #[param(minimum = -90, maximum = 90, example = 37.5563)]
+    pub lat: Option<f64>,
+    #[param(minimum = -180, maximum = 180, example = 126.9236)]
+    pub lon: Option<f64>,
+    #[param(inline, example = "grocery")]
+    pub kind: Option<SellerKindParam>,
+}
+
+impl NearbyParams {
+    pub fn whereabouts(&self) -> CoreResult<Whereabouts> {
+        whereabouts(self.area, self.lat, self.lon)
     }
 }
 

@@ -288,3 +288,34 @@ impl From<&SearchPage> for SearchPageView {
         }
     }
 }
+
+/// A shop that serves the customer where they are.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NearbySellerView {
+    pub merchant_id: uuid::Uuid,
+    pub name: String,
+    /// grocery, household, pharmacy or restaurant.
+    pub kind: String,
+    pub description: String,
+    /// It delivers to the customer's area or location; otherwise pickup only.
+    pub delivers: bool,
+    pub pickup: bool,
+    /// Open and accepting orders now.
+    pub open_now: bool,
+    pub distance_metres: Option<u32>,
+}
+
+impl From<&quipu_core::market::Nearby> for NearbySellerView {
+    fn from(shop: &quipu_core::market::Nearby) -> Self {
+        Self {
+            merchant_id: shop.merchant.0,
+            name: shop.name.clone(),
+            kind: shop.kind.as_str().to_owned(),
+            description: shop.description.clone(),
+            delivers: shop.delivers,
+            pickup: shop.pickup,
+            open_now: shop.open_now,
+            distance_metres: shop.distance_metres,
+        }
+    }
+}

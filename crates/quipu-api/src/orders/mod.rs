@@ -8,12 +8,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use quipu_domain::market::ProductId;
-use quipu_domain::market::checkout::{CartLineId, CheckoutId, OrderId};
+use quipu_domain::market::checkout::{CartLineId, OrderId};
 use quipu_domain::market::order::OrderStatus;
 use quipu_domain::money::CurrencyCode;
 use quipu_http::Policy;
 use quipu_http::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdempotencyKey};
-use quipu_http::idempotency;
 use quipu_http::problem::Problem;
 use utoipa_axum::routes;
 
@@ -118,15 +117,9 @@ pub async fn checkout(
     key: IdempotencyKey,
     ApiJson(body): ApiJson<CheckoutRequest>,
 ) -> ApiResult<Response> {
-    let input = body.input()?;
-    let market = &state.services.market;
-    let payer = &caller;
-    idempotency::once(&state.http, &caller, &key, "checkout", &body, move |id| async move {
-        let orders = market.checkout(payer, CheckoutId(id.0), input).await?;
-        Ok(orders.iter().map(OrderView::from).collect::<Vec<_>>())
-    })
-    .await
-    .map(|response| (StatusCode::CREATED, response).into_response())
+    crate::moves::checkout(&state.http, &caller, &key, &body)
+        .await
+        .map(|response| (StatusCode::CREATED, response).into_response())
 }
 
 /// The caller's orders, newest first.

@@ -199,6 +199,13 @@ pub struct OrderView {
     pub next_actions: Vec<String>,
 }
 
+impl OrderView {
+    /// The reader may do `action` now (one of `next_actions`).
+    pub fn may(&self, action: &str) -> bool {
+        self.next_actions.iter().any(|next| next == action)
+    }
+}
+
 impl From<&Order> for OrderView {
     fn from(order: &Order) -> Self {
         let record = &order.record;

@@ -30,6 +30,7 @@ use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
 
 pub mod integration;
+pub mod orders;
 pub mod payouts;
 
 pub fn routes() -> Router<WebState> {
@@ -43,6 +44,7 @@ pub fn routes() -> Router<WebState> {
         .route("/merchant/cashiers/{id}/remove", post(remove_cashier))
         .route("/merchant/cashiers/{id}/permissions", post(set_permissions))
         .route("/merchant/poster", get(poster))
+        .merge(orders::routes())
         .merge(payouts::routes())
         .merge(integration::routes())
 }

@@ -114,7 +114,7 @@ impl Browser {
 
 /// Every screen, as the role that uses it sees it.
 pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
-    ("", &["/", "/reference", "/login", "/wallet/signup", "/signed-out", "/forgot", "/reset-password"]),
+    ("", &["/", "/reference", "/login", "/wallet/signup", "/signed-out", "/forgot", "/reset-password", "/market/"]),
     (
         "customer",
         &[
@@ -125,6 +125,10 @@ pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
             "/wallet/scan",
             "/wallet/data",
             "/wallet/settings",
+            "/market/",
+            "/market/cart",
+            "/market/checkout",
+            "/market/orders",
         ],
     ),
     ("cashier", &["/till/", "/till/report", "/account/time-zone"]),
@@ -132,6 +136,7 @@ pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
         "owner",
         &[
             "/merchant/",
+            "/merchant/orders",
             "/merchant/profile",
             "/merchant/cashiers",
             "/merchant/poster",

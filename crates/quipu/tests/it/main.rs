@@ -49,6 +49,7 @@ mod web_a11y_forms;
 mod web_agent;
 mod web_confirm;
 mod web_journeys;
+mod web_market;
 mod web_operator;
 mod web_owner;
 mod web_payouts;

@@ -83,6 +83,21 @@ async fn a_shop_opens_on_the_market_and_anyone_finds_its_products() {
         let (_, _, noodles) = public_get(app, "/market/search?q=noodle").await;
         assert_eq!(names(&noodles), ["신라면 5개입"]);
         assert_eq!(noodles["hits"][0]["delivers"].as_bool(), Some(false), "no area given: pickup");
+        // The shops around a customer: delivering to their area, or offering pickup.
+        let bakery = shop(app, &operator, "Far Bakery", 22, 150).await;
+        put(app, &format!("/operator/merchants/{}/seller", bakery.id), &operator, json!({"kind": "grocery"})).await;
+        let pickup_only = json!({"address": "Far away", "hours": all_week("00:00-24:00"), "accepting": true,
+            "preparation_minutes": 5, "pickup": true, "areas": []});
+        let (status, body) = put(app, "/merchant/storefront", &bakery.owner, pickup_only).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, cache, near) = public_get(app, &format!("/market/sellers?area={area_id}")).await;
+        assert_eq!((status, cache.as_deref()), (200, Some("public, max-age=30")), "{near}");
+        let shops: Vec<(&str, bool)> = near.as_array().unwrap().iter().map(|shop| (shop["name"].as_str().unwrap(), shop["delivers"].as_bool().unwrap())).collect();
+        assert_eq!(shops, [("Mapo Mart", true), ("Far Bakery", false)], "delivering first: {near}");
+        let (_, _, pharmacies) = public_get(app, &format!("/market/sellers?area={area_id}&kind=pharmacy")).await;
+        assert_eq!(pharmacies, json!([]));
+        let (status, _, both) = public_get(app, &format!("/market/sellers?area={area_id}&lat=1&lon=1")).await;
+        assert_eq!((status, both["code"].as_str()), (422, Some("whereabouts_invalid")));
         let (_, _, typo) = public_get(app, "/market/search?q=ramyn").await;
         assert_eq!((names(&typo), typo["fuzzy"].as_bool()), (vec!["신라면 5개입"], Some(true)));
 

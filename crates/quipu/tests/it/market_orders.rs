@@ -24,7 +24,7 @@ async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value
     app.request(Method::PUT, path, Some(token), None, Some(body)).await
 }
 
-async fn seller(app: &TestApp, operator: &str, shop: &Shop, area: &str, kind: &str) {
+pub(crate) async fn seller(app: &TestApp, operator: &str, shop: &Shop, area: &str, kind: &str) {
     let (status, body) =
         put(app, &format!("/operator/merchants/{}/seller", shop.id), operator, json!({"kind": kind})).await;
     assert_eq!(status, 200, "{body}");
@@ -43,7 +43,7 @@ async fn seller(app: &TestApp, operator: &str, shop: &Shop, area: &str, kind: &s
     assert_eq!(status, 200, "{body}");
 }
 
-async fn product(app: &TestApp, shop: &Shop, body: Value) -> String {
+pub(crate) async fn product(app: &TestApp, shop: &Shop, body: Value) -> String {
     let (status, product) = app.post("/merchant/products", Some(&shop.owner), body).await;
     assert_eq!(status, 201, "{product}");
     product["id"].as_str().unwrap().to_owned()

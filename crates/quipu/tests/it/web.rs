@@ -239,6 +239,11 @@ const FORM_ROUTES: &[(&str, &str)] = &[
     ("/operator/fees", "operator"),
     ("/operator/issuance", "operator"),
     ("/operator/redemption", "operator"),
+    ("/market/cart/lines", "customer"),
+    ("/market/cart/lines/{id}", "customer"),
+    ("/market/checkout", "customer"),
+    ("/market/orders/{id}/cancel", "customer"),
+    ("/merchant/orders/{id}/{action}", "owner"),
 ];
 
 /// The paths the web router takes a POST on, read from its sources: every `.route("<path>", …)`

@@ -78,6 +78,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     let (status, hook) =
         app.post("/merchant/webhooks", Some(&shop.owner), json!({"url": "https://hooks.example.com/quipu"})).await;
     assert_eq!(status, 201, "{hook}");
+    let market = market(app, &operator, &shop, &amina).await;
 
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let base = app.base();
@@ -99,8 +100,47 @@ async fn fixture(app: &TestApp) -> Fixture {
         ("owner", format!("/merchant/webhooks/{}", hook["endpoint"]["id"].as_str().unwrap())),
         ("operator", format!("/operator/people/{}", amina.id)),
         ("operator", format!("/operator/people/{}/history", amina.id)),
+        ("owner", format!("/merchant/orders/{}", market.order)),
+        ("customer", format!("/market/orders/{}", market.order)),
+        ("customer", format!("/market/sellers/{}", shop.id)),
+        ("customer", format!("/market/?q=%EB%B9%B5&area={}", market.area)),
+        ("", format!("/market/sellers/{}", shop.id)),
+        ("", format!("/market/?q=bread&area={}", market.area)),
     ];
     Fixture { sessions, by_id }
+}
+
+/// What the market's pages are read over: an area, the bakery selling two breads (one with options),
+/// an order placed and waiting for the bakery, and another loaf in the customer's cart.
+struct MarketFixture {
+    area: String,
+    order: String,
+}
+
+async fn market(
+    app: &TestApp,
+    operator: &str,
+    shop: &crate::harness::Shop,
+    customer: &crate::harness::Person,
+) -> MarketFixture {
+    let (status, area) = app.post("/operator/market/areas", Some(operator), json!({"name": "Harbour"})).await;
+    assert_eq!(status, 201, "{area}");
+    let area = area["id"].as_str().unwrap().to_owned();
+    crate::market_orders::seller(app, operator, shop, &area, "grocery").await;
+    let loaf = json!({"name_ko": "우유식빵", "name_en": "Milk bread", "category": "bread", "price": "3.00", "unit": "each", "stock": 5});
+    let loaf = crate::market_orders::product(app, shop, loaf).await;
+    let sandwich = json!({"name_en": "Sandwich bread", "category": "bread", "price": "2.50", "unit": "each",
+        "option_groups": [{"name_en": "Slices", "min": 1, "max": 1, "options": [{"name_en": "Thin", "extra": "0"}, {"name_en": "Thick", "extra": "0.20"}]}]});
+    crate::market_orders::product(app, shop, sandwich).await;
+    let line = json!({"product_id": loaf, "quantity": 1});
+    let (status, cart) = app.post("/me/cart/lines", Some(&customer.token), line.clone()).await;
+    assert_eq!(status, 200, "{cart}");
+    let checkout = json!({"payment": {"method": "wallet", "pin": "1234"}, "fulfilments": [{"seller_id": shop.id, "kind": "pickup"}]});
+    let (status, orders) = app.post_key("/me/checkout", &customer.token, "a11y-order", checkout).await;
+    assert_eq!(status, 201, "{orders}");
+    let (status, cart) = app.post("/me/cart/lines", Some(&customer.token), line).await;
+    assert_eq!(status, 200, "{cart}");
+    MarketFixture { area, order: orders[0]["id"].as_str().unwrap().to_owned() }
 }
 
 /// The first receipt the customer's history links to (a receipt is named by its ledger transfer).

@@ -1,0 +1,160 @@
+//! The shop's order board: open orders oldest first, each with the moves the domain allows now
+//! (`next_actions`): accept with a ready time or reject with a reason, start preparing, mark ready,
+//! hand over (which captures the money), cancel with a reason, and lines the shop cannot supply.
+//! The board hears new orders live and rings until someone acknowledges them (`board-live.js`);
+//! each order has a printable ticket.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use quipu_api::orders::requests::{AcceptOrderRequest, ReasonRequest};
+use quipu_api::orders::views::OrderView;
+use quipu_domain::identity::Role;
+use quipu_domain::market::checkout::{LineEdit, OrderId};
+use quipu_domain::market::order::OrderStatus;
+use quipu_http::problem::ApiError;
+
+use crate::WebState;
+use crate::auth::SignedIn;
+use crate::form::Posted;
+use crate::page::{self, Chrome, Done, Notice, failed};
+
+/// Who works the board: the shop's owner and its cashiers.
+const SHOP_STAFF: [Role; 2] = [Role::MerchantOwner, Role::Cashier];
+
+pub fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/merchant/orders", get(board))
+        .route("/merchant/orders/{id}", get(ticket))
+        .route("/merchant/orders/{id}/{action}", post(act))
+}
+
+#[derive(Template)]
+#[template(path = "merchant/orders.html")]
+struct BoardPage {
+    c: Chrome,
+    notice: Notice,
+    orders: Vec<OrderView>,
+    /// The board's title, which the ringing prefixes with the count of new orders.
+    title: String,
+}
+
+/// Most open orders the board shows.
+const BOARD_SIZE: u32 = 100;
+
+/// `GET /merchant/orders`: the open orders, oldest first, each with what may be done now.
+async fn board(State(state): State<WebState>, who: SignedIn, Query(done): Query<Done>) -> Response {
+    if let Some(refused) = who.refused_unless(&SHOP_STAFF) {
+        return refused;
+    }
+    match state.http.services.market.shop_orders(&who.principal, true, BOARD_SIZE).await {
+        Ok(orders) => {
+            let c = who.chrome();
+            let notice =
+                done.notice(c.t, &["accepted", "rejected", "preparing", "ready", "hand-over", "cancel", "lines"]);
+            let title = format!("{} · Quipu", c.msg("board-title"));
+            let orders = orders.iter().map(OrderView::from).collect();
+            page::html(&BoardPage { c, notice, orders, title }, StatusCode::OK, who.reader())
+        }
+        Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "merchant/order.html")]
+struct TicketPage {
+    c: Chrome,
+    notice: Notice,
+    order: OrderView,
+    can_edit: bool,
+}
+
+/// `GET /merchant/orders/{id}`: the order's ticket, to print for the kitchen or the packer, with
+/// the lines the shop may still change.
+async fn ticket(State(state): State<WebState>, who: SignedIn, Path(id): Path<uuid::Uuid>) -> Response {
+    if let Some(refused) = who.refused_unless(&SHOP_STAFF) {
+        return refused;
+    }
+    match state.http.services.market.order(&who.principal, OrderId(id)).await {
+        Ok(order) => {
+            let order = OrderView::from(&order);
+            let can_edit = order.may("edit_lines");
+            page::html(
+                &TicketPage { c: who.chrome(), notice: Notice::none(), order, can_edit },
+                StatusCode::OK,
+                who.reader(),
+            )
+        }
+        Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+/// `POST /merchant/orders/{id}/{action}`: one of the board's moves. A refusal (a move the order's
+/// state no longer allows, a reason left out) is a page saying why, with the board a tap away.
+async fn act(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path((id, action)): Path<(uuid::Uuid, String)>,
+    posted: Posted,
+) -> Response {
+    if let Some(refused) = who.refused_unless(&SHOP_STAFF) {
+        return refused;
+    }
+    let market = &state.http.services.market;
+    let (caller, order) = (&who.principal, OrderId(id));
+    let attempt = async {
+        match action.as_str() {
+            "accept" => {
+                let body: AcceptOrderRequest = posted.request()?;
+                market.accept_order(caller, order, body.ready_minutes).await?;
+            }
+            "reject" | "cancel" => {
+                let body: ReasonRequest = posted.request()?;
+                let to = if action == "reject" { OrderStatus::Rejected } else { OrderStatus::Cancelled };
+                market.end_order(caller, order, to, &body.reason).await?;
+            }
+            "preparing" => drop(market.advance_order(caller, order, OrderStatus::Preparing).await?),
+            "ready" => drop(market.advance_order(caller, order, OrderStatus::Ready).await?),
+            "hand-over" => drop(market.advance_order(caller, order, OrderStatus::Completed).await?),
+            "lines" => {
+                let edits = unavailable_lines(&posted)?;
+                market.change_lines(caller, order, &edits).await?;
+            }
+            _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such move")),
+        }
+        Ok::<_, ApiError>(())
+    };
+    match attempt.await {
+        Ok(()) => {
+            let done = if action == "accept" {
+                "accepted"
+            } else if action == "reject" {
+                "rejected"
+            } else {
+                action.as_str()
+            };
+            page::see_other(&format!("/merchant/orders?done={done}"))
+        }
+        Err(error) => failed(&who, &error),
+    }
+}
+
+/// The ticket's "cannot supply" boxes (`unavailable` = a line's position), as line edits.
+fn unavailable_lines(posted: &Posted) -> Result<Vec<(u32, LineEdit)>, ApiError> {
+    let positions = posted.all("unavailable");
+    if positions.is_empty() {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "line_edit_invalid", "tick a line first"));
+    }
+    positions
+        .iter()
+        .map(|position| {
+            let position = position
+                .parse::<u32>()
+                .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "line_edit_invalid", "not a line"))?;
+            Ok((position, LineEdit::Unavailable))
+        })
+        .collect()
+}

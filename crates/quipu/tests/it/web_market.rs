@@ -1,0 +1,177 @@
+//! The market in real browsers against a real server (SQLite). The customer searches in Korean
+//! ("우유" inside "흰우유", "빵" inside "우유식빵"), fills a cart from two shops, checks out with
+//! the wallet's PIN and follows the order live; the shop's board, open all along, hears the order
+//! by itself and rings until someone says they heard it, then accepts, prepares, marks it ready and
+//! hands it over, each move showing on the customer's page without a reload. Every screen stays
+//! within its byte budget; the ledger is verified clean at the end (`TestApp::finish`).
+
+use serde_json::{Value, json};
+
+use crate::browser::Browser;
+use crate::harness::{Backend, TestApp, shop, test_config};
+use crate::market_orders::{product, seller};
+use crate::web_journeys::{click, fill, sign_in, text, until};
+
+const CUSTOMER: &str = "+15550360021";
+
+async fn status_of(client: &fantoccini::Client) -> Value {
+    client.execute("return document.getElementById('status')?.dataset.status", vec![]).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_orders_from_two_shops_and_follows_it_live_while_the_board_rings_and_hands_it_over() {
+    let app = TestApp::start(Backend::Sqlite, test_config()).await;
+    let base = app.base();
+    let operator = app.operator().await;
+    let (status, area) = app.post("/operator/market/areas", Some(&operator), json!({"name": "Mapo"})).await;
+    assert_eq!(status, 201, "{area}");
+    let area = area["id"].as_str().unwrap().to_owned();
+    let mart = shop(&app, &operator, "Mapo Mart", 361, 200).await;
+    let bakery = shop(&app, &operator, "Corner Bakery", 362, 0).await;
+    seller(&app, &operator, &mart, &area, "grocery").await;
+    seller(&app, &operator, &bakery, &area, "grocery").await;
+    product(&app, &mart, json!({"name_ko": "흰우유 1L", "name_en": "White milk 1L", "category": "dairy", "price": "1.50", "unit": "each", "stock": 10})).await;
+    product(&app, &mart, json!({"name_ko": "신라면", "category": "noodles", "price": "0.90", "unit": "each"})).await;
+    product(
+        &app,
+        &bakery,
+        json!({"name_ko": "우유식빵", "category": "bread", "price": "3.00", "unit": "each", "stock": 5}),
+    )
+    .await;
+    let agent = app.agent(&operator, "+15550360001", "1000.00").await;
+    let customer = app.customer(CUSTOMER).await;
+    app.cash_in(&agent, &customer.phone, "50.00").await;
+
+    // Anyone may look around: the market's home, signed out, is kept a minute by caches.
+    let anonymous = reqwest::Client::new().get(format!("{base}/market/?q=%EC%9A%B0%EC%9C%A0")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 200);
+    let cache = anonymous.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(cache.starts_with("public"), "{cache}");
+    let page = anonymous.text().await.unwrap();
+    assert!(page.contains("White milk 1L") && page.contains("우유식빵") && !page.contains("name=\"csrf\""), "{page}");
+
+    // The shop's board is open before any order comes.
+    let shop_browser = Browser::start().await;
+    let s = &shop_browser.client;
+    sign_in(s, &base, "+15550700361", "owner-password").await;
+    s.goto(&format!("{base}/merchant/orders?lang=en")).await.unwrap();
+    shop_browser.assert_within_budget("the order board").await;
+    assert_eq!(s.execute("return document.getElementById('ringing').hidden", vec![]).await.unwrap(), json!(true));
+    s.execute("window.stillHere = 'yes'; return true", vec![]).await.unwrap();
+
+    // The customer searches in Korean: a two-syllable word inside longer names, in both shops.
+    let customer_browser = Browser::start().await;
+    let c = &customer_browser.client;
+    sign_in(c, &base, CUSTOMER, "customer-password").await;
+    c.goto(&format!("{base}/market/?lang=ko")).await.unwrap();
+    customer_browser.assert_within_budget("the market's home").await;
+    c.execute(&format!("document.getElementById('area').value = '{area}'; return true"), vec![]).await.unwrap();
+    fill(c, "#q", "우유").await;
+    click(c, "form[role=search] button[type=submit]").await;
+    until(c, "return document.getElementById('results')", "the results").await;
+    customer_browser.assert_within_budget("search results").await;
+    let found = text(c).await;
+    assert!(found.contains("흰우유 1L") && found.contains("우유식빵") && !found.contains("신라면"), "{found}");
+
+    // Two milks from the mart.
+    let to_milk =
+        "[...document.querySelectorAll('li.hit a')].find(a => a.textContent === '흰우유 1L').click(); return true";
+    c.execute(to_milk, vec![]).await.unwrap();
+    until(c, "return location.pathname.startsWith('/market/sellers/')", "the shop's page").await;
+    customer_browser.assert_within_budget("a shop's page").await;
+    let milk_id = c
+        .execute("return [...document.querySelectorAll('article.product')].find(a => a.querySelector('h3').textContent === '흰우유 1L').id", vec![])
+        .await
+        .unwrap();
+    let milk_form = format!("#{} form.add", milk_id.as_str().unwrap());
+    fill(c, &format!("{milk_form} input[name=quantity]"), "2").await;
+    click(c, &format!("{milk_form} button[type=submit]")).await;
+    until(c, "return location.search.includes('done=added')", "the milk added").await;
+
+    // A one-syllable word finds the bakery's loaf.
+    c.goto(&format!("{base}/market/?q=%EB%B9%B5&area={area}")).await.unwrap();
+    click(c, "li.hit a[href*='#p-']").await;
+    until(c, "return location.pathname.startsWith('/market/sellers/')", "the bakery").await;
+    click(c, "form.add button[type=submit]").await;
+    until(c, "return location.search.includes('done=added')", "the loaf added").await;
+
+    // The cart holds both shops; checkout names them and the amount before the PIN.
+    c.goto(&format!("{base}/market/cart")).await.unwrap();
+    customer_browser.assert_within_budget("the cart").await;
+    assert_eq!(c.execute("return document.querySelectorAll('section.shop').length", vec![]).await.unwrap(), json!(2));
+    assert!(text(c).await.contains("6.00"), "{}", text(c).await);
+    click(c, "#to-checkout").await;
+    until(c, "return document.getElementById('question')", "the checkout").await;
+    customer_browser.assert_within_budget("the checkout").await;
+    let question = c.execute("return document.getElementById('question').textContent", vec![]).await.unwrap();
+    let question = question.as_str().unwrap();
+    assert!(
+        question.contains("Mapo Mart") && question.contains("Corner Bakery") && question.contains("6.00"),
+        "{question}"
+    );
+    // The mart delivers; the bakery's loaf is picked up.
+    click(c, &format!("input[name='kind-{}'][value=delivery]", mart.id)).await;
+    fill(c, &format!("#address-{}", mart.id), "Building 3, flat 402").await;
+    fill(c, "#pin", "1234").await;
+    click(c, "#place").await;
+    until(c, "return location.pathname === '/market/orders' && location.search.includes('done=placed')", "the orders")
+        .await;
+    customer_browser.assert_within_budget("my orders").await;
+    assert_eq!(
+        c.execute("return document.querySelectorAll('li.order.placed').length", vec![]).await.unwrap(),
+        json!(2)
+    );
+
+    // The board heard it by itself and rings until someone says they heard it.
+    until(s, "return document.getElementById('ringing') && !document.getElementById('ringing').hidden", "the ringing")
+        .await;
+    assert_eq!(
+        s.execute("return window.stillHere ?? 'reloaded'", vec![]).await.unwrap(),
+        json!("reloaded"),
+        "the board read itself again"
+    );
+    assert!(s.execute("return document.title", vec![]).await.unwrap().as_str().unwrap().starts_with("(1)"));
+    click(s, "#heard").await;
+    assert_eq!(s.execute("return document.getElementById('ringing').hidden", vec![]).await.unwrap(), json!(true));
+
+    // The customer follows the mart's order.
+    c.goto(&format!("{base}/market/orders?lang=en")).await.unwrap();
+    let mart_order = c
+        .execute(
+            "return [...document.querySelectorAll('li.order a')].find(a => a.textContent === 'Mapo Mart').href",
+            vec![],
+        )
+        .await
+        .unwrap();
+    c.goto(mart_order.as_str().unwrap()).await.unwrap();
+    customer_browser.assert_within_budget("the order's page").await;
+    assert_eq!(status_of(c).await, json!("placed"));
+    let held = text(c).await;
+    assert!(held.contains("6.00") && held.contains("Building 3, flat 402"), "delivery fee 3.00 on top of 3.00: {held}");
+
+    // The shop accepts: the customer's page shows it without anyone reloading it by hand.
+    fill(s, "section.order input[name=ready_minutes]", "10").await;
+    click(s, "section.order form[action$='/accept'] button").await;
+    until(s, "return location.search.includes('done=accepted')", "the acceptance").await;
+    until(c, "return document.getElementById('status')?.dataset.status === 'accepted'", "the accepted order, live")
+        .await;
+    for (action, status) in [("preparing", "preparing"), ("ready", "ready"), ("hand-over", "completed")] {
+        click(s, &format!("section.order form[action$='/{action}'] button")).await;
+        until(s, &format!("return location.search.includes('done={action}')"), action).await;
+        until(c, &format!("return document.getElementById('status')?.dataset.status === '{status}'"), status).await;
+    }
+    let done = until(c, "return document.getElementById('captured')?.textContent", "what was paid").await;
+    assert_eq!(done, json!("6.00"));
+
+    // The ticket prints what was ordered.
+    s.goto(&format!("{base}/merchant/orders/{}", mart_order.as_str().unwrap().rsplit('/').next().unwrap()))
+        .await
+        .unwrap();
+    shop_browser.assert_within_budget("the order's ticket").await;
+    let ticket = text(s).await;
+    assert!(ticket.contains("White milk 1L") && ticket.contains("Building 3, flat 402"), "{ticket}");
+
+    customer_browser.stop().await;
+    shop_browser.stop().await;
+    app.finish().await;
+}
