@@ -373,3 +373,108 @@ async fn ledger_verify_finds_orders_that_disagree_with_their_holds() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_card_pays_an_order_and_options_limits_and_cards_are_refused_clearly() {
+    let mut config = crate::harness::test_config();
+    let usd = config.settings.currencies.get("USD").unwrap();
+    let basic = quipu_domain::limits::TierLimits {
+        per_payment: Some(usd.parse_amount("15.00").unwrap()),
+        per_day: Some(usd.parse_amount("20.00").unwrap()),
+        max_balance: Some(usd.parse_amount("100.00").unwrap()),
+    };
+    config.settings.tier_limits.insert((quipu_domain::limits::CustomerTier::Basic, usd.code), basic);
+    crate::harness::on_each_backend_with(config, async |app| {
+        let m = market(app).await;
+        let customer = &m.customer;
+        let pickup_at_mart = || json!([pickup(&m.mart.id)]);
+
+        // Options: a required single choice and an optional pick of at most two.
+        let bowl = product(app, &m.mart, json!({"name_en": "Bibimbap", "category": "meals", "price": "8.00", "unit": "each",
+            "option_groups": [
+                {"name_en": "Size", "min": 1, "max": 1, "options": [{"name_en": "Regular", "extra": "0.00"}, {"name_en": "Large", "extra": "1.00"}]},
+                {"name_en": "Toppings", "min": 0, "max": 2, "options": [{"name_en": "Egg", "extra": "0.50"}, {"name_en": "Tofu", "extra": "0.50"}, {"name_en": "Kimchi", "extra": "0.50"}]}
+            ]})).await;
+        let with = |choices: Value| json!({"product_id": bowl, "quantity": 1, "choices": choices});
+        for (choices, why) in [
+            (json!([]), "the size is required"),
+            (json!([{"group": 0, "option": 0}, {"group": 0, "option": 1}]), "one size only"),
+            (json!([{"group": 0, "option": 0}, {"group": 1, "option": 0}, {"group": 1, "option": 1}, {"group": 1, "option": 2}]), "two toppings at most"),
+            (json!([{"group": 0, "option": 7}]), "no such size"),
+            (json!([{"group": 4, "option": 0}]), "no such group"),
+        ] {
+            let (status, refused) = app.post("/me/cart/lines", Some(&customer.token), with(choices)).await;
+            assert_eq!((status, refused["code"].as_str()), (422, Some("choices_invalid")), "{why}: {refused}");
+        }
+        let (_, cart) = app.get("/me/cart", &customer.token).await;
+        assert_eq!(cart["groups"], json!([]), "nothing was added");
+        let large_with_egg = json!([{"group": 0, "option": 1}, {"group": 1, "option": 0}]);
+        let (status, cart) = app.post("/me/cart/lines", Some(&customer.token), with(large_with_egg)).await;
+        assert_eq!((status, cart["total"]["amount"].as_str()), (200, Some("9.50")), "{cart}");
+
+        // Tier limits count an order as a payment: above the per-payment limit (a kilo of beef is
+        // held with its 10% margin, 22.00), then past the day's limit with an order's hold counted.
+        add(app, customer, &m.beef, 1).await;
+        let body = json!({"payment": wallet("1234"), "fulfilments": pickup_at_mart()});
+        let (status, refused) = checkout(app, customer, "over-one", body).await;
+        assert_eq!((status, refused["code"].as_str()), (422, Some("payment_limit")), "{refused}");
+        assert_eq!(balances(app, customer).await, (10_000, 10_000), "nothing held");
+        let (_, cart) = app.get("/me/cart", &customer.token).await;
+        let beef_line = cart["groups"][0]["lines"].as_array().unwrap().iter().find(|line| line["product_id"] == json!(m.beef)).unwrap()["id"].as_str().unwrap().to_owned();
+        app.request(Method::PUT, &format!("/me/cart/lines/{beef_line}"), Some(&customer.token), None, Some(json!({"quantity": 0}))).await;
+        let body = json!({"payment": wallet("1234"), "fulfilments": pickup_at_mart()});
+        add(app, customer, &m.milk, 3).await;
+        let (status, first) = checkout(app, customer, "bowl", body).await;
+        assert_eq!((status, first[0]["total"]["amount"].as_str()), (201, Some("14.00")), "{first}");
+        let bowl_line = first[0]["lines"].as_array().unwrap().iter().find(|line| line["name_en"] == json!("Bibimbap")).unwrap();
+        assert_eq!(bowl_line["options"].as_str(), Some("Large, Egg"), "{first}");
+        add(app, customer, &m.milk, 7).await;
+        let body = json!({"payment": wallet("1234"), "fulfilments": pickup_at_mart()});
+        let (status, refused) = checkout(app, customer, "past-the-day", body).await;
+        assert_eq!((status, refused["code"].as_str()), (422, Some("daily_limit")), "14.00 held + 10.50 > 20.00: {refused}");
+        assert_eq!(balances(app, customer).await, (10_000, 10_000 - 1400));
+        assert_eq!(stock(app, &m.milk).await, 7, "no stock taken by a refused checkout");
+
+        // A prepaid card pays instead: its PIN, its status, its balance.
+        let agent = app.agent(&m.operator, "+15550330009", "100.00").await;
+        let (status, card) = app.post_key("/agent/cards", &agent.token, "order-card", json!({"pin": "4321"})).await;
+        assert_eq!(status, 201, "{card}");
+        let number = card["number"].as_str().unwrap().to_owned();
+        let top_up = json!({"number": number, "amount": "20.00"});
+        let (status, body) = app.post_key("/agent/cards/top-up", &agent.token, "order-card-top-up", top_up).await;
+        assert_eq!(status, 201, "{body}");
+        let by_card = |pin: &str, number: Option<&str>| {
+            let mut payment = json!({"method": "card", "pin": pin});
+            if let Some(number) = number {
+                payment["card_number"] = json!(number);
+            }
+            json!({"payment": payment, "fulfilments": pickup_at_mart()})
+        };
+        let (_, cart) = app.get("/me/cart", &customer.token).await;
+        let milk_line = cart["groups"][0]["lines"][0]["id"].as_str().unwrap().to_owned();
+        app.request(Method::PUT, &format!("/me/cart/lines/{milk_line}"), Some(&customer.token), None, Some(json!({"quantity": 2}))).await;
+        let (status, refused) = checkout(app, customer, "card-no-number", by_card("4321", None)).await;
+        assert_eq!((status, refused["code"].as_str()), (422, Some("card_number_missing")), "{refused}");
+        let (status, refused) = checkout(app, customer, "card-wrong-pin", by_card("0000", Some(&number))).await;
+        assert_eq!((status, refused["code"].as_str()), (403, Some("wrong_pin")), "{refused}");
+        let (status, paid) = checkout(app, customer, "card", by_card("4321", Some(&number))).await;
+        assert_eq!((status, paid[0]["payment"].as_str(), paid[0]["held"]["amount"].as_str()), (201, Some("card"), Some("3.00")), "{paid}");
+        assert_eq!(balances(app, customer).await, (10_000, 10_000 - 1400), "the wallet is not touched");
+        let order = paid[0]["id"].as_str().unwrap();
+        for step in ["accept", "ready", "hand-over"] {
+            let body = if step == "accept" { json!({"ready_minutes": 5}) } else { json!({}) };
+            let (status, moved) = order_move(app, &m.mart.owner, &format!("/merchant/orders/{order}/{step}"), body).await;
+            assert_eq!(status, 200, "{step}: {moved}");
+        }
+        let (status, balance) = app.post("/cards/balance", None, json!({"number": number, "pin": "4321"})).await;
+        assert_eq!((status, balance["balance"]["amount"].as_str()), (200, Some("17.00")), "{balance}");
+
+        // A blocked card pays nothing.
+        let (status, blocked) = app.post("/agent/cards/block", Some(&agent.token), json!({"number": number})).await;
+        assert_eq!(status, 200, "{blocked}");
+        add(app, customer, &m.milk, 1).await;
+        let (status, refused) = checkout(app, customer, "card-blocked", by_card("4321", Some(&number))).await;
+        assert_eq!((status, refused["code"].as_str()), (422, Some("card_blocked")), "{refused}");
+    })
+    .await;
+}
