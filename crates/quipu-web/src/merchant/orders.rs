@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use quipu_api::market::requests::AcceptingRequest;
 use quipu_api::orders::requests::{AcceptOrderRequest, ReasonRequest};
 use quipu_api::orders::views::OrderView;
 use quipu_domain::identity::Role;
@@ -28,6 +29,7 @@ const SHOP_STAFF: [Role; 2] = [Role::MerchantOwner, Role::Cashier];
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/merchant/orders", get(board))
+        .route("/merchant/orders/accepting", post(set_accepting))
         .route("/merchant/orders/{id}", get(ticket))
         .route("/merchant/orders/{id}/{action}", post(act))
 }
@@ -40,6 +42,8 @@ struct BoardPage {
     orders: Vec<OrderView>,
     /// The board's title, which the ringing prefixes with the count of new orders.
     title: String,
+    /// The shop takes orders now (`None`: it does not sell on the market).
+    accepting: Option<bool>,
 }
 
 /// Most open orders the board shows.
@@ -50,16 +54,44 @@ async fn board(State(state): State<WebState>, who: SignedIn, Query(done): Query<
     if let Some(refused) = who.refused_unless(&SHOP_STAFF) {
         return refused;
     }
-    match state.http.services.market.shop_orders(&who.principal, true, BOARD_SIZE).await {
-        Ok(orders) => {
+    let market = &state.http.services.market;
+    let loaded = async {
+        let orders = market.shop_orders(&who.principal, true, BOARD_SIZE).await?;
+        let accepting = match market.seller(who.principal.require_merchant()?).await {
+            Ok(seller) => Some(seller.record.accepting),
+            Err(error) if error.kind == quipu_core::ErrorKind::NotFound => None,
+            Err(error) => return Err(error),
+        };
+        Ok::<_, quipu_core::CoreError>((orders, accepting))
+    };
+    match loaded.await {
+        Ok((orders, accepting)) => {
             let c = who.chrome();
-            let notice =
-                done.notice(c.t, &["accepted", "rejected", "preparing", "ready", "hand-over", "cancel", "lines"]);
+            let words =
+                ["accepted", "rejected", "preparing", "ready", "hand-over", "cancel", "lines", "paused", "taking"];
+            let notice = done.notice(c.t, &words);
             let title = format!("{} · Quipu", c.msg("board-title"));
             let orders = orders.iter().map(OrderView::from).collect();
-            page::html(&BoardPage { c, notice, orders, title }, StatusCode::OK, who.reader())
+            page::html(&BoardPage { c, notice, orders, title, accepting }, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+/// `POST /merchant/orders/accepting`: the shop pauses new orders (a busy kitchen) or takes them again.
+async fn set_accepting(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
+    if let Some(refused) = who.refused_unless(&SHOP_STAFF) {
+        return refused;
+    }
+    let attempt = async {
+        let body: AcceptingRequest = posted.request()?;
+        state.http.services.market.set_accepting(&who.principal, body.accepting).await?;
+        Ok::<_, ApiError>(body.accepting)
+    };
+    match attempt.await {
+        Ok(true) => page::see_other("/merchant/orders?done=taking"),
+        Ok(false) => page::see_other("/merchant/orders?done=paused"),
+        Err(error) => failed(&who, &error),
     }
 }
 

@@ -244,6 +244,7 @@ const FORM_ROUTES: &[(&str, &str)] = &[
     ("/market/checkout", "customer"),
     ("/market/orders/{id}/cancel", "customer"),
     ("/merchant/orders/{id}/{action}", "owner"),
+    ("/merchant/orders/accepting", "owner"),
 ];
 
 /// The paths the web router takes a POST on, read from its sources: every `.route("<path>", …)`

@@ -57,6 +57,13 @@ async fn a_customer_orders_from_two_shops_and_follows_it_live_while_the_board_ri
     s.goto(&format!("{base}/merchant/orders?lang=en")).await.unwrap();
     shop_browser.assert_within_budget("the order board").await;
     assert_eq!(s.execute("return document.getElementById('ringing').hidden", vec![]).await.unwrap(), json!(true));
+    // A busy kitchen pauses new orders from the board, and takes them again.
+    click(s, "#accepting button").await;
+    until(s, "return location.search.includes('done=paused')", "the pause").await;
+    let (_, paused) = app.get(&format!("/market/sellers/{}", mart.id), &customer.token).await;
+    assert_eq!((paused["accepting"].as_bool(), paused["open_now"].as_bool()), (Some(false), Some(false)), "{paused}");
+    click(s, "#accepting button").await;
+    until(s, "return location.search.includes('done=taking')", "taking orders again").await;
     s.execute("window.stillHere = 'yes'; return true", vec![]).await.unwrap();
 
     // The customer searches in Korean: a two-syllable word inside longer names, in both shops.
