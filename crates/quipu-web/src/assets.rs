@@ -19,7 +19,7 @@ struct Asset {
 
 const JS: &str = "text/javascript; charset=utf-8";
 
-const ASSETS: [Asset; 16] = [
+const ASSETS: [Asset; 17] = [
     Asset { name: "quipu.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../assets/quipu.css") },
     ICON,
     Asset { name: "wallet-pay.js", content_type: JS, bytes: include_bytes!("../assets/wallet-pay.js") },
@@ -31,6 +31,7 @@ const ASSETS: [Asset; 16] = [
     Asset { name: "till-live.js", content_type: JS, bytes: include_bytes!("../assets/till-live.js") },
     Asset { name: "order-live.js", content_type: JS, bytes: include_bytes!("../assets/order-live.js") },
     Asset { name: "board-live.js", content_type: JS, bytes: include_bytes!("../assets/board-live.js") },
+    Asset { name: "market.js", content_type: JS, bytes: include_bytes!("../assets/market.js") },
     Asset { name: "keypad.js", content_type: JS, bytes: include_bytes!("../assets/keypad.js") },
     // Vendored, pinned and checked by scripts/vendor-web-assets (see assets/vendor/README.md).
     Asset {
@@ -61,6 +62,8 @@ const WORKER: Asset = Asset {
 
 /// The wallet's service worker, after the version and asset list the server writes above it.
 pub const SERVICE_WORKER: &str = include_str!("../assets/sw.js");
+/// The market's service worker, which keeps the market pages last seen (see `market::service_worker`).
+pub const MARKET_SERVICE_WORKER: &str = include_str!("../assets/market-sw.js");
 
 /// A version of all the assets together: it changes when any of them does.
 pub fn version() -> String {
@@ -122,5 +125,21 @@ fn respond(asset: &Asset, caching: &'static str) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(caching));
+    response
+}
+
+/// A service worker's script: its cache's name (`<prefix>-<version>`) and the assets it keeps (by
+/// name) written above `body`. Never kept by the browser's HTTP cache, so a new release is picked
+/// up on the next visit; it may fetch from here and nothing else.
+pub fn service_worker(prefix: &str, shell: &[&str], body: &str) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let list = shell.iter().map(|name| format!("'{}'", url(name))).collect::<Vec<_>>().join(", ");
+    let script = format!("const VERSION = '{prefix}-{}';\nconst SHELL = [{list}];\n{body}", version());
+    let mut response = script.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; connect-src 'self'"));
     response
 }

@@ -147,3 +147,4 @@ board-take = Take orders again
 board-not-a-seller = This shop does not sell on the market yet: the operator enables it.
 done-paused = New orders are paused.
 done-taking = The shop takes orders again.
+market-offline = The shop cannot be reached: this page is as it was when you last saw it. Nothing you send now goes through until the signal returns; an order sent again then is the same order and is never paid twice.

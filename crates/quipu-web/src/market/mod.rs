@@ -24,6 +24,7 @@ use crate::page::{self, Chrome, Done, FailedPage, Notice, Reader};
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/market/", get(home))
+        .route("/market/sw.js", get(service_worker))
         .route("/market/sellers/{id}", get(seller))
         .route("/market/cart", get(cart::cart))
         .route("/market/cart/lines", post(cart::add))
@@ -32,6 +33,12 @@ pub fn routes() -> Router<WebState> {
         .route("/market/orders", get(orders::orders))
         .route("/market/orders/{id}", get(orders::order))
         .route("/market/orders/{id}/cancel", post(orders::cancel))
+}
+
+/// `GET /market/sw.js`: the market's service worker, which keeps the market pages last seen.
+async fn service_worker() -> Response {
+    let shell = ["quipu.css", "market.js", "order-live.js"];
+    crate::assets::service_worker("market", &shell, crate::assets::MARKET_SERVICE_WORKER)
 }
 
 /// Who reads a market page: someone signed in (a customer gets the cart's forms), or nobody.

@@ -236,26 +236,8 @@ async fn pay(State(state): State<WebState>, who: SignedIn) -> Response {
 /// `GET /wallet/sw.js`: the service worker. Never cached by the browser's HTTP cache, so a new
 /// release (a new asset list, a new version) is picked up on the next visit.
 async fn service_worker() -> Response {
-    let shell = [
-        crate::assets::url("quipu.css"),
-        crate::assets::url("wallet-pay.js"),
-        crate::assets::url("paycode.js"),
-        crate::assets::url("qr.js"),
-        crate::assets::url("code128.js"),
-        crate::assets::url("qrcodegen.js"),
-        crate::assets::url("icon.svg"),
-    ];
-    let version = crate::assets::version();
-    let list = shell.iter().map(|url| format!("'{url}'")).collect::<Vec<_>>().join(", ");
-    let body =
-        format!("const VERSION = 'wallet-{version}';\nconst SHELL = [{list}];\n{}", crate::assets::SERVICE_WORKER);
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // A worker lives under its own script's policy: it may fetch from here, and nothing else.
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; connect-src 'self'"));
-    response
+    let shell = ["quipu.css", "wallet-pay.js", "paycode.js", "qr.js", "code128.js", "qrcodegen.js", "icon.svg"];
+    crate::assets::service_worker("wallet", &shell, crate::assets::SERVICE_WORKER)
 }
 
 /// `GET /wallet/manifest.webmanifest`: what Android needs to install the wallet.

@@ -23,7 +23,7 @@ const CUSTOMER_PHONE: &str = "+15550300021";
 /// What the wallet's line does: carries everything, drops every connection at once (no signal),
 /// or accepts connections and never answers (a stalled link, as on a weak cell).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Line {
+pub(crate) enum Line {
     Online,
     Dropped,
     Stalled,
@@ -31,13 +31,13 @@ enum Line {
 
 /// A loopback proxy in front of the server, for the wallet's browser: changing its line is the
 /// phone losing its signal (connections open until then are cut), while the till keeps its own line.
-struct Signal {
+pub(crate) struct Signal {
     port: u16,
     line: watch::Sender<Line>,
 }
 
 impl Signal {
-    async fn start(target: std::net::SocketAddr) -> Self {
+    pub(crate) async fn start(target: std::net::SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let line = watch::Sender::new(Line::Online);
@@ -66,11 +66,11 @@ impl Signal {
         Self { port, line }
     }
 
-    fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn set(&self, line: Line) {
+    pub(crate) fn set(&self, line: Line) {
         self.line.send_replace(line);
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::browser::Browser;
 use crate::harness::{Backend, TestApp, shop, test_config};
 use crate::market_orders::{product, seller};
-use crate::web_journeys::{click, fill, sign_in, text, until};
+use crate::web_journeys::{Line, Signal, click, fill, sign_in, sign_out, text, until};
 
 const CUSTOMER: &str = "+15550360021";
 
@@ -180,5 +180,70 @@ async fn a_customer_orders_from_two_shops_and_follows_it_live_while_the_board_ri
 
     customer_browser.stop().await;
     shop_browser.stop().await;
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shop_and_the_cart_seen_before_open_with_no_signal_and_say_so_and_sign_out_keeps_nothing() {
+    let app = TestApp::start(Backend::Sqlite, test_config()).await;
+    let operator = app.operator().await;
+    let (_, area) = app.post("/operator/market/areas", Some(&operator), json!({"name": "Hill"})).await;
+    let area = area["id"].as_str().unwrap().to_owned();
+    let mart = shop(&app, &operator, "Hill Mart", 363, 100).await;
+    seller(&app, &operator, &mart, &area, "grocery").await;
+    let rice =
+        product(&app, &mart, json!({"name_en": "Rice 1kg", "category": "grains", "price": "2.00", "unit": "each"}))
+            .await;
+    let customer = app.customer(CUSTOMER).await;
+    let (status, cart) =
+        app.post("/me/cart/lines", Some(&customer.token), json!({"product_id": rice, "quantity": 3})).await;
+    assert_eq!(status, 200, "{cart}");
+
+    let signal = Signal::start(app.addr()).await;
+    let base = signal.base();
+    let phone = Browser::start().await;
+    let p = &phone.client;
+    sign_in(p, &base, CUSTOMER, "customer-password").await;
+    let shop_page = format!("{base}/market/sellers/{}", mart.id);
+    p.goto(&shop_page).await.unwrap();
+    // The market's worker is in charge of its pages before the signal goes.
+    until(p, "return Boolean(navigator.serviceWorker.controller)", "the market's worker").await;
+    p.goto(&shop_page).await.unwrap();
+    p.goto(&format!("{base}/market/cart")).await.unwrap();
+    until(p, "return document.getElementById('cart-total')", "the cart").await;
+    assert_eq!(
+        p.execute("return document.getElementById('offline').hidden", vec![]).await.unwrap(),
+        json!(true),
+        "online: no banner"
+    );
+
+    // No signal: the shop and the cart open as they were, and say so.
+    signal.set(Line::Dropped);
+    p.goto(&shop_page).await.unwrap();
+    until(p, "return !document.getElementById('offline')?.hidden", "the offline banner on the shop").await;
+    assert!(text(p).await.contains("Rice 1kg"));
+    p.goto(&format!("{base}/market/cart")).await.unwrap();
+    until(p, "return !document.getElementById('offline')?.hidden", "the offline banner on the cart").await;
+    assert!(text(p).await.contains("6.00"), "{}", text(p).await);
+
+    // Signed out, nothing of the market is kept on this browser.
+    signal.set(Line::Online);
+    p.goto(&format!("{base}/market/cart")).await.unwrap();
+    until(p, "return document.getElementById('offline')?.hidden", "back online").await;
+    sign_out(p).await;
+    let kept = p
+        .execute_async(
+            "const done = arguments[0]; caches.keys().then(names => done(names.filter(n => n.startsWith('market-'))))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, json!([]), "sign-out wipes the market's pages");
+    signal.set(Line::Dropped);
+    let gone = p.goto(&format!("{base}/market/cart")).await;
+    let shown = if gone.is_ok() { text(p).await } else { String::new() };
+    assert!(!shown.contains("Rice 1kg"), "{shown}");
+
+    phone.stop().await;
     app.finish().await;
 }
