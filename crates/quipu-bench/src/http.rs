@@ -64,8 +64,9 @@
 //! bench reopens the database, checks every ledger invariant, and asks the
 //! store what the run left: completed payments (count and gross), P2P
 //! transfers (count and sum) or orders placed (count and money held), which
-//! must equal the 201s the generator counted. Each run starts a fresh server on the backend's database; runs
-//! of one backend share it, and payment codes are never handed out twice.
+//! must equal the 201s the generator counted. Each run starts a fresh server
+//! on the backend's database; runs of one backend share it, and payment codes
+//! are never handed out twice.
 //! The server's output goes to a log file in the scratch directory, removed
 //! when the run ends well and kept (and quoted in the error) when it does not.
 
@@ -246,7 +247,7 @@ pub struct HttpScenarioResult {
     pub pin_verify_ms: Option<f64>,
 }
 
-/// Runs every rate of both kinds on each backend (SQLite; PostgreSQL with a URL), each backend on a fresh database.
+/// Runs every rate of every kind on each backend (SQLite; PostgreSQL with a URL), each backend on a fresh database.
 pub async fn run(http: &HttpOptions, options: &BenchOptions, scratch: &Path) -> Fallible<Vec<HttpScenarioResult>> {
     http.validate()?;
     let binary = match &http.server_binary {
