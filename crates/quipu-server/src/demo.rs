@@ -217,7 +217,10 @@ pub async fn seed(services: &Services) -> Fallible<DemoNetwork> {
         services.wallet.cash_in(&agent, new_id(services), &registration.login.phone, amount(balance)).await?;
         logins.push((format!("balance {balance}"), customer));
     }
+    let started = std::time::Instant::now();
     let sellers = market::seed(services, &operator, &shops).await?;
+    let products: usize = sellers.iter().map(|seller| seller.products).sum();
+    tracing::info!(products, seconds = started.elapsed().as_secs_f64(), "demo market seeded");
     Ok(DemoNetwork { logins, sellers })
 }
 
