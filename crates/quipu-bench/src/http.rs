@@ -2,13 +2,16 @@
 //! loopback HTTP by an open-loop load generator in the bench's process, with
 //! real authentication, on a fresh database per backend.
 //!
-//! Two kinds of request, each run at fixed arrival rates, one run per rate:
+//! Three kinds of request, each run at fixed arrival rates, one run per rate:
 //! - **charge**: a till (a cashier's session) charges a customer's one-time
 //!   payment code, `POST /api/v1/merchant/charges`, with an `Idempotency-Key`;
 //! - **p2p**: a customer sends money to another, `POST /api/v1/transfers/p2p`,
 //!   confirmed by PIN. The PIN is checked with Argon2id at production cost
 //!   (19 MiB, 2 passes, at most one hash per core at a time) on purpose, so
-//!   P2P is bound by the PIN hash by design and runs at far lower rates.
+//!   P2P is bound by the PIN hash by design and runs at far lower rates;
+//! - **checkout**: a customer puts a product in their cart and checks out with
+//!   their PIN (two requests, one checkout; see `http/checkout.rs`), bound by
+//!   the PIN hash in the same way.
 //!
 //! **Open loop.** Request `i` of a run is due at `start + i / rate`, whether
 //! or not earlier ones were answered, and its latency is measured from that
@@ -59,10 +62,11 @@
 //! **After each run** the server stops gracefully on SIGTERM (in-flight
 //! requests finish, the ledger writer drains) and must exit cleanly; then the
 //! bench reopens the database, checks every ledger invariant, and asks the
-//! store what the run left: completed payments (count and gross) or P2P
-//! transfers (count and sum), which must equal the 201s the generator
-//! counted. Each run starts a fresh server on the backend's database; runs
-//! of one backend share it, and payment codes are never handed out twice.
+//! store what the run left: completed payments (count and gross), P2P
+//! transfers (count and sum) or orders placed (count and money held), which
+//! must equal the 201s the generator counted. Each run starts a fresh server
+//! on the backend's database; runs of one backend share it, and payment codes
+//! are never handed out twice.
 //! The server's output goes to a log file in the scratch directory, removed
 //! when the run ends well and kept (and quoted in the error) when it does not.
 
@@ -97,6 +101,8 @@ use uuid::Uuid;
 use quipu_server::Fallible;
 
 use crate::{BenchDatabase, BenchOptions, Percentiles, Pools, process_status_mib};
+
+mod checkout;
 
 /// Most requests one run offers, whatever rate × seconds says.
 pub const MAX_REQUESTS_PER_RUN: usize = 1_000_000;
@@ -145,6 +151,9 @@ pub struct HttpOptions {
     pub charge_rates: Vec<f64>,
     /// P2P transfers offered per second, one run each.
     pub p2p_rates: Vec<f64>,
+    /// Market checkouts (a cart line, then checkout with the PIN) offered per second, one run each;
+    /// none skips the scenario.
+    pub checkout_rates: Vec<f64>,
     /// How long each run offers requests.
     pub seconds: f64,
     /// Most requests in flight; one due beyond it is dropped and counted.
@@ -160,6 +169,7 @@ impl HttpOptions {
         Self {
             charge_rates: vec![200.0],
             p2p_rates: vec![4.0],
+            checkout_rates: vec![4.0],
             seconds: 1.5,
             max_outstanding: 1_024,
             server_binary: None,
@@ -168,7 +178,7 @@ impl HttpOptions {
 
     /// Refuses shapes that are unbounded or meaningless.
     pub fn validate(&self) -> Fallible<()> {
-        let rates = self.charge_rates.iter().chain(&self.p2p_rates);
+        let rates = self.charge_rates.iter().chain(&self.p2p_rates).chain(&self.checkout_rates);
         if let Some(rate) = rates.into_iter().find(|rate| !(rate.is_finite() && **rate > 0.0 && **rate <= MAX_RATE)) {
             return Err(format!("HTTP rate {rate}: use a rate above 0 and at most {MAX_RATE} per second").into());
         }
@@ -193,6 +203,7 @@ impl HttpOptions {
 pub enum HttpKind {
     Charge,
     P2p,
+    Checkout,
 }
 
 /// One run: a backend, a kind of request, an offered rate.
@@ -231,9 +242,12 @@ pub struct HttpScenarioResult {
     /// `stored` equals `succeeded`, in count and in money.
     pub counts_match: bool,
     pub note: Option<&'static str>,
+    /// For the kinds that check a PIN: one Argon2id verification with the server's parameters,
+    /// in milliseconds, measured alone in the bench's process (the median of a few).
+    pub pin_verify_ms: Option<f64>,
 }
 
-/// Runs every rate of both kinds on each backend (SQLite; PostgreSQL with a URL), each backend on a fresh database.
+/// Runs every rate of every kind on each backend (SQLite; PostgreSQL with a URL), each backend on a fresh database.
 pub async fn run(http: &HttpOptions, options: &BenchOptions, scratch: &Path) -> Fallible<Vec<HttpScenarioResult>> {
     http.validate()?;
     let binary = match &http.server_binary {
@@ -269,16 +283,18 @@ async fn backend_runs(
     let started = std::time::Instant::now();
     let network = seed(&database.store, &settings, &shape).await?;
     eprintln!(
-        "http {}: seeded {} customers, {} devices, {} tills, {} P2P senders in {:.1} s",
+        "http {}: seeded {} customers, {} devices, {} tills (sellers of {} products), {} sessions in {:.1} s",
         database.backend,
         shape.customers,
         shape.devices,
         shape.merchants,
+        network.shelves.len(),
         shape.senders,
         started.elapsed().as_secs_f64()
     );
     let runs = http.charge_rates.iter().map(|rate| (HttpKind::Charge, *rate));
-    for (kind, rate) in runs.chain(http.p2p_rates.iter().map(|rate| (HttpKind::P2p, *rate))) {
+    let runs = runs.chain(http.p2p_rates.iter().map(|rate| (HttpKind::P2p, *rate)));
+    for (kind, rate) in runs.chain(http.checkout_rates.iter().map(|rate| (HttpKind::Checkout, *rate))) {
         let result = run_once(database, serve, &network, kind, rate, http).await?;
         eprintln!("{}", row(&result));
         results.push(result);
@@ -292,7 +308,7 @@ struct Shape {
     merchants: usize,
     /// One per customer, from the first: enough that no run ever runs out of codes.
     devices: usize,
-    /// Customers with a session, from the first: one per P2P request of the largest run.
+    /// Customers with a session, from the first: one per P2P request or checkout of the largest run.
     senders: usize,
 }
 
@@ -302,7 +318,8 @@ impl Shape {
         // the devices cover every charge of every run: ten codes each per step.
         let charges: usize = http.charge_rates.iter().map(|rate| http.count(*rate)).sum();
         let devices = charges.div_ceil(SLOTS) + 1;
-        let transfers = http.p2p_rates.iter().map(|rate| http.count(*rate)).max().unwrap_or(0);
+        let rates = http.p2p_rates.iter().chain(&http.checkout_rates);
+        let transfers = rates.map(|rate| http.count(*rate)).max().unwrap_or(0);
         // A sender is never a recipient's twin: there is always one more customer than senders.
         let customers = options.customers.max(devices).max(transfers + 1).max(2);
         Self { customers, merchants: options.merchants.max(1), devices, senders: transfers }
@@ -314,9 +331,13 @@ struct Network {
     customers: Vec<Customer>,
     devices: Arc<[DeviceKey]>,
     tills: Vec<Till>,
-    /// Sessions of the first customers, who send the P2P transfers.
+    /// Sessions of the first customers, who send the P2P transfers and check out.
     senders: Vec<HeaderValue>,
     codes: Arc<CodeAllocator>,
+    /// What checkouts buy.
+    shelves: Vec<checkout::Shelf>,
+    /// One PIN verification alone, in milliseconds.
+    pin_verify_ms: f64,
 }
 
 struct Customer {
@@ -350,7 +371,9 @@ async fn seed(store: &Arc<dyn Store>, settings: &Settings, shape: &Shape) -> Fal
     })
     .await?;
     let codes = Arc::new(CodeAllocator::new(devices.len()));
-    Ok(Network { customers, devices: devices.into(), tills, senders, codes })
+    let shelves = checkout::stock_shelves(store, &tills, now).await?;
+    let pin_verify_ms = checkout::pin_verify_ms(settings, &hashes.pin).await?;
+    Ok(Network { customers, devices: devices.into(), tills, senders, codes, shelves, pin_verify_ms })
 }
 
 /// One password hash and one PIN hash, shared by everyone seeded.
@@ -610,6 +633,8 @@ struct Prepared {
     body: String,
     /// Minor units it moves if it succeeds.
     amount: i64,
+    /// A cart line to add first (a checkout's): the request is sent only once the line is in.
+    cart: Option<String>,
 }
 
 /// What the generator sends in one run.
@@ -617,7 +642,7 @@ enum Traffic {
     /// Codes depend on the moment, so each body is made when its request is due.
     Charges { tills: Vec<HeaderValue>, devices: Arc<[DeviceKey]>, codes: Arc<CodeAllocator> },
     /// Every body made before the run.
-    Transfers(Vec<Prepared>),
+    Ready(Vec<Prepared>),
 }
 
 impl Traffic {
@@ -634,9 +659,10 @@ impl Traffic {
                     .and_then(|code| code.to_digits())
                     .map_err(|_| "no_code")?;
                 let amount = amount_for(index);
-                Ok(Prepared { auth, body: format!(r#"{{"code":"{code}","amount":"{}"}}"#, decimal(amount)), amount })
+                let body = format!(r#"{{"code":"{code}","amount":"{}"}}"#, decimal(amount));
+                Ok(Prepared { auth, body, amount, cart: None })
             }
-            Traffic::Transfers(prepared) => prepared.get(index).cloned().ok_or("no_request"),
+            Traffic::Ready(prepared) => prepared.get(index).cloned().ok_or("no_request"),
         }
     }
 }
@@ -649,7 +675,8 @@ impl Network {
                 devices: self.devices.clone(),
                 codes: self.codes.clone(),
             },
-            HttpKind::P2p => Traffic::Transfers((0..count).filter_map(|index| self.transfer(index)).collect()),
+            HttpKind::P2p => Traffic::Ready((0..count).filter_map(|index| self.transfer(index)).collect()),
+            HttpKind::Checkout => Traffic::Ready((0..count).filter_map(|index| self.checkout(index)).collect()),
         }
     }
 
@@ -661,7 +688,7 @@ impl Network {
         let recipient = self.customers.get((sender + self.senders.len()) % self.customers.len().max(1))?;
         let amount = amount_for(index);
         let body = format!(r#"{{"to_phone":"{}","amount":"{}","pin":"{PIN}"}}"#, recipient.phone, decimal(amount));
-        Some(Prepared { auth, body, amount })
+        Some(Prepared { auth, body, amount, cart: None })
     }
 
     /// Completed payments created in [from, to) at every till's merchant: (count, gross).
@@ -725,11 +752,13 @@ async fn run_once(
     let path = match kind {
         HttpKind::Charge => "/merchant/charges",
         HttpKind::P2p => "/transfers/p2p",
+        HttpKind::Checkout => "/me/checkout",
     };
     let count = http.count(rate);
-    let measured = match loopback_url(server.addr, path) {
-        Ok(url) => {
-            let plan = Plan { url, rate, count, max_outstanding: http.max_outstanding };
+    let urls = loopback_url(server.addr, path).and_then(|url| Ok((url, loopback_url(server.addr, "/me/cart/lines")?)));
+    let measured = match urls {
+        Ok((url, cart_url)) => {
+            let plan = Plan { url, cart_url, rate, count, max_outstanding: http.max_outstanding };
             generate(network.traffic(kind, count), plan).await
         }
         Err(error) => Err(error),
@@ -746,7 +775,9 @@ async fn run_once(
     let (stored, stored_minor_units) = match kind {
         HttpKind::Charge => network.completed_payments(&store, from, to).await?,
         HttpKind::P2p => network.p2p_sent(&store, from, to).await?,
+        HttpKind::Checkout => network.orders_placed(&store, from, to).await?,
     };
+    let pin_bound = matches!(kind, HttpKind::P2p | HttpKind::Checkout);
     let tally = measured.tally;
     Ok(HttpScenarioResult {
         backend: database.backend,
@@ -767,7 +798,8 @@ async fn run_once(
         stored,
         stored_minor_units,
         counts_match: stored == tally.succeeded && stored_minor_units == tally.succeeded_amount,
-        note: (kind == HttpKind::P2p).then_some("bound by the Argon2id PIN check, by design"),
+        note: pin_bound.then_some("bound by the Argon2id PIN check, by design"),
+        pin_verify_ms: pin_bound.then_some(network.pin_verify_ms),
     })
 }
 
@@ -893,6 +925,8 @@ fn free_port() -> Fallible<u16> {
 
 struct Plan {
     url: String,
+    /// Where a request's cart line goes first.
+    cart_url: String,
     rate: f64,
     count: usize,
     max_outstanding: usize,
@@ -919,6 +953,8 @@ struct Tally {
 /// How a request ended.
 enum Answer {
     Status(u16),
+    /// Its cart line was refused with this status, so it was not sent.
+    Cart(u16),
     Failed(&'static str),
 }
 
@@ -953,6 +989,7 @@ impl Tally {
                     self.error(status.to_string());
                 }
             }
+            Answer::Cart(status) => self.error(format!("cart {status}")),
             Answer::Failed(reason) => self.error(reason.to_owned()),
         }
     }
@@ -1009,6 +1046,13 @@ async fn open_loop(traffic: Traffic, plan: Plan) -> Result<Measured, String> {
                 continue;
             }
         };
+        let cart = prepared.cart.map(|line| {
+            client
+                .post(&plan.cart_url)
+                .header(AUTHORIZATION, prepared.auth.clone())
+                .header(CONTENT_TYPE, json.clone())
+                .body(line)
+        });
         let request = client
             .post(&plan.url)
             .header(AUTHORIZATION, prepared.auth)
@@ -1018,7 +1062,14 @@ async fn open_loop(traffic: Traffic, plan: Plan) -> Result<Measured, String> {
         lock(&tally).sent += 1;
         let tally = tally.clone();
         tokio::spawn(async move {
-            let answer = send(request).await;
+            let answer = match cart {
+                Some(cart) => match send(cart).await {
+                    Answer::Status(200) => send(request).await,
+                    Answer::Status(status) => Answer::Cart(status),
+                    failed => failed,
+                },
+                None => send(request).await,
+            };
             let at = Instant::now();
             lock(&tally).record(answer, prepared.amount, at.saturating_duration_since(due), at);
             drop(slot);
@@ -1079,10 +1130,13 @@ pub fn table(results: &[HttpScenarioResult]) -> String {
         out.push_str(&row(result));
         out.push('\n');
     }
-    if results.iter().any(|r| r.kind == HttpKind::P2p) {
-        out.push_str(
-            "\nP2P is bound by the Argon2id PIN check (19 MiB, 2 passes, one hash per core at a time), by design.\n",
-        );
+    if let Some(verify_ms) = results.iter().find_map(|r| r.pin_verify_ms) {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        out.push_str(&format!(
+            "\nP2P and checkout are bound by the Argon2id PIN check (19 MiB, 2 passes, one hash per core at a time), \
+             by design: one verification takes {verify_ms:.1} ms here, a ceiling of about {:.0} PIN checks/s on {cores} cores.\n",
+            cores as f64 * 1000.0 / verify_ms.max(f64::EPSILON)
+        ));
     }
     out
 }
@@ -1140,6 +1194,7 @@ mod tests {
         let http = HttpOptions {
             charge_rates: vec![1_000.0],
             p2p_rates: vec![5.0],
+            checkout_rates: vec![5.0],
             seconds: 2.0,
             max_outstanding: 8,
             server_binary: None,

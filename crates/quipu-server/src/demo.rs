@@ -1,5 +1,8 @@
 //! `quipu demo`: a fresh data directory seeded with a small network, so a
-//! newcomer can try every flow a minute after cloning.
+//! newcomer can try every flow a minute after cloning, the marketplace's among them
+//! ([`market`]).
+
+pub mod market;
 
 use std::path::Path;
 
@@ -30,7 +33,7 @@ pub const AGENT: DemoLogin =
 /// A cashier at the first shop, to try the till as a cashier does.
 pub const CASHIER: DemoLogin =
     DemoLogin { role: "cashier", name: "Carlos Cashier", phone: "+15550100014", password: "cashier-pass", pin: None };
-pub const MERCHANTS: [(&str, DemoLogin); 3] = [
+pub const MERCHANTS: [(&str, DemoLogin); 5] = [
     (
         "Mama Rosa's Groceries",
         DemoLogin {
@@ -61,7 +64,29 @@ pub const MERCHANTS: [(&str, DemoLogin); 3] = [
             pin: None,
         },
     ),
+    (
+        "Hanbit Mart",
+        DemoLogin {
+            role: "merchant owner",
+            name: "Park Minji",
+            phone: "+15550100015",
+            password: "merchant-pass",
+            pin: None,
+        },
+    ),
+    (
+        "Seoul Bapsang",
+        DemoLogin {
+            role: "merchant owner",
+            name: "Kim Jiho",
+            phone: "+15550100016",
+            password: "merchant-pass",
+            pin: None,
+        },
+    ),
 ];
+/// The customer the start-up output names for ordering in the market.
+pub const SHOPPER: &DemoLogin = &CUSTOMERS[0].0;
 pub const CUSTOMERS: [(DemoLogin, &str); 3] = [
     (
         DemoLogin {
@@ -145,13 +170,23 @@ fn demo_profile(business: &str) -> (&'static str, &'static str) {
     match business {
         "Farmacia Central" => ("Cusco", "5912"),
         "Warung Sari" => ("Yogyakarta", "5812"),
+        "Seoul Bapsang" => ("Seoul", "5812"),
+        "Hanbit Mart" => ("Seoul", "5411"),
         _ => ("Lima", "5411"),
     }
 }
 
-/// Seeds the operator, an agent with float, merchants and customers with balances.
-pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLogin)>> {
+/// What `quipu demo` seeded: its logins, each with a note, and the market's sellers.
+pub struct DemoNetwork {
+    pub logins: Vec<(String, &'static DemoLogin)>,
+    pub sellers: Vec<market::SellerNote>,
+}
+
+/// Seeds the operator, an agent with float, merchants and customers with balances, and the
+/// market: its districts and sellers with their catalogs.
+pub async fn seed(services: &Services) -> Fallible<DemoNetwork> {
     let mut logins: Vec<(String, &'static DemoLogin)> = Vec::new();
+    let mut shops = Vec::with_capacity(MERCHANTS.len());
     let operator = services.identity.create_staff(Role::Operator, &login(&OPERATOR)?).await?;
     let operator = user_principal(operator.id, Role::Operator);
     logins.push((String::new(), &OPERATOR));
@@ -169,6 +204,7 @@ pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLog
         let (city, category) = demo_profile(business);
         services.merchant_qr.set_merchant_profile(&owner_principal, city, &CategoryCode::parse(category)?).await?;
         logins.push((format!("{business}, fee 1.5%"), owner));
+        shops.push(market::Shop { name: business, id: merchant.id, owner: owner_principal.clone() });
         if logins.iter().all(|(_, login)| login.role != CASHIER.role) {
             services.identity.add_cashier(&owner_principal, &login(&CASHIER)?).await?;
             logins.push((format!("till at {business}"), &CASHIER));
@@ -181,7 +217,11 @@ pub async fn seed(services: &Services) -> Fallible<Vec<(String, &'static DemoLog
         services.wallet.cash_in(&agent, new_id(services), &registration.login.phone, amount(balance)).await?;
         logins.push((format!("balance {balance}"), customer));
     }
-    Ok(logins)
+    let started = std::time::Instant::now();
+    let sellers = market::seed(services, &operator, &shops).await?;
+    let products: usize = sellers.iter().map(|seller| seller.products).sum();
+    tracing::info!(products, seconds = started.elapsed().as_secs_f64(), "demo market seeded");
+    Ok(DemoNetwork { logins, sellers })
 }
 
 /// The web pages' settings for the demo: its logins on the start page.
@@ -199,7 +239,8 @@ pub fn web_settings(logins: &[(String, &'static DemoLogin)]) -> quipu_web::WebSe
     quipu_web::WebSettings { demo_logins, ..quipu_web::WebSettings::default() }
 }
 
-pub fn print_logins(addr: std::net::SocketAddr, https: bool, logins: &[(String, &'static DemoLogin)]) {
+pub fn print_logins(addr: std::net::SocketAddr, https: bool, network: &DemoNetwork) {
+    let logins = &network.logins;
     let scheme = if https { "https" } else { "http" };
     println!("Quipu demo network is ready at {scheme}://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json)\n");
     println!("{:<16} {:<14} {:<16} {:<6} notes", "role", "phone", "password", "pin");
@@ -214,5 +255,24 @@ pub fn print_logins(addr: std::net::SocketAddr, https: bool, logins: &[(String, 
             if note.is_empty() { String::new() } else { format!("({note})") }
         );
     }
+    print_market(&network.sellers);
     println!("\nThese are demo credentials: never reuse them on a real network. Ctrl-C stops the server.");
+}
+
+/// The market's sellers, and who can order from them.
+fn print_market(sellers: &[market::SellerNote]) {
+    println!(
+        "\nMarket: open around the clock, pickup or delivery to {} (GET /api/v1/market/search?q=우유)",
+        market::AREAS.join(", ")
+    );
+    for seller in sellers {
+        println!("  {}", seller.line());
+    }
+    println!(
+        "{} ({}, {}, PIN {}) can order: POST /api/v1/me/cart/lines, then /api/v1/me/checkout",
+        SHOPPER.name,
+        SHOPPER.phone,
+        SHOPPER.password,
+        SHOPPER.pin.unwrap_or("-")
+    );
 }

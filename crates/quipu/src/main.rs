@@ -139,6 +139,9 @@ struct BenchArgs {
     /// P2P transfers per second offered over HTTP; each checks a PIN with Argon2id, so they are few.
     #[arg(long, value_delimiter = ',', default_value = "10,40")]
     http_p2p_rates: Vec<f64>,
+    /// Market checkouts per second offered over HTTP: a cart line, then checkout with the PIN (Argon2id again).
+    #[arg(long, value_delimiter = ',', default_value = "5,20")]
+    http_checkout_rates: Vec<f64>,
     /// Seconds each HTTP run offers requests for.
     #[arg(long, default_value_t = 10.0)]
     http_seconds: f64,
@@ -148,6 +151,9 @@ struct BenchArgs {
     /// Skip the end-to-end HTTP scenario.
     #[arg(long)]
     no_http: bool,
+    /// Skip the checkout runs of the HTTP scenario.
+    #[arg(long)]
+    no_checkout: bool,
 }
 
 #[derive(Subcommand)]
@@ -297,6 +303,7 @@ async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCo
             http: Some(quipu_bench::http::HttpOptions {
                 charge_rates: args.http_rates,
                 p2p_rates: args.http_p2p_rates,
+                checkout_rates: args.http_checkout_rates,
                 seconds: args.http_seconds,
                 max_outstanding: args.http_max_outstanding,
                 // This very binary serves: `quipu bench` runs as `quipu`.
@@ -306,6 +313,11 @@ async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCo
     };
     if args.no_http {
         options.http = None;
+    }
+    if args.no_checkout
+        && let Some(http) = &mut options.http
+    {
+        http.checkout_rates.clear();
     }
     if let Some(http) = &options.http {
         http.validate()?;
@@ -376,10 +388,12 @@ async fn run_demo(mut config: Config, dir: PathBuf) -> Fallible<ExitCode> {
     // Served only once seeded, so `/readyz` means the demo users exist.
     let setup = Setup::production(config.settings, config.http);
     let (services, background) = setup.start_services(store).await?;
-    let logins = quipu_server::demo::seed(&services).await?;
-    let web = quipu_server::demo::web_settings(&logins);
+    let seeding = std::time::Instant::now();
+    let network = quipu_server::demo::seed(&services).await?;
+    tracing::info!(seconds = seeding.elapsed().as_secs_f64(), "demo network seeded");
+    let web = quipu_server::demo::web_settings(&network.logins);
     let server = Server::serve(services, background, setup.http, web, listener)?;
-    quipu_server::demo::print_logins(server.addr, server.https, &logins);
+    quipu_server::demo::print_logins(server.addr, server.https, &network);
     shutdown_signal().await;
     server.stop().await?;
     Ok(ExitCode::SUCCESS)

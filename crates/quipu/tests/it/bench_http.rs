@@ -15,6 +15,7 @@ async fn every_http_request_is_answered_and_matches_the_store() {
     let http = HttpOptions {
         charge_rates: vec![20.0],
         p2p_rates: vec![2.0],
+        checkout_rates: vec![2.0],
         seconds: 1.0,
         max_outstanding: 64,
         server_binary: Some(quipu_binary()),
@@ -38,7 +39,9 @@ async fn every_http_request_is_answered_and_matches_the_store() {
     }
     let expected: Vec<(&str, HttpKind, u64)> = backends
         .into_iter()
-        .flat_map(|backend| [(backend, HttpKind::Charge, 20), (backend, HttpKind::P2p, 2)])
+        .flat_map(|backend| {
+            [(backend, HttpKind::Charge, 20), (backend, HttpKind::P2p, 2), (backend, HttpKind::Checkout, 2)]
+        })
         .collect();
     assert_eq!(results.len(), expected.len(), "{results:#?}");
     for (result, (backend, kind, count)) in results.iter().zip(&expected) {

@@ -247,8 +247,8 @@ async fn one_merchant_cannot_hold_every_live_stream() {
     .await;
 }
 
-/// `quipu demo` answers `/readyz` only once its people exist: a script that
-/// polls it and then logs in never finds the demo half-seeded.
+/// `quipu demo` answers `/readyz` only once its people and its market exist: a
+/// script that polls it and then logs in or searches never finds the demo half-seeded.
 #[tokio::test]
 async fn the_demo_is_ready_only_when_its_users_can_log_in() {
     let dir = tempfile::tempdir().unwrap();
@@ -281,10 +281,16 @@ async fn the_demo_is_ready_only_when_its_users_can_log_in() {
         .json(&json!({"phone": "+15550100021", "password": "customer-pass"}))
         .send()
         .await;
+    let milk = client.get(format!("http://127.0.0.1:{port}/api/v1/market/search?q=우유")).send().await;
+    let milk: Value = match milk {
+        Ok(found) => found.json().await.unwrap_or_default(),
+        Err(_) => Value::Null,
+    };
     let _ = child.kill();
     let _ = child.wait();
     assert!(ready, "the demo never became ready");
     assert_eq!(login.unwrap().status(), 200, "ready, but the demo customer cannot log in yet");
+    assert!(milk["total"].as_u64() > Some(0), "ready, but the demo's market is not seeded yet: {milk}");
     assert!(start.contains("+15550100021") && start.contains("customer-pass"), "the start page lists the demo logins");
 }
 
