@@ -14,6 +14,7 @@ pub mod csv;
 mod directory;
 pub mod images;
 mod orders;
+mod pharmacy;
 mod product_images;
 mod search;
 mod storefront;
@@ -29,6 +30,7 @@ pub use catalog::ProductInput;
 pub use checkout::{ACCEPT_WITHIN_SECONDS, CheckoutInput, Fulfilment, PayWith};
 pub use directory::Listing;
 pub use orders::Order;
+pub use pharmacy::MarketSettings;
 pub use search::{Hit, SearchInput, SearchPage, Whereabouts};
 pub use storefront::{Seller, StorefrontInput};
 
@@ -38,6 +40,7 @@ pub struct Market {
     kernel: Arc<Kernel>,
     store: Arc<dyn MarketStore>,
     orders: Arc<dyn OrderStore>,
+    settings: MarketSettings,
     directory: Arc<directory::Directory>,
     /// Image decoders free now (see `product_images`).
     decoders: Arc<tokio::sync::Semaphore>,
@@ -45,6 +48,18 @@ pub struct Market {
 
 impl Market {
     pub fn new(kernel: Arc<Kernel>, store: Arc<dyn MarketStore>, orders: Arc<dyn OrderStore>) -> Self {
-        Self { kernel, store, orders, directory: Arc::default(), decoders: Arc::new(product_images::decoders()) }
+        Self {
+            kernel,
+            store,
+            orders,
+            settings: MarketSettings::default(),
+            directory: Arc::default(),
+            decoders: Arc::new(product_images::decoders()),
+        }
+    }
+
+    /// The market with what the operator tuned.
+    pub fn with_settings(self, settings: MarketSettings) -> Self {
+        Self { settings, ..self }
     }
 }
