@@ -178,15 +178,17 @@ pub fn plan_move(
 ) -> Result<Transition<OrderStatus>, OrderMoveError> {
     let from = situation.status;
     let transition = Transition::new(from, to).ok_or(OrderMoveError::NotAllowed { from, to })?;
+    // The shop's staff are told the order waits for the check, not that it is none of theirs.
+    let staff = matches!(actor, OrderActor::Shop | OrderActor::Pharmacist);
+    let leaves_the_check = to == OrderStatus::Accepted || (from, to) == (OrderStatus::AwaitingPharmacist, OrderStatus::Placed);
+    if staff && leaves_the_check && situation.unchecked_lines > 0 {
+        return Err(OrderMoveError::CheckPending);
+    }
     if !actor_may(actor, from, to) {
         return Err(OrderMoveError::NotYours { actor, from, to });
     }
     if to.needs_reason() && !has_reason {
         return Err(OrderMoveError::ReasonMissing(to));
-    }
-    let leaves_the_check = to == OrderStatus::Accepted || (from, to) == (OrderStatus::AwaitingPharmacist, OrderStatus::Placed);
-    if leaves_the_check && situation.unchecked_lines > 0 {
-        return Err(OrderMoveError::CheckPending);
     }
     Ok(transition)
 }
@@ -318,7 +320,12 @@ mod tests {
         assert_eq!((check.from(), check.to()), (Placed, AwaitingPharmacist));
         let waiting = OrderSituation { status: AwaitingPharmacist, unchecked_lines: 1 };
         assert_eq!(plan_move(waiting, OrderActor::Pharmacist, Accepted, false), Err(OrderMoveError::CheckPending));
-        assert!(plan_move(waiting, OrderActor::Shop, Accepted, false).is_err(), "the shop's staff are not pharmacists");
+        assert_eq!(
+            plan_move(waiting, OrderActor::Shop, Accepted, false),
+            Err(OrderMoveError::CheckPending),
+            "the shop waits for the pharmacist"
+        );
+        assert!(plan_move(waiting, OrderActor::Customer, Accepted, false).is_err());
         assert!(plan_move(waiting, OrderActor::Pharmacist, Rejected, true).is_ok(), "refusing needs no full check");
         assert_eq!(plan_move(waiting, OrderActor::Pharmacist, Placed, false), Err(OrderMoveError::CheckPending));
         let checked = OrderSituation { unchecked_lines: 0, ..waiting };
