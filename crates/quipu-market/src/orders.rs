@@ -64,7 +64,11 @@ impl Market {
         }
     }
 
-    pub(crate) async fn visible_order(&self, principal: &Principal, id: OrderId) -> CoreResult<(OrderRecord, OrderActor)> {
+    pub(crate) async fn visible_order(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+    ) -> CoreResult<(OrderRecord, OrderActor)> {
         let order = self.orders.order(id).await?.ok_or_else(|| CoreError::not_found("order"))?;
         let actor = Self::actor_for(principal, &order)?;
         // A checkout still taking its money is nobody's order yet.
@@ -369,7 +373,12 @@ impl Market {
             }
             let final_total = edit_line(&line.money, *edit)
                 .map_err(|error| CoreError::rejected("line_edit_invalid", error.to_string()))?;
-            lines.push(LineChange { position: *position, final_total: Some(final_total), check: None, check_note: None });
+            lines.push(LineChange {
+                position: *position,
+                final_total: Some(final_total),
+                check: None,
+                check_note: None,
+            });
             changes.push(OrderChange {
                 at: now,
                 actor,

@@ -85,7 +85,12 @@ impl Market {
     /// A pharmacist decides every flagged line of an order at once: each approved, or refused with
     /// a note. A refused line comes to nothing; the order goes back to the shop, or is rejected
     /// (its hold voided) when nothing is left to supply.
-    pub async fn check_order(&self, principal: &Principal, id: OrderId, decisions: &[LineDecision]) -> CoreResult<Order> {
+    pub async fn check_order(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        decisions: &[LineDecision],
+    ) -> CoreResult<Order> {
         let (order, actor) = self.visible_order(principal, id).await?;
         if actor != OrderActor::Pharmacist {
             return Err(CoreError::new(

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use quipu_core::market::MarketSettings;
 use quipu_core::{HashCost, Settings, WriterLimits};
-use quipu_domain::market::pharmacy::{MAX_PRESCRIPTION_RETENTION_DAYS, MIN_PRESCRIPTION_RETENTION_DAYS};
 use quipu_domain::identity::CallingCode;
 use quipu_domain::limits::CustomerTier;
+use quipu_domain::market::pharmacy::{MAX_PRESCRIPTION_RETENTION_DAYS, MIN_PRESCRIPTION_RETENTION_DAYS};
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
 use quipu_domain::zone::Zone;
 use quipu_http::HttpSettings;

@@ -19,8 +19,8 @@ use uuid::Uuid;
 
 use crate::StoreResult;
 use crate::events::EventRecord;
-use crate::support::AccessEntryRecord;
 use crate::market::StoredPoint;
+use crate::support::AccessEntryRecord;
 
 /// Most orders one page of a customer's or a shop's list holds.
 pub const MAX_ORDERS_PAGE: u32 = 100;
@@ -209,8 +209,12 @@ pub trait OrderStore: Send + Sync {
     async fn seller_orders(&self, seller: MerchantId, open: bool, limit: u32) -> StoreResult<Vec<OrderRecord>>;
 
     /// A shop's orders in `status`, oldest first (a pharmacist's queue).
-    async fn seller_orders_in(&self, seller: MerchantId, status: OrderStatus, limit: u32)
-    -> StoreResult<Vec<OrderRecord>>;
+    async fn seller_orders_in(
+        &self,
+        seller: MerchantId,
+        status: OrderStatus,
+        limit: u32,
+    ) -> StoreResult<Vec<OrderRecord>>;
 
     /// Stores an order's prescription photo, replacing the one before.
     async fn put_prescription(&self, prescription: &PrescriptionRecord) -> StoreResult<()>;

@@ -351,7 +351,12 @@ async fn bind(config: &Config) -> Fallible<Listener> {
 async fn serve(config: Config) -> Fallible<ExitCode> {
     let listener = bind(&config).await?;
     let store = open_store(&config.storage).await?;
-    let server = Server::start(store, Setup { market: config.market, ..Setup::production(config.settings, config.http) }, listener).await?;
+    let server = Server::start(
+        store,
+        Setup { market: config.market, ..Setup::production(config.settings, config.http) },
+        listener,
+    )
+    .await?;
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     server.stop().await?;
@@ -420,7 +425,9 @@ async fn admin(config: Config, command: AdminCommand) -> Fallible<ExitCode> {
         password: Password::parse(&password)?,
     };
     let store = open_store(&config.storage).await?;
-    let (services, background) = Setup { market: config.market, ..Setup::production(config.settings, config.http) }.start_services(store).await?;
+    let (services, background) = Setup { market: config.market, ..Setup::production(config.settings, config.http) }
+        .start_services(store)
+        .await?;
     let created = services.identity.create_staff(role, &login).await;
     background.shutdown().await;
     let user = created?;

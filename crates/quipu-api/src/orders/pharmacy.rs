@@ -20,9 +20,9 @@ use utoipa_axum::routes;
 use super::views::OrderView;
 use crate::AppState;
 use crate::common::requests::whole;
+use crate::common::views::UserView;
 use crate::common::{ApiResult, created};
 use crate::identity::requests::CreateCashierRequest;
-use crate::common::views::UserView;
 use crate::market::images::{ImageUpload, file};
 use crate::routes::Routes;
 
@@ -76,7 +76,10 @@ pub async fn pharmacists(
     Ok(axum::Json(
         pharmacists
             .iter()
-            .map(|(user, at)| PharmacistView { user: UserView::from(user), created_at: quipu_core::kernel::text::rfc3339(*at) })
+            .map(|(user, at)| PharmacistView {
+                user: UserView::from(user),
+                created_at: quipu_core::kernel::text::rfc3339(*at),
+            })
             .collect(),
     ))
 }
@@ -164,8 +167,8 @@ pub async fn check_order(
 }
 
 fn photo(prescription: PrescriptionRecord) -> Response {
-    let content_type =
-        HeaderValue::from_str(&prescription.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let content_type = HeaderValue::from_str(&prescription.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     let mut response = axum::body::Body::from(prescription.bytes).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, content_type);
     response.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);

@@ -180,7 +180,8 @@ pub fn plan_move(
     let transition = Transition::new(from, to).ok_or(OrderMoveError::NotAllowed { from, to })?;
     // The shop's staff are told the order waits for the check, not that it is none of theirs.
     let staff = matches!(actor, OrderActor::Shop | OrderActor::Pharmacist);
-    let leaves_the_check = to == OrderStatus::Accepted || (from, to) == (OrderStatus::AwaitingPharmacist, OrderStatus::Placed);
+    let leaves_the_check =
+        to == OrderStatus::Accepted || (from, to) == (OrderStatus::AwaitingPharmacist, OrderStatus::Placed);
     if staff && leaves_the_check && situation.unchecked_lines > 0 {
         return Err(OrderMoveError::CheckPending);
     }

@@ -164,7 +164,10 @@ mod tests {
             &[decide(0, Verdict::Approve, ""), decide(2, Verdict::Approve, " dose checked ")],
         )
         .unwrap();
-        assert_eq!((plan.transition.from(), plan.transition.to()), (OrderStatus::AwaitingPharmacist, OrderStatus::Placed));
+        assert_eq!(
+            (plan.transition.from(), plan.transition.to()),
+            (OrderStatus::AwaitingPharmacist, OrderStatus::Placed)
+        );
         assert_eq!(plan.reason, None);
         assert_eq!(plan.lines[0], LineVerdict { position: 0, check: LineCheck::Approved, note: None });
         assert_eq!(plan.lines[1].note.as_deref(), Some("dose checked"));

@@ -38,7 +38,8 @@ async fn seller(app: &TestApp, operator: &str, shop: &Shop, kind: &str) {
         put(app, &format!("/operator/merchants/{}/seller", shop.id), operator, json!({"kind": kind})).await;
     assert_eq!(status, 200, "{body}");
     let hours = json!(vec!["00:00-24:00"; 7]);
-    let storefront = json!({"address": "Mapo-gu", "hours": hours, "accepting": true, "preparation_minutes": 15, "pickup": true});
+    let storefront =
+        json!({"address": "Mapo-gu", "hours": hours, "accepting": true, "preparation_minutes": 15, "pickup": true});
     let (status, body) = put(app, "/merchant/storefront", &shop.owner, storefront).await;
     assert_eq!(status, 200, "{body}");
 }
@@ -52,8 +53,12 @@ async fn product(app: &TestApp, shop: &Shop, name: &str, price: &str, flagged: b
 }
 
 async fn add_pharmacist(app: &TestApp, owner: &str, phone: &str) -> (u16, Value) {
-    app.post("/merchant/pharmacists", Some(owner), json!({"phone": phone, "full_name": "Pharmacist", "password": "pharmacist-password"}))
-        .await
+    app.post(
+        "/merchant/pharmacists",
+        Some(owner),
+        json!({"phone": phone, "full_name": "Pharmacist", "password": "pharmacist-password"}),
+    )
+    .await
 }
 
 async fn pharmacies(app: &TestApp) -> Pharmacies {
@@ -83,7 +88,8 @@ async fn pharmacies(app: &TestApp) -> Pharmacies {
 /// Checks out the customer's cart of `products` (one each) from `seller`, paid from the wallet.
 async fn order(app: &TestApp, who: &Person, seller: &str, products: &[&str], key: &str) -> Value {
     for product in products {
-        let (status, cart) = app.post("/me/cart/lines", Some(&who.token), json!({"product_id": product, "quantity": 1})).await;
+        let (status, cart) =
+            app.post("/me/cart/lines", Some(&who.token), json!({"product_id": product, "quantity": 1})).await;
         assert_eq!(status, 200, "{cart}");
     }
     let body = json!({"payment": {"method": "wallet", "pin": "1234"}, "fulfilments": [{"seller_id": seller, "kind": "pickup"}]});
@@ -133,7 +139,9 @@ async fn only_a_pharmacy_has_pharmacists_and_approved_medicines_go_on_to_the_sho
         assert_eq!(line_of(&placed, &p.bandages)["check"].as_str(), Some("not_needed"));
 
         // The shop cannot accept before the check; nobody but the pharmacy's pharmacist checks.
-        let (status, early) = app.post(&format!("/merchant/orders/{id}/accept"), Some(&p.pharmacy.owner), json!({"ready_minutes": 10})).await;
+        let (status, early) = app
+            .post(&format!("/merchant/orders/{id}/accept"), Some(&p.pharmacy.owner), json!({"ready_minutes": 10}))
+            .await;
         assert_eq!((status, early["code"].as_str()), (409, Some("pharmacist_check_pending")), "{early}");
         let approve = json!([{"position": position(&placed, &p.painkiller), "decision": "approve"}]);
         let (status, refused) = check(app, &p.pharmacy.cashier, id, approve.clone()).await;
@@ -160,27 +168,35 @@ async fn only_a_pharmacy_has_pharmacists_and_approved_medicines_go_on_to_the_sho
         let (status, again) = check(app, &p.pharmacist, id, json!([{"position": 0, "decision": "approve"}])).await;
         assert_eq!((status, again["code"].as_str()), (409, Some("order_not_awaiting_check")), "{again}");
         let shop_path = |step: &str| format!("/merchant/orders/{id}/{step}");
-        let (status, accepted) = app.post(&shop_path("accept"), Some(&p.pharmacy.owner), json!({"ready_minutes": 10})).await;
+        let (status, accepted) =
+            app.post(&shop_path("accept"), Some(&p.pharmacy.owner), json!({"ready_minutes": 10})).await;
         assert_eq!((status, accepted["status"].as_str()), (200, Some("accepted")), "{accepted}");
         app.post(&shop_path("ready"), Some(&p.pharmacy.cashier), json!({})).await;
         let (status, done) = app.post(&shop_path("hand-over"), Some(&p.pharmacist), json!({})).await;
-        assert_eq!((status, done["status"].as_str(), done["captured"]["amount"].as_str()), (200, Some("completed"), Some("15.00")), "{done}");
+        assert_eq!(
+            (status, done["status"].as_str(), done["captured"]["amount"].as_str()),
+            (200, Some("completed"), Some("15.00")),
+            "{done}"
+        );
         assert_eq!(available(app, &p.customer).await, 10_000 - 1_500);
 
         // The customer reads who checked what.
         let (_, mine) = app.get(&format!("/me/orders/{id}"), &p.customer.token).await;
         assert_eq!(line_of(&mine, &p.painkiller)["check"].as_str(), Some("approved"), "{mine}");
-        let checks: Vec<_> = mine["history"].as_array().unwrap().iter().filter(|change| change["kind"] == "line_checked").collect();
+        let checks: Vec<_> =
+            mine["history"].as_array().unwrap().iter().filter(|change| change["kind"] == "line_checked").collect();
         assert_eq!((checks.len(), checks[0]["actor"].as_str()), (1, Some("pharmacist")), "{mine}");
 
         // A removed pharmacist signs in no more; removing one twice, or a cashier as one, finds nobody.
         let pharmacist_id = listed[0]["user"]["id"].as_str().unwrap();
         let removal = |who: &str| format!("/merchant/pharmacists/{who}");
-        let (status, _) = app.request(Method::DELETE, &removal(pharmacist_id), Some(&p.pharmacy.owner), None, None).await;
+        let (status, _) =
+            app.request(Method::DELETE, &removal(pharmacist_id), Some(&p.pharmacy.owner), None, None).await;
         assert_eq!(status, 204);
         let (status, _) = app.get("/merchant/orders", &p.pharmacist).await;
         assert_eq!(status, 401);
-        let (status, _) = app.request(Method::DELETE, &removal(pharmacist_id), Some(&p.pharmacy.owner), None, None).await;
+        let (status, _) =
+            app.request(Method::DELETE, &removal(pharmacist_id), Some(&p.pharmacy.owner), None, None).await;
         assert_eq!(status, 404);
     })
     .await;
@@ -323,7 +339,11 @@ async fn a_prescription_is_seen_by_the_customer_and_the_pharmacy_only_logged_and
         // Hostile or unwanted uploads are refused and store nothing.
         let bomb = png_claiming(60_000, 60_000);
         let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#;
-        for (bytes, code) in [(bomb.as_slice(), "image_too_large"), (svg.as_slice(), "image_format_unsupported"), (b"".as_slice(), "image_invalid")] {
+        for (bytes, code) in [
+            (bomb.as_slice(), "image_too_large"),
+            (svg.as_slice(), "image_format_unsupported"),
+            (b"".as_slice(), "image_invalid"),
+        ] {
             let (status, refused) = upload(app, &p.customer.token, id, bytes, None).await;
             assert_eq!((status, refused["code"].as_str()), (422, Some(code)), "{refused}");
         }
@@ -334,7 +354,8 @@ async fn a_prescription_is_seen_by_the_customer_and_the_pharmacy_only_logged_and
         assert_eq!(status, 404, "another customer's order: {refused}");
         assert_eq!(app.storage.count("SELECT COUNT(*) FROM order_prescriptions").await, 0);
         let grocery_order = order(app, &p.customer, &p.grocery.id, &[&p.rice], "rice").await;
-        let (status, refused) = upload(app, &p.customer.token, grocery_order["id"].as_str().unwrap(), &png(40, 40), None).await;
+        let (status, refused) =
+            upload(app, &p.customer.token, grocery_order["id"].as_str().unwrap(), &png(40, 40), None).await;
         assert_eq!((status, refused["code"].as_str()), (409, Some("not_a_pharmacy_order")), "{refused}");
 
         // The customer attaches a photo: kept as a JPEG made from its pixels, at most 1600 a side.
@@ -360,15 +381,20 @@ async fn a_prescription_is_seen_by_the_customer_and_the_pharmacy_only_logged_and
         assert_eq!(photo(app, &p.customer.token, &shops).await.0, 404, "the customer reads theirs at /me");
         let (status, log) = app.get("/me/access-log", &p.customer.token).await;
         assert_eq!(status, 200, "{log}");
-        let reads: Vec<_> = log["entries"].as_array().unwrap().iter().filter(|entry| entry["action"] == "prescription_read").collect();
+        let reads: Vec<_> =
+            log["entries"].as_array().unwrap().iter().filter(|entry| entry["action"] == "prescription_read").collect();
         let roles: Vec<_> = reads.iter().map(|entry| entry["actor_role"].as_str().unwrap()).collect();
         assert_eq!(roles, ["cashier", "pharmacist"], "newest first: {log}");
-        assert!(reads.iter().all(|entry| entry["detail"].as_str().unwrap().contains(id) && !entry["reason"].as_str().unwrap().is_empty()));
+        assert!(reads.iter().all(
+            |entry| entry["detail"].as_str().unwrap().contains(id) && !entry["reason"].as_str().unwrap().is_empty()
+        ));
 
         // Kept while the order is open and for the retention after it ends, then deleted.
         let approve = json!([{"position": position(&placed, &p.painkiller), "decision": "approve"}]);
         check(app, &p.pharmacist, id, approve).await;
-        let (status, rejected) = app.post(&format!("/merchant/orders/{id}/reject"), Some(&p.pharmacist), json!({"reason": "closing early"})).await;
+        let (status, rejected) = app
+            .post(&format!("/merchant/orders/{id}/reject"), Some(&p.pharmacist), json!({"reason": "closing early"}))
+            .await;
         assert_eq!((status, rejected["status"].as_str()), (200, Some("rejected")), "{rejected}");
         let (status, refused) = upload(app, &p.customer.token, id, &png(40, 40), None).await;
         assert_eq!((status, refused["code"].as_str()), (409, Some("order_ended")), "{refused}");
