@@ -543,6 +543,20 @@ mod tests {
     }
 
     #[test]
+    fn prescriptions_are_kept_thirty_days_unless_the_operator_says_otherwise_within_a_year() {
+        let default = resolve(FileConfig::default(), &Overrides::default()).expect("resolves");
+        assert_eq!(default.market.prescription_retention_days, 30);
+        let week: FileConfig = toml::from_str("[market]\nprescription_retention_days = 7\n").expect("parses");
+        assert_eq!(resolve(week, &Overrides::default()).expect("resolves").market.prescription_retention_days, 7);
+        for days in [0, 367] {
+            let file: FileConfig =
+                toml::from_str(&format!("[market]\nprescription_retention_days = {days}\n")).expect("parses");
+            let error = resolve(file, &Overrides::default()).expect_err("out of range").to_string();
+            assert!(error.contains("prescription_retention_days"), "{error}");
+        }
+    }
+
+    #[test]
     fn tls_takes_a_certificate_and_its_key_or_neither() {
         assert_eq!(resolve(FileConfig::default(), &Overrides::default()).expect("resolves").tls, None);
         let file: FileConfig =
