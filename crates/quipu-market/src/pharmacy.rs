@@ -166,14 +166,7 @@ impl Market {
     /// The customer attaches a photo of their prescription to an open pharmacy order (a new one
     /// replaces the one before). Only a JPEG re-encoded from its pixels is kept.
     pub async fn put_prescription(&self, principal: &Principal, id: OrderId, upload: Vec<u8>) -> CoreResult<Order> {
-        let order = self.customer_pharmacy_order(principal, id).await?;
-        if order.status.is_final() {
-            return Err(CoreError::new(
-                ErrorKind::Conflict,
-                "order_ended",
-                format!("this order is {}: a prescription is attached while it is open", order.status),
-            ));
-        }
+        let order = self.prescription_order(principal, id).await?;
         let page = self.decode_upload(upload, images::process_document).await?;
         let prescription = PrescriptionRecord {
             order: order.id,
@@ -224,6 +217,20 @@ impl Market {
         let days = i64::from(self.settings.prescription_retention_days);
         let ended_before = self.kernel.now().plus_seconds(-days.saturating_mul(24 * 3600));
         Ok(self.orders.delete_old_prescriptions(ended_before, limit).await?)
+    }
+
+    /// The caller's own open order from a pharmacy, which takes a prescription photo; any other is
+    /// not found, or refused for being over or not a pharmacy's. Asked before an upload is read.
+    pub async fn prescription_order(&self, principal: &Principal, id: OrderId) -> CoreResult<OrderRecord> {
+        let order = self.customer_pharmacy_order(principal, id).await?;
+        if order.status.is_final() {
+            return Err(CoreError::new(
+                ErrorKind::Conflict,
+                "order_ended",
+                format!("this order is {}: a prescription is attached while it is open", order.status),
+            ));
+        }
+        Ok(order)
     }
 
     /// The caller's own order from a pharmacy; any other is not found, or refused for not being a

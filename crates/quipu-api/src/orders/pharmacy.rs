@@ -203,7 +203,10 @@ pub async fn put_prescription(
             "send the photo as multipart/form-data, in a field named `file`",
         )
     })?;
-    let order = state.services.market.put_prescription(&caller, OrderId(id), file(upload).await?).await?;
+    let market = &state.services.market;
+    // Nothing is read for an order that takes no prescription from the caller.
+    market.prescription_order(&caller, OrderId(id)).await?;
+    let order = market.put_prescription(&caller, OrderId(id), file(upload).await?).await?;
     Ok(axum::Json(OrderView::from(&order)))
 }
 
