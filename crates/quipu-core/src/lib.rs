@@ -9,6 +9,7 @@
 //! API is built over these services, and the web pages over the API.
 
 pub mod export;
+mod pharmacy;
 
 use std::sync::Arc;
 
@@ -84,6 +85,7 @@ impl Services {
         clock: Arc<dyn Clock>,
         random: Arc<dyn Random>,
         settings: Settings,
+        market_settings: quipu_market::MarketSettings,
         documents: Arc<dyn PaymentDocuments>,
     ) -> CoreResult<(Arc<Self>, Background)> {
         let (stop, stop_signal) = watch::channel(false);
@@ -100,7 +102,7 @@ impl Services {
             events: Events::new(kernel.clone()),
             support: Support::new(kernel.clone(), wallet.clone()),
             settlement: Settlement::new(kernel.clone()),
-            market: Market::new(kernel.clone(), market_store, order_store),
+            market: Market::new(kernel.clone(), market_store, order_store).with_settings(market_settings),
             wallet,
             payments,
             kernel: kernel.clone(),
@@ -146,5 +148,6 @@ pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
     services.payments.finish_interrupted(INTERRUPTED_AFTER_SECONDS, limit).await?;
     services.settlement.run_schedules(limit).await?;
     services.market.run_due_orders(limit).await?;
+    services.market.delete_old_prescriptions(limit).await?;
     Ok(expired.len())
 }

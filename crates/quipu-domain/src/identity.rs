@@ -300,6 +300,7 @@ roles!(
     Customer => "customer",
     MerchantOwner => "merchant_owner",
     Cashier => "cashier",
+    Pharmacist => "pharmacist",
     Agent => "agent",
     Courier => "courier",
     Operator => "operator",

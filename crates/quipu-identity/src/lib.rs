@@ -240,13 +240,36 @@ impl Identity {
 
     /// A merchant owner adds a cashier to their own merchant.
     pub async fn add_cashier(&self, principal: &Principal, cashier: &NewLogin) -> CoreResult<User> {
+        self.add_staff(principal, Role::Cashier, cashier).await
+    }
+
+    /// A merchant owner adds a member of staff in `role` (a cashier or a pharmacist) to their own
+    /// merchant. Whether the merchant may have pharmacists (a pharmacy) is the market's to say:
+    /// `quipu_core::Services::add_pharmacist` asks it first.
+    pub async fn add_staff(&self, principal: &Principal, role: Role, login: &NewLogin) -> CoreResult<User> {
         principal.require(Role::MerchantOwner)?;
         let merchant_id = principal.require_merchant()?;
-        let mut user = self.new_user(Role::Cashier, cashier, None).await?;
+        if !matches!(role, Role::Cashier | Role::Pharmacist) {
+            return Err(CoreError::forbidden());
+        }
+        let mut user = self.new_user(role, login, None).await?;
         user.merchant_id = Some(merchant_id);
         let created = User::from(&user);
         self.enroll(Enrollment { users: vec![user], ..Enrollment::default() }).await?;
         Ok(created)
+    }
+
+    /// A merchant owner lists the merchant's pharmacists (removed ones are gone from the list),
+    /// with when each was added.
+    pub async fn pharmacists(&self, principal: &Principal) -> CoreResult<Vec<(User, Timestamp)>> {
+        principal.require(Role::MerchantOwner)?;
+        let merchant_id = principal.require_merchant()?;
+        let staff = self.kernel.store.merchant_staff(merchant_id).await?;
+        Ok(staff
+            .iter()
+            .filter(|u| u.role == Role::Pharmacist && u.removed_at.is_none())
+            .map(|u| (User::from(u), u.created_at))
+            .collect())
     }
 
     /// The caller's merchant: name, owner and accounts.
@@ -309,12 +332,18 @@ impl Identity {
     /// A merchant owner removes a cashier: their sessions end at once and they sign in no more.
     /// Another merchant's cashier is not found.
     pub async fn remove_cashier(&self, principal: &Principal, cashier: UserId) -> CoreResult<()> {
+        self.remove_staff(principal, Role::Cashier, cashier).await
+    }
+
+    /// A merchant owner removes a member of staff in `role`: their sessions end at once and they
+    /// sign in no more. Another merchant's, or one in another role, is not found.
+    pub async fn remove_staff(&self, principal: &Principal, role: Role, user: UserId) -> CoreResult<()> {
         let owner = principal.require(Role::MerchantOwner)?;
         let merchant_id = principal.require_merchant()?;
-        if !self.kernel.store.remove_cashier(cashier, merchant_id, self.kernel.now()).await? {
-            return Err(CoreError::not_found("cashier"));
+        if !self.kernel.store.remove_staff(user, merchant_id, role, self.kernel.now()).await? {
+            return Err(CoreError::not_found(role.as_str()));
         }
-        tracing::info!(%cashier, merchant = %merchant_id, by = %owner, "cashier removed");
+        tracing::info!(%user, role = role.as_str(), merchant = %merchant_id, by = %owner, "staff removed");
         Ok(())
     }
 

@@ -87,7 +87,9 @@ impl Principal {
     /// The merchant whose staff or key this is.
     pub fn merchant(&self) -> Option<MerchantId> {
         match self {
-            Principal::User { role: Role::MerchantOwner | Role::Cashier, merchant_id, .. } => *merchant_id,
+            Principal::User { role: Role::MerchantOwner | Role::Cashier | Role::Pharmacist, merchant_id, .. } => {
+                *merchant_id
+            }
             Principal::MerchantKey { merchant_id, .. } => Some(*merchant_id),
             Principal::User { .. } => None,
         }

@@ -155,9 +155,17 @@ pub struct Processed {
     pub detail: Rendition,
 }
 
-/// Makes the thumbnail and the detail size of an upload, or says why not. Deterministic: the
-/// same upload always makes the same bytes (so the same hashes), and the same file is stored once.
-pub fn process(upload: &[u8]) -> Result<Processed, Refusal> {
+/// An upload decoded under the limits: its format, its pixels (opaque, not yet turned upright), and
+/// the orientation its EXIF asks for.
+struct Decoded {
+    source: SourceFormat,
+    image: DynamicImage,
+    orientation: Orientation,
+}
+
+/// Decodes an upload: recognised by its first bytes, its header's dimensions refused beyond the
+/// limits before any pixel is decoded, then decoded under the decoder's own limits.
+fn decode(upload: &[u8]) -> Result<Decoded, Refusal> {
     let source = sniff(upload)?;
     let mut reader = ImageReader::with_format(Cursor::new(upload), source.image_format());
     reader.limits(limits());
@@ -178,7 +186,14 @@ pub fn process(upload: &[u8]) -> Result<Processed, Refusal> {
     // A photo's EXIF orientation; an unreadable one is ignored (the photo is shown as stored).
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let image = DynamicImage::from_decoder(decoder).map_err(refusal)?;
-    let image = opaque(image);
+    Ok(Decoded { source, image: opaque(image), orientation })
+}
+
+/// Makes the thumbnail and the detail size of an upload, or says why not. Deterministic: the
+/// same upload always makes the same bytes (so the same hashes), and the same file is stored once.
+pub fn process(upload: &[u8]) -> Result<Processed, Refusal> {
+    let Decoded { source, image, orientation } = decode(upload)?;
+    let (width, height) = (image.width(), image.height());
     // Fitting into a square box commutes with rotating, so the (cheaper) small image is turned.
     let mut detail = fit(&image, DETAIL_SIDE);
     drop(image);
@@ -197,6 +212,21 @@ pub fn process(upload: &[u8]) -> Result<Processed, Refusal> {
         thumbnail: encode(&thumbnail, THUMBNAIL_BUDGET)?,
         detail: encode(&detail, DETAIL_BUDGET)?,
     })
+}
+
+/// Longest side of a document photo kept (a prescription): enough to read small print.
+pub const DOCUMENT_SIDE: u32 = 1600;
+/// A document photo's byte budget.
+pub const DOCUMENT_BUDGET: usize = 400 * 1024;
+
+/// Makes one readable size of a photographed document (a prescription), upright, under the same
+/// limits as a product photo and with nothing of the upload kept but its pixels.
+pub fn process_document(upload: &[u8]) -> Result<Rendition, Refusal> {
+    let Decoded { image, orientation, .. } = decode(upload)?;
+    let mut page = fit(&image, DOCUMENT_SIDE);
+    drop(image);
+    page.apply_orientation(orientation);
+    encode(&page, DOCUMENT_BUDGET)
 }
 
 /// The dimensions a header declares, read by the decoder with no limits (the header only; for

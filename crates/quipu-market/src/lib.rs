@@ -15,6 +15,7 @@ mod directory;
 pub mod images;
 mod nearby;
 mod orders;
+mod pharmacy;
 mod product_images;
 mod search;
 mod storefront;
@@ -31,6 +32,7 @@ pub use checkout::{ACCEPT_WITHIN_SECONDS, CheckoutInput, Fulfilment, PayWith};
 pub use directory::Listing;
 pub use nearby::{MAX_NEARBY, Nearby};
 pub use orders::Order;
+pub use pharmacy::MarketSettings;
 pub use search::{Hit, SearchInput, SearchPage, Whereabouts};
 pub use storefront::{Seller, StorefrontInput};
 
@@ -40,6 +42,7 @@ pub struct Market {
     kernel: Arc<Kernel>,
     store: Arc<dyn MarketStore>,
     orders: Arc<dyn OrderStore>,
+    settings: MarketSettings,
     directory: Arc<directory::Directory>,
     /// Image decoders free now (see `product_images`).
     decoders: Arc<tokio::sync::Semaphore>,
@@ -47,6 +50,18 @@ pub struct Market {
 
 impl Market {
     pub fn new(kernel: Arc<Kernel>, store: Arc<dyn MarketStore>, orders: Arc<dyn OrderStore>) -> Self {
-        Self { kernel, store, orders, directory: Arc::default(), decoders: Arc::new(product_images::decoders()) }
+        Self {
+            kernel,
+            store,
+            orders,
+            settings: MarketSettings::default(),
+            directory: Arc::default(),
+            decoders: Arc::new(product_images::decoders()),
+        }
+    }
+
+    /// The market with what the operator tuned.
+    pub fn with_settings(self, settings: MarketSettings) -> Self {
+        Self { settings, ..self }
     }
 }

@@ -37,6 +37,8 @@ pub struct Order {
     pub seller_name: String,
     pub changes: Vec<OrderChange>,
     pub next_actions: Vec<OrderAction>,
+    /// When the customer attached a prescription photo, if they did.
+    pub prescription_at: Option<Timestamp>,
 }
 
 /// What order events carry: enough for a board or a phone to know what changed and fetch the rest.
@@ -52,20 +54,25 @@ struct OrderEvent<'a> {
 
 impl Market {
     /// Who the caller is to this order, or not found: another customer's order, or another shop's,
-    /// looks missing.
-    fn actor_for(principal: &Principal, order: &OrderRecord) -> CoreResult<OrderActor> {
+    /// looks missing. A pharmacy's pharmacist is its staff, and the one who checks flagged lines.
+    pub(crate) fn actor_for(principal: &Principal, order: &OrderRecord) -> CoreResult<OrderActor> {
         match principal.role() {
             Some(Role::Customer) if principal.user_id() == Some(order.customer) => Ok(OrderActor::Customer),
+            Some(Role::Pharmacist) if principal.merchant() == Some(order.seller) => Ok(OrderActor::Pharmacist),
             _ if principal.merchant() == Some(order.seller) => Ok(OrderActor::Shop),
             _ => Err(CoreError::not_found("order")),
         }
     }
 
-    async fn visible_order(&self, principal: &Principal, id: OrderId) -> CoreResult<(OrderRecord, OrderActor)> {
+    pub(crate) async fn visible_order(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+    ) -> CoreResult<(OrderRecord, OrderActor)> {
         let order = self.orders.order(id).await?.ok_or_else(|| CoreError::not_found("order"))?;
         let actor = Self::actor_for(principal, &order)?;
         // A checkout still taking its money is nobody's order yet.
-        if order.status == OrderStatus::Paying && actor == OrderActor::Shop {
+        if order.status == OrderStatus::Paying && actor != OrderActor::Customer {
             return Err(CoreError::not_found("order"));
         }
         Ok((order, actor))
@@ -80,7 +87,8 @@ impl Market {
             // A line edit is over once completion has begun.
             .filter(|action| *action != OrderAction::EditLines || record.captured == Amount::ZERO)
             .collect();
-        Ok(Order { record, seller_name, changes, next_actions })
+        let prescription_at = self.orders.prescription_uploaded(record.id).await?;
+        Ok(Order { record, seller_name, changes, next_actions, prescription_at })
     }
 
     /// One order, for its customer or its shop.
@@ -112,7 +120,8 @@ impl Market {
         let records = self.orders.seller_orders(seller, open, limit).await?;
         let mut orders = Vec::with_capacity(records.len());
         for record in records {
-            orders.push(self.order_view(record, OrderActor::Shop).await?);
+            let actor = Self::actor_for(principal, &record)?;
+            orders.push(self.order_view(record, actor).await?);
         }
         Ok(orders)
     }
@@ -198,6 +207,8 @@ impl Market {
             change,
             ready_at,
             release_stock: to.hold_effect() == HoldEffect::Void,
+            lines: &[],
+            line_changes: &[],
             events: &events,
         };
         if self.orders.move_order(&order_move).await? {
@@ -243,8 +254,16 @@ impl Market {
         let moved = OrderRecord { status: to, updated_at: now, ..order.clone() };
         let events = self.order_events(&moved)?;
         let release_stock = matches!(to, OrderStatus::Failed | OrderStatus::Expired);
-        let order_move =
-            OrderMove { order: order.id, transition, change, ready_at: None, release_stock, events: &events };
+        let order_move = OrderMove {
+            order: order.id,
+            transition,
+            change,
+            ready_at: None,
+            release_stock,
+            lines: &[],
+            line_changes: &[],
+            events: &events,
+        };
         // Lost to another process doing the same: what it left stands.
         if self.orders.move_order(&order_move).await? && !events.is_empty() {
             self.kernel.events_written();
@@ -253,7 +272,7 @@ impl Market {
     }
 
     /// Gives the whole hold back. One already voided, or lapsed in the ledger, is back already.
-    async fn void_hold(&self, order: &OrderRecord) -> CoreResult<()> {
+    pub(crate) async fn void_hold(&self, order: &OrderRecord) -> CoreResult<()> {
         let void = TransferCommand {
             id: OrderLeg::Void.transfer_id(order.id),
             op: TransferOp::Void { pending_id: OrderLeg::Hold.transfer_id(order.id) },
@@ -330,7 +349,7 @@ impl Market {
     ) -> CoreResult<Order> {
         let (order, actor) = self.visible_order(principal, id).await?;
         let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
-        if actor != OrderActor::Shop || !next_actions(situation, actor, false).contains(&OrderAction::EditLines) {
+        if !next_actions(situation, actor, false).contains(&OrderAction::EditLines) {
             return Err(CoreError::new(
                 ErrorKind::Conflict,
                 "order_not_editable",
@@ -354,7 +373,12 @@ impl Market {
             }
             let final_total = edit_line(&line.money, *edit)
                 .map_err(|error| CoreError::rejected("line_edit_invalid", error.to_string()))?;
-            lines.push(LineChange { position: *position, final_total: Some(final_total), check: None });
+            lines.push(LineChange {
+                position: *position,
+                final_total: Some(final_total),
+                check: None,
+                check_note: None,
+            });
             changes.push(OrderChange {
                 at: now,
                 actor,
@@ -408,7 +432,7 @@ impl Market {
         Ok(due.len())
     }
 
-    fn order_events(&self, order: &OrderRecord) -> CoreResult<Vec<EventRecord>> {
+    pub(crate) fn order_events(&self, order: &OrderRecord) -> CoreResult<Vec<EventRecord>> {
         if order.status == OrderStatus::Paying {
             return Ok(Vec::new());
         }

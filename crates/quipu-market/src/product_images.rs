@@ -112,9 +112,18 @@ impl Market {
         product.ok_or_else(|| CoreError::not_found("product"))
     }
 
-    /// Makes an upload's two sizes on the blocking pool, once a decoder is free. The decoder stays
-    /// taken until the work ends, even if the request that asked for it has gone.
+    /// Makes an upload's two sizes on the blocking pool, once a decoder is free.
     async fn process_image(&self, upload: Vec<u8>) -> CoreResult<Processed> {
+        self.decode_upload(upload, images::process).await
+    }
+
+    /// Runs `make` on an upload on the blocking pool, once a decoder is free. The decoder stays
+    /// taken until the work ends, even if the request that asked for it has gone.
+    pub(crate) async fn decode_upload<T: Send + 'static>(
+        &self,
+        upload: Vec<u8>,
+        make: fn(&[u8]) -> Result<T, Refusal>,
+    ) -> CoreResult<T> {
         let busy =
             || CoreError::new(ErrorKind::Unavailable, "server_busy", "images are being processed; try again shortly");
         let permit = tokio::time::timeout(DECODE_WAIT, self.decoders.clone().acquire_owned())
@@ -123,7 +132,7 @@ impl Market {
             .map_err(|_| busy())?;
         let made = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            images::process(&upload)
+            make(&upload)
         })
         .await;
         match made {

@@ -13,6 +13,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use quipu_api::{AppState, metrics_recorder, router};
+use quipu_core::market::MarketSettings;
 use quipu_core::{Background, Clock, OsRandom, Random, Services, Settings, SystemClock};
 use quipu_http::HttpSettings;
 use quipu_store::Store;
@@ -71,20 +72,27 @@ pub struct Setup {
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
     pub settings: Settings,
+    pub market: MarketSettings,
     pub http: HttpSettings,
 }
 
 impl Setup {
     /// The real clock and the operating system's randomness.
     pub fn production(settings: Settings, http: HttpSettings) -> Self {
-        Self { clock: Arc::new(SystemClock), random: Arc::new(OsRandom), settings, http }
+        Self {
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+            settings,
+            market: MarketSettings::default(),
+            http,
+        }
     }
 
     /// The services on `store`, their events carrying the API's documents; `Background` stops them.
     pub async fn start_services(&self, store: Arc<dyn Store>) -> Fallible<(Arc<Services>, Background)> {
         let documents = Arc::new(quipu_api::JsonDocuments);
-        let started =
-            Services::start(store, self.clock.clone(), self.random.clone(), self.settings.clone(), documents).await?;
+        let (clock, random, settings) = (self.clock.clone(), self.random.clone(), self.settings.clone());
+        let started = Services::start(store, clock, random, settings, self.market, documents).await?;
         Ok(started)
     }
 }

@@ -6,9 +6,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use quipu_core::market::MarketSettings;
 use quipu_core::{HashCost, Settings, WriterLimits};
 use quipu_domain::identity::CallingCode;
 use quipu_domain::limits::CustomerTier;
+use quipu_domain::market::pharmacy::{MAX_PRESCRIPTION_RETENTION_DAYS, MIN_PRESCRIPTION_RETENTION_DAYS};
 use quipu_domain::money::{Amount, CurrencyCode, CurrencySet};
 use quipu_domain::zone::Zone;
 use quipu_http::HttpSettings;
@@ -56,6 +58,8 @@ pub struct FileConfig {
     pub commissions: CommissionsConfig,
     #[serde(default)]
     pub operator: OperatorConfig,
+    #[serde(default)]
+    pub market: MarketConfig,
     /// Limits per customer tier: `[tiers.basic]`, `[tiers.verified]`.
     #[serde(default)]
     pub tiers: HashMap<String, TierConfig>,
@@ -93,6 +97,14 @@ pub struct CommissionsConfig {
     /// The most an agent's commissions pay in a UTC day: `{ USD = "100.00" }`.
     #[serde(default)]
     pub daily_cap: HashMap<String, String>,
+}
+
+/// What the market keeps, and for how long.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketConfig {
+    /// Days a customer's prescription photo is kept after its order ended (1 to 366; default 30).
+    pub prescription_retention_days: Option<u32>,
 }
 
 /// What the operator's home calls for attention.
@@ -202,6 +214,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub storage: StorageConfig,
     pub settings: Settings,
+    pub market: MarketSettings,
     pub http: HttpSettings,
     pub json_logs: bool,
     /// Serve HTTPS with these files; `None`: plain HTTP (loopback, or behind a reverse proxy).
@@ -383,7 +396,22 @@ pub fn resolve(file: FileConfig, overrides: &Overrides) -> Fallible<Config> {
             .into());
         }
     };
-    Ok(Config { listen, storage, settings, http, json_logs, tls })
+    let market = resolve_market(&file.market)?;
+    Ok(Config { listen, storage, settings, market, http, json_logs, tls })
+}
+
+fn resolve_market(file: &MarketConfig) -> Fallible<MarketSettings> {
+    let mut market = MarketSettings::default();
+    if let Some(days) = file.prescription_retention_days {
+        if !(MIN_PRESCRIPTION_RETENTION_DAYS..=MAX_PRESCRIPTION_RETENTION_DAYS).contains(&days) {
+            return Err(format!(
+                "market.prescription_retention_days must be between {MIN_PRESCRIPTION_RETENTION_DAYS} and {MAX_PRESCRIPTION_RETENTION_DAYS}"
+            )
+            .into());
+        }
+        market.prescription_retention_days = days;
+    }
+    Ok(market)
 }
 
 /// Overrides a tier's default limits in the currencies its tables name.
@@ -512,6 +540,20 @@ mod tests {
         assert!(resolve(bad_limit, &Overrides::default()).is_err(), "EUR is not enabled");
         let long_window: FileConfig = toml::from_str("[commissions]\nnet_window_hours = 9999\n").expect("parses");
         assert!(resolve(long_window, &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn prescriptions_are_kept_thirty_days_unless_the_operator_says_otherwise_within_a_year() {
+        let default = resolve(FileConfig::default(), &Overrides::default()).expect("resolves");
+        assert_eq!(default.market.prescription_retention_days, 30);
+        let week: FileConfig = toml::from_str("[market]\nprescription_retention_days = 7\n").expect("parses");
+        assert_eq!(resolve(week, &Overrides::default()).expect("resolves").market.prescription_retention_days, 7);
+        for days in [0, 367] {
+            let file: FileConfig =
+                toml::from_str(&format!("[market]\nprescription_retention_days = {days}\n")).expect("parses");
+            let error = resolve(file, &Overrides::default()).expect_err("out of range").to_string();
+            assert!(error.contains("prescription_retention_days"), "{error}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! sources, claimed secret checks, customer tiers.
 
 use quipu_domain::Timestamp;
-use quipu_domain::identity::{MerchantId, UserId};
+use quipu_domain::identity::{MerchantId, Role, UserId};
 use quipu_domain::limits::CustomerTier;
 use quipu_store::{
     ApiKeyRecord, Attempts, CheckOutcome, Enrollment, FailureState, FundingSourceRecord, IdentityStore, SecretKind,
@@ -18,7 +18,7 @@ pub(crate) mod sql {
         INSERT_USER = "INSERT INTO users (id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at, removed_at, may_refund) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
         SET_PASSWORD_HASH = "UPDATE users SET password_hash = $2 WHERE id = $1";
         /// $1 cashier, $2 merchant (an owner removes only their own cashiers), $3 now.
-        REMOVE_CASHIER = "UPDATE users SET removed_at = $3 WHERE id = $1 AND merchant_id = $2 AND role = 'cashier' AND removed_at IS NULL";
+        REMOVE_STAFF = "UPDATE users SET removed_at = $3 WHERE id = $1 AND merchant_id = $2 AND role = $4 AND removed_at IS NULL";
         /// $3: 1, 0, or NULL for the merchant's policy.
         SET_CASHIER_MAY_REFUND = "UPDATE users SET may_refund = $3 WHERE id = $1 AND merchant_id = $2 AND role = 'cashier' AND removed_at IS NULL";
         SELECT_USER = "SELECT id, role, phone, full_name, password_hash, pin_hash, merchant_id, pin_failed_attempts, pin_locked_until, login_failed_attempts, login_locked_until, created_at, removed_at, may_refund FROM users WHERE id = $1";
@@ -317,15 +317,15 @@ impl<B: Backend> IdentityStore for SqlStore<B> {
         tx.commit().await.map_err(db_error("committing a password"))
     }
 
-    async fn remove_cashier(&self, cashier: UserId, merchant: MerchantId, now: Timestamp) -> StoreResult<bool> {
+    async fn remove_staff(&self, user: UserId, merchant: MerchantId, role: Role, now: Timestamp) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let remove = Statement::new(sql::REMOVE_CASHIER).bind(cashier).bind(merchant).bind(now);
-        if execute::<B::Db>(&mut tx, "removing a cashier", remove).await? != 1 {
+        let remove = Statement::new(sql::REMOVE_STAFF).bind(user).bind(merchant).bind(now).bind(role.as_str());
+        if execute::<B::Db>(&mut tx, "removing a member of staff", remove).await? != 1 {
             return Ok(false);
         }
-        let end = Statement::new(sql::DELETE_USER_SESSIONS).bind(cashier).bind(&[][..]);
-        execute::<B::Db>(&mut tx, "ending a removed cashier's sessions", end).await?;
-        tx.commit().await.map_err(db_error("committing a removed cashier"))?;
+        let end = Statement::new(sql::DELETE_USER_SESSIONS).bind(user).bind(&[][..]);
+        execute::<B::Db>(&mut tx, "ending a removed member of staff's sessions", end).await?;
+        tx.commit().await.map_err(db_error("committing a removed member of staff"))?;
         Ok(true)
     }
 

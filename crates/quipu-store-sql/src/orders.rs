@@ -17,9 +17,9 @@ use quipu_store::events::EventRecord;
 use quipu_store::market::StoredPoint;
 use quipu_store::orders::{
     CartLineRecord, ChangeKind, LineChange, MAX_ORDER_CHANGES, MAX_ORDERS_PAGE, OrderChange, OrderLineRecord,
-    OrderMove, OrderRecord, OrderStore, Placing,
+    OrderMove, OrderRecord, OrderStore, Placing, PrescriptionRecord,
 };
-use quipu_store::{StoreError, StoreResult, async_trait, corrupt, db_error};
+use quipu_store::{AccessEntryRecord, StoreError, StoreResult, async_trait, corrupt, db_error};
 use uuid::Uuid;
 
 use crate::decode::{amount, currency, named};
@@ -54,13 +54,23 @@ pub(crate) mod sql {
         MOVE_ORDER = "UPDATE orders SET status = $3, ready_at = COALESCE($4, ready_at), reason = COALESCE($5, reason), updated_at = $6 WHERE id = $1 AND status = $2";
         SET_CAPTURE = "UPDATE orders SET captured = $3, fee = $4 WHERE id = $1 AND status = $2 AND captured = 0";
         LOCK_FOR_LINES = "UPDATE orders SET updated_at = $3 WHERE id = $1 AND status = $2 AND captured = 0";
-        CHANGE_LINE = "UPDATE order_lines SET final_total = COALESCE($3, final_total), line_check = COALESCE($4, line_check) WHERE order_id = $1 AND position = $2";
+        CHANGE_LINE = "UPDATE order_lines SET final_total = COALESCE($3, final_total), line_check = COALESCE($4, line_check), \
+            check_note = COALESCE($5, check_note) WHERE order_id = $1 AND position = $2";
         SELECT_CHANGES = "SELECT * FROM order_changes WHERE order_id = $1 ORDER BY seq LIMIT $2";
         SELECT_CUSTOMER_ORDERS = "SELECT * FROM orders WHERE customer_id = $1 AND created_at < $2 AND status <> $3 ORDER BY created_at DESC, id DESC LIMIT $4";
         /// A shop's open orders (`$2`–`$6`), oldest first: the board.
         SELECT_OPEN_SELLER_ORDERS = "SELECT * FROM orders WHERE seller_id = $1 AND status IN ($2, $3, $4, $5, $6) ORDER BY created_at, id LIMIT $7";
         /// A shop's ended orders (`$2`–`$5`), newest first.
         SELECT_ENDED_SELLER_ORDERS = "SELECT * FROM orders WHERE seller_id = $1 AND status IN ($2, $3, $4, $5) ORDER BY updated_at DESC, id DESC LIMIT $6";
+        SELECT_SELLER_ORDERS_IN = "SELECT * FROM orders WHERE seller_id = $1 AND status = $2 ORDER BY created_at, id LIMIT $3";
+        UPSERT_PRESCRIPTION = "INSERT INTO order_prescriptions (order_id, content_type, width, height, uploaded_at, bytes) \
+            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO UPDATE SET content_type = excluded.content_type, \
+            width = excluded.width, height = excluded.height, uploaded_at = excluded.uploaded_at, bytes = excluded.bytes";
+        SELECT_PRESCRIPTION_UPLOADED = "SELECT uploaded_at FROM order_prescriptions WHERE order_id = $1";
+        SELECT_PRESCRIPTION = "SELECT order_id, content_type, width, height, uploaded_at, bytes FROM order_prescriptions WHERE order_id = $1";
+        /// Photos of orders that ended (`$1`–`$5`) before `$6`, at most `$7` of them.
+        DELETE_OLD_PRESCRIPTIONS = "DELETE FROM order_prescriptions WHERE order_id IN (SELECT p.order_id FROM order_prescriptions p \
+            JOIN orders o ON o.id = p.order_id WHERE o.status IN ($1, $2, $3, $4, $5) AND o.updated_at < $6 LIMIT $7)";
         SELECT_DUE_ORDERS = "SELECT id FROM orders WHERE (status IN ($1, $2) AND accept_by <= $3) OR (status = $4 AND created_at <= $5) ORDER BY accept_by LIMIT $6";
         /// What a payer's orders hold or took since `$4`, except those that ended unfinished (`$5`–`$8`).
         ORDERS_SPENT_SINCE = "SELECT CAST(COALESCE(SUM(CASE WHEN captured > 0 THEN captured ELSE held END), 0) AS BIGINT) AS spent FROM orders \
@@ -211,6 +221,41 @@ fn change_statement(order: OrderId, change: &OrderChange) -> Statement<'_> {
         .bind(change.note.as_deref())
 }
 
+async fn change_line<B: Backend>(conn: &mut Conn<B>, order: OrderId, line: &LineChange) -> StoreResult<()> {
+    let statement = Statement::new(sql::CHANGE_LINE)
+        .bind(order)
+        .bind(line.position)
+        .bind(line.final_total.map(Amount::minor))
+        .bind(line.check.map(LineCheck::as_str))
+        .bind(line.check_note.as_deref());
+    if execute::<B::Db>(conn, "changing an order's line", statement).await? != 1 {
+        return Err(StoreError::Conflict("no such order line"));
+    }
+    Ok(())
+}
+
+impl FromColumns for PrescriptionRecord {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            order: OrderId(row.uuid("order_id")?),
+            content_type: row.text("content_type")?,
+            width: u32_of("order_prescriptions", row, "width")?,
+            height: u32_of("order_prescriptions", row, "height")?,
+            uploaded_at: Timestamp(row.int("uploaded_at")?),
+            bytes: row.bytes("bytes")?,
+        })
+    }
+}
+
+/// When a prescription photo was uploaded.
+struct Uploaded(Timestamp);
+
+impl FromColumns for Uploaded {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self(Timestamp(row.int("uploaded_at")?)))
+    }
+}
+
 async fn insert_order<B: Backend>(conn: &mut Conn<B>, order: &OrderRecord) -> StoreResult<bool> {
     let insert = Statement::new(sql::INSERT_ORDER)
         .bind(order.id)
@@ -291,6 +336,8 @@ const OPEN: [OrderStatus; 5] = [
 ];
 const ENDED: [OrderStatus; 4] =
     [OrderStatus::Completed, OrderStatus::Rejected, OrderStatus::Cancelled, OrderStatus::Expired];
+const FINAL: [OrderStatus; 5] =
+    [OrderStatus::Completed, OrderStatus::Rejected, OrderStatus::Cancelled, OrderStatus::Expired, OrderStatus::Failed];
 const UNFINISHED: [OrderStatus; 4] =
     [OrderStatus::Failed, OrderStatus::Rejected, OrderStatus::Cancelled, OrderStatus::Expired];
 
@@ -414,6 +461,13 @@ impl<B: Backend> OrderStore for SqlStore<B> {
         if execute::<B::Db>(&mut tx, "moving an order", statement).await? != 1 {
             return Ok(false);
         }
+        for line in order_move.lines {
+            change_line::<B>(&mut tx, order_move.order, line).await?;
+        }
+        for line_change in order_move.line_changes {
+            let statement = change_statement(order_move.order, line_change);
+            execute::<B::Db>(&mut tx, "recording an order's line check", statement).await?;
+        }
         execute::<B::Db>(&mut tx, "recording an order's move", change_statement(order_move.order, change)).await?;
         if order_move.release_stock {
             let statement = Statement::new(sql::SELECT_ORDER_LINES).bind(order_move.order);
@@ -453,14 +507,7 @@ impl<B: Backend> OrderStore for SqlStore<B> {
             return Ok(false);
         }
         for line in lines {
-            let statement = Statement::new(sql::CHANGE_LINE)
-                .bind(order)
-                .bind(line.position)
-                .bind(line.final_total.map(Amount::minor))
-                .bind(line.check.map(LineCheck::as_str));
-            if execute::<B::Db>(&mut tx, "changing an order's line", statement).await? != 1 {
-                return Err(StoreError::Conflict("no such order line"));
-            }
+            change_line::<B>(&mut tx, order, line).await?;
         }
         for change in changes {
             execute::<B::Db>(&mut tx, "recording an order's change", change_statement(order, change)).await?;
@@ -502,6 +549,72 @@ impl<B: Backend> OrderStore for SqlStore<B> {
         };
         let orders = fetch_all::<B::Db, _>(&mut conn, "loading a shop's orders", statement.bind(limit)).await?;
         with_lines::<B>(&mut conn, orders).await
+    }
+
+    async fn seller_orders_in(
+        &self,
+        seller: MerchantId,
+        status: OrderStatus,
+        limit: u32,
+    ) -> StoreResult<Vec<OrderRecord>> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(sql::SELECT_SELLER_ORDERS_IN)
+            .bind(seller)
+            .bind(status.as_str())
+            .bind(limit.min(MAX_ORDERS_PAGE));
+        let orders = fetch_all::<B::Db, _>(&mut conn, "loading a shop's orders in a status", statement).await?;
+        with_lines::<B>(&mut conn, orders).await
+    }
+
+    async fn put_prescription(&self, prescription: &PrescriptionRecord) -> StoreResult<()> {
+        let statement = Statement::new(sql::UPSERT_PRESCRIPTION)
+            .bind(prescription.order)
+            .bind(prescription.content_type.as_str())
+            .bind(prescription.width)
+            .bind(prescription.height)
+            .bind(prescription.uploaded_at)
+            .bind(prescription.bytes.as_slice());
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(&mut conn, "storing a prescription photo", statement).await?;
+        Ok(())
+    }
+
+    async fn prescription_uploaded(&self, order: OrderId) -> StoreResult<Option<Timestamp>> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(sql::SELECT_PRESCRIPTION_UPLOADED).bind(order);
+        let uploaded: Option<Uploaded> =
+            fetch_optional::<B::Db, _>(&mut conn, "finding a prescription photo", statement).await?;
+        Ok(uploaded.map(|Uploaded(at)| at))
+    }
+
+    async fn prescription(
+        &self,
+        order: OrderId,
+        log: Option<&AccessEntryRecord>,
+    ) -> StoreResult<Option<PrescriptionRecord>> {
+        let statement = Statement::new(sql::SELECT_PRESCRIPTION).bind(order);
+        let Some(entry) = log else {
+            let mut conn = self.reader().await?;
+            return fetch_optional::<B::Db, _>(&mut conn, "reading a prescription photo", statement).await;
+        };
+        let mut tx = self.begin().await?;
+        let prescription: Option<PrescriptionRecord> =
+            fetch_optional::<B::Db, _>(&mut tx, "reading a prescription photo", statement).await?;
+        if prescription.is_some() {
+            crate::support::insert_access_entry::<B>(&mut tx, entry).await?;
+        }
+        tx.commit().await.map_err(db_error("committing a logged read"))?;
+        Ok(prescription)
+    }
+
+    async fn delete_old_prescriptions(&self, ended_before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let statement = FINAL
+            .iter()
+            .fold(Statement::new(sql::DELETE_OLD_PRESCRIPTIONS), |s, status| s.bind(status.as_str()))
+            .bind(ended_before)
+            .bind(limit);
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(&mut conn, "deleting old prescription photos", statement).await
     }
 
     async fn due_orders(&self, now: Timestamp, stalled_before: Timestamp, limit: u32) -> StoreResult<Vec<OrderId>> {

@@ -194,9 +194,10 @@ pub trait IdentityStore: Send + Sync {
     /// reset ends.
     async fn set_password_hash(&self, user: UserId, hash: &str) -> StoreResult<()>;
 
-    /// Removes one of a merchant's cashiers (they keep their row, sign in no more) and ends their
-    /// sessions, in one transaction; `false` if no such live cashier of that merchant.
-    async fn remove_cashier(&self, cashier: UserId, merchant: MerchantId, now: Timestamp) -> StoreResult<bool>;
+    /// Removes one of a merchant's staff in `role` (a cashier, a pharmacist: they keep their row,
+    /// sign in no more) and ends their sessions, in one transaction; `false` if no such live
+    /// member of that merchant's staff in that role.
+    async fn remove_staff(&self, user: UserId, merchant: MerchantId, role: Role, now: Timestamp) -> StoreResult<bool>;
 
     /// Sets a live cashier's own refund permission (`None`: the merchant's policy); `false` if no such cashier.
     async fn set_cashier_may_refund(

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::StoreResult;
 use crate::events::EventRecord;
 use crate::market::StoredPoint;
+use crate::support::AccessEntryRecord;
 
 /// Most orders one page of a customer's or a shop's list holds.
 pub const MAX_ORDERS_PAGE: u32 = 100;
@@ -122,6 +123,10 @@ pub struct OrderMove<'a> {
     pub ready_at: Option<Timestamp>,
     /// Give reserved stock back (the order ended without completing).
     pub release_stock: bool,
+    /// Lines the move changes with it (a pharmacist's check), each recorded by its own change
+    /// before the move's.
+    pub lines: &'a [LineChange],
+    pub line_changes: &'a [OrderChange],
     pub events: &'a [EventRecord],
 }
 
@@ -131,6 +136,18 @@ pub struct LineChange {
     pub position: u32,
     pub final_total: Option<Amount>,
     pub check: Option<LineCheck>,
+    pub check_note: Option<String>,
+}
+
+/// A customer's prescription photo for an order: only a re-encoded JPEG, never the upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrescriptionRecord {
+    pub order: OrderId,
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: Vec<u8>,
+    pub uploaded_at: Timestamp,
 }
 
 /// What placing a checkout's orders came to.
@@ -190,6 +207,32 @@ pub trait OrderStore: Send + Sync {
 
     /// A shop's open orders, oldest first (the board's queue), or its ended ones, latest first.
     async fn seller_orders(&self, seller: MerchantId, open: bool, limit: u32) -> StoreResult<Vec<OrderRecord>>;
+
+    /// A shop's orders in `status`, oldest first (a pharmacist's queue).
+    async fn seller_orders_in(
+        &self,
+        seller: MerchantId,
+        status: OrderStatus,
+        limit: u32,
+    ) -> StoreResult<Vec<OrderRecord>>;
+
+    /// Stores an order's prescription photo, replacing the one before.
+    async fn put_prescription(&self, prescription: &PrescriptionRecord) -> StoreResult<()>;
+
+    /// When an order's prescription photo was uploaded, if it has one (reads none of its bytes).
+    async fn prescription_uploaded(&self, order: OrderId) -> StoreResult<Option<Timestamp>>;
+
+    /// An order's prescription photo. With `log`, the read is written to the customer's access
+    /// log in the same transaction: what is read is logged, or it is not read.
+    async fn prescription(
+        &self,
+        order: OrderId,
+        log: Option<&AccessEntryRecord>,
+    ) -> StoreResult<Option<PrescriptionRecord>>;
+
+    /// Deletes at most `limit` prescription photos of orders that ended before `ended_before`;
+    /// returns how many.
+    async fn delete_old_prescriptions(&self, ended_before: Timestamp, limit: u32) -> StoreResult<u64>;
 
     /// Orders housekeeping must act on: waiting for acceptance past `now`, or still paying since
     /// before `stalled_before`.

@@ -11,6 +11,7 @@ pub use fixtures::{Phone, Shop, charge, enroll, merchant_balance, shop};
 use std::sync::Arc;
 
 use quipu_core::identity::NewLogin;
+use quipu_core::market::MarketSettings;
 use quipu_core::{Background, Clock, HashCost, OffsetClock, OsRandom, Services, Settings};
 use quipu_domain::identity::{DisplayName, Password, PhoneNumber, Role};
 use quipu_domain::money::CurrencySet;
@@ -49,6 +50,7 @@ pub fn postgres_url() -> Option<String> {
 #[derive(Clone)]
 pub struct TestConfig {
     pub settings: Settings,
+    pub market: MarketSettings,
     pub http: HttpSettings,
 }
 
@@ -70,13 +72,20 @@ pub fn test_settings() -> Settings {
 pub fn test_config() -> TestConfig {
     TestConfig {
         settings: test_settings(),
+        market: MarketSettings::default(),
         http: HttpSettings { auth_requests_per_minute: 0, ..HttpSettings::default() },
     }
 }
 
 /// The services alone, without HTTP, on `store`: for stories that seed through them directly.
 pub async fn start_services(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> (Arc<Services>, Background) {
-    let setup = Setup { clock, random: Arc::new(OsRandom), settings: test_settings(), http: HttpSettings::default() };
+    let setup = Setup {
+        clock,
+        random: Arc::new(OsRandom),
+        settings: test_settings(),
+        market: MarketSettings::default(),
+        http: HttpSettings::default(),
+    };
     setup.start_services(store).await.unwrap()
 }
 
@@ -279,7 +288,13 @@ pub async fn on_each_backend_with(config: TestConfig, story: impl AsyncFn(&TestA
 }
 
 fn setup(clock: &Arc<OffsetClock>, config: TestConfig) -> Setup {
-    Setup { clock: clock.clone(), random: Arc::new(OsRandom), settings: config.settings, http: config.http }
+    Setup {
+        clock: clock.clone(),
+        random: Arc::new(OsRandom),
+        settings: config.settings,
+        market: config.market,
+        http: config.http,
+    }
 }
 
 impl TestApp {

@@ -363,7 +363,12 @@ async fn bind(config: &Config) -> Fallible<Listener> {
 async fn serve(config: Config) -> Fallible<ExitCode> {
     let listener = bind(&config).await?;
     let store = open_store(&config.storage).await?;
-    let server = Server::start(store, Setup::production(config.settings, config.http), listener).await?;
+    let server = Server::start(
+        store,
+        Setup { market: config.market, ..Setup::production(config.settings, config.http) },
+        listener,
+    )
+    .await?;
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     server.stop().await?;
@@ -386,7 +391,7 @@ async fn run_demo(mut config: Config, dir: PathBuf) -> Fallible<ExitCode> {
     config.settings.webhooks.allow_loopback_http = true;
     let store = open_store(&config.storage).await?;
     // Served only once seeded, so `/readyz` means the demo users exist.
-    let setup = Setup::production(config.settings, config.http);
+    let setup = Setup { market: config.market, ..Setup::production(config.settings, config.http) };
     let (services, background) = setup.start_services(store).await?;
     let seeding = std::time::Instant::now();
     let network = quipu_server::demo::seed(&services).await?;
@@ -434,7 +439,9 @@ async fn admin(config: Config, command: AdminCommand) -> Fallible<ExitCode> {
         password: Password::parse(&password)?,
     };
     let store = open_store(&config.storage).await?;
-    let (services, background) = Setup::production(config.settings, config.http).start_services(store).await?;
+    let (services, background) = Setup { market: config.market, ..Setup::production(config.settings, config.http) }
+        .start_services(store)
+        .await?;
     let created = services.identity.create_staff(role, &login).await;
     background.shutdown().await;
     let user = created?;

@@ -47,7 +47,7 @@ fn multipart_error(error: &MultipartError) -> ApiError {
 }
 
 /// The bytes of the upload's one field, `file`; any other field, or a second file, is malformed.
-async fn file(mut multipart: Multipart) -> ApiResult<Vec<u8>> {
+pub(crate) async fn file(mut multipart: Multipart) -> ApiResult<Vec<u8>> {
     let mut file = None;
     while let Some(field) = multipart.next_field().await.map_err(|error| multipart_error(&error))? {
         if field.name() != Some("file") || file.is_some() {

@@ -1,6 +1,7 @@
 //! Orders on the market: a signed-in customer's cart, checkout (one order per shop, each with its
 //! money held), their orders; a shop's board and its moves. Thin over `quipu_core::market`.
 
+mod pharmacy;
 pub mod requests;
 pub mod views;
 
@@ -41,6 +42,7 @@ pub fn routes() -> Routes {
         .routes(routes!(hand_over))
         .routes(routes!(cancel_shop_order))
         .routes(routes!(change_lines))
+        .merge(pharmacy::routes())
 }
 
 fn currency(state: &AppState) -> CurrencyCode {
@@ -156,7 +158,8 @@ pub async fn cancel_my_order(
     answer(&state.services.market.end_order(&caller, OrderId(id), OrderStatus::Cancelled, &body.reason).await?)
 }
 
-/// The shop's orders: the open ones oldest first (the board), or the ended ones.
+/// The shop's orders: the open ones oldest first (the board), the ended ones, or those waiting for
+/// a pharmacist's check (a pharmacy's queue, oldest first).
 #[utoipa::path(get, path = "/api/v1/merchant/orders", tag = "orders", security(("bearer" = [])), params(ShopOrdersParams),
     responses((status = 200, body = Vec<OrderView>), (status = 400, body = Problem), (status = 403, body = Problem)))]
 pub async fn shop_orders(
@@ -164,7 +167,12 @@ pub async fn shop_orders(
     Caller(caller): Caller,
     ApiQuery(params): ApiQuery<ShopOrdersParams>,
 ) -> ApiResult<axum::Json<Vec<OrderView>>> {
-    let orders = state.services.market.shop_orders(&caller, params.open()?, 100).await?;
+    let market = &state.services.market;
+    let orders = match params.listing()? {
+        ShopOrders::Open => market.shop_orders(&caller, true, 100).await?,
+        ShopOrders::Ended => market.shop_orders(&caller, false, 100).await?,
+        ShopOrders::AwaitingPharmacist => market.pharmacy_queue(&caller, 100).await?,
+    };
     Ok(axum::Json(orders.iter().map(OrderView::from).collect()))
 }
 

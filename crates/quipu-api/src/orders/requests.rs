@@ -233,17 +233,27 @@ impl LineEditsRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ShopOrdersParams {
-    /// `open` (the board, oldest first; the default) or `ended` (latest first).
-    #[param(example = "open", pattern = "^(?:open|ended)$")]
+    /// `open` (the board, oldest first; the default), `ended` (latest first), or
+    /// `awaiting_pharmacist` (a pharmacy's check queue, oldest first).
+    #[param(example = "open", pattern = "^(?:open|ended|awaiting_pharmacist)$")]
     pub state: Option<String>,
 }
 
+/// Which of a shop's orders to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShopOrders {
+    Open,
+    Ended,
+    AwaitingPharmacist,
+}
+
 impl ShopOrdersParams {
-    pub fn open(&self) -> CoreResult<bool> {
+    pub fn listing(&self) -> CoreResult<ShopOrders> {
         match self.state.as_deref() {
-            None | Some("open") => Ok(true),
-            Some("ended") => Ok(false),
-            Some(_) => Err(CoreError::invalid("state_invalid", "orders are open or ended")),
+            None | Some("open") => Ok(ShopOrders::Open),
+            Some("ended") => Ok(ShopOrders::Ended),
+            Some("awaiting_pharmacist") => Ok(ShopOrders::AwaitingPharmacist),
+            Some(_) => Err(CoreError::invalid("state_invalid", "orders are open, ended or awaiting_pharmacist")),
         }
     }
 }

@@ -197,6 +197,8 @@ pub struct OrderView {
     /// What the reader may do now: accept, reject, start_preparing, mark_ready, hand_over, cancel,
     /// edit_lines, check_lines, review, reorder.
     pub next_actions: Vec<String>,
+    /// When the customer attached a prescription photo (a pharmacy order); null if they did not.
+    pub prescription_uploaded_at: Option<String>,
 }
 
 impl OrderView {
@@ -236,6 +238,7 @@ impl From<&Order> for OrderView {
             lines: record.lines.iter().map(|line| OrderLineView::new(line, currency)).collect(),
             history: order.changes.iter().map(|change| OrderChangeView::new(change, currency)).collect(),
             next_actions: order.next_actions.iter().map(|action| action.as_str().to_owned()).collect(),
+            prescription_uploaded_at: order.prescription_at.map(rfc3339),
         }
     }
 }

@@ -74,7 +74,9 @@ pub enum HoldEffect {
 }
 
 impl StateMachine for OrderStatus {
-    /// An order is placed once its money is held (or fails when it cannot be). Placed waits for the shop (or first for a pharmacist's check of flagged lines); accepted
+    /// An order is placed once its money is held (or fails when it cannot be). Placed waits for the
+    /// shop (or first for a pharmacist's check of flagged lines, which hands it back to the shop as
+    /// placed, or rejects it); accepted
     /// orders are prepared, made ready and handed over. Until hand-over an order can end: rejected
     /// by the shop, cancelled, or expired when nobody accepted it in time. The four ends are final.
     fn may_become(self, next: OrderStatus) -> bool {
@@ -83,7 +85,7 @@ impl StateMachine for OrderStatus {
             (self, next),
             (Paying, Placed | Failed)
                 | (Placed, AwaitingPharmacist | Accepted | Rejected | Cancelled | Expired)
-                | (AwaitingPharmacist, Accepted | Rejected | Cancelled | Expired)
+                | (AwaitingPharmacist, Placed | Accepted | Rejected | Cancelled | Expired)
                 | (Accepted, Preparing | Ready | Cancelled)
                 | (Preparing, Ready | Cancelled)
                 | (Ready, Completed | Cancelled)
@@ -138,7 +140,8 @@ pub enum OrderMoveError {
 
 /// Who may make each allowed move. The customer may cancel only before the shop accepts; the shop
 /// accepts or rejects, then prepares, hands over, and may cancel until hand-over; a pharmacist may
-/// do all the shop does and is the only one who ends the check of flagged lines; housekeeping places
+/// do all the shop does and is the only one who ends the check of flagged lines (handing the order
+/// to the shop, accepting it, or rejecting it); housekeeping places
 /// or fails an order once its money is held or refused, puts it into the check, and expires what
 /// nobody accepted.
 fn actor_may(actor: OrderActor, from: OrderStatus, to: OrderStatus) -> bool {
@@ -147,7 +150,7 @@ fn actor_may(actor: OrderActor, from: OrderStatus, to: OrderStatus) -> bool {
     match actor {
         OrderActor::Customer => matches!((from, to), (Placed | AwaitingPharmacist, Cancelled)),
         OrderActor::Shop => shop,
-        OrderActor::Pharmacist => shop || matches!((from, to), (AwaitingPharmacist, Accepted | Rejected)),
+        OrderActor::Pharmacist => shop || matches!((from, to), (AwaitingPharmacist, Placed | Accepted | Rejected)),
         OrderActor::System => {
             matches!(
                 (from, to),
@@ -175,14 +178,18 @@ pub fn plan_move(
 ) -> Result<Transition<OrderStatus>, OrderMoveError> {
     let from = situation.status;
     let transition = Transition::new(from, to).ok_or(OrderMoveError::NotAllowed { from, to })?;
+    // The shop's staff are told the order waits for the check, not that it is none of theirs.
+    let staff = matches!(actor, OrderActor::Shop | OrderActor::Pharmacist);
+    let leaves_the_check =
+        to == OrderStatus::Accepted || (from, to) == (OrderStatus::AwaitingPharmacist, OrderStatus::Placed);
+    if staff && leaves_the_check && situation.unchecked_lines > 0 {
+        return Err(OrderMoveError::CheckPending);
+    }
     if !actor_may(actor, from, to) {
         return Err(OrderMoveError::NotYours { actor, from, to });
     }
     if to.needs_reason() && !has_reason {
         return Err(OrderMoveError::ReasonMissing(to));
-    }
-    if to == OrderStatus::Accepted && situation.unchecked_lines > 0 {
-        return Err(OrderMoveError::CheckPending);
     }
     Ok(transition)
 }
@@ -248,7 +255,8 @@ mod tests {
             assert!(end.is_final(), "{end}");
         }
         for status in OrderStatus::ALL {
-            assert!(*status == Paying || !status.may_become(Placed), "{status} -> placed");
+            // Only a checked pharmacy order goes back to placed: to wait for the shop.
+            assert!(matches!(status, Paying | AwaitingPharmacist) || !status.may_become(Placed), "{status} -> placed");
             assert!(!status.may_become(*status), "{status} -> itself");
         }
         assert_eq!(
@@ -313,10 +321,19 @@ mod tests {
         assert_eq!((check.from(), check.to()), (Placed, AwaitingPharmacist));
         let waiting = OrderSituation { status: AwaitingPharmacist, unchecked_lines: 1 };
         assert_eq!(plan_move(waiting, OrderActor::Pharmacist, Accepted, false), Err(OrderMoveError::CheckPending));
-        assert!(plan_move(waiting, OrderActor::Shop, Accepted, false).is_err(), "the shop's staff are not pharmacists");
+        assert_eq!(
+            plan_move(waiting, OrderActor::Shop, Accepted, false),
+            Err(OrderMoveError::CheckPending),
+            "the shop waits for the pharmacist"
+        );
+        assert!(plan_move(waiting, OrderActor::Customer, Accepted, false).is_err());
         assert!(plan_move(waiting, OrderActor::Pharmacist, Rejected, true).is_ok(), "refusing needs no full check");
+        assert_eq!(plan_move(waiting, OrderActor::Pharmacist, Placed, false), Err(OrderMoveError::CheckPending));
         let checked = OrderSituation { unchecked_lines: 0, ..waiting };
         assert!(plan_move(checked, OrderActor::Pharmacist, Accepted, false).is_ok());
+        assert!(plan_move(checked, OrderActor::Pharmacist, Placed, false).is_ok(), "checked: back to the shop");
+        assert!(plan_move(checked, OrderActor::Shop, Placed, false).is_err(), "only the pharmacist ends the check");
+        assert!(plan_move(checked, OrderActor::System, Placed, false).is_err());
         assert_eq!(
             next_actions(waiting, OrderActor::Pharmacist, false),
             vec![OrderAction::Reject, OrderAction::CheckLines]

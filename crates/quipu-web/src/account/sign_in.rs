@@ -29,7 +29,7 @@ pub fn home_of(role: Role) -> &'static str {
         Role::MerchantOwner => "/merchant/",
         Role::Agent => "/agent/",
         Role::Operator | Role::Auditor => "/operator/",
-        Role::Courier => "/",
+        Role::Courier | Role::Pharmacist => "/",
     }
 }
 

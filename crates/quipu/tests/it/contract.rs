@@ -151,7 +151,14 @@ async fn send_file(
 }
 
 /// An upload as its document describes it: each binary field of the multipart form a small PNG.
-async fn send_upload(app: &TestApp, document: &Value, url: &str, token: Option<&str>, content: &Value) -> Answer {
+async fn send_upload(
+    app: &TestApp,
+    document: &Value,
+    method: &Method,
+    url: &str,
+    token: Option<&str>,
+    content: &Value,
+) -> Answer {
     let mut png = Vec::new();
     image::DynamicImage::new_rgb8(4, 4).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let boundary = "contract-boundary";
@@ -169,7 +176,7 @@ async fn send_upload(app: &TestApp, document: &Value, url: &str, token: Option<&
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let mut request = app.client.post(format!("{}{url}", app.base()));
+    let mut request = app.client.request(method.clone(), format!("{}{url}", app.base()));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -393,8 +400,15 @@ async fn every_operation_takes_what_its_schema_allows_and_answers_what_it_says()
                     continue;
                 }
                 if request_body["content"].get("multipart/form-data").is_some() {
-                    let answer =
-                        send_upload(app, &document, &url, token, &request_body["content"]["multipart/form-data"]).await;
+                    let answer = send_upload(
+                        app,
+                        &document,
+                        &method,
+                        &url,
+                        token,
+                        &request_body["content"]["multipart/form-data"],
+                    )
+                    .await;
                     check_allowed(&document, operation, &what, &answer);
                     *statuses.entry(answer.status).or_default() += 1;
                     continue;
