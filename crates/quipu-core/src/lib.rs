@@ -93,6 +93,7 @@ impl Services {
         // The market is handed only its own store trait (an upcast of the whole store), not the whole store.
         let market_store: Arc<dyn quipu_store::MarketStore> = kernel.store.clone();
         let order_store: Arc<dyn quipu_store::OrderStore> = kernel.store.clone();
+        let habit_store: Arc<dyn quipu_store::HabitStore> = kernel.store.clone();
         let services = Arc::new(Self {
             identity: Identity::new(kernel.clone()),
             merchant_qr: MerchantQrs::new(kernel.clone(), payments.clone()),
@@ -100,7 +101,7 @@ impl Services {
             events: Events::new(kernel.clone()),
             support: Support::new(kernel.clone(), wallet.clone()),
             settlement: Settlement::new(kernel.clone()),
-            market: Market::new(kernel.clone(), market_store, order_store),
+            market: Market::new(kernel.clone(), market_store, order_store, habit_store),
             wallet,
             payments,
             kernel: kernel.clone(),
@@ -146,5 +147,6 @@ pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
     services.payments.finish_interrupted(INTERRUPTED_AFTER_SECONDS, limit).await?;
     services.settlement.run_schedules(limit).await?;
     services.market.run_due_orders(limit).await?;
+    services.market.run_due_alerts().await?;
     Ok(expired.len())
 }

@@ -12,23 +12,29 @@ mod catalog;
 mod checkout;
 pub mod csv;
 mod directory;
+mod habits;
 pub mod images;
 mod orders;
 mod product_images;
+mod reorder;
+mod reviews;
 mod search;
 mod storefront;
 
 use std::sync::Arc;
 
 use quipu_kernel::Kernel;
-use quipu_store::{MarketStore, OrderStore};
+use quipu_store::{HabitStore, MarketStore, OrderStore};
 
 pub use bulk::{BatchError, BulkChange, BulkSummary, ImportSummary, MAX_BULK_CHANGES, MAX_SELLER_PRODUCTS};
 pub use cart::{Cart, CartGroup, CartItem, LineProblem};
 pub use catalog::ProductInput;
 pub use checkout::{ACCEPT_WITHIN_SECONDS, CheckoutInput, Fulfilment, PayWith};
 pub use directory::Listing;
+pub use habits::Alert;
 pub use orders::Order;
+pub use reorder::{Reordered, ReorderedLine};
+pub use reviews::ReviewInput;
 pub use search::{Hit, SearchInput, SearchPage, Whereabouts};
 pub use storefront::{Seller, StorefrontInput};
 
@@ -38,13 +44,20 @@ pub struct Market {
     kernel: Arc<Kernel>,
     store: Arc<dyn MarketStore>,
     orders: Arc<dyn OrderStore>,
+    habits: Arc<dyn HabitStore>,
     directory: Arc<directory::Directory>,
     /// Image decoders free now (see `product_images`).
     decoders: Arc<tokio::sync::Semaphore>,
 }
 
 impl Market {
-    pub fn new(kernel: Arc<Kernel>, store: Arc<dyn MarketStore>, orders: Arc<dyn OrderStore>) -> Self {
-        Self { kernel, store, orders, directory: Arc::default(), decoders: Arc::new(product_images::decoders()) }
+    pub fn new(
+        kernel: Arc<Kernel>,
+        store: Arc<dyn MarketStore>,
+        orders: Arc<dyn OrderStore>,
+        habits: Arc<dyn HabitStore>,
+    ) -> Self {
+        let decoders = Arc::new(product_images::decoders());
+        Self { kernel, store, orders, habits, directory: Arc::default(), decoders }
     }
 }

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod checkout;
 pub mod order;
+pub mod review;
 pub mod search;
 pub mod storefront;
 

@@ -22,6 +22,7 @@ mod market_api;
 mod market_csv;
 mod market_images;
 mod market_orders;
+mod market_reviews;
 mod market_search;
 mod market_sellers;
 mod merchant_events;
