@@ -12,6 +12,7 @@
 pub mod cards;
 pub mod common;
 pub mod events;
+pub mod habits;
 pub mod identity;
 pub mod market;
 pub mod merchant_qr;
@@ -137,6 +138,7 @@ pub fn contexts() -> Routes {
         .merge(zones::routes())
         .merge(market::routes())
         .merge(orders::routes())
+        .merge(habits::routes())
 }
 
 pub fn router(state: AppState) -> Router {

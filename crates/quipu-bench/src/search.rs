@@ -281,7 +281,7 @@ async fn scenario(database: &BenchDatabase, options: &SearchOptions) -> Fallible
     let settings = Settings::new(CurrencySet::from_codes(&["KRW"])?);
     let (kernel, writer) =
         Kernel::start(store.clone(), Arc::new(SystemClock), Arc::new(OsRandom), settings, stop_signal).await?;
-    let market = Market::new(kernel, store.clone(), store.clone());
+    let market = Market::new(kernel, store.clone(), store.clone(), store.clone());
     let mut latencies = Vec::with_capacity(options.queries);
     let mut per_query: Vec<Vec<Duration>> = vec![Vec::new(); QUERIES.len()];
     let mut found = 0u64;

@@ -95,6 +95,7 @@ impl Services {
         // The market is handed only its own store trait (an upcast of the whole store), not the whole store.
         let market_store: Arc<dyn quipu_store::MarketStore> = kernel.store.clone();
         let order_store: Arc<dyn quipu_store::OrderStore> = kernel.store.clone();
+        let habit_store: Arc<dyn quipu_store::HabitStore> = kernel.store.clone();
         let services = Arc::new(Self {
             identity: Identity::new(kernel.clone()),
             merchant_qr: MerchantQrs::new(kernel.clone(), payments.clone()),
@@ -102,7 +103,7 @@ impl Services {
             events: Events::new(kernel.clone()),
             support: Support::new(kernel.clone(), wallet.clone()),
             settlement: Settlement::new(kernel.clone()),
-            market: Market::new(kernel.clone(), market_store, order_store).with_settings(market_settings),
+            market: Market::new(kernel.clone(), market_store, order_store, habit_store).with_settings(market_settings),
             wallet,
             payments,
             kernel: kernel.clone(),
@@ -149,5 +150,6 @@ pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
     services.settlement.run_schedules(limit).await?;
     services.market.run_due_orders(limit).await?;
     services.market.delete_old_prescriptions(limit).await?;
+    services.market.run_due_alerts().await?;
     Ok(expired.len())
 }

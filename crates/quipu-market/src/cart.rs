@@ -186,7 +186,7 @@ impl Market {
 
 /// Whether a new line from `seller` fits: at most [`MAX_CART_LINES`] lines from at most
 /// [`MAX_CART_SELLERS`] sellers.
-fn check_room(lines: &[CartLineRecord], seller: MerchantId) -> CoreResult<()> {
+pub(crate) fn check_room(lines: &[CartLineRecord], seller: MerchantId) -> CoreResult<()> {
     if lines.len() >= MAX_CART_LINES {
         return Err(CoreError::rejected("cart_full", "a cart holds at most 50 lines; check out or remove some first"));
     }

@@ -3,6 +3,7 @@
 use quipu_domain::identity::MerchantId;
 use quipu_domain::market::ProductId;
 use quipu_domain::market::catalog::{LocalisedName, OptionGroup, Stock, Unit, parse_price};
+use quipu_domain::market::review::in_stock;
 use quipu_domain::market::search::index_text;
 use quipu_domain::market::storefront::SellerKind;
 use quipu_domain::money::Amount;
@@ -134,6 +135,15 @@ impl Market {
             )),
             other => other.map_err(CoreError::from),
         }?;
+        // A product written before may have come back; a new one has nobody waiting for it.
+        let restocked: Vec<ProductId> = records
+            .iter()
+            .filter(|(record, _)| record.version > 1 && record.visible && in_stock(record.stock))
+            .map(|(record, _)| record.id)
+            .collect();
+        if !restocked.is_empty() {
+            self.after_restock(&restocked).await;
+        }
         Ok(records.into_iter().map(|(record, _)| record).collect())
     }
 

@@ -406,6 +406,7 @@ fn order_lines(seller: &SellerRecord, items: &[CartItem]) -> CoreResult<Vec<Orde
                 reserved: matches!(product.stock, Stock::Tracked(_)),
                 check: if flagged { LineCheck::Waiting } else { LineCheck::NotNeeded },
                 check_note: None,
+                choices: Some(line.choices.clone()),
             })
         })
         .collect()

@@ -12,27 +12,33 @@ mod catalog;
 mod checkout;
 pub mod csv;
 mod directory;
+mod habits;
 pub mod images;
 mod nearby;
 mod orders;
 mod pharmacy;
 mod product_images;
+mod reorder;
+mod reviews;
 mod search;
 mod storefront;
 
 use std::sync::Arc;
 
 use quipu_kernel::Kernel;
-use quipu_store::{MarketStore, OrderStore};
+use quipu_store::{HabitStore, MarketStore, OrderStore};
 
 pub use bulk::{BatchError, BulkChange, BulkSummary, ImportSummary, MAX_BULK_CHANGES, MAX_SELLER_PRODUCTS};
 pub use cart::{Cart, CartGroup, CartItem, LineProblem};
 pub use catalog::ProductInput;
 pub use checkout::{ACCEPT_WITHIN_SECONDS, CheckoutInput, Fulfilment, PayWith};
 pub use directory::Listing;
+pub use habits::Alert;
 pub use nearby::{MAX_NEARBY, Nearby};
 pub use orders::Order;
 pub use pharmacy::MarketSettings;
+pub use reorder::{Reordered, ReorderedLine};
+pub use reviews::ReviewInput;
 pub use search::{Hit, SearchInput, SearchPage, Whereabouts};
 pub use storefront::{Seller, StorefrontInput};
 
@@ -42,6 +48,7 @@ pub struct Market {
     kernel: Arc<Kernel>,
     store: Arc<dyn MarketStore>,
     orders: Arc<dyn OrderStore>,
+    habits: Arc<dyn HabitStore>,
     settings: MarketSettings,
     directory: Arc<directory::Directory>,
     /// Image decoders free now (see `product_images`).
@@ -49,15 +56,15 @@ pub struct Market {
 }
 
 impl Market {
-    pub fn new(kernel: Arc<Kernel>, store: Arc<dyn MarketStore>, orders: Arc<dyn OrderStore>) -> Self {
-        Self {
-            kernel,
-            store,
-            orders,
-            settings: MarketSettings::default(),
-            directory: Arc::default(),
-            decoders: Arc::new(product_images::decoders()),
-        }
+    pub fn new(
+        kernel: Arc<Kernel>,
+        store: Arc<dyn MarketStore>,
+        orders: Arc<dyn OrderStore>,
+        habits: Arc<dyn HabitStore>,
+    ) -> Self {
+        let decoders = Arc::new(product_images::decoders());
+        let settings = MarketSettings::default();
+        Self { kernel, store, orders, habits, settings, directory: Arc::default(), decoders }
     }
 
     /// The market with what the operator tuned.

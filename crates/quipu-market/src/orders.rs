@@ -82,7 +82,8 @@ impl Market {
         let seller_name = self.store.merchant_name(record.seller).await?.unwrap_or_default();
         let changes = self.orders.order_changes(record.id).await?;
         let situation = OrderSituation { status: record.status, unchecked_lines: record.unchecked_lines() };
-        let next_actions = next_actions(situation, actor, false)
+        let reviewed = self.reviewed(&record, actor).await?;
+        let next_actions = next_actions(situation, actor, reviewed)
             .into_iter()
             // A line edit is over once completion has begun.
             .filter(|action| *action != OrderAction::EditLines || record.captured == Amount::ZERO)
@@ -215,6 +216,9 @@ impl Market {
             if !events.is_empty() {
                 self.kernel.events_written();
             }
+            if order_move.release_stock {
+                self.after_restock(&reserved_products(order)).await;
+            }
         } else {
             // Someone moved it first: say where it stands now.
             let current = self.orders.order(order.id).await?.ok_or_else(|| CoreError::not_found("order"))?;
@@ -265,8 +269,13 @@ impl Market {
             events: &events,
         };
         // Lost to another process doing the same: what it left stands.
-        if self.orders.move_order(&order_move).await? && !events.is_empty() {
-            self.kernel.events_written();
+        if self.orders.move_order(&order_move).await? {
+            if !events.is_empty() {
+                self.kernel.events_written();
+            }
+            if release_stock {
+                self.after_restock(&reserved_products(order)).await;
+            }
         }
         Ok(())
     }
@@ -480,6 +489,11 @@ fn move_refused(error: OrderMoveError) -> CoreError {
             CoreError::new(ErrorKind::Conflict, "pharmacist_check_pending", error.to_string())
         }
     }
+}
+
+/// The products whose counted stock an order took, and gives back when it ends unfinished.
+fn reserved_products(order: &OrderRecord) -> Vec<quipu_domain::market::ProductId> {
+    order.lines.iter().filter(|line| line.reserved).map(|line| line.product).collect()
 }
 
 fn is_released(rejection: &ChainRejection) -> bool {

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 
 use quipu_domain::identity::MerchantId;
 use quipu_domain::market::AreaId;
+use quipu_domain::market::review::RatingTally;
 use quipu_domain::market::search::{QueryError, parse_query};
 use quipu_domain::market::storefront::{Coordinates, SellerKind, within_radius};
 use quipu_domain::money::Amount;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind};
 use quipu_store::market::{
     FoundProducts, MAX_PRODUCTS_PAGE, MAX_SEARCH_SELLERS, MatchForms, ProductQuery, ProductRecord, SearchOrder,
-    SellerDistance, SellerFilter, StoredPoint,
+    SellerFilter, SellerRank, StoredPoint,
 };
 
 use crate::Market;
@@ -56,6 +57,8 @@ pub struct Hit {
     pub open_now: bool,
     /// From the customer's shared location to the shop, when both are known.
     pub distance_metres: Option<u32>,
+    /// The seller's ratings so far (as the directory read them, seconds ago at most).
+    pub seller_rating: RatingTally,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +96,22 @@ pub(crate) fn standing(listing: &Listing, whereabouts: Whereabouts, now: quipu_d
     };
     let open_now = seller.accepting && seller.hours.is_open(&listing.zone, now);
     Standing { delivers, open_now, distance_metres }
+}
+
+/// Where each serving seller stands in an order by sellers: nearest, or best rated (by the tally
+/// its row keeps, as the directory read it). Unranked sellers are left out, and sort last.
+fn seller_ranks(order: SearchOrder, serving: &HashMap<MerchantId, (&Listing, Standing)>) -> Vec<SellerRank> {
+    let rank = |(listing, standing): &(&Listing, Standing)| match order {
+        SearchOrder::Distance => standing.distance_metres,
+        SearchOrder::Rating => listing.entry.rating.rank(),
+        _ => None,
+    };
+    let mut ranks: Vec<SellerRank> = serving
+        .iter()
+        .filter_map(|(seller, serves)| rank(serves).map(|rank| SellerRank { seller: *seller, rank }))
+        .collect();
+    ranks.sort_unstable_by_key(|ranked| (ranked.rank, ranked.seller));
+    ranks
 }
 
 impl Market {
@@ -133,13 +152,7 @@ impl Market {
         } else {
             SellerFilter::Except(&left_out)
         };
-        let mut distances: Vec<SellerDistance> = Vec::new();
-        if input.order == SearchOrder::Distance {
-            distances.extend(serving.iter().filter_map(|(seller, (_, standing))| {
-                standing.distance_metres.map(|metres| SellerDistance { seller: *seller, metres })
-            }));
-            distances.sort_unstable_by_key(|distance| (distance.metres, distance.seller));
-        }
+        let seller_ranks = seller_ranks(input.order, &serving);
         let mut query = ProductQuery {
             terms: &terms,
             forms: MatchForms::Exact,
@@ -148,7 +161,7 @@ impl Market {
             min_price: input.min_price,
             max_price: input.max_price,
             order: input.order,
-            distances: &distances,
+            seller_ranks: &seller_ranks,
             limit: input.limit.clamp(1, MAX_PRODUCTS_PAGE),
             offset: input.offset,
         };
@@ -177,6 +190,7 @@ impl Market {
                     delivers: standing.delivers,
                     open_now: standing.open_now,
                     distance_metres: standing.distance_metres,
+                    seller_rating: listing.entry.rating,
                     product,
                 })
             })

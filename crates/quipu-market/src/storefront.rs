@@ -2,6 +2,7 @@
 
 use quipu_domain::identity::{MerchantId, Role};
 use quipu_domain::market::AreaId;
+use quipu_domain::market::review::RatingTally;
 use quipu_domain::market::storefront::{Coordinates, DeliveryTerms, OpeningHours, SellerKind};
 use quipu_domain::text::is_display_safe;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
@@ -43,6 +44,8 @@ pub struct Seller {
     pub areas: Vec<SellerAreaRecord>,
     /// Open by its hours (in its zone) and accepting orders, now.
     pub open_now: bool,
+    /// Its customers' ratings so far.
+    pub rating: RatingTally,
 }
 
 fn text_within(text: &str, max: usize) -> bool {
@@ -144,7 +147,8 @@ impl Market {
         let areas = self.store.seller_areas(merchant).await?;
         let zone = self.kernel.merchant_zone(merchant).await?;
         let open_now = record.accepting && record.hours.is_open(&zone, self.kernel.now());
-        Ok(Seller { record, name, areas, open_now })
+        let rating = self.habits.seller_rating(merchant).await?;
+        Ok(Seller { record, name, areas, open_now, rating })
     }
 
     /// The caller's own storefront.

@@ -113,8 +113,8 @@ impl Backend for PostgresBackend {
         among_sellers: "(f.seller_id IN (SELECT CAST(value AS UUID) FROM json_array_elements_text(CAST({sellers} AS JSON)))) IS TRUE",
         // A key looked up in the object, parsed once (the sub-select): no join for the planner to
         // get wrong, which as a join of the entries it did (a scan of every entry per match).
-        distance_join: "",
-        distance: "CAST((SELECT CAST({distances} AS JSONB)) ->> CAST(f.seller_id AS TEXT) AS BIGINT)",
+        rank_join: "",
+        rank: "CAST((SELECT CAST({ranks} AS JSONB)) ->> CAST(f.seller_id AS TEXT) AS BIGINT)",
         after_bulk_write: Some("ANALYZE products, product_search"),
     };
 

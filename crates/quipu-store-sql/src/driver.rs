@@ -15,6 +15,7 @@ use quipu_domain::card::CardId;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{AccountId, TransferId};
 use quipu_domain::market::checkout::{CartLineId, CheckoutId, OrderId};
+use quipu_domain::market::review::ReviewId;
 use quipu_domain::market::{AreaId, ProductId};
 use quipu_domain::money::{Amount, CurrencyCode};
 use quipu_domain::payment::{DeviceId, PaymentId, PaymentRequestId, RefundId};
@@ -165,7 +166,8 @@ uuid_params!(
     AreaId,
     OrderId,
     CheckoutId,
-    CartLineId
+    CartLineId,
+    ReviewId
 );
 
 /// SQL text (with `$1`, `$2`, … placeholders, which both backends read) and its parameters.

@@ -85,7 +85,10 @@ pub(crate) async fn insert_event<B: Backend>(conn: &mut crate::Conn<B>, event: &
 }
 
 /// Writes a customer's event inside the caller's transaction (after the ordering lock, if any).
-async fn insert_customer_event<B: Backend>(conn: &mut crate::Conn<B>, event: &CustomerEventRecord) -> StoreResult<u64> {
+pub(crate) async fn insert_customer_event<B: Backend>(
+    conn: &mut crate::Conn<B>,
+    event: &CustomerEventRecord,
+) -> StoreResult<u64> {
     let insert = Statement::new(sql::INSERT_CUSTOMER_EVENT)
         .bind(event.id)
         .bind(event.customer_id)

@@ -27,6 +27,7 @@ mod batch;
 mod cards;
 mod decode;
 mod events;
+mod habits;
 mod identity;
 mod ledger;
 mod market;
@@ -226,6 +227,7 @@ pub fn statements<B: Backend>() -> Vec<(String, String)> {
         ("zones", zones::sql::ALL),
         ("market", market::sql::ALL),
         ("orders", orders::sql::ALL),
+        ("habits", habits::sql::ALL),
         ("market_images", market_images::sql::ALL),
     ] {
         all.extend(list.iter().map(|(name, text)| (format!("{module}::{name}"), (*text).to_owned())));

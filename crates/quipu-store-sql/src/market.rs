@@ -13,8 +13,8 @@ use quipu_domain::zone::LocalDate;
 use quipu_domain::{Amount, Timestamp};
 use quipu_store::market::{
     AreaRecord, FoundProducts, MAX_AREAS, MAX_COUNTED, MAX_PRODUCTS_PAGE, MAX_SEARCH_SELLERS, MarketStore, MatchForms,
-    ProductQuery, ProductRecord, RadiusDelivery, SearchOrder, SellerAreaRecord, SellerDistance, SellerEntry,
-    SellerFilter, SellerRecord, StoredPoint,
+    ProductQuery, ProductRecord, RadiusDelivery, SearchOrder, SellerAreaRecord, SellerEntry, SellerFilter, SellerRank,
+    SellerRecord, StoredPoint,
 };
 use quipu_store::market::{ImageAdded, ImageFileRecord};
 use quipu_store::{StoreError, StoreResult, async_trait, corrupt, db_error};
@@ -26,7 +26,7 @@ use crate::driver::{Columns, FromColumns, Statement, execute, execute_unique, fe
 use crate::{Backend, SqlStore, by_ids, market_images};
 
 /// The search index's statements and fragments on one backend. Fragments name their parameters
-/// `{query}`, `{sellers}` and `{distances}`; the shared code numbers them.
+/// `{query}`, `{sellers}` and `{ranks}`; the shared code numbers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchDialect {
     /// An expression giving a new product its search row (the index's key).
@@ -45,17 +45,18 @@ pub struct SearchDialect {
     /// A condition on [`SearchDialect::rows`]: `f` matches `{query}`, the query as
     /// [`Backend::render_search`] made it.
     pub matching: &'static str,
-    /// The table of those rows, which has an index for each order but distance (what
+    /// The table of those rows, which has an index for each order but those by sellers (what
     /// [`Plan::InOrder`] reads down), and the condition on its row `f` that it matches `{query}`.
     pub facets: &'static str,
     pub matching_in_order: &'static str,
     /// A condition on `f`: its seller is in `{sellers}`, a JSON array of ids.
     pub among_sellers: &'static str,
-    /// What the distance order needs joined to `f`, if anything (empty: nothing).
-    pub distance_join: &'static str,
-    /// The distance in metres of `f`'s seller, NULL when unknown, from `{distances}`: a JSON
+    /// What an order by sellers needs joined to `f`, if anything (empty: nothing).
+    pub rank_join: &'static str,
+    /// The rank of `f`'s seller (its distance in metres, or its rating's rank), NULL when
+    /// unknown, from `{ranks}`: a JSON
     /// object of metres by seller id.
-    pub distance: &'static str,
+    pub rank: &'static str,
     /// Run before a bulk catalog write commits, so the planner knows what the index holds.
     pub after_bulk_write: Option<&'static str>,
 }
@@ -100,9 +101,13 @@ pub(crate) fn generated_statements<B: Backend>() -> Vec<(String, String)> {
     all.extend(search.after_bulk_write.map(|sql| ("market::after_bulk_write".to_owned(), sql.to_owned())));
     for filter in [Scope::Every, Scope::Among, Scope::Except] {
         all.push((format!("market::count({filter:?})"), count_sql(&search, filter)));
-        for order in
-            [SearchOrder::Relevance, SearchOrder::PriceAscending, SearchOrder::PriceDescending, SearchOrder::Distance]
-        {
+        for order in [
+            SearchOrder::Relevance,
+            SearchOrder::PriceAscending,
+            SearchOrder::PriceDescending,
+            SearchOrder::Distance,
+            SearchOrder::Rating,
+        ] {
             for plan in [Plan::Matches, Plan::InOrder].into_iter().filter(|plan| plan.serves(order)) {
                 let name = format!("market::page({filter:?}, {order:?}, {plan:?})");
                 all.push((name, page_sql(&search, filter, order, plan)));
@@ -144,7 +149,7 @@ impl Scope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Plan {
     /// Every match, from the text index, sorted: for a few hundred matches, or an order no index
-    /// keeps (distance), or a page deep in the results.
+    /// keeps (distance, rating), or a page deep in the results.
     Matches,
     /// The order's own index, from the top, keeping the rows that match until the page is full:
     /// for a common word (over [`MAX_COUNTED`] matches), where that is a few rows per result
@@ -160,9 +165,9 @@ impl Plan {
     /// or the most expensive wine by price ascending) is read [`Plan::Matches`] after all.
     const IN_ORDER_ROWS_PER_RESULT: u64 = 50;
 
-    /// No index keeps the distance order (it is the customer's).
+    /// No index keeps an order by sellers (the customer's distance, or the latest ratings).
     fn serves(self, order: SearchOrder) -> bool {
-        self == Plan::Matches || order != SearchOrder::Distance
+        self == Plan::Matches || !order.ranks_sellers()
     }
 
     fn choose(order: SearchOrder, counted: u64, page_end: u64) -> Self {
@@ -175,15 +180,15 @@ impl Plan {
 }
 
 /// Numbers a statement's parameters in the order they are bound: the query; the sellers (unless
-/// every seller's products are wanted); the category and the price range; the distances (for the
-/// distance order) or the window ([`Plan::InOrder`]); then the page's limit and offset.
+/// every seller's products are wanted); the category and the price range; the sellers' ranks (for
+/// an order by sellers) or the window ([`Plan::InOrder`]); then the page's limit and offset.
 struct Params {
     query: String,
     sellers: Option<String>,
     category: String,
     min_price: String,
     max_price: String,
-    distances: Option<String>,
+    ranks: Option<String>,
     /// How many rows of the order [`Plan::InOrder`] reads.
     window: Option<String>,
     limit: String,
@@ -191,7 +196,7 @@ struct Params {
 }
 
 impl Params {
-    fn new(scope: Scope, distances: bool, plan: Plan) -> Self {
+    fn new(scope: Scope, ranks: bool, plan: Plan) -> Self {
         let mut next = 0;
         let mut take = || {
             next += 1;
@@ -203,7 +208,7 @@ impl Params {
             category: take(),
             min_price: take(),
             max_price: take(),
-            distances: distances.then(&mut take),
+            ranks: ranks.then(&mut take),
             window: (plan == Plan::InOrder).then(&mut take),
             limit: take(),
             offset: take(),
@@ -212,7 +217,7 @@ impl Params {
 }
 
 /// `FROM` and `WHERE` of a search: the index rows `f` that match, visible, of the sellers in
-/// scope, in the category and price range; with the distances `d` for the distance order.
+/// scope, in the category and price range; with the sellers' ranks `d` for an order by sellers.
 fn search_from(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: Plan, params: &Params) -> String {
     let sellers = params.sellers.as_deref().unwrap_or_default();
     let among = search.among_sellers.replace("{sellers}", sellers);
@@ -221,9 +226,9 @@ fn search_from(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: P
         Scope::Among => format!(" AND {among}"),
         Scope::Except => format!(" AND NOT {among}"),
     };
-    let distances = match &params.distances {
-        Some(param) if !search.distance_join.is_empty() => {
-            format!(" {}", search.distance_join.replace("{distances}", param))
+    let ranks = match &params.ranks {
+        Some(param) if !search.rank_join.is_empty() => {
+            format!(" {}", search.rank_join.replace("{ranks}", param))
         }
         _ => String::new(),
     };
@@ -241,7 +246,7 @@ fn search_from(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: P
         ),
     };
     format!(
-        "FROM {}{distances} WHERE {} AND f.visible = 1{seller_condition} \
+        "FROM {}{ranks} WHERE {} AND f.visible = 1{seller_condition} \
          AND (CAST({category} AS TEXT) IS NULL OR f.category = {category}) \
          AND (CAST({min_price} AS BIGINT) IS NULL OR f.price >= {min_price}) \
          AND (CAST({max_price} AS BIGINT) IS NULL OR f.price <= {max_price})",
@@ -260,18 +265,18 @@ fn order_keys(search: &SearchDialect, order: SearchOrder, table: &str, plan: Pla
         SearchOrder::Relevance => format!("{first}{table}name_length, {table}product_id"),
         SearchOrder::PriceAscending => format!("{first}{table}price, {table}product_id"),
         SearchOrder::PriceDescending => format!("{first}{table}price DESC, {table}product_id DESC"),
-        // An unknown distance sorts past every known one (metres are a u32), the same on both
+        // An unranked seller sorts past every ranked one (ranks are a u32), the same on both
         // databases, which place NULLs differently.
-        SearchOrder::Distance => format!(
-            "COALESCE({}, {UNKNOWN_DISTANCE}), {table}name_length, {table}product_id",
-            search.distance.replace("{distances}", params.distances.as_deref().unwrap_or_default())
+        SearchOrder::Distance | SearchOrder::Rating => format!(
+            "COALESCE({}, {UNRANKED}), {table}name_length, {table}product_id",
+            search.rank.replace("{ranks}", params.ranks.as_deref().unwrap_or_default())
         ),
     }
 }
 
 /// A page of matches, as products' ids in order.
 fn page_sql(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: Plan) -> String {
-    let params = Params::new(scope, order == SearchOrder::Distance, plan);
+    let params = Params::new(scope, order.ranks_sellers(), plan);
     format!(
         "SELECT f.product_id AS id {} ORDER BY {} LIMIT {} OFFSET {}",
         search_from(search, scope, order, plan, &params),
@@ -281,8 +286,8 @@ fn page_sql(search: &SearchDialect, scope: Scope, order: SearchOrder, plan: Plan
     )
 }
 
-/// Farther than any distance in metres a `u32` holds.
-const UNKNOWN_DISTANCE: i64 = 1 << 32;
+/// Past any rank a `u32` holds (a distance in metres, a rating's rank).
+const UNRANKED: i64 = 1 << 32;
 
 /// How many match, counted up to one past [`MAX_COUNTED`] (which says "more").
 fn count_sql(search: &SearchDialect, scope: Scope) -> String {
@@ -477,6 +482,7 @@ impl FromColumns for Listed {
             name: row.text("name")?,
             time_zone: row.opt_text("time_zone")?,
             areas: Vec::new(),
+            rating: crate::habits::tally_of("sellers", row)?,
         }))
     }
 }
@@ -719,11 +725,11 @@ impl<B: Backend> MarketStore for SqlStore<B> {
             SellerFilter::Every => None,
             SellerFilter::Among(ids) | SellerFilter::Except(ids) => Some(ids_json(ids)?),
         };
-        let distances = match query.order {
-            SearchOrder::Distance => Some(distances_json(query.distances)?),
+        let ranks = match query.order {
+            order if order.ranks_sellers() => Some(ranks_json(query.seller_ranks)?),
             _ => None,
         };
-        let bind = |sql: String, with_distances: bool| {
+        let bind = |sql: String, with_ranks: bool| {
             let statement = Statement::new(sql).bind(rendered.as_str());
             let statement = match sellers.as_deref() {
                 Some(sellers) => statement.bind(sellers),
@@ -733,8 +739,8 @@ impl<B: Backend> MarketStore for SqlStore<B> {
                 .bind(query.category)
                 .bind(query.min_price.map(Amount::minor))
                 .bind(query.max_price.map(Amount::minor));
-            match distances.as_deref() {
-                Some(distances) if with_distances => statement.bind(distances),
+            match ranks.as_deref() {
+                Some(ranks) if with_ranks => statement.bind(ranks),
                 _ => statement,
             }
         };
@@ -800,12 +806,12 @@ fn ids_json(ids: &[MerchantId]) -> StoreResult<String> {
     serde_json::to_string(&ids).map_err(|error| corrupt("sellers", error.to_string()))
 }
 
-/// Metres by seller id (the id as text, lowercase with hyphens), as [`SearchDialect::distance`] reads them.
-fn distances_json(distances: &[SellerDistance]) -> StoreResult<String> {
-    let by_seller: std::collections::BTreeMap<String, u32> = distances
+/// Ranks by seller id (the id as text, lowercase with hyphens), as [`SearchDialect::rank`] reads them.
+fn ranks_json(ranks: &[SellerRank]) -> StoreResult<String> {
+    let by_seller: std::collections::BTreeMap<String, u32> = ranks
         .iter()
         .take(MAX_SEARCH_SELLERS)
-        .map(|distance| (distance.seller.0.hyphenated().to_string(), distance.metres))
+        .map(|ranked| (ranked.seller.0.hyphenated().to_string(), ranked.rank))
         .collect();
     serde_json::to_string(&by_seller).map_err(|error| corrupt("sellers", error.to_string()))
 }

@@ -38,8 +38,8 @@ pub(crate) mod sql {
         INSERT_ORDER = "INSERT INTO orders (id, checkout_id, customer_id, seller_id, status, payment, card_id, currency, subtotal, delivery_fee, held, captured, fee, \
             fulfilment, area_id, latitude_micro, longitude_micro, address, note, ready_at, accept_by, reason, created_at, updated_at) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)";
-        INSERT_LINE = "INSERT INTO order_lines (order_id, position, product_id, name_ko, name_en, options, unit, quantity, unit_price, total, hold, final_total, reserved, line_check, check_note) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+        INSERT_LINE = "INSERT INTO order_lines (order_id, position, product_id, name_ko, name_en, options, unit, quantity, unit_price, total, hold, final_total, reserved, line_check, check_note, choices) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
         /// Takes counted stock, only if enough is left; the product's version moves on, so a
         /// seller's edit made from the count before it is refused rather than overwriting it.
         TAKE_STOCK = "UPDATE products SET stock = stock - $2, version = version + 1, updated_at = $3 WHERE id = $1 AND stock >= $2";
@@ -128,6 +128,13 @@ impl FromColumns for LineOf {
             reserved: row.int("reserved")? != 0,
             check: named("order_lines", row, "line_check", LineCheck::parse)?,
             check_note: row.opt_text("check_note")?,
+            choices: match row.opt_text("choices")? {
+                Some(choices) => Some(
+                    serde_json::from_str(&choices)
+                        .map_err(|error| corrupt("order_lines", format!("choices: {error}")))?,
+                ),
+                None => None,
+            },
         };
         Ok(Self(OrderId(row.uuid("order_id")?), line))
     }
@@ -289,6 +296,7 @@ async fn insert_order<B: Backend>(conn: &mut Conn<B>, order: &OrderRecord) -> St
     }
     for line in &order.lines {
         let money = &line.money;
+        let choices = line.choices.as_ref().map(choices_json).transpose()?;
         let insert = Statement::new(sql::INSERT_LINE)
             .bind(order.id)
             .bind(line.position)
@@ -304,7 +312,8 @@ async fn insert_order<B: Backend>(conn: &mut Conn<B>, order: &OrderRecord) -> St
             .bind(money.final_total.map(Amount::minor))
             .bind(line.reserved)
             .bind(line.check.as_str())
-            .bind(line.check_note.as_deref());
+            .bind(line.check_note.as_deref())
+            .bind(choices.as_deref());
         execute::<B::Db>(conn, "inserting an order's line", insert).await?;
     }
     Ok(true)
@@ -351,18 +360,25 @@ impl<B: Backend> OrderStore for SqlStore<B> {
     }
 
     async fn put_cart_line(&self, line: &CartLineRecord) -> StoreResult<()> {
-        let choices = choices_json(&line.choices)?;
-        let statement = Statement::new(sql::UPSERT_CART_LINE)
-            .bind(line.id)
-            .bind(line.customer)
-            .bind(line.product)
-            .bind(line.seller)
-            .bind(line.quantity)
-            .bind(choices.as_str())
-            .bind(line.unit_price)
-            .bind(line.added_at);
-        let mut conn = self.writer().await?;
-        execute::<B::Db>(&mut conn, "saving a cart line", statement).await.map(|_| ())
+        self.put_cart_lines(std::slice::from_ref(line)).await
+    }
+
+    async fn put_cart_lines(&self, lines: &[CartLineRecord]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for line in lines {
+            let choices = choices_json(&line.choices)?;
+            let statement = Statement::new(sql::UPSERT_CART_LINE)
+                .bind(line.id)
+                .bind(line.customer)
+                .bind(line.product)
+                .bind(line.seller)
+                .bind(line.quantity)
+                .bind(choices.as_str())
+                .bind(line.unit_price)
+                .bind(line.added_at);
+            execute::<B::Db>(&mut tx, "saving a cart line", statement).await?;
+        }
+        tx.commit().await.map_err(db_error("committing cart lines"))
     }
 
     async fn set_cart_quantity(&self, customer: UserId, line: CartLineId, quantity: u32) -> StoreResult<bool> {

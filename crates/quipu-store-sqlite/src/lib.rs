@@ -206,9 +206,9 @@ impl Backend for SqliteBackend {
         matching_in_order: "+f.search_row IN (SELECT rowid FROM product_search WHERE product_search MATCH {query})",
         among_sellers: "f.seller_id IN (SELECT unhex(replace(value, '-', '')) FROM json_each({sellers}))",
         // A table of the object's entries, which SQLite indexes for the join.
-        distance_join: "LEFT JOIN (SELECT unhex(replace(key, '-', '')) AS seller_id, value AS metres \
-             FROM json_each({distances})) d ON d.seller_id = f.seller_id",
-        distance: "d.metres",
+        rank_join: "LEFT JOIN (SELECT unhex(replace(key, '-', '')) AS seller_id, value AS rank \
+             FROM json_each({ranks})) d ON d.seller_id = f.seller_id",
+        rank: "d.rank",
         // FTS5 answers first whatever the statistics say.
         after_bulk_write: None,
     };

@@ -19,6 +19,7 @@
 pub mod batch;
 pub mod cards;
 pub mod events;
+pub mod habits;
 pub mod identity;
 pub mod ledger;
 pub mod market;
@@ -32,6 +33,7 @@ pub mod zones;
 
 pub use crate::cards::CardStore;
 pub use crate::events::EventStore;
+pub use crate::habits::HabitStore;
 pub use crate::identity::{
     ApiKeyRecord, Attempts, CheckOutcome, Enrollment, FailureState, FundingSourceRecord, GuessLimit, IdentityStore,
     SecretKind, SessionRecord, SourceAttempts, UserRecord,
@@ -56,6 +58,7 @@ pub trait Store:
     + MerchantStore
     + MarketStore
     + OrderStore
+    + HabitStore
     + PaymentStore
     + CardStore
     + EventStore
@@ -75,6 +78,7 @@ impl<T> Store for T where
         + MerchantStore
         + MarketStore
         + OrderStore
+        + HabitStore
         + PaymentStore
         + CardStore
         + EventStore

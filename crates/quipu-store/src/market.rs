@@ -4,6 +4,7 @@
 
 use quipu_domain::identity::MerchantId;
 use quipu_domain::market::catalog::{LocalisedName, OptionGroup, Stock, Unit};
+use quipu_domain::market::review::RatingTally;
 use quipu_domain::market::search::{IndexedText, QueryTerm};
 use quipu_domain::market::storefront::{Coordinates, DeliveryTerms, OpeningHours, SellerKind};
 use quipu_domain::market::{AreaId, ProductId};
@@ -84,6 +85,8 @@ pub struct SellerEntry {
     /// The shop's own zone; `None` means the network's default.
     pub time_zone: Option<String>,
     pub areas: Vec<SellerAreaRecord>,
+    /// Its ratings so far, as its row keeps them.
+    pub rating: RatingTally,
 }
 
 /// A seller's terms for one area it delivers to.
@@ -168,9 +171,6 @@ pub enum ImageAdded {
 
 /// How search results are ordered. Every order ends on the product's id, so it is total: both
 /// databases give the same order and pages never overlap.
-///
-/// Rating (a seller's average review) comes with reviews: its column joins the index rows then,
-/// and its order here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchOrder {
     /// Shortest names first: where the word stands alone ("우유 1L") before where it is a part
@@ -178,9 +178,21 @@ pub enum SearchOrder {
     Relevance,
     PriceAscending,
     PriceDescending,
-    /// Nearest shops first, by [`ProductQuery::distances`]; shops whose distance is unknown last;
-    /// ties by relevance.
+    /// Nearest shops first, by [`ProductQuery::seller_ranks`] (metres); shops whose distance is
+    /// unknown last; ties by relevance.
     Distance,
+    /// Best-rated shops first, by [`ProductQuery::seller_ranks`]
+    /// (`quipu_domain::market::review::RatingTally::rank`, read from each seller's tally, never
+    /// from its reviews); shops nobody rated last; ties by relevance.
+    Rating,
+}
+
+impl SearchOrder {
+    /// The order is by the sellers' ranks the query carries (no index keeps it: it is the
+    /// customer's, or changes with every review).
+    pub fn ranks_sellers(self) -> bool {
+        matches!(self, SearchOrder::Distance | SearchOrder::Rating)
+    }
 }
 
 /// Which of a query's forms to match: exact words first; fuzzy forms only when nothing matched
@@ -203,11 +215,12 @@ pub enum SellerFilter<'a> {
     Except(&'a [MerchantId]),
 }
 
-/// A seller's distance from the customer, for [`SearchOrder::Distance`].
+/// A seller's place in an order by sellers ([`SearchOrder::ranks_sellers`]), smaller first: its
+/// distance from the customer in metres, or its rating's rank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SellerDistance {
+pub struct SellerRank {
     pub seller: MerchantId,
-    pub metres: u32,
+    pub rank: u32,
 }
 
 /// The most matches a search counts: past it, the total says "more than this" (a count of every
@@ -224,9 +237,9 @@ pub struct ProductQuery<'a> {
     pub min_price: Option<Amount>,
     pub max_price: Option<Amount>,
     pub order: SearchOrder,
-    /// For [`SearchOrder::Distance`]: the sellers whose distance is known (at most
-    /// [`MAX_SEARCH_SELLERS`]); others sort last. Ignored by the other orders.
-    pub distances: &'a [SellerDistance],
+    /// For an order by sellers: the sellers ranked (at most [`MAX_SEARCH_SELLERS`]); others
+    /// sort last. Ignored by the other orders.
+    pub seller_ranks: &'a [SellerRank],
     pub limit: u32,
     pub offset: u32,
 }

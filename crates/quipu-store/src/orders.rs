@@ -54,6 +54,9 @@ pub struct OrderLineRecord {
     pub reserved: bool,
     pub check: LineCheck,
     pub check_note: Option<String>,
+    /// The options chosen, as the cart kept them (to order it again); none on lines written
+    /// before they were kept.
+    pub choices: Option<Choices>,
 }
 
 /// One seller's order.
@@ -167,6 +170,9 @@ pub trait OrderStore: Send + Sync {
 
     /// Adds a line, or sets the quantity and price of the same product with the same choices.
     async fn put_cart_line(&self, line: &CartLineRecord) -> StoreResult<()>;
+
+    /// [`OrderStore::put_cart_line`] for several lines, all or none (an order placed again).
+    async fn put_cart_lines(&self, lines: &[CartLineRecord]) -> StoreResult<()>;
 
     /// Sets a line's quantity; false if the customer has no such line.
     async fn set_cart_quantity(&self, customer: UserId, line: CartLineId, quantity: u32) -> StoreResult<bool>;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable)]
 
 mod fixtures;
+pub mod market;
 
 pub use fixtures::{Phone, Shop, charge, enroll, merchant_balance, shop};
 

@@ -75,7 +75,8 @@ fn resume_after(headers: &HeaderMap, after: Option<String>) -> ApiResult<Option<
 }
 
 /// A customer's own live events: `payment.awaiting_approval` (a payment waits for your PIN),
-/// `payment.completed`, `payment.failed`, `refund.completed` and `money.received`. Each message's
+/// `payment.completed`, `payment.failed`, `refund.completed`, `money.received`, their orders'
+/// `order.*`, and `market.back_in_stock` (a product they wait for is back). Each message's
 /// `id` is the event's number; an app that reconnects sends it back as `Last-Event-ID` and
 /// receives what it missed.
 #[utoipa::path(get, path = "/api/v1/me/events", tag = "payments", security(("bearer" = [])),

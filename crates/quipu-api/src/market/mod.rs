@@ -60,7 +60,7 @@ const MAX_CATALOG_BODY_BYTES: usize = 1024 * 1024;
 /// How long a browser or a proxy may keep a public answer: a shop's change shows within it.
 const PUBLIC_MAX_AGE: HeaderValue = HeaderValue::from_static("public, max-age=30");
 
-fn public(json: impl serde::Serialize) -> Response {
+pub(crate) fn public(json: impl serde::Serialize) -> Response {
     let mut response = axum::Json(json).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, PUBLIC_MAX_AGE);
     response

@@ -332,8 +332,9 @@ impl ProductRequest {
 }
 
 /// How results are ordered: `relevance` (shortest names first), `price_ascending`,
-/// `price_descending`, or `distance` (nearest shops first when `lat` and `lon` are given, shops
-/// without a location last, ties by relevance; without a location, as `relevance`).
+/// `price_descending`, `distance` (nearest shops first when `lat` and `lon` are given, shops
+/// without a location last, ties by relevance; without a location, as `relevance`), or `rating`
+/// (best average first, then the most ratings; shops nobody rated last; ties by relevance).
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SortParam {
@@ -341,6 +342,7 @@ pub enum SortParam {
     PriceAscending,
     PriceDescending,
     Distance,
+    Rating,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -396,6 +398,7 @@ impl SearchParams {
                 SortParam::PriceAscending => SearchOrder::PriceAscending,
                 SortParam::PriceDescending => SearchOrder::PriceDescending,
                 SortParam::Distance => SearchOrder::Distance,
+                SortParam::Rating => SearchOrder::Rating,
             },
             limit,
             offset,

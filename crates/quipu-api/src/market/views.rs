@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::common::views::*;
+use crate::habits::views::rating_average;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AreaView {
@@ -73,6 +74,10 @@ pub struct SellerView {
     pub pickup: bool,
     pub delivery_radius: Option<RadiusView>,
     pub areas: Vec<AreaTermsView>,
+    /// Its customers' average rating, to a tenth of a star; null before the first.
+    #[schema(example = 4.5)]
+    pub rating_average: Option<f64>,
+    pub rating_count: u64,
 }
 
 impl SellerView {
@@ -105,6 +110,8 @@ impl SellerView {
                     terms: DeliveryTermsView::new(&area.terms, currency),
                 })
                 .collect(),
+            rating_average: rating_average(seller.rating),
+            rating_count: seller.rating.count,
         }
     }
 }
@@ -250,6 +257,10 @@ pub struct HitView {
     pub delivers: bool,
     pub open_now: bool,
     pub distance_metres: Option<u32>,
+    /// The shop's average rating, to a tenth of a star; null before the first.
+    #[schema(example = 4.5)]
+    pub seller_rating_average: Option<f64>,
+    pub seller_rating_count: u64,
 }
 
 impl From<&Hit> for HitView {
@@ -261,6 +272,8 @@ impl From<&Hit> for HitView {
             delivers: hit.delivers,
             open_now: hit.open_now,
             distance_metres: hit.distance_metres,
+            seller_rating_average: rating_average(hit.seller_rating),
+            seller_rating_count: hit.seller_rating.count,
         }
     }
 }

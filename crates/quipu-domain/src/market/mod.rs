@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod order;
 pub mod pharmacy;
+pub mod review;
 pub mod search;
 pub mod storefront;
 

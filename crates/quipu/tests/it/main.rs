@@ -24,6 +24,7 @@ mod market_csv;
 mod market_images;
 mod market_orders;
 mod market_pharmacy;
+mod market_reviews;
 mod market_search;
 mod market_sellers;
 mod merchant_events;

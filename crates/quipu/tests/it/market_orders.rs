@@ -7,84 +7,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Person, Shop, TestApp, merchant_balance, on_each_backend, shop};
-
-struct Market {
-    operator: String,
-    area: String,
-    mart: Shop,
-    bakery: Shop,
-    milk: String,
-    beef: String,
-    bread: String,
-    customer: Person,
-}
-
-async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
-    app.request(Method::PUT, path, Some(token), None, Some(body)).await
-}
-
-pub(crate) async fn seller(app: &TestApp, operator: &str, shop: &Shop, area: &str, kind: &str) {
-    let (status, body) =
-        put(app, &format!("/operator/merchants/{}/seller", shop.id), operator, json!({"kind": kind})).await;
-    assert_eq!(status, 200, "{body}");
-    let hours = json!([
-        "00:00-24:00",
-        "00:00-24:00",
-        "00:00-24:00",
-        "00:00-24:00",
-        "00:00-24:00",
-        "00:00-24:00",
-        "00:00-24:00"
-    ]);
-    let storefront = json!({"address": "Mapo-gu", "hours": hours, "accepting": true, "preparation_minutes": 15, "pickup": true,
-        "areas": [{"area_id": area, "terms": {"fee": "3.00", "minimum_order": "2.00", "free_from": "100.00"}}]});
-    let (status, body) = put(app, "/merchant/storefront", &shop.owner, storefront).await;
-    assert_eq!(status, 200, "{body}");
-}
-
-pub(crate) async fn product(app: &TestApp, shop: &Shop, body: Value) -> String {
-    let (status, product) = app.post("/merchant/products", Some(&shop.owner), body).await;
-    assert_eq!(status, 201, "{product}");
-    product["id"].as_str().unwrap().to_owned()
-}
-
-async fn market(app: &TestApp) -> Market {
-    let operator = app.operator().await;
-    let (status, area) = app.post("/operator/market/areas", Some(&operator), json!({"name": "Mapo"})).await;
-    assert_eq!(status, 201, "{area}");
-    let area = area["id"].as_str().unwrap().to_owned();
-    let mart = shop(app, &operator, "Mapo Mart", 31, 200).await;
-    let bakery = shop(app, &operator, "Corner Bakery", 32, 0).await;
-    seller(app, &operator, &mart, &area, "grocery").await;
-    seller(app, &operator, &bakery, &area, "grocery").await;
-    let milk = product(
-        app,
-        &mart,
-        json!({"name_ko": "흰우유 1L", "category": "dairy", "price": "1.50", "unit": "each", "stock": 10}),
-    )
-    .await;
-    let beef = product(
-        app,
-        &mart,
-        json!({"name_ko": "소고기", "name_en": "Beef", "category": "meat", "price": "20.00", "unit": "kg"}),
-    )
-    .await;
-    let bread = product(
-        app,
-        &bakery,
-        json!({"name_ko": "우유식빵", "category": "bread", "price": "3.00", "unit": "each", "stock": 2}),
-    )
-    .await;
-    let agent = app.agent(&operator, "+15550330001", "1000.00").await;
-    let customer = app.customer("+15550330002").await;
-    app.cash_in(&agent, &customer.phone, "100.00").await;
-    Market { operator, area, mart, bakery, milk, beef, bread, customer }
-}
-
-async fn add(app: &TestApp, who: &Person, product: &str, quantity: u32) -> (u16, Value) {
-    app.post("/me/cart/lines", Some(&who.token), json!({"product_id": product, "quantity": quantity})).await
-}
+use crate::harness::market::{add, checkout, market, pickup, product, put, wallet};
+use crate::harness::{Person, Shop, TestApp, merchant_balance, on_each_backend};
 
 /// Posted balance and what can be spent now, in minor units.
 async fn balances(app: &TestApp, who: &Person) -> (i64, i64) {
@@ -101,18 +25,6 @@ async fn public_product(app: &TestApp, product: &str) -> Value {
 
 async fn stock(app: &TestApp, product: &str) -> u64 {
     public_product(app, product).await["stock"].as_u64().unwrap()
-}
-
-fn pickup(seller: &str) -> Value {
-    json!({"seller_id": seller, "kind": "pickup"})
-}
-
-fn wallet(pin: &str) -> Value {
-    json!({"method": "wallet", "pin": pin})
-}
-
-async fn checkout(app: &TestApp, who: &Person, key: &str, body: Value) -> (u16, Value) {
-    app.post_key("/me/checkout", &who.token, key, body).await
 }
 
 async fn order_move(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {

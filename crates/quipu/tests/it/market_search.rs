@@ -97,7 +97,7 @@ async fn search_in(app: &TestApp, text: &str, sellers: SellerFilter<'_>, order: 
             min_price: None,
             max_price: None,
             order,
-            distances: &[],
+            seller_ranks: &[],
             limit: 50,
             offset: 0,
         };
@@ -218,7 +218,7 @@ async fn a_catalog_write_and_its_index_change_commit_together_or_not_at_all() {
             min_price: None,
             max_price: Some(Amount::from_minor(1000)),
             order: SearchOrder::PriceAscending,
-            distances: &[],
+            seller_ranks: &[],
             limit: 10,
             offset: 0,
         };
@@ -364,7 +364,7 @@ async fn a_common_word_is_counted_to_a_thousand_and_said_to_be_more() {
             min_price: None,
             max_price: None,
             order: SearchOrder::PriceDescending,
-            distances: &[],
+            seller_ranks: &[],
             limit: 5,
             offset: 0,
         };

@@ -126,12 +126,12 @@ async fn market(
     let (status, area) = app.post("/operator/market/areas", Some(operator), json!({"name": "Harbour"})).await;
     assert_eq!(status, 201, "{area}");
     let area = area["id"].as_str().unwrap().to_owned();
-    crate::market_orders::seller(app, operator, shop, &area, "grocery").await;
+    crate::harness::market::seller(app, operator, shop, &area, "grocery").await;
     let loaf = json!({"name_ko": "우유식빵", "name_en": "Milk bread", "category": "bread", "price": "3.00", "unit": "each", "stock": 5});
-    let loaf = crate::market_orders::product(app, shop, loaf).await;
+    let loaf = crate::harness::market::product(app, shop, loaf).await;
     let sandwich = json!({"name_en": "Sandwich bread", "category": "bread", "price": "2.50", "unit": "each",
         "option_groups": [{"name_en": "Slices", "min": 1, "max": 1, "options": [{"name_en": "Thin", "extra": "0"}, {"name_en": "Thick", "extra": "0.20"}]}]});
-    crate::market_orders::product(app, shop, sandwich).await;
+    crate::harness::market::product(app, shop, sandwich).await;
     let line = json!({"product_id": loaf, "quantity": 1});
     let (status, cart) = app.post("/me/cart/lines", Some(&customer.token), line.clone()).await;
     assert_eq!(status, 200, "{cart}");

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::browser::Browser;
 use crate::harness::{Backend, TestApp, shop, test_config};
-use crate::market_orders::{product, seller};
+use crate::harness::market::{product, seller};
 use crate::web_journeys::{Line, Signal, click, fill, sign_in, sign_out, text, until};
 
 const CUSTOMER: &str = "+15550360021";
