@@ -138,6 +138,51 @@ fn refusal_with(headers: &HeaderMap, error: &ApiError, again: String) -> Respons
     page::html(&FailedPage { c, notice, again }, error.status, Reader::default())
 }
 
+/// A posted file (a shop's catalog as CSV) from a `multipart/form-data` form whose first field is
+/// the session's CSRF token: the token is checked before a byte of the file is read, so, as with
+/// [`Posted`], a handler never sees a file that did not come from one of our pages. Anything else
+/// (another encoding, the token after the file, a wrong token) is refused as an out-of-date form.
+#[derive(Debug, Clone, Default)]
+pub struct PostedFile {
+    pub bytes: Vec<u8>,
+}
+
+/// The file's field in an upload form.
+const FILE_FIELD: &str = "file";
+
+impl<S: Send + Sync> FromRequest<S> for PostedFile
+where
+    WebState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::Multipart;
+        let headers = request.headers().clone();
+        let refused = || refusal(&headers, &csrf_refused());
+        let Some(secret) = session::cookie(&headers, SESSION_COOKIE).map(str::to_owned) else {
+            return Err(refused());
+        };
+        let mut multipart = Multipart::from_request(request, state).await.map_err(|_| refused())?;
+        let token = match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some(CSRF_FIELD) => field.text().await.map_err(|_| refused())?,
+            _ => return Err(refused()),
+        };
+        if !session::csrf_matches(&secret, &token) {
+            return Err(refused());
+        }
+        let too_big = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the file is too large");
+        while let Some(field) = multipart.next_field().await.map_err(|_| refusal(&headers, &too_big()))? {
+            if field.name() == Some(FILE_FIELD) {
+                let bytes = field.bytes().await.map_err(|_| refusal(&headers, &too_big()))?;
+                return Ok(Self { bytes: bytes.to_vec() });
+            }
+        }
+        let missing = ApiError::new(StatusCode::BAD_REQUEST, "file_missing", "choose a file first");
+        Err(refusal(&headers, &missing))
+    }
+}
+
 impl<F> Posted<F> {
     /// The form's fields as the API request `T`; a missing or surplus field is the API's refusal too.
     pub fn request<T: DeserializeOwned>(&self) -> Result<T, ApiError> {

@@ -27,9 +27,10 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Customer => "/wallet/",
         Role::Cashier => "/till/",
         Role::MerchantOwner => "/merchant/",
+        Role::Pharmacist => "/merchant/orders",
         Role::Agent => "/agent/",
         Role::Operator | Role::Auditor => "/operator/",
-        Role::Courier | Role::Pharmacist => "/",
+        Role::Courier => "/",
     }
 }
 

@@ -29,6 +29,7 @@ use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
 
+pub mod catalog;
 pub mod integration;
 pub mod orders;
 pub mod payouts;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<WebState> {
         .route("/merchant/cashiers/{id}/permissions", post(set_permissions))
         .route("/merchant/poster", get(poster))
         .merge(orders::routes())
+        .merge(catalog::routes())
         .merge(payouts::routes())
         .merge(integration::routes())
 }

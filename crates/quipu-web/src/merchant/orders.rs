@@ -16,6 +16,7 @@ use quipu_api::orders::views::OrderView;
 use quipu_domain::identity::Role;
 use quipu_domain::market::checkout::{LineEdit, OrderId};
 use quipu_domain::market::order::OrderStatus;
+use quipu_domain::market::pharmacy::{LineDecision, Verdict};
 use quipu_http::problem::ApiError;
 
 use crate::WebState;
@@ -23,8 +24,8 @@ use crate::auth::SignedIn;
 use crate::form::Posted;
 use crate::page::{self, Chrome, Done, Notice, failed};
 
-/// Who works the board: the shop's owner and its cashiers.
-const SHOP_STAFF: [Role; 2] = [Role::MerchantOwner, Role::Cashier];
+/// Who works the board: the shop's owner, its cashiers and, in a pharmacy, its pharmacists.
+const SHOP_STAFF: [Role; 3] = [Role::MerchantOwner, Role::Cashier, Role::Pharmacist];
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -67,8 +68,18 @@ async fn board(State(state): State<WebState>, who: SignedIn, Query(done): Query<
     match loaded.await {
         Ok((orders, accepting)) => {
             let c = who.chrome();
-            let words =
-                ["accepted", "rejected", "preparing", "ready", "hand-over", "cancel", "lines", "paused", "taking"];
+            let words = [
+                "accepted",
+                "rejected",
+                "preparing",
+                "ready",
+                "hand-over",
+                "cancel",
+                "lines",
+                "paused",
+                "taking",
+                "checked",
+            ];
             let notice = done.notice(c.t, &words);
             let title = format!("{} · Quipu", c.msg("board-title"));
             let orders = orders.iter().map(OrderView::from).collect();
@@ -155,18 +166,18 @@ async fn act(
                 let edits = unavailable_lines(&posted)?;
                 market.change_lines(caller, order, &edits).await?;
             }
+            "check" => drop(market.check_order(caller, order, &line_decisions(&posted)?).await?),
             _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such move")),
         }
         Ok::<_, ApiError>(())
     };
     match attempt.await {
         Ok(()) => {
-            let done = if action == "accept" {
-                "accepted"
-            } else if action == "reject" {
-                "rejected"
-            } else {
-                action.as_str()
+            let done = match action.as_str() {
+                "accept" => "accepted",
+                "reject" => "rejected",
+                "check" => "checked",
+                other => other,
             };
             page::see_other(&format!("/merchant/orders?done={done}"))
         }
@@ -187,6 +198,25 @@ fn unavailable_lines(posted: &Posted) -> Result<Vec<(u32, LineEdit)>, ApiError> 
                 .parse::<u32>()
                 .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "line_edit_invalid", "not a line"))?;
             Ok((position, LineEdit::Unavailable))
+        })
+        .collect()
+}
+
+/// The ticket's check of flagged lines: for each `position`, `decision-<position>` (approve or
+/// refuse) and `note-<position>`, as the pharmacist's decisions.
+fn line_decisions(posted: &Posted) -> Result<Vec<LineDecision>, ApiError> {
+    let invalid = || ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "check_lines_invalid", "decide every line");
+    posted
+        .all("position")
+        .iter()
+        .map(|position| {
+            let verdict = match posted.field(&format!("decision-{position}")) {
+                "approve" => Verdict::Approve,
+                "refuse" => Verdict::Refuse,
+                _ => return Err(invalid()),
+            };
+            let note = posted.field(&format!("note-{position}")).to_owned();
+            Ok(LineDecision { position: position.parse().map_err(|_| invalid())?, verdict, note })
         })
         .collect()
 }

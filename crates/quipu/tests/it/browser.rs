@@ -137,6 +137,7 @@ pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
         &[
             "/merchant/",
             "/merchant/orders",
+            "/merchant/catalog",
             "/merchant/profile",
             "/merchant/cashiers",
             "/merchant/poster",

@@ -245,6 +245,8 @@ const FORM_ROUTES: &[(&str, &str)] = &[
     ("/market/orders/{id}/cancel", "customer"),
     ("/merchant/orders/{id}/{action}", "owner"),
     ("/merchant/orders/accepting", "owner"),
+    ("/merchant/catalog/{id}", "owner"),
+    ("/merchant/catalog/import", "owner"),
 ];
 
 /// The paths the web router takes a POST on, read from its sources: every `.route("<path>", …)`

@@ -8,8 +8,8 @@
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
-use crate::harness::{Backend, TestApp, shop, test_config};
 use crate::harness::market::{product, seller};
+use crate::harness::{Backend, TestApp, shop, test_config};
 use crate::web_journeys::{Line, Signal, click, fill, sign_in, sign_out, text, until};
 
 const CUSTOMER: &str = "+15550360021";
@@ -246,4 +246,199 @@ async fn a_shop_and_the_cart_seen_before_open_with_no_signal_and_say_so_and_sign
 
     phone.stop().await;
     app.finish().await;
+}
+
+/// A `multipart/form-data` body of `fields` in order (the last may be the file), as a browser posts it.
+fn multipart(fields: &[(&str, &str, Option<&str>)]) -> (String, String) {
+    let boundary = "----quipu-test-boundary-7d1f";
+    let mut body = String::new();
+    for (name, value, file) in fields {
+        body.push_str(&format!("--{boundary}\r\n"));
+        match file {
+            Some(filename) => body.push_str(&format!(
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )),
+            None => body.push_str(&format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n")),
+        }
+        body.push_str(value);
+        body.push_str("\r\n");
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_owner_keeps_the_catalog_from_a_csv_file_and_changes_a_price_in_place() {
+    crate::harness::on_each_backend(async |app| {
+        let base = app.base();
+        let operator = app.operator().await;
+        let (_, area) = app.post("/operator/market/areas", Some(&operator), json!({"name": "Dock"})).await;
+        let mart = shop(app, &operator, "Dock Mart", 364, 100).await;
+        seller(app, &operator, &mart, area["id"].as_str().unwrap(), "grocery").await;
+        let client = crate::forms::client();
+        let cookie = crate::web::signed_in(&client, &base, "+15550700364", "owner-password").await;
+        let cookie = format!("{cookie}; lang=en");
+        let page = client.get(format!("{base}/merchant/catalog")).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let csrf = crate::forms::field(&page.text().await.unwrap(), "csrf");
+        let upload = |fields: Vec<(&'static str, String, Option<&'static str>)>| {
+            let (client, base, cookie) = (client.clone(), base.clone(), cookie.clone());
+            async move {
+                let borrowed: Vec<(&str, &str, Option<&str>)> =
+                    fields.iter().map(|(n, v, f)| (*n, v.as_str(), *f)).collect();
+                let (content_type, body) = multipart(&borrowed);
+                let answer = client
+                    .post(format!("{base}/merchant/catalog/import"))
+                    .header("cookie", cookie)
+                    .header("content-type", content_type)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = answer.status().as_u16();
+                let location =
+                    answer.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+                (status, location, answer.text().await.unwrap())
+            }
+        };
+
+        // A file with a bad line: nothing is imported, and the page says which line and why.
+        let header = "sku,name_ko,name_en,description,category,price,unit,stock,needs_pharmacist,visible\n";
+        let bad = format!(
+            "{header}RICE-1,쌀 1kg,Rice 1kg,,grains,2.00,each,10,false,true\nOIL-1,,Oil,,pantry,-1,each,,false,true\n"
+        );
+        let (status, _, html) = upload(vec![("csrf", csrf.clone(), None), ("file", bad, Some("catalog.csv"))]).await;
+        assert_eq!(status, 422, "{html}");
+        let plain = html.replace(['\u{2068}', '\u{2069}'], "");
+        assert!(plain.contains("id=\"refused\"") && plain.contains("Line 3, price"), "{html}");
+        let (_, products) = app.get("/merchant/products", &mart.owner).await;
+        assert_eq!(products, json!([]), "nothing half-imported");
+
+        // The token comes first, or nothing is read.
+        let good = format!(
+            "{header}RICE-1,쌀 1kg,Rice 1kg,,grains,2.00,each,10,false,true\nOIL-1,,Oil,,pantry,4.50,each,,false,true\n"
+        );
+        let (status, _, _) =
+            upload(vec![("file", good.clone(), Some("catalog.csv")), ("csrf", csrf.clone(), None)]).await;
+        assert_eq!(status, 403);
+        let (status, _, _) =
+            upload(vec![("csrf", "0123456789abcdef".to_owned(), None), ("file", good.clone(), Some("catalog.csv"))])
+                .await;
+        assert_eq!(status, 403);
+        let (status, location, html) =
+            upload(vec![("csrf", csrf.clone(), None), ("file", good, Some("catalog.csv"))]).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/merchant/catalog?done=imported&created=2&updated=0&unchanged=0"),
+            "{html}"
+        );
+        let shown = client
+            .get(format!("{base}{location}"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(shown.contains("Imported: \u{2068}2\u{2069} added") && shown.contains("Rice 1kg"), "{shown}");
+
+        // A price and a count changed in place, from the page's own form.
+        let (_, products) = app.get("/merchant/products", &mart.owner).await;
+        let rice = products.as_array().unwrap().iter().find(|p| p["sku"] == json!("RICE-1")).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let form = [("csrf", csrf.as_str()), ("price", "2.40"), ("stock", "7")];
+        let changed = client
+            .post(format!("{base}/merchant/catalog/{rice}"))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(changed.status(), 303);
+        let (_, product) = app.get("/merchant/products?limit=10", &mart.owner).await;
+        let rice = product.as_array().unwrap().iter().find(|p| p["sku"] == json!("RICE-1")).unwrap();
+        assert_eq!((rice["price"]["amount"].as_str(), rice["stock"].as_u64()), (Some("2.40"), Some(7)), "{rice}");
+        let form = [("csrf", csrf.as_str()), ("price", "-3")];
+        let refused = client
+            .post(format!("{base}/merchant/catalog/{}", rice["id"].as_str().unwrap()))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 422);
+        // A cashier does not keep the catalog.
+        let cashier = crate::web::signed_in(&client, &base, "+15550710364", "cashier-password").await;
+        let page = client.get(format!("{base}/merchant/catalog")).header("cookie", &cashier).send().await.unwrap();
+        assert_eq!(page.status(), 403);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_pharmacist_signs_in_to_the_board_and_checks_an_orders_medicines_from_its_ticket() {
+    crate::harness::on_each_backend(async |app| {
+        let base = app.base();
+        let operator = app.operator().await;
+        let (_, area) = app.post("/operator/market/areas", Some(&operator), json!({"name": "Clinic Row"})).await;
+        let pharmacy = shop(app, &operator, "Row Pharmacy", 365, 100).await;
+        seller(app, &operator, &pharmacy, area["id"].as_str().unwrap(), "pharmacy").await;
+        let body = json!({"phone": "+15550720365", "full_name": "Pharmacist", "password": "pharmacist-password"});
+        let (status, added) = app.post("/merchant/pharmacists", Some(&pharmacy.owner), body).await;
+        assert_eq!(status, 201, "{added}");
+        let strong = product(app, &pharmacy, json!({"name_en": "Strong painkiller", "category": "medicine", "price": "12.00", "unit": "each", "stock": 5, "needs_pharmacist": true})).await;
+        let mild = product(app, &pharmacy, json!({"name_en": "Antibiotic", "category": "medicine", "price": "8.00", "unit": "each", "stock": 5, "needs_pharmacist": true})).await;
+        let agent = app.agent(&operator, "+15550360365", "100.00").await;
+        let customer = app.customer("+15550360366").await;
+        app.cash_in(&agent, &customer.phone, "50.00").await;
+        for product in [&strong, &mild] {
+            app.post("/me/cart/lines", Some(&customer.token), json!({"product_id": product, "quantity": 1})).await;
+        }
+        let checkout = json!({"payment": {"method": "wallet", "pin": "1234"}, "fulfilments": [{"seller_id": pharmacy.id, "kind": "pickup"}]});
+        let (status, orders) = app.post_key("/me/checkout", &customer.token, "pharmacy-web", checkout).await;
+        assert_eq!((status, orders[0]["status"].as_str()), (201, Some("awaiting_pharmacist")), "{orders}");
+        let order = orders[0]["id"].as_str().unwrap().to_owned();
+
+        // Signed in through the sign-in page, the pharmacist lands on the board.
+        let client = crate::forms::client();
+        let page = client.get(format!("{base}/login")).send().await.unwrap();
+        let form_cookie = crate::forms::set_cookie(&page, "quipu_form");
+        let csrf = crate::forms::field(&page.text().await.unwrap(), "csrf");
+        let login = [("csrf", csrf.as_str()), ("phone", "+15550720365"), ("password", "pharmacist-password")];
+        let signed = client.post(format!("{base}/login")).header("cookie", &form_cookie).form(&login).send().await.unwrap();
+        assert_eq!(signed.headers()["location"], "/merchant/orders");
+        let cookie = format!("{}; lang=en", crate::forms::set_cookie(&signed, "quipu_session"));
+        let board = client.get(format!("{base}/merchant/orders")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        assert!(board.contains("Waiting for the pharmacist&#39;s check") && board.contains(&order), "{board}");
+
+        // The ticket's check: one approved, one refused with a note; a refusal without a note is refused.
+        let ticket = client.get(format!("{base}/merchant/orders/{order}")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        assert!(ticket.contains("id=\"check\""), "{ticket}");
+        let csrf = crate::forms::field(&ticket, "csrf");
+        let position = |product: &str| orders[0]["lines"].as_array().unwrap().iter().find(|l| l["product_id"] == json!(product)).unwrap()["position"].to_string();
+        let (strong_at, mild_at) = (position(&strong), position(&mild));
+        let post = |fields: Vec<(String, String)>| {
+            let (client, base, cookie, order) = (client.clone(), base.clone(), cookie.clone(), order.clone());
+            async move { client.post(format!("{base}/merchant/orders/{order}/check")).header("cookie", cookie).form(&fields).send().await.unwrap() }
+        };
+        let mut fields = vec![("csrf".to_owned(), csrf.clone())];
+        for at in [&strong_at, &mild_at] {
+            fields.push(("position".to_owned(), at.clone()));
+        }
+        fields.push((format!("decision-{strong_at}"), "approve".to_owned()));
+        fields.push((format!("decision-{mild_at}"), "refuse".to_owned()));
+        let refused = post(fields.clone()).await;
+        assert_eq!(refused.status(), 422, "a refusal needs its note");
+        fields.push((format!("note-{mild_at}"), "needs a doctor's prescription".to_owned()));
+        let saved = post(fields).await;
+        assert_eq!((saved.status().as_u16(), saved.headers()["location"].to_str().unwrap()), (303, "/merchant/orders?done=checked"));
+        let (_, seen) = app.get(&format!("/me/orders/{order}"), &customer.token).await;
+        assert_eq!(seen["status"].as_str(), Some("placed"), "back to the shop: {seen}");
+        let refused_line = seen["lines"].as_array().unwrap().iter().find(|l| l["product_id"] == json!(mild)).unwrap();
+        assert_eq!((refused_line["check"].as_str(), refused_line["check_note"].as_str()), (Some("refused"), Some("needs a doctor's prescription")));
+    })
+    .await;
 }
