@@ -76,8 +76,8 @@ pub struct CheckoutPaymentRequest {
     /// 4 to 6 digits.
     #[schema(value_type = String, format = Password, write_only, example = "1234", pattern = "^[0-9]{4,6}$")]
     pub pin: SecretText,
-    /// For `card`: the card's number.
-    #[schema(example = "9900010000000019")]
+    /// For `card`: the card's 16-digit number.
+    #[schema(example = "9900010000000019", pattern = "^[0-9]{16}$")]
     pub card_number: Option<String>,
 }
 
