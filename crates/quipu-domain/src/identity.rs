@@ -230,7 +230,9 @@ impl DisplayName {
     pub fn parse(text: &str) -> Result<Self, IdentityError> {
         let trimmed = text.trim();
         let length = trimmed.chars().count();
-        if !crate::text::is_display_safe(trimmed) {
+        // Checked before trimming: a control character is refused wherever it stands, even where
+        // trimming would have dropped it (a form feed at the end), as the documented pattern says.
+        if !crate::text::is_display_safe(text) {
             return Err(IdentityError::HiddenCharacters);
         }
         if (1..=100).contains(&length) { Ok(Self(trimmed.to_owned())) } else { Err(IdentityError::MalformedName) }
