@@ -30,7 +30,8 @@ pub(crate) fn card_number(text: &str) -> CoreResult<CardNumber> {
 }
 
 pub(crate) fn note(text: Option<&str>) -> CoreResult<Option<DisplayName>> {
-    match text.map(str::trim).filter(|n| !n.is_empty()) {
+    // Not trimmed before parsing: the parser refuses a control character wherever it stands.
+    match text.filter(|n| !n.trim().is_empty()) {
         Some(text) => Ok(Some(
             DisplayName::parse(text)
                 .map_err(|_| CoreError::invalid("invalid_note", "a note is at most 100 printable characters"))?,

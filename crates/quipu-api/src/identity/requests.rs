@@ -190,10 +190,10 @@ pub struct CreateApiKeyRequest {
 
 impl CreateApiKeyRequest {
     pub fn name(&self) -> CoreResult<Option<DisplayName>> {
+        // Not trimmed before parsing: the parser refuses a control character wherever it stands.
         self.name
             .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
+            .filter(|n| !n.trim().is_empty())
             .map(|n| {
                 DisplayName::parse(n)
                     .map_err(|_| CoreError::invalid("invalid_name", "a key's name is at most 100 printable characters"))
