@@ -47,7 +47,7 @@ fn encoded(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
 
 /// A valid PNG header claiming `width` × `height`, with a few bytes of pixel data: a
 /// decompression bomb's shape, without its payload.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     fn crc(bytes: &[u8]) -> u32 {
         let mut crc = 0xFFFF_FFFFu32;
         for &byte in bytes {

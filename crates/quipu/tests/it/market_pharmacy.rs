@@ -274,32 +274,6 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
-/// A PNG header claiming `width` × `height` with almost no data: a decompression bomb's shape.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    fn crc(bytes: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &byte in bytes {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    }
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [
-        (*b"IHDR", [width.to_be_bytes().as_slice(), &height.to_be_bytes(), &[8, 2, 0, 0, 0]].concat()),
-        (*b"IDAT", vec![0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]),
-        (*b"IEND", vec![]),
-    ] {
-        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let body = [kind.as_slice(), &data].concat();
-        png.extend_from_slice(&body);
-        png.extend_from_slice(&crc(&body).to_be_bytes());
-    }
-    png
-}
-
 async fn upload(app: &TestApp, token: &str, order: &str, bytes: &[u8], content_type: Option<&str>) -> (u16, Value) {
     let boundary = "quipu-test-boundary-rx";
     let mut body = format!(
@@ -337,7 +311,7 @@ async fn a_prescription_is_seen_by_the_customer_and_the_pharmacy_only_logged_and
         assert!(placed["prescription_uploaded_at"].is_null(), "{placed}");
 
         // Hostile or unwanted uploads are refused and store nothing.
-        let bomb = png_claiming(60_000, 60_000);
+        let bomb = crate::market_images::png_claiming(60_000, 60_000);
         let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#;
         for (bytes, code) in [
             (bomb.as_slice(), "image_too_large"),
