@@ -6,6 +6,7 @@
 
 mod fixtures;
 pub mod market;
+pub mod multipart;
 
 pub use fixtures::{Phone, Shop, charge, enroll, merchant_balance, shop};
 

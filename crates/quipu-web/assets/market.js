@@ -14,3 +14,24 @@ if (banner) {
   addEventListener('online', probe);
   addEventListener('offline', () => { banner.hidden = false; });
 }
+
+// "Shops near me": the phone's location is asked for only when the button is pressed, and goes
+// into the search form as it is; choosing an area afterwards wins over it.
+const near = document.getElementById('near-me');
+if (near?.form && navigator.geolocation) {
+  near.hidden = false;
+  near.addEventListener('click', () => {
+    const form = near.form;
+    const said = document.getElementById('near-me-said');
+    navigator.geolocation.getCurrentPosition(
+      ({ coords }) => {
+        form.elements.lat.value = coords.latitude.toFixed(5);
+        form.elements.lon.value = coords.longitude.toFixed(5);
+        form.elements.area.value = '';
+        form.submit();
+      },
+      () => { if (said) said.textContent = near.dataset.failed; },
+      { timeout: 15000, maximumAge: 300000 },
+    );
+  });
+}

@@ -100,6 +100,14 @@ impl Tr {
         LOCALES.lookup_with_args(self.lang.id(), key, &args)
     }
 
+    /// A message with a count (`{ $count }`, its plural form chosen by the number) and other values.
+    pub fn msg_counted(&self, key: &str, count: u64, args: &[(&'static str, &str)]) -> String {
+        let mut values: HashMap<Cow<'static, str>, FluentValue<'_>> =
+            args.iter().map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(*value))).collect();
+        values.insert(Cow::Borrowed("count"), FluentValue::from(count));
+        LOCALES.lookup_with_args(self.lang.id(), key, &values)
+    }
+
     /// The message with a number in it (`{ $name }`), if there is one for this key.
     pub fn try_msg_with(&self, key: &str, name: &'static str, value: u32) -> Option<String> {
         let args = HashMap::from([(Cow::Borrowed(name), FluentValue::from(value))]);

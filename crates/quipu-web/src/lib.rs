@@ -113,11 +113,14 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .merge(agent::routes())
         .merge(operator::routes())
         .merge(market::routes());
-    // A shop's catalog file is the one upload a page takes; every other form is small.
-    let uploads = quipu_http::Policy::uploads().with_max_body(MAX_CATALOG_UPLOAD_BYTES);
+    // A shop's catalog file and a prescription photo are the uploads pages take; every other form
+    // is small.
+    let catalog_uploads = quipu_http::Policy::uploads().with_max_body(MAX_CATALOG_UPLOAD_BYTES);
+    let photo_uploads = quipu_http::Policy::uploads().with_max_body(MAX_PHOTO_UPLOAD_BYTES);
     let pages = quipu_http::Policy::writes()
         .route_layer(pages, &http)
-        .merge(uploads.route_layer(merchant::catalog::upload_routes(), &http))
+        .merge(catalog_uploads.route_layer(merchant::catalog::upload_routes(), &http))
+        .merge(photo_uploads.route_layer(market::upload_routes(), &http))
         .with_state(state)
         // Pages and scripts travel gzipped (a phone on 2G pays for every byte); live streams and
         // images do not (the layer's default predicate leaves them alone).
@@ -127,6 +130,9 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
 
 /// Largest catalog upload: the API's largest CSV file, and room for the form around it.
 const MAX_CATALOG_UPLOAD_BYTES: usize = quipu_api::market::bulk::MAX_IMPORT_BYTES + 64 * 1024;
+
+/// Largest photo upload: the API's largest upload, and room for the form around it.
+const MAX_PHOTO_UPLOAD_BYTES: usize = quipu_http::MAX_UPLOAD_BYTES + 64 * 1024;
 
 /// A form post under the per-address limit of the API's sign-in and sign-up, for the forms where
 /// the same secrets are guessed: one bucket per address across both faces.

@@ -86,6 +86,11 @@ impl Chrome {
         self.t.msg_with(key, &[(name, &value.to_string())])
     }
 
+    /// A message with a count in it (`{ $count }`), in the plural form the number takes.
+    pub fn count<N: Copy + Into<u64>>(&self, key: &str, count: &N) -> String {
+        self.t.msg_counted(key, (*count).into(), &[])
+    }
+
     /// A name given in Korean and/or English, in the reader's language when it has one.
     pub fn name(&self, korean: &Option<String>, english: &Option<String>) -> String {
         let (first, second) = match self.t.lang {

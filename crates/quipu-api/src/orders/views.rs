@@ -195,7 +195,7 @@ pub struct OrderView {
     pub lines: Vec<OrderLineView>,
     pub history: Vec<OrderChangeView>,
     /// What the reader may do now: accept, reject, start_preparing, mark_ready, hand_over, cancel,
-    /// edit_lines, check_lines, review, reorder.
+    /// edit_lines, check_lines, review, reorder, attach_prescription.
     pub next_actions: Vec<String>,
     /// When the customer attached a prescription photo (a pharmacy order); null if they did not.
     pub prescription_uploaded_at: Option<String>,

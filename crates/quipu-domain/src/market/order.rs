@@ -59,6 +59,7 @@ string_enum!(
         CheckLines => "check_lines",
         Review => "review",
         Reorder => "reorder",
+        AttachPrescription => "attach_prescription",
     }
 );
 
@@ -226,6 +227,8 @@ pub fn next_actions(situation: OrderSituation, actor: OrderActor, reviewed: bool
     let customer = actor == OrderActor::Customer;
     offer(customer && status == OrderStatus::Completed && !reviewed, Review);
     offer(customer && status.is_final(), Reorder);
+    // A photo of the prescription helps while a pharmacist still has lines to check.
+    offer(customer && !status.is_final() && situation.unchecked_lines > 0, AttachPrescription);
     actions
 }
 
@@ -370,5 +373,8 @@ mod tests {
         assert_eq!(next_actions(at(Completed), OrderActor::Customer, false), vec![Review, Reorder]);
         assert_eq!(next_actions(at(Completed), OrderActor::Customer, true), vec![Reorder]);
         assert_eq!(next_actions(at(Expired), OrderActor::Shop, false), Vec::<OrderAction>::new());
+        let waiting = OrderSituation { status: AwaitingPharmacist, unchecked_lines: 1 };
+        assert_eq!(next_actions(waiting, OrderActor::Customer, false), vec![Cancel, AttachPrescription]);
+        assert_eq!(next_actions(waiting, OrderActor::Shop, false), Vec::<OrderAction>::new(), "the pharmacist first");
     }
 }

@@ -34,9 +34,12 @@ pub struct Rating(u8);
 pub struct RatingInvalid;
 
 impl Rating {
+    pub const FEWEST_STARS: u8 = 1;
+    pub const MOST_STARS: u8 = 5;
+
     pub fn new(stars: i64) -> Result<Self, RatingInvalid> {
         match u8::try_from(stars) {
-            Ok(stars @ 1..=5) => Ok(Self(stars)),
+            Ok(stars @ Self::FEWEST_STARS..=Self::MOST_STARS) => Ok(Self(stars)),
             _ => Err(RatingInvalid),
         }
     }

@@ -39,18 +39,32 @@ struct CartPage {
 
 /// `GET /market/cart`: each shop's lines, read against the catalog as it is now, with what stands
 /// in the way of checkout (a price changed, sold out) said line by line.
-pub(super) async fn cart(State(state): State<WebState>, who: SignedIn, Query(done): Query<Done>) -> Response {
+pub(super) async fn cart(State(state): State<WebState>, who: SignedIn, Query(query): Query<CartQuery>) -> Response {
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }
     match state.http.services.market.cart(&who.principal).await {
         Ok(cart) => {
-            let notice = done.notice(who.chrome().t, &["added", "updated"]);
+            let t = who.chrome().t;
+            let notice = match (query.done.as_deref(), query.short) {
+                (Some("reordered"), Some(short)) if short > 0 => {
+                    Notice::ok(t.msg_counted("market-reordered-short", u64::from(short), &[]))
+                }
+                (done, _) => Done { done: done.map(str::to_owned) }.notice(t, &["added", "updated", "reordered"]),
+            };
             let page = CartPage { c: who.chrome(), notice, cart: cart_view(&state, &cart) };
             page::html(&page, StatusCode::OK, who.reader())
         }
         Err(error) => failed(&who, &ApiError::from(error)),
     }
+}
+
+/// What the cart's address says was done: `short` counts the lines of a past order that could
+/// not go into the cart again.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct CartQuery {
+    done: Option<String>,
+    short: Option<u32>,
 }
 
 /// `POST /market/cart/lines`: a product, its quantity and its options (each `choice` is

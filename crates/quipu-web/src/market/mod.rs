@@ -4,6 +4,7 @@
 //! live ([`orders`]). Every page shows the API's own views over the same services.
 
 pub mod cart;
+pub mod habits;
 pub mod orders;
 
 use askama::Template;
@@ -12,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
+use quipu_api::habits::views::{FavouriteView, ReviewView};
 use quipu_api::market::requests::{NearbyParams, SearchParams, SellerKindParam};
 use quipu_api::market::views::{AreaView, NearbySellerView, ProductView, SearchPageView, SellerView};
 use quipu_domain::identity::{MerchantId, Role};
@@ -26,6 +28,8 @@ pub fn routes() -> Router<WebState> {
         .route("/market/", get(home))
         .route("/market/sw.js", get(service_worker))
         .route("/market/sellers/{id}", get(seller))
+        .route("/market/sellers/{id}/favourite", post(habits::favourite))
+        .route("/market/products/{id}/alert", post(habits::alert))
         .route("/market/cart", get(cart::cart))
         .route("/market/cart/lines", post(cart::add))
         .route("/market/cart/lines/{id}", post(cart::set_quantity))
@@ -33,6 +37,13 @@ pub fn routes() -> Router<WebState> {
         .route("/market/orders", get(orders::orders))
         .route("/market/orders/{id}", get(orders::order))
         .route("/market/orders/{id}/cancel", post(orders::cancel))
+        .route("/market/orders/{id}/review", post(orders::review))
+        .route("/market/orders/{id}/reorder", post(orders::reorder))
+}
+
+/// The prescription photo's form, under the uploads' body limit (`lib.rs` gives it its policy).
+pub fn upload_routes() -> Router<WebState> {
+    Router::new().route("/market/orders/{id}/prescription", post(orders::prescription))
 }
 
 /// `GET /market/sw.js`: the market's service worker, which keeps the market pages last seen.
@@ -88,9 +99,43 @@ struct HomeQuery {
     lang: Option<String>,
     q: Option<String>,
     area: Option<String>,
+    /// The phone's location, when the customer shared it ("shops near me"); an area chosen wins.
+    lat: Option<String>,
+    lon: Option<String>,
     kind: Option<String>,
     sort: Option<String>,
     offset: Option<u32>,
+}
+
+/// Where the customer said they are: an area, or the location they shared, or neither.
+struct Place {
+    area: Option<uuid::Uuid>,
+    location: Option<(f64, f64)>,
+}
+
+impl Place {
+    fn of(query: &HomeQuery) -> Result<Self, ApiError> {
+        let area = query.area.as_deref().filter(|area| !area.is_empty()).map(parse_uuid).transpose()?;
+        let typed = |text: &Option<String>| text.as_deref().filter(|text| !text.is_empty()).map(str::parse::<f64>);
+        let location = match (area, typed(&query.lat), typed(&query.lon)) {
+            (None, Some(Ok(lat)), Some(Ok(lon))) => Some((lat, lon)),
+            (None, Some(_), _) | (None, _, Some(_)) => {
+                let detail = "a location is a latitude and a longitude";
+                return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "location_invalid", detail));
+            }
+            _ => None,
+        };
+        Ok(Self { area, location })
+    }
+
+    /// What a link to a shop or the next page keeps of it.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        match (self.area, self.location) {
+            (Some(area), _) => vec![("area", area.to_string())],
+            (None, Some((lat, lon))) => vec![("lat", lat.to_string()), ("lon", lon.to_string())],
+            (None, None) => Vec::new(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -101,6 +146,11 @@ struct HomePage {
     areas: Vec<AreaView>,
     /// The area chosen, as the form shows it ("" for none).
     area: String,
+    /// The location shared, as the form keeps it ("" for none).
+    lat: String,
+    lon: String,
+    /// The customer's favourite shops and the products back in stock they waited for.
+    mine: Option<Mine>,
     q: String,
     kind: String,
     sort: String,
@@ -111,6 +161,27 @@ struct HomePage {
     sellers: Vec<NearbySellerView>,
     /// The query that keeps the area on the links to shops.
     keep: String,
+}
+
+/// What a signed-in customer keeps on the market: their favourite shops, and the products they
+/// waited for that are back.
+struct Mine {
+    favourites: Vec<FavouriteView>,
+    back: Vec<ProductView>,
+}
+
+impl Mine {
+    async fn of(market: &quipu_core::market::Market, who: &SignedIn) -> quipu_core::CoreResult<Self> {
+        let favourites = market.favourites(&who.principal).await?.iter().map(FavouriteView::from).collect();
+        let back = market
+            .alerts(&who.principal)
+            .await?
+            .iter()
+            .filter(|alert| alert.record.fired_at.is_some())
+            .filter_map(|alert| alert.product.as_ref().map(ProductView::from))
+            .collect();
+        Ok(Self { favourites, back })
+    }
 }
 
 /// Results on one page of search.
@@ -125,14 +196,15 @@ async fn home(
 ) -> Response {
     let visitor = Visitor::new(&state, who.as_ref(), query.lang.as_deref(), &headers);
     let market = &state.http.services.market;
-    let area = query.area.clone().filter(|area| !area.is_empty());
     let kind = query.kind.clone().filter(|kind| !kind.is_empty());
     let q = query.q.clone().unwrap_or_default();
+    let shopper = who.as_ref().filter(|_| visitor.shopper);
     let loaded = async {
-        let area_id = area.as_deref().map(parse_uuid).transpose()?;
+        let place = Place::of(&query)?;
+        let (area_id, lat, lon) = (place.area, place.location.map(|at| at.0), place.location.map(|at| at.1));
         let kind_param = kind.as_deref().map(kind_param).transpose()?;
         let areas: Vec<AreaView> = market.areas().await?.iter().map(AreaView::from).collect();
-        let nearby = NearbyParams { area: area_id, lat: None, lon: None, kind: kind_param };
+        let nearby = NearbyParams { area: area_id, lat, lon, kind: kind_param };
         let kind_filter = kind_param.map(quipu_domain::market::storefront::SellerKind::from);
         let sellers = market.sellers_near(nearby.whereabouts()?, kind_filter, quipu_core::market::MAX_NEARBY).await?;
         let sellers: Vec<NearbySellerView> = sellers.iter().map(NearbySellerView::from).collect();
@@ -142,8 +214,8 @@ async fn home(
             let params = SearchParams {
                 q: q.clone(),
                 area: area_id,
-                lat: None,
-                lon: None,
+                lat,
+                lon,
                 kind: kind_param,
                 category: None,
                 open_now: None,
@@ -156,28 +228,39 @@ async fn home(
             let currency = state.http.services.kernel.settings.currencies.default_currency();
             Some(SearchPageView::from(&market.search(&params.input(&currency)?).await?))
         };
-        Ok::<_, ApiError>((areas, sellers, found))
+        let mine = match shopper {
+            Some(who) => Some(Mine::of(market, who).await?),
+            None => None,
+        };
+        Ok::<_, ApiError>((place, areas, sellers, found, mine))
     };
     match loaded.await {
-        Ok((areas, sellers, found)) => {
-            let keep = area.as_deref().map(|area| format!("?area={area}")).unwrap_or_default();
+        Ok((place, areas, sellers, found, mine)) => {
+            let kept = place.pairs();
+            let kept: Vec<(&str, &str)> = kept.iter().map(|(name, value)| (*name, value.as_str())).collect();
+            let keep =
+                if kept.is_empty() { String::new() } else { format!("?{}", crate::merchant::query_string(&kept)) };
             let offset = query.offset.unwrap_or(0);
             let more = found.as_ref().filter(|found| u64::from(offset + RESULTS_PAGE) < found.total).map(|_| {
                 let next = (offset + RESULTS_PAGE).to_string();
-                let pairs = [
+                let mut pairs = vec![
                     ("q", q.as_str()),
-                    ("area", area.as_deref().unwrap_or("")),
                     ("kind", kind.as_deref().unwrap_or("")),
                     ("sort", query.sort.as_deref().unwrap_or("")),
                     ("offset", next.as_str()),
                 ];
+                pairs.extend(kept.iter().copied());
                 format!("/market/?{}", crate::merchant::query_string(&pairs))
             });
+            let shown = |at: Option<f64>| at.map(|at| at.to_string()).unwrap_or_default();
             let page = HomePage {
                 c: visitor.c.clone(),
                 notice: Notice::none(),
                 areas,
-                area: area.unwrap_or_default(),
+                area: place.area.map(|area| area.to_string()).unwrap_or_default(),
+                lat: shown(place.location.map(|at| at.0)),
+                lon: shown(place.location.map(|at| at.1)),
+                mine,
                 q,
                 kind: kind.unwrap_or_default(),
                 sort: query.sort.clone().unwrap_or_default(),
@@ -213,6 +296,7 @@ fn sort_param(text: &str) -> Result<quipu_api::market::requests::SortParam, ApiE
         "price_ascending" => Ok(SortParam::PriceAscending),
         "price_descending" => Ok(SortParam::PriceDescending),
         "distance" => Ok(SortParam::Distance),
+        "rating" => Ok(SortParam::Rating),
         _ => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "no such order")),
     }
 }
@@ -237,10 +321,19 @@ struct SellerPage {
     sign_in: String,
     /// Seven lines "Monday 09:00-18:00", in the reader's language.
     hours: Vec<(String, String)>,
+    /// "4.5 of 5 from 12 ratings", once rated.
+    rating: Option<String>,
+    /// The latest ratings, as anyone reads them (naming nobody).
+    reviews: Vec<ReviewView>,
+    /// The customer's own marks: the shop among their favourites, products they wait for.
+    mine: habits::Marks,
 }
 
 /// Most products a shop's page shows at once.
 const CATALOG_PAGE: u32 = 100;
+
+/// Ratings a shop's page shows.
+const REVIEWS_SHOWN: u32 = 5;
 
 #[derive(Debug, Default, serde::Deserialize)]
 struct SellerQuery {
@@ -260,14 +353,20 @@ async fn seller(
     let visitor = Visitor::new(&state, who.as_ref(), query.lang.as_deref(), &headers);
     let market = &state.http.services.market;
     let currency = state.http.services.kernel.settings.currencies.default_currency().code;
+    let shopper = who.as_ref().filter(|_| visitor.shopper);
     let loaded = async {
         let seller = market.seller(MerchantId(id)).await?;
         let products = market.catalog(None, MerchantId(id), CATALOG_PAGE, 0).await?;
         let names = market.areas().await?;
-        Ok::<_, quipu_core::CoreError>((SellerView::new(&seller, currency), products, names))
+        let reviews = market.seller_reviews(MerchantId(id), REVIEWS_SHOWN, 0).await?;
+        let mine = match shopper {
+            Some(who) => habits::Marks::of(market, who, MerchantId(id)).await?,
+            None => habits::Marks::default(),
+        };
+        Ok::<_, quipu_core::CoreError>((SellerView::new(&seller, currency), products, names, reviews, mine))
     };
     match loaded.await {
-        Ok((seller, products, names)) => {
+        Ok((seller, products, names, reviews, mine)) => {
             let mut shelves: Vec<Shelf> = Vec::new();
             for product in products.iter().map(ProductView::from) {
                 match shelves.last_mut() {
@@ -285,8 +384,15 @@ async fn seller(
                 .collect();
             let hours =
                 (1..=7).map(|day| visitor.c.msg(&format!("weekday-{day}"))).zip(seller.hours.iter().cloned()).collect();
-            let done = Done { done: query.done }.notice(visitor.c.t, &["added"]);
+            let done = Done { done: query.done }.notice(visitor.c.t, &habits::DONE);
+            let rating = seller.rating_average.map(|average| {
+                let average = format!("{average:.1}");
+                visitor.c.t.msg_counted("market-rating-summary", seller.rating_count, &[("average", &average)])
+            });
             let page = SellerPage {
+                rating,
+                reviews: reviews.iter().map(ReviewView::public).collect(),
+                mine,
                 c: visitor.c.clone(),
                 notice: done,
                 sign_in: format!("/login?next=/market/sellers/{id}"),

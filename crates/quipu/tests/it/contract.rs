@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use quipu_testkit::multipart::{Part, multipart};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
@@ -161,31 +162,20 @@ async fn send_upload(
 ) -> Answer {
     let mut png = Vec::new();
     image::DynamicImage::new_rgb8(4, 4).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
-    let boundary = "contract-boundary";
-    let mut body = Vec::new();
     let schema = resolve(document, &content["schema"]);
     let fields = schema["properties"].as_object().cloned().unwrap_or_default();
     assert!(!fields.is_empty(), "{url}: the upload's fields are documented: {schema}");
+    let mut parts = Vec::new();
     for (name, property) in &fields {
         assert_eq!(property["format"], "binary", "{url}: {name} is a file");
-        let head = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n"
-        );
-        body.extend_from_slice(head.as_bytes());
-        body.extend_from_slice(&png);
-        body.extend_from_slice(b"\r\n");
+        parts.push(Part::File { name: name.as_str(), filename: "a.png", content_type: "image/png", bytes: &png });
     }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let (content_type, body) = multipart(&parts);
     let mut request = app.client.request(method.clone(), format!("{}{url}", app.base()));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    let response = request
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let response = request.header("content-type", content_type).body(body).send().await.unwrap();
     let status = response.status().as_u16();
     let content_type =
         response.headers().get("content-type").map(|v| v.to_str().unwrap_or("").to_owned()).unwrap_or_default();

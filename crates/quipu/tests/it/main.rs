@@ -53,6 +53,7 @@ mod web_agent;
 mod web_confirm;
 mod web_journeys;
 mod web_market;
+mod web_market_habits;
 mod web_operator;
 mod web_owner;
 mod web_payouts;

@@ -14,6 +14,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::{Shop, TestApp, on_each_backend, shop};
+use quipu_testkit::multipart::one_file;
 
 const THUMBNAIL_BUDGET: usize = 15 * 1024;
 const DETAIL_BUDGET: usize = 80 * 1024;
@@ -72,18 +73,6 @@ pub(crate) fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     png
 }
 
-/// A multipart/form-data body with one file field: its content type and its bytes.
-fn multipart(field: &str, filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "quipu-test-boundary-7d2c";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 async fn send_upload(
     app: &TestApp,
     token: Option<&str>,
@@ -109,7 +98,7 @@ async fn send_upload(
 }
 
 async fn upload(app: &TestApp, token: &str, product: &str, filename: &str, bytes: &[u8]) -> (u16, Value) {
-    let (content_type, body) = multipart("file", filename, "image/jpeg", bytes);
+    let (content_type, body) = one_file("file", filename, "image/jpeg", bytes);
     send_upload(app, Some(token), product, &content_type, body).await
 }
 
@@ -317,12 +306,12 @@ async fn hostile_or_unwanted_uploads_are_refused_and_change_nothing() {
 
         // Too many bytes: refused as a problem before it is read whole.
         let huge = vec![0x42; 10 * 1024 * 1024];
-        let (content_type, body) = multipart("file", "huge.jpg", "image/jpeg", &huge);
+        let (content_type, body) = one_file("file", "huge.jpg", "image/jpeg", &huge);
         let (status, refused) = send_upload(app, Some(&mart.owner), rice, &content_type, body).await;
         assert_eq!((status, refused["code"].as_str()), (413, Some("body_too_large")), "{refused}");
 
         // Malformed requests: no file, another field, not multipart at all.
-        let (content_type, body) = multipart("photo", "x.png", "image/png", &small);
+        let (content_type, body) = one_file("photo", "x.png", "image/png", &small);
         let (status, refused) = send_upload(app, Some(&mart.owner), rice, &content_type, body).await;
         assert_eq!((status, refused["code"].as_str()), (400, Some("invalid_body")), "{refused}");
         let (status, refused) =
@@ -341,7 +330,7 @@ async fn hostile_or_unwanted_uploads_are_refused_and_change_nothing() {
         let customer = app.customer("+15550320001").await;
         let (status, _) = upload(app, &customer.token, rice, "x.png", &small).await;
         assert_eq!(status, 403);
-        let (content_type, body) = multipart("file", "x.png", "image/png", &small);
+        let (content_type, body) = one_file("file", "x.png", "image/png", &small);
         let (status, _) = send_upload(app, None, rice, &content_type, body).await;
         assert_eq!(status, 401);
         let (status, product) = app.request(Method::GET, &format!("/market/products/{rice}"), None, None, None).await;

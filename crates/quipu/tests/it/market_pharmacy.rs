@@ -275,14 +275,8 @@ fn png(width: u32, height: u32) -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, token: &str, order: &str, bytes: &[u8], content_type: Option<&str>) -> (u16, Value) {
-    let boundary = "quipu-test-boundary-rx";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rx.png\"\r\nContent-Type: image/png\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let content_type = content_type.map_or_else(|| format!("multipart/form-data; boundary={boundary}"), str::to_owned);
+    let (multipart, body) = quipu_testkit::multipart::one_file("file", "rx.png", "image/png", bytes);
+    let content_type = content_type.map_or(multipart, str::to_owned);
     let response = reqwest::Client::new()
         .put(format!("{}/me/orders/{order}/prescription", app.api))
         .bearer_auth(token)

@@ -102,6 +102,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         ("operator", format!("/operator/people/{}/history", amina.id)),
         ("owner", format!("/merchant/orders/{}", market.order)),
         ("customer", format!("/market/orders/{}", market.order)),
+        ("customer", format!("/market/orders/{}", market.completed)),
         ("customer", format!("/market/sellers/{}", shop.id)),
         ("customer", format!("/market/?q=%EB%B9%B5&area={}", market.area)),
         ("", format!("/market/sellers/{}", shop.id)),
@@ -115,6 +116,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 struct MarketFixture {
     area: String,
     order: String,
+    completed: String,
 }
 
 async fn market(
@@ -138,9 +140,16 @@ async fn market(
     let checkout = json!({"payment": {"method": "wallet", "pin": "1234"}, "fulfilments": [{"seller_id": shop.id, "kind": "pickup"}]});
     let (status, orders) = app.post_key("/me/checkout", &customer.token, "a11y-order", checkout).await;
     assert_eq!(status, 201, "{orders}");
+    // A completed order, to be rated and ordered again; a sold-out loaf, to be waited for.
+    let (status, cart) = app.post("/me/cart/lines", Some(&customer.token), line.clone()).await;
+    assert_eq!(status, 200, "{cart}");
+    let completed = crate::harness::market::place(app, customer, shop, "a11y-order-2").await;
+    crate::harness::market::hand_over(app, shop, &completed).await;
+    let rye = json!({"name_en": "Rye bread", "category": "bread", "price": "4.00", "unit": "each", "stock": 0});
+    crate::harness::market::product(app, shop, rye).await;
     let (status, cart) = app.post("/me/cart/lines", Some(&customer.token), line).await;
     assert_eq!(status, 200, "{cart}");
-    MarketFixture { area, order: orders[0]["id"].as_str().unwrap().to_owned() }
+    MarketFixture { area, order: orders[0]["id"].as_str().unwrap().to_owned(), completed }
 }
 
 /// The first receipt the customer's history links to (a receipt is named by its ledger transfer).

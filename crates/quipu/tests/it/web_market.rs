@@ -5,6 +5,7 @@
 //! hands it over, each move showing on the customer's page without a reload. Every screen stays
 //! within its byte budget; the ledger is verified clean at the end (`TestApp::finish`).
 
+use quipu_testkit::multipart::{Part, multipart};
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
@@ -248,25 +249,6 @@ async fn a_shop_and_the_cart_seen_before_open_with_no_signal_and_say_so_and_sign
     app.finish().await;
 }
 
-/// A `multipart/form-data` body of `fields` in order (the last may be the file), as a browser posts it.
-fn multipart(fields: &[(&str, &str, Option<&str>)]) -> (String, String) {
-    let boundary = "----quipu-test-boundary-7d1f";
-    let mut body = String::new();
-    for (name, value, file) in fields {
-        body.push_str(&format!("--{boundary}\r\n"));
-        match file {
-            Some(filename) => body.push_str(&format!(
-                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
-            )),
-            None => body.push_str(&format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n")),
-        }
-        body.push_str(value);
-        body.push_str("\r\n");
-    }
-    body.push_str(&format!("--{boundary}--\r\n"));
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 #[tokio::test]
 async fn the_owner_keeps_the_catalog_from_a_csv_file_and_changes_a_price_in_place() {
     crate::harness::on_each_backend(async |app| {
@@ -284,9 +266,16 @@ async fn the_owner_keeps_the_catalog_from_a_csv_file_and_changes_a_price_in_plac
         let upload = |fields: Vec<(&'static str, String, Option<&'static str>)>| {
             let (client, base, cookie) = (client.clone(), base.clone(), cookie.clone());
             async move {
-                let borrowed: Vec<(&str, &str, Option<&str>)> =
-                    fields.iter().map(|(n, v, f)| (*n, v.as_str(), *f)).collect();
-                let (content_type, body) = multipart(&borrowed);
+                let parts: Vec<Part> = fields
+                    .iter()
+                    .map(|(name, value, file)| match file {
+                        Some(filename) => {
+                            Part::File { name, filename, content_type: "text/csv", bytes: value.as_bytes() }
+                        }
+                        None => Part::Field { name, value },
+                    })
+                    .collect();
+                let (content_type, body) = multipart(&parts);
                 let answer = client
                     .post(format!("{base}/merchant/catalog/import"))
                     .header("cookie", cookie)
