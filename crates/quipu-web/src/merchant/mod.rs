@@ -33,6 +33,7 @@ pub mod catalog;
 pub mod integration;
 pub mod orders;
 pub mod payouts;
+pub mod storefront;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -47,6 +48,7 @@ pub fn routes() -> Router<WebState> {
         .route("/merchant/poster", get(poster))
         .merge(orders::routes())
         .merge(catalog::routes())
+        .merge(storefront::routes())
         .merge(payouts::routes())
         .merge(integration::routes())
 }

@@ -138,6 +138,7 @@ pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
             "/merchant/",
             "/merchant/orders",
             "/merchant/catalog",
+            "/merchant/storefront",
             "/merchant/profile",
             "/merchant/cashiers",
             "/merchant/poster",

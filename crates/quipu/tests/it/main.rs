@@ -58,6 +58,7 @@ mod web_operator;
 mod web_owner;
 mod web_payouts;
 mod web_staff_zone;
+mod web_storefront;
 mod web_till;
 mod web_time;
 mod web_words;

@@ -252,6 +252,7 @@ const FORM_ROUTES: &[(&str, &str)] = &[
     ("/merchant/orders/accepting", "owner"),
     ("/merchant/catalog/{id}", "owner"),
     ("/merchant/catalog/import", "owner"),
+    ("/merchant/storefront", "owner"),
 ];
 
 /// The paths the web router takes a POST on, read from its sources: every `.route("<path>", …)`
