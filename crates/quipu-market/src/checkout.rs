@@ -34,6 +34,10 @@ pub const ACCEPT_WITHIN_SECONDS: i64 = 15 * 60;
 /// How long an order's hold lasts in the ledger: far past any order's life (housekeeping ends an
 /// order long before), so the ledger never lets a hold lapse under an order still in a shop's hands.
 pub const HOLD_SECONDS: u32 = 7 * 24 * 60 * 60;
+/// How long a shop may keep an accepted order without handing it over: then housekeeping cancels
+/// it and gives the money back, days before its hold could lapse in the ledger.
+pub const IN_HAND_SECONDS: i64 = 3 * 24 * 60 * 60;
+const _: () = assert!(IN_HAND_SECONDS * 2 <= HOLD_SECONDS as i64, "housekeeping has days to spare");
 
 /// How the customer pays.
 #[derive(Debug, Clone)]

@@ -31,7 +31,7 @@ use quipu_store::{HabitStore, MarketStore, OrderStore};
 pub use bulk::{BatchError, BulkChange, BulkSummary, ImportSummary, MAX_BULK_CHANGES, MAX_SELLER_PRODUCTS};
 pub use cart::{Cart, CartGroup, CartItem, LineProblem};
 pub use catalog::ProductInput;
-pub use checkout::{ACCEPT_WITHIN_SECONDS, CheckoutInput, Fulfilment, PayWith};
+pub use checkout::{ACCEPT_WITHIN_SECONDS, CheckoutInput, Fulfilment, IN_HAND_SECONDS, PayWith};
 pub use directory::Listing;
 pub use habits::Alert;
 pub use nearby::{MAX_NEARBY, Nearby};

@@ -21,7 +21,9 @@ use quipu_domain::{Amount, Timestamp};
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::AccountOwner;
 use quipu_store::events::EventRecord;
-use quipu_store::orders::{LineChange, MAX_ORDERS_PAGE, OrderChange, OrderMove, OrderRecord};
+use quipu_store::orders::{DueBy, LineChange, MAX_ORDERS_PAGE, OrderChange, OrderMove, OrderRecord};
+
+use crate::checkout::IN_HAND_SECONDS;
 use serde::Serialize;
 
 use crate::Market;
@@ -240,7 +242,9 @@ impl Market {
     ) -> CoreResult<()> {
         let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
         let transition = plan_move(situation, OrderActor::System, to, true).map_err(move_refused)?;
-        if to == OrderStatus::Expired {
+        // A checkout that failed holds nothing of its own to give back; anything else ended does.
+        let gives_back = matches!(to, OrderStatus::Expired | OrderStatus::Cancelled);
+        if gives_back {
             self.void_hold(order).await?;
         }
         let now = self.kernel.now();
@@ -257,7 +261,7 @@ impl Market {
         };
         let moved = OrderRecord { status: to, updated_at: now, ..order.clone() };
         let events = self.order_events(&moved)?;
-        let release_stock = matches!(to, OrderStatus::Failed | OrderStatus::Expired);
+        let release_stock = gives_back || to == OrderStatus::Failed;
         let order_move = OrderMove {
             order: order.id,
             transition,
@@ -423,7 +427,12 @@ impl Market {
     /// Returns how many orders it acted on.
     pub async fn run_due_orders(&self, limit: u32) -> CoreResult<usize> {
         let now = self.kernel.now();
-        let due = self.orders.due_orders(now, now.plus_seconds(-STALLED_AFTER_SECONDS), limit).await?;
+        let due = DueBy {
+            now,
+            stalled_before: now.plus_seconds(-STALLED_AFTER_SECONDS),
+            in_hand_before: now.plus_seconds(-IN_HAND_SECONDS),
+        };
+        let due = self.orders.due_orders(due, limit).await?;
         for id in &due {
             let Some(order) = self.orders.order(*id).await? else { continue };
             match order.status {
@@ -434,6 +443,10 @@ impl Market {
                 }
                 OrderStatus::Placed | OrderStatus::AwaitingPharmacist => {
                     self.system_move(&order, OrderStatus::Expired, Some("not accepted in time".to_owned())).await?;
+                }
+                status if status.is_in_hand() => {
+                    let why = "not handed over within 3 days: the money is given back";
+                    self.system_move(&order, OrderStatus::Cancelled, Some(why.to_owned())).await?;
                 }
                 _ => {}
             }

@@ -33,6 +33,16 @@ pub const AGENT: DemoLogin =
 /// A cashier at the first shop, to try the till as a cashier does.
 pub const CASHIER: DemoLogin =
     DemoLogin { role: "cashier", name: "Carlos Cashier", phone: "+15550100014", password: "cashier-pass", pin: None };
+/// The pharmacist at Farmacia Central, who checks its stronger medicines before an order goes on.
+pub const PHARMACIST: DemoLogin = DemoLogin {
+    role: "pharmacist",
+    name: "Paula Pharmacist",
+    phone: "+15550100017",
+    password: "pharmacist-pass",
+    pin: None,
+};
+/// The pharmacy the demo's pharmacist works at.
+const PHARMACY: &str = "Farmacia Central";
 pub const MERCHANTS: [(&str, DemoLogin); 5] = [
     (
         "Mama Rosa's Groceries",
@@ -219,6 +229,10 @@ pub async fn seed(services: &Services) -> Fallible<DemoNetwork> {
     }
     let started = std::time::Instant::now();
     let sellers = market::seed(services, &operator, &shops).await?;
+    // Only a pharmacy has pharmacists: the shop sells as one now.
+    let pharmacy = shops.iter().find(|shop| shop.name == PHARMACY).ok_or("the demo has no pharmacy")?;
+    services.add_pharmacist(&pharmacy.owner, &login(&PHARMACIST)?).await?;
+    logins.push((format!("checks medicines at {PHARMACY}"), &PHARMACIST));
     let products: usize = sellers.iter().map(|seller| seller.products).sum();
     tracing::info!(products, seconds = started.elapsed().as_secs_f64(), "demo market seeded");
     Ok(DemoNetwork { logins, sellers })

@@ -16,7 +16,7 @@ use quipu_domain::{Amount, Timestamp};
 use quipu_store::events::EventRecord;
 use quipu_store::market::StoredPoint;
 use quipu_store::orders::{
-    CartLineRecord, ChangeKind, LineChange, MAX_ORDER_CHANGES, MAX_ORDERS_PAGE, OrderChange, OrderLineRecord,
+    CartLineRecord, ChangeKind, DueBy, LineChange, MAX_ORDER_CHANGES, MAX_ORDERS_PAGE, OrderChange, OrderLineRecord,
     OrderMove, OrderRecord, OrderStore, Placing, PrescriptionRecord,
 };
 use quipu_store::{AccessEntryRecord, StoreError, StoreResult, async_trait, corrupt, db_error};
@@ -71,7 +71,10 @@ pub(crate) mod sql {
         /// Photos of orders that ended (`$1`–`$5`) before `$6`, at most `$7` of them.
         DELETE_OLD_PRESCRIPTIONS = "DELETE FROM order_prescriptions WHERE order_id IN (SELECT p.order_id FROM order_prescriptions p \
             JOIN orders o ON o.id = p.order_id WHERE o.status IN ($1, $2, $3, $4, $5) AND o.updated_at < $6 LIMIT $7)";
-        SELECT_DUE_ORDERS = "SELECT id FROM orders WHERE (status IN ($1, $2) AND accept_by <= $3) OR (status = $4 AND created_at <= $5) ORDER BY accept_by LIMIT $6";
+        /// Waiting for acceptance (`$1`, `$2`) past `$3`; paying (`$4`) since before `$5`; in hand
+        /// (`$6`–`$8`) since before `$9`.
+        SELECT_DUE_ORDERS = "SELECT id FROM orders WHERE (status IN ($1, $2) AND accept_by <= $3) OR (status = $4 AND created_at <= $5) \
+            OR (status IN ($6, $7, $8) AND created_at <= $9) ORDER BY accept_by LIMIT $10";
         /// What a payer's orders hold or took since `$4`, except those that ended unfinished (`$5`–`$8`).
         ORDERS_SPENT_SINCE = "SELECT CAST(COALESCE(SUM(CASE WHEN captured > 0 THEN captured ELSE held END), 0) AS BIGINT) AS spent FROM orders \
             WHERE (customer_id = $1 OR card_id = $2) AND currency = $3 AND created_at >= $4 AND status NOT IN ($5, $6, $7, $8)";
@@ -633,14 +636,18 @@ impl<B: Backend> OrderStore for SqlStore<B> {
         execute::<B::Db>(&mut conn, "deleting old prescription photos", statement).await
     }
 
-    async fn due_orders(&self, now: Timestamp, stalled_before: Timestamp, limit: u32) -> StoreResult<Vec<OrderId>> {
+    async fn due_orders(&self, due: DueBy, limit: u32) -> StoreResult<Vec<OrderId>> {
         let mut conn = self.reader().await?;
         let statement = Statement::new(sql::SELECT_DUE_ORDERS)
             .bind(OrderStatus::Placed.as_str())
             .bind(OrderStatus::AwaitingPharmacist.as_str())
-            .bind(now)
+            .bind(due.now)
             .bind(OrderStatus::Paying.as_str())
-            .bind(stalled_before)
+            .bind(due.stalled_before)
+            .bind(OrderStatus::Accepted.as_str())
+            .bind(OrderStatus::Preparing.as_str())
+            .bind(OrderStatus::Ready.as_str())
+            .bind(due.in_hand_before)
             .bind(limit);
         let due: Vec<DueOrder> = fetch_all::<B::Db, _>(&mut conn, "finding due orders", statement).await?;
         Ok(due.into_iter().map(|DueOrder(id)| id).collect())

@@ -22,6 +22,14 @@ use crate::events::EventRecord;
 use crate::market::StoredPoint;
 use crate::support::AccessEntryRecord;
 
+/// When orders are due for housekeeping (see [`OrderStore::due_orders`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DueBy {
+    pub now: Timestamp,
+    pub stalled_before: Timestamp,
+    pub in_hand_before: Timestamp,
+}
+
 /// Most orders one page of a customer's or a shop's list holds.
 pub const MAX_ORDERS_PAGE: u32 = 100;
 /// Most changes one order's history holds (moves, line edits and checks: a few dozen at most).
@@ -240,9 +248,9 @@ pub trait OrderStore: Send + Sync {
     /// returns how many.
     async fn delete_old_prescriptions(&self, ended_before: Timestamp, limit: u32) -> StoreResult<u64>;
 
-    /// Orders housekeeping must act on: waiting for acceptance past `now`, or still paying since
-    /// before `stalled_before`.
-    async fn due_orders(&self, now: Timestamp, stalled_before: Timestamp, limit: u32) -> StoreResult<Vec<OrderId>>;
+    /// Orders housekeeping must act on: waiting for acceptance past `now`, still paying since
+    /// before `stalled_before`, or in a shop's hands since before `in_hand_before`.
+    async fn due_orders(&self, due: DueBy, limit: u32) -> StoreResult<Vec<OrderId>>;
 
     /// What a payer's orders since `since` hold or took, except those that ended without completing.
     async fn orders_spent_since(

@@ -155,7 +155,10 @@ fn actor_may(actor: OrderActor, from: OrderStatus, to: OrderStatus) -> bool {
         OrderActor::System => {
             matches!(
                 (from, to),
-                (Placed | AwaitingPharmacist, Expired) | (Placed, AwaitingPharmacist) | (Paying, Placed | Failed)
+                (Placed | AwaitingPharmacist, Expired)
+                    | (Placed, AwaitingPharmacist)
+                    | (Paying, Placed | Failed)
+                    | (Accepted | Preparing | Ready, Cancelled)
             )
         }
     }
@@ -315,6 +318,15 @@ mod tests {
         assert!(plan_move(at(Accepted), OrderActor::System, Expired, false).is_err());
         assert!(plan_move(at(Placed), OrderActor::Shop, Expired, false).is_err());
         assert!(plan_move(at(Placed), OrderActor::System, Accepted, false).is_err());
+    }
+
+    #[test]
+    fn housekeeping_cancels_an_order_left_in_hand_but_never_completes_one() {
+        for status in [Accepted, Preparing, Ready] {
+            assert!(plan_move(at(status), OrderActor::System, Cancelled, true).is_ok(), "{status}");
+            assert!(plan_move(at(status), OrderActor::System, Cancelled, false).is_err(), "a reason: {status}");
+            assert!(plan_move(at(status), OrderActor::System, Completed, true).is_err(), "{status}");
+        }
     }
 
     #[test]

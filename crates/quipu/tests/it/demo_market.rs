@@ -70,6 +70,9 @@ async fn the_demo_seeds_a_marketplace_its_customer_can_order_from() {
         let medicines = public(app, &format!("/market/sellers/{pharmacy}/products?limit=100")).await;
         let flagged = medicines.as_array().unwrap().iter().filter(|m| m["needs_pharmacist"] == true).count();
         assert!(flagged >= 5, "{medicines}");
+        let pharmacist = app.login(demo::PHARMACIST.phone, demo::PHARMACIST.password).await;
+        let (status, queue) = app.get("/merchant/orders?state=awaiting_pharmacist", &pharmacist).await;
+        assert_eq!(status, 200, "the pharmacist signs in and reads the check queue: {queue}");
 
         // A restaurant's dish: a required single choice and optional extras that cost more.
         let chicken = search(app, "%EC%96%91%EB%85%90%EC%B9%98%ED%82%A8").await; // 양념치킨

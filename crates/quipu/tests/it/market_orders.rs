@@ -168,6 +168,28 @@ async fn cancelled_and_expired_orders_give_back_their_hold_and_stock_and_bad_che
         assert_eq!(balances(app, customer).await, (10_000, 10_000));
         assert_eq!(stock(app, &m.milk).await, 10);
 
+        // Accepted, then left in the shop's hands for days: housekeeping cancels it and gives the
+        // money and the stock back, long before the ledger's hold could lapse under it.
+        add(app, customer, &m.milk, 2).await;
+        let (status, placed) = checkout(app, customer, "left-in-hand", json!({"payment": wallet("1234"), "fulfilments": [pickup(&m.mart.id)]})).await;
+        assert_eq!(status, 201, "{placed}");
+        let id = placed[0]["id"].as_str().unwrap();
+        let (status, accepted) = order_move(app, &m.mart.cashier, &format!("/merchant/orders/{id}/accept"), json!({"ready_minutes": 10})).await;
+        assert_eq!(status, 200, "{accepted}");
+        app.clock.advance_seconds(quipu_core::market::IN_HAND_SECONDS - 60);
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        let (_, kept) = app.get(&format!("/me/orders/{id}"), &customer.token).await;
+        assert_eq!(kept["status"].as_str(), Some("accepted"), "not yet: {kept}");
+        app.clock.advance_seconds(120);
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        let (_, ended) = app.get(&format!("/me/orders/{id}"), &customer.token).await;
+        assert_eq!(ended["status"].as_str(), Some("cancelled"), "{ended}");
+        assert_eq!(ended["history"].as_array().unwrap().last().unwrap()["actor"], "system", "{ended}");
+        assert_eq!(balances(app, customer).await, (10_000, 10_000));
+        assert_eq!(stock(app, &m.milk).await, 10);
+        let (status, late) = order_move(app, &m.mart.cashier, &format!("/merchant/orders/{id}/hand-over"), json!({})).await;
+        assert_eq!((status, late["code"].as_str()), (409, Some("order_move_not_allowed")), "{late}");
+
         // A price changed since the cart was filled, and too little stock: refused, naming them.
         add(app, customer, &m.milk, 1).await;
         add(app, customer, &m.bread, 2).await;

@@ -431,3 +431,49 @@ async fn a_pharmacist_signs_in_to_the_board_and_checks_an_orders_medicines_from_
     })
     .await;
 }
+
+/// The checkout form carries its idempotency key: sent again after its answer was lost (the
+/// signal dropped as the order went through), it answers the same order and charges once.
+#[tokio::test]
+async fn a_checkout_sent_again_after_its_answer_was_lost_places_the_order_once() {
+    crate::harness::on_each_backend(async |app| {
+        let m = crate::harness::market::market(app).await;
+        let customer = &m.customer;
+        let (status, cart) = crate::harness::market::add(app, customer, &m.bread, 1).await;
+        assert_eq!(status, 200, "{cart}");
+        let client = crate::forms::client();
+        let base = app.base();
+        let cookie = crate::web::signed_in(&client, &base, &customer.phone, "customer-password").await;
+        let form = client.get(format!("{base}/market/checkout")).header("cookie", &cookie).send().await.unwrap();
+        let html = form.text().await.unwrap();
+        let (csrf, key) = (crate::forms::field(&html, "csrf"), crate::forms::field(&html, "idempotency_key"));
+        assert!(!key.is_empty(), "the form carries its key: {html}");
+        let seller = m.bakery.id.as_str();
+        let kind = format!("kind-{seller}");
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("idempotency_key", key.as_str()),
+            ("seller", seller),
+            (kind.as_str(), "pickup"),
+            ("method", "wallet"),
+            ("pin", "1234"),
+        ];
+        let send = async || {
+            let answer =
+                client.post(format!("{base}/market/checkout")).header("cookie", &cookie).form(&fields).send().await;
+            let answer = answer.unwrap();
+            let location = answer.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+            (answer.status().as_u16(), location)
+        };
+        // The first answer never reaches the phone; the page is sent again as it was.
+        let (status, first) = send().await;
+        assert_eq!(status, 303, "{first:?}");
+        let (status, again) = send().await;
+        assert_eq!((status, &again), (303, &first), "the same order, not a second one");
+        let (_, orders) = app.get("/me/orders", &customer.token).await;
+        assert_eq!(orders.as_array().map(Vec::len), Some(1), "{orders}");
+        let (_, account) = app.get(&format!("/accounts/{}", customer.account), &customer.token).await;
+        assert_eq!(account["available"]["minor_units"], 10_000 - 300, "held once: {account}");
+    })
+    .await;
+}
