@@ -27,6 +27,7 @@ use quipu_store::orders::{OrderLineRecord, OrderRecord, Placing};
 
 use crate::Market;
 use crate::cart::{CartItem, sum};
+use crate::orders::Heard;
 use crate::orders::Order;
 
 /// How long a shop has to accept an order before it expires and its hold is voided.
@@ -371,12 +372,13 @@ impl Market {
 
     /// A held order reaches the shop, or first the pharmacist when it has flagged lines.
     async fn place(&self, order: &OrderRecord) -> CoreResult<()> {
-        self.system_move(order, OrderStatus::Placed, None).await?;
-        if first_move(order.unchecked_lines()).is_some() {
-            let placed = OrderRecord { status: OrderStatus::Placed, ..order.clone() };
-            self.system_move(&placed, OrderStatus::AwaitingPharmacist, None).await?;
+        if first_move(order.unchecked_lines()).is_none() {
+            return self.system_move(order, OrderStatus::Placed, None).await;
         }
-        Ok(())
+        // Placed only on the way to the pharmacist: the shop is told once, after the check.
+        self.system_move_heard(order, OrderStatus::Placed, None, Heard::ByNobody).await?;
+        let placed = OrderRecord { status: OrderStatus::Placed, ..order.clone() };
+        self.system_move(&placed, OrderStatus::AwaitingPharmacist, None).await
     }
 }
 

@@ -240,6 +240,19 @@ impl Market {
         to: OrderStatus,
         note: Option<String>,
     ) -> CoreResult<()> {
+        self.system_move_heard(order, to, note, Heard::ByAll).await
+    }
+
+    /// As [`Self::system_move`]; `Heard::ByNobody` writes no event, for a step nobody can act on
+    /// (a pharmacy order is placed and at once waits for the pharmacist: the shop hears of it
+    /// once, when the check is done).
+    pub(crate) async fn system_move_heard(
+        &self,
+        order: &OrderRecord,
+        to: OrderStatus,
+        note: Option<String>,
+        heard: Heard,
+    ) -> CoreResult<()> {
         let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
         let transition = plan_move(situation, OrderActor::System, to, true).map_err(move_refused)?;
         // A checkout that failed holds nothing of its own to give back; anything else ended does.
@@ -260,7 +273,10 @@ impl Market {
             note,
         };
         let moved = OrderRecord { status: to, updated_at: now, ..order.clone() };
-        let events = self.order_events(&moved)?;
+        let events = match heard {
+            Heard::ByAll => self.order_events(&moved)?,
+            Heard::ByNobody => Vec::new(),
+        };
         let release_stock = gives_back || to == OrderStatus::Failed;
         let order_move = OrderMove {
             order: order.id,
@@ -486,6 +502,13 @@ impl Market {
         event.customer_id = Some(order.customer);
         Ok(vec![event])
     }
+}
+
+/// Whether a move housekeeping makes is announced on the live streams and webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Heard {
+    ByAll,
+    ByNobody,
 }
 
 /// A move the table refused, as the caller reads it.

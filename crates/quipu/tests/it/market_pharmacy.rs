@@ -163,8 +163,11 @@ async fn only_a_pharmacy_has_pharmacists_and_approved_medicines_go_on_to_the_sho
         assert!(!owners_view["next_actions"].as_array().unwrap().contains(&json!("check_lines")), "{owners_view}");
 
         // Approved: back to the shop, which accepts, and hands it over for the whole amount.
+        let placed_events = "SELECT COUNT(*) FROM merchant_events WHERE kind = 'order.placed'";
+        assert_eq!(app.storage.count(placed_events).await, 0, "nothing for the shop before the check");
         let (status, checked) = check(app, &p.pharmacist, id, approve).await;
         assert_eq!((status, checked["status"].as_str()), (200, Some("placed")), "{checked}");
+        assert_eq!(app.storage.count(placed_events).await, 1, "the shop hears of it once, checked");
         let (status, again) = check(app, &p.pharmacist, id, json!([{"position": 0, "decision": "approve"}])).await;
         assert_eq!((status, again["code"].as_str()), (409, Some("order_not_awaiting_check")), "{again}");
         let shop_path = |step: &str| format!("/merchant/orders/{id}/{step}");
