@@ -9,10 +9,13 @@ use quipu_domain::ledger::AccountId;
 use quipu_domain::limits::CustomerTier;
 use quipu_kernel::{CoreResult, Principal};
 use quipu_store::AccessEntryRecord;
+use quipu_store::habits::FavouriteSeller;
+use quipu_store::orders::MAX_ORDERS_PAGE;
 
 use crate::Services;
 use crate::cards::Card;
 use crate::identity::{FundingSource, Profile};
+use crate::market::{Alert, Order};
 use crate::payments::{Device, Payment};
 use crate::wallet::{HistoryEntry, HistoryFilter};
 
@@ -33,6 +36,11 @@ pub struct PersonExport {
     /// A customer's payments in shops, newest first.
     pub payments: Vec<Payment>,
     pub access_log: Vec<AccessEntryRecord>,
+    /// A customer's market orders, newest first, each with its lines and history.
+    pub orders: Vec<Order>,
+    /// The shops a customer keeps, and the products they wait for.
+    pub favourites: Vec<FavouriteSeller>,
+    pub alerts: Vec<Alert>,
     /// False if some list stopped at [`MAX_EXPORT_LINES`].
     pub complete: bool,
 }
@@ -51,12 +59,13 @@ impl Services {
         }
         let (access_log, whole) = self.whole_access_log(principal).await?;
         complete &= whole;
-        let payments = if customer {
-            let (payments, whole) = self.whole_payments(principal).await?;
-            complete &= whole;
-            payments
+        let (payments, orders) = if customer {
+            let (payments, whole_payments) = self.whole_payments(principal).await?;
+            let (orders, whole_orders) = self.whole_orders(principal).await?;
+            complete &= whole_payments && whole_orders;
+            (payments, orders)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         Ok(PersonExport {
             exported_at: self.kernel.now(),
@@ -68,8 +77,27 @@ impl Services {
             transactions,
             payments,
             access_log,
+            favourites: if customer { self.market.favourites(principal).await? } else { Vec::new() },
+            alerts: if customer { self.market.alerts(principal).await? } else { Vec::new() },
+            orders,
             complete,
         })
+    }
+
+    async fn whole_orders(&self, principal: &Principal) -> CoreResult<(Vec<Order>, bool)> {
+        let mut orders: Vec<Order> = Vec::new();
+        loop {
+            let before = orders.last().map(|order| &order.record);
+            let page = self.market.my_orders(principal, before, MAX_ORDERS_PAGE).await?;
+            if page.is_empty() {
+                return Ok((orders, true));
+            }
+            orders.extend(page);
+            if orders.len() >= MAX_EXPORT_LINES {
+                orders.truncate(MAX_EXPORT_LINES);
+                return Ok((orders, false));
+            }
+        }
     }
 
     async fn whole_history(&self, principal: &Principal, account: AccountId) -> CoreResult<(Vec<HistoryEntry>, bool)> {

@@ -104,11 +104,12 @@ impl Market {
     pub async fn my_orders(
         &self,
         principal: &Principal,
-        before: Option<Timestamp>,
+        before: Option<&OrderRecord>,
         limit: u32,
     ) -> CoreResult<Vec<Order>> {
         let customer = principal.require(Role::Customer)?;
-        let before = before.unwrap_or(Timestamp(i64::MAX));
+        let before =
+            before.map_or((Timestamp(i64::MAX), OrderId(uuid::Uuid::max())), |order| (order.created_at, order.id));
         let records = self.orders.customer_orders(customer, before, limit.min(MAX_ORDERS_PAGE)).await?;
         let mut orders = Vec::with_capacity(records.len());
         for record in records {

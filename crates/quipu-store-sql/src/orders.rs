@@ -57,7 +57,8 @@ pub(crate) mod sql {
         CHANGE_LINE = "UPDATE order_lines SET final_total = COALESCE($3, final_total), line_check = COALESCE($4, line_check), \
             check_note = COALESCE($5, check_note) WHERE order_id = $1 AND position = $2";
         SELECT_CHANGES = "SELECT * FROM order_changes WHERE order_id = $1 ORDER BY seq LIMIT $2";
-        SELECT_CUSTOMER_ORDERS = "SELECT * FROM orders WHERE customer_id = $1 AND created_at < $2 AND status <> $3 ORDER BY created_at DESC, id DESC LIMIT $4";
+        SELECT_CUSTOMER_ORDERS = "SELECT * FROM orders WHERE customer_id = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
+            AND status <> $4 ORDER BY created_at DESC, id DESC LIMIT $5";
         /// A shop's open orders (`$2`–`$6`), oldest first: the board.
         SELECT_OPEN_SELLER_ORDERS = "SELECT * FROM orders WHERE seller_id = $1 AND status IN ($2, $3, $4, $5, $6) ORDER BY created_at, id LIMIT $7";
         /// A shop's ended orders (`$2`–`$5`), newest first.
@@ -544,11 +545,17 @@ impl<B: Backend> OrderStore for SqlStore<B> {
         fetch_all::<B::Db, _>(&mut conn, "loading an order's changes", statement).await
     }
 
-    async fn customer_orders(&self, customer: UserId, before: Timestamp, limit: u32) -> StoreResult<Vec<OrderRecord>> {
+    async fn customer_orders(
+        &self,
+        customer: UserId,
+        (before, before_id): (Timestamp, OrderId),
+        limit: u32,
+    ) -> StoreResult<Vec<OrderRecord>> {
         let mut conn = self.reader().await?;
         let statement = Statement::new(sql::SELECT_CUSTOMER_ORDERS)
             .bind(customer)
             .bind(before)
+            .bind(before_id)
             .bind(OrderStatus::Paying.as_str())
             .bind(limit.min(MAX_ORDERS_PAGE));
         let orders = fetch_all::<B::Db, _>(&mut conn, "loading a customer's orders", statement).await?;

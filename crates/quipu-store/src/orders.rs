@@ -216,8 +216,14 @@ pub trait OrderStore: Send + Sync {
     /// An order's changes, oldest first.
     async fn order_changes(&self, order: OrderId) -> StoreResult<Vec<OrderChange>>;
 
-    /// A customer's orders placed before `before`, newest first.
-    async fn customer_orders(&self, customer: UserId, before: Timestamp, limit: u32) -> StoreResult<Vec<OrderRecord>>;
+    /// A customer's orders placed before the order `before` (its time and id: orders of one
+    /// checkout share a time), newest first.
+    async fn customer_orders(
+        &self,
+        customer: UserId,
+        before: (Timestamp, OrderId),
+        limit: u32,
+    ) -> StoreResult<Vec<OrderRecord>>;
 
     /// A shop's open orders, oldest first (the board's queue), or its ended ones, latest first.
     async fn seller_orders(&self, seller: MerchantId, open: bool, limit: u32) -> StoreResult<Vec<OrderRecord>>;

@@ -328,7 +328,8 @@ pub async fn access_log(
 }
 
 /// Everything Quipu holds about you, in one JSON document: profile, accounts and balances, funding
-/// sources, devices, cards, every transaction (up to 10 000 per account) and your access log.
+/// sources, devices, cards, every transaction (up to 10 000 per account), your access log, and on
+/// the market your orders (with their lines and history), favourite shops and awaited products.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = PersonExportView), (status = 401, body = Problem)))]
 pub async fn export(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<Response> {

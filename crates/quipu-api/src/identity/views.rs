@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 
 use crate::cards::views::CardView;
 use crate::common::views::*;
+use crate::habits::views::{AlertView, FavouriteView};
+use crate::orders::views::OrderView;
 use crate::payments::views::{DeviceView, PaymentView};
 use crate::wallet::views::HistoryEntry;
 
@@ -294,6 +296,13 @@ pub struct PersonExportView {
     pub payments: Vec<PaymentView>,
     /// What staff did about you.
     pub access_log: Vec<AccessEntryView>,
+    /// Your market orders, newest first, with their lines and history (a prescription photo
+    /// attached to one is at `GET /api/v1/me/orders/{id}/prescription` until it is deleted).
+    pub orders: Vec<OrderView>,
+    /// The shops you keep as favourites.
+    pub favourites: Vec<FavouriteView>,
+    /// The products you wait for (or waited for, until told they were back).
+    pub alerts: Vec<AlertView>,
     /// False if a list stopped at 10 000 lines; ask the operator for the rest.
     pub complete: bool,
 }
@@ -317,6 +326,9 @@ impl From<&quipu_core::export::PersonExport> for PersonExportView {
                 .collect(),
             payments: export.payments.iter().map(PaymentView::from).collect(),
             access_log: export.access_log.iter().map(AccessEntryView::from).collect(),
+            orders: export.orders.iter().map(OrderView::from).collect(),
+            favourites: export.favourites.iter().map(FavouriteView::from).collect(),
+            alerts: export.alerts.iter().map(AlertView::from).collect(),
             complete: export.complete,
         }
     }

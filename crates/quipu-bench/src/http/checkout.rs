@@ -128,7 +128,9 @@ impl Network {
     ) -> Fallible<(u64, i64)> {
         let (mut count, mut held) = (0u64, 0i64);
         for shopper in self.customers.iter().take(self.senders.len()) {
-            let orders = store.customer_orders(shopper.id, to, quipu_store::orders::MAX_ORDERS_PAGE).await?;
+            // Before `to` itself: no id sorts below the nil one.
+            let before = (to, quipu_domain::market::checkout::OrderId(uuid::Uuid::nil()));
+            let orders = store.customer_orders(shopper.id, before, quipu_store::orders::MAX_ORDERS_PAGE).await?;
             for order in orders.iter().filter(|order| order.created_at >= from) {
                 count += 1;
                 held += order.held.minor();

@@ -73,6 +73,21 @@ async fn a_cart_from_two_shops_becomes_two_held_orders_one_captured_for_what_was
         let (_, cart) = app.get("/me/cart", &customer.token).await;
         assert_eq!(cart["groups"].as_array().unwrap().len(), 0, "the cart was checked out");
 
+        // The two orders of one checkout share their time: reading them a page of one at a time
+        // (as the data export pages) still finds both.
+        let principal = quipu_core::Principal::User {
+            id: quipu_domain::identity::UserId(customer.id.parse().unwrap()),
+            role: quipu_domain::identity::Role::Customer,
+            merchant_id: None,
+        };
+        let market = &app.services.market;
+        let first = market.my_orders(&principal, None, 1).await.unwrap();
+        let second = market.my_orders(&principal, Some(&first[0].record), 1).await.unwrap();
+        let third = market.my_orders(&principal, Some(&second[0].record), 1).await.unwrap();
+        assert_eq!(first[0].record.created_at, second[0].record.created_at);
+        assert_ne!(first[0].record.id, second[0].record.id);
+        assert!(third.is_empty());
+
         // The same key again: the same orders, nothing held twice.
         let (status, again) = checkout(app, customer, "checkout-1", body).await;
         assert_eq!(status, 201, "{again}");

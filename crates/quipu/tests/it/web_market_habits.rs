@@ -121,6 +121,14 @@ async fn a_customer_rates_an_order_keeps_the_shop_waits_for_a_product_and_orders
         assert_eq!(location, "/market/cart?done=reordered&short=0");
         let (_, html) = page(app, &cookie, &location).await;
         assert!(html.contains("The items are in your cart again") && html.contains("흰우유 1L"), "{html}");
+
+        // All of it is the customer's to take away: the order, the favourite, the alert.
+        let export = app.client.get(format!("{}/me/export", app.api)).bearer_auth(&m.customer.token).send().await;
+        let export: serde_json::Value = export.unwrap().json().await.unwrap();
+        assert_eq!(export["orders"][0]["id"], json!(order), "{export}");
+        assert_eq!(export["orders"][0]["lines"][0]["name_ko"], "흰우유 1L", "{export}");
+        assert_eq!(export["favourites"][0]["name"], "Mapo Mart", "{export}");
+        assert_eq!(export["alerts"][0]["product_id"], json!(m.milk), "{export}");
     })
     .await;
 }
