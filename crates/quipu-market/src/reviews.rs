@@ -11,7 +11,7 @@ use quipu_domain::market::review::{
 };
 use quipu_domain::text::is_display_safe;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
-use quipu_store::habits::{Hiding, MAX_REVIEWS_PAGE, ReviewRecord};
+use quipu_store::habits::{Hiding, MAX_REVIEWS_PAGE, ReviewRecord, ReviewWithSeller};
 use quipu_store::orders::OrderRecord;
 use serde::Serialize;
 
@@ -170,6 +170,18 @@ impl Market {
             return Err(CoreError::not_found("review"));
         }
         self.habits.review(id).await?.ok_or_else(|| CoreError::not_found("review"))
+    }
+
+    /// Every shop's reviews, newest first, with each shop's name and all their words (hidden ones
+    /// too, with why): what the operator moderates.
+    pub async fn recent_reviews(
+        &self,
+        principal: &Principal,
+        limit: u32,
+        offset: u32,
+    ) -> CoreResult<Vec<ReviewWithSeller>> {
+        principal.require(Role::Operator)?;
+        Ok(self.habits.recent_reviews(limit.clamp(1, MAX_REVIEWS_PAGE), offset).await?)
     }
 
     /// A seller's reviews, newest first; anyone may read them (hidden words are the view's to leave out).

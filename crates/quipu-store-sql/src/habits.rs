@@ -10,7 +10,9 @@ use quipu_domain::market::checkout::OrderId;
 use quipu_domain::market::review::{Rating, RatingTally, ReviewId};
 use quipu_domain::market::storefront::SellerKind;
 use quipu_store::events::{CustomerEventRecord, EventRecord};
-use quipu_store::habits::{AlertRecord, FavouriteSeller, HabitStore, Hiding, Kept, MAX_REVIEWS_PAGE, ReviewRecord};
+use quipu_store::habits::{
+    AlertRecord, FavouriteSeller, HabitStore, Hiding, Kept, MAX_REVIEWS_PAGE, ReviewRecord, ReviewWithSeller,
+};
 use quipu_store::{StoreResult, async_trait, corrupt, db_error};
 
 use crate::decode::named;
@@ -30,6 +32,9 @@ pub(crate) mod sql {
         REPLY_TO_REVIEW = "UPDATE market_reviews SET reply = $3, replied_at = $4 WHERE id = $1 AND seller_id = $2";
         HIDE_REVIEW = "UPDATE market_reviews SET hidden_reason = $2, hidden_by = $3, hidden_at = $4 WHERE id = $1";
         SELECT_SELLER_REVIEWS = "SELECT * FROM market_reviews WHERE seller_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3";
+        /// Walks `market_reviews_recent` backwards; the shop's name comes in the same read.
+        SELECT_RECENT_REVIEWS = "SELECT r.*, m.name AS seller_name FROM market_reviews r JOIN merchants m ON m.id = r.seller_id \
+            ORDER BY r.created_at DESC, r.id DESC LIMIT $1 OFFSET $2";
         SELECT_SELLER_RATING = "SELECT rating_sum, rating_count FROM sellers WHERE merchant_id = $1";
         COUNT_FAVOURITES = "SELECT COUNT(*) FROM favourite_sellers WHERE customer_id = $1";
         SELECT_FAVOURITE = "SELECT COUNT(*) FROM favourite_sellers WHERE customer_id = $1 AND seller_id = $2";
@@ -87,6 +92,12 @@ impl FromColumns for ReviewRecord {
             created_at: Timestamp(row.int("created_at")?),
             updated_at: Timestamp(row.int("updated_at")?),
         })
+    }
+}
+
+impl FromColumns for ReviewWithSeller {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self { review: ReviewRecord::from_columns(row)?, seller_name: row.text("seller_name")? })
     }
 }
 
@@ -204,6 +215,12 @@ impl<B: Backend> HabitStore for SqlStore<B> {
             Statement::new(sql::SELECT_SELLER_REVIEWS).bind(seller).bind(limit.min(MAX_REVIEWS_PAGE)).bind(offset);
         let mut conn = self.reader().await?;
         fetch_all::<B::Db, _>(&mut conn, "loading a seller's reviews", statement).await
+    }
+
+    async fn recent_reviews(&self, limit: u32, offset: u32) -> StoreResult<Vec<ReviewWithSeller>> {
+        let statement = Statement::new(sql::SELECT_RECENT_REVIEWS).bind(limit.min(MAX_REVIEWS_PAGE)).bind(offset);
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "loading the newest reviews", statement).await
     }
 
     async fn seller_rating(&self, seller: MerchantId) -> StoreResult<RatingTally> {

@@ -41,6 +41,13 @@ pub struct ReviewRecord {
     pub updated_at: Timestamp,
 }
 
+/// A review as the operator moderates it: with the name of the shop it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewWithSeller {
+    pub review: ReviewRecord,
+    pub seller_name: String,
+}
+
 /// A seller a customer keeps, with what a list of them shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FavouriteSeller {
@@ -98,6 +105,10 @@ pub trait HabitStore: Send + Sync {
 
     /// A seller's reviews, newest first, a page at a time (at most [`MAX_REVIEWS_PAGE`]).
     async fn seller_reviews(&self, seller: MerchantId, limit: u32, offset: u32) -> StoreResult<Vec<ReviewRecord>>;
+
+    /// Every seller's reviews, newest first, each with its seller's name, a page at a time (at
+    /// most [`MAX_REVIEWS_PAGE`]): what the operator moderates.
+    async fn recent_reviews(&self, limit: u32, offset: u32) -> StoreResult<Vec<ReviewWithSeller>>;
 
     /// A seller's tally (zero for a seller nobody rated, or no seller).
     async fn seller_rating(&self, seller: MerchantId) -> StoreResult<RatingTally>;

@@ -31,6 +31,7 @@ pub fn routes() -> Routes {
         .routes(routes!(reorder))
         .routes(routes!(reply_to_review))
         .routes(routes!(hide_review))
+        .routes(routes!(recent_reviews))
         .routes(routes!(seller_reviews))
         .routes(routes!(favourites))
         .routes(routes!(add_favourite, remove_favourite))
@@ -137,6 +138,22 @@ pub async fn hide_review(
 ) -> ApiResult<axum::Json<ReviewView>> {
     let review = state.services.market.hide_review(&caller, ReviewId(id), &body.reason).await?;
     Ok(axum::Json(ReviewView::own(&review)))
+}
+
+/// Every shop's reviews, newest first, each with the shop's name and all its words (hidden ones
+/// too, with why): what the operator moderates.
+#[utoipa::path(get, path = "/api/v1/operator/reviews", tag = "operator", security(("bearer" = [])),
+    params(ReviewPageParams),
+    responses((status = 200, body = Vec<ModerationReviewView>), (status = 400, body = Problem),
+        (status = 403, body = Problem)))]
+pub async fn recent_reviews(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(page): ApiQuery<ReviewPageParams>,
+) -> ApiResult<axum::Json<Vec<ModerationReviewView>>> {
+    let (limit, offset) = page.page()?;
+    let reviews = state.services.market.recent_reviews(&caller, limit, offset).await?;
+    Ok(axum::Json(reviews.iter().map(ModerationReviewView::from).collect()))
 }
 
 /// A seller's reviews, newest first; no sign-in. Nobody's name is shown, and hidden words are left out.

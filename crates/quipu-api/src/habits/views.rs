@@ -3,7 +3,7 @@
 
 use quipu_core::kernel::text::rfc3339;
 use quipu_core::market::{Alert, Reordered, ReorderedLine};
-use quipu_core::store::habits::{FavouriteSeller, ReviewRecord};
+use quipu_core::store::habits::{FavouriteSeller, ReviewRecord, ReviewWithSeller};
 use quipu_domain::market::review::RatingTally;
 use quipu_domain::money::CurrencyCode;
 use serde::Serialize;
@@ -64,6 +64,20 @@ impl ReviewView {
             created_at: rfc3339(review.created_at),
             updated_at: rfc3339(review.updated_at),
         }
+    }
+}
+
+/// A review as the operator moderates it: all its words (hidden ones too, with why), and the shop.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ModerationReviewView {
+    pub review: ReviewView,
+    #[schema(example = "Mapo Mart")]
+    pub seller_name: String,
+}
+
+impl From<&ReviewWithSeller> for ModerationReviewView {
+    fn from(found: &ReviewWithSeller) -> Self {
+        Self { review: ReviewView::own(&found.review), seller_name: found.seller_name.clone() }
     }
 }
 

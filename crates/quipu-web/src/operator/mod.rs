@@ -7,8 +7,9 @@
 //! Operators also run the network from here: onboard shops and agents, set a
 //! shop's fee and a customer's tier, freeze and unfreeze a person (with a
 //! reason the person reads), issue e-money into an agent's float and redeem
-//! it, and check the ledger's invariants (auditors too). Every form is the
-//! API's request, run by the API's own services.
+//! it, check the ledger's invariants (auditors too), and hide the abusive
+//! words of a market review (`reviews`). Every form is the API's request, run
+//! by the API's own services.
 
 use askama::Template;
 use axum::Router;
@@ -38,8 +39,11 @@ use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
 
+mod reviews;
+
 pub fn routes() -> Router<WebState> {
     Router::new()
+        .merge(reviews::routes())
         .route("/operator/", get(search))
         .route("/operator/people/{id}", get(person))
         .route("/operator/people/{id}/access-grants", post(grant))

@@ -156,6 +156,7 @@ pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
             "/operator/fees",
             "/operator/e-money",
             "/operator/ledger",
+            "/operator/reviews",
             "/account/time-zone",
         ],
     ),

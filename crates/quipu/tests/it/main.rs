@@ -55,6 +55,7 @@ mod web_journeys;
 mod web_market;
 mod web_market_habits;
 mod web_operator;
+mod web_operator_reviews;
 mod web_owner;
 mod web_payouts;
 mod web_staff_zone;

@@ -1,6 +1,7 @@
 //! Reviews and habits on both databases: a completed order rated once (and only a completed one,
 //! only by its customer), changed within its week, answered by its shop and no other, its words
-//! hidden by the operator while its rating still counts; storefront averages and the rating sort;
+//! hidden by the operator while its rating still counts, the operator reading every shop's newest
+//! reviews with the shops' names; storefront averages and the rating sort;
 //! favourite sellers; an order placed again with today's prices, naming what is gone or sold out;
 //! back-in-stock alerts firing once, by an edit, an order's stock given back, or housekeeping.
 
@@ -163,6 +164,62 @@ async fn a_completed_order_is_rated_once_answered_by_its_shop_and_hidden_words_l
         let (status, late) = put(app, &format!("/me/orders/{second}/review"), &token, json!({"rating": 1})).await;
         assert_eq!((status, late["code"].as_str()), (409, Some("review_not_editable")), "{late}");
         assert_eq!(storefront_rating(app, &m.mart.id).await, (Some(3.5), 2));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_operator_reads_every_shops_newest_reviews_with_their_names_and_hides_words() {
+    on_each_backend(async |app| {
+        let m = market(app).await;
+        let customer = &m.customer;
+        let at_mart = completed_order(app, customer, &m.mart, &m.milk, 1, "moderated-mart").await;
+        let (status, rude) = review(app, customer, &at_mart, json!({"rating": 1, "comment": "Rude, lazy staff"})).await;
+        assert_eq!(status, 201, "{rude}");
+        app.clock.advance_seconds(60);
+        let at_bakery = completed_order(app, customer, &m.bakery, &m.bread, 1, "moderated-bakery").await;
+        let (status, warm) = review(app, customer, &at_bakery, json!({"rating": 5, "comment": "Warm bread"})).await;
+        assert_eq!(status, 201, "{warm}");
+
+        // Newest first, across shops, each with its shop's name; a page at a time.
+        let (status, listed) = app.get("/operator/reviews", &m.operator).await;
+        assert_eq!(status, 200, "{listed}");
+        let shown: Vec<_> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["seller_name"].as_str().unwrap(), r["review"]["rating"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(shown, [("Corner Bakery", 5), ("Mapo Mart", 1)], "{listed}");
+        assert_eq!(listed[0]["review"]["seller_id"].as_str(), Some(m.bakery.id.as_str()), "{listed}");
+        let (status, second) = app.get("/operator/reviews?limit=1&offset=1", &m.operator).await;
+        assert_eq!(status, 200, "{second}");
+        assert_eq!(second.as_array().map(|page| page.len()), Some(1), "{second}");
+        assert_eq!(second[0]["review"]["id"], rude["id"], "{second}");
+        for query in ["limit=0", "limit=51", "offset=10001"] {
+            let (status, refused) = app.get(&format!("/operator/reviews?{query}"), &m.operator).await;
+            assert_eq!((status, refused["code"].as_str()), (400, Some("page_invalid")), "{query}: {refused}");
+        }
+
+        // Only the operator reads them.
+        for token in [&customer.token, &m.mart.owner, &m.mart.cashier] {
+            let (status, refused) = app.get("/operator/reviews", token).await;
+            assert_eq!(status, 403, "{refused}");
+        }
+
+        // Hidden through the API: the list shows it hidden, why, and still all its words.
+        let id = rude["id"].as_str().unwrap();
+        let (status, hidden) =
+            app.post(&format!("/operator/reviews/{id}/hide"), Some(&m.operator), json!({"reason": "insults"})).await;
+        assert_eq!(status, 200, "{hidden}");
+        let (_, listed) = app.get("/operator/reviews", &m.operator).await;
+        let moderated = &listed[1]["review"];
+        assert_eq!(
+            (moderated["hidden"].as_bool(), moderated["hidden_reason"].as_str(), moderated["comment"].as_str()),
+            (Some(true), Some("insults"), Some("Rude, lazy staff")),
+            "{listed}"
+        );
+        assert_eq!(listed[0]["review"]["hidden"].as_bool(), Some(false), "{listed}");
     })
     .await;
 }

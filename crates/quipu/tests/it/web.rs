@@ -239,6 +239,7 @@ const FORM_ROUTES: &[(&str, &str)] = &[
     ("/operator/fees", "operator"),
     ("/operator/issuance", "operator"),
     ("/operator/redemption", "operator"),
+    ("/operator/reviews/{id}/hide", "operator"),
     ("/market/cart/lines", "customer"),
     ("/market/cart/lines/{id}", "customer"),
     ("/market/checkout", "customer"),

@@ -112,7 +112,8 @@ async fn fixture(app: &TestApp) -> Fixture {
 }
 
 /// What the market's pages are read over: an area, the bakery selling two breads (one with options),
-/// an order placed and waiting for the bakery, and another loaf in the customer's cart.
+/// an order placed and waiting for the bakery, one completed, one rated with words, and another loaf
+/// in the customer's cart.
 struct MarketFixture {
     area: String,
     order: String,
@@ -145,6 +146,14 @@ async fn market(
     assert_eq!(status, 200, "{cart}");
     let completed = crate::harness::market::place(app, customer, shop, "a11y-order-2").await;
     crate::harness::market::hand_over(app, shop, &completed).await;
+    // Another, rated with words: the operator's reviews page has one to hide.
+    let (status, cart) = app.post("/me/cart/lines", Some(&customer.token), line.clone()).await;
+    assert_eq!(status, 200, "{cart}");
+    let rated = crate::harness::market::place(app, customer, shop, "a11y-order-3").await;
+    crate::harness::market::hand_over(app, shop, &rated).await;
+    let review = json!({"rating": 2, "comment": "Stale bread and a rude cashier"});
+    let (status, review) = app.post(&format!("/me/orders/{rated}/review"), Some(&customer.token), review).await;
+    assert_eq!(status, 201, "{review}");
     let rye = json!({"name_en": "Rye bread", "category": "bread", "price": "4.00", "unit": "each", "stock": 0});
     crate::harness::market::product(app, shop, rye).await;
     let (status, cart) = app.post("/me/cart/lines", Some(&customer.token), line).await;
