@@ -5,7 +5,7 @@ use quipu_codes::numeric;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{Person, TestApp};
+use crate::{Api, Person, TestApp};
 
 /// A shop: its id, its owner's token and a cashier's token.
 pub struct Shop {
@@ -21,7 +21,7 @@ pub struct Phone {
     pub device_ref: u32,
 }
 
-pub async fn shop(app: &TestApp, operator: &str, name: &str, phone_suffix: u32, fee_bps: u32) -> Shop {
+pub async fn shop(app: &Api, operator: &str, name: &str, phone_suffix: u32, fee_bps: u32) -> Shop {
     let owner_phone = format!("+1555070{phone_suffix:04}");
     let (status, merchant) = app
         .post(

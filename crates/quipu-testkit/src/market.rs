@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{Person, Shop, TestApp, shop};
+use crate::{Api, Person, Shop, TestApp, shop};
 
 pub struct Market {
     pub operator: String,
@@ -22,12 +22,12 @@ pub struct Market {
     pub customer: Person,
 }
 
-pub async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
+pub async fn put(app: &Api, path: &str, token: &str, body: Value) -> (u16, Value) {
     app.request(Method::PUT, path, Some(token), None, Some(body)).await
 }
 
 /// The operator enables a shop as a seller of `kind`, open all week, delivering to `area`.
-pub async fn seller(app: &TestApp, operator: &str, shop: &Shop, area: &str, kind: &str) {
+pub async fn seller(app: &Api, operator: &str, shop: &Shop, area: &str, kind: &str) {
     let (status, body) =
         put(app, &format!("/operator/merchants/{}/seller", shop.id), operator, json!({"kind": kind})).await;
     assert_eq!(status, 200, "{body}");
@@ -46,7 +46,7 @@ pub async fn seller(app: &TestApp, operator: &str, shop: &Shop, area: &str, kind
     assert_eq!(status, 200, "{body}");
 }
 
-pub async fn product(app: &TestApp, shop: &Shop, body: Value) -> String {
+pub async fn product(app: &Api, shop: &Shop, body: Value) -> String {
     let (status, product) = app.post("/merchant/products", Some(&shop.owner), body).await;
     assert_eq!(status, 201, "{product}");
     product["id"].as_str().unwrap().to_owned()
@@ -85,7 +85,7 @@ pub async fn market(app: &TestApp) -> Market {
     Market { operator, area, mart, bakery, milk, beef, bread, customer }
 }
 
-pub async fn add(app: &TestApp, who: &Person, product: &str, quantity: u32) -> (u16, Value) {
+pub async fn add(app: &Api, who: &Person, product: &str, quantity: u32) -> (u16, Value) {
     app.post("/me/cart/lines", Some(&who.token), json!({"product_id": product, "quantity": quantity})).await
 }
 
@@ -97,12 +97,12 @@ pub fn wallet(pin: &str) -> Value {
     json!({"method": "wallet", "pin": pin})
 }
 
-pub async fn checkout(app: &TestApp, who: &Person, key: &str, body: Value) -> (u16, Value) {
+pub async fn checkout(app: &Api, who: &Person, key: &str, body: Value) -> (u16, Value) {
     app.post_key("/me/checkout", &who.token, key, body).await
 }
 
 /// Checks out the customer's cart (one shop's, picked up) with the wallet, and returns the order's id.
-pub async fn place(app: &TestApp, who: &Person, shop: &Shop, key: &str) -> String {
+pub async fn place(app: &Api, who: &Person, shop: &Shop, key: &str) -> String {
     let (status, orders) =
         checkout(app, who, key, json!({"payment": wallet("1234"), "fulfilments": [pickup(&shop.id)]})).await;
     assert_eq!(status, 201, "{orders}");
@@ -110,7 +110,7 @@ pub async fn place(app: &TestApp, who: &Person, shop: &Shop, key: &str) -> Strin
 }
 
 /// The shop accepts the order, prepares it and hands it over: it is completed, its hold captured.
-pub async fn hand_over(app: &TestApp, shop: &Shop, order: &str) {
+pub async fn hand_over(app: &Api, shop: &Shop, order: &str) {
     let path = format!("/merchant/orders/{order}");
     let (status, body) = app.post(&format!("{path}/accept"), Some(&shop.cashier), json!({"ready_minutes": 5})).await;
     assert_eq!(status, 200, "{body}");

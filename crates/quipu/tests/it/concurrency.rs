@@ -167,36 +167,52 @@ pub fn config_file(dir: &std::path::Path) -> String {
     path.display().to_string()
 }
 
+/// Two `quipu serve` processes on one fresh PostgreSQL database, with an operator (+15559990001,
+/// `staff-password`) made by the CLI: the processes, and the arguments that reach the database.
+struct SharedDatabase {
+    database: PgDatabase,
+    _dir: tempfile::TempDir,
+    args: Vec<String>,
+    a: Process,
+    b: Process,
+}
+
+impl SharedDatabase {
+    async fn start() -> Self {
+        let database = PgDatabase::create().await;
+        let dir = tempfile::tempdir().unwrap();
+        let args =
+            vec!["--config".to_owned(), config_file(dir.path()), "--database-url".to_owned(), database.url.clone()];
+        let operator = ["admin", "create-operator", "--phone", "+15559990001", "--name", "Op"].map(String::from);
+        let (created, _, stderr) =
+            run_quipu(&[args.clone(), operator.to_vec()].concat(), &[("QUIPU_ADMIN_PASSWORD", "staff-password")]);
+        assert!(created, "{stderr}");
+        let (a, b) = (Process::serve(&args, free_port()), Process::serve(&args, free_port()));
+        let client = reqwest::Client::new();
+        a.wait_ready(&client).await;
+        b.wait_ready(&client).await;
+        Self { database, _dir: dir, args, a, b }
+    }
+
+    /// Stops both processes cleanly, then `quipu ledger verify` must find the ledger clean.
+    async fn stop_and_verify(self) {
+        assert!(self.a.terminate(), "process A exits cleanly on SIGTERM");
+        assert!(self.b.terminate(), "process B exits cleanly on SIGTERM");
+        let (clean, stdout, stderr) = run_quipu(&[self.args, vec!["ledger".into(), "verify".into()]].concat(), &[]);
+        assert!(clean, "{stdout}{stderr}");
+        self.database.drop_database().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_share_one_postgres() {
     if postgres_url().is_none() {
         assert!(!backends().contains(&Backend::Postgres));
         return;
     }
-    let database = PgDatabase::create().await;
-    let dir = tempfile::tempdir().unwrap();
-    let args = vec!["--config".to_owned(), config_file(dir.path()), "--database-url".to_owned(), database.url.clone()];
-    let (created, _, stderr) = run_quipu(
-        &[
-            args.clone(),
-            vec![
-                "admin".into(),
-                "create-operator".into(),
-                "--phone".into(),
-                "+15559990001".into(),
-                "--name".into(),
-                "Op".into(),
-            ],
-        ]
-        .concat(),
-        &[("QUIPU_ADMIN_PASSWORD", "staff-password")],
-    );
-    assert!(created, "{stderr}");
-    let (a, b) = (Process::serve(&args, free_port()), Process::serve(&args, free_port()));
+    let shared = SharedDatabase::start().await;
     let client = reqwest::Client::new();
-    a.wait_ready(&client).await;
-    b.wait_ready(&client).await;
-    let (api_a, api_b) = (a.client(), b.client());
+    let (api_a, api_b) = (shared.a.client(), shared.b.client());
 
     // Setup is spread over both processes: sessions and accounts live in the shared database.
     let operator = api_a.login("+15559990001", "staff-password").await;
@@ -208,13 +224,65 @@ async fn two_processes_share_one_postgres() {
         api.cash_in(&agent, &person.phone, "100.00").await;
         customers.push(person);
     }
-    let before = total_balance(&client, &a.api, &customers).await;
-    let succeeded = random_transfers(&client, &[a.api.clone(), b.api.clone()], &customers).await;
+    let before = total_balance(&client, &shared.a.api, &customers).await;
+    let succeeded = random_transfers(&client, &[shared.a.api.clone(), shared.b.api.clone()], &customers).await;
     assert!(succeeded > 0);
-    assert_eq!(total_balance(&client, &b.api, &customers).await, before, "money is neither created nor lost");
-    assert!(a.terminate(), "process A exits cleanly on SIGTERM");
-    assert!(b.terminate(), "process B exits cleanly on SIGTERM");
-    let (clean, stdout, stderr) = run_quipu(&[args, vec!["ledger".into(), "verify".into()]].concat(), &[]);
-    assert!(clean, "{stdout}{stderr}");
-    database.drop_database().await;
+    assert_eq!(total_balance(&client, &shared.b.api, &customers).await, before, "money is neither created nor lost");
+    shared.stop_and_verify().await;
+}
+
+/// Orders handed over by two processes at once (a shop with two tills on two servers): each is
+/// completed and its hold captured exactly once; the other till is told it moved meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_racing_to_hand_over_an_order_capture_it_once() {
+    use crate::harness::market::{add, checkout, pickup, product, seller, wallet};
+    const ORDERS: usize = 6;
+    if postgres_url().is_none() {
+        return;
+    }
+    let shared = SharedDatabase::start().await;
+    let (api_a, api_b) = (shared.a.client(), shared.b.client());
+    let operator = api_a.login("+15559990001", "staff-password").await;
+    let (status, area) = api_a.post("/operator/market/areas", Some(&operator), json!({"name": "Mapo"})).await;
+    assert_eq!(status, 201, "{area}");
+    let shop = crate::harness::shop(&api_a, &operator, "Race Mart", 801, 200).await;
+    seller(&api_b, &operator, &shop, area["id"].as_str().unwrap(), "grocery").await;
+    let milk = json!({"name_en": "Milk", "category": "dairy", "price": "1.50", "unit": "each", "stock": 100});
+    let milk = product(&api_a, &shop, milk).await;
+    let agent = api_b.agent(&operator, "+15550009801", "1000.00").await;
+    let customer = api_a.customer("+15550029801").await;
+    api_b.cash_in(&agent, &customer.phone, "100.00").await;
+    let mut orders = Vec::new();
+    for n in 0..ORDERS {
+        add(&api_a, &customer, &milk, 1).await;
+        let body = json!({"payment": wallet("1234"), "fulfilments": [pickup(&shop.id)]});
+        let (status, placed) = checkout(&api_b, &customer, &format!("race-{n}"), body).await;
+        assert_eq!(status, 201, "{placed}");
+        let order = placed[0]["id"].as_str().unwrap().to_owned();
+        let path = format!("/merchant/orders/{order}");
+        let (status, body) =
+            api_a.post(&format!("{path}/accept"), Some(&shop.cashier), json!({"ready_minutes": 5})).await;
+        assert_eq!(status, 200, "{body}");
+        for step in ["preparing", "ready"] {
+            let (status, body) = api_b.post(&format!("{path}/{step}"), Some(&shop.cashier), json!({})).await;
+            assert_eq!(status, 200, "{body}");
+        }
+        orders.push(order);
+    }
+    for order in &orders {
+        let path = format!("/merchant/orders/{order}/hand-over");
+        let (first, second) = tokio::join!(
+            api_a.post(&path, Some(&shop.cashier), json!({})),
+            api_b.post(&path, Some(&shop.owner), json!({}))
+        );
+        let mut statuses = [first.0, second.0];
+        statuses.sort_unstable();
+        assert!(statuses[0] == 200 && matches!(statuses[1], 200 | 409), "{first:?} {second:?}");
+        let (_, seen) = api_b.get(&format!("/me/orders/{order}"), &customer.token).await;
+        assert_eq!((seen["status"].as_str(), seen["captured"]["amount"].as_str()), (Some("completed"), Some("1.50")));
+    }
+    // Six orders of 1.50, each taken once.
+    let (_, account) = api_a.get(&format!("/accounts/{}", customer.account), &customer.token).await;
+    assert_eq!(account["balance"]["minor_units"], 10_000 - 6 * 150, "{account}");
+    shared.stop_and_verify().await;
 }

@@ -427,3 +427,75 @@ async fn a_card_pays_an_order_and_options_limits_and_cards_are_refused_clearly()
     })
     .await;
 }
+
+/// The process stopped after a checkout's orders were written (`paying`, stock taken) and before
+/// their money was held: housekeeping finishes the checkout a minute later, holding the money and
+/// placing the order, or, when the money is not there any more, failing it and giving the stock
+/// back. `ledger verify` (run after the story) finds every order agreeing with its hold.
+#[tokio::test]
+async fn a_checkout_cut_short_between_its_orders_and_its_holds_is_finished_by_housekeeping() {
+    use quipu_domain::market::checkout::{CheckoutId, order_id};
+    use quipu_domain::market::order::OrderStatus;
+
+    on_each_backend(async |app| {
+        let m = market(app).await;
+        let customer = &m.customer;
+        add(app, customer, &m.bread, 1).await;
+        let (status, placed) = checkout(
+            app,
+            customer,
+            "template",
+            json!({"payment": wallet("1234"), "fulfilments": [pickup(&m.bakery.id)]}),
+        )
+        .await;
+        assert_eq!(status, 201, "{placed}");
+        let store = &app.storage.store;
+        let id = quipu_domain::market::checkout::OrderId(placed[0]["id"].as_str().unwrap().parse().unwrap());
+        let template = store.order(id).await.unwrap().unwrap();
+        let cut_short = |held: i64| {
+            let checkout = CheckoutId(uuid::Uuid::now_v7());
+            quipu_core::store::orders::OrderRecord {
+                id: order_id(checkout, template.seller),
+                checkout,
+                status: OrderStatus::Paying,
+                held: quipu_domain::Amount::from_minor(held),
+                ..template.clone()
+            }
+        };
+        assert_eq!((balances(app, customer).await, stock(app, &m.bread).await), ((10_000, 9_700), 1));
+
+        // Written, then the process stopped: stock is taken, nothing is held yet.
+        let stopped = cut_short(300);
+        assert!(matches!(
+            store.place_orders(std::slice::from_ref(&stopped), &[]).await.unwrap(),
+            quipu_core::store::orders::Placing::Written
+        ));
+        assert_eq!((balances(app, customer).await, stock(app, &m.bread).await), ((10_000, 9_700), 0));
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        assert_eq!(store.order(stopped.id).await.unwrap().unwrap().status, OrderStatus::Paying, "a minute's grace");
+        app.clock.advance_seconds(61);
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        let (_, finished) = app.get(&format!("/me/orders/{}", stopped.id.0), &customer.token).await;
+        assert_eq!(finished["status"].as_str(), Some("placed"), "{finished}");
+        assert_eq!(balances(app, customer).await, (10_000, 9_400), "held once, by housekeeping");
+
+        // Cut short again, but the money is no longer there: it fails and the stock comes back.
+        let (status, body) = app
+            .post(
+                "/merchant/catalog/bulk",
+                Some(&m.bakery.owner),
+                json!({"changes": [{"product_id": m.bread, "stock": 1}]}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let unpayable = cut_short(1_000_000);
+        store.place_orders(std::slice::from_ref(&unpayable), &[]).await.unwrap();
+        assert_eq!(stock(app, &m.bread).await, 0);
+        app.clock.advance_seconds(61);
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        let (_, failed) = app.get(&format!("/me/orders/{}", unpayable.id.0), &customer.token).await;
+        assert_eq!(failed["status"].as_str(), Some("failed"), "{failed}");
+        assert_eq!((balances(app, customer).await, stock(app, &m.bread).await), ((10_000, 9_400), 1));
+    })
+    .await;
+}
