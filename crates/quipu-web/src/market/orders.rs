@@ -118,12 +118,9 @@ pub(super) async fn cancel(
         let body: ReasonRequest = posted.request()?;
         let market = &state.http.services.market;
         market.end_order(&who.principal, OrderId(id), OrderStatus::Cancelled, &body.reason).await?;
-        Ok::<_, ApiError>(())
+        Ok(())
     };
-    match attempt.await {
-        Ok(()) => page::see_other(&format!("/market/orders/{id}?done=cancelled")),
-        Err(error) => refused(&state, &who, id, &error).await,
-    }
+    answer(&state, &who, id, attempt.await, "cancelled").await
 }
 
 /// `POST /market/orders/{id}/review`: the customer rates a completed order, 1 to 5 stars and a
@@ -137,12 +134,9 @@ pub(super) async fn review(
     let attempt = async {
         let body: ReviewRequest = posted.request()?;
         state.http.services.market.review_order(&who.principal, OrderId(id), (&body).into()).await?;
-        Ok::<_, ApiError>(())
+        Ok(())
     };
-    match attempt.await {
-        Ok(()) => page::see_other(&format!("/market/orders/{id}?done=reviewed")),
-        Err(error) => refused(&state, &who, id, &error).await,
-    }
+    answer(&state, &who, id, attempt.await, "reviewed").await
 }
 
 /// `POST /market/orders/{id}/reorder`: the ended order's lines into the cart as the catalog has
@@ -170,10 +164,21 @@ pub(super) async fn prescription(
     Path(id): Path<uuid::Uuid>,
     file: PostedFile,
 ) -> Response {
-    let market = &state.http.services.market;
-    match market.put_prescription(&who.principal, OrderId(id), file.bytes).await {
-        Ok(_) => page::see_other(&format!("/market/orders/{id}?done=prescription")),
-        Err(error) => refused(&state, &who, id, &ApiError::from(error)).await,
+    let attached = state.http.services.market.put_prescription(&who.principal, OrderId(id), file.bytes).await;
+    answer(&state, &who, id, attached.map(drop).map_err(ApiError::from), "prescription").await
+}
+
+/// The order again: saying `done` when what was asked is done, or why it was refused.
+async fn answer(
+    state: &WebState,
+    who: &SignedIn,
+    id: uuid::Uuid,
+    result: Result<(), ApiError>,
+    done: &str,
+) -> Response {
+    match result {
+        Ok(()) => page::see_other(&format!("/market/orders/{id}?done={done}")),
+        Err(error) => refused(state, who, id, &error).await,
     }
 }
 
