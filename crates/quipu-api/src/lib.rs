@@ -11,6 +11,7 @@
 
 pub mod cards;
 pub mod common;
+pub mod delivery;
 pub mod events;
 pub mod habits;
 pub mod identity;
@@ -139,6 +140,7 @@ pub fn contexts() -> Routes {
         .merge(market::routes())
         .merge(orders::routes())
         .merge(habits::routes())
+        .merge(delivery::routes())
 }
 
 pub fn router(state: AppState) -> Router {

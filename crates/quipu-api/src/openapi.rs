@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Quipu API", description = "Payments, wallets and agents for cash-first places. Errors are RFC 9457 problem documents."),
-    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"), (name = "settlement"), (name = "market"), (name = "orders"))
+    tags((name = "identity"), (name = "wallet"), (name = "agent"), (name = "operator"), (name = "merchant"), (name = "payments"), (name = "merchant QR"), (name = "merchant integration"), (name = "cards"), (name = "settlement"), (name = "market"), (name = "orders"), (name = "delivery"))
 )]
 struct ApiDoc;
 
@@ -248,6 +248,9 @@ fn field_rule(schema: &str, field: &str) -> Option<Rule> {
         (_, "full_name" | "owner_full_name" | "bank_name" | "holder_name" | "label") => name(100),
         ("CreateMerchantRequest", "name") => name(100),
         ("CreateApiKeyRequest", "name") | ("RefundRequest", "reason") | (_, "note") => optional_name(100),
+        ("JobStepRequest", "reason") => optional_name(200),
+        ("JobStepRequest", "to") => rule("^(?:at_pickup|picked_up|at_drop_off|returning|offered)$", None),
+        ("CreateCourierRequest", "vehicle") => rule("^(?:foot|bicycle|motorbike|car)$", None),
         (_, "reason") => reason,
         ("CommissionRequest", "fixed") => rule(r"^[0-9]{1,12}(?:\.[0-9]{1,2})?$", None),
         (_, "amount" | "threshold") => {

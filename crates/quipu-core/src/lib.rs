@@ -5,9 +5,10 @@
 //! The contexts are crates of their own, so their dependencies are plain to
 //! see and cannot form a cycle: every context depends on the kernel; payments
 //! and the wallet on events; merchant QR on payments; cards on payments and
-//! the wallet; support on the wallet. Nothing here knows about HTTP: the JSON
+//! the wallet; support on the wallet; delivery reads orders through their store handle. Nothing here knows about HTTP: the JSON
 //! API is built over these services, and the web pages over the API.
 
+mod couriers;
 pub mod export;
 mod pharmacy;
 
@@ -18,6 +19,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use quipu_cards::Cards;
+pub use quipu_delivery::Delivery;
 pub use quipu_events::Events;
 pub use quipu_identity::Identity;
 pub use quipu_kernel::{
@@ -31,8 +33,8 @@ pub use quipu_settlement::Settlement;
 pub use quipu_support::Support;
 pub use quipu_wallet::Wallet;
 pub use {
-    quipu_cards as cards, quipu_events as events, quipu_identity as identity, quipu_kernel as kernel,
-    quipu_market as market, quipu_merchant_qr as merchant_qr, quipu_payments as payments,
+    quipu_cards as cards, quipu_delivery as delivery, quipu_events as events, quipu_identity as identity,
+    quipu_kernel as kernel, quipu_market as market, quipu_merchant_qr as merchant_qr, quipu_payments as payments,
     quipu_settlement as settlement, quipu_store as store, quipu_support as support, quipu_wallet as wallet,
 };
 
@@ -48,6 +50,7 @@ pub struct Services {
     pub support: Support,
     pub settlement: Settlement,
     pub market: Market,
+    pub delivery: Delivery,
 }
 
 /// The background tasks; stop them with [`Background::shutdown`] after the
@@ -96,6 +99,7 @@ impl Services {
         let market_store: Arc<dyn quipu_store::MarketStore> = kernel.store.clone();
         let order_store: Arc<dyn quipu_store::OrderStore> = kernel.store.clone();
         let habit_store: Arc<dyn quipu_store::HabitStore> = kernel.store.clone();
+        let delivery_store: Arc<dyn quipu_store::DeliveryStore> = kernel.store.clone();
         let services = Arc::new(Self {
             identity: Identity::new(kernel.clone()),
             merchant_qr: MerchantQrs::new(kernel.clone(), payments.clone()),
@@ -103,7 +107,9 @@ impl Services {
             events: Events::new(kernel.clone()),
             support: Support::new(kernel.clone(), wallet.clone()),
             settlement: Settlement::new(kernel.clone()),
-            market: Market::new(kernel.clone(), market_store, order_store, habit_store).with_settings(market_settings),
+            market: Market::new(kernel.clone(), market_store, order_store.clone(), habit_store)
+                .with_settings(market_settings),
+            delivery: Delivery::new(kernel.clone(), delivery_store, order_store),
             wallet,
             payments,
             kernel: kernel.clone(),

@@ -12,6 +12,7 @@
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 pub mod card;
+pub mod delivery;
 pub mod identity;
 pub mod ledger;
 pub mod limits;

@@ -18,6 +18,11 @@ impl Timestamp {
         Self(self.0.saturating_add(seconds.saturating_mul(Self::MICROS_PER_SECOND)))
     }
 
+    /// Whole seconds from `earlier` to `self`; zero when `earlier` is not earlier.
+    pub fn seconds_since(self, earlier: Timestamp) -> u64 {
+        u64::try_from(self.0.saturating_sub(earlier.0) / Self::MICROS_PER_SECOND).unwrap_or(0)
+    }
+
     /// The next representable instant; used to keep ledger timestamps strictly increasing.
     pub fn next(self) -> Self {
         Self(self.0.saturating_add(1))

@@ -46,9 +46,9 @@ pub struct NewLogin {
     pub password: Password,
 }
 
-/// An agent: a login and the PIN that confirms cash movements.
+/// An agent or a courier: a login and the PIN that confirms the money they move.
 #[derive(Debug, Clone)]
-pub struct NewAgent {
+pub struct NewWorker {
     pub login: NewLogin,
     pub pin: Pin,
 }
@@ -203,10 +203,22 @@ impl Identity {
     }
 
     /// An operator signs up an agent, with a float account in every enabled currency.
-    pub async fn create_agent(&self, principal: &Principal, agent: &NewAgent) -> CoreResult<Profile> {
+    pub async fn create_agent(&self, principal: &Principal, agent: &NewWorker) -> CoreResult<Profile> {
         principal.require(Role::Operator)?;
         let user = self.new_user(Role::Agent, &agent.login, Some(&agent.pin)).await?;
         let accounts = self.accounts_for(AccountOwner::User(user.id), AccountKind::AgentFloat, true);
+        let profile = profile(&user, &accounts);
+        self.enroll(Enrollment { users: vec![user], accounts, ..Enrollment::default() }).await?;
+        Ok(profile)
+    }
+
+    /// An operator signs up a courier: a user with a wallet in every enabled currency, where their
+    /// earnings land (they cash out at agents like anyone). How they work (vehicle, area, shop) is
+    /// the delivery context's: `quipu_core::Services::onboard_courier` writes it next.
+    pub async fn create_courier(&self, principal: &Principal, courier: &NewWorker) -> CoreResult<Profile> {
+        principal.require(Role::Operator)?;
+        let user = self.new_user(Role::Courier, &courier.login, Some(&courier.pin)).await?;
+        let accounts = self.accounts_for(AccountOwner::User(user.id), AccountKind::CustomerWallet, true);
         let profile = profile(&user, &accounts);
         self.enroll(Enrollment { users: vec![user], accounts, ..Enrollment::default() }).await?;
         Ok(profile)

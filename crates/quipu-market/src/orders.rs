@@ -6,20 +6,25 @@
 //! leaves the order one step behind its hold, and repeating the move (the ids are derived, the
 //! ledger answers a repeat with the transfer it made) finishes it.
 
+use quipu_domain::delivery::JobId;
+use quipu_domain::delivery::job::{JobActor, JobStatus};
 use quipu_domain::identity::Role;
 use quipu_domain::ledger::{AccountKind, ChainRejection, TransferCode, TransferCommand, TransferError, TransferOp};
 use quipu_domain::market::checkout::{
-    LineEdit, MAX_READY_MINUTES, MAX_REASON_CHARS, OrderId, OrderLeg, capture_amount, edit_line, order_ledger_reference,
+    FulfilmentKind, LineEdit, MAX_READY_MINUTES, MAX_REASON_CHARS, OrderId, OrderLeg, capture_amount, edit_line,
+    order_ledger_reference,
 };
 use quipu_domain::market::order::{
     ChangeKind, HoldEffect, OrderAction, OrderActor, OrderMoveError, OrderSituation, OrderStatus, next_actions,
     plan_move,
 };
 use quipu_domain::payment::fee_for;
+use quipu_domain::state::StateMachine;
 use quipu_domain::text::is_display_safe;
 use quipu_domain::{Amount, Timestamp};
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::AccountOwner;
+use quipu_store::delivery::{JobRecord, JobStep};
 use quipu_store::events::EventRecord;
 use quipu_store::orders::{DueBy, LineChange, MAX_ORDERS_PAGE, OrderChange, OrderMove, OrderRecord};
 
@@ -186,6 +191,7 @@ impl Market {
     ) -> CoreResult<OrderRecord> {
         let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
         let transition = plan_move(situation, actor, to, reason.is_some()).map_err(move_refused)?;
+        self.refuse_ending_carried(order, to).await?;
         match to.hold_effect() {
             HoldEffect::Keep => {}
             HoldEffect::Void => self.void_hold(order).await?,
@@ -205,6 +211,7 @@ impl Market {
         };
         let moved = OrderRecord { status: to, updated_at: now, ..order.clone() };
         let events = self.order_events(&moved)?;
+        let jobs = JobWrites::of(order, to, now, change.note.as_deref());
         let order_move = OrderMove {
             order: order.id,
             transition,
@@ -214,6 +221,8 @@ impl Market {
             lines: &[],
             line_changes: &[],
             events: &events,
+            offer: jobs.offer.as_ref(),
+            cancel_job: jobs.cancel.as_ref(),
         };
         if self.orders.move_order(&order_move).await? {
             if !events.is_empty() {
@@ -279,6 +288,7 @@ impl Market {
             Heard::ByNobody => Vec::new(),
         };
         let release_stock = gives_back || to == OrderStatus::Failed;
+        let jobs = JobWrites::of(order, to, now, change.note.as_deref());
         let order_move = OrderMove {
             order: order.id,
             transition,
@@ -288,6 +298,8 @@ impl Market {
             lines: &[],
             line_changes: &[],
             events: &events,
+            offer: jobs.offer.as_ref(),
+            cancel_job: jobs.cancel.as_ref(),
         };
         // Lost to another process doing the same: what it left stands.
         if self.orders.move_order(&order_move).await? {
@@ -299,6 +311,21 @@ impl Market {
             }
         }
         Ok(())
+    }
+
+    /// Refuses to end a delivery order whose goods a courier has (or delivered, or brought back):
+    /// the job ends first, and it settles the order.
+    pub(crate) async fn refuse_ending_carried(&self, order: &OrderRecord, to: OrderStatus) -> CoreResult<()> {
+        let ends = to.hold_effect() == HoldEffect::Void || to == OrderStatus::Completed;
+        if !ends || order.fulfilment != FulfilmentKind::Delivery {
+            return Ok(());
+        }
+        match self.orders.job_of_order(order.id).await? {
+            Some(job) if !job.status.may_become(JobStatus::Cancelled) && job.status != JobStatus::Cancelled => Err(
+                CoreError::rejected("order_with_courier", "a courier has this order's goods; the delivery ends first"),
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// Gives the whole hold back. One already voided, or lapsed in the ledger, is back already.
@@ -535,4 +562,46 @@ fn reserved_products(order: &OrderRecord) -> Vec<quipu_domain::market::ProductId
 
 fn is_released(rejection: &ChainRejection) -> bool {
     matches!(rejection.error, TransferError::PendingAlreadyVoided | TransferError::PendingExpired)
+}
+
+/// What an order's move writes of its delivery job, in the move's transaction: a delivery order
+/// the shop accepts is offered to couriers; one that ends before pickup ends its job.
+pub(crate) struct JobWrites {
+    pub(crate) offer: Option<JobRecord>,
+    pub(crate) cancel: Option<JobStep>,
+}
+
+impl JobWrites {
+    pub(crate) fn of(order: &OrderRecord, to: OrderStatus, now: Timestamp, reason: Option<&str>) -> Self {
+        if order.fulfilment != FulfilmentKind::Delivery {
+            return Self { offer: None, cancel: None };
+        }
+        let offer = (to == OrderStatus::Accepted).then(|| JobRecord {
+            id: JobId::of_order(order.id),
+            order: order.id,
+            seller: order.seller,
+            status: JobStatus::Offered,
+            courier: None,
+            fee: order.delivery_fee,
+            currency: order.currency,
+            version: 1,
+            offered_at: now,
+            alerted_at: None,
+            reason: None,
+            created_at: now,
+            updated_at: now,
+        });
+        let ends = to.hold_effect() == HoldEffect::Void || to == OrderStatus::Completed;
+        let cancel = ends.then(|| JobStep {
+            at: now,
+            actor: JobActor::System,
+            by: None,
+            from: None,
+            to: JobStatus::Cancelled,
+            courier: None,
+            point: None,
+            note: reason.map(str::to_owned),
+        });
+        Self { offer, cancel }
+    }
 }

@@ -23,6 +23,7 @@ use quipu_store::AccessEntryRecord;
 use quipu_store::orders::{LineChange, MAX_ORDERS_PAGE, OrderChange, OrderMove, OrderRecord, PrescriptionRecord};
 
 use crate::images::{self, JPEG};
+use crate::orders::JobWrites;
 use crate::{Market, Order};
 
 /// What an operator tunes about the market.
@@ -143,6 +144,7 @@ impl Market {
         };
         let moved = OrderRecord { status: to, updated_at: now, ..order.clone() };
         let events = self.order_events(&moved)?;
+        let jobs = JobWrites::of(&order, to, now, plan.reason.as_deref());
         let order_move = OrderMove {
             order: order.id,
             transition: plan.transition,
@@ -152,6 +154,8 @@ impl Market {
             lines: &changed,
             line_changes: &line_changes,
             events: &events,
+            offer: jobs.offer.as_ref(),
+            cancel_job: jobs.cancel.as_ref(),
         };
         if !self.orders.move_order(&order_move).await? {
             return Err(CoreError::new(ErrorKind::Conflict, "order_changed", "this order changed; read it again"));

@@ -6,7 +6,7 @@ pub mod market;
 
 use std::path::Path;
 
-use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
+use quipu_core::identity::{NewLogin, NewMerchant, NewWorker, Registration};
 use quipu_core::{Principal, Services};
 use quipu_domain::identity::{DisplayName, Password, PhoneNumber, Pin, Role};
 use quipu_domain::ledger::TransferId;
@@ -201,7 +201,7 @@ pub async fn seed(services: &Services) -> Fallible<DemoNetwork> {
     let operator = user_principal(operator.id, Role::Operator);
     logins.push((String::new(), &OPERATOR));
     let agent =
-        services.identity.create_agent(&operator, &NewAgent { login: login(&AGENT)?, pin: pin(&AGENT)? }).await?;
+        services.identity.create_agent(&operator, &NewWorker { login: login(&AGENT)?, pin: pin(&AGENT)? }).await?;
     let agent_id = agent.user.id;
     services.wallet.issue(&operator, new_id(services), agent_id, amount(AGENT_FLOAT)).await?;
     logins.push((format!("float {AGENT_FLOAT}"), &AGENT));

@@ -12,6 +12,7 @@ use std::future::Future;
 
 use quipu_domain::Timestamp;
 use quipu_domain::card::CardId;
+use quipu_domain::delivery::JobId;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{AccountId, TransferId};
 use quipu_domain::market::checkout::{CartLineId, CheckoutId, OrderId};
@@ -167,7 +168,8 @@ uuid_params!(
     OrderId,
     CheckoutId,
     CartLineId,
-    ReviewId
+    ReviewId,
+    JobId
 );
 
 /// SQL text (with `$1`, `$2`, … placeholders, which both backends read) and its parameters.

@@ -26,6 +26,7 @@ pub mod driver;
 mod batch;
 mod cards;
 mod decode;
+mod delivery;
 mod events;
 mod habits;
 mod identity;
@@ -229,6 +230,7 @@ pub fn statements<B: Backend>() -> Vec<(String, String)> {
         ("orders", orders::sql::ALL),
         ("habits", habits::sql::ALL),
         ("market_images", market_images::sql::ALL),
+        ("delivery", delivery::sql::ALL),
     ] {
         all.extend(list.iter().map(|(name, text)| (format!("{module}::{name}"), (*text).to_owned())));
     }

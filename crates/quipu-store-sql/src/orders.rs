@@ -13,6 +13,7 @@ use quipu_domain::market::checkout::{
 use quipu_domain::market::order::{OrderActor, OrderStatus};
 use quipu_domain::market::{AreaId, ProductId};
 use quipu_domain::{Amount, Timestamp};
+use quipu_store::delivery::JobRecord;
 use quipu_store::events::EventRecord;
 use quipu_store::market::StoredPoint;
 use quipu_store::orders::{
@@ -443,6 +444,12 @@ impl<B: Backend> OrderStore for SqlStore<B> {
         Ok(Placing::Written)
     }
 
+    async fn job_of_order(&self, id: OrderId) -> StoreResult<Option<JobRecord>> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(crate::delivery::sql::SELECT_ORDER_JOB).bind(id);
+        fetch_optional::<B::Db, _>(&mut conn, "loading an order's delivery job", statement).await
+    }
+
     async fn order(&self, id: OrderId) -> StoreResult<Option<OrderRecord>> {
         let mut conn = self.reader().await?;
         let order: Option<OrderRecord> =
@@ -479,6 +486,15 @@ impl<B: Backend> OrderStore for SqlStore<B> {
             .bind(reason)
             .bind(change.at);
         if execute::<B::Db>(&mut tx, "moving an order", statement).await? != 1 {
+            return Ok(false);
+        }
+        if let Some(job) = order_move.offer {
+            crate::delivery::offer_job::<B>(&mut tx, job).await?;
+        }
+        // A courier who picked the goods up first wins: the order stays as it was.
+        if let Some(step) = order_move.cancel_job
+            && !crate::delivery::cancel_order_job::<B>(&mut tx, order_move.order, step).await?
+        {
             return Ok(false);
         }
         for line in order_move.lines {

@@ -1,6 +1,6 @@
 //! What Quipu stores, and the storage interface: one trait per context
 //! (ledger, identity, merchants, payments, cards, events, operations, support,
-//! settlement, zones, market), which
+//! settlement, zones, market, delivery), which
 //! [`Store`] bundles for the services, who hold an `Arc<dyn Store>`.
 //! A new context adds its records and trait here and joins the bundle; the
 //! context itself is handed only its own trait (the market gets `Arc<dyn MarketStore>`).
@@ -18,6 +18,7 @@
 
 pub mod batch;
 pub mod cards;
+pub mod delivery;
 pub mod events;
 pub mod habits;
 pub mod identity;
@@ -32,6 +33,7 @@ pub mod support;
 pub mod zones;
 
 pub use crate::cards::CardStore;
+pub use crate::delivery::DeliveryStore;
 pub use crate::events::EventStore;
 pub use crate::habits::HabitStore;
 pub use crate::identity::{
@@ -59,6 +61,7 @@ pub trait Store:
     + MarketStore
     + OrderStore
     + HabitStore
+    + DeliveryStore
     + PaymentStore
     + CardStore
     + EventStore
@@ -79,6 +82,7 @@ impl<T> Store for T where
         + MarketStore
         + OrderStore
         + HabitStore
+        + DeliveryStore
         + PaymentStore
         + CardStore
         + EventStore

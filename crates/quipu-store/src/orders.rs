@@ -18,6 +18,7 @@ use quipu_domain::{Amount, Timestamp};
 use uuid::Uuid;
 
 use crate::StoreResult;
+use crate::delivery::{JobRecord, JobStep};
 use crate::events::EventRecord;
 use crate::market::StoredPoint;
 use crate::support::AccessEntryRecord;
@@ -139,6 +140,11 @@ pub struct OrderMove<'a> {
     pub lines: &'a [LineChange],
     pub line_changes: &'a [OrderChange],
     pub events: &'a [EventRecord],
+    /// The delivery job to offer with the move (a delivery order accepted), written in its
+    /// transaction; a job already there is kept.
+    pub offer: Option<&'a JobRecord>,
+    /// Cancel the order's job with the move, if nobody has picked its goods up (the order ended).
+    pub cancel_job: Option<&'a JobStep>,
 }
 
 /// A line changed by the shop or checked by a pharmacist.
@@ -193,6 +199,9 @@ pub trait OrderStore: Send + Sync {
     async fn place_orders(&self, orders: &[OrderRecord], cart_lines: &[CartLineId]) -> StoreResult<Placing>;
 
     async fn order(&self, id: OrderId) -> StoreResult<Option<OrderRecord>>;
+
+    /// The delivery job of a delivery order the shop accepted: what ending the order must respect.
+    async fn job_of_order(&self, id: OrderId) -> StoreResult<Option<JobRecord>>;
 
     /// The orders a checkout wrote.
     async fn checkout_orders(&self, checkout: CheckoutId) -> StoreResult<Vec<OrderRecord>>;

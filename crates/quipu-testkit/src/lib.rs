@@ -4,6 +4,7 @@
 //! the ledger invariant check.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable)]
 
+pub mod delivery;
 mod fixtures;
 pub mod market;
 pub mod multipart;

@@ -7,7 +7,7 @@ pub mod views;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
+use quipu_core::identity::{NewLogin, NewMerchant, NewWorker, Registration};
 use quipu_core::kernel::access::Credentials;
 use quipu_domain::identity::UserId;
 use quipu_domain::ledger::AccountId;
@@ -131,7 +131,7 @@ pub async fn create_agent(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<CreateAgentRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let agent = state.services.identity.create_agent(&caller, &NewAgent::try_from(&body)?).await?;
+    let agent = state.services.identity.create_agent(&caller, &NewWorker::try_from(&body)?).await?;
     Ok(created(AgentView::from(&agent)))
 }
 

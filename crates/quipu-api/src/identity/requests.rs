@@ -1,6 +1,6 @@
 //! The request bodies and query parameters of this context, and how each becomes domain values.
 
-use quipu_core::identity::{NewAgent, NewLogin, NewMerchant, Registration};
+use quipu_core::identity::{NewLogin, NewMerchant, NewWorker, Registration};
 use quipu_core::kernel::access::{Credentials, bad_credentials};
 use quipu_core::{CoreError, CoreResult};
 use quipu_domain::identity::{BankAccountNumber, DisplayName, Password, PhoneNumber, Pin, SecretText};
@@ -92,7 +92,7 @@ pub struct CreateAgentRequest {
     pub pin: SecretText,
 }
 
-impl TryFrom<&CreateAgentRequest> for NewAgent {
+impl TryFrom<&CreateAgentRequest> for NewWorker {
     type Error = CoreError;
 
     fn try_from(body: &CreateAgentRequest) -> CoreResult<Self> {

@@ -24,7 +24,7 @@ use quipu_api::support::requests::{AccessGrantRequest, ReasonRequest};
 use quipu_api::support::views::{AttentionView, PeoplePageView, PersonSummaryView};
 use quipu_api::wallet::requests::{FloatRequest, HistoryParams};
 use quipu_api::wallet::views::{HistoryPage, VerifyView};
-use quipu_core::identity::{NewAgent, NewMerchant};
+use quipu_core::identity::{NewMerchant, NewWorker};
 use quipu_core::kernel::text::rfc3339;
 use quipu_core::wallet::HistoryFilter;
 use quipu_domain::identity::{MerchantId, UserId};
@@ -335,7 +335,7 @@ async fn create_merchant(State(state): State<WebState>, who: SignedIn, posted: P
 async fn create_agent(State(state): State<WebState>, who: SignedIn, posted: Posted) -> Response {
     let attempt = async {
         let body: CreateAgentRequest = posted.request()?;
-        let agent = NewAgent::try_from(&body)?;
+        let agent = NewWorker::try_from(&body)?;
         Ok::<_, ApiError>(AgentView::from(&state.http.services.identity.create_agent(&who.principal, &agent).await?))
     };
     match attempt.await {

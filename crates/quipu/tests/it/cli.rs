@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use quipu_core::identity::{NewAgent, Registration};
+use quipu_core::identity::{NewWorker, Registration};
 use quipu_core::{Principal, Services, SystemClock};
 use quipu_domain::identity::{PhoneNumber, Pin, Role};
 use quipu_domain::ledger::{AccountKind, TransferCode, TransferCommand, TransferId, TransferOp};
@@ -26,7 +26,7 @@ async fn seed(services: &Services) {
     let operator =
         services.identity.create_staff(Role::Operator, &login("+15559990001", "Op", "staff-password")).await.unwrap();
     let operator = Principal::User { id: operator.id, role: Role::Operator, merchant_id: None };
-    let agent = NewAgent { login: login("+15550010001", "Agent", "agent-password"), pin: Pin::parse("9999").unwrap() };
+    let agent = NewWorker { login: login("+15550010001", "Agent", "agent-password"), pin: Pin::parse("9999").unwrap() };
     let agent = services.identity.create_agent(&operator, &agent).await.unwrap();
     let amount = AmountInput { amount: "100.00", currency: None };
     services.wallet.issue(&operator, TransferId(uuid::Uuid::now_v7()), agent.user.id, amount).await.unwrap();

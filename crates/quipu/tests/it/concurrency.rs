@@ -286,3 +286,72 @@ async fn two_processes_racing_to_hand_over_an_order_capture_it_once() {
     assert_eq!(account["balance"]["minor_units"], 10_000 - 6 * 150, "{account}");
     shared.stop_and_verify().await;
 }
+
+/// Fifty couriers, half on each of two processes, claim each of three delivery jobs at once:
+/// exactly one wins each job, and every other claim is told someone was first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_couriers_on_two_processes_claim_each_job_once() {
+    use crate::harness::delivery::{courier, set_online};
+    use crate::harness::market::{add, checkout, product, seller, wallet};
+    const COURIERS: usize = 50;
+    const JOBS: usize = 3;
+    if postgres_url().is_none() {
+        return;
+    }
+    let shared = SharedDatabase::start().await;
+    let (api_a, api_b) = (shared.a.client(), shared.b.client());
+    let operator = api_a.login("+15559990001", "staff-password").await;
+    let (status, area) = api_a.post("/operator/market/areas", Some(&operator), json!({"name": "Mapo"})).await;
+    assert_eq!(status, 201, "{area}");
+    let area = area["id"].as_str().unwrap().to_owned();
+    let shop = crate::harness::shop(&api_a, &operator, "Claim Mart", 802, 200).await;
+    seller(&api_b, &operator, &shop, &area, "grocery").await;
+    let milk = json!({"name_en": "Milk", "category": "dairy", "price": "1.50", "unit": "each", "stock": 100});
+    let milk = product(&api_a, &shop, milk).await;
+    let agent = api_b.agent(&operator, "+15550009802", "1000.00").await;
+    let customer = api_a.customer("+15550029802").await;
+    api_b.cash_in(&agent, &customer.phone, "100.00").await;
+    let mut couriers = Vec::new();
+    for n in 0..COURIERS {
+        let api = if n % 2 == 0 { &api_a } else { &api_b };
+        let rider =
+            courier(api, &operator, &format!("+1555046{n:04}"), json!({"vehicle": "motorbike", "home_area_id": area}))
+                .await;
+        set_online(api, &rider, true).await;
+        couriers.push(rider);
+    }
+    for n in 0..JOBS {
+        add(&api_a, &customer, &milk, 2).await; // the mart's delivery minimum is 2.00
+        let fulfilment = json!({"seller_id": shop.id, "kind": "delivery", "area_id": area, "address": "Building 1"});
+        let (status, placed) = checkout(
+            &api_b,
+            &customer,
+            &format!("claim-{n}"),
+            json!({"payment": wallet("1234"), "fulfilments": [fulfilment]}),
+        )
+        .await;
+        assert_eq!(status, 201, "{placed}");
+        let order = placed[0]["id"].as_str().unwrap().to_owned();
+        let (status, body) = api_a
+            .post(&format!("/merchant/orders/{order}/accept"), Some(&shop.cashier), json!({"ready_minutes": 5}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, job) = api_b.get(&format!("/merchant/orders/{order}/delivery"), &shop.owner).await;
+        assert_eq!(status, 200, "{job}");
+        let path = format!("/courier/jobs/{}/claim", job["id"].as_str().unwrap());
+        let mut claims = tokio::task::JoinSet::new();
+        for (n, rider) in couriers.iter().enumerate() {
+            let api = if n % 2 == 0 { shared.a.client() } else { shared.b.client() };
+            let (path, token) = (path.clone(), rider.token.clone());
+            claims.spawn(async move { api.post(&path, Some(&token), json!({})).await });
+        }
+        let answers = claims.join_all().await;
+        let won = answers.iter().filter(|(status, _)| *status == 200).count();
+        assert_eq!(won, 1, "{answers:?}");
+        let lost = |body: &serde_json::Value| body["code"].as_str() == Some("job_taken");
+        assert!(answers.iter().all(|(status, body)| *status == 200 || (*status == 409 && lost(body))), "{answers:?}");
+        let (_, job) = api_a.get(&format!("/merchant/orders/{order}/delivery"), &shop.owner).await;
+        assert_eq!(job["steps"].as_array().unwrap().len(), 2, "offered, then one claim: {job}");
+    }
+    shared.stop_and_verify().await;
+}

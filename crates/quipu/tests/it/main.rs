@@ -12,6 +12,7 @@ mod cli;
 mod commissions;
 mod concurrency;
 mod contract;
+mod delivery;
 mod demo_market;
 mod durability;
 mod forms;

@@ -1,0 +1,86 @@
+//! What callers send the delivery routes, parsed into domain values at the edge.
+
+use quipu_core::delivery::CourierInput;
+use quipu_core::{CoreError, CoreResult};
+use quipu_domain::delivery::Vehicle;
+use quipu_domain::delivery::job::JobStatus;
+use quipu_domain::identity::MerchantId;
+use quipu_domain::identity::SecretText;
+use quipu_domain::market::AreaId;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCourierRequest {
+    #[schema(example = "+250788123456")]
+    pub phone: String,
+    #[schema(example = "Jean Bosco")]
+    pub full_name: String,
+    #[schema(value_type = String, format = Password, write_only, example = "correct-horse-battery")]
+    pub password: SecretText,
+    #[schema(value_type = String, format = Password, write_only, example = "1234")]
+    pub pin: SecretText,
+    /// foot, bicycle, motorbike or car.
+    #[schema(example = "motorbike")]
+    pub vehicle: String,
+    /// The delivery area they work in, if any: they see every job going there.
+    #[schema(example = "01939e2a-7c4e-7b51-9f3a-2f1d6c0e4a11")]
+    pub home_area_id: Option<uuid::Uuid>,
+    /// The one shop they work for, if they work for one alone.
+    #[schema(example = "01939e2a-7c4e-7b51-9f3a-2f1d6c0e4a12")]
+    pub only_for: Option<uuid::Uuid>,
+}
+
+impl CreateCourierRequest {
+    pub fn input(&self) -> CoreResult<CourierInput> {
+        let vehicle = Vehicle::parse(&self.vehicle)
+            .ok_or_else(|| CoreError::invalid("vehicle_invalid", "a vehicle is foot, bicycle, motorbike or car"))?;
+        Ok(CourierInput { vehicle, home_area: self.home_area_id.map(AreaId), only_for: self.only_for.map(MerchantId) })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CourierStatusRequest {
+    /// True to go online (see and claim offers), false to stop.
+    #[schema(example = true)]
+    pub online: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobStepRequest {
+    /// The step taken: at_pickup, picked_up, at_drop_off, returning (with a reason), or offered
+    /// (dropping the job before pickup).
+    #[schema(example = "picked_up")]
+    pub to: String,
+    /// Why, for `returning`: the customer reads it (at most 200 characters).
+    #[schema(example = "nobody answered the door")]
+    pub reason: Option<String>,
+}
+
+impl JobStepRequest {
+    pub fn status(&self) -> CoreResult<JobStatus> {
+        JobStatus::parse(&self.to)
+            .ok_or_else(|| CoreError::invalid("job_step_invalid", "no such step of a delivery job"))
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignJobRequest {
+    /// The courier (their user id) to give the job to.
+    #[schema(example = "01939e2a-7c4e-7b51-9f3a-2f1d6c0e4a10")]
+    pub courier_id: uuid::Uuid,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CourierJobsQuery {
+    /// Only jobs under way (claimed, not yet delivered or brought back).
+    #[serde(default)]
+    #[param(example = true)]
+    pub active: bool,
+}

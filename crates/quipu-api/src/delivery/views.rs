@@ -1,0 +1,130 @@
+//! Couriers, offers and jobs as the API shows them. A job's view carries what the domain decided
+//! (`next_actions`), so an app or a page never works out what may be done.
+
+use quipu_core::delivery::{Courier, Job, JobOffer};
+use quipu_core::kernel::text::rfc3339;
+use quipu_store::delivery::JobStep;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::common::views::MoneyView;
+use crate::identity::views::AgentView;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CourierView {
+    pub user_id: uuid::Uuid,
+    pub vehicle: String,
+    pub home_area_id: Option<uuid::Uuid>,
+    pub only_for: Option<uuid::Uuid>,
+    /// online or offline.
+    pub state: String,
+    pub created_at: String,
+}
+
+impl From<&Courier> for CourierView {
+    fn from(courier: &Courier) -> Self {
+        let record = &courier.record;
+        Self {
+            user_id: record.user.0,
+            vehicle: record.vehicle.as_str().to_owned(),
+            home_area_id: record.home_area.map(|area| area.0),
+            only_for: record.only_for.map(|shop| shop.0),
+            state: record.state.as_str().to_owned(),
+            created_at: rfc3339(record.created_at),
+        }
+    }
+}
+
+/// A courier just signed up: their login and wallet, and how they work.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NewCourierView {
+    #[serde(flatten)]
+    pub login: AgentView,
+    pub courier: CourierView,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobOfferView {
+    pub job_id: uuid::Uuid,
+    pub shop_name: String,
+    /// What the courier is paid on delivery.
+    pub fee: MoneyView,
+    /// From the courier to the shop, when both places are known.
+    pub pickup_metres: Option<u32>,
+    /// From the shop to the door, when both places are known.
+    pub drop_off_metres: Option<u32>,
+    pub offered_at: String,
+}
+
+impl From<&JobOffer> for JobOfferView {
+    fn from(offer: &JobOffer) -> Self {
+        Self {
+            job_id: offer.job.id.0,
+            shop_name: offer.shop_name.clone(),
+            fee: MoneyView::new(offer.job.fee, offer.job.currency),
+            pickup_metres: offer.pickup_metres,
+            drop_off_metres: offer.drop_off_metres,
+            offered_at: rfc3339(offer.job.offered_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobStepView {
+    pub at: String,
+    /// courier, shop, operator or system.
+    pub actor: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub courier_id: Option<uuid::Uuid>,
+    pub note: Option<String>,
+}
+
+impl From<&JobStep> for JobStepView {
+    fn from(step: &JobStep) -> Self {
+        Self {
+            at: rfc3339(step.at),
+            actor: step.actor.as_str().to_owned(),
+            from: step.from.map(|status| status.as_str().to_owned()),
+            to: step.to.as_str().to_owned(),
+            courier_id: step.courier.map(|user| user.0),
+            note: step.note.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: uuid::Uuid,
+    pub order_id: uuid::Uuid,
+    pub seller_id: uuid::Uuid,
+    /// offered, claimed, at_pickup, picked_up, at_drop_off, delivered, returning, returned or cancelled.
+    pub status: String,
+    pub courier_id: Option<uuid::Uuid>,
+    pub fee: MoneyView,
+    pub offered_at: String,
+    /// Why it was cancelled or is coming back.
+    pub reason: Option<String>,
+    pub steps: Vec<JobStepView>,
+    /// What the caller may do now: claim, drop, arrive_at_pickup, pick_up, arrive_at_drop_off,
+    /// deliver, return, confirm_return, assign, cancel.
+    pub next_actions: Vec<String>,
+}
+
+impl From<&Job> for JobView {
+    fn from(job: &Job) -> Self {
+        let record = &job.record;
+        Self {
+            id: record.id.0,
+            order_id: record.order.0,
+            seller_id: record.seller.0,
+            status: record.status.as_str().to_owned(),
+            courier_id: record.courier.map(|user| user.0),
+            fee: MoneyView::new(record.fee, record.currency),
+            offered_at: rfc3339(record.offered_at),
+            reason: record.reason.clone(),
+            steps: job.steps.iter().map(JobStepView::from).collect(),
+            next_actions: job.next_actions.iter().map(|action| action.as_str().to_owned()).collect(),
+        }
+    }
+}

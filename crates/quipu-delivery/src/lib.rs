@@ -1,0 +1,33 @@
+//! Delivery: couriers (how they work, whether they are online), the delivery job a shop's
+//! acceptance offers them, dispatch (which couriers see which offers), the claim, and each step
+//! from the shop to the door.
+//!
+//! The rules are pure, in `quipu_domain::delivery`; this context applies them, checks who may act,
+//! and writes through its own store handle, [`DeliveryStore`]. A job is created by the order's
+//! move (`quipu-market`), in the transaction that accepts the order; a claim is a compare-and-set
+//! on the job's version, so one courier wins it on any number of processes.
+
+mod couriers;
+mod jobs;
+
+use std::sync::Arc;
+
+use quipu_kernel::Kernel;
+use quipu_store::{DeliveryStore, OrderStore};
+
+pub use couriers::{Courier, CourierInput};
+pub use jobs::{Job, JobOffer, MAX_ACTIVE_JOBS};
+
+/// The delivery context's services.
+#[derive(Clone)]
+pub struct Delivery {
+    kernel: Arc<Kernel>,
+    store: Arc<dyn DeliveryStore>,
+    orders: Arc<dyn OrderStore>,
+}
+
+impl Delivery {
+    pub fn new(kernel: Arc<Kernel>, store: Arc<dyn DeliveryStore>, orders: Arc<dyn OrderStore>) -> Self {
+        Self { kernel, store, orders }
+    }
+}

@@ -1,0 +1,48 @@
+//! Delivery stories share: couriers the operator signs up, and a delivery order from the market's
+//! mart accepted by the shop (so a job is offered).
+
+use serde_json::{Value, json};
+
+use crate::market::{Market, add, checkout, wallet};
+use crate::{Api, Person};
+
+/// A courier signed up by `operator`, working as `how` says (vehicle, area, shop), signed in.
+/// Password `courier-password`, PIN 4321.
+pub async fn courier(app: &Api, operator: &str, phone: &str, how: Value) -> Person {
+    let mut body = json!({"phone": phone, "full_name": "Test Courier", "password": "courier-password", "pin": "4321"});
+    if let (Some(body), Some(how)) = (body.as_object_mut(), how.as_object()) {
+        body.extend(how.clone());
+    }
+    let (status, created) = app.post("/operator/couriers", Some(operator), body).await;
+    assert_eq!(status, 201, "sign up courier {phone}: {created}");
+    Person {
+        token: app.login(phone, "courier-password").await,
+        id: created["user"]["id"].as_str().unwrap().to_owned(),
+        account: created["accounts"][0]["id"].as_str().unwrap().to_owned(),
+        phone: phone.to_owned(),
+    }
+}
+
+/// The courier goes online or offline.
+pub async fn set_online(app: &Api, courier: &Person, online: bool) {
+    let (status, body) = crate::market::put(app, "/courier/status", &courier.token, json!({"online": online})).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Two milks from the mart (its minimum for delivery is 2.00), delivered to the market's area, checked out with `key` and accepted by
+/// the mart: returns the order's id.
+pub async fn accepted_delivery(app: &Api, m: &Market, key: &str) -> String {
+    let (status, cart) = add(app, &m.customer, &m.milk, 2).await;
+    assert_eq!(status, 200, "{cart}");
+    let fulfilment =
+        json!({"seller_id": m.mart.id, "kind": "delivery", "area_id": m.area, "address": "Building 3, flat 402"});
+    let (status, orders) =
+        checkout(app, &m.customer, key, json!({"payment": wallet("1234"), "fulfilments": [fulfilment]})).await;
+    assert_eq!(status, 201, "{orders}");
+    let order = orders[0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = app
+        .post(&format!("/merchant/orders/{order}/accept"), Some(&m.mart.cashier), json!({"ready_minutes": 10}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    order
+}
