@@ -231,27 +231,46 @@ async fn two_processes_share_one_postgres() {
     shared.stop_and_verify().await;
 }
 
+/// A market over both processes: an area, a grocery delivering to it (its minimum for delivery
+/// is 2.00), a milk of 1.50 with 100 counted, and a customer with 100.00. `n` keeps phones apart.
+struct RaceMarket {
+    operator: String,
+    area: String,
+    shop: crate::harness::Shop,
+    milk: String,
+    customer: crate::harness::Person,
+}
+
+impl RaceMarket {
+    async fn set_up(api_a: &Api, api_b: &Api, name: &str, n: u32) -> Self {
+        use crate::harness::market::{product, seller};
+        let operator = api_a.login("+15559990001", "staff-password").await;
+        let (status, area) = api_a.post("/operator/market/areas", Some(&operator), json!({"name": "Mapo"})).await;
+        assert_eq!(status, 201, "{area}");
+        let area = area["id"].as_str().unwrap().to_owned();
+        let shop = crate::harness::shop(api_a, &operator, name, 800 + n, 200).await;
+        seller(api_b, &operator, &shop, &area, "grocery").await;
+        let milk = json!({"name_en": "Milk", "category": "dairy", "price": "1.50", "unit": "each", "stock": 100});
+        let milk = product(api_a, &shop, milk).await;
+        let agent = api_b.agent(&operator, &format!("+155500098{n:02}"), "1000.00").await;
+        let customer = api_a.customer(&format!("+155500298{n:02}")).await;
+        api_b.cash_in(&agent, &customer.phone, "100.00").await;
+        Self { operator, area, shop, milk, customer }
+    }
+}
+
 /// Orders handed over by two processes at once (a shop with two tills on two servers): each is
 /// completed and its hold captured exactly once; the other till is told it moved meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_racing_to_hand_over_an_order_capture_it_once() {
-    use crate::harness::market::{add, checkout, pickup, product, seller, wallet};
+    use crate::harness::market::{add, checkout, pickup, wallet};
     const ORDERS: usize = 6;
     if postgres_url().is_none() {
         return;
     }
     let shared = SharedDatabase::start().await;
     let (api_a, api_b) = (shared.a.client(), shared.b.client());
-    let operator = api_a.login("+15559990001", "staff-password").await;
-    let (status, area) = api_a.post("/operator/market/areas", Some(&operator), json!({"name": "Mapo"})).await;
-    assert_eq!(status, 201, "{area}");
-    let shop = crate::harness::shop(&api_a, &operator, "Race Mart", 801, 200).await;
-    seller(&api_b, &operator, &shop, area["id"].as_str().unwrap(), "grocery").await;
-    let milk = json!({"name_en": "Milk", "category": "dairy", "price": "1.50", "unit": "each", "stock": 100});
-    let milk = product(&api_a, &shop, milk).await;
-    let agent = api_b.agent(&operator, "+15550009801", "1000.00").await;
-    let customer = api_a.customer("+15550029801").await;
-    api_b.cash_in(&agent, &customer.phone, "100.00").await;
+    let RaceMarket { shop, milk, customer, .. } = RaceMarket::set_up(&api_a, &api_b, "Race Mart", 1).await;
     let mut orders = Vec::new();
     for n in 0..ORDERS {
         add(&api_a, &customer, &milk, 1).await;
@@ -292,7 +311,7 @@ async fn two_processes_racing_to_hand_over_an_order_capture_it_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_couriers_on_two_processes_claim_each_job_once() {
     use crate::harness::delivery::{courier, set_online};
-    use crate::harness::market::{add, checkout, product, seller, wallet};
+    use crate::harness::market::{add, checkout, wallet};
     const COURIERS: usize = 50;
     const JOBS: usize = 3;
     if postgres_url().is_none() {
@@ -300,17 +319,7 @@ async fn fifty_couriers_on_two_processes_claim_each_job_once() {
     }
     let shared = SharedDatabase::start().await;
     let (api_a, api_b) = (shared.a.client(), shared.b.client());
-    let operator = api_a.login("+15559990001", "staff-password").await;
-    let (status, area) = api_a.post("/operator/market/areas", Some(&operator), json!({"name": "Mapo"})).await;
-    assert_eq!(status, 201, "{area}");
-    let area = area["id"].as_str().unwrap().to_owned();
-    let shop = crate::harness::shop(&api_a, &operator, "Claim Mart", 802, 200).await;
-    seller(&api_b, &operator, &shop, &area, "grocery").await;
-    let milk = json!({"name_en": "Milk", "category": "dairy", "price": "1.50", "unit": "each", "stock": 100});
-    let milk = product(&api_a, &shop, milk).await;
-    let agent = api_b.agent(&operator, "+15550009802", "1000.00").await;
-    let customer = api_a.customer("+15550029802").await;
-    api_b.cash_in(&agent, &customer.phone, "100.00").await;
+    let RaceMarket { operator, area, shop, milk, customer } = RaceMarket::set_up(&api_a, &api_b, "Claim Mart", 2).await;
     let mut couriers = Vec::new();
     for n in 0..COURIERS {
         let api = if n % 2 == 0 { &api_a } else { &api_b };
