@@ -157,5 +157,6 @@ pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
     services.market.run_due_orders(limit).await?;
     services.market.delete_old_prescriptions(limit).await?;
     services.market.run_due_alerts().await?;
+    services.delivery.delete_old_trails(limit).await?;
     Ok(expired.len())
 }

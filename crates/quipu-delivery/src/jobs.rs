@@ -42,7 +42,7 @@ pub struct JobOffer {
 
 /// Who the caller is to a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Party {
+pub(crate) enum Party {
     Courier(UserId),
     Shop(MerchantId),
     Operator,
@@ -207,7 +207,7 @@ impl Delivery {
 
     /// The job, if the party may see it: its courier, its shop, or the operator. A job someone
     /// else holds looks missing to a courier.
-    async fn visible_job(&self, id: JobId, party: Party) -> CoreResult<JobRecord> {
+    pub(crate) async fn visible_job(&self, id: JobId, party: Party) -> CoreResult<JobRecord> {
         let job = self.store.job(id).await?.ok_or_else(|| CoreError::not_found("job"))?;
         let visible = match party {
             Party::Courier(user) => job.courier == Some(user),

@@ -1,6 +1,6 @@
 //! Delivery: couriers (how they work, whether they are online), the delivery job a shop's
 //! acceptance offers them, dispatch (which couriers see which offers), the claim, and each step
-//! from the shop to the door.
+//! from the shop to the door, and where the courier is on the way.
 //!
 //! The rules are pure, in `quipu_domain::delivery`; this context applies them, checks who may act,
 //! and writes through its own store handle, [`DeliveryStore`]. A job is created by the order's
@@ -9,6 +9,7 @@
 
 mod couriers;
 mod jobs;
+mod track;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use quipu_store::{DeliveryStore, OrderStore};
 
 pub use couriers::{Courier, CourierInput};
 pub use jobs::{Job, JobOffer, MAX_ACTIVE_JOBS};
+pub use track::{FixInput, PositionsTaken, TRAIL_RETENTION_DAYS, Tracking};
 
 /// The delivery context's services.
 #[derive(Clone)]

@@ -13,6 +13,7 @@ use quipu_domain::market::checkout::OrderId;
 use quipu_domain::state::StateMachine;
 use quipu_store::delivery::{
     CourierRecord, DeliveryStore, JobMove, JobRecord, JobStep, MAX_JOB_STEPS, MAX_JOBS_PAGE, MAX_OPEN_JOBS, OpenJob,
+    PositionWrite, StoredFix,
 };
 use quipu_store::market::StoredPoint;
 use quipu_store::{StoreResult, async_trait, corrupt, db_error};
@@ -56,6 +57,21 @@ pub(crate) mod sql {
         INSERT_STEP = "INSERT INTO delivery_steps (job_id, seq, at, actor, by_id, from_status, to_status, courier_id, latitude_micro, longitude_micro, note) \
             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM delivery_steps WHERE job_id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         SELECT_STEPS = "SELECT * FROM delivery_steps WHERE job_id = $1 ORDER BY seq LIMIT $2";
+        SELECT_POSITION = "SELECT at, latitude_micro, longitude_micro FROM job_positions WHERE job_id = $1";
+        SELECT_LAST_TRAIL_POINT = "SELECT at, latitude_micro, longitude_micro FROM job_trails WHERE job_id = $1 ORDER BY at DESC LIMIT 1";
+        /// The job's last position, moved only forward in time (a late batch cannot move it back).
+        UPSERT_POSITION = "INSERT INTO job_positions (job_id, at, latitude_micro, longitude_micro) VALUES ($1, $2, $3, $4) \
+            ON CONFLICT (job_id) DO UPDATE SET at = excluded.at, latitude_micro = excluded.latitude_micro, \
+            longitude_micro = excluded.longitude_micro WHERE job_positions.at < excluded.at";
+        INSERT_TRAIL_POINT = "INSERT INTO job_trails (job_id, at, latitude_micro, longitude_micro) VALUES ($1, $2, $3, $4) \
+            ON CONFLICT (job_id, at) DO NOTHING";
+        SET_COURIER_POSITION = "UPDATE couriers SET latitude_micro = $2, longitude_micro = $3, position_at = $4 \
+            WHERE user_id = $1 AND (position_at IS NULL OR position_at < $4)";
+        /// Jobs that ended (`$1`–`$3`) before `$4` and still keep positions, at most `$5`.
+        SELECT_ENDED_TRACKED_JOBS = "SELECT p.job_id FROM job_positions p JOIN delivery_jobs j ON j.id = p.job_id \
+            WHERE j.status IN ($1, $2, $3) AND j.updated_at < $4 LIMIT $5";
+        DELETE_TRAIL = "DELETE FROM job_trails WHERE job_id = $1";
+        DELETE_POSITION = "DELETE FROM job_positions WHERE job_id = $1";
     }
 }
 
@@ -134,6 +150,30 @@ impl FromColumns for JobStep {
             note: row.opt_text("note")?,
         })
     }
+}
+
+impl FromColumns for StoredFix {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            at: Timestamp(row.int("at")?),
+            point: StoredPoint {
+                latitude_micro: row.int("latitude_micro")?,
+                longitude_micro: row.int("longitude_micro")?,
+            },
+        })
+    }
+}
+
+struct TrackedJob(JobId);
+
+impl FromColumns for TrackedJob {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self(JobId(row.uuid("job_id")?)))
+    }
+}
+
+fn fix_statement(sql: &'static str, key: uuid::Uuid, fix: &StoredFix) -> Statement<'static> {
+    Statement::new(sql).bind(key).bind(fix.at).bind(fix.point.latitude_micro).bind(fix.point.longitude_micro)
 }
 
 fn step_statement(job: JobId, step: &JobStep) -> Statement<'_> {
@@ -310,5 +350,59 @@ impl<B: Backend> DeliveryStore for SqlStore<B> {
         let statement = Statement::new(sql::SELECT_STEPS).bind(job).bind(MAX_JOB_STEPS);
         let mut conn = self.reader().await?;
         fetch_all::<B::Db, _>(&mut conn, "loading a job's steps", statement).await
+    }
+
+    async fn job_position(&self, job: JobId) -> StoreResult<Option<StoredFix>> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(sql::SELECT_POSITION).bind(job);
+        fetch_optional::<B::Db, _>(&mut conn, "loading a job's position", statement).await
+    }
+
+    async fn last_trail_point(&self, job: JobId) -> StoreResult<Option<StoredFix>> {
+        let mut conn = self.reader().await?;
+        let statement = Statement::new(sql::SELECT_LAST_TRAIL_POINT).bind(job);
+        fetch_optional::<B::Db, _>(&mut conn, "loading a job's trail", statement).await
+    }
+
+    async fn record_positions(&self, write: &PositionWrite<'_>) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let newest = fix_statement(sql::UPSERT_POSITION, write.job.0, &write.newest);
+        execute::<B::Db>(&mut tx, "recording a job's position", newest).await?;
+        for fix in write.trail {
+            execute::<B::Db>(
+                &mut tx,
+                "adding to a job's trail",
+                fix_statement(sql::INSERT_TRAIL_POINT, write.job.0, fix),
+            )
+            .await?;
+        }
+        let courier = Statement::new(sql::SET_COURIER_POSITION)
+            .bind(write.courier)
+            .bind(write.newest.point.latitude_micro)
+            .bind(write.newest.point.longitude_micro)
+            .bind(write.newest.at);
+        execute::<B::Db>(&mut tx, "recording a courier's position", courier).await?;
+        tx.commit().await.map_err(db_error("committing positions"))
+    }
+
+    async fn delete_old_trails(&self, ended_before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let select = Statement::new(sql::SELECT_ENDED_TRACKED_JOBS)
+            .bind(JobStatus::Delivered.as_str())
+            .bind(JobStatus::Returned.as_str())
+            .bind(JobStatus::Cancelled.as_str())
+            .bind(ended_before)
+            .bind(limit);
+        let mut tx = self.begin().await?;
+        let jobs: Vec<TrackedJob> = fetch_all::<B::Db, _>(&mut tx, "finding ended jobs' trails", select).await?;
+        let mut deleted: u64 = 0;
+        for TrackedJob(job) in jobs {
+            let points =
+                execute::<B::Db>(&mut tx, "deleting a trail", Statement::new(sql::DELETE_TRAIL).bind(job)).await?;
+            deleted = points.saturating_add(deleted);
+            execute::<B::Db>(&mut tx, "deleting a last position", Statement::new(sql::DELETE_POSITION).bind(job))
+                .await?;
+        }
+        tx.commit().await.map_err(db_error("committing deleted trails"))?;
+        Ok(deleted)
     }
 }

@@ -86,6 +86,26 @@ pub struct JobStep {
     pub note: Option<String>,
 }
 
+/// Most trail points one job keeps: hours of a courier's way at one point a minute.
+pub const MAX_TRAIL_POINTS: u32 = 2_000;
+
+/// A position a courier's phone took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredFix {
+    pub at: Timestamp,
+    pub point: StoredPoint,
+}
+
+/// What one batch of positions writes for a job: the newest fix (the job's last position and the
+/// courier's), and the fixes that join the trail.
+#[derive(Debug)]
+pub struct PositionWrite<'a> {
+    pub job: JobId,
+    pub courier: UserId,
+    pub newest: StoredFix,
+    pub trail: &'a [StoredFix],
+}
+
 /// A step to write, if the job is still at `version`.
 #[derive(Debug)]
 pub struct JobMove<'a> {
@@ -119,4 +139,15 @@ pub trait DeliveryStore: Send + Sync {
     /// caller read: false when someone moved it first.
     async fn move_job(&self, job_move: &JobMove<'_>) -> StoreResult<bool>;
     async fn job_steps(&self, job: JobId) -> StoreResult<Vec<JobStep>>;
+
+    /// The job's last position, if its courier sent one.
+    async fn job_position(&self, job: JobId) -> StoreResult<Option<StoredFix>>;
+    /// The newest point of the job's trail.
+    async fn last_trail_point(&self, job: JobId) -> StoreResult<Option<StoredFix>>;
+    /// Writes a batch of positions in one transaction: the job's and the courier's last position
+    /// (only ever moved forward in time), and the trail's new points.
+    async fn record_positions(&self, write: &PositionWrite<'_>) -> StoreResult<()>;
+    /// Deletes the trails (and last positions) of jobs that ended before `ended_before`, at most
+    /// `limit` jobs' worth: how many points went.
+    async fn delete_old_trails(&self, ended_before: Timestamp, limit: u32) -> StoreResult<u64>;
 }

@@ -29,13 +29,14 @@ pub async fn set_online(app: &Api, courier: &Person, online: bool) {
     assert_eq!(status, 200, "{body}");
 }
 
-/// Two milks from the mart (its minimum for delivery is 2.00), delivered to the market's area, checked out with `key` and accepted by
+/// Two milks from the mart (its minimum for delivery is 2.00), delivered to a door (37.5563,
+/// 126.922) in the market's area, checked out with `key` and accepted by
 /// the mart: returns the order's id.
 pub async fn accepted_delivery(app: &Api, m: &Market, key: &str) -> String {
     let (status, cart) = add(app, &m.customer, &m.milk, 2).await;
     assert_eq!(status, 200, "{cart}");
-    let fulfilment =
-        json!({"seller_id": m.mart.id, "kind": "delivery", "area_id": m.area, "address": "Building 3, flat 402"});
+    let fulfilment = json!({"seller_id": m.mart.id, "kind": "delivery", "area_id": m.area, "address": "Building 3, flat 402",
+        "latitude": 37.5563, "longitude": 126.922});
     let (status, orders) =
         checkout(app, &m.customer, key, json!({"payment": wallet("1234"), "fulfilments": [fulfilment]})).await;
     assert_eq!(status, 201, "{orders}");

@@ -37,6 +37,9 @@ pub fn routes() -> Routes {
         .routes(routes!(step_job))
         .routes(routes!(assign_job))
         .routes(routes!(order_job))
+        .routes(routes!(report_positions))
+        .routes(routes!(my_order_delivery))
+        .routes(routes!(shop_order_tracking))
 }
 
 type JobAnswer = ApiResult<axum::Json<JobView>>;
@@ -177,4 +180,46 @@ pub async fn order_job(
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> JobAnswer {
     answer(&state.services.delivery.job(&caller, JobId::of_order(OrderId(id))).await?)
+}
+
+/// The calling courier's phone sends positions it took on their job (batched when signal
+/// returns). A bad one refuses the batch; ones older than the last kept are skipped.
+#[utoipa::path(post, path = "/api/v1/courier/jobs/{id}/positions", tag = "delivery", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = PositionsRequest,
+    responses((status = 200, body = PositionsTakenView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn report_positions(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<PositionsRequest>,
+) -> ApiResult<axum::Json<PositionsTakenView>> {
+    let fixes = body.fixes()?;
+    let taken = state.services.delivery.report_positions(&caller, JobId(id), &fixes).await?;
+    Ok(axum::Json(PositionsTakenView::from(&taken)))
+}
+
+/// The delivery of the caller's order: its step and, while the courier is on the way, how far
+/// they are and about when they arrive.
+#[utoipa::path(get, path = "/api/v1/me/orders/{id}/delivery", tag = "delivery", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = TrackingView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn my_order_delivery(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<TrackingView>> {
+    Ok(axum::Json(TrackingView::from(&state.services.delivery.tracking(&caller, OrderId(id)).await?)))
+}
+
+/// How far the courier coming for one of the shop's orders is (and, after pickup, from the door).
+#[utoipa::path(get, path = "/api/v1/merchant/orders/{id}/tracking", tag = "delivery", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = TrackingView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn shop_order_tracking(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> ApiResult<axum::Json<TrackingView>> {
+    Ok(axum::Json(TrackingView::from(&state.services.delivery.tracking(&caller, OrderId(id)).await?)))
 }

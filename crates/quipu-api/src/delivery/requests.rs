@@ -1,6 +1,7 @@
 //! What callers send the delivery routes, parsed into domain values at the edge.
 
-use quipu_core::delivery::CourierInput;
+use quipu_core::delivery::{CourierInput, FixInput};
+use quipu_core::kernel::text::parse_rfc3339;
 use quipu_core::{CoreError, CoreResult};
 use quipu_domain::delivery::Vehicle;
 use quipu_domain::delivery::job::JobStatus;
@@ -83,4 +84,38 @@ pub struct CourierJobsQuery {
     #[serde(default)]
     #[param(example = true)]
     pub active: bool,
+}
+
+/// Positions a courier's phone took on a job, oldest or newest first, at most 60.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionsRequest {
+    #[schema(example = json!([{"at": "2026-12-07T10:15:00Z", "latitude": 37.5563, "longitude": 126.922}]))]
+    pub positions: Vec<PositionRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionRequest {
+    /// When the phone took it (RFC 3339).
+    #[schema(example = "2026-12-07T10:15:00Z")]
+    pub at: String,
+    #[schema(example = 37.5563)]
+    pub latitude: f64,
+    #[schema(example = 126.922)]
+    pub longitude: f64,
+}
+
+impl PositionsRequest {
+    pub fn fixes(&self) -> CoreResult<Vec<FixInput>> {
+        self.positions
+            .iter()
+            .map(|position| {
+                let at = parse_rfc3339(&position.at).ok_or_else(|| {
+                    CoreError::invalid("position_invalid", "a position's time is an RFC 3339 date and time")
+                })?;
+                Ok(FixInput { at, latitude: position.latitude, longitude: position.longitude })
+            })
+            .collect()
+    }
 }

@@ -1,7 +1,7 @@
 //! Couriers, offers and jobs as the API shows them. A job's view carries what the domain decided
 //! (`next_actions`), so an app or a page never works out what may be done.
 
-use quipu_core::delivery::{Courier, Job, JobOffer};
+use quipu_core::delivery::{Courier, Job, JobOffer, PositionsTaken, Tracking};
 use quipu_core::kernel::text::rfc3339;
 use quipu_store::delivery::JobStep;
 use serde::Serialize;
@@ -125,6 +125,51 @@ impl From<&Job> for JobView {
             reason: record.reason.clone(),
             steps: job.steps.iter().map(JobStepView::from).collect(),
             next_actions: job.next_actions.iter().map(|action| action.as_str().to_owned()).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PositionsTakenView {
+    /// Positions newer than what the server had.
+    pub kept: usize,
+    /// Positions no newer than what it had (a batch sent again): left out.
+    pub skipped: usize,
+}
+
+impl From<&PositionsTaken> for PositionsTakenView {
+    fn from(taken: &PositionsTaken) -> Self {
+        Self { kept: taken.kept, skipped: taken.skipped }
+    }
+}
+
+/// An order's delivery as its customer or shop sees it: never the courier's coordinates, only how
+/// far they are and about when they arrive, while on the way with a fresh position.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrackingView {
+    pub job_id: uuid::Uuid,
+    /// The job's step: offered, claimed, at_pickup, picked_up, at_drop_off, delivered, returning,
+    /// returned or cancelled.
+    pub status: String,
+    /// How the courier travels, while one is on the way.
+    pub vehicle: Option<String>,
+    /// When the courier's phone last said where they are.
+    pub position_at: Option<String>,
+    /// How far the courier is from the shop (before pickup) or the door (after); null when their
+    /// position is stale or unknown.
+    pub metres: Option<u32>,
+    pub minutes: Option<u32>,
+}
+
+impl From<&Tracking> for TrackingView {
+    fn from(tracking: &Tracking) -> Self {
+        Self {
+            job_id: tracking.job.0,
+            status: tracking.status.as_str().to_owned(),
+            vehicle: tracking.vehicle.map(|vehicle| vehicle.as_str().to_owned()),
+            position_at: tracking.position_at.map(rfc3339),
+            metres: tracking.arrival.map(|arrival| arrival.metres),
+            minutes: tracking.arrival.map(|arrival| arrival.minutes),
         }
     }
 }

@@ -13,3 +13,7 @@ error-order-not-ready = The shop has not made the order ready yet.
 error-order-with-courier = A courier has this order's goods. The delivery ends first.
 error-too-many-jobs = Finish a job before you take another.
 error-vehicle-invalid = Choose on foot, bicycle, motorbike or car.
+error-job-not-under-way = Positions are sent only while you are on a job.
+error-positions-invalid = Send from 1 to 60 positions at once.
+error-position-invalid = A position is a latitude from -90 to 90 and a longitude from -180 to 180, with its time.
+error-position-refused = That position cannot be right: it is too far from the last one, or its time is off.

@@ -13,3 +13,7 @@ error-order-not-ready = 가게가 아직 주문을 준비하지 않았습니다.
 error-order-with-courier = 배달원이 이 주문의 물건을 가지고 있습니다. 배달이 먼저 끝나야 합니다.
 error-too-many-jobs = 다른 일을 맡기 전에 하던 일을 먼저 마치세요.
 error-vehicle-invalid = 도보, 자전거, 오토바이, 자동차 중에서 고르세요.
+error-job-not-under-way = 위치는 배달 중일 때만 보냅니다.
+error-positions-invalid = 위치는 한 번에 1개에서 60개까지 보낼 수 있습니다.
+error-position-invalid = 위치는 -90에서 90 사이의 위도와 -180에서 180 사이의 경도, 그리고 시각입니다.
+error-position-refused = 그 위치는 맞을 수 없습니다. 마지막 위치에서 너무 멀거나 시각이 어긋납니다.

@@ -1,13 +1,16 @@
 //! Delivery on both databases: the operator signs couriers up; a shop's acceptance offers a job to
 //! the couriers who work where it goes; one claims it (of fifty claiming at once, exactly one
-//! wins); the courier steps it to the door while the shop and the operator read and reassign it;
+//! wins); the courier steps it to the door, sending positions the customer and the shop read as a
+//! distance, while the shop and the operator read and reassign the job;
 //! an order that ends before pickup ends its job, one whose goods a courier has cannot end. Every
 //! refusal is a clear problem and `ledger verify` is clean after each story (the harness checks).
 
 use serde_json::{Value, json};
 
 use crate::harness::delivery::{accepted_delivery, courier, set_online};
-use crate::harness::market::market;
+use quipu_core::kernel::text::rfc3339;
+
+use crate::harness::market::{Market, market};
 use crate::harness::{Api, Person, TestApp, on_each_backend};
 
 async fn job_of(app: &TestApp, token: &str, order: &str) -> Value {
@@ -93,6 +96,7 @@ async fn an_accepted_delivery_is_offered_claimed_once_and_stepped_to_the_door() 
         assert_eq!(status, 200, "{body}");
         let (status, carried) = step(app, &rider, &id, "picked_up", None).await;
         assert_eq!((status, carried["status"].as_str()), (200, Some("picked_up")), "{carried}");
+        track_the_courier(app, &m, &order, &id, &rider, &walker).await;
         let (status, dropped) = step(app, &rider, &id, "offered", None).await;
         assert_eq!((status, dropped["code"].as_str()), (409, Some("job_step_not_allowed")), "no dropping after pickup: {dropped}");
 
@@ -122,6 +126,67 @@ async fn an_accepted_delivery_is_offered_claimed_once_and_stepped_to_the_door() 
         assert_eq!(status, 403, "a customer reads the order, not the job");
     })
     .await;
+}
+
+/// The courier's phone sends positions; the order's customer and shop read how far away the
+/// courier is (never where), and nobody else reads anything.
+async fn track_the_courier(app: &TestApp, m: &Market, order: &str, job: &str, rider: &Person, walker: &Person) {
+    let mine = format!("/me/orders/{order}/delivery");
+    let (status, before) = app.get(&mine, &m.customer.token).await;
+    assert_eq!(
+        (status, before["status"].as_str(), before["metres"].as_u64()),
+        (200, Some("picked_up"), None),
+        "no position yet: {before}"
+    );
+    let at = |seconds_ago: i64| rfc3339(app.services.kernel.now().plus_seconds(-seconds_ago));
+    let path = format!("/courier/jobs/{job}/positions");
+    // About 1.1 km north of the door 30 s ago, then about 560 m 15 s ago.
+    let batch = json!({"positions": [
+        {"at": at(15), "latitude": 37.5613, "longitude": 126.922},
+        {"at": at(30), "latitude": 37.5663, "longitude": 126.922},
+    ]});
+    let (status, taken) = app.post(&path, Some(&rider.token), batch.clone()).await;
+    assert_eq!((status, taken), (200, json!({"kept": 2, "skipped": 0})));
+    let (status, again) = app.post(&path, Some(&rider.token), batch.clone()).await;
+    assert_eq!((status, again), (200, json!({"kept": 0, "skipped": 2})), "a batch sent twice moves nothing");
+    let (status, seen) = app.get(&mine, &m.customer.token).await;
+    assert_eq!(status, 200, "{seen}");
+    let metres = seen["metres"].as_u64().unwrap_or_else(|| panic!("a fresh position shows a distance: {seen}"));
+    assert!((530..590).contains(&metres), "{seen}");
+    assert_eq!((seen["minutes"].as_u64(), seen["vehicle"].as_str()), (Some(1), Some("motorbike")), "{seen}");
+    assert!(seen.get("latitude").is_none() && seen.to_string().find("37.56").is_none(), "no coordinates: {seen}");
+    let (status, shop) = app.get(&format!("/merchant/orders/{order}/tracking"), &m.mart.cashier).await;
+    assert_eq!((status, shop["metres"].as_u64()), (200, Some(metres)), "{shop}");
+
+    // Nobody else reads it; nobody else writes it; bad positions move nothing.
+    let stranger = app.customer("+15550440099").await;
+    let (status, _) = app.get(&mine, &stranger.token).await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get(&format!("/merchant/orders/{order}/tracking"), &m.bakery.owner).await;
+    assert_eq!(status, 404);
+    let one = |seconds_ago: i64, latitude: f64| json!({"positions": [{"at": at(seconds_ago), "latitude": latitude, "longitude": 126.922}]});
+    let (status, _) = app.post(&path, Some(&walker.token), one(5, 37.56)).await;
+    assert_eq!(status, 404, "another courier's job looks missing");
+    for (body, expected) in [
+        (one(0, 42.0), (422, "position_refused")),     // 500 km in 15 s
+        (one(-600, 37.56), (422, "position_refused")), // ten minutes from now
+        (one(7200, 37.56), (422, "position_refused")), // two hours old
+        (one(5, 91.0), (400, "position_invalid")),
+        (
+            json!({"positions": [{"at": "yesterday", "latitude": 37.56, "longitude": 126.922}]}),
+            (400, "position_invalid"),
+        ),
+        (json!({"positions": []}), (400, "positions_invalid")),
+        (
+            json!({"positions": vec![json!({"at": at(5), "latitude": 37.56, "longitude": 126.922}); 61]}),
+            (400, "positions_invalid"),
+        ),
+    ] {
+        let (status, refused) = app.post(&path, Some(&rider.token), body.clone()).await;
+        assert_eq!((status, refused["code"].as_str()), (expected.0, Some(expected.1)), "{body}: {refused}");
+    }
+    let (_, unchanged) = app.get(&mine, &m.customer.token).await;
+    assert_eq!(unchanged["metres"].as_u64(), Some(metres), "refused batches moved nothing: {unchanged}");
 }
 
 #[tokio::test]
@@ -171,6 +236,10 @@ async fn dropped_jobs_are_offered_again_staff_reassign_and_ended_orders_end_thei
         let job = job_of(app, &m.mart.owner, &order).await;
         assert_eq!((job["status"].as_str(), job["reason"].as_str()), (Some("cancelled"), Some("out of milk")), "{job}");
         assert_eq!(statuses(&job), ["offered", "claimed", "offered", "claimed", "claimed", "cancelled"]);
+        let (status, tracking) = app.get(&format!("/me/orders/{order}/delivery"), &m.customer.token).await;
+        assert_eq!((status, tracking["status"].as_str(), tracking["vehicle"].as_str()), (200, Some("cancelled"), None), "{tracking}");
+        let (status, late) = app.post(&format!("/courier/jobs/{id}/positions"), Some(&first.token), json!({"positions": [{"at": rfc3339(app.services.kernel.now()), "latitude": 37.56, "longitude": 126.922}]})).await;
+        assert_eq!((status, late["code"].as_str()), (422, Some("job_not_under_way")), "{late}");
         let (status, late) = step(app, &first, &id, "at_pickup", None).await;
         assert_eq!((status, late["code"].as_str()), (409, Some("job_step_not_allowed")), "{late}");
 
