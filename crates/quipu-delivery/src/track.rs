@@ -64,7 +64,7 @@ impl Delivery {
             return Err(CoreError::rejected("job_not_under_way", "positions are sent only while on a job"));
         }
         if fixes.is_empty() || fixes.len() > MAX_FIXES_PER_BATCH {
-            return Err(CoreError::invalid("positions_invalid", "send from 1 to 60 positions at once"));
+            return Err(CoreError::rejected("positions_invalid", "send from 1 to 60 positions at once"));
         }
         let now = self.kernel.now();
         let mut ordered = fixes.to_vec();
@@ -74,7 +74,7 @@ impl Delivery {
         let (mut trail, mut skipped) = (Vec::new(), 0_usize);
         for input in ordered {
             let point = Coordinates::new(input.latitude, input.longitude)
-                .map_err(|error| CoreError::invalid("position_invalid", error.to_string()))?;
+                .map_err(|error| CoreError::rejected("position_invalid", error.to_string()))?;
             let fix = Fix { at: input.at, point };
             match check_fix(newest, fix, now)
                 .map_err(|error| CoreError::rejected("position_refused", error.to_string()))?

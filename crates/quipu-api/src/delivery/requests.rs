@@ -90,7 +90,8 @@ pub struct CourierJobsQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PositionsRequest {
-    #[schema(example = json!([{"at": "2026-12-07T10:15:00Z", "latitude": 37.5563, "longitude": 126.922}]))]
+    #[schema(example = json!([{"at": "2026-12-07T10:15:00Z", "latitude": 37.5563, "longitude": 126.922}]),
+        min_items = 1, max_items = 60)]
     pub positions: Vec<PositionRequest>,
 }
 
@@ -98,11 +99,11 @@ pub struct PositionsRequest {
 #[serde(deny_unknown_fields)]
 pub struct PositionRequest {
     /// When the phone took it (RFC 3339).
-    #[schema(example = "2026-12-07T10:15:00Z")]
+    #[schema(example = "2026-12-07T10:15:00Z", format = DateTime)]
     pub at: String,
-    #[schema(example = 37.5563)]
+    #[schema(example = 37.5563, minimum = -90, maximum = 90)]
     pub latitude: f64,
-    #[schema(example = 126.922)]
+    #[schema(example = 126.922, minimum = -180, maximum = 180)]
     pub longitude: f64,
 }
 
@@ -111,8 +112,9 @@ impl PositionsRequest {
         self.positions
             .iter()
             .map(|position| {
+                // Well-formed JSON the rules refuse is 422, like a checkout's location.
                 let at = parse_rfc3339(&position.at).ok_or_else(|| {
-                    CoreError::invalid("position_invalid", "a position's time is an RFC 3339 date and time")
+                    CoreError::rejected("position_invalid", "a position's time is an RFC 3339 date and time")
                 })?;
                 Ok(FixInput { at, latitude: position.latitude, longitude: position.longitude })
             })

@@ -171,15 +171,15 @@ async fn track_the_courier(app: &TestApp, m: &Market, order: &str, job: &str, ri
         (one(0, 42.0), (422, "position_refused")),     // 500 km in 15 s
         (one(-600, 37.56), (422, "position_refused")), // ten minutes from now
         (one(7200, 37.56), (422, "position_refused")), // two hours old
-        (one(5, 91.0), (400, "position_invalid")),
+        (one(5, 91.0), (422, "position_invalid")),
         (
             json!({"positions": [{"at": "yesterday", "latitude": 37.56, "longitude": 126.922}]}),
-            (400, "position_invalid"),
+            (422, "position_invalid"),
         ),
-        (json!({"positions": []}), (400, "positions_invalid")),
+        (json!({"positions": []}), (422, "positions_invalid")),
         (
             json!({"positions": vec![json!({"at": at(5), "latitude": 37.56, "longitude": 126.922}); 61]}),
-            (400, "positions_invalid"),
+            (422, "positions_invalid"),
         ),
     ] {
         let (status, refused) = app.post(&path, Some(&rider.token), body.clone()).await;
