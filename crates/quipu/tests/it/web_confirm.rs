@@ -120,9 +120,10 @@ async fn names_are_read_back_before_money_moves_and_a_refund_carries_its_reason(
     assert_eq!(everything, "Refund everything (10.00 USD)", "an empty amount is not silently everything");
     fill(s, ".payment input[name=reason]", "Wrong size").await;
     click(s, ".payment form button").await;
-    assert!(read(s, ".error").await.contains("Type the amount to refund"), "{}", text(s).await);
+    // Waits for the answer's page: until it has loaded, the page asked from is still there.
+    error_says(s, "Type the amount to refund").await;
     owner_asks_refund(s, "3.00", "Wrong size\u{202E}nrowun").await;
-    assert!(read(s, ".error").await.contains("no control or text-direction characters"), "{}", text(s).await);
+    error_says(s, "no control or text-direction characters").await;
     owner_asks_refund(s, "3.00", "Wrong size, returned unworn").await;
     assert_eq!(read(s, "#question").await, "Refund 3.00 USD of 10.00 USD to the customer?");
     assert_eq!(available(&app, &amina).await, json!("25.00"), "nothing goes back before the owner confirms");
@@ -291,4 +292,10 @@ async fn the_pay_screen_says_what_to_do_labels_its_countdown_and_a_paused_phone_
 
     wallet.stop().await;
     app.finish().await;
+}
+
+/// Waits until the page's error says `words` (a form's answer replaces the page it was sent from).
+async fn error_says(s: &fantoccini::Client, words: &str) {
+    let script = format!("return document.querySelector('.error')?.innerText.includes({words:?})");
+    until(s, &script, &format!("an error saying {words:?}")).await;
 }
