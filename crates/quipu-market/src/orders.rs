@@ -265,6 +265,11 @@ impl Market {
     ) -> CoreResult<()> {
         let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
         let transition = plan_move(situation, OrderActor::System, to, true).map_err(move_refused)?;
+        // Housekeeping leaves an order whose goods a courier has: its delivery settles it, and
+        // voiding the hold first would leave the order behind its money.
+        if self.ending_blocked_by_courier(order, to).await? {
+            return Ok(());
+        }
         // A checkout that failed holds nothing of its own to give back; anything else ended does.
         let gives_back = matches!(to, OrderStatus::Expired | OrderStatus::Cancelled);
         if gives_back {
@@ -316,16 +321,23 @@ impl Market {
     /// Refuses to end a delivery order whose goods a courier has (or delivered, or brought back):
     /// the job ends first, and it settles the order.
     pub(crate) async fn refuse_ending_carried(&self, order: &OrderRecord, to: OrderStatus) -> CoreResult<()> {
+        if self.ending_blocked_by_courier(order, to).await? {
+            return Err(CoreError::rejected(
+                "order_with_courier",
+                "a courier has this order's goods; the delivery ends first",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether moving to `to` would end a delivery order whose job can no longer be cancelled.
+    async fn ending_blocked_by_courier(&self, order: &OrderRecord, to: OrderStatus) -> CoreResult<bool> {
         let ends = to.hold_effect() == HoldEffect::Void || to == OrderStatus::Completed;
         if !ends || order.fulfilment != FulfilmentKind::Delivery {
-            return Ok(());
+            return Ok(false);
         }
-        match self.orders.job_of_order(order.id).await? {
-            Some(job) if !job.status.may_become(JobStatus::Cancelled) && job.status != JobStatus::Cancelled => Err(
-                CoreError::rejected("order_with_courier", "a courier has this order's goods; the delivery ends first"),
-            ),
-            _ => Ok(()),
-        }
+        let job = self.orders.job_of_order(order.id).await?;
+        Ok(job.is_some_and(|job| !job.status.may_become(JobStatus::Cancelled) && job.status != JobStatus::Cancelled))
     }
 
     /// Gives the whole hold back. One already voided, or lapsed in the ledger, is back already.

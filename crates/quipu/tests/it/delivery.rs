@@ -124,6 +124,15 @@ async fn an_accepted_delivery_is_offered_claimed_once_and_stepped_to_the_door() 
         assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
         let (status, _) = app.get(&format!("/jobs/{id}"), &m.customer.token).await;
         assert_eq!(status, 403, "a customer reads the order, not the job");
+
+        // Housekeeping's three days in a shop's hands do not end an order a courier is carrying:
+        // its delivery settles it, and its money stays held.
+        app.clock.advance_seconds(quipu_core::market::IN_HAND_SECONDS + 60);
+        quipu_core::sweep_once(&app.services, 100).await.unwrap();
+        let (_, still) = app.get(&format!("/me/orders/{order}"), &m.customer.token).await;
+        assert_eq!(still["status"].as_str(), Some("ready"), "{still}");
+        let (_, account) = app.get(&format!("/accounts/{}", m.customer.account), &m.customer.token).await;
+        assert_eq!(account["available"]["minor_units"], json!(10_000 - 600), "the hold stands: {account}");
     })
     .await;
 }
