@@ -100,6 +100,9 @@ impl Services {
         let order_store: Arc<dyn quipu_store::OrderStore> = kernel.store.clone();
         let habit_store: Arc<dyn quipu_store::HabitStore> = kernel.store.clone();
         let delivery_store: Arc<dyn quipu_store::DeliveryStore> = kernel.store.clone();
+        let unclaimed_minutes = market_settings.unclaimed_delivery_minutes;
+        let market =
+            Market::new(kernel.clone(), market_store, order_store.clone(), habit_store).with_settings(market_settings);
         let services = Arc::new(Self {
             identity: Identity::new(kernel.clone()),
             merchant_qr: MerchantQrs::new(kernel.clone(), payments.clone()),
@@ -107,9 +110,9 @@ impl Services {
             events: Events::new(kernel.clone()),
             support: Support::new(kernel.clone(), wallet.clone()),
             settlement: Settlement::new(kernel.clone()),
-            market: Market::new(kernel.clone(), market_store, order_store.clone(), habit_store)
-                .with_settings(market_settings),
-            delivery: Delivery::new(kernel.clone(), delivery_store, order_store),
+            market: market.clone(),
+            delivery: Delivery::new(kernel.clone(), delivery_store, order_store, market)
+                .with_unclaimed_after(unclaimed_minutes),
             wallet,
             payments,
             kernel: kernel.clone(),
@@ -158,5 +161,6 @@ pub async fn sweep_once(services: &Services, limit: u32) -> CoreResult<usize> {
     services.market.delete_old_prescriptions(limit).await?;
     services.market.run_due_alerts().await?;
     services.delivery.delete_old_trails(limit).await?;
+    services.delivery.alert_unclaimed().await?;
     Ok(expired.len())
 }

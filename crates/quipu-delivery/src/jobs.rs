@@ -49,7 +49,7 @@ pub(crate) enum Party {
 }
 
 impl Party {
-    fn actor(self) -> JobActor {
+    pub(crate) fn actor(self) -> JobActor {
         match self {
             Party::Courier(_) => JobActor::Courier,
             Party::Shop(_) => JobActor::Shop,
@@ -110,11 +110,13 @@ impl Delivery {
         let situation = self.situation(&job, Party::Courier(user), Some(&courier)).await?;
         let transition = plan_step(situation, JobActor::Courier, JobStatus::Claimed, false).map_err(step_refused)?;
         let step = self.step_record(&job, JobActor::Courier, Some(user), JobStatus::Claimed, Some(user), None);
+        let events = self.step_events(&job, &step).await?;
         let job_move =
-            JobMove { job: job.id, version: job.version, transition, step, offered_again: false, events: &[] };
+            JobMove { job: job.id, version: job.version, transition, step, offered_again: false, events: &events };
         if !self.store.move_job(&job_move).await? {
             return Err(taken());
         }
+        self.kernel.events_written();
         self.job_view(id, Party::Courier(user)).await
     }
 
@@ -140,7 +142,8 @@ impl Delivery {
         let holder = if to == JobStatus::Offered { None } else { job.courier };
         let step = self.step_record(&job, JobActor::Courier, Some(user), to, holder, reason);
         let offered_again = to == JobStatus::Offered;
-        let job_move = JobMove { job: job.id, version: job.version, transition, step, offered_again, events: &[] };
+        let events = self.step_events(&job, &step).await?;
+        let job_move = JobMove { job: job.id, version: job.version, transition, step, offered_again, events: &events };
         self.write_step(&job_move).await?;
         // A dropped job is not theirs any more: they read it once more, as it now stands.
         let record = self.store.job(id).await?.ok_or_else(|| CoreError::not_found("job"))?;
@@ -160,8 +163,9 @@ impl Delivery {
         let situation = self.situation(&job, party, None).await?;
         let transition = plan_step(situation, actor, JobStatus::Claimed, false).map_err(step_refused)?;
         let step = self.step_record(&job, actor, principal.user_id(), JobStatus::Claimed, Some(to), None);
+        let events = self.step_events(&job, &step).await?;
         let job_move =
-            JobMove { job: job.id, version: job.version, transition, step, offered_again: false, events: &[] };
+            JobMove { job: job.id, version: job.version, transition, step, offered_again: false, events: &events };
         self.write_step(&job_move).await?;
         self.job_view(id, party).await
     }
@@ -190,12 +194,12 @@ impl Delivery {
         Ok(jobs)
     }
 
-    async fn job_view(&self, id: JobId, party: Party) -> CoreResult<Job> {
+    pub(crate) async fn job_view(&self, id: JobId, party: Party) -> CoreResult<Job> {
         let record = self.visible_job(id, party).await?;
         self.view_of(record, party).await
     }
 
-    async fn view_of(&self, record: JobRecord, party: Party) -> CoreResult<Job> {
+    pub(crate) async fn view_of(&self, record: JobRecord, party: Party) -> CoreResult<Job> {
         let courier = match party {
             Party::Courier(user) => Some(self.courier_record(user).await?),
             Party::Shop(_) | Party::Operator => None,
@@ -217,7 +221,7 @@ impl Delivery {
         if visible { Ok(job) } else { Err(CoreError::not_found("job")) }
     }
 
-    async fn situation(
+    pub(crate) async fn situation(
         &self,
         job: &JobRecord,
         party: Party,
@@ -229,7 +233,7 @@ impl Delivery {
         Ok(JobSituation { status: job.status, mine, online, order_ready: order.status == OrderStatus::Ready })
     }
 
-    fn step_record(
+    pub(crate) fn step_record(
         &self,
         job: &JobRecord,
         actor: JobActor,
@@ -252,6 +256,7 @@ impl Delivery {
 
     async fn write_step(&self, job_move: &JobMove<'_>) -> CoreResult<()> {
         if self.store.move_job(job_move).await? {
+            self.kernel.events_written();
             return Ok(());
         }
         let current = self.store.job(job_move.job).await?.ok_or_else(|| CoreError::not_found("job"))?;
@@ -286,7 +291,7 @@ fn offer_of(open: &OpenJob) -> Offer {
 }
 
 /// The shop's staff (its owner or a cashier) or the operator.
-fn staff_party(principal: &Principal) -> CoreResult<Party> {
+pub(crate) fn staff_party(principal: &Principal) -> CoreResult<Party> {
     match (principal.role(), principal.merchant()) {
         (Some(Role::Operator), _) => Ok(Party::Operator),
         (Some(Role::MerchantOwner | Role::Cashier), Some(shop)) => Ok(Party::Shop(shop)),
@@ -294,7 +299,7 @@ fn staff_party(principal: &Principal) -> CoreResult<Party> {
     }
 }
 
-fn checked_reason(reason: Option<String>) -> CoreResult<Option<String>> {
+pub(crate) fn checked_reason(reason: Option<String>) -> CoreResult<Option<String>> {
     let Some(reason) = reason.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty()) else {
         return Ok(None);
     };
@@ -304,7 +309,7 @@ fn checked_reason(reason: Option<String>) -> CoreResult<Option<String>> {
     Ok(Some(reason))
 }
 
-fn step_refused(error: JobStepError) -> CoreError {
+pub(crate) fn step_refused(error: JobStepError) -> CoreError {
     match error {
         JobStepError::NotAllowed { .. } => {
             CoreError::new(ErrorKind::Conflict, "job_step_not_allowed", error.to_string())

@@ -8,12 +8,15 @@
 //! on the job's version, so one courier wins it on any number of processes.
 
 mod couriers;
+mod events;
+mod handover;
 mod jobs;
 mod track;
 
 use std::sync::Arc;
 
 use quipu_kernel::Kernel;
+use quipu_market::Market;
 use quipu_store::{DeliveryStore, OrderStore};
 
 pub use couriers::{Courier, CourierInput};
@@ -26,10 +29,25 @@ pub struct Delivery {
     kernel: Arc<Kernel>,
     store: Arc<dyn DeliveryStore>,
     orders: Arc<dyn OrderStore>,
+    /// Settles a delivered or returned job's order (its hold, the courier's pay).
+    market: Market,
+    /// How long an offered job waits for a claim before its shop is told.
+    unclaimed_after_seconds: i64,
 }
 
 impl Delivery {
-    pub fn new(kernel: Arc<Kernel>, store: Arc<dyn DeliveryStore>, orders: Arc<dyn OrderStore>) -> Self {
-        Self { kernel, store, orders }
+    pub fn new(
+        kernel: Arc<Kernel>,
+        store: Arc<dyn DeliveryStore>,
+        orders: Arc<dyn OrderStore>,
+        market: Market,
+    ) -> Self {
+        // Ten minutes, as the market's settings default; `with_unclaimed_after` sets the operator's.
+        Self { kernel, store, orders, market, unclaimed_after_seconds: 10 * 60 }
+    }
+
+    /// Delivery with the operator's time for an unclaimed job.
+    pub fn with_unclaimed_after(self, minutes: u32) -> Self {
+        Self { unclaimed_after_seconds: i64::from(minutes.max(1)) * 60, ..self }
     }
 }

@@ -122,6 +122,8 @@ string_enum!(
         CardReplacement => "card_replacement",
         Payout => "payout",
         Commission => "commission",
+        Delivery => "delivery",
+        Tip => "tip",
     }
 );
 

@@ -18,6 +18,7 @@ use std::fmt;
 use uuid::Uuid;
 
 use crate::card::CardId;
+use crate::delivery::job::JobStatus;
 use crate::identity::{MerchantId, UserId};
 use crate::ledger::{AccountKind, HoldState, Transfer, TransferCode, TransferId, TransferKind};
 use crate::market::checkout::{OrderId, OrderLeg, order_ledger_reference};
@@ -162,7 +163,22 @@ pub struct OrderFacts {
     pub captured: Amount,
     pub fee: Amount,
     pub currency: CurrencyCode,
+    /// Its delivery job, when a courier was to bring it.
+    pub delivery: Option<DeliveryFacts>,
     pub legs: Vec<(OrderLeg, FoundTransfer)>,
+}
+
+/// What an order's delivery job says the courier earns: the fee when they delivered the goods or
+/// brought them back, and the customer's tip when they delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryFacts {
+    pub status: JobStatus,
+    pub courier: Option<UserId>,
+    pub fee: Amount,
+    /// The tip the customer added (from their wallet), or zero.
+    pub tip: Amount,
+    /// Who tips: the order's customer.
+    pub customer: UserId,
 }
 
 /// The record a mismatch is about.
@@ -205,6 +221,8 @@ pub struct RecordFacts {
     pub payouts_checked: u64,
     pub commissions_checked: u64,
     pub orders_checked: u64,
+    /// Courier payouts (an order's `courier` leg) judged against their delivery jobs.
+    pub courier_payouts_checked: u64,
     /// The first [`MAX_REPORTED`] mismatches.
     pub mismatches: Vec<RecordMismatch>,
     /// Mismatches past those.
@@ -274,6 +292,9 @@ impl RecordFacts {
 
     pub fn check_order(&mut self, order: &OrderFacts) {
         self.orders_checked = self.orders_checked.saturating_add(1);
+        if order.legs.iter().any(|(leg, _)| *leg == OrderLeg::Courier) {
+            self.courier_payouts_checked = self.courier_payouts_checked.saturating_add(1);
+        }
         for (_, found) in &order.legs {
             self.account(found.transfer.code);
         }
@@ -494,7 +515,27 @@ fn order_leg_problem(
     found: &FoundTransfer,
 ) -> Option<&'static str> {
     let merchant = Holder { kind: AccountKind::Merchant, owner: Some(order.merchant.0) };
+    let wallet = |user: Option<UserId>| Holder { kind: AccountKind::CustomerWallet, owner: user.map(|user| user.0) };
+    let courier = order.delivery.as_ref().and_then(|delivery| delivery.courier);
+    let tip = order.delivery.as_ref().map_or(Amount::ZERO, |delivery| delivery.tip);
+    let customer = order.delivery.as_ref().map(|delivery| delivery.customer);
     let expected = match leg {
+        OrderLeg::Courier => Expected {
+            code: TransferCode::Delivery,
+            kind: TransferKind::Posted,
+            amount: order.delivery.as_ref().map_or(Amount::ZERO, |delivery| delivery.fee),
+            accounts_right: courier.is_some() && found.debit == merchant && found.credit == wallet(courier),
+        },
+        OrderLeg::TipHold | OrderLeg::TipPost | OrderLeg::TipVoid => Expected {
+            code: TransferCode::Tip,
+            kind: match leg {
+                OrderLeg::TipPost => TransferKind::PostPending,
+                OrderLeg::TipVoid => TransferKind::VoidPending,
+                _ => TransferKind::Pending,
+            },
+            amount: tip,
+            accounts_right: courier.is_some() && found.debit == wallet(customer) && found.credit == wallet(courier),
+        },
         OrderLeg::Fee => Expected {
             code: TransferCode::Fee,
             kind: TransferKind::Posted,
@@ -506,17 +547,56 @@ fn order_leg_problem(
             kind: match leg {
                 OrderLeg::Capture => TransferKind::PostPending,
                 OrderLeg::Void => TransferKind::VoidPending,
-                OrderLeg::Hold | OrderLeg::Fee => TransferKind::Pending,
+                _ => TransferKind::Pending,
             },
             amount: if leg == OrderLeg::Capture { order.captured } else { order.held },
             accounts_right: found.debit == payer.holder() && found.credit == merchant,
         },
     };
-    let settles_hold = matches!(leg, OrderLeg::Capture | OrderLeg::Void);
+    let settles = match leg {
+        OrderLeg::Capture | OrderLeg::Void => Some(OrderLeg::Hold),
+        OrderLeg::TipPost | OrderLeg::TipVoid => Some(OrderLeg::TipHold),
+        _ => None,
+    };
     leg_problem(found, expected, order.currency, &order_ledger_reference(order.id)).or_else(|| {
-        (settles_hold && found.transfer.pending_id != Some(OrderLeg::Hold.transfer_id(order.id)))
+        settles
+            .is_some_and(|hold| found.transfer.pending_id != Some(hold.transfer_id(order.id)))
             .then_some("settles a hold that is not its own")
     })
+}
+
+/// The first thing wrong with what an order's courier was paid, if any. The courier's fee is paid
+/// when they delivered or brought the goods back, and their tip (if the customer added one) when
+/// they delivered; the payment goes first and the job's step after, so a job one step behind its
+/// payment (still carrying) is a crash the courier's retry finishes.
+fn courier_problem(order: &OrderFacts) -> Option<&'static str> {
+    let leg = |wanted: OrderLeg| order.legs.iter().any(|(leg, _)| *leg == wanted);
+    let Some(delivery) = &order.delivery else {
+        let paid = leg(OrderLeg::Courier) || leg(OrderLeg::TipHold);
+        return paid.then_some("paid a courier but has no delivery");
+    };
+    let rode = matches!(delivery.status, JobStatus::Delivered | JobStatus::Returned);
+    let behind = delivery.status.is_carrying();
+    if leg(OrderLeg::Courier) && !(rode || behind) {
+        return Some("paid its courier for a delivery that did not happen");
+    }
+    if rode && delivery.fee > Amount::ZERO && !leg(OrderLeg::Courier) {
+        return Some("was delivered or brought back but its courier was not paid");
+    }
+    let tipped = leg(OrderLeg::TipHold);
+    if tipped && delivery.tip <= Amount::ZERO {
+        return Some("holds a tip its delivery does not record");
+    }
+    if leg(OrderLeg::TipPost) && !(delivery.status == JobStatus::Delivered || behind) {
+        return Some("paid a tip for a delivery that did not happen");
+    }
+    if delivery.status == JobStatus::Delivered && tipped && !leg(OrderLeg::TipPost) {
+        return Some("was delivered but its tip is still held");
+    }
+    if delivery.status.is_final() && delivery.status != JobStatus::Delivered && tipped && !leg(OrderLeg::TipVoid) {
+        return Some("ended without delivery but its tip is still held");
+    }
+    None
 }
 
 /// The first thing wrong with an order's transfers, if any. Completing and ending an order settle
@@ -529,6 +609,9 @@ fn order_problem(order: &OrderFacts) -> Option<&'static str> {
         if let Some(problem) = order_leg_problem(order, payer, *leg, found) {
             return Some(problem);
         }
+    }
+    if let Some(problem) = courier_problem(order) {
+        return Some(problem);
     }
     let leg = |wanted: OrderLeg| order.legs.iter().find(|(leg, _)| *leg == wanted).map(|(_, found)| found);
     let (hold, capture, void, fee) =

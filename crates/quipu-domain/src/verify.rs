@@ -159,14 +159,22 @@ pub struct RecordsChecked {
     pub payouts: u64,
     pub commissions: u64,
     pub orders: u64,
+    /// Orders' couriers paid for a delivery or a return, against their jobs.
+    pub courier_payouts: u64,
 }
 
 impl fmt::Display for RecordsChecked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "records against the ledger: payments {}, refunds {}, card replacement transfers {}, payouts {}, commissions {}, market orders {}",
-            self.payments, self.refunds, self.card_replacements, self.payouts, self.commissions, self.orders
+            "records against the ledger: payments {}, refunds {}, card replacement transfers {}, payouts {}, commissions {}, market orders {}, courier payouts {}",
+            self.payments,
+            self.refunds,
+            self.card_replacements,
+            self.payouts,
+            self.commissions,
+            self.orders,
+            self.courier_payouts
         )
     }
 }
@@ -247,6 +255,7 @@ pub fn verify(facts: &LedgerFacts) -> Report {
         payouts: records.payouts_checked,
         commissions: records.commissions_checked,
         orders: records.orders_checked,
+        courier_payouts: records.courier_payouts_checked,
     };
     Report { accounts_checked: facts.accounts.len(), records_checked, violations }
 }

@@ -34,9 +34,24 @@ pub const CUSTOMER_EVENT_KINDS: [&str; 5] =
 /// The event a webhook test sends: to one endpoint, never to tills.
 pub const TEST_EVENT_KIND: &str = "webhook.test";
 
-/// Every event kind a merchant may subscribe to.
-pub const EVENT_KINDS: [&str; 4] =
-    ["payment.awaiting_approval", "payment.completed", "payment.failed", "refund.completed"];
+/// Every event kind a merchant may subscribe to: payments, and each step of a delivery (and a
+/// delivery nobody claimed in time).
+pub const EVENT_KINDS: [&str; 14] = [
+    "payment.awaiting_approval",
+    "payment.completed",
+    "payment.failed",
+    "refund.completed",
+    "delivery.offered",
+    "delivery.claimed",
+    "delivery.at_pickup",
+    "delivery.picked_up",
+    "delivery.at_drop_off",
+    "delivery.delivered",
+    "delivery.returning",
+    "delivery.returned",
+    "delivery.cancelled",
+    "delivery.unclaimed",
+];
 
 /// The JSON every event is delivered as, over SSE and webhooks alike.
 #[derive(Serialize)]

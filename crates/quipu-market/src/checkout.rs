@@ -177,7 +177,8 @@ impl Market {
         for order in &mut orders {
             order.card = payer.card.as_ref().map(|card| card.id);
         }
-        match self.orders.place_orders(&orders, &cart_lines).await? {
+        let codes = self.handover_hashes(&orders).await?;
+        match self.orders.place_orders(&orders, &codes, &cart_lines).await? {
             Placing::Written => {}
             Placing::Exists => {}
             Placing::OutOfStock(product) => {

@@ -13,6 +13,7 @@ mod checkout;
 pub mod csv;
 mod directory;
 mod habits;
+mod handover;
 pub mod images;
 mod nearby;
 mod orders;
@@ -53,6 +54,8 @@ pub struct Market {
     directory: Arc<directory::Directory>,
     /// Image decoders free now (see `product_images`).
     decoders: Arc<tokio::sync::Semaphore>,
+    /// The instance's hand-over key, read (or made) on first use.
+    handover_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl Market {
@@ -64,7 +67,16 @@ impl Market {
     ) -> Self {
         let decoders = Arc::new(product_images::decoders());
         let settings = MarketSettings::default();
-        Self { kernel, store, orders, habits, settings, directory: Arc::default(), decoders }
+        Self {
+            kernel,
+            store,
+            orders,
+            habits,
+            settings,
+            directory: Arc::default(),
+            decoders,
+            handover_key: Arc::default(),
+        }
     }
 
     /// The market with what the operator tuned.

@@ -7,6 +7,7 @@
 //! ledger answers a repeat with the transfer it made) finishes it.
 
 use quipu_domain::delivery::JobId;
+use quipu_domain::delivery::handover::HandoverCode;
 use quipu_domain::delivery::job::{JobActor, JobStatus};
 use quipu_domain::identity::Role;
 use quipu_domain::ledger::{AccountKind, ChainRejection, TransferCode, TransferCommand, TransferError, TransferOp};
@@ -24,7 +25,7 @@ use quipu_domain::text::is_display_safe;
 use quipu_domain::{Amount, Timestamp};
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::AccountOwner;
-use quipu_store::delivery::{JobRecord, JobStep};
+use quipu_store::delivery::{JobMove, JobRecord, JobStep};
 use quipu_store::events::EventRecord;
 use quipu_store::orders::{DueBy, LineChange, MAX_ORDERS_PAGE, OrderChange, OrderMove, OrderRecord};
 
@@ -46,6 +47,8 @@ pub struct Order {
     pub next_actions: Vec<OrderAction>,
     /// When the customer attached a prescription photo, if they did.
     pub prescription_at: Option<Timestamp>,
+    /// The code the customer gives at hand-over: theirs alone to read, while the order is open.
+    pub handover_code: Option<HandoverCode>,
 }
 
 /// What order events carry: enough for a board or a phone to know what changed and fetch the rest.
@@ -88,7 +91,7 @@ impl Market {
     pub(crate) async fn order_view(&self, record: OrderRecord, actor: OrderActor) -> CoreResult<Order> {
         let seller_name = self.store.merchant_name(record.seller).await?.unwrap_or_default();
         let changes = self.orders.order_changes(record.id).await?;
-        let situation = OrderSituation { status: record.status, unchecked_lines: record.unchecked_lines() };
+        let situation = situation(&record);
         let reviewed = self.reviewed(&record, actor).await?;
         let next_actions = next_actions(situation, actor, reviewed)
             .into_iter()
@@ -96,7 +99,8 @@ impl Market {
             .filter(|action| *action != OrderAction::EditLines || record.captured == Amount::ZERO)
             .collect();
         let prescription_at = self.orders.prescription_uploaded(record.id).await?;
-        Ok(Order { record, seller_name, changes, next_actions, prescription_at })
+        let handover_code = if actor == OrderActor::Customer { self.handover_code_for(&record).await? } else { None };
+        Ok(Order { record, seller_name, changes, next_actions, prescription_at, handover_code })
     }
 
     /// One order, for its customer or its shop.
@@ -175,12 +179,14 @@ impl Market {
     ) -> CoreResult<Order> {
         let (order, actor) = self.visible_order(principal, id).await?;
         let by = Some(principal.scope());
-        let moved = self.move_order(&order, actor, by, to, reason, ready_at).await?;
+        let moved = self.move_order(&order, actor, by, to, reason, ready_at, Settlement::default()).await?;
         self.order_view(moved, actor).await
     }
 
-    /// Moves an order as the table allows `actor`, settling its hold where the move says so.
-    async fn move_order(
+    /// Moves an order as the table allows `actor`, settling its hold where the move says so
+    /// (with what `settlement` adds: the delivery job's step and its courier's pay).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn move_order(
         &self,
         order: &OrderRecord,
         actor: OrderActor,
@@ -188,14 +194,18 @@ impl Market {
         to: OrderStatus,
         reason: Option<String>,
         ready_at: Option<Timestamp>,
+        settlement: Settlement<'_>,
     ) -> CoreResult<OrderRecord> {
-        let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
+        let situation = situation(order);
         let transition = plan_move(situation, actor, to, reason.is_some()).map_err(move_refused)?;
-        self.refuse_ending_carried(order, to).await?;
+        // A delivery's own end (its job's step comes with the move) is what the check waits for.
+        if settlement.job_step.is_none() {
+            self.refuse_ending_carried(order, to).await?;
+        }
         match to.hold_effect() {
             HoldEffect::Keep => {}
-            HoldEffect::Void => self.void_hold(order).await?,
-            HoldEffect::Capture => self.capture_hold(order).await?,
+            HoldEffect::Void => self.void_hold_with(order, settlement.legs).await?,
+            HoldEffect::Capture => self.capture_hold(order, settlement.legs).await?,
         }
         let now = self.kernel.now();
         let change = OrderChange {
@@ -211,7 +221,10 @@ impl Market {
         };
         let moved = OrderRecord { status: to, updated_at: now, ..order.clone() };
         let events = self.order_events(&moved)?;
-        let jobs = JobWrites::of(order, to, now, change.note.as_deref());
+        let jobs = match settlement.job_step {
+            Some(_) => JobWrites { offer: None, cancel: None },
+            None => JobWrites::of(order, to, now, change.note.as_deref()),
+        };
         let order_move = OrderMove {
             order: order.id,
             transition,
@@ -223,9 +236,10 @@ impl Market {
             events: &events,
             offer: jobs.offer.as_ref(),
             cancel_job: jobs.cancel.as_ref(),
+            job_step: settlement.job_step,
         };
         if self.orders.move_order(&order_move).await? {
-            if !events.is_empty() {
+            if !events.is_empty() || settlement.job_step.is_some() {
                 self.kernel.events_written();
             }
             if order_move.release_stock {
@@ -263,7 +277,7 @@ impl Market {
         note: Option<String>,
         heard: Heard,
     ) -> CoreResult<()> {
-        let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
+        let situation = situation(order);
         let transition = plan_move(situation, OrderActor::System, to, true).map_err(move_refused)?;
         // Housekeeping leaves an order whose goods a courier has: its delivery settles it, and
         // voiding the hold first would leave the order behind its money.
@@ -305,6 +319,7 @@ impl Market {
             events: &events,
             offer: jobs.offer.as_ref(),
             cancel_job: jobs.cancel.as_ref(),
+            job_step: None,
         };
         // Lost to another process doing the same: what it left stands.
         if self.orders.move_order(&order_move).await? {
@@ -342,6 +357,12 @@ impl Market {
 
     /// Gives the whole hold back. One already voided, or lapsed in the ledger, is back already.
     pub(crate) async fn void_hold(&self, order: &OrderRecord) -> CoreResult<()> {
+        self.void_hold_with(order, Vec::new()).await
+    }
+
+    /// As [`Self::void_hold`], with `legs` linked after the void (a returned delivery's courier
+    /// pay); with the hold already back, the legs go alone.
+    async fn void_hold_with(&self, order: &OrderRecord, legs: Vec<TransferCommand>) -> CoreResult<()> {
         let void = TransferCommand {
             id: OrderLeg::Void.transfer_id(order.id),
             op: TransferOp::Void { pending_id: OrderLeg::Hold.transfer_id(order.id) },
@@ -349,16 +370,23 @@ impl Market {
             reference: order_ledger_reference(order.id),
             credit_cap: None,
         };
-        match self.kernel.ledger.submit(vec![void]).await? {
+        let mut chain = vec![void];
+        chain.extend(legs.iter().cloned());
+        match self.kernel.ledger.submit(chain).await? {
             Ok(_) => Ok(()),
-            Err(rejection) if is_released(&rejection) => Ok(()),
+            Err(rejection) if is_released(&rejection) && legs.is_empty() => Ok(()),
+            Err(rejection) if is_released(&rejection) => match self.kernel.ledger.submit(legs).await? {
+                Ok(_) => Ok(()),
+                Err(rejection) => Err(CoreError::from(rejection.error)),
+            },
             Err(rejection) => Err(CoreError::from(rejection.error)),
         }
     }
 
-    /// Takes the final amount from the hold, with the merchant's fee, in one linked chain. The
-    /// amounts are written on the order first, so a retry (or verification) knows what was meant.
-    async fn capture_hold(&self, order: &OrderRecord) -> CoreResult<()> {
+    /// Takes the final amount from the hold, with the merchant's fee (on the goods: a delivery fee
+    /// is the courier's) and `legs` (the courier's pay), in one linked chain. The amounts are
+    /// written on the order first, so a retry (or verification) knows what was meant.
+    async fn capture_hold(&self, order: &OrderRecord, legs: Vec<TransferCommand>) -> CoreResult<()> {
         let (captured, fee) = if order.captured > Amount::ZERO {
             (order.captured, order.fee)
         } else {
@@ -367,7 +395,8 @@ impl Market {
                 .map_err(|error| CoreError::rejected("order_not_completable", error.to_string()))?;
             let merchant =
                 self.kernel.store.merchant(order.seller).await?.ok_or_else(|| CoreError::not_found("merchant"))?;
-            let fee = fee_for(captured, merchant.fee_bps)
+            let goods = captured.checked_sub(order.delivery_fee).unwrap_or(captured);
+            let fee = fee_for(goods, merchant.fee_bps)
                 .map_err(|error| CoreError::invalid("fee_invalid", error.to_string()))?;
             if !self.orders.set_capture(order.id, order.status, captured, fee).await? {
                 return Err(CoreError::new(ErrorKind::Conflict, "order_changed", "this order changed; read it again"));
@@ -401,6 +430,7 @@ impl Market {
                 credit_cap: None,
             });
         }
+        chain.extend(legs);
         match self.kernel.ledger.submit(chain).await? {
             Ok(_) => Ok(()),
             Err(rejection) => Err(CoreError::from(rejection.error)),
@@ -417,7 +447,7 @@ impl Market {
         edits: &[(u32, LineEdit)],
     ) -> CoreResult<Order> {
         let (order, actor) = self.visible_order(principal, id).await?;
-        let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
+        let situation = situation(&order);
         if !next_actions(situation, actor, false).contains(&OrderAction::EditLines) {
             return Err(CoreError::new(
                 ErrorKind::Conflict,
@@ -544,6 +574,23 @@ impl Market {
     }
 }
 
+/// What an order looks like to the domain's table.
+pub(crate) fn situation(order: &OrderRecord) -> OrderSituation {
+    OrderSituation {
+        status: order.status,
+        unchecked_lines: order.unchecked_lines(),
+        by_courier: order.fulfilment == FulfilmentKind::Delivery,
+    }
+}
+
+/// What a move settles beyond the order's hold: the delivery job's step that ends it, written in
+/// the move's transaction, and the transfers paying its courier, linked into the hold's chain.
+#[derive(Default)]
+pub(crate) struct Settlement<'a> {
+    pub(crate) job_step: Option<&'a JobMove<'a>>,
+    pub(crate) legs: Vec<TransferCommand>,
+}
+
 /// Whether a move housekeeping makes is announced on the live streams and webhooks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Heard {
@@ -595,6 +642,7 @@ impl JobWrites {
             status: JobStatus::Offered,
             courier: None,
             fee: order.delivery_fee,
+            tip: Amount::ZERO,
             currency: order.currency,
             version: 1,
             offered_at: now,

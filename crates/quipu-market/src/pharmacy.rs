@@ -32,11 +32,13 @@ pub struct MarketSettings {
     /// Days a prescription photo is kept after its order ended (completed, rejected, cancelled,
     /// expired); then housekeeping deletes it.
     pub prescription_retention_days: u32,
+    /// Minutes an offered delivery waits for a courier's claim before its shop is told.
+    pub unclaimed_delivery_minutes: u32,
 }
 
 impl Default for MarketSettings {
     fn default() -> Self {
-        Self { prescription_retention_days: DEFAULT_PRESCRIPTION_RETENTION_DAYS }
+        Self { prescription_retention_days: DEFAULT_PRESCRIPTION_RETENTION_DAYS, unclaimed_delivery_minutes: 10 }
     }
 }
 
@@ -156,6 +158,7 @@ impl Market {
             events: &events,
             offer: jobs.offer.as_ref(),
             cancel_job: jobs.cancel.as_ref(),
+            job_step: None,
         };
         if !self.orders.move_order(&order_move).await? {
             return Err(CoreError::new(ErrorKind::Conflict, "order_changed", "this order changed; read it again"));

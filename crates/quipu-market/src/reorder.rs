@@ -5,7 +5,7 @@
 use quipu_domain::market::ProductId;
 use quipu_domain::market::catalog::{LocalisedName, MAX_LINE_QUANTITY, unit_price};
 use quipu_domain::market::checkout::{CartLineId, OrderId};
-use quipu_domain::market::order::{OrderAction, OrderActor, OrderSituation, next_actions};
+use quipu_domain::market::order::{OrderAction, OrderActor, next_actions};
 use quipu_domain::money::Amount;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::orders::{CartLineRecord, OrderLineRecord, OrderRecord};
@@ -39,7 +39,7 @@ impl Market {
     /// Puts the lines of one of the caller's ended orders into their cart, as they are now.
     pub async fn reorder(&self, principal: &Principal, id: OrderId) -> CoreResult<Reordered> {
         let order = self.customers_order(principal, id).await?;
-        let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
+        let situation = crate::orders::situation(&order);
         if !next_actions(situation, OrderActor::Customer, true).contains(&OrderAction::Reorder) {
             return Err(CoreError::new(
                 ErrorKind::Conflict,

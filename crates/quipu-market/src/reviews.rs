@@ -5,7 +5,7 @@
 
 use quipu_domain::identity::{MerchantId, Role};
 use quipu_domain::market::checkout::OrderId;
-use quipu_domain::market::order::{OrderAction, OrderActor, OrderSituation, next_actions};
+use quipu_domain::market::order::{OrderAction, OrderActor, next_actions};
 use quipu_domain::market::review::{
     MAX_COMMENT_CHARS, MAX_HIDE_REASON_CHARS, MAX_REPLY_CHARS, Rating, ReviewId, may_edit,
 };
@@ -79,7 +79,7 @@ impl Market {
         let comment =
             optional_text(input.comment.as_deref(), MAX_COMMENT_CHARS, "review_comment_invalid", "a comment")?;
         let reviewed = self.habits.order_review(order.id).await?.is_some();
-        let situation = OrderSituation { status: order.status, unchecked_lines: order.unchecked_lines() };
+        let situation = crate::orders::situation(&order);
         if !next_actions(situation, OrderActor::Customer, reviewed).contains(&OrderAction::Review) {
             return Err(if reviewed {
                 conflict("review_exists", "this order has its review; change it instead")

@@ -105,6 +105,9 @@ pub struct CommissionsConfig {
 pub struct MarketConfig {
     /// Days a customer's prescription photo is kept after its order ended (1 to 366; default 30).
     pub prescription_retention_days: Option<u32>,
+    /// Minutes an offered delivery waits for a courier's claim before its shop is told (1 to 240;
+    /// default 10).
+    pub unclaimed_delivery_minutes: Option<u32>,
 }
 
 /// What the operator's home calls for attention.
@@ -410,6 +413,12 @@ fn resolve_market(file: &MarketConfig) -> Fallible<MarketSettings> {
             .into());
         }
         market.prescription_retention_days = days;
+    }
+    if let Some(minutes) = file.unclaimed_delivery_minutes {
+        if !(1..=240).contains(&minutes) {
+            return Err("market.unclaimed_delivery_minutes must be between 1 and 240".into());
+        }
+        market.unclaimed_delivery_minutes = minutes;
     }
     Ok(market)
 }

@@ -12,9 +12,10 @@ use quipu_domain::market::AreaId;
 use quipu_domain::market::checkout::OrderId;
 use quipu_domain::state::StateMachine;
 use quipu_store::delivery::{
-    CourierRecord, DeliveryStore, JobMove, JobRecord, JobStep, MAX_JOB_STEPS, MAX_JOBS_PAGE, MAX_OPEN_JOBS, OpenJob,
-    PositionWrite, StoredFix,
+    CourierRecord, DeliveryStore, JobMove, JobRecord, JobStep, LiveJob, MAX_JOB_STEPS, MAX_JOBS_PAGE, MAX_OPEN_JOBS,
+    OpenJob, PositionWrite, StoredFix,
 };
+use quipu_store::events::EventRecord;
 use quipu_store::market::StoredPoint;
 use quipu_store::{StoreResult, async_trait, corrupt, db_error};
 
@@ -49,8 +50,19 @@ pub(crate) mod sql {
             ORDER BY updated_at DESC, id LIMIT $7";
         /// The compare-and-set: the version the caller read (so its status and courier too).
         MOVE_JOB = "UPDATE delivery_jobs SET status = $3, courier_id = $4, version = version + 1, \
-            offered_at = CASE WHEN $5 = 1 THEN $6 ELSE offered_at END, reason = COALESCE($7, reason), updated_at = $6 \
+            offered_at = CASE WHEN $5 = 1 THEN $6 ELSE offered_at END, \
+            alerted_at = CASE WHEN $5 = 1 THEN NULL ELSE alerted_at END, reason = COALESCE($7, reason), updated_at = $6 \
             WHERE id = $1 AND version = $2";
+        /// A tip on a job carrying the goods (`$3`, `$4`), once.
+        SET_TIP = "UPDATE delivery_jobs SET tip = $2 WHERE id = $1 AND tip = 0 AND status IN ($3, $4)";
+        CLEAR_TIP = "UPDATE delivery_jobs SET tip = 0 WHERE id = $1 AND tip = $2";
+        /// Jobs not ended (`$1`–`$3` are the ends), oldest first, with their shop's and courier's names.
+        SELECT_LIVE_JOBS = "SELECT j.*, m.name AS shop_name, u.full_name AS courier_name FROM delivery_jobs j \
+            JOIN merchants m ON m.id = j.seller_id LEFT JOIN users u ON u.id = j.courier_id \
+            WHERE j.status NOT IN ($1, $2, $3) ORDER BY j.created_at, j.id LIMIT $4";
+        SELECT_UNCLAIMED_JOBS = "SELECT * FROM delivery_jobs WHERE status = $1 AND offered_at < $2 AND alerted_at IS NULL \
+            ORDER BY offered_at, id LIMIT $3";
+        MARK_ALERTED = "UPDATE delivery_jobs SET alerted_at = $3 WHERE id = $1 AND status = $2 AND alerted_at IS NULL";
         /// Ends a job with its order, if it is still at the version read.
         CANCEL_JOB = "UPDATE delivery_jobs SET status = $3, version = version + 1, reason = COALESCE($4, reason), updated_at = $5 \
             WHERE id = $1 AND version = $2";
@@ -108,6 +120,7 @@ impl FromColumns for JobRecord {
             status: named("delivery_jobs", row, "status", JobStatus::parse)?,
             courier: row.opt_uuid("courier_id")?.map(UserId),
             fee: amount(row, "fee")?,
+            tip: amount(row, "tip")?,
             currency: currency("delivery_jobs", row, "currency")?,
             version: row.int("version")?,
             offered_at: Timestamp(row.int("offered_at")?),
@@ -160,6 +173,16 @@ impl FromColumns for StoredFix {
                 latitude_micro: row.int("latitude_micro")?,
                 longitude_micro: row.int("longitude_micro")?,
             },
+        })
+    }
+}
+
+impl FromColumns for LiveJob {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            job: JobRecord::from_columns(row)?,
+            shop_name: row.text("shop_name")?,
+            courier_name: row.opt_text("courier_name")?,
         })
     }
 }
@@ -249,6 +272,31 @@ pub(crate) async fn cancel_order_job<B: Backend>(
     Ok(true)
 }
 
+/// Writes a job's step in the caller's transaction if the job is still at the version read, with
+/// its record and events: false (nothing written) when someone moved it first.
+pub(crate) async fn write_job_move<B: Backend>(conn: &mut Conn<B>, job_move: &JobMove<'_>) -> StoreResult<bool> {
+    let transition = job_move.transition;
+    debug_assert!(transition.is_allowed(), "a job's step the table does not allow: {transition:?}");
+    let step = &job_move.step;
+    let reason = if transition.to().needs_reason() { step.note.as_deref() } else { None };
+    let statement = Statement::new(sql::MOVE_JOB)
+        .bind(job_move.job)
+        .bind(job_move.version)
+        .bind(transition.to().as_str())
+        .bind(step.courier)
+        .bind(i64::from(job_move.offered_again))
+        .bind(step.at)
+        .bind(reason);
+    if execute::<B::Db>(conn, "moving a delivery job", statement).await? != 1 {
+        return Ok(false);
+    }
+    execute::<B::Db>(conn, "recording a job's step", step_statement(job_move.job, step)).await?;
+    for event in job_move.events {
+        crate::events::insert_event::<B>(conn, event).await?;
+    }
+    Ok(true)
+}
+
 #[async_trait]
 impl<B: Backend> DeliveryStore for SqlStore<B> {
     async fn insert_courier(&self, courier: &CourierRecord) -> StoreResult<bool> {
@@ -322,27 +370,43 @@ impl<B: Backend> DeliveryStore for SqlStore<B> {
     }
 
     async fn move_job(&self, job_move: &JobMove<'_>) -> StoreResult<bool> {
-        let transition = job_move.transition;
-        debug_assert!(transition.is_allowed(), "a job's step the table does not allow: {transition:?}");
-        let step = &job_move.step;
-        let reason = if transition.to().needs_reason() { step.note.as_deref() } else { None };
-        let statement = Statement::new(sql::MOVE_JOB)
-            .bind(job_move.job)
-            .bind(job_move.version)
-            .bind(transition.to().as_str())
-            .bind(step.courier)
-            .bind(i64::from(job_move.offered_again))
-            .bind(step.at)
-            .bind(reason);
         let mut tx = self.begin().await?;
-        if execute::<B::Db>(&mut tx, "moving a delivery job", statement).await? != 1 {
+        if !write_job_move::<B>(&mut tx, job_move).await? {
             return Ok(false);
         }
-        execute::<B::Db>(&mut tx, "recording a job's step", step_statement(job_move.job, step)).await?;
-        for event in job_move.events {
+        tx.commit().await.map_err(db_error("committing a job's step"))?;
+        Ok(true)
+    }
+
+    async fn live_jobs(&self, limit: u32) -> StoreResult<Vec<LiveJob>> {
+        let statement = Statement::new(sql::SELECT_LIVE_JOBS)
+            .bind(JobStatus::Delivered.as_str())
+            .bind(JobStatus::Returned.as_str())
+            .bind(JobStatus::Cancelled.as_str())
+            .bind(limit.min(MAX_JOBS_PAGE));
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "loading live delivery jobs", statement).await
+    }
+
+    async fn unclaimed_jobs(&self, offered_before: Timestamp, limit: u32) -> StoreResult<Vec<JobRecord>> {
+        let statement = Statement::new(sql::SELECT_UNCLAIMED_JOBS)
+            .bind(JobStatus::Offered.as_str())
+            .bind(offered_before)
+            .bind(limit.min(MAX_JOBS_PAGE));
+        let mut conn = self.reader().await?;
+        fetch_all::<B::Db, _>(&mut conn, "loading unclaimed delivery jobs", statement).await
+    }
+
+    async fn mark_alerted(&self, job: JobId, now: Timestamp, events: &[EventRecord]) -> StoreResult<bool> {
+        let statement = Statement::new(sql::MARK_ALERTED).bind(job).bind(JobStatus::Offered.as_str()).bind(now);
+        let mut tx = self.begin().await?;
+        if execute::<B::Db>(&mut tx, "marking an unclaimed job", statement).await? != 1 {
+            return Ok(false);
+        }
+        for event in events {
             crate::events::insert_event::<B>(&mut tx, event).await?;
         }
-        tx.commit().await.map_err(db_error("committing a job's step"))?;
+        tx.commit().await.map_err(db_error("committing an unclaimed job's alert"))?;
         Ok(true)
     }
 

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use quipu_domain::card::CardId;
+use quipu_domain::delivery::JobId;
+use quipu_domain::delivery::job::JobStatus;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::market::catalog::{Choices, LocalisedName, Unit};
 use quipu_domain::market::checkout::{
@@ -17,8 +19,8 @@ use quipu_store::delivery::JobRecord;
 use quipu_store::events::EventRecord;
 use quipu_store::market::StoredPoint;
 use quipu_store::orders::{
-    CartLineRecord, ChangeKind, DueBy, LineChange, MAX_ORDER_CHANGES, MAX_ORDERS_PAGE, OrderChange, OrderLineRecord,
-    OrderMove, OrderRecord, OrderStore, Placing, PrescriptionRecord,
+    CartLineRecord, ChangeKind, DueBy, HandoverGuess, HandoverHash, LineChange, MAX_ORDER_CHANGES, MAX_ORDERS_PAGE,
+    OrderChange, OrderLineRecord, OrderMove, OrderRecord, OrderStore, Placing, PrescriptionRecord,
 };
 use quipu_store::{AccessEntryRecord, StoreError, StoreResult, async_trait, corrupt, db_error};
 use uuid::Uuid;
@@ -29,6 +31,18 @@ use crate::{Backend, Conn, SqlStore, by_ids};
 
 pub(crate) mod sql {
     crate::sql_statements! {
+        INSERT_HANDOVER = "INSERT INTO handover_codes (order_id, code_hash, failed_attempts, locked_until, checked_at) \
+            VALUES ($1, $2, 0, NULL, NULL) ON CONFLICT (order_id) DO NOTHING";
+        INSERT_INSTANCE_KEY = "INSERT INTO instance_keys (purpose, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (purpose) DO NOTHING";
+        SELECT_INSTANCE_KEY = "SELECT secret FROM instance_keys WHERE purpose = $1";
+        /// Counts a guess unless the code is locked ($2 now, $3 the most, $4 locked until); an
+        /// expired lock is lifted and the count starts again. (Right-hand sides see the old row.)
+        CLAIM_HANDOVER_GUESS = "UPDATE handover_codes SET \
+            failed_attempts = CASE WHEN locked_until <= $2 THEN 1 ELSE failed_attempts + 1 END, \
+            locked_until = CASE WHEN locked_until <= $2 THEN NULL WHEN failed_attempts + 1 >= $3 THEN CAST($4 AS BIGINT) ELSE locked_until END \
+            WHERE order_id = $1 AND (locked_until IS NULL OR locked_until <= $2) RETURNING code_hash, failed_attempts";
+        SELECT_HANDOVER_LOCK = "SELECT locked_until FROM handover_codes WHERE order_id = $1";
+        HANDOVER_RIGHT = "UPDATE handover_codes SET failed_attempts = 0, locked_until = NULL, checked_at = $2 WHERE order_id = $1";
         SELECT_CART = "SELECT * FROM cart_lines WHERE customer_id = $1 ORDER BY added_at, id LIMIT $2";
         UPSERT_CART_LINE = "INSERT INTO cart_lines (id, customer_id, product_id, seller_id, quantity, choices, unit_price, added_at) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -408,7 +422,12 @@ impl<B: Backend> OrderStore for SqlStore<B> {
         tx.commit().await.map_err(db_error("committing a cart"))
     }
 
-    async fn place_orders(&self, orders: &[OrderRecord], cart_lines: &[CartLineId]) -> StoreResult<Placing> {
+    async fn place_orders(
+        &self,
+        orders: &[OrderRecord],
+        codes: &[HandoverHash],
+        cart_lines: &[CartLineId],
+    ) -> StoreResult<Placing> {
         let mut tx = self.begin().await?;
         for order in orders {
             if !insert_order::<B>(&mut tx, order).await? {
@@ -434,6 +453,10 @@ impl<B: Backend> OrderStore for SqlStore<B> {
             };
             execute::<B::Db>(&mut tx, "recording an order's change", change_statement(order.id, &change)).await?;
         }
+        for code in codes {
+            let insert = Statement::new(sql::INSERT_HANDOVER).bind(code.order).bind(&code.hash[..]);
+            execute::<B::Db>(&mut tx, "storing a hand-over code's hash", insert).await?;
+        }
         if let Some(customer) = orders.first().map(|order| order.customer) {
             for line in cart_lines {
                 let statement = Statement::new(sql::DELETE_CART_LINE).bind(customer).bind(*line);
@@ -442,6 +465,67 @@ impl<B: Backend> OrderStore for SqlStore<B> {
         }
         tx.commit().await.map_err(db_error("committing a checkout"))?;
         Ok(Placing::Written)
+    }
+
+    async fn instance_key(&self, purpose: &str, fresh: &[u8], now: Timestamp) -> StoreResult<Vec<u8>> {
+        let mut conn = self.writer().await?;
+        let insert = Statement::new(sql::INSERT_INSTANCE_KEY).bind(purpose).bind(fresh).bind(now);
+        execute::<B::Db>(&mut conn, "keeping an instance key", insert).await?;
+        let select = Statement::new(sql::SELECT_INSTANCE_KEY).bind(purpose);
+        let key: InstanceKey = fetch_one::<B::Db, _>(&mut conn, "loading an instance key", select).await?;
+        Ok(key.0)
+    }
+
+    async fn claim_handover_guess(
+        &self,
+        order: OrderId,
+        now: Timestamp,
+        max: u32,
+        lock_until: Timestamp,
+    ) -> StoreResult<HandoverGuess> {
+        let mut conn = self.writer().await?;
+        let claim = Statement::new(sql::CLAIM_HANDOVER_GUESS).bind(order).bind(now).bind(max).bind(lock_until);
+        let counted: Option<CountedGuess> =
+            fetch_optional::<B::Db, _>(&mut conn, "counting a hand-over guess", claim).await?;
+        if let Some(CountedGuess { hash, counted }) = counted {
+            return Ok(HandoverGuess::Counted { hash, counted });
+        }
+        let select = Statement::new(sql::SELECT_HANDOVER_LOCK).bind(order);
+        let lock: Option<HandoverLock> =
+            fetch_optional::<B::Db, _>(&mut conn, "reading a hand-over lock", select).await?;
+        Ok(match lock {
+            Some(HandoverLock(Some(until))) => HandoverGuess::Locked(until),
+            // Unlocked between the two reads: the caller's next guess is counted.
+            Some(HandoverLock(None)) => HandoverGuess::Locked(now),
+            None => HandoverGuess::Missing,
+        })
+    }
+
+    async fn handover_right(&self, order: OrderId, now: Timestamp) -> StoreResult<()> {
+        let mut conn = self.writer().await?;
+        let statement = Statement::new(sql::HANDOVER_RIGHT).bind(order).bind(now);
+        execute::<B::Db>(&mut conn, "clearing a hand-over code's count", statement).await.map(|_| ())
+    }
+
+    async fn set_tip(&self, job: JobId, tip: Amount) -> StoreResult<bool> {
+        let statement = Statement::new(crate::delivery::sql::SET_TIP)
+            .bind(job)
+            .bind(tip)
+            .bind(JobStatus::PickedUp.as_str())
+            .bind(JobStatus::AtDropOff.as_str());
+        let mut conn = self.writer().await?;
+        Ok(execute::<B::Db>(&mut conn, "recording a tip", statement).await? == 1)
+    }
+
+    async fn clear_tip(&self, job: JobId, tip: Amount) -> StoreResult<()> {
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(
+            &mut conn,
+            "dropping a tip",
+            Statement::new(crate::delivery::sql::CLEAR_TIP).bind(job).bind(tip),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn job_of_order(&self, id: OrderId) -> StoreResult<Option<JobRecord>> {
@@ -494,6 +578,12 @@ impl<B: Backend> OrderStore for SqlStore<B> {
         // A courier who picked the goods up first wins: the order stays as it was.
         if let Some(step) = order_move.cancel_job
             && !crate::delivery::cancel_order_job::<B>(&mut tx, order_move.order, step).await?
+        {
+            return Ok(false);
+        }
+        // The job's step that settles the order lands with it, or neither does.
+        if let Some(job_move) = order_move.job_step
+            && !crate::delivery::write_job_move::<B>(&mut tx, job_move).await?
         {
             return Ok(false);
         }
@@ -690,5 +780,38 @@ impl<B: Backend> OrderStore for SqlStore<B> {
         );
         let Spent(spent) = fetch_one::<B::Db, _>(&mut conn, "adding up a payer's orders", statement).await?;
         Ok(spent)
+    }
+}
+
+/// The instance key read back.
+struct InstanceKey(Vec<u8>);
+
+impl FromColumns for InstanceKey {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self(row.bytes("secret")?))
+    }
+}
+
+/// A guess counted at a hand-over code: the hash to compare with, and the count now.
+struct CountedGuess {
+    hash: Vec<u8>,
+    counted: u32,
+}
+
+impl FromColumns for CountedGuess {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            hash: row.bytes("code_hash")?,
+            counted: u32::try_from(row.int("failed_attempts")?).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+/// A hand-over code's lock, if it has one.
+struct HandoverLock(Option<Timestamp>);
+
+impl FromColumns for HandoverLock {
+    fn from_columns(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self(row.opt_int("locked_until")?.map(Timestamp)))
     }
 }

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use quipu_domain::card::CardId;
+use quipu_domain::delivery::job::JobStatus;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::ledger::{AccountKind, HoldState, Transfer, TransferCode, TransferId};
 use quipu_domain::market::checkout::{OrderId, OrderLeg};
@@ -14,8 +15,8 @@ use quipu_domain::market::order::OrderStatus;
 use quipu_domain::money::Amount;
 use quipu_domain::payment::{PaymentId, PaymentLeg, PaymentStatus, RefundLeg};
 use quipu_domain::reconcile::{
-    CommissionFacts, CommissionSource, FoundTransfer, Holder, OrderFacts, PaidFrom, PaymentFacts, PayoutFacts,
-    RecordFacts, RefundFacts, SweepFacts,
+    CommissionFacts, CommissionSource, DeliveryFacts, FoundTransfer, Holder, OrderFacts, PaidFrom, PaymentFacts,
+    PayoutFacts, RecordFacts, RefundFacts, SweepFacts,
 };
 use quipu_domain::settlement::{CommissionOperation, PayoutId, PayoutLeg, PayoutStatus, parse_commission_reference};
 use quipu_store::payments::RefundRecord;
@@ -59,7 +60,10 @@ pub(crate) mod sql {
     LEFT JOIN cards k ON k.id = d.owner_id
     WHERE t.code = $1 AND t.id > $2 ORDER BY t.id LIMIT $3";
         PAYOUTS_PAGE = "SELECT id, merchant_id, status, amount, currency FROM payouts WHERE id > $1 ORDER BY id LIMIT $2";
-        ORDERS_PAGE = "SELECT id, seller_id, customer_id, card_id, status, held, captured, fee, currency FROM orders WHERE id > $1 ORDER BY id LIMIT $2";
+        /// Orders with their delivery job's status, courier, fee and tip (none for a pickup).
+        ORDERS_PAGE = "SELECT o.id, o.seller_id, o.customer_id, o.card_id, o.status, o.held, o.captured, o.fee, o.currency, \
+    j.status AS job_status, j.courier_id, j.fee AS courier_fee, j.tip \
+    FROM orders o LEFT JOIN delivery_jobs j ON j.order_id = o.id WHERE o.id > $1 ORDER BY o.id LIMIT $2";
         /// Commission transfers with their accounts' holders, a page at a time by id.
         COMMISSIONS_PAGE = "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency, t.code, t.reference, t.kind, t.pending_id, t.expires_at, t.timestamp,
     d.kind AS debit_kind, d.owner_kind AS debit_owner_kind, d.owner_id AS debit_owner,
@@ -249,6 +253,17 @@ impl FromColumns for OrderFacts {
             captured: amount(row, "captured")?,
             fee: amount(row, "fee")?,
             currency: currency("orders", row, "currency")?,
+            delivery: match row.opt_text("job_status")? {
+                Some(status) => Some(DeliveryFacts {
+                    status: JobStatus::parse(&status)
+                        .ok_or_else(|| corrupt("delivery_jobs", format!("status {status:?}")))?,
+                    courier: row.opt_uuid("courier_id")?.map(UserId),
+                    fee: amount(row, "courier_fee")?,
+                    tip: amount(row, "tip")?,
+                    customer: UserId(row.uuid("customer_id")?),
+                }),
+                None => None,
+            },
             legs: Vec::new(),
         })
     }

@@ -48,6 +48,8 @@ pub struct JobRecord {
     pub courier: Option<UserId>,
     /// What the courier is paid at hand-over: the order's delivery fee.
     pub fee: Amount,
+    /// What the customer added for the courier after pickup (held from their wallet), or zero.
+    pub tip: Amount,
     pub currency: CurrencyCode,
     /// Bumped by every step: the compare of the compare-and-set.
     pub version: i64,
@@ -106,8 +108,16 @@ pub struct PositionWrite<'a> {
     pub trail: &'a [StoredFix],
 }
 
+/// A job under way as the operator's board shows it: the job, its shop's name and its courier's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveJob {
+    pub job: JobRecord,
+    pub shop_name: String,
+    pub courier_name: Option<String>,
+}
+
 /// A step to write, if the job is still at `version`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct JobMove<'a> {
     pub job: JobId,
     pub version: i64,
@@ -139,6 +149,13 @@ pub trait DeliveryStore: Send + Sync {
     /// caller read: false when someone moved it first.
     async fn move_job(&self, job_move: &JobMove<'_>) -> StoreResult<bool>;
     async fn job_steps(&self, job: JobId) -> StoreResult<Vec<JobStep>>;
+    /// Jobs not yet ended, oldest first: the operator's live board.
+    async fn live_jobs(&self, limit: u32) -> StoreResult<Vec<LiveJob>>;
+    /// Offered jobs nobody claimed since before `offered_before`, whose shop was not yet told.
+    async fn unclaimed_jobs(&self, offered_before: Timestamp, limit: u32) -> StoreResult<Vec<JobRecord>>;
+    /// Marks a job's shop as told it went unclaimed (if it is still offered and unmarked), with the
+    /// event that tells it: false if the job moved or was marked first.
+    async fn mark_alerted(&self, job: JobId, now: Timestamp, events: &[EventRecord]) -> StoreResult<bool>;
 
     /// The job's last position, if its courier sent one.
     async fn job_position(&self, job: JobId) -> StoreResult<Option<StoredFix>>;

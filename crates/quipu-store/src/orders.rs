@@ -3,6 +3,7 @@
 //! [`crate::MarketStore`] for the catalog: the context is given these traits, not the whole store.
 
 use quipu_domain::card::CardId;
+use quipu_domain::delivery::JobId;
 use quipu_domain::identity::{MerchantId, UserId};
 use quipu_domain::market::AreaId;
 use quipu_domain::market::ProductId;
@@ -18,7 +19,7 @@ use quipu_domain::{Amount, Timestamp};
 use uuid::Uuid;
 
 use crate::StoreResult;
-use crate::delivery::{JobRecord, JobStep};
+use crate::delivery::{JobMove, JobRecord, JobStep};
 use crate::events::EventRecord;
 use crate::market::StoredPoint;
 use crate::support::AccessEntryRecord;
@@ -145,6 +146,28 @@ pub struct OrderMove<'a> {
     pub offer: Option<&'a JobRecord>,
     /// Cancel the order's job with the move, if nobody has picked its goods up (the order ended).
     pub cancel_job: Option<&'a JobStep>,
+    /// The job's own step that settles the order (delivered at the door, or the return confirmed),
+    /// written as the job's compare-and-set in the move's transaction: neither lands alone.
+    pub job_step: Option<&'a JobMove<'a>>,
+}
+
+/// An order's hand-over code as stored at checkout: its keyed hash, never the digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandoverHash {
+    pub order: OrderId,
+    pub hash: [u8; 32],
+}
+
+/// What claiming one guess at an order's hand-over code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandoverGuess {
+    /// The guess is counted (as wrong, until [`OrderStore::handover_right`] says otherwise): the
+    /// hash to compare with, and how many guesses are counted now, this one included.
+    Counted { hash: Vec<u8>, counted: u32 },
+    /// Too many wrong guesses: locked until then.
+    Locked(Timestamp),
+    /// The order has no code (it was placed before codes existed).
+    Missing,
 }
 
 /// A line changed by the shop or checked by a pharmacist.
@@ -196,7 +219,36 @@ pub trait OrderStore: Send + Sync {
 
     /// Writes a checkout's orders in one transaction: the orders and their lines, the stock their
     /// reserved lines take, the cart lines they came from removed, and each order's first change.
-    async fn place_orders(&self, orders: &[OrderRecord], cart_lines: &[CartLineId]) -> StoreResult<Placing>;
+    async fn place_orders(
+        &self,
+        orders: &[OrderRecord],
+        codes: &[HandoverHash],
+        cart_lines: &[CartLineId],
+    ) -> StoreResult<Placing>;
+
+    /// The instance's key for `purpose`: `fresh` is kept if there is none yet (the first process
+    /// to start wins, and every process reads the same key).
+    async fn instance_key(&self, purpose: &str, fresh: &[u8], now: Timestamp) -> StoreResult<Vec<u8>>;
+
+    /// Counts one guess at an order's hand-over code before it is compared, so a burst of
+    /// guesses is counted exactly; at `max` counted the code locks until `lock_until`. An expired
+    /// lock is lifted and the count starts again.
+    async fn claim_handover_guess(
+        &self,
+        order: OrderId,
+        now: Timestamp,
+        max: u32,
+        lock_until: Timestamp,
+    ) -> StoreResult<HandoverGuess>;
+
+    /// The right code came: the count and any lock go.
+    async fn handover_right(&self, order: OrderId, now: Timestamp) -> StoreResult<()>;
+
+    /// Records the customer's tip on a delivery job carrying their goods that has none yet:
+    /// false otherwise.
+    async fn set_tip(&self, job: JobId, tip: Amount) -> StoreResult<bool>;
+    /// Drops a tip whose hold the ledger refused (the customer's money was gone).
+    async fn clear_tip(&self, job: JobId, tip: Amount) -> StoreResult<()>;
 
     async fn order(&self, id: OrderId) -> StoreResult<Option<OrderRecord>>;
 

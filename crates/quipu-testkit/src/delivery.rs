@@ -47,3 +47,41 @@ pub async fn accepted_delivery(app: &Api, m: &Market, key: &str) -> String {
     assert_eq!(status, 200, "{body}");
     order
 }
+
+/// A courier signed up with `phone` (on a motorbike, in the market's area) goes online, claims
+/// the order's job, reaches the shop and picks the goods up (the mart marks the order ready
+/// first). Returns the courier and the job's id.
+pub async fn picked_up(app: &Api, m: &Market, order: &str, phone: &str) -> (Person, String) {
+    let rider = courier(app, &m.operator, phone, json!({"vehicle": "motorbike", "home_area_id": m.area})).await;
+    set_online(app, &rider, true).await;
+    let (status, job) = app.get(&format!("/merchant/orders/{order}/delivery"), &m.mart.cashier).await;
+    assert_eq!(status, 200, "{job}");
+    let job = job["id"].as_str().unwrap().to_owned();
+    let (status, body) = app.post(&format!("/courier/jobs/{job}/claim"), Some(&rider.token), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, seen) = app.get(&format!("/merchant/orders/{order}"), &m.mart.cashier).await;
+    if seen["status"] != "ready" {
+        let (status, body) =
+            app.post(&format!("/merchant/orders/{order}/ready"), Some(&m.mart.cashier), json!({})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for to in ["at_pickup", "picked_up"] {
+        let (status, body) = step(app, &rider, &job, to, None).await;
+        assert_eq!(status, 200, "{to}: {body}");
+    }
+    (rider, job)
+}
+
+/// The courier's step on their job.
+pub async fn step(app: &Api, courier: &Person, job: &str, to: &str, reason: Option<&str>) -> (u16, Value) {
+    app.post(&format!("/courier/jobs/{job}/step"), Some(&courier.token), json!({"to": to, "reason": reason})).await
+}
+
+/// The courier hands the goods over with `code` (typed at `typed_at`, if their phone had no signal).
+pub async fn deliver(app: &Api, courier: &Person, job: &str, code: &str, typed_at: Option<&str>) -> (u16, Value) {
+    let mut body = json!({"code": code});
+    if let Some(at) = typed_at {
+        body["typed_at"] = json!(at);
+    }
+    app.post(&format!("/courier/jobs/{job}/deliver"), Some(&courier.token), body).await
+}

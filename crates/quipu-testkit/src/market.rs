@@ -109,8 +109,16 @@ pub async fn place(app: &Api, who: &Person, shop: &Shop, key: &str) -> String {
     orders[0]["id"].as_str().unwrap().to_owned()
 }
 
-/// The shop accepts the order, prepares it and hands it over: it is completed, its hold captured.
-pub async fn hand_over(app: &Api, shop: &Shop, order: &str) {
+/// The hand-over code on the customer's own view of their order.
+pub async fn code_of(app: &Api, customer: &Person, order: &str) -> String {
+    let (status, body) = app.get(&format!("/me/orders/{order}"), &customer.token).await;
+    assert_eq!(status, 200, "{body}");
+    body["handover_code"].as_str().unwrap_or_else(|| panic!("no hand-over code: {body}")).to_owned()
+}
+
+/// The shop accepts the pickup order, prepares it and hands it over with the customer's code: it
+/// is completed, its hold captured.
+pub async fn hand_over(app: &Api, customer: &Person, shop: &Shop, order: &str) {
     let path = format!("/merchant/orders/{order}");
     let (status, body) = app.post(&format!("{path}/accept"), Some(&shop.cashier), json!({"ready_minutes": 5})).await;
     assert_eq!(status, 200, "{body}");
@@ -118,7 +126,8 @@ pub async fn hand_over(app: &Api, shop: &Shop, order: &str) {
         let (status, body) = app.post(&format!("{path}/{step}"), Some(&shop.cashier), json!({})).await;
         assert_eq!(status, 200, "{body}");
     }
-    let (status, body) = app.post(&format!("{path}/hand-over"), Some(&shop.cashier), json!({})).await;
+    let code = code_of(app, customer, order).await;
+    let (status, body) = app.post(&format!("{path}/hand-over"), Some(&shop.cashier), json!({"code": code})).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("completed")), "{body}");
 }
 
@@ -134,6 +143,6 @@ pub async fn completed_order(
     let (status, cart) = add(app, who, product, quantity).await;
     assert_eq!(status, 200, "{cart}");
     let order = place(app, who, shop, key).await;
-    hand_over(app, shop, &order).await;
+    hand_over(app, who, shop, &order).await;
     order
 }

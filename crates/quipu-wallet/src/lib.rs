@@ -544,7 +544,10 @@ impl Wallet {
         let currency = self.kernel.settings.currencies.default_currency().code;
         let (owner, kind) = match (principal.merchant(), principal.role(), principal.user_id()) {
             (Some(merchant), _, _) => (AccountOwner::Merchant(merchant), AccountKind::Merchant),
-            (None, Some(Role::Customer), Some(user)) => (AccountOwner::User(user), AccountKind::CustomerWallet),
+            // A courier's earnings land in a wallet like a customer's.
+            (None, Some(Role::Customer | Role::Courier), Some(user)) => {
+                (AccountOwner::User(user), AccountKind::CustomerWallet)
+            }
             (None, Some(Role::Agent), Some(user)) => (AccountOwner::User(user), AccountKind::AgentFloat),
             _ => return Err(CoreError::not_found("account")),
         };

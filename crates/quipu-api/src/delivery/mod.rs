@@ -40,6 +40,11 @@ pub fn routes() -> Routes {
         .routes(routes!(report_positions))
         .routes(routes!(my_order_delivery))
         .routes(routes!(shop_order_tracking))
+        .routes(routes!(deliver_job))
+        .routes(routes!(confirm_return))
+        .routes(routes!(live_jobs))
+        .routes(routes!(cancel_job))
+        .routes(routes!(tip_courier))
 }
 
 type JobAnswer = ApiResult<axum::Json<JobView>>;
@@ -222,4 +227,87 @@ pub async fn shop_order_tracking(
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> ApiResult<axum::Json<TrackingView>> {
     Ok(axum::Json(TrackingView::from(&state.services.delivery.tracking(&caller, OrderId(id)).await?)))
+}
+
+/// The calling courier hands the goods over with the customer's four-digit code: the order is
+/// completed, its hold captured, and the courier paid (the delivery fee and any tip) in the same
+/// linked ledger chain. Wrong codes are counted: five lock the code for 15 minutes (423). With
+/// `typed_at`, a code taken at the door without signal is checked now and nothing is paid before.
+#[utoipa::path(post, path = "/api/v1/courier/jobs/{id}/deliver", tag = "delivery", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = DeliverRequest,
+    responses((status = 200, body = JobView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 423, body = Problem)))]
+pub async fn deliver_job(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<DeliverRequest>,
+) -> JobAnswer {
+    let typed_at = body.typed_at()?;
+    answer(&state.services.delivery.deliver(&caller, JobId(id), &body.code, typed_at).await?)
+}
+
+/// The shop (or the operator) has the goods a courier brought back: the courier is paid for the
+/// ride, and the order ends by the shop's policy for returned goods (`refund`: the customer's
+/// money goes back; `charge`: a meal is paid for as delivered).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/confirm-return", tag = "delivery", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = JobView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn confirm_return(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> JobAnswer {
+    answer(&state.services.delivery.confirm_return(&caller, JobId(id)).await?)
+}
+
+/// The operator's live board: every job under way, oldest first, with its age.
+#[utoipa::path(get, path = "/api/v1/operator/jobs", tag = "delivery", security(("bearer" = [])),
+    responses((status = 200, body = [LiveJobView]), (status = 403, body = Problem)))]
+pub async fn live_jobs(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<Vec<LiveJobView>>> {
+    let jobs = state.services.delivery.live_jobs(&caller).await?;
+    let now = state.services.kernel.now();
+    Ok(axum::Json(jobs.iter().map(|job| LiveJobView::new(job, now)).collect()))
+}
+
+/// The operator cancels a delivery nobody has picked up yet, saying why: its order is cancelled
+/// and the customer's money goes back.
+#[utoipa::path(post, path = "/api/v1/operator/jobs/{id}/cancel", tag = "delivery", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = CancelJobRequest,
+    responses((status = 200, body = JobView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<CancelJobRequest>,
+) -> JobAnswer {
+    answer(&state.services.delivery.cancel_by_operator(&caller, JobId(id), &body.reason).await?)
+}
+
+/// The customer adds a tip for the courier bringing their order (once, after pickup), with their
+/// PIN: held from their wallet, paid to the courier at hand-over, given back if the goods return.
+#[utoipa::path(post, path = "/api/v1/me/orders/{id}/tip", tag = "delivery", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = TipRequest,
+    responses((status = 200, body = TipView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 423, body = Problem)))]
+pub async fn tip_courier(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<TipRequest>,
+) -> ApiResult<axum::Json<TipView>> {
+    let currency = state.services.kernel.settings.currencies.default_currency();
+    let amount = currency
+        .parse_amount(&body.amount)
+        .map_err(|error| quipu_core::CoreError::rejected("amount_invalid", error.to_string()))?;
+    let pin = crate::common::requests::pin(&body.pin)?;
+    let job = state.services.delivery.add_tip(&caller, OrderId(id), amount, &pin).await?;
+    Ok(axum::Json(TipView { order_id: id, tip: crate::common::views::MoneyView::new(job.tip, job.currency) }))
 }

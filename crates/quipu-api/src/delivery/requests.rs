@@ -121,3 +121,49 @@ impl PositionsRequest {
             .collect()
     }
 }
+
+/// The customer's code, typed by the courier at the door.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverRequest {
+    /// Four digits, from the customer's order page.
+    #[schema(example = "0421", pattern = "^ *[0-9]{4} *$")]
+    pub code: String,
+    /// When the courier typed it, if their phone had no signal then (RFC 3339): the server checks
+    /// the code now, and the hand-over keeps that time.
+    #[schema(example = "2026-12-07T10:42:00Z", format = DateTime)]
+    pub typed_at: Option<String>,
+}
+
+impl DeliverRequest {
+    pub fn typed_at(&self) -> CoreResult<Option<quipu_domain::Timestamp>> {
+        self.typed_at
+            .as_deref()
+            .map(|text| {
+                parse_rfc3339(text)
+                    .ok_or_else(|| CoreError::rejected("typed_at_invalid", "typed_at is an RFC 3339 date and time"))
+            })
+            .transpose()
+    }
+}
+
+/// Why the operator cancels a delivery: the customer and the shop read it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelJobRequest {
+    /// At most 200 characters.
+    #[schema(example = "no courier free in this area tonight")]
+    pub reason: String,
+}
+
+/// A tip for the courier bringing the customer's order, from their wallet.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TipRequest {
+    /// In the network's currency.
+    #[schema(example = "1.00")]
+    pub amount: String,
+    /// The customer's payment PIN, 4 to 6 digits.
+    #[schema(value_type = String, format = Password, write_only, example = "1234", pattern = "^[0-9]{4,6}$")]
+    pub pin: SecretText,
+}

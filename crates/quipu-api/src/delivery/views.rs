@@ -101,7 +101,10 @@ pub struct JobView {
     /// offered, claimed, at_pickup, picked_up, at_drop_off, delivered, returning, returned or cancelled.
     pub status: String,
     pub courier_id: Option<uuid::Uuid>,
+    /// What the courier is paid at hand-over.
     pub fee: MoneyView,
+    /// What the customer added for the courier (paid at hand-over), zero if nothing.
+    pub tip: MoneyView,
     pub offered_at: String,
     /// Why it was cancelled or is coming back.
     pub reason: Option<String>,
@@ -121,6 +124,7 @@ impl From<&Job> for JobView {
             status: record.status.as_str().to_owned(),
             courier_id: record.courier.map(|user| user.0),
             fee: MoneyView::new(record.fee, record.currency),
+            tip: MoneyView::new(record.tip, record.currency),
             offered_at: rfc3339(record.offered_at),
             reason: record.reason.clone(),
             steps: job.steps.iter().map(JobStepView::from).collect(),
@@ -172,4 +176,49 @@ impl From<&Tracking> for TrackingView {
             minutes: tracking.arrival.map(|arrival| arrival.minutes),
         }
     }
+}
+
+/// A job under way on the operator's live board.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LiveJobView {
+    pub id: uuid::Uuid,
+    pub order_id: uuid::Uuid,
+    pub seller_id: uuid::Uuid,
+    pub shop_name: String,
+    /// offered, claimed, at_pickup, picked_up, at_drop_off or returning.
+    pub status: String,
+    pub courier_id: Option<uuid::Uuid>,
+    pub courier_name: Option<String>,
+    pub fee: MoneyView,
+    pub created_at: String,
+    /// Seconds since the shop accepted the order (the job was first offered).
+    pub age_seconds: i64,
+    /// When the shop was told nobody had claimed it; null if not (yet).
+    pub alerted_at: Option<String>,
+}
+
+impl LiveJobView {
+    pub fn new(live: &quipu_store::delivery::LiveJob, now: quipu_domain::Timestamp) -> Self {
+        let job = &live.job;
+        Self {
+            id: job.id.0,
+            order_id: job.order.0,
+            seller_id: job.seller.0,
+            shop_name: live.shop_name.clone(),
+            status: job.status.as_str().to_owned(),
+            courier_id: job.courier.map(|user| user.0),
+            courier_name: live.courier_name.clone(),
+            fee: MoneyView::new(job.fee, job.currency),
+            created_at: rfc3339(job.created_at),
+            age_seconds: now.0.saturating_sub(job.created_at.0).max(0),
+            alerted_at: job.alerted_at.map(rfc3339),
+        }
+    }
+}
+
+/// The tip now on the customer's order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TipView {
+    pub order_id: uuid::Uuid,
+    pub tip: MoneyView,
 }

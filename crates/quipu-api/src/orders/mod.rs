@@ -242,18 +242,22 @@ pub async fn mark_ready(
     answer(&state.services.market.advance_order(&caller, OrderId(id), OrderStatus::Ready).await?)
 }
 
-/// The shop hands the order over: the hold is captured for the final amount (what was supplied,
-/// plus delivery), with the shop's fee; the rest of the hold goes back to the payer.
+/// The shop hands a pickup order over at the counter, with the code on the customer's order
+/// page: the hold is captured for the final amount (what was supplied), with the shop's fee; the
+/// rest of the hold goes back to the payer. Wrong codes are counted: five lock the code for 15
+/// minutes (423). A delivery order is completed by its courier instead (409).
 #[utoipa::path(post, path = "/api/v1/merchant/orders/{id}/hand-over", tag = "orders", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)),
+    params(("id" = uuid::Uuid, Path)), request_body = HandOverRequest,
     responses((status = 200, body = OrderView), (status = 400, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 423, body = Problem)))]
 pub async fn hand_over(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<HandOverRequest>,
 ) -> OrderAnswer {
-    answer(&state.services.market.advance_order(&caller, OrderId(id), OrderStatus::Completed).await?)
+    answer(&state.services.market.hand_over_pickup(&caller, OrderId(id), &body.code).await?)
 }
 
 /// The shop cancels before hand-over, saying why; the hold is given back.

@@ -175,6 +175,15 @@ pub struct ReasonRequest {
     pub reason: String,
 }
 
+/// The customer's hand-over code, as they show or tell it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandOverRequest {
+    /// Four digits, from the customer's order page.
+    #[schema(example = "0421")]
+    pub code: String,
+}
+
 /// One line changed by the shop: not supplied at all, fewer supplied, or a weighed line's price.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -199,6 +199,10 @@ pub struct OrderView {
     pub next_actions: Vec<String>,
     /// When the customer attached a prescription photo (a pharmacy order); null if they did not.
     pub prescription_uploaded_at: Option<String>,
+    /// The four digits the customer gives at hand-over (to the courier at the door, or at the
+    /// counter): in the customer's own view of an open order only, null for anyone else.
+    #[schema(example = "0421")]
+    pub handover_code: Option<String>,
 }
 
 impl OrderView {
@@ -239,6 +243,7 @@ impl From<&Order> for OrderView {
             history: order.changes.iter().map(|change| OrderChangeView::new(change, currency)).collect(),
             next_actions: order.next_actions.iter().map(|action| action.as_str().to_owned()).collect(),
             prescription_uploaded_at: order.prescription_at.map(rfc3339),
+            handover_code: order.handover_code.as_ref().map(|code| code.expose().to_owned()),
         }
     }
 }

@@ -66,7 +66,7 @@ pub async fn history(
     Ok(axum::Json(HistoryPage::from(&page)))
 }
 
-/// The caller's own transactions: a customer's wallet, an agent's float or a merchant's account, in the default currency.
+/// The caller's own transactions: a customer's or courier's wallet, an agent's float or a merchant's account, in the default currency.
 #[utoipa::path(get, path = "/api/v1/me/transactions", tag = "wallet", security(("bearer" = [])),
     params(HistoryParams),
     responses((status = 200, body = HistoryPage), (status = 401, body = Problem), (status = 404, body = Problem)))]

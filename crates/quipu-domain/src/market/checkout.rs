@@ -46,13 +46,20 @@ pub fn order_id(checkout: CheckoutId, seller: MerchantId) -> OrderId {
 string_enum!(
     /// The ledger transfers an order makes: `hold` (payer → merchant, pending) at checkout; then
     /// `capture` (the hold posted for the final amount) with `fee` (merchant → fee income) in one
-    /// linked chain, or `void`. Each id derives from the order's, so a retry names the same
-    /// transfer and `quipu ledger verify` finds it again.
+    /// linked chain, or `void`. A delivered order's chain also pays its courier (`courier`:
+    /// merchant → the courier's wallet, the delivery fee) and posts the customer's tip
+    /// (`tip_hold`: customer → courier, pending, added after pickup; `tip_post` or `tip_void`).
+    /// Each id derives from the order's, so a retry names the same transfer and `quipu ledger
+    /// verify` finds it again.
     OrderLeg {
         Hold => "hold",
         Capture => "capture",
         Void => "void",
         Fee => "fee",
+        Courier => "courier",
+        TipHold => "tip_hold",
+        TipPost => "tip_post",
+        TipVoid => "tip_void",
     }
 );
 
@@ -68,8 +75,8 @@ pub fn order_ledger_reference(order: OrderId) -> String {
 }
 
 string_enum!(
-    /// How an order reaches the customer. Delivery by couriers comes next; today a delivery order
-    /// is handed over like a pickup, by the shop.
+    /// How an order reaches the customer: picked up at the counter (with the customer's hand-over
+    /// code), or brought by a courier (who completes it with the code at the door).
     FulfilmentKind {
         Pickup => "pickup",
         Delivery => "delivery",

@@ -27,11 +27,13 @@ string_enum!(
 );
 
 string_enum!(
-    /// Who moves an order: the customer, the shop's staff, the pharmacy's pharmacist, or housekeeping.
+    /// Who moves an order: the customer, the shop's staff, the pharmacy's pharmacist, the courier
+    /// who brings it, or housekeeping.
     OrderActor {
         Customer => "customer",
         Shop => "shop",
         Pharmacist => "pharmacist",
+        Courier => "courier",
         System => "system",
     }
 );
@@ -140,26 +142,33 @@ pub enum OrderMoveError {
 }
 
 /// Who may make each allowed move. The customer may cancel only before the shop accepts; the shop
-/// accepts or rejects, then prepares, hands over, and may cancel until hand-over; a pharmacist may
+/// accepts or rejects, then prepares, hands a pickup over, and may cancel until hand-over; a
+/// delivery is completed by its courier at the door (or, when the goods came back and the shop's
+/// policy keeps the money, by housekeeping as the shop confirms the return); a pharmacist may
 /// do all the shop does and is the only one who ends the check of flagged lines (handing the order
 /// to the shop, accepting it, or rejecting it); housekeeping places
 /// or fails an order once its money is held or refused, puts it into the check, and expires what
 /// nobody accepted.
-fn actor_may(actor: OrderActor, from: OrderStatus, to: OrderStatus) -> bool {
+fn actor_may(actor: OrderActor, situation: OrderSituation, to: OrderStatus) -> bool {
     use OrderStatus::*;
-    let shop = matches!((from, to), (Placed, Accepted | Rejected)) || (from.is_in_hand() && to != Expired);
+    let from = situation.status;
+    let courier_completes = situation.by_courier && (from, to) == (Ready, Completed);
+    let shop = matches!((from, to), (Placed, Accepted | Rejected))
+        || (from.is_in_hand() && to != Expired && !(situation.by_courier && to == Completed));
     match actor {
         OrderActor::Customer => matches!((from, to), (Placed | AwaitingPharmacist, Cancelled)),
         OrderActor::Shop => shop,
         OrderActor::Pharmacist => shop || matches!((from, to), (AwaitingPharmacist, Placed | Accepted | Rejected)),
+        OrderActor::Courier => courier_completes,
         OrderActor::System => {
-            matches!(
-                (from, to),
-                (Placed | AwaitingPharmacist, Expired)
-                    | (Placed, AwaitingPharmacist)
-                    | (Paying, Placed | Failed)
-                    | (Accepted | Preparing | Ready, Cancelled)
-            )
+            courier_completes
+                || matches!(
+                    (from, to),
+                    (Placed | AwaitingPharmacist, Expired)
+                        | (Placed, AwaitingPharmacist)
+                        | (Paying, Placed | Failed)
+                        | (Accepted | Preparing | Ready, Cancelled)
+                )
         }
     }
 }
@@ -170,6 +179,15 @@ pub struct OrderSituation {
     pub status: OrderStatus,
     /// Lines flagged "needs a pharmacist's check" that nobody has approved or refused yet.
     pub unchecked_lines: u32,
+    /// Whether a courier brings it (a delivery order): its courier completes it, not the shop.
+    pub by_courier: bool,
+}
+
+impl OrderSituation {
+    /// A pickup order with nothing waiting for a pharmacist.
+    pub fn at(status: OrderStatus) -> Self {
+        Self { status, unchecked_lines: 0, by_courier: false }
+    }
 }
 
 /// Checks a move against the table, the party and the order's situation, and builds the
@@ -189,7 +207,7 @@ pub fn plan_move(
     if staff && leaves_the_check && situation.unchecked_lines > 0 {
         return Err(OrderMoveError::CheckPending);
     }
-    if !actor_may(actor, from, to) {
+    if !actor_may(actor, situation, to) {
         return Err(OrderMoveError::NotYours { actor, from, to });
     }
     if to.needs_reason() && !has_reason {
@@ -243,7 +261,7 @@ mod tests {
     use OrderStatus::*;
 
     fn at(status: OrderStatus) -> OrderSituation {
-        OrderSituation { status, unchecked_lines: 0 }
+        OrderSituation::at(status)
     }
 
     #[test]
@@ -252,6 +270,27 @@ mod tests {
         for (from, to) in steps {
             let moved = plan_move(at(from), OrderActor::Shop, to, false).unwrap();
             assert_eq!((moved.from(), moved.to()), (from, to));
+        }
+    }
+
+    #[test]
+    fn a_delivery_is_completed_by_its_courier_not_the_shop() {
+        let delivery = OrderSituation { by_courier: true, ..at(Ready) };
+        assert_eq!(
+            plan_move(delivery, OrderActor::Shop, Completed, false),
+            Err(OrderMoveError::NotYours { actor: OrderActor::Shop, from: Ready, to: Completed })
+        );
+        assert!(plan_move(delivery, OrderActor::Courier, Completed, false).is_ok());
+        assert!(plan_move(delivery, OrderActor::System, Completed, false).is_ok(), "a return the shop keeps");
+        assert!(plan_move(delivery, OrderActor::Shop, Cancelled, true).is_ok());
+        assert!(!next_actions(delivery, OrderActor::Shop, false).contains(&OrderAction::HandOver));
+        assert!(plan_move(at(Ready), OrderActor::Courier, Completed, false).is_err(), "a pickup has no courier");
+        assert!(plan_move(at(Ready), OrderActor::System, Completed, false).is_err());
+        for status in OrderStatus::ALL {
+            if *status != Ready {
+                let early = OrderSituation { by_courier: true, ..at(*status) };
+                assert!(plan_move(early, OrderActor::Courier, Completed, false).is_err(), "{status}");
+            }
         }
     }
 
@@ -334,7 +373,7 @@ mod tests {
         assert_eq!(first_move(0), None);
         let check = first_move(2).unwrap();
         assert_eq!((check.from(), check.to()), (Placed, AwaitingPharmacist));
-        let waiting = OrderSituation { status: AwaitingPharmacist, unchecked_lines: 1 };
+        let waiting = OrderSituation { unchecked_lines: 1, ..at(AwaitingPharmacist) };
         assert_eq!(plan_move(waiting, OrderActor::Pharmacist, Accepted, false), Err(OrderMoveError::CheckPending));
         assert_eq!(
             plan_move(waiting, OrderActor::Shop, Accepted, false),
@@ -385,7 +424,7 @@ mod tests {
         assert_eq!(next_actions(at(Completed), OrderActor::Customer, false), vec![Review, Reorder]);
         assert_eq!(next_actions(at(Completed), OrderActor::Customer, true), vec![Reorder]);
         assert_eq!(next_actions(at(Expired), OrderActor::Shop, false), Vec::<OrderAction>::new());
-        let waiting = OrderSituation { status: AwaitingPharmacist, unchecked_lines: 1 };
+        let waiting = OrderSituation { unchecked_lines: 1, ..at(AwaitingPharmacist) };
         assert_eq!(next_actions(waiting, OrderActor::Customer, false), vec![Cancel, AttachPrescription]);
         assert_eq!(next_actions(waiting, OrderActor::Shop, false), Vec::<OrderAction>::new(), "the pharmacist first");
     }

@@ -132,7 +132,7 @@ pub fn plan_check(
     let refused = |position: u32| verdicts.iter().any(|v| v.position == position && v.check == LineCheck::Refused);
     let anything_left = lines.iter().any(|line| line.check != LineCheck::Refused && !refused(line.position));
     let to = if anything_left { OrderStatus::Placed } else { OrderStatus::Rejected };
-    let checked = OrderSituation { status, unchecked_lines: 0 };
+    let checked = OrderSituation::at(status);
     let transition = plan_move(checked, OrderActor::Pharmacist, to, true)?;
     let reason = (to == OrderStatus::Rejected).then(|| rejection_reason(&verdicts));
     Ok(CheckPlan { lines: verdicts, transition, reason })

@@ -15,6 +15,26 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// What a shop does with goods a courier brings back because nobody took them at the door:
+    /// `refund` gives the customer their money back (the shop pays the courier's fee, and sells
+    /// the goods again); `charge` keeps it (a cooked meal cannot be sold again).
+    ReturnedGoods {
+        Refund => "refund",
+        Charge => "charge",
+    }
+);
+
+impl SellerKind {
+    /// The kind's stated policy for goods brought back, shown on its shopfront before checkout.
+    pub fn returned_goods(self) -> ReturnedGoods {
+        match self {
+            SellerKind::Restaurant => ReturnedGoods::Charge,
+            SellerKind::Grocery | SellerKind::Household | SellerKind::Pharmacy => ReturnedGoods::Refund,
+        }
+    }
+}
+
 /// A point on Earth, from a phone's location or a shop's address.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Coordinates {

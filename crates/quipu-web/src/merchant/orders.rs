@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use quipu_api::market::requests::AcceptingRequest;
-use quipu_api::orders::requests::{AcceptOrderRequest, ReasonRequest};
+use quipu_api::orders::requests::{AcceptOrderRequest, HandOverRequest, ReasonRequest};
 use quipu_api::orders::views::OrderView;
 use quipu_domain::identity::Role;
 use quipu_domain::market::checkout::{LineEdit, OrderId};
@@ -161,7 +161,10 @@ async fn act(
             }
             "preparing" => drop(market.advance_order(caller, order, OrderStatus::Preparing).await?),
             "ready" => drop(market.advance_order(caller, order, OrderStatus::Ready).await?),
-            "hand-over" => drop(market.advance_order(caller, order, OrderStatus::Completed).await?),
+            "hand-over" => {
+                let body: HandOverRequest = posted.request()?;
+                market.hand_over_pickup(caller, order, &body.code).await?;
+            }
             "lines" => {
                 let edits = unavailable_lines(&posted)?;
                 market.change_lines(caller, order, &edits).await?;

@@ -290,9 +290,10 @@ async fn two_processes_racing_to_hand_over_an_order_capture_it_once() {
     }
     for order in &orders {
         let path = format!("/merchant/orders/{order}/hand-over");
+        let code = crate::harness::market::code_of(&api_a, &customer, order).await;
         let (first, second) = tokio::join!(
-            api_a.post(&path, Some(&shop.cashier), json!({})),
-            api_b.post(&path, Some(&shop.owner), json!({}))
+            api_a.post(&path, Some(&shop.cashier), json!({"code": code})),
+            api_b.post(&path, Some(&shop.owner), json!({"code": code}))
         );
         let mut statuses = [first.0, second.0];
         statuses.sort_unstable();

@@ -33,6 +33,7 @@ struct World {
     merchant_owner: String,
     customer: Person,
     payee: Person,
+    courier: Person,
     phone: Phone,
     qr_payload: String,
     card_number: String,
@@ -55,12 +56,15 @@ impl World {
         assert_eq!(status, 200, "{qr}");
         let (status, card) = app.post_key("/agent/cards", &agent.token, "contract-card", json!({"pin": "2580"})).await;
         assert_eq!(status, 201, "{card}");
+        let courier =
+            crate::harness::delivery::courier(app, &operator, "+15550120004", json!({"vehicle": "foot"})).await;
         Self {
             operator,
             agent,
             merchant_owner: shop.owner,
             customer,
             payee,
+            courier,
             phone,
             qr_payload: qr["payload"].as_str().unwrap().to_owned(),
             card_number: card["number"].as_str().unwrap().to_owned(),
@@ -80,7 +84,8 @@ impl World {
         Some(Value::String(value))
     }
 
-    /// Who calls an operation: operators, agents and merchants their own paths, customers the rest.
+    /// Who calls an operation: operators, agents, merchants and couriers their own paths, customers
+    /// the rest.
     async fn caller(&self, app: &TestApp, method: &Method, path: &str, operation: &Value) -> Option<String> {
         operation.get("security")?;
         let path = path.trim_start_matches("/api/v1");
@@ -93,6 +98,8 @@ impl World {
             self.agent.token.clone()
         } else if path.starts_with("/merchant") {
             self.merchant_owner.clone()
+        } else if path.starts_with("/courier") {
+            self.courier.token.clone()
         } else {
             self.customer.token.clone()
         };

@@ -103,8 +103,8 @@ async fn an_accepted_delivery_is_offered_claimed_once_and_stepped_to_the_door() 
         // Nobody ends an order whose goods a courier has; delivering takes the customer's code.
         let (status, refused) = app.post(&format!("/merchant/orders/{order}/cancel"), Some(&m.mart.cashier), json!({"reason": "out of milk"})).await;
         assert_eq!((status, refused["code"].as_str()), (422, Some("order_with_courier")), "{refused}");
-        let (status, refused) = app.post(&format!("/merchant/orders/{order}/hand-over"), Some(&m.mart.cashier), json!({})).await;
-        assert_eq!((status, refused["code"].as_str()), (422, Some("order_with_courier")), "{refused}");
+        let (status, refused) = app.post(&format!("/merchant/orders/{order}/hand-over"), Some(&m.mart.cashier), json!({"code": "1234"})).await;
+        assert_eq!((status, refused["code"].as_str()), (409, Some("order_delivered_by_courier")), "{refused}");
         let (status, codeless) = step(app, &rider, &id, "delivered", None).await;
         assert_eq!((status, codeless["code"].as_str()), (400, Some("handover_code_required")), "{codeless}");
         let (status, _) = step(app, &rider, &id, "at_drop_off", None).await;

@@ -13,6 +13,7 @@ mod commissions;
 mod concurrency;
 mod contract;
 mod delivery;
+mod delivery_handover;
 mod demo_market;
 mod durability;
 mod forms;

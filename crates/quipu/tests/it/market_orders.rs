@@ -7,7 +7,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::market::{add, checkout, market, pickup, product, put, wallet};
+use crate::harness::delivery::{deliver, picked_up};
+use crate::harness::market::{add, checkout, code_of, market, pickup, product, put, wallet};
 use crate::harness::{Person, Shop, TestApp, merchant_balance, on_each_backend};
 
 /// Posted balance and what can be spent now, in minor units.
@@ -109,8 +110,8 @@ async fn a_cart_from_two_shops_becomes_two_held_orders_one_captured_for_what_was
         assert_eq!(status, 404, "another customer's order looks missing");
 
         // The mart accepts, is short of one milk, weighs the beef, and hands over.
-        let (status, early) = order_move(app, &m.mart.cashier, &format!("{mart_path}/hand-over"), json!({})).await;
-        assert_eq!((status, early["code"].as_str()), (409, Some("order_move_not_allowed")), "{early}");
+        let (status, early) = order_move(app, &m.mart.cashier, &format!("{mart_path}/hand-over"), json!({"code": "0000"})).await;
+        assert_eq!((status, early["code"].as_str()), (409, Some("order_delivered_by_courier")), "a courier brings it: {early}");
         let (status, accepted) = order_move(app, &m.mart.cashier, &format!("{mart_path}/accept"), json!({"ready_minutes": 20})).await;
         assert_eq!((status, accepted["status"].as_str()), (200, Some("accepted")), "{accepted}");
         assert!(accepted["ready_at"].is_string());
@@ -130,13 +131,21 @@ async fn a_cart_from_two_shops_becomes_two_held_orders_one_captured_for_what_was
             assert_eq!(status, 200, "{step}: {moved}");
         }
         let mart_before = merchant_balance(app, &m.mart.owner).await;
-        let (status, done) = order_move(app, &m.mart.cashier, &format!("{mart_path}/hand-over"), json!({})).await;
-        assert_eq!((status, done["status"].as_str(), done["captured"]["amount"].as_str()), (200, Some("completed"), Some("25.50")), "{done}");
-        let (status, twice) = order_move(app, &m.mart.cashier, &format!("{mart_path}/hand-over"), json!({})).await;
-        assert_eq!((status, twice["code"].as_str()), (409, Some("order_move_not_allowed")), "{twice}");
-        // 1.50 + 21.00 + 3.00 taken; the rest of the 28.00 hold came back; the mart keeps 25.50 less 2%.
+        let mart_id = mart_order["id"].as_str().unwrap();
+        let (rider, job) = picked_up(app, &m, mart_id, "+15550330009").await;
+        let code = code_of(app, customer, mart_id).await;
+        let (status, delivered) = deliver(app, &rider, &job, &code, None).await;
+        assert_eq!((status, delivered["status"].as_str()), (200, Some("delivered")), "{delivered}");
+        let (_, done) = app.get(&format!("/me/orders/{mart_id}"), &customer.token).await;
+        assert_eq!((done["status"].as_str(), done["captured"]["amount"].as_str()), (Some("completed"), Some("25.50")), "{done}");
+        assert!(done["handover_code"].is_null(), "a completed order shows no code: {done}");
+        let (status, twice) = order_move(app, &m.mart.cashier, &format!("{mart_path}/hand-over"), json!({"code": code})).await;
+        assert_eq!((status, twice["code"].as_str()), (409, Some("order_delivered_by_courier")), "{twice}");
+        // 1.50 + 21.00 + 3.00 taken; the rest of the 28.00 hold came back; the mart keeps 22.50
+        // less 2% (its fee is on the goods), and the courier is paid the 3.00 delivery fee.
         assert_eq!(balances(app, customer).await, (10_000 - 2_550, 10_000 - 2_550 - 300));
-        assert_eq!(merchant_balance(app, &m.mart.owner).await - mart_before, 2_550 - 51);
+        assert_eq!(merchant_balance(app, &m.mart.owner).await - mart_before, 2_250 - 45);
+        assert_eq!(balances(app, &rider).await, (300, 300));
 
         // The bakery rejects, saying why: the hold and the loaf come back.
         let (status, silent) = order_move(app, &m.bakery.owner, &format!("{bakery_path}/reject"), json!({"reason": " "})).await;
@@ -202,7 +211,7 @@ async fn cancelled_and_expired_orders_give_back_their_hold_and_stock_and_bad_che
         assert_eq!(ended["history"].as_array().unwrap().last().unwrap()["actor"], "system", "{ended}");
         assert_eq!(balances(app, customer).await, (10_000, 10_000));
         assert_eq!(stock(app, &m.milk).await, 10);
-        let (status, late) = order_move(app, &m.mart.cashier, &format!("/merchant/orders/{id}/hand-over"), json!({})).await;
+        let (status, late) = order_move(app, &m.mart.cashier, &format!("/merchant/orders/{id}/hand-over"), json!({"code": "1234"})).await;
         assert_eq!((status, late["code"].as_str()), (409, Some("order_move_not_allowed")), "{late}");
 
         // A price changed since the cart was filled, and too little stock: refused, naming them.
@@ -278,7 +287,9 @@ async fn ledger_verify_finds_orders_that_disagree_with_their_holds() {
         let mart_path = format!("/merchant/orders/{}", id_of(&m.mart));
         order_move(app, &m.mart.owner, &format!("{mart_path}/accept"), json!({"ready_minutes": 5})).await;
         order_move(app, &m.mart.owner, &format!("{mart_path}/ready"), json!({})).await;
-        let (status, done) = order_move(app, &m.mart.owner, &format!("{mart_path}/hand-over"), json!({})).await;
+        let code = code_of(app, customer, &id_of(&m.mart)).await;
+        let (status, done) =
+            order_move(app, &m.mart.owner, &format!("{mart_path}/hand-over"), json!({"code": code})).await;
         assert_eq!((status, done["status"].as_str()), (200, Some("completed")), "{done}");
         let bakery_path = format!("/merchant/orders/{}", id_of(&m.bakery));
         let (status, _) =
@@ -410,8 +421,13 @@ async fn a_card_pays_an_order_and_options_limits_and_cards_are_refused_clearly()
         assert_eq!((status, paid[0]["payment"].as_str(), paid[0]["held"]["amount"].as_str()), (201, Some("card"), Some("3.00")), "{paid}");
         assert_eq!(balances(app, customer).await, (10_000, 10_000 - 1400), "the wallet is not touched");
         let order = paid[0]["id"].as_str().unwrap();
+        let code = code_of(app, customer, order).await;
         for step in ["accept", "ready", "hand-over"] {
-            let body = if step == "accept" { json!({"ready_minutes": 5}) } else { json!({}) };
+            let body = match step {
+                "accept" => json!({"ready_minutes": 5}),
+                "hand-over" => json!({"code": code}),
+                _ => json!({}),
+            };
             let (status, moved) = order_move(app, &m.mart.owner, &format!("/merchant/orders/{order}/{step}"), body).await;
             assert_eq!(status, 200, "{step}: {moved}");
         }
@@ -467,7 +483,7 @@ async fn a_checkout_cut_short_between_its_orders_and_its_holds_is_finished_by_ho
         // Written, then the process stopped: stock is taken, nothing is held yet.
         let stopped = cut_short(300);
         assert!(matches!(
-            store.place_orders(std::slice::from_ref(&stopped), &[]).await.unwrap(),
+            store.place_orders(std::slice::from_ref(&stopped), &[], &[]).await.unwrap(),
             quipu_core::store::orders::Placing::Written
         ));
         assert_eq!((balances(app, customer).await, stock(app, &m.bread).await), ((10_000, 9_700), 0));
@@ -489,7 +505,7 @@ async fn a_checkout_cut_short_between_its_orders_and_its_holds_is_finished_by_ho
             .await;
         assert_eq!(status, 200, "{body}");
         let unpayable = cut_short(1_000_000);
-        store.place_orders(std::slice::from_ref(&unpayable), &[]).await.unwrap();
+        store.place_orders(std::slice::from_ref(&unpayable), &[], &[]).await.unwrap();
         assert_eq!(stock(app, &m.bread).await, 0);
         app.clock.advance_seconds(61);
         quipu_core::sweep_once(&app.services, 100).await.unwrap();

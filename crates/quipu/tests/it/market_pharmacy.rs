@@ -175,7 +175,8 @@ async fn only_a_pharmacy_has_pharmacists_and_approved_medicines_go_on_to_the_sho
             app.post(&shop_path("accept"), Some(&p.pharmacy.owner), json!({"ready_minutes": 10})).await;
         assert_eq!((status, accepted["status"].as_str()), (200, Some("accepted")), "{accepted}");
         app.post(&shop_path("ready"), Some(&p.pharmacy.cashier), json!({})).await;
-        let (status, done) = app.post(&shop_path("hand-over"), Some(&p.pharmacist), json!({})).await;
+        let code = crate::harness::market::code_of(app, &p.customer, id).await;
+        let (status, done) = app.post(&shop_path("hand-over"), Some(&p.pharmacist), json!({"code": code})).await;
         assert_eq!(
             (status, done["status"].as_str(), done["captured"]["amount"].as_str()),
             (200, Some("completed"), Some("15.00")),
@@ -257,8 +258,10 @@ async fn refused_medicines_come_to_nothing_and_an_order_with_nothing_left_is_rej
         assert_eq!((status, checked["status"].as_str()), (200, Some("placed")), "{checked}");
         assert_eq!(line_of(&checked, &p.antibiotic)["final_total"]["amount"].as_str(), Some("0.00"), "{checked}");
         assert_eq!(line_of(&checked, &p.painkiller)["check_note"].as_str(), Some("one a day"), "{checked}");
+        let code = crate::harness::market::code_of(app, &p.customer, id).await;
         for step in ["accept", "ready", "hand-over"] {
-            let (status, moved) = app.post(&format!("/merchant/orders/{id}/{step}"), Some(&p.pharmacy.owner), json!({"ready_minutes": 5})).await;
+            let body = if step == "hand-over" { json!({"code": code}) } else { json!({"ready_minutes": 5}) };
+            let (status, moved) = app.post(&format!("/merchant/orders/{id}/{step}"), Some(&p.pharmacy.owner), body).await;
             assert_eq!(status, 200, "{step}: {moved}");
         }
         let (_, done) = app.get(&format!("/me/orders/{id}"), &p.customer.token).await;

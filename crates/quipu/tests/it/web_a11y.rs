@@ -145,12 +145,12 @@ async fn market(
     let (status, cart) = app.post("/me/cart/lines", Some(&customer.token), line.clone()).await;
     assert_eq!(status, 200, "{cart}");
     let completed = crate::harness::market::place(app, customer, shop, "a11y-order-2").await;
-    crate::harness::market::hand_over(app, shop, &completed).await;
+    crate::harness::market::hand_over(app, customer, shop, &completed).await;
     // Another, rated with words: the operator's reviews page has one to hide.
     let (status, cart) = app.post("/me/cart/lines", Some(&customer.token), line.clone()).await;
     assert_eq!(status, 200, "{cart}");
     let rated = crate::harness::market::place(app, customer, shop, "a11y-order-3").await;
-    crate::harness::market::hand_over(app, shop, &rated).await;
+    crate::harness::market::hand_over(app, customer, shop, &rated).await;
     let review = json!({"rating": 2, "comment": "Stale bread and a rude cashier"});
     let (status, review) = app.post(&format!("/me/orders/{rated}/review"), Some(&customer.token), review).await;
     assert_eq!(status, 201, "{review}");

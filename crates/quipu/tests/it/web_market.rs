@@ -9,6 +9,7 @@ use quipu_testkit::multipart::{Part, multipart};
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
+use crate::harness::delivery::{courier, deliver, set_online, step};
 use crate::harness::market::{product, seller};
 use crate::harness::{Backend, TestApp, shop, test_config};
 use crate::web_journeys::{Line, Signal, click, fill, sign_in, sign_out, text, until};
@@ -163,11 +164,31 @@ async fn a_customer_orders_from_two_shops_and_follows_it_live_while_the_board_ri
     until(s, "return location.search.includes('done=accepted')", "the acceptance").await;
     until(c, "return document.getElementById('status')?.dataset.status === 'accepted'", "the accepted order, live")
         .await;
-    for (action, status) in [("preparing", "preparing"), ("ready", "ready"), ("hand-over", "completed")] {
+    for (action, status) in [("preparing", "preparing"), ("ready", "ready")] {
         click(s, &format!("section.order form[action$='/{action}'] button")).await;
         until(s, &format!("return location.search.includes('done={action}')"), action).await;
         until(c, &format!("return document.getElementById('status')?.dataset.status === '{status}'"), status).await;
     }
+    // A courier brings it: the board offers the shop no hand-over of its own, and the courier
+    // completes it with the code the customer's page shows.
+    let shop_offers_hand_over =
+        s.execute("return document.querySelector(\"section.order form[action$='/hand-over']\") !== null", vec![]).await;
+    assert_eq!(shop_offers_hand_over.unwrap(), json!(false));
+    let code = until(c, "return document.getElementById('handover-code')?.textContent", "the hand-over code").await;
+    let order_id = mart_order.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let rider = courier(&app, &operator, "+15550360009", json!({"vehicle": "bicycle", "home_area_id": area})).await;
+    set_online(&app, &rider, true).await;
+    let (_, job) = app.get(&format!("/merchant/orders/{order_id}/delivery"), &mart.cashier).await;
+    let job = job["id"].as_str().unwrap().to_owned();
+    let (status, claimed) = app.post(&format!("/courier/jobs/{job}/claim"), Some(&rider.token), json!({})).await;
+    assert_eq!(status, 200, "{claimed}");
+    for to in ["at_pickup", "picked_up"] {
+        let (status, body) = step(&app, &rider, &job, to, None).await;
+        assert_eq!(status, 200, "{to}: {body}");
+    }
+    let (status, delivered) = deliver(&app, &rider, &job, code.as_str().unwrap(), None).await;
+    assert_eq!(status, 200, "{delivered}");
+    until(c, "return document.getElementById('status')?.dataset.status === 'completed'", "completed").await;
     let done = until(c, "return document.getElementById('captured')?.textContent", "what was paid").await;
     assert_eq!(done, json!("6.00"));
 
