@@ -103,6 +103,7 @@ use quipu_server::Fallible;
 use crate::{BenchDatabase, BenchOptions, Percentiles, Pools, process_status_mib};
 
 mod checkout;
+mod positions;
 
 /// Most requests one run offers, whatever rate × seconds says.
 pub const MAX_REQUESTS_PER_RUN: usize = 1_000_000;
@@ -143,6 +144,9 @@ const SLOTS: usize = numeric::MAX_SLOT as usize + 1;
 const SEED_CONCURRENCY: usize = 32;
 /// Customers per enrolment transaction while seeding.
 const ENROLL_CHUNK: usize = 1_000;
+/// Position runs per backend: each puts every bench courier on one more job, and a courier holds
+/// at most three at once.
+const MAX_POSITION_RUNS: usize = 3;
 
 /// The end-to-end scenario's shape.
 #[derive(Debug, Clone)]
@@ -154,6 +158,11 @@ pub struct HttpOptions {
     /// Market checkouts (a cart line, then checkout with the PIN) offered per second, one run each;
     /// none skips the scenario.
     pub checkout_rates: Vec<f64>,
+    /// Couriers' position batches offered per second beside a charge load, one run each (at most
+    /// three: each puts every bench courier on one more job); none skips the scenario.
+    pub position_rates: Vec<f64>,
+    /// The charges per second offered beside the positions (compare with a charge run alone).
+    pub position_charge_rate: f64,
     /// How long each run offers requests.
     pub seconds: f64,
     /// Most requests in flight; one due beyond it is dropped and counted.
@@ -170,6 +179,8 @@ impl HttpOptions {
             charge_rates: vec![200.0],
             p2p_rates: vec![4.0],
             checkout_rates: vec![4.0],
+            position_rates: vec![20.0],
+            position_charge_rate: 200.0,
             seconds: 1.5,
             max_outstanding: 1_024,
             server_binary: None,
@@ -179,11 +190,15 @@ impl HttpOptions {
     /// Refuses shapes that are unbounded or meaningless.
     pub fn validate(&self) -> Fallible<()> {
         let rates = self.charge_rates.iter().chain(&self.p2p_rates).chain(&self.checkout_rates);
+        let rates = rates.chain(&self.position_rates).chain(std::iter::once(&self.position_charge_rate));
         if let Some(rate) = rates.into_iter().find(|rate| !(rate.is_finite() && **rate > 0.0 && **rate <= MAX_RATE)) {
             return Err(format!("HTTP rate {rate}: use a rate above 0 and at most {MAX_RATE} per second").into());
         }
         if !(self.seconds.is_finite() && self.seconds > 0.0 && self.seconds <= MAX_SECONDS) {
             return Err(format!("--http-seconds {}: use more than 0 and at most {MAX_SECONDS}", self.seconds).into());
+        }
+        if self.position_rates.len() > MAX_POSITION_RUNS {
+            return Err(format!("--http-position-rates: at most {MAX_POSITION_RUNS} rates").into());
         }
         if !(1..=MAX_OUTSTANDING).contains(&self.max_outstanding) {
             return Err(format!("--http-max-outstanding: use 1 to {MAX_OUTSTANDING}").into());
@@ -204,6 +219,10 @@ pub enum HttpKind {
     Charge,
     P2p,
     Checkout,
+    /// Charges offered while couriers' positions arrive beside them.
+    ChargeBesidePositions,
+    /// Couriers' position batches (one fix each), beside a charge load.
+    Positions,
 }
 
 /// One run: a backend, a kind of request, an offered rate.
@@ -299,6 +318,12 @@ async fn backend_runs(
         eprintln!("{}", row(&result));
         results.push(result);
     }
+    for rate in &http.position_rates {
+        for result in run_beside_positions(database, serve, &network, *rate, http).await? {
+            eprintln!("{}", row(&result));
+            results.push(result);
+        }
+    }
     Ok(())
 }
 
@@ -310,19 +335,25 @@ struct Shape {
     devices: usize,
     /// Customers with a session, from the first: one per P2P request or checkout of the largest run.
     senders: usize,
+    /// Couriers for the positions runs (none without them).
+    couriers: usize,
 }
 
 impl Shape {
     fn of(http: &HttpOptions, options: &BenchOptions) -> Self {
         // Codes are never handed out twice, even across runs within one step, so
         // the devices cover every charge of every run: ten codes each per step.
-        let charges: usize = http.charge_rates.iter().map(|rate| http.count(*rate)).sum();
+        let beside = http.position_rates.len() * http.count(http.position_charge_rate);
+        let charges: usize = http.charge_rates.iter().map(|rate| http.count(*rate)).sum::<usize>() + beside;
         let devices = charges.div_ceil(SLOTS) + 1;
         let rates = http.p2p_rates.iter().chain(&http.checkout_rates);
         let transfers = rates.map(|rate| http.count(*rate)).max().unwrap_or(0);
+        // Each bench courier's job is a shopper's delivery order.
+        let couriers = if http.position_rates.is_empty() { 0 } else { positions::COURIERS };
+        let transfers = transfers.max(couriers);
         // A sender is never a recipient's twin: there is always one more customer than senders.
         let customers = options.customers.max(devices).max(transfers + 1).max(2);
-        Self { customers, merchants: options.merchants.max(1), devices, senders: transfers }
+        Self { customers, merchants: options.merchants.max(1), devices, senders: transfers, couriers }
     }
 }
 
@@ -338,6 +369,8 @@ struct Network {
     shelves: Vec<checkout::Shelf>,
     /// One PIN verification alone, in milliseconds.
     pin_verify_ms: f64,
+    /// The couriers of the positions runs, and the area they work.
+    fleet: Option<positions::Fleet>,
 }
 
 struct Customer {
@@ -373,7 +406,14 @@ async fn seed(store: &Arc<dyn Store>, settings: &Settings, shape: &Shape) -> Fal
     let codes = Arc::new(CodeAllocator::new(devices.len()));
     let shelves = checkout::stock_shelves(store, &tills, now).await?;
     let pin_verify_ms = checkout::pin_verify_ms(settings, &hashes.pin).await?;
-    Ok(Network { customers, devices: devices.into(), tills, senders, codes, shelves, pin_verify_ms })
+    let fleet = if shape.couriers > 0 {
+        let sellers: Vec<MerchantId> = tills.iter().map(|till| till.merchant).collect();
+        let ttl = settings.session_ttl_seconds;
+        Some(positions::seed_fleet(store, &sellers, shape.couriers, &hashes, ttl, now).await?)
+    } else {
+        None
+    };
+    Ok(Network { customers, devices: devices.into(), tills, senders, codes, shelves, pin_verify_ms, fleet })
 }
 
 /// One password hash and one PIN hash, shared by everyone seeded.
@@ -635,6 +675,8 @@ struct Prepared {
     amount: i64,
     /// A cart line to add first (a checkout's): the request is sent only once the line is in.
     cart: Option<String>,
+    /// Where it goes, when not the run's one URL (a courier's own job).
+    url: Option<String>,
 }
 
 /// What the generator sends in one run.
@@ -643,6 +685,8 @@ enum Traffic {
     Charges { tills: Vec<HeaderValue>, devices: Arc<[DeviceKey]>, codes: Arc<CodeAllocator> },
     /// Every body made before the run.
     Ready(Vec<Prepared>),
+    /// A fix is stamped when its batch is due.
+    Positions(Vec<positions::OnJob>),
 }
 
 impl Traffic {
@@ -660,9 +704,10 @@ impl Traffic {
                     .map_err(|_| "no_code")?;
                 let amount = amount_for(index);
                 let body = format!(r#"{{"code":"{code}","amount":"{}"}}"#, decimal(amount));
-                Ok(Prepared { auth, body, amount, cart: None })
+                Ok(Prepared { auth, body, amount, cart: None, url: None })
             }
             Traffic::Ready(prepared) => prepared.get(index).cloned().ok_or("no_request"),
+            Traffic::Positions(couriers) => positions::position(couriers, index).ok_or("no_courier"),
         }
     }
 }
@@ -677,6 +722,8 @@ impl Network {
             },
             HttpKind::P2p => Traffic::Ready((0..count).filter_map(|index| self.transfer(index)).collect()),
             HttpKind::Checkout => Traffic::Ready((0..count).filter_map(|index| self.checkout(index)).collect()),
+            // Made by `run_beside_positions` once the couriers are on their jobs.
+            HttpKind::ChargeBesidePositions | HttpKind::Positions => Traffic::Ready(Vec::new()),
         }
     }
 
@@ -688,7 +735,7 @@ impl Network {
         let recipient = self.customers.get((sender + self.senders.len()) % self.customers.len().max(1))?;
         let amount = amount_for(index);
         let body = format!(r#"{{"to_phone":"{}","amount":"{}","pin":"{PIN}"}}"#, recipient.phone, decimal(amount));
-        Some(Prepared { auth, body, amount, cart: None })
+        Some(Prepared { auth, body, amount, cart: None, url: None })
     }
 
     /// Completed payments created in [from, to) at every till's merchant: (count, gross).
@@ -753,12 +800,15 @@ async fn run_once(
         HttpKind::Charge => "/merchant/charges",
         HttpKind::P2p => "/transfers/p2p",
         HttpKind::Checkout => "/me/checkout",
+        HttpKind::ChargeBesidePositions | HttpKind::Positions => {
+            return Err("a positions run is `run_beside_positions`'s".into());
+        }
     };
     let count = http.count(rate);
     let urls = loopback_url(server.addr, path).and_then(|url| Ok((url, loopback_url(server.addr, "/me/cart/lines")?)));
     let measured = match urls {
         Ok((url, cart_url)) => {
-            let plan = Plan { url, cart_url, rate, count, max_outstanding: http.max_outstanding };
+            let plan = Plan { url, cart_url, rate, count, max_outstanding: http.max_outstanding, ok: 201 };
             generate(network.traffic(kind, count), plan).await
         }
         Err(error) => Err(error),
@@ -776,6 +826,7 @@ async fn run_once(
         HttpKind::Charge => network.completed_payments(&store, from, to).await?,
         HttpKind::P2p => network.p2p_sent(&store, from, to).await?,
         HttpKind::Checkout => network.orders_placed(&store, from, to).await?,
+        HttpKind::ChargeBesidePositions | HttpKind::Positions => (0, 0),
     };
     let pin_bound = matches!(kind, HttpKind::P2p | HttpKind::Checkout);
     let tally = measured.tally;
@@ -801,6 +852,84 @@ async fn run_once(
         note: pin_bound.then_some("bound by the Argon2id PIN check, by design"),
         pin_verify_ms: pin_bound.then_some(network.pin_verify_ms),
     })
+}
+
+/// Charges at `http.position_charge_rate` and couriers' position batches at `rate`, at once, on
+/// a fresh `quipu serve` whose couriers were first put on jobs: a row for each, the charges' to
+/// compare with a charge run alone.
+async fn run_beside_positions(
+    database: &mut BenchDatabase,
+    serve: &Serve<'_>,
+    network: &Network,
+    rate: f64,
+    http: &HttpOptions,
+) -> Fallible<Vec<HttpScenarioResult>> {
+    database.close().await;
+    let from = SystemClock.now();
+    let log = serve.scratch.join(format!("quipu-bench-serve-{}-positions-{rate}.log", database.backend));
+    let server = ServeProcess::start(serve.binary, database, log).await?;
+    let start_rss = server.status_mib("VmRSS:");
+    let charge_rate = http.position_charge_rate;
+    let (charge_count, fix_count) = (http.count(charge_rate), http.count(rate));
+    let measured = async {
+        let base = loopback_url(server.addr, "")?;
+        let couriers = network.put_couriers_on_jobs(&base, &Uuid::now_v7().simple().to_string()).await?;
+        let url = loopback_url(server.addr, "/merchant/charges")?;
+        let max_outstanding = http.max_outstanding;
+        let charges =
+            Plan { url, cart_url: String::new(), rate: charge_rate, count: charge_count, max_outstanding, ok: 201 };
+        // Each batch goes to its courier's job; a batch is answered 200.
+        let fixes = Plan { url: base, cart_url: String::new(), rate, count: fix_count, max_outstanding, ok: 200 };
+        let (charged, placed) = tokio::join!(
+            generate(network.traffic(HttpKind::Charge, charge_count), charges),
+            generate(Traffic::Positions(couriers), fixes)
+        );
+        Fallible::Ok((charged?, placed?))
+    }
+    .await;
+    let peak_rss = server.status_mib("VmHWM:");
+    let stopped = server.stop().await;
+    let ((charged, placed), ()) = (measured?, stopped?);
+    database.reopen(&BENCH_POOLS).await?;
+    let store = database.store.clone();
+    let to = SystemClock.now().next();
+    let ledger_clean = quipu_domain::verify::verify(&store.ledger_facts().await?).is_clean();
+    let (stored, stored_minor_units) = network.completed_payments(&store, from, to).await?;
+    let row = |kind: HttpKind, rate: f64, scheduled: usize, measured: Measured| {
+        let tally = measured.tally;
+        let (stored, stored_minor_units, note) = match kind {
+            HttpKind::Positions => {
+                (tally.succeeded, 0, Some("positions are not money: each 200 was written, or skipped as older"))
+            }
+            _ => (stored, stored_minor_units, Some("beside the positions row's load")),
+        };
+        HttpScenarioResult {
+            backend: database.backend,
+            kind,
+            offered_per_second: rate,
+            scheduled: scheduled as u64,
+            sent: tally.sent,
+            succeeded: tally.succeeded,
+            seconds: measured.seconds,
+            achieved_per_second: tally.succeeded as f64 / measured.seconds.max(f64::EPSILON),
+            latency: percentiles(&tally.histogram),
+            errors: tally.errors,
+            dropped: tally.dropped,
+            peak_rss_mib: peak_rss,
+            start_rss_mib: start_rss,
+            ledger_clean,
+            succeeded_minor_units: tally.succeeded_amount,
+            stored,
+            stored_minor_units,
+            counts_match: stored == tally.succeeded && stored_minor_units == tally.succeeded_amount,
+            note,
+            pin_verify_ms: None,
+        }
+    };
+    Ok(vec![
+        row(HttpKind::ChargeBesidePositions, charge_rate, charge_count, charged),
+        row(HttpKind::Positions, rate, fix_count, placed),
+    ])
 }
 
 /// The API's URL for `path` on `addr`; anything but a loopback address is refused,
@@ -925,6 +1054,8 @@ fn free_port() -> Fallible<u16> {
 
 struct Plan {
     url: String,
+    /// The status a request succeeds with.
+    ok: u16,
     /// Where a request's cart line goes first.
     cart_url: String,
     rate: f64,
@@ -940,6 +1071,8 @@ struct Measured {
 
 /// Counts as answers arrive.
 struct Tally {
+    /// The status a request succeeds with.
+    ok: u16,
     /// Microseconds from due time to answer.
     histogram: Histogram<u64>,
     sent: u64,
@@ -959,10 +1092,11 @@ enum Answer {
 }
 
 impl Tally {
-    fn new() -> Result<Self, String> {
+    fn new(ok: u16) -> Result<Self, String> {
         // Up to an hour, 3 significant digits: far past any answer a bounded run can get.
         let histogram = Histogram::new_with_bounds(1, 3_600_000_000, 3).map_err(|e| format!("histogram: {e}"))?;
         Ok(Self {
+            ok,
             histogram,
             sent: 0,
             succeeded: 0,
@@ -982,7 +1116,7 @@ impl Tally {
         match answer {
             Answer::Status(status) => {
                 self.histogram.saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).max(1));
-                if status == 201 {
+                if status == self.ok {
                     self.succeeded += 1;
                     self.succeeded_amount += amount;
                 } else {
@@ -1026,7 +1160,7 @@ async fn generate(traffic: Traffic, plan: Plan) -> Fallible<Measured> {
 /// Sends request `i` at `start + i / rate`, whatever came back so far, and waits for every answer.
 async fn open_loop(traffic: Traffic, plan: Plan) -> Result<Measured, String> {
     let client = client(plan.max_outstanding).map_err(|e| format!("HTTP client: {e}"))?;
-    let tally = Arc::new(Mutex::new(Tally::new()?));
+    let tally = Arc::new(Mutex::new(Tally::new(plan.ok)?));
     let slots = Arc::new(Semaphore::new(plan.max_outstanding));
     let json = HeaderValue::from_static("application/json");
     let run = Uuid::now_v7().simple().to_string();
@@ -1054,7 +1188,7 @@ async fn open_loop(traffic: Traffic, plan: Plan) -> Result<Measured, String> {
                 .body(line)
         });
         let request = client
-            .post(&plan.url)
+            .post(prepared.url.as_deref().unwrap_or(&plan.url))
             .header(AUTHORIZATION, prepared.auth)
             .header("idempotency-key", format!("{run}-{index}"))
             .header(CONTENT_TYPE, json.clone())
@@ -1081,7 +1215,7 @@ async fn open_loop(traffic: Traffic, plan: Plan) -> Result<Measured, String> {
     let answered = tally.last_answer.unwrap_or_else(Instant::now).saturating_duration_since(start).as_secs_f64();
     // The last request is due just before the window ends: a run answered in time took the whole window.
     let seconds = answered.max(plan.count as f64 / plan.rate);
-    let taken = std::mem::replace(&mut *tally, Tally::new()?);
+    let taken = std::mem::replace(&mut *tally, Tally::new(plan.ok)?);
     Ok(Measured { tally: taken, seconds })
 }
 
@@ -1195,6 +1329,8 @@ mod tests {
             charge_rates: vec![1_000.0],
             p2p_rates: vec![5.0],
             checkout_rates: vec![5.0],
+            position_rates: vec![50.0],
+            position_charge_rate: 100.0,
             seconds: 2.0,
             max_outstanding: 8,
             server_binary: None,

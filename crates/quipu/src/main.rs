@@ -142,6 +142,12 @@ struct BenchArgs {
     /// Market checkouts per second offered over HTTP: a cart line, then checkout with the PIN (Argon2id again).
     #[arg(long, value_delimiter = ',', default_value = "5,20")]
     http_checkout_rates: Vec<f64>,
+    /// Couriers' position batches per second offered beside a charge load (at most three rates).
+    #[arg(long, value_delimiter = ',', default_value = "200")]
+    http_position_rates: Vec<f64>,
+    /// Charges per second offered beside the positions (compare with a charge run at that rate).
+    #[arg(long, default_value_t = 250.0)]
+    http_position_charge_rate: f64,
     /// Seconds each HTTP run offers requests for.
     #[arg(long, default_value_t = 10.0)]
     http_seconds: f64,
@@ -304,6 +310,8 @@ async fn bench(args: BenchArgs, postgres_url: Option<String>) -> Fallible<ExitCo
                 charge_rates: args.http_rates,
                 p2p_rates: args.http_p2p_rates,
                 checkout_rates: args.http_checkout_rates,
+                position_rates: args.http_position_rates,
+                position_charge_rate: args.http_position_charge_rate,
                 seconds: args.http_seconds,
                 max_outstanding: args.http_max_outstanding,
                 // This very binary serves: `quipu bench` runs as `quipu`.

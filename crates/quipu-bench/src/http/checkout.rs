@@ -33,8 +33,8 @@ const PIN_SAMPLES: usize = 5;
 
 /// A product a checkout may buy.
 pub(super) struct Shelf {
-    seller: quipu_domain::identity::MerchantId,
-    product: ProductId,
+    pub(super) seller: quipu_domain::identity::MerchantId,
+    pub(super) product: ProductId,
     price: i64,
 }
 
@@ -116,7 +116,7 @@ impl Network {
             r#"{{"payment":{{"method":"wallet","pin":"{PIN}"}},"fulfilments":[{{"seller_id":"{}","kind":"pickup"}}]}}"#,
             shelf.seller.0
         );
-        Some(Prepared { auth, body, amount: shelf.price, cart: Some(cart) })
+        Some(Prepared { auth, body, amount: shelf.price, cart: Some(cart), url: None })
     }
 
     /// Orders the shoppers placed in [from, to): (count, sum held).
