@@ -11,6 +11,7 @@ use quipu_domain::delivery::{CourierState, JobId};
 use quipu_domain::identity::{MerchantId, Role, UserId};
 use quipu_domain::market::checkout::MAX_REASON_CHARS;
 use quipu_domain::market::order::OrderStatus;
+use quipu_domain::market::storefront::Coordinates;
 use quipu_domain::text::is_display_safe;
 use quipu_kernel::{CoreError, CoreResult, ErrorKind, Principal};
 use quipu_store::delivery::{CourierRecord, JobMove, JobRecord, JobStep, MAX_JOBS_PAGE, MAX_OPEN_JOBS, OpenJob};
@@ -29,6 +30,20 @@ pub struct Job {
     pub record: JobRecord,
     pub steps: Vec<JobStep>,
     pub next_actions: Vec<JobAction>,
+    /// Where the goods are picked up and where they go: for the job's courier, its shop and the
+    /// operator, who alone read a job.
+    pub places: JobPlaces,
+}
+
+/// The two ends of a job: the shop (its name, address and place) and the door (the order's
+/// address and, when the customer's phone gave one, its place).
+#[derive(Debug, Clone, Default)]
+pub struct JobPlaces {
+    pub shop_name: String,
+    pub shop_address: String,
+    pub shop_at: Option<Coordinates>,
+    pub door_address: String,
+    pub door_at: Option<Coordinates>,
 }
 
 /// An offer as a courier sees it: how far the shop is from them, and the door from the shop.
@@ -189,7 +204,8 @@ impl Delivery {
             let situation = self.situation(&record, Party::Courier(user), Some(&courier)).await?;
             let steps = self.store.job_steps(record.id).await?;
             let next_actions = next_actions(situation, JobActor::Courier);
-            jobs.push(Job { record, steps, next_actions });
+            let places = self.places_of(&record).await?;
+            jobs.push(Job { record, steps, next_actions, places });
         }
         Ok(jobs)
     }
@@ -206,7 +222,21 @@ impl Delivery {
         };
         let situation = self.situation(&record, party, courier.as_ref()).await?;
         let steps = self.store.job_steps(record.id).await?;
-        Ok(Job { next_actions: next_actions(situation, party.actor()), record, steps })
+        let places = self.places_of(&record).await?;
+        Ok(Job { next_actions: next_actions(situation, party.actor()), record, steps, places })
+    }
+
+    /// The shop's and the door's address and place.
+    async fn places_of(&self, job: &JobRecord) -> CoreResult<JobPlaces> {
+        let shop = self.market.seller(job.seller).await?;
+        let order = self.orders.order(job.order).await?.ok_or_else(|| CoreError::not_found("order"))?;
+        Ok(JobPlaces {
+            shop_name: shop.name,
+            shop_address: shop.record.address,
+            shop_at: shop.record.location.and_then(|point| point.coordinates()),
+            door_address: order.address,
+            door_at: order.location.and_then(|point| point.coordinates()),
+        })
     }
 
     /// The job, if the party may see it: its courier, its shop, or the operator. A job someone

@@ -7,6 +7,7 @@
 //! move (`quipu-market`), in the transaction that accepts the order; a claim is a compare-and-set
 //! on the job's version, so one courier wins it on any number of processes.
 
+mod batcher;
 mod couriers;
 mod events;
 mod handover;
@@ -20,7 +21,7 @@ use quipu_market::Market;
 use quipu_store::{DeliveryStore, OrderStore};
 
 pub use couriers::{Courier, CourierInput};
-pub use jobs::{Job, JobOffer, MAX_ACTIVE_JOBS};
+pub use jobs::{Job, JobOffer, JobPlaces, MAX_ACTIVE_JOBS};
 pub use track::{FixInput, PositionsTaken, TRAIL_RETENTION_DAYS, Tracking};
 
 /// The delivery context's services.
@@ -33,6 +34,8 @@ pub struct Delivery {
     market: Market,
     /// How long an offered job waits for a claim before its shop is told.
     unclaimed_after_seconds: i64,
+    /// Writes couriers' positions a few transactions a second, whatever their number.
+    positions: batcher::PositionBatcher,
 }
 
 impl Delivery {
@@ -42,8 +45,9 @@ impl Delivery {
         orders: Arc<dyn OrderStore>,
         market: Market,
     ) -> Self {
+        let positions = batcher::PositionBatcher::start(store.clone());
         // Ten minutes, as the market's settings default; `with_unclaimed_after` sets the operator's.
-        Self { kernel, store, orders, market, unclaimed_after_seconds: 10 * 60 }
+        Self { kernel, store, orders, market, unclaimed_after_seconds: 10 * 60, positions }
     }
 
     /// Delivery with the operator's time for an unclaimed job.

@@ -3,13 +3,13 @@
 //! how far away the courier is and about when they arrive, never the coordinates themselves.
 //! Positions are not money: they are checked, then written without the ledger's barrier.
 
-use quipu_domain::Timestamp;
 use quipu_domain::delivery::job::JobStatus;
 use quipu_domain::delivery::track::{Arrival, Fix, FixUse, MAX_FIXES_PER_BATCH, arrival, check_fix, joins_trail};
 use quipu_domain::delivery::{JobId, Vehicle};
 use quipu_domain::identity::Role;
 use quipu_domain::market::checkout::OrderId;
 use quipu_domain::market::storefront::Coordinates;
+use quipu_domain::{Amount, CurrencyCode, Timestamp};
 use quipu_kernel::{CoreError, CoreResult, Principal};
 use quipu_store::delivery::{PositionWrite, StoredFix};
 use quipu_store::market::StoredPoint;
@@ -46,6 +46,12 @@ pub struct Tracking {
     pub position_at: Option<Timestamp>,
     /// To the shop before pickup (the shop sees the courier coming), to the door after.
     pub arrival: Option<Arrival>,
+    /// The customer's tip for the courier, zero if none.
+    pub tip: Amount,
+    pub currency: CurrencyCode,
+    /// The reader (the order's customer) may add a tip now: the goods are on their way and there
+    /// is none yet.
+    pub may_tip: bool,
 }
 
 impl Delivery {
@@ -92,9 +98,30 @@ impl Delivery {
         let kept = fixes.len().saturating_sub(skipped);
         if let Some(newest) = newest.filter(|_| kept > 0) {
             let write = PositionWrite { job: id, courier: user, newest: stored(newest), trail: &trail };
-            self.store.record_positions(&write).await?;
+            self.positions.write(&write).await?;
         }
         Ok(PositionsTaken { kept, skipped })
+    }
+
+    /// Where the calling courier is while online and between jobs: what dispatch measures the
+    /// circle around a shop from. Checked as a job's positions are; an older fix than the one kept
+    /// changes nothing.
+    pub async fn report_position(&self, principal: &Principal, input: FixInput) -> CoreResult<()> {
+        let user = principal.require(Role::Courier)?;
+        let courier = self.courier_record(user).await?;
+        if courier.state != quipu_domain::delivery::CourierState::Online {
+            return Err(CoreError::rejected("courier_offline", "go online to share where you are"));
+        }
+        let point = Coordinates::new(input.latitude, input.longitude)
+            .map_err(|error| CoreError::rejected("position_invalid", error.to_string()))?;
+        let fix = Fix { at: input.at, point };
+        let last = courier.position.and_then(|(point, at)| fix_of(StoredFix { at, point }));
+        let used = check_fix(last, fix, self.kernel.now())
+            .map_err(|error| CoreError::rejected("position_refused", error.to_string()))?;
+        if used == FixUse::Newest {
+            self.store.set_courier_position(user, &stored(fix)).await?;
+        }
+        Ok(())
     }
 
     /// An order's delivery as its customer or its shop sees it.
@@ -106,8 +133,17 @@ impl Delivery {
             return Err(CoreError::not_found("order"));
         }
         let job = self.store.job(JobId::of_order(order_id)).await?.ok_or_else(|| CoreError::not_found("delivery"))?;
-        let mut tracking =
-            Tracking { job: job.id, status: job.status, vehicle: None, position_at: None, arrival: None };
+        let may_tip = customer && job.status.takes_tip() && job.tip == Amount::ZERO;
+        let mut tracking = Tracking {
+            job: job.id,
+            status: job.status,
+            vehicle: None,
+            position_at: None,
+            arrival: None,
+            tip: job.tip,
+            currency: job.currency,
+            may_tip,
+        };
         let Some(courier) = job.courier.filter(|_| job.status.is_under_way()) else { return Ok(tracking) };
         let courier = self.courier_record(courier).await?;
         let last = self.store.job_position(job.id).await?.and_then(fix_of);

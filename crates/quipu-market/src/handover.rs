@@ -9,7 +9,6 @@
 //! stops the guesser, and the customer's code still works once it lifts.
 
 use quipu_domain::delivery::handover::{HandoverCode, KEY_BYTES, LOCK_SECONDS, MAX_WRONG_CODES};
-use quipu_domain::delivery::job::JobStatus;
 use quipu_domain::identity::Pin;
 use quipu_domain::identity::{Role, UserId};
 use quipu_domain::ledger::{AccountKind, TransferCode, TransferCommand, TransferOp};
@@ -181,7 +180,7 @@ impl Market {
     ) -> CoreResult<()> {
         let customer = principal.require(Role::Customer)?;
         let (order, _) = self.visible_order(principal, id).await?;
-        let courier = job.courier.filter(|_| job.status.is_carrying() && job.status != JobStatus::Returning);
+        let courier = job.courier.filter(|_| job.status.takes_tip());
         let Some(courier) = courier else {
             return Err(CoreError::new(
                 ErrorKind::Conflict,

@@ -322,6 +322,16 @@ impl<B: Backend> DeliveryStore for SqlStore<B> {
         fetch_all::<B::Db, _>(&mut conn, "loading couriers", statement).await
     }
 
+    async fn set_courier_position(&self, user: UserId, fix: &StoredFix) -> StoreResult<()> {
+        let statement = Statement::new(sql::SET_COURIER_POSITION)
+            .bind(user)
+            .bind(fix.point.latitude_micro)
+            .bind(fix.point.longitude_micro)
+            .bind(fix.at);
+        let mut conn = self.writer().await?;
+        execute::<B::Db>(&mut conn, "recording a courier's position", statement).await.map(|_| ())
+    }
+
     async fn set_courier_state(&self, user: UserId, state: CourierState, now: Timestamp) -> StoreResult<bool> {
         let statement = Statement::new(sql::SET_COURIER_STATE).bind(user).bind(state.as_str()).bind(now);
         let mut conn = self.writer().await?;
@@ -428,24 +438,22 @@ impl<B: Backend> DeliveryStore for SqlStore<B> {
         fetch_optional::<B::Db, _>(&mut conn, "loading a job's trail", statement).await
     }
 
-    async fn record_positions(&self, write: &PositionWrite<'_>) -> StoreResult<()> {
+    async fn record_position_batches(&self, writes: &[PositionWrite<'_>]) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let newest = fix_statement(sql::UPSERT_POSITION, write.job.0, &write.newest);
-        execute::<B::Db>(&mut tx, "recording a job's position", newest).await?;
-        for fix in write.trail {
-            execute::<B::Db>(
-                &mut tx,
-                "adding to a job's trail",
-                fix_statement(sql::INSERT_TRAIL_POINT, write.job.0, fix),
-            )
-            .await?;
+        for write in writes {
+            let newest = fix_statement(sql::UPSERT_POSITION, write.job.0, &write.newest);
+            execute::<B::Db>(&mut tx, "recording a job's position", newest).await?;
+            for fix in write.trail {
+                let point = fix_statement(sql::INSERT_TRAIL_POINT, write.job.0, fix);
+                execute::<B::Db>(&mut tx, "adding to a job's trail", point).await?;
+            }
+            let courier = Statement::new(sql::SET_COURIER_POSITION)
+                .bind(write.courier)
+                .bind(write.newest.point.latitude_micro)
+                .bind(write.newest.point.longitude_micro)
+                .bind(write.newest.at);
+            execute::<B::Db>(&mut tx, "recording a courier's position", courier).await?;
         }
-        let courier = Statement::new(sql::SET_COURIER_POSITION)
-            .bind(write.courier)
-            .bind(write.newest.point.latitude_micro)
-            .bind(write.newest.point.longitude_micro)
-            .bind(write.newest.at);
-        execute::<B::Db>(&mut tx, "recording a courier's position", courier).await?;
         tx.commit().await.map_err(db_error("committing positions"))
     }
 

@@ -136,6 +136,9 @@ pub trait DeliveryStore: Send + Sync {
     async fn courier(&self, user: UserId) -> StoreResult<Option<CourierRecord>>;
     /// Couriers by when they joined, newest first.
     async fn couriers(&self, limit: u32, offset: u32) -> StoreResult<Vec<CourierRecord>>;
+    /// Where an online courier without a job is (what dispatch measures offers from), moved only
+    /// forward in time.
+    async fn set_courier_position(&self, user: UserId, fix: &StoredFix) -> StoreResult<()>;
     /// Goes online or offline; false if there is no such courier.
     async fn set_courier_state(&self, user: UserId, state: CourierState, now: Timestamp) -> StoreResult<bool>;
 
@@ -161,9 +164,9 @@ pub trait DeliveryStore: Send + Sync {
     async fn job_position(&self, job: JobId) -> StoreResult<Option<StoredFix>>;
     /// The newest point of the job's trail.
     async fn last_trail_point(&self, job: JobId) -> StoreResult<Option<StoredFix>>;
-    /// Writes a batch of positions in one transaction: the job's and the courier's last position
-    /// (only ever moved forward in time), and the trail's new points.
-    async fn record_positions(&self, write: &PositionWrite<'_>) -> StoreResult<()>;
+    /// Writes several phones' batches of positions in one transaction: each job's and courier's
+    /// last position (only ever moved forward in time), and the trails' new points.
+    async fn record_position_batches(&self, writes: &[PositionWrite<'_>]) -> StoreResult<()>;
     /// Deletes the trails (and last positions) of jobs that ended before `ended_before`, at most
     /// `limit` jobs' worth: how many points went.
     async fn delete_old_trails(&self, ended_before: Timestamp, limit: u32) -> StoreResult<u64>;

@@ -63,8 +63,12 @@ function start() {
     try { data = JSON.parse(message.data).data; } catch { return; }
     if (data?.order_id) again();
   };
+  // A delivery's step (a courier claimed it, is at the shop, brings it back, nobody claimed it)
+  // is news on the board too.
   for (const kind of ['order.placed', 'order.accepted', 'order.rejected', 'order.preparing', 'order.ready',
-    'order.completed', 'order.cancelled', 'order.expired', 'order.changed', 'order.awaiting_pharmacist']) {
+    'order.completed', 'order.cancelled', 'order.expired', 'order.changed', 'order.awaiting_pharmacist',
+    'delivery.claimed', 'delivery.at_pickup', 'delivery.picked_up', 'delivery.returning', 'delivery.offered',
+    'delivery.unclaimed']) {
     source.addEventListener(kind, moved);
   }
   // An order placed while the stream was down is not in it: on every (re)connection, compare the

@@ -4,6 +4,30 @@
 // Without scripts, the page's <noscript> refresh gets there.
 const live = document.getElementById('live');
 if (live) listen(live.dataset.order, live.dataset.status);
+const delivery = document.getElementById('delivery');
+if (delivery) follow(delivery);
+
+// Where the courier is changes without an event (positions are not news): while one is on the way,
+// ask every 15 s how far, and say it in the page's own words. A stale position hides the line.
+function follow(section) {
+  const line = document.getElementById('courier-distance');
+  const say = (template, value) => template.replace('#', String(value));
+  const ask = async () => {
+    const answer = await fetch(`/api/v1/me/orders/${section.dataset.order}/delivery`, { headers: { accept: 'application/json' } })
+      .catch(() => null);
+    if (!answer?.ok) return;
+    const seen = await answer.json().catch(() => null);
+    if (!seen) return;
+    if (seen.metres == null) {
+      line.hidden = true;
+      return;
+    }
+    const minutes = seen.minutes == null ? '' : ` · ${say(section.dataset.msgMinutes, seen.minutes)}`;
+    line.textContent = say(section.dataset.msgAway, seen.metres) + minutes;
+    line.hidden = false;
+  };
+  setInterval(ask, 15_000);
+}
 
 function listen(order, shown) {
   const source = new EventSource('/api/v1/me/events');
@@ -26,7 +50,9 @@ function listen(order, shown) {
     if (data?.order_id === order) again();
   };
   for (const kind of ['order.placed', 'order.accepted', 'order.rejected', 'order.preparing', 'order.ready',
-    'order.completed', 'order.cancelled', 'order.expired', 'order.changed', 'order.awaiting_pharmacist']) {
+    'order.completed', 'order.cancelled', 'order.expired', 'order.changed', 'order.awaiting_pharmacist',
+    'delivery.claimed', 'delivery.at_pickup', 'delivery.picked_up', 'delivery.at_drop_off', 'delivery.delivered',
+    'delivery.returning', 'delivery.returned', 'delivery.cancelled', 'delivery.offered']) {
     source.addEventListener(kind, heard);
   }
   // A move made before the stream opened, or while it was down, is not in it: ask once on every

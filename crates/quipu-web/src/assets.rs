@@ -19,7 +19,7 @@ struct Asset {
 
 const JS: &str = "text/javascript; charset=utf-8";
 
-const ASSETS: [Asset; 17] = [
+const ASSETS: [Asset; 19] = [
     Asset { name: "quipu.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../assets/quipu.css") },
     ICON,
     Asset { name: "wallet-pay.js", content_type: JS, bytes: include_bytes!("../assets/wallet-pay.js") },
@@ -31,6 +31,8 @@ const ASSETS: [Asset; 17] = [
     Asset { name: "till-live.js", content_type: JS, bytes: include_bytes!("../assets/till-live.js") },
     Asset { name: "order-live.js", content_type: JS, bytes: include_bytes!("../assets/order-live.js") },
     Asset { name: "board-live.js", content_type: JS, bytes: include_bytes!("../assets/board-live.js") },
+    Asset { name: "courier-job.js", content_type: JS, bytes: include_bytes!("../assets/courier-job.js") },
+    Asset { name: "courier-home.js", content_type: JS, bytes: include_bytes!("../assets/courier-home.js") },
     Asset { name: "market.js", content_type: JS, bytes: include_bytes!("../assets/market.js") },
     Asset { name: "keypad.js", content_type: JS, bytes: include_bytes!("../assets/keypad.js") },
     // Vendored, pinned and checked by scripts/vendor-web-assets (see assets/vendor/README.md).

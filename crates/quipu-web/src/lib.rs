@@ -19,6 +19,7 @@ pub mod account;
 pub mod agent;
 pub mod assets;
 pub mod auth;
+pub mod courier;
 pub mod form;
 pub mod i18n;
 pub mod local;
@@ -111,6 +112,7 @@ pub fn router(http: Http, settings: WebSettings) -> Router {
         .merge(till::routes())
         .merge(merchant::routes())
         .merge(agent::routes())
+        .merge(courier::routes())
         .merge(operator::routes())
         .merge(market::routes());
     // A shop's catalog file and a prescription photo are the uploads pages take; every other form
@@ -154,7 +156,7 @@ struct LangQuery {
 #[template(path = "start.html")]
 struct StartPage<'a> {
     c: Chrome,
-    apps: [(&'static str, &'static str); 6],
+    apps: [(&'static str, &'static str); 7],
     demo_logins: &'a [DemoLogin],
 }
 
@@ -169,6 +171,7 @@ async fn start(State(state): State<WebState>, Query(query): Query<LangQuery>, he
             ("app-till", "/till/"),
             ("app-merchant", "/merchant/"),
             ("app-agent", "/agent/"),
+            ("app-courier", "/courier/"),
             ("app-operator", "/operator/"),
         ],
         demo_logins: &state.settings.demo_logins,

@@ -45,6 +45,7 @@ pub fn routes() -> Routes {
         .routes(routes!(live_jobs))
         .routes(routes!(cancel_job))
         .routes(routes!(tip_courier))
+        .routes(routes!(courier_position))
 }
 
 type JobAnswer = ApiResult<axum::Json<JobView>>;
@@ -303,11 +304,23 @@ pub async fn tip_courier(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(body): ApiJson<TipRequest>,
 ) -> ApiResult<axum::Json<TipView>> {
-    let currency = state.services.kernel.settings.currencies.default_currency();
-    let amount = currency
-        .parse_amount(&body.amount)
-        .map_err(|error| quipu_core::CoreError::rejected("amount_invalid", error.to_string()))?;
-    let pin = crate::common::requests::pin(&body.pin)?;
+    let amount = body.amount(state.services.kernel.settings.currencies.default_currency())?;
+    let pin = body.pin()?;
     let job = state.services.delivery.add_tip(&caller, OrderId(id), amount, &pin).await?;
     Ok(axum::Json(TipView { order_id: id, tip: crate::common::views::MoneyView::new(job.tip, job.currency) }))
+}
+
+/// Where the calling courier is while online between jobs (dispatch measures offers from it):
+/// one fix, checked like a job's.
+#[utoipa::path(put, path = "/api/v1/courier/position", tag = "delivery", security(("bearer" = [])),
+    request_body = PositionRequest,
+    responses((status = 204), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn courier_position(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<PositionRequest>,
+) -> ApiResult<axum::http::StatusCode> {
+    state.services.delivery.report_position(&caller, body.fix()?).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

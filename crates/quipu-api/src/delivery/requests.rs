@@ -109,16 +109,16 @@ pub struct PositionRequest {
 
 impl PositionsRequest {
     pub fn fixes(&self) -> CoreResult<Vec<FixInput>> {
-        self.positions
-            .iter()
-            .map(|position| {
-                // Well-formed JSON the rules refuse is 422, like a checkout's location.
-                let at = parse_rfc3339(&position.at).ok_or_else(|| {
-                    CoreError::rejected("position_invalid", "a position's time is an RFC 3339 date and time")
-                })?;
-                Ok(FixInput { at, latitude: position.latitude, longitude: position.longitude })
-            })
-            .collect()
+        self.positions.iter().map(PositionRequest::fix).collect()
+    }
+}
+
+impl PositionRequest {
+    pub fn fix(&self) -> CoreResult<FixInput> {
+        // Well-formed JSON the rules refuse is 422, like a checkout's location.
+        let at = parse_rfc3339(&self.at)
+            .ok_or_else(|| CoreError::rejected("position_invalid", "a position's time is an RFC 3339 date and time"))?;
+        Ok(FixInput { at, latitude: self.latitude, longitude: self.longitude })
     }
 }
 
@@ -166,4 +166,15 @@ pub struct TipRequest {
     /// The customer's payment PIN, 4 to 6 digits.
     #[schema(value_type = String, format = Password, write_only, example = "1234", pattern = "^[0-9]{4,6}$")]
     pub pin: SecretText,
+}
+
+impl TipRequest {
+    /// The tip, in the network's currency; one that does not parse is refused with the rule's words.
+    pub fn amount(&self, currency: quipu_domain::money::Currency) -> CoreResult<quipu_domain::Amount> {
+        currency.parse_amount(&self.amount).map_err(|error| CoreError::rejected("amount_invalid", error.to_string()))
+    }
+
+    pub fn pin(&self) -> CoreResult<quipu_domain::identity::Pin> {
+        crate::common::requests::pin(&self.pin)
+    }
 }

@@ -112,6 +112,40 @@ pub struct JobView {
     /// What the caller may do now: claim, drop, arrive_at_pickup, pick_up, arrive_at_drop_off,
     /// deliver, return, confirm_return, assign, cancel.
     pub next_actions: Vec<String>,
+    /// Where the goods are picked up: the shop.
+    pub pickup: PlaceView,
+    /// Where they go: the customer's door.
+    pub drop_off: PlaceView,
+}
+
+/// One end of a job: a name (the shop's), the address, and the place when it is known.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlaceView {
+    #[schema(example = "Mapo Mart")]
+    pub name: Option<String>,
+    #[schema(example = "Building 3, flat 402")]
+    pub address: String,
+    #[schema(example = 37.5563)]
+    pub latitude: Option<f64>,
+    #[schema(example = 126.922)]
+    pub longitude: Option<f64>,
+}
+
+impl PlaceView {
+    fn new(name: Option<&str>, address: &str, at: Option<quipu_domain::market::storefront::Coordinates>) -> Self {
+        Self {
+            name: name.map(str::to_owned),
+            address: address.to_owned(),
+            latitude: at.map(|at| at.latitude()),
+            longitude: at.map(|at| at.longitude()),
+        }
+    }
+
+    /// A `geo:` link that opens the phone's own map app there (RFC 5870), when the place is known.
+    pub fn geo_link(&self) -> Option<String> {
+        let (latitude, longitude) = (self.latitude?, self.longitude?);
+        Some(format!("geo:{latitude:.6},{longitude:.6}"))
+    }
 }
 
 impl From<&Job> for JobView {
@@ -129,6 +163,8 @@ impl From<&Job> for JobView {
             reason: record.reason.clone(),
             steps: job.steps.iter().map(JobStepView::from).collect(),
             next_actions: job.next_actions.iter().map(|action| action.as_str().to_owned()).collect(),
+            pickup: PlaceView::new(Some(&job.places.shop_name), &job.places.shop_address, job.places.shop_at),
+            drop_off: PlaceView::new(None, &job.places.door_address, job.places.door_at),
         }
     }
 }
@@ -163,6 +199,17 @@ pub struct TrackingView {
     /// position is stale or unknown.
     pub metres: Option<u32>,
     pub minutes: Option<u32>,
+    /// The customer's tip for the courier (zero if none).
+    pub tip: MoneyView,
+    /// What the reader may do now: `tip` (the customer, once, while the goods are on their way).
+    pub next_actions: Vec<String>,
+}
+
+impl TrackingView {
+    /// The reader may do `action` now (one of `next_actions`).
+    pub fn may(&self, action: &str) -> bool {
+        self.next_actions.iter().any(|next| next == action)
+    }
 }
 
 impl From<&Tracking> for TrackingView {
@@ -174,6 +221,8 @@ impl From<&Tracking> for TrackingView {
             position_at: tracking.position_at.map(rfc3339),
             metres: tracking.arrival.map(|arrival| arrival.metres),
             minutes: tracking.arrival.map(|arrival| arrival.minutes),
+            tip: MoneyView::new(tracking.tip, tracking.currency),
+            next_actions: if tracking.may_tip { vec!["tip".to_owned()] } else { Vec::new() },
         }
     }
 }

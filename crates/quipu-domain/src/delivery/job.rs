@@ -87,6 +87,11 @@ impl JobStatus {
         matches!(self, JobStatus::PickedUp | JobStatus::AtDropOff | JobStatus::Returning)
     }
 
+    /// Whether the customer may add a tip: the goods are on their way to them.
+    pub fn takes_tip(self) -> bool {
+        matches!(self, JobStatus::PickedUp | JobStatus::AtDropOff)
+    }
+
     /// Whether a courier is on the job, sending positions.
     pub fn is_under_way(self) -> bool {
         self.is_before_pickup() || self.is_carrying()

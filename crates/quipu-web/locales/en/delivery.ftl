@@ -27,3 +27,4 @@ error-tip-invalid = A tip is more than zero.
 error-tip-exists = You have already added a tip to this order.
 error-typed-at-invalid = The time the code was typed is not a date and time.
 error-job-unassigned = Nobody holds this delivery.
+error-positions-busy = Too many positions at once. Your phone sends them again shortly.

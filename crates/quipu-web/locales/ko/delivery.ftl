@@ -27,3 +27,4 @@ error-tip-invalid = 팁은 0보다 커야 합니다.
 error-tip-exists = 이 주문에는 이미 팁을 추가했습니다.
 error-typed-at-invalid = 코드를 입력한 시각이 올바른 날짜와 시간이 아닙니다.
 error-job-unassigned = 이 배달을 맡은 사람이 없습니다.
+error-positions-busy = 위치가 한꺼번에 너무 많이 왔습니다. 휴대폰이 곧 다시 보냅니다.

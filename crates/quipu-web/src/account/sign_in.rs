@@ -30,7 +30,7 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Pharmacist => "/merchant/orders",
         Role::Agent => "/agent/",
         Role::Operator | Role::Auditor => "/operator/",
-        Role::Courier => "/",
+        Role::Courier => "/courier/",
     }
 }
 

@@ -83,6 +83,7 @@ fn show_account(who: &SignedIn, notice: Notice, status: StatusCode) -> Response 
         .then(|| c.t.msg_with("zones-staff-follows-shop", &[("zone", c.local.zone.name())]));
     let back = match role {
         Some(Role::Agent) => ("/agent/", "back-agent"),
+        Some(Role::Courier) => ("/courier/", "back-courier"),
         Some(Role::Cashier) => ("/till/", "back-till"),
         Some(Role::Operator | Role::Auditor) => ("/operator/", "back-operator"),
         _ => ("/", "back-home"),

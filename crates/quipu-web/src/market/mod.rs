@@ -37,6 +37,7 @@ pub fn routes() -> Router<WebState> {
         .route("/market/orders", get(orders::orders))
         .route("/market/orders/{id}", get(orders::order))
         .route("/market/orders/{id}/cancel", post(orders::cancel))
+        .route("/market/orders/{id}/tip", post(orders::tip))
         .route("/market/orders/{id}/review", post(orders::review))
         .route("/market/orders/{id}/reorder", post(orders::reorder))
 }

@@ -8,6 +8,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use quipu_api::delivery::requests::TipRequest;
+use quipu_api::delivery::views::TrackingView;
 use quipu_api::habits::requests::ReviewRequest;
 use quipu_api::habits::views::ReviewView;
 use quipu_api::orders::requests::ReasonRequest;
@@ -63,6 +65,8 @@ pub(crate) struct OrderPage {
     pub review: Option<ReviewView>,
     /// The ratings a customer may give, fewest stars first.
     pub ratings: Vec<u8>,
+    /// A delivery's step, how far the courier is, and the tip: once the shop accepted it.
+    pub delivery: Option<TrackingView>,
 }
 
 /// `GET /market/orders/{id}`: one order, its lines as the shop left them, its history, and what
@@ -76,7 +80,7 @@ pub(super) async fn order(
     if let Some(refused) = who.refused_unless(&[Role::Customer]) {
         return refused;
     }
-    let notice = done.notice(who.chrome().t, &["placed", "cancelled", "reviewed", "prescription"]);
+    let notice = done.notice(who.chrome().t, &["placed", "cancelled", "reviewed", "prescription", "tipped"]);
     show_order(&state, &who, id, notice, StatusCode::OK).await
 }
 
@@ -93,14 +97,24 @@ async fn show_order(state: &WebState, who: &SignedIn, id: uuid::Uuid, notice: No
         } else {
             None
         };
-        Ok((order, review))
+        let delivery = if order.fulfilment == "delivery" {
+            match state.http.services.delivery.tracking(&who.principal, OrderId(id)).await {
+                Ok(tracking) => Some(TrackingView::from(&tracking)),
+                // Not accepted yet: no courier is asked before the shop takes the order.
+                Err(error) if error.kind == ErrorKind::NotFound => None,
+                Err(error) => return Err(error),
+            }
+        } else {
+            None
+        };
+        Ok((order, review, delivery))
     };
     match loaded.await {
-        Ok((order, review)) => {
+        Ok((order, review, delivery)) => {
             let live = OrderStatus::parse(&order.status).is_some_and(|status| !status.is_final());
             let can_cancel = order.may("cancel");
             let ratings = (Rating::FEWEST_STARS..=Rating::MOST_STARS).collect();
-            let page = OrderPage { c: who.chrome(), notice, order, live, can_cancel, review, ratings };
+            let page = OrderPage { c: who.chrome(), notice, order, live, can_cancel, review, ratings, delivery };
             page::html(&page, status, who.reader())
         }
         Err(error) => failed(who, &ApiError::from(error)),
@@ -121,6 +135,24 @@ pub(super) async fn cancel(
         Ok(())
     };
     answer(&state, &who, id, attempt.await, "cancelled").await
+}
+
+/// `POST /market/orders/{id}/tip`: the customer adds a tip for the courier bringing the order,
+/// with their PIN (held from the wallet, paid at hand-over).
+pub(super) async fn tip(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+    posted: Posted,
+) -> Response {
+    let attempt = async {
+        let body: TipRequest = posted.request()?;
+        let amount = body.amount(state.http.services.kernel.settings.currencies.default_currency())?;
+        let pin = body.pin()?;
+        state.http.services.delivery.add_tip(&who.principal, OrderId(id), amount, &pin).await?;
+        Ok(())
+    };
+    answer(&state, &who, id, attempt.await, "tipped").await
 }
 
 /// `POST /market/orders/{id}/review`: the customer rates a completed order, 1 to 5 stars and a

@@ -10,10 +10,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use quipu_api::delivery::views::{JobView, TrackingView};
 use quipu_api::market::requests::AcceptingRequest;
 use quipu_api::orders::requests::{AcceptOrderRequest, HandOverRequest, ReasonRequest};
 use quipu_api::orders::views::OrderView;
+use quipu_domain::delivery::JobId;
 use quipu_domain::identity::Role;
+use quipu_domain::market::checkout::FulfilmentKind;
 use quipu_domain::market::checkout::{LineEdit, OrderId};
 use quipu_domain::market::order::OrderStatus;
 use quipu_domain::market::pharmacy::{LineDecision, Verdict};
@@ -33,6 +36,14 @@ pub fn routes() -> Router<WebState> {
         .route("/merchant/orders/accepting", post(set_accepting))
         .route("/merchant/orders/{id}", get(ticket))
         .route("/merchant/orders/{id}/{action}", post(act))
+        .route("/merchant/deliveries/{id}/confirm-return", post(confirm_return))
+}
+
+/// A delivery order's courier as the board shows it: the job (its step, what the shop may do) and
+/// how far the courier is.
+struct BoardDelivery {
+    job: JobView,
+    tracking: TrackingView,
 }
 
 #[derive(Template)]
@@ -40,7 +51,8 @@ pub fn routes() -> Router<WebState> {
 struct BoardPage {
     c: Chrome,
     notice: Notice,
-    orders: Vec<OrderView>,
+    /// Each open order, with its courier once it has a delivery job.
+    rows: Vec<(OrderView, Option<BoardDelivery>)>,
     /// The board's title, which the ringing prefixes with the count of new orders.
     title: String,
     /// The shop takes orders now (`None`: it does not sell on the market).
@@ -58,15 +70,21 @@ async fn board(State(state): State<WebState>, who: SignedIn, Query(done): Query<
     let market = &state.http.services.market;
     let loaded = async {
         let orders = market.shop_orders(&who.principal, true, BOARD_SIZE).await?;
+        let mut rows = Vec::with_capacity(orders.len());
+        for order in &orders {
+            let view = OrderView::from(order);
+            let delivery = courier_of(&state, &who, order).await?;
+            rows.push((view, delivery));
+        }
         let accepting = match market.seller(who.principal.require_merchant()?).await {
             Ok(seller) => Some(seller.record.accepting),
             Err(error) if error.kind == quipu_core::ErrorKind::NotFound => None,
             Err(error) => return Err(error),
         };
-        Ok::<_, quipu_core::CoreError>((orders, accepting))
+        Ok::<_, quipu_core::CoreError>((rows, accepting))
     };
     match loaded.await {
-        Ok((orders, accepting)) => {
+        Ok((rows, accepting)) => {
             let c = who.chrome();
             let words = [
                 "accepted",
@@ -79,12 +97,50 @@ async fn board(State(state): State<WebState>, who: SignedIn, Query(done): Query<
                 "paused",
                 "taking",
                 "checked",
+                "returned",
             ];
             let notice = done.notice(c.t, &words);
             let title = format!("{} · Quipu", c.msg("board-title"));
-            let orders = orders.iter().map(OrderView::from).collect();
-            page::html(&BoardPage { c, notice, orders, title, accepting }, StatusCode::OK, who.reader())
+            page::html(&BoardPage { c, notice, rows, title, accepting }, StatusCode::OK, who.reader())
         }
+        Err(error) => failed(&who, &ApiError::from(error)),
+    }
+}
+
+/// The courier of a delivery order the shop accepted, if it has one.
+async fn courier_of(
+    state: &WebState,
+    who: &SignedIn,
+    order: &quipu_core::market::Order,
+) -> Result<Option<BoardDelivery>, quipu_core::CoreError> {
+    if order.record.fulfilment != FulfilmentKind::Delivery {
+        return Ok(None);
+    }
+    let delivery = &state.http.services.delivery;
+    match delivery.job(&who.principal, JobId::of_order(order.record.id)).await {
+        Ok(job) => {
+            let tracking = delivery.tracking(&who.principal, order.record.id).await?;
+            Ok(Some(BoardDelivery { job: JobView::from(&job), tracking: TrackingView::from(&tracking) }))
+        }
+        // Not accepted yet: no job.
+        Err(error) if error.kind == quipu_core::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// `POST /merchant/deliveries/{id}/confirm-return`: the shop has the goods a courier brought
+/// back; the order ends by the shop's policy for returned goods.
+async fn confirm_return(
+    State(state): State<WebState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+    _posted: Posted,
+) -> Response {
+    if let Some(refused) = who.refused_unless(&SHOP_STAFF) {
+        return refused;
+    }
+    match state.http.services.delivery.confirm_return(&who.principal, JobId(id)).await {
+        Ok(_) => page::see_other("/merchant/orders?done=returned"),
         Err(error) => failed(&who, &ApiError::from(error)),
     }
 }

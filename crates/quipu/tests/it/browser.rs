@@ -113,7 +113,7 @@ impl Browser {
 }
 
 /// Every screen, as the role that uses it sees it.
-pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
+pub(crate) const SCREENS: [(&str, &[&str]); 7] = [
     ("", &["/", "/reference", "/login", "/wallet/signup", "/signed-out", "/forgot", "/reset-password", "/market/"]),
     (
         "customer",
@@ -148,6 +148,7 @@ pub(crate) const SCREENS: [(&str, &[&str]); 6] = [
         ],
     ),
     ("agent", &["/agent/", "/agent/cash-out", "/agent/cards", "/agent/float", "/account/time-zone"]),
+    ("courier", &["/courier/", "/account/time-zone"]),
     (
         "operator",
         &[
@@ -169,11 +170,13 @@ async fn every_screen_stays_within_its_byte_budget_in_both_languages() {
     app.agent(&operator, "+15550400001", "100.00").await;
     crate::harness::shop(&app, &operator, "Budget Shop", 401, 100).await;
     app.customer("+15550400021").await;
+    crate::harness::delivery::courier(&app, &operator, "+15550400031", json!({"vehicle": "bicycle"})).await;
     let logins = [
         ("customer", "+15550400021", "customer-password"),
         ("cashier", "+15550710401", "cashier-password"),
         ("owner", "+15550700401", "owner-password"),
         ("agent", "+15550400001", "agent-password"),
+        ("courier", "+15550400031", "courier-password"),
         ("operator", "+15559990001", "staff-password"),
     ];
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

@@ -339,3 +339,29 @@ async fn ledger_verify_finds_a_courier_paid_what_the_delivery_does_not_say() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_online_courier_between_jobs_says_where_they_are_within_the_rules() {
+    on_each_backend(async |app| {
+        let m = market(app).await;
+        let rider = courier(app, &m.operator, "+15550550051", json!({"vehicle": "bicycle"})).await;
+        let now = app.services.kernel.now();
+        let at = |seconds: i64| rfc3339(now.plus_seconds(seconds));
+        let put = |body: Value| {
+            let token = rider.token.clone();
+            async move { crate::harness::market::put(app, "/courier/position", &token, body).await }
+        };
+        let (status, offline) = put(json!({"at": at(0), "latitude": 37.55, "longitude": 126.92})).await;
+        assert_eq!((status, offline["code"].as_str()), (422, Some("courier_offline")), "{offline}");
+        set_online(app, &rider, true).await;
+        let (status, body) = put(json!({"at": at(0), "latitude": 37.55, "longitude": 126.92})).await;
+        assert_eq!(status, 204, "{body}");
+        let (status, jump) = put(json!({"at": at(1), "latitude": 32.55, "longitude": 126.92})).await;
+        assert_eq!((status, jump["code"].as_str()), (422, Some("position_refused")), "500 km in a second: {jump}");
+        let (status, bad) = put(json!({"at": at(2), "latitude": 91.0, "longitude": 126.92})).await;
+        assert_eq!((status, bad["code"].as_str()), (422, Some("position_invalid")), "{bad}");
+        let (status, body) = put(json!({"at": at(60), "latitude": 37.551, "longitude": 126.92})).await;
+        assert_eq!(status, 204, "{body}");
+    })
+    .await;
+}

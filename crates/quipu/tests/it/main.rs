@@ -53,6 +53,7 @@ mod web_a11y;
 mod web_a11y_forms;
 mod web_agent;
 mod web_confirm;
+mod web_delivery;
 mod web_journeys;
 mod web_market;
 mod web_market_habits;

@@ -47,6 +47,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     let shop = crate::harness::shop(app, &operator, "Harbour Bakery", 1901, 150).await;
     let amina = app.customer("+15550190021").await;
     app.cash_in(&agent, &amina.phone, "100.00").await;
+    crate::harness::delivery::courier(app, &operator, "+15550190031", json!({"vehicle": "foot"})).await;
     let phone = crate::harness::enroll(app, &amina).await;
     let (status, paid) = crate::harness::charge(app, &shop.cashier, "a11y-1", &phone.code(app, 0), "12.00").await;
     assert_eq!(status, 201, "{paid}");
@@ -88,6 +89,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         ("cashier", "+15550711901", "cashier-password"),
         ("owner", "+15550701901", "owner-password"),
         ("agent", "+15550190001", "agent-password"),
+        ("courier", "+15550190031", "courier-password"),
         ("operator", "+15559990001", "staff-password"),
     ] {
         sessions.push((role, crate::web::signed_in(&client, &base, phone, password).await));
