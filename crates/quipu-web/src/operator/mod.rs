@@ -39,11 +39,13 @@ use crate::page::{self, Chrome, Notice, failed, new_key};
 use crate::{WebState, result_json};
 use quipu_domain::identity::Role;
 
+mod deliveries;
 mod reviews;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
         .merge(reviews::routes())
+        .merge(deliveries::routes())
         .route("/operator/", get(search))
         .route("/operator/people/{id}", get(person))
         .route("/operator/people/{id}/access-grants", post(grant))

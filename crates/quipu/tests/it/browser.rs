@@ -158,6 +158,7 @@ pub(crate) const SCREENS: [(&str, &[&str]); 7] = [
             "/operator/e-money",
             "/operator/ledger",
             "/operator/reviews",
+            "/operator/deliveries",
             "/account/time-zone",
         ],
     ),
