@@ -829,29 +829,51 @@ async fn run_once(
         HttpKind::ChargeBesidePositions | HttpKind::Positions => (0, 0),
     };
     let pin_bound = matches!(kind, HttpKind::P2p | HttpKind::Checkout);
-    let tally = measured.tally;
-    Ok(HttpScenarioResult {
-        backend: database.backend,
-        kind,
-        offered_per_second: rate,
-        scheduled: count as u64,
-        sent: tally.sent,
-        succeeded: tally.succeeded,
-        seconds: measured.seconds,
-        achieved_per_second: tally.succeeded as f64 / measured.seconds.max(f64::EPSILON),
-        latency: percentiles(&tally.histogram),
-        errors: tally.errors,
-        dropped: tally.dropped,
-        peak_rss_mib: peak_rss,
-        start_rss_mib: start_rss,
-        ledger_clean,
-        succeeded_minor_units: tally.succeeded_amount,
-        stored,
-        stored_minor_units,
-        counts_match: stored == tally.succeeded && stored_minor_units == tally.succeeded_amount,
-        note: pin_bound.then_some("bound by the Argon2id PIN check, by design"),
-        pin_verify_ms: pin_bound.then_some(network.pin_verify_ms),
-    })
+    let run = Ran { backend: database.backend, kind, rate, scheduled: count, peak_rss, start_rss, ledger_clean };
+    let mut result = run.result(measured, (stored, stored_minor_units));
+    result.note = pin_bound.then_some("bound by the Argon2id PIN check, by design");
+    result.pin_verify_ms = pin_bound.then_some(network.pin_verify_ms);
+    Ok(result)
+}
+
+/// What a run was, beside what its generator measured.
+struct Ran {
+    backend: &'static str,
+    kind: HttpKind,
+    rate: f64,
+    scheduled: usize,
+    peak_rss: Option<f64>,
+    start_rss: Option<f64>,
+    ledger_clean: bool,
+}
+
+impl Ran {
+    /// The run's row, given what the store holds of it: (count, minor units).
+    fn result(self, measured: Measured, (stored, stored_minor_units): (u64, i64)) -> HttpScenarioResult {
+        let tally = measured.tally;
+        HttpScenarioResult {
+            backend: self.backend,
+            kind: self.kind,
+            offered_per_second: self.rate,
+            scheduled: self.scheduled as u64,
+            sent: tally.sent,
+            succeeded: tally.succeeded,
+            seconds: measured.seconds,
+            achieved_per_second: tally.succeeded as f64 / measured.seconds.max(f64::EPSILON),
+            latency: percentiles(&tally.histogram),
+            errors: tally.errors,
+            dropped: tally.dropped,
+            peak_rss_mib: self.peak_rss,
+            start_rss_mib: self.start_rss,
+            ledger_clean: self.ledger_clean,
+            succeeded_minor_units: tally.succeeded_amount,
+            stored,
+            stored_minor_units,
+            counts_match: stored == tally.succeeded && stored_minor_units == tally.succeeded_amount,
+            note: None,
+            pin_verify_ms: None,
+        }
+    }
 }
 
 /// Charges at `http.position_charge_rate` and couriers' position batches at `rate`, at once, on
@@ -894,42 +916,16 @@ async fn run_beside_positions(
     let store = database.store.clone();
     let to = SystemClock.now().next();
     let ledger_clean = quipu_domain::verify::verify(&store.ledger_facts().await?).is_clean();
-    let (stored, stored_minor_units) = network.completed_payments(&store, from, to).await?;
-    let row = |kind: HttpKind, rate: f64, scheduled: usize, measured: Measured| {
-        let tally = measured.tally;
-        let (stored, stored_minor_units, note) = match kind {
-            HttpKind::Positions => {
-                (tally.succeeded, 0, Some("positions are not money: each 200 was written, or skipped as older"))
-            }
-            _ => (stored, stored_minor_units, Some("beside the positions row's load")),
-        };
-        HttpScenarioResult {
-            backend: database.backend,
-            kind,
-            offered_per_second: rate,
-            scheduled: scheduled as u64,
-            sent: tally.sent,
-            succeeded: tally.succeeded,
-            seconds: measured.seconds,
-            achieved_per_second: tally.succeeded as f64 / measured.seconds.max(f64::EPSILON),
-            latency: percentiles(&tally.histogram),
-            errors: tally.errors,
-            dropped: tally.dropped,
-            peak_rss_mib: peak_rss,
-            start_rss_mib: start_rss,
-            ledger_clean,
-            succeeded_minor_units: tally.succeeded_amount,
-            stored,
-            stored_minor_units,
-            counts_match: stored == tally.succeeded && stored_minor_units == tally.succeeded_amount,
-            note,
-            pin_verify_ms: None,
-        }
-    };
-    Ok(vec![
-        row(HttpKind::ChargeBesidePositions, charge_rate, charge_count, charged),
-        row(HttpKind::Positions, rate, fix_count, placed),
-    ])
+    let payments = network.completed_payments(&store, from, to).await?;
+    let backend = database.backend;
+    let ran = |kind, rate, scheduled| Ran { backend, kind, rate, scheduled, peak_rss, start_rss, ledger_clean };
+    let mut charges = ran(HttpKind::ChargeBesidePositions, charge_rate, charge_count).result(charged, payments);
+    charges.note = Some("beside the positions row's load");
+    // Positions are not money: what the store holds of them is what was answered.
+    let answered = placed.tally.succeeded;
+    let mut positions = ran(HttpKind::Positions, rate, fix_count).result(placed, (answered, 0));
+    positions.note = Some("positions are not money: each 200 was written, or skipped as older");
+    Ok(vec![charges, positions])
 }
 
 /// The API's URL for `path` on `addr`; anything but a loopback address is refused,

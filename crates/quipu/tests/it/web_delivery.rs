@@ -103,9 +103,13 @@ async fn a_delivery_runs_across_the_customers_the_shops_and_the_couriers_phones(
     // The operator's board of deliveries lists it with its age, to give or cancel.
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let operator = crate::web::signed_in(&http, &base, "+15559990001", "staff-password").await;
-    let board = http.get(format!("{base}/operator/deliveries?lang=en")).header("cookie", &operator).send().await.unwrap();
+    let board =
+        http.get(format!("{base}/operator/deliveries?lang=en")).header("cookie", &operator).send().await.unwrap();
     let board = board.text().await.unwrap();
-    assert!(board.contains("Mapo Mart") && board.contains("Waiting for a courier") && board.contains("min since"), "{board}");
+    assert!(
+        board.contains("Mapo Mart") && board.contains("Waiting for a courier") && board.contains("min since"),
+        "{board}"
+    );
 
     // The courier goes online, sees the offer with its fee, and takes it.
     let courier_browser = Browser::start_phone(&[]).await;
