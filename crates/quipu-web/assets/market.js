@@ -35,3 +35,24 @@ if (near?.form && navigator.geolocation) {
     );
   });
 }
+
+// At checkout, "I am at the door": the phone's place goes with a delivery (only when asked), so
+// the customer's order page can say how far away the courier is.
+for (const button of document.querySelectorAll('button.door-here')) {
+  if (!navigator.geolocation) continue;
+  button.hidden = false;
+  button.addEventListener('click', () => {
+    const form = button.form;
+    const seller = button.dataset.seller;
+    const said = button.nextElementSibling;
+    navigator.geolocation.getCurrentPosition(
+      ({ coords }) => {
+        form.elements[`lat-${seller}`].value = coords.latitude.toFixed(6);
+        form.elements[`lon-${seller}`].value = coords.longitude.toFixed(6);
+        said.textContent = button.dataset.said;
+      },
+      () => { said.textContent = button.dataset.failed; },
+      { timeout: 15000, maximumAge: 60000 },
+    );
+  });
+}

@@ -67,3 +67,6 @@ live-deliveries-assign = Give it
 live-deliveries-cancel = Cancel the delivery
 done-assigned = The delivery has its courier.
 done-delivery-cancelled = The delivery is cancelled and the customer's money is back.
+market-door-here = I am at the door: use my phone's place
+market-door-here-said = Your door's place goes with the order: the courier's distance is measured to it.
+market-door-here-failed = Your phone did not give its place. The courier will find the address.

@@ -67,3 +67,6 @@ live-deliveries-assign = 맡기기
 live-deliveries-cancel = 배달 취소
 done-assigned = 배달원이 정해졌습니다.
 done-delivery-cancelled = 배달이 취소되었고 고객에게 돈이 돌아갔습니다.
+market-door-here = 지금 집 앞이에요: 휴대폰 위치 사용
+market-door-here-said = 집 위치가 주문과 함께 전달됩니다. 배달원과의 거리가 이곳을 기준으로 계산됩니다.
+market-door-here-failed = 휴대폰이 위치를 주지 않았습니다. 배달원은 주소로 찾아갑니다.

@@ -195,7 +195,8 @@ async fn show_checkout(
 }
 
 /// The form's fields as the API's checkout: `method`, `pin`, `card_number`, and for each shop
-/// (`seller`) its `kind-<id>`, `area-<id>`, `address-<id>` and `note-<id>`.
+/// (`seller`) its `kind-<id>`, `area-<id>`, `address-<id>`, `note-<id>`, and the door's place
+/// when the phone gave it (`lat-<id>`, `lon-<id>`: the courier's distance is measured to it).
 fn checkout_request(posted: &Posted) -> Result<CheckoutRequest, ApiError> {
     let mut fulfilments = Vec::new();
     for seller in posted.all("seller") {
@@ -203,12 +204,13 @@ fn checkout_request(posted: &Posted) -> Result<CheckoutRequest, ApiError> {
         let seller_id = super::parse_uuid(&seller)?;
         let kind = field("kind");
         let area_id = if kind == "delivery" { Some(super::parse_uuid(&field("area"))?) } else { None };
+        let (latitude, longitude) = if kind == "delivery" { door(&field("lat"), &field("lon"))? } else { (None, None) };
         fulfilments.push(FulfilmentRequest {
             seller_id,
             kind,
             area_id,
-            latitude: None,
-            longitude: None,
+            latitude,
+            longitude,
             address: field("address"),
             note: field("note"),
         });
@@ -222,6 +224,21 @@ fn checkout_request(posted: &Posted) -> Result<CheckoutRequest, ApiError> {
         },
         fulfilments,
     })
+}
+
+/// The door's place as the phone gave it: both numbers, or neither.
+fn door(latitude: &str, longitude: &str) -> Result<(Option<f64>, Option<f64>), ApiError> {
+    match (latitude.trim(), longitude.trim()) {
+        ("", "") => Ok((None, None)),
+        (latitude, longitude) => match (latitude.parse::<f64>(), longitude.parse::<f64>()) {
+            (Ok(latitude), Ok(longitude)) => Ok((Some(latitude), Some(longitude))),
+            _ => Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "location_invalid",
+                "a location is a latitude and a longitude",
+            )),
+        },
+    }
 }
 
 /// `POST /market/checkout`: the API's checkout, once per rendered form. A refusal (a wrong PIN, a

@@ -254,6 +254,14 @@ const FORM_ROUTES: &[(&str, &str)] = &[
     ("/merchant/catalog/{id}", "owner"),
     ("/merchant/catalog/import", "owner"),
     ("/merchant/storefront", "owner"),
+    ("/merchant/deliveries/{id}/confirm-return", "owner"),
+    ("/market/orders/{id}/tip", "customer"),
+    ("/operator/deliveries/{id}/assign", "operator"),
+    ("/operator/deliveries/{id}/cancel", "operator"),
+    ("/courier/status", "courier"),
+    ("/courier/jobs/{id}/claim", "courier"),
+    ("/courier/jobs/{id}/step", "courier"),
+    ("/courier/jobs/{id}/deliver", "courier"),
 ];
 
 /// The paths the web router takes a POST on, read from its sources: every `.route("<path>", …)`
@@ -307,6 +315,7 @@ fn forged_fields<'a>(path: &str, amina: &'a Person, bruno: &'a Person, agent: &'
             vec![("phone", "+15550500099"), ("full_name", "Forged"), ("password", "forged-password"), ("pin", "1234")]
         }
         "/login" => vec![("phone", &amina.phone), ("password", "customer-password")],
+        "/market/orders/{id}/tip" => vec![("amount", "1.00"), ("pin", "1234")],
         _ => vec![("note", "forged")],
     }
 }
@@ -323,6 +332,8 @@ async fn every_form_refuses_a_post_without_its_token(
     let listed: std::collections::BTreeSet<String> = FORM_ROUTES.iter().map(|(path, _)| (*path).to_owned()).collect();
     assert_eq!(listed, posted_routes_in_the_router(), "every form route is in FORM_ROUTES, and only those");
     let shop = quipu_testkit::shop(app, operator, "Forged Shop", 501, 100).await;
+    let rider =
+        crate::harness::delivery::courier(app, operator, "+15550500031", serde_json::json!({"vehicle": "foot"})).await;
     let balances = async || (app.balance(amina).await, app.balance(bruno).await, app.balance(agent).await);
     let before = balances().await;
     let client = crate::forms::client();
@@ -335,6 +346,7 @@ async fn every_form_refuses_a_post_without_its_token(
             "operator" => operator,
             "owner" => shop.owner.as_str(),
             "cashier" => shop.cashier.as_str(),
+            "courier" => rider.token.as_str(),
             _ => "",
         };
         let path = route.replace("{id}", &id).replace("{event_id}", &id).replace("{action}", "pause");

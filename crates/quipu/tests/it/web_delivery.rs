@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::browser::Browser;
 use crate::harness::delivery::courier;
-use crate::harness::market::{add, checkout, market, wallet};
+use crate::harness::market::{add, market};
 use crate::harness::{Backend, TestApp, test_config};
 use crate::web_journeys::{click, fill, sign_in, text, until};
 
@@ -68,21 +68,31 @@ async fn a_delivery_runs_across_the_customers_the_shops_and_the_couriers_phones(
     let rider =
         courier(&app, &m.operator, "+15550660001", json!({"vehicle": "motorbike", "home_area_id": m.area})).await;
 
-    // The customer orders two milks to her door, her phone giving its place.
+    // The customer orders two milks to her door at the checkout page, her phone giving its place.
     let (status, cart) = add(&app, &m.customer, &m.milk, 2).await;
     assert_eq!(status, 200, "{cart}");
-    let door = (37.5563, 126.922);
-    let fulfilment = json!({"seller_id": m.mart.id, "kind": "delivery", "area_id": m.area, "address": "Building 3, flat 402",
-        "latitude": door.0, "longitude": door.1});
-    let (status, placed) =
-        checkout(&app, &m.customer, "web-delivery", json!({"payment": wallet("1234"), "fulfilments": [fulfilment]}))
-            .await;
-    assert_eq!(status, 201, "{placed}");
-    let order = placed[0]["id"].as_str().unwrap().to_owned();
-
     let customer_browser = Browser::start_phone(&[]).await;
     let c = &customer_browser.client;
     sign_in(c, &base, &m.customer.phone, "customer-password").await;
+    c.goto(&format!("{base}/market/checkout?lang=en")).await.unwrap();
+    customer_browser.assert_within_budget("the checkout").await;
+    cdp(c, "Browser.grantPermissions", json!({"origin": base, "permissions": ["geolocation"]})).await;
+    phone_at(c, 37.5563, 126.922).await;
+    click(c, &format!("input[name='kind-{}'][value=delivery]", m.mart.id)).await;
+    fill(c, &format!("#address-{}", m.mart.id), "Building 3, flat 402").await;
+    click(c, "button.door-here").await;
+    until(c, "return document.querySelector('.door-said')?.textContent", "the door's place").await;
+    fill(c, "#pin", "1234").await;
+    click(c, "#place").await;
+    // One shop's order: the checkout goes straight to its page.
+    until(
+        c,
+        "return location.pathname.startsWith('/market/orders/') && location.search.includes('done=placed')",
+        "the order",
+    )
+    .await;
+    let (_, orders) = app.get("/me/orders", &m.customer.token).await;
+    let order = orders[0]["id"].as_str().unwrap().to_owned();
     c.goto(&format!("{base}/market/orders/{order}?lang=en")).await.unwrap();
     customer_browser.assert_within_budget("the order's page").await;
     let code = until(c, "return document.getElementById('handover-code')?.textContent", "the hand-over code").await;
