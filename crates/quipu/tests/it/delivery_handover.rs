@@ -133,6 +133,18 @@ async fn wrong_codes_lock_the_guesser_out_and_a_code_typed_without_signal_is_che
         let m = market(app).await;
         let order = accepted_delivery(app, &m, "handover-lock").await;
         let code = code_of(app, &m.customer, &order).await;
+        // Completing before pickup is refused, the right code or not: nothing is paid.
+        let early = courier(app, &m.operator, "+15550550012", json!({"vehicle": "foot", "home_area_id": m.area})).await;
+        set_online(app, &early, true).await;
+        let (_, job) = app.get(&format!("/merchant/orders/{order}/delivery"), &m.mart.cashier).await;
+        let early_job = job["id"].as_str().unwrap().to_owned();
+        let (status, _) = app.post(&format!("/courier/jobs/{early_job}/claim"), Some(&early.token), json!({})).await;
+        assert_eq!(status, 200);
+        let (status, refused) = deliver(app, &early, &early_job, &code, None).await;
+        assert_eq!((status, refused["code"].as_str()), (409, Some("job_step_not_allowed")), "{refused}");
+        let (status, _) = step(app, &early, &early_job, "offered", None).await;
+        assert_eq!(status, 200, "dropped again");
+        assert_eq!(balances(app, &early).await, (0, 0));
         let (rider, job) = picked_up(app, &m, &order, "+15550550011").await;
         let (status, _) = step(app, &rider, &job, "at_drop_off", None).await;
         assert_eq!(status, 200);
